@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderLuaKitTests: XCTestCase { func testNothing() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderWorkbenchTests: XCTestCase { func testNothing() {} }
