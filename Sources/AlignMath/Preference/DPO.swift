@@ -108,15 +108,14 @@ extension Preference {
         }
         let lc = o.chosenLengths ?? [], lr = o.rejectedLengths ?? []
         let kind = o.loss, tau = o.discopopTau
-        var losses = [Double](repeating: 0, count: n)
-        var cr = [Double](repeating: 0, count: n)
-        var rjr = [Double](repeating: 0, count: n)
         let block = 1 << 15
         let nBlocks = (n + block - 1) / block
         var partial = [Double](repeating: 0, count: 3 * nBlocks)
-        try losses.withUnsafeMutableBufferPointer { lo in
-            try cr.withUnsafeMutableBufferPointer { cw in
-                try rjr.withUnsafeMutableBufferPointer { rw in
+        var cr: [Double] = [], rjr: [Double] = []
+        // Outputs are written (first touched) inside the parallel loop, so page faults split too.
+        let losses = try [Double](unsafeUninitializedCapacity: n) { lo, loCount in
+            cr = try [Double](unsafeUninitializedCapacity: n) { cw, cwCount in
+                rjr = try [Double](unsafeUninitializedCapacity: n) { rw, rwCount in
                     try partial.withUnsafeMutableBufferPointer { part in
                         let lo = lo, cw = cw, rw = rw, part = part
                         try ParallelFor.rowsNoThrow(nBlocks, costPerRow: block * 8) { blocks in
@@ -152,8 +151,11 @@ extension Preference {
                             }
                         }
                     }
+                    rwCount = n
                 }
+                cwCount = n
             }
+            loCount = n
         }
         var sl = 0.0, acc = 0.0, sm = 0.0
         for b in 0..<nBlocks { sl += partial[3 * b]; acc += partial[3 * b + 1]; sm += partial[3 * b + 2] }
