@@ -1,0 +1,256 @@
+import Foundation
+
+/// Options shared by every `Dist` function (`{temperature = t, probs = true}` in Lua).
+public struct DistOptions: Sendable {
+    /// Divides the logits before normalising (with `probs`, p becomes p^(1/T) renormalised).
+    public var temperature: Double
+    /// The inputs are probabilities (non-negative, renormalised per row), not logits.
+    public var probs: Bool
+    /// Options with PyTorch's defaults: temperature 1, logits.
+    public init(temperature: Double = 1, probs: Bool = false) {
+        self.temperature = temperature
+        self.probs = probs
+    }
+}
+
+/// Distributions over the last axis of a batch of logits: the `dist` module's math.
+///
+/// A 1-d input is one distribution; a 2-d or 3-d input is a batch of rows. Functions that
+/// give one number per row return an `f64` tensor of shape `shape.dropLast()` (0-d for a
+/// 1-d input: read it with `.scalar`); `softmax`/`logSoftmax` keep shape and dtype.
+/// All work in the log domain after subtracting the row maximum; `-inf` entries are
+/// excluded tokens (0·log 0 = 0); a row whose entries are all `-inf` throws
+/// `AlignMathError.allMasked(row:)` (0-based flat row index). Float inputs accumulate
+/// in Double. NaN inputs give NaN. Rows are split over the cores (`ParallelFor`), and
+/// Ctrl-C (`Interruption`) stops a long call with `.interrupted`.
+public enum Dist {
+    /// Checks the options and turns the input into logits: returns the tensor to read
+    /// and `s = 1/temperature`.
+    static func prepare(_ x: Tensor, _ o: DistOptions, _ what: String) throws -> (Tensor, Double) {
+        guard o.temperature > 0, o.temperature.isFinite else {
+            throw AlignMathError.invalidArgument("temperature must be a finite number > 0, got \(o.temperature)")
+        }
+        guard x.ndim >= 1 else {
+            throw AlignMathError.invalidArgument("\(what) must have at least one axis (got a 0-d tensor)")
+        }
+        if !o.probs { return (x, 1 / o.temperature) }
+        for i in 0..<x.count {
+            let v = x[flat: i]
+            guard v >= 0 else {
+                throw AlignMathError.invalidArgument("\(what): probabilities must be >= 0, got \(v) at flat index \(i) (pass logits without probs = true)")
+            }
+        }
+        return (x.log(), 1 / o.temperature)
+    }
+
+    /// Row max (times s) of row `r`, throwing `.allMasked` when there is no finite entry.
+    @inline(__always)
+    static func rowMax(_ x: Tensor, _ r: Int, _ s: Double) throws -> Double {
+        let n = x.rowLength
+        let m: Double = x.dtype == .f32 ? Double(RowF32.max(x.floatPointer + r * n, n))
+                                        : RowF64.max(x.doublePointer + r * n, n)
+        guard m > -.infinity else { throw AlignMathError.allMasked(row: r) }
+        return m * s
+    }
+
+    /// Runs `body(row)` for every row in parallel.
+    static func eachRow(_ x: Tensor, _ body: (Int) throws -> Void) throws {
+        try ParallelFor.rows(x.rowCount, costPerRow: Swift.max(1, x.rowLength) * 8) { range in
+            for r in range { try body(r) }
+        }
+    }
+
+    /// A zero `f64` tensor for one value per row of `x`.
+    static func perRowResult(_ x: Tensor) throws -> Tensor {
+        try Tensor.zeros(Array(x.shape.dropLast()), dtype: .f64)
+    }
+
+    static func requireNonEmpty(_ x: Tensor, _ what: String) throws {
+        if x.rowLength == 0 && x.rowCount > 0 {
+            throw AlignMathError.invalidArgument("\(what): the last axis has length 0 (a distribution needs at least one token)")
+        }
+    }
+
+    /// log Σ exp(x/T) per row. An empty row gives `-inf` (as scipy and torch); an
+    /// all-`-inf` row throws `.allMasked`.
+    public static func logsumexp(_ x: Tensor, _ o: DistOptions = .init()) throws -> Tensor {
+        let (x, s) = try prepare(x, o, "logsumexp")
+        let out = try perRowResult(x), d = out.doublePointer, n = x.rowLength
+        if n == 0 { out.fill(-.infinity); return out }
+        try eachRow(x) { r in
+            let m = try rowMax(x, r, s)
+            let se = x.dtype == .f32 ? RowF32.sumExp(x.floatPointer + r * n, n, Float(s), Float(m))
+                                     : RowF64.sumExp(x.doublePointer + r * n, n, s, m)
+            d[r] = m + Foundation.log(se)
+        }
+        return out
+    }
+
+    /// log softmax(x/T) along the last axis; same shape and dtype as `x`.
+    public static func logSoftmax(_ x: Tensor, _ o: DistOptions = .init()) throws -> Tensor {
+        let (x, s) = try prepare(x, o, "log_softmax")
+        let out = try Tensor.uninitialized(x.shape, dtype: x.dtype), n = x.rowLength
+        if n == 0 { return out }
+        try eachRow(x) { r in
+            let m = try rowMax(x, r, s)
+            if x.dtype == .f32 {
+                let p = x.floatPointer + r * n
+                let l = Foundation.log(RowF32.sumExp(p, n, Float(s), Float(m)))
+                RowF32.writeShifted(p, out.floatPointer + r * n, n, Float(s), Float(m), Float(l))
+            } else {
+                let p = x.doublePointer + r * n
+                let l = Foundation.log(RowF64.sumExp(p, n, s, m))
+                RowF64.writeShifted(p, out.doublePointer + r * n, n, s, m, l)
+            }
+        }
+        return out
+    }
+
+    /// softmax(x/T) along the last axis; same shape and dtype as `x`.
+    public static func softmax(_ x: Tensor, _ o: DistOptions = .init()) throws -> Tensor {
+        let (x, s) = try prepare(x, o, "softmax")
+        let out = try Tensor.uninitialized(x.shape, dtype: x.dtype), n = x.rowLength
+        if n == 0 { return out }
+        try eachRow(x) { r in
+            let m = try rowMax(x, r, s)
+            if x.dtype == .f32 {
+                let dst = out.floatPointer + r * n
+                let total = RowF32.writeExp(x.floatPointer + r * n, dst, n, Float(s), Float(m))
+                RowF32.scale(dst, n, Float(1 / total))
+            } else {
+                let dst = out.doublePointer + r * n
+                let total = RowF64.writeExp(x.doublePointer + r * n, dst, n, s, m)
+                RowF64.scale(dst, n, 1 / total)
+            }
+        }
+        return out
+    }
+
+    /// Shannon entropy −Σ p log p (nats) of softmax(x/T), one per row.
+    public static func entropy(_ x: Tensor, _ o: DistOptions = .init()) throws -> Tensor {
+        let (x, s) = try prepare(x, o, "entropy")
+        try requireNonEmpty(x, "entropy")
+        let out = try perRowResult(x), d = out.doublePointer, n = x.rowLength
+        try eachRow(x) { r in
+            let m = try rowMax(x, r, s)
+            let (se, sw) = x.dtype == .f32
+                ? RowF32.sumExpMoment(x.floatPointer + r * n, n, Float(s), Float(m))
+                : RowF64.sumExpMoment(x.doublePointer + r * n, n, s, m)
+            d[r] = Swift.max(0, Foundation.log(se) - sw / se)
+        }
+        return out
+    }
+
+    /// Brings two inputs to one dtype and checks their shapes agree.
+    static func pair(_ p: Tensor, _ q: Tensor, _ o: DistOptions, _ what: String) throws -> (Tensor, Tensor, Double) {
+        guard p.shape == q.shape else {
+            throw AlignMathError.shapeMismatch("\(what): p and q differ in shape (\(p.shape) vs \(q.shape))")
+        }
+        let dt = DType.promote(p.dtype, q.dtype)
+        let (a, s) = try prepare(p.converted(to: dt), o, what + " p")
+        let (b, _) = try prepare(q.converted(to: dt), o, what + " q")
+        try requireNonEmpty(a, what)
+        return (a, b, s)
+    }
+
+    /// KL(P‖Q) = Σ P (log P − log Q) in nats with P = softmax(p/T), Q = softmax(q/T), one
+    /// per row. Computed from log-probabilities (never from underflowed probabilities);
+    /// exactly `+inf` where P has mass on a token that Q masks with `-inf`.
+    public static func kl(_ p: Tensor, _ q: Tensor, _ o: DistOptions = .init()) throws -> Tensor {
+        let (p, q, s) = try pair(p, q, o, "kl")
+        let out = try perRowResult(p), d = out.doublePointer, n = p.rowLength
+        try eachRow(p) { r in
+            let mp = try rowMax(p, r, s), mq = try rowMax(q, r, s)
+            let (sp, sq, w, inf) = p.dtype == .f32
+                ? RowF32.klSums(p.floatPointer + r * n, q.floatPointer + r * n, n, Float(s), Float(mp), Float(mq))
+                : RowF64.klSums(p.doublePointer + r * n, q.doublePointer + r * n, n, s, mp, mq)
+            // Σ P (y_p − log Sp − y_q + log Sq) with y = x·s − m.
+            d[r] = inf ? .infinity : Swift.max(0, w / sp - Foundation.log(sp) + Foundation.log(sq))
+        }
+        return out
+    }
+
+    /// Normalised log-probabilities of row `r` of `x`, as Doubles, into `buf`.
+    static func logProbs(_ x: Tensor, _ r: Int, _ s: Double, _ buf: UnsafeMutablePointer<Double>) throws {
+        let n = x.rowLength
+        let m = try rowMax(x, r, s)
+        let c: Double
+        if x.dtype == .f32 {
+            let p = x.floatPointer + r * n
+            c = Foundation.log(RowF32.sumExp(p, n, Float(s), Float(m)))
+            for i in 0..<n { buf[i] = (Double(p[i]) * s - m) - c }
+        } else {
+            let p = x.doublePointer + r * n
+            c = Foundation.log(RowF64.sumExp(p, n, s, m))
+            for i in 0..<n { buf[i] = (p[i] * s - m) - c }
+        }
+    }
+
+    /// Runs `body(row, logP, logQ)` per row pair with scratch buffers of log-probabilities
+    /// (one pair of buffers per chunk of rows, none per row).
+    static func eachRowPair(_ p: Tensor, _ q: Tensor, _ s: Double,
+                            _ body: (Int, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Double,
+                            into d: UnsafeMutablePointer<Double>) throws {
+        let n = p.rowLength
+        try ParallelFor.rows(p.rowCount, costPerRow: n * 16) { range in
+            let lp = UnsafeMutablePointer<Double>.allocate(capacity: n), lq = UnsafeMutablePointer<Double>.allocate(capacity: n)
+            defer { lp.deallocate(); lq.deallocate() }
+            for r in range {
+                try logProbs(p, r, s, lp)
+                try logProbs(q, r, s, lq)
+                d[r] = body(r, lp, lq)
+            }
+        }
+    }
+
+    /// Jensen–Shannon divergence ½KL(P‖M) + ½KL(Q‖M), M = (P+Q)/2, in nats, one per row
+    /// (the divergence, not scipy's `jensenshannon` distance, which is its square root).
+    public static func js(_ p: Tensor, _ q: Tensor, _ o: DistOptions = .init()) throws -> Tensor {
+        let (p, q, s) = try pair(p, q, o, "js")
+        let out = try perRowResult(p), n = p.rowLength
+        let ln2 = Foundation.log(2.0)
+        try eachRowPair(p, q, s, { _, lp, lq in
+            var total = 0.0
+            for i in 0..<n {
+                let a = lp[i], b = lq[i]
+                let hi = Swift.max(a, b)
+                if hi == -.infinity { continue }
+                let lm = hi + Foundation.log1p(Foundation.exp(Swift.min(a, b) - hi)) - ln2  // log M
+                if a > -.infinity { total += Foundation.exp(a) * (a - lm) }
+                if b > -.infinity { total += Foundation.exp(b) * (b - lm) }
+            }
+            return Swift.max(0, 0.5 * total)
+        }, into: out.doublePointer)
+        return out
+    }
+
+    /// Total variation distance ½ Σ |P − Q|, one per row.
+    public static func tv(_ p: Tensor, _ q: Tensor, _ o: DistOptions = .init()) throws -> Tensor {
+        let (p, q, s) = try pair(p, q, o, "tv")
+        let out = try perRowResult(p), n = p.rowLength
+        try eachRowPair(p, q, s, { _, lp, lq in
+            var total = 0.0
+            for i in 0..<n { total += Swift.abs(Foundation.exp(lp[i]) - Foundation.exp(lq[i])) }
+            return 0.5 * total
+        }, into: out.doublePointer)
+        return out
+    }
+
+    /// −log softmax(x/T)[target] per row; `targets` are 0-based token ids, one per row
+    /// (`+inf` when the target's logit is `-inf`).
+    public static func crossEntropy(_ x: Tensor, targets: [Int], _ o: DistOptions = .init()) throws -> Tensor {
+        let (x, s) = try prepare(x, o, "cross_entropy")
+        try requireNonEmpty(x, "cross_entropy")
+        let n = x.rowLength
+        guard targets.count == x.rowCount else {
+            throw AlignMathError.shapeMismatch("cross_entropy: \(targets.count) targets for \(x.rowCount) rows")
+        }
+        for (r, t) in targets.enumerated() where t < 0 || t >= n {
+            throw AlignMathError.invalidArgument("cross_entropy: target id \(t) of row \(r) is outside the vocabulary 0..<\(n)")
+        }
+        let lse = try logsumexp(x, DistOptions(temperature: 1 / s))
+        let d = lse.doublePointer
+        for (r, t) in targets.enumerated() { d[r] -= x[flat: r * n + t] * s }
+        return lse
+    }
+}

@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Element type of a `Tensor`. Only the two float widths: integer and half-precision
+/// data is widened on load, so every kernel has exactly two concrete loops.
+public enum DType: String, CustomStringConvertible, Sendable {
+    case f32, f64
+
+    /// Bytes per element.
+    public var size: Int { self == .f32 ? 4 : 8 }
+    /// The name as shown in `description` and accepted by the Lua glue (`"f32"`, `"f64"`).
+    public var description: String { rawValue }
+    /// The wider of two dtypes: the result type of a binary op (as PyTorch promotes).
+    public static func promote(_ a: DType, _ b: DType) -> DType { (a == .f64 || b == .f64) ? .f64 : .f32 }
+}
+
+/// The bytes behind one or more tensors: either a malloc'd block or a memory-mapped
+/// region of a file (copy-on-write, so writing to a loaded tensor never touches the file).
+/// Views (rows, slices, reshapes) hold the same storage; it is freed or unmapped when the
+/// last of them goes away.
+public final class TensorStorage {
+    /// Start of the usable bytes (for a mapping: the mapping base plus the data offset).
+    public let base: UnsafeMutableRawPointer
+    /// Usable bytes from `base`.
+    public let byteCount: Int
+    private let owner: Owner
+
+    private enum Owner {
+        case malloc(UnsafeMutableRawPointer)
+        case mmap(UnsafeMutableRawPointer, Int)
+        case none
+    }
+
+    /// A new zero-filled block of `byteCount` bytes, 64-byte aligned (for SIMD loads).
+    public convenience init(zeroedBytes byteCount: Int) {
+        self.init(uninitializedBytes: byteCount)
+        memset(base, 0, Swift.max(byteCount, 1))
+    }
+
+    /// A new block whose bytes are garbage until written: for kernel outputs that are
+    /// written in full, so a huge result costs no extra pass over memory.
+    public init(uninitializedBytes byteCount: Int) {
+        let n = max(byteCount, 1)
+        var p: UnsafeMutableRawPointer? = nil
+        if posix_memalign(&p, 64, n) != 0 || p == nil {
+            fatalError("AlignMath: out of memory allocating \(n) bytes")
+        }
+        let ptr = p.unsafelyUnwrapped
+        base = ptr
+        self.byteCount = byteCount
+        owner = .malloc(ptr)
+    }
+
+    /// Adopts a mapping made by `mmap` (`length` bytes at `mapping`); the usable bytes
+    /// start at `offset`. The mapping is unmapped on deinit.
+    public init(mapping: UnsafeMutableRawPointer, length: Int, offset: Int) {
+        base = mapping + offset
+        byteCount = length - offset
+        owner = .mmap(mapping, length)
+    }
+
+    deinit {
+        switch owner {
+        case .malloc(let p): free(p)
+        case .mmap(let p, let n): munmap(p, n)
+        case .none: break
+        }
+    }
+
+    /// True when the bytes are a mapped file rather than heap memory.
+    public var isMapped: Bool { if case .mmap = owner { return true } else { return false } }
+}

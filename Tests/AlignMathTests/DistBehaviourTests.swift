@@ -1,0 +1,147 @@
+import XCTest
+@testable import AlignMath
+
+/// Dist's edge behaviour: masked rows, empty rows, options, errors, interrupts, and the
+/// agreement of the Float and Double paths on a large batch (several parallel chunks).
+final class DistBehaviourTests: XCTestCase {
+    let ninf = -Double.infinity
+
+    func testAllMaskedRowThrowsWithRowIndex() throws {
+        for dt in [DType.f64, .f32] {
+            let x = try Tensor([0, 1, ninf, ninf, 2, 3], shape: [3, 2], dtype: dt)
+            XCTAssertThrowsError(try Dist.logSoftmax(x)) { XCTAssertEqual($0 as? AlignMathError, .allMasked(row: 1)) }
+            XCTAssertThrowsError(try Dist.softmax(x)) { XCTAssertEqual($0 as? AlignMathError, .allMasked(row: 1)) }
+            XCTAssertThrowsError(try Dist.logsumexp(x)) { XCTAssertEqual($0 as? AlignMathError, .allMasked(row: 1)) }
+            XCTAssertThrowsError(try Dist.entropy(x)) { XCTAssertEqual($0 as? AlignMathError, .allMasked(row: 1)) }
+            let ok = try Tensor([0, 1, 0, 1, 2, 3], shape: [3, 2], dtype: dt)
+            XCTAssertThrowsError(try Dist.kl(ok, x)) { XCTAssertEqual($0 as? AlignMathError, .allMasked(row: 1)) }
+            XCTAssertThrowsError(try Dist.js(x, ok)) { XCTAssertEqual($0 as? AlignMathError, .allMasked(row: 1)) }
+            XCTAssertThrowsError(try Dist.tv(ok, x)) { XCTAssertEqual($0 as? AlignMathError, .allMasked(row: 1)) }
+        }
+    }
+
+    func testMaskedRowInLargeBatchReportsLowestRow() throws {
+        let n = 1000, rows = 300
+        var v = (0..<(n * rows)).map { Double($0 % 17) * 0.1 }
+        for r in [250, 77] { for i in 0..<n { v[r * n + i] = ninf } }
+        let x = try Tensor(v, shape: [rows, n], dtype: .f32)
+        XCTAssertThrowsError(try Dist.entropy(x)) { XCTAssertEqual($0 as? AlignMathError, .allMasked(row: 77)) }
+    }
+
+    func testEmptyRows() throws {
+        let x = try Tensor.zeros([2, 0])
+        XCTAssertEqual(try Dist.logSoftmax(x).shape, [2, 0])
+        XCTAssertEqual(try Dist.softmax(x).count, 0)
+        XCTAssertEqual(try Dist.logsumexp(x).toDoubles(), [ninf, ninf])  // as scipy/torch
+        XCTAssertThrowsError(try Dist.entropy(x))
+        XCTAssertThrowsError(try Dist.kl(x, x))
+        XCTAssertThrowsError(try Dist.crossEntropy(x, targets: [0, 0]))
+        XCTAssertEqual(try Dist.entropy(Tensor.zeros([0, 5])).shape, [0])
+    }
+
+    func testScalarResultFor1D() throws {
+        let x = try Tensor([2, 1])
+        let e = try Dist.entropy(x)
+        XCTAssertEqual(e.shape, [])
+        let p1 = 1 / (1 + Foundation.exp(-1.0))
+        XCTAssertEqual(try XCTUnwrap(e.scalar), -(p1 * Foundation.log(p1) + (1 - p1) * Foundation.log(1 - p1)), accuracy: 1e-15)
+        XCTAssertEqual(try Dist.softmax(x).toDoubles()[0], p1, accuracy: 1e-15)
+    }
+
+    func testOptionAndShapeErrors() throws {
+        let x = try Tensor([1, 2, 3])
+        XCTAssertThrowsError(try Dist.softmax(x, DistOptions(temperature: 0)))
+        XCTAssertThrowsError(try Dist.softmax(x, DistOptions(temperature: .nan)))
+        XCTAssertThrowsError(try Dist.entropy(try Tensor([0.5, -0.1, 0.6]), DistOptions(probs: true))) { e in
+            XCTAssertTrue("\(e)".contains("probabilities must be >= 0"), "\(e)")
+        }
+        XCTAssertThrowsError(try Dist.kl(x, try Tensor([1, 2]))) { e in
+            guard case AlignMathError.shapeMismatch(let m)? = e as? AlignMathError else { return XCTFail("\(e)") }
+            XCTAssertTrue(m.contains("[3] vs [2]"), m)
+        }
+        XCTAssertThrowsError(try Dist.crossEntropy(x, targets: [3])) { e in XCTAssertTrue("\(e)".contains("target id 3"), "\(e)") }
+        XCTAssertThrowsError(try Dist.crossEntropy(x, targets: [0, 1]))
+        XCTAssertThrowsError(try Dist.softmax(try Tensor([1], shape: [])))
+    }
+
+    func testKLInfinityAndMaskedAgreement() throws {
+        // Q masks a token P has: +inf. Both mask the same token: finite, as if it were absent.
+        let p = try Tensor([0, 1, 2]), q = try Tensor([0, 1, ninf])
+        XCTAssertEqual(try Dist.kl(p, q).scalar, .infinity)
+        XCTAssertEqual(try Dist.kl(q, p).scalar.map { $0.isFinite }, true)
+        let a = try Dist.kl(try Tensor([0.3, ninf, 1]), try Tensor([1.2, ninf, 0]))
+        let b = try Dist.kl(try Tensor([0.3, 1]), try Tensor([1.2, 0]))
+        XCTAssertEqual(try XCTUnwrap(a.scalar), try XCTUnwrap(b.scalar), accuracy: 1e-15)
+        XCTAssertEqual(try Dist.kl(p, p).scalar, 0)
+    }
+
+    func testMixedDtypesPromote() throws {
+        let p = try Tensor([0.1, 0.7, -0.2], dtype: .f32), q = try Tensor([0.3, 0.1, 0.2])
+        let k = try Dist.kl(p, q)
+        XCTAssertEqual(k.dtype, .f64)
+        XCTAssertEqual(try XCTUnwrap(k.scalar), try XCTUnwrap(Dist.kl(p.converted(to: .f64), q).scalar), accuracy: 0)
+    }
+
+    func testFloatMatchesDoubleOnLargeBatch() throws {
+        // 64 rows of 4099 logits (not a multiple of the vector width), parallel path.
+        let rows = 64, n = 4099
+        let v = (0..<(rows * n)).map { i in Foundation.sin(Double(i) * 0.37) * 6 + Double(i % 7) }
+        let w = (0..<(rows * n)).map { i in Foundation.cos(Double(i) * 0.11) * 4 }
+        let x64 = try Tensor(v, shape: [rows, n]), q64 = try Tensor(w, shape: [rows, n])
+        let x32 = x64.converted(to: .f32), q32 = q64.converted(to: .f32)
+        // Reference: the Double path on the Float-rounded values.
+        let xr = x32.converted(to: .f64), qr = q32.converted(to: .f64)
+        func close(_ a: Tensor, _ b: Tensor, _ tol: Double) {
+            XCTAssertEqual(a.shape, b.shape)
+            for i in 0..<a.count {
+                let (g, r) = (a[flat: i], b[flat: i])
+                XCTAssertLessThan(Swift.abs(g - r) / Swift.max(Swift.abs(r), 1e-30), tol, "index \(i): \(g) vs \(r)")
+            }
+        }
+        close(try Dist.entropy(x32), try Dist.entropy(xr), 1e-5)
+        close(try Dist.kl(x32, q32), try Dist.kl(xr, qr), 1e-5)
+        close(try Dist.logsumexp(x32), try Dist.logsumexp(xr), 1e-6)
+        close(try Dist.logSoftmax(x32).reshape([-1]).slice(0, 5000), try Dist.logSoftmax(xr).reshape([-1]).slice(0, 5000), 1e-5)
+        close(try Dist.softmax(x32, DistOptions(temperature: 0.5)), try Dist.softmax(xr, DistOptions(temperature: 0.5)), 1e-4)
+        // Softmax rows sum to 1.
+        let s = try Dist.softmax(x64).reduce(.sum, axis: -1)
+        for r in 0..<rows { XCTAssertEqual(s[flat: r], 1, accuracy: 1e-13) }
+    }
+
+    func testInterruptStopsLongCall() throws {
+        let flag = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        defer { flag.deallocate(); Interruption.flag = nil }
+        flag.pointee = 1
+        Interruption.flag = flag
+        let x = try Tensor.zeros([512, 4096], dtype: .f32)
+        XCTAssertThrowsError(try Dist.logSoftmax(x)) { XCTAssertEqual($0 as? AlignMathError, .interrupted) }
+        flag.pointee = 0
+        XCTAssertNoThrow(try Dist.logSoftmax(x))
+    }
+
+    func testFastExpAccuracy() {
+        var worstF: Float = 0, worstD = 0.0
+        var x = -110.0
+        while x < 89 {
+            let f = Float(x)
+            let gotF = FastExp.exp(f), refF = Foundation.exp(f)
+            if refF >= Float.leastNormalMagnitude { worstF = Swift.max(worstF, Swift.abs(gotF - refF) / refF.ulp) }
+            else { XCTAssertLessThanOrEqual(Swift.abs(gotF - refF), 2 * Float.leastNonzeroMagnitude, "\(f)") }
+            x += 0.0137
+        }
+        x = -750
+        while x < 709.7 {
+            let got = FastExp.exp(x), ref = Foundation.exp(x)
+            if ref >= Double.leastNormalMagnitude { worstD = Swift.max(worstD, Swift.abs(got - ref) / ref.ulp) }
+            else { XCTAssertLessThanOrEqual(Swift.abs(got - ref), 2 * Double.leastNonzeroMagnitude, "\(x)") }
+            x += 0.0913
+        }
+        XCTAssertLessThanOrEqual(worstF, 2, "Float exp worst error in ulp")
+        XCTAssertLessThanOrEqual(worstD, 2, "Double exp worst error in ulp")
+        XCTAssertEqual(FastExp.exp(-Float.infinity), 0)
+        XCTAssertEqual(FastExp.exp(-Double.infinity), 0)
+        XCTAssertEqual(FastExp.exp(Float.infinity), .infinity)
+        XCTAssertEqual(FastExp.exp(1000.0), .infinity)
+        XCTAssertTrue(FastExp.exp(Double.nan).isNaN)
+    }
+}
