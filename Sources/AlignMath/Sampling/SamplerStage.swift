@@ -1,0 +1,231 @@
+/// Whose semantics a sampling stage follows where the two references differ.
+///
+/// - `transformers`: HF transformers' `generation/logits_process.py` warpers, line by
+///   line (the default): top-k keeps every token tied with the k-th logit, top-p removes
+///   tokens whose ascending cumulative probability is `<= 1 - p`, `min_keep` is
+///   `min_tokens_to_keep`.
+/// - `llamaCpp`: llama.cpp's `src/llama-sampling.cpp` samplers: top-k keeps exactly k,
+///   top-p keeps tokens until the running sum reaches `p` (boundary token kept), typical
+///   stops at the first running sum `> p`, min-p and XTC as `llama_sampler_*_apply`.
+public enum SamplingSemantics: String, Sendable {
+    /// HF transformers' warpers (default).
+    case transformers
+    /// llama.cpp's samplers.
+    case llamaCpp = "llama.cpp"
+}
+
+/// What a stage sees besides the logits: the token ids generated so far (0-based, for
+/// penalties) and the generator that random stages (XTC) draw from in `apply`/`probs`.
+public struct SamplingContext {
+    /// Token ids generated so far, oldest first (vocabulary ids, 0-based).
+    public var history: [Int]
+    /// The generator for random stages when not sampling (`sample` passes its own).
+    public var rng: RandomGenerator?
+
+    /// A context with a history and an optional generator.
+    public init(history: [Int] = [], rng: RandomGenerator? = nil) {
+        self.history = history
+        self.rng = rng
+    }
+}
+
+/// A custom stage body: receives the dense logits of the whole vocabulary (removed
+/// tokens are `-inf`) and edits them in place; `-inf` removes a token.
+public typealias CustomStageBody = (inout [Float], SamplingContext) throws -> Void
+
+/// One stage of a `SamplerChain`. Build with the static factories, which validate their
+/// arguments and throw `AlignMathError.invalidArgument` with a message naming the
+/// argument. A class because mirostat keeps state (`mu`) between tokens.
+public final class SamplerStage {
+    /// What the stage does, with its parameters (validated by the factories).
+    public enum Kind {
+        /// Divide logits by `t`; `t == 0` keeps only the first maximal token (greedy).
+        case temperature(Double)
+        /// Keep the `k` highest logits (`k == 0` disables the stage).
+        case topK(Int)
+        /// Nucleus filtering at mass `p` in (0, 1].
+        case topP(Double)
+        /// Keep tokens with probability `>= p * max probability`, p in [0, 1].
+        case minP(Double)
+        /// Locally typical sampling at mass `p` in (0, 1].
+        case typical(Double)
+        /// Keep tokens with probability `>= e`, e in (0, 1).
+        case epsilon(Double)
+        /// Keep tokens with probability `>= min(e, sqrt(e) * exp(-entropy))`, e in (0, 1).
+        case eta(Double)
+        /// Keep tokens with logit `>= max - n * std` of the finite logits, n >= 0.
+        case topNSigma(Double)
+        /// Exclude Top Choices: with chance `probability`, drop every token at or above
+        /// `threshold` probability except the least probable of them.
+        case xtc(probability: Double, threshold: Double)
+        /// Repetition (divide positive / multiply negative logits), frequency and presence
+        /// penalties over the last `lastN` history tokens (-1: all, 0: disabled).
+        case penalties(repetition: Double, frequency: Double, presence: Double, lastN: Int)
+        /// Add a bias to given token ids.
+        case logitBias([Int: Double])
+        /// Keep only the first maximal token.
+        case greedy
+        /// Mirostat 2.0 (target surprise `tau`, learning rate `eta`); must be last.
+        case mirostatV2(tau: Double, eta: Double)
+        /// A stage written by the caller (e.g. a Lua function).
+        case custom(CustomStageBody)
+    }
+
+    /// A short name (`top_k`, `top_p`, ..., or the custom stage's name) for `explain`.
+    public let name: String
+    /// The stage's operation.
+    public let kind: Kind
+    /// The minimum number of tokens a filtering stage keeps (`min_tokens_to_keep`).
+    public let minKeep: Int
+    /// Whose semantics the stage follows.
+    public let semantics: SamplingSemantics
+    /// Mirostat's running maximum surprise (starts at `2 * tau`; updated by `sample`).
+    public var mu: Double
+
+    init(_ name: String, _ kind: Kind, minKeep: Int = 1, semantics: SamplingSemantics = .transformers) {
+        self.name = name
+        self.kind = kind
+        self.minKeep = minKeep
+        self.semantics = semantics
+        if case .mirostatV2(let tau, _) = kind { mu = 2 * tau } else { mu = 0 }
+    }
+
+    /// Restores mirostat's `mu` to `2 * tau` (no effect on other stages).
+    public func reset() {
+        if case .mirostatV2(let tau, _) = kind { mu = 2 * tau }
+    }
+
+    static func check(_ ok: Bool, _ message: @autoclosure () -> String) throws {
+        if !ok { throw AlignMathError.invalidArgument(message()) }
+    }
+
+    static func checkMinKeep(_ m: Int) throws {
+        try check(m >= 1, "min_keep must be an integer >= 1, got \(m)")
+    }
+
+    /// Temperature `t >= 0` (HF `TemperatureLogitsWarper`: `scores / t`); `t == 0` is
+    /// greedy (llama.cpp `llama_sampler_temp_impl` with `temp <= 0`: only the first
+    /// maximal token survives).
+    public static func temperature(_ t: Double) throws -> SamplerStage {
+        try check(t.isFinite && t >= 0, "temperature must be a finite number >= 0, got \(t)")
+        return SamplerStage("temperature", .temperature(t))
+    }
+
+    /// Top-k, `k >= 0` (0 disables). HF `TopKLogitsWarper`: `k = max(k, min_keep)`, keeps
+    /// every token whose logit is `>=` the k-th largest (ties kept). llama.cpp
+    /// `llama_sampler_top_k_impl`: exactly `k` tokens, ties broken by lower id first.
+    public static func topK(_ k: Int, minKeep: Int = 1, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
+        try check(k >= 0, "k must be an integer >= 0 (0 disables top_k), got \(k)")
+        try checkMinKeep(minKeep)
+        return SamplerStage("top_k", .topK(k), minKeep: minKeep, semantics: semantics)
+    }
+
+    /// Top-p, `p` in (0, 1]. HF `TopPLogitsWarper`: sort ascending (stable), remove tokens
+    /// whose cumulative probability is `<= 1 - p`, never the last `min_keep`. llama.cpp
+    /// `llama_sampler_top_p_apply`: descending, keep up to and including the first token
+    /// where the running sum is `>= p` and at least `min_keep` are kept; `p == 1` no-op.
+    public static func topP(_ p: Double, minKeep: Int = 1, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
+        try check(p > 0 && p <= 1, "p must be in (0, 1], got \(p)")
+        try checkMinKeep(minKeep)
+        return SamplerStage("top_p", .topP(p), minKeep: minKeep, semantics: semantics)
+    }
+
+    /// Min-p, `p` in [0, 1]. HF `MinPLogitsWarper`: remove `prob < p * max prob`, then
+    /// restore the `min_keep` most probable. llama.cpp `llama_sampler_min_p_apply`: keep
+    /// `logit >= max + log(p)`, else (fewer than min_keep) the min_keep best.
+    public static func minP(_ p: Double, minKeep: Int = 1, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
+        try check(p >= 0 && p <= 1, "p must be in [0, 1], got \(p)")
+        try checkMinKeep(minKeep)
+        return SamplerStage("min_p", .minP(p), minKeep: minKeep, semantics: semantics)
+    }
+
+    /// Typical sampling, `p` in (0, 1]. HF `TypicalLogitsWarper`: order by
+    /// `|-log p - H|` ascending, `last = #(cumsum < p)`, remove scores above the
+    /// `last`-th, keep the first `min_keep`. llama.cpp `llama_sampler_typical_apply`:
+    /// keep until the running sum is `> p` (and min_keep kept); `p == 1` is a no-op.
+    public static func typical(_ p: Double, minKeep: Int = 1, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
+        try check(p > 0 && p <= 1, "p must be in (0, 1], got \(p)")
+        try checkMinKeep(minKeep)
+        return SamplerStage("typical", .typical(p), minKeep: minKeep, semantics: semantics)
+    }
+
+    /// Epsilon sampling, `e` in (0, 1) (HF `EpsilonLogitsWarper`: remove `prob < e`
+    /// unless the logit is `>=` the min_keep-th largest). llama.cpp has no epsilon
+    /// sampler; both semantics are HF's.
+    public static func epsilon(_ e: Double, minKeep: Int = 1, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
+        try check(e > 0 && e < 1, "epsilon must be in (0, 1), got \(e)")
+        try checkMinKeep(minKeep)
+        return SamplerStage("epsilon", .epsilon(e), minKeep: minKeep, semantics: semantics)
+    }
+
+    /// Eta sampling, `e` in (0, 1) (HF `EtaLogitsWarper`: cutoff
+    /// `min(e, sqrt(e) * exp(-entropy))`, as the code computes it; min_keep as epsilon).
+    /// llama.cpp has no eta sampler; both semantics are HF's.
+    public static func eta(_ e: Double, minKeep: Int = 1, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
+        try check(e > 0 && e < 1, "epsilon must be in (0, 1), got \(e)")
+        try checkMinKeep(minKeep)
+        return SamplerStage("eta", .eta(e), minKeep: minKeep, semantics: semantics)
+    }
+
+    /// Top-n-sigma, `n >= 0` (llama.cpp `llama_sampler_top_n_sigma_apply`: mean and
+    /// population std of the finite logits, remove `logit < max - n * std`; `n == 0` is a
+    /// no-op there). HF has no such warper; both semantics follow llama.cpp, plus min_keep.
+    public static func topNSigma(_ n: Double, minKeep: Int = 1, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
+        try check(n.isFinite && n >= 0, "n must be a finite number >= 0, got \(n)")
+        try checkMinKeep(minKeep)
+        return SamplerStage("top_n_sigma", .topNSigma(n), minKeep: minKeep, semantics: semantics)
+    }
+
+    /// XTC (llama.cpp `llama_sample_xtc_apply`): with chance `probability` (one uniform
+    /// from the generator; skipped when `probability <= 0`, `threshold > 0.5` or fewer
+    /// than 2 tokens), remove all tokens with probability `>= threshold` except the
+    /// least probable of them, if at least `min_keep` remain. Same in both semantics.
+    public static func xtc(probability: Double, threshold: Double, minKeep: Int = 1, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
+        try check(probability >= 0 && probability <= 1, "probability must be in [0, 1], got \(probability)")
+        try check(threshold >= 0 && threshold <= 1, "threshold must be in [0, 1], got \(threshold)")
+        try checkMinKeep(minKeep)
+        return SamplerStage("xtc", .xtc(probability: probability, threshold: threshold), minKeep: minKeep, semantics: semantics)
+    }
+
+    /// Penalties over the last `lastN` history tokens (`-1`: the whole history, `0`:
+    /// disabled, as llama.cpp's `penalty_last_n`). For each distinct id seen `c` times:
+    /// repetition (HF `RepetitionPenaltyLogitsProcessor` / `_apply_penalty`: `logit < 0`
+    /// multiplied, else divided, once per token; llama.cpp `<= 0` multiplied, the same
+    /// value), then `logit -= c * frequency + presence` (OpenAI / llama.cpp
+    /// `llama_sampler_penalties_apply`). Ids outside the vocabulary are ignored.
+    public static func penalties(repetition: Double = 1, frequency: Double = 0, presence: Double = 0, lastN: Int = 64, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
+        try check(repetition.isFinite && repetition > 0, "repetition must be a finite number > 0, got \(repetition)")
+        try check(frequency.isFinite, "frequency must be finite, got \(frequency)")
+        try check(presence.isFinite, "presence must be finite, got \(presence)")
+        try check(lastN >= -1, "last_n must be -1 (whole history), 0 (off) or a positive count, got \(lastN)")
+        return SamplerStage("penalties", .penalties(repetition: repetition, frequency: frequency, presence: presence, lastN: lastN), semantics: semantics)
+    }
+
+    /// Adds `bias[id]` to the logit of each token id (0-based; ids must be >= 0 and are
+    /// checked against the vocabulary when applied). `-inf` bans a token.
+    public static func logitBias(_ bias: [Int: Double]) throws -> SamplerStage {
+        for (id, b) in bias {
+            try check(id >= 0, "logit_bias ids must be token ids >= 0, got \(id)")
+            try check(!b.isNaN && b != .infinity, "logit_bias for id \(id) must be a number or -inf, got \(b)")
+        }
+        return SamplerStage("logit_bias", .logitBias(bias))
+    }
+
+    /// Greedy: keeps only the first maximal token (as `argmax`).
+    public static func greedy() -> SamplerStage { SamplerStage("greedy", .greedy) }
+
+    /// Mirostat 2.0 (llama.cpp `llama_sampler_mirostat_v2_apply`): keep tokens (sorted by
+    /// probability) until the first with surprise `-log2 p > mu` (at least one),
+    /// renormalise, sample, then `mu -= eta * (surprise - tau)`. `mu` starts at `2 tau`
+    /// and changes only in `sample`. Must be the last stage of a chain.
+    public static func mirostatV2(tau: Double, eta: Double) throws -> SamplerStage {
+        try check(tau.isFinite && tau >= 0, "tau must be a finite number >= 0, got \(tau)")
+        try check(eta.isFinite && eta >= 0, "eta must be a finite number >= 0, got \(eta)")
+        return SamplerStage("mirostat", .mirostatV2(tau: tau, eta: eta))
+    }
+
+    /// A custom stage: `body` edits the dense logits of the whole vocabulary in place.
+    public static func custom(_ name: String, _ body: @escaping CustomStageBody) -> SamplerStage {
+        SamplerStage(name, .custom(body))
+    }
+}

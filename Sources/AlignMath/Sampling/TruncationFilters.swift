@@ -1,0 +1,220 @@
+import Foundation
+
+/// The filtering stages on the candidate list (`SamplerWorkspace` in sparse mode). Each
+/// cites the function it reproduces; `SamplerStage`'s factories document the semantics.
+extension SamplerWorkspace {
+    /// Top-k on any mode. Lazy rows are scanned in place (patched ids handled apart).
+    /// HF `TopKLogitsWarper.__call__`: keep `scores >= topk(scores, k)[-1]` (ties kept);
+    /// llama.cpp `llama_sampler_top_k_impl`: exactly `k` (lower ids first among ties).
+    func topK(_ k: Int, exact: Bool) {
+        guard k > 0 else { return }
+        switch mode {
+        case .lazy:
+            if let start = base.baseAddress {
+                patchMask.withUnsafeBufferPointer { mask in
+                    TopKSelect.collect(start, count: vocab, k: k, skip: patchIds.isEmpty ? nil : mask.baseAddress,
+                                       ids: &ids, vals: &vals, scratch: &scratch)
+                }
+            } else { ids.removeAll(); vals.removeAll() }
+            if divisor != 1 { let d = divisor; for i in 0..<vals.count { vals[i] /= d } }
+            for (j, id) in patchIds.enumerated() where patchVals[j] > -.infinity {
+                ids.append(id); vals.append(patchVals[j])
+            }
+            clearPatches()
+        case .dense:
+            dense.withUnsafeBufferPointer { row in
+                if let start = row.baseAddress {
+                    TopKSelect.collect(start, count: row.count, k: k, skip: nil, ids: &ids, vals: &vals, scratch: &scratch)
+                }
+            }
+        case .sparse:
+            break
+        }
+        mode = .sparse
+        sorted = false
+        probs.removeAll(keepingCapacity: true)
+        sortCanonical()
+        guard ids.count > k else { return }
+        if exact { truncate(k); return }
+        let tau = vals[k - 1]
+        var m = k
+        while m < ids.count && vals[m] >= tau { m += 1 }
+        truncate(m)
+    }
+
+    /// HF `TopPLogitsWarper.__call__`: ascending stable sort, `cumsum <= 1 - p` removed,
+    /// the last `min_keep` kept. Among tied logits the stable ascending order removes
+    /// lower ids first, which is reproduced exactly.
+    func topPTransformers(_ p: Double, minKeep: Int) {
+        guard ids.count > 0 else { return }
+        sortCanonical()
+        softmax()
+        let n = ids.count
+        // Suffix sums from the least probable = HF's ascending cumulative sum.
+        var s = 0.0
+        var m = 0  // number kept (a prefix of the canonical order)
+        var i = n - 1
+        while i >= 0 {
+            s += probs[i]
+            if !(s <= 1 - p) { m = i + 1; break }
+            i -= 1
+        }
+        m = min(n, max(m, minKeep))
+        keepPrefixPreferringHighIdsInTie(m)
+    }
+
+    /// Keeps `m` candidates of the canonical order; if the cut splits a group of tied
+    /// logits, the highest ids of that group are kept (HF's stable ascending order).
+    func keepPrefixPreferringHighIdsInTie(_ m: Int) {
+        let n = ids.count
+        guard m < n, m > 0, vals[m - 1] == vals[m] else { truncate(m); return }
+        let v = vals[m]
+        var a = m - 1
+        while a > 0 && vals[a - 1] == v { a -= 1 }
+        var b = m + 1
+        while b < n && vals[b] == v { b += 1 }
+        let groupIds = Array(ids[a..<b]).sorted(by: >)
+        let kept = groupIds.prefix(m - a).sorted()
+        for (j, id) in kept.enumerated() { ids[a + j] = id }
+        truncate(m)
+        probs.removeAll(keepingCapacity: true)
+    }
+
+    /// llama.cpp `llama_sampler_top_p_apply`: descending, keep through the first token at
+    /// which the running sum is `>= p` with at least `min_keep` kept; `p >= 1` no-op.
+    func topPLlama(_ p: Double, minKeep: Int) {
+        guard p < 1, ids.count > 0 else { return }
+        sortCanonical()
+        softmax()
+        var cum = 0.0
+        var last = ids.count
+        for i in 0..<ids.count {
+            cum += probs[i]
+            if cum >= p && i + 1 >= minKeep { last = i + 1; break }
+        }
+        truncate(last)
+    }
+
+    /// HF `MinPLogitsWarper.__call__` (`probs < min_p * max_prob` removed, the
+    /// `min_keep` most probable restored) or llama.cpp `llama_sampler_min_p_apply`
+    /// (`logit >= max + logf(p)`, else the `min_keep` best).
+    func minP(_ p: Double, minKeep: Int, llama: Bool) {
+        guard ids.count > 0 else { return }
+        if llama {
+            guard p > 0 else { return }
+            var mx = -Float.infinity
+            for v in vals where v > mx { mx = v }
+            let minLogit = mx + Foundation.logf(Float(p))
+            var c = 0
+            for v in vals where v >= minLogit { c += 1 }
+            if c >= minKeep { filter { _, v in v >= minLogit } } else { sortCanonical(); truncate(minKeep) }
+            return
+        }
+        if minKeep > 1 { sortCanonical() }
+        softmax()
+        var top = 0.0
+        for q in probs where q > top { top = q }
+        let thr = p * top
+        let keepFirst = minKeep > 1 ? minKeep : 0
+        filter { i, _ in i < keepFirst || !(probs[i] < thr) }
+    }
+
+    /// HF `TypicalLogitsWarper.__call__` or llama.cpp `llama_sampler_typical_apply`.
+    func typical(_ mass: Double, minKeep: Int, llama: Bool) {
+        guard ids.count > 0 else { return }
+        if llama && mass >= 1 { return }
+        if llama { sortCanonical() }
+        softmax()
+        let n = ids.count
+        let ent = entropy()
+        var shifted = [Double](repeating: 0, count: n)
+        for i in 0..<n { shifted[i] = abs(-Foundation.log(probs[i]) - ent) }
+        // Stable ascending order by shifted score (ties: lower id first, as torch.sort).
+        let order = (0..<n).sorted { a, b in
+            shifted[a] < shifted[b] || (shifted[a] == shifted[b] && (llama ? a < b : ids[a] < ids[b]))
+        }
+        var cum = 0.0
+        if llama {
+            var last = n
+            for (i, idx) in order.enumerated() {
+                cum += probs[idx]
+                if cum > mass && i >= minKeep - 1 { last = i + 1; break }
+            }
+            let keep = order.prefix(last)
+            let newIds = keep.map { ids[$0] }, newVals = keep.map { vals[$0] }
+            ids.removeAll(keepingCapacity: true); ids.append(contentsOf: newIds)
+            vals.removeAll(keepingCapacity: true); vals.append(contentsOf: newVals)
+            probs.removeAll(keepingCapacity: true)
+            sorted = false
+            return
+        }
+        var lastInd = 0
+        for idx in order { cum += probs[idx]; if cum < mass { lastInd += 1 } }
+        lastInd = min(lastInd, n - 1)
+        let thr = shifted[order[lastInd]]
+        var keep = [Bool](repeating: false, count: n)
+        for (r, idx) in order.enumerated() { keep[idx] = r < minKeep || !(shifted[idx] > thr) }
+        filter { i, _ in keep[i] }
+    }
+
+    /// The `min_keep`-th largest logit (ties count separately), for epsilon/eta.
+    func kthLogit(_ k: Int) -> Float {
+        if k <= 1 { var m = -Float.infinity; for v in vals where v > m { m = v }; return m }
+        sortCanonical()
+        return vals[min(k, ids.count) - 1]
+    }
+
+    /// HF `EpsilonLogitsWarper` (`cutoff = e`) or `EtaLogitsWarper`
+    /// (`cutoff = min(e, sqrt(e) * exp(-entropy))`): remove `prob < cutoff` unless the
+    /// logit is `>=` the `min_keep`-th largest.
+    func epsilonEta(_ e: Double, minKeep: Int, eta: Bool) {
+        guard ids.count > 0 else { return }
+        let kth = kthLogit(minKeep)
+        softmax()
+        let cutoff = eta ? min(e, e.squareRoot() * Foundation.exp(-entropy())) : e
+        filter { i, v in !(probs[i] < cutoff && v < kth) }
+    }
+
+    /// llama.cpp `llama_sampler_top_n_sigma_apply` (mean and population std of the
+    /// finite logits, remove `logit < max - n * std`; no-op for `n <= 0` or one token),
+    /// then the `min_keep` best restored.
+    func topNSigma(_ nSigma: Double, minKeep: Int) {
+        let n = ids.count
+        guard nSigma > 0, n > 1 else { return }
+        var mx = -Double.infinity, sum = 0.0
+        for v in vals { let d = Double(v); mx = max(mx, d); sum += d }
+        let mean = sum / Double(n)
+        var acc = 0.0
+        for v in vals { let d = Double(v) - mean; acc += d * d }
+        let thr = mx - nSigma * (acc / Double(n)).squareRoot()
+        var c = 0
+        for v in vals where !(Double(v) < thr) { c += 1 }
+        if c >= minKeep { filter { _, v in !(Double(v) < thr) } } else { sortCanonical(); truncate(minKeep) }
+    }
+
+    /// llama.cpp `llama_sample_xtc_apply`, drawing its chance from `rng` (`uniform()`).
+    func xtc(probability: Double, threshold: Double, minKeep: Int, rng: RandomGenerator) {
+        guard probability > 0, threshold <= 0.5, ids.count >= 2 else { return }
+        let chance = rng.uniform()
+        guard chance <= probability else { return }
+        sortCanonical()
+        softmax()
+        var posLast = 0
+        for i in 0..<ids.count { if probs[i] >= threshold { posLast = i } else { break } }
+        guard ids.count - posLast >= minKeep, posLast > 0 else { return }
+        ids.removeFirst(posLast)
+        vals.removeFirst(posLast)
+        probs.removeFirst(posLast)
+    }
+
+    /// llama.cpp `llama_sampler_mirostat_v2_apply`, the truncation: keep the prefix of
+    /// the sorted list before the first token with `-log2(p) > mu` (at least one).
+    func mirostatTruncate(mu: Double) {
+        guard ids.count > 0 else { return }
+        sortCanonical()
+        softmax()
+        var m = ids.count
+        for i in 0..<ids.count where -Foundation.log2(probs[i]) > mu { m = i; break }
+        truncate(max(m, 1))
+    }
+}
