@@ -1,1 +1,191 @@
 #include "luashim.h"
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static mlshim_dispatch_fn g_dispatch = NULL;
+static mlshim_release_fn g_release = NULL;
+
+void mlshim_set_dispatch(mlshim_dispatch_fn fn) { g_dispatch = fn; }
+void mlshim_set_release(mlshim_release_fn fn) { g_release = fn; }
+
+/* The only place a Swift function's error becomes a Lua error: a C frame. */
+static int mlshim_trampoline(lua_State *L) {
+    int r = g_dispatch(L);
+    if (r == MLSHIM_RAISE_WHERE) {
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+        return lua_error(L);
+    }
+    if (r == MLSHIM_RAISE) return lua_error(L);
+    return r;
+}
+
+typedef struct { void *object; } mlshim_box;
+
+static int mlshim_box_gc(lua_State *L) {
+    mlshim_box *b = (mlshim_box *)lua_touserdata(L, 1);
+    if (b && b->object) {
+        void *o = b->object;
+        b->object = NULL;
+        if (g_release) g_release(o);
+    }
+    return 0;
+}
+
+int mlshim_newboxmetatable(lua_State *L, const char *name) {
+    int created = luaL_newmetatable(L, name);
+    if (created) {
+        lua_pushcfunction(L, mlshim_box_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    return created;
+}
+
+void mlshim_pushbox(lua_State *L, void *object, const char *metatable_name) {
+    mlshim_box *b = (mlshim_box *)lua_newuserdatauv(L, sizeof(mlshim_box), 0);
+    b->object = object;
+    mlshim_newboxmetatable(L, metatable_name);
+    lua_setmetatable(L, -2);
+}
+
+void *mlshim_tobox(lua_State *L, int idx) {
+    if (lua_type(L, idx) != LUA_TUSERDATA || lua_rawlen(L, idx) != sizeof(mlshim_box)) return NULL;
+    mlshim_box *b = (mlshim_box *)lua_touserdata(L, idx);
+    return b ? b->object : NULL;
+}
+
+void *mlshim_testbox(lua_State *L, int idx, const char *name) {
+    mlshim_box *b = (mlshim_box *)luaL_testudata(L, idx, name);
+    return b ? b->object : NULL;
+}
+
+void mlshim_pushswiftfunction(lua_State *L) {
+    lua_pushcclosure(L, mlshim_trampoline, 1);
+}
+
+/* ---- allocator with a ceiling: the free path first, shrinks never fail, the growth
+   check written so it cannot overflow (after ChrisGVE/LuaSwift). ---- */
+static void *mlshim_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    mlshim_limits *lim = (mlshim_limits *)ud;
+    if (ptr == NULL) osize = 0; /* osize is a type tag then */
+    if (nsize == 0) {
+        free(ptr);
+        lim->used -= osize;
+        return NULL;
+    }
+    if (nsize > osize && lim->ceiling != 0) {
+        size_t delta = nsize - osize;
+        if (lim->used > lim->ceiling || delta > lim->ceiling - lim->used) return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (p == NULL) return nsize <= osize ? ptr : NULL;
+    lim->used = lim->used - osize + nsize;
+    return p;
+}
+
+static int mlshim_panic(lua_State *L) {
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, "moonlab: unprotected Lua error: %s\n", msg ? msg : "(error object is not a string)");
+    return 0;
+}
+
+lua_State *mlshim_newstate(mlshim_limits *limits) {
+    lua_State *L = lua_newstate(mlshim_alloc, limits);
+    if (L) lua_atpanic(L, mlshim_panic);
+    return L;
+}
+
+mlshim_limits *mlshim_getlimits(lua_State *L) {
+    void *ud = NULL;
+    lua_getallocf(L, &ud);
+    return (mlshim_limits *)ud;
+}
+
+static volatile sig_atomic_t g_interrupt = 0;
+/* sig_atomic_t is int on the platforms we build for. */
+int *mlshim_interrupt_flag(void) { return (int *)&g_interrupt; }
+void mlshim_clear_interrupt(void) { g_interrupt = 0; }
+
+#define MLSHIM_HOOK_COUNT 1000
+
+/* Raises from the hook (a C frame). The flags stay set, so every later hook call raises
+   again and a script's pcall cannot swallow the stop; the host clears them. */
+static void mlshim_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    mlshim_limits *lim = mlshim_getlimits(L);
+    if (lim->interruptible && g_interrupt) {
+        luaL_error(L, "interrupted");
+    }
+    if (lim->budget_exhausted) {
+        luaL_error(L, "instruction budget exceeded (%I instructions)", (lua_Integer)lim->budget_total);
+    }
+    if (lim->budget >= 0) {
+        lim->budget -= MLSHIM_HOOK_COUNT;
+        if (lim->budget < 0) {
+            lim->budget = 0;
+            lim->budget_exhausted = 1;
+            luaL_error(L, "instruction budget exceeded (%I instructions)", (lua_Integer)lim->budget_total);
+        }
+    }
+}
+
+void mlshim_installhook(lua_State *L) {
+    lua_sethook(L, mlshim_hook, LUA_MASKCOUNT, MLSHIM_HOOK_COUNT);
+}
+
+static void mlshim_sigint(int sig) {
+    (void)sig;
+    g_interrupt = 1;
+}
+
+void mlshim_install_sigint(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = mlshim_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a blocking read returns EINTR, so the prompt sees it */
+    sigaction(SIGINT, &sa, NULL);
+}
+
+int mlshim_msghandler(lua_State *L) {
+    const char *msg = lua_tostring(L, 1);
+    if (msg == NULL) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+void mlshim_pushmsghandler(lua_State *L) { lua_pushcfunction(L, mlshim_msghandler); }
+
+int mlshim_upvalueindex(int i) { return lua_upvalueindex(i); }
+int mlshim_registryindex(void) { return LUA_REGISTRYINDEX; }
+void mlshim_pop(lua_State *L, int n) { lua_pop(L, n); }
+void mlshim_newtable(lua_State *L) { lua_newtable(L); }
+int mlshim_pcall(lua_State *L, int nargs, int nresults, int msgh) { return lua_pcall(L, nargs, nresults, msgh); }
+void mlshim_call(lua_State *L, int nargs, int nresults) { lua_call(L, nargs, nresults); }
+const char *mlshim_tolstring(lua_State *L, int idx, size_t *len) { return lua_tolstring(L, idx, len); }
+lua_Number mlshim_tonumber(lua_State *L, int idx, int *isnum) { return lua_tonumberx(L, idx, isnum); }
+lua_Integer mlshim_tointeger(lua_State *L, int idx, int *isnum) { return lua_tointegerx(L, idx, isnum); }
+void mlshim_insert(lua_State *L, int idx) { lua_insert(L, idx); }
+void mlshim_remove(lua_State *L, int idx) { lua_remove(L, idx); }
+void mlshim_replace(lua_State *L, int idx) { lua_replace(L, idx); }
+int mlshim_loadbuffer(lua_State *L, const char *buf, size_t len, const char *name, const char *mode) {
+    return luaL_loadbufferx(L, buf, len, name, mode);
+}
+void mlshim_pushcfunction(lua_State *L, lua_CFunction f) { lua_pushcfunction(L, f); }
+void mlshim_pushglobaltable(lua_State *L) { lua_pushglobaltable(L); }
+const char *mlshim_tolstring_meta(lua_State *L, int idx, size_t *len) { return luaL_tolstring(L, idx, len); }
+void mlshim_traceback(lua_State *L, lua_State *L1, const char *msg, int level) { luaL_traceback(L, L1, msg, level); }
+void mlshim_where(lua_State *L, int level) { luaL_where(L, level); }
+int mlshim_error_function(lua_State *L) {
+    lua_settop(L, 1);
+    return lua_error(L);
+}
+
+void mlshim_setextra(lua_State *L, void *p) { *(void **)lua_getextraspace(L) = p; }
+void *mlshim_getextra(lua_State *L) { return *(void **)lua_getextraspace(L); }
+int mlshim_gc(lua_State *L, int what) { return lua_gc(L, what, 0); }

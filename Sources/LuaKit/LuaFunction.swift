@@ -1,0 +1,79 @@
+import LuaShim
+
+/// A Swift function Lua can call. It reads its arguments through `LuaArguments`, pushes
+/// its results and returns how many. It throws instead of raising: the trampoline in
+/// LuaShim turns the error into a Lua error from a C frame.
+public typealias LuaFunction = (LuaArguments) throws -> Int32
+
+/// The closure behind a Lua function value, kept alive by its userdata's `__gc`.
+final class LuaFunctionBox {
+    let name: String
+    let body: LuaFunction
+    init(name: String, body: @escaping LuaFunction) {
+        self.name = name
+        self.body = body
+    }
+}
+
+/// Installs the C callbacks once per process.
+enum LuaRuntime {
+    static let installed: Bool = {
+        mlshim_set_dispatch(luaKitDispatch)
+        mlshim_set_release(luaKitRelease)
+        return true
+    }()
+
+    static func installCallbacks() { _ = installed }
+
+    static let functionMetatable = "moonlab.function"
+}
+
+/// Every Swift function's entry from Lua. Catches everything; returns a result count or
+/// a sentinel that makes the trampoline raise.
+private func luaKitDispatch(_ L: OpaquePointer?) -> Int32 {
+    guard let L, let state = LuaState.from(L),
+          let raw = mlshim_tobox(L, mlshim_upvalueindex(1)) else { return 0 }
+    let box = Unmanaged<LuaFunctionBox>.fromOpaque(raw).takeUnretainedValue()
+    do {
+        return try box.body(LuaArguments(state: state, function: box.name))
+    } catch let e as LuaError {
+        state.push(e.message)  // already positioned by the Lua code that raised it
+        return MLSHIM_RAISE
+    } catch let e as LuaArgumentError {
+        state.push(e.description)
+        return MLSHIM_RAISE_WHERE
+    } catch let e as LuaScriptError {
+        state.push(e.message)
+        return MLSHIM_RAISE_WHERE
+    } catch {
+        state.push("\(box.name): \(error)")
+        return MLSHIM_RAISE_WHERE
+    }
+}
+
+private func luaKitRelease(_ p: UnsafeMutableRawPointer?) {
+    guard let p else { return }
+    Unmanaged<AnyObject>.fromOpaque(p).release()
+}
+
+extension LuaState {
+    /// Pushes a Swift closure as a Lua function. `name` is how errors name it
+    /// (`'rl.gae'`). Stack: [] -> [function].
+    public func push(function name: String, _ body: @escaping LuaFunction) {
+        let box = LuaFunctionBox(name: name, body: body)
+        mlshim_pushbox(L, Unmanaged.passRetained(box as AnyObject).toOpaque(), LuaRuntime.functionMetatable)
+        mlshim_pushswiftfunction(L)
+    }
+
+    /// Sets `t[name] = function` on the table on top. Stack: [t] -> [t].
+    public func setFunction(_ name: String, qualifiedName: String? = nil, _ body: @escaping LuaFunction) {
+        push(function: qualifiedName ?? name, body)
+        setField(name, of: -2)
+    }
+
+    /// Registers a global function.
+    public func register(global name: String, _ body: @escaping LuaFunction) {
+        push(function: name, body)
+        setGlobal(name)
+    }
+}

@@ -1,0 +1,85 @@
+import LuaShim
+
+/// Loading and calling: the one protected entry point for every call into Lua.
+extension LuaState {
+    /// Compiles a chunk. Stack: [] -> [function]; on a syntax error nothing is pushed and
+    /// a `LuaError(.syntax)` is thrown.
+    /// - Parameters:
+    ///   - name: the chunk name (`"=[3]"` shows as `[3]:1:` in messages).
+    ///   - mode: `"t"` for text only (binary chunks refused), `"bt"` for both.
+    public func load(_ code: String, name: String, mode: String = "t") throws {
+        var code = code
+        let status: Int32 = code.withUTF8 { buf in
+            buf.withMemoryRebound(to: CChar.self) {
+                mlshim_loadbuffer(L, $0.baseAddress, $0.count, name, mode)
+            }
+        }
+        if status != LUA_OK {
+            let msg = string(at: -1) ?? "error loading chunk"
+            pop()
+            throw LuaError(status == LUA_ERRMEM ? .memory : .syntax, msg)
+        }
+    }
+
+    /// Calls the function below `nargs` arguments under the message handler.
+    /// Stack: [f a1..an] -> [r1..rk] (k = nresults, or all with `LUA_MULTRET`).
+    /// Errors come back as `LuaError` with message and traceback; the stack is then as
+    /// it was below `f`.
+    public func pcall(nargs: Int32, nresults: Int32 = LUA_MULTRET) throws {
+        let base = top - nargs
+        mlshim_pushmsghandler(L)
+        insert(at: base)
+        let status = mlshim_pcall(L, nargs, nresults, base)
+        remove(at: base)
+        guard status != LUA_OK else { return }
+        let raw = type(at: -1) == .string ? (string(at: -1) ?? "") : describe(at: -1)
+        pop()
+        throw LuaState.splitError(raw, status: status)
+    }
+
+    /// Splits the message handler's output into message and traceback.
+    static func splitError(_ raw: String, status: Int32) -> LuaError {
+        let kind: LuaError.Kind = status == LUA_ERRMEM ? .memory : status == LUA_ERRERR ? .handler : .runtime
+        let marker = Array("\nstack traceback:".utf8)
+        let bytes = Array(raw.utf8)
+        if bytes.count >= marker.count {
+            for i in 0...(bytes.count - marker.count) where bytes[i] == 10 && Array(bytes[i..<(i + marker.count)]) == marker {
+                return LuaError(kind, String(decoding: bytes[..<i], as: UTF8.self),
+                                traceback: String(decoding: bytes[(i + 1)...], as: UTF8.self))
+            }
+        }
+        return LuaError(kind, raw)
+    }
+
+    /// Runs a chunk and returns the number of values it left on the stack.
+    /// Stack: [] -> [r1..rk].
+    @discardableResult
+    public func run(_ code: String, name: String = "=input") throws -> Int32 {
+        let before = top
+        try load(code, name: name)
+        try pcall(nargs: 0)
+        return top - before
+    }
+
+    /// Runs a chunk and returns its first result as text (tests and `-e` use it).
+    public func evaluate(_ code: String) throws -> String {
+        let n = try run("return " + code, name: "=input")
+        defer { pop(n) }
+        return n > 0 ? describe(at: -n) : ""
+    }
+}
+
+/// The process-wide interrupt flag that SIGINT sets (Ctrl-C). Running Lua code sees it
+/// in the count hook; long native loops poll it through `flag`.
+public enum LuaInterrupt {
+    /// Installs the SIGINT handler (without SA_RESTART, so a blocking read wakes up).
+    public static func installHandler() { mlshim_install_sigint() }
+    /// Whether an interrupt is pending.
+    public static var isPending: Bool { mlshim_interrupt_flag().pointee != 0 }
+    /// Clears a pending interrupt (the host does this when control is back at the prompt).
+    public static func clear() { mlshim_clear_interrupt() }
+    /// Raises the flag as SIGINT would (for tests and for a second way to stop work).
+    public static func raise() { mlshim_interrupt_flag().pointee = 1 }
+    /// The flag itself, for native loops below LuaKit that must poll it.
+    public static var flag: UnsafeMutablePointer<Int32> { mlshim_interrupt_flag() }
+}

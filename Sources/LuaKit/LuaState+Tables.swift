@@ -1,0 +1,83 @@
+import LuaShim
+
+/// Tables and globals. Each doc comment states the stack effect.
+extension LuaState {
+    /// Pushes `t[key]` (with metamethods) for the table at `index`; returns its type.
+    /// Stack: [] -> [v].
+    @discardableResult
+    public func getField(_ key: String, of index: Int32 = -1) -> LuaType {
+        LuaType(rawValue: lua_getfield(L, index, key)) ?? .none
+    }
+
+    /// `t[key] = v` for the table at `index`, v popped. Stack: [v] -> [].
+    public func setField(_ key: String, of index: Int32 = -2) { lua_setfield(L, index, key) }
+
+    /// Pushes the global `name`; returns its type. Stack: [] -> [v].
+    @discardableResult
+    public func getGlobal(_ name: String) -> LuaType { LuaType(rawValue: lua_getglobal(L, name)) ?? .none }
+
+    /// Pops a value into the global `name`. Stack: [v] -> [].
+    public func setGlobal(_ name: String) { lua_setglobal(L, name) }
+
+    /// Pushes `t[i]` without metamethods. Stack: [] -> [v].
+    @discardableResult
+    public func rawGet(_ i: Int, of index: Int32 = -1) -> LuaType {
+        LuaType(rawValue: lua_rawgeti(L, index, lua_Integer(i))) ?? .none
+    }
+
+    /// `t[i] = v` without metamethods, v popped. Stack: [v] -> [].
+    public func rawSet(_ i: Int, of index: Int32 = -2) { lua_rawseti(L, index, lua_Integer(i)) }
+
+    /// Pushes `t[k]` without metamethods, k popped. Stack: [k] -> [v].
+    @discardableResult
+    public func rawGet(of index: Int32) -> LuaType { LuaType(rawValue: lua_rawget(L, index)) ?? .none }
+
+    /// `t[k] = v` without metamethods, both popped. Stack: [k v] -> [].
+    public func rawSet(of index: Int32) { lua_rawset(L, index) }
+
+    /// Iterates a table's pairs. Inside `body` the key is at -2 and the value at -1;
+    /// leave the stack as you found it. Return false to stop.
+    public func forEachPair(of index: Int32, _ body: () throws -> Bool) rethrows {
+        let idx = absolute(index)
+        lua_pushnil(L)
+        while lua_next(L, idx) != 0 {
+            let goOn = try body()
+            pop()
+            if !goOn { pop(); return }
+        }
+    }
+
+    /// The string keys of the table at `index` (for completion and option checks).
+    public func stringKeys(of index: Int32) -> [String] {
+        var keys: [String] = []
+        forEachPair(of: index) {
+            if lua_type(L, -2) == LUA_TSTRING, let k = string(at: -2) { keys.append(k) }
+            return true
+        }
+        return keys
+    }
+
+    /// Pushes the metatable of the value at `index`, if any. Stack: [] -> [mt] or [].
+    public func getMetatable(of index: Int32) -> Bool { lua_getmetatable(L, index) != 0 }
+
+    /// Pops a table and sets it as the metatable of the value at `index`. Stack: [mt] -> [].
+    public func setMetatable(of index: Int32) { lua_setmetatable(L, index) }
+
+    /// Pushes the registry table. Stack: [] -> [registry].
+    public func pushRegistry() { lua_pushvalue(L, mlshim_registryindex()) }
+
+    /// Pushes the global table. Stack: [] -> [_G].
+    public func pushGlobals() { mlshim_pushglobaltable(L) }
+}
+
+/// A reference to a Lua value held in the registry, so Swift can keep a table or a
+/// function across calls. Released with `release()` or when the state goes away.
+public struct LuaRef: Hashable {
+    public let id: Int32
+    /// Pops the top value into the registry. Stack: [v] -> [].
+    public init(popping state: LuaState) { id = luaL_ref(state.L, mlshim_registryindex()) }
+    /// Pushes the referenced value. Stack: [] -> [v].
+    public func push(_ state: LuaState) { lua_rawgeti(state.L, mlshim_registryindex(), lua_Integer(id)) }
+    /// Frees the registry slot.
+    public func release(_ state: LuaState) { luaL_unref(state.L, mlshim_registryindex(), id) }
+}

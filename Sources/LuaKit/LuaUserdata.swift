@@ -1,0 +1,86 @@
+import LuaShim
+
+/// Swift class instances as Lua userdata. A type is registered once per state with its
+/// methods and metamethods; each pushed instance is retained by its userdata and released
+/// by `__gc`.
+public final class LuaTypeBuilder<T: AnyObject> {
+    public typealias Method = (T, LuaArguments) throws -> Int32
+    var methods: [(String, Method)] = []
+    var metamethods: [(String, LuaFunction)] = []
+    var index: Method?
+    var newIndex: Method?
+
+    /// `obj:name(...)`: arg 1 is the object.
+    public func method(_ name: String, _ body: @escaping Method) { methods.append((name, body)) }
+    /// A metamethod such as `__tostring`, `__len`, `__add`, `__eq`, `__call`.
+    public func meta(_ name: String, _ body: @escaping LuaFunction) { metamethods.append((name, body)) }
+    /// `obj[key]` for keys that are not methods: arg 1 the object, arg 2 the key.
+    public func index(_ body: @escaping Method) { index = body }
+    /// `obj[key] = v`: arg 1 the object, arg 2 the key, arg 3 the value.
+    public func newIndex(_ body: @escaping Method) { newIndex = body }
+}
+
+extension LuaState {
+    /// Registers `T` under the Lua type name `name` (shown by `type errors` and
+    /// `__name`). The closure adds methods and metamethods.
+    public func register<T: AnyObject>(type: T.Type, name: String, _ build: (LuaTypeBuilder<T>) -> Void) {
+        let b = LuaTypeBuilder<T>()
+        build(b)
+        shared.typeNames[ObjectIdentifier(type)] = name
+        mlshim_newboxmetatable(L, name)  // [mt]
+        let mt = top
+        newTable()  // methods
+        for (mname, body) in b.methods {
+            let qualified = "\(name):\(mname)"
+            push(function: qualified) { args in
+                let obj = try args.object(1, T.self)
+                return try body(obj, args)
+            }
+            setField(mname, of: -2)
+        }
+        pushValue(at: -1)
+        setField("__methods", of: mt)
+        if let getter = b.index {
+            let methodsRef = LuaRef(popping: self)
+            push(function: "\(name).__index") { args in
+                let s = args.state
+                let obj = try args.object(1, T.self)
+                if s.type(at: 2) == .string {
+                    methodsRef.push(s)
+                    s.pushValue(at: 2)
+                    if s.rawGet(of: -2) != .nil { return 1 }
+                    s.pop(2)
+                }
+                return try getter(obj, args)
+            }
+        }
+        setField("__index", of: mt)
+        if let setter = b.newIndex {
+            push(function: "\(name).__newindex") { args in try setter(try args.object(1, T.self), args) }
+            setField("__newindex", of: mt)
+        }
+        for (mname, body) in b.metamethods {
+            push(function: "\(name).\(mname)", body)
+            setField(mname, of: mt)
+        }
+        pop()  // mt
+    }
+
+    /// Pushes `object` as a userdata of its registered type. Stack: [] -> [userdata].
+    public func push<T: AnyObject>(object: T) {
+        let name = luaName(of: T.self)
+        mlshim_pushbox(L, Unmanaged.passRetained(object as AnyObject).toOpaque(), name)
+    }
+
+    /// The object at `index` if it is a userdata of `T`'s registered type.
+    public func object<T: AnyObject>(at index: Int32, _ type: T.Type) -> T? {
+        guard let name = shared.typeNames[ObjectIdentifier(type)],
+              let p = mlshim_testbox(L, index, name) else { return nil }
+        return Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue() as? T
+    }
+
+    /// The Lua name `T` was registered under (its `__name`).
+    public func luaName<T: AnyObject>(of type: T.Type) -> String {
+        shared.typeNames[ObjectIdentifier(type)] ?? String(describing: type)
+    }
+}

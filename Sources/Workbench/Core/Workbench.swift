@@ -1,0 +1,130 @@
+import LuaKit
+import AlignMath
+
+/// How a workbench is set up: what the command line's global options say.
+public struct WorkbenchOptions {
+    public var seed: Int = 0
+    public var pluginPaths: [String] = []
+    public var loadPlugins = true
+    public var sandbox = false
+    /// A ceiling on what Lua allocates (bytes); nil for none.
+    public var memoryLimit: Int? = nil
+    /// Instructions one entry may run; nil for unlimited.
+    public var instructionBudget: Int? = nil
+    /// Where `print` writes, besides the capture of the current entry (stdout by default).
+    public var output: ((String) -> Void)? = nil
+    public init() {}
+}
+
+/// One Lua state with every moonlab module in it: what the prompt, `moonlab run`, the
+/// score workers and replay each hold one of.
+public final class Workbench {
+    public static let version = "0.1.0"
+    public let lua: LuaState
+    public let options: WorkbenchOptions
+    /// What `print` wrote since `beginCapture()`.
+    public private(set) var captured = ""
+    private var capturing = false
+    private let write: (String) -> Void
+
+    public init(options: WorkbenchOptions = WorkbenchOptions()) throws {
+        self.options = options
+        lua = try LuaState(memoryLimit: options.memoryLimit, instructionBudget: options.instructionBudget)
+        write = options.output ?? Platform.writeStdout
+        Interruption.flag = LuaInterrupt.flag
+        lua.userInfo["workbench"] = self
+        installPrint()
+        installSettings()
+        registerGlobal(lua, "help", doc: """
+            help([x])
+            Prints the docstring of a documented function or module; with no argument lists the
+            modules. A string names a path: help("rl.gae").
+            Example: help(rl.gae)
+            """) { args in
+            let wb = Workbench.of(args.state)
+            let text = args.count == 0 ? Help.overview(args.state) : Help.text(args.state, at: 1)
+            wb?.emit(text + "\n")
+            return 0
+        }
+        for install in Workbench.moduleInstallers { try install(self) }
+    }
+
+    /// Module installers, one per Lua module file (`tensor`, `dist`, ...), run in order.
+    nonisolated(unsafe) static var moduleInstallers: [(Workbench) throws -> Void] = [
+        installTiming,
+    ]
+
+    /// The workbench that owns a state (from inside a Swift function called by Lua).
+    public static func of(_ state: LuaState) -> Workbench? { state.userInfo["workbench"] as? Workbench }
+
+    /// Writes text as `print` does: to the output and into the capture.
+    public func emit(_ text: String) {
+        if capturing { captured += text }
+        write(text)
+    }
+
+    /// Starts collecting what `print` writes (for the session record of one entry).
+    public func beginCapture() { captured = ""; capturing = true }
+
+    /// Stops collecting and returns what was printed.
+    public func endCapture() -> String { capturing = false; return captured }
+
+    /// `print` that goes through `emit`, so the prompt and sessions see it.
+    private func installPrint() {
+        registerGlobal(lua, "print", doc: """
+            print(...)
+            Lua's print: writes its arguments with tostring, tab-separated, and a newline. At the
+            prompt what it writes is also recorded in the session.
+            Example: print("reward", 0.5)
+            """) { args in
+            var parts: [String] = []
+            for i in 1...max(1, args.count) where i <= args.count {
+                parts.append(args.state.describe(at: i))
+            }
+            Workbench.of(args.state)?.emit(parts.joined(separator: "\t") + "\n")
+            return 0
+        }
+    }
+
+    /// The `moonlab` table: version, prompts and print limits, settable from Lua.
+    private func installSettings() {
+        lua.newTable()
+        lua.push(Workbench.version); lua.setField("version")
+        lua.push("> "); lua.setField("prompt")
+        lua.push(">> "); lua.setField("prompt2")
+        let d = PrintLimits()
+        lua.push(d.depth); lua.setField("print_depth")
+        lua.push(d.items); lua.setField("print_items")
+        lua.push(d.width); lua.setField("print_width")
+        lua.push(options.seed); lua.setField("seed")
+        Help.register(lua, value: -1, name: "moonlab", doc: """
+            moonlab: settings of this session
+            Fields: version, seed, prompt ("> "), prompt2 (">> "), print_depth (4),
+            print_items (40), print_width (100), color (true on a terminal).
+            Example: moonlab.print_items = 10
+            """, isModule: true)
+        lua.setGlobal("moonlab")
+    }
+
+    /// Reads a setting from the `moonlab` table (or lua.c's `_PROMPT`/`_PROMPT2`).
+    public func setting(_ key: String) -> String? {
+        if key == "prompt" || key == "prompt2" {
+            let g = key == "prompt" ? "_PROMPT" : "_PROMPT2"
+            if lua.getGlobal(g) == .string { defer { lua.pop() }; return lua.string(at: -1) }
+            lua.pop()
+        }
+        guard lua.getGlobal("moonlab") == .table else { lua.pop(); return nil }
+        lua.getField(key)
+        defer { lua.pop(2) }
+        return lua.isNil(-1) ? nil : lua.describe(at: -1)
+    }
+
+    /// The print limits as the `moonlab` table sets them now.
+    public var printLimits: PrintLimits {
+        var l = PrintLimits()
+        if let s = setting("print_depth"), let v = Int(s) { l.depth = max(1, v) }
+        if let s = setting("print_items"), let v = Int(s) { l.items = max(1, v) }
+        if let s = setting("print_width"), let v = Int(s) { l.width = max(20, v) }
+        return l
+    }
+}

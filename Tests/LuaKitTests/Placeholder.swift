@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderLuaKitTests: XCTestCase { func testNothing() {} }
