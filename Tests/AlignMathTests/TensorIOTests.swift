@@ -1,0 +1,96 @@
+import XCTest
+@testable import AlignMath
+
+/// .npy / .npz / .safetensors reading against fixtures written by numpy
+/// (Fixtures/generate_io.py, expectations in io_expected.json), .npy round trips, and
+/// memory mapping of large files.
+final class TensorIOTests: XCTestCase {
+    func path(_ name: String) -> String { Fixture.directory.appendingPathComponent(name).path }
+
+    /// Equal up to 8 ulp (far below a Float ulp): Foundation's JSON parser on Linux can be off in the last bit.
+    func same(_ g: Double, _ w: Double) -> Bool {
+        g == w || (g.isNaN && w.isNaN) || (w.isFinite && Swift.abs(g - w) <= 8 * w.ulp)
+    }
+
+    func check(_ t: Tensor, _ e: [String: Any], _ what: String) {
+        XCTAssertEqual(t.dtype.rawValue, e["dtype"] as? String, what)
+        XCTAssertEqual(t.shape, e["shape"] as? [Int], what)
+        if let vals = e["values"] {
+            let want = DistReferenceTests.nums(vals), got = t.toDoubles()
+            XCTAssertEqual(got.count, want.count, what)
+            for (g, w) in zip(got, want) { XCTAssertTrue(same(g, w), "\(what): got \(g), want \(w)") }
+        }
+        if let at = e["values_at"] as? [String: Any], let idx = at["index"] as? [Int] {
+            let want = DistReferenceTests.nums(at["value"])
+            for (i, w) in zip(idx, want) { XCTAssertTrue(same(t[flat: i], w), "\(what)[\(i)]: got \(t[flat: i]), want \(w)") }
+        }
+    }
+
+    func testFixtures() throws {
+        let expected = try XCTUnwrap(Fixture.load("io_expected.json") as? [String: [String: [String: Any]]])
+        XCTAssertEqual(expected.count, 13)
+        for (file, arrays) in expected {
+            switch try TensorIO.load(path: path(file)) {
+            case .single(let t):
+                check(t, try XCTUnwrap(arrays[""]), file)
+            case .named(let d):
+                XCTAssertEqual(Set(d.keys), Set(arrays.keys), file)
+                for (name, e) in arrays { check(try XCTUnwrap(d[name], "\(file):\(name)"), e, "\(file):\(name)") }
+            }
+        }
+    }
+
+    func testErrorsNameTheFile() throws {
+        XCTAssertThrowsError(try Npy.read(path: path("io_fortran.npy"))) { e in
+            XCTAssertTrue("\(e)".contains("io_fortran.npy") && "\(e)".contains("Fortran"), "\(e)")
+        }
+        XCTAssertThrowsError(try Npy.read(path: "/nonexistent/x.npy")) { e in XCTAssertTrue("\(e)".contains("/nonexistent/x.npy: cannot open"), "\(e)") }
+        XCTAssertThrowsError(try Npy.read(path: path("io_expected.json"))) { e in XCTAssertTrue("\(e)".contains("magic"), "\(e)") }
+        XCTAssertThrowsError(try Safetensors.read(path: path("io_f32.npy"))) { e in XCTAssertTrue("\(e)".contains("io_f32.npy: not a valid .safetensors"), "\(e)") }
+        XCTAssertThrowsError(try Npz.read(path: path("io_f32.npy"))) { e in XCTAssertTrue("\(e)".contains("end-of-central-directory"), "\(e)") }
+        XCTAssertThrowsError(try TensorIO.load(path: "x.csv"))
+        // Truncated: a header that promises more data than the file holds.
+        let tmp = NSTemporaryDirectory() + "moonlab-io-trunc-\(getpid()).npy"
+        var bytes = Npy.encode(try Tensor([1, 2, 3, 4]))
+        bytes.removeLast(8)
+        try Data(bytes).write(to: URL(fileURLWithPath: tmp))
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        XCTAssertThrowsError(try Npy.read(path: tmp)) { e in XCTAssertTrue("\(e)".contains("needs 32 bytes"), "\(e)") }
+    }
+
+    func testNpyRoundTripAndMapping() throws {
+        let dir = NSTemporaryDirectory()
+        for (shape, dt) in [([2, 3], DType.f32), ([5], .f64), ([], .f64), ([0, 4], .f32)] {
+            let n = shape.reduce(1, *)
+            let t = try Tensor((0..<n).map { Double($0) * 0.5 - 1 }, shape: shape, dtype: dt)
+            let p = dir + "moonlab-io-rt-\(getpid()).npy"
+            try TensorIO.save(t, path: p)
+            defer { try? FileManager.default.removeItem(atPath: p) }
+            let u = try Npy.read(path: p)
+            XCTAssertEqual(u.dtype, dt); XCTAssertEqual(u.shape, shape); XCTAssertTrue(u.equal(t))
+            XCTAssertEqual(Npy.encode(t).count % 64, (n * dt.size) % 64, "header padded to 64 bytes")
+        }
+        // A large file is a view of the mapping (no copy), and writes stay private.
+        let big = try Tensor.arange(0, 524_288, dtype: .f32)  // 2 MiB
+        let p = dir + "moonlab-io-big-\(getpid()).npy"
+        try Npy.write(big, path: p)
+        defer { try? FileManager.default.removeItem(atPath: p) }
+        let m = try Npy.read(path: p)
+        XCTAssertTrue(m.isMapped)
+        XCTAssertTrue(m.equal(big))
+        m[flat: 0] = 42
+        XCTAssertEqual(try Npy.read(path: p)[flat: 0], 0)
+        XCTAssertFalse(try Npy.read(path: path("io_f32.npy")).isMapped, "small tensors are copied")
+        XCTAssertThrowsError(try TensorIO.save(big, path: dir + "x.npz"))
+    }
+
+    func testInflateRejectsCorruptData() throws {
+        var junk: [UInt8] = [0xff, 0xff, 0xff, 0xff]
+        var out = [UInt8](repeating: 0, count: 16)
+        try junk.withUnsafeMutableBytes { src in
+            try out.withUnsafeMutableBytes { dst in
+                XCTAssertThrowsError(try Inflate.decode(UnsafeRawBufferPointer(src), into: dst, what: "junk"))
+            }
+        }
+    }
+}
