@@ -129,12 +129,12 @@ public struct LuaArguments {
 
 /// Typed reads of an options table, each with a default and a clear error.
 public struct LuaOptions {
-    let arguments: LuaArguments
+    public let arguments: LuaArguments
     /// The table's stack index, 0 when no table was given.
     public let index: Int32
     public let keys: Set<String>
 
-    var state: LuaState { arguments.state }
+    public var state: LuaState { arguments.state }
 
     public func has(_ key: String) -> Bool { keys.contains(key) }
 
@@ -145,7 +145,7 @@ public struct LuaOptions {
         return state.getField(key, of: index)
     }
 
-    func optionError(_ key: String, _ expected: String) -> LuaArgumentError {
+    public func optionError(_ key: String, _ expected: String) -> LuaArgumentError {
         arguments.error(index, "option '\(key)' must be \(expected), got \(state.typeName(at: -1))")
     }
 

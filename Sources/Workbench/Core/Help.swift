@@ -17,7 +17,7 @@ public enum Help {
             state.setField("__mode")
             state.setMetatable(of: -2)
             state.pushValue(at: -1)
-            state.setField(registryKey, of: -4)
+            state.setField(registryKey, of: -3)
         }
         state.remove(at: -2)
     }

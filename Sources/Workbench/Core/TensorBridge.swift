@@ -1,0 +1,131 @@
+import LuaKit
+import AlignMath
+
+/// How vectors cross between Lua and AlignMath: every function that takes a vector
+/// accepts a Lua array of numbers or a `tensor`; vectors come back as tensors.
+extension LuaArguments {
+    /// The tensor at `index`, if it is one.
+    public func tensorIfAny(_ index: Int32) -> Tensor? {
+        index <= count ? state.object(at: index, Tensor.self) : nil
+    }
+
+    /// The argument as a tensor: a tensor is taken as it is (no copy); a Lua array (of
+    /// numbers, or of arrays of numbers for 2-d) becomes a new f64 tensor.
+    public func tensor(_ index: Int32, what: String = "tensor or array of numbers") throws -> Tensor {
+        if let t = tensorIfAny(index) { return t }
+        guard type(index) == .table else { throw typeError(index, expected: what) }
+        return try state.tensorFromTable(at: index, function: function, argument: index)
+    }
+
+    /// The argument as Swift doubles (from a tensor or a Lua array of numbers/booleans).
+    public func doubles(_ index: Int32, what: String = "tensor or array of numbers") throws -> [Double] {
+        if let t = tensorIfAny(index) { return t.toDoubles() }
+        guard type(index) == .table else { throw typeError(index, expected: what) }
+        guard let a = state.numberArray(at: index) else {
+            throw error(index, "\(what) expected, got a table with a non-number entry")
+        }
+        return a
+    }
+
+    /// Optional doubles: nil when the argument is nil/absent.
+    public func optionalDoubles(_ index: Int32) throws -> [Double]? {
+        isNil(index) ? nil : try doubles(index)
+    }
+
+    /// A Lua array of booleans (or 0/1 numbers, or a tensor) as Swift booleans.
+    public func booleans(_ index: Int32, what: String = "array of booleans") throws -> [Bool] {
+        if let t = tensorIfAny(index) { return t.toDoubles().map { $0 != 0 } }
+        guard type(index) == .table else { throw typeError(index, expected: what) }
+        let n = state.rawLength(at: index)
+        var out = [Bool](repeating: false, count: n)
+        for i in 0..<n {
+            let t = state.rawGet(i + 1, of: index)
+            defer { state.pop() }
+            switch t {
+            case .boolean: out[i] = state.boolean(at: -1)
+            case .number: out[i] = (state.number(at: -1) ?? 0) != 0
+            default: throw error(index, "\(what) expected, entry \(i + 1) is \(state.typeName(at: -1))")
+            }
+        }
+        return out
+    }
+
+    /// A Lua array of strings.
+    public func strings(_ index: Int32, what: String = "array of strings") throws -> [String] {
+        guard type(index) == .table, let s = state.stringArray(at: index) else { throw typeError(index, expected: what) }
+        return s
+    }
+}
+
+extension LuaOptions {
+    /// An option holding a vector (Lua array or tensor); nil when absent.
+    public func doubles(_ key: String) throws -> [Double]? {
+        let t = push(key)
+        defer { state.pop() }
+        if t == .nil { return nil }
+        if let tensor = state.object(at: -1, Tensor.self) { return tensor.toDoubles() }
+        guard t == .table, let a = state.numberArray(at: -1) else { throw optionError(key, "a tensor or an array of numbers") }
+        return a
+    }
+
+    /// An option holding booleans (array of booleans or 0/1 numbers); nil when absent.
+    public func booleans(_ key: String) throws -> [Bool]? {
+        guard let d = try doublesOrBooleans(key) else { return nil }
+        return d.map { $0 != 0 }
+    }
+
+    private func doublesOrBooleans(_ key: String) throws -> [Double]? {
+        let t = push(key)
+        defer { state.pop() }
+        if t == .nil { return nil }
+        if let tensor = state.object(at: -1, Tensor.self) { return tensor.toDoubles() }
+        guard t == .table, let a = state.numberArray(at: -1) else { throw optionError(key, "an array of booleans") }
+        return a
+    }
+}
+
+extension LuaState {
+    /// Pushes a tensor as userdata. Stack: [] -> [tensor].
+    public func push(tensor: Tensor) { push(object: tensor) }
+
+    /// Pushes Swift doubles as a new f64 tensor. Stack: [] -> [tensor].
+    public func push(tensorOf values: [Double], shape: [Int]? = nil) throws {
+        push(tensor: try Tensor(values, shape: shape))
+    }
+
+    /// Builds an f64 tensor from a nested Lua array at `index` (1-d, 2-d or 3-d,
+    /// rectangular).
+    func tensorFromTable(at index: Int32, function: String, argument: Int32) throws -> Tensor {
+        let idx = absolute(index)
+        var shape: [Int] = []
+        var values: [Double] = []
+        func fail(_ what: String) -> LuaArgumentError {
+            LuaArgumentError(function: function, index: Int(argument), problem: what)
+        }
+        func walk(_ at: Int32, depth: Int) throws {
+            let n = rawLength(at: at)
+            if depth == shape.count { shape.append(n) } else if shape[depth] != n {
+                throw fail("rows of different lengths (\(shape[depth]) vs \(n)); a tensor must be rectangular")
+            }
+            for i in 1...max(n, 1) where i <= n {
+                let t = rawGet(i, of: at)
+                defer { pop() }
+                switch t {
+                case .number:
+                    guard depth == shape.count - 1 else { throw fail("mixed numbers and rows at depth \(depth + 1)") }
+                    values.append(number(at: -1) ?? 0)
+                case .boolean:
+                    values.append(boolean(at: -1) ? 1 : 0)
+                case .table:
+                    if let t = object(at: -1, Tensor.self) { _ = t; throw fail("a table of tensors; use the tensor itself") }
+                    try walk(absolute(-1), depth: depth + 1)
+                default:
+                    throw fail("tensor or array of numbers expected, entry \(i) is \(typeName(at: -1))")
+                }
+            }
+        }
+        try walk(idx, depth: 0)
+        if shape.count > 1, shape.last == 0 { shape = [shape[0], 0] }
+        return try Tensor(values, shape: shape)
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderWorkbenchTests: XCTestCase { func testNothing() {} }
