@@ -24,15 +24,10 @@ func samplingBenchmarks() {
     for v in [32_000, 128_256] {
         let (logits, history) = samplingBenchLogits(v)
         do {
-            let variant = ProcessInfo.processInfo.environment["SB"] ?? "full"
-            var st: [SamplerStage] = try [
+            let chain = try SamplerChain([
                 .penalties(repetition: 1.1, frequency: 0.1, presence: 0.1, lastN: 64),
                 .topK(40), .topP(0.95), .minP(0.05), .temperature(0.8),
-            ]
-            if variant == "k" { st = [try .topK(40)] }
-            if variant == "pk" { st = Array(st.prefix(2)) }
-            if variant == "pkp" { st = Array(st.prefix(3)) }
-            let chain = try SamplerChain(st)
+            ])
             let rng = RandomGenerator(seed: 0)
             let ctx = SamplingContext(history: history)
             var sink = 0

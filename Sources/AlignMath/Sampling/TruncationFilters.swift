@@ -10,14 +10,17 @@ extension SamplerWorkspace {
         guard k > 0 else { return }
         switch mode {
         case .lazy:
+            var tau = -Float.greatestFiniteMagnitude
             if let start = base.baseAddress {
-                patchMask.withUnsafeBufferPointer { mask in
+                tau = patchMask.withUnsafeBufferPointer { mask in
                     TopKSelect.collect(start, count: vocab, k: k, skip: patchIds.isEmpty ? nil : mask.baseAddress,
                                        ids: &ids, vals: &vals, scratch: &scratch)
                 }
             } else { ids.removeAll(); vals.removeAll() }
             if divisor != 1 { let d = divisor; for i in 0..<vals.count { vals[i] /= d } }
-            for (j, id) in patchIds.enumerated() where patchVals[j] > -.infinity {
+            // A patched entry below the k-th unpatched value cannot reach the top k.
+            let floor = tau == -Float.greatestFiniteMagnitude ? -Float.infinity : tau / divisor
+            for (j, id) in patchIds.enumerated() where patchVals[j] > -.infinity && patchVals[j] >= floor {
                 ids.append(id); vals.append(patchVals[j])
             }
             clearPatches()
