@@ -83,3 +83,16 @@ public enum LuaInterrupt {
     /// The flag itself, for native loops below LuaKit that must poll it.
     public static var flag: UnsafeMutablePointer<Int32> { mlshim_interrupt_flag() }
 }
+
+extension LuaState {
+    /// Compiles a file (a first line starting with `#` is skipped, as lua.c does).
+    /// Stack: [] -> [function]. Errors (unreadable file, syntax) throw `LuaError(.syntax)`.
+    public func load(file path: String, mode: String = "t") throws {
+        let status = luaL_loadfilex(L, path, mode)
+        if status != LUA_OK {
+            let msg = string(at: -1) ?? "cannot load \(path)"
+            pop()
+            throw LuaError(status == LUA_ERRMEM ? .memory : .syntax, msg)
+        }
+    }
+}

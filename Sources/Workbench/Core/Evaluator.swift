@@ -29,8 +29,8 @@ public final class Evaluator {
     public init(_ workbench: Workbench) { self.workbench = workbench }
 
     /// Evaluates `input` as entry number `entry` (its chunk is named `[entry]`).
-    public func evaluate(_ input: String, entry: Int) -> Evaluation {
-        let name = "=[\(entry)]"
+    public func evaluate(_ input: String, entry: Int, chunkName: String? = nil) -> Evaluation {
+        let name = chunkName ?? "=[\(entry)]"
         var code = input
         let quiet = Evaluator.endsWithSemicolon(input)
         if quiet { code = Evaluator.droppingTrailingSemicolon(input) }

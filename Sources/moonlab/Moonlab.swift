@@ -1,0 +1,71 @@
+import ArgumentParser
+import LuaKit
+import Workbench
+
+/// `moonlab`: the prompt; `moonlab -e CODE`; `moonlab < script.lua`; and the subcommands.
+@main
+struct Moonlab: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "moonlab",
+        abstract: "A Lua workbench for alignment research: rewards, samplers and detectors in Lua, the math in native Swift.",
+        discussion: "With no command, starts the prompt (or, when standard input is not a terminal, runs it as a script).",
+        version: Workbench.version,
+        subcommands: [RunCommand.self])
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .customShort("e"), help: "Run a chunk and print what it returns (repeatable).")
+    var execute: [String] = []
+
+    mutating func run() throws {
+        if !execute.isEmpty {
+            let wb = try makeWorkbench(global)
+            let ev = Evaluator(wb)
+            for (i, code) in execute.enumerated() {
+                let r = ev.evaluate(code, entry: i + 1, chunkName: "=(command line)")
+                switch r.status {
+                case .ok:
+                    if !r.result.isEmpty { Platform.writeStdout(r.result + "\n") }
+                case .incomplete:
+                    fail("(command line): unfinished chunk")
+                case .error:
+                    fail((r.error ?? "error") + (r.traceback.map { "\n" + $0 } ?? ""))
+                }
+            }
+            return
+        }
+        if !Platform.isTerminal(0) {
+            let wb = try makeWorkbench(global)
+            do {
+                wb.setArgTable(script: "stdin", arguments: [])
+                try wb.runChunk(Platform.readStandardInput(), name: "=stdin")
+            } catch let e as LuaError {
+                fail(scriptFailure(e))
+            }
+            return
+        }
+        try Prompt(options: global.workbenchOptions).run()
+    }
+}
+
+/// A workbench for a command, or exit 1 with the reason.
+func makeWorkbench(_ global: GlobalOptions) throws -> Workbench {
+    do {
+        return try Workbench(options: global.workbenchOptions)
+    } catch {
+        fail("moonlab: could not start: \(error)")
+    }
+}
+
+/// A script's error for standard error: message and traceback without the host's frames.
+func scriptFailure(_ e: LuaError) -> String {
+    guard let tb = e.traceback else { return e.message }
+    let lines = tb.split(separator: "\n").filter { !$0.contains("[C]: in ?") }
+    return e.message + "\n" + lines.joined(separator: "\n")
+}
+
+/// Every failure of a command ends here: the message on standard error, exit status 1.
+func fail(_ message: String) -> Never {
+    Platform.writeStderr("moonlab: " + message + "\n")
+    Moonlab.exit(withError: ExitCode(1))
+}
