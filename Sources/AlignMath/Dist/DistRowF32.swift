@@ -25,13 +25,13 @@ enum RowF32 {
         var i = 0
         while i + 2 * w <= n {
             let a = UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
-            m0.replace(with: a, where: a .> m0)
+            m0 = FastExp.select(a .> m0, a, m0)
             let b = UnsafeRawPointer(p + i + w).loadUnaligned(as: V.self)
-            m1.replace(with: b, where: b .> m1)
+            m1 = FastExp.select(b .> m1, b, m1)
             i += 2 * w
         }
-        while i < n { let a = load(p, i, n); m0.replace(with: a, where: a .> m0); i += w }
-        m0.replace(with: m1, where: m1 .> m0)
+        while i < n { let a = load(p, i, n); m0 = FastExp.select(a .> m0, a, m0); i += w }
+        m0 = FastExp.select(m1 .> m0, m1, m0)
         return m0.max()
     }
 
@@ -64,7 +64,7 @@ enum RowF32 {
                 let x = load(p, i, n)
                 var y = x * s - m
                 let e = FastExp.exp(y)
-                y.replace(with: 0, where: x .== -.infinity)
+                y = FastExp.select(x .== -.infinity, V(), y)
                 accS += e
                 accW += e * y
                 i += w; k += 1
@@ -80,7 +80,7 @@ enum RowF32 {
     static func klSums(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ n: Int, _ s: Float,
                        _ mp: Float, _ mq: Float) -> (Double, Double, Double, Bool) {
         var sp = 0.0, sq = 0.0, wt = 0.0
-        var inf = SIMDMask<SIMD4<Int32>>(repeating: false)
+        var inf = SIMD4<UInt32>()  // lanes with P-mass where q = -inf (mask bits)
         var i = 0
         while i < n {
             var accP = V(), accQ = V(), accW = V()
@@ -91,16 +91,17 @@ enum RowF32 {
                 let ep = FastExp.exp(yp)
                 accP += ep
                 accQ += FastExp.exp(yq)
-                let pMasked = x .== -.infinity, qMasked = z .== -.infinity
-                inf .|= qMasked .& .!pMasked
-                var d = yp - yq
-                d.replace(with: 0, where: pMasked .| qMasked)
+                // Bitwise masks (SIMDMask's own operators are per-lane loops).
+                let pm = unsafeBitCast(x .== -.infinity, to: SIMD4<UInt32>.self)
+                let qm = unsafeBitCast(z .== -.infinity, to: SIMD4<UInt32>.self)
+                inf |= qm & ~pm
+                let d = unsafeBitCast(unsafeBitCast(yp - yq, to: SIMD4<UInt32>.self) & ~(pm | qm), to: V.self)
                 accW += ep * d
                 i += w; k += 1
             }
             sp += Double(accP.sum()); sq += Double(accQ.sum()); wt += Double(accW.sum())
         }
-        return (sp, sq, wt, any(inf))
+        return (sp, sq, wt, inf != SIMD4<UInt32>())
     }
 
     /// out = (x·s − m) − l (log_softmax with l = log Σe): the max is subtracted first, so

@@ -24,13 +24,13 @@ enum RowF64 {
         var i = 0
         while i + 2 * w <= n {
             let a = UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
-            m0.replace(with: a, where: a .> m0)
+            m0 = FastExp.select(a .> m0, a, m0)
             let b = UnsafeRawPointer(p + i + w).loadUnaligned(as: V.self)
-            m1.replace(with: b, where: b .> m1)
+            m1 = FastExp.select(b .> m1, b, m1)
             i += 2 * w
         }
-        while i < n { let a = load(p, i, n); m0.replace(with: a, where: a .> m0); i += w }
-        m0.replace(with: m1, where: m1 .> m0)
+        while i < n { let a = load(p, i, n); m0 = FastExp.select(a .> m0, a, m0); i += w }
+        m0 = FastExp.select(m1 .> m0, m1, m0)
         return m0.max()
     }
 
@@ -63,7 +63,7 @@ enum RowF64 {
                 let x = load(p, i, n)
                 var y = x * s - m
                 let e = FastExp.exp(y)
-                y.replace(with: 0, where: x .== -.infinity)
+                y = FastExp.select(x .== -.infinity, V(), y)
                 accS += e
                 accW += e * y
                 i += w; k += 1
@@ -79,7 +79,7 @@ enum RowF64 {
     static func klSums(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>, _ n: Int, _ s: Double,
                        _ mp: Double, _ mq: Double) -> (Double, Double, Double, Bool) {
         var sp = 0.0, sq = 0.0, wt = 0.0
-        var inf = SIMDMask<SIMD4<Int64>>(repeating: false)
+        var inf = SIMD4<UInt64>()  // lanes with P-mass where q = -inf (mask bits)
         var i = 0
         while i < n {
             var accP = V(), accQ = V(), accW = V()
@@ -90,16 +90,17 @@ enum RowF64 {
                 let ep = FastExp.exp(yp)
                 accP += ep
                 accQ += FastExp.exp(yq)
-                let pMasked = x .== -.infinity, qMasked = z .== -.infinity
-                inf .|= qMasked .& .!pMasked
-                var d = yp - yq
-                d.replace(with: 0, where: pMasked .| qMasked)
+                // Bitwise masks (SIMDMask's own operators are per-lane loops).
+                let pm = unsafeBitCast(x .== -.infinity, to: SIMD4<UInt64>.self)
+                let qm = unsafeBitCast(z .== -.infinity, to: SIMD4<UInt64>.self)
+                inf |= qm & ~pm
+                let d = unsafeBitCast(unsafeBitCast(yp - yq, to: SIMD4<UInt64>.self) & ~(pm | qm), to: V.self)
                 accW += ep * d
                 i += w; k += 1
             }
             sp += accP.sum(); sq += accQ.sum(); wt += accW.sum()
         }
-        return (sp, sq, wt, any(inf))
+        return (sp, sq, wt, inf != SIMD4<UInt64>())
     }
 
     /// out = (x·s − m) − l (log_softmax with l = log Σe): the max is subtracted first, so

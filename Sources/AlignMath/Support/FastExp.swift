@@ -24,8 +24,8 @@ public enum FastExp {
     /// `exp` of four Floats at once (see the type's notes on accuracy and special values).
     @_transparent
     public static func exp(_ x: SIMD4<Float>) -> SIMD4<Float> {
-        var xc = x.replacing(with: SIMD4<Float>(repeating: maxInputF), where: x .> maxInputF)
-        xc.replace(with: -103.5, where: x .< -103.5)  // also -inf; fixed up below
+        var xc = select(x .> maxInputF, SIMD4<Float>(repeating: maxInputF), x)
+        xc = select(x .< -103.5, SIMD4<Float>(repeating: -103.5), xc)  // also -inf; fixed up below
         let t = xc * log2eF + magicF
         let n = t - magicF
         var r = xc - n * ln2HiF
@@ -44,8 +44,8 @@ public enum FastExp {
         let s1 = unsafeBitCast((n1 &+ 127) &<< 23, to: SIMD4<Float>.self)
         let s2 = unsafeBitCast((ni &- n1 &+ 127) &<< 23, to: SIMD4<Float>.self)
         var y = p * s1 * s2
-        y.replace(with: .infinity, where: x .> maxInputF)
-        y.replace(with: 0, where: x .< -103.98)  // below half the smallest subnormal
+        y = select(x .> maxInputF, SIMD4<Float>(repeating: .infinity), y)
+        y = select(x .< -103.98, SIMD4<Float>(), y)  // below half the smallest subnormal
         return y
     }
 
@@ -55,6 +55,24 @@ public enum FastExp {
     @_transparent
     public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
         SIMD8(lowHalf: exp(x.lowHalf), highHalf: exp(x.highHalf))
+    }
+
+    /// Lanewise `mask ? a : b` as three bitwise ops. (The standard library's
+    /// `replacing(with:where:)` is a per-lane loop that LLVM may turn into branches per
+    /// lane, dragging the whole polynomial into scalar code.)
+    @_transparent
+    public static func select(_ mask: SIMDMask<SIMD4<Int32>>, _ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
+        let m = unsafeBitCast(mask, to: SIMD4<UInt32>.self)
+        let ua = unsafeBitCast(a, to: SIMD4<UInt32>.self), ub = unsafeBitCast(b, to: SIMD4<UInt32>.self)
+        return unsafeBitCast(ub ^ ((ua ^ ub) & m), to: SIMD4<Float>.self)
+    }
+
+    /// Lanewise `mask ? a : b` for Doubles (see the Float overload).
+    @_transparent
+    public static func select(_ mask: SIMDMask<SIMD4<Int64>>, _ a: SIMD4<Double>, _ b: SIMD4<Double>) -> SIMD4<Double> {
+        let m = unsafeBitCast(mask, to: SIMD4<UInt64>.self)
+        let ua = unsafeBitCast(a, to: SIMD4<UInt64>.self), ub = unsafeBitCast(b, to: SIMD4<UInt64>.self)
+        return unsafeBitCast(ub ^ ((ua ^ ub) & m), to: SIMD4<Double>.self)
     }
 
     // Double constants.
@@ -70,8 +88,8 @@ public enum FastExp {
     /// `exp` of four Doubles at once (see the type's notes on accuracy and special values).
     @_transparent
     public static func exp(_ x: SIMD4<Double>) -> SIMD4<Double> {
-        var xc = x.replacing(with: SIMD4<Double>(repeating: maxInputD), where: x .> maxInputD)
-        xc.replace(with: -745, where: x .< -745)  // also -inf; fixed up below
+        var xc = select(x .> maxInputD, SIMD4<Double>(repeating: maxInputD), x)
+        xc = select(x .< -745, SIMD4<Double>(repeating: -745), xc)  // also -inf; fixed up below
         let t = xc * log2eD + magicD
         let n = t - magicD
         var r = xc - n * ln2HiD
@@ -95,8 +113,8 @@ public enum FastExp {
         let s1 = unsafeBitCast((n1 &+ 1023) &<< 52, to: SIMD4<Double>.self)
         let s2 = unsafeBitCast((ni &- n1 &+ 1023) &<< 52, to: SIMD4<Double>.self)
         var y = p * s1 * s2
-        y.replace(with: .infinity, where: x .> maxInputD)
-        y.replace(with: 0, where: x .< -745.14)  // below half the smallest subnormal
+        y = select(x .> maxInputD, SIMD4<Double>(repeating: .infinity), y)
+        y = select(x .< -745.14, SIMD4<Double>(), y)  // below half the smallest subnormal
         return y
     }
 
