@@ -41,7 +41,8 @@ func samplingBenchmarks() {
                     let us = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000 / Double(iters)
                     best = min(best, us)
                 }
-                print("{\"area\":\"sample\",\"case\":\"chain_\(v)\",\"us\":\(String(format: "%.2f", best))}")
+                // "us" as the brief specifies; "ms" too, the key Benchmarks/run.sh reads today.
+                print("{\"area\":\"sample\",\"case\":\"chain_\(v)\",\"us\":\(String(format: "%.2f", best)),\"ms\":\(String(format: "%.5f", best / 1000))}")
             }
             if sink == -1 { print(sink) }
         } catch {
