@@ -77,7 +77,9 @@ final class Prompt {
             if !r.result.isEmpty { Platform.writeStdout(r.result + "\n") }
         case .error:
             entry += 1
-            var msg = style.error(r.error ?? "error")
+            // the terminal has echoed ^C without a newline
+            let lead = (r.error ?? "").hasSuffix("interrupted") ? "\n" : ""
+            var msg = lead + style.error(r.error ?? "error")
             if let tb = r.traceback { msg += "\n" + style.dim(tb) }
             Platform.writeStdout(msg + "\n")
         }
