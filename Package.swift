@@ -2,7 +2,7 @@
 import PackageDescription
 
 // One direction of dependency, bottom to top (see ../shared/docs/design.md):
-// CLua/CEditLine -> LuaShim -> LuaKit -> AlignMath -> Workbench -> moonlab.
+// CLua/CEditLine/CZlib -> LuaShim -> LuaKit -> AlignMath -> Workbench -> moonlab.
 // AlignMath is pure Swift and knows nothing of Lua.
 let package = Package(
     name: "moonlab",
@@ -21,11 +21,13 @@ let package = Package(
                        providers: [.apt(["liblua5.4-dev"])]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit",
                        providers: [.apt(["libedit-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         .target(name: "LuaShim", dependencies: ["CLua", "CEditLine"]),
         .target(name: "LuaKit", dependencies: ["LuaShim"]),
         .target(name: "AlignMath",
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "Workbench", dependencies: ["LuaKit", "AlignMath"]),
+        .target(name: "Workbench", dependencies: ["LuaKit", "AlignMath", "CZlib"]),
         .executableTarget(name: "moonlab", dependencies: [
             "Workbench", "LuaShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
