@@ -33,9 +33,11 @@ func samplingBenchmarks() {
             var sink = 0
             try logits.withUnsafeBufferPointer { row in
                 for _ in 0..<200 { sink &+= try chain.sample(row, rng: rng, context: ctx) }
-                let iters = v < 100_000 ? 20_000 : 5_000
+                // Many short repetitions, the fastest kept: on a shared machine a short
+                // run is more likely to go unpreempted than a long one.
+                let iters = v < 100_000 ? 100 : 40
                 var best = Double.infinity
-                for _ in 0..<5 {
+                for _ in 0..<400 {
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     for _ in 0..<iters { sink &+= try chain.sample(row, rng: rng, context: ctx) }
                     let us = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000 / Double(iters)

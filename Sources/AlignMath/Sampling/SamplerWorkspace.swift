@@ -25,7 +25,7 @@ final class SamplerWorkspace {
     /// Probabilities of the sparse list after `softmax()`, aligned with `ids`.
     var probs: [Double] = []
     var scratch: [Float] = []
-    var pairs: [(Float, Int32)] = []
+    var keys: [UInt64] = []
     var history: [Int] = []
     var targets: [Int] = []
     var counts: [Int] = []
@@ -123,10 +123,19 @@ final class SamplerWorkspace {
         case .lazy:
             ids.removeAll(keepingCapacity: true); vals.removeAll(keepingCapacity: true)
             let d = divisor
-            for i in 0..<vocab {
-                let v = isPatched(i) ? lazyValue(i) : base[i] / d
-                if v > -.infinity { ids.append(Int32(i)); vals.append(v) }
+            if let src = base.baseAddress {
+                gatherFinite(src, count: vocab, divisor: d)
             }
+            for (j, id) in patchIds.enumerated() {
+                // Patched ids were gathered with their unpatched value (or skipped if -inf).
+                if let at = binarySearch(id) {
+                    if patchVals[j] > -.infinity { vals[at] = patchVals[j] } else { vals[at] = -.infinity }
+                } else if patchVals[j] > -.infinity {
+                    let at = ids.firstIndex(where: { $0 > id }) ?? ids.count
+                    ids.insert(id, at: at); vals.insert(patchVals[j], at: at)
+                }
+            }
+            if !patchIds.isEmpty { dropNonFinite() }
             clearPatches()
         case .dense:
             ids.removeAll(keepingCapacity: true); vals.removeAll(keepingCapacity: true)
@@ -136,6 +145,33 @@ final class SamplerWorkspace {
         }
         mode = .sparse
         sorted = false
+    }
+
+    /// Appends `(i, x[i] / divisor)` for every finite `x[i] / divisor`, in id order.
+    func gatherFinite(_ x: UnsafePointer<Float>, count n: Int, divisor d: Float) {
+        ids.append(contentsOf: repeatElement(0, count: n))
+        vals.append(contentsOf: repeatElement(0, count: n))
+        var w = 0
+        ids.withUnsafeMutableBufferPointer { ib in
+            vals.withUnsafeMutableBufferPointer { vb in
+                for i in 0..<n {
+                    let v = d == 1 ? x[i] : x[i] / d
+                    ib[w] = Int32(truncatingIfNeeded: i); vb[w] = v
+                    w &+= v > -.infinity ? 1 : 0
+                }
+            }
+        }
+        truncate(w)
+    }
+
+    /// The position of `id` in an id-ordered candidate list.
+    func binarySearch(_ id: Int32) -> Int? {
+        var lo = 0, hi = ids.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if ids[mid] < id { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < ids.count && ids[lo] == id ? lo : nil
     }
 
     /// Removes `-inf` and NaN entries of the candidate list.
@@ -179,27 +215,96 @@ final class SamplerWorkspace {
                 }
             }
         } else {
-            pairs.removeAll(keepingCapacity: true)
-            for i in 0..<n { pairs.append((vals[i], ids[i])) }
-            pairs.sort { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-            for i in 0..<n { vals[i] = pairs[i].0; ids[i] = pairs[i].1 }
+            // One 64-bit key per candidate, ascending = canonical: the logit's bits made
+            // order-preserving and inverted (descending) above the id. Integer sort, no
+            // comparison closure.
+            keys.removeAll(keepingCapacity: true)
+            for i in 0..<n {
+                let b = vals[i].bitPattern
+                let ordered = b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000
+                keys.append(UInt64(~ordered) << 32 | UInt64(UInt32(bitPattern: ids[i])))
+            }
+            keys.sort()
+            for i in 0..<n {
+                let k = keys[i]
+                let ordered = ~UInt32(truncatingIfNeeded: k >> 32)
+                let b = ordered & 0x8000_0000 != 0 ? ordered & 0x7FFF_FFFF : ~ordered
+                vals[i] = Float(bitPattern: b)
+                ids[i] = Int32(bitPattern: UInt32(truncatingIfNeeded: k))
+            }
         }
         sorted = true
         probs.removeAll(keepingCapacity: true)
     }
 
-    /// Fills `probs` with the softmax of the candidate logits (Double).
+    /// Fills `probs` with the softmax of the candidate logits (Double, through
+    /// `FastExp`, whose pure arithmetic gives the same bits on every machine).
     func softmax() {
+        let (md, sum) = softmaxParts()
+        let inv = 1 / sum
+        if md.isFinite { for i in 0..<probs.count { probs[i] *= inv } }
+    }
+
+    /// Fills `probs` with `exp(logit - max)` and returns `(max, sum)`.
+    @discardableResult
+    func softmaxParts() -> (Double, Double) {
         let n = ids.count
         probs.removeAll(keepingCapacity: true)
-        guard n > 0 else { return }
+        guard n > 0 else { return (-.infinity, 0) }
         var m = -Float.infinity
         for v in vals where v > m { m = v }
         let md = Double(m)
+        probs.append(contentsOf: repeatElement(0.0, count: n))
         var sum = 0.0
-        for v in vals { let e = Foundation.exp(Double(v) - md); probs.append(e); sum += e }
-        let inv = 1 / sum
-        for i in 0..<n { probs[i] *= inv }
+        vals.withUnsafeBufferPointer { vb in
+            probs.withUnsafeMutableBufferPointer { pb in
+                var acc = SIMD4<Double>()
+                var i = 0
+                while i + 4 <= n {
+                    let x = SIMD4<Double>(Double(vb[i]), Double(vb[i + 1]), Double(vb[i + 2]), Double(vb[i + 3]))
+                    let e = FastExp.exp(x - SIMD4<Double>(repeating: md))
+                    pb[i] = e[0]; pb[i + 1] = e[1]; pb[i + 2] = e[2]; pb[i + 3] = e[3]
+                    acc += e
+                    i += 4
+                }
+                sum = acc.sum()
+                while i < n {
+                    let e = FastExp.exp(Double(vb[i]) - md)
+                    pb[i] = e; sum += e; i += 1
+                }
+            }
+        }
+        return (md, sum)
+    }
+
+    /// Fills `probs` with probabilities under a softmax computed earlier on a larger
+    /// list (`exp(logit - max) / sum`).
+    func probsUnder(max md: Double, sum: Double) {
+        probs.removeAll(keepingCapacity: true)
+        for v in vals { probs.append(FastExp.exp(Double(v) - md) / sum) }
+    }
+
+    /// For a long unsorted list whose `probs` are normalised: keeps only the entries at
+    /// or above the m-th largest logit (ties included), sorted canonically with their
+    /// probabilities, if at least `atLeast` remain. Returns the probability mass kept,
+    /// or nil (list untouched) when nothing would be gained.
+    func restrictToTop(_ m: Int, atLeast: Int, max md: Double, sum: Double) -> Double? {
+        guard !sorted, ids.count > 4 * m else { return nil }
+        var pos: [Int32] = [], pv: [Float] = []
+        vals.withUnsafeBufferPointer { vb in
+            if let start = vb.baseAddress {
+                TopKSelect.collect(start, count: vb.count, k: m, skip: nil, ids: &pos, vals: &pv, scratch: &scratch)
+            }
+        }
+        guard pos.count >= atLeast, pos.count < ids.count else { return nil }
+        var kept = 0.0
+        for q in pos { kept += probs[Int(q)] }
+        let newIds = pos.map { ids[Int($0)] }
+        ids.removeAll(keepingCapacity: true); ids.append(contentsOf: newIds)
+        vals.removeAll(keepingCapacity: true); vals.append(contentsOf: pv)
+        sortCanonical()
+        probsUnder(max: md, sum: sum)
+        return kept
     }
 
     /// Shannon entropy (nats) of `probs`.

@@ -47,14 +47,27 @@ extension SamplerWorkspace {
 
     /// HF `TopPLogitsWarper.__call__`: ascending stable sort, `cumsum <= 1 - p` removed,
     /// the last `min_keep` kept. Among tied logits the stable ascending order removes
-    /// lower ids first, which is reproduced exactly.
+    /// lower ids first, which is reproduced exactly. A long unsorted list is first cut
+    /// to its top 256 logits when the rest is certainly removed (its whole mass is below
+    /// `1 - p` by a margin of 1e-9), so the full sort is avoided.
     func topPTransformers(_ p: Double, minKeep: Int) {
         guard ids.count > 0 else { return }
-        sortCanonical()
-        softmax()
+        var s = 0.0
+        var cut = false
+        if !sorted && ids.count > 1024 {
+            let (md, sum) = softmaxParts()
+            for i in 0..<probs.count { probs[i] /= sum }
+            let saved = (ids, vals, probs)
+            if let kept = restrictToTop(256, atLeast: minKeep, max: md, sum: sum) {
+                if 1 - kept < (1 - p) - 1e-9 { s = 1 - kept; cut = true } else {
+                    (ids, vals, probs) = saved
+                    sorted = false
+                }
+            }
+        }
+        if !cut { sortCanonical(); softmax() }
         let n = ids.count
         // Suffix sums from the least probable = HF's ascending cumulative sum.
-        var s = 0.0
         var m = 0  // number kept (a prefix of the canonical order)
         var i = n - 1
         while i >= 0 {
@@ -84,11 +97,21 @@ extension SamplerWorkspace {
     }
 
     /// llama.cpp `llama_sampler_top_p_apply`: descending, keep through the first token at
-    /// which the running sum is `>= p` with at least `min_keep` kept; `p >= 1` no-op.
+    /// which the running sum is `>= p` with at least `min_keep` kept; `p >= 1` no-op. A
+    /// long unsorted list is first cut to its top 256 logits when they hold more than
+    /// `p` (as llama.cpp's own 256-candidate heuristic).
     func topPLlama(_ p: Double, minKeep: Int) {
         guard p < 1, ids.count > 0 else { return }
-        sortCanonical()
-        softmax()
+        var cut = false
+        if !sorted && ids.count > 1024 {
+            let (md, sum) = softmaxParts()
+            for i in 0..<probs.count { probs[i] /= sum }
+            let saved = (ids, vals, probs)
+            if let kept = restrictToTop(256, atLeast: minKeep, max: md, sum: sum) {
+                if kept > p + 1e-9 { cut = true } else { (ids, vals, probs) = saved; sorted = false }
+            }
+        }
+        if !cut { sortCanonical(); softmax() }
         var cum = 0.0
         var last = ids.count
         for i in 0..<ids.count {
