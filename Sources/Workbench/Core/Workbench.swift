@@ -51,7 +51,7 @@ public final class Workbench {
 
     /// Module installers, one per Lua module file (`tensor`, `dist`, ...), run in order.
     nonisolated(unsafe) static var moduleInstallers: [(Workbench) throws -> Void] = [
-        installTiming, installTensor,
+        installTiming, installTensor, installDist,
     ]
 
     /// The workbench that owns a state (from inside a Swift function called by Lua).

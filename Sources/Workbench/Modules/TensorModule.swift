@@ -2,22 +2,201 @@ import LuaKit
 import AlignMath
 
 extension Workbench {
-    /// The `tensor` module and the tensor userdata type (a minimal registration; the full
-    /// metamethods of lua-api.md are added here).
+    /// The `tensor` module: the tensor userdata type (methods in TensorMethods.swift,
+    /// indexing and arithmetic in TensorMeta.swift), the constructors, and load/save.
     static func installTensor(_ wb: Workbench) throws {
         let lua = wb.lua
-        lua.register(type: Tensor.self, name: "tensor") { t in
-            t.method("shape") { t, a in a.state.push(array: t.shape.map(Double.init)); return 1 }
-            t.method("numel") { t, a in a.state.push(t.count); return 1 }
-            t.method("dtype") { t, a in a.state.push(t.dtype.rawValue); return 1 }
-            t.method("totable") { t, a in a.state.push(array: t.toDoubles()); return 1 }
-            t.meta("__tostring") { a in a.state.push(try a.object(1, Tensor.self).description); return 1 }
-            t.meta("__len") { a in a.state.push(try a.object(1, Tensor.self).shape.first ?? 0); return 1 }
+        var docs: [(String, String)] = []
+        lua.register(type: Tensor.self, name: "tensor") { b in
+            TensorMethods.add(to: b, docs: &docs)
+            TensorMeta.add(to: b)
         }
+        TensorMethods.registerDocs(lua, docs)
         let m = ModuleBuilder(lua, name: "tensor", doc: """
             tensor: N-d contiguous arrays of f32 or f64, the values heavy math runs on
-            tensor{1, 2, 3} and tensor{{1, 2}, {3, 4}} build one from Lua arrays (f64).
+            tensor{1, 2, 3} and tensor{{1, 2}, {3, 4}} build one from Lua arrays (f64; 1-d to 3-d,
+            rectangular); tensor(t) copies a tensor. Positions are 1-based: t[1] is the first
+            element (1-d) or the first row, a view (n-d). Methods: help(tensor.methods).
+            Example: t = tensor{{1, 2}, {3, 4}}; t[2][1] = 5; t:sum{axis = -1}
             """)
-        _ = m
+        TensorConstructors.install(m)
+        TensorMethods.installMethodsField(m)
+        installCall(m)
+    }
+
+    /// `tensor{...}`: a `__call` metamethod on the module table. Stack-neutral.
+    private static func installCall(_ m: ModuleBuilder) {
+        let lua = m.state
+        m.push()
+        lua.newTable()
+        lua.push(function: "tensor") { a in
+            // arg 1 is the module table itself; the user's first argument is arg 2.
+            let o = try a.options(3, allowed: ["dtype"])
+            let dt = try TensorConstructors.dtype(o)
+            if let t = a.tensorIfAny(2) {
+                a.state.push(tensor: dt == t.dtype ? t.clone() : t.converted(to: dt))
+                return 1
+            }
+            guard a.type(2) == .table else {
+                throw a.error(1, "table of numbers or tensor expected, got \(a.gotName(2))")
+            }
+            let t = try a.state.tensorFromTable(at: 2, function: "tensor", argument: 1)
+            a.state.push(tensor: t.converted(to: dt))
+            return 1
+        }
+        lua.setField("__call")
+        lua.setMetatable(of: -2)
+        lua.pop()
+    }
+}
+
+extension LuaArguments {
+    /// Runs AlignMath work, turning its errors into `fn: message` Lua errors.
+    func tensorMath<R>(_ body: () throws -> R) throws -> R {
+        do { return try body() } catch let e as AlignMathError { throw failure(e.description) }
+    }
+
+    /// A shape argument: a Lua array of non-negative integers (`{2, 3}`) or one integer.
+    /// With `allowInfer`, one entry may be -1 (reshape).
+    func tensorShape(_ index: Int32, allowInfer: Bool = false) throws -> [Int] {
+        if type(index) == .number {
+            let n = try integer(index)
+            guard n >= 0 else { throw error(index, "shape sizes must be >= 0, got \(n)") }
+            return [n]
+        }
+        guard type(index) == .table, tensorIfAny(index) == nil else {
+            throw typeError(index, expected: "shape (array of integers)")
+        }
+        let s = state, at = state.absolute(index)
+        var shape: [Int] = []
+        for k in 0..<s.rawLength(at: at) {
+            let t = s.rawGet(k + 1, of: at)
+            defer { s.pop() }
+            guard t == .number, let v = s.integer(at: -1) else {
+                throw error(index, "shape entries must be integers, entry \(k + 1) is \(t == .number ? (s.string(at: -1) ?? "?") : s.typeName(at: -1))")
+            }
+            guard v >= 0 || (allowInfer && v == -1) else {
+                throw error(index, "shape sizes must be >= 0\(allowInfer ? " (or one -1)" : ""), got \(v) at entry \(k + 1)")
+            }
+            shape.append(v)
+        }
+        return shape
+    }
+}
+
+/// The module functions: constructors and files.
+enum TensorConstructors {
+    /// The `dtype` option ("f64" by default).
+    static func dtype(_ o: LuaOptions, default d: DType = .f64) throws -> DType {
+        let s = try o.choice("dtype", ["f32", "f64"], default: d.rawValue)
+        return DType(rawValue: s) ?? d
+    }
+
+    static func install(_ m: ModuleBuilder) {
+        m.function("zeros", doc: """
+            tensor.zeros(shape, {dtype = "f64"}) -> tensor
+            A tensor of zeros; shape is an array of sizes or one size.
+            Options: dtype "f64" (default) or "f32".
+            Example: tensor.zeros{2, 3}
+            """) { a in try filled(a, 0) }
+        m.function("ones", doc: """
+            tensor.ones(shape, {dtype = "f64"}) -> tensor
+            A tensor of ones; shape is an array of sizes or one size.
+            Options: dtype "f64" (default) or "f32".
+            Example: tensor.ones{4}
+            """) { a in try filled(a, 1) }
+        m.function("full", doc: """
+            tensor.full(shape, x, {dtype = "f64"}) -> tensor
+            A tensor with every element x (-math.huge and 0/0 allowed).
+            Options: dtype "f64" (default) or "f32".
+            Example: tensor.full({2, 3}, -math.huge)
+            """) { a in try filled(a, try a.number(2), options: 3) }
+        m.function("arange", doc: """
+            tensor.arange(a, b[, step], {dtype = "f64"}) -> tensor
+            a, a + step, ... up to but excluding b, as torch.arange; tensor.arange(n) is 0..n-1.
+            step defaults to 1 and may be negative. Options: dtype "f64" (default) or "f32".
+            Example: tensor.arange(0, 1, 0.25)  --> tensor([0.0000, 0.2500, 0.5000, 0.7500], dtype=f64)
+            """) { a in
+            var nums: [Double] = []
+            var i: Int32 = 1
+            while i <= 3 && a.type(i) == .number { nums.append(try a.number(i)); i += 1 }
+            guard !nums.isEmpty else { throw a.typeError(1, expected: "number") }
+            let o = try a.options(i, allowed: ["dtype"])
+            let (start, end) = nums.count == 1 ? (0, nums[0]) : (nums[0], nums[1])
+            let step = nums.count == 3 ? nums[2] : 1
+            let dt = try dtype(o)
+            a.state.push(tensor: try a.tensorMath { try Tensor.arange(start, end, step: step, dtype: dt) })
+            return 1
+        }
+        m.function("randn", doc: """
+            tensor.randn(shape, rng, {dtype = "f64"}) -> tensor
+            Standard normal samples drawn from the generator rng (random.new(seed)) in row-major
+            order, so the same seed gives the same tensor on every machine.
+            Options: dtype "f64" (default) or "f32".
+            Example: tensor.randn({2, 3}, random.new(0))
+            """) { a in
+            let shape = try a.tensorShape(1)
+            let rng = try a.object(2, RandomGenerator.self)
+            let dt = try dtype(try a.options(3, allowed: ["dtype"]))
+            let t = try a.tensorMath { try Tensor.zeros(shape, dtype: dt) }
+            for i in 0..<t.count { t[flat: i] = rng.normal() }
+            a.state.push(tensor: t)
+            return 1
+        }
+        m.function("from", doc: """
+            tensor.from(list, {dtype = "f64"}) -> tensor
+            A new tensor from a Lua array (nested for 2-d and 3-d) or a copy of a tensor, in the
+            given dtype. Options: dtype "f64" (default) or "f32".
+            Example: tensor.from({1, 2, 3}, {dtype = "f32"})
+            """) { a in
+            let o = try a.options(2, allowed: ["dtype"])
+            let dt = try dtype(o)
+            let t = try a.tensor(1)
+            a.state.push(tensor: t.dtype == dt && a.tensorIfAny(1) != nil ? t.clone() : t.converted(to: dt))
+            return 1
+        }
+        installFiles(m)
+    }
+
+    /// zeros/ones/full: `shape` at 1, options at `options`.
+    private static func filled(_ a: LuaArguments, _ x: Double, options: Int32 = 2) throws -> Int32 {
+        let shape = try a.tensorShape(1)
+        let dt = try dtype(try a.options(options, allowed: ["dtype"]))
+        a.state.push(tensor: try a.tensorMath { try Tensor.full(shape, x, dtype: dt) })
+        return 1
+    }
+
+    private static func installFiles(_ m: ModuleBuilder) {
+        m.function("load", doc: """
+            tensor.load(path) -> tensor | {name = tensor, ...}
+            Reads .npy as one tensor (f32 and f64 kept; f16 and bf16 widened to f32; integers and
+            booleans as f64); .safetensors and .npz give a table from name to tensor. Large files
+            are memory-mapped, not copied (writing to the tensor never changes the file).
+            Example: logits = tensor.load("logits.npy")
+            """) { a in
+            let path = try a.string(1)
+            switch try a.tensorMath({ try TensorIO.load(path: path) }) {
+            case .single(let t):
+                a.state.push(tensor: t)
+            case .named(let named):
+                a.state.newTable(recordCount: named.count)
+                for (name, t) in named.sorted(by: { $0.key < $1.key }) {
+                    a.state.push(tensor: t)
+                    a.state.setField(name)
+                }
+            }
+            return 1
+        }
+        m.function("save", doc: """
+            tensor.save(path, t)
+            Writes t (a tensor, or a Lua array of numbers) to path as .npy, little-endian, in its
+            dtype (f32 or f64), replacing the file atomically. The path must end in .npy.
+            Example: tensor.save("rewards.npy", tensor{0.1, 0.9})
+            """) { a in
+            let path = try a.string(1)
+            let t = try a.tensor(2)
+            try a.tensorMath { try TensorIO.save(t, path: path) }
+            return 0
+        }
     }
 }
