@@ -10,12 +10,18 @@ struct Moonlab: ParsableCommand {
         abstract: "A Lua workbench for alignment research: rewards, samplers and detectors in Lua, the math in native Swift.",
         discussion: "With no command, starts the prompt (or, when standard input is not a terminal, runs it as a script).",
         version: Workbench.version,
-        subcommands: [RunCommand.self])
+        subcommands: [RunCommand.self, ReplayCommand.self])
 
     @OptionGroup var global: GlobalOptions
 
     @Option(name: .customShort("e"), help: "Run a chunk and print what it returns (repeatable).")
     var execute: [String] = []
+
+    @Flag(name: .customLong("no-record"), help: "Do not record this prompt session.")
+    var noRecord = false
+
+    @Option(name: .customLong("record"), help: "Record this prompt session to FILE (default: ~/.local/share/moonlab/sessions/<time>.jsonl).")
+    var recordPath: String?
 
     mutating func run() throws {
         if !execute.isEmpty {
@@ -44,7 +50,8 @@ struct Moonlab: ParsableCommand {
             }
             return
         }
-        try Prompt(options: global.workbenchOptions).run()
+        try Prompt(options: global.workbenchOptions,
+                   recordTo: noRecord ? nil : (recordPath ?? SessionRecorder.defaultPath())).run()
     }
 }
 

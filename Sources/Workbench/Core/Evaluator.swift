@@ -42,16 +42,21 @@ public final class Evaluator {
             }
         } catch let e as LuaError {
             if e.isIncompleteChunk { return Evaluation(status: .incomplete) }
-            return Evaluation(status: .error, error: e.message)
+            let r = Evaluation(status: .error, error: e.message)
+            workbench.recorder?.record(input: input, evaluation: r, clock: [])
+            return r
         } catch {
             return Evaluation(status: .error, error: "\(error)")
         }
-        return run(quiet: quiet)
+        let r = run(quiet: quiet)
+        workbench.recorder?.record(input: input, evaluation: r, clock: workbench.clock.observed)
+        return r
     }
 
     /// Calls the compiled chunk on top of the stack. Stack: [f] -> [].
     private func run(quiet: Bool) -> Evaluation {
         let base = lua.top - 1
+        if !workbench.options.replaying { workbench.clock.begin(replaying: nil) }
         lua.resetBudget()
         workbench.beginCapture()
         let start = Clock.now()

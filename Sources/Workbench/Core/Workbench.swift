@@ -13,6 +13,9 @@ public struct WorkbenchOptions {
     public var instructionBudget: Int? = nil
     /// Where `print` writes, besides the capture of the current entry (stdout by default).
     public var output: ((String) -> Void)? = nil
+    /// True in a state that replays a session: clock values come from the record and
+    /// `session.record` does nothing (a replay does not record itself).
+    public var replaying = false
     public init() {}
 }
 
@@ -26,6 +29,10 @@ public final class Workbench {
     public private(set) var captured = ""
     private var capturing = false
     private let write: (String) -> Void
+    /// Clock readings of the current entry, recorded or served back.
+    public let clock = ClockTap()
+    /// The session being recorded, if any.
+    public var recorder: SessionRecorder?
 
     public init(options: WorkbenchOptions = WorkbenchOptions()) throws {
         self.options = options
@@ -35,6 +42,7 @@ public final class Workbench {
         lua.userInfo["workbench"] = self
         installPrint()
         installSettings()
+        try installDeterminism()
         registerGlobal(lua, "help", doc: """
             help([x])
             Prints the docstring of a documented function or module; with no argument lists the
@@ -51,8 +59,33 @@ public final class Workbench {
 
     /// Module installers, one per Lua module file (`tensor`, `dist`, ...), run in order.
     nonisolated(unsafe) static var moduleInstallers: [(Workbench) throws -> Void] = [
-        installTiming, installTensor, installDist,
+        installTiming, installSession, installTensor, installDist, installRL, installPref, installMetrics,
     ]
+
+    /// The header of a session recorded from this workbench now.
+    public func sessionHeader() -> SessionFormat.Header {
+        var h = SessionFormat.Header()
+        h.seed = options.seed
+        h.started = SessionFormat.timestamp()
+        if lua.getGlobal("_VERSION") == .string, let v = lua.string(at: -1) { h.lua = v }
+        lua.pop()
+        h.plugins = loadedPlugins()
+        return h
+    }
+
+    /// Plugins loaded in this state (name and version), for session headers.
+    public func loadedPlugins() -> [SessionFormat.Header.Plugin] {
+        pluginLister?(self) ?? []
+    }
+
+    /// Set by the plugin system: lists loaded plugins.
+    nonisolated(unsafe) public static var pluginListerHook: ((Workbench) -> [SessionFormat.Header.Plugin])?
+    var pluginLister: ((Workbench) -> [SessionFormat.Header.Plugin])? { Workbench.pluginListerHook }
+
+    /// Starts recording this session to `path` (the header is written at once).
+    public func startRecording(path: String) throws {
+        recorder = try SessionRecorder(path: path, header: sessionHeader())
+    }
 
     /// The workbench that owns a state (from inside a Swift function called by Lua).
     public static func of(_ state: LuaState) -> Workbench? { state.userInfo["workbench"] as? Workbench }

@@ -14,18 +14,56 @@ final class Prompt {
     private var style = Style.terminal
     private var entry = 0
 
-    init(options: WorkbenchOptions) throws {
+    private let recordTo: String?
+
+    init(options: WorkbenchOptions, recordTo: String?) throws {
         self.options = options
+        self.recordTo = recordTo
         workbench = try Workbench(options: options)
         evaluator = Evaluator(workbench)
+    }
+
+    /// A prompt over an existing workbench (after `replay --step`).
+    private init(workbench: Workbench, evaluator: Evaluator, entry: Int) {
+        options = workbench.options
+        recordTo = nil
+        self.workbench = workbench
+        self.evaluator = evaluator
+        self.entry = entry
+    }
+
+    /// `replay --step`: each Enter replays one entry and shows it beside its record; when
+    /// all are done (or on `c`), the prompt continues in the replayed state.
+    static func stepThrough(_ replayer: Replayer) throws {
+        LuaInterrupt.installHandler()
+        let style = Style.terminal
+        guard let editor = LineEditor(historyPath: nil) else { fail("could not open the line editor") }
+        var last = 0
+        stepping: while replayer.hasNext {
+            switch editor.read(prompt: style.prompt("[Enter] next entry, c: continue at the prompt > ")) {
+            case .line(let l) where l.trimmingSpaces() == "c": break stepping
+            case .endOfInput: return
+            default: break
+            }
+            let (e, r, d) = replayer.step()
+            last = e.n
+            Platform.writeStdout(style.accent("[\(e.n)] ") + e.input + "\n")
+            if !r.output.isEmpty { Platform.writeStdout(r.output) }
+            if let err = r.error { Platform.writeStdout(style.error(err) + "\n") }
+            if let d { Platform.writeStdout(style.error("diverged; recorded: ") + d.expected.debugTrimmed() + "\n") }
+        }
+        Platform.writeStdout(style.dim("replay done; the state is live") + "\n")
+        let p = Prompt(workbench: replayer.workbench, evaluator: replayer.evaluator, entry: last)
+        try p.run(banner: false)
     }
 
     static var historyPath: String {
         Platform.environment("MOONLAB_HISTORY") ?? Platform.home + "/.moonlab_history"
     }
 
-    func run() throws {
+    func run(banner: Bool = true) throws {
         LuaInterrupt.installHandler()
+        startRecording()
         guard let editor = LineEditor(historyPath: Prompt.historyPath) else {
             fail("could not open the line editor")
         }
@@ -34,7 +72,7 @@ final class Prompt {
             return (c.replace, c.candidates)
         }
         runInit()
-        if workbench.setting("banner") != "false" {
+        if banner, workbench.setting("banner") != "false" {
             Platform.writeStdout(style.bold("moonlab \(Workbench.version)") + " (Lua 5.4) " +
                 style.dim("help() lists the modules, ?name shows a doc, :help the commands, Ctrl-D quits") + "\n")
         }
@@ -110,6 +148,7 @@ final class Prompt {
                 Platform.writeStdout("""
                     :help [topic]   this list, or the doc of a module or function (as ?topic)
                     :load FILE      run a Lua file in this session
+                    :record [FILE]  where this session is recorded, or record to FILE from now
                     :time EXPR      time an expression (median, min, max of 5 runs)
                     :reset          start over with a fresh state
                     :quit           leave (or Ctrl-D)
@@ -129,11 +168,23 @@ final class Prompt {
                 "return string.format('median %s  (min %s, max %s, 5 runs)', moonlab_fmt_time(m), moonlab_fmt_time(lo), moonlab_fmt_time(hi))"
             ensureTimeFormatter()
             evaluate(code)
+        case "record":
+            guard !rest.isEmpty else {
+                Platform.writeStdout((workbench.recorder.map { "recording to \($0.path)" } ?? "not recording") + "\n")
+                return true
+            }
+            do {
+                try workbench.startRecording(path: rest)
+                Platform.writeStdout(style.dim("recording to \(rest)") + "\n")
+            } catch {
+                Platform.writeStdout(style.error("\(error)") + "\n")
+            }
         case "reset":
             do {
+                let recorder = workbench.recorder
                 workbench = try Workbench(options: options)
+                workbench.recorder = recorder
                 evaluator = Evaluator(workbench)
-                entry = 0
                 Platform.writeStdout(style.dim("fresh state") + "\n")
             } catch {
                 Platform.writeStdout(style.error("reset failed: \(error)") + "\n")
@@ -153,6 +204,14 @@ final class Prompt {
               else return string.format('%.3f s', s) end
             end
             """, name: "=moonlab")
+    }
+
+    /// Starts the default recording, unless `--no-record`.
+    private func startRecording() {
+        guard let path = recordTo else { return }
+        do { try workbench.startRecording(path: path) } catch {
+            Platform.writeStdout(style.error("not recording: \(error)") + "\n")
+        }
     }
 
     /// `MOONLAB_INIT`: code, or `@file`, run before the first prompt.
