@@ -1,0 +1,116 @@
+import LuaKit
+import AlignMath
+
+// Argument readers shared by the `rl`, `pref` and `metrics` modules: option fields that hold
+// vectors (required or not), 0/1 flags, 1-based positions, and the stats tables they return.
+
+extension LuaOptions {
+    /// The field `key` as a tensor: a tensor as it is, a (nested) Lua array as a new f64
+    /// tensor; nil when absent. Stack-neutral.
+    func tensor(_ key: String) throws -> Tensor? {
+        let t = push(key)
+        defer { state.pop() }
+        if t == .nil { return nil }
+        if let tensor = state.object(at: -1, Tensor.self) { return tensor }
+        guard t == .table else { throw optionError(key, "a tensor or an array of numbers") }
+        return try state.tensorFromTable(at: -1, function: arguments.function, argument: index)
+    }
+
+    /// The field `key` as a vector of doubles (any shape, flattened); nil when absent.
+    func vector(_ key: String) throws -> [Double]? {
+        try tensor(key)?.toDoubles()
+    }
+
+    /// A field that must be present: a tensor or an array of numbers.
+    func requiredVector(_ key: String) throws -> [Double] {
+        guard let v = try vector(key) else {
+            throw arguments.error(index, "field '\(key)' is required (a tensor or an array of numbers)")
+        }
+        return v
+    }
+
+    /// A field holding flags: booleans or 0/1 numbers (array or tensor); nil when absent.
+    func flags(_ key: String) throws -> [Bool]? {
+        guard let v = try tensor(key)?.toDoubles() else { return nil }
+        return try v.enumerated().map { i, x in
+            guard x == 0 || x == 1 else {
+                throw arguments.error(index, "option '\(key)' must hold booleans or 0/1, entry \(i + 1) is \(formatNumber(x))")
+            }
+            return x == 1
+        }
+    }
+
+    /// Either `key` or its alias `alias` (not both); nil when neither is given.
+    func vector(_ key: String, alias: String) throws -> [Double]? {
+        if has(key) && has(alias) {
+            throw arguments.error(index, "give '\(key)' or its alias '\(alias)', not both")
+        }
+        return try vector(key) ?? vector(alias)
+    }
+
+    /// `key` (or its alias), required.
+    func requiredVector(_ key: String, alias: String) throws -> [Double] {
+        guard let v = try vector(key, alias: alias) else {
+            throw arguments.error(index, "field '\(key)' is required (a tensor or an array of numbers)")
+        }
+        return v
+    }
+}
+
+extension LuaArguments {
+    /// Booleans or 0/1 numbers (Lua array or tensor) as 1/0 doubles; other numbers are kept,
+    /// so the math can say which entry was wrong.
+    func binary(_ index: Int32, what: String = "array of booleans or 0/1 numbers") throws -> [Double] {
+        try doubles(index, what: what)
+    }
+
+    /// 1-based positions (a number or an array) as 0-based integers.
+    func positions(_ values: [Double], index: Int32) throws -> [Int] {
+        try values.enumerated().map { i, v in
+            guard v == v.rounded(), abs(v) < 1e15 else {
+                throw error(index, "positions must be integers, entry \(i + 1) is \(formatNumber(v))")
+            }
+            return Int(v) - 1
+        }
+    }
+
+    /// Non-negative integer counts from doubles (for pass@k's n and c).
+    func integers(_ values: [Double], index: Int32, what: String) throws -> [Int] {
+        try values.enumerated().map { i, v in
+            guard v == v.rounded(), abs(v) < 1e15 else {
+                throw error(index, "\(what) must hold integers, entry \(i + 1) is \(formatNumber(v))")
+            }
+            return Int(v)
+        }
+    }
+}
+
+extension LuaState {
+    /// Pushes a table of named numbers (keys in the given order). Stack: [] -> [t].
+    func push(stats: KeyValuePairs<String, Double>) {
+        newTable(recordCount: stats.count)
+        for (k, v) in stats {
+            push(v)
+            setField(k)
+        }
+    }
+
+    /// Pushes a vector as a tensor with `shape` when it fits (a batch keeps its shape),
+    /// else as 1-d. Stack: [] -> [tensor].
+    func push(vector values: [Double], shape: [Int]?) throws {
+        if let s = shape, s.reduce(1, *) == values.count, !s.isEmpty {
+            try push(tensorOf: values, shape: s)
+        } else {
+            try push(tensorOf: values)
+        }
+    }
+}
+
+/// A number as an error message shows it: integers without a fraction.
+func formatNumber(_ x: Double) -> String {
+    if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
+    return "\(x)"
+}
+
+/// A shape as `2x3`.
+func formatShape(_ s: [Int]) -> String { s.map(String.init).joined(separator: "x") }
