@@ -42,8 +42,9 @@ extension Workbench {
             out.reserveCapacity(rv.count)
             for row in 0..<rows {
                 let span = (row * width)..<((row + 1) * width)
-                out += try RL.returns(Array(rv[span]), gamma: gamma, dones: dones.map { Array($0[span]) },
-                                      lastValue: last[row])
+                // One row (the common case) is passed without a copy.
+                out += try RL.returns(rows == 1 ? rv : Array(rv[span]), gamma: gamma,
+                                      dones: rows == 1 ? dones : dones.map { Array($0[span]) }, lastValue: last[row])
             }
             try args.state.push(vector: out, shape: r.shape)
             return 1
@@ -80,6 +81,13 @@ extension Workbench {
             ret.reserveCapacity(rv.count)
             for row in 0..<rows {
                 let span = (row * width)..<((row + 1) * width)
+                if rows == 1 {  // one trajectory: no slicing, no copies
+                    let g = try RL.gae(rewards: rv, values: vv, gamma: gamma, lambda: lambda, dones: dones,
+                                       lastValue: last[0])
+                    adv = g.advantages
+                    ret = g.returns
+                    break
+                }
                 let g = try RL.gae(rewards: Array(rv[span]), values: Array(vv[span]), gamma: gamma, lambda: lambda,
                                    dones: dones.map { Array($0[span]) }, lastValue: last[row])
                 adv += g.advantages
