@@ -1,0 +1,200 @@
+/// A port of spaCy's rule-based tokenizer with its English rules (`spacy.blank("en")`),
+/// as explosion/spaCy's `spacy/tokenizer.pyx` runs it: split on whitespace (one space after
+/// a token is its trailing space; any other whitespace becomes a token), then for each
+/// span: a special case (exception) whole, else strip prefixes and suffixes repeatedly
+/// (stopping at a special case), then the rest is a special case, a URL, or split at
+/// infixes. Rules: `spacy/lang/punctuation.py` TOKENIZER_PREFIXES/SUFFIXES and
+/// `spacy/lang/en/punctuation.py` infixes; exceptions: `SpacyEnglishExceptions`.
+///
+/// Not ported: the phrase-matcher pass for special cases that span several tokens
+/// (emoticons glued to other punctuation), and the IP-address branch of the URL pattern.
+public struct SpacyTokenizer: Sendable {
+    /// One token: its text and where it starts and ends in the input (code-point offsets).
+    public struct Token: Equatable, Sendable {
+        public var text: String
+        public var start: Int
+        public var end: Int
+    }
+
+    public init() {}
+
+    /// The token texts of `text`, as `[t.text for t in nlp(text)]`.
+    public func tokens(_ text: String) -> [String] { tokenize(text).map(\.text) }
+
+    /// Tokens with their offsets.
+    public func tokenize(_ text: String) -> [Token] {
+        let s = Array(text.unicodeScalars)
+        var out: [Token] = []
+        guard !s.isEmpty else { return out }
+        var i = 0, start = 0
+        var inSpace = SpacyClass.isSpace(s[0])
+        while i < s.count {
+            if SpacyClass.isSpace(s[i]) != inSpace {
+                if start < i { span(s, start, i, into: &out) }
+                start = s[i] == " " ? i + 1 : i
+                inSpace.toggle()
+            }
+            i += 1
+        }
+        if start < i { span(s, start, i, into: &out) }
+        return out
+    }
+
+    private func string(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> String {
+        var v = String.UnicodeScalarView()
+        v.append(contentsOf: s[a..<b])
+        return String(v)
+    }
+
+    private func special(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> [String]? {
+        a < b ? SpacyEnglishExceptions.table[string(s, a, b)] : nil
+    }
+
+    private func emit(_ pieces: [String], at a: Int, into out: inout [Token]) {
+        var p = a
+        for piece in pieces {
+            let n = piece.unicodeScalars.count
+            out.append(Token(text: piece, start: p, end: p + n))
+            p += n
+        }
+    }
+
+    /// `_try_specials_and_cache` + `_tokenize` for the span `s[a..<b]`.
+    private func span(_ s: [Unicode.Scalar], _ a0: Int, _ b0: Int, into out: inout [Token]) {
+        if let sp = special(s, a0, b0) { emit(sp, at: a0, into: &out); return }
+        var a = a0, b = b0
+        var prefixes: [(Int, Int)] = [], suffixes: [(Int, Int)] = []
+        var lastSize = -1
+        // _split_affixes
+        while a < b && b - a != lastSize {
+            if special(s, a, b) != nil { break }
+            lastSize = b - a
+            let pre = prefixLength(s, a, b)
+            if pre > 0, a + pre < b, special(s, a + pre, b) != nil {
+                prefixes.append((a, a + pre)); a += pre; break
+            }
+            let suf = suffixLength(s, a + pre, b)
+            if suf > 0, a < b - suf, special(s, a, b - suf) != nil {
+                suffixes.append((b - suf, b)); b -= suf; break
+            }
+            if pre > 0 && suf > 0 && pre + suf <= b - a {
+                prefixes.append((a, a + pre)); suffixes.append((b - suf, b))
+                a += pre; b -= suf
+            } else if pre > 0 {
+                prefixes.append((a, a + pre)); a += pre
+            } else if suf > 0 {
+                suffixes.append((b - suf, b)); b -= suf
+            }
+        }
+        // _attach_tokens
+        for (x, y) in prefixes { out.append(Token(text: string(s, x, y), start: x, end: y)) }
+        if a < b {
+            if let sp = special(s, a, b) {
+                emit(sp, at: a, into: &out)
+            } else if SpacyURL.matches(Array(s[a..<b])) {
+                out.append(Token(text: string(s, a, b), start: a, end: b))
+            } else {
+                var cursor = a
+                for (x, y) in infixes(s, a, b) where x != a {
+                    if x != cursor { out.append(Token(text: string(s, cursor, x), start: cursor, end: x)) }
+                    if x != y { out.append(Token(text: string(s, x, y), start: x, end: y)) }
+                    cursor = y
+                }
+                if cursor < b { out.append(Token(text: string(s, cursor, b), start: cursor, end: b)) }
+            }
+        }
+        for (x, y) in suffixes.reversed() { out.append(Token(text: string(s, x, y), start: x, end: y)) }
+    }
+
+    private func hasLiteral(_ s: [Unicode.Scalar], _ at: Int, _ end: Int, _ lit: String) -> Int? {
+        var j = at
+        for u in lit.unicodeScalars {
+            guard j < end, s[j] == u else { return nil }
+            j += 1
+        }
+        return j - at
+    }
+
+    private func dotRun(_ s: [Unicode.Scalar], _ at: Int, _ end: Int) -> Int {
+        var j = at
+        while j < end && s[j] == "." { j += 1 }
+        return j - at
+    }
+
+    /// `prefix_search` (`^`-anchored alternation, first alternative that matches).
+    func prefixLength(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> Int {
+        guard a < b else { return 0 }
+        for lit in ["§", "%", "=", "—", "–"] { if let n = hasLiteral(s, a, b, lit) { return n } }
+        if s[a] == "+" && !(a + 1 < b && SpacyClass.isDigit(s[a + 1])) { return 1 }
+        for lit in SpacyClass.punct { if let n = hasLiteral(s, a, b, lit) { return n } }
+        let dots = dotRun(s, a, b)
+        if dots >= 2 { return dots }
+        if s[a] == "…" { return 1 }
+        for lit in SpacyClass.quotes { if let n = hasLiteral(s, a, b, lit) { return n } }
+        for lit in SpacyClass.currency { if let n = hasLiteral(s, a, b, lit) { return n } }
+        if SpacyClass.isIcon(s[a]) { return 1 }
+        return 0
+    }
+
+    /// `suffix_search`: the leftmost position from which one alternative matches to the end.
+    func suffixLength(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> Int {
+        guard a < b else { return 0 }
+        for p in a..<b where suffixMatches(s, a, p, b) { return b - p }
+        return 0
+    }
+
+    private func suffixMatches(_ s: [Unicode.Scalar], _ a: Int, _ p: Int, _ b: Int) -> Bool {
+        let rest = b - p
+        func literal(_ l: String) -> Bool { hasLiteral(s, p, b, l) == rest }
+        if SpacyClass.punct.contains(where: literal) { return true }
+        if rest >= 2 && dotRun(s, p, b) == rest { return true }
+        if rest == 1 && s[p] == "…" { return true }
+        if SpacyClass.quotes.contains(where: literal) { return true }
+        if rest == 1 && SpacyClass.isIcon(s[p]) { return true }
+        if ["'s", "'S", "’s", "’S", "—", "–"].contains(where: literal) { return true }
+        let before: Unicode.Scalar? = p > a ? s[p - 1] : nil
+        let digitBefore = before.map(SpacyClass.isDigit) ?? false
+        if digitBefore && rest == 1 && s[p] == "+" { return true }
+        if rest == 1 && s[p] == ".", p - 2 >= a, s[p - 2] == "°", "FfCcKk".unicodeScalars.contains(s[p - 1]) { return true }
+        if digitBefore && SpacyClass.currency.contains(where: literal) { return true }
+        if digitBefore && SpacyClass.units.contains(string(s, p, b)) { return true }
+        if rest == 1 && s[p] == ".", let c = before {
+            if SpacyClass.isDigit(c) || SpacyClass.isLower(c) || "%²-+|(?:)".unicodeScalars.contains(c)
+                || SpacyClass.punctScalars.contains(c) || SpacyClass.quoteScalars.contains(c) { return true }
+            if p - 2 >= a, SpacyClass.isUpper(c), SpacyClass.isUpper(s[p - 2]) { return true }
+        }
+        return false
+    }
+
+    /// `infix_finditer`: non-overlapping matches, left to right, as (start, end).
+    func infixes(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> [(Int, Int)] {
+        var out: [(Int, Int)] = []
+        var p = a
+        while p < b {
+            if let n = infixLength(s, a, p, b) { out.append((p, p + n)); p += n } else { p += 1 }
+        }
+        return out
+    }
+
+    private func infixLength(_ s: [Unicode.Scalar], _ a: Int, _ p: Int, _ b: Int) -> Int? {
+        let u = s[p]
+        let dots = dotRun(s, p, b)
+        if dots >= 2 { return dots }
+        if u == "…" || SpacyClass.isIcon(u) { return 1 }
+        guard p > a else { return nil }
+        let before = s[p - 1]
+        let after: Unicode.Scalar? = p + 1 < b ? s[p + 1] : nil
+        if SpacyClass.isDigit(before), "+-*^".unicodeScalars.contains(u),
+           let c = after, SpacyClass.isDigit(c) || c == "-" { return 1 }
+        if u == ".", SpacyClass.isLower(before) || SpacyClass.quoteScalars.contains(before),
+           let c = after, SpacyClass.isUpper(c) || SpacyClass.quoteScalars.contains(c) { return 1 }
+        if u == ",", SpacyClass.isAlpha(before), let c = after, SpacyClass.isAlpha(c) { return 1 }
+        if SpacyClass.isAlpha(before) || SpacyClass.isDigit(before) {
+            for h in SpacyClass.hyphens {
+                if let n = hasLiteral(s, p, b, h), p + n < b, SpacyClass.isAlpha(s[p + n]) { return n }
+            }
+            if ":<>=/".unicodeScalars.contains(u), let c = after, SpacyClass.isAlpha(c) { return 1 }
+        }
+        return nil
+    }
+}

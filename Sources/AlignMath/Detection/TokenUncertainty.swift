@@ -1,0 +1,78 @@
+import Foundation
+
+/// Uncertainty of one generated sequence from its per-token log-probabilities.
+public enum TokenUncertainty {
+    /// The four scores of `detect.token_uncertainty`.
+    public struct Scores: Equatable, Sendable {
+        /// Mean over positions of -log p(chosen token).
+        public var avgNegLogprob: Double
+        /// Max over positions of -log p(chosen token).
+        public var maxNegLogprob: Double
+        /// Mean over positions of the entropy of the top-logprobs distribution (nil without them).
+        public var avgEntropy: Double?
+        /// Max over positions of that entropy (nil without top logprobs).
+        public var maxEntropy: Double?
+    }
+
+    /// Scores from the chosen tokens' logprobs and, optionally, each position's top logprobs.
+    ///
+    /// The entropy at a position is over the listed alternatives only (an API returns the
+    /// top k, not the vocabulary). With `renormalize` (the default) they are first
+    /// renormalised to sum to 1: `p_j = exp(l_j) / sum exp(l)`, `H = -sum p_j log p_j`, the
+    /// entropy of the truncated distribution, comparable across positions. Without it,
+    /// `H = -sum exp(l_j) l_j` over the listed tokens: the part of the full entropy they
+    /// account for (a lower bound when the rest of the mass is spread thin). Positions with
+    /// an empty top list are skipped; if every list is empty the entropies are nil.
+    public static func scores(logprobs: [Double], topLogprobs: [[Double]]? = nil,
+                              renormalize: Bool = true) throws -> Scores {
+        guard !logprobs.isEmpty else { throw AlignMathError.invalidArgument("no tokens (logprobs is empty)") }
+        if let t = topLogprobs, t.count != logprobs.count {
+            throw AlignMathError.shapeMismatch("logprobs and top_logprobs differ in length (\(logprobs.count) vs \(t.count))")
+        }
+        let nll = logprobs.map { -$0 }
+        var entropies: [Double] = []
+        for row in topLogprobs ?? [] where !row.isEmpty {
+            entropies.append(entropy(row, renormalize: renormalize))
+        }
+        return Scores(avgNegLogprob: nll.reduce(0, +) / Double(nll.count),
+                      maxNegLogprob: nll.max() ?? .nan,
+                      avgEntropy: entropies.isEmpty ? nil : entropies.reduce(0, +) / Double(entropies.count),
+                      maxEntropy: entropies.max())
+    }
+
+    /// Perplexity: `exp(mean(-log p))` over the tokens.
+    public static func perplexity(logprobs: [Double]) throws -> Double {
+        guard !logprobs.isEmpty else { throw AlignMathError.invalidArgument("no tokens (logprobs is empty)") }
+        return Foundation.exp(-logprobs.reduce(0, +) / Double(logprobs.count))
+    }
+
+    /// Entropy (nats) of one position's listed log-probabilities.
+    public static func entropy(_ row: [Double], renormalize: Bool) -> Double {
+        let finite = row.filter { $0 > -.infinity }
+        guard let m = finite.max() else { return 0 }
+        if !renormalize {
+            return finite.reduce(0) { $0 - Foundation.exp($1) * $1 }
+        }
+        let z = finite.reduce(0) { $0 + Foundation.exp($1 - m) }
+        let logZ = m + Foundation.log(z)
+        return finite.reduce(0) { acc, l in
+            let lp = l - logZ
+            return acc - Foundation.exp(lp) * lp
+        }
+    }
+}
+
+/// n-gram repetition (rep-n of Welleck et al. 2019): the share of a text's n-grams that
+/// repeat an earlier one, `1 - distinct / total`, over whitespace tokens (case kept).
+/// 0 for a text with fewer than n tokens.
+public enum Repetition {
+    public static func score(_ text: String, n: Int = 3) throws -> Double {
+        guard n >= 1 else { throw AlignMathError.invalidArgument("n must be >= 1, got \(n)") }
+        let toks = text.split(whereSeparator: { $0.isWhitespace })
+        guard toks.count >= n else { return 0 }
+        var seen = Set<ArraySlice<Substring>>()
+        let total = toks.count - n + 1
+        for i in 0..<total { seen.insert(toks[i..<(i + n)]) }
+        return 1 - Double(seen.count) / Double(total)
+    }
+}

@@ -1,0 +1,89 @@
+import XCTest
+@testable import AlignMath
+
+/// SelfCheckGPT's n-gram score and the spaCy tokenizer/sentencizer port, against
+/// Fixtures/detection_selfcheck.json (generate_detection.py: selfcheckgpt's own
+/// modeling_ngram.py run over spaCy's English tokenizer and sentencizer).
+final class DetectionNgramTests: XCTestCase {
+    private func fixture() throws -> [String: Any] {
+        try XCTUnwrap(try Fixture.load("detection_selfcheck.json") as? [String: Any])
+    }
+
+    private func close(_ a: Double, _ b: Double, _ what: String, tol: Double = 1e-9) {
+        XCTAssertEqual(a, b, accuracy: tol * max(1, abs(b)), what)
+    }
+
+    func testTokenizerMatchesSpacy() throws {
+        let cases = try XCTUnwrap(try fixture()["tokenizer"] as? [[String: Any]])
+        XCTAssertGreaterThan(cases.count, 15)
+        let tok = SpacyTokenizer(), sent = SpacySentencizer()
+        for c in cases {
+            let text = try XCTUnwrap(c["text"] as? String)
+            XCTAssertEqual(tok.tokens(text), c["tokens"] as? [String], "tokens of \(text.prefix(60))")
+            XCTAssertEqual(sent.sentences(text), c["sentences"] as? [String], "sentences of \(text.prefix(60))")
+        }
+    }
+
+    func testBracketCitationSplitsAsSpacy() {
+        XCTAssertEqual(SpacyTokenizer().tokens("(born March 31, 1942),[2] is"),
+                       ["(", "born", "March", "31", ",", "1942),[2", "]", "is"])
+    }
+
+    func testReadmePublishedNumbers() throws {
+        let cases = try XCTUnwrap(try fixture()["cases"] as? [[String: Any]])
+        let readme = try XCTUnwrap(cases.first { $0["name"] as? String == "readme" })
+        let r = try SelfCheckNgram.score(
+            sentences: (readme["sentences"] as? [String] ?? []).map { .text($0) },
+            passage: .text(readme["passage"] as? String ?? ""),
+            samples: (readme["samples"] as? [String] ?? []).map { .text($0) }, n: 1)
+        // README.md of potsawee/selfcheckgpt, printed to 6 decimals at sentence level.
+        let pub = try XCTUnwrap(readme["published_n1"] as? [String: Any])
+        let ps = try XCTUnwrap(pub["sentences"] as? [String: [Double]])
+        let pd = try XCTUnwrap(pub["doc"] as? [String: Double])
+        XCTAssertEqual(r.avgNegLogprob.count, 2)
+        for i in 0..<2 {
+            XCTAssertEqual(r.avgNegLogprob[i], ps["avg_neg_logprob"]?[i] ?? .nan, accuracy: 1e-6)
+            XCTAssertEqual(r.maxNegLogprob[i], ps["max_neg_logprob"]?[i] ?? .nan, accuracy: 1e-6)
+        }
+        XCTAssertEqual(r.docAvgNegLogprob, pd["avg_neg_logprob"] ?? .nan, accuracy: 1e-12)
+        XCTAssertEqual(r.docAvgMaxNegLogprob, pd["avg_max_neg_logprob"] ?? .nan, accuracy: 1e-12)
+        XCTAssertEqual(r.avgNegLogprob[0], 3.184312, accuracy: 1e-6)
+        XCTAssertEqual(r.maxNegLogprob[1], 4.57471, accuracy: 1e-5)
+        XCTAssertEqual(r.docAvgNegLogprob, 3.218678904916201, accuracy: 1e-12)
+    }
+
+    func testAllPassagesAndOrders() throws {
+        let cases = try XCTUnwrap(try fixture()["cases"] as? [[String: Any]])
+        XCTAssertEqual(cases.count, 4)
+        for c in cases {
+            let name = c["name"] as? String ?? "?"
+            XCTAssertEqual(SpacySentencizer().sentences(c["passage"] as? String ?? ""),
+                           c["passage_sentences"] as? [String], "\(name) sentences")
+            for n in 1...3 {
+                let want = try XCTUnwrap(c["n\(n)"] as? [String: Any])
+                let ws = try XCTUnwrap(want["sentences"] as? [String: [Double]])
+                let wd = try XCTUnwrap(want["doc"] as? [String: Double])
+                let r = try SelfCheckNgram.score(
+                    sentences: (c["sentences"] as? [String] ?? []).map { .text($0) },
+                    passage: .text(c["passage"] as? String ?? ""),
+                    samples: (c["samples"] as? [String] ?? []).map { .text($0) }, n: n)
+                XCTAssertEqual(r.avgNegLogprob.count, ws["avg_neg_logprob"]?.count)
+                for (i, v) in r.avgNegLogprob.enumerated() { close(v, ws["avg_neg_logprob"]?[i] ?? .nan, "\(name) n=\(n) avg \(i)") }
+                for (i, v) in r.maxNegLogprob.enumerated() { close(v, ws["max_neg_logprob"]?[i] ?? .nan, "\(name) n=\(n) max \(i)") }
+                close(r.docAvgNegLogprob, wd["avg_neg_logprob"] ?? .nan, "\(name) n=\(n) doc avg")
+                close(r.docAvgMaxNegLogprob, wd["avg_max_neg_logprob"] ?? .nan, "\(name) n=\(n) doc max")
+            }
+        }
+    }
+
+    func testTokensInsteadOfTextAndUnseen() throws {
+        let r = try SelfCheckNgram.score(sentences: [.tokens(["The", "cat"]), .tokens(["a", "dog"])],
+                                         passage: .tokens(["the", "cat", "sat"]), samples: [.tokens(["the", "dog"])])
+        XCTAssertEqual(r.avgNegLogprob[0], -(log(2.0 / 5) + log(1.0 / 5)) / 2, accuracy: 1e-12)
+        XCTAssertEqual(r.maxNegLogprob[1], .infinity)  // "a" unseen, k = 0: -log 0
+        let smoothed = try SelfCheckNgram.score(sentences: [.tokens(["a"])], passage: .tokens(["b"]), samples: [], k: 1)
+        XCTAssertEqual(smoothed.avgNegLogprob[0], -log(1.0 / 3), accuracy: 1e-12)  // (0+1)/(1+1*2)
+        XCTAssertThrowsError(try SelfCheckNgram.score(sentences: [], passage: .text("x"), samples: [], n: 0))
+        XCTAssertThrowsError(try SelfCheckNgram.score(sentences: [.tokens([])], passage: .text("x"), samples: []))
+    }
+}
