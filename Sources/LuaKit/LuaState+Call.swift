@@ -29,7 +29,9 @@ extension LuaState {
         let base = top - nargs
         mlshim_pushmsghandler(L)
         insert(at: base)
+        let saved = mlshim_enter_lua(L)  // Lua code is held to the memory ceiling again
         let status = mlshim_pcall(L, nargs, nresults, base)
+        mlshim_leave_lua(L, saved)
         remove(at: base)
         guard status != LUA_OK else { return }
         let raw = type(at: -1) == .string ? (string(at: -1) ?? "") : describe(at: -1)

@@ -2,11 +2,33 @@ import LuaShim
 
 /// Tables and globals. Each doc comment states the stack effect.
 extension LuaState {
-    /// Pushes `t[key]` (with metamethods) for the table at `index`; returns its type.
-    /// Stack: [] -> [v].
+    /// Pushes `t[key]` (with metamethods) for the value at `index`; returns its type.
+    /// A metamethod that raises gives nil here (use `field(_:of:)` to see the error);
+    /// nothing unwinds the caller. Stack: [] -> [v].
     @discardableResult
     public func getField(_ key: String, of index: Int32 = -1) -> LuaType {
-        LuaType(rawValue: lua_getfield(L, index, key)) ?? .none
+        var failed: Int32 = 0
+        let t = mlshim_safe_getfield(L, index, key, &failed)
+        if failed != 0 {
+            pop()
+            pushNil()
+            return .nil
+        }
+        return LuaType(rawValue: t) ?? .none
+    }
+
+    /// Pushes `t[key]` like `getField`, but a raising `__index` is thrown as a `LuaError`
+    /// (nothing pushed then).
+    @discardableResult
+    public func field(_ key: String, of index: Int32 = -1) throws -> LuaType {
+        var failed: Int32 = 0
+        let t = mlshim_safe_getfield(L, index, key, &failed)
+        if failed != 0 {
+            let msg = string(at: -1) ?? "error in __index"
+            pop()
+            throw LuaError(.runtime, msg)
+        }
+        return LuaType(rawValue: t) ?? .none
     }
 
     /// `t[key] = v` for the table at `index`, v popped. Stack: [v] -> [].

@@ -109,7 +109,7 @@ extension LuaState {
     /// stack as it was.
     public func describe(at index: Int32) -> String {
         var len = 0
-        let p = mlshim_tolstring_meta(L, index, &len)
+        let p = mlshim_safe_tolstring(L, index, &len)
         defer { pop() }
         guard let p else { return "?" }
         return p.withMemoryRebound(to: UInt8.self, capacity: len) {

@@ -34,7 +34,7 @@ public final class LuaState {
         limits = .allocate(capacity: 1)
         limits.initialize(to: mlshim_limits(used: 0, ceiling: memoryLimit.map { max(0, $0) } ?? 0,
                                             budget: -1, budget_total: 0, budget_exhausted: 0,
-                                            interruptible: interruptible ? 1 : 0))
+                                            interruptible: interruptible ? 1 : 0, in_host: 0))
         guard let state = mlshim_newstate(limits) else {
             limits.deallocate()
             throw LuaError(.memory, "could not create a Lua state")

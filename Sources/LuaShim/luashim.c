@@ -4,6 +4,7 @@
 #include <string.h>
 
 static mlshim_dispatch_fn g_dispatch = NULL;
+mlshim_limits *mlshim_getlimits(lua_State *L);
 static mlshim_release_fn g_release = NULL;
 
 void mlshim_set_dispatch(mlshim_dispatch_fn fn) { g_dispatch = fn; }
@@ -11,7 +12,20 @@ void mlshim_set_release(mlshim_release_fn fn) { g_release = fn; }
 
 /* The only place a Swift function's error becomes a Lua error: a C frame. */
 static int mlshim_trampoline(lua_State *L) {
+    mlshim_limits *lim = mlshim_getlimits(L);
+    lim->in_host++;
     int r = g_dispatch(L);
+    lim->in_host--;
+    if (lim->in_host == 0 && lim->ceiling != 0 && lim->used > lim->ceiling) {
+        /* what the Swift function allocated went over the ceiling: collect what is already
+           garbage (its results stay on the stack), and if still over, fail here, in C */
+        lua_gc(L, LUA_GCCOLLECT);
+        if (lim->used > lim->ceiling) {
+            lua_settop(L, 0);
+            lua_pushliteral(L, "not enough memory");
+            return lua_error(L);
+        }
+    }
     if (r == MLSHIM_RAISE_WHERE) {
         luaL_where(L, 1);
         lua_insert(L, -2);
@@ -75,7 +89,7 @@ static void *mlshim_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         lim->used -= osize;
         return NULL;
     }
-    if (nsize > osize && lim->ceiling != 0) {
+    if (nsize > osize && lim->ceiling != 0 && lim->in_host == 0) {
         size_t delta = nsize - osize;
         if (lim->used > lim->ceiling || delta > lim->ceiling - lim->used) return NULL;
     }
@@ -189,3 +203,58 @@ int mlshim_error_function(lua_State *L) {
 void mlshim_setextra(lua_State *L, void *p) { *(void **)lua_getextraspace(L) = p; }
 void *mlshim_getextra(lua_State *L) { return *(void **)lua_getextraspace(L); }
 int mlshim_gc(lua_State *L, int what) { return lua_gc(L, what, 0); }
+
+int mlshim_enter_lua(lua_State *L) {
+    mlshim_limits *lim = mlshim_getlimits(L);
+    int saved = lim->in_host;
+    lim->in_host = 0;
+    return saved;
+}
+
+void mlshim_leave_lua(lua_State *L, int saved) { mlshim_getlimits(L)->in_host = saved; }
+
+static int mlshim_tolstring_k(lua_State *L) {
+    luaL_tolstring(L, 1, NULL);
+    return 1;
+}
+
+const char *mlshim_safe_tolstring(lua_State *L, int idx, size_t *len) {
+    idx = lua_absindex(L, idx);
+    int t = lua_type(L, idx);
+    if (t == LUA_TNUMBER || t == LUA_TSTRING || t == LUA_TNIL || t == LUA_TBOOLEAN) {
+        return luaL_tolstring(L, idx, len);
+    }
+    lua_pushcfunction(L, mlshim_tolstring_k);
+    lua_pushvalue(L, idx);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        const char *m = lua_tostring(L, -1);
+        lua_pushfstring(L, "<error in __tostring: %s>", m ? m : "?");
+        lua_remove(L, -2);
+    } else if (lua_type(L, -1) != LUA_TSTRING) {
+        lua_pop(L, 1);
+        lua_pushliteral(L, "<__tostring did not return a string>");
+    }
+    return lua_tolstring(L, -1, len);
+}
+
+static int mlshim_getfield_k(lua_State *L) {
+    lua_getfield(L, 1, lua_tostring(L, 2));
+    return 1;
+}
+
+int mlshim_safe_getfield(lua_State *L, int idx, const char *k, int *failed) {
+    idx = lua_absindex(L, idx);
+    *failed = 0;
+    if (lua_type(L, idx) == LUA_TTABLE) {
+        if (!lua_getmetatable(L, idx)) return lua_getfield(L, idx, k); /* no metamethod can run */
+        lua_pop(L, 1);
+    }
+    lua_pushcfunction(L, mlshim_getfield_k);
+    lua_pushvalue(L, idx);
+    lua_pushstring(L, k);
+    if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+        *failed = 1; /* the error message is the pushed value */
+        return lua_type(L, -1);
+    }
+    return lua_type(L, -1);
+}

@@ -36,6 +36,7 @@ final class PseudoTerminal {
         guard child > 0 else { throw POSIXError(.EAGAIN) }
         master = m
         pid = child
+        consumed = transcript.startIndex
         _ = fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK)
     }
 
@@ -56,23 +57,20 @@ final class PseudoTerminal {
     @discardableResult
     func expect(_ needle: String, timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
-        let start = transcript.endIndex
-        var searchFrom = transcript.startIndex
-        _ = start
         while Date() < deadline {
             pump()
-            if let r = transcript.range(of: needle, range: searchFrom..<transcript.endIndex) {
+            if let r = transcript.range(of: needle, range: consumed..<transcript.endIndex) {
                 consumed = r.upperBound
                 return true
             }
             usleep(10_000)
-            searchFrom = consumed
         }
         return false
     }
 
     /// Where the last `expect` matched; the next search starts there.
-    private var consumed: String.Index = "".startIndex
+    private var consumed: String.Index
+
 
     /// Drains what the program wrote so far.
     func pump() {

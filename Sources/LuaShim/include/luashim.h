@@ -58,6 +58,9 @@ typedef struct mlshim_limits {
     long long budget_total;
     int budget_exhausted; /* stays set (so pcall cannot swallow it) until reset */
     int interruptible;    /* obey mlshim_interrupt_pending */
+    int in_host;          /* > 0 while a Swift function runs: the ceiling is checked when it
+                             returns (by the trampoline), so an allocation inside a Swift frame
+                             never raises a memory error across it */
 } mlshim_limits;
 
 /* A new state whose allocator enforces limits->ceiling; limits must outlive it. */
@@ -105,6 +108,18 @@ int mlshim_error_function(lua_State *L);
    coroutines inherit it from the main thread). */
 void mlshim_setextra(lua_State *L, void *p);
 void *mlshim_getextra(lua_State *L);
+
+/* Host-side entry/exit of Lua code from Swift (LuaKit's pcall): Lua code called from a
+   Swift function is held to the ceiling again. Returns the previous in_host depth. */
+int mlshim_enter_lua(lua_State *L);
+void mlshim_leave_lua(lua_State *L, int saved);
+
+/* luaL_tolstring run in protected mode: a __tostring that raises gives
+   "<error in __tostring: ...>" instead of unwinding the caller. Leaves the string on the stack. */
+const char *mlshim_safe_tolstring(lua_State *L, int idx, size_t *len);
+/* lua_getfield in protected mode (only when a metamethod could run). Pushes the value, or
+   nil and sets *failed with the error message pushed above it... see luashim.c. Returns the type. */
+int mlshim_safe_getfield(lua_State *L, int idx, const char *k, int *failed);
 
 /* lua_gc is variadic. */
 int mlshim_gc(lua_State *L, int what);
