@@ -82,3 +82,17 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertTrue(h.takeOutput().contains("median"))
     }
 }
+
+/// Lua arrays become tensors only when rectangular (Core/TensorBridge.swift).
+final class TensorBridgeTests: XCTestCase {
+    func testRaggedOrMixedNestingIsAnError() throws {
+        let h = try LuaHarness()
+        XCTAssertEqual(try h.value("tensor{{1, 2}, {3, 4}}:shape()"), "{2, 2}")
+        XCTAssertEqual(h.error("tensor{1, {2}}"),
+                       "[2]:1: bad argument #1 to 'tensor' (mixed numbers and rows at depth 1; a tensor must be rectangular)")
+        XCTAssertEqual(h.error("tensor{{1}, 2}"),
+                       "[3]:1: bad argument #1 to 'tensor' (mixed numbers and rows at depth 1; a tensor must be rectangular)")
+        XCTAssertEqual(h.error("tensor{{1, 2}, {3}}"),
+                       "[4]:1: bad argument #1 to 'tensor' (rows of different lengths (2 vs 1); a tensor must be rectangular)")
+    }
+}

@@ -99,8 +99,13 @@ extension LuaState {
         let idx = absolute(index)
         var shape: [Int] = []
         var values: [Double] = []
+        var leafDepth: Int?  // the depth where numbers live; tables may only appear above it
         func fail(_ what: String) -> LuaArgumentError {
             LuaArgumentError(function: function, index: Int(argument), problem: what)
+        }
+        func leaf(at depth: Int) throws {
+            if leafDepth == nil { leafDepth = depth }
+            guard leafDepth == depth else { throw fail("mixed numbers and rows at depth \(depth + 1); a tensor must be rectangular") }
         }
         func walk(_ at: Int32, depth: Int) throws {
             let n = rawLength(at: at)
@@ -112,13 +117,16 @@ extension LuaState {
                 defer { pop() }
                 switch t {
                 case .number:
-                    guard depth == shape.count - 1 else { throw fail("mixed numbers and rows at depth \(depth + 1)") }
+                    try leaf(at: depth)
                     values.append(number(at: -1) ?? 0)
                 case .boolean:
+                    try leaf(at: depth)
                     values.append(boolean(at: -1) ? 1 : 0)
                 case .table:
-                    if let t = object(at: -1, Tensor.self) { _ = t; throw fail("a table of tensors; use the tensor itself") }
+                    if let d = leafDepth, depth >= d { throw fail("mixed numbers and rows at depth \(depth + 1); a tensor must be rectangular") }
                     try walk(absolute(-1), depth: depth + 1)
+                case .userdata where object(at: -1, Tensor.self) != nil:
+                    throw fail("a table of tensors; stack them or pass the tensor itself")
                 default:
                     throw fail("tensor or array of numbers expected, entry \(i) is \(typeName(at: -1))")
                 }
@@ -126,6 +134,9 @@ extension LuaState {
         }
         try walk(idx, depth: 0)
         if shape.count > 1, shape.last == 0 { shape = [shape[0], 0] }
+        guard values.count == shape.reduce(1, *) else {
+            throw fail("rows of different lengths; a tensor must be rectangular")
+        }
         return try Tensor(values, shape: shape)
     }
 }
