@@ -1,0 +1,234 @@
+import LuaKit
+import AlignMath
+
+/// A chain as Lua holds it (userdata `sample.chain`): the AlignMath chain and the stage
+/// boxes it was built from (which keep Lua stages' functions alive).
+final class ChainBox {
+    let chain: SamplerChain
+    let boxes: [StageBox]
+    /// True while a method runs: a Lua stage calling its own chain would share the workspace.
+    var busy = false
+
+    init(_ boxes: [StageBox]) throws {
+        self.boxes = boxes
+        chain = try SamplerChain(boxes.map(\.stage))
+    }
+
+    var label: String { "sample.chain{" + boxes.map(\.label).joined(separator: ", ") + "}" }
+}
+
+/// Logits and ctx from Lua, and running a chain method with errors turned into Lua's.
+enum SampleChainSupport {
+    /// Calls `body` with the 1-d logits at `i` as Floats (an f32 tensor is not copied) and
+    /// whether the result should be f32 (input was an f32 tensor).
+    static func withLogits<R>(_ a: LuaArguments, _ i: Int32, _ body: (UnsafeBufferPointer<Float>, Bool) throws -> R) throws -> R {
+        if let t = a.tensorIfAny(i) {
+            guard t.ndim == 1 else {
+                throw a.error(i, "logits must be 1-d (one row of the vocabulary), got shape {\(t.shape.map(String.init).joined(separator: ", "))}; for a [T, V] tensor use sample.replay_logits")
+            }
+            if t.dtype == .f32 { return try t.withFloats { try body($0, true) } }
+            return try t.toFloats().withUnsafeBufferPointer { try body($0, false) }
+        }
+        guard a.type(i) == .table else { throw a.typeError(i, expected: "logits (tensor or array of numbers)") }
+        guard let d = a.state.numberArray(at: i) else {
+            throw a.error(i, "logits must be a tensor or a flat array of numbers")
+        }
+        return try d.map(Float.init).withUnsafeBufferPointer { try body($0, false) }
+    }
+
+    /// Token ids from a Lua array or tensor at `index` (absolute).
+    static func ids(_ a: LuaArguments, at index: Int32, what: String) throws -> [Int] {
+        let s = a.state
+        if let t = s.object(at: index, Tensor.self) { return t.toDoubles().map { Int($0) } }
+        guard s.type(at: index) == .table else { throw a.failure("\(what) must be an array of token ids, got \(s.typeName(at: index))") }
+        let n = s.rawLength(at: index)
+        var out: [Int] = []
+        out.reserveCapacity(n)
+        for i in 0..<n {
+            let t = s.rawGet(i + 1, of: index)
+            defer { s.pop() }
+            guard t == .number, let id = s.integer(at: -1) else {
+                throw a.failure("\(what) must hold integer token ids, entry \(i + 1) is \(s.describe(at: -1))")
+            }
+            out.append(id)
+        }
+        return out
+    }
+
+    /// `ctx` at `i`: nil, or a table with `history` (ids) and `rng` (a generator).
+    static func context(_ a: LuaArguments, _ i: Int32, defaultRNG: Bool) throws -> SamplingContext {
+        var ctx = SamplingContext()
+        if a.isNil(i) {
+            if defaultRNG { ctx.rng = RandomModule.defaultGenerator(a.state) }
+            return ctx
+        }
+        guard a.type(i) == .table else { throw a.typeError(i, expected: "ctx table ({history = {...}})") }
+        let s = a.state
+        if s.getField("history", of: i) != .nil {
+            ctx.history = try ids(a, at: s.absolute(-1), what: "ctx.history")
+        }
+        s.pop()
+        if s.getField("rng", of: i) != .nil {
+            guard let g = s.object(at: -1, RandomGenerator.self) else {
+                s.pop()
+                throw a.error(i, "ctx.rng must be a generator (random.new(seed))")
+            }
+            ctx.rng = g
+        }
+        s.pop()
+        if ctx.rng == nil && defaultRNG { ctx.rng = RandomModule.defaultGenerator(a.state) }
+        return ctx
+    }
+
+    /// Runs `body` with the chain marked busy and its Lua stages pointed at this call's
+    /// state and ctx table (at `ctxIndex`, 0 for none); AlignMath and stage errors become
+    /// `sample.chain:method: message` Lua errors.
+    static func running<R>(_ box: ChainBox, _ a: LuaArguments, ctxIndex: Int32, _ body: () throws -> R) throws -> R {
+        guard !box.busy else { throw a.failure("the chain is already running (a Lua stage called its own chain)") }
+        box.busy = true
+        defer { box.busy = false }
+        let fns = box.boxes.compactMap(\.luaFunction)
+        var extra: LuaRef?
+        if !fns.isEmpty, ctxIndex != 0, !a.isNil(ctxIndex) {
+            a.state.pushValue(at: ctxIndex)
+            extra = LuaRef(popping: a.state)
+        }
+        let saved = fns.map { ($0.current, $0.extraContext) }
+        for f in fns { f.current = a.state; f.extraContext = extra }
+        defer {
+            for (f, old) in zip(fns, saved) { f.current = old.0; f.extraContext = old.1 }
+            extra?.release(a.state)
+        }
+        do {
+            return try body()
+        } catch let e as AlignMathError {
+            throw a.failure(e.description)
+        } catch let e as LuaScriptError {
+            throw a.failure(e.message)
+        }
+    }
+
+    /// Pushes Floats as a tensor: f32 if `f32`, else f64. Stack: [] -> [tensor].
+    static func push(_ a: LuaArguments, _ values: [Float], f32: Bool, shape: [Int]? = nil) throws {
+        let t = f32 ? try Tensor(floats: values, shape: shape) : try Tensor(values.map(Double.init), shape: shape)
+        a.state.push(tensor: t)
+    }
+}
+
+extension SampleStages {
+    typealias ChainBuilder = LuaTypeBuilder<ChainBox>
+
+    static func installChain(_ m: ModuleBuilder) {
+        var docs: [(String, String)] = []
+        m.state.register(type: ChainBox.self, name: "sample.chain") { b in
+            addChainMethods(b, &docs)
+            b.meta("__tostring") { a in a.state.push(try a.object(1, ChainBox.self).label); return 1 }
+            b.meta("__len") { a in a.state.push(try a.object(1, ChainBox.self).boxes.count); return 1 }
+        }
+        registerMethodDocs(m.state, typeName: "sample.chain", prefix: "chain", listName: "sample.methods", docs: docs, doc: """
+            sample.methods: what a chain answers to, as chain:name(...)
+            apply, probs, sample, explain, reset; #chain is its number of stages.
+            Example: chain:explain(logits, {history = {}})
+            """)
+        m.field("methods")
+        m.function("chain", doc: """
+            sample.chain{stage, ...} -> chain
+            Stages applied in order to one row of logits, then one token drawn from what is left.
+            Methods (help(sample.methods)): chain:apply(logits, ctx), chain:probs(logits, ctx),
+            chain:sample(logits, rng, ctx), chain:explain(logits, ctx), chain:reset().
+            logits: a 1-d tensor (f32 is read in place, no copy) or Lua array; ctx: nil or
+            {history = {token ids...}, rng = generator}. A mirostat stage must be last.
+            Example: c = sample.chain{sample.penalties{repetition = 1.1}, sample.top_k(40), sample.top_p(0.95), sample.temperature(0.8)}
+            """) { a in
+            try a.table(1)
+            let s = a.state
+            var boxes: [StageBox] = []
+            for i in 0..<s.rawLength(at: 1) {
+                s.rawGet(i + 1, of: 1)
+                defer { s.pop() }
+                guard let b = s.object(at: -1, StageBox.self) else {
+                    throw a.error(1, "entry \(i + 1) is not a stage (\(s.typeName(at: -1))); build stages with sample.top_k(40), sample.top_p(0.9), ... or sample.stage(name, fn)")
+                }
+                boxes.append(b)
+            }
+            do { s.push(object: try ChainBox(boxes)) } catch let e as AlignMathError { throw a.error(1, e.description) }
+            return 1
+        }
+    }
+
+    private static func addChainMethods(_ b: ChainBuilder, _ docs: inout [(String, String)]) {
+        func method(_ name: String, _ doc: String, _ body: @escaping ChainBuilder.Method) {
+            b.method(name, body)
+            docs.append((name, doc))
+        }
+        typealias C = SampleChainSupport
+        method("apply", """
+            chain:apply(logits, ctx) -> tensor
+            The logits after every stage, over the whole vocabulary: removed tokens are -inf,
+            temperature and penalties applied. f32 in gives f32 out; otherwise f64.
+            ctx: {history = {ids...}, rng = generator} (rng for xtc; random.default if absent).
+            Example: chain:apply({3, 2, 1, 0}, {history = {0}})
+            """) { box, a in
+            let ctx = try C.context(a, 3, defaultRNG: true)
+            let (out, f32) = try C.running(box, a, ctxIndex: 3) {
+                try C.withLogits(a, 2) { (try box.chain.apply($0, context: ctx), $1) }
+            }
+            try C.push(a, out, f32: f32)
+            return 1
+        }
+        method("probs", """
+            chain:probs(logits, ctx) -> tensor
+            The final distribution over the whole vocabulary (0 for removed tokens), what
+            chain:sample draws from. f32 in gives f32 out; otherwise f64. ctx as in chain:apply.
+            Example: chain:probs({3, 2, 1, 0})
+            """) { box, a in
+            let ctx = try C.context(a, 3, defaultRNG: true)
+            let (out, f32) = try C.running(box, a, ctxIndex: 3) {
+                try C.withLogits(a, 2) { (try box.chain.probs($0, context: ctx), $1) }
+            }
+            try C.push(a, out, f32: f32)
+            return 1
+        }
+        method("sample", """
+            chain:sample(logits, rng, ctx) -> id
+            Runs the stages and draws one token: its 0-BASED vocabulary id (the logit of id is
+            logits[id + 1]; chain:probs gives its probability). rng is a generator
+            (random.new(seed)); nil uses random.default (seeded from --seed). The same seed gives
+            the same tokens. ctx: {history = {ids...}} for penalties. Updates mirostat's mu.
+            Example: id = chain:sample(logits, random.new(0), {history = {1, 5}})
+            """) { box, a in
+            let rng = try RandomModule.generator(a, 3)
+            let ctx = try C.context(a, 4, defaultRNG: false)
+            let id = try C.running(box, a, ctxIndex: 4) {
+                try C.withLogits(a, 2) { row, _ in try box.chain.sample(row, rng: rng, context: ctx) }
+            }
+            a.state.push(id)
+            return 1
+        }
+        method("explain", """
+            chain:explain(logits, ctx, {top = 5}) -> report
+            What each stage left, for one distribution: report[1] is the input, then one entry per
+            stage with name, count (tokens kept), mass (their total probability under the ORIGINAL
+            softmax), entropy (nats, of the renormalised survivors) and top = {{id =, prob =,
+            text =}, ...} (most probable survivors, renormalised; text when sample.vocab is
+            loaded). Printed at the prompt (tostring) as an aligned table. ctx as in chain:apply.
+            Options: top (5): how many top tokens per stage.
+            Example: chain:explain(logits, {history = {}})
+            """) { box, a in
+            let ctx = try C.context(a, 3, defaultRNG: true)
+            let o = try a.options(4, allowed: ["top"])
+            let top = try o.integer("top", default: 5)
+            guard top >= 0 else { throw a.error(4, "option 'top' must be an integer >= 0, got \(top)") }
+            let reports = try C.running(box, a, ctxIndex: 3) {
+                try C.withLogits(a, 2) { row, _ in try box.chain.explain(row, context: ctx, top: top) }
+            }
+            try SampleExplain.push(a.state, reports, vocab: SampleVocab.current(a.state))
+            return 1
+        }
+        method("reset", """
+            chain:reset() -> chain
+            Restores stateful stages (mirostat's mu = 2 tau), e.g. before a new sequence.
+            Example: chain:reset()
+            """) { box, a in box.chain.reset(); a.state.pushValue(at: 1); return 1 }
+    }
+}

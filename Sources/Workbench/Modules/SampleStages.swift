@@ -1,0 +1,212 @@
+import LuaKit
+import AlignMath
+
+/// A sampler stage as Lua holds it (userdata `sample.stage`): the AlignMath stage, how it
+/// prints, and for a stage written in Lua the function behind it.
+final class StageBox {
+    let stage: SamplerStage
+    let label: String
+    let luaFunction: LuaStageFunction?
+
+    init(_ stage: SamplerStage, label: String, luaFunction: LuaStageFunction? = nil) {
+        self.stage = stage
+        self.label = label
+        self.luaFunction = luaFunction
+    }
+}
+
+/// The stage constructors of the `sample` module (`sample.top_p(0.9)`, ...).
+enum SampleStages {
+    static let semanticsDoc = """
+        semantics ("transformers"): "transformers" follows HF transformers' warpers line by line;
+        "llama.cpp" follows llama.cpp's samplers where the two differ.
+        """
+
+    static func install(_ m: ModuleBuilder) {
+        m.state.register(type: StageBox.self, name: "sample.stage") { b in
+            b.meta("__tostring") { a in
+                a.state.push(try a.object(1, StageBox.self).label)
+                return 1
+            }
+        }
+        m.function("temperature", doc: """
+            sample.temperature(t) -> stage
+            Divides the logits by t >= 0 (HF TemperatureLogitsWarper; llama.cpp temp). t = 0 is
+            greedy: only the first maximal token survives (llama.cpp's temp <= 0; HF refuses 0).
+            Example: sample.chain{sample.top_k(40), sample.temperature(0.8)}
+            """) { a in
+            let t = try a.number(1)
+            _ = try a.options(2, allowed: [])
+            return try push(a, "sample.temperature(\(formatNumber(t)))") { try .temperature(t) }
+        }
+        filtering(m, "top_k", integer: true, doc: """
+            sample.top_k(k, {min_keep = 1, semantics = "transformers"}) -> stage
+            Keeps the k highest logits; k >= 0, 0 disables the stage.
+            transformers (TopKLogitsWarper): k = max(k, min_keep) and every token tied with the
+            k-th logit is kept, so more than k may survive. llama.cpp (top_k): exactly k tokens,
+            ties broken by the lower id; min_keep is ignored.
+            """, example: "sample.top_k(40)") { x, mk, sem in try .topK(Int(x), minKeep: mk, semantics: sem) }
+        filtering(m, "top_p", doc: """
+            sample.top_p(p, {min_keep = 1, semantics = "transformers"}) -> stage
+            Nucleus sampling: keeps the most probable tokens holding mass p, p in (0, 1].
+            transformers (TopPLogitsWarper): sorts ascending (stable) and removes the tokens whose
+            cumulative probability is <= 1 - p, never the last min_keep. llama.cpp (top_p): sorts
+            descending and keeps up to and including the first token where the running sum
+            reaches p (the boundary token is kept), and at least min_keep; p = 1 keeps all.
+            """, example: "sample.top_p(0.95)") { x, mk, sem in try .topP(x, minKeep: mk, semantics: sem) }
+        filtering(m, "min_p", doc: """
+            sample.min_p(p, {min_keep = 1, semantics = "transformers"}) -> stage
+            Keeps tokens with probability >= p * (the top probability), p in [0, 1].
+            transformers (MinPLogitsWarper): then restores the min_keep most probable.
+            llama.cpp (min_p): compares logits, logit >= max + log p, then the min_keep best.
+            """, example: "sample.min_p(0.05)") { x, mk, sem in try .minP(x, minKeep: mk, semantics: sem) }
+        filtering(m, "typical", doc: """
+            sample.typical(p, {min_keep = 1, semantics = "transformers"}) -> stage
+            Locally typical sampling, p in (0, 1]: tokens ordered by |-log p(x) - H| ascending are
+            kept while their running mass is below p. transformers (TypicalLogitsWarper): keeps
+            #(cumsum < p) + 1 of them, at least min_keep. llama.cpp (typical): keeps until the
+            running sum is > p (and min_keep kept); p = 1 keeps all.
+            """, example: "sample.typical(0.9)") { x, mk, sem in try .typical(x, minKeep: mk, semantics: sem) }
+        filtering(m, "epsilon", doc: """
+            sample.epsilon(e, {min_keep = 1, semantics = "transformers"}) -> stage
+            Epsilon sampling (Hewitt et al. 2022), e in (0, 1): removes tokens with probability < e,
+            keeping the min_keep most probable (HF EpsilonLogitsWarper). llama.cpp has no such
+            sampler: both semantics are HF's.
+            """, example: "sample.epsilon(3e-4)") { x, mk, sem in try .epsilon(x, minKeep: mk, semantics: sem) }
+        filtering(m, "eta", doc: """
+            sample.eta(e, {min_keep = 1, semantics = "transformers"}) -> stage
+            Eta sampling (Hewitt et al. 2022), e in (0, 1): removes tokens with probability below
+            min(e, sqrt(e) * exp(-entropy)), keeping the min_keep most probable (HF
+            EtaLogitsWarper). llama.cpp has no such sampler: both semantics are HF's.
+            """, example: "sample.eta(3e-4)") { x, mk, sem in try .eta(x, minKeep: mk, semantics: sem) }
+        filtering(m, "top_n_sigma", doc: """
+            sample.top_n_sigma(n, {min_keep = 1, semantics = "transformers"}) -> stage
+            Top-n-sigma (Tang et al. 2024), n >= 0: keeps logits >= max - n * std, the population
+            std of the finite logits (llama.cpp top_n_sigma; n = 0 keeps all there). HF has no
+            such warper: both semantics are llama.cpp's, plus min_keep.
+            """, example: "sample.top_n_sigma(1.0)") { x, mk, sem in try .topNSigma(x, minKeep: mk, semantics: sem) }
+        installTableStages(m)
+    }
+
+    /// `sample.NAME(x, {min_keep =, semantics =})` for a filtering stage.
+    private static func filtering(_ m: ModuleBuilder, _ name: String, integer: Bool = false, doc: String, example: String,
+                                  _ make: @escaping (Double, Int, SamplingSemantics) throws -> SamplerStage) {
+        m.function(name, doc: "\(doc)\nOptions: min_keep (1): the fewest tokens the stage leaves (HF min_tokens_to_keep);\n\(semanticsDoc)\nExample: \(example)") { a in
+            let x = integer ? Double(try a.integer(1)) : try a.number(1)
+            let (mk, sem, semText) = try filterOptions(a, 2)
+            let arg = integer ? String(Int(x)) : formatNumber(x)
+            return try push(a, "sample.\(name)(\(arg)\(semText))") { try make(x, mk, sem) }
+        }
+    }
+
+    /// Reads `{min_keep =, semantics =}` (plus `extra` keys the caller reads itself) at `i`.
+    static func filterOptions(_ a: LuaArguments, _ i: Int32, extra: [String] = []) throws -> (Int, SamplingSemantics, String) {
+        let o = try a.options(i, allowed: ["min_keep", "semantics"] + extra)
+        let mk = try o.integer("min_keep", default: 1)
+        guard mk >= 1 else { throw a.error(i, "option 'min_keep' must be an integer >= 1, got \(mk)") }
+        let (sem, text) = try semantics(o)
+        return (mk, sem, (mk == 1 ? "" : ", min_keep = \(mk)") + text)
+    }
+
+    static func semantics(_ o: LuaOptions) throws -> (SamplingSemantics, String) {
+        let s = try o.choice("semantics", ["transformers", "llama.cpp"], default: "transformers")
+        let sem = SamplingSemantics(rawValue: s) ?? .transformers
+        return (sem, sem == .llamaCpp ? ", llama.cpp" : "")
+    }
+
+    /// Builds the stage (AlignMath errors become argument errors on #1) and pushes it.
+    static func push(_ a: LuaArguments, _ label: String, _ make: () throws -> SamplerStage) throws -> Int32 {
+        do {
+            a.state.push(object: StageBox(try make(), label: label))
+        } catch let e as AlignMathError {
+            throw a.error(1, e.description)
+        }
+        return 1
+    }
+
+    /// Stages configured by a table: xtc, penalties, logit_bias, mirostat; and greedy.
+    private static func installTableStages(_ m: ModuleBuilder) {
+        m.function("xtc", doc: """
+            sample.xtc{probability =, threshold =, min_keep = 1, semantics = "transformers"} -> stage
+            Exclude Top Choices (llama.cpp xtc): with chance probability in [0, 1] (one uniform
+            from the generator), removes every token with probability >= threshold except the
+            least probable of them, if at least min_keep remain; skipped when threshold > 0.5.
+            Random: chain:sample uses its generator, apply/probs/explain use ctx.rng (or
+            random.default). Both semantics are llama.cpp's (HF has no XTC).
+            Example: sample.xtc{probability = 0.5, threshold = 0.1}
+            """) { a in
+            try a.table(1)
+            let (mk, sem, text) = try filterOptions(a, 1, extra: ["probability", "threshold"])
+            let o = try a.options(1, allowed: ["min_keep", "semantics", "probability", "threshold"])
+            guard let p = try o.number("probability") else { throw a.error(1, "option 'probability' is required") }
+            guard let t = try o.number("threshold") else { throw a.error(1, "option 'threshold' is required") }
+            return try push(a, "sample.xtc{probability = \(formatNumber(p)), threshold = \(formatNumber(t))\(text)}") {
+                try .xtc(probability: p, threshold: t, minKeep: mk, semantics: sem)
+            }
+        }
+        m.function("penalties", doc: """
+            sample.penalties{repetition = 1, frequency = 0, presence = 0, last_n = 64, semantics = "transformers"} -> stage
+            Penalises tokens of ctx.history (the last last_n ids; -1 the whole history, 0 off).
+            For each distinct id seen c times: repetition > 0 divides a positive logit and
+            multiplies a negative one (once per id), then logit -= c * frequency + presence
+            (OpenAI's penalties, llama.cpp penalties). transformers
+            (RepetitionPenaltyLogitsProcessor) multiplies logits < 0; llama.cpp multiplies <= 0:
+            the same value, as 0 * r = 0 / r. Ids outside the vocabulary are ignored.
+            Example: sample.penalties{repetition = 1.1, last_n = 64}
+            """) { a in
+            if !a.isNil(1) { try a.table(1) }
+            let o = try a.options(1, allowed: ["repetition", "frequency", "presence", "last_n", "semantics"])
+            let r = try o.number("repetition", default: 1), f = try o.number("frequency", default: 0)
+            let p = try o.number("presence", default: 0), n = try o.integer("last_n", default: 64)
+            let (sem, text) = try semantics(o)
+            let label = "sample.penalties{repetition = \(formatNumber(r)), frequency = \(formatNumber(f)), presence = \(formatNumber(p)), last_n = \(n)\(text)}"
+            return try push(a, label) { try .penalties(repetition: r, frequency: f, presence: p, lastN: n, semantics: sem) }
+        }
+        m.function("logit_bias", doc: """
+            sample.logit_bias{[id] = bias, ...} -> stage
+            Adds bias to the logit of each token id. Ids are 0-based vocabulary ids (as a tokenizer
+            gives them, the logit of id is logits[id + 1]); -math.huge bans a token. An id outside
+            the vocabulary is an error when the chain runs.
+            Example: sample.logit_bias{[50256] = -math.huge, [13] = 2.0}
+            """) { a in
+            try a.table(1)
+            let s = a.state
+            var bias: [Int: Double] = [:]
+            var problem: String?
+            s.forEachPair(of: 1) {
+                guard s.type(at: -2) == .number, let id = s.integer(at: -2) else {
+                    problem = "keys must be integer token ids, got \(s.type(at: -2) == .string ? "'\(s.string(at: -2) ?? "")'" : s.typeName(at: -2))"
+                    return false
+                }
+                guard s.type(at: -1) == .number, let b = s.number(at: -1) else {
+                    problem = "the bias of id \(id) must be a number, got \(s.typeName(at: -1))"
+                    return false
+                }
+                bias[id] = b
+                return true
+            }
+            if let problem { throw a.error(1, problem) }
+            let shown = bias.keys.sorted().prefix(4).map { "[\($0)] = \(formatNumber(bias[$0] ?? 0))" }
+            let label = "sample.logit_bias{\(shown.joined(separator: ", "))\(bias.count > 4 ? ", ..." : "")}"
+            return try push(a, label) { try .logitBias(bias) }
+        }
+        m.function("greedy", doc: """
+            sample.greedy() -> stage
+            Keeps only the most probable token (the first maximal logit, as argmax).
+            Example: sample.chain{sample.greedy()}
+            """) { a in try push(a, "sample.greedy()") { .greedy() } }
+        m.function("mirostat", doc: """
+            sample.mirostat{tau = 5, eta = 0.1} -> stage
+            Mirostat 2.0 (Basu et al. 2021, llama.cpp mirostat_v2): keeps the tokens whose surprise
+            -log2 p is <= mu (at least one), samples, then mu -= eta * (surprise - tau); mu starts
+            at 2 tau and lives in the stage (chain:reset() restores it). Must be the last stage.
+            Options: tau (5): target surprise in bits, >= 0; eta (0.1): learning rate, >= 0.
+            Example: sample.chain{sample.temperature(0.8), sample.mirostat{tau = 5}}
+            """) { a in
+            if !a.isNil(1) { try a.table(1) }
+            let o = try a.options(1, allowed: ["tau", "eta"])
+            let tau = try o.number("tau", default: 5), eta = try o.number("eta", default: 0.1)
+            return try push(a, "sample.mirostat{tau = \(formatNumber(tau)), eta = \(formatNumber(eta))}") { try .mirostatV2(tau: tau, eta: eta) }
+        }
+    }
+}
