@@ -1,5 +1,6 @@
 import XCTest
 import TestSupport
+import LuaKit
 
 /// `data.jsonl` on real and hand-made files: gzip, CRLF, BOM, blank lines, malformed and
 /// truncated lines, lazy map/filter/take, column, write.
@@ -139,6 +140,16 @@ final class DataReaderTests: XCTestCase {
         XCTAssertEqual(withoutPosition(h.error("data.jsonl('/tmp')")), "data.jsonl: /tmp: is a directory")
         XCTAssertEqual(withoutPosition(h.error("data.write_jsonl('/nonexistent/o.jsonl', {})")), "data.write_jsonl: /nonexistent/o.jsonl: No such file or directory")
         XCTAssertEqual(withoutPosition(h.error("data.write_jsonl('/tmp/x.jsonl', {{f = print}})")), "data.write_jsonl: record 1: cannot encode a function as JSON")
+    }
+
+    func testCtrlCInterruptsANativePass() throws {
+        let h = try LuaHarness()
+        LuaInterrupt.raise()
+        defer { LuaInterrupt.clear() }
+        let e = h.error("data.jsonl(\(lua(hh))):count()") ?? ""
+        XCTAssertTrue(e.hasSuffix("interrupted"), e)
+        LuaInterrupt.clear()
+        XCTAssertEqual(try h.value("data.jsonl(\(lua(hh))):take(3):count()"), "3")
     }
 
     func testHelpPrintsDocstrings() throws {

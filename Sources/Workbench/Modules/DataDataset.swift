@@ -27,7 +27,12 @@ extension Dataset {
     }
 
     /// The next record (pushed) or false, file and syntax errors named after the source.
+    /// Polls Ctrl-C, so a pass over a huge file in native code can be interrupted.
     func next(_ cursor: RecordCursor, _ state: LuaState) throws -> Bool {
+        if Interruption.isPending, state.interruptible {
+            cursor.close()
+            throw LuaScriptError("interrupted")
+        }
         do { return try cursor.next(state) } catch let e as DataFileError {
             cursor.close()
             throw LuaScriptError("\(sourceFunction): \(e.message)")
