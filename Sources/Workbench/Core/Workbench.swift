@@ -60,7 +60,7 @@ public final class Workbench {
     /// Module installers, one per Lua module file (`tensor`, `dist`, ...), run in order.
     nonisolated(unsafe) static var moduleInstallers: [(Workbench) throws -> Void] = [
         installTiming, installSession, installTensor, installDist, installRL, installPref, installMetrics, installData,
-        installRandom, installSample,
+        installRandom, installSample, installReward, installDetect,
     ]
 
     /// The header of a session recorded from this workbench now.

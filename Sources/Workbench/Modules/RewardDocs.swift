@@ -1,0 +1,80 @@
+/// Docstrings of the parts of `reward` written in Lua (`RewardLua`).
+enum RewardDocs {
+    static let luaFunctions: [(String, String)] = [
+        ("define", """
+            reward.define(name, fn, {doc = ""}) -> reward
+            Registers fn as the reward `name` (replacing one of that name). fn(s) gets one sample
+            table (s.prompt, s.completion and every other field of the record) and returns a
+            number, or a number and an info table. The reward object is callable: r(s).
+            Options: doc ("").
+            Example: reward.define("short", function(s) return -#s.completion / 100 end, {doc = "prefer short"})
+            """),
+        ("get", """
+            reward.get(name) -> reward
+            The registered reward `name`, callable as r(s); an unknown name is an error.
+            Example: reward.get("format")({completion = "<think>a</think><answer>1</answer>"})  --> 1
+            """),
+        ("list", """
+            reward.list() -> {names}
+            The names of the registered rewards, sorted (the built-ins accuracy, format, length,
+            repetition and your own).
+            Example: reward.list()
+            """),
+        ("remove", """
+            reward.remove(name) -> boolean
+            Unregisters the reward `name`; true if there was one.
+            Example: reward.remove("short")
+            """),
+        ("combine", """
+            reward.combine{{r1, w1}, {r2, w2}, ...} -> reward
+            A reward returning the weighted sum w1 * r1(s) + w2 * r2(s) + ...; each part is a
+            reward, a registered name or a function, the weight a number (default 1). A part
+            that returns a non-number is an error for that sample.
+            Example: r = reward.combine{{"format", 0.5}, {"accuracy", 1}}
+            """),
+    ]
+
+    static let constructors: [(String, String)] = [
+        ("format", """
+            reward.format([pattern]) -> reward
+            1 if the completion matches the Lua pattern, else 0. The pattern language is Lua's
+            (string.find): %s space, .- shortest run, ^ and $ anchors, %d digit, %. a literal dot.
+            The default accepts <think>...</think> then <answer>...</answer>, whitespace around:
+            "^%s*<think>.-</think>%s*<answer>.-</answer>%s*$".
+            Example: reward.format("<answer>%d+</answer>%s*$")
+            """),
+        ("length", """
+            reward.length{target = 200, shape = "linear", scale = target, unit = "chars"} -> reward
+            Rewards a completion length near target (a record's target_length field overrides it).
+            With d = (length - target) / scale: "linear" max(0, 1 - |d|), "quadratic"
+            max(0, 1 - d^2), "gaussian" exp(-d^2 / 2), "cutoff" 1 up to target then 0. unit is
+            "chars" (UTF-8 characters), "words" (whitespace-separated) or "bytes".
+            Options: target (200), shape ("linear"), scale (target), unit ("chars").
+            Example: reward.length{target = 50, unit = "words", shape = "gaussian", scale = 20}
+            """),
+        ("accuracy", """
+            reward.accuracy{field = nil, tolerance = 1e-6} -> reward
+            1 if the completion's final answer equals the record's ground truth, else 0. The answer
+            is the content of the last \\boxed{...} (braces balanced), else the last number in the
+            text. The truth is s[field], or s.answer, s.ground_truth, s.solution (a truth holding
+            \\boxed{} is reduced the same way). Both numeric (commas, $, %, \\frac{a}{b}, a/b
+            allowed): equal within tolerance * max(1, |truth|); else compared as trimmed strings.
+            Options: field (answer/ground_truth/solution), tolerance (1e-6).
+            Example: reward.accuracy{field = "gold", tolerance = 1e-3}
+            """),
+        ("repetition", """
+            reward.repetition{n = 3} -> reward
+            A penalty: minus the share of repeated word n-grams of the completion (rep-n of
+            Welleck et al. 2019, detect.repetition), so 0 for no repetition down to near -1.
+            Options: n (3).
+            Example: reward.repetition{n = 4}
+            """),
+    ]
+
+    static let builtins: [(String, String)] = [
+        ("format", "reward format: 1 if the completion is <think>...</think> then <answer>...</answer> (whitespace around allowed), else 0; see reward.format.\nExample: reward.get(\"format\")(s)"),
+        ("length", "reward length: length reward with target 200 characters, linear shape, scale 200 (a record's target_length overrides the target); see reward.length.\nExample: reward.get(\"length\")(s)"),
+        ("accuracy", "reward accuracy: 1 if the last \\boxed{} (or last number) of the completion equals s.answer (or s.ground_truth, s.solution) within 1e-6 relative, else 0; see reward.accuracy.\nExample: reward.get(\"accuracy\")(s)"),
+        ("repetition", "reward repetition: minus the share of repeated word 3-grams of the completion; see reward.repetition.\nExample: reward.get(\"repetition\")(s)"),
+    ]
+}
