@@ -61,6 +61,7 @@ public final class Workbench {
     nonisolated(unsafe) static var moduleInstallers: [(Workbench) throws -> Void] = [
         installTiming, installSession, installTensor, installDist, installRL, installPref, installMetrics, installData,
         installRandom, installSample, installReward, installDetect,
+        installPlot,
     ]
 
     /// The header of a session recorded from this workbench now.

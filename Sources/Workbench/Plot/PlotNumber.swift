@@ -1,0 +1,45 @@
+import Foundation
+
+/// Number formatting for tick labels, counts and notes: as few digits as the range needs.
+enum PlotNumber {
+    /// `x` with `decimals` digits after the point, trailing zeros dropped ("0.5", "12").
+    static func fixed(_ x: Double, decimals: Int) -> String {
+        var s = String(format: "%.\(max(0, min(12, decimals)))f", x)
+        if s.contains(".") {
+            while s.hasSuffix("0") { s.removeLast() }
+            if s.hasSuffix(".") { s.removeLast() }
+        }
+        return s == "-0" ? "0" : s
+    }
+
+    /// A tick label for `x` on an axis spanning `span`: two significant digits of the span
+    /// ("0.25" on [0, 1], "1250" on [0, 5000]); scientific notation for huge or tiny values.
+    static func tick(_ x: Double, span: Double) -> String {
+        let a = abs(x)
+        if a >= 1e6 || (a > 0 && a < 1e-4 && span < 1e-3) {
+            let s = String(format: "%.3g", x)
+            return s.replacingOccurrences(of: "e+0", with: "e").replacingOccurrences(of: "e-0", with: "e-")
+                .replacingOccurrences(of: "e+", with: "e")
+        }
+        guard span > 0, span.isFinite else { return fixed(x, decimals: 3) }
+        return fixed(x, decimals: 2 - Int(log10(span).rounded(.down)))
+    }
+
+    /// A plain number for notes: integers as integers, others with 4 significant digits.
+    static func plain(_ x: Double) -> String {
+        if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
+        return tick(x, span: abs(x))
+    }
+
+    /// Ticks at the ends and the middle of [lo, hi] (ends only when `middle` is false).
+    static func ticks(_ lo: Double, _ hi: Double, middle: Bool = true) -> [PlotTick] {
+        let span = hi - lo
+        let values = middle ? [lo, lo + span / 2, hi] : [lo, hi]
+        return values.map { PlotTick(value: $0, label: tick($0, span: span)) }
+    }
+}
+
+extension PlotNumber {
+    /// Four decimals, as the ECE and accuracies are reported ("0.0423").
+    static func fixed4(_ x: Double) -> String { String(format: "%.4f", x) }
+}
