@@ -46,11 +46,11 @@ struct Histogram {
         f.yMax = Double(max(top, 1))
         f.marks = [.bars(counts.indices.map { PlotBar(x0: edges[$0], x1: edges[$0 + 1], height: Double(counts[$0])) }, .data)]
         let width = edges[1] - edges[0]
-        f.xTicks = edges.map { PlotTick(value: $0, label: PlotNumber.tick($0, span: width)) }
+        f.xTicks = edges.map { PlotTick(value: $0, label: PlotNumber.edge($0, width: width, span: f.xMax - f.xMin)) }
         f.yTicks = [PlotTick(value: 0, label: "0"), PlotTick(value: f.yMax, label: String(Int(f.yMax)))]
         if top >= 4 { f.yTicks.insert(PlotTick(value: Double(top / 2), label: String(top / 2)), at: 1) }
         f.yName = "count"
-        var note = "n = \(counts.reduce(0, +)) in \(counts.count) bin\(counts.count == 1 ? "" : "s") of width \(PlotNumber.tick(width, span: width))"
+        var note = "n = \(counts.reduce(0, +)) in \(counts.count) bin\(counts.count == 1 ? "" : "s") of width \(PlotNumber.edge(width, width: width, span: width))"
         if outside > 0 { note += ", \(outside) outside the range" }
         if skipped > 0 { note += ", \(skipped) NaN/inf skipped" }
         f.notes = [note]

@@ -68,7 +68,7 @@ enum PlotFigures {
             }, .data),
             .lines([[PlotPoint(x: 0, y: 0), PlotPoint(x: 1, y: 1)]], .reference),
         ]
-        f.xTicks = edges.map { PlotTick(value: $0, label: PlotNumber.tick($0, span: step)) }
+        f.xTicks = edges.map { PlotTick(value: $0, label: PlotNumber.edge($0, width: step, span: 1)) }
         f.yTicks = PlotNumber.ticks(0, 1)
         f.labelRows = [PlotLabelRow(name: "n", items: (0..<bins).map {
             PlotTick(value: (edges[$0] + edges[$0 + 1]) / 2, label: String(count[$0]))

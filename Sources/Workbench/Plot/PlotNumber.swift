@@ -25,6 +25,15 @@ enum PlotNumber {
         return fixed(x, decimals: 2 - Int(log10(span).rounded(.down)))
     }
 
+    /// A bin edge: two significant digits of the bin width, at least those of the span
+    /// ("-2.25" for bins of width 1.1 over [-2.25, 5.5]).
+    static func edge(_ x: Double, width: Double, span: Double) -> String {
+        let a = abs(x)
+        if a >= 1e6 || (a > 0 && a < 1e-4 && span < 1e-3) || !(width > 0) { return tick(x, span: span) }
+        let d = max(1 - Int(log10(width).rounded(.down)), 2 - Int(log10(span).rounded(.down)))
+        return fixed(x, decimals: d)
+    }
+
     /// A plain number for notes: integers as integers, others with 4 significant digits.
     static func plain(_ x: Double) -> String {
         if x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }

@@ -40,11 +40,12 @@ struct TextRenderer {
             out.append(trimmed(line))
         }
         let xCols = f.xTicks.map { column(f.fx($0.value), plotCols) }
-        var axis = Array(String(repeating: " ", count: gutter) + "└" + String(repeating: "─", count: plotCols))
-        for c in xCols where c >= 0 && c < plotCols { axis[gutter + 1 + c] = "┬" }
-        out.append(String(axis))
-        var labels = placeLabels(zip(xCols, f.xTicks.map { $0.label }).map { ($0 + gutter + 1, $1) }, keepEnds: true)
+        var placed: [Int] = []
+        var labels = placeLabels(zip(xCols, f.xTicks.map { $0.label }).map { ($0 + gutter + 1, $1) }, keepEnds: true, placed: &placed)
         if let name = f.xName { labels = placeName(name, in: labels, from: gutter + 1) }
+        var axis = Array(String(repeating: " ", count: gutter) + "└" + String(repeating: "─", count: plotCols))
+        for c in placed where c > gutter && c < width { axis[c] = "┬" }
+        out.append(String(axis))
         out.append(trimmed(String(labels)))
         for row in f.labelRows { out.append(labelRow(row, f, gutter: gutter, plotCols: plotCols)) }
         for note in notes { out.append(note) }
@@ -125,6 +126,12 @@ struct TextRenderer {
     /// Labels centred on their columns, left to right, skipping any that would touch one
     /// already placed; with `keepEnds` the first and last are placed first.
     private func placeLabels(_ items: [(Int, String)], keepEnds: Bool) -> [Character] {
+        var placed: [Int] = []
+        return placeLabels(items, keepEnds: keepEnds, placed: &placed)
+    }
+
+    /// As above, also giving the columns of the labels that were placed.
+    private func placeLabels(_ items: [(Int, String)], keepEnds: Bool, placed: inout [Int]) -> [Character] {
         var line = Array(repeating: Character(" "), count: width)
         var taken = Array(repeating: false, count: width)
         func place(_ col: Int, _ text: String) {
@@ -134,6 +141,7 @@ struct TextRenderer {
             let lo = max(0, start - 1), hi = min(width, end + 1)
             guard end > start, !taken[lo..<hi].contains(true) else { return }
             for i in start..<end { line[i] = t[i - start]; taken[i] = true }
+            placed.append(col)
         }
         var order = Array(items.indices)
         if keepEnds, items.count >= 2 { order = [0, items.count - 1] + Array(1..<(items.count - 1)) }
