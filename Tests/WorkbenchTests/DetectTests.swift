@@ -86,6 +86,19 @@ final class DetectTests: XCTestCase {
                        "bad argument #2 to 'detect.token_uncertainty' (unknown option 'renorm'; valid options: renormalize)")
     }
 
+    func testOnRealOpenAIResponseThroughDataLogprobs() throws {
+        let want = try XCTUnwrap(try DetectTests.fixture("detection_uncertainty.json")["real"] as? [String: Any])
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../../shared/data/openai-logprobs-radicalbit/text-generation.json").standardized.path
+        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("shared data not found at \(path)") }
+        let h = try LuaHarness()
+        try h.run("lp = data.logprobs(data.json(\(DetectTests.lit(path)))[1]); u = detect.token_uncertainty(lp)")
+        XCTAssertEqual(Double(try h.value("string.format('%.17g', u.avg_neg_logprob)")) ?? .nan, want["avg_neg_logprob"] as? Double ?? .nan, accuracy: 1e-12)
+        XCTAssertEqual(Double(try h.value("string.format('%.17g', u.max_neg_logprob)")) ?? .nan, want["max_neg_logprob"] as? Double ?? .nan, accuracy: 1e-12)
+        XCTAssertEqual(try h.value("u.avg_entropy"), "nil")  // the file's top_logprobs are all empty
+        XCTAssertEqual(Double(try h.value("string.format('%.17g', detect.perplexity(lp))")) ?? .nan, want["perplexity"] as? Double ?? .nan, accuracy: 1e-10)
+    }
+
     func testSelfCheckReproducesReadme() throws {
         let f = try DetectTests.fixture("detection_selfcheck.json")
         let cases = try XCTUnwrap(f["cases"] as? [[String: Any]])

@@ -2,7 +2,7 @@
 /// holds them in spaCy 3.8.18 (spacy/lang/tokenizer_exceptions.py BASE_EXCEPTIONS and
 /// spacy/lang/en/tokenizer_exceptions.py, explosion/spaCy). Each entry is the pieces a whole span
 /// splits into, joined by U+001F; an entry of one piece is a span kept whole. Generated data:
-/// regenerate with the snippet in Tests/AlignMathTests/Fixtures/generate_detection.py's docstring.
+/// regenerate with `generate_detection.py --exceptions` (Tests/AlignMathTests/Fixtures).
 enum SpacyEnglishExceptions {
     /// The 1347 entries, sorted by their text.
     static let entries: [String] = [

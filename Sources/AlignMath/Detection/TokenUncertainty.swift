@@ -22,14 +22,16 @@ public enum TokenUncertainty {
     /// entropy of the truncated distribution, comparable across positions. Without it,
     /// `H = -sum exp(l_j) l_j` over the listed tokens: the part of the full entropy they
     /// account for (a lower bound when the rest of the mass is spread thin). Positions with
-    /// an empty top list are skipped; if every list is empty the entropies are nil.
+    /// an empty top list are skipped; if every list is empty the entropies are nil. A NaN
+    /// logprob (a `null` in the response, e.g. the first prompt token with echo) is skipped.
     public static func scores(logprobs: [Double], topLogprobs: [[Double]]? = nil,
                               renormalize: Bool = true) throws -> Scores {
         guard !logprobs.isEmpty else { throw AlignMathError.invalidArgument("no tokens (logprobs is empty)") }
+        guard logprobs.contains(where: { !$0.isNaN }) else { throw AlignMathError.invalidArgument("every logprob is NaN") }
         if let t = topLogprobs, t.count != logprobs.count {
             throw AlignMathError.shapeMismatch("logprobs and top_logprobs differ in length (\(logprobs.count) vs \(t.count))")
         }
-        let nll = logprobs.map { -$0 }
+        let nll = logprobs.filter { !$0.isNaN }.map { -$0 }
         var entropies: [Double] = []
         for row in topLogprobs ?? [] where !row.isEmpty {
             entropies.append(entropy(row, renormalize: renormalize))
@@ -40,10 +42,11 @@ public enum TokenUncertainty {
                       maxEntropy: entropies.max())
     }
 
-    /// Perplexity: `exp(mean(-log p))` over the tokens.
+    /// Perplexity: `exp(mean(-log p))` over the tokens (NaN logprobs skipped).
     public static func perplexity(logprobs: [Double]) throws -> Double {
-        guard !logprobs.isEmpty else { throw AlignMathError.invalidArgument("no tokens (logprobs is empty)") }
-        return Foundation.exp(-logprobs.reduce(0, +) / Double(logprobs.count))
+        let lp = logprobs.filter { !$0.isNaN }
+        guard !lp.isEmpty else { throw AlignMathError.invalidArgument("no tokens (logprobs is empty or all NaN)") }
+        return Foundation.exp(-lp.reduce(0, +) / Double(lp.count))
     }
 
     /// Entropy (nats) of one position's listed log-probabilities.

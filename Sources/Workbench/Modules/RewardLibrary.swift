@@ -76,6 +76,10 @@ enum RewardLibrary {
     }
 }
 
+/// Lua stack slots reserved before reading or pushing a nested `LuaValue` (two per level of
+/// nesting, for the deepest bundle `value(at:depth: 200)` reads).
+let stackReserve: Int32 = 2 * 200 + 40
+
 /// Exporting a reward and everything it needs from one state, for the workers of
 /// `ScoringEngine` (see `PortableLua` for what can travel).
 public enum PortableDefinitions {
@@ -89,6 +93,8 @@ public enum PortableDefinitions {
         try RewardLibrary.pushField(lua, "lib", "startup")
         try lua.pcall(nargs: 2, nresults: 1)
         defer { lua.pop() }
+        // value(at:) recurses without lua_checkstack: reserve room for a deep bundle.
+        guard lua.checkStack(stackReserve) else { throw LuaScriptError("not enough Lua stack to export the reward") }
         guard case .table(var t)? = lua.value(at: -1, depth: 200) else {
             throw LuaScriptError("could not export the reward")
         }

@@ -68,6 +68,7 @@ extension Workbench {
                 }
                 var records: [LuaValue] = []
                 records.reserveCapacity(n)
+                guard lua.checkStack(stackReserve) else { throw args.failure("not enough Lua stack to read the records") }
                 for i in 0..<n {
                     lua.rawGet(i + 1, of: recs)
                     records.append(lua.value(at: -1) ?? .nil)

@@ -11,6 +11,7 @@ final class ScoringWorker {
         workbench = try Workbench(options: options)
         let lua = workbench.lua
         try task.setup?(workbench)
+        guard lua.checkStack(stackReserve) else { throw LuaScriptError("not enough Lua stack for a worker") }
         if let b = task.bundle {
             try RewardLibrary.pushField(lua, "portable", "install")
             lua.push(b)
@@ -24,6 +25,7 @@ final class ScoringWorker {
         let lua = workbench.lua
         var row = ScoredRow()
         let base = lua.top
+        _ = lua.checkStack(stackReserve)  // push(LuaValue) recurses without checking the stack
         lua.push(record)
         let rec = lua.top
         defer { lua.top = base }

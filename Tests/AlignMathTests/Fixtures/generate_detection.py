@@ -5,6 +5,9 @@ Run from anywhere with a Python that has numpy, spacy (3.x) and nltk, plus the
 selfcheckgpt package (pip install --no-deps selfcheckgpt):
     python3 Tests/AlignMathTests/Fixtures/generate_detection.py
 Writes detection_*.json beside this file. Nothing here is a runtime dependency.
+    python3 Tests/AlignMathTests/Fixtures/generate_detection.py --exceptions
+rewrites Sources/AlignMath/Detection/SpacyEnglishExceptions.swift from spaCy's English
+tokenizer exceptions (spacy.blank("en").tokenizer.rules).
 
 Sources, read and cited:
 - selfcheckgpt (potsawee/selfcheckgpt, selfcheckgpt/modeling_ngram.py and
@@ -206,7 +209,42 @@ def uncertainty_fixture():
                                          "semantic": sem, "repetition": repetition})
 
 
+def exceptions_swift():
+    from spacy.symbols import ORTH
+    rules = spacy.blank("en").tokenizer.rules
+
+    def esc(s):
+        out = []
+        for ch in s:
+            if ch == '\\': out.append('\\\\')
+            elif ch == '"': out.append('\\"')
+            elif ord(ch) < 0x20 or ch in '\u00a0\u2028\u2029' or ord(ch) == 0x7f: out.append('\\u{%X}' % ord(ch))
+            else: out.append(ch)
+        return ''.join(out)
+    entries = []
+    for k in sorted(rules):
+        pieces = [d[ORTH] for d in rules[k]]
+        assert ''.join(pieces) == k, k
+        entries.append('"' + esc('\x1f'.join(pieces)) + '"')
+    lines, cur = [], ""
+    for e in entries:
+        if len(cur) + len(e) + 2 > 96:
+            lines.append(cur.rstrip()); cur = ""
+        cur += e + ", "
+    lines.append(cur.rstrip())
+    target = os.path.join(HERE, "../../../Sources/AlignMath/Detection/SpacyEnglishExceptions.swift")
+    src = open(target).read()
+    head = src[:src.index("    static let entries: [String] = [") + len("    static let entries: [String] = [\n")]
+    tail = src[src.index("\n    ]\n\n    /// Span text"):]
+    head = head.replace(head[head.index("/// The "):head.index(" entries, sorted")], "/// The %d" % len(entries))
+    with open(target, "w") as fh:
+        fh.write(head + "\n".join("        " + l for l in lines) + tail)
+
+
 if __name__ == "__main__":
+    if "--exceptions" in sys.argv:
+        exceptions_swift()
+        sys.exit(0)
     selfcheck_fixture()
     pope_fixture()
     uncertainty_fixture()
