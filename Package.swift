@@ -4,6 +4,20 @@ import PackageDescription
 // One direction of dependency, bottom to top (see ../shared/docs/design.md):
 // CLua/CEditLine/CZlib -> LuaShim -> LuaKit -> AlignMath -> Workbench -> moonlab.
 // AlignMath is pure Swift and knows nothing of Lua.
+// AlignMath's hot loops (Dist kernels, FastExp) are SIMD8<Float> fused multiply-add
+// loops: on x86-64 they need AVX2 + FMA3, which swiftc turns on with `-target-cpu haswell`
+// (it rejects `x86-64-v3`); the default target is SSE2 only, where each 8-lane op is two
+// instructions and each `addingProduct` a libm `fmaf` call per lane. Measured on the
+// 2-core EPYC (Zen 4) dev box, [4096, 32000] Float (BENCHMARKS.md, "Distributions"):
+// haswell runs any x86-64 from 2013 on; `znver4` (AVX-512 with SIMD16 kernels) was 1.4x
+// faster again on logsumexp/entropy but slower on KL, and the binary would not start on
+// x86-64 CPUs without AVX-512, so it is not used. The manifest is compiled for the host,
+// so the flag is added only when building on x86-64 (arm64 has FMA in its baseline).
+#if arch(x86_64)
+let alignMathCPUFlags = ["-target-cpu", "haswell"]
+#else
+let alignMathCPUFlags: [String] = []
+#endif
 let package = Package(
     name: "moonlab",
     platforms: [.macOS(.v13)],
@@ -26,7 +40,8 @@ let package = Package(
         .target(name: "LuaShim", dependencies: ["CLua", "CEditLine"]),
         .target(name: "LuaKit", dependencies: ["LuaShim"]),
         .target(name: "AlignMath",
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+                                .unsafeFlags(alignMathCPUFlags)]),
         .target(name: "Workbench", dependencies: ["LuaKit", "AlignMath", "CZlib"]),
         .executableTarget(name: "moonlab", dependencies: [
             "Workbench", "LuaShim",
@@ -34,7 +49,8 @@ let package = Package(
         ]),
         // Benchmarks are run by hand in release (Benchmarks/run.sh), never timed in tests.
         .executableTarget(name: "moonlab-bench", dependencies: ["AlignMath"],
-                          path: "Benchmarks/moonlab-bench"),
+                          path: "Benchmarks/moonlab-bench",
+                          swiftSettings: [.unsafeFlags(alignMathCPUFlags)]),
         .target(name: "TestSupport", dependencies: ["Workbench"], path: "Tests/TestSupport"),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit"]),
         .testTarget(name: "AlignMathTests", dependencies: ["AlignMath"],

@@ -60,6 +60,24 @@ public enum Dist {
         }
     }
 
+    /// Runs the Float rows of `x` in parallel chunks, each chunk's rows in order:
+    /// `body(r, m, next)` gets row `r`'s maximum times `s` (throwing `.allMasked` when it
+    /// has no finite entry) and the next row of the chunk (nil for the last), and returns
+    /// that next row's raw maximum, which the kernels read inside their pass over row `r`
+    /// so the next row's trip from memory overlaps the current row's exponentials.
+    static func eachRowF32(_ x: Tensor, _ s: Double,
+                           _ body: (Int, Double, UnsafePointer<Float>?) -> Float) throws {
+        let n = x.rowLength, base = UnsafePointer(x.floatPointer)
+        try ParallelFor.rows(x.rowCount, costPerRow: Swift.max(1, n) * 2) { range in
+            var mNext = RowF32.max(base + range.lowerBound * n, n)
+            for r in range {
+                guard mNext > -.infinity else { throw AlignMathError.allMasked(row: r) }
+                let next = r + 1 < range.upperBound ? base + (r + 1) * n : nil
+                mNext = body(r, Double(mNext) * s, next)
+            }
+        }
+    }
+
     /// A zero `f64` tensor for one value per row of `x`.
     static func perRowResult(_ x: Tensor) throws -> Tensor {
         try Tensor.zeros(Array(x.shape.dropLast()), dtype: .f64)
@@ -77,10 +95,18 @@ public enum Dist {
         let (x, s) = try prepare(x, o, "logsumexp")
         let out = try perRowResult(x), d = out.doublePointer, n = x.rowLength
         if n == 0 { out.fill(-.infinity); return out }
+        if x.dtype == .f32 {
+            let p = x.floatPointer
+            try eachRowF32(x, s) { r, m, next in
+                let (se, nm) = RowF32.sumExp(p + r * n, n, Float(s), Float(m), next: next)
+                d[r] = m + Foundation.log(se)
+                return nm
+            }
+            return out
+        }
         try eachRow(x) { r in
             let m = try rowMax(x, r, s)
-            let se = x.dtype == .f32 ? RowF32.sumExp(x.floatPointer + r * n, n, Float(s), Float(m))
-                                     : RowF64.sumExp(x.doublePointer + r * n, n, s, m)
+            let se = RowF64.sumExp(x.doublePointer + r * n, n, s, m)
             d[r] = m + Foundation.log(se)
         }
         return out
@@ -91,17 +117,21 @@ public enum Dist {
         let (x, s) = try prepare(x, o, "log_softmax")
         let out = try Tensor.uninitialized(x.shape, dtype: x.dtype), n = x.rowLength
         if n == 0 { return out }
+        if x.dtype == .f32 {
+            let src = x.floatPointer, dst = out.floatPointer
+            try eachRowF32(x, s) { r, m, next in
+                let p = src + r * n
+                let (se, nm) = RowF32.sumExp(p, n, Float(s), Float(m), next: next)
+                RowF32.writeShifted(p, dst + r * n, n, Float(s), Float(m), Float(Foundation.log(se)))
+                return nm
+            }
+            return out
+        }
         try eachRow(x) { r in
             let m = try rowMax(x, r, s)
-            if x.dtype == .f32 {
-                let p = x.floatPointer + r * n
-                let l = Foundation.log(RowF32.sumExp(p, n, Float(s), Float(m)))
-                RowF32.writeShifted(p, out.floatPointer + r * n, n, Float(s), Float(m), Float(l))
-            } else {
-                let p = x.doublePointer + r * n
-                let l = Foundation.log(RowF64.sumExp(p, n, s, m))
-                RowF64.writeShifted(p, out.doublePointer + r * n, n, s, m, l)
-            }
+            let p = x.doublePointer + r * n
+            let l = Foundation.log(RowF64.sumExp(p, n, s, m))
+            RowF64.writeShifted(p, out.doublePointer + r * n, n, s, m, l)
         }
         return out
     }
@@ -111,17 +141,20 @@ public enum Dist {
         let (x, s) = try prepare(x, o, "softmax")
         let out = try Tensor.uninitialized(x.shape, dtype: x.dtype), n = x.rowLength
         if n == 0 { return out }
+        if x.dtype == .f32 {
+            let src = x.floatPointer, dst = out.floatPointer
+            try eachRowF32(x, s) { r, m, next in
+                let (total, nm) = RowF32.writeExp(src + r * n, dst + r * n, n, Float(s), Float(m), next: next)
+                RowF32.scale(dst + r * n, n, Float(1 / total))
+                return nm
+            }
+            return out
+        }
         try eachRow(x) { r in
             let m = try rowMax(x, r, s)
-            if x.dtype == .f32 {
-                let dst = out.floatPointer + r * n
-                let total = RowF32.writeExp(x.floatPointer + r * n, dst, n, Float(s), Float(m))
-                RowF32.scale(dst, n, Float(1 / total))
-            } else {
-                let dst = out.doublePointer + r * n
-                let total = RowF64.writeExp(x.doublePointer + r * n, dst, n, s, m)
-                RowF64.scale(dst, n, 1 / total)
-            }
+            let dst = out.doublePointer + r * n
+            let total = RowF64.writeExp(x.doublePointer + r * n, dst, n, s, m)
+            RowF64.scale(dst, n, 1 / total)
         }
         return out
     }
@@ -131,11 +164,18 @@ public enum Dist {
         let (x, s) = try prepare(x, o, "entropy")
         try requireNonEmpty(x, "entropy")
         let out = try perRowResult(x), d = out.doublePointer, n = x.rowLength
+        if x.dtype == .f32 {
+            let p = x.floatPointer
+            try eachRowF32(x, s) { r, m, next in
+                let (se, sw, nm) = RowF32.sumExpMoment(p + r * n, n, Float(s), Float(m), next: next)
+                d[r] = Swift.max(0, Foundation.log(se) - sw / se)
+                return nm
+            }
+            return out
+        }
         try eachRow(x) { r in
             let m = try rowMax(x, r, s)
-            let (se, sw) = x.dtype == .f32
-                ? RowF32.sumExpMoment(x.floatPointer + r * n, n, Float(s), Float(m))
-                : RowF64.sumExpMoment(x.doublePointer + r * n, n, s, m)
+            let (se, sw) = RowF64.sumExpMoment(x.doublePointer + r * n, n, s, m)
             d[r] = Swift.max(0, Foundation.log(se) - sw / se)
         }
         return out
@@ -159,11 +199,29 @@ public enum Dist {
     public static func kl(_ p: Tensor, _ q: Tensor, _ o: DistOptions = .init()) throws -> Tensor {
         let (p, q, s) = try pair(p, q, o, "kl")
         let out = try perRowResult(p), d = out.doublePointer, n = p.rowLength
+        if p.dtype == .f32 {
+            // Each chunk's rows in order, the next pair's maxima read inside the sums of
+            // the current pair (see `eachRowF32`).
+            let a = UnsafePointer(p.floatPointer), b = UnsafePointer(q.floatPointer)
+            try ParallelFor.rows(p.rowCount, costPerRow: n * 4) { range in
+                var (mp, mq, inf) = RowF32.maxPair(a + range.lowerBound * n, b + range.lowerBound * n, n)
+                for r in range {
+                    guard mp > -.infinity, mq > -.infinity else { throw AlignMathError.allMasked(row: r) }
+                    let last = r + 1 == range.upperBound
+                    let smp = Double(mp) * s, smq = Double(mq) * s
+                    let (sp, sq, w, nmp, nmq, ninf) = RowF32.klSums(
+                        a + r * n, b + r * n, n, Float(s), Float(smp), Float(smq),
+                        nextP: last ? nil : a + (r + 1) * n, nextQ: last ? nil : b + (r + 1) * n)
+                    // Σ P (y_p − log Sp − y_q + log Sq) with y = x·s − m.
+                    d[r] = inf ? .infinity : Swift.max(0, w / sp - Foundation.log(sp) + Foundation.log(sq))
+                    (mp, mq, inf) = (nmp, nmq, ninf)
+                }
+            }
+            return out
+        }
         try eachRow(p) { r in
             let mp = try rowMax(p, r, s), mq = try rowMax(q, r, s)
-            let (sp, sq, w, inf) = p.dtype == .f32
-                ? RowF32.klSums(p.floatPointer + r * n, q.floatPointer + r * n, n, Float(s), Float(mp), Float(mq))
-                : RowF64.klSums(p.doublePointer + r * n, q.doublePointer + r * n, n, s, mp, mq)
+            let (sp, sq, w, inf) = RowF64.klSums(p.doublePointer + r * n, q.doublePointer + r * n, n, s, mp, mq)
             // Σ P (y_p − log Sp − y_q + log Sq) with y = x·s − m.
             d[r] = inf ? .infinity : Swift.max(0, w / sp - Foundation.log(sp) + Foundation.log(sq))
         }
@@ -177,7 +235,7 @@ public enum Dist {
         let c: Double
         if x.dtype == .f32 {
             let p = x.floatPointer + r * n
-            c = Foundation.log(RowF32.sumExp(p, n, Float(s), Float(m)))
+            c = Foundation.log(RowF32.sumExp(p, n, Float(s), Float(m), next: nil).0)
             for i in 0..<n { buf[i] = (Double(p[i]) * s - m) - c }
         } else {
             let p = x.doublePointer + r * n

@@ -1,144 +1,276 @@
-/// The per-row kernels of `Dist` for Float data: SIMD4 loads (one SSE register; measured faster than SIMD8 on baseline x86-64), the polynomial
-/// `FastExp.exp`, partial sums of at most 16 terms per lane in Float flushed into Double
-/// accumulators. Each works on one row of `n` logits already known to have a finite
-/// maximum; `s` is 1/temperature and `m` the row maximum times `s`, so every exponent
-/// `x·s − m` is ≤ 0 and nothing overflows. `-inf` entries give exactly zero weight.
+/// The per-row kernels of `Dist` for Float data: `SIMD8<Float>` (one AVX2 register; 16
+/// lanes on AVX2 ran out of the 16 registers and spilled), fused multiply-adds, `FastExp.expSum` for sums (`FastExp.exp`
+/// where exponentials are written out), partial sums of at most 16 terms per lane in
+/// Float flushed into Double accumulators. Each works on one row of `n` logits already
+/// known to have a finite maximum; `s` is 1/temperature and `m` the row maximum times
+/// `s`, so every exponent `x·s − m` is ≤ 0 and nothing overflows. `-inf` entries give
+/// exactly zero weight. The last partial vector of a row is padded with `-inf` (no mass).
+///
+/// The row kernels are `@inline(never)`: the standard library's SIMD bitwise operators
+/// and selects are per-lane loops that LLVM's SLP vectorizer rebuilds into vector code
+/// reliably in a small function, not always once inlined into a large closure (which
+/// produced per-lane scalar code for the clamps). One call per row costs nothing.
+///
+/// Rows are processed in order by `Dist`, which reads the *next* row's maximum inside the
+/// exp pass of the current one (`next`/`nextMax` arguments): the max pass is the one that
+/// brings a row from memory, and fusing it into the compute-bound pass over the previous
+/// row (already in L2) overlaps the memory traffic with the exponentials.
 enum RowF32 {
-    typealias V = SIMD4<Float>
-    static let w = 4
+    typealias V = SIMD8<Float>
+    typealias U = SIMD8<UInt32>
+    static let w = 8
     /// Vectors per Float partial sum before it is flushed into Double.
     static let block = 16
 
-    /// Loads 4 elements at `i`; past the end of the row the lanes are `-inf` (no mass).
+    /// Loads `w` elements at `i`; past the end of the row the lanes are `-inf` (no mass).
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>, _ i: Int, _ n: Int) -> V {
         if _fastPath(i + w <= n) { return UnsafeRawPointer(p + i).loadUnaligned(as: V.self) }
+        return loadTail(p + i, n - i)
+    }
+
+    /// The last `k < w` elements of a row, padded with `-inf` (out of line: once per row).
+    @inline(never)
+    static func loadTail(_ p: UnsafePointer<Float>, _ k: Int) -> V {
         var v = V(repeating: -.infinity)
-        for k in 0..<(n - i) { v[k] = p[i + k] }
+        for j in 0..<k { v[j] = p[j] }
         return v
     }
 
-    /// Largest element (`-inf` for an empty or fully masked row; NaN lanes are ignored).
+    /// Plain vector load (the caller knows `w` elements are there).
     @inline(__always)
+    static func ld(_ p: UnsafePointer<Float>, _ i: Int) -> V { UnsafeRawPointer(p + i).loadUnaligned(as: V.self) }
+
+    /// Lanewise max that ignores NaN in `a` (compiles to one `maxps`).
+    @inline(__always)
+    static func vmax(_ a: V, _ b: V) -> V { FastExp.select(a .> b, a, b) }
+
+    @inline(__always)
+    static func bits(_ m: SIMDMask<V.MaskStorage>) -> U { unsafeBitCast(m, to: U.self) }
+
+    /// `v` where `keep` is all ones, +0 elsewhere.
+    @inline(__always)
+    static func masked(_ v: V, _ keep: U) -> V { unsafeBitCast(unsafeBitCast(v, to: U.self) & keep, to: V.self) }
+
+    /// End (exclusive) of the block of full vectors starting at `i`: at most `block`
+    /// vectors, none reaching past `n`.
+    @inline(__always)
+    static func blockEnd(_ i: Int, _ n: Int) -> Int { Swift.min(i + block * w, n - w + 1) }
+
+    /// Largest element (`-inf` for an empty or fully masked row; NaN lanes are ignored).
+    @inline(never)
     static func max(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
         var m0 = V(repeating: -.infinity), m1 = m0
         var i = 0
         while i + 2 * w <= n {
-            let a = UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
-            m0 = FastExp.select(a .> m0, a, m0)
-            let b = UnsafeRawPointer(p + i + w).loadUnaligned(as: V.self)
-            m1 = FastExp.select(b .> m1, b, m1)
+            m0 = vmax(ld(p, i), m0)
+            m1 = vmax(ld(p, i + w), m1)
             i += 2 * w
         }
-        while i < n { let a = load(p, i, n); m0 = FastExp.select(a .> m0, a, m0); i += w }
-        m0 = FastExp.select(m1 .> m0, m1, m0)
-        return m0.max()
+        while i < n { m0 = vmax(load(p, i, n), m0); i += w }
+        return vmax(m1, m0).max()
     }
 
-    /// Σ exp(x·s − m).
-    @inline(__always)
-    static func sumExp(_ p: UnsafePointer<Float>, _ n: Int, _ s: Float, _ m: Float) -> Double {
+    /// Running maxima of a pair of rows and whether some token has P-mass (p > -inf)
+    /// where q = -inf (what KL needs before its sums).
+    struct PairMax {
+        var mp = V(repeating: -.infinity), mq = V(repeating: -.infinity), inf = U()
+        @inline(__always)
+        mutating func add(_ x: V, _ z: V) {
+            mp = RowF32.vmax(x, mp); mq = RowF32.vmax(z, mq)
+            inf |= RowF32.bits(z .== -.infinity) & ~RowF32.bits(x .== -.infinity)
+        }
+        @inline(__always)
+        var result: (Float, Float, Bool) { (mp.max(), mq.max(), inf != U()) }
+    }
+
+    @inline(never)
+    static func maxPair(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ n: Int) -> (Float, Float, Bool) {
+        var a = PairMax()
+        var i = 0
+        while i + w <= n { a.add(ld(p, i), ld(q, i)); i += w }
+        if i < n { a.add(load(p, i, n), load(q, i, n)) }
+        return a.result
+    }
+
+    /// Σ exp(x·s − m); also the max of row `next` (same length) when given, else -inf.
+    @inline(never)
+    static func sumExp(_ p: UnsafePointer<Float>, _ n: Int, _ s: Float, _ m: Float,
+                       next: UnsafePointer<Float>?) -> (Double, Float) {
         var total = 0.0
+        var nm = V(repeating: -.infinity)
+        let nx = next ?? p, negM = V(repeating: -m)
         var i = 0
-        while i < n {
-            var acc = V()
-            var k = 0
-            while k < block && i < n {
-                acc += FastExp.exp(load(p, i, n) * s - m)
-                i += w; k += 1
+        while i + w <= n {
+            var acc = V(), acc1 = V()
+            let end = blockEnd(i, n)
+            // Two independent exponentials per step: the polynomial is a chain of
+            // dependent multiply-adds, and interleaving two keeps both FMA units busy.
+            while i + w < end {
+                acc += FastExp.expSum(negM.addingProduct(ld(p, i), s)).0
+                acc1 += FastExp.expSum(negM.addingProduct(ld(p, i + w), s)).0
+                nm = vmax(ld(nx, i), nm)
+                nm = vmax(ld(nx, i + w), nm)
+                i += 2 * w
             }
-            total += Double(acc.sum())
+            if i < end {
+                acc += FastExp.expSum(negM.addingProduct(ld(p, i), s)).0
+                nm = vmax(ld(nx, i), nm)
+                i += w
+            }
+            total += Double((acc + acc1).sum())
         }
-        return total
+        if i < n {
+            total += Double(FastExp.expSum(negM.addingProduct(load(p, i, n), s)).0.sum())
+            nm = vmax(load(nx, i, n), nm)
+        }
+        return (total, next == nil ? -.infinity : nm.max())
     }
 
-    /// (Σ e, Σ e·y) with y = x·s − m, e = exp(y): what entropy needs (H = log Σe − Σey/Σe).
-    @inline(__always)
-    static func sumExpMoment(_ p: UnsafePointer<Float>, _ n: Int, _ s: Float, _ m: Float) -> (Double, Double) {
+    /// (Σ e, Σ e·y) with y = x·s − m, e = exp(y): what entropy needs (H = log Σe − Σey/Σe);
+    /// also the max of row `next` when given.
+    @inline(never)
+    static func sumExpMoment(_ p: UnsafePointer<Float>, _ n: Int, _ s: Float, _ m: Float,
+                             next: UnsafePointer<Float>?) -> (Double, Double, Float) {
         var sTot = 0.0, wTot = 0.0
+        var nm = V(repeating: -.infinity)
+        let nx = next ?? p, negM = V(repeating: -m)
         var i = 0
-        while i < n {
-            var accS = V(), accW = V()
-            var k = 0
-            while k < block && i < n {
-                let x = load(p, i, n)
-                var y = x * s - m
-                let e = FastExp.exp(y)
-                y = FastExp.select(x .== -.infinity, V(), y)
-                accS += e
-                accW += e * y
-                i += w; k += 1
+        while i + w <= n {
+            var accS = V(), accW = V(), accS1 = V(), accW1 = V()
+            let end = blockEnd(i, n)
+            // Two independent exponentials per step (see `sumExp`).
+            while i + w < end {
+                let y = negM.addingProduct(ld(p, i), s), y1 = negM.addingProduct(ld(p, i + w), s)
+                let (e, keep) = FastExp.expSum(y)
+                let (e1, keep1) = FastExp.expSum(y1)
+                accS += e; accS1 += e1
+                accW += masked(e * y, keep)  // 0·(-inf) lanes are zeroed, not NaN
+                accW1 += masked(e1 * y1, keep1)
+                nm = vmax(ld(nx, i), nm)
+                nm = vmax(ld(nx, i + w), nm)
+                i += 2 * w
             }
-            sTot += Double(accS.sum()); wTot += Double(accW.sum())
+            if i < end {
+                let y = negM.addingProduct(ld(p, i), s)
+                let (e, keep) = FastExp.expSum(y)
+                accS += e
+                accW += masked(e * y, keep)
+                nm = vmax(ld(nx, i), nm)
+                i += w
+            }
+            sTot += Double((accS + accS1).sum()); wTot += Double((accW + accW1).sum())
         }
-        return (sTot, wTot)
+        if i < n {
+            let y = negM.addingProduct(load(p, i, n), s)
+            let (e, keep) = FastExp.expSum(y)
+            sTot += Double(e.sum()); wTot += Double(masked(e * y, keep).sum())
+            nm = vmax(load(nx, i, n), nm)
+        }
+        return (sTot, wTot, next == nil ? -.infinity : nm.max())
     }
 
-    /// One pass over a pair of rows for KL(P‖Q): (Σ e_p, Σ e_q, Σ e_p·(y_p − y_q), inf)
-    /// where `inf` says some token has P-mass (p > -inf) but q = -inf.
-    @inline(__always)
-    static func klSums(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ n: Int, _ s: Float,
-                       _ mp: Float, _ mq: Float) -> (Double, Double, Double, Bool) {
-        var sp = 0.0, sq = 0.0, wt = 0.0
-        var inf = SIMD4<UInt32>()  // lanes with P-mass where q = -inf (mask bits)
-        var i = 0
-        while i < n {
-            var accP = V(), accQ = V(), accW = V()
-            var k = 0
-            while k < block && i < n {
-                let x = load(p, i, n), z = load(q, i, n)
-                let yp = x * s - mp, yq = z * s - mq
-                let ep = FastExp.exp(yp)
-                accP += ep
-                accQ += FastExp.exp(yq)
-                // Bitwise masks (SIMDMask's own operators are per-lane loops).
-                let pm = unsafeBitCast(x .== -.infinity, to: SIMD4<UInt32>.self)
-                let qm = unsafeBitCast(z .== -.infinity, to: SIMD4<UInt32>.self)
-                inf |= qm & ~pm
-                let d = unsafeBitCast(unsafeBitCast(yp - yq, to: SIMD4<UInt32>.self) & ~(pm | qm), to: V.self)
-                accW += ep * d
-                i += w; k += 1
-            }
-            sp += Double(accP.sum()); sq += Double(accQ.sum()); wt += Double(accW.sum())
+    /// Partial sums of KL over a pair of rows (see `klSums`).
+    struct KLAcc {
+        var p = V(), q = V(), w = V()
+        let negMp: V, negMq: V, s: Float
+        @inline(__always)
+        init(_ s: Float, _ mp: Float, _ mq: Float) { self.s = s; negMp = V(repeating: -mp); negMq = V(repeating: -mq) }
+        @inline(__always)
+        mutating func add(_ x: V, _ z: V) {
+            let yp = negMp.addingProduct(x, s), yq = negMq.addingProduct(z, s)
+            let (ep, keep) = FastExp.expSum(yp)
+            q += FastExp.expSum(yq).0
+            p += ep
+            // Lanes where e_p = 0 are zeroed (their product may be 0·inf or NaN); where
+            // e_p > 0 and q = -inf the term is +inf, and the caller returns +inf anyway.
+            w += RowF32.masked(ep * (yp - yq), keep)
         }
-        return (sp, sq, wt, inf != SIMD4<UInt32>())
+        @inline(__always)
+        mutating func flush(_ sp: inout Double, _ sq: inout Double, _ sw: inout Double) {
+            sp += Double(p.sum()); sq += Double(q.sum()); sw += Double(w.sum())
+            p = V(); q = V(); w = V()
+        }
+    }
+
+    /// The sums of KL(P‖Q) over a pair of rows: (Σ e_p, Σ e_q, Σ e_p·(y_p − y_q)), and
+    /// the maxima and infinity flag of the next pair (`maxPair`) when given.
+    /// Where P has mass and q = -inf the caller already knows the answer is +inf.
+    @inline(never)
+    static func klSums(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ n: Int, _ s: Float,
+                       _ mp: Float, _ mq: Float,
+                       nextP: UnsafePointer<Float>?, nextQ: UnsafePointer<Float>?)
+        -> (Double, Double, Double, Float, Float, Bool) {
+        var sp = 0.0, sq = 0.0, sw = 0.0
+        let np = nextP ?? p, nq = nextQ ?? q
+        var acc = KLAcc(s, mp, mq)
+        var nxt = PairMax()
+        var i = 0
+        while i + w <= n {
+            let end = blockEnd(i, n)
+            while i < end {
+                acc.add(ld(p, i), ld(q, i))
+                nxt.add(ld(np, i), ld(nq, i))
+                i += w
+            }
+            acc.flush(&sp, &sq, &sw)
+        }
+        if i < n {
+            acc.add(load(p, i, n), load(q, i, n))
+            nxt.add(load(np, i, n), load(nq, i, n))
+            acc.flush(&sp, &sq, &sw)
+        }
+        let (nmp, nmq, ninf) = nxt.result
+        return (sp, sq, sw, nmp, nmq, ninf)
     }
 
     /// out = (x·s − m) − l (log_softmax with l = log Σe): the max is subtracted first, so
     /// logits far from 0 (1e4 + noise) keep their digits.
-    @inline(__always)
+    @inline(never)
     static func writeShifted(_ p: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int, _ s: Float, _ m: Float, _ l: Float) {
         var i = 0
         while i + w <= n {
             let x = UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
-            UnsafeMutableRawPointer(out + i).storeBytes(of: (x * s - m) - l, as: V.self)
+            UnsafeMutableRawPointer(out + i).storeBytes(of: V(repeating: -m).addingProduct(x, s) - l, as: V.self)
             i += w
         }
-        while i < n { out[i] = (p[i] * s - m) - l; i += 1 }
+        if i < n {
+            let y = V(repeating: -m).addingProduct(load(p, i, n), s) - l
+            for k in 0..<(n - i) { out[i + k] = y[k] }
+        }
     }
 
-    /// out = exp(x·s − m), returns Σ out (first half of softmax).
-    @inline(__always)
-    static func writeExp(_ p: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int, _ s: Float, _ m: Float) -> Double {
+    /// out = exp(x·s − m), returns Σ out (first half of softmax) and the max of `next`.
+    @inline(never)
+    static func writeExp(_ p: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int, _ s: Float, _ m: Float,
+                         next: UnsafePointer<Float>?) -> (Double, Float) {
         var total = 0.0
+        var nm = V(repeating: -.infinity)
+        let nx = next ?? p, negM = V(repeating: -m)
         var i = 0
         while i + w <= n {
             var acc = V()
-            var k = 0
-            while k < block && i + w <= n {
-                let e = FastExp.exp(UnsafeRawPointer(p + i).loadUnaligned(as: V.self) * s - m)
+            let end = blockEnd(i, n)
+            while i < end {
+                let e = FastExp.exp(negM.addingProduct(ld(p, i), s))
                 UnsafeMutableRawPointer(out + i).storeBytes(of: e, as: V.self)
                 acc += e
-                i += w; k += 1
+                nm = vmax(ld(nx, i), nm)
+                i += w
             }
             total += Double(acc.sum())
         }
-        while i < n { let e = FastExp.exp(p[i] * s - m); out[i] = e; total += Double(e); i += 1 }
-        return total
+        if i < n {
+            let e = FastExp.exp(negM.addingProduct(load(p, i, n), s))
+            for k in 0..<(n - i) { out[i + k] = e[k] }
+            total += Double(e.sum())
+            nm = vmax(load(nx, i, n), nm)
+        }
+        return (total, next == nil ? -.infinity : nm.max())
     }
 
     /// out *= c.
-    @inline(__always)
+    @inline(never)
     static func scale(_ out: UnsafeMutablePointer<Float>, _ n: Int, _ c: Float) {
         var i = 0
         while i + w <= n {

@@ -5,56 +5,97 @@ import Foundation
 /// more than reading the data from memory.
 ///
 /// Range reduction `x = n·ln2 + r` with `|r| <= ln2/2` (the rounding done with the
-/// 1.5·2^23 / 1.5·2^52 "magic number" trick, so it compiles to plain adds on any x86-64
-/// or arm64), then a polynomial in `r` and a scale by `2^n` built from the exponent bits.
-/// Accuracy: within 2 ulp of libm over the normal range; subnormal results are formed
-/// without a branch (two-factor scaling) and flushed to exactly 0 below half the smallest
-/// subnormal. `-inf` gives exactly 0, `+inf` gives `+inf`, NaN stays NaN.
+/// 1.5·2^23 / 1.5·2^52 "magic number" trick), then a polynomial in `r` and a scale by
+/// `2^n` built from the exponent bits. Every step is a fused multiply-add
+/// (`addingProduct`: one instruction with FMA3 on x86-64 (the package builds for
+/// `-target-cpu haswell`) and on arm64; IEEE-exact everywhere, so every machine gives the
+/// same bits). Each width (4, 8, 16 lanes) runs the same operations, so a lane's result
+/// does not depend on the vector width. Accuracy: within 2 ulp of libm over the normal
+/// range; subnormal results are formed without a branch (two-factor scaling) and flushed
+/// to exactly 0 below half the smallest subnormal. `-inf` gives exactly 0, `+inf` gives
+/// `+inf`, NaN stays NaN. `expSum` is the cheaper variant for sums over non-positive
+/// exponents (no overflow handling, subnormal results flushed to 0).
+///
+/// (The code of each width is generated from one template; keep them identical.)
 public enum FastExp {
     // Float constants (Cephes expf polynomial).
     @usableFromInline static let log2eF: Float = 1.44269504088896341
     @usableFromInline static let ln2HiF: Float = 0.693359375
     @usableFromInline static let ln2LoF: Float = -2.12194440e-4
     @usableFromInline static let magicF: Float = 12582912.0  // 1.5 * 2^23
+    /// 1.5·2^23 + 127: rounding with it leaves the biased exponent n + 127 in the low bits.
+    @usableFromInline static let magicBiasedF: Float = 12583039.0
     /// Smallest input whose `exp` is a normal Float.
     public static let minNormalInputF: Float = -87.33654
     /// Largest input whose `exp` is finite in Float.
     public static let maxInputF: Float = 88.72283
 
-    /// `exp` of four Floats at once (see the type's notes on accuracy and special values).
+    // Double constants.
+    @usableFromInline static let log2eD: Double = 1.4426950408889634
+    @usableFromInline static let ln2HiD: Double = 6.93147180369123816490e-01
+    @usableFromInline static let ln2LoD: Double = 1.90821492927058770002e-10
+    @usableFromInline static let magicD: Double = 6755399441055744.0  // 1.5 * 2^52
+    /// 1.5·2^52 + 1023 (see `magicBiasedF`).
+    @usableFromInline static let magicBiasedD: Double = 6755399441056767.0
+    /// Smallest input whose `exp` is a normal Double.
+    public static let minNormalInputD: Double = -708.3964185322641
+    /// Largest input whose `exp` is finite in Double.
+    public static let maxInputD: Double = 709.782712893384
+
+    /// `exp` of 4 Floats at once (see the type's notes on accuracy and special values).
     @_transparent
     public static func exp(_ x: SIMD4<Float>) -> SIMD4<Float> {
-        var xc = select(x .> maxInputF, SIMD4<Float>(repeating: maxInputF), x)
-        xc = select(x .< -103.5, SIMD4<Float>(repeating: -103.5), xc)  // also -inf; fixed up below
-        let t = xc * log2eF + magicF
+        typealias V = SIMD4<Float>
+        var xc = select(x .> maxInputF, V(repeating: maxInputF), x)
+        xc = select(x .< -103.5, V(repeating: -103.5), xc)  // also -inf; fixed up below
+        let t = V(repeating: magicF).addingProduct(xc, log2eF)
         let n = t - magicF
-        var r = xc - n * ln2HiF
-        r = r - n * ln2LoF
-        var p = SIMD4<Float>(repeating: 1.9875691500e-4)
-        p = p * r + 1.3981999507e-3
-        p = p * r + 8.3334519073e-3
-        p = p * r + 4.1665795894e-2
-        p = p * r + 1.6666665459e-1
-        p = p * r + 5.0000001201e-1
-        p = p * (r * r) + r + 1
+        let p = polyF(xc.addingProduct(n, -ln2HiF).addingProduct(n, -ln2LoF))
         // 2^n from the integer sitting in the low mantissa bits of t, applied as two
         // normal factors 2^(n/2)·2^(n−n/2) so results in the subnormal range need no branch.
-        let ni = unsafeBitCast(t, to: SIMD4<Int32>.self) &- unsafeBitCast(SIMD4<Float>(repeating: magicF), to: SIMD4<Int32>.self)
+        let ni = unsafeBitCast(t, to: SIMD4<Int32>.self) &- unsafeBitCast(V(repeating: magicF), to: SIMD4<Int32>.self)
         let n1 = ni &>> 1
-        let s1 = unsafeBitCast((n1 &+ 127) &<< 23, to: SIMD4<Float>.self)
-        let s2 = unsafeBitCast((ni &- n1 &+ 127) &<< 23, to: SIMD4<Float>.self)
+        let s1 = unsafeBitCast((n1 &+ 127) &<< 23, to: V.self)
+        let s2 = unsafeBitCast((ni &- n1 &+ 127) &<< 23, to: V.self)
         var y = p * s1 * s2
-        y = select(x .> maxInputF, SIMD4<Float>(repeating: .infinity), y)
-        y = select(x .< -103.98, SIMD4<Float>(), y)  // below half the smallest subnormal
+        y = select(x .> maxInputF, V(repeating: .infinity), y)
+        y = select(x .< -103.98, V(), y)  // below half the smallest subnormal
         return y
     }
 
-
-    /// `exp` of eight Floats at once: two `SIMD4` halves (on baseline x86-64, SSE2, a
-    /// 4-lane vector is one register, which keeps the polynomial out of the stack).
+    /// The polynomial part of the Float exp: e^r for |r| <= ln2/2 (Cephes expf
+    /// coefficients: 1 + r + r²·q(r), q of degree 5), q in Estrin's scheme with fused
+    /// multiply-adds (a dependency chain of 4 steps instead of Horner's 6: the exp loops
+    /// are latency-bound).
     @_transparent
-    public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        SIMD8(lowHalf: exp(x.lowHalf), highHalf: exp(x.highHalf))
+    @usableFromInline static func polyF(_ r: SIMD4<Float>) -> SIMD4<Float> {
+        typealias V = SIMD4<Float>
+        let r2 = r * r
+        let e0 = V(repeating: 5.0000001201e-1).addingProduct(r, 1.6666665459e-1)
+        let e1 = V(repeating: 4.1665795894e-2).addingProduct(r, 8.3334519073e-3)
+        let e2 = V(repeating: 1.3981999507e-3).addingProduct(r, 1.9875691500e-4)
+        let q = e0.addingProduct(e1.addingProduct(e2, r2), r2)
+        return r.addingProduct(q, r2) + 1
+    }
+
+    /// `exp(y)` for `y <= 0` (or NaN) where only sums of the results matter: exactly
+    /// `exp` (same bits) while the result is a normal Float (`y >= minNormalInputF`), 0
+    /// below (subnormal results flushed; `-inf` gives 0). Also returns the lanes kept
+    /// (all ones where `y >= minNormalInputF` or NaN), to zero products `e·y` where `y`
+    /// may be `-inf`. No clamp and no select: below the threshold the reduction gives
+    /// garbage (even NaN) that the final mask turns into +0.
+    @_transparent
+    public static func expSum(_ y: SIMD4<Float>) -> (SIMD4<Float>, SIMD4<UInt32>) {
+        typealias V = SIMD4<Float>
+        typealias U = SIMD4<UInt32>
+        let keep = ~unsafeBitCast(y .< minNormalInputF, to: U.self)  // NaN is kept, and propagates
+        let t = V(repeating: magicBiasedF).addingProduct(y, log2eF)
+        let n = t - magicBiasedF
+        let p = polyF(y.addingProduct(n, -ln2HiF).addingProduct(n, -ln2LoF))
+        // 2^n: the biased exponent n + 127 sits in the low bits of t; `&* 2^23` is a shift.
+        let scale = unsafeBitCast(unsafeBitCast(t, to: SIMD4<Int32>.self) &* 8_388_608, to: V.self)
+        let e = unsafeBitCast(unsafeBitCast(p * scale, to: U.self) & keep, to: V.self)
+        return (e, keep)
     }
 
     /// Lanewise `mask ? a : b` as three bitwise ops. (The standard library's
@@ -67,6 +108,192 @@ public enum FastExp {
         return unsafeBitCast(ub ^ ((ua ^ ub) & m), to: SIMD4<Float>.self)
     }
 
+    /// `exp` of 8 Floats at once (see the type's notes on accuracy and special values).
+    @_transparent
+    public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        typealias V = SIMD8<Float>
+        var xc = select(x .> maxInputF, V(repeating: maxInputF), x)
+        xc = select(x .< -103.5, V(repeating: -103.5), xc)  // also -inf; fixed up below
+        let t = V(repeating: magicF).addingProduct(xc, log2eF)
+        let n = t - magicF
+        let p = polyF(xc.addingProduct(n, -ln2HiF).addingProduct(n, -ln2LoF))
+        // 2^n from the integer sitting in the low mantissa bits of t, applied as two
+        // normal factors 2^(n/2)·2^(n−n/2) so results in the subnormal range need no branch.
+        let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(V(repeating: magicF), to: SIMD8<Int32>.self)
+        let n1 = ni &>> 1
+        let s1 = unsafeBitCast((n1 &+ 127) &<< 23, to: V.self)
+        let s2 = unsafeBitCast((ni &- n1 &+ 127) &<< 23, to: V.self)
+        var y = p * s1 * s2
+        y = select(x .> maxInputF, V(repeating: .infinity), y)
+        y = select(x .< -103.98, V(), y)  // below half the smallest subnormal
+        return y
+    }
+
+    /// The polynomial part of the Float exp: e^r for |r| <= ln2/2 (Cephes expf
+    /// coefficients: 1 + r + r²·q(r), q of degree 5), q in Estrin's scheme with fused
+    /// multiply-adds (a dependency chain of 4 steps instead of Horner's 6: the exp loops
+    /// are latency-bound).
+    @_transparent
+    @usableFromInline static func polyF(_ r: SIMD8<Float>) -> SIMD8<Float> {
+        typealias V = SIMD8<Float>
+        let r2 = r * r
+        let e0 = V(repeating: 5.0000001201e-1).addingProduct(r, 1.6666665459e-1)
+        let e1 = V(repeating: 4.1665795894e-2).addingProduct(r, 8.3334519073e-3)
+        let e2 = V(repeating: 1.3981999507e-3).addingProduct(r, 1.9875691500e-4)
+        let q = e0.addingProduct(e1.addingProduct(e2, r2), r2)
+        return r.addingProduct(q, r2) + 1
+    }
+
+    /// `exp(y)` for `y <= 0` (or NaN) where only sums of the results matter: exactly
+    /// `exp` (same bits) while the result is a normal Float (`y >= minNormalInputF`), 0
+    /// below (subnormal results flushed; `-inf` gives 0). Also returns the lanes kept
+    /// (all ones where `y >= minNormalInputF` or NaN), to zero products `e·y` where `y`
+    /// may be `-inf`. No clamp and no select: below the threshold the reduction gives
+    /// garbage (even NaN) that the final mask turns into +0.
+    @_transparent
+    public static func expSum(_ y: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<UInt32>) {
+        typealias V = SIMD8<Float>
+        typealias U = SIMD8<UInt32>
+        let keep = ~unsafeBitCast(y .< minNormalInputF, to: U.self)  // NaN is kept, and propagates
+        let t = V(repeating: magicBiasedF).addingProduct(y, log2eF)
+        let n = t - magicBiasedF
+        let p = polyF(y.addingProduct(n, -ln2HiF).addingProduct(n, -ln2LoF))
+        // 2^n: the biased exponent n + 127 sits in the low bits of t; `&* 2^23` is a shift.
+        let scale = unsafeBitCast(unsafeBitCast(t, to: SIMD8<Int32>.self) &* 8_388_608, to: V.self)
+        let e = unsafeBitCast(unsafeBitCast(p * scale, to: U.self) & keep, to: V.self)
+        return (e, keep)
+    }
+
+    /// Lanewise `mask ? a : b` as three bitwise ops. (The standard library's
+    /// `replacing(with:where:)` is a per-lane loop that LLVM may turn into branches per
+    /// lane, dragging the whole polynomial into scalar code.)
+    @_transparent
+    public static func select(_ mask: SIMDMask<SIMD8<Int32>>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        let m = unsafeBitCast(mask, to: SIMD8<UInt32>.self)
+        let ua = unsafeBitCast(a, to: SIMD8<UInt32>.self), ub = unsafeBitCast(b, to: SIMD8<UInt32>.self)
+        return unsafeBitCast(ub ^ ((ua ^ ub) & m), to: SIMD8<Float>.self)
+    }
+
+    /// `exp` of 16 Floats at once (see the type's notes on accuracy and special values).
+    @_transparent
+    public static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        typealias V = SIMD16<Float>
+        var xc = select(x .> maxInputF, V(repeating: maxInputF), x)
+        xc = select(x .< -103.5, V(repeating: -103.5), xc)  // also -inf; fixed up below
+        let t = V(repeating: magicF).addingProduct(xc, log2eF)
+        let n = t - magicF
+        let p = polyF(xc.addingProduct(n, -ln2HiF).addingProduct(n, -ln2LoF))
+        // 2^n from the integer sitting in the low mantissa bits of t, applied as two
+        // normal factors 2^(n/2)·2^(n−n/2) so results in the subnormal range need no branch.
+        let ni = unsafeBitCast(t, to: SIMD16<Int32>.self) &- unsafeBitCast(V(repeating: magicF), to: SIMD16<Int32>.self)
+        let n1 = ni &>> 1
+        let s1 = unsafeBitCast((n1 &+ 127) &<< 23, to: V.self)
+        let s2 = unsafeBitCast((ni &- n1 &+ 127) &<< 23, to: V.self)
+        var y = p * s1 * s2
+        y = select(x .> maxInputF, V(repeating: .infinity), y)
+        y = select(x .< -103.98, V(), y)  // below half the smallest subnormal
+        return y
+    }
+
+    /// The polynomial part of the Float exp: e^r for |r| <= ln2/2 (Cephes expf
+    /// coefficients: 1 + r + r²·q(r), q of degree 5), q in Estrin's scheme with fused
+    /// multiply-adds (a dependency chain of 4 steps instead of Horner's 6: the exp loops
+    /// are latency-bound).
+    @_transparent
+    @usableFromInline static func polyF(_ r: SIMD16<Float>) -> SIMD16<Float> {
+        typealias V = SIMD16<Float>
+        let r2 = r * r
+        let e0 = V(repeating: 5.0000001201e-1).addingProduct(r, 1.6666665459e-1)
+        let e1 = V(repeating: 4.1665795894e-2).addingProduct(r, 8.3334519073e-3)
+        let e2 = V(repeating: 1.3981999507e-3).addingProduct(r, 1.9875691500e-4)
+        let q = e0.addingProduct(e1.addingProduct(e2, r2), r2)
+        return r.addingProduct(q, r2) + 1
+    }
+
+    /// `exp(y)` for `y <= 0` (or NaN) where only sums of the results matter: exactly
+    /// `exp` (same bits) while the result is a normal Float (`y >= minNormalInputF`), 0
+    /// below (subnormal results flushed; `-inf` gives 0). Also returns the lanes kept
+    /// (all ones where `y >= minNormalInputF` or NaN), to zero products `e·y` where `y`
+    /// may be `-inf`. No clamp and no select: below the threshold the reduction gives
+    /// garbage (even NaN) that the final mask turns into +0.
+    @_transparent
+    public static func expSum(_ y: SIMD16<Float>) -> (SIMD16<Float>, SIMD16<UInt32>) {
+        typealias V = SIMD16<Float>
+        typealias U = SIMD16<UInt32>
+        let keep = ~unsafeBitCast(y .< minNormalInputF, to: U.self)  // NaN is kept, and propagates
+        let t = V(repeating: magicBiasedF).addingProduct(y, log2eF)
+        let n = t - magicBiasedF
+        let p = polyF(y.addingProduct(n, -ln2HiF).addingProduct(n, -ln2LoF))
+        // 2^n: the biased exponent n + 127 sits in the low bits of t; `&* 2^23` is a shift.
+        let scale = unsafeBitCast(unsafeBitCast(t, to: SIMD16<Int32>.self) &* 8_388_608, to: V.self)
+        let e = unsafeBitCast(unsafeBitCast(p * scale, to: U.self) & keep, to: V.self)
+        return (e, keep)
+    }
+
+    /// Lanewise `mask ? a : b` as three bitwise ops. (The standard library's
+    /// `replacing(with:where:)` is a per-lane loop that LLVM may turn into branches per
+    /// lane, dragging the whole polynomial into scalar code.)
+    @_transparent
+    public static func select(_ mask: SIMDMask<SIMD16<Int32>>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+        let m = unsafeBitCast(mask, to: SIMD16<UInt32>.self)
+        let ua = unsafeBitCast(a, to: SIMD16<UInt32>.self), ub = unsafeBitCast(b, to: SIMD16<UInt32>.self)
+        return unsafeBitCast(ub ^ ((ua ^ ub) & m), to: SIMD16<Float>.self)
+    }
+
+    /// `exp` of 4 Doubles at once (see the type's notes on accuracy and special values).
+    @_transparent
+    public static func exp(_ x: SIMD4<Double>) -> SIMD4<Double> {
+        typealias V = SIMD4<Double>
+        var xc = select(x .> maxInputD, V(repeating: maxInputD), x)
+        xc = select(x .< -745, V(repeating: -745), xc)  // also -inf; fixed up below
+        let t = V(repeating: magicD).addingProduct(xc, log2eD)
+        let n = t - magicD
+        let p = polyD(xc.addingProduct(n, -ln2HiD).addingProduct(n, -ln2LoD))
+        let ni = unsafeBitCast(t, to: SIMD4<Int64>.self) &- unsafeBitCast(V(repeating: magicD), to: SIMD4<Int64>.self)
+        let n1 = ni &>> 1
+        let s1 = unsafeBitCast((n1 &+ 1023) &<< 52, to: V.self)
+        let s2 = unsafeBitCast((ni &- n1 &+ 1023) &<< 52, to: V.self)
+        var y = p * s1 * s2
+        y = select(x .> maxInputD, V(repeating: .infinity), y)
+        y = select(x .< -745.14, V(), y)  // below half the smallest subnormal
+        return y
+    }
+
+    /// The polynomial part of the Double exp: e^r for |r| <= ln2/2, the Taylor series to
+    /// r^13 (truncation error < 5e-18), Horner with fused multiply-adds.
+    @_transparent
+    @usableFromInline static func polyD(_ r: SIMD4<Double>) -> SIMD4<Double> {
+        typealias V = SIMD4<Double>
+        var p = V(repeating: 1.0 / 479001600.0).addingProduct(r, 1.0 / 6227020800.0)
+        p = V(repeating: 1.0 / 39916800.0).addingProduct(p, r)
+        p = V(repeating: 1.0 / 3628800.0).addingProduct(p, r)
+        p = V(repeating: 1.0 / 362880.0).addingProduct(p, r)
+        p = V(repeating: 1.0 / 40320.0).addingProduct(p, r)
+        p = V(repeating: 1.0 / 5040.0).addingProduct(p, r)
+        p = V(repeating: 1.0 / 720.0).addingProduct(p, r)
+        p = V(repeating: 1.0 / 120.0).addingProduct(p, r)
+        p = V(repeating: 1.0 / 24.0).addingProduct(p, r)
+        p = V(repeating: 1.0 / 6.0).addingProduct(p, r)
+        p = V(repeating: 0.5).addingProduct(p, r)
+        p = r.addingProduct(p, r * r)
+        return p + 1
+    }
+
+    /// `exp(y)` for `y <= 0` (or NaN) where only sums matter (see the Float overload):
+    /// exactly `exp` while the result is normal, 0 below; also the lanes kept.
+    @_transparent
+    public static func expSum(_ y: SIMD4<Double>) -> (SIMD4<Double>, SIMD4<UInt64>) {
+        typealias V = SIMD4<Double>
+        typealias U = SIMD4<UInt64>
+        let keep = ~unsafeBitCast(y .< minNormalInputD, to: U.self)
+        let t = V(repeating: magicBiasedD).addingProduct(y, log2eD)
+        let n = t - magicBiasedD
+        let p = polyD(y.addingProduct(n, -ln2HiD).addingProduct(n, -ln2LoD))
+        let scale = unsafeBitCast(unsafeBitCast(t, to: SIMD4<Int64>.self) &* 4_503_599_627_370_496, to: V.self)
+        let e = unsafeBitCast(unsafeBitCast(p * scale, to: U.self) & keep, to: V.self)
+        return (e, keep)
+    }
+
     /// Lanewise `mask ? a : b` for Doubles (see the Float overload).
     @_transparent
     public static func select(_ mask: SIMDMask<SIMD4<Int64>>, _ a: SIMD4<Double>, _ b: SIMD4<Double>) -> SIMD4<Double> {
@@ -75,49 +302,67 @@ public enum FastExp {
         return unsafeBitCast(ub ^ ((ua ^ ub) & m), to: SIMD4<Double>.self)
     }
 
-    // Double constants.
-    @usableFromInline static let log2eD: Double = 1.4426950408889634
-    @usableFromInline static let ln2HiD: Double = 6.93147180369123816490e-01
-    @usableFromInline static let ln2LoD: Double = 1.90821492927058770002e-10
-    @usableFromInline static let magicD: Double = 6755399441055744.0  // 1.5 * 2^52
-    /// Smallest input whose `exp` is a normal Double.
-    public static let minNormalInputD: Double = -708.3964185322641
-    /// Largest input whose `exp` is finite in Double.
-    public static let maxInputD: Double = 709.782712893384
-
-    /// `exp` of four Doubles at once (see the type's notes on accuracy and special values).
+    /// `exp` of 8 Doubles at once (see the type's notes on accuracy and special values).
     @_transparent
-    public static func exp(_ x: SIMD4<Double>) -> SIMD4<Double> {
-        var xc = select(x .> maxInputD, SIMD4<Double>(repeating: maxInputD), x)
-        xc = select(x .< -745, SIMD4<Double>(repeating: -745), xc)  // also -inf; fixed up below
-        let t = xc * log2eD + magicD
+    public static func exp(_ x: SIMD8<Double>) -> SIMD8<Double> {
+        typealias V = SIMD8<Double>
+        var xc = select(x .> maxInputD, V(repeating: maxInputD), x)
+        xc = select(x .< -745, V(repeating: -745), xc)  // also -inf; fixed up below
+        let t = V(repeating: magicD).addingProduct(xc, log2eD)
         let n = t - magicD
-        var r = xc - n * ln2HiD
-        r = r - n * ln2LoD
-        // Taylor series to r^13: truncation error < 5e-18 for |r| <= ln2/2.
-        var p = SIMD4<Double>(repeating: 1.0 / 6227020800.0)
-        p = p * r + 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * (r * r) + r + 1
-        let ni = unsafeBitCast(t, to: SIMD4<Int64>.self) &- unsafeBitCast(SIMD4<Double>(repeating: magicD), to: SIMD4<Int64>.self)
+        let p = polyD(xc.addingProduct(n, -ln2HiD).addingProduct(n, -ln2LoD))
+        let ni = unsafeBitCast(t, to: SIMD8<Int64>.self) &- unsafeBitCast(V(repeating: magicD), to: SIMD8<Int64>.self)
         let n1 = ni &>> 1
-        let s1 = unsafeBitCast((n1 &+ 1023) &<< 52, to: SIMD4<Double>.self)
-        let s2 = unsafeBitCast((ni &- n1 &+ 1023) &<< 52, to: SIMD4<Double>.self)
+        let s1 = unsafeBitCast((n1 &+ 1023) &<< 52, to: V.self)
+        let s2 = unsafeBitCast((ni &- n1 &+ 1023) &<< 52, to: V.self)
         var y = p * s1 * s2
-        y = select(x .> maxInputD, SIMD4<Double>(repeating: .infinity), y)
-        y = select(x .< -745.14, SIMD4<Double>(), y)  // below half the smallest subnormal
+        y = select(x .> maxInputD, V(repeating: .infinity), y)
+        y = select(x .< -745.14, V(), y)  // below half the smallest subnormal
         return y
     }
 
+    /// The polynomial part of the Double exp: e^r for |r| <= ln2/2, the Taylor series to
+    /// r^13 (truncation error < 5e-18), Horner with fused multiply-adds.
+    @_transparent
+    @usableFromInline static func polyD(_ r: SIMD8<Double>) -> SIMD8<Double> {
+        typealias V = SIMD8<Double>
+        var p = V(repeating: 1.0 / 479001600.0).addingProduct(r, 1.0 / 6227020800.0)
+        p = V(repeating: 1.0 / 39916800.0).addingProduct(p, r)
+        p = V(repeating: 1.0 / 3628800.0).addingProduct(p, r)
+        p = V(repeating: 1.0 / 362880.0).addingProduct(p, r)
+        p = V(repeating: 1.0 / 40320.0).addingProduct(p, r)
+        p = V(repeating: 1.0 / 5040.0).addingProduct(p, r)
+        p = V(repeating: 1.0 / 720.0).addingProduct(p, r)
+        p = V(repeating: 1.0 / 120.0).addingProduct(p, r)
+        p = V(repeating: 1.0 / 24.0).addingProduct(p, r)
+        p = V(repeating: 1.0 / 6.0).addingProduct(p, r)
+        p = V(repeating: 0.5).addingProduct(p, r)
+        p = r.addingProduct(p, r * r)
+        return p + 1
+    }
+
+    /// `exp(y)` for `y <= 0` (or NaN) where only sums matter (see the Float overload):
+    /// exactly `exp` while the result is normal, 0 below; also the lanes kept.
+    @_transparent
+    public static func expSum(_ y: SIMD8<Double>) -> (SIMD8<Double>, SIMD8<UInt64>) {
+        typealias V = SIMD8<Double>
+        typealias U = SIMD8<UInt64>
+        let keep = ~unsafeBitCast(y .< minNormalInputD, to: U.self)
+        let t = V(repeating: magicBiasedD).addingProduct(y, log2eD)
+        let n = t - magicBiasedD
+        let p = polyD(y.addingProduct(n, -ln2HiD).addingProduct(n, -ln2LoD))
+        let scale = unsafeBitCast(unsafeBitCast(t, to: SIMD8<Int64>.self) &* 4_503_599_627_370_496, to: V.self)
+        let e = unsafeBitCast(unsafeBitCast(p * scale, to: U.self) & keep, to: V.self)
+        return (e, keep)
+    }
+
+    /// Lanewise `mask ? a : b` for Doubles (see the Float overload).
+    @_transparent
+    public static func select(_ mask: SIMDMask<SIMD8<Int64>>, _ a: SIMD8<Double>, _ b: SIMD8<Double>) -> SIMD8<Double> {
+        let m = unsafeBitCast(mask, to: SIMD8<UInt64>.self)
+        let ua = unsafeBitCast(a, to: SIMD8<UInt64>.self), ub = unsafeBitCast(b, to: SIMD8<UInt64>.self)
+        return unsafeBitCast(ub ^ ((ua ^ ub) & m), to: SIMD8<Double>.self)
+    }
 
     /// Scalar `exp` with the same polynomial as the vector version, for loop tails, so a
     /// row gives identical bits whatever its length modulo the vector width.
