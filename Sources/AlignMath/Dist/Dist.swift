@@ -118,12 +118,27 @@ public enum Dist {
         let out = try Tensor.uninitialized(x.shape, dtype: x.dtype), n = x.rowLength
         if n == 0 { return out }
         if x.dtype == .f32 {
-            let src = x.floatPointer, dst = out.floatPointer
-            try eachRowF32(x, s) { r, m, next in
-                let p = src + r * n
-                let (se, nm) = RowF32.sumExp(p, n, Float(s), Float(m), next: next)
-                RowF32.writeShifted(p, dst + r * n, n, Float(s), Float(m), Float(Foundation.log(se)))
-                return nm
+            // Row r's sums run together with the writes of row r−1 (still in L2), so the
+            // output's trip to memory overlaps the exponentials.
+            let src = UnsafePointer(x.floatPointer), dst = out.floatPointer, sf = Float(s)
+            try ParallelFor.rows(x.rowCount, costPerRow: n * 2) { range in
+                var mNext = RowF32.max(src + range.lowerBound * n, n)
+                var pending: (row: Int, m: Float, l: Float)? = nil
+                for r in range {
+                    guard mNext > -.infinity else { throw AlignMathError.allMasked(row: r) }
+                    let m = Double(mNext) * s
+                    let next = r + 1 < range.upperBound ? src + (r + 1) * n : nil
+                    let (se, nm): (Double, Float)
+                    if let w = pending {
+                        (se, nm) = RowF32.sumExpWritingPrevious(src + r * n, n, sf, Float(m), next: next,
+                                                                src + w.row * n, dst + w.row * n, w.m, w.l)
+                    } else {
+                        (se, nm) = RowF32.sumExp(src + r * n, n, sf, Float(m), next: next)
+                    }
+                    pending = (r, Float(m), Float(Foundation.log(se)))
+                    mNext = nm
+                }
+                if let w = pending { RowF32.writeShifted(src + w.row * n, dst + w.row * n, n, sf, w.m, w.l) }
             }
             return out
         }

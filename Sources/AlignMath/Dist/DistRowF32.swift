@@ -127,6 +127,38 @@ enum RowF32 {
         return (total, next == nil ? -.infinity : nm.max())
     }
 
+    /// `sumExp` of row `p` that also writes the log_softmax of the previous row
+    /// (`wdst = (wsrc·s − wm) − wl`, see `writeShifted`): that row is still in L2, and
+    /// its stores to memory overlap this row's exponentials instead of following them.
+    @inline(never)
+    static func sumExpWritingPrevious(_ p: UnsafePointer<Float>, _ n: Int, _ s: Float, _ m: Float,
+                                      next: UnsafePointer<Float>?,
+                                      _ wsrc: UnsafePointer<Float>, _ wdst: UnsafeMutablePointer<Float>,
+                                      _ wm: Float, _ wl: Float) -> (Double, Float) {
+        var total = 0.0
+        var nm = V(repeating: -.infinity)
+        let nx = next ?? p, negM = V(repeating: -m), negWm = V(repeating: -wm)
+        var i = 0
+        while i + w <= n {
+            var acc = V()
+            let end = blockEnd(i, n)
+            while i < end {
+                acc += FastExp.expSum(negM.addingProduct(ld(p, i), s)).0
+                nm = vmax(ld(nx, i), nm)
+                UnsafeMutableRawPointer(wdst + i).storeBytes(of: negWm.addingProduct(ld(wsrc, i), s) - wl, as: V.self)
+                i += w
+            }
+            total += Double(acc.sum())
+        }
+        if i < n {
+            total += Double(FastExp.expSum(negM.addingProduct(load(p, i, n), s)).0.sum())
+            nm = vmax(load(nx, i, n), nm)
+            let y = negWm.addingProduct(load(wsrc, i, n), s) - wl
+            for k in 0..<(n - i) { wdst[i + k] = y[k] }
+        }
+        return (total, next == nil ? -.infinity : nm.max())
+    }
+
     /// (Σ e, Σ e·y) with y = x·s − m, e = exp(y): what entropy needs (H = log Σe − Σey/Σe);
     /// also the max of row `next` when given.
     @inline(never)
