@@ -47,6 +47,8 @@ extension LuaState {
 
     /// Pushes a value of the `LuaValue` model. Stack: [] -> [v].
     public func push(_ value: LuaValue) {
+        // nested tables recurse: keep room for a key, a value and the table at each level
+        guard lua_checkstack(L, 3) != 0 else { pushNil(); return }
         switch value {
         case .nil: pushNil()
         case .boolean(let b): push(b)
@@ -121,6 +123,7 @@ extension LuaState {
     /// userdata and threads are not representable and give nil). Cycle-safe by depth limit.
     public func value(at index: Int32, depth: Int = 32) -> LuaValue? {
         let idx = absolute(index)
+        guard lua_checkstack(L, 3) != 0 else { return nil }  // room for a key and a value per level
         switch type(at: idx) {
         case .nil, .none: return .nil
         case .boolean: return .boolean(boolean(at: idx))

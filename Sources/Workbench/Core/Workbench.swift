@@ -39,7 +39,7 @@ public final class Workbench {
         lua = try LuaState(memoryLimit: options.memoryLimit, instructionBudget: options.instructionBudget)
         write = options.output ?? Platform.writeStdout
         Interruption.flag = LuaInterrupt.flag
-        lua.userInfo["workbench"] = self
+        lua.userInfo["workbench"] = WeakWorkbench(self)  // weak: the state must not keep its owner alive
         installPrint()
         installSettings()
         try installDeterminism()
@@ -90,7 +90,7 @@ public final class Workbench {
     }
 
     /// The workbench that owns a state (from inside a Swift function called by Lua).
-    public static func of(_ state: LuaState) -> Workbench? { state.userInfo["workbench"] as? Workbench }
+    public static func of(_ state: LuaState) -> Workbench? { (state.userInfo["workbench"] as? WeakWorkbench)?.value }
 
     /// Writes text as `print` does: to the output and into the capture.
     public func emit(_ text: String) {
@@ -162,4 +162,11 @@ public final class Workbench {
         if let s = setting("print_width"), let v = Int(s) { l.width = max(20, v) }
         return l
     }
+}
+
+/// The state's link back to its workbench, weak so that dropping a workbench closes its
+/// Lua state (a strong link would be a cycle: Workbench -> LuaState -> userInfo).
+final class WeakWorkbench {
+    weak var value: Workbench?
+    init(_ w: Workbench) { value = w }
 }

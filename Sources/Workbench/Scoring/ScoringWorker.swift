@@ -21,11 +21,8 @@ final class ScoringWorker {
         for name in task.detectors { detectors.append((name, try RewardLibrary.ref(lua, registry: "detectors", name: name))) }
     }
 
-    /// A workbench keeps itself in its state's userInfo (a cycle); break it so the worker's
-    /// Lua state is closed when the worker goes away.
     deinit {
         for (_, ref) in rewards + detectors { ref.release(workbench.lua) }
-        workbench.lua.userInfo["workbench"] = nil
     }
 
     func score(_ record: LuaValue) -> ScoredRow {
