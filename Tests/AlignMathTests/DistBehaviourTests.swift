@@ -119,6 +119,27 @@ final class DistBehaviourTests: XCTestCase {
         XCTAssertNoThrow(try Dist.logSoftmax(x))
     }
 
+    func testFastExpSumAccuracy() {
+        // expSum (the sums' exp): within 2 ulp of libm for y > -20, within 8 ulp down to
+        // the normal limit, exactly 0 below it and for -inf; NaN stays NaN.
+        var worstNear: Float = 0, worstFar: Float = 0
+        var y: Float = 0
+        while y > FastExp.minNormalInputF {
+            let (e, _) = FastExp.expSum(SIMD8<Float>(repeating: y))
+            let ref = Foundation.exp(y)
+            let err = Swift.abs(e[0] - ref) / ref.ulp
+            if y > -20 { worstNear = Swift.max(worstNear, err) } else { worstFar = Swift.max(worstFar, err) }
+            y -= 0.00731
+        }
+        XCTAssertLessThanOrEqual(worstNear, 2, "expSum worst error in ulp, y > -20")
+        XCTAssertLessThanOrEqual(worstFar, 8, "expSum worst error in ulp, y <= -20")
+        let (e, keep) = FastExp.expSum(SIMD8<Float>(-.infinity, -87.34, -100, -1e30, .nan, 0, -1, -.greatestFiniteMagnitude))
+        XCTAssertEqual(e[0], 0); XCTAssertEqual(e[1], 0); XCTAssertEqual(e[2], 0); XCTAssertEqual(e[3], 0)
+        XCTAssertTrue(e[4].isNaN); XCTAssertEqual(e[5], 1); XCTAssertEqual(e[6], Foundation.exp(Float(-1)), accuracy: 2 * Foundation.exp(Float(-1)).ulp)
+        XCTAssertEqual(e[7], 0)
+        XCTAssertEqual(keep[0], 0); XCTAssertEqual(keep[4], .max); XCTAssertEqual(keep[5], .max)
+    }
+
     func testFastExpAccuracy() {
         var worstF: Float = 0, worstD = 0.0
         var x = -110.0
