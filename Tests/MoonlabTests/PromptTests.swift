@@ -73,9 +73,29 @@ final class PromptTests: XCTestCase {
         XCTAssertTrue(t.expect("P> "), t.transcript)
         t.send("moonlab.print_width\r")
         XCTAssertTrue(t.expect("90"), t.transcript)
+        t.send("rl.ga\t")
+        usleep(200_000)
+        t.send("({1, 1}, {0, 0}, {lambda = 1})\r")
+        XCTAssertTrue(t.expect("tensor(["), "rl.ga<TAB> completes to rl.gae: \(t.transcript)")
+        t.send("x = tensor{1, 2}\r")
+        XCTAssertTrue(t.expect("P> "))
+        t.send("x:num\t")
+        usleep(200_000)
+        t.send("()\r")
+        XCTAssertTrue(t.expect("2\r\n"), "x:num<TAB> completes to x:numel: \(t.transcript)")
         t.send("help.\t\t")  // a function has no fields: nothing happens, no crash
         t.send("\u{3}")
         XCTAssertTrue(t.expect("P> "), t.transcript)
+    }
+
+    func testABracketedPasteRunsAsOneChunk() throws {
+        let t = try start()
+        // a terminal wraps pasted text in ESC[200~ ... ESC[201~, with newlines as CR
+        t.send("\u{1b}[200~function pasted(a)\rlocal b = a + 1\rreturn b * 2\rend\rpasted_value = pasted(4)\r\u{1b}[201~")
+        XCTAssertTrue(t.expect("P> "), t.transcript)
+        t.send("pasted_value\r")
+        XCTAssertTrue(t.expect("10\r\n"), t.transcript)
+        XCTAssertFalse(t.transcript.contains("C> "), "a paste never asks for continuation lines: \(t.transcript)")
     }
 
     func testHistoryIsKeptAcrossRunsWithMultiLineEntriesAsOne() throws {
