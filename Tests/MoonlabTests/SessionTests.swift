@@ -43,6 +43,23 @@ final class SessionTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("replayed 8 entries"), r.stdout)
     }
 
+    func testAColouredPictureDrawnAtTheTerminalReplaysOffTheTerminal() throws {
+        let path = dir + "/s.jsonl"
+        let t = try PseudoTerminal(arguments: ["--record", path],
+                                   environment: ["HOME": dir, "NO_COLOR": "", "MOONLAB_INIT": "moonlab.prompt = 'P> '"])
+        XCTAssertTrue(t.expect("P> "), t.transcript)
+        t.send("plot.hist({1, 2, 2, 3, 3, 3, 4, 4, 5}, {bins = 5})\r")
+        XCTAssertTrue(t.expect("P> "), t.transcript)
+        XCTAssertTrue(t.transcript.contains("\u{1b}["), "coloured on the terminal")
+        t.send("\u{4}")
+        XCTAssertEqual(t.waitForExit(), 0)
+        let recorded = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertFalse(recorded.contains("\\u001b"), "sessions hold plain text")
+        XCTAssertTrue(recorded.contains("\"picture\":[100,39]"), recorded)
+        let r = try runMoonlab(["replay", path])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    }
+
     func testAChangedOutputFailsNamingTheEntry() throws {
         let path = dir + "/s.jsonl"
         try record(["a = 6", "a * 7", "a + 1"], to: path)

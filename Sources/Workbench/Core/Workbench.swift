@@ -16,6 +16,8 @@ public struct WorkbenchOptions {
     /// True in a state that replays a session: clock values come from the record and
     /// `session.record` does nothing (a replay does not record itself).
     public var replaying = false
+    /// The size pictures are drawn at, when fixed (replay uses the recorded one).
+    public var pictureSize: (columns: Int, rows: Int)? = nil
     public init() {}
 }
 
@@ -72,6 +74,7 @@ public final class Workbench {
         if lua.getGlobal("_VERSION") == .string, let v = lua.string(at: -1) { h.lua = v }
         lua.pop()
         h.plugins = loadedPlugins()
+        h.pictureSize = pictureSize
         return h
     }
 
@@ -94,8 +97,31 @@ public final class Workbench {
 
     /// Writes text as `print` does: to the output and into the capture.
     public func emit(_ text: String) {
-        if capturing { captured += text }
+        if capturing { captured += Workbench.strippingANSI(text) }  // sessions hold plain text
         write(text)
+    }
+
+    /// Text without ANSI escape sequences (colours), as sessions record it.
+    public static func strippingANSI(_ text: String) -> String {
+        guard text.utf8.contains(0x1b) else { return text }
+        var out = String.UnicodeScalarView()
+        var it = text.unicodeScalars.makeIterator()
+        while let u = it.next() {
+            guard u == "\u{1b}" else { out.append(u); continue }
+            guard let next = it.next() else { break }
+            if next == "[" {  // CSI: parameters, then a final byte in @...~
+                while let c = it.next(), !(c.value >= 0x40 && c.value <= 0x7e) {}
+            }
+        }
+        return String(out)
+    }
+
+    /// The size pictures are drawn at: the terminal's, or the size a replayed session
+    /// recorded, so a replay draws the same picture.
+    public var pictureSize: (columns: Int, rows: Int) {
+        if let s = options.pictureSize { return s }
+        let t = Platform.terminalSize()
+        return Platform.isTerminal(1) ? (t.columns, t.rows - 1) : t
     }
 
     /// Starts collecting what `print` writes (for the session record of one entry).

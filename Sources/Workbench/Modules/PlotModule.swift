@@ -108,9 +108,9 @@ extension Workbench {
         if let t = try o.string("title") { f.title = t }
         if let t = try o.string("xlabel") { f.xName = t }
         if let t = try o.string("ylabel") { f.yName = t }
-        let size = Platform.terminalSize()
+        let size = Workbench.of(args.state)?.pictureSize ?? Platform.terminalSize()
         let width = try o.integer("width") ?? size.columns
-        let height = try o.integer("height") ?? (Platform.isTerminal(1) ? size.rows - 1 : size.rows)
+        let height = try o.integer("height") ?? size.rows
         guard width >= TextRenderer.minWidth else {
             throw args.error(o.index, "option 'width' must be at least \(TextRenderer.minWidth), got \(width)")
         }

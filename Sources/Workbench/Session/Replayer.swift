@@ -33,6 +33,7 @@ public final class Replayer {
         var o = options
         o.seed = file.header.seed
         o.replaying = true
+        o.pictureSize = file.header.pictureSize ?? (80, 24)
         workbench = try Workbench(options: o)
         evaluator = Evaluator(workbench)
     }
@@ -94,7 +95,7 @@ public final class Replayer {
 public enum OutputComparison {
     public static func matches(_ a: String, _ b: String, tolerance: Double?) -> Bool {
         if a == b { return true }
-        let ta = tokens(a), tb = tokens(b)
+        let ta = tokens(Workbench.strippingANSI(a)), tb = tokens(Workbench.strippingANSI(b))
         guard ta.count == tb.count else { return false }
         for (x, y) in zip(ta, tb) {
             switch (x, y) {

@@ -13,6 +13,14 @@ public enum SessionFormat {
         public var seed = 0
         public var started = ""
         public var plugins: [Plugin] = []
+        /// The size pictures were drawn at (columns, rows), so a replay draws the same.
+        public var pictureSize: (columns: Int, rows: Int)? = nil
+
+        public static func == (a: Header, b: Header) -> Bool {
+            a.version == b.version && a.lua == b.lua && a.seed == b.seed && a.started == b.started
+                && a.plugins == b.plugins && a.pictureSize?.columns == b.pictureSize?.columns
+                && a.pictureSize?.rows == b.pictureSize?.rows
+        }
 
         public struct Plugin: Equatable {
             public var name: String
@@ -43,7 +51,8 @@ public enum SessionFormat {
     static func encode(_ h: Header) -> String {
         let plugins = h.plugins.map { "{\"name\":\(JSONText.quote($0.name)),\"version\":\(JSONText.quote($0.version))}" }
         return "{\"moonlab_session\":\(version),\"version\":\(JSONText.quote(h.version)),\"lua\":\(JSONText.quote(h.lua))," +
-            "\"seed\":\(h.seed),\"started\":\(JSONText.quote(h.started)),\"plugins\":[\(plugins.joined(separator: ","))]}"
+            "\"seed\":\(h.seed),\"started\":\(JSONText.quote(h.started)),\"plugins\":[\(plugins.joined(separator: ","))]" +
+            (h.pictureSize.map { ",\"picture\":[\($0.columns),\($0.rows)]" } ?? "") + "}"
     }
 
     static func encode(_ e: Entry) -> String {
@@ -80,6 +89,7 @@ public enum SessionFormat {
         header.plugins = (h["plugins"] as? [[String: Any]] ?? []).map {
             Header.Plugin(name: $0["name"] as? String ?? "?", version: $0["version"] as? String ?? "?")
         }
+        if let p = h["picture"] as? [NSNumber], p.count == 2 { header.pictureSize = (p[0].intValue, p[1].intValue) }
         var entries: [Entry] = []
         var bad: [Int] = []
         for (i, line) in lines.enumerated().dropFirst() {
