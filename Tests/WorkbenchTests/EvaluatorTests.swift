@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 import Workbench
 import TestSupport
 
@@ -94,5 +95,20 @@ final class TensorBridgeTests: XCTestCase {
                        "[3]:1: bad argument #1 to 'tensor' (mixed numbers and rows at depth 1; a tensor must be rectangular)")
         XCTAssertEqual(h.error("tensor{{1, 2}, {3}}"),
                        "[4]:1: bad argument #1 to 'tensor' (rows of different lengths (2 vs 1); a tensor must be rectangular)")
+    }
+}
+
+/// Modules compose as the README shows them: a dataset straight into reward.score.
+final class CompositionTests: XCTestCase {
+    func testRewardScoreTakesADataset() throws {
+        let dir = NSTemporaryDirectory() + "moonlab-compose-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let lines = (0..<20).map { "{\"completion\": \"\(String(repeating: "x", count: $0))\"}" }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/r.jsonl", atomically: true, encoding: .utf8)
+        let h = try LuaHarness()
+        try h.run("reward.define('len', function(s) return #s.completion end)")
+        try h.run("scores, errors = reward.score('len', data.jsonl('\(dir)/r.jsonl'):take(10), {workers = 2})")
+        XCTAssertEqual(try h.value("scores:numel(), #errors, scores:sum()"), "10\t0\t45.0")
     }
 }

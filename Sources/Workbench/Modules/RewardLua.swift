@@ -131,11 +131,14 @@ end
 
 -- Records as an array: a Lua array, or anything with an each() iterator (a dataset).
 function W.collect(records)
-  if type(records) ~= "table" and type(records) ~= "userdata" then return nil end
-  local mt = getmetatable(records)
-  local each = (type(records) == "table" and rawget(records, "each")) or (mt and type(mt.__index) == "table" and mt.__index.each)
-  if each == nil and type(records) == "userdata" then local ok, e = pcall(function() return records.each end); if ok then each = e end end
-  if each == nil then return records end
+  local t = type(records)
+  if t ~= "table" and t ~= "userdata" then return nil end
+  local each = t == "table" and rawget(records, "each") or nil
+  if each == nil then  -- a dataset: its each() method, found through its metatable
+    local ok, e = pcall(function() return records.each end)
+    if ok then each = e end
+  end
+  if type(each) ~= "function" then return records end
   local out = {}
   for r in each(records) do out[#out + 1] = r end
   return out
