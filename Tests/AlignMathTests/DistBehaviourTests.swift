@@ -75,6 +75,23 @@ final class DistBehaviourTests: XCTestCase {
         XCTAssertEqual(try Dist.kl(p, p).scalar, 0)
     }
 
+    func testKLInfinityInLargeFloatBatchMatchesRowByRow() throws {
+        // The Float kernel finds a row's +inf while summing the previous row (rows split
+        // over chunks): every row must agree with the same row computed alone.
+        let rows = 300, n = 1003
+        var a = [Float](repeating: 0, count: rows * n), b = a
+        for i in 0..<(rows * n) { a[i] = Float((i * 7919) % 1000) / 250 - 2; b[i] = Float((i * 104729) % 997) / 240 - 2 }
+        for r in 0..<rows where r % 7 == 3 { b[r * n + 5] = -.infinity; if r % 14 == 3 { a[r * n + 5] = -.infinity } }
+        let kl = try Dist.kl(try Tensor(floats: a, shape: [rows, n]), try Tensor(floats: b, shape: [rows, n]))
+        for r in 0..<rows {
+            let one = try Dist.kl(try Tensor(floats: Array(a[(r * n)..<((r + 1) * n)])),
+                                  try Tensor(floats: Array(b[(r * n)..<((r + 1) * n)])))
+            let expectInf = r % 7 == 3 && r % 14 != 3
+            XCTAssertEqual(kl[flat: r] == .infinity, expectInf, "row \(r)")
+            if !expectInf { XCTAssertEqual(kl[flat: r], try XCTUnwrap(one.scalar), accuracy: 1e-12, "row \(r)") }
+        }
+    }
+
     func testMixedDtypesPromote() throws {
         let p = try Tensor([0.1, 0.7, -0.2], dtype: .f32), q = try Tensor([0.3, 0.1, 0.2])
         let k = try Dist.kl(p, q)

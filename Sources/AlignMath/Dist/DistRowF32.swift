@@ -71,17 +71,35 @@ enum RowF32 {
         return vmax(m1, m0).max()
     }
 
-    /// Running maxima of a pair of rows and whether some token has P-mass (p > -inf)
-    /// where q = -inf (what KL needs before its sums).
+    /// Running maxima of a pair of rows, and the minimum of q: KL needs to know whether
+    /// some token has P-mass (p > -inf) where q = -inf, which only a row of q holding a
+    /// `-inf` can have, so the exact test (`massWhereQMasked`) runs only for those rows
+    /// (one min per vector in the hot loop instead of two compares and two logic ops).
     struct PairMax {
-        var mp = V(repeating: -.infinity), mq = V(repeating: -.infinity), inf = U()
+        var mp = V(repeating: -.infinity), mq = V(repeating: -.infinity), minq = V(repeating: .infinity)
         @inline(__always)
         mutating func add(_ x: V, _ z: V) {
             mp = RowF32.vmax(x, mp); mq = RowF32.vmax(z, mq)
-            inf |= RowF32.bits(z .== -.infinity) & ~RowF32.bits(x .== -.infinity)
+            minq = FastExp.select(z .< minq, z, minq)
         }
+        /// (max p, max q, P has mass where q = -inf) for the rows `p`, `q` just scanned.
         @inline(__always)
-        var result: (Float, Float, Bool) { (mp.max(), mq.max(), inf != U()) }
+        func result(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ n: Int) -> (Float, Float, Bool) {
+            let inf = minq.min() == -.infinity && RowF32.massWhereQMasked(p, q, n)
+            return (mp.max(), mq.max(), inf)
+        }
+    }
+
+    /// Whether some token has p > -inf where q = -inf.
+    @inline(never)
+    static func massWhereQMasked(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ n: Int) -> Bool {
+        var inf = U()
+        var i = 0
+        while i < n {
+            inf |= bits(load(q, i, n) .== -.infinity) & ~bits(load(p, i, n) .== -.infinity)
+            i += w
+        }
+        return inf != U()
     }
 
     @inline(never)
@@ -90,7 +108,7 @@ enum RowF32 {
         var i = 0
         while i + w <= n { a.add(ld(p, i), ld(q, i)); i += w }
         if i < n { a.add(load(p, i, n), load(q, i, n)) }
-        return a.result
+        return a.result(p, q, n)
     }
 
     /// Σ exp(x·s − m); also the max of row `next` (same length) when given, else -inf.
@@ -252,7 +270,8 @@ enum RowF32 {
             nxt.add(load(np, i, n), load(nq, i, n))
             acc.flush(&sp, &sq, &sw)
         }
-        let (nmp, nmq, ninf) = nxt.result
+        if nextP == nil { return (sp, sq, sw, -.infinity, -.infinity, false) }
+        let (nmp, nmq, ninf) = nxt.result(np, nq, n)
         return (sp, sq, sw, nmp, nmq, ninf)
     }
 
