@@ -46,7 +46,17 @@ static int mlshim_getc(EditLine *el, wchar_t *out) {
             }
             have++;
             if (have < need) continue;
-            if (need == 1) { *out = (wchar_t)buf[0]; return 1; }
+            if (need == 1) {
+                /* Ctrl-D typed ahead while the terminal was still in canonical mode is
+                   queued by the kernel as a NUL line terminator: on an empty line it means
+                   end of input, as it would have in canonical mode. */
+                if (buf[0] == 0) {
+                    const LineInfo *li = el_line(el);
+                    if (li && li->lastchar == li->buffer) return 0;
+                }
+                *out = (wchar_t)buf[0];
+                return 1;
+            }
             mbstate_t st; memset(&st, 0, sizeof st);
             wchar_t wc;
             size_t r = mbrtowc(&wc, (const char *)buf, (size_t)have, &st);

@@ -88,6 +88,13 @@ final class PromptTests: XCTestCase {
         XCTAssertTrue(t.expect("P> "), t.transcript)
     }
 
+    func testTypeAheadBeforeThePromptIsKeptIncludingCtrlD() throws {
+        let t = try PseudoTerminal(environment: ["HOME": home, "NO_COLOR": "1"])
+        t.send("x = 41\rprint('typed ahead', x + 1)\r\u{4}")  // before moonlab has even started
+        XCTAssertTrue(t.expect("typed ahead\t42"), t.transcript)
+        XCTAssertEqual(t.waitForExit(), 0, "the Ctrl-D typed ahead ends the session: \(t.transcript)")
+    }
+
     func testABracketedPasteRunsAsOneChunk() throws {
         let t = try start()
         // a terminal wraps pasted text in ESC[200~ ... ESC[201~, with newlines as CR

@@ -106,7 +106,8 @@ public final class Evaluator {
         guard let tb = traceback else { return nil }
         let lines = tb.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
         let frames = lines.dropFirst().filter { !$0.contains("[C]: in ?") }
-        let informative = frames.filter { !$0.contains("in main chunk") && !$0.contains("[C]: in function 'error'") }
+        // native frames and the entry's own main chunk say nothing the message does not
+        let informative = frames.filter { !$0.contains("in main chunk") && !$0.contains("[C]:") }
         if informative.isEmpty { return nil }
         return (["stack traceback:"] + frames).joined(separator: "\n")
     }

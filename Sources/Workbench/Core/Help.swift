@@ -92,8 +92,9 @@ public enum Help {
         var out = "moonlab: a Lua workbench for alignment research. Modules:\n"
         for m in modules.sorted() {
             guard state.getGlobal(m) == .table else { state.pop(); continue }
-            let s = entry(state, at: -1).map { summary($0.doc) } ?? ""
+            var s = entry(state, at: -1).map { summary($0.doc) } ?? ""
             state.pop()
+            if s.hasPrefix(m + ": ") { s = String(s.dropFirst(m.count + 2)) }
             out += "  " + m.padding(toLength: 9) + s + "\n"
         }
         out += "\nhelp(module) lists its functions, help(fn) shows one; ?name does the same at the prompt.\n"
