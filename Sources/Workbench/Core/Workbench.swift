@@ -5,7 +5,9 @@ import AlignMath
 public struct WorkbenchOptions {
     public var seed: Int = 0
     public var pluginPaths: [String] = []
-    public var loadPlugins = true
+    /// Load the plugins found along the search path when the state starts. The command line
+    /// sets it (true unless `--no-plugins`); library users and tests opt in.
+    public var loadPlugins = false
     public var sandbox = false
     /// A ceiling on what Lua allocates (bytes); nil for none.
     public var memoryLimit: Int? = nil
@@ -63,7 +65,7 @@ public final class Workbench {
     nonisolated(unsafe) static var moduleInstallers: [(Workbench) throws -> Void] = [
         installTiming, installSession, installTensor, installDist, installRL, installPref, installMetrics, installData,
         installRandom, installSample, installReward, installDetect,
-        installPlot,
+        installPlot, installPlugin,
     ]
 
     /// The header of a session recorded from this workbench now.
