@@ -13,7 +13,7 @@ home = tempfile.mkdtemp()
 
 def to_prompt():
     env = dict(os.environ, HOME=home, NO_COLOR="1", MOONLAB_INIT="moonlab.prompt='@@> '")
-    argv = [moonlab, "--no-record"]
+    argv = [moonlab]  # as a person starts it: bare, recording the session (into a temporary HOME)
     t0 = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:

@@ -23,6 +23,41 @@ struct Moonlab: ParsableCommand {
     @Option(name: .customLong("record"), help: "Record this prompt session to FILE (default: ~/.local/share/moonlab/sessions/<time>.jsonl).")
     var recordPath: String?
 
+    /// Bare `moonlab` (the prompt, or a piped script) skips argument parsing: its
+    /// reflection costs ~2 ms of start-up, and there is nothing to parse.
+    static func main() {
+        if CommandLine.arguments.count == 1 {
+            do {
+                try runWithoutArguments(GlobalOptions.defaults, recordTo: SessionRecorder.defaultPath())
+            } catch {
+                exit(withError: error)
+            }
+            return
+        }
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// The prompt, or standard input run as a script when it is not a terminal.
+    static func runWithoutArguments(_ global: GlobalOptions, recordTo: String?) throws {
+        if !Platform.isTerminal(0) {
+            let wb = try makeWorkbench(global)
+            do {
+                wb.setArgTable(script: "stdin", arguments: [])
+                try wb.runChunk(Platform.readStandardInput(), name: "=stdin")
+            } catch let e as LuaError {
+                fail(scriptFailure(e))
+            }
+            return
+        }
+        try Prompt(options: global.workbenchOptions, recordTo: recordTo).run()
+    }
+
     mutating func run() throws {
         if !execute.isEmpty {
             let wb = try makeWorkbench(global)
@@ -40,18 +75,7 @@ struct Moonlab: ParsableCommand {
             }
             return
         }
-        if !Platform.isTerminal(0) {
-            let wb = try makeWorkbench(global)
-            do {
-                wb.setArgTable(script: "stdin", arguments: [])
-                try wb.runChunk(Platform.readStandardInput(), name: "=stdin")
-            } catch let e as LuaError {
-                fail(scriptFailure(e))
-            }
-            return
-        }
-        try Prompt(options: global.workbenchOptions,
-                   recordTo: noRecord ? nil : (recordPath ?? SessionRecorder.defaultPath())).run()
+        try Moonlab.runWithoutArguments(global, recordTo: noRecord ? nil : (recordPath ?? SessionRecorder.defaultPath()))
     }
 }
 

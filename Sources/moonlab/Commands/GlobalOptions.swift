@@ -15,6 +15,16 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .customLong("no-plugins"), help: "Do not load plugins at start.")
     var noPlugins = false
 
+    /// The options when none are given (what parsing an empty command line gives).
+    static var defaults: GlobalOptions {
+        var g = GlobalOptions()
+        g.seed = 0
+        g.pluginPath = []
+        g.sandbox = false
+        g.noPlugins = false
+        return g
+    }
+
     var workbenchOptions: WorkbenchOptions {
         var o = WorkbenchOptions()
         o.seed = seed
