@@ -45,3 +45,8 @@ enum PluginInfo {
 extension String {
     func pluginPadded(_ n: Int) -> String { count >= n ? self + " " : self + String(repeating: " ", count: n - count + 1) }
 }
+
+extension PluginRecord {
+    /// What `moonlab plugins info NAME` prints.
+    public var infoText: String { PluginInfo.text(self) }
+}

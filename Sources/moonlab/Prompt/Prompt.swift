@@ -148,6 +148,7 @@ final class Prompt {
                 Platform.writeStdout("""
                     :help [topic]   this list, or the doc of a module or function (as ?topic)
                     :load FILE      run a Lua file in this session
+                    :plugins        the plugins found: version, status, folder (plugin.list() as data)
                     :record [FILE]  where this session is recorded, or record to FILE from now
                     :time EXPR      time an expression (median, min, max of 5 runs)
                     :reset          start over with a fresh state
@@ -159,6 +160,8 @@ final class Prompt {
             } else {
                 evaluate("help(\(quoteLua(rest)))")
             }
+        case "plugins":
+            Platform.writeStdout(workbench.pluginListing() + "\n")
         case "load":
             guard !rest.isEmpty else { Platform.writeStdout(style.error(":load needs a file") + "\n"); return true }
             evaluate("dofile(\(quoteLua(rest)))")
