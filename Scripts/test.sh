@@ -21,5 +21,14 @@ for recipe in Scripts/*.lua; do
     failed=$((failed + 1)); echo "recipe FAILED: $recipe"; cat /tmp/moonlab-recipe.log
   fi
 done
-echo "recipes: $passed passed, $failed failed"
+for p in Plugins/*/; do
+  [ -e "$p/spec.lua" ] || continue
+  name=$(basename "$p")
+  if "$bin" plugins test "$name" >/tmp/moonlab-recipe.log 2>&1; then
+    passed=$((passed + 1)); echo "plugin spec ok: $name"
+  else
+    failed=$((failed + 1)); echo "plugin spec FAILED: $name"; cat /tmp/moonlab-recipe.log
+  fi
+done
+echo "recipes and plugin specs: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
