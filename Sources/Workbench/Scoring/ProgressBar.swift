@@ -2,12 +2,17 @@ import Foundation
 
 /// A one-line progress bar on standard error with count, rate and ETA, drawn only when
 /// standard error is a terminal, at most ten times a second. Thread-safe.
+///
+/// The total may be unknown at first (a file being streamed while it is still counted):
+/// the line then shows the count and rate, and the bar and ETA appear once `setTotal` is
+/// called.
 public final class ProgressBar: @unchecked Sendable {
-    private let total: Int
+    private var total: Int
     private let label: String
     private let enabled: Bool
     private let start = Date()
     private var last = Date.distantPast
+    private var lastDone = 0
     private let lock = NSLock()
 
     /// - Parameter enabled: draw at all (it is also off when stderr is not a terminal).
@@ -17,20 +22,53 @@ public final class ProgressBar: @unchecked Sendable {
         self.enabled = enabled && Platform.isTerminal(2) && total > 0
     }
 
+    /// A bar whose total is not known yet (see `setTotal`).
+    public init(label: String, enabled: Bool = true) {
+        self.total = 0
+        self.label = label
+        self.enabled = enabled && Platform.isTerminal(2)
+    }
+
+    /// Whether the bar draws anything (a terminal on standard error, and asked for).
+    public var isDrawing: Bool { enabled }
+
+    /// Sets the total once it is known (0: unknown).
+    public func setTotal(_ n: Int) {
+        lock.lock()
+        total = max(0, n)
+        lock.unlock()
+    }
+
     /// Reports `done` of `total` rows finished.
     public func update(_ done: Int) {
         guard enabled else { return }
         lock.lock()
         defer { lock.unlock() }
         let now = Date()
-        guard done >= total || now.timeIntervalSince(last) >= 0.1 else { return }
+        guard (total > 0 && done >= total) || now.timeIntervalSince(last) >= 0.1 else { return }
         last = now
+        lastDone = done
+        Platform.writeStderr("\r" + line(done: done, now: now) + "\u{1B}[K")
+    }
+
+    private func line(done: Int, now: Date) -> String {
         let elapsed = max(now.timeIntervalSince(start), 1e-9)
         let rate = Double(done) / elapsed
-        let eta = rate > 0 ? Double(total - done) / rate : 0
-        let width = 24, filled = total > 0 ? width * done / total : width
+        guard total > 0 else {
+            return String(format: "%@ %d rows  %.0f/s  %.0fs", label, done, rate, elapsed)
+        }
+        let eta = rate > 0 ? Double(max(0, total - done)) / rate : 0
+        let width = 24, filled = min(width, width * done / total)
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        Platform.writeStderr(String(format: "\r%@ %@ %d/%d  %.0f/s  ETA %.0fs ", label, bar, done, total, rate, eta))
+        return String(format: "%@ %@ %d/%d  %.0f/s  ETA %@", label, bar, done, total, rate, ProgressBar.duration(eta))
+    }
+
+    /// "42s", "3m05s", "2h07m".
+    static func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        if t < 60 { return "\(t)s" }
+        if t < 3600 { return String(format: "%dm%02ds", t / 60, t % 60) }
+        return String(format: "%dh%02dm", t / 3600, (t % 3600) / 60)
     }
 
     /// Ends the line.

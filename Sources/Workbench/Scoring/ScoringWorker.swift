@@ -27,11 +27,18 @@ final class ScoringWorker {
 
     func score(_ record: LuaValue) -> ScoredRow {
         let lua = workbench.lua
-        var row = ScoredRow()
         let base = lua.top
         _ = lua.checkStack(stackReserve)  // push(LuaValue) recurses without checking the stack
         lua.push(record)
-        let rec = lua.top
+        defer { lua.top = base }
+        return scoreRecord(at: lua.top)
+    }
+
+    /// Runs every reward and detector on the record at stack index `rec`. Stack-neutral.
+    func scoreRecord(at rec: Int32) -> ScoredRow {
+        let lua = workbench.lua
+        var row = ScoredRow()
+        let base = lua.top
         defer { lua.top = base }
         for (name, ref) in rewards {
             ref.push(lua)
