@@ -60,6 +60,25 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
     }
 
+    func testASessionUsingAPluginReplaysAndAMissingPluginIsReportedFirst() throws {
+        let path = dir + "/s.jsonl"
+        try record(["r = reward.get('math_answer')", "r{completion = 'so \\\\boxed{3/4}', answer = '0.75'}",
+                    "plugin.info('math-answer').version"], to: path)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertTrue(text.contains("{\"name\":\"math-answer\",\"version\":\"1.0.0\"}"), "the header lists plugins: \(text)")
+        XCTAssertTrue(text.contains("\"output\":\"1\\t{"), "the plugin's reward ran (score, then its info table): \(text)")
+        let r = try runMoonlab(["replay", path])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        let missing = try runMoonlab(["--no-plugins", "replay", path])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("plugin math-answer 1.0.0 is not available"), missing.stderr)
+        let older = text.replacingOccurrences(of: "\"version\":\"1.0.0\"}", with: "\"version\":\"0.9.0\"}")
+        try older.write(toFile: path, atomically: true, encoding: .utf8)
+        let other = try runMoonlab(["replay", path])
+        XCTAssertEqual(other.status, 1)
+        XCTAssertTrue(other.stderr.contains("plugin math-answer is 1.0.0, the session used 0.9.0"), other.stderr)
+    }
+
     func testAChangedOutputFailsNamingTheEntry() throws {
         let path = dir + "/s.jsonl"
         try record(["a = 6", "a * 7", "a + 1"], to: path)

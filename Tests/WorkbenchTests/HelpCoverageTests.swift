@@ -12,7 +12,7 @@ final class HelpCoverageTests: XCTestCase {
         var missing: [String] = []
         var checked = 0
         for module in ["tensor", "dist", "rl", "pref", "metrics", "random", "sample", "reward", "detect",
-                       "data", "plot", "session"] {  // plugin: added when it lands {
+                       "data", "plot", "session", "plugin", "spec"] {
             guard lua.getGlobal(module) == .table else { lua.pop(); missing.append("module \(module)"); continue }
             XCTAssertNotNil(Help.entry(lua, at: -1), "module \(module) has no doc")
             var names: [String] = []
