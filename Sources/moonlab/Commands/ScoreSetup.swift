@@ -12,10 +12,13 @@ struct ScorePlan {
     var files: [String] = []
 
     /// The task each worker state builds itself from: the files run in order (with `arg`
-    /// set as `moonlab run` sets it), then the names are looked up.
+    /// set as `moonlab run` sets it), then the names are looked up. Workers collect
+    /// garbage in Lua's generational mode, which suits a stream of short-lived record
+    /// tables (a file may switch back with `collectgarbage("incremental")`).
     var task: ScoringTask {
         let files = self.files
         return ScoringTask(rewards: rewards, detectors: detectors, setup: { wb in
+            _ = try wb.lua.run("collectgarbage('generational')", name: "=score")
             for f in files { try wb.runFile(f) }
         })
     }
