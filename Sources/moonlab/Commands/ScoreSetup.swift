@@ -64,8 +64,8 @@ struct ScorePlan {
         for name in detectorArguments where !plan.detectors.contains(name) {
             guard try names(lua, "has_detector(\(luaQuoted(name)))") == ["true"] else {
                 let known = try names(lua, "detectors()")
-                let list = known.isEmpty ? "none defined" : "defined: " + known.joined(separator: ", ")
-                throw ScoreUsageError("--detect \(name): unknown detector (\(list); define one with detect.define in the --reward file)")
+                let list = known.isEmpty ? "" : "; the --reward files define: " + known.joined(separator: ", ")
+                throw ScoreUsageError("--detect \(name): unknown detector (not defined by a --reward file or a plugin\(list); define one with detect.define)")
             }
             plan.detectors.append(name)
         }
