@@ -51,7 +51,7 @@ final class DataJSONTests: XCTestCase {
             ("NaN", "expected value at column 1"),
             ("", "expected value at column 1"),
         ]
-        for (i, (text, message)) in cases.enumerated() {
+        for (text, message) in cases {
             XCTAssertEqual(withoutPosition(h.error("data.decode([==[\(text)]==])")), "data.decode: \(message)", text)
         }
         XCTAssertEqual(withoutPosition(h.error("data.decode('\"a\\tb\"'):len()")), "data.decode: invalid control character in string at column 3")
