@@ -75,6 +75,12 @@ extension Workbench {
                 throw args.failure("rewards and dones differ in length (\(r.count) vs \(d.count))")
             }
             let last = try lastValues(o, rows: rows)
+            if r.ndim == 1 {  // one trajectory: tensors in, tensors out, no copies
+                let g = try RL.gae(rewards: r, values: v, gamma: gamma, lambda: lambda, dones: dones, lastValue: last[0])
+                args.state.push(tensor: g.advantages)
+                args.state.push(tensor: g.returns)
+                return 2
+            }
             let rv = r.toDoubles(), vv = v.toDoubles()
             var adv = [Double](), ret = [Double]()
             adv.reserveCapacity(rv.count)
