@@ -79,6 +79,30 @@ final class SessionTests: XCTestCase {
         XCTAssertTrue(other.stderr.contains("plugin math-answer is 1.0.0, the session used 0.9.0"), other.stderr)
     }
 
+    func testStepReplaysOneEntryPerEnterAndLeavesTheStateLive() throws {
+        let path = dir + "/s.jsonl"
+        let header = #"{"moonlab_session":1,"version":"0.1.0","lua":"Lua 5.4","seed":0,"started":"x","plugins":[]}"#
+        let entries = [#"{"n":1,"input":"a = 20","ok":true,"output":"","error":null,"ms":0}"#,
+                       #"{"n":2,"input":"a = a + 1","ok":true,"output":"","error":null,"ms":0}"#,
+                       #"{"n":3,"input":"a * 2","ok":true,"output":"42\n","error":null,"ms":0}"#]
+        try ([header] + entries).joined(separator: "\n").appending("\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let t = try PseudoTerminal(arguments: ["--no-plugins", "replay", "--step", path],
+                                   environment: ["HOME": dir, "NO_COLOR": "1", "MOONLAB_INIT": "moonlab.prompt = 'P> '"])
+        XCTAssertTrue(t.expect("next entry"), t.transcript)
+        t.send("\r")
+        XCTAssertTrue(t.expect("[1] a = 20"), t.transcript)
+        t.send("\r")
+        XCTAssertTrue(t.expect("[2] a = a + 1"), t.transcript)
+        t.send("\r")
+        XCTAssertTrue(t.expect("[3] a * 2"), t.transcript)
+        XCTAssertTrue(t.expect("42"), t.transcript)
+        XCTAssertTrue(t.expect("the state is live"), t.transcript)
+        t.send("a + 100\r")
+        XCTAssertTrue(t.expect("121"), "the replayed state stays live: \(t.transcript)")
+        t.send("\u{4}")
+        XCTAssertEqual(t.waitForExit(), 0)
+    }
+
     func testAChangedOutputFailsNamingTheEntry() throws {
         let path = dir + "/s.jsonl"
         try record(["a = 6", "a * 7", "a + 1"], to: path)
