@@ -8,6 +8,22 @@ enum DetectDocs {
             Options: doc ("").
             Example: detect.define("long", function(s) local n = #s.completion; return n > 2000, n, "over 2000 bytes" end)
             """),
+        ("detect_get", "get", """
+            detect.get(name) -> detector
+            The registered detector called name (defined at the prompt, in a file or by a plugin);
+            callable as d(s) -> flag, score, reason. An unknown name is an error.
+            Example: flag, score, reason = detect.get("math_answer_wrong"){completion = "4", answer = "5"}
+            """),
+        ("detect_list", "list", """
+            detect.list() -> names
+            The names of the registered detectors, sorted.
+            Example: for _, name in ipairs(detect.list()) do print(name) end
+            """),
+        ("detect_remove", "remove", """
+            detect.remove(name) -> removed
+            Unregisters a detector; returns whether one was registered under that name.
+            Example: detect.remove("long")
+            """),
         ("detect_run", "run", """
             detect.run(rules, records) -> report
             Runs each rule (a detector, its name or a function; one rule or a list) on every record.

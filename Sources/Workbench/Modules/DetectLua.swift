@@ -24,6 +24,31 @@ function W.detect_define(name, fn, opts)
   return d
 end
 
+function W.detect_get(name)
+  if type(name) ~= "string" then
+    error("bad argument #1 to 'detect.get' (string expected, got " .. typename(name) .. ")", 0)
+  end
+  local d = registry[name]
+  if not d then error("detect.get: unknown detector '" .. name .. "'", 0) end
+  return d
+end
+
+function W.detect_list()
+  local names = {}
+  for k in pairs(registry) do names[#names + 1] = k end
+  table.sort(names)
+  return names
+end
+
+function W.detect_remove(name)
+  if type(name) ~= "string" then
+    error("bad argument #1 to 'detect.remove' (string expected, got " .. typename(name) .. ")", 0)
+  end
+  local had = registry[name] ~= nil
+  registry[name] = nil
+  return had
+end
+
 local function resolve(x, i)
   if type(x) == "string" then
     local d = registry[x]
