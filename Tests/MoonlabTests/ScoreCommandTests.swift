@@ -229,7 +229,7 @@ final class ScoreCommandTests: XCTestCase {
             (["--data", data, "--reward", "nope"], "--reward nope: unknown reward; registered: accuracy, format"),
             (["--data", data, "--reward", dir + "/none.lua"], "--reward \(dir)/none.lua: no such file"),
             (["--data", data, "--reward", broken], "--reward \(broken): "),
-            (["--data", data, "--reward", file, "--detect", "nope"], "--detect nope: unknown detector (not defined by a --reward file or a plugin; the --reward files define: long; define one with detect.define)"),
+            (["--data", data, "--reward", file, "--detect", "nope"], "--detect nope: unknown detector; registered (by plugins and the --reward files): long"),
             (["--data", data, "--reward", "format", "--workers", "0"], "--workers 0: expected a number of workers"),
             (["--data", data, "--reward", "format", "--workers", "two"], "--workers two"),
             (["--data", data, "--reward", "format", "--shard", "2/2"], "--shard 2/2: expected I/N with 0 <= I < N"),

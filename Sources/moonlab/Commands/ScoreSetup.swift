@@ -63,9 +63,9 @@ struct ScorePlan {
         }
         for name in detectorArguments where !plan.detectors.contains(name) {
             guard try names(lua, "has_detector(\(luaQuoted(name)))") == ["true"] else {
-                let known = try names(lua, "detectors()")
-                let list = known.isEmpty ? "" : "; the --reward files define: " + known.joined(separator: ", ")
-                throw ScoreUsageError("--detect \(name): unknown detector (not defined by a --reward file or a plugin\(list); define one with detect.define)")
+                let known = try names(lua, "detectors()").filter { !$0.isEmpty }
+                let list = known.isEmpty ? "none" : known.joined(separator: ", ")
+                throw ScoreUsageError("--detect \(name): unknown detector; registered (by plugins and the --reward files): \(list); define one with detect.define in a --reward file")
             }
             plan.detectors.append(name)
         }
@@ -96,8 +96,8 @@ struct ScorePlan {
     }
 
     /// Tracks what a file registers: a snapshot of the rewards registry (so a redefined
-    /// name counts) and a wrapper around `detect.define` (detectors have no `list`; a
-    /// plugin's detector is found by `detect.run` accepting its name).
+    /// name counts) and a wrapper around `detect.define` (to tell which detectors the file
+    /// itself defines, beside the plugins' in `detect.list()`).
     private static let probeSource = """
         local S, all, fresh, snap = {}, {}, {}, {}
         local define = detect.define
@@ -117,8 +117,8 @@ struct ScorePlan {
         end
         function S.new_detectors() return sorted(fresh) end
         function S.rewards() return table.concat(reward.list(), "\\n") end
-        function S.detectors() return sorted(all) end
-        function S.has_detector(name) return (pcall(detect.run, {name}, {})) end
+        function S.detectors() return table.concat(detect.list(), "\\n") end
+        function S.has_detector(name) return (pcall(detect.get, name)) end
         __moonlab_score = S
         """
 }
