@@ -112,3 +112,16 @@ final class CompositionTests: XCTestCase {
         XCTAssertEqual(try h.value("scores:numel(), #errors, scores:sum()"), "10\t0\t45.0")
     }
 }
+
+/// A size a user chose that memory cannot hold is a Lua error, not a crash of the host.
+final class HugeAllocationTests: XCTestCase {
+    func testAnImpossibleTensorIsAnErrorAndTheStateSurvives() throws {
+        let h = try LuaHarness()
+        try h.run("x = 7")
+        XCTAssertEqual(h.error("tensor.zeros{1e6, 1e6}"),
+                       "[2]:1: tensor.zeros: not enough memory for 8000000000000 bytes (8000 GB)")
+        XCTAssertEqual(h.error("tensor.full({1e6, 1e6}, 1)"),
+                       "[3]:1: tensor.full: not enough memory for 8000000000000 bytes (8000 GB)")
+        XCTAssertEqual(try h.value("x"), "7")
+    }
+}

@@ -62,7 +62,7 @@ public enum Npz {
             case 0:
                 out[key] = try Npy.parse(f, at: dataStart, length: csize, what: what)
             case 8:
-                let buf = TensorStorage(uninitializedBytes: usize)
+                let buf = try TensorStorage.allocate(bytes: usize, zeroed: false)  // usize comes from the file
                 try Inflate.decode(UnsafeRawBufferPointer(start: f.bytes(at: dataStart), count: csize),
                                    into: UnsafeMutableRawBufferPointer(start: buf.base, count: usize), what: what)
                 out[key] = try Npy.parse(MappedFile(storage: buf, path: what), at: 0, length: usize, what: what)

@@ -39,14 +39,14 @@ public final class Tensor {
     /// A new zero-filled tensor (the allocation every constructor starts from).
     public static func zeros(_ shape: [Int], dtype: DType = .f64) throws -> Tensor {
         let n = try checkedCount(shape)
-        let s = TensorStorage(zeroedBytes: n * dtype.size)
+        let s = try TensorStorage.allocate(bytes: n * dtype.size, zeroed: true)
         return Tensor(unchecked: s, offset: 0, shape: shape, dtype: dtype, count: n)
     }
 
     /// A new tensor whose elements are garbage until written (kernel outputs only).
     static func uninitialized(_ shape: [Int], dtype: DType) throws -> Tensor {
         let n = try checkedCount(shape)
-        let s = TensorStorage(uninitializedBytes: n * dtype.size)
+        let s = try TensorStorage.allocate(bytes: n * dtype.size, zeroed: false)
         return Tensor(unchecked: s, offset: 0, shape: shape, dtype: dtype, count: n)
     }
 

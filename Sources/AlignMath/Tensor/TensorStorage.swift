@@ -43,42 +43,60 @@ public final class TensorStorage {
     }
 
     /// A new block whose bytes are garbage until written: for kernel outputs that are
-    /// written in full, so a huge result costs no extra pass over memory.
+    /// written in full, so a huge result costs no extra pass over memory. Stops the process
+    /// if the memory cannot be had, as an `Array` would: use `allocate(bytes:zeroed:)` for
+    /// a size that a user or a file chose.
     public init(uninitializedBytes byteCount: Int) {
-        let n = max(byteCount, 1)
+        guard let (p, o) = TensorStorage.obtain(byteCount) else {
+            fatalError("AlignMath: out of memory allocating \(byteCount) bytes")
+        }
+        base = p
         self.byteCount = byteCount
-        // Large blocks: 2 MiB aligned and marked for transparent huge pages, so the first
-        // touch of a fresh 500 MB result costs 250 page faults instead of 128k; and the
-        // last large block freed is kept for the next allocation of the same size
-        // (`BlockCache`), so a kernel called in a loop (log_softmax over a batch, as in
-        // the benchmark) does not pay the kernel's zeroing of fresh pages every call
-        // (measured: ~40 ms of system CPU per 524 MB result on the dev box).
+        owner = o
+    }
+
+    private init(base: UnsafeMutableRawPointer, byteCount: Int, owner: Owner) {
+        self.base = base
+        self.byteCount = byteCount
+        self.owner = owner
+    }
+
+    /// A block for a size a user or a file chose (`tensor.zeros{1e6, 1e6}`, an `.npz`
+    /// header): throws instead of stopping the process when the memory cannot be had.
+    public static func allocate(bytes byteCount: Int, zeroed: Bool) throws -> TensorStorage {
+        guard let (p, o) = obtain(byteCount) else {
+            let gb = Double(byteCount) / 1e9
+            throw AlignMathError.invalidArgument(
+                "not enough memory for \(byteCount) bytes (\(gb < 0.01 ? "<0.01" : String(Int(gb.rounded()))) GB)")
+        }
+        let s = TensorStorage(base: p, byteCount: byteCount, owner: o)
+        if zeroed { memset(p, 0, Swift.max(byteCount, 1)) }
+        return s
+    }
+
+    /// The memory for a block, or nil when it cannot be had.
+    /// Large blocks: 2 MiB aligned and marked for transparent huge pages, so the first
+    /// touch of a fresh 500 MB result costs 250 page faults instead of 128k; and the
+    /// last large block freed is kept for the next allocation of the same size
+    /// (`BlockCache`), so a kernel called in a loop (log_softmax over a batch, as in
+    /// the benchmark) does not pay the kernel's zeroing of fresh pages every call
+    /// (measured: ~40 ms of system CPU per 524 MB result on the dev box).
+    private static func obtain(_ byteCount: Int) -> (UnsafeMutableRawPointer, Owner)? {
+        let n = max(byteCount, 1)
         if n >= 8 << 20 {
+            guard n <= Int.max - (2 << 20) else { return nil }
             let rounded = (n + (2 << 20) - 1) & ~((2 << 20) - 1)
-            if let p = BlockCache.shared.take(rounded) {
-                base = p
-                owner = .cached(p, bytes: rounded)
-                return
-            }
+            if let p = BlockCache.shared.take(rounded) { return (p, .cached(p, bytes: rounded)) }
             var p: UnsafeMutableRawPointer? = nil
-            if posix_memalign(&p, 2 << 20, rounded) != 0 || p == nil {
-                fatalError("AlignMath: out of memory allocating \(rounded) bytes")
-            }
-            let ptr = p.unsafelyUnwrapped
+            guard posix_memalign(&p, 2 << 20, rounded) == 0, let ptr = p else { return nil }
             #if os(Linux)
             _ = madvise(ptr, rounded, 14)  // MADV_HUGEPAGE (a hint; ignored where unsupported)
             #endif
-            base = ptr
-            owner = .cached(ptr, bytes: rounded)
-            return
+            return (ptr, .cached(ptr, bytes: rounded))
         }
         var p: UnsafeMutableRawPointer? = nil
-        if posix_memalign(&p, 64, n) != 0 || p == nil {
-            fatalError("AlignMath: out of memory allocating \(n) bytes")
-        }
-        let ptr = p.unsafelyUnwrapped
-        base = ptr
-        owner = .malloc(ptr)
+        guard posix_memalign(&p, 64, n) == 0, let ptr = p else { return nil }
+        return (ptr, .malloc(ptr))
     }
 
     /// Adopts a mapping made by `mmap` (`length` bytes at `mapping`); the usable bytes
