@@ -38,11 +38,17 @@ public struct PrettyPrinter {
 
     /// A quoted Lua string literal, escaped as `%q` would, cut at the width limit.
     func quote(_ s: String) -> String {
-        var out = "\""
-        var n = 0
+        let scalars = s.unicodeScalars
+        guard scalars.count > limits.width else { return "\"" + PrettyPrinter.escaped(s) + "\"" }
+        let head = String(String.UnicodeScalarView(scalars.prefix(limits.width)))
+        return "\"" + PrettyPrinter.escaped(head) + "...\"(\(scalars.count) chars)"
+    }
+
+    /// Text with quotes, backslashes and control characters escaped as in a Lua string
+    /// literal (`\n`, `\t`, `\ddd`), for showing strings on one line.
+    public static func escaped(_ s: String) -> String {
+        var out = ""
         for ch in s.unicodeScalars {
-            n += 1
-            if n > limits.width { out += "...\"(\(s.unicodeScalars.count) chars)"; return out }
             switch ch {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
@@ -53,7 +59,7 @@ public struct PrettyPrinter {
                 if ch.value < 32 || ch.value == 127 { out += "\\\(ch.value)" } else { out.unicodeScalars.append(ch) }
             }
         }
-        return out + "\""
+        return out
     }
 
     private func scalar(_ idx: Int32) -> String {

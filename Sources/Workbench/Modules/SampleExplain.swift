@@ -106,18 +106,7 @@ enum SampleExplain {
     /// A token's text for display: quoted, newlines and control characters escaped, at most
     /// 16 characters.
     static func quoted(_ text: String) -> String {
-        var out = ""
-        for ch in text.unicodeScalars {
-            switch ch {
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            default:
-                if ch.value < 32 || ch.value == 127 { out += "\\x" + String(ch.value, radix: 16) } else { out.unicodeScalars.append(ch) }
-            }
-        }
+        var out = PrettyPrinter.escaped(text)
         if out.count > 16 { out = String(out.prefix(15)) + "…" }
         return "\"\(out)\""
     }
