@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// One direction of dependency, bottom to top (see ../shared/docs/design.md):
+// One direction of dependency, bottom to top (see Docs/design.md):
 // CLua/CEditLine/CZlib -> LuaShim -> LuaKit -> AlignMath -> Workbench -> moonlab.
 // AlignMath is pure Swift and knows nothing of Lua.
 // AlignMath's hot loops (Dist kernels, FastExp) are SIMD8<Float> fused multiply-add

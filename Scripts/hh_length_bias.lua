@@ -1,17 +1,18 @@
 -- A DPO-style look at preference pairs: is "longer" what the labellers preferred?
 --   moonlab run Scripts/hh_length_bias.lua
 -- On Anthropic's hh-rlhf harmless-base test split (2,312 real pairs, gzip JSON Lines, in
--- ../shared/data beside the repository; MOONLAB_DATA overrides the folder). Each side of
--- a pair is a whole dialogue; the two share every turn but the last assistant reply.
-local function shared_data()
+-- Examples/data/hh-rlhf). Each side of a pair is a whole dialogue; the two share every
+-- turn but the last assistant reply.
+-- The data ships in the repository (Examples/data, with SOURCES.md), found from this file.
+local function example_data()
   local here = arg and arg[0] and arg[0]:match("^(.*)/[^/]*$") or "."
-  local dir = os.getenv("MOONLAB_DATA") or (here .. "/../../shared/data")
+  local dir = here .. "/../Examples/data"
   local f = io.open(dir .. "/SOURCES.md")
-  if not f then error("shared data not found at " .. dir .. " (the folder ../shared/data beside the repository; set MOONLAB_DATA to its path)", 0) end
+  if not f then error("example data not found at " .. dir .. " (run the recipe from a moonlab checkout)", 0) end
   f:close()
   return dir
 end
-local path = shared_data() .. "/hh-rlhf/harmless-base/test.jsonl.gz"
+local path = example_data() .. "/hh-rlhf/harmless-base/test.jsonl.gz"
 
 -- The last assistant reply of a dialogue.
 local function reply(dialogue)

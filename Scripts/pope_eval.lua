@@ -1,21 +1,22 @@
 -- POPE: object-hallucination metrics of a file of yes/no answers, by split.
 --   moonlab run Scripts/pope_eval.lua
--- Questions: POPE's real COCO files (3,000 each, ../shared/data/POPE/coco beside the
--- repository; MOONLAB_DATA overrides the folder). POPE ships no model answers, so the
--- answers come from a fixed rule that imitates a model leaning on object priors: it
--- answers right, except that it says yes to every frequent object (person, car, chair,
--- dining table, cup, bottle) and misses every 7th object that is there. The answers go to
--- a file in POPE's answer format ({"question", "answer"} per line, the question file's
--- order), then that file is evaluated as POPE's evaluate.py does, with detect.pope.
-local function shared_data()
+-- Questions: POPE's real COCO files (3,000 each, in Examples/data/POPE/coco). POPE ships
+-- no model answers, so the answers come from a fixed rule that imitates a model leaning
+-- on object priors: it answers right, except that it says yes to every frequent object
+-- (person, car, chair, dining table, cup, bottle) and misses every 7th object that is
+-- there. The answers go to a file in POPE's answer format ({"question", "answer"} per
+-- line, the question file's order), then that file is evaluated as POPE's evaluate.py
+-- does, with detect.pope.
+-- The data ships in the repository (Examples/data, with SOURCES.md), found from this file.
+local function example_data()
   local here = arg and arg[0] and arg[0]:match("^(.*)/[^/]*$") or "."
-  local dir = os.getenv("MOONLAB_DATA") or (here .. "/../../shared/data")
+  local dir = here .. "/../Examples/data"
   local f = io.open(dir .. "/SOURCES.md")
-  if not f then error("shared data not found at " .. dir .. " (the folder ../shared/data beside the repository; set MOONLAB_DATA to its path)", 0) end
+  if not f then error("example data not found at " .. dir .. " (run the recipe from a moonlab checkout)", 0) end
   f:close()
   return dir
 end
-local dir = shared_data() .. "/POPE/coco/"
+local dir = example_data() .. "/POPE/coco/"
 
 local frequent = {person = true, car = true, chair = true, ["dining table"] = true, cup = true, bottle = true}
 

@@ -1,17 +1,18 @@
 -- SelfCheckGPT's n-gram check: sentences that the sampled passages do not support score
 -- high.
 --   moonlab run Scripts/selfcheck.lua
--- The texts are SelfCheckGPT's own demo texts (../shared/data/selfcheckgpt beside the
--- repository; MOONLAB_DATA overrides the folder), with the numbers its README publishes.
-local function shared_data()
+-- The texts are SelfCheckGPT's own demo texts (Examples/data/selfcheckgpt), with
+-- the numbers its README publishes.
+-- The data ships in the repository (Examples/data, with SOURCES.md), found from this file.
+local function example_data()
   local here = arg and arg[0] and arg[0]:match("^(.*)/[^/]*$") or "."
-  local dir = os.getenv("MOONLAB_DATA") or (here .. "/../../shared/data")
+  local dir = here .. "/../Examples/data"
   local f = io.open(dir .. "/SOURCES.md")
-  if not f then error("shared data not found at " .. dir .. " (the folder ../shared/data beside the repository; set MOONLAB_DATA to its path)", 0) end
+  if not f then error("example data not found at " .. dir .. " (run the recipe from a moonlab checkout)", 0) end
   f:close()
   return dir
 end
-local demo = data.json(shared_data() .. "/selfcheckgpt/selfcheckgpt_demo_texts.json")
+local demo = data.json(example_data() .. "/selfcheckgpt/selfcheckgpt_demo_texts.json")
 
 -- 1. The README example: two sentences, three sampled passages, unigram model.
 local ex = demo.readme_example

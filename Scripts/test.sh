@@ -12,6 +12,8 @@ status=0
 swift test --skip-build >"$log" 2>&1 || status=$?
 grep -E "error:|failed \(|Executed [0-9]+ tests?" "$log" | tail -40 || true
 if [ "$status" -ne 0 ]; then echo "swift test failed (exit $status); the log is $log" >&2; exit 1; fi
+# Everything a test needs is in the repository: a skipped test is a failure here.
+if grep -E "^Test Case .* skipped" "$log"; then echo "tests were skipped; the log is $log" >&2; exit 1; fi
 
 bin=".build/debug/moonlab"
 passed=0; failed=0

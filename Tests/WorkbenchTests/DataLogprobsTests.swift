@@ -3,7 +3,7 @@ import TestSupport
 
 /// `data.logprobs` on real OpenAI chat responses and hand-made completions/vLLM layouts.
 final class DataLogprobsTests: XCTestCase {
-    let dir = "/work/shared/data/openai-logprobs-radicalbit/"
+    let dir = exampleData("openai-logprobs-radicalbit/")
 
     func testRealChatResponses() throws {
         let h = try LuaHarness()

@@ -5,7 +5,7 @@ import LuaKit
 /// `data.jsonl` on real and hand-made files: gzip, CRLF, BOM, blank lines, malformed and
 /// truncated lines, lazy map/filter/take, column, write.
 final class DataReaderTests: XCTestCase {
-    let hh = "/work/shared/data/hh-rlhf/harmless-base/test.jsonl.gz"
+    let hh = exampleData("hh-rlhf/harmless-base/test.jsonl.gz")
 
     func testRealGzipFileCountsAndFirstRecord() throws {
         let h = try LuaHarness()

@@ -88,9 +88,7 @@ final class DetectTests: XCTestCase {
 
     func testOnRealOpenAIResponseThroughDataLogprobs() throws {
         let want = try XCTUnwrap(try DetectTests.fixture("detection_uncertainty.json")["real"] as? [String: Any])
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../../shared/data/openai-logprobs-radicalbit/text-generation.json").standardized.path
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("shared data not found at \(path)") }
+        let path = exampleData("openai-logprobs-radicalbit/text-generation.json")
         let h = try LuaHarness()
         try h.run("lp = data.logprobs(data.json(\(DetectTests.lit(path)))[1]); u = detect.token_uncertainty(lp)")
         XCTAssertEqual(Double(try h.value("string.format('%.17g', u.avg_neg_logprob)")) ?? .nan, want["avg_neg_logprob"] as? Double ?? .nan, accuracy: 1e-12)

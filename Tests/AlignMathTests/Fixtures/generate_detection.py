@@ -28,7 +28,7 @@ import numpy as np
 import spacy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DATA = os.environ.get("MOONLAB_DATA", os.path.join(HERE, "../../../../shared/data"))
+DATA = os.path.join(HERE, "../../../Examples/data")  # the repository's copy (SOURCES.md there)
 
 
 def blank_english(_name=None):
