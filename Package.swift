@@ -20,7 +20,7 @@ let alignMathCPUFlags: [String] = []
 #endif
 let package = Package(
     name: "moonlab",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],  // Synchronization.Atomic (the interrupt probe) needs macOS 15
     products: [
         .executable(name: "moonlab", targets: ["moonlab"]),
         .library(name: "AlignMath", targets: ["AlignMath"]),

@@ -1,7 +1,9 @@
 /// An error that came out of Lua (or was raised toward it), typed by what failed.
 public struct LuaError: Error, CustomStringConvertible, Equatable {
-    /// What kind of failure: compiling a chunk, running it, running out of memory.
-    public enum Kind: Equatable, Sendable { case syntax, runtime, memory, handler }
+    /// What kind of failure: compiling a chunk, running it, running out of memory, or a stop
+    /// by Ctrl-C (the interrupt flag): code that catches per-row errors must let
+    /// `.interrupted` through (`isInterruption`), so a loop over rows stops.
+    public enum Kind: Equatable, Sendable { case syntax, runtime, memory, handler, interrupted }
     public var kind: Kind
     /// The error message, e.g. `input:1: boom`.
     public var message: String
@@ -13,6 +15,12 @@ public struct LuaError: Error, CustomStringConvertible, Equatable {
         self.message = message
         self.traceback = traceback
     }
+
+    /// True when the call was stopped by Ctrl-C: rethrow it, never record it as a row's failure.
+    public var isInterruption: Bool { kind == .interrupted }
+
+    /// The error a Swift loop throws when it sees a pending interrupt between its steps.
+    public static var interrupted: LuaError { LuaError(.interrupted, "interrupted") }
 
     /// True for a syntax error that only means "the chunk is not finished yet":
     /// lua.c reads another line when the message ends in `<eof>`.

@@ -36,7 +36,9 @@ extension LuaState {
         guard status != LUA_OK else { return }
         let raw = type(at: -1) == .string ? (string(at: -1) ?? "") : describe(at: -1)
         pop()
-        throw LuaState.splitError(raw, status: status)
+        var e = LuaState.splitError(raw, status: status)
+        if interruptible && LuaInterrupt.isPending { e.kind = .interrupted }
+        throw e
     }
 
     /// Splits the message handler's output into message and traceback.
@@ -71,19 +73,28 @@ extension LuaState {
     }
 }
 
-/// The process-wide interrupt flag that SIGINT sets (Ctrl-C). Running Lua code sees it
-/// in the count hook; long native loops poll it through `flag`.
+/// The process-wide interrupt flag that SIGINT sets (Ctrl-C), read atomically from any
+/// thread. Running Lua code sees it in the count hook (and cannot swallow it with `pcall`:
+/// once set, every Lua instruction raises until the host clears it); Swift loops poll
+/// `isPending` or call `check()` between their steps; AlignMath's kernels read it through
+/// the probe that `Workbench` installs (`Interruption`).
 public enum LuaInterrupt {
     /// Installs the SIGINT handler (without SA_RESTART, so a blocking read wakes up).
-    public static func installHandler() { mlshim_install_sigint() }
+    /// - Parameter secondExits: a second Ctrl-C while the first is still pending ends the
+    ///   process with status 130 (scripts); the prompt passes false (Ctrl-C never exits).
+    public static func installHandler(secondExits: Bool = false) { mlshim_install_sigint(secondExits ? 1 : 0) }
     /// Whether an interrupt is pending.
-    public static var isPending: Bool { mlshim_interrupt_flag().pointee != 0 }
+    public static var isPending: Bool { mlshim_interrupt_pending() != 0 }
     /// Clears a pending interrupt (the host does this when control is back at the prompt).
     public static func clear() { mlshim_clear_interrupt() }
     /// Raises the flag as SIGINT would (for tests and for a second way to stop work).
-    public static func raise() { mlshim_interrupt_flag().pointee = 1 }
-    /// The flag itself, for native loops below LuaKit that must poll it.
-    public static var flag: UnsafeMutablePointer<Int32> { mlshim_interrupt_flag() }
+    public static func raise() { mlshim_raise_interrupt() }
+    /// Throws `LuaError.interrupted` when an interrupt is pending: call it between the rows of
+    /// a Swift loop (a worker pool, a loop over records) so Ctrl-C stops the loop.
+    public static func check() throws { if isPending { throw LuaError.interrupted } }
+    /// A C function that reports the flag (non-zero when pending), for layers that cannot
+    /// import LuaKit (AlignMath's `Interruption.install(probe:)`).
+    public static let probe: @convention(c) () -> Int32 = { mlshim_interrupt_pending() }
 }
 
 extension LuaState {

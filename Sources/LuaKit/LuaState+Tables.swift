@@ -31,15 +31,69 @@ extension LuaState {
         return LuaType(rawValue: t) ?? .none
     }
 
-    /// `t[key] = v` for the table at `index`, v popped. Stack: [v] -> [].
-    public func setField(_ key: String, of index: Int32 = -2) { lua_setfield(L, index, key) }
-
-    /// Pushes the global `name`; returns its type. Stack: [] -> [v].
+    /// `t[key] = v` for the table at `index`, v popped, in protected mode: a `__newindex`
+    /// that raises never unwinds the caller. Returns false (the value dropped) when it
+    /// raised; use `storeField` to get the error. Stack: [v] -> [].
     @discardableResult
-    public func getGlobal(_ name: String) -> LuaType { LuaType(rawValue: lua_getglobal(L, name)) ?? .none }
+    public func setField(_ key: String, of index: Int32 = -2) -> Bool {
+        var failed: Int32 = 0
+        mlshim_safe_setfield(L, index, key, &failed)
+        if failed != 0 { pop(); return false }
+        return true
+    }
 
-    /// Pops a value into the global `name`. Stack: [v] -> [].
-    public func setGlobal(_ name: String) { lua_setglobal(L, name) }
+    /// `t[key] = v` like `setField`, but a raising `__newindex` is thrown as a `LuaError`.
+    /// Stack: [v] -> [].
+    public func storeField(_ key: String, of index: Int32 = -2) throws {
+        var failed: Int32 = 0
+        mlshim_safe_setfield(L, index, key, &failed)
+        if failed != 0 { throw popError("error in __newindex") }
+    }
+
+    /// Pushes the global `name` in protected mode (a strict-mode `_G` whose `__index`
+    /// raises gives nil here); returns its type. Stack: [] -> [v].
+    @discardableResult
+    public func getGlobal(_ name: String) -> LuaType {
+        var failed: Int32 = 0
+        let t = mlshim_safe_getglobal(L, name, &failed)
+        if failed != 0 { pop(); pushNil(); return .nil }
+        return LuaType(rawValue: t) ?? .none
+    }
+
+    /// Pushes the global `name` like `getGlobal`, but a raising `__index` is thrown (nothing
+    /// pushed then). Stack: [] -> [v].
+    @discardableResult
+    public func global(_ name: String) throws -> LuaType {
+        var failed: Int32 = 0
+        let t = mlshim_safe_getglobal(L, name, &failed)
+        if failed != 0 { throw popError("error in __index") }
+        return LuaType(rawValue: t) ?? .none
+    }
+
+    /// Pops a value into the global `name` in protected mode; false (the value dropped) when
+    /// the globals' `__newindex` raised. Stack: [v] -> [].
+    @discardableResult
+    public func setGlobal(_ name: String) -> Bool {
+        var failed: Int32 = 0
+        mlshim_safe_setglobal(L, name, &failed)
+        if failed != 0 { pop(); return false }
+        return true
+    }
+
+    /// Pops a value into the global `name` like `setGlobal`, but a raising `__newindex` is
+    /// thrown. Stack: [v] -> [].
+    public func storeGlobal(_ name: String) throws {
+        var failed: Int32 = 0
+        mlshim_safe_setglobal(L, name, &failed)
+        if failed != 0 { throw popError("error in __newindex") }
+    }
+
+    /// Pops the error value a protected helper left on top as a `LuaError`.
+    private func popError(_ fallback: String) -> LuaError {
+        let msg = type(at: -1) == .string ? (string(at: -1) ?? fallback) : describe(at: -1)
+        pop()
+        return LuaError(LuaInterrupt.isPending && interruptible ? .interrupted : .runtime, msg)
+    }
 
     /// Pushes `t[i]` without metamethods. Stack: [] -> [v].
     @discardableResult

@@ -6,7 +6,10 @@ import LuaShim
 public final class LuaState {
     /// The raw state, for the few places in LuaKit that need it.
     public let L: OpaquePointer
-    private let limits: UnsafeMutablePointer<mlshim_limits>
+    /// The allocator's limits; owned by `limitsBox`, which host memory charges
+    /// (`ExternalMemoryCharge`) keep alive past the state.
+    let limits: UnsafeMutablePointer<mlshim_limits>
+    let limitsBox: LimitsBox
     /// What the main thread and the views of its coroutines share.
     final class Shared {
         var typeNames: [ObjectIdentifier: String] = [:]
@@ -31,12 +34,14 @@ public final class LuaState {
     public init(memoryLimit: Int? = nil, instructionBudget: Int? = nil, interruptible: Bool = true,
                 openLibraries: Bool = true) throws {
         LuaRuntime.installCallbacks()
-        limits = .allocate(capacity: 1)
-        limits.initialize(to: mlshim_limits(used: 0, ceiling: memoryLimit.map { max(0, $0) } ?? 0,
+        limitsBox = LimitsBox()
+        limits = limitsBox.pointer
+        // in_host starts at 1: the host's own code (outside any call into Lua) never has an
+        // allocation refused, which would raise a Lua error with no protected call to catch it.
+        limits.initialize(to: mlshim_limits(used: 0, external: 0, ceiling: memoryLimit.map { max(0, $0) } ?? 0,
                                             budget: -1, budget_total: 0, budget_exhausted: 0,
-                                            interruptible: interruptible ? 1 : 0, in_host: 0))
+                                            interruptible: interruptible ? 1 : 0, in_host: 1))
         guard let state = mlshim_newstate(limits) else {
-            limits.deallocate()
             throw LuaError(.memory, "could not create a Lua state")
         }
         L = state
@@ -44,6 +49,7 @@ public final class LuaState {
         shared = Shared()
         mlshim_setextra(L, Unmanaged.passUnretained(self).toOpaque())
         if openLibraries { luaL_openlibs(L) }
+        mlshim_wrap_finalizers(L)
         mlshim_installhook(L)
         self.instructionBudget = instructionBudget
         resetBudget()  // didSet does not run inside init
@@ -53,6 +59,7 @@ public final class LuaState {
     init(thread: OpaquePointer, root: LuaState) {
         L = thread
         limits = root.limits
+        limitsBox = root.limitsBox
         shared = root.shared
         self.root = root
         instructionBudget = root.instructionBudget
@@ -67,9 +74,19 @@ public final class LuaState {
 
     deinit {
         guard root == nil else { return }
+        // Closing runs every pending __gc finalizer; a looping one must not hang the exit.
+        // They run on the hook (see mlshim_wrap_finalizers), so a budget and Ctrl-C stop them.
+        limits.pointee.interruptible = 1
+        limits.pointee.budget_exhausted = 0
+        if limits.pointee.budget < 0 || limits.pointee.budget > LuaState.closingBudget {
+            limits.pointee.budget = Int64(LuaState.closingBudget)
+            limits.pointee.budget_total = Int64(LuaState.closingBudget)
+        }
         lua_close(L)
-        limits.deallocate()
     }
+
+    /// Instructions all `__gc` finalizers together may run when a state is closed.
+    public static let closingBudget = 100_000_000
 
     /// Bytes currently allocated by this state.
     public var memoryUsed: Int { Int(limits.pointee.used) }

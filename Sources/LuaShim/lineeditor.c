@@ -65,7 +65,7 @@ static int mlshim_getc(EditLine *el, wchar_t *out) {
         }
         if (n == 0) return 0;
         if (errno == EINTR) {
-            if (*mlshim_interrupt_flag()) {
+            if (mlshim_interrupt_pending()) {
                 mlshim_clear_interrupt();
                 if (ed) ed->interrupted = 1;
                 errno = EINTR;

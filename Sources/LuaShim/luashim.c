@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static mlshim_dispatch_fn g_dispatch = NULL;
 mlshim_limits *mlshim_getlimits(lua_State *L);
@@ -10,17 +11,22 @@ static mlshim_release_fn g_release = NULL;
 void mlshim_set_dispatch(mlshim_dispatch_fn fn) { g_dispatch = fn; }
 void mlshim_set_release(mlshim_release_fn fn) { g_release = fn; }
 
+static size_t mlshim_total(mlshim_limits *lim) {
+    return lim->used + __atomic_load_n(&lim->external, __ATOMIC_RELAXED);
+}
+
 /* The only place a Swift function's error becomes a Lua error: a C frame. */
 static int mlshim_trampoline(lua_State *L) {
     mlshim_limits *lim = mlshim_getlimits(L);
-    lim->in_host++;
+    int saved = lim->in_host;
+    lim->in_host = saved + 1;
     int r = g_dispatch(L);
-    lim->in_host--;
-    if (lim->in_host == 0 && lim->ceiling != 0 && lim->used > lim->ceiling) {
+    lim->in_host = saved;
+    if (saved == 0 && lim->ceiling != 0 && mlshim_total(lim) > lim->ceiling) {
         /* what the Swift function allocated went over the ceiling: collect what is already
            garbage (its results stay on the stack), and if still over, fail here, in C */
         lua_gc(L, LUA_GCCOLLECT);
-        if (lim->used > lim->ceiling) {
+        if (mlshim_total(lim) > lim->ceiling) {
             lua_settop(L, 0);
             lua_pushliteral(L, "not enough memory");
             return lua_error(L);
@@ -90,8 +96,8 @@ static void *mlshim_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         return NULL;
     }
     if (nsize > osize && lim->ceiling != 0 && lim->in_host == 0) {
-        size_t delta = nsize - osize;
-        if (lim->used > lim->ceiling || delta > lim->ceiling - lim->used) return NULL;
+        size_t delta = nsize - osize, total = mlshim_total(lim);
+        if (total > lim->ceiling || delta > lim->ceiling - total) return NULL;
     }
     void *p = realloc(ptr, nsize);
     if (p == NULL) return nsize <= osize ? ptr : NULL;
@@ -111,35 +117,65 @@ lua_State *mlshim_newstate(mlshim_limits *limits) {
     return L;
 }
 
+int mlshim_charge_external(mlshim_limits *lim, long long delta, int check_ceiling) {
+    if (delta >= 0) {
+        size_t d = (size_t)delta;
+        if (check_ceiling && lim->ceiling != 0) {
+            size_t total = mlshim_total(lim);
+            if (total > lim->ceiling || d > lim->ceiling - total) return 0;
+        }
+        __atomic_fetch_add(&lim->external, d, __ATOMIC_RELAXED);
+    } else {
+        __atomic_fetch_sub(&lim->external, (size_t)(-delta), __ATOMIC_RELAXED);
+    }
+    return 1;
+}
+
+size_t mlshim_external(mlshim_limits *lim) { return __atomic_load_n(&lim->external, __ATOMIC_RELAXED); }
+
 mlshim_limits *mlshim_getlimits(lua_State *L) {
     void *ud = NULL;
     lua_getallocf(L, &ud);
     return (mlshim_limits *)ud;
 }
 
-static volatile sig_atomic_t g_interrupt = 0;
-/* sig_atomic_t is int on the platforms we build for. */
-int *mlshim_interrupt_flag(void) { return (int *)&g_interrupt; }
-void mlshim_clear_interrupt(void) { g_interrupt = 0; }
+/* Lock-free on every platform we build for, so the signal handler may store to it. */
+static int g_interrupt = 0;
+static int g_second_exits = 0;
+int mlshim_interrupt_pending(void) { return __atomic_load_n(&g_interrupt, __ATOMIC_RELAXED); }
+void mlshim_raise_interrupt(void) { __atomic_store_n(&g_interrupt, 1, __ATOMIC_RELAXED); }
+void mlshim_clear_interrupt(void) { __atomic_store_n(&g_interrupt, 0, __ATOMIC_RELAXED); }
 
 #define MLSHIM_HOOK_COUNT 1000
 
-/* Raises from the hook (a C frame). The flags stay set, so every later hook call raises
-   again and a script's pcall cannot swallow the stop; the host clears them. */
+static void mlshim_hook(lua_State *L, lua_Debug *ar);
+
+/* Raises from the hook (a C frame). Once interrupted (or out of budget) the hook fires at
+   every instruction and raises again, so no pcall can swallow the stop: the code after the
+   pcall raises at its next instruction, all the way up to the host, which clears the flag.
+   Then the hook goes back to every MLSHIM_HOOK_COUNT instructions. */
 static void mlshim_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     mlshim_limits *lim = mlshim_getlimits(L);
-    if (lim->interruptible && g_interrupt) {
+    int count = lua_gethookcount(L);
+    /* Lua code runs here, so no Swift frame is live on this call path: a Swift frame that a
+       Lua error jumped over (which would have left in_host raised and the ceiling off) is
+       over. Every host entry into Lua sets in_host to 0 and restores it afterwards. */
+    lim->in_host = 0;
+    int stop = (lim->interruptible && mlshim_interrupt_pending()) || lim->budget_exhausted;
+    if (stop) {
+        if (count != 1) lua_sethook(L, mlshim_hook, LUA_MASKCOUNT, 1);
+        if (lim->budget_exhausted && !(lim->interruptible && mlshim_interrupt_pending()))
+            luaL_error(L, "instruction budget exceeded (%I instructions)", (lua_Integer)lim->budget_total);
         luaL_error(L, "interrupted");
     }
-    if (lim->budget_exhausted) {
-        luaL_error(L, "instruction budget exceeded (%I instructions)", (lua_Integer)lim->budget_total);
-    }
+    if (count != MLSHIM_HOOK_COUNT) lua_sethook(L, mlshim_hook, LUA_MASKCOUNT, MLSHIM_HOOK_COUNT);
     if (lim->budget >= 0) {
-        lim->budget -= MLSHIM_HOOK_COUNT;
+        lim->budget -= count;
         if (lim->budget < 0) {
             lim->budget = 0;
             lim->budget_exhausted = 1;
+            lua_sethook(L, mlshim_hook, LUA_MASKCOUNT, 1);
             luaL_error(L, "instruction budget exceeded (%I instructions)", (lua_Integer)lim->budget_total);
         }
     }
@@ -151,16 +187,95 @@ void mlshim_installhook(lua_State *L) {
 
 static void mlshim_sigint(int sig) {
     (void)sig;
-    g_interrupt = 1;
+    if (g_second_exits && __atomic_load_n(&g_interrupt, __ATOMIC_RELAXED)) _exit(130);
+    __atomic_store_n(&g_interrupt, 1, __ATOMIC_RELAXED);
 }
 
-void mlshim_install_sigint(void) {
+void mlshim_install_sigint(int second_exits) {
+    g_second_exits = second_exits;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = mlshim_sigint;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0; /* no SA_RESTART: a blocking read returns EINTR, so the prompt sees it */
     sigaction(SIGINT, &sa, NULL);
+}
+
+/* ---- finalizers that the hook can stop ---- */
+
+/* __gc of a table whose Lua finalizer was wrapped (upvalue 1): runs it on a fresh
+   coroutine. Lua runs finalizers with the hook off on the finalizing thread, but a new
+   thread has hooks allowed and inherits the count hook, so the budget and Ctrl-C stop a
+   looping finalizer. An error is raised on (Lua turns it into a warning). */
+static int mlshim_gc_call(lua_State *L) {
+    mlshim_limits *lim = mlshim_getlimits(L);
+    lua_settop(L, 1);
+    lua_State *co = lua_newthread(L);
+    lua_sethook(co, mlshim_hook, LUA_MASKCOUNT, MLSHIM_HOOK_COUNT);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 2);
+    int saved = lim->in_host;
+    lim->in_host = 0;
+    int nres = 0;
+    int status = lua_resume(co, L, 1, &nres);
+    lim->in_host = saved;
+    if (status != LUA_OK && status != LUA_YIELD) {
+        lua_xmove(co, L, 1);
+        return lua_error(L);
+    }
+    return 0;
+}
+
+/* If the table at idx has a Lua function as __gc, replaces it (raw) with mlshim_gc_call. */
+static void mlshim_wrap_gc_field(lua_State *L, int idx) {
+    idx = lua_absindex(L, idx);
+    if (lua_type(L, idx) != LUA_TTABLE) return;
+    lua_pushliteral(L, "__gc");
+    if (lua_rawget(L, idx) == LUA_TFUNCTION && lua_tocfunction(L, -1) != mlshim_gc_call) {
+        lua_pushcclosure(L, mlshim_gc_call, 1);
+        lua_pushliteral(L, "__gc");
+        lua_insert(L, -2);
+        lua_rawset(L, idx);
+    } else {
+        lua_pop(L, 1);
+    }
+}
+
+/* Lua's setmetatable (lbaselib.c), with the finalizer wrapped. */
+static int mlshim_setmetatable(lua_State *L) {
+    int t = lua_type(L, 2);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+        return luaL_error(L, "cannot change a protected metatable");
+    lua_settop(L, 2);
+    mlshim_wrap_gc_field(L, 2);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
+/* debug.setmetatable, with the finalizer wrapped (upvalue 1: the original). */
+static int mlshim_debug_setmetatable(lua_State *L) {
+    mlshim_wrap_gc_field(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+void mlshim_wrap_finalizers(lua_State *L) {
+    lua_pushcfunction(L, mlshim_setmetatable);
+    lua_setglobal(L, "setmetatable");
+    if (lua_getglobal(L, "debug") == LUA_TTABLE) {
+        if (lua_getfield(L, -1, "setmetatable") == LUA_TFUNCTION) {
+            lua_pushcclosure(L, mlshim_debug_setmetatable, 1);
+            lua_setfield(L, -2, "setmetatable");
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
 }
 
 int mlshim_msghandler(lua_State *L) {
@@ -213,6 +328,15 @@ int mlshim_enter_lua(lua_State *L) {
 
 void mlshim_leave_lua(lua_State *L, int saved) { mlshim_getlimits(L)->in_host = saved; }
 
+/* lua_pcall for the protected helpers: metamethods they run are Lua code, held to the
+   ceiling; the caller's host depth comes back afterwards. */
+static int mlshim_protected(lua_State *L, int nargs, int nresults) {
+    int saved = mlshim_enter_lua(L);
+    int status = lua_pcall(L, nargs, nresults, 0);
+    mlshim_leave_lua(L, saved);
+    return status;
+}
+
 static int mlshim_tolstring_k(lua_State *L) {
     luaL_tolstring(L, 1, NULL);
     return 1;
@@ -226,7 +350,7 @@ const char *mlshim_safe_tolstring(lua_State *L, int idx, size_t *len) {
     }
     lua_pushcfunction(L, mlshim_tolstring_k);
     lua_pushvalue(L, idx);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    if (mlshim_protected(L, 1, 1) != LUA_OK) {
         const char *m = lua_tostring(L, -1);
         lua_pushfstring(L, "<error in __tostring: %s>", m ? m : "?");
         lua_remove(L, -2);
@@ -252,9 +376,59 @@ int mlshim_safe_getfield(lua_State *L, int idx, const char *k, int *failed) {
     lua_pushcfunction(L, mlshim_getfield_k);
     lua_pushvalue(L, idx);
     lua_pushstring(L, k);
-    if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+    if (mlshim_protected(L, 2, 1) != LUA_OK) {
         *failed = 1; /* the error message is the pushed value */
         return lua_type(L, -1);
     }
     return lua_type(L, -1);
+}
+
+static int mlshim_setfield_k(lua_State *L) {
+    /* [t v k] */
+    lua_pushvalue(L, 2);
+    lua_setfield(L, 1, lua_tostring(L, 3));
+    return 0;
+}
+
+/* Whether t[k] on the value at idx can run a metamethod. */
+static int mlshim_may_run_meta(lua_State *L, int idx) {
+    if (lua_type(L, idx) != LUA_TTABLE) return 1;
+    if (!lua_getmetatable(L, idx)) return 0;
+    lua_pop(L, 1);
+    return 1;
+}
+
+void mlshim_safe_setfield(lua_State *L, int idx, const char *k, int *failed) {
+    idx = lua_absindex(L, idx);
+    *failed = 0;
+    if (!mlshim_may_run_meta(L, idx)) {
+        lua_setfield(L, idx, k);
+        return;
+    }
+    /* [v] -> [f t v k] */
+    lua_pushcfunction(L, mlshim_setfield_k);
+    lua_pushvalue(L, idx);
+    lua_pushvalue(L, -3);
+    lua_pushstring(L, k);
+    int status = mlshim_protected(L, 3, 0);
+    if (status != LUA_OK) {
+        *failed = 1;
+        lua_remove(L, -2); /* the value; the error stays */
+        return;
+    }
+    lua_pop(L, 1); /* the value */
+}
+
+int mlshim_safe_getglobal(lua_State *L, const char *name, int *failed) {
+    lua_pushglobaltable(L);
+    int t = mlshim_safe_getfield(L, -1, name, failed);
+    lua_remove(L, -2);
+    return t;
+}
+
+void mlshim_safe_setglobal(lua_State *L, const char *name, int *failed) {
+    lua_pushglobaltable(L);
+    lua_insert(L, -2);
+    mlshim_safe_setfield(L, -2, name, failed);
+    lua_remove(L, *failed ? -2 : -1);
 }

@@ -47,6 +47,7 @@ struct Moonlab: ParsableCommand {
     static func runWithoutArguments(_ global: GlobalOptions, recordTo: String?) throws {
         if !Platform.isTerminal(0) {
             let wb = try makeWorkbench(global)
+            LuaInterrupt.installHandler(secondExits: true)
             do {
                 wb.setArgTable(script: "stdin", arguments: [])
                 try wb.runChunk(Platform.readStandardInput(), name: "=stdin")
@@ -61,6 +62,7 @@ struct Moonlab: ParsableCommand {
     mutating func run() throws {
         if !execute.isEmpty {
             let wb = try makeWorkbench(global)
+            LuaInterrupt.installHandler(secondExits: true)
             let ev = Evaluator(wb)
             for (i, code) in execute.enumerated() {
                 let r = ev.evaluate(code, entry: i + 1, chunkName: "=(command line)")

@@ -52,28 +52,48 @@ void *mlshim_testbox(lua_State *L, int idx, const char *name);
 
 /* ---- states, limits, hooks ---- */
 typedef struct mlshim_limits {
-    size_t used;          /* bytes allocated by this state */
-    size_t ceiling;       /* 0: no ceiling */
+    size_t used;          /* bytes allocated by this state's Lua allocator */
+    size_t external;      /* bytes the host charged to this state (tensor storage); read and
+                             written only through mlshim_charge_external (atomically: a tensor
+                             may be freed on another thread) */
+    size_t ceiling;       /* 0: no ceiling; applies to used + external */
     long long budget;     /* instructions left; < 0: no budget */
     long long budget_total;
     int budget_exhausted; /* stays set (so pcall cannot swallow it) until reset */
-    int interruptible;    /* obey mlshim_interrupt_pending */
-    int in_host;          /* > 0 while a Swift function runs: the ceiling is checked when it
-                             returns (by the trampoline), so an allocation inside a Swift frame
-                             never raises a memory error across it */
+    int interruptible;    /* obey the interrupt flag */
+    int in_host;          /* > 0 while host code (Swift) runs: an allocation then never fails on the
+                             ceiling (it would raise a Lua error across Swift frames); the ceiling is
+                             checked when a Swift function returns to Lua (by the trampoline). The
+                             host's own code outside any call counts as host code too (LuaState
+                             starts it at 1); Lua code run from the host gets 0 (mlshim_enter_lua). */
 } mlshim_limits;
 
-/* A new state whose allocator enforces limits->ceiling; limits must outlive it. */
+/* A new state whose allocator enforces limits->ceiling; limits must outlive it. Its
+   `setmetatable` (and debug.setmetatable, once mlshim_wrap_finalizers has run after the
+   libraries are open) runs Lua __gc finalizers on a fresh coroutine, where the count hook
+   works: Lua itself turns hooks off for the thread running a finalizer, so a looping
+   finalizer could not be stopped by the budget or Ctrl-C. */
 lua_State *mlshim_newstate(mlshim_limits *limits);
 /* The limits of a state created by mlshim_newstate. */
 mlshim_limits *mlshim_getlimits(lua_State *L);
 /* Installs the count hook that checks the interrupt flag and the budget. */
 void mlshim_installhook(lua_State *L);
+/* Replaces the global setmetatable and debug.setmetatable with the finalizer-wrapping ones. */
+void mlshim_wrap_finalizers(lua_State *L);
+/* Adds (delta > 0) or takes back (delta < 0) host bytes charged to a state's limits.
+   Returns 0 when a charge would pass the ceiling (nothing is charged then). Thread-safe. */
+int mlshim_charge_external(mlshim_limits *limits, long long delta, int check_ceiling);
+size_t mlshim_external(mlshim_limits *limits);
 
-/* Set by the SIGINT handler; polled by the hook and by long native loops. */
-int *mlshim_interrupt_flag(void);
-void mlshim_install_sigint(void);
+/* The process-wide interrupt flag: set by the SIGINT handler (or mlshim_raise_interrupt),
+   read atomically by the hook of every state on every thread and by long native loops. */
+int mlshim_interrupt_pending(void);
+void mlshim_raise_interrupt(void);
 void mlshim_clear_interrupt(void);
+/* Installs the SIGINT handler (without SA_RESTART). With `second_exits`, a SIGINT that comes
+   while the previous one is still pending ends the process (exit status 130): for scripts,
+   whose native calls may not return soon; the prompt never exits on Ctrl-C. */
+void mlshim_install_sigint(int second_exits);
 
 /* Message handler for lua_pcall: appends a traceback (as lua.c's msghandler). */
 int mlshim_msghandler(lua_State *L);
@@ -123,5 +143,15 @@ int mlshim_safe_getfield(lua_State *L, int idx, const char *k, int *failed);
 
 /* lua_gc is variadic. */
 int mlshim_gc(lua_State *L, int what);
+
+/* Protected table and global access for host code: a metamethod (`__index`, `__newindex`)
+   that raises never unwinds the caller. A table without a metatable is accessed directly.
+   On failure *failed is set and the error value is left where the result would be
+   (getters) or pushed (setters). */
+int mlshim_safe_getglobal(lua_State *L, const char *name, int *failed);
+/* Pops the value on top into t[k] (t at idx). Pushes the error message on failure. */
+void mlshim_safe_setfield(lua_State *L, int idx, const char *k, int *failed);
+/* Pops the value on top into the global `name`. Pushes the error message on failure. */
+void mlshim_safe_setglobal(lua_State *L, const char *name, int *failed);
 
 #endif

@@ -85,7 +85,6 @@ public final class Evaluator {
         }
         ev.seconds = Clock.now() - start
         ev.printed = workbench.endCapture()
-        LuaInterrupt.clear()
         return ev
     }
 

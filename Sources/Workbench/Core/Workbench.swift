@@ -42,7 +42,7 @@ public final class Workbench {
         self.options = options
         lua = try LuaState(memoryLimit: options.memoryLimit, instructionBudget: options.instructionBudget)
         write = options.output ?? Platform.writeStdout
-        Interruption.flag = LuaInterrupt.flag
+        Interruption.install(probe: LuaInterrupt.probe)
         lua.userInfo["workbench"] = WeakWorkbench(self)  // weak: the state must not keep its owner alive
         installPrint()
         installSettings()

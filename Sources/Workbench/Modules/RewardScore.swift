@@ -55,8 +55,7 @@ extension Workbench {
                             errors.append((i + 1, "reward returned \(lua.typeName(at: -1)), expected a number"))
                         }
                         lua.pop()
-                    } catch let e as LuaError {
-                        if LuaInterrupt.isPending { throw e }
+                    } catch let e as LuaError where !e.isInterruption {
                         errors.append((i + 1, e.message))
                     }
                     bar.update(i + 1)

@@ -48,6 +48,7 @@ extension Workbench {
             let replayer = try Replayer(file: file, options: opts)
             replayer.tolerance = try o.number("tolerance")
             let report = replayer.run()
+            if report.interrupted { throw LuaError.interrupted }
             let s = args.state
             s.newTable()
             s.push(report.entries); s.setField("entries")

@@ -93,8 +93,9 @@ public final class ScoringEngine {
                       progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> [ScoredRow] {
         var results = [ScoredRow](repeating: ScoredRow(), count: records.count)
         let lock = NSLock()
-        var next = 0, done = 0
+        var done = 0
         var setupError: Error?
+        let rows = RowDispenser(count: records.count)
         let n = min(workers, max(1, records.count))
         results.withUnsafeMutableBufferPointer { out in
             let out = UnsafeSendableBuffer(base: out)
@@ -108,21 +109,17 @@ public final class ScoringEngine {
                     lock.lock(); setupError = setupError ?? error; lock.unlock()
                     return
                 }
-                while true {
+                while let range = rows.next() {
+                    for i in range { out.base[i] = worker.score(records[i]) }
                     lock.lock()
-                    let i = next
-                    next += 1
-                    lock.unlock()
-                    if i >= records.count { break }
-                    out.base[i] = worker.score(records[i])
-                    lock.lock()
-                    done += 1
+                    done += range.count
                     let d = done
                     lock.unlock()
                     progress?(d, records.count)
                 }
             }
         }
+        try rows.finish()  // Ctrl-C: raise, never return the unscored rows as failures
         if let e = setupError { throw e }
         return results
     }

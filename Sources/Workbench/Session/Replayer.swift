@@ -13,7 +13,9 @@ public struct ReplayReport {
     /// Line numbers of the file that could not be read (a line cut by a crash).
     public var unreadableLines: [Int] = []
     public var seconds = 0.0
-    public var passed: Bool { divergences.isEmpty }
+    /// True when Ctrl-C stopped the replay before its last entry.
+    public var interrupted = false
+    public var passed: Bool { divergences.isEmpty && !interrupted }
 }
 
 /// Runs every input of a session in a fresh state seeded from the header and compares
@@ -55,6 +57,11 @@ public final class Replayer {
     public func step() -> (SessionFormat.Entry, Evaluation, ReplayReport.Divergence?) {
         let e = file.entries[position]
         position += 1
+        if !e.ok, let err = e.error, err.hasSuffix("interrupted") {
+            // stopped by Ctrl-C when it was recorded (a loop that never ends, perhaps): not run again
+            replayed.append(e)
+            return (e, Evaluation(status: .error, error: err), nil)
+        }
         workbench.clock.begin(replaying: e.clock)
         let r = evaluator.evaluate(e.input, entry: e.n)
         let expected = e.ok ? e.output : (e.error ?? "")
@@ -75,6 +82,7 @@ public final class Replayer {
         report.unreadableLines = file.unreadableLines
         let t0 = Clock.now()
         while hasNext {
+            if LuaInterrupt.isPending { report.interrupted = true; break }
             let (_, _, d) = step()
             report.entries += 1
             if let d { report.divergences.append(d) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LuaKit
 import Workbench
 
 /// `moonlab replay SESSION.jsonl`: re-run a recorded session and report divergences.
@@ -53,7 +54,9 @@ struct ReplayCommand: ParsableCommand {
             try Prompt.stepThrough(replayer)
             return
         }
+        LuaInterrupt.installHandler(secondExits: true)
         let report = replayer.run()
+        if report.interrupted { fail("replay interrupted after \(report.entries) of \(session.entries.count) entries") }
         if update {
             do { try replayer.writeUpdated(to: file) } catch { fail("\(error)") }
             Platform.writeStdout("updated \(file): \(report.entries) entries, \(report.divergences.count) changed\n")

@@ -18,6 +18,7 @@ struct RunCommand: ParsableCommand {
 
     mutating func run() throws {
         let wb = try makeWorkbench(global)
+        LuaInterrupt.installHandler(secondExits: true)  // Ctrl-C stops the script with an error
         do {
             try wb.runFile(file, arguments: arguments)
         } catch let e as LuaError {

@@ -1,0 +1,162 @@
+import Foundation
+import XCTest
+import LuaKit
+
+/// Issue 10 §2 and §5: host access to tables a user can give a metatable never unwinds
+/// Swift, and Ctrl-C cannot be swallowed by a loop of pcalls.
+final class InterruptAndGlobalsTests: XCTestCase {
+    override func tearDown() { LuaInterrupt.clear() }
+
+    /// The strict.lua idiom: reading an undefined global raises. Before the fix the host's
+    /// getGlobal/setGlobal/setField ran it unprotected and the process aborted.
+    func testStrictGlobalsNeverUnwindTheHost() throws {
+        let lua = try LuaState()
+        try lua.run("""
+            setmetatable(_G, {
+              __index = function(_, k) error("undefined " .. tostring(k), 2) end,
+              __newindex = function(t, k, v) if k == "forbidden" then error("cannot set " .. k, 2) end rawset(t, k, v) end,
+            })
+            guarded = setmetatable({}, {__newindex = function(_, k) error("read-only " .. k) end})
+            """, name: "=strict")
+        XCTAssertEqual(lua.getGlobal("missing"), .nil)
+        lua.pop()
+        XCTAssertThrowsError(try lua.global("missing")) { e in
+            XCTAssertTrue((e as? LuaError)?.message.contains("undefined missing") ?? false, "\(e)")
+        }
+        lua.push(1)
+        XCTAssertFalse(lua.setGlobal("forbidden"))
+        lua.push(1)
+        XCTAssertThrowsError(try lua.storeGlobal("forbidden")) { e in
+            XCTAssertTrue((e as? LuaError)?.message.contains("cannot set forbidden") ?? false, "\(e)")
+        }
+        lua.push(2)
+        XCTAssertTrue(lua.setGlobal("allowed"))
+        XCTAssertEqual(lua.getGlobal("guarded"), .table)
+        lua.push(3)
+        XCTAssertFalse(lua.setField("x", of: -2))
+        lua.push(3)
+        XCTAssertThrowsError(try lua.storeField("x", of: -2))
+        lua.pop()
+        XCTAssertEqual(lua.top, 0)
+        XCTAssertEqual(try lua.evaluate("allowed"), "2")
+    }
+
+    /// `while true do pcall(function() while true do end end) end`: once interrupted the hook
+    /// raises at every instruction, so the code after each pcall stops too.
+    func testALoopOfPcallsCannotSwallowAnInterrupt() throws {
+        let lua = try LuaState()
+        lua.register(global: "arm") { _ in LuaInterrupt.raise(); return 0 }
+        let code = """
+            arm()
+            local swallowed = 0
+            while true do
+              pcall(function() while true do end end)
+              swallowed = swallowed + 1
+              if swallowed > 100 then return "swallowed" end
+            end
+            """
+        XCTAssertThrowsError(try lua.run(code, name: "=t")) { e in
+            XCTAssertEqual((e as? LuaError)?.kind, .interrupted, "\(e)")
+            XCTAssertTrue((e as? LuaError)?.message.hasSuffix("interrupted") ?? false, "\(e)")
+        }
+        // xpcall with a Lua handler and a coroutine loop are stopped the same way
+        for swallow in ["xpcall(function() while true do end end, function(m) return m end)",
+                        "coroutine.resume(coroutine.create(function() while true do end end))"] {
+            XCTAssertThrowsError(try lua.run("arm() local n = 0 while true do \(swallow) n = n + 1 if n > 100000 then return 'swallowed' end end", name: "=t")) { e in
+                XCTAssertEqual((e as? LuaError)?.kind, .interrupted, "\(swallow): \(e)")
+            }
+        }
+        LuaInterrupt.clear()
+        XCTAssertEqual(try lua.evaluate("2 * 21"), "42")
+        // and after the stop, the hook runs at its normal rate again (a long loop finishes)
+        XCTAssertEqual(try lua.evaluate("(function() local s = 0 for i = 1, 1e6 do s = s + 1 end return s end)()"), "1000000")
+    }
+
+    /// A Swift loop over rows sees the stop as a typed error it must not record as a row's.
+    func testInterruptedCallsAreTypedForSwiftLoops() throws {
+        let lua = try LuaState()
+        try lua.run("function f() while true do end end", name: "=t")
+        LuaInterrupt.raise()
+        lua.getGlobal("f")
+        XCTAssertThrowsError(try lua.pcall(nargs: 0)) { e in
+            XCTAssertTrue((e as? LuaError)?.isInterruption ?? false, "\(e)")
+        }
+        XCTAssertThrowsError(try LuaInterrupt.check()) { e in XCTAssertEqual((e as? LuaError)?.kind, .interrupted) }
+        LuaInterrupt.clear()
+        XCTAssertNoThrow(try LuaInterrupt.check())
+    }
+
+    /// Lua runs finalizers with hooks off; moonlab runs them on a coroutine so the budget
+    /// (and Ctrl-C) stop a finalizer that loops. Before the fix collectgarbage() never returned.
+    func testALoopingFinalizerObeysTheBudget() throws {
+        let lua = try LuaState(instructionBudget: 2_000_000)
+        try lua.run("""
+            ran = 0
+            setmetatable({}, {__gc = function() ran = ran + 1 while true do end end})
+            local mt = {}
+            setmetatable({}, mt)
+            """, name: "=gc")
+        let done = DispatchSemaphore(value: 0)
+        let worker = Thread {
+            lua.collectGarbage()
+            done.signal()
+        }
+        worker.start()
+        guard done.wait(timeout: .now() + 30) == .success else {
+            LuaInterrupt.raise()  // let the stuck collector go before failing
+            return XCTFail("a looping __gc finalizer hung the collector")
+        }
+        lua.resetBudget()
+        XCTAssertEqual(try lua.evaluate("ran"), "1")
+        // the interrupt flag stops one too, and the state stays usable
+        let interrupting = try LuaState()
+        try interrupting.run("setmetatable({}, {__gc = function() while true do end end})", name: "=gc")
+        LuaInterrupt.raise()
+        interrupting.collectGarbage()
+        LuaInterrupt.clear()
+        XCTAssertEqual(try interrupting.evaluate("1 + 1"), "2")
+    }
+
+    /// A state closed with a looping finalizer pending still closes (the closing budget).
+    func testClosingAStateWithALoopingFinalizerEnds() throws {
+        let done = DispatchSemaphore(value: 0)
+        let worker = Thread {
+            do {
+                let lua = try LuaState()
+                try lua.run("keep = setmetatable({}, {__gc = function() while true do end end})", name: "=gc")
+            } catch {}
+            done.signal()
+        }
+        worker.start()
+        XCTAssertEqual(done.wait(timeout: .now() + 60), .success, "closing the state hung in a finalizer")
+    }
+
+    /// The host's own code (outside any call into Lua) never has an allocation refused: it
+    /// would raise a Lua error with nothing to catch it. Before the fix this aborted.
+    func testHostCodeOutsideCallsIsNeverRefusedByTheCeiling() throws {
+        let lua = try LuaState(memoryLimit: 4 << 20)
+        XCTAssertThrowsError(try lua.run("keep = {} for i = 1, 1e8 do keep[i] = i end", name: "=t"))
+        lua.push(String(repeating: "x", count: 8 << 20))  // host memory past the ceiling
+        lua.pop()
+        try lua.run("keep = nil", name: "=t")
+        lua.collectGarbage()
+        XCTAssertEqual(try lua.evaluate("1 + 1"), "2")
+    }
+
+    /// Host memory charged to a state counts against its ceiling, and is given back when
+    /// the charge goes away.
+    func testExternalChargesCountAgainstTheCeiling() throws {
+        let lua = try LuaState(memoryLimit: 8 << 20)
+        var charge: ExternalMemoryCharge? = try lua.chargeExternal(6 << 20)
+        XCTAssertEqual(lua.externalMemory, 6 << 20)
+        XCTAssertThrowsError(try lua.chargeExternal(4 << 20)) { e in XCTAssertEqual((e as? LuaError)?.kind, .memory) }
+        XCTAssertThrowsError(try lua.run("local s = string.rep('x', 3 << 20)", name: "=t")) { e in
+            XCTAssertEqual((e as? LuaError)?.kind, .memory, "\(e)")
+        }
+        XCTAssertThrowsError(try lua.checkHeadroom(4 << 20, for: "tensor.zeros"))
+        charge = nil
+        XCTAssertNil(charge)
+        XCTAssertEqual(lua.externalMemory, 0)
+        XCTAssertNoThrow(try lua.run("local s = string.rep('x', 3 << 20)", name: "=t"))
+    }
+}
