@@ -55,9 +55,10 @@ func rlBenchmarks() {
     let g = rlBenchGAEData(n)
     // What rl.gae does: tensors in (read in place), tensors out (huge-page storage).
     let rt = try? Tensor(g.r, shape: [n]), vt = try? Tensor(g.v, shape: [n])
-    if let rt, let vt {
+    let dt = try? Tensor(g.d.map { $0 ? 1 : 0 }, shape: [n])
+    if let rt, let vt, let dt {
         rlEmit("gae_1e6", rlMedianMs {
-            let out = try RL.gae(rewards: rt, values: vt, gamma: 0.99, lambda: 0.95, dones: g.d)
+            let out = try RL.gae(rewards: rt, values: vt, gamma: 0.99, lambda: 0.95, dones: dt, lastValues: [0])
             return out.advantages[flat: 0] + out.returns[flat: n - 1]
         })
     }

@@ -81,6 +81,14 @@ public struct LuaArguments {
         return b
     }
 
+    /// Runs `body` over the bytes of the string argument at `index`, read in place.
+    public func withBytes<R>(_ index: Int32, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        guard type(index) == .string, let r = try state.withStringBytes(at: index, body) else {
+            throw typeError(index, expected: "string")
+        }
+        return r
+    }
+
     public func boolean(_ index: Int32) -> Bool { index <= count && state.boolean(at: index) }
 
     /// Checks that the argument is a table.

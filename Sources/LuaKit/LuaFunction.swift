@@ -60,9 +60,15 @@ extension LuaState {
     /// Pushes a Swift closure as a Lua function. `name` is how errors name it
     /// (`'rl.gae'`). Stack: [] -> [function].
     public func push(function name: String, _ body: @escaping LuaFunction) {
+        pushBox(function: name, body)
+        mlshim_pushswiftfunction(L)
+    }
+
+    /// Pushes the box that a Swift function's C closure keeps as its upvalue 1.
+    /// Stack: [] -> [box].
+    func pushBox(function name: String, _ body: @escaping LuaFunction) {
         let box = LuaFunctionBox(name: name, body: body)
         mlshim_pushbox(L, Unmanaged.passRetained(box as AnyObject).toOpaque(), LuaRuntime.functionMetatable)
-        mlshim_pushswiftfunction(L)
     }
 
     /// Sets `t[name] = function` on the table on top. Stack: [t] -> [t].

@@ -96,6 +96,36 @@ extension LuaState {
         return p.withMemoryRebound(to: UInt8.self, capacity: len) { Array(UnsafeBufferPointer(start: $0, count: len)) }
     }
 
+    /// Runs `body` over the bytes of the string at `index`, read in place (no copy); nil if the
+    /// value is not a string. The buffer is valid only inside `body`.
+    public func withStringBytes<R>(at index: Int32, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        guard lua_type(L, index) == LUA_TSTRING else { return nil }
+        var len = 0
+        guard let p = mlshim_tolstring(L, index, &len) else { return nil }
+        return try body(UnsafeRawBufferPointer(start: p, count: len))
+    }
+
+    /// The bytes of each string of the Lua array at `index`, read in place; nil if an entry is
+    /// not a string. The strings stay alive while the table holds them, so the buffers are
+    /// valid for the rest of a Swift function called with the table as an argument, as long
+    /// as the table is not changed.
+    public func stringBuffers(arrayAt index: Int32) -> [UnsafeRawBufferPointer]? {
+        guard type(at: index) == .table else { return nil }
+        let idx = absolute(index)
+        let n = rawLength(at: idx)
+        var out: [UnsafeRawBufferPointer] = []
+        out.reserveCapacity(n)
+        for i in 0..<n {
+            let t = lua_rawgeti(L, idx, lua_Integer(i + 1))
+            defer { pop() }
+            guard t == LUA_TSTRING else { return nil }
+            var len = 0
+            guard let p = mlshim_tolstring(L, -1, &len) else { return nil }
+            out.append(UnsafeRawBufferPointer(start: p, count: len))
+        }
+        return out
+    }
+
     /// The string at `index` (numbers converted), decoded as UTF-8 with repair.
     public func string(at index: Int32) -> String? {
         let t = lua_type(L, index)
@@ -152,15 +182,20 @@ extension LuaState {
         guard type(at: index) == .table else { return nil }
         let idx = absolute(index)
         let n = rawLength(at: idx)
-        var out = [Double](repeating: 0, count: n)
-        for i in 0..<n {
-            let t = lua_rawgeti(L, idx, lua_Integer(i + 1))
-            defer { pop() }
-            if t == LUA_TBOOLEAN { out[i] = boolean(at: -1) ? 1 : 0; continue }
-            guard t == LUA_TNUMBER else { return nil }
-            out[i] = lua_tonumberx(L, -1, nil)
+        var failed = false
+        let out = [Double](unsafeUninitializedCapacity: n) { buf, count in
+            if let p = buf.baseAddress { failed = readNumbers(at: idx, count: n, into: p) != nil }
+            count = n
         }
-        return out
+        return failed ? nil : out
+    }
+
+    /// Reads `t[1...count]` of the table at `index` into `out` in one C loop (numbers as
+    /// they are, booleans as 1/0). Returns nil, or the 1-based position of the first entry
+    /// that is neither. `out` must hold `count` doubles. Stack-neutral.
+    public func readNumbers(at index: Int32, count: Int, into out: UnsafeMutablePointer<Double>) -> Int? {
+        let bad = mlshim_read_numbers(L, index, count, out)
+        return bad == 0 ? nil : Int(bad)
     }
 
     /// A Lua array of strings at `index`; nil if any element is not a string.

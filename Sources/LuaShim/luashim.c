@@ -85,6 +85,47 @@ void mlshim_pushswiftfunction(lua_State *L) {
     lua_pushcclosure(L, mlshim_trampoline, 1);
 }
 
+/* Upvalues: 1 the box of the Swift function (for the generic path), 2 the metatable the
+   object must have, 3 a userdata holding the fast function's pointer. */
+static int mlshim_fastnumber_trampoline(lua_State *L) {
+    if (lua_gettop(L) == 1) {
+        mlshim_box *b = (mlshim_box *)lua_touserdata(L, 1);
+        if (b != NULL && lua_getmetatable(L, 1)) {
+            int same = lua_rawequal(L, -1, lua_upvalueindex(2));
+            lua_pop(L, 1);
+            if (same && b->object != NULL) {
+                mlshim_number_fn fn = *(mlshim_number_fn *)lua_touserdata(L, lua_upvalueindex(3));
+                lua_pushnumber(L, fn(b->object));
+                return 1;
+            }
+        }
+    }
+    return mlshim_trampoline(L);
+}
+
+void mlshim_pushswiftfunction_fastnumber(lua_State *L, mlshim_number_fn fast) {
+    mlshim_number_fn *slot = (mlshim_number_fn *)lua_newuserdatauv(L, sizeof(mlshim_number_fn), 0);
+    *slot = fast;
+    lua_pushcclosure(L, mlshim_fastnumber_trampoline, 3);
+}
+
+size_t mlshim_read_numbers(lua_State *L, int idx, size_t n, double *out) {
+    idx = lua_absindex(L, idx);
+    for (size_t i = 0; i < n; i++) {
+        int t = lua_rawgeti(L, idx, (lua_Integer)(i + 1));
+        if (t == LUA_TNUMBER) {
+            out[i] = lua_tonumberx(L, -1, NULL);
+        } else if (t == LUA_TBOOLEAN) {
+            out[i] = lua_toboolean(L, -1) ? 1.0 : 0.0;
+        } else {
+            lua_pop(L, 1);
+            return i + 1;
+        }
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
 /* ---- allocator with a ceiling: the free path first, shrinks never fail, the growth
    check written so it cannot overflow (after ChrisGVE/LuaSwift). ---- */
 static void *mlshim_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {

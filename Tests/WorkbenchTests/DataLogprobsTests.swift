@@ -57,6 +57,16 @@ final class DataLogprobsTests: XCTestCase {
             """)
         XCTAssertEqual(try h.value("lp.tokens[1], lp.tokens[2], lp.logprobs[1], lp.logprobs[2]"), "The\t.\t-0.2\t-2.0")
         XCTAssertEqual(try h.value("lp.top_logprobs[2][1].token, lp.top_logprobs[2][2].token, #lp.top_logprobs[1]"), "!\t.\t2")
+        // The same output after Python's json.dump (json.dumps(out) of the dict above): token-id
+        // keys become strings; the ids still find their entries.
+        try h.run(#"""
+            j = data.decode('{"token_ids": [791, 13], "logprobs": [{"791": {"logprob": -0.2, "rank": 1, "decoded_token": "The"}, "32": {"logprob": -1.9, "rank": 2, "decoded_token": "A"}}, {"13": {"logprob": -2.0, "rank": 2, "decoded_token": "."}, "0": {"logprob": -0.3, "rank": 1, "decoded_token": "!"}}]}')
+            lj = data.logprobs(j)
+            """#)
+        XCTAssertEqual(try h.value("lj.tokens[1], lj.tokens[2], lj.logprobs[1], lj.logprobs[2], lj.top_logprobs[2][1].token"), "The\t.\t-0.2\t-2.0\t!")
+        XCTAssertEqual(try h.value("data.logprobs({token_ids = {7.0}, logprobs = {{['7'] = -0.5, ['8'] = -1}}}).logprobs[1]"), "-0.5")
+        XCTAssertEqual(withoutPosition(h.error("data.logprobs({token_ids = {9}, logprobs = {{['7'] = -0.5, ['8'] = -1}}})")),
+                       "data.logprobs: position 1 has no entry for token id 9")
         // One entry per position (logprobs = 0): the token is that entry; plain numbers too.
         XCTAssertEqual(try h.value("local l = data.logprobs({{hello = -0.5}, {[' world'] = -1.5}}) return l.tokens[2], l.logprobs[1]"), " world\t-0.5")
         XCTAssertEqual(withoutPosition(h.error("data.logprobs({{a = -1, b = -2}})")),

@@ -3,22 +3,25 @@ import Foundation
 /// Semantic entropy (Kuhn et al. 2023; Farquhar et al., Nature 2024): sample answers are
 /// clustered by meaning, and the entropy is taken over clusters instead of strings.
 public enum SemanticEntropy {
-    /// Clusters answers by bidirectional equivalence, as the reference implementation's
-    /// `get_semantic_ids`: each answer joins the first cluster whose first member is
-    /// equivalent to it in both directions (`equivalent(i, j) && equivalent(j, i)`), else
-    /// starts a new one. Returns each answer's cluster index (0-based, in order of appearance).
-    public static func clusters(count: Int, equivalent: (Int, Int) throws -> Bool) rethrows -> [Int] {
+    /// Clusters answers exactly as jlko/semantic_uncertainty's `get_semantic_ids`
+    /// (`uncertainty/uncertainty_measures/semantic_entropy.py`): for each answer i not yet
+    /// assigned, in order, i opens the next cluster and every later answer j (assigned or
+    /// not) that is equivalent to i both ways joins it, `implies(i, j)` asked before
+    /// `implies(j, i)`, both asked for every pair as its `are_equivalent` does. With an
+    /// `implies` that is not transitive (NLI judgments are not) a later cluster can take an
+    /// answer from an earlier one; a cluster's first member always stays. Returns each
+    /// answer's cluster index (0-based, numbered in order of their first members).
+    public static func clusters(count: Int, implies: (Int, Int) throws -> Bool) rethrows -> [Int] {
         var ids = [Int](repeating: -1, count: count)
-        var representatives: [Int] = []
-        for i in 0..<count {
-            for (c, r) in representatives.enumerated() where try equivalent(i, r) && equivalent(r, i) {
-                ids[i] = c
-                break
+        var next = 0
+        for i in 0..<count where ids[i] == -1 {
+            ids[i] = next
+            for j in (i + 1)..<Swift.max(i + 1, count) {
+                let forward = try implies(i, j)
+                let backward = try implies(j, i)
+                if forward && backward { ids[j] = next }
             }
-            if ids[i] < 0 {
-                ids[i] = representatives.count
-                representatives.append(i)
-            }
+            next += 1
         }
         return ids
     }

@@ -64,18 +64,3 @@ public enum TokenUncertainty {
         }
     }
 }
-
-/// n-gram repetition (rep-n of Welleck et al. 2019): the share of a text's n-grams that
-/// repeat an earlier one, `1 - distinct / total`, over whitespace tokens (case kept).
-/// 0 for a text with fewer than n tokens.
-public enum Repetition {
-    public static func score(_ text: String, n: Int = 3) throws -> Double {
-        guard n >= 1 else { throw AlignMathError.invalidArgument("n must be >= 1, got \(n)") }
-        let toks = text.split(whereSeparator: { $0.isWhitespace })
-        guard toks.count >= n else { return 0 }
-        var seen = Set<ArraySlice<Substring>>()
-        let total = toks.count - n + 1
-        for i in 0..<total { seen.insert(toks[i..<(i + n)]) }
-        return 1 - Double(seen.count) / Double(total)
-    }
-}

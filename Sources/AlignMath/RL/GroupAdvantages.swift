@@ -36,30 +36,30 @@ extension RL {
         }
     }
 
-    /// Unbiased std (as `torch.std`); NaN for fewer than two values, as torch gives.
-    static func unbiasedStd(_ x: ArraySlice<Double>) -> Double {
-        let n = x.count
-        if n < 2 { return .nan }
-        var s = 0.0
-        for v in x { s += v }
-        let m = s / Double(n)
-        var ss = 0.0
-        for v in x { let d = v - m; ss += d * d }
-        return (ss / Double(n - 1)).squareRoot()
-    }
-
-    static func mean(_ x: ArraySlice<Double>) -> Double {
-        var s = 0.0
-        for v in x { s += v }
-        return s / Double(x.count)
-    }
-
-    /// Advantages of `rewards.count / groupSize` groups of consecutive completions.
-    /// `scale` defaults to `group` for GRPO and `none` for RLOO and Dr. GRPO; Dr. GRPO accepts
-    /// only `none`. The eps is 1e-4 as in TRL. Where a std is undefined (a group of one) or the
-    /// result is NaN, the advantage is 0, as TRL's `nan_to_num` makes it. RLOO needs groups of 2+.
+    /// Advantages of `rewards.count / groupSize` groups of consecutive completions, as TRL 1.16's
+    /// `GRPOTrainer` / `RLOOTrainer._generate_and_score_completions` compute them (see the
+    /// tensor overload).
     public static func groupAdvantages(_ rewards: [Double], groupSize: Int, method: GroupMethod = .grpo,
                                        scale: GroupScale? = nil) throws -> [Double] {
+        let t = try groupAdvantages(Tensor(rewards), groupSize: groupSize, method: method, scale: scale)
+        return t.toDoubles()
+    }
+
+    /// Advantages of `rewards.count / groupSize` groups of consecutive completions, read in
+    /// place; the result keeps the shape. As TRL 1.16 computes them, NaN rewards included (a
+    /// reward function returning `None` for "does not apply"):
+    /// - GRPO (`grpo_trainer.py`): `r − nanmean(group)`, divided by `nanstd + 1e-4` of the group
+    ///   (`scale = group`, the default) or of all rewards (`batch`), or not at all (`none`;
+    ///   Dr. GRPO always). `nanstd` is TRL's `trainer/utils.nanstd`: Bessel-corrected over the
+    ///   non-NaN values, NaN when fewer than two; a group size of 1 divides by 1e-4 only.
+    /// - RLOO (`rloo_trainer.py`): `r − (nansum(group) − r) / (scorable − 1)`; `batch` is
+    ///   `normalize_advantages`: `(A − nanmean(A)) / (nanstd(A) + 1e-4)` over the batch;
+    ///   `group` divides by the group's `nanstd + 1e-4` (not in TRL).
+    /// Then `nan_to_num`: a NaN advantage (its own reward NaN, a group with one scorable
+    /// completion under `group` scaling) is 0, ±inf the largest finite Double; only those rows,
+    /// never their whole group.
+    public static func groupAdvantages(_ rewards: Tensor, groupSize: Int, method: GroupMethod = .grpo,
+                                       scale: GroupScale? = nil) throws -> Tensor {
         if groupSize < 1 { throw AlignMathError.invalidArgument("group_size must be >= 1, got \(groupSize)") }
         if rewards.count % groupSize != 0 {
             throw AlignMathError.shapeMismatch(
@@ -79,37 +79,60 @@ extension RL {
             throw AlignMathError.invalidArgument("rloo needs group_size >= 2 (a leave-one-out baseline), got \(groupSize)")
         }
         let n = rewards.count
-        var adv = [Double](repeating: 0, count: n)
-        var start = 0
-        while start < n {
-            let g = rewards[start..<(start + groupSize)]
-            if method == .rloo {
-                var s = 0.0
-                for v in g { s += v }
-                for i in start..<(start + groupSize) {
-                    adv[i] = rewards[i] - (s - rewards[i]) / Double(groupSize - 1)
+        let out = try Tensor.uninitialized(rewards.shape, dtype: .f64), adv = out.doublePointer
+        try rewards.readingDoubles { rb in
+            guard let r = rb.baseAddress else { return }
+            var start = 0
+            while start < n {
+                let g = NanStats(r + start, groupSize)
+                if method == .rloo {
+                    let denominator = Double(g.count - 1)
+                    for i in start..<(start + groupSize) { adv[i] = r[i] - (g.sum - r[i]) / denominator }
+                } else {
+                    for i in start..<(start + groupSize) { adv[i] = r[i] - g.mean }
                 }
-            } else {
-                let m = mean(g)
-                for i in start..<(start + groupSize) { adv[i] = rewards[i] - m }
+                if sc == .group {
+                    // TRL's GRPO divides by zeros (not a NaN std) for a group size of 1.
+                    let std = groupSize > 1 ? g.std(r + start, groupSize) : 0
+                    for i in start..<(start + groupSize) { adv[i] /= std + 1e-4 }
+                }
+                start += groupSize
             }
-            if sc == .group {
-                let std = unbiasedStd(g)
-                for i in start..<(start + groupSize) { adv[i] /= std + 1e-4 }
-            }
-            start += groupSize
-        }
-        if sc == .batch {
-            if method == .rloo {
-                let m = mean(adv[...])
-                let std = unbiasedStd(adv[...])
-                for i in 0..<n { adv[i] = (adv[i] - m) / (std + 1e-4) }
-            } else {
-                let std = unbiasedStd(rewards[...])
-                for i in 0..<n { adv[i] /= std + 1e-4 }
+            if sc == .batch {
+                if method == .rloo {
+                    let a = NanStats(UnsafePointer(adv), n)
+                    let std = a.std(UnsafePointer(adv), n)
+                    for i in 0..<n { adv[i] = (adv[i] - a.mean) / (std + 1e-4) }
+                } else {
+                    let std = n > 1 ? NanStats(r, n).std(r, n) : 0
+                    for i in 0..<n { adv[i] /= std + 1e-4 }
+                }
             }
         }
-        for i in 0..<n where adv[i].isNaN { adv[i] = 0 }
-        return adv
+        for i in 0..<n {  // torch.nan_to_num(advantages, nan=0.0)
+            let v = adv[i]
+            if v.isNaN { adv[i] = 0 } else if v.isInfinite { adv[i] = v > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude }
+        }
+        return out
+    }
+
+    /// `torch.nanmean`/`nansum` and TRL's `nanstd` over a run of values.
+    struct NanStats {
+        /// Sum and count of the non-NaN values; their mean (NaN when there are none).
+        var sum = 0.0, count = 0
+        var mean: Double { sum / Double(count) }
+
+        init(_ p: UnsafePointer<Double>, _ n: Int) {
+            for i in 0..<n where !p[i].isNaN { sum += p[i]; count += 1 }
+        }
+
+        /// TRL's `nanstd`: sqrt(nanmean((x − nanmean)²) · count/(count − 1)), NaN for count < 2.
+        func std(_ p: UnsafePointer<Double>, _ n: Int) -> Double {
+            guard count > 1 else { return .nan }
+            let m = mean
+            var ss = 0.0
+            for i in 0..<n where !p[i].isNaN { let d = p[i] - m; ss += d * d }
+            return ((ss / Double(count)) * (Double(count) / Double(count - 1))).squareRoot()
+        }
     }
 }

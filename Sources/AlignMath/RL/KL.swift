@@ -8,7 +8,8 @@ extension RL {
         case k1
         /// `k2 = (log r)^2 / 2` (biased, low variance).
         case k2
-        /// `k3 = (r - 1) - log r` (unbiased, low variance, never negative).
+        /// `k3 = (r - 1) - log r` (unbiased, low variance, never negative), computed so that its
+        /// relative error stays within a few ulp also near r = 1 (see `RL.k3Exact`).
         case k3
 
         /// The estimator named `name`; an unknown name is an error listing the valid ones.
@@ -24,27 +25,27 @@ extension RL {
             switch self {
             case .k1: return -logr
             case .k2: return 0.5 * logr * logr
-            case .k3: return expm1(logr) - logr
+            case .k3: return RL.k3Exact(logr)
             }
         }
     }
 
     /// Per-token KL estimates between a policy and a reference from their log-probabilities
-    /// of the sampled tokens (see `KLEstimator`). k3 uses `expm1(log r) - log r`, exact near 0.
-    public static func kl(logp: [Double], refLogp: [Double], estimator: KLEstimator = .k1) throws -> [Double] {
+    /// of the sampled tokens (see `KLEstimator`, `KLClamp`).
+    public static func kl(logp: [Double], refLogp: [Double], estimator: KLEstimator = .k1,
+                          clamp: KLClamp = .none) throws -> [Double] {
         try checkSameLength(logp.count, refLogp.count, "logp and ref_logp")
-        var out = [Double](repeating: 0, count: logp.count)
-        for i in 0..<logp.count { out[i] = estimator.apply(logp[i], refLogp[i]) }
-        return out
+        return try kl(logp: Tensor(logp), refLogp: Tensor(refLogp), estimator: estimator, clamp: clamp).toDoubles()
     }
 
-    /// KL-shaped per-token rewards of one sequence, as TRL's PPO trainer builds them:
-    /// `-beta * KL[t]` on every token, plus the sequence `score` on the last one.
+    /// KL-shaped per-token rewards of one sequence, as TRL 0.11's `PPOTrainer.compute_rewards`
+    /// builds them (and OpenRLHF's `compute_reward`): `-beta * KL[t]` on every token, plus the
+    /// sequence `score` on the last one (`mask.nonzero()[-1]`, the last real token).
     /// An empty sequence is an error (there is no last token to carry the score).
     public static func klPenalty(score: Double, logp: [Double], refLogp: [Double], beta: Double = 0.1,
-                                 estimator: KLEstimator = .k1) throws -> [Double] {
+                                 estimator: KLEstimator = .k1, clamp: KLClamp = .none) throws -> [Double] {
         if logp.isEmpty { throw AlignMathError.invalidArgument("kl_penalty needs at least one token, got 0") }
-        var out = try kl(logp: logp, refLogp: refLogp, estimator: estimator)
+        var out = try kl(logp: logp, refLogp: refLogp, estimator: estimator, clamp: clamp)
         for i in 0..<out.count { out[i] *= -beta }
         out[out.count - 1] += score
         return out
@@ -54,7 +55,7 @@ extension RL {
     /// scores.count` tokens). `lengths[i]` (default: the full row) says how many tokens of row
     /// i are real; the score goes on token `lengths[i] - 1` and padding tokens get 0.
     public static func klPenalty(scores: [Double], logp: [Double], refLogp: [Double], lengths: [Int]? = nil,
-                                 beta: Double = 0.1, estimator: KLEstimator = .k1) throws -> [Double] {
+                                 beta: Double = 0.1, estimator: KLEstimator = .k1, clamp: KLClamp = .none) throws -> [Double] {
         try checkSameLength(logp.count, refLogp.count, "logp and ref_logp")
         let rows = scores.count
         if rows == 0 {
@@ -73,7 +74,9 @@ extension RL {
                 throw AlignMathError.invalidArgument("length of row \(row + 1) must be in [1, \(width)], got \(len)")
             }
             let base = row * width
-            for t in base..<(base + len) { out[t] = -beta * estimator.apply(logp[t], refLogp[t]) }
+            for t in base..<(base + len) {
+                out[t] = -beta * clamp.apply(estimator.apply(logp[t], refLogp[t]), estimator, logr: refLogp[t] - logp[t])
+            }
             out[base + len - 1] += scores[row]
         }
         return out

@@ -50,6 +50,23 @@ void *mlshim_tobox(lua_State *L, int idx);
 /* The pointer in a box at idx if its metatable is `name`, else NULL. */
 void *mlshim_testbox(lua_State *L, int idx, const char *name);
 
+/* A function that answers a method call obj:name() with one number, given the Swift
+   object of the box; it must not fail (it is called with no Swift error handling). */
+typedef double (*mlshim_number_fn)(void *object);
+
+/* Like mlshim_pushswiftfunction, with a fast path for a method that is called in tight
+   loops (random:uniform()): called with only its object (a box whose metatable is the
+   given one), it calls `fast` and returns its number without the generic Swift dispatch;
+   any other call runs the Swift function in the box as usual.
+   Stack: [box, metatable] -> [function]. */
+void mlshim_pushswiftfunction_fastnumber(lua_State *L, mlshim_number_fn fast);
+
+/* Reads t[1..n] of the table at idx into out (numbers as they are, true/false as 1/0) in
+   one C loop: what a Lua array costs to bring into a kernel. Returns 0, or the 1-based
+   position of the first entry that is neither a number nor a boolean (out is then written
+   up to it). Raw reads: no metamethod runs, nothing can raise. Stack-neutral. */
+size_t mlshim_read_numbers(lua_State *L, int idx, size_t n, double *out);
+
 /* ---- states, limits, hooks ---- */
 typedef struct mlshim_limits {
     size_t used;          /* bytes allocated by this state's Lua allocator */

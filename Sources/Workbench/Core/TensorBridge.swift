@@ -85,6 +85,47 @@ extension LuaOptions {
 }
 
 extension LuaState {
+    /// A Lua array of numbers (1-d) or of equal-length arrays of numbers (2-d) read straight
+    /// into a new f64 tensor's storage by one C loop per row: the one copy a Lua array costs.
+    /// Nil for anything else (deeper nesting, a stray entry, ragged rows), which the generic
+    /// walk then reads or reports.
+    private func numericTableFast(at idx: Int32) throws -> Tensor? {
+        let n = rawLength(at: idx)
+        guard n > 0 else { return nil }
+        let first = rawGet(1, of: idx)
+        defer { pop() }
+        switch first {
+        case .number, .boolean:
+            let t = try Tensor.zeros([n], dtype: .f64)
+            let bad = try t.withMutableDoubles { b -> Int? in
+                guard let p = b.baseAddress else { return nil }
+                return readNumbers(at: idx, count: n, into: p)
+            }
+            return bad == nil ? t : nil
+        case .table:
+            let width = rawLength(at: -1)
+            guard width > 0, type(at: -1) == .table else { return nil }
+            let inner = rawGet(1, of: -1)
+            pop()
+            guard inner == .number || inner == .boolean else { return nil }
+            let t = try Tensor.zeros([n, width], dtype: .f64)
+            let ok = try t.withMutableDoubles { b -> Bool in
+                guard let p = b.baseAddress else { return false }
+                for r in 0..<n {
+                    guard rawGet(r + 1, of: idx) == .table else { pop(); return false }
+                    defer { pop() }
+                    guard rawLength(at: -1) == width, readNumbers(at: -1, count: width, into: p + r * width) == nil else {
+                        return false
+                    }
+                }
+                return true
+            }
+            return ok ? t : nil
+        default:
+            return nil
+        }
+    }
+
     /// Pushes a tensor as userdata. Stack: [] -> [tensor].
     public func push(tensor: Tensor) { push(object: tensor) }
 
@@ -97,6 +138,7 @@ extension LuaState {
     /// rectangular).
     func tensorFromTable(at index: Int32, function: String, argument: Int32) throws -> Tensor {
         let idx = absolute(index)
+        if let t = try numericTableFast(at: idx) { return t }
         var shape: [Int] = []
         var values: [Double] = []
         var leafDepth: Int?  // the depth where numbers live; tables may only appear above it

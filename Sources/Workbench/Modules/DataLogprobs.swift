@@ -19,7 +19,8 @@ extension Workbench {
             - vLLM offline (SampleLogprobs): a list, per position, of tables mapping token (or
               token id) -> logprob or -> {logprob =, decoded_token =, rank =}; pass the output
               {token_ids =, logprobs =} when positions hold several entries, so the sampled
-              token is known (a single entry per position needs no ids).
+              token is known (a single entry per position needs no ids). Token ids are found
+              as integer keys or as their decimal text, as Python's json.dump writes them.
             Result: tokens (strings), logprobs (f64 tensor; NaN where the layout has null, e.g.
             the first prompt token with echo), top_logprobs: per position a list of
             {token =, logprob =} sorted by logprob, highest first (empty lists when none).
@@ -95,14 +96,29 @@ extension Workbench {
       return tokens, lps, tops
     end
 
+    -- The entry of token id `id` in a position: keyed by the integer (vLLM's own dicts) or by
+    -- its decimal text (the same dict after Python's json.dump, which writes keys as strings).
+    local function entry_key(pos, id)
+      if pos[id] ~= nil then return id end
+      local n = math.tointeger(id)
+      if n == nil and type(id) == "string" then n = math.tointeger(tonumber(id)) end
+      if n ~= nil then
+        if pos[n] ~= nil then return n end
+        local text = string.format("%d", n)
+        if pos[text] ~= nil then return text end
+      end
+      return nil
+    end
+
     local function vllm(list, ids)
       local tokens, lps, tops = {}, {}, {}
       for i, pos in ipairs(list) do
         if type(pos) ~= "table" then error("position " .. i .. " is a " .. type(pos) .. ", not a table", 0) end
         local key
         if ids then
-          key = ids[i]
-          if pos[key] == nil then error("position " .. i .. " has no entry for token id " .. tostring(key), 0) end
+          if ids[i] == nil or ids[i] == null then error("token_ids has no id for position " .. i, 0) end
+          key = entry_key(pos, ids[i])
+          if key == nil then error("position " .. i .. " has no entry for token id " .. tostring(ids[i]), 0) end
         else
           local n = 0
           for k in pairs(pos) do n = n + 1; key = k end

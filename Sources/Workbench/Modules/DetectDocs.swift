@@ -60,7 +60,8 @@ enum DetectDocs {
     static let repetition = """
         detect.repetition(text, {n = 3}) -> number
         rep-n (Welleck et al. 2019): 1 - distinct n-grams / n-grams over whitespace tokens
-        (case kept); 0 with fewer than n tokens, near 1 for a text that loops.
+        as Python's str.split() makes them (U+001C-U+001F and every other Unicode space
+        separate; case kept); 0 with fewer than n tokens, near 1 for a text that loops.
         Options: n (3).
         Example: detect.repetition("go go go go", {n = 1})  --> 0.75
         """
@@ -80,10 +81,13 @@ enum DetectDocs {
 
     static let semanticEntropy = """
         detect.semantic_entropy(samples, {equivalent = fn, logprobs = nil}) -> entropy, clusters
-        Semantic entropy (Kuhn et al. 2023, Farquhar et al. 2024). Samples are clustered: each
-        joins the first cluster whose first member is equivalent in both directions
-        (equivalent(a, b) and equivalent(b, a)); without equivalent, trimmed lower-cased
-        strings must be equal. Without logprobs: the entropy (nats) of cluster frequencies.
+        Semantic entropy (Kuhn et al. 2023, Farquhar et al. 2024). Samples are clustered exactly
+        as jlko/semantic_uncertainty's get_semantic_ids: each sample not yet in a cluster opens
+        the next one, and every later sample b with equivalent(a, b) and equivalent(b, a) joins
+        it (equivalent is one direction, an NLI "a entails b"; both are asked for every pair,
+        a-b first), even one already in an earlier cluster, so a judgment that is not
+        transitive is resolved as the reference resolves it. Without equivalent, trimmed
+        lower-cased strings must be equal. Without logprobs: the entropy (nats) of cluster frequencies.
         With logprobs (one sequence log-likelihood per sample): normalised over samples,
         summed per cluster, entropy of the cluster masses. clusters lists each cluster's sample
         indices.

@@ -41,12 +41,12 @@ extension Workbench {
             args.state.push(try TokenUncertainty.perplexity(logprobs: rec.logprobs))
             return 1
         }
+        let counter = WordCounter()  // this state's buffers: a call per row allocates nothing
         m.function("repetition", doc: DetectDocs.repetition) { args in
-            let text = try args.string(1)
             let o = try args.options(2, allowed: ["n"])
             let n = try o.integer("n", default: 3)
             guard n >= 1 else { throw args.error(2, "option 'n' must be >= 1, got \(n)") }
-            args.state.push(try Repetition.score(text, n: n))
+            args.state.push(try args.withBytes(1) { try Repetition.score(utf8: $0, n: n, counter: counter) })
             return 1
         }
     }

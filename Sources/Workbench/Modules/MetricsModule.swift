@@ -17,6 +17,7 @@ extension Workbench {
 
     /// `metrics.pass_at_k`, `distinct_n`, `self_bleu`, `rouge_l`, `exact_match`, `token_f1`.
     private static func installTextMetrics(_ m: ModuleBuilder) {
+        let counter = WordCounter()  // this state's token buffers, reused by every call
         m.function("pass_at_k", doc: """
             metrics.pass_at_k(n, c, k) -> number | tensor
             Unbiased pass@k of Chen et al. (2021) for n samples of which c are correct, as
@@ -41,12 +42,17 @@ extension Workbench {
         m.function("distinct_n", doc: """
             metrics.distinct_n(texts, n) -> number
             Distinct-n: unique n-grams over all n-grams, counted over all texts together
-            (whitespace tokens, case kept); 0 when there are no n-grams. n defaults to 1.
+            (whitespace tokens as Python's str.split() makes them, U+001C-U+001F and every
+            Unicode space separating; case kept); 0 when there are no n-grams. n defaults to 1.
             Example: metrics.distinct_n({"the cat sat", "the cat ran"}, 2)  --> 0.75
             """) { args in
-            let texts = args.type(1) == .string ? [try args.string(1)] : try args.strings(1)
             let n = try args.integer(2, default: 1)
-            args.state.push(try Metrics.distinctN(texts, n: n))
+            if args.type(1) == .string {
+                args.state.push(try args.withBytes(1) { try Metrics.distinctN(utf8: [$0], n: n, counter: counter) })
+                return 1
+            }
+            guard let texts = args.state.stringBuffers(arrayAt: 1) else { throw args.typeError(1, expected: "array of strings") }
+            args.state.push(try Metrics.distinctN(utf8: texts, n: n, counter: counter))
             return 1
         }
 
@@ -54,13 +60,14 @@ extension Workbench {
             metrics.self_bleu(texts, {n = 4}) -> number
             Self-BLEU (Zhu et al. 2018): each text is scored against all the others as references
             with NLTK's sentence_bleu (uniform weights up to n, SmoothingFunction().method1,
-            whitespace tokens); the mean over texts. Lower means more diverse. Needs 2+ texts.
+            whitespace tokens as Python's str.split()); the mean over texts. Lower means more
+            diverse. Needs 2+ texts.
             Options: n (4).
             Example: metrics.self_bleu(samples, {n = 2})
             """) { args in
-            let texts = try args.strings(1)
+            guard let texts = args.state.stringBuffers(arrayAt: 1) else { throw args.typeError(1, expected: "array of strings") }
             let o = try args.options(2, allowed: ["n"])
-            args.state.push(try Metrics.selfBLEU(texts, n: try o.integer("n", default: 4)))
+            args.state.push(try Metrics.selfBLEU(utf8: texts, n: try o.integer("n", default: 4)))
             return 1
         }
 
@@ -80,8 +87,8 @@ extension Workbench {
         m.function("exact_match", doc: """
             metrics.exact_match(prediction, truth) -> number
             SQuAD v1.1 exact match: 1 if the answers are equal after normalize_answer
-            (lower-case, no punctuation, no a/an/the, single spaces), else 0. truth may be an
-            array of acceptable answers: the best match counts, as SQuAD's evaluate script does.
+            (lower-case, no punctuation, no a/an/the, whitespace as Python's str.split()), else 0.
+            truth may be an array of acceptable answers: the best match counts, as SQuAD's evaluate script does.
             Example: metrics.exact_match("The Eiffel Tower!", "eiffel tower")  --> 1
             """) { args in
             let p = try args.string(1)

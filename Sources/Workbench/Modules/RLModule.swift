@@ -30,23 +30,15 @@ extension Workbench {
             """) { args in
             let r = try args.tensor(1)
             let o = try args.options(2, allowed: ["gamma", "dones", "last_value"])
-            let (rows, width) = try batchLayout(r, args, "rewards")
+            let (rows, _) = try batchLayout(r, args, "rewards")
             let gamma = try o.number("gamma", default: 1)
-            let dones = try o.flags("dones")
+            let dones = try o.tensor("dones")
             if let d = dones, d.count != r.count {
                 throw args.failure("rewards and dones differ in length (\(r.count) vs \(d.count))")
             }
             let last = try lastValues(o, rows: rows)
-            let rv = r.toDoubles()
-            var out = [Double]()
-            out.reserveCapacity(rv.count)
-            for row in 0..<rows {
-                let span = (row * width)..<((row + 1) * width)
-                // One row (the common case) is passed without a copy.
-                out += try RL.returns(rows == 1 ? rv : Array(rv[span]), gamma: gamma,
-                                      dones: rows == 1 ? dones : dones.map { Array($0[span]) }, lastValue: last[row])
-            }
-            try args.state.push(vector: out, shape: r.shape)
+            let out = try flagged(args, option: 2) { try RL.returns(r, gamma: gamma, dones: dones, lastValues: last) }
+            args.state.push(tensor: out)
             return 1
         }
 
@@ -62,7 +54,7 @@ extension Workbench {
             """) { args in
             let r = try args.tensor(1), v = try args.tensor(2)
             let o = try args.options(3, allowed: ["gamma", "lambda", "dones", "last_value"])
-            let (rows, width) = try batchLayout(r, args, "rewards")
+            let (rows, _) = try batchLayout(r, args, "rewards")
             if r.shape != v.shape {
                 if r.ndim == 1 && v.ndim == 1 {
                     throw args.failure("rewards and values differ in length (\(r.count) vs \(v.count))")
@@ -70,37 +62,18 @@ extension Workbench {
                 throw args.failure("rewards and values differ in shape (\(formatShape(r.shape)) vs \(formatShape(v.shape)))")
             }
             let gamma = try o.number("gamma", default: 1), lambda = try o.number("lambda", default: 0.95)
-            let dones = try o.flags("dones")
+            let dones = try o.tensor("dones")
             if let d = dones, d.count != r.count {
                 throw args.failure("rewards and dones differ in length (\(r.count) vs \(d.count))")
             }
             let last = try lastValues(o, rows: rows)
-            if r.ndim == 1 {  // one trajectory: tensors in, tensors out, no copies
-                let g = try RL.gae(rewards: r, values: v, gamma: gamma, lambda: lambda, dones: dones, lastValue: last[0])
-                args.state.push(tensor: g.advantages)
-                args.state.push(tensor: g.returns)
-                return 2
+            // tensors read in place (a Lua array was read once, into a tensor), both outputs
+            // written by the kernel into one block
+            let g = try flagged(args, option: 3) {
+                try RL.gae(rewards: r, values: v, gamma: gamma, lambda: lambda, dones: dones, lastValues: last)
             }
-            let rv = r.toDoubles(), vv = v.toDoubles()
-            var adv = [Double](), ret = [Double]()
-            adv.reserveCapacity(rv.count)
-            ret.reserveCapacity(rv.count)
-            for row in 0..<rows {
-                let span = (row * width)..<((row + 1) * width)
-                if rows == 1 {  // one trajectory: no slicing, no copies
-                    let g = try RL.gae(rewards: rv, values: vv, gamma: gamma, lambda: lambda, dones: dones,
-                                       lastValue: last[0])
-                    adv = g.advantages
-                    ret = g.returns
-                    break
-                }
-                let g = try RL.gae(rewards: Array(rv[span]), values: Array(vv[span]), gamma: gamma, lambda: lambda,
-                                   dones: dones.map { Array($0[span]) }, lastValue: last[row])
-                adv += g.advantages
-                ret += g.returns
-            }
-            try args.state.push(vector: adv, shape: r.shape)
-            try args.state.push(vector: ret, shape: r.shape)
+            args.state.push(tensor: g.advantages)
+            args.state.push(tensor: g.returns)
             return 2
         }
 
@@ -114,8 +87,7 @@ extension Workbench {
             """) { args in
             let x = try args.tensor(1)
             let o = try args.options(2, allowed: ["shift_mean"])
-            let w = try RL.whiten(x.toDoubles(), shiftMean: try o.boolean("shift_mean", default: true))
-            try args.state.push(vector: w, shape: x.shape)
+            args.state.push(tensor: try RL.whiten(x, shiftMean: try o.boolean("shift_mean", default: true)))
             return 1
         }
 
@@ -126,7 +98,10 @@ extension Workbench {
             the other members (TRL rloo_trainer, group_size >= 2); dr_grpo: r - mean(group), never
             scaled. scale: "group" (unbiased std of each group), "batch" (of all rewards; for rloo
             TRL's normalize_advantages) or "none"; default "group" for grpo, "none" otherwise.
-            A NaN advantage (a group of one) is 0, as TRL's nan_to_num. Keeps the shape of rewards.
+            NaN rewards (a reward that does not apply) are handled as TRL 1.16 does (GRPOTrainer,
+            RLOOTrainer): group means and stds are nanmean and TRL's nanstd over the rest of the
+            group (the RLOO baseline over its scorable members), and a NaN advantage becomes 0
+            (nan_to_num): only that row, never its whole group. Keeps the shape of rewards.
             Options: method ("grpo"), scale (by method).
             Example: rl.group_advantages({1, 0, 0, 1, 1, 1}, 3, {method = "rloo"})
             """) { args in
@@ -140,8 +115,7 @@ extension Workbench {
                 scale = try RL.GroupScale.named(
                     try o.choice("scale", RL.GroupScale.allCases.map(\.rawValue), default: "group"))
             }
-            let a = try RL.groupAdvantages(r.toDoubles(), groupSize: size, method: method, scale: scale)
-            try args.state.push(vector: a, shape: r.shape)
+            args.state.push(tensor: try RL.groupAdvantages(r, groupSize: size, method: method, scale: scale))
             return 1
         }
     }
@@ -190,38 +164,50 @@ extension Workbench {
     private static func installKL(_ m: ModuleBuilder) {
         let estimators = RL.KLEstimator.allCases.map(\.rawValue)
         m.function("kl", doc: """
-            rl.kl(logp, ref_logp, {estimator = "k1"}) -> tensor
+            rl.kl(logp, ref_logp, {estimator = "k1", clamp = nil}) -> tensor
             Per-token estimates of KL(policy || ref) from the log-probabilities of the sampled
             tokens (Schulman's estimators, r = ref/policy): k1 = -log r = logp - ref_logp,
-            k2 = (log r)^2 / 2, k3 = (r - 1) - log r. The result has the shape of logp.
-            Options: estimator ("k1" | "k2" | "k3").
-            Example: rl.kl(logp, ref_logp, {estimator = "k3"}):mean()
+            k2 = (log r)^2 / 2, k3 = (r - 1) - log r. The result has the shape of logp. k3 is
+            computed to a few ulp everywhere, near r = 1 too (a series there, where TRL's
+            expm1(log r) - log r has a relative error of about 2.2e-16 / |log r|: 1e-7 at
+            log r = 1e-9).
+            clamp: a number c clamps every estimate to [-c, c], as OpenRLHF 0.11's
+            compute_approx_kl does with c = 10 (also clamp = "openrlhf"); clamp = "verl" is verl
+            0.7's kl_penalty_forward: for k3 (low_var_kl) log r is clamped to [-20, 20] before the
+            exponential and the estimate to [-10, 10] after it, k1 and k2 are left alone. NaN
+            stays NaN, as torch.clamp keeps it.
+            Options: estimator ("k1" | "k2" | "k3"), clamp (nil | number > 0 | "openrlhf" | "verl").
+            Example: rl.kl(logp, ref_logp, {estimator = "k3", clamp = "verl"}):mean()
             """) { args in
             let lp = try args.tensor(1), ref = try args.tensor(2)
-            let o = try args.options(3, allowed: ["estimator"])
+            let o = try args.options(3, allowed: ["estimator", "clamp"])
             let est = try RL.KLEstimator.named(try o.choice("estimator", estimators, default: "k1"))
+            let clamp = try klClamp(o)
             try checkSameShape(lp, ref, args, "logp and ref_logp")
-            let k = try RL.kl(logp: lp.toDoubles(), refLogp: ref.toDoubles(), estimator: est)
-            try args.state.push(vector: k, shape: lp.shape)
+            args.state.push(tensor: try RL.kl(logp: lp, refLogp: ref, estimator: est, clamp: clamp))
             return 1
         }
 
         m.function("kl_penalty", doc: """
-            rl.kl_penalty(scores, logp, ref_logp, {beta = 0.1, estimator = "k1", lengths = nil})
-              -> per-token rewards
-            KL-shaped rewards as TRL's PPO trainer builds them: -beta * KL[t] on every token, plus
-            the sequence score on the last token.
+            rl.kl_penalty(scores, logp, ref_logp, {beta = 0.1, estimator = "k1", lengths = nil,
+              clamp = nil}) -> per-token rewards
+            KL-shaped rewards: -beta * KL[t] on every token, plus the sequence score on the last
+            real token, as TRL 0.11's PPOTrainer.compute_rewards places it (mask.nonzero()[-1])
+            and OpenRLHF 0.11's compute_reward. (TRL 0.12 to 0.29's PPOTrainer, the former
+            PPOv2Trainer, adds it one slot later, at sequence_length + 1 when that fits in the
+            row; TRL 1.x has no PPO trainer.) clamp as in rl.kl, applied before beta.
             One sequence: scores is a number, logp and ref_logp are vectors of its tokens; the
             result is a vector. A batch: scores holds B numbers and logp, ref_logp are B x T
             (2-d tensors or arrays of arrays, one row per sequence); the result is B x T.
             lengths (batch only, B integers in 1..T) marks how many tokens of each row are real:
             the score goes on token lengths[i] and padding gets 0.
-            Options: beta (0.1), estimator ("k1" | "k2" | "k3"), lengths (nil: full rows).
+            Options: beta (0.1), estimator ("k1" | "k2" | "k3"), lengths (nil: full rows), clamp (nil).
             Example: rl.kl_penalty({1.5, -0.2}, logp, ref_logp, {beta = 0.05})
             """) { args in
-            let o = try args.options(4, allowed: ["beta", "estimator", "lengths"])
+            let o = try args.options(4, allowed: ["beta", "estimator", "lengths", "clamp"])
             let beta = try o.number("beta", default: 0.1)
             let est = try RL.KLEstimator.named(try o.choice("estimator", estimators, default: "k1"))
+            let clamp = try klClamp(o)
             let lp = try args.tensor(2), ref = try args.tensor(3)
             try checkSameShape(lp, ref, args, "logp and ref_logp")
             if args.type(1) == .number {
@@ -230,7 +216,7 @@ extension Workbench {
                 }
                 if o.has("lengths") { throw args.error(4, "option 'lengths' applies to a batch (one score per row)") }
                 let out = try RL.klPenalty(score: try args.number(1), logp: lp.toDoubles(), refLogp: ref.toDoubles(),
-                                           beta: beta, estimator: est)
+                                           beta: beta, estimator: est, clamp: clamp)
                 try args.state.push(tensorOf: out)
                 return 1
             }
@@ -243,9 +229,40 @@ extension Workbench {
             }
             let lengths = try o.vector("lengths").map { try args.integers($0, index: 4, what: "option 'lengths'") }
             let out = try RL.klPenalty(scores: scores, logp: lp.toDoubles(), refLogp: ref.toDoubles(), lengths: lengths,
-                                       beta: beta, estimator: est)
+                                       beta: beta, estimator: est, clamp: clamp)
             try args.state.push(vector: out, shape: lp.shape)
             return 1
+        }
+    }
+
+    /// Runs a kernel that checks flags, turning a flag that is not 0/1 into an argument error
+    /// naming the option (`bad argument #3 to 'rl.gae' (option 'dones' must hold ...)`).
+    static func flagged<R>(_ args: LuaArguments, option: Int32, _ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch let e as RL.InvalidFlag {
+            throw args.error(option, "option 'dones' must hold booleans or 0/1, entry \(e.position + 1) is \(formatNumber(e.value))")
+        }
+    }
+
+    /// The `clamp` option of `rl.kl` and `rl.kl_penalty`.
+    static func klClamp(_ o: LuaOptions) throws -> RL.KLClamp {
+        let t = o.push("clamp")
+        defer { o.state.pop() }
+        switch t {
+        case .nil: return .none
+        case .number:
+            guard let c = o.state.number(at: -1), c > 0 else {
+                throw o.optionError("clamp", "a number > 0, \"openrlhf\" or \"verl\"")
+            }
+            return .symmetric(c)
+        case .string:
+            switch o.state.string(at: -1) {
+            case "openrlhf": return .symmetric(10)
+            case "verl": return .verl
+            default: throw o.optionError("clamp", "a number > 0, \"openrlhf\" or \"verl\"")
+            }
+        default: throw o.optionError("clamp", "a number > 0, \"openrlhf\" or \"verl\"")
         }
     }
 

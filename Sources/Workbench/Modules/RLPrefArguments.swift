@@ -29,17 +29,6 @@ extension LuaOptions {
         return v
     }
 
-    /// A field holding flags: booleans or 0/1 numbers (array or tensor); nil when absent.
-    func flags(_ key: String) throws -> [Bool]? {
-        guard let v = try tensor(key)?.toDoubles() else { return nil }
-        return try v.enumerated().map { i, x in
-            guard x == 0 || x == 1 else {
-                throw arguments.error(index, "option '\(key)' must hold booleans or 0/1, entry \(i + 1) is \(formatNumber(x))")
-            }
-            return x == 1
-        }
-    }
-
     /// Either `key` or its alias `alias` (not both); nil when neither is given.
     func vector(_ key: String, alias: String) throws -> [Double]? {
         if has(key) && has(alias) {

@@ -131,11 +131,16 @@ enum RandomModule {
     typealias Builder = LuaTypeBuilder<RandomGenerator>
 
     static func addMethods(to b: Builder, docs: inout [(String, String)]) {
-        func method(_ name: String, _ doc: String, _ body: @escaping Builder.Method) {
-            b.method(name, body)
+        func method(_ name: String, fast: Builder.NumberFastPath? = nil, _ doc: String, _ body: @escaping Builder.Method) {
+            if let fast { b.method(name, fast: fast, body) } else { b.method(name, body) }
             docs.append((name, doc))
         }
-        method("uniform", """
+        // g:uniform() in a Lua loop goes from C straight to the generator (no generic
+        // dispatch): as fast per call as Python's random.random (BENCHMARKS.md).
+        method("uniform", fast: { p in
+            guard let p else { return .nan }
+            return Unmanaged<RandomGenerator>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.uniform() }
+        }, """
             g:uniform([lo, hi]) -> number
             A uniform double in [0, 1) (the top 53 bits of one output), or in [lo, hi).
             Example: random.new(0):uniform()
@@ -146,7 +151,10 @@ enum RandomModule {
             a.state.push(lo + (hi - lo) * u)
             return 1
         }
-        method("normal", """
+        method("normal", fast: { p in
+            guard let p else { return .nan }
+            return Unmanaged<RandomGenerator>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.normal() }
+        }, """
             g:normal([mean, std]) -> number
             A normal variate (Marsaglia's polar method; the second value of each pair is cached in
             the generator's state), standard unless mean (0) and std (1) are given.
@@ -157,7 +165,10 @@ enum RandomModule {
             a.state.push(mean + sd * z)
             return 1
         }
-        method("gumbel", """
+        method("gumbel", fast: { p in
+            guard let p else { return .nan }
+            return Unmanaged<RandomGenerator>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.gumbel() }
+        }, """
             g:gumbel() -> number
             A standard Gumbel variate -log(-log(u)), u uniform in (0, 1): argmax(logits + gumbel)
             is a sample of softmax(logits) (the Gumbel-max trick).
