@@ -166,4 +166,18 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(upd.status, 0, upd.stderr)
         XCTAssertEqual(try runMoonlab(["replay", path]).status, 0)
     }
+
+    func testExportedScriptPrintsWhatTheSessionPrinted() throws {
+        let path = dir + "/shown.jsonl"
+        try record(["t = {b = 1, a = {2, 3}}", "t", "x = 1; x + 1", "x + 10;", "print('printed')",
+                    "'text', 5", "_"], to: path)
+        let export = try runMoonlab(["replay", "--export", path])
+        XCTAssertEqual(export.status, 0, export.stderr)
+        XCTAssertFalse(export.stdout.contains("_ = t\n"), export.stdout)
+        let script = dir + "/shown.lua"
+        try export.stdout.write(toFile: script, atomically: true, encoding: .utf8)
+        let run = try runMoonlab(["run", script])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout, "{a = {2, 3}, b = 1}\n2\nprinted\ntext\t5\ntext\n", export.stdout)
+    }
 }

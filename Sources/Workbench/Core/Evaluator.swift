@@ -19,7 +19,8 @@ public struct Evaluation {
 }
 
 /// Turns one piece of input into output with lua.c's rules: `return <input>` is tried
-/// first (an expression prints), then the input as a statement; a syntax error ending in
+/// first (an expression prints), then statements with a last expression after a `;`
+/// (`x = 1; x + 1` prints 2), then the input as statements; a syntax error ending in
 /// `<eof>` means the chunk is incomplete; a trailing `;` suppresses the print; `_` holds
 /// the last result.
 public final class Evaluator {
@@ -38,7 +39,11 @@ public final class Evaluator {
             do {
                 try lua.load("return " + code + ";", name: name)
             } catch {
-                try lua.load(input, name: name)
+                // statements then an expression after a `;` (`x = 1; x + 1`) print its value
+                if let last = TopLevelStatements.returningLast(code), (try? lua.load(last, name: name)) != nil {
+                } else {
+                    try lua.load(input, name: name)
+                }
             }
         } catch let e as LuaError {
             if e.isIncompleteChunk { return Evaluation(status: .incomplete) }
@@ -48,6 +53,7 @@ public final class Evaluator {
         } catch {
             return Evaluation(status: .error, error: "\(error)")
         }
+        workbench.rememberChunk(name, input)
         let r = run(quiet: quiet)
         workbench.recorder?.record(input: input, evaluation: r, clock: workbench.clock.observed)
         return r

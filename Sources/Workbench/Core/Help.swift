@@ -33,10 +33,25 @@ public enum Help {
         state.push(isModule); state.setField("module")
         state.rawSet(of: -3)
         state.pop()
-        if isModule { modules.insert(name) }
     }
 
-    nonisolated(unsafe) static var modules: Set<String> = []
+    /// Every documented module that is a global under its own name, sorted. Stack-neutral.
+    public static func moduleNames(_ state: LuaState) -> [String] {
+        var names: [String] = []
+        pushTable(state)
+        state.forEachPair(of: -1) {
+            guard state.type(at: -1) == .table else { return true }
+            _ = state.getField("module"); let isModule = state.boolean(at: -1); state.pop()
+            _ = state.getField("name"); let name = state.string(at: -1) ?? ""; state.pop()
+            guard isModule, !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return true }
+            _ = state.getGlobal(name)
+            if state.rawEqual(-1, -3) { names.append(name) }
+            state.pop()
+            return true
+        }
+        state.pop()
+        return names.sorted()
+    }
 
     /// The doc entry of the value at `index`: (name, doc, isModule).
     public static func entry(_ state: LuaState, at index: Int32) -> (name: String, doc: String, isModule: Bool)? {
@@ -57,6 +72,40 @@ public enum Help {
         return lines.first.map(String.init) ?? ""
     }
 
+    /// The whole signature of a doc on one line: a signature that spans several lines
+    /// (`pref.dpo_loss{policy_chosen =, ...,` then indented lines) is joined until its
+    /// brackets close.
+    static func signature(_ doc: String) -> String {
+        var out = ""
+        var depth = 0
+        for (i, line) in doc.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let continues = line.hasPrefix(" ") && (depth > 0 || line.drop(while: { $0 == " " }).hasPrefix("->"))
+            if i > 0 && !continues { break }
+            out += (i > 0 ? " " : "") + line.drop(while: { $0 == " " })
+            for c in line {
+                if c == "(" || c == "{" || c == "[" { depth += 1 }
+                if c == ")" || c == "}" || c == "]" { depth -= 1 }
+            }
+        }
+        return out
+    }
+
+    /// A signature short enough for a listing: past `width` characters the arguments are
+    /// elided (`pref.dpo_loss{...} -> losses, chosen_rewards, rejected_rewards, stats`).
+    static func listing(_ doc: String, width: Int = 100) -> String {
+        let s = signature(doc)
+        guard s.count > width, let open = s.firstIndex(where: { $0 == "(" || $0 == "{" }) else { return s }
+        let close: Character = s[open] == "(" ? ")" : "}"
+        var depth = 0
+        var end = s.endIndex
+        for i in s.indices[open...] {
+            if s[i] == "(" || s[i] == "{" { depth += 1 }
+            if s[i] == ")" || s[i] == "}" { depth -= 1; if depth == 0 { end = i; break } }
+        }
+        guard end < s.endIndex else { return s }
+        return String(s[...open]) + "..." + String(close) + String(s[s.index(after: end)...])
+    }
+
     /// The text `help(x)` prints for the value at `index`.
     public static func text(_ state: LuaState, at index: Int32) -> String {
         let v = state.absolute(index)
@@ -75,14 +124,16 @@ public enum Help {
             return "\(state.typeName(at: v)): no documentation"
         }
         guard e.isModule else { return e.doc }
-        var out = e.doc + "\n\nFunctions:\n"
         var rows: [(String, String)] = []
         state.forEachPair(of: v) {
-            if state.type(at: -2) == .string, let k = state.string(at: -2), let fe = entry(state, at: -1) {
-                rows.append((k, summary(fe.doc)))
+            if state.type(at: -2) == .string, let k = state.string(at: -2), state.type(at: -1) == .function,
+               let fe = entry(state, at: -1) {
+                rows.append((k, listing(fe.doc)))
             }
             return true
         }
+        guard !rows.isEmpty else { return e.doc }
+        var out = e.doc + "\n\nFunctions:\n"
         for (_, s) in rows.sorted(by: { $0.0 < $1.0 }) { out += "  \(s)\n" }
         return out + "\nhelp(\(e.name).NAME) shows one in full."
     }
@@ -90,7 +141,7 @@ public enum Help {
     /// The list `help()` prints: every module with its summary.
     public static func overview(_ state: LuaState) -> String {
         var out = "moonlab: a Lua workbench for alignment research. Modules:\n"
-        for m in modules.sorted() {
+        for m in moduleNames(state) where m != "moonlab" {
             guard state.getGlobal(m) == .table else { state.pop(); continue }
             var s = entry(state, at: -1).map { summary($0.doc) } ?? ""
             state.pop()
@@ -98,8 +149,33 @@ public enum Help {
             out += "  " + m.padding(toLength: 9) + s + "\n"
         }
         out += "\nhelp(module) lists its functions, help(fn) shows one; ?name does the same at the prompt.\n"
-        out += "Prompt commands: :help :load FILE :time EXPR :reset :quit"
+        out += "Settings and moonlab.restore: help(moonlab). Prompt commands (:help explains them):\n  "
+        out += promptCommands.map { $0.usage.split(separator: " ").first.map(String.init) ?? $0.usage }.joined(separator: " ")
         return out
+    }
+
+    /// The prompt's commands, as `:help` lists them (usage, what it does). The prompt
+    /// handles each one; `help()` names them.
+    public static let promptCommands: [(usage: String, meaning: String)] = [
+        (":help [topic]", "this list, or the doc of a module or function (as ?topic)"),
+        ("?name", "the doc of a function or module; help() lists the modules"),
+        ("??fn", "the source of a Lua function defined at the prompt or in a file"),
+        (":load FILE", "run a Lua file in this session"),
+        (":time CODE", "time an expression or statements, repeated as %timeit does (-n N -r R to choose)"),
+        (":whos", "your globals with their type and shape or size"),
+        (":edit [FN|FILE]", "edit a new chunk (or fn's source, or a file) in $EDITOR, then run it"),
+        ("!cmd", "run a shell command (not under --sandbox)"),
+        (":plugins", "the plugins found: version, status, folder (plugin.list() as data)"),
+        (":record [FILE]", "where this session is recorded, or record to FILE from now"),
+        (":reset", "start over with a fresh state"),
+        (":quit", "leave (or Ctrl-D)"),
+    ]
+
+    /// `:help` at the prompt: the commands, aligned.
+    public static var promptCommandHelp: String {
+        let w = promptCommands.map(\.usage.count).max() ?? 0
+        return promptCommands.map { $0.usage.padding(toLength: w + 2) + $0.meaning }.joined(separator: "\n")
+            + "\nCtrl-C drops the line being typed, or stops running code.\n"
     }
 
     /// Pushes the value at a dotted path (`"rl.gae"`) from the globals. Returns false

@@ -15,6 +15,7 @@ extension Workbench {
     public func runChunk(_ code: String, name: String) throws {
         lua.resetBudget()
         try lua.load(code, name: name)
+        rememberChunk(name, code)
         try lua.pcall(nargs: 0, nresults: 0)
     }
 

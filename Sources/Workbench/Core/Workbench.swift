@@ -37,6 +37,11 @@ public final class Workbench {
     public let clock = ClockTap()
     /// The session being recorded, if any.
     public var recorder: SessionRecorder?
+    /// The built-in globals, kept to warn about and undo an accidental assignment.
+    let builtins = BuiltinGlobals()
+    /// The text of every chunk run by name (`[3]` for prompt entry 3), so that
+    /// `moonlab.source` can show a function defined at the prompt.
+    var chunkSources: [String: String] = [:]
 
     public init(options: WorkbenchOptions = WorkbenchOptions()) throws {
         self.options = options
@@ -46,6 +51,7 @@ public final class Workbench {
         lua.userInfo["workbench"] = WeakWorkbench(self)  // weak: the state must not keep its owner alive
         installPrint()
         installSettings()
+        keepGetinfo()
         try installDeterminism()
         registerGlobal(lua, "help", doc: """
             help([x])
@@ -59,6 +65,20 @@ public final class Workbench {
             return 0
         }
         for install in Workbench.moduleInstallers { try install(self) }
+        installBuiltinGuard()
+    }
+
+    /// Built-in globals that an assignment replaced since the last call, one warning each
+    /// (`'reward' was moonlab's reward module ...; moonlab.restore("reward") brings it back`).
+    public func builtinWarnings() -> [String] { builtins.warnings(lua) }
+
+    /// Global names that were not there when the state was ready: the user's variables.
+    public func isUserGlobal(_ name: String) -> Bool { !builtins.initialGlobals.contains(name) && name != "_" }
+
+    /// Keeps the text of a chunk, so functions defined in it can be shown (`??f`).
+    public func rememberChunk(_ name: String, _ text: String) {
+        let key = name.hasPrefix("=") || name.hasPrefix("@") ? String(name.dropFirst()) : name
+        chunkSources[key] = text
     }
 
     /// Module installers, one per Lua module file (`tensor`, `dist`, ...), run in order.
@@ -160,10 +180,12 @@ public final class Workbench {
         lua.push(d.items); lua.setField("print_items")
         lua.push(d.width); lua.setField("print_width")
         lua.push(options.seed); lua.setField("seed")
+        lua.push(Platform.wantsColor(1)); lua.setField("color")
         Help.register(lua, value: -1, name: "moonlab", doc: """
             moonlab: settings of this session
             Fields: version, seed, prompt ("> "), prompt2 (">> "), print_depth (4),
-            print_items (40), print_width (100), color (true on a terminal).
+            print_items (40), print_width (100), color (true when standard output is a terminal
+            and NO_COLOR is unset; false turns off the prompt's and plot's colours).
             Example: moonlab.print_items = 10
             """, isModule: true)
         lua.setGlobal("moonlab")

@@ -9,9 +9,10 @@ enum PluginDocs {
         plugins; the first of a name wins. Loaded at start unless --no-plugins.
         A plugin with sandbox = true in its manifest (or every plugin under --sandbox) runs
         without io, os (but clock/time/date/difftime), debug, package, dofile/loadfile,
-        binary chunks, file readers and writers (tensor.load/save, data.jsonl/csv/json/
-        write_jsonl/from, session, plot's svg), with 10^8 instructions and 256 MB more memory
-        per call of its functions (the state's --instruction budget/memory limit if set).
+        binary chunks, the file readers and writers (tensor.load/save, data.jsonl/csv/json/
+        write_jsonl, session, plot's svg) and data.from (its datasets can :write), with at
+        most 10^8 instructions and 256 MB more memory per call of its init.lua and of each
+        function it registers.
         Example: for _, p in ipairs(plugin.list()) do print(p.name, p.version, p.status) end
         """
 

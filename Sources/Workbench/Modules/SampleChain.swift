@@ -126,7 +126,7 @@ extension SampleStages {
             b.meta("__len") { a in a.state.push(try a.object(1, ChainBox.self).boxes.count); return 1 }
         }
         registerMethodDocs(m.state, typeName: "sample.chain", prefix: "chain", listName: "sample.methods", docs: docs, doc: """
-            sample.methods: what a chain answers to, as chain:name(...)
+            sample.methods: what a chain answers to, as chain:apply(logits) does
             apply, probs, sample, explain, reset; #chain is its number of stages.
             Example: chain:explain(logits, {history = {}})
             """)

@@ -1,7 +1,8 @@
 import LuaKit
 
-/// A session as a Lua script: successful inputs in order (an expression entry becomes
-/// `_ = ...`, so the script ends in the same state), failed ones as comments.
+/// A session as a Lua script: successful inputs in order, failed ones as comments. An
+/// expression entry becomes `_ = moonlab.show(...)`, so the script prints what the
+/// session printed and ends in the same state (`_ = ...` when the entry ended in `;`).
 public enum SessionExport {
     public static func script(_ file: SessionFormat.File) throws -> String {
         let checker = try LuaState(openLibraries: false)
@@ -14,11 +15,20 @@ public enum SessionExport {
                 continue
             }
             var code = e.input
-            if Evaluator.endsWithSemicolon(code) { code = Evaluator.droppingTrailingSemicolon(code) }
+            let quiet = Evaluator.endsWithSemicolon(code)
+            if quiet { code = Evaluator.droppingTrailingSemicolon(code) }
+            let shown = quiet || e.output.isEmpty ? "_ = " : "_ = moonlab.show("
+            let close = shown == "_ = " ? "" : ")"
             if compiles(checker, "return (" + code + ")") {
-                out += "_ = " + code + "\n"
+                out += shown + code + close + "\n"
             } else if compiles(checker, "return " + code) {
-                out += "_ = select(1, " + code + ")\n"
+                out += quiet ? "_ = select(1, " + code + ")\n" : shown + code + close + "\n"
+            } else if let last = TopLevelStatements.separators(code).last,
+                      let split = TopLevelStatements.returningLast(code), compiles(checker, split) {
+                let bytes = Array(code.utf8)
+                let head = String(decoding: bytes[...last], as: UTF8.self)
+                let tail = String(decoding: bytes[(last + 1)...], as: UTF8.self).trimmingSpacesForExport()
+                out += head + " " + (quiet ? "_ = select(1, " + tail + ")" : shown + tail + close) + "\n"
             } else {
                 out += e.input + "\n"
             }
@@ -33,4 +43,11 @@ public enum SessionExport {
 
 extension String {
     func replacingNewlines() -> String { split(separator: "\n").joined(separator: " ") }
+
+    func trimmingSpacesForExport() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
 }

@@ -7,9 +7,11 @@ import Workbench
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Replay a recorded session in a fresh state and compare every output (exit 1 on divergence).")
+        abstract: "Replay a recorded session in a fresh state and compare every output (exit 1 on divergence).",
+        discussion: "The random generators are seeded with the seed the session recorded.")
 
-    @OptionGroup var global: GlobalOptions
+    // Not GlobalOptions: a replay always uses the seed its session recorded, so it takes no --seed.
+    @OptionGroup var plugins: PluginOptions
 
     @Argument(help: "The session file (JSON Lines).")
     var file: String
@@ -26,7 +28,7 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Print the session as a Lua script (failed entries as comments) instead of replaying.")
     var export = false
 
-    @Option(help: "How many divergences to show (default 5).")
+    @Option(help: "How many divergences to show.")
     var show: Int = 5
 
     mutating func run() throws {
@@ -36,7 +38,7 @@ struct ReplayCommand: ParsableCommand {
             do { Platform.writeStdout(try SessionExport.script(session)) } catch { fail("\(error)") }
             return
         }
-        var options = global.workbenchOptions
+        var options = plugins.workbenchOptions
         options.seed = session.header.seed
         if !step { options.output = { _ in } }
         let replayer: Replayer

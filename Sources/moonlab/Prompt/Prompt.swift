@@ -4,33 +4,26 @@ import Workbench
 import Glibc
 #endif
 
-/// The interactive prompt: libedit editing and history, completion, lua.c's rules for
-/// incomplete chunks, Ctrl-C that drops the line or stops running code (never exits),
-/// `?name` help and `:commands`.
+/// The interactive prompt at a terminal: libedit editing and history, completion, lua.c's
+/// rules for incomplete chunks, Ctrl-C that drops the line or stops running code (never
+/// exits). What an entry does (Lua, `?name`, `:commands`) is `PromptSession`'s.
 final class Prompt {
-    private var workbench: Workbench
-    private var evaluator: Evaluator
-    private let options: WorkbenchOptions
-    private var style = Style.terminal
-    private var entry = 0
-
+    private let session: PromptSession
+    private let style = Style.terminal
     private let recordTo: String?
 
     init(options: WorkbenchOptions, recordTo: String?) throws {
-        self.options = options
         self.recordTo = recordTo
-        workbench = try Workbench(options: options)
-        evaluator = Evaluator(workbench)
+        session = try PromptSession(options: options, style: Style.terminal, interactive: true, write: Platform.writeStdout)
     }
 
     /// A prompt over an existing workbench (after `replay --step`).
     private init(workbench: Workbench, evaluator: Evaluator, entry: Int) {
-        options = workbench.options
         recordTo = nil
-        self.workbench = workbench
-        self.evaluator = evaluator
-        self.entry = entry
+        session = PromptSession(workbench: workbench, evaluator: evaluator, entry: entry, style: Style.terminal)
     }
+
+    private var workbench: Workbench { session.workbench }
 
     /// `replay --step`: each Enter replays one entry and shows it beside its record; when
     /// all are done (or on `c`), the prompt continues in the replayed state.
@@ -79,7 +72,7 @@ final class Prompt {
         var pending = ""
         while true {
             let promptText = (pending.isEmpty ? workbench.setting("prompt") : workbench.setting("prompt2")) ?? "> "
-            switch editor.read(prompt: style.prompt(promptText)) {
+            switch editor.read(prompt: session.style.prompt(promptText)) {
             case .endOfInput:
                 if pending.isEmpty { Platform.writeStdout("\n"); return }
                 pending = ""
@@ -88,125 +81,18 @@ final class Prompt {
                 pending = ""
                 Platform.writeStdout("^C\n")
             case .line(let line), .paste(let line):
+                if pending.isEmpty, PromptSession.isCommand(line) {
+                    editor.addHistory(line)
+                    if session.submit(line) == .quit { return }
+                    continue
+                }
                 let text = pending.isEmpty ? line : pending + "\n" + line
-                if pending.isEmpty, handleCommand(line, editor: editor) { continue }
                 if text.allSatisfy({ $0.isWhitespace }) { pending = ""; continue }
-                let r = evaluate(text)
-                if r.status == .incomplete { pending = text; continue }
+                if session.submit(text) == .incomplete { pending = text; continue }
                 pending = ""
                 editor.addHistory(text)
-                if case .quit = lastCommand { return }
             }
         }
-    }
-
-    private enum CommandOutcome { case none, quit }
-    private var lastCommand = CommandOutcome.none
-
-    /// Evaluates an entry and shows its result or error.
-    @discardableResult
-    private func evaluate(_ text: String) -> Evaluation {
-        LuaInterrupt.clear()
-        let r = evaluator.evaluate(text, entry: entry + 1)
-        switch r.status {
-        case .incomplete: break
-        case .ok:
-            entry += 1
-            if !r.result.isEmpty { Platform.writeStdout(r.result + "\n") }
-        case .error:
-            entry += 1
-            // the terminal has echoed ^C without a newline
-            let lead = (r.error ?? "").hasSuffix("interrupted") ? "\n" : ""
-            var msg = lead + style.error(r.error ?? "error")
-            if let tb = r.traceback { msg += "\n" + style.dim(tb) }
-            Platform.writeStdout(msg + "\n")
-        }
-        return r
-    }
-
-    /// `?name`, `:help`, `:load`, `:time`, `:reset`, `:quit`. Returns true if the line
-    /// was a command.
-    private func handleCommand(_ line: String, editor: LineEditor) -> Bool {
-        let trimmed = line.trimmingSpaces()
-        if trimmed.hasPrefix("?") {
-            let name = String(trimmed.dropFirst()).trimmingSpaces()
-            evaluate(name.isEmpty ? "help()" : "help(\(quoteLua(name)))")
-            editor.addHistory(line)
-            return true
-        }
-        guard trimmed.hasPrefix(":") else { return false }
-        let parts = trimmed.dropFirst().split(separator: " ", maxSplits: 1).map(String.init)
-        let command = parts.first ?? ""
-        let rest = parts.count > 1 ? parts[1].trimmingSpaces() : ""
-        editor.addHistory(line)
-        switch command {
-        case "q", "quit", "exit":
-            Platform.writeStdout("")
-            exit(0)
-        case "help", "h":
-            if rest.isEmpty {
-                Platform.writeStdout("""
-                    :help [topic]   this list, or the doc of a module or function (as ?topic)
-                    :load FILE      run a Lua file in this session
-                    :plugins        the plugins found: version, status, folder (plugin.list() as data)
-                    :record [FILE]  where this session is recorded, or record to FILE from now
-                    :time EXPR      time an expression (median, min, max of 5 runs)
-                    :reset          start over with a fresh state
-                    :quit           leave (or Ctrl-D)
-                    ?name           the doc of a function or module; help() lists the modules
-                    Ctrl-C drops the line being typed, or stops running code.
-
-                    """)
-            } else {
-                evaluate("help(\(quoteLua(rest)))")
-            }
-        case "plugins":
-            Platform.writeStdout(workbench.pluginListing() + "\n")
-        case "load":
-            guard !rest.isEmpty else { Platform.writeStdout(style.error(":load needs a file") + "\n"); return true }
-            evaluate("dofile(\(quoteLua(rest)))")
-        case "time":
-            guard !rest.isEmpty else { Platform.writeStdout(style.error(":time needs an expression") + "\n"); return true }
-            let code = "local m, lo, hi = timeit(function() return \(rest)\n end, {runs = 5, warmup = 1}) " +
-                "return string.format('median %s  (min %s, max %s, 5 runs)', moonlab_fmt_time(m), moonlab_fmt_time(lo), moonlab_fmt_time(hi))"
-            ensureTimeFormatter()
-            evaluate(code)
-        case "record":
-            guard !rest.isEmpty else {
-                Platform.writeStdout((workbench.recorder.map { "recording to \($0.path)" } ?? "not recording") + "\n")
-                return true
-            }
-            do {
-                try workbench.startRecording(path: rest)
-                Platform.writeStdout(style.dim("recording to \(rest)") + "\n")
-            } catch {
-                Platform.writeStdout(style.error("\(error)") + "\n")
-            }
-        case "reset":
-            do {
-                let recorder = workbench.recorder
-                workbench = try Workbench(options: options)
-                workbench.recorder = recorder
-                evaluator = Evaluator(workbench)
-                Platform.writeStdout(style.dim("fresh state") + "\n")
-            } catch {
-                Platform.writeStdout(style.error("reset failed: \(error)") + "\n")
-            }
-        default:
-            Platform.writeStdout(style.error("unknown command :\(command) (:help lists them)") + "\n")
-        }
-        return true
-    }
-
-    private func ensureTimeFormatter() {
-        _ = try? workbench.lua.run("""
-            function moonlab_fmt_time(s)
-              if s < 1e-6 then return string.format('%.0f ns', s * 1e9)
-              elseif s < 1e-3 then return string.format('%.2f us', s * 1e6)
-              elseif s < 1 then return string.format('%.2f ms', s * 1e3)
-              else return string.format('%.3f s', s) end
-            end
-            """, name: "=moonlab")
     }
 
     /// Starts the default recording, unless `--no-record`.

@@ -1,7 +1,7 @@
 import Workbench
 
 /// ANSI styles, applied only when standard output is a terminal and `NO_COLOR` is unset
-/// (and `moonlab.color` is not false).
+/// (the prompt also drops them when `moonlab.color` is set to false).
 struct Style {
     var enabled: Bool
 
