@@ -57,7 +57,8 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertEqual(out.count, 22)
         XCTAssertEqual(out[0], #"{ "id" : 0, "completion": "ans ", "meta": {"k": [1, null, "}"]} ,"rewards":{"len":4.0,"picky":0.0},"flags":{"long":{"flag":false,"score":4.0,"reason":"over 12 bytes"}}}"#)
         XCTAssertEqual(out[1], #"{"id": 1, "completion": "c1", "gold": null,"rewards":{"len":2.0,"picky":0.25},"flags":{"long":{"flag":false,"score":2.0,"reason":"over 12 bytes"}}}"#)
-        XCTAssertEqual(out[3], #"{"id": 3, "completion": "c3", "gold": null,"error":"picky: \#(file):4: id 3 refused"}"#)
+        // A failing reward keeps the values of the others, with its message by name.
+        XCTAssertEqual(out[3], #"{"id": 3, "completion": "c3", "gold": null,"rewards":{"len":2.0,"picky":null},"flags":{"long":{"flag":false,"score":2.0,"reason":"over 12 bytes"}},"errors":{"picky":"\#(file):4: id 3 refused"},"error":"picky: \#(file):4: id 3 refused"}"#)
         XCTAssertEqual(try json(out[10])["error"] as? String, "picky: \(file):4: id 10 refused")
         XCTAssertEqual(out[20], #"{"error":"input line 21: not valid JSON: expected value at column 1"}"#)
         XCTAssertEqual(out[21], #"{"error":"input line 22: not a JSON object"}"#)
@@ -126,7 +127,7 @@ final class ScoreCommandTests: XCTestCase {
         h.closeFile()
         let r = try runMoonlab(args + ["--out", resumed, "--resume"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stderr.contains("already there: resumed"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("(resumed: \(before) rows were already there); the whole file: 30000 rows, 0 with errors"), r.stderr)
         XCTAssertEqual(try runMoonlab(args + ["--out", whole]).status, 0)
         XCTAssertEqual(lines(read(whole)).count, 30000)
         XCTAssertTrue(read(resumed) == read(whole), "resumed output differs from an uninterrupted run")
@@ -187,7 +188,7 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertEqual(lines(r.stdout), [
             #"{"completion": "<think>2+2</think> <answer>4</answer>", "answer": "4","rewards":{"format":1.0,"accuracy":1.0},"flags":{}}"#,
             #"{"completion": "it is 5","answer": "4","rewards":{"format":0.0,"accuracy":0.0},"flags":{}}"#,
-            #"{"error":"format: sample has no string field 'completion'; accuracy: sample has no string field 'completion'"}"#,
+            #"{"rewards":{"format":null,"accuracy":null},"flags":{},"errors":{"format":"sample has no field 'completion' (a string or a list of {role, content} messages)","accuracy":"sample has no field 'completion' (a string or a list of {role, content} messages)"},"error":"format: sample has no field 'completion' (a string or a list of {role, content} messages); accuracy: sample has no field 'completion' (a string or a list of {role, content} messages)"}"#,
         ])
     }
 
@@ -207,6 +208,60 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertEqual(flags["long"]?["flag"] as? Bool, false)
         XCTAssertTrue(lines(r.stdout)[0].contains(#""flags":{"odd":{"flag":false,"score":null,"reason":null},"long":"#))
         XCTAssertTrue(r.stderr.contains("flag rate"), r.stderr)
+    }
+
+    /// nil (does not apply), NaN and inf are told apart in the output and counted in the
+    /// summary; --nan-as-error makes NaN/inf errors; --state reaches the rewards; the most
+    /// frequent error messages are named with their counts.
+    func testNilNaNStateAndErrorCounts() throws {
+        let data = try write("in.jsonl", records(30))
+        let file = try write("r.lua", """
+            reward.define("step", function(s, state) return state.step + state.lr end)
+            reward.define("odd", function(s)
+              if s.id % 3 == 0 then return nil end
+              if s.id == 4 then return 0/0 end
+              if s.id == 5 then return -math.huge end
+              if s.id % 10 == 7 then error("sevens refused") end
+              if s.id == 8 then error("eight") end
+              return 1
+            end)
+            """)
+        let r = try runMoonlab(["score", "--data", data, "--reward", file, "--state", "step=100,lr=0.5", "--workers", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let out = lines(r.stdout)
+        XCTAssertTrue(out[0].hasSuffix(#","rewards":{"odd":null,"step":100.5},"flags":{}}"#), out[0])
+        XCTAssertTrue(out[4].hasSuffix(#","rewards":{"odd":null,"step":100.5},"flags":{},"nonfinite":{"odd":"nan"}}"#), out[4])
+        XCTAssertTrue(out[5].hasSuffix(#""nonfinite":{"odd":"-inf"}}"#), out[5])
+        XCTAssertTrue(out[7].contains(#""rewards":{"odd":null,"step":100.5},"flags":{},"errors":{"odd":"\#(file):6: sevens refused"}"#), out[7])
+        XCTAssertTrue(r.stderr.contains("3 with errors"), r.stderr)
+        // 30 rows: 10 nil (ids 0, 3, ...), 2 non-finite, 3 errors (7, 8, 17; 27 is nil).
+        XCTAssertTrue(r.stderr.contains("odd             15           1           1           1           1         2      10       3"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("most frequent errors:\n       2x  odd: \(file):6: sevens refused\n       1x  odd: \(file):7: eight"), r.stderr)
+        let strict = try runMoonlab(["score", "--data", data, "--reward", file, "--state", "step=1", "--state", "lr=0", "--nan-as-error"])
+        XCTAssertEqual(strict.status, 0, strict.stderr)
+        XCTAssertTrue(lines(strict.stdout)[4].contains(#""errors":{"odd":"reward returned nan, expected a finite number"}"#))
+        XCTAssertTrue(strict.stderr.contains("5 with errors"), strict.stderr)
+        let bad = try runMoonlab(["score", "--data", data, "--reward", file, "--state", "step"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("--state step: expected KEY=VALUE pairs"), bad.stderr)
+    }
+
+    /// After --resume the summary is of the whole output file, not of the rows just added.
+    func testResumedSummaryCoversTheWholeFile() throws {
+        let data = try write("in.jsonl", records(40))
+        let file = try write("r.lua", ScoreCommandTests.rewards)
+        let whole = dir + "/whole.jsonl", part = dir + "/part.jsonl"
+        let full = try runMoonlab(["score", "--data", data, "--reward", file, "--out", whole])
+        XCTAssertEqual(full.status, 0, full.stderr)
+        try lines(read(whole)).prefix(25).map { $0 + "\n" }.joined().write(toFile: part, atomically: true, encoding: .utf8)
+        let r = try runMoonlab(["score", "--data", data, "--reward", file, "--out", part, "--resume"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(read(part), read(whole))
+        XCTAssertTrue(r.stderr.contains("scored 15 rows"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("the whole file: 40 rows, 6 with errors"), r.stderr)
+        // The tables are the same as the uninterrupted run's.
+        let table = { (s: String) in s.split(separator: "\n").drop { !$0.hasPrefix("scored") }.dropFirst().joined(separator: "\n") }
+        XCTAssertEqual(table(r.stderr), table(full.stderr))
     }
 
     func testBadCommandLinesExitOneWithAMessage() throws {

@@ -55,13 +55,13 @@ final class RewardTests: XCTestCase {
             """)
         XCTAssertEqual(try h.value("#errors"), "6")
         XCTAssertEqual(try h.value("errors[1].row .. ' ' .. errors[1].message"), "5 [1]:2: no answer in row 5")
-        XCTAssertEqual(try h.value("errors[2].row .. ' ' .. errors[2].message"), "7 reward returned string, expected a number")
+        XCTAssertEqual(try h.value("errors[2].row .. ' ' .. errors[2].message"), "7 reward returned string, expected a number or nil")
         XCTAssertEqual(try h.value("tostring(scores[5] ~= scores[5]) .. ' ' .. scores[4] .. ' ' .. scores[20 - 1]"), "true 2.0 9.5")
         XCTAssertEqual(msg(h, #"reward.score("nope", rows)"#), "bad argument #1 to 'reward.score' (unknown reward 'nope')")
         XCTAssertEqual(msg(h, #"reward.score("fragile", rows, {workers = 0})"#),
                        "bad argument #3 to 'reward.score' (option 'workers' must be >= 1, got 0)")
         XCTAssertEqual(msg(h, #"reward.score("fragile", rows, {threads = 2})"#),
-                       "bad argument #3 to 'reward.score' (unknown option 'threads'; valid options: progress, workers)")
+                       "bad argument #3 to 'reward.score' (unknown option 'threads'; valid options: progress, state, workers)")
     }
 
     func testWorkersGiveTheSameScoresAsOne() throws {

@@ -13,7 +13,13 @@ func sysClose(_ fd: Int32) { _ = close(fd) }
 /// function's name ("data.jsonl: /x.jsonl: no such file").
 public struct DataFileError: Error, CustomStringConvertible {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// The error is about one record (a malformed line): the cursor that threw it has
+    /// moved past that record and can go on.
+    public var row = false
+    public init(_ message: String, row: Bool = false) {
+        self.message = message
+        self.row = row
+    }
     public var description: String { message }
 }
 

@@ -30,7 +30,7 @@ final class CSVCursor: RecordCursor {
             let n = reader.fieldCount
             if options.header, n != names.count {
                 if options.onError == .skip { dataset.skipped += 1; continue }
-                throw DataFileError("\(reader.path):\(reader.lineNumber): expected \(names.count) fields (as the header), got \(n)")
+                throw DataFileError("\(reader.path):\(reader.lineNumber): expected \(names.count) fields (as the header), got \(n)", row: true)
             }
             state.createTable(array: options.header ? 0 : Int32(n), record: options.header ? Int32(n) : 0)
             for i in 0..<n {

@@ -123,7 +123,7 @@ final class JSONLinesCursor: RecordCursor {
             } catch let e as JSONSyntaxError {
                 if onError == .skip { dataset.skipped += 1; continue }
                 let what = reader.lastLineUnterminated ? " (last line, no newline: truncated?)" : ""
-                throw DataFileError("\(reader.path):\(reader.lineNumber): \(e)\(what)")
+                throw DataFileError("\(reader.path):\(reader.lineNumber): \(e)\(what)", row: true)
             }
         }
         reader.close()

@@ -5,7 +5,7 @@ local W = ...
 local typename = W.typename
 local DetectorMT = { __name = "detector" }
 DetectorMT.__index = DetectorMT
-DetectorMT.__call = function(self, s) return self.fn(s) end
+DetectorMT.__call = function(self, s, state) return self.fn(s, state) end
 DetectorMT.__tostring = function(self) return "detector " .. self.name end
 W.DetectorMT = DetectorMT
 local registry = {}

@@ -3,9 +3,15 @@ enum RewardDocs {
     static let luaFunctions: [(String, String)] = [
         ("define", """
             reward.define(name, fn, {doc = ""}) -> reward
-            Registers fn as the reward `name` (replacing one of that name). fn(s) gets one sample
-            table (s.prompt, s.completion and every other field of the record) and returns a
-            number, or a number and an info table. The reward object is callable: r(s).
+            Registers fn as the reward `name` (replacing one of that name). fn(s, state) gets one
+            sample table (s.prompt, s.completion and every other field of the record) and the
+            training state (state.step, state.epoch, state.max_steps: from reward.score's state
+            option, moonlab score --state or a trainer's request; an empty table when none was
+            given), and returns a number, or a number and an info table, or nil: "does not
+            apply" (TRL's None), which scores as NaN, is no error and is left out of group
+            statistics. The reward object is callable: r(s, state). In TRL's conversational
+            format s.completion is a list of {role, content} messages: reward.text(s) gives its
+            text either way.
             Options: doc ("").
             Example: reward.define("short", function(s) return -#s.completion / 100 end, {doc = "prefer short"})
             """),
@@ -27,10 +33,21 @@ enum RewardDocs {
             """),
         ("combine", """
             reward.combine{{r1, w1}, {r2, w2}, ...} -> reward
-            A reward returning the weighted sum w1 * r1(s) + w2 * r2(s) + ...; each part is a
-            reward, a registered name or a function, the weight a number (default 1). A part
-            that returns a non-number is an error for that sample.
+            A reward returning the weighted sum w1 * r1(s, state) + w2 * r2(s, state) + ...; each
+            part is a reward, a registered name or a function, the weight a number (default 1).
+            A part returning nil (does not apply) adds nothing, as TRL 1.x's nansum over its
+            reward functions; when no part applies the sum is nil too. A part that returns
+            anything else but a number is an error for that sample.
             Example: r = reward.combine{{"format", 0.5}, {"accuracy", 1}}
+            """),
+        ("text", """
+            reward.text(s[, field = "completion"]) -> string
+            The text of a sample's completion (or of another field): the string itself, or, in
+            TRL's conversational format (a list of {role =, content =} messages), the first
+            message's content, as TRL 1.x's reward functions read it (content given as a list
+            of {type = "text", text =} parts is joined). Every built-in reward reads the
+            completion this way. A missing field or another type is an error.
+            Example: reward.text({completion = {{role = "assistant", content = "42"}}})  --> "42"
             """),
     ]
 

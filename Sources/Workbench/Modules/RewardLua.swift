@@ -6,7 +6,7 @@ enum RewardLua {
 local W = ...
 local RewardMT = { __name = "reward" }
 RewardMT.__index = RewardMT
-RewardMT.__call = function(self, s) return self.fn(s) end
+RewardMT.__call = function(self, s, state) return self.fn(s, state) end
 RewardMT.__tostring = function(self) return "reward " .. self.name end
 W.RewardMT = RewardMT
 local registry = {}
@@ -116,16 +116,22 @@ function W.combine(parts)
     resolved[i] = { r, w }
     names[i] = ("%g*%s"):format(w, r.name)
   end
-  return W.new("combine(" .. table.concat(names, " + ") .. ")", function(s)
-    local total = 0
+  -- A part returning nil does not apply to the sample and adds nothing (TRL 1.x sums its
+  -- reward functions with nansum, None being NaN); when no part applies, neither does the sum.
+  return W.new("combine(" .. table.concat(names, " + ") .. ")", function(s, state)
+    local total, applies = 0, false
     for _, p in ipairs(resolved) do
-      local v = p[1](s)
-      if type(v) ~= "number" then
-        error(("reward '%s' returned %s, expected a number"):format(p[1].name, typename(v)), 0)
+      local v = p[1](s, state)
+      if v ~= nil then
+        if type(v) ~= "number" then
+          error(("reward '%s' returned %s, expected a number or nil"):format(p[1].name, typename(v)), 0)
+        end
+        total = total + p[2] * v
+        applies = true
       end
-      total = total + p[2] * v
     end
-    return total
+    if applies then return total end
+    return nil
   end, "weighted sum", false)
 end
 
@@ -145,14 +151,59 @@ function W.collect(records)
 end
 
 -- Built-in rewards ----------------------------------------------------------------------
-local function text_of(s)
+-- The text of a message's content: a string, or a list of parts ({type = "text", text =})
+-- as OpenAI's and TRL's multimodal messages have; nil for anything else.
+local function content_text(c)
+  if type(c) == "string" then return c end
+  if type(c) ~= "table" then return nil end
+  local out = {}
+  for _, part in ipairs(c) do
+    if type(part) == "string" then out[#out + 1] = part
+    elseif type(part) == "table" and type(part.text) == "string" then out[#out + 1] = part.text end
+  end
+  return table.concat(out)
+end
+
+-- The text of a prompt or completion field: a string, or TRL's conversational format (a
+-- list of {role =, content =} messages), whose text is the first message's content, as
+-- TRL 1.x's own reward functions take it (`completion[0]["content"]`). nil otherwise.
+local function field_text(v)
+  if type(v) == "string" then return v end
+  if type(v) ~= "table" then return nil end
+  local m = v[1]
+  if type(m) == "table" then return content_text(m.content) end
+  if m == nil and v.content ~= nil then return content_text(v.content) end  -- one message alone
+  return nil
+end
+W.field_text = field_text
+
+-- The completion text of a sample (a record table, or the text itself). Errors are raised
+-- without a position (level 0): the position would be inside moonlab's own code.
+local function text_of(s, field)
+  field = field or "completion"
   if type(s) == "string" then return s end
-  if type(s) ~= "table" then error("sample table expected, got " .. typename(s), 3) end
-  local c = s.completion
-  if type(c) ~= "string" then error("sample has no string field 'completion'", 3) end
-  return c
+  if type(s) ~= "table" then error("sample table expected, got " .. typename(s), 0) end
+  local v = s[field]
+  local t = field_text(v)
+  if t == nil then
+    if v == nil then error("sample has no field '" .. field .. "' (a string or a list of {role, content} messages)", 0) end
+    error("sample field '" .. field .. "' is a " .. typename(v) .. ", expected a string or a list of {role, content} messages", 0)
+  end
+  return t
 end
 W.text_of = text_of
+
+function W.text(s, field)
+  if field ~= nil and type(field) ~= "string" then
+    error("bad argument #2 to 'reward.text' (string expected, got " .. typename(field) .. ")", 0)
+  end
+  if type(s) ~= "table" and type(s) ~= "string" then
+    error("bad argument #1 to 'reward.text' (sample table expected, got " .. typename(s) .. ")", 0)
+  end
+  local ok, t = pcall(text_of, s, field)
+  if not ok then error("reward.text: " .. t, 0) end
+  return t
+end
 
 W.format_pattern = "^%s*<think>.-</think>%s*<answer>.-</answer>%s*$"
 function W.make_format(pattern)
@@ -220,7 +271,7 @@ function W.make_accuracy(o)
     local truth
     if field then truth = s[field]
     else truth = s.answer; if truth == nil then truth = s.ground_truth end; if truth == nil then truth = s.solution end end
-    if truth == nil then error("sample has no ground truth (field '" .. (field or "answer") .. "')", 2) end
+    if truth == nil then error("sample has no ground truth (field '" .. (field or "answer") .. "')", 0) end
     if type(truth) == "string" and not as_number(truth) then
       local boxed = W.extract_answer(truth)
       if boxed and (truth:find("\\boxed") or as_number(boxed)) then truth = boxed end

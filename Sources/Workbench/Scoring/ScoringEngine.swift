@@ -1,63 +1,46 @@
 import Foundation
 import LuaKit
 
-/// What one detector said about one row.
-public struct DetectorFlag: Sendable, Equatable {
-    public var flag: Bool
-    public var score: Double?
-    public var reason: String?
-    public init(flag: Bool, score: Double?, reason: String?) {
-        self.flag = flag
-        self.score = score
-        self.reason = reason
-    }
-}
-
-/// The outcome of one row: each reward's value (NaN where it failed), each detector's flag,
-/// and the failures, in the order of the task's names.
-public struct ScoredRow: Sendable {
-    /// Reward name -> value (NaN when that reward raised or returned a non-number).
-    public var rewards: [String: Double] = [:]
-    /// Detector name -> its flag, score and reason (absent when the detector raised).
-    public var flags: [String: DetectorFlag] = [:]
-    /// Failed reward or detector name -> its error message, in the order they ran.
-    public var failures: [(name: String, message: String)] = []
-    /// All failures as "name: message", joined by "; ", or nil when the row scored cleanly.
-    public var error: String? {
-        failures.isEmpty ? nil : failures.map { "\($0.name): \($0.message)" }.joined(separator: "; ")
-    }
-}
-
 /// What every worker state scores: rewards and detectors by registered name, after an
 /// optional setup (running a rewards file, loading plugins) and an optional bundle of
 /// definitions exported from another state (`PortableDefinitions.bundle`).
 public struct ScoringTask: @unchecked Sendable {
-    public var rewards: [String]
-    public var detectors: [String]
+    public var rewards: [String] { names.rewards }
+    public var detectors: [String] { names.detectors }
+    /// The names, shared by every row scored (rows hold arrays in this order).
+    public let names: ScoringNames
     /// Runs first in each worker's fresh `Workbench` (e.g. `try wb.lua.run(file source)`).
     public var setup: ((Workbench) throws -> Void)?
     /// Definitions from `PortableDefinitions.bundle(...)`, installed after `setup`.
     public var bundle: LuaValue?
+    /// The table every reward and detector gets as its second argument (`state`: step,
+    /// epoch, max_steps); nil gives an empty table.
+    public var state: LuaValue?
+    /// A reward returning NaN or an infinity is an error for that row (else it is a value,
+    /// written as null and counted apart).
+    public var nanAsError = false
+    /// Instructions each reward or detector call may run on one row (nil: unlimited).
+    public var instructionsPerRow: Int?
+
     public init(rewards: [String], detectors: [String] = [], setup: ((Workbench) throws -> Void)? = nil,
-                bundle: LuaValue? = nil) {
-        self.rewards = rewards
-        self.detectors = detectors
+                bundle: LuaValue? = nil, state: LuaValue? = nil) {
+        names = ScoringNames(rewards: rewards, detectors: detectors)
         self.setup = setup
         self.bundle = bundle
+        self.state = state
     }
 }
 
 /// Scores records across worker threads, one Lua state (a full `Workbench`) per worker,
-/// and returns one `ScoredRow` per record in input order. A failing row never stops the
-/// run. This is the engine behind `reward.score{workers = n}` and `moonlab score`.
+/// and returns one `ScoredRow` per record in input order: a `ScoringPool` made for one
+/// call. A failing row never stops the run. This is the engine behind
+/// `reward.score{workers = n}`.
 ///
 ///     let engine = ScoringEngine(workers: 2)
 ///     let rows = try engine.score(jsonLines: lines, task: ScoringTask(rewards: ["format"]))
 public final class ScoringEngine {
     public let workers: Int
     public let options: WorkbenchOptions
-    /// Worker states are built one at a time (module installation touches shared tables).
-    private static let creation = NSLock()
 
     /// - Parameters:
     ///   - workers: worker threads (and Lua states), at least 1.
@@ -84,48 +67,34 @@ public final class ScoringEngine {
             }
         }
         var rows = try score(records: records, task: task, progress: progress)
-        for (i, message) in bad { rows[i] = ScoredRow(failures: [("input", message)]) }
+        for (i, message) in bad { rows[i] = .inputFailure(message, names: task.names) }
         return rows
     }
 
     /// Scores records given as `LuaValue` tables.
     public func score(records: [LuaValue], task: ScoringTask,
                       progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> [ScoredRow] {
-        var results = [ScoredRow](repeating: ScoredRow(), count: records.count)
+        guard !records.isEmpty else { return [] }
+        let pool = try ScoringPool(workers: min(workers, records.count), task: task, options: options)
+        defer { pool.shutdown() }
         let lock = NSLock()
         var done = 0
-        var setupError: Error?
-        let rows = RowDispenser(count: records.count)
-        let n = min(workers, max(1, records.count))
-        results.withUnsafeMutableBufferPointer { out in
+        let total = records.count
+        var rows = [ScoredRow](repeating: ScoredRow(names: task.names), count: total)
+        let interrupted = rows.withUnsafeMutableBufferPointer { out in
             let out = UnsafeSendableBuffer(base: out)
-            DispatchQueue.concurrentPerform(iterations: n) { _ in
-                let worker: ScoringWorker
-                do {
-                    ScoringEngine.creation.lock()
-                    defer { ScoringEngine.creation.unlock() }
-                    worker = try ScoringWorker(task: task, options: options)
-                } catch {
-                    lock.lock(); setupError = setupError ?? error; lock.unlock()
-                    return
-                }
-                while let range = rows.next() {
-                    for i in range { out.base[i] = worker.score(records[i]) }
+            return pool.run(count: total, block: 1, stopOnInterrupt: true) { worker, rows in
+                for i in rows {
+                    out.base[i] = worker.score(record: records[i])
                     lock.lock()
-                    done += range.count
+                    done += 1
                     let d = done
                     lock.unlock()
-                    progress?(d, records.count)
+                    progress?(d, total)
                 }
             }
         }
-        try rows.finish()  // Ctrl-C: raise, never return the unscored rows as failures
-        if let e = setupError { throw e }
-        return results
+        if interrupted { throw LuaError.interrupted }  // Ctrl-C: raise, never return unscored rows as failures
+        return rows
     }
-}
-
-/// A buffer pointer handed to worker threads that write disjoint elements.
-struct UnsafeSendableBuffer<T>: @unchecked Sendable {
-    let base: UnsafeMutableBufferPointer<T>
 }

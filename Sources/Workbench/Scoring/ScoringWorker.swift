@@ -1,30 +1,62 @@
 import LuaKit
 
-/// One worker: a fresh `Workbench` with the task's definitions, scoring rows one by one.
-/// Used by one thread only.
+/// One worker: a `Workbench` with the task's definitions, scoring rows one by one. Used by
+/// one thread at a time.
 final class ScoringWorker {
     let workbench: Workbench
-    private var rewards: [(String, LuaRef)] = []
-    private var detectors: [(String, LuaRef)] = []
+    let names: ScoringNames
+    private let nanAsError: Bool
+    private let rowBudget: Int?
+    private var rewards: [LuaRef] = []
+    private var detectors: [LuaRef] = []
+    /// The table every reward gets as its second argument (`state`).
+    private var stateRef: LuaRef
+    /// The task's own `state` (an empty table when it gave none).
+    let defaultState: LuaValue
 
-    init(task: ScoringTask, options: WorkbenchOptions) throws {
-        workbench = try Workbench(options: options)
+    /// A worker in a fresh workbench made with `options`, or in `existing` (whose setup has
+    /// already run: the state `moonlab score` read the rewards files into).
+    init(task: ScoringTask, options: WorkbenchOptions, existing: Workbench? = nil) throws {
+        if let existing {
+            workbench = existing
+        } else {
+            workbench = try Workbench(options: options)
+            try task.setup?(workbench)
+        }
         let lua = workbench.lua
-        try task.setup?(workbench)
+        names = task.names
+        nanAsError = task.nanAsError
+        rowBudget = task.instructionsPerRow
         guard lua.checkStack(stackReserve) else { throw LuaScriptError("not enough Lua stack for a worker") }
         if let b = task.bundle {
             try RewardLibrary.pushField(lua, "portable", "install")
             lua.push(b)
             try lua.pcall(nargs: 1, nresults: 0)
         }
-        for name in task.rewards { rewards.append((name, try RewardLibrary.ref(lua, registry: "rewards", name: name))) }
-        for name in task.detectors { detectors.append((name, try RewardLibrary.ref(lua, registry: "detectors", name: name))) }
+        for name in task.rewards { rewards.append(try RewardLibrary.ref(lua, registry: "rewards", name: name)) }
+        for name in task.detectors { detectors.append(try RewardLibrary.ref(lua, registry: "detectors", name: name)) }
+        defaultState = task.state ?? .table([:])
+        lua.push(defaultState)
+        stateRef = LuaRef(popping: lua)
+        if let rowBudget { lua.instructionBudget = rowBudget }
     }
 
     deinit {
-        for (_, ref) in rewards + detectors { ref.release(workbench.lua) }
+        let lua = workbench.lua
+        for ref in rewards + detectors { ref.release(lua) }
+        stateRef.release(lua)
     }
 
+    /// Replaces the `state` table the rewards get (a trainer's step, per request).
+    func setState(_ state: LuaValue) {
+        let lua = workbench.lua
+        _ = lua.checkStack(stackReserve)
+        stateRef.release(lua)
+        lua.push(state)
+        stateRef = LuaRef(popping: lua)
+    }
+
+    /// Scores a record given as a `LuaValue`.
     func score(_ record: LuaValue) -> ScoredRow {
         let lua = workbench.lua
         let base = lua.top
@@ -37,39 +69,60 @@ final class ScoringWorker {
     /// Runs every reward and detector on the record at stack index `rec`. Stack-neutral.
     func scoreRecord(at rec: Int32) -> ScoredRow {
         let lua = workbench.lua
-        var row = ScoredRow()
+        var row = ScoredRow(names: names)
         let base = lua.top
         defer { lua.top = base }
-        for (name, ref) in rewards {
+        for (k, ref) in rewards.enumerated() {
             ref.push(lua)
             lua.pushValue(at: rec)
+            lua.push(ref: stateRef)
+            if rowBudget != nil { lua.resetBudget() }
             do {
-                try lua.pcall(nargs: 1, nresults: 1)
-                if lua.type(at: -1) == .number, let v = lua.number(at: -1) {
-                    row.rewards[name] = v
-                } else {
-                    row.rewards[name] = .nan
-                    row.failures.append((name, "reward returned \(lua.typeName(at: -1)), expected a number"))
+                try lua.pcall(nargs: 2, nresults: 1)
+                switch lua.type(at: -1) {
+                case .number:
+                    let v = lua.number(at: -1) ?? .nan
+                    row.values[k] = v
+                    if v.isFinite {
+                        row.outcomes[k] = .value
+                    } else if nanAsError {
+                        row.failures.append((names.rewards[k], "reward returned \(ScoringWorker.spell(v)), expected a finite number"))
+                    } else {
+                        row.outcomes[k] = .nonFinite
+                    }
+                case .nil:
+                    row.outcomes[k] = .notApplicable
+                default:
+                    row.failures.append((names.rewards[k], "reward returned \(lua.typeName(at: -1)), expected a number or nil"))
                 }
                 lua.pop()
             } catch {
-                row.rewards[name] = .nan
-                row.failures.append((name, (error as? LuaError)?.message ?? "\(error)"))
+                row.failures.append((names.rewards[k], ScoringWorker.message(error)))
             }
         }
-        for (name, ref) in detectors {
+        for (k, ref) in detectors.enumerated() {
             ref.push(lua)
             lua.pushValue(at: rec)
+            lua.push(ref: stateRef)
+            if rowBudget != nil { lua.resetBudget() }
             do {
-                try lua.pcall(nargs: 1, nresults: 3)
-                row.flags[name] = DetectorFlag(flag: lua.boolean(at: -3),
-                                               score: lua.type(at: -2) == .number ? lua.number(at: -2) : nil,
-                                               reason: lua.type(at: -1) == .string ? lua.string(at: -1) : nil)
+                try lua.pcall(nargs: 2, nresults: 3)
+                row.detectorFlags[k] = DetectorFlag(flag: lua.boolean(at: -3),
+                                                    score: lua.type(at: -2) == .number ? lua.number(at: -2) : nil,
+                                                    reason: lua.type(at: -1) == .string ? lua.string(at: -1) : nil)
                 lua.pop(3)
             } catch {
-                row.failures.append((name, (error as? LuaError)?.message ?? "\(error)"))
+                row.failures.append((names.detectors[k], ScoringWorker.message(error)))
             }
         }
         return row
     }
+
+    /// An error as a user reads it: the Lua message without moonlab's internal positions.
+    static func message(_ error: Error) -> String {
+        ErrorText.clean((error as? LuaError)?.message ?? "\(error)")
+    }
+
+    /// "nan", "inf" or "-inf", as Python prints them.
+    static func spell(_ v: Double) -> String { v.isNaN ? "nan" : v > 0 ? "inf" : "-inf" }
 }

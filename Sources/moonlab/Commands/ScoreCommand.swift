@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LuaKit
 import Workbench
 
 /// `moonlab score`: stream a JSON Lines file through rewards and detectors (design.md,
@@ -16,17 +17,26 @@ struct ScoreCommand: ParsableCommand {
         abstract: "Score a JSON Lines file with rewards and detectors, one output line per input line.",
         discussion: """
             Each output line is the input record, its own text kept as it is, with two fields \
-            added: "rewards" (reward name -> number, null where the value is not finite) and \
-            "flags" (detector name -> {"flag", "score", "reason"}); or, where a reward or \
-            detector raised on the row (or the line is not a JSON object), "error" (a string) \
-            instead. Blank input lines are skipped. Exit status 0 when the run finished (rows \
+            added: "rewards" (reward name -> number; null where the reward returned nil, \
+            meaning it does not apply, or failed, or gave NaN/inf) and "flags" (detector name \
+            -> {"flag", "score", "reason"}). Where a reward or detector raised on the row, the \
+            values of the others are kept and "errors" (name -> message) and "error" (all of \
+            them as one string) are added; where a reward gave NaN or an infinity, \
+            "nonfinite" (name -> "nan", "inf" or "-inf"); a line that is not a JSON object \
+            becomes {"error": "input line N: ..."}. Blank input lines are skipped. The summary \
+            on standard error counts NaN/inf, not-applicable and failed values per reward and \
+            names the most frequent error messages. Exit status 0 when the run finished (rows \
             with errors included), 1 for a bad command line or an unreadable file, 130 when \
             stopped by Ctrl-C.
+
+            Rewards get a second argument, state: --state step=100 (repeatable, or \
+            comma-separated pairs) gives state.step = 100; an empty table otherwise.
 
             --shard I/N scores records I, I+N, I+2N, ... (0-based, counting non-blank lines), \
             so N shards run as N jobs (Slurm array, Kubernetes indexed Job) and `cat` of their \
             outputs holds every record once. --resume counts the complete lines already in \
-            --out, cuts away a partial last line, skips that many records and appends.
+            --out, cuts away a partial last line, skips that many records and appends; its \
+            summary covers the whole file.
 
             Example: moonlab score --data pairs.jsonl.gz --reward rewards.lua --detect long --out scored.jsonl
             """)
@@ -50,6 +60,12 @@ struct ScoreCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Score only records I, I+N, I+2N, ... (0-based).", valueName: "I/N"))
     var shard: String?
+
+    @Option(help: ArgumentHelp("The state table rewards get as their second argument (repeatable; numbers stay numbers).", valueName: "key=value"))
+    var state: [String] = []
+
+    @Flag(name: .customLong("nan-as-error"), help: "A reward returning NaN or an infinity is an error for that row (default: a null value, counted apart).")
+    var nanAsError = false
 
     @Flag(help: "Continue an interrupted run: keep the complete lines already in --out and score the rest.")
     var resume = false
@@ -96,6 +112,8 @@ struct ScoreCommand: ParsableCommand {
             if ScoreOutput.sameFile(out, data) { throw ScoreUsageError("--out \(out) is the --data file") }
         }
         o.progress = !noProgress
+        o.state = try ScoreStateArgument.parse(state)
+        o.nanAsError = nanAsError
         return o
     }
 }
@@ -110,4 +128,6 @@ struct ScoreOptions {
     var shard = (index: 0, count: 1)
     var resume = false
     var progress = true
+    var state: LuaValue?
+    var nanAsError = false
 }

@@ -3,60 +3,80 @@ import Workbench
 
 /// The output line of one scored row, made by splicing the new fields into the input's own
 /// JSON text: the record's fields, their order and their spelling stay byte for byte, and
-/// `"rewards":{...},"flags":{...}` (or `"error":"..."`) go before its closing brace. A
-/// record that already has top-level `rewards`, `flags` or `error` fields (say, an earlier
-/// output scored again) has them removed first, so no key appears twice.
+/// `"rewards":{...},"flags":{...}` go before its closing brace; where a reward or detector
+/// failed, also `"errors":{name: message}` and `"error":"name: message; ..."` (every value
+/// that was computed is kept); where a reward returned NaN or an infinity (written as null,
+/// as JSON has neither), `"nonfinite":{name: "nan"|"inf"|"-inf"}`. A reward that returned
+/// nil (does not apply) is a plain null. A record that already has top-level fields of
+/// these names (say, an earlier output scored again) has them removed first, so no key
+/// appears twice. A line that is not a JSON object becomes `{"error":"input line N: ..."}`.
 enum ScoreJSON {
     private static let hexDigits = Array("0123456789abcdef".utf8)
-    private static let replaced: Set<[UInt8]> = [Array("rewards".utf8), Array("flags".utf8), Array("error".utf8)]
+    static let added = ["rewards", "flags", "nonfinite", "errors", "error"]
+    private static let replaced = Set(added.map { Array($0.utf8) })
 
-    /// The output line (without its newline) for `row`, scored from the JSON text `line`.
-    /// `inputError` is the message for a row whose text could not be read as an object.
-    static func line(_ line: UnsafeRawBufferPointer, row: ScoredRow, rewards: [String], detectors: [String],
-                     lineNumber: Int) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(line.count + 64 + 24 * rewards.count + 64 * detectors.count)
-        if let input = row.failures.first(where: { $0.name == "input" }) {
+    /// Appends the output line (without its newline) for `row`, scored from the JSON text
+    /// `line`, to `out`.
+    static func append(_ line: UnsafeRawBufferPointer, row: ScoredRow, lineNumber: Int, to out: inout [UInt8]) {
+        if let input = row.inputError {
             out.append(contentsOf: "{\"error\":".utf8)
-            appendString("input line \(lineNumber): \(input.message)", to: &out)
+            appendString("input line \(lineNumber): \(input)", to: &out)
             out.append(UInt8(ascii: "}"))
-            return out
+            return
         }
         if mayHaveOwnFields(line), let cleaned = removingMembers(replaced, from: Array(line)) {
             cleaned.withUnsafeBytes { splice($0, into: &out) }
         } else {
             splice(line, into: &out)
         }
-        if let error = row.error {
-            out.append(contentsOf: "\"error\":".utf8)
-            appendString(error, to: &out)
-        } else {
-            out.append(contentsOf: "\"rewards\":{".utf8)
-            for (i, name) in rewards.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                appendString(name, to: &out)
-                out.append(UInt8(ascii: ":"))
-                appendNumber(row.rewards[name] ?? .nan, to: &out)
-            }
-            out.append(contentsOf: "},\"flags\":{".utf8)
-            var first = true
-            for name in detectors {
-                guard let f = row.flags[name] else { continue }
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
-                appendString(name, to: &out)
-                out.append(contentsOf: ":{\"flag\":".utf8)
-                out.append(contentsOf: (f.flag ? "true" : "false").utf8)
-                out.append(contentsOf: ",\"score\":".utf8)
-                appendNumber(f.score ?? .nan, to: &out)
-                out.append(contentsOf: ",\"reason\":".utf8)
-                if let r = f.reason { appendString(r, to: &out) } else { out.append(contentsOf: "null".utf8) }
-                out.append(UInt8(ascii: "}"))
-            }
+        let names = row.names
+        out.append(contentsOf: "\"rewards\":{".utf8)
+        for (i, name) in names.rewards.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            appendString(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            appendNumber(row.outcomes[i] == .failed ? .nan : row.values[i], to: &out)
+        }
+        out.append(contentsOf: "},\"flags\":{".utf8)
+        var first = true
+        for (i, name) in names.detectors.enumerated() {
+            guard let f = row.detectorFlags[i] else { continue }
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            appendString(name, to: &out)
+            out.append(contentsOf: ":{\"flag\":".utf8)
+            out.append(contentsOf: (f.flag ? "true" : "false").utf8)
+            out.append(contentsOf: ",\"score\":".utf8)
+            appendNumber(f.score ?? .nan, to: &out)
+            out.append(contentsOf: ",\"reason\":".utf8)
+            if let r = f.reason { appendString(r, to: &out) } else { out.append(contentsOf: "null".utf8) }
             out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "}"))
-        return out
+        if row.outcomes.contains(.nonFinite) {
+            out.append(contentsOf: ",\"nonfinite\":{".utf8)
+            var first = true
+            for (i, name) in names.rewards.enumerated() where row.outcomes[i] == .nonFinite {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                appendString(name, to: &out)
+                out.append(UInt8(ascii: ":"))
+                appendString(row.values[i].isNaN ? "nan" : row.values[i] > 0 ? "inf" : "-inf", to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        if let error = row.error {
+            out.append(contentsOf: ",\"errors\":{".utf8)
+            for (i, f) in row.failures.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                appendString(f.name, to: &out)
+                out.append(UInt8(ascii: ":"))
+                appendString(f.message, to: &out)
+            }
+            out.append(contentsOf: "},\"error\":".utf8)
+            appendString(error, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     /// A number as JSON: the shortest text that reads back to the same double (`1.0`,
@@ -114,6 +134,37 @@ enum ScoreJSON {
     /// bytes) is in `keys`; the kept members keep their text. Nil if `text` is not an object
     /// this scanner can follow (it was already parsed, so that does not happen).
     static func removingMembers(_ keys: Set<[UInt8]>, from text: [UInt8]) -> [UInt8]? {
+        var kept: [Range<Int>] = []
+        var open = 0
+        let ok = forEachMember(of: text) { key, member, _ in
+            if !keys.contains(Array(text[key])) { kept.append(member) }
+        } opening: { open = $0 }
+        guard ok else { return nil }
+        var out = Array(text[0...open])
+        for (n, m) in kept.enumerated() {
+            if n > 0 { out.append(UInt8(ascii: ",")) }
+            out += text[m]
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// The text of the top-level members of the object `text` whose keys are in `keys`.
+    static func members(_ keys: Set<String>, of text: [UInt8]) -> [String: ArraySlice<UInt8>] {
+        var out: [String: ArraySlice<UInt8>] = [:]
+        _ = forEachMember(of: text) { key, _, value in
+            let k = String(decoding: text[key], as: UTF8.self)
+            if keys.contains(k) { out[k] = text[value] }
+        } opening: { _ in }
+        return out
+    }
+
+    /// Walks the top-level members of the object `text`: for each, the range of its key
+    /// (between the quotes, as written), of the whole member (key to value) and of its
+    /// value. `opening` gets the offset of the opening brace. False if `text` is not an
+    /// object this scanner can follow.
+    static func forEachMember(of text: [UInt8], _ body: (Range<Int>, Range<Int>, Range<Int>) -> Void,
+                              opening: (Int) -> Void) -> Bool {
         var i = 0
         func skipSpace() { while i < text.count, isSpace(text[i]) { i += 1 } }
         func skipString() -> Bool {  // at the opening quote; ends after the closing one
@@ -126,25 +177,26 @@ enum ScoreJSON {
             return false
         }
         skipSpace()
-        guard i < text.count, text[i] == UInt8(ascii: "{") else { return nil }
-        let open = i
+        guard i < text.count, text[i] == UInt8(ascii: "{") else { return false }
+        opening(i)
         i += 1
-        var kept: [ArraySlice<UInt8>] = []
         while true {
             skipSpace()
-            guard i < text.count else { return nil }
-            if text[i] == UInt8(ascii: "}") { break }
-            guard text[i] == 34 else { return nil }
+            guard i < text.count else { return false }
+            if text[i] == UInt8(ascii: "}") { return true }
+            guard text[i] == 34 else { return false }
             let start = i
-            guard skipString() else { return nil }
-            let key = Array(text[(start + 1)..<(i - 1)])
+            guard skipString() else { return false }
+            let key = (start + 1)..<(i - 1)
             skipSpace()
-            guard i < text.count, text[i] == UInt8(ascii: ":") else { return nil }
+            guard i < text.count, text[i] == UInt8(ascii: ":") else { return false }
             i += 1
+            skipSpace()
+            let valueStart = i
             var depth = 0
             while i < text.count {
                 let c = text[i]
-                if c == 34 { guard skipString() else { return nil }; continue }
+                if c == 34 { guard skipString() else { return false }; continue }
                 if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") { depth += 1 }
                 if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") {
                     if depth == 0 { break }
@@ -153,18 +205,11 @@ enum ScoreJSON {
                 if c == UInt8(ascii: ","), depth == 0 { break }
                 i += 1
             }
-            guard i < text.count else { return nil }
+            guard i < text.count else { return false }
             var end = i
-            while end > start, isSpace(text[end - 1]) { end -= 1 }
-            if !keys.contains(key) { kept.append(text[start..<end]) }
+            while end > valueStart, isSpace(text[end - 1]) { end -= 1 }
+            body(key, start..<end, valueStart..<end)
             if text[i] == UInt8(ascii: ",") { i += 1 }
         }
-        var out = Array(text[0...open])
-        for (n, m) in kept.enumerated() {
-            if n > 0 { out.append(UInt8(ascii: ",")) }
-            out += m
-        }
-        out.append(UInt8(ascii: "}"))
-        return out
     }
 }

@@ -20,14 +20,15 @@ final class ScoreOutput {
     private(set) var existingLines = 0
 
     /// Opens `path` (nil: standard output). With `resume`, counts the complete lines already
-    /// there and truncates a partial last line (a run killed mid-write).
-    init(path: String?, resume: Bool) throws {
+    /// there, hands each to `existing` (the summary counts them) and truncates a partial
+    /// last line (a run killed mid-write).
+    init(path: String?, resume: Bool, existing: ([UInt8]) -> Void = { _ in }) throws {
         self.path = path
         guard let path else { fd = 1; return }
         fd = open(path, O_RDWR | O_CREAT | (resume ? 0 : O_TRUNC), 0o644)
         guard fd >= 0 else { throw ScoreUsageError("--out \(path): \(String(cString: strerror(errno)))") }
         if resume {
-            let (lines, end) = try countLines()
+            let (lines, end) = try countLines(existing)
             existingLines = lines
             guard ftruncate(fd, off_t(end)) == 0, lseek(fd, off_t(end), SEEK_SET) >= 0 else {
                 throw ScoreUsageError("--out \(path): \(String(cString: strerror(errno)))")
@@ -37,10 +38,12 @@ final class ScoreOutput {
 
     deinit { if fd > 2 { close(fd) } }
 
-    /// Newline-terminated lines in the file and the offset just after the last newline.
-    private func countLines() throws -> (Int, Int) {
+    /// Newline-terminated lines in the file (each handed to `body`) and the offset just
+    /// after the last newline.
+    private func countLines(_ body: ([UInt8]) -> Void) throws -> (Int, Int) {
         var lines = 0, offset = 0, end = 0
         var buf = [UInt8](repeating: 0, count: 1 << 20)
+        var pending: [UInt8] = []  // the start of a line that continues in the next read
         while true {
             let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
@@ -48,10 +51,14 @@ final class ScoreOutput {
                 throw ScoreUsageError("--out \(path ?? "-"): \(String(cString: strerror(errno)))")
             }
             if n == 0 { return (lines, end) }
+            var start = 0
             for i in 0..<n where buf[i] == 10 {
                 lines += 1
                 end = offset + i + 1
+                if pending.isEmpty { body(Array(buf[start..<i])) } else { body(pending + buf[start..<i]); pending = [] }
+                start = i + 1
             }
+            pending += buf[start..<n]
             offset += n
         }
     }

@@ -14,20 +14,34 @@ struct ScoreRun {
         do { reader = try JSONLinesReader(path: options.data) } catch {
             throw ScoreUsageError("--data \(error)")
         }
-        let plan = try ScorePlan.make(rewardArguments: options.rewards, detectorArguments: options.detectors,
-                                      options: global.workbenchOptions)
+        // The state the rewards files are read into becomes the first worker: a file's
+        // top-level prints go to standard error, a reward's prints nowhere (as in every worker).
+        let printing = PrintSwitch()
+        var firstOptions = global.workbenchOptions
+        firstOptions.output = { text in if printing.isOn { Platform.writeStderr(text) } }
+        let plan: ScoringPlan
+        do {
+            plan = try ScoringPlan.make(rewardArguments: options.rewards, detectorArguments: options.detectors,
+                                        options: firstOptions, describe: scriptFailure)
+        } catch let e as ScoringPlan.Problem {
+            throw ScoreUsageError(e.description)
+        }
+        printing.isOn = false
+        let task = plan.task(state: options.state, nanAsError: options.nanAsError)
         let pool: ScoringPool
         do {
-            pool = try ScoringPool(workers: options.workers, task: plan.task, options: global.workbenchOptions)
+            pool = try ScoringPool(workers: options.workers, task: task, options: global.workbenchOptions, first: plan.first)
         } catch {
             throw ScoreUsageError("could not start the workers: \(error)")
         }
-        let output = try ScoreOutput(path: options.out, resume: options.resume)
+        defer { pool.shutdown() }
+        let summary = ScoreSummary(names: task.names)
+        let output = try ScoreOutput(path: options.out, resume: options.resume,
+                                     existing: { line in summary.add(outputLine: line) })
         let stop = ScoreStopSignal()
         stop.install()
         let bar = ProgressBar(label: "score", enabled: options.progress)
         if bar.isDrawing { countInBackground(skip: output.existingLines, bar: bar) }
-        let summary = ScoreSummary(rewards: plan.rewards, detectors: plan.detectors)
         let started = Date()
         var input = ScoreInput(reader: reader, shard: options.shard, skip: output.existingLines)
         // Double buffering: while the workers score one chunk, this thread writes the one
@@ -37,16 +51,13 @@ struct ScoreRun {
         input.read(into: &current, upTo: chunkSize)
         var scored: ScoredChunk?
         while current.count > 0 && !stop.isRequested {
-            let job = ScoredChunk()
-            let group = DispatchGroup()
             let t0 = Date()
-            DispatchQueue.global().async(group: group) { [current] in
-                job.bytes = self.score(current, pool: pool, plan: plan, rows: &job.rows)
-            }
+            let finished = DispatchSemaphore(value: 0)
+            let job = score(current, pool: pool) { finished.signal() }
             if let done = scored { try write(done, to: output, summary: summary, bar: bar) }
             spare.reset()
             if !stop.isRequested && input.error == nil { input.read(into: &spare, upTo: chunkSize) }
-            group.wait()
+            finished.wait()
             scored = job
             let rate = Double(current.count) / max(Date().timeIntervalSince(t0), 1e-6)
             chunkSize = min(4096, max(64, Int(rate * 0.5)))
@@ -69,32 +80,32 @@ struct ScoreRun {
         }
     }
 
-    /// Scores one chunk on the workers; its output lines, each ending in a newline, and the rows.
-    private func score(_ chunk: ScoreChunk, pool: ScoringPool, plan: ScorePlan, rows: inout [ScoredRow]) -> [UInt8] {
-        let starts = chunk.starts, numbers = chunk.lineNumbers
-        let rewards = plan.rewards, detectors = plan.detectors
-        let results: [([UInt8], ScoredRow)] = chunk.bytes.withUnsafeBytes { base in
-            pool.score(count: chunk.count, line: { i in
-                UnsafeRawBufferPointer(rebasing: base[starts[i]..<starts[i + 1]])
-            }, finish: { i, row in
-                let text = UnsafeRawBufferPointer(rebasing: base[starts[i]..<starts[i + 1]])
-                return (ScoreJSON.line(text, row: row, rewards: rewards, detectors: detectors, lineNumber: numbers[i]), row)
-            })
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(results.reduce(0) { $0 + $1.0.count + 1 })
-        rows.reserveCapacity(results.count)
-        for (line, row) in results {
-            bytes += line
-            bytes.append(10)
-            rows.append(row)
-        }
-        return bytes
+    /// Scores one chunk on the workers without waiting: each block of rows is scored and
+    /// its output lines written into one buffer by the worker that took it, so no line is
+    /// copied again before it goes to the file. `done` runs when the last block is scored.
+    private func score(_ chunk: ScoreChunk, pool: ScoringPool, done: @escaping () -> Void) -> ScoredChunk {
+        let n = chunk.count
+        let block = ScoringPool.blockSize(count: n, workers: pool.count)
+        let job = ScoredChunk(rows: n, blocks: (n + block - 1) / block)
+        let lines = chunk.lines, numbers = chunk.lineNumbers
+        pool.submit(count: n, block: block, body: { worker, range in
+            var out: [UInt8] = []
+            out.reserveCapacity(lines.bytes(range).count + range.count * 96)
+            for i in range {
+                let text = lines.line(i)
+                let row = worker.score(json: text)
+                ScoreJSON.append(text, row: row, lineNumber: numbers[i], to: &out)
+                out.append(10)
+                job.rows.base.baseAddress?.advanced(by: i).initialize(to: row)
+            }
+            job.blocks.base.baseAddress?.advanced(by: range.lowerBound / block).initialize(to: out)
+        }, completion: done)
+        return job
     }
 
     private func write(_ chunk: ScoredChunk, to output: ScoreOutput, summary: ScoreSummary, bar: ProgressBar) throws {
-        try output.write(chunk.bytes)
-        for row in chunk.rows { summary.add(row) }
+        for block in chunk.blocks.base { try output.write(block) }
+        for row in chunk.rows.base { summary.add(row) }
         bar.update(summary.rows)
     }
 
@@ -111,10 +122,33 @@ struct ScoreRun {
     }
 }
 
-/// A scored chunk waiting to be written: its output bytes and rows (for the summary).
+/// A scored chunk waiting to be written: its output bytes, one buffer per block of rows
+/// in input order, and its rows (for the summary). Filled by the workers, each its own
+/// blocks and rows; read by the writing thread after the last block is done.
 final class ScoredChunk: @unchecked Sendable {
-    var bytes: [UInt8] = []
-    var rows: [ScoredRow] = []
+    let blocks: UnsafeBuffer<[UInt8]>
+    let rows: UnsafeBuffer<ScoredRow>
+
+    init(rows n: Int, blocks b: Int) {
+        rows = UnsafeBuffer(count: n)
+        blocks = UnsafeBuffer(count: b)
+    }
+
+    deinit {
+        blocks.free()
+        rows.free()
+    }
+}
+
+/// Memory for `count` values written once each by worker threads (disjoint elements),
+/// read after all of them are written, freed by its owner.
+struct UnsafeBuffer<T>: @unchecked Sendable {
+    let base: UnsafeMutableBufferPointer<T>
+    init(count: Int) { base = .allocate(capacity: count) }
+    func free() {
+        _ = base.baseAddress.map { $0.deinitialize(count: base.count) }
+        base.deallocate()
+    }
 }
 
 /// The records of this run, in order: this shard's, after those `--resume` skips.
@@ -150,24 +184,63 @@ struct ScoreInput {
 
 /// The input lines of one chunk, copied end to end into one buffer.
 struct ScoreChunk {
-    private(set) var bytes: [UInt8] = []
-    /// Where each line starts in `bytes`, plus the end of the last.
-    private(set) var starts: [Int] = [0]
+    private(set) var lines = ChunkLines()
     /// Each line's 1-based line number in the file.
     private(set) var lineNumbers: [Int] = []
 
     var count: Int { lineNumbers.count }
 
     mutating func reset() {
-        bytes.removeAll(keepingCapacity: true)
-        starts.removeAll(keepingCapacity: true)
-        starts.append(0)
+        if !isKnownUniquelyReferenced(&lines) { lines = ChunkLines() }
+        lines.reset()
         lineNumbers.removeAll(keepingCapacity: true)
     }
 
     mutating func append(_ line: UnsafeRawBufferPointer, lineNumber: Int) {
-        bytes.append(contentsOf: line)
-        starts.append(bytes.count)
+        if !isKnownUniquelyReferenced(&lines) { lines = ChunkLines() }
+        lines.append(line)
         lineNumbers.append(lineNumber)
+    }
+}
+
+/// The bytes of a chunk's lines in one growing allocation and where each starts; shared
+/// with the workers (as a reference) while they score it, never written meanwhile.
+final class ChunkLines: @unchecked Sendable {
+    private var storage = UnsafeMutableRawPointer.allocate(byteCount: 1 << 16, alignment: 16)
+    private var capacity = 1 << 16
+    private var used = 0
+    /// Where each line starts, plus the end of the last.
+    private var starts: [Int] = [0]
+
+    deinit { storage.deallocate() }
+
+    func reset() {
+        used = 0
+        starts.removeAll(keepingCapacity: true)
+        starts.append(0)
+    }
+
+    func append(_ line: UnsafeRawBufferPointer) {
+        if used + line.count > capacity {
+            let grown = max(capacity * 2, used + line.count)
+            let bigger = UnsafeMutableRawPointer.allocate(byteCount: grown, alignment: 16)
+            bigger.copyMemory(from: storage, byteCount: used)
+            storage.deallocate()
+            storage = bigger
+            capacity = grown
+        }
+        if let base = line.baseAddress { (storage + used).copyMemory(from: base, byteCount: line.count) }
+        used += line.count
+        starts.append(used)
+    }
+
+    /// Line `i`'s bytes.
+    func line(_ i: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: storage + starts[i], count: starts[i + 1] - starts[i])
+    }
+
+    /// The bytes of lines `range`, end to end.
+    func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: storage + starts[range.lowerBound], count: starts[range.upperBound] - starts[range.lowerBound])
     }
 }
