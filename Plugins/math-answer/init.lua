@@ -111,13 +111,13 @@ local function truth_of(s)
 end
 
 reward.define("math_answer", function(s)
-  local got = M.extract(s.completion)
+  local got = M.extract(reward.text(s))
   local want = truth_of(s)
   return M.equivalent(got, want) and 1 or 0, { extracted = got, expected = want }
 end, { doc = "1 when the final answer of s.completion (\\boxed{}, ####, 'the answer is', last number) equals s.answer (or ground_truth, solution) as a number or normalized text, else 0" })
 
 detect.define("math_answer_wrong", function(s)
-  local got = M.extract(s.completion)
+  local got = M.extract(reward.text(s))
   local want = truth_of(s)
   if got == nil then return true, 1, "no final answer found" end
   if M.equivalent(got, want) then return false, 0 end
