@@ -15,9 +15,27 @@ enum ScoreJSON {
     static let added = ["rewards", "flags", "nonfinite", "errors", "error"]
     private static let replaced = Set(added.map { Array($0.utf8) })
 
+    /// The reward names as JSON keys, each with its colon and (after the first) a leading
+    /// comma: written once, copied into every line.
+    struct Keys {
+        let rewards: [[UInt8]]
+        init(_ names: ScoringNames) {
+            rewards = names.rewards.enumerated().map { i, name in
+                var key: [UInt8] = i > 0 ? [UInt8(ascii: ",")] : []
+                ScoreJSON.appendString(name, to: &key)
+                key.append(UInt8(ascii: ":"))
+                return key
+            }
+        }
+    }
+
     /// Appends the output line (without its newline) for `row`, scored from the JSON text
     /// `line`, to `out`.
     static func append(_ line: UnsafeRawBufferPointer, row: ScoredRow, lineNumber: Int, to out: inout [UInt8]) {
+        append(line, row: row, keys: Keys(row.names), lineNumber: lineNumber, to: &out)
+    }
+
+    static func append(_ line: UnsafeRawBufferPointer, row: ScoredRow, keys: Keys, lineNumber: Int, to out: inout [UInt8]) {
         if let input = row.inputError {
             out.append(contentsOf: "{\"error\":".utf8)
             appendString("input line \(lineNumber): \(input)", to: &out)
@@ -31,10 +49,8 @@ enum ScoreJSON {
         }
         let names = row.names
         out.append(contentsOf: "\"rewards\":{".utf8)
-        for (i, name) in names.rewards.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            appendString(name, to: &out)
-            out.append(UInt8(ascii: ":"))
+        for (i, key) in keys.rewards.enumerated() {
+            out += key
             appendNumber(row.outcomes[i] == .failed ? .nan : row.values[i], to: &out)
         }
         out.append(contentsOf: "},\"flags\":{".utf8)
@@ -115,20 +131,34 @@ enum ScoreJSON {
         if body[before] != UInt8(ascii: "{") { out.append(UInt8(ascii: ",")) }
     }
 
-    /// Whether the text holds `"rewards"`, `"flags"` or `"error"` anywhere (a quick test,
-    /// jumping from quote to quote, before the exact scan).
+    /// Whether the text holds one of the added keys in quotes (`"rewards"`, `"error"`...)
+    /// anywhere: a quick test before the exact scan, jumping from quote to quote and
+    /// comparing only where the next byte starts one of the keys.
     static func mayHaveOwnFields(_ text: UnsafeRawBufferPointer) -> Bool {
         guard let base = text.baseAddress, text.count > 7 else { return false }
+        let n = text.count
         var i = 0
-        while i < text.count - 7, let q = memchr(base + i, 34, text.count - 7 - i) {
+        while i < n - 6, let q = memchr(base + i, 34, n - 6 - i) {
             let k = base.distance(to: UnsafeRawPointer(q))
-            for key in replaced where k + key.count + 1 < text.count && text[k + key.count + 1] == 34 {
-                if text[(k + 1)...(k + key.count)].elementsEqual(key) { return true }
+            let candidates: [[UInt8]]
+            switch text[k + 1] {
+            case UInt8(ascii: "r"): candidates = quotedRewards
+            case UInt8(ascii: "f"): candidates = quotedFlags
+            case UInt8(ascii: "n"): candidates = quotedNonfinite
+            case UInt8(ascii: "e"): candidates = quotedErrors
+            default: candidates = []
+            }
+            for key in candidates where k + 1 + key.count <= n {
+                if UnsafeRawBufferPointer(rebasing: text[(k + 1)..<(k + 1 + key.count)]).elementsEqual(key) { return true }
             }
             i = k + 1
         }
         return false
     }
+    private static let quotedRewards = [Array("rewards\"".utf8)]
+    private static let quotedFlags = [Array("flags\"".utf8)]
+    private static let quotedNonfinite = [Array("nonfinite\"".utf8)]
+    private static let quotedErrors = [Array("error\"".utf8), Array("errors\"".utf8)]
 
     /// The object `text` without its top-level members whose key (as written, unescaped
     /// bytes) is in `keys`; the kept members keep their text. Nil if `text` is not an object

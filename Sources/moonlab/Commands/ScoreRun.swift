@@ -86,17 +86,25 @@ struct ScoreRun {
     private func score(_ chunk: ScoreChunk, pool: ScoringPool, done: @escaping () -> Void) -> ScoredChunk {
         let n = chunk.count
         let block = ScoringPool.blockSize(count: n, workers: pool.count)
-        let job = ScoredChunk(rows: n, blocks: (n + block - 1) / block)
+        let r = pool.names.rewards.count
+        let job = ScoredChunk(rows: n, rewards: r, blocks: (n + block - 1) / block)
         let lines = chunk.lines, numbers = chunk.lineNumbers
+        let keys = ScoreJSON.Keys(pool.names)
         pool.submit(count: n, block: block, body: { worker, range in
             var out: [UInt8] = []
             out.reserveCapacity(lines.bytes(range).count + range.count * 96)
             for i in range {
                 let text = lines.line(i)
                 let row = worker.score(json: text)
-                ScoreJSON.append(text, row: row, lineNumber: numbers[i], to: &out)
+                ScoreJSON.append(text, row: row, keys: keys, lineNumber: numbers[i], to: &out)
                 out.append(10)
-                job.rows.base.baseAddress?.advanced(by: i).initialize(to: row)
+                // What the summary needs, in flat arrays; a whole row only where there is more.
+                for k in 0..<r {
+                    job.values.base[i * r + k] = row.values[k]
+                    job.outcomes.base[i * r + k] = row.outcomes[k]
+                }
+                job.extras.base.baseAddress?.advanced(by: i)
+                    .initialize(to: row.failures.isEmpty && row.detectorFlags.isEmpty ? nil : row)
             }
             job.blocks.base.baseAddress?.advanced(by: range.lowerBound / block).initialize(to: out)
         }, completion: done)
@@ -105,7 +113,12 @@ struct ScoreRun {
 
     private func write(_ chunk: ScoredChunk, to output: ScoreOutput, summary: ScoreSummary, bar: ProgressBar) throws {
         for block in chunk.blocks.base { try output.write(block) }
-        for row in chunk.rows.base { summary.add(row) }
+        let r = chunk.rewards
+        for i in 0..<chunk.extras.base.count {
+            summary.add(values: UnsafeBufferPointer(rebasing: chunk.values.base[(i * r)..<(i * r + r)]),
+                        outcomes: UnsafeBufferPointer(rebasing: chunk.outcomes.base[(i * r)..<(i * r + r)]),
+                        row: chunk.extras.base[i])
+        }
         bar.update(summary.rows)
     }
 
@@ -127,16 +140,26 @@ struct ScoreRun {
 /// blocks and rows; read by the writing thread after the last block is done.
 final class ScoredChunk: @unchecked Sendable {
     let blocks: UnsafeBuffer<[UInt8]>
-    let rows: UnsafeBuffer<ScoredRow>
+    /// Row i's reward k at `i * rewards + k` (plain values: written, never deinitialized).
+    let values: UnsafeBuffer<Double>
+    let outcomes: UnsafeBuffer<RewardOutcome>
+    /// The whole row where it has failures or detector flags, else nil.
+    let extras: UnsafeBuffer<ScoredRow?>
+    let rewards: Int
 
-    init(rows n: Int, blocks b: Int) {
-        rows = UnsafeBuffer(count: n)
+    init(rows n: Int, rewards r: Int, blocks b: Int) {
+        rewards = r
         blocks = UnsafeBuffer(count: b)
+        values = UnsafeBuffer(count: n * r)
+        outcomes = UnsafeBuffer(count: n * r)
+        extras = UnsafeBuffer(count: n)
     }
 
     deinit {
         blocks.free()
-        rows.free()
+        extras.free()
+        values.base.deallocate()
+        outcomes.base.deallocate()
     }
 }
 

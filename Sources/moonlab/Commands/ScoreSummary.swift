@@ -35,6 +35,21 @@ final class ScoreSummary {
         flagged = Array(repeating: (0, 0), count: names.detectors.count)
     }
 
+    /// Counts one row (in output order) given as its values and outcomes, and the whole
+    /// row when it has failures or detector flags.
+    func add(values: UnsafeBufferPointer<Double>, outcomes: UnsafeBufferPointer<RewardOutcome>, row: ScoredRow?) {
+        if let row { add(row); return }
+        rows += 1
+        for k in 0..<min(values.count, stats.count) {
+            switch outcomes[k] {
+            case .value: stats[k].add(values[k])
+            case .nonFinite: nonFinite[k] += 1
+            case .notApplicable: notApplicable[k] += 1
+            case .failed: failed[k] += 1
+            }
+        }
+    }
+
     /// Counts one row (in output order).
     func add(_ row: ScoredRow) {
         rows += 1
