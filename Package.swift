@@ -29,6 +29,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The model client's HTTP (moonlab's `model` module, `generate`, `synth`): SwiftNIO's
+        // client, one event loop, created on first use so the prompt's start-up does not pay.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // InstructLab's qna.yaml (synth.taxonomy), with line numbers for schema errors.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CLua", pkgConfig: "lua5.4",
@@ -42,7 +47,14 @@ let package = Package(
         .target(name: "AlignMath",
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
                                 .unsafeFlags(alignMathCPUFlags)]),
-        .target(name: "Workbench", dependencies: ["LuaKit", "AlignMath", "CZlib"]),
+        // OpenAI-compatible HTTP client: requests, retries, honest `n`, recordings. No Lua.
+        .target(name: "ModelClient", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        .target(name: "Workbench", dependencies: [
+            "LuaKit", "AlignMath", "CZlib", "ModelClient",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .executableTarget(name: "moonlab", dependencies: [
             "Workbench", "LuaShim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -62,6 +74,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "TestSupport"]),
         .testTarget(name: "MoonlabTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "ModelClientTests", dependencies: ["ModelClient"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -55,14 +55,18 @@ public final class Evaluator {
         }
         workbench.rememberChunk(name, input)
         let r = run(quiet: quiet)
-        workbench.recorder?.record(input: input, evaluation: r, clock: workbench.clock.observed)
+        workbench.recorder?.record(input: input, evaluation: r, clock: workbench.clock.observed,
+                                   model: workbench.modelTap.observed)
         return r
     }
 
     /// Calls the compiled chunk on top of the stack. Stack: [f] -> [].
     private func run(quiet: Bool) -> Evaluation {
         let base = lua.top - 1
-        if !workbench.options.replaying { workbench.clock.begin(replaying: nil) }
+        if !workbench.options.replaying {
+            workbench.clock.begin(replaying: nil)
+            workbench.modelTap.begin(replaying: nil)
+        }
         lua.resetBudget()
         workbench.beginCapture()
         let start = Clock.now()

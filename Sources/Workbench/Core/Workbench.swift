@@ -35,6 +35,8 @@ public final class Workbench {
     private let write: (String) -> Void
     /// Clock readings of the current entry, recorded or served back.
     public let clock = ClockTap()
+    /// Model calls of the current entry, recorded or served back (see `ModelTap`).
+    public let modelTap = ModelTap()
     /// The session being recorded, if any.
     public var recorder: SessionRecorder?
     /// The built-in globals, kept to warn about and undo an accidental assignment.
@@ -85,7 +87,7 @@ public final class Workbench {
     nonisolated(unsafe) static var moduleInstallers: [(Workbench) throws -> Void] = [
         installTiming, installSession, installTensor, installDist, installRL, installPref, installMetrics, installData,
         installRandom, installSample, installReward, installDetect,
-        installPlot, installPlugin,
+        installPlot, installPlugin, installModel,
     ]
 
     /// The header of a session recorded from this workbench now.

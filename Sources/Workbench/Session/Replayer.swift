@@ -63,6 +63,7 @@ public final class Replayer {
             return (e, Evaluation(status: .error, error: err), nil)
         }
         workbench.clock.begin(replaying: e.clock)
+        workbench.modelTap.begin(replaying: e.model)
         let r = evaluator.evaluate(e.input, entry: e.n)
         let expected = e.ok ? e.output : (e.error ?? "")
         let actual = r.status == .ok ? r.output : (r.error ?? (r.status == .incomplete ? "<incomplete chunk>" : ""))
@@ -71,6 +72,7 @@ public final class Replayer {
         updated.output = r.output
         updated.error = r.status == .ok ? nil : actual
         updated.clock = workbench.clock.observed
+        updated.model = workbench.modelTap.observed
         replayed.append(updated)
         let same = (e.ok == (r.status == .ok)) && OutputComparison.matches(expected, actual, tolerance: tolerance)
         return (e, r, same ? nil : .init(n: e.n, input: e.input, expected: expected, actual: actual))

@@ -41,6 +41,9 @@ public enum SessionFormat {
         public var error: String?
         public var ms: Double
         public var clock: [Double] = []
+        /// The model calls the entry made (each a JSON object: url, request, status,
+        /// response or error), answered from here in replay.
+        public var model: [String] = []
 
         public init(n: Int, input: String, ok: Bool, output: String, error: String?, ms: Double, clock: [Double] = []) {
             self.n = n; self.input = input; self.ok = ok; self.output = output
@@ -62,6 +65,7 @@ public enum SessionFormat {
         }
         s += "\"ms\":\(JSONText.number((e.ms * 1000).rounded() / 1000))"
         if !e.clock.isEmpty { s += ",\"clock\":[\(e.clock.map(JSONText.number).joined(separator: ","))]" }
+        if !e.model.isEmpty { s += ",\"model\":[\(e.model.joined(separator: ","))]" }
         return s + "}"
     }
 
@@ -94,10 +98,14 @@ public enum SessionFormat {
         var bad: [Int] = []
         for (i, line) in lines.enumerated().dropFirst() {
             guard let o = parseObject(line), let input = o["input"] as? String else { bad.append(i + 1); continue }
-            entries.append(Entry(n: (o["n"] as? NSNumber)?.intValue ?? entries.count + 1, input: input,
-                                 ok: (o["ok"] as? Bool) ?? true, output: o["output"] as? String ?? "",
-                                 error: o["error"] as? String, ms: (o["ms"] as? NSNumber)?.doubleValue ?? 0,
-                                 clock: (o["clock"] as? [NSNumber] ?? []).map(\.doubleValue)))
+            var entry = Entry(n: (o["n"] as? NSNumber)?.intValue ?? entries.count + 1, input: input,
+                              ok: (o["ok"] as? Bool) ?? true, output: o["output"] as? String ?? "",
+                              error: o["error"] as? String, ms: (o["ms"] as? NSNumber)?.doubleValue ?? 0,
+                              clock: (o["clock"] as? [NSNumber] ?? []).map(\.doubleValue))
+            entry.model = (o["model"] as? [Any] ?? []).compactMap {
+                (try? JSONSerialization.data(withJSONObject: $0)).map { String(decoding: $0, as: UTF8.self) }
+            }
+            entries.append(entry)
         }
         return File(header: header, entries: entries, unreadableLines: bad)
     }

@@ -20,10 +20,11 @@ public final class SessionRecorder {
     deinit { fclose(file) }
 
     /// Records one entry (numbered in order).
-    public func record(input: String, evaluation e: Evaluation, clock: [Double]) {
+    public func record(input: String, evaluation e: Evaluation, clock: [Double], model: [String] = []) {
         n += 1
-        let entry = SessionFormat.Entry(n: n, input: input, ok: e.status == .ok, output: e.output,
+        var entry = SessionFormat.Entry(n: n, input: input, ok: e.status == .ok, output: e.output,
                                         error: e.error, ms: e.seconds * 1000, clock: clock)
+        entry.model = model
         writeLine(SessionFormat.encode(entry))
     }
 

@@ -1,0 +1,77 @@
+import Foundation
+import ModelClient
+
+/// The model calls of one prompt entry, recorded into the session or served back from it
+/// in replay (as `ClockTap` does for clock readings).
+public final class ModelTap: @unchecked Sendable {
+    private let lock = NSLock()
+    private var observedExchanges: [Exchange] = []
+    private var tape: ExchangeTape?
+
+    /// Starts an entry: live (nil) or answering from the entry's recorded exchanges.
+    public func begin(replaying recorded: [String]?) {
+        lock.lock(); defer { lock.unlock() }
+        observedExchanges = []
+        tape = recorded.map { ExchangeTape($0.compactMap { JSONValue.parse($0).flatMap(Exchange.init(json:)) }) }
+    }
+
+    /// The exchanges of the current entry, as the session file keeps them (JSON objects).
+    public var observed: [String] {
+        lock.lock(); defer { lock.unlock() }
+        return observedExchanges.map { $0.json.text }
+    }
+
+    func record(_ e: Exchange) {
+        lock.lock(); defer { lock.unlock() }
+        observedExchanges.append(e)
+    }
+
+    func answer(_ key: String) -> Exchange? {
+        lock.lock()
+        let t = tape
+        lock.unlock()
+        return t?.take(key)
+    }
+}
+
+/// A cassette: a JSON Lines file of exchanges. Calls found in it are answered from it; the
+/// others are made and their successful answers appended, so a script runs once against
+/// the server and from then on without it.
+final class Cassette: @unchecked Sendable {
+    let path: String
+    private let tape: ExchangeTape
+    private let lock = NSLock()
+
+    init(path: String) throws {
+        self.path = path
+        var exchanges: [Exchange] = []
+        if let text = Platform.readFile(path) {
+            for (n, line) in text.split(separator: "\n").enumerated() where !line.allSatisfy(\.isWhitespace) {
+                guard let v = JSONValue.parse(String(line)), let e = Exchange(json: v) else {
+                    throw CassetteError("\(path):\(n + 1): not a recorded exchange")
+                }
+                exchanges.append(e)
+            }
+        }
+        tape = ExchangeTape(exchanges)
+    }
+
+    func answer(_ key: String) -> Exchange? { tape.take(key) }
+
+    /// Appends a live exchange that succeeded (failures are not kept: the next run tries again).
+    func append(_ e: Exchange) {
+        guard e.error == nil else { return }
+        lock.lock(); defer { lock.unlock() }
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        guard let f = fopen(path, "a") else { return }
+        var line = e.json.text + "\n"
+        line.withUTF8 { b in _ = fwrite(b.baseAddress, 1, b.count, f) }
+        fclose(f)
+    }
+}
+
+struct CassetteError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
