@@ -56,7 +56,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "moonlab", dependencies: [
-            "Workbench", "LuaShim",
+            "Workbench", "LuaShim", "ModelClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         // The Swift runtime and Foundation linked statically in release: the dynamic loader's
@@ -68,13 +68,14 @@ let package = Package(
         .executableTarget(name: "moonlab-bench", dependencies: ["AlignMath"],
                           path: "Benchmarks/moonlab-bench",
                           swiftSettings: [.unsafeFlags(alignMathCPUFlags)]),
-        .target(name: "TestSupport", dependencies: ["Workbench"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Workbench"], path: "Tests/TestSupport",
+                exclude: ["openai_stub.py"]),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit"]),
         .testTarget(name: "AlignMathTests", dependencies: ["AlignMath"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "TestSupport"]),
         .testTarget(name: "MoonlabTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "ModelClientTests", dependencies: ["ModelClient"]),
+        .testTarget(name: "ModelClientTests", dependencies: ["ModelClient", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -17,6 +17,9 @@ enum HTTPTransport {
         var config = HTTPClient.Configuration()
         // moonlab bounds the requests in flight itself; the pool must not queue below it.
         config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        // A refused connection fails the request at once (the pool would otherwise keep
+        // trying until the connect timeout); moonlab's own retries decide what is retried.
+        config.connectionPool.retryConnectionEstablishment = false
         config.timeout = .init(connect: .seconds(10))
         config.decompression = .disabled
         return HTTPClient(eventLoopGroupProvider: .shared(group), configuration: config)

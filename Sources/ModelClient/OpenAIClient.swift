@@ -44,10 +44,13 @@ public final class OpenAIClient: @unchecked Sendable {
     /// Lua state's), waking every 50 ms to report progress and to ask `shouldStop` (Ctrl-C);
     /// when it says stop, requests in flight are cancelled and `ModelError(.interrupted)` is
     /// thrown.
+    /// `finished` (if given) sees each call's outcome as it ends, on the event loop (so a
+    /// command can write results in order while later ones are still in flight).
     public func run(_ calls: [ModelCall], progress: ((_ done: Int, _ total: Int) -> Void)? = nil,
+                    finished: (@Sendable (Int, ModelOutcome) -> Void)? = nil,
                     shouldStop: () -> Bool = { false }) throws -> [ModelOutcome] {
         if calls.isEmpty { return [] }
-        let batch = CallBatch(client: self, calls: calls)
+        let batch = CallBatch(client: self, calls: calls, finished: finished)
         batch.start()
         var lastDone = -1
         while !batch.wait(seconds: 0.05) {
@@ -95,8 +98,11 @@ final class CallBatch: @unchecked Sendable {
     private let lock = NSLock()
     private let done = DispatchSemaphore(value: 0)
 
-    init(client: OpenAIClient, calls: [ModelCall]) {
+    private let onFinish: (@Sendable (Int, ModelOutcome) -> Void)?
+
+    init(client: OpenAIClient, calls: [ModelCall], finished: (@Sendable (Int, ModelOutcome) -> Void)?) {
         self.client = client
+        onFinish = finished
         self.calls = calls
         outcomes = Array(repeating: ModelOutcome(), count: calls.count)
         choices = Array(repeating: [], count: calls.count)
@@ -276,6 +282,7 @@ final class CallBatch: @unchecked Sendable {
 
     private func finish(_ i: Int) {
         inFlight -= 1
+        onFinish?(i, outcomes[i])
         lock.lock()
         finished += 1
         let all = finished == calls.count
