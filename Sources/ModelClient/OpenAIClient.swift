@@ -193,6 +193,7 @@ final class CallBatch: @unchecked Sendable {
                     self.retry(i, url: url, body: body, number: number, after: retryAfter)
                     return
                 }
+                if number > 0 { failure.message += " (after \(number + 1) attempts)" }
                 let ex = Exchange(method: method, url: url, request: body, status: a.status, response: a.body,
                                   error: failure.description, errorKind: failure.kind.recordedName)
                 self.client.observe?(ex, false)
@@ -202,11 +203,11 @@ final class CallBatch: @unchecked Sendable {
                     self.retry(i, url: url, body: body, number: number, after: nil)
                     return
                 }
+                if number > 0 { failure.message += " (after \(number + 1) attempts)" }
                 let ex = Exchange(method: method, url: url, request: body, error: failure.description,
                                   errorKind: failure.kind.recordedName)
                 self.client.observe?(ex, false)
             }
-            if number > 0 { failure.message += " (after \(number + 1) attempts)" }
             self.fail(i, failure)
         }
     }

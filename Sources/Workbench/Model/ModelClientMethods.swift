@@ -49,7 +49,8 @@ extension Workbench {
                 switch try args.string(2) {
                 case "base_url": args.state.push(s.baseURL)
                 case "model": args.state.push(s.model)
-                case "timeout": args.state.push(s.timeout)
+                case "timeout":
+                    if s.timeout == s.timeout.rounded(), abs(s.timeout) < 1e15 { args.state.push(Int(s.timeout)) } else { args.state.push(s.timeout) }
                 case "concurrency": args.state.push(s.concurrency)
                 case "retries": args.state.push(s.retries)
                 case "cassette": if let c = h.cassette { args.state.push(c.path) } else { args.state.pushNil() }
@@ -127,7 +128,7 @@ extension Workbench {
     private static func single(_ h: ModelHandle, _ call: ModelCall, _ args: LuaArguments, chat: Bool) throws -> Int32 {
         let o = try run(h, [call], args, progress: false)[0]
         if let e = o.error { throw args.failure("\(e)") }
-        pushResult(args.state, o, chat: chat)
+        pushResult(args.state, o, call: call)
         return 1
     }
 
@@ -140,7 +141,7 @@ extension Workbench {
                 L.newTable()
                 L.push(e.description); L.setField("error")
             } else {
-                pushResult(L, o, chat: chat)
+                pushResult(L, o, call: calls[k])
             }
             L.rawSet(k + 1, of: -2)
         }
@@ -178,9 +179,15 @@ extension Workbench {
         return 1
     }
 
-    /// Pushes a result: {text =, texts =, choices = {{text =, finish_reason =, index =, logprobs =,
-    /// sequence_logprob =, message =}, ...}, usage =, model =, id =, obtained =}.
-    static func pushResult(_ L: LuaState, _ o: ModelOutcome, chat: Bool) {
+    /// Pushes a result: {text =, texts =, choices = {{text =, completion =, prompt =, finish_reason =,
+    /// index =, logprobs =, sequence_logprob =, message =}, ...}, sequence_logprobs =, usage =,
+    /// model =, id =, obtained =}. Each choice is also a sample table (`prompt`, `completion`)
+    /// as rewards read them, so `reward.score(r, r.choices)` works as it is.
+    static func pushResult(_ L: LuaState, _ o: ModelOutcome, call: ModelCall) {
+        let chat = call.path == "/chat/completions"
+        let prompt = chat ? (call.body["messages"]?.arrayValue?.last { $0["role"]?.stringValue == "user" }?["content"]?.stringValue ?? "")
+                          : (call.body["prompt"]?.stringValue ?? "")
+        var sequenceLogprobs: [Double] = []
         let r = o.response ?? .object([:])
         let choices = r["choices"]?.arrayValue ?? []
         L.newTable()
@@ -191,6 +198,8 @@ extension Workbench {
             texts.append(text)
             L.newTable()
             L.push(text); L.setField("text")
+            L.push(text); L.setField("completion")
+            L.push(prompt); L.setField("prompt")
             L.push(c["index"]?.intValue ?? k); L.setField("index")
             L.push(json: c["finish_reason"] ?? .null); L.setField("finish_reason")
             if chat, let msg = c["message"] { L.push(json: msg); L.setField("message") }
@@ -198,12 +207,16 @@ extension Workbench {
                 pushLogprobs(L, lp)
                 L.setField("logprobs")
                 L.push(lp.sum); L.setField("sequence_logprob")
+                sequenceLogprobs.append(lp.sum)
             }
             L.rawSet(k + 1, of: -2)
         }
         L.setField("choices")
         L.push(texts.first ?? ""); L.setField("text")
         L.push(strings: texts); L.setField("texts")
+        if sequenceLogprobs.count == choices.count, !choices.isEmpty {
+            L.push(array: sequenceLogprobs); L.setField("sequence_logprobs")
+        }
         if let u = r["usage"] { L.push(json: u); L.setField("usage") }
         if let m = r["model"] { L.push(json: m); L.setField("model") }
         if let id = r["id"] { L.push(json: id); L.setField("id") }
@@ -216,7 +229,9 @@ extension Workbench {
             L.rawSet(k + 1, of: -2)
         }
         L.setField("seeds")
-        L.push(array: o.choicesPerRequest.map(Double.init)); L.setField("choices_per_request")
+        L.newTable(arrayCount: o.choicesPerRequest.count)
+        for (k, c) in o.choicesPerRequest.enumerated() { L.push(c); L.rawSet(k + 1, of: -2) }
+        L.setField("choices_per_request")
         L.push(o.replayed); L.setField("replayed")
         L.push(o.retries); L.setField("retries")
         L.setField("obtained")

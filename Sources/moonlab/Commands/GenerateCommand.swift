@@ -101,7 +101,7 @@ struct GenerateCommand: ParsableCommand {
         if let temperature { options["temperature"] = .number(temperature) }
         if let topP { options["top_p"] = .number(topP) }
         if let maxTokens { options["max_tokens"] = .integer(maxTokens) }
-        if let seed { options["seed"] = .integer(seed) }
+        if let seed = seed ?? GenerateCommand.seedGivenToTheRoot() { options["seed"] = .integer(seed) }
         if let logprobs {
             options["logprobs"] = chat ? .bool(true) : .integer(logprobs)
             if chat { options["top_logprobs"] = .integer(logprobs) }
@@ -119,6 +119,22 @@ struct GenerateCommand: ParsableCommand {
         } catch let e as GenerateError {
             fail("generate: \(e)")
         }
+    }
+}
+
+extension GenerateCommand {
+    /// `--seed S` as the user typed it. The root command's global `--seed` (default 0)
+    /// takes the option when it follows `generate`, and its default cannot be told from a
+    /// given 0, so the command line itself says whether a seed was given.
+    static func seedGivenToTheRoot(_ arguments: [String] = CommandLine.arguments) -> Int? {
+        var it = arguments.dropFirst().makeIterator()
+        var seed: Int?
+        while let a = it.next() {
+            if a == "--" { break }
+            if a == "--seed", let v = it.next() { seed = Int(v) }
+            else if a.hasPrefix("--seed=") { seed = Int(a.dropFirst(7)) }
+        }
+        return seed
     }
 }
 
