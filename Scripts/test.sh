@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every test: the Swift test targets (debug), then every Scripts/*.lua recipe run with
-# `moonlab run`. Exit status non-zero if anything fails.
+# Every test: the Swift test targets (debug), every Scripts/*.lua recipe run with
+# `moonlab run`, every bundled plugin's spec, and every example of README.md and Docs/
+# (`moonlab doctest`). Exit status non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash Scripts/setup.sh
@@ -42,4 +43,7 @@ for p in Plugins/*/; do
   fi
 done
 echo "recipes and plugin specs: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+# Every example of the README and Docs/ runs, its output compared (Docs/writing-docs.md).
+doc_status=0
+"$bin" doctest README.md Docs/*.md || doc_status=$?
+[ "$failed" -eq 0 ] && [ "$doc_status" -eq 0 ]

@@ -1,7 +1,7 @@
 import XCTest
 import Foundation
 
-/// Sessions (design.md, "Sessions"): recorded at the prompt, replayed, exported.
+/// Sessions (Docs/design.md, "Sessions"): recorded at the prompt, replayed, exported.
 final class SessionTests: XCTestCase {
     var dir = ""
 

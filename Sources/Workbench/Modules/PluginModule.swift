@@ -2,7 +2,7 @@ import LuaKit
 
 extension Workbench {
     /// The `plugin` module, the `spec` helpers and the sandbox; then, unless told not to,
-    /// the plugins found along the search path are loaded (design.md, "Plugins").
+    /// the plugins found along the search path are loaded (Docs/design.md, "Plugins").
     static func installPlugin(_ wb: Workbench) throws {
         let lua = wb.lua
         try installSpec(wb)

@@ -5,8 +5,11 @@ extension Workbench {
     static func installSession(_ wb: Workbench) throws {
         let m = ModuleBuilder(wb.lua, name: "session", doc: """
             session: record what you do at the prompt, replay it to check a result still holds
-            The prompt records every session by default (see design.md); these functions start and
-            stop a recording from Lua and replay a file.
+            The prompt records every session by default, to ~/.local/share/moonlab/sessions/
+            <time>.jsonl (--record FILE chooses the file, --no-record turns it off); these
+            functions start and stop a recording from Lua and replay a file. From the shell:
+            moonlab replay FILE (--update, --tolerance X, --step, --export).
+            Example: session.record("/tmp/explore.jsonl")
             """)
         m.function("record", doc: """
             session.record(path) -> path

@@ -1,6 +1,6 @@
 import LuaKit
 
-/// What a plugin's `plugin.lua` declares (design.md, "Plugins"):
+/// What a plugin's `plugin.lua` declares (Docs/design.md, "Plugins"):
 /// `return { name =, version =, description =, requires = { moonlab = ">=0.1" },
 /// provides = { rewards = {...}, detectors = {...}, samplers = {...} }, sandbox = false }`.
 public struct PluginManifest: Sendable {

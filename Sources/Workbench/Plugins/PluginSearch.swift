@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Where plugins are looked for, in order (design.md, "Plugins"): each `--plugin-path`,
+/// Where plugins are looked for, in order (Docs/design.md, "Plugins"): each `--plugin-path`,
 /// each folder of `$MOONLAB_PATH` (colon-separated), `./Plugins`,
 /// `~/.local/share/moonlab/plugins`, then the bundled plugins, found from the executable:
 /// `<exe dir>/../share/moonlab/plugins` (an install under a prefix), `<exe dir>/Plugins`

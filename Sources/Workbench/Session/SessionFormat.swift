@@ -1,6 +1,6 @@
 import Foundation
 
-/// The session file format of design.md: JSON Lines, a header line, then one line per
+/// The session file format of Docs/design.md: JSON Lines, a header line, then one line per
 /// entry. Written line by line and flushed, so a crash loses at most the entry in flight.
 public enum SessionFormat {
     public static let version = 1

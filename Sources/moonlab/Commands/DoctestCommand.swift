@@ -13,13 +13,16 @@ struct DoctestCommand: ParsableCommand {
     @Argument(help: "Markdown files.")
     var files: [String]
 
+    @Option(help: "Seconds an example may run before it is stopped and fails.")
+    var timeout: Double = 120
+
     mutating func run() throws {
         DoctestCommand.prepareEnvironment()
         var total = 0, failed = 0, skipped = 0
         for file in files {
             let runner: DoctestRunner
             do {
-                runner = try DoctestRunner(path: URL(fileURLWithPath: file).standardizedFileURL.path)
+                runner = try DoctestRunner(path: URL(fileURLWithPath: file).standardizedFileURL.path, timeout: timeout)
                 try runner.run()
             } catch {
                 fail("doctest \(file): \(error)")

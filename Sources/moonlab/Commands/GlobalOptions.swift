@@ -1,7 +1,7 @@
 import ArgumentParser
 import Workbench
 
-/// Options every command takes (design.md, "The command line").
+/// Options every command takes (Docs/design.md, "The command line").
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Seed of the random generators and math.random (default 0).")
     var seed: Int = 0

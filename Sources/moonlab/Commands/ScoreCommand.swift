@@ -3,7 +3,7 @@ import Foundation
 import LuaKit
 import Workbench
 
-/// `moonlab score`: stream a JSON Lines file through rewards and detectors (design.md,
+/// `moonlab score`: stream a JSON Lines file through rewards and detectors (Docs/design.md,
 /// "Batch work and scale").
 ///
 /// The file is read a chunk at a time (64 to 4096 records, sized to take about half a

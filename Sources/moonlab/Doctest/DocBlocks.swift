@@ -12,7 +12,8 @@
 /// - ```` ```lua fresh ````: a new state before the block.
 /// Prompt blocks and scripts of one file share one state, in order, as a reader typing
 /// them would. Other fences (sh, text, json, ...) are shown only, and may not contain
-/// `> ` or `$ ` lines (those must run, or say why not with skip).
+/// `> ` or `$ ` lines (those must run, or say why not with skip); ```` ```markdown ````
+/// blocks, which show Markdown source, may.
 struct DocBlock {
     var line: Int          // 1-based line of the opening fence
     var language: String
@@ -48,8 +49,12 @@ struct DocBlock {
         return first == ">" || first.hasPrefix("> ")
     }
 
-    /// Lines that look like something to run (a prompt or a shell command).
-    var runnableLooking: [String] { lines.filter { $0 == ">" || $0.hasPrefix("> ") || $0.hasPrefix("$ ") } }
+    /// Lines that look like something to run (a prompt or a shell command); none in a
+    /// block of Markdown source, which shows examples rather than being one.
+    var runnableLooking: [String] {
+        if language == "markdown" || language == "md" { return [] }
+        return lines.filter { $0 == ">" || $0.hasPrefix("> ") || $0.hasPrefix("$ ") }
+    }
 
     /// Every fenced block of `text` (``` or ~~~ fences, possibly indented).
     static func parse(_ text: String) -> [DocBlock] {

@@ -19,9 +19,12 @@ final class DoctestRunner {
     private var captured = ""
     private var session: PromptSession?
     private let scratch: String
+    /// An example stops (and fails) after this long.
+    private let watchdog: Watchdog
 
-    init(path: String) throws {
+    init(path: String, timeout: Double) throws {
         self.path = path
+        watchdog = Watchdog(seconds: timeout)
         var template = Array(((Platform.environment("TMPDIR") ?? "/tmp") + "/moonlab-doctest-XXXXXX").utf8CString)
         guard let dir = template.withUnsafeMutableBufferPointer({ b in b.baseAddress.flatMap { mkdtemp($0) }.map { String(cString: $0) } }) else {
             throw DoctestError(message: "cannot make a scratch folder")
@@ -81,7 +84,11 @@ final class DoctestRunner {
         guard let s = promptSession() else { return }
         examples += 1
         captured = ""
-        let outcome = s.submit(ex.input)
+        var outcome = PromptSession.Outcome.done
+        if watchdog.guarding({ outcome = s.submit(ex.input) }) {
+            fail(ex.line, "stopped after \(Int(watchdog.seconds)) s:\n" + indent("> " + ex.input))
+            return
+        }
         if outcome == .incomplete {
             fail(ex.line, "the entry is not a complete chunk:\n" + indent("> " + ex.input))
             return
@@ -94,10 +101,16 @@ final class DoctestRunner {
         guard let s = promptSession() else { return }
         examples += 1
         captured = ""
-        do {
-            try s.workbench.runChunk(ex.input, name: "=" + (path as NSString).lastPathComponent + ":\(ex.line)")
-        } catch {
-            fail(ex.line, "the script failed:\n" + indent("\(error)") + (captured.isEmpty ? "" : "\nafter printing:\n" + indent(captured)))
+        // Blank lines before the code make Lua's line numbers the Markdown file's.
+        let padded = String(repeating: "\n", count: max(0, ex.line - 1)) + ex.input
+        var failure: Error?
+        if watchdog.guarding({ do { try s.workbench.runChunk(padded, name: "=" + (path as NSString).lastPathComponent) } catch { failure = error } }) {
+            fail(ex.line - 1, "the script was stopped after \(Int(watchdog.seconds)) s")
+            return
+        }
+        if let error = failure {
+            let message = (error as? LuaError)?.message ?? "\(error)"
+            fail(ex.line - 1, "the script failed:\n" + indent(message) + (captured.isEmpty ? "" : "\nafter printing:\n" + indent(captured)))
             return
         }
         if ex.checksOutput { compare(ex, shownAs: "(the script)") }
