@@ -102,9 +102,9 @@ extension SampleStages {
         m.function("vocab", doc: """
             sample.vocab([path]) -> count
             Loads a tokenizer vocabulary so that chain:explain shows tokens as text: a Hugging
-            Face tokenizer.json (model.vocab and added_tokens) or a plain file with one token per
-            line (the first line is id 0). Byte-level BPE is decoded for display (Ġ is a space,
-            Ċ a newline), as are SentencePiece's ▁ and <0x0A>. Returns the number of tokens;
+            Face tokenizer.json (its "model": {"vocab"} and "added_tokens") or a plain file
+            with one token per line (the first line is id 0). Byte-level BPE is decoded for
+            display (Ġ is a space, Ċ a newline), as are SentencePiece's ▁ and <0x0A>. Returns the number of tokens;
             sample.vocab(false) unloads it, sample.vocab() returns the count loaded (or nil).
             Example: sample.vocab("models/llama3/tokenizer.json")
             """) { a in
