@@ -17,9 +17,12 @@ extension LuaState {
     /// Charges `bytes` of host memory to this state until the returned charge is released
     /// (dropped). Throws `LuaError(.memory)` when the ceiling would be passed; nothing is
     /// charged then.
-    public func chargeExternal(_ bytes: Int) throws -> ExternalMemoryCharge {
+    /// With `checked: false` the charge is always made (it never throws): for memory that
+    /// already exists, such as a tensor being pushed; the ceiling is then enforced when the
+    /// Swift function returns to Lua, after a collection, as for Lua's own allocations.
+    public func chargeExternal(_ bytes: Int, checked: Bool = true) throws -> ExternalMemoryCharge {
         let n = Int64(max(0, bytes))
-        guard mlshim_charge_external(limits, n, 1) != 0 else {
+        guard mlshim_charge_external(limits, n, checked ? 1 : 0) != 0 else {
             throw LuaError(.memory, "not enough memory (\(LuaState.describeBytes(bytes)) over the memory limit of \(LuaState.describeBytes(memoryLimit ?? 0)))")
         }
         return ExternalMemoryCharge(box: limitsBox, bytes: n)

@@ -255,7 +255,7 @@ final class TensorModuleTests: XCTestCase {
                        "bad argument #1 to 'tensor.zeros' (shape entries must be integers, entry 1 is 2.5)")
         XCTAssertEqual(h.message("return tensor.ones('3')"), "bad argument #1 to 'tensor.ones' (shape (array of integers) expected, got string)")
         XCTAssertEqual(h.message("return tensor.zeros({2}, {dtype = 'f16'})"),
-                       "bad argument #2 to 'tensor.zeros' (option 'dtype' must be one of \"f32\", \"f64\", got \"f16\")")
+                       "bad argument #2 to 'tensor.zeros' (option 'dtype' must be one of \"f32\", \"f64\", \"i64\", \"bool\", got \"f16\")")
         XCTAssertEqual(h.message("return tensor.zeros({2}, {type = 'f32'})"),
                        "bad argument #2 to 'tensor.zeros' (unknown option 'type'; valid options: dtype)")
         XCTAssertEqual(h.message("return tensor.full({2})"), "bad argument #2 to 'tensor.full' (number expected, got no value)")
@@ -263,7 +263,7 @@ final class TensorModuleTests: XCTestCase {
                        "tensor.arange: arange needs finite bounds and a non-zero step (got 0.0, 1.0, step 0.0)")
         XCTAssertEqual(h.message("return tensor.arange('a')"), "bad argument #1 to 'tensor.arange' (number expected, got string)")
         XCTAssertEqual(h.message("return tensor.from(3)"), "bad argument #1 to 'tensor.from' (tensor or array of numbers expected, got number)")
-        XCTAssertEqual(h.message("return tensor{1}:to('f16')"), "bad argument #2 to 'tensor:to' (dtype must be \"f32\" or \"f64\", got \"f16\")")
+        XCTAssertEqual(h.message("return tensor{1}:to('f16')"), "bad argument #2 to 'tensor:to' (dtype must be \"f32\", \"f64\", \"i64\" or \"bool\", got \"f16\")")
     }
 
     func testSaveAndLoadRoundTrip() throws {
@@ -321,13 +321,13 @@ final class TensorModuleTests: XCTestCase {
         let h = try LuaHarness()
         try h.run("dir = '\(dir.path)'")
         try h.run("i = tensor.load(dir .. '/ints.npy')")
-        XCTAssertEqual(try h.value("i:dtype(), i:totable()"), "f64\t{{1.0, 2.0, 3.0}, {4.0, 5.0, -6.0}}")
+        XCTAssertEqual(try h.value("i:dtype(), i:totable()"), "i64\t{{1, 2, 3}, {4, 5, -6}}")
         try h.run("s = tensor.load(dir .. '/m.safetensors')")
         XCTAssertEqual(try h.value("type(s), s.logits:dtype(), s.logits:totable(), s.ids:totable(), s.__metadata__"),
-                       "table\tf32\t{0.5, -1.0}\t{42.0}\tnil")
+                       "table\tf32\t{0.5, -1.0}\t{42}\tnil")
         // .npz is a zip of .npy files: a stored (uncompressed) archive of ints.npy.
         try Data(TensorModuleTests.storedZip(name: "ints.npy", data: npy)).write(to: dir.appendingPathComponent("z.npz"))
-        XCTAssertEqual(try h.value("tensor.load(dir .. '/z.npz').ints:totable()"), "{{1.0, 2.0, 3.0}, {4.0, 5.0, -6.0}}")
+        XCTAssertEqual(try h.value("tensor.load(dir .. '/z.npz').ints:totable()"), "{{1, 2, 3}, {4, 5, -6}}")
     }
 
     /// A one-entry zip archive with the entry stored (method 0), as `np.savez` writes it.

@@ -33,6 +33,8 @@ public enum Dist {
         guard x.ndim >= 1 else {
             throw AlignMathError.invalidArgument("\(what) must have at least one axis (got a 0-d tensor)")
         }
+        // The kernels read dense f32/f64 rows: views are packed, i64/bool become f64.
+        let x = x.contiguousFloating()
         if !o.probs { return (x, 1 / o.temperature) }
         for i in 0..<x.count {
             let v = x[flat: i]

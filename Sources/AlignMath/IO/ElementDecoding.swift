@@ -8,28 +8,50 @@ struct StoredType {
     /// True when the bytes are big-endian.
     let bigEndian: Bool
 
-    /// The dtype the elements load as: f32/f64 stay, f16/bf16 widen to f32, integers and
-    /// booleans become f64 (exact up to 2^53).
+    /// The dtype the elements load as: f32/f64 stay, f16/bf16 widen to f32, integers of
+    /// any width become i64 (u64 above 2^63 wraps, as numpy's cast does) and booleans bool.
     var loadedAs: DType {
         switch kind {
         case .float: return size == 8 ? .f64 : .f32
         case .bfloat: return .f32
-        default: return .f64
+        case .int, .uint: return .i64
+        case .bool: return .bool
         }
     }
 
-    /// True when the bytes can be used as they are (f32/f64, little-endian host order).
-    var isNative: Bool { kind == .float && (size == 4 || size == 8) && !bigEndian }
+    /// True when the bytes can be used as they are (f32/f64/i64, little-endian host order).
+    /// Booleans are always copied, so that every byte is 0 or 1.
+    var isNative: Bool {
+        !bigEndian && ((kind == .float && (size == 4 || size == 8)) || (kind == .int && size == 8))
+    }
 
-    /// Decodes element `i` at `p` as a Double (any kind, any byte order).
+    /// The raw bits of element `i` at `p` in host order (any width, any byte order).
     @inline(__always)
-    func value(_ p: UnsafeRawPointer, _ i: Int) -> Double {
+    func bits(_ p: UnsafeRawPointer, _ i: Int) -> UInt64 {
         var bits: UInt64 = 0
         let b = p.assumingMemoryBound(to: UInt8.self) + i * size
         for k in 0..<size {
             let byte = UInt64(b[bigEndian ? size - 1 - k : k])
             bits |= byte << (8 * k)
         }
+        return bits
+    }
+
+    /// Decodes integer element `i` at `p` exactly (signed kinds sign-extended).
+    @inline(__always)
+    func integer(_ p: UnsafeRawPointer, _ i: Int) -> Int64 {
+        let v = bits(p, i)
+        if kind == .int {
+            let shift = UInt64(64 - 8 * size)
+            return Int64(bitPattern: v << shift) >> Int64(shift)
+        }
+        return Int64(bitPattern: v)
+    }
+
+    /// Decodes element `i` at `p` as a Double (any kind, any byte order).
+    @inline(__always)
+    func value(_ p: UnsafeRawPointer, _ i: Int) -> Double {
+        let bits = self.bits(p, i)
         switch kind {
         case .float:
             switch size {
@@ -71,16 +93,17 @@ struct StoredType {
         if isNative && offset % size == 0 && bytes >= MappedFile.viewThreshold {
             return try Tensor(storage: file.storage, offset: offset / size, shape: shape, dtype: dt)
         }
-        let t = try Tensor.zeros(shape, dtype: dt)
+        let t = try Tensor.empty(shape, dtype: dt)
         let src = UnsafeRawPointer(file.bytes(at: offset))
         if isNative {
-            if n > 0 { UnsafeMutableRawPointer(dt == .f32 ? UnsafeMutableRawPointer(t.floatPointer) : UnsafeMutableRawPointer(t.doublePointer)).copyMemory(from: src, byteCount: bytes) }
-        } else if dt == .f32 {
-            let d = t.floatPointer
-            for i in 0..<n { d[i] = Float(value(src, i)) }
-        } else {
-            let d = t.doublePointer
-            for i in 0..<n { d[i] = value(src, i) }
+            if n > 0 { t.storage.base.copyMemory(from: src, byteCount: bytes) }
+            return t
+        }
+        switch dt {
+        case .f32: t.withRaw(Float.self) { d in for i in 0..<n { d[i] = Float(value(src, i)) } }
+        case .f64: t.withRaw(Double.self) { d in for i in 0..<n { d[i] = value(src, i) } }
+        case .i64: t.withRaw(Int64.self) { d in for i in 0..<n { d[i] = integer(src, i) } }
+        case .bool: t.withRaw(Bool.self) { d in for i in 0..<n { d[i] = bits(src, i) != 0 } }
         }
         return t
     }

@@ -1,8 +1,9 @@
 import Foundation
 
 /// NumPy `.npy` files: the format researchers dump logits and rewards in.
-/// Reads f32/f64 as they are (memory-mapped when large), f16 and bf16 widened to f32,
-/// integers and booleans as f64, either byte order; writes f32/f64 little-endian, v1.0.
+/// Reads f32/f64/i64 as they are (memory-mapped when large), f16 and bf16 widened to f32,
+/// other integers as i64 and booleans as bool, either byte order; writes every dtype
+/// little-endian, v1.0.
 public enum Npy {
     /// Reads the `.npy` file at `path`.
     public static func read(path: String) throws -> Tensor {
@@ -85,28 +86,44 @@ public enum Npy {
         return StoredType(kind: kind, size: size, bigEndian: big && size > 1)
     }
 
-    /// The `.npy` bytes of `t` (format 1.0, C order, `<f4` or `<f8`).
-    public static func encode(_ t: Tensor) -> [UInt8] {
+    /// The `.npy` header of `t` (format 1.0, C order, its dtype: `<f4`, `<f8`, `<i8`, `|b1`),
+    /// padded so the data starts on a 64-byte boundary, as numpy writes it.
+    static func header(_ t: Tensor) -> [UInt8] {
         let shape = t.shape.isEmpty ? "()" : (t.shape.count == 1 ? "(\(t.shape[0]),)" : "(" + t.shape.map(String.init).joined(separator: ", ") + ")")
-        var header = "{'descr': '\(t.dtype == .f32 ? "<f4" : "<f8")', 'fortran_order': False, 'shape': \(shape), }"
+        var header = "{'descr': '\(t.dtype.npyDescr)', 'fortran_order': False, 'shape': \(shape), }"
         let total = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
         var out: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0]
         let hl = header.utf8.count
         out += [UInt8(hl & 0xff), UInt8(hl >> 8)]
         out += Array(header.utf8)
-        let bytes = t.count * t.dtype.size
-        let raw = UnsafeRawBufferPointer(start: t.dtype == .f32 ? UnsafeRawPointer(t.floatPointer) : UnsafeRawPointer(t.doublePointer), count: bytes)
-        out += raw
+        return out
+    }
+
+    /// The `.npy` bytes of `t` (header and data in one array; `write` avoids the copy).
+    public static func encode(_ t: Tensor) -> [UInt8] {
+        let dense = t.contiguous()
+        var out = header(dense)
+        out += UnsafeRawBufferPointer(start: dense.storage.base + dense.offset * dense.dtype.size,
+                                      count: dense.count * dense.dtype.size)
         return out
     }
 
     /// Writes `t` to `path` as `.npy` (atomically: a temporary file renamed into place).
+    /// The data goes from the tensor's memory to the file with no intermediate copy.
     public static func write(_ t: Tensor, path: String) throws {
-        do {
-            try Data(encode(t)).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw AlignMathError.invalidArgument("\(path): cannot write (\(error.localizedDescription))")
+        try AtomicFile.write(path: path) { f in try append(t, to: f) }
+    }
+
+    /// Appends the `.npy` bytes of `t` to `f`.
+    static func append(_ t: Tensor, to f: AtomicFile) throws {
+        let dense = t.contiguous()
+        try f.write(header(dense))
+        try withExtendedLifetime(dense) {
+            try f.write(dense.storage.base + dense.offset * dense.dtype.size, dense.count * dense.dtype.size)
         }
     }
+
+    /// Bytes `t` takes as a `.npy` file.
+    static func fileSize(_ t: Tensor) -> Int { header(t).count + t.count * t.dtype.size }
 }

@@ -1,112 +1,113 @@
-/// An N-dimensional, contiguous, row-major array of `Float` or `Double`: the value that
-/// moonlab's heavy math runs on. Reference semantics with explicit ownership, as PyTorch:
-/// views (`row`, `slice`, `reshape`) share storage with their base, `clone()` copies.
+/// An N-dimensional array of `f32`, `f64`, `i64` or `bool`: the value that moonlab's heavy
+/// math runs on. As in Torch7, a tensor is a storage, an offset and strides: views
+/// (`select`, `narrow`, `transpose`, `t[{...}]`, `expand`) share the storage of their base
+/// and writes through them reach it; `clone()` and `contiguous()` copy.
+///
+/// Kernels read raw memory only through `contiguous()` / `contiguousFloating()` or the
+/// `with...` accessors (TensorAccess.swift), which hand out a dense row-major buffer and
+/// copy only when the tensor is a non-contiguous view.
 public final class Tensor {
     /// The bytes this tensor reads and writes (shared with its views).
     public let storage: TensorStorage
-    /// Offset of the first element from `storage.base`, in elements.
+    /// Offset of element [0, 0, ...] from `storage.base`, in elements.
     public let offset: Int
     /// Size of each axis; `[]` for a 0-d (scalar) tensor.
     public let shape: [Int]
+    /// Elements to step in storage for +1 along each axis (0 for an expanded axis,
+    /// negative for a reversed range).
+    public let strides: [Int]
     /// Element type.
     public let dtype: DType
     /// Number of elements (numel): the product of `shape`.
     public let count: Int
+    /// True when the elements lie row-major and dense from `offset` (what kernels want).
+    public let isContiguous: Bool
 
-    /// Wraps existing storage (used by views and by the file readers). Checks that the
-    /// elements fit inside the storage.
-    public init(storage: TensorStorage, offset: Int, shape: [Int], dtype: DType) throws {
+    /// The most axes a tensor may have (numpy's limit). Readers of nested Lua tables stop
+    /// at this depth.
+    public static let maxRank = 64
+
+    /// Wraps existing storage with row-major strides (views of files, kernel outputs).
+    /// Checks that the elements fit inside the storage.
+    public convenience init(storage: TensorStorage, offset: Int, shape: [Int], dtype: DType) throws {
+        try self.init(storage: storage, offset: offset, shape: shape, strides: Tensor.rowMajorStrides(shape), dtype: dtype)
+    }
+
+    /// Wraps existing storage with any strides; every addressed element must lie inside
+    /// the storage.
+    public init(storage: TensorStorage, offset: Int, shape: [Int], strides: [Int], dtype: DType) throws {
         let n = try Tensor.checkedCount(shape)
-        guard offset >= 0, (offset + n) * dtype.size <= storage.byteCount else {
-            throw AlignMathError.invalidArgument("tensor of shape \(shape) (\(dtype)) at element \(offset) does not fit in \(storage.byteCount) bytes of storage")
+        guard strides.count == shape.count else {
+            throw AlignMathError.invalidArgument("\(strides.count) strides for a shape of \(shape.count) axes")
         }
-        self.storage = storage
-        self.offset = offset
-        self.shape = shape
-        self.dtype = dtype
-        self.count = n
-    }
-
-    /// Internal initialiser for shapes already validated.
-    init(unchecked storage: TensorStorage, offset: Int, shape: [Int], dtype: DType, count: Int) {
-        self.storage = storage
-        self.offset = offset
-        self.shape = shape
-        self.dtype = dtype
-        self.count = count
-    }
-
-    /// A new zero-filled tensor (the allocation every constructor starts from).
-    public static func zeros(_ shape: [Int], dtype: DType = .f64) throws -> Tensor {
-        let n = try checkedCount(shape)
-        let s = try TensorStorage.allocate(bytes: n * dtype.size, zeroed: true)
-        return Tensor(unchecked: s, offset: 0, shape: shape, dtype: dtype, count: n)
-    }
-
-    /// A new tensor whose elements are garbage until written (kernel outputs only).
-    static func uninitialized(_ shape: [Int], dtype: DType) throws -> Tensor {
-        let n = try checkedCount(shape)
-        let s = try TensorStorage.allocate(bytes: n * dtype.size, zeroed: false)
-        return Tensor(unchecked: s, offset: 0, shape: shape, dtype: dtype, count: n)
-    }
-
-    /// A tensor of ones.
-    public static func ones(_ shape: [Int], dtype: DType = .f64) throws -> Tensor {
-        try full(shape, 1, dtype: dtype)
-    }
-
-    /// A tensor filled with `value`.
-    public static func full(_ shape: [Int], _ value: Double, dtype: DType = .f64) throws -> Tensor {
-        let t = try zeros(shape, dtype: dtype)
-        if value != 0 { t.fill(value) }
-        return t
-    }
-
-    /// `[start, start+step, ...)` up to but excluding `end`, as `torch.arange`.
-    public static func arange(_ start: Double, _ end: Double, step: Double = 1, dtype: DType = .f64) throws -> Tensor {
-        guard step != 0, step.isFinite, start.isFinite, end.isFinite else {
-            throw AlignMathError.invalidArgument("arange needs finite bounds and a non-zero step (got \(start), \(end), step \(step))")
-        }
-        let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
-        guard n <= 1 << 40 else { throw AlignMathError.invalidArgument("arange would have \(n) elements") }
-        let t = try zeros([n], dtype: dtype)
-        for i in 0..<n { t[flat: i] = start + Double(i) * step }
-        return t
-    }
-
-    /// A tensor holding `values`; `shape` defaults to `[values.count]` and must have
-    /// `values.count` elements.
-    public convenience init(_ values: [Double], shape: [Int]? = nil, dtype: DType = .f64) throws {
-        let sh = shape ?? [values.count]
-        let n = try Tensor.checkedCount(sh)
-        guard n == values.count else {
-            throw AlignMathError.shapeMismatch("\(values.count) values do not fill shape \(sh) (\(n) elements)")
-        }
-        let s = TensorStorage(zeroedBytes: n * dtype.size)
-        self.init(unchecked: s, offset: 0, shape: sh, dtype: dtype, count: n)
-        values.withUnsafeBufferPointer { src in
-            switch dtype {
-            case .f64: if n > 0, let b = src.baseAddress { doublePointer.update(from: b, count: n) }
-            case .f32: let d = floatPointer; for i in 0..<n { d[i] = Float(src[i]) }
+        if n > 0 {
+            var lo = offset, hi = offset
+            for (d, s) in zip(shape, strides) {
+                let (span, o) = s.multipliedReportingOverflow(by: d - 1)
+                guard !o else { throw AlignMathError.invalidArgument("strides \(strides) overflow for shape \(shape)") }
+                if span < 0 { lo += span } else { hi += span }
+            }
+            guard lo >= 0, (hi + 1) * dtype.size <= storage.byteCount else {
+                throw AlignMathError.invalidArgument("tensor of shape \(shape), strides \(strides) (\(dtype)) at element \(offset) does not fit in \(storage.byteCount) bytes of storage")
             }
         }
+        self.storage = storage
+        self.offset = offset
+        self.shape = shape
+        self.strides = strides
+        self.dtype = dtype
+        self.count = n
+        self.isContiguous = Tensor.isRowMajor(shape, strides)
     }
 
-    /// A Float tensor holding `values` (no round trip through Double).
-    public convenience init(floats values: [Float], shape: [Int]? = nil) throws {
-        let sh = shape ?? [values.count]
-        let n = try Tensor.checkedCount(sh)
-        guard n == values.count else {
-            throw AlignMathError.shapeMismatch("\(values.count) values do not fill shape \(sh) (\(n) elements)")
-        }
-        self.init(unchecked: TensorStorage(zeroedBytes: n * 4), offset: 0, shape: sh, dtype: .f32, count: n)
-        values.withUnsafeBufferPointer { src in
-            if n > 0, let b = src.baseAddress { floatPointer.update(from: b, count: n) }
-        }
+    /// Internal initialiser for geometry already validated.
+    init(unchecked storage: TensorStorage, offset: Int, shape: [Int], strides: [Int], dtype: DType, count: Int) {
+        self.storage = storage
+        self.offset = offset
+        self.shape = shape
+        self.strides = strides
+        self.dtype = dtype
+        self.count = count
+        self.isContiguous = Tensor.isRowMajor(shape, strides)
     }
 
-    /// Product of `shape`, checking for negative sizes and overflow.
+    /// Internal initialiser for a dense row-major tensor of validated shape.
+    convenience init(unchecked storage: TensorStorage, offset: Int, shape: [Int], dtype: DType, count: Int) {
+        self.init(unchecked: storage, offset: offset, shape: shape, strides: Tensor.rowMajorStrides(shape),
+                  dtype: dtype, count: count)
+    }
+
+    /// Strides of a dense row-major tensor of `shape`.
+    public static func rowMajorStrides(_ shape: [Int]) -> [Int] {
+        var s = [Int](repeating: 1, count: shape.count)
+        var acc = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            s[i] = acc
+            acc *= Swift.max(shape[i], 1)
+        }
+        return s
+    }
+
+    /// True when `strides` lay `shape` out densely in row-major order (size-1 axes may
+    /// have any stride; an empty tensor is contiguous).
+    static func isRowMajor(_ shape: [Int], _ strides: [Int]) -> Bool {
+        var expected = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            let d = shape[i]
+            if d == 0 { return true }
+            if d != 1 {
+                if strides[i] != expected { return false }
+                expected *= d
+            }
+        }
+        return true
+    }
+
+    /// Product of `shape`, checking for negative sizes, too many axes and overflow.
     static func checkedCount(_ shape: [Int]) throws -> Int {
+        guard shape.count <= maxRank else {
+            throw AlignMathError.invalidArgument("a tensor has at most \(maxRank) axes, got \(shape.count)")
+        }
         var n = 1
         for d in shape {
             guard d >= 0 else { throw AlignMathError.invalidArgument("negative dimension in shape \(shape)") }
@@ -115,6 +116,113 @@ public final class Tensor {
             n = m
         }
         return n
+    }
+
+    // MARK: making
+
+    /// A new zero-filled tensor (false for bool).
+    public static func zeros(_ shape: [Int], dtype: DType = .f64) throws -> Tensor {
+        let n = try checkedCount(shape)
+        let s = try TensorStorage.allocate(bytes: n * dtype.size, zeroed: true)
+        return Tensor(unchecked: s, offset: 0, shape: shape, dtype: dtype, count: n)
+    }
+
+    /// A new tensor whose elements are garbage until written: for kernel outputs that are
+    /// written in full (no pass over memory to zero them first).
+    public static func empty(_ shape: [Int], dtype: DType) throws -> Tensor {
+        let n = try checkedCount(shape)
+        let s = try TensorStorage.allocate(bytes: n * dtype.size, zeroed: false)
+        return Tensor(unchecked: s, offset: 0, shape: shape, dtype: dtype, count: n)
+    }
+
+    /// Same as `empty` (the name kernels used before it was public).
+    static func uninitialized(_ shape: [Int], dtype: DType) throws -> Tensor { try empty(shape, dtype: dtype) }
+
+    /// An output for a shape that already exists in memory (a kernel result the size of an
+    /// input): stops the process only if memory is exhausted, as an `Array` would.
+    static func output(_ shape: [Int], dtype: DType, count: Int) -> Tensor {
+        let s = TensorStorage(uninitializedBytes: count * dtype.size)
+        return Tensor(unchecked: s, offset: 0, shape: shape, dtype: dtype, count: count)
+    }
+
+    /// A tensor of ones (true for bool).
+    public static func ones(_ shape: [Int], dtype: DType = .f64) throws -> Tensor {
+        try full(shape, 1, dtype: dtype)
+    }
+
+    /// A tensor filled with `value` (converted to the dtype as numpy casts).
+    public static func full(_ shape: [Int], _ value: Double, dtype: DType = .f64) throws -> Tensor {
+        if value == 0 && value.sign == .plus { return try zeros(shape, dtype: dtype) }
+        let t = try empty(shape, dtype: dtype)
+        t.fill(value)
+        return t
+    }
+
+    /// `[start, start+step, ...)` up to but excluding `end`, as `torch.arange`. For an
+    /// `i64` result the values are computed in integers when start and step are whole.
+    public static func arange(_ start: Double, _ end: Double, step: Double = 1, dtype: DType = .f64) throws -> Tensor {
+        guard step != 0, step.isFinite, start.isFinite, end.isFinite else {
+            throw AlignMathError.invalidArgument("arange needs finite bounds and a non-zero step (got \(start), \(end), step \(step))")
+        }
+        let steps = ((end - start) / step).rounded(.up)
+        guard steps <= Double(1 << 40) else { throw AlignMathError.invalidArgument("arange would have \(steps) elements") }
+        let n = Swift.max(0, Int(steps))
+        let t = try empty([n], dtype: dtype)
+        switch dtype {
+        case .f64: t.withRaw(Double.self) { p in for i in 0..<n { p[i] = start + Double(i) * step } }
+        case .f32: t.withRaw(Float.self) { p in for i in 0..<n { p[i] = Float(start + Double(i) * step) } }
+        case .i64:
+            t.withRaw(Int64.self) { p in
+                if start == start.rounded(), step == step.rounded() {
+                    let a = Int64.fromDouble(start), s = Int64.fromDouble(step)
+                    for i in 0..<n { p[i] = a &+ Int64(i) &* s }
+                } else {
+                    for i in 0..<n { p[i] = Int64.fromDouble((start + Double(i) * step).rounded(.down)) }
+                }
+            }
+        case .bool: t.withRaw(Bool.self) { p in for i in 0..<n { p[i] = start + Double(i) * step != 0 } }
+        }
+        return t
+    }
+
+    /// A tensor holding `values` (converted to `dtype`); `shape` defaults to
+    /// `[values.count]` and must have `values.count` elements.
+    public convenience init(_ values: [Double], shape: [Int]? = nil, dtype: DType = .f64) throws {
+        let sh = shape ?? [values.count]
+        let n = try Tensor.checkedCount(sh)
+        guard n == values.count else {
+            throw AlignMathError.shapeMismatch("\(values.count) values do not fill shape \(sh) (\(n) elements)")
+        }
+        let s = try TensorStorage.allocate(bytes: n * dtype.size, zeroed: false)
+        self.init(unchecked: s, offset: 0, shape: sh, dtype: dtype, count: n)
+        values.withUnsafeBufferPointer { src in
+            switch dtype {
+            case .f64: withRaw(Double.self) { d in for i in 0..<n { d[i] = src[i] } }
+            case .f32: withRaw(Float.self) { d in for i in 0..<n { d[i] = Float(src[i]) } }
+            case .i64: withRaw(Int64.self) { d in for i in 0..<n { d[i] = Int64.fromDouble(src[i]) } }
+            case .bool: withRaw(Bool.self) { d in for i in 0..<n { d[i] = src[i] != 0 } }
+            }
+        }
+    }
+
+    /// A Float tensor holding `values` (no round trip through Double).
+    public convenience init(floats values: [Float], shape: [Int]? = nil) throws {
+        try self.init(elements: values, shape: shape)
+    }
+
+    /// A tensor of the dtype of `T` holding `values` exactly (`[Int64]` gives an i64
+    /// tensor, `[Bool]` a bool one).
+    public convenience init<T: TensorElement>(elements values: [T], shape: [Int]? = nil) throws {
+        let sh = shape ?? [values.count]
+        let n = try Tensor.checkedCount(sh)
+        guard n == values.count else {
+            throw AlignMathError.shapeMismatch("\(values.count) values do not fill shape \(sh) (\(n) elements)")
+        }
+        let s = try TensorStorage.allocate(bytes: n * T.dtype.size, zeroed: false)
+        self.init(unchecked: s, offset: 0, shape: sh, dtype: T.dtype, count: n)
+        values.withUnsafeBufferPointer { src in
+            if n > 0, let b = src.baseAddress { storage.base.assumingMemoryBound(to: T.self).update(from: b, count: n) }
+        }
     }
 
     // MARK: geometry
@@ -128,164 +236,18 @@ public final class Tensor {
     /// True when the bytes are a memory-mapped file.
     public var isMapped: Bool { storage.isMapped }
 
-    // MARK: raw access
-
-    /// Pointer to the first Float element. Only meaningful when `dtype == .f32`.
-    var floatPointer: UnsafeMutablePointer<Float> {
-        storage.base.assumingMemoryBound(to: Float.self) + offset
-    }
-    /// Pointer to the first Double element. Only meaningful when `dtype == .f64`.
-    var doublePointer: UnsafeMutablePointer<Double> {
-        storage.base.assumingMemoryBound(to: Double.self) + offset
-    }
-
-    /// Element `i` of the flattened tensor, as a Double. Unchecked beyond a precondition:
-    /// the Lua glue should use `value(at:)`, which throws.
-    public subscript(flat i: Int) -> Double {
-        get {
-            precondition(i >= 0 && i < count, "flat index out of range")
-            return dtype == .f64 ? doublePointer[i] : Double(floatPointer[i])
+    /// The storage offset (in elements) of the element at row-major position `i`.
+    @inline(__always)
+    func storageIndex(flat i: Int) -> Int {
+        if isContiguous { return offset + i }
+        var rest = i, at = offset
+        var axis = shape.count - 1
+        while axis >= 0 {
+            let d = shape[axis]
+            at += (rest % d) * strides[axis]
+            rest /= d
+            axis -= 1
         }
-        set {
-            precondition(i >= 0 && i < count, "flat index out of range")
-            if dtype == .f64 { doublePointer[i] = newValue } else { floatPointer[i] = Float(newValue) }
-        }
-    }
-
-    /// Element `i` (0-based) of the flattened tensor; throws when out of range.
-    public func value(at i: Int) throws -> Double {
-        guard i >= 0 && i < count else { throw AlignMathError.invalidArgument("index \(i) out of range for \(count) elements") }
-        return self[flat: i]
-    }
-
-    /// Writes element `i` (0-based) of the flattened tensor; throws when out of range.
-    public func setValue(_ v: Double, at i: Int) throws {
-        guard i >= 0 && i < count else { throw AlignMathError.invalidArgument("index \(i) out of range for \(count) elements") }
-        self[flat: i] = v
-    }
-
-    /// The single value of a tensor with one element (0-d results of the reductions).
-    public var scalar: Double? { count == 1 ? self[flat: 0] : nil }
-
-    /// Sets every element to `value`.
-    public func fill(_ value: Double) {
-        switch dtype {
-        case .f64: doublePointer.update(repeating: value, count: count)
-        case .f32: floatPointer.update(repeating: Float(value), count: count)
-        }
-    }
-
-    /// Typed read access to the elements of an `f32` tensor; throws for `f64`.
-    public func withFloats<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) throws -> R {
-        guard dtype == .f32 else { throw AlignMathError.invalidArgument("expected an f32 tensor, got \(dtype)") }
-        return try body(UnsafeBufferPointer(start: floatPointer, count: count))
-    }
-    /// Typed read access to the elements of an `f64` tensor; throws for `f32`.
-    public func withDoubles<R>(_ body: (UnsafeBufferPointer<Double>) throws -> R) throws -> R {
-        guard dtype == .f64 else { throw AlignMathError.invalidArgument("expected an f64 tensor, got \(dtype)") }
-        return try body(UnsafeBufferPointer(start: doublePointer, count: count))
-    }
-    /// Typed write access to the elements of an `f32` tensor; throws for `f64`.
-    public func withMutableFloats<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) throws -> R {
-        guard dtype == .f32 else { throw AlignMathError.invalidArgument("expected an f32 tensor, got \(dtype)") }
-        return try body(UnsafeMutableBufferPointer(start: floatPointer, count: count))
-    }
-    /// Typed write access to the elements of an `f64` tensor; throws for `f32`.
-    public func withMutableDoubles<R>(_ body: (UnsafeMutableBufferPointer<Double>) throws -> R) throws -> R {
-        guard dtype == .f64 else { throw AlignMathError.invalidArgument("expected an f64 tensor, got \(dtype)") }
-        return try body(UnsafeMutableBufferPointer(start: doublePointer, count: count))
-    }
-
-    /// All elements, flattened, as Doubles (a copy).
-    public func toDoubles() -> [Double] {
-        switch dtype {
-        case .f64: return Array(UnsafeBufferPointer(start: doublePointer, count: count))
-        case .f32:
-            let p = floatPointer
-            return (0..<count).map { Double(p[$0]) }
-        }
-    }
-
-    /// All elements, flattened, as Floats (a copy, rounding f64 values).
-    public func toFloats() -> [Float] {
-        switch dtype {
-        case .f32: return Array(UnsafeBufferPointer(start: floatPointer, count: count))
-        case .f64:
-            let p = doublePointer
-            return (0..<count).map { Float(p[$0]) }
-        }
-    }
-
-    // MARK: copies and views
-
-    /// A copy with its own storage.
-    public func clone() -> Tensor {
-        let s = TensorStorage(zeroedBytes: count * dtype.size)
-        if count > 0 { s.base.copyMemory(from: storage.base + offset * dtype.size, byteCount: count * dtype.size) }
-        return Tensor(unchecked: s, offset: 0, shape: shape, dtype: dtype, count: count)
-    }
-
-    /// This tensor in another dtype: `self` when the dtype already matches (as
-    /// `torch.Tensor.to`), else a converted copy.
-    public func converted(to d: DType) -> Tensor {
-        if d == dtype { return self }
-        let s = TensorStorage(zeroedBytes: count * d.size)
-        let t = Tensor(unchecked: s, offset: 0, shape: shape, dtype: d, count: count)
-        if d == .f64 {
-            let src = floatPointer, dst = t.doublePointer
-            for i in 0..<count { dst[i] = Double(src[i]) }
-        } else {
-            let src = doublePointer, dst = t.floatPointer
-            for i in 0..<count { dst[i] = Float(src[i]) }
-        }
-        return t
-    }
-
-    /// Row `i` (0-based) along the first axis, as a view sharing storage (`t[i]` in Lua
-    /// for an n-d tensor). For a 1-d tensor this is a 0-d view of element `i`.
-    public func row(_ i: Int) throws -> Tensor {
-        guard let n = shape.first else { throw AlignMathError.invalidArgument("cannot index a 0-d tensor") }
-        guard i >= 0 && i < n else { throw AlignMathError.invalidArgument("index \(i) out of range for axis of size \(n)") }
-        let sub = Array(shape.dropFirst())
-        let m = sub.reduce(1, *)
-        return Tensor(unchecked: storage, offset: offset + i * m, shape: sub, dtype: dtype, count: m)
-    }
-
-    /// Rows `i..<j` (0-based, half-open) along the first axis, as a view sharing storage.
-    public func slice(_ i: Int, _ j: Int) throws -> Tensor {
-        guard let n = shape.first else { throw AlignMathError.invalidArgument("cannot slice a 0-d tensor") }
-        guard 0 <= i, i <= j, j <= n else {
-            throw AlignMathError.invalidArgument("slice \(i)..<\(j) out of range for axis of size \(n)")
-        }
-        let m = shape.dropFirst().reduce(1, *)
-        var sh = shape
-        sh[0] = j - i
-        return Tensor(unchecked: storage, offset: offset + i * m, shape: sh, dtype: dtype, count: (j - i) * m)
-    }
-
-    /// The same elements with another shape, sharing storage. One axis may be `-1`
-    /// (inferred), as in `torch.reshape`.
-    public func reshape(_ newShape: [Int]) throws -> Tensor {
-        var sh = newShape
-        let holes = sh.indices.filter { sh[$0] == -1 }
-        guard holes.count <= 1 else { throw AlignMathError.invalidArgument("reshape: at most one -1 in \(newShape)") }
-        if let h = holes.first {
-            let known = try Tensor.checkedCount(sh.enumerated().filter { $0.offset != h }.map { $0.element })
-            guard known > 0, count % known == 0 else {
-                throw AlignMathError.shapeMismatch("cannot reshape \(shape) (\(count) elements) into \(newShape)")
-            }
-            sh[h] = count / known
-        }
-        let n = try Tensor.checkedCount(sh)
-        guard n == count else { throw AlignMathError.shapeMismatch("cannot reshape \(shape) (\(count) elements) into \(newShape)") }
-        return Tensor(unchecked: storage, offset: offset, shape: sh, dtype: dtype, count: n)
-    }
-
-    /// Same shape and equal values (compared as Doubles, so f32 and f64 tensors holding
-    /// the same numbers are equal; NaN is never equal), like `torch.equal`.
-    public func equal(_ other: Tensor) -> Bool {
-        guard shape == other.shape else { return false }
-        for i in 0..<count where self[flat: i] != other[flat: i] { return false }
-        return true
+        return at
     }
 }

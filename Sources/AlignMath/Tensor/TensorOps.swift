@@ -51,11 +51,12 @@ public enum UnaryOp: String, Sendable {
 extension Tensor {
     /// A new tensor with `op` applied to every element (same shape and dtype).
     public func unary(_ op: UnaryOp) -> Tensor {
-        let out = Tensor(unchecked: TensorStorage(zeroedBytes: count * dtype.size), offset: 0,
-                         shape: shape, dtype: dtype, count: count)
-        switch dtype {
+        let x = contiguousFloating()
+        let out = Tensor.output(shape, dtype: x.dtype, count: count)
+        let count = self.count
+        switch x.dtype {
         case .f32:
-            let s = floatPointer, d = out.floatPointer
+            let s = x.floatPointer, d = out.floatPointer
             switch op {  // hoist the switch out of the loop
             case .exp: for i in 0..<count { d[i] = Foundation.exp(s[i]) }
             case .log: for i in 0..<count { d[i] = Foundation.log(s[i]) }
@@ -64,7 +65,7 @@ extension Tensor {
             case .neg: for i in 0..<count { d[i] = -s[i] }
             }
         case .f64:
-            let s = doublePointer, d = out.doublePointer
+            let s = x.doublePointer, d = out.doublePointer
             switch op {
             case .exp: for i in 0..<count { d[i] = Foundation.exp(s[i]) }
             case .log: for i in 0..<count { d[i] = Foundation.log(s[i]) }
@@ -72,6 +73,7 @@ extension Tensor {
             case .sqrt: for i in 0..<count { d[i] = s[i].squareRoot() }
             case .neg: for i in 0..<count { d[i] = -s[i] }
             }
+        default: preconditionFailure("contiguousFloating gave \(x.dtype)")
         }
         return out
     }
@@ -102,25 +104,26 @@ extension Tensor {
 
     /// A new tensor of `f(x)` for every element (slow path, through Double).
     public func map(_ f: (Double) throws -> Double) rethrows -> Tensor {
-        let out = Tensor(unchecked: TensorStorage(zeroedBytes: count * dtype.size), offset: 0,
-                         shape: shape, dtype: dtype, count: count)
+        let out = Tensor.output(shape, dtype: dtype.floating, count: count)
         for i in 0..<count { out[flat: i] = try f(self[flat: i]) }
         return out
     }
 
     /// `self op scalar`, or `scalar op self` when `scalarOnLeft` (for `2 - t` in Lua).
     public func binary(_ op: BinaryOp, scalar: Double, scalarOnLeft: Bool = false) -> Tensor {
-        let out = Tensor(unchecked: TensorStorage(zeroedBytes: count * dtype.size), offset: 0,
-                         shape: shape, dtype: dtype, count: count)
-        switch dtype {
+        let x = contiguousFloating()
+        let out = Tensor.output(shape, dtype: x.dtype, count: count)
+        let count = self.count
+        switch x.dtype {
         case .f32:
-            let s = floatPointer, d = out.floatPointer, c = Float(scalar)
+            let s = x.floatPointer, d = out.floatPointer, c = Float(scalar)
             if scalarOnLeft { for i in 0..<count { d[i] = op.apply(c, s[i]) } }
             else { for i in 0..<count { d[i] = op.apply(s[i], c) } }
         case .f64:
-            let s = doublePointer, d = out.doublePointer
+            let s = x.doublePointer, d = out.doublePointer
             if scalarOnLeft { for i in 0..<count { d[i] = op.apply(scalar, s[i]) } }
             else { for i in 0..<count { d[i] = op.apply(s[i], scalar) } }
+        default: preconditionFailure("contiguousFloating gave \(x.dtype)")
         }
         return out
     }
@@ -139,14 +142,14 @@ extension Tensor {
         else {
             throw AlignMathError.shapeMismatch("cannot broadcast shapes \(a.shape) and \(b.shape) for '\(op.rawValue)' (need equal shapes, a scalar, or a shape matching the trailing axes)")
         }
-        let dt = DType.promote(a.dtype, b.dtype)
+        let dt = DType.promote(a.dtype, b.dtype).floating
         let n = try Tensor.checkedCount(outShape)
-        let out = Tensor(unchecked: TensorStorage(zeroedBytes: n * dt.size), offset: 0, shape: outShape, dtype: dt, count: n)
+        let out = try Tensor.empty(outShape, dtype: dt)
         if n == 0 { return out }
-        let x = a.converted(to: dt), y = b.converted(to: dt)
+        let x = a.converted(to: dt).contiguous(), y = b.converted(to: dt).contiguous()
         switch dt {
         case .f32: Tensor.broadcastLoop(op, x.floatPointer, x.count, y.floatPointer, y.count, out.floatPointer, n)
-        case .f64: Tensor.broadcastLoop(op, x.doublePointer, x.count, y.doublePointer, y.count, out.doublePointer, n)
+        default: Tensor.broadcastLoop(op, x.doublePointer, x.count, y.doublePointer, y.count, out.doublePointer, n)
         }
         return out
     }

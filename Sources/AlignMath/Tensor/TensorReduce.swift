@@ -34,6 +34,8 @@ extension Tensor {
     /// The reduction over all elements. `argmax` gives a 0-based flat index (first
     /// maximum). Empty tensors: sum 0, mean/std NaN; min/max/argmax throw.
     public func reduce(_ r: Reduction) throws -> Double {
+        let x = contiguousFloating()
+        if x !== self { return try x.reduce(r) }
         if count == 0 {
             switch r {
             case .sum: return 0
@@ -48,6 +50,8 @@ extension Tensor {
     /// The reduction along `axis`, which must be the last axis (`-1` or `ndim - 1`):
     /// an `f64` tensor of shape `shape.dropLast()` (argmax: 0-based indices).
     public func reduce(_ r: Reduction, axis: Int) throws -> Tensor {
+        let x = contiguousFloating()
+        if x !== self { return try x.reduce(r, axis: axis) }
         guard ndim >= 1 else { throw AlignMathError.invalidArgument("\(r.rawValue): a 0-d tensor has no axis \(axis)") }
         guard axis == -1 || axis == ndim - 1 else {
             throw AlignMathError.invalidArgument("\(r.rawValue): only the last axis (-1) is supported, got axis \(axis) for a \(ndim)-d tensor")
@@ -81,17 +85,18 @@ extension Tensor {
 
     /// A sorted copy: ascending along the last axis (`torch.sort` default), NaN last.
     public func sort(descending: Bool = false) -> Tensor {
-        let out = clone()
+        let out = contiguousFloating().clone()
         let n = rowLength
         if n <= 1 || count == 0 { return out }
         for row in 0..<rowCount {
-            switch dtype {
+            switch out.dtype {
             case .f32:
                 var b = UnsafeMutableBufferPointer(start: out.floatPointer + row * n, count: n)
                 b.sort { x, y in x.isNaN ? false : (y.isNaN ? true : (descending ? x > y : x < y)) }
             case .f64:
                 var b = UnsafeMutableBufferPointer(start: out.doublePointer + row * n, count: n)
                 b.sort { x, y in x.isNaN ? false : (y.isNaN ? true : (descending ? x > y : x < y)) }
+            default: preconditionFailure("contiguousFloating gave \(dtype)")
             }
         }
         return out

@@ -1,21 +1,9 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-/// Element type of a `Tensor`. Only the two float widths: integer and half-precision
-/// data is widened on load, so every kernel has exactly two concrete loops.
-public enum DType: String, CustomStringConvertible, Sendable {
-    case f32, f64
-
-    /// Bytes per element.
-    public var size: Int { self == .f32 ? 4 : 8 }
-    /// The name as shown in `description` and accepted by the Lua glue (`"f32"`, `"f64"`).
-    public var description: String { rawValue }
-    /// The wider of two dtypes: the result type of a binary op (as PyTorch promotes).
-    public static func promote(_ a: DType, _ b: DType) -> DType { (a == .f64 || b == .f64) ? .f64 : .f32 }
-}
 
 /// The bytes behind one or more tensors: either a malloc'd block or a memory-mapped
 /// region of a file (copy-on-write, so writing to a loaded tensor never touches the file).
@@ -27,6 +15,9 @@ public final class TensorStorage {
     /// Usable bytes from `base`.
     public let byteCount: Int
     private let owner: Owner
+    /// What the owner of these bytes was given when told about them (`attachCharge`);
+    /// dropped, and so released, when the storage is freed.
+    private var charge: AnyObject?
 
     private enum Owner {
         case malloc(UnsafeMutableRawPointer)
@@ -77,7 +68,7 @@ public final class TensorStorage {
     /// The memory for a block, or nil when it cannot be had.
     /// Large blocks: 2 MiB aligned and marked for transparent huge pages, so the first
     /// touch of a fresh 500 MB result costs 250 page faults instead of 128k; and the
-    /// last large block freed is kept for the next allocation of the same size
+    /// large blocks freed are kept for the next allocations of about the same size
     /// (`BlockCache`), so a kernel called in a loop (log_softmax over a batch, as in
     /// the benchmark) does not pay the kernel's zeroing of fresh pages every call
     /// (measured: ~40 ms of system CPU per 524 MB result on the dev box).
@@ -86,7 +77,7 @@ public final class TensorStorage {
         if n >= 8 << 20 {
             guard n <= Int.max - (2 << 20) else { return nil }
             let rounded = (n + (2 << 20) - 1) & ~((2 << 20) - 1)
-            if let p = BlockCache.shared.take(rounded) { return (p, .cached(p, bytes: rounded)) }
+            if let (p, bytes) = BlockCache.shared.take(rounded) { return (p, .cached(p, bytes: bytes)) }
             var p: UnsafeMutableRawPointer? = nil
             guard posix_memalign(&p, 2 << 20, rounded) == 0, let ptr = p else { return nil }
             #if os(Linux)
@@ -118,39 +109,94 @@ public final class TensorStorage {
 
     /// True when the bytes are a mapped file rather than heap memory.
     public var isMapped: Bool { if case .mmap = owner { return true } else { return false } }
-}
 
-/// Keeps the most recently freed large tensor block (at most one, at most 4 GiB) for the
-/// next allocation of exactly the same rounded size; any other block is freed at once.
-/// So memory held beyond live tensors is bounded by one block, the size of a result the
-/// program just produced.
-final class BlockCache: @unchecked Sendable {
-    static let shared = BlockCache()
-    private var mutex = pthread_mutex_t()
-    private var block: UnsafeMutableRawPointer? = nil
-    private var bytes = 0
-
-    private init() { pthread_mutex_init(&mutex, nil) }
-
-    /// The cached block if it has exactly `size` bytes (it leaves the cache), else nil.
-    func take(_ size: Int) -> UnsafeMutableRawPointer? {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        guard let b = block, bytes == size else { return nil }
-        block = nil
-        bytes = 0
-        return b
+    /// Heap bytes this storage owns (0 for a mapped file or borrowed bytes).
+    public var heapBytes: Int {
+        switch owner {
+        case .malloc: return byteCount
+        case .cached(_, let bytes): return bytes
+        case .mmap, .none: return 0
+        }
     }
 
-    /// Returns a block: it replaces the cached one (which is freed), or is freed itself
-    /// when larger than 4 GiB.
+    /// True once a charge is attached (see `attachCharge`).
+    public var isCharged: Bool {
+        TensorStorage.chargeLock.lock()
+        defer { TensorStorage.chargeLock.unlock() }
+        return charge != nil
+    }
+
+    /// Attaches `token`, an object that accounts for these bytes somewhere (a Lua state's
+    /// external-memory charge) and gives them back when it is released; it is released
+    /// when the storage is freed. Only the first token is kept: returns false (and drops
+    /// `token`) when one is already attached.
+    @discardableResult
+    public func attachCharge(_ token: AnyObject) -> Bool {
+        TensorStorage.chargeLock.lock()
+        defer { TensorStorage.chargeLock.unlock() }
+        guard charge == nil else { return false }
+        charge = token
+        return true
+    }
+
+    private static let chargeLock = NSLock()
+}
+
+/// Keeps freed large tensor blocks (up to `capacity` bytes in all, oldest given back to the
+/// system first) for the next allocations of about the same size: a kernel run in a loop
+/// (`(a * 2 + b) / c` over 1e7 elements) then reuses pages that are already mapped instead
+/// of paying the kernel's zeroing of fresh ones (100-160 ms per 80 MB here). A block serves
+/// a request of between 4/5 and all of its size.
+final class BlockCache: @unchecked Sendable {
+    static let shared = BlockCache()
+    /// Bytes kept at most: 1 GiB, or 1/16 of the machine's memory when that is less.
+    let capacity: Int
+    private let lock = NSLock()
+    private var blocks: [(pointer: UnsafeMutableRawPointer, bytes: Int)] = []
+    private var held = 0
+
+    private init() {
+        capacity = Swift.min(1 << 30, Int(ProcessInfo.processInfo.physicalMemory / 16))
+    }
+
+    /// The smallest cached block of `size` to `size * 5/4` bytes (it leaves the cache), or nil.
+    func take(_ size: Int) -> (UnsafeMutableRawPointer, Int)? {
+        lock.lock()
+        defer { lock.unlock() }
+        var best = -1
+        for (i, b) in blocks.enumerated() where b.bytes >= size && b.bytes <= size + size / 4 {
+            if best < 0 || b.bytes < blocks[best].bytes { best = i }
+        }
+        guard best >= 0 else { return nil }
+        let b = blocks.remove(at: best)
+        held -= b.bytes
+        return (b.pointer, b.bytes)
+    }
+
+    /// Returns a block to the cache, freeing the oldest ones when over capacity (or the
+    /// block itself when it alone is larger than the capacity).
     func give(_ p: UnsafeMutableRawPointer, _ size: Int) {
-        if size > 4 << 30 { free(p); return }
-        pthread_mutex_lock(&mutex)
-        let old = block
-        block = p
-        bytes = size
-        pthread_mutex_unlock(&mutex)
-        if let o = old { free(o) }
+        if size > capacity { free(p); return }
+        var evicted: [UnsafeMutableRawPointer] = []
+        lock.lock()
+        blocks.append((p, size))
+        held += size
+        while held > capacity, !blocks.isEmpty {
+            let old = blocks.removeFirst()
+            held -= old.bytes
+            evicted.append(old.pointer)
+        }
+        lock.unlock()
+        for e in evicted { free(e) }
+    }
+
+    /// Frees every cached block (tests, and a host that wants its memory back).
+    func drain() {
+        lock.lock()
+        let all = blocks
+        blocks = []
+        held = 0
+        lock.unlock()
+        for b in all { free(b.pointer) }
     }
 }

@@ -9,12 +9,53 @@ extension LuaArguments {
         index <= count ? state.object(at: index, Tensor.self) : nil
     }
 
-    /// The argument as a tensor: a tensor is taken as it is (no copy); a Lua array (of
-    /// numbers, or of arrays of numbers for 2-d) becomes a new f64 tensor.
+    /// The argument as a tensor: a tensor is taken as it is (no copy: any dtype, possibly a
+    /// strided view); a Lua array (nested for n-d) becomes a new f64 tensor (bool when every
+    /// entry is a boolean).
     public func tensor(_ index: Int32, what: String = "tensor or array of numbers") throws -> Tensor {
         if let t = tensorIfAny(index) { return t }
         guard type(index) == .table else { throw typeError(index, expected: what) }
         return try state.tensorFromTable(at: index, function: function, argument: index)
+    }
+
+    /// The argument as a dense f32 or f64 tensor, what a float kernel reads: an f32/f64
+    /// tensor as it is when contiguous, else packed; i64/bool tensors and Lua arrays become f64.
+    public func floatingTensor(_ index: Int32, what: String = "tensor or array of numbers") throws -> Tensor {
+        try tensor(index, what: what).contiguousFloating()
+    }
+
+    /// Token ids (0-based vocabulary ids, as a tokenizer gives them) from an i64 tensor, a
+    /// float tensor or Lua array of whole numbers; each must lie in `0..<vocab` when given.
+    public func tokenIds(_ index: Int32, vocab: Int? = nil, what: String = "token ids") throws -> [Int] {
+        var ids: [Int] = []
+        if let t = tensorIfAny(index) {
+            if t.dtype == .i64 || t.dtype == .bool {
+                ids = t.toInt64s().map { Int($0) }
+            } else {
+                for (k, d) in t.toDoubles().enumerated() {
+                    guard let id = Int(exactly: d) else { throw error(index, "\(what) must be whole numbers, entry \(k + 1) is \(d)") }
+                    ids.append(id)
+                }
+            }
+        } else {
+            guard type(index) == .table else { throw typeError(index, expected: "\(what) (i64 tensor or array of integers)") }
+            let n = state.rawLength(at: index)
+            ids.reserveCapacity(n)
+            for k in 1...max(n, 1) where k <= n {
+                _ = state.rawGet(k, of: index)
+                defer { state.pop() }
+                guard let id = state.integer(at: -1) else {
+                    throw error(index, "\(what) must be integers, entry \(k) is \(state.type(at: -1) == .number ? (state.string(at: -1) ?? "?") : state.typeName(at: -1))")
+                }
+                ids.append(id)
+            }
+        }
+        if let v = vocab {
+            for (k, id) in ids.enumerated() where id < 0 || id >= v {
+                throw error(index, "\(what): id \(id) (entry \(k + 1)) is outside the vocabulary 0..\(v - 1) (ids are 0-based)")
+            }
+        }
+        return ids
     }
 
     /// The argument as Swift doubles (from a tensor or a Lua array of numbers/booleans).
@@ -89,26 +130,27 @@ extension LuaState {
     /// into a new f64 tensor's storage by one C loop per row: the one copy a Lua array costs.
     /// Nil for anything else (deeper nesting, a stray entry, ragged rows), which the generic
     /// walk then reads or reports.
-    private func numericTableFast(at idx: Int32) throws -> Tensor? {
+    /// Also says whether the first entry was a boolean (an all-boolean array becomes bool).
+    private func numericTableFast(at idx: Int32) throws -> (Tensor, firstIsBoolean: Bool)? {
         let n = rawLength(at: idx)
         guard n > 0 else { return nil }
         let first = rawGet(1, of: idx)
         defer { pop() }
         switch first {
         case .number, .boolean:
-            let t = try Tensor.zeros([n], dtype: .f64)
+            let t = try Tensor.empty([n], dtype: .f64)
             let bad = try t.withMutableDoubles { b -> Int? in
                 guard let p = b.baseAddress else { return nil }
                 return readNumbers(at: idx, count: n, into: p)
             }
-            return bad == nil ? t : nil
+            return bad == nil ? (t, first == .boolean) : nil
         case .table:
             let width = rawLength(at: -1)
             guard width > 0, type(at: -1) == .table else { return nil }
             let inner = rawGet(1, of: -1)
             pop()
             guard inner == .number || inner == .boolean else { return nil }
-            let t = try Tensor.zeros([n, width], dtype: .f64)
+            let t = try Tensor.empty([n, width], dtype: .f64)
             let ok = try t.withMutableDoubles { b -> Bool in
                 guard let p = b.baseAddress else { return false }
                 for r in 0..<n {
@@ -120,65 +162,170 @@ extension LuaState {
                 }
                 return true
             }
-            return ok ? t : nil
+            return ok ? (t, inner == .boolean) : nil
         default:
             return nil
         }
     }
 
-    /// Pushes a tensor as userdata. Stack: [] -> [tensor].
-    public func push(tensor: Tensor) { push(object: tensor) }
+    /// Pushes a tensor as userdata, charging its storage to this state's tensor memory (so
+    /// the collector runs when dead tensors pile up). Stack: [] -> [tensor].
+    public func push(tensor: Tensor) {
+        push(object: tensor)
+        TensorMemory.of(self).charge(tensor.storage, in: self)
+    }
+
+    /// Pushes element `i` (row-major, 0-based) of `t` as Lua sees it: a float for f32/f64,
+    /// an integer for i64, a boolean for bool. Stack: [] -> [value].
+    public func push(element i: Int, of t: Tensor) {
+        switch t.dtype {
+        case .f32, .f64: push(t[flat: i])
+        case .i64: push(Int(t.int64(flat: i)))
+        case .bool: push(t[flat: i] != 0)
+        }
+    }
 
     /// Pushes Swift doubles as a new f64 tensor. Stack: [] -> [tensor].
     public func push(tensorOf values: [Double], shape: [Int]? = nil) throws {
         push(tensor: try Tensor(values, shape: shape))
     }
 
-    /// Builds an f64 tensor from a nested Lua array at `index` (1-d, 2-d or 3-d,
-    /// rectangular).
-    func tensorFromTable(at index: Int32, function: String, argument: Int32) throws -> Tensor {
-        let idx = absolute(index)
-        if let t = try numericTableFast(at: idx) { return t }
-        var shape: [Int] = []
-        var values: [Double] = []
-        var leafDepth: Int?  // the depth where numbers live; tables may only appear above it
-        func fail(_ what: String) -> LuaArgumentError {
-            LuaArgumentError(function: function, index: Int(argument), problem: what)
+    /// Pushes token ids (0-based vocabulary ids) as a new 1-d i64 tensor. Stack: [] -> [tensor].
+    public func push(ids: [Int]) throws {
+        push(tensor: try Tensor(elements: ids.map { Int64($0) }))
+    }
+
+    /// Builds a tensor from a nested Lua array at `index` (any depth up to
+    /// `Tensor.maxRank`, rectangular). Without `dtype`: bool when every entry is a boolean,
+    /// else f64 (booleans among numbers count as 0/1). With `dtype = .i64`, integers are
+    /// kept exactly (beyond 2^53 too). Arrays of numbers 1-d or 2-d are read by one C loop
+    /// per row (`numericTableFast`).
+    func tensorFromTable(at index: Int32, function: String, argument: Int32, dtype: DType? = nil) throws -> Tensor {
+        if dtype != .i64, let (t, firstIsBoolean) = try numericTableFast(at: absolute(index)) {
+            if let d = dtype { return t.converted(to: d) }
+            if firstIsBoolean, try t.withDoubles({ $0.allSatisfy { $0 == 0 || $0 == 1 } }) { return t.converted(to: .bool) }
+            return t
         }
-        func leaf(at depth: Int) throws {
-            if leafDepth == nil { leafDepth = depth }
-            guard leafDepth == depth else { throw fail("mixed numbers and rows at depth \(depth + 1); a tensor must be rectangular") }
-        }
-        func walk(_ at: Int32, depth: Int) throws {
-            let n = rawLength(at: at)
-            if depth == shape.count { shape.append(n) } else if shape[depth] != n {
-                throw fail("rows of different lengths (\(shape[depth]) vs \(n)); a tensor must be rectangular")
-            }
-            for i in 1...max(n, 1) where i <= n {
-                let t = rawGet(i, of: at)
-                defer { pop() }
-                switch t {
-                case .number:
-                    try leaf(at: depth)
-                    values.append(number(at: -1) ?? 0)
-                case .boolean:
-                    try leaf(at: depth)
-                    values.append(boolean(at: -1) ? 1 : 0)
-                case .table:
-                    if let d = leafDepth, depth >= d { throw fail("mixed numbers and rows at depth \(depth + 1); a tensor must be rectangular") }
-                    try walk(absolute(-1), depth: depth + 1)
-                case .userdata where object(at: -1, Tensor.self) != nil:
-                    throw fail("a table of tensors; stack them or pass the tensor itself")
-                default:
-                    throw fail("tensor or array of numbers expected, entry \(i) is \(typeName(at: -1))")
-                }
-            }
-        }
-        try walk(idx, depth: 0)
+        var reader = TableTensorReader(state: self, function: function, argument: argument, exactIntegers: dtype == .i64)
+        return try reader.read(at: absolute(index), dtype: dtype)
+    }
+}
+
+/// Reads a nested Lua array into a shape and a flat list of values, checking that it is
+/// rectangular and at most `Tensor.maxRank` deep (so a table nested a thousand levels, or
+/// one that contains itself, is an error, not a crash).
+struct TableTensorReader {
+    let state: LuaState
+    let function: String
+    let argument: Int32
+    /// Keep integers as Int64 as well (for an i64 result beyond 2^53).
+    let exactIntegers: Bool
+    private var shape: [Int] = []
+    private var values: [Double] = []
+    private var integers: [Int64] = []
+    private var leafDepth: Int?  // the depth where numbers live; tables only above it
+    private var sawNumber = false
+
+    init(state: LuaState, function: String, argument: Int32, exactIntegers: Bool) {
+        self.state = state
+        self.function = function
+        self.argument = argument
+        self.exactIntegers = exactIntegers
+    }
+
+    private func fail(_ what: String) -> LuaArgumentError {
+        LuaArgumentError(function: function, index: Int(argument), problem: what)
+    }
+
+    mutating func read(at index: Int32, dtype: DType?) throws -> Tensor {
+        try walk(index, depth: 0)
         if shape.count > 1, shape.last == 0 { shape = [shape[0], 0] }
         guard values.count == shape.reduce(1, *) else {
             throw fail("rows of different lengths; a tensor must be rectangular")
         }
-        return try Tensor(values, shape: shape)
+        let dt = dtype ?? (sawNumber || values.isEmpty ? .f64 : .bool)
+        if dt == .i64 && exactIntegers { return try Tensor(elements: integers, shape: shape) }
+        return try Tensor(values, shape: shape, dtype: dt)
+    }
+
+    private mutating func leaf(at depth: Int) throws {
+        if leafDepth == nil { leafDepth = depth }
+        guard leafDepth == depth else { throw fail("mixed numbers and rows at depth \(depth + 1); a tensor must be rectangular") }
+    }
+
+    private mutating func walk(_ at: Int32, depth: Int) throws {
+        guard depth < Tensor.maxRank else {
+            throw fail("arrays nested more than \(Tensor.maxRank) deep (a tensor has at most \(Tensor.maxRank) axes)")
+        }
+        let s = state
+        // Each level keeps its row on the stack while reading the next: make room for it.
+        guard s.checkStack(4) else { throw fail("not enough Lua stack to read arrays nested \(depth) deep") }
+        let n = s.rawLength(at: at)
+        if depth == shape.count { shape.append(n) } else if shape[depth] != n {
+            throw fail("rows of different lengths (\(shape[depth]) vs \(n)); a tensor must be rectangular")
+        }
+        if n > 0 && leafDepth == nil && depth == 0 { values.reserveCapacity(n) }
+        for i in 1...max(n, 1) where i <= n {
+            let t = s.rawGet(i, of: at)
+            defer { s.pop() }
+            switch t {
+            case .number:
+                try leaf(at: depth)
+                sawNumber = true
+                values.append(s.number(at: -1) ?? 0)
+                if exactIntegers { integers.append(s.integer(at: -1).map { Int64($0) } ?? Int64.fromDouble(s.number(at: -1) ?? 0)) }
+            case .boolean:
+                try leaf(at: depth)
+                let b = s.boolean(at: -1)
+                values.append(b ? 1 : 0)
+                if exactIntegers { integers.append(b ? 1 : 0) }
+            case .table:
+                if let d = leafDepth, depth >= d { throw fail("mixed numbers and rows at depth \(depth + 1); a tensor must be rectangular") }
+                try walk(s.absolute(-1), depth: depth + 1)
+            case .userdata where s.object(at: -1, Tensor.self) != nil:
+                throw fail("a table of tensors; stack them (tensor.stack) or pass the tensor itself")
+            default:
+                throw fail("tensor or array of numbers expected, entry \(i) is \(s.typeName(at: -1))")
+            }
+        }
+    }
+}
+
+/// What a state's tensors hold outside the Lua heap. Lua's collector sees a tensor as a
+/// small box, so a loop making temporaries (`(a * 2 + b) / c` over 1e7 elements) would pile
+/// up gigabytes of dead storage before it ran. Every storage pushed into the state is
+/// charged to the state's external memory (`LuaState.chargeExternal`, which the memory
+/// ceiling also counts) until the storage is freed; when the charged bytes pass a
+/// threshold, a full collection runs and the threshold becomes twice what is then live
+/// (and at least the Lua heap plus 64 MiB more, so a state holding a large Lua heap and
+/// small tensors does not collect too often): the 2x rule of Lua's own pause of 200%.
+public final class TensorMemory {
+    /// External bytes at which the next full collection runs.
+    public private(set) var threshold = TensorMemory.minimumStep
+    /// Full collections run because of tensor memory (for tests and benchmarks).
+    public private(set) var collections = 0
+    static let minimumStep = 64 << 20
+    private static let key = "moonlab.tensor.memory"
+
+    /// The tensor memory of `state` (made on first use; shared with its coroutines).
+    public static func of(_ state: LuaState) -> TensorMemory {
+        if let m = state.userInfo[key] as? TensorMemory { return m }
+        let m = TensorMemory()
+        state.userInfo[key] = m
+        return m
+    }
+
+    /// Charges `storage` to `state` (once; a storage keeps the first state it was pushed
+    /// into) and collects when the charged bytes passed the threshold.
+    func charge(_ storage: TensorStorage, in state: LuaState) {
+        let bytes = storage.heapBytes
+        if bytes > 0 && !storage.isCharged, let c = try? state.chargeExternal(bytes, checked: false) {
+            storage.attachCharge(c)
+        }
+        guard state.externalMemory > threshold else { return }
+        state.collectGarbage()
+        collections += 1
+        let live = state.externalMemory
+        threshold = live + max(TensorMemory.minimumStep, live, state.memoryUsed)
     }
 }

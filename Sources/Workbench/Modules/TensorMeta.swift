@@ -10,7 +10,7 @@ enum TensorMeta {
             switch s.type(at: 2) {
             case .number:
                 let i = try position(t, a)
-                if t.ndim == 1 { s.push(t[flat: i]) } else { s.push(tensor: try a.tensorMath { try t.row(i) }) }
+                if t.ndim == 1 { s.push(element: i, of: t) } else { s.push(tensor: try a.tensorMath { try t.row(i) }) }
             case .string:
                 s.pushNil()  // not a method
             default:
@@ -57,9 +57,11 @@ enum TensorMeta {
     /// row's shape into a row of an n-d tensor. Writes through views into their base.
     private static func write(_ t: Tensor, row i: Int, _ a: LuaArguments) throws {
         if t.ndim == 1 {
+            if t.dtype == .bool, a.type(3) == .boolean { t[flat: i] = a.state.boolean(at: 3) ? 1 : 0; return }
             guard a.type(3) == .number, let x = a.state.number(at: 3) else {
                 throw LuaScriptError("tensor[\(i + 1)] = x: a number expected, got \(a.gotName(3))")
             }
+            if t.dtype == .i64, let k = a.state.integer(at: 3) { t.setInt64(Int64(k), flat: i); return }
             t[flat: i] = x
             return
         }
@@ -72,7 +74,7 @@ enum TensorMeta {
         guard src.shape == row.shape else {
             throw LuaScriptError("tensor[\(i + 1)] = x: x has shape \(src.shape), the row has shape \(row.shape)")
         }
-        for k in 0..<row.count { row[flat: k] = src[flat: k] }
+        try a.tensorMath { try row.assign(src) }
     }
 
     /// `a op b` where at least one side is a tensor; the other may be a number, a tensor or

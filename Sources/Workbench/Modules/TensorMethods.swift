@@ -21,18 +21,20 @@ enum TensorMethods {
             Example: tensor.zeros{2, 3}:numel()  --> 6
             """) { t, a in a.state.push(t.count); return 1 }
         method("dtype", """
-            t:dtype() -> "f32" | "f64"
+            t:dtype() -> "f32" | "f64" | "i64" | "bool"
             The element type.
             Example: tensor.from({1}, {dtype = "f32"}):dtype()  --> f32
             """) { t, a in a.state.push(t.dtype.rawValue); return 1 }
         method("to", """
             t:to(dtype) -> tensor
-            t converted to "f32" or "f64": a copy, or t itself when the dtype already matches
-            (as torch's Tensor.to).
+            t converted to "f32", "f64", "i64" or "bool": a copy, or t itself when the dtype already
+            matches (as torch's Tensor.to). Floats become i64 by truncation toward zero (NaN and
+            values beyond the range give the smallest i64, as numpy's astype); anything becomes
+            bool as x ~= 0.
             Example: t:to("f32")
             """) { t, a in
             let s = try a.string(2)
-            guard let d = DType(rawValue: s) else { throw a.error(2, "dtype must be \"f32\" or \"f64\", got \"\(s)\"") }
+            guard let d = DType(rawValue: s) else { throw a.error(2, "dtype must be \"f32\", \"f64\", \"i64\" or \"bool\", got \"\(s)\"") }
             if d == t.dtype { a.state.pushValue(at: 1) } else { a.state.push(tensor: t.converted(to: d)) }
             return 1
         }
@@ -169,7 +171,7 @@ enum TensorMethods {
             The elements as a Lua array (nested arrays for n-d; a number for a 0-d tensor).
             Example: tensor{{1, 2}, {3, 4}}:totable()  --> {{1.0, 2.0}, {3.0, 4.0}}
             """) { t, a in
-            if t.ndim == 0 { a.state.push(t[flat: 0]) } else { pushNested(a.state, t, axis: 0, start: 0) }
+            if t.ndim == 0 { a.state.push(element: 0, of: t) } else { pushNested(a.state, t, axis: 0, start: 0) }
             return 1
         }
         method("clone", """
@@ -202,7 +204,7 @@ enum TensorMethods {
         let stride = t.shape.dropFirst(axis + 1).reduce(1, *)
         s.newTable(arrayCount: n)
         for i in 0..<n {
-            if axis == t.ndim - 1 { s.push(t[flat: start + i]) } else { pushNested(s, t, axis: axis + 1, start: start + i * stride) }
+            if axis == t.ndim - 1 { s.push(element: start + i, of: t) } else { pushNested(s, t, axis: axis + 1, start: start + i * stride) }
             s.rawSet(i + 1)
         }
     }

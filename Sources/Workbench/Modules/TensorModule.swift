@@ -32,16 +32,15 @@ extension Workbench {
         lua.push(function: "tensor") { a in
             // arg 1 is the module table itself; the user's first argument is arg 2.
             let o = try a.options(3, allowed: ["dtype"])
-            let dt = try TensorConstructors.dtype(o)
+            let dt = try TensorConstructors.optionalDtype(o)
             if let t = a.tensorIfAny(2) {
-                a.state.push(tensor: dt == t.dtype ? t.clone() : t.converted(to: dt))
+                a.state.push(tensor: dt == nil || dt == t.dtype ? t.clone() : t.converted(to: dt ?? t.dtype))
                 return 1
             }
             guard a.type(2) == .table else {
                 throw a.error(1, "table of numbers or tensor expected, got \(a.gotName(2))")
             }
-            let t = try a.state.tensorFromTable(at: 2, function: "tensor", argument: 1)
-            a.state.push(tensor: t.converted(to: dt))
+            a.state.push(tensor: try a.state.tensorFromTable(at: 2, function: "tensor", argument: 1, dtype: dt))
             return 1
         }
         lua.setField("__call")
@@ -88,8 +87,13 @@ extension LuaArguments {
 enum TensorConstructors {
     /// The `dtype` option ("f64" by default).
     static func dtype(_ o: LuaOptions, default d: DType = .f64) throws -> DType {
-        let s = try o.choice("dtype", ["f32", "f64"], default: d.rawValue)
-        return DType(rawValue: s) ?? d
+        try optionalDtype(o) ?? d
+    }
+
+    /// The `dtype` option, nil when absent.
+    static func optionalDtype(_ o: LuaOptions) throws -> DType? {
+        guard o.has("dtype") else { return nil }
+        return DType(rawValue: try o.choice("dtype", ["f32", "f64", "i64", "bool"], default: "f64"))
     }
 
     static func install(_ m: ModuleBuilder) {
@@ -150,9 +154,13 @@ enum TensorConstructors {
             Example: tensor.from({1, 2, 3}, {dtype = "f32"})
             """) { a in
             let o = try a.options(2, allowed: ["dtype"])
-            let dt = try dtype(o)
-            let t = try a.tensor(1)
-            a.state.push(tensor: t.dtype == dt && a.tensorIfAny(1) != nil ? t.clone() : t.converted(to: dt))
+            let dt = try optionalDtype(o)
+            if let t = a.tensorIfAny(1) {
+                a.state.push(tensor: dt == nil || dt == t.dtype ? t.clone() : t.converted(to: dt ?? t.dtype))
+                return 1
+            }
+            guard a.type(1) == .table else { throw a.typeError(1, expected: "tensor or array of numbers") }
+            a.state.push(tensor: try a.state.tensorFromTable(at: 1, function: "tensor.from", argument: 1, dtype: dt))
             return 1
         }
         installFiles(m)

@@ -34,11 +34,11 @@ def main():
         "io_f32.npy": (np.array([[1.5, -2.25, 3.0], [0.1, np.inf, -np.inf]], dtype=np.float32), "f32"),
         "io_f64.npy": (np.array([0.1, -1e300, 5e-324, np.nan], dtype=np.float64), "f64"),
         "io_f16.npy": (np.array([1.0, -0.5, 65504.0, 6e-8, np.inf], dtype=np.float16), "f32"),
-        "io_i32.npy": (np.arange(-3, 3, dtype=np.int32).reshape(2, 3), "f64"),
-        "io_i64.npy": (np.array([2**53, -(2**40), 7], dtype=np.int64), "f64"),
+        "io_i32.npy": (np.arange(-3, 3, dtype=np.int32).reshape(2, 3), "i64"),
+        "io_i64.npy": (np.array([2**53, -(2**40), 7], dtype=np.int64), "i64"),
         "io_f64_be.npy": (np.array([1.25, -3.5], dtype=">f8"), "f64"),
-        "io_bool.npy": (np.array([True, False, True]), "f64"),
-        "io_u8.npy": (np.array([0, 255, 7], dtype=np.uint8), "f64"),
+        "io_bool.npy": (np.array([True, False, True]), "bool"),
+        "io_u8.npy": (np.array([0, 255, 7], dtype=np.uint8), "i64"),
         "io_scalar.npy": (np.array(4.5), "f64"),
         "io_empty.npy": (np.zeros((0, 3), dtype=np.float32), "f32"),
     }
@@ -53,7 +53,7 @@ def main():
     np.savez(os.path.join(HERE, "io_stored.npz"), **named)
     big = (np.arange(20000) % 97) * 0.5 + np.where(np.arange(20000) < 300, np.sin(np.arange(20000.0)), 0.0)  # dynamic Huffman blocks, matches and literals
     np.savez_compressed(os.path.join(HERE, "io_deflated.npz"), **named, big=big, zeros=np.zeros(5000, np.float32))
-    dts = {"logits": "f32", "rewards": "f64", "ids": "f64"}
+    dts = {"logits": "f32", "rewards": "f64", "ids": "i64"}
     exp["io_stored.npz"] = {k: {"dtype": dts[k], "shape": list(v.shape), "values": enc(v)} for k, v in named.items()}
     exp["io_deflated.npz"] = dict(exp["io_stored.npz"])
     exp["io_deflated.npz"]["big"] = {"dtype": "f64", "shape": [20000], "values_at": {"index": [0, 1, 12345, 19999], "value": enc(big[[0, 1, 12345, 19999]])}}
@@ -78,7 +78,7 @@ def main():
             vals = (bf16_bits(a).astype(np.uint32) << 16).view(np.float32).astype(np.float64)
         else:
             vals = a.astype(np.float64)
-        dt = "f64" if code in ("F64", "I32", "I64") else "f32"
+        dt = {"F64": "f64", "I32": "i64", "I64": "i64"}.get(code, "f32")
         exp.setdefault("io_model.safetensors", {})[name] = {"dtype": dt, "shape": list(a.shape), "values": enc(vals)}
     h = json.dumps(header, separators=(",", ":")).encode()
     h += b" " * ((8 - len(h) % 8) % 8)

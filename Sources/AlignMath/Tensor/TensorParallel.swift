@@ -1,0 +1,54 @@
+import Dispatch
+
+/// Splitting one pass over memory between the cores, for the tensor kernels that run in
+/// a fraction of a second (copies, elementwise arithmetic, reductions): unlike
+/// `ParallelFor.rows` it never stops early on Ctrl-C, so a kernel never leaves an output
+/// half written.
+enum Parallel {
+    /// Elements of work (weighted by cost) below which one thread does it all: starting
+    /// the second costs about as much as it saves.
+    static let threshold = 1 << 17
+
+    /// Calls `body(range)` over `0..<count` in contiguous pieces, on all cores when
+    /// `count * cost` is large.
+    static func forEach(_ count: Int, cost: Int = 1, _ body: (Range<Int>) -> Void) {
+        if count <= 0 { return }
+        let workers = ParallelFor.workers
+        let total = count.multipliedReportingOverflow(by: Swift.max(1, cost))
+        if workers == 1 || count == 1 || (!total.overflow && total.partialValue < threshold) {
+            body(0..<count)
+            return
+        }
+        let pieces = Swift.min(count, workers * 4)
+        let piece = (count + pieces - 1) / pieces
+        withoutActuallyEscaping(body) { body in
+            DispatchQueue.concurrentPerform(iterations: (count + piece - 1) / piece) { p in
+                body(p * piece..<Swift.min(count, (p + 1) * piece))
+            }
+        }
+    }
+
+    /// Like `forEach`, collecting one partial result per piece (in order) for the caller
+    /// to combine: a parallel reduction.
+    static func map<R>(_ count: Int, cost: Int = 1, _ body: (Range<Int>) -> R) -> [R] {
+        if count <= 0 { return [] }
+        let workers = ParallelFor.workers
+        let total = count.multipliedReportingOverflow(by: Swift.max(1, cost))
+        if workers == 1 || count == 1 || (!total.overflow && total.partialValue < threshold) {
+            return [body(0..<count)]
+        }
+        let pieces = Swift.min(count, workers * 4)
+        let piece = (count + pieces - 1) / pieces
+        let n = (count + piece - 1) / piece
+        var results = [R?](repeating: nil, count: n)
+        results.withUnsafeMutableBufferPointer { slots in
+            let out = slots.baseAddress.unsafelyUnwrapped
+            withoutActuallyEscaping(body) { body in
+                DispatchQueue.concurrentPerform(iterations: n) { p in
+                    (out + p).pointee = body(p * piece..<Swift.min(count, (p + 1) * piece))
+                }
+            }
+        }
+        return results.map { $0.unsafelyUnwrapped }
+    }
+}

@@ -1,0 +1,38 @@
+import XCTest
+import AlignMath
+import LuaKit
+import Workbench
+import TestSupport
+
+/// Lua's collector is told what tensors hold, and tables become tensors of the right dtype.
+final class TensorMemoryTests: XCTestCase {
+    func testDeadTemporariesAreCollectedAsTheyPileUp() throws {
+        let h = try LuaHarness()
+        let memory = TensorMemory.of(h.workbench.lua)
+        // Three 8 MB tensors; each iteration makes three 8 MB temporaries.
+        try h.run("a = tensor.ones{1e6}; b = tensor.ones{1e6}; c = tensor.full({1e6}, 2)")
+        try h.run("for i = 1, 20 do local r = (a * 2 + b) / c end")
+        // 20 iterations made 480 MB of temporaries; without collections they would all be live.
+        XCTAssertGreaterThan(memory.collections, 0)
+        XCTAssertLessThan(h.workbench.lua.externalMemory, 200 << 20, "dead temporaries were not collected")
+        XCTAssertGreaterThanOrEqual(h.workbench.lua.externalMemory, 3 * 8_000_000, "a, b and c are live")
+        try h.run("a, b, c = nil, nil, nil; collectgarbage()")
+        XCTAssertLessThan(h.workbench.lua.externalMemory, 1 << 20)
+    }
+
+    func testTablesBecomeTensorsOfTheirDtype() throws {
+        let h = try LuaHarness()
+        XCTAssertEqual(try h.value("tensor{true, false}:dtype(), tensor{true, false}[1]"), "bool\ttrue")
+        XCTAssertEqual(try h.value("tensor{1, true}:dtype()"), "f64")
+        XCTAssertEqual(try h.value("tensor({1, 2}, {dtype = 'i64'})[2]"), "2")
+        XCTAssertEqual(try h.value("tensor({9007199254740993}, {dtype = 'i64'})[1]"), "9007199254740993")
+        XCTAssertEqual(try h.value("tensor.from({{1, 2}}, {dtype = 'i64'}):totable()"), "{{1, 2}}")
+        // Nesting deeper than a tensor can have axes is an error, not a crash; so is a cycle.
+        try h.run("deep = {1}; for i = 1, 1000 do deep = {deep} end")
+        XCTAssertEqual(h.message("return tensor(deep)"),
+                       "bad argument #1 to 'tensor' (arrays nested more than 64 deep (a tensor has at most 64 axes))")
+        try h.run("cyc = {}; cyc[1] = cyc")
+        XCTAssertEqual(h.message("return tensor(cyc)"),
+                       "bad argument #1 to 'tensor' (arrays nested more than 64 deep (a tensor has at most 64 axes))")
+    }
+}
