@@ -34,6 +34,8 @@ private func luaKitDispatch(_ L: OpaquePointer?) -> Int32 {
     guard let L, let state = LuaState.from(L),
           let raw = mlshim_tobox(L, mlshim_upvalueindex(1)) else { return 0 }
     let box = Unmanaged<LuaFunctionBox>.fromOpaque(raw).takeUnretainedValue()
+    state.shared.swiftCalls += 1
+    defer { state.shared.swiftCalls -= 1 }
     do {
         return try box.body(LuaArguments(state: state, function: box.name))
     } catch let e as LuaError {

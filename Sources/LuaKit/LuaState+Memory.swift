@@ -28,6 +28,21 @@ extension LuaState {
         return ExternalMemoryCharge(box: limitsBox, bytes: n)
     }
 
+    /// Charges `bytes` of memory that already exists as it reaches Lua (a tensor a Swift
+    /// function returns). Inside a Swift function called from Lua, a charge over the ceiling is
+    /// refused: nil comes back, and the function's return raises "not enough memory" (push nil
+    /// in place of the object, which Swift then frees). Host code outside such calls is
+    /// always charged.
+    public func chargeExternalOrRefuse(_ bytes: Int) -> ExternalMemoryCharge? {
+        let n = Int64(max(0, bytes))
+        let inSwiftFunction = shared.swiftCalls > 0
+        guard mlshim_charge_external(limits, n, inSwiftFunction ? 1 : 0) != 0 else {
+            limits.pointee.host_refused = 1
+            return nil
+        }
+        return ExternalMemoryCharge(box: limitsBox, bytes: n)
+    }
+
     /// Throws `LuaError(.memory)` if `bytes` more would pass the ceiling: for a host
     /// allocation of a size a script chose, checked before it is made.
     public func checkHeadroom(_ bytes: Int, for what: String) throws {
@@ -64,4 +79,45 @@ final class LimitsBox: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<mlshim_limits>
     init() { pointer = .allocate(capacity: 1) }
     deinit { pointer.deallocate() }
+}
+
+/// Work done in Swift for Lua code (a loop calling a Lua function per row, a native loop
+/// over a count a script chose) answers to Ctrl-C and the instruction budget as Lua code does.
+extension LuaState {
+    /// Throws `LuaError.interrupted` when Ctrl-C is pending (and this state obeys it), and
+    /// charges `cost` instructions to the budget, throwing when it runs out. Call it between
+    /// the steps of a loop whose length a script chose.
+    public func checkpoint(cost: Int = 1) throws {
+        if interruptible && LuaInterrupt.isPending { throw LuaError.interrupted }
+        let lim = limits
+        if lim.pointee.budget_exhausted != 0 { throw budgetError }
+        guard lim.pointee.budget >= 0 else { return }
+        lim.pointee.budget -= Int64(max(0, cost))
+        if lim.pointee.budget < 0 {
+            lim.pointee.budget = 0
+            lim.pointee.budget_exhausted = 1
+            throw budgetError
+        }
+    }
+
+    private var budgetError: LuaError {
+        LuaError(.runtime, "instruction budget exceeded (\(limits.pointee.budget_total) instructions)")
+    }
+}
+
+extension LuaState {
+    /// Whether a Lua function defined in a chunk whose name starts with one of `prefixes`
+    /// is running anywhere on this thread's call stack (the host's own frames included): how
+    /// a host function tells that code of a given origin (a sandboxed plugin's files) is
+    /// calling it, directly or through any chain of calls.
+    public func callStack(hasSourceWithPrefix prefixes: [String], maxLevels: Int = 10_000) -> Bool {
+        guard !prefixes.isEmpty else { return false }
+        var level: Int32 = 0
+        while Int(level) < maxLevels, let p = mlshim_stack_source(L, level) {
+            let source = String(cString: p)
+            if prefixes.contains(where: { source.hasPrefix($0) }) { return true }
+            level += 1
+        }
+        return false
+    }
 }

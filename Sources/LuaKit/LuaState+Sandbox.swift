@@ -28,7 +28,7 @@ extension LuaState {
             lim.pointee.budget_total = n
         }
         if let m = memory {
-            let cap = lim.pointee.used + max(1, m)
+            let cap = lim.pointee.used + mlshim_external(lim) + max(1, m)
             lim.pointee.ceiling = outerCeiling == 0 ? cap : min(outerCeiling, cap)
         }
         defer {

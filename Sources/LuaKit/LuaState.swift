@@ -14,6 +14,8 @@ public final class LuaState {
     final class Shared {
         var typeNames: [ObjectIdentifier: String] = [:]
         var userInfo: [String: AnyObject] = [:]
+        /// Swift functions called from Lua that are running now (nested calls count each).
+        var swiftCalls = 0
     }
     let shared: Shared
     /// The state that owns `L` when this is a view of a coroutine; nil for the owner.
@@ -40,7 +42,7 @@ public final class LuaState {
         // allocation refused, which would raise a Lua error with no protected call to catch it.
         limits.initialize(to: mlshim_limits(used: 0, external: 0, ceiling: memoryLimit.map { max(0, $0) } ?? 0,
                                             budget: -1, budget_total: 0, budget_exhausted: 0,
-                                            interruptible: interruptible ? 1 : 0, in_host: 1))
+                                            interruptible: interruptible ? 1 : 0, host_refused: 0, in_host: 1))
         guard let state = mlshim_newstate(limits) else {
             throw LuaError(.memory, "could not create a Lua state")
         }

@@ -1,5 +1,6 @@
 #include "luashim.h"
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,17 +22,23 @@ static int mlshim_trampoline(lua_State *L) {
     int saved = lim->in_host;
     lim->in_host = saved + 1;
     int r = g_dispatch(L);
-    lim->in_host = saved;
-    if (saved == 0 && lim->ceiling != 0 && mlshim_total(lim) > lim->ceiling) {
-        /* what the Swift function allocated went over the ceiling: collect what is already
-           garbage (its results stay on the stack), and if still over, fail here, in C */
-        lua_gc(L, LUA_GCCOLLECT);
-        if (mlshim_total(lim) > lim->ceiling) {
-            lua_settop(L, 0);
-            lua_pushliteral(L, "not enough memory");
+    int refused = lim->host_refused;
+    lim->host_refused = 0;
+    if (refused || (saved == 0 && lim->ceiling != 0 && mlshim_total(lim) > lim->ceiling)) {
+        /* what the Swift function allocated went over the ceiling (or it refused a result):
+           collect what is already garbage (its results stay on the stack; finalizers may
+           allocate, so the collection counts as host work), and if still over, fail here, in C */
+        if (!refused) lua_gc(L, LUA_GCCOLLECT);
+        if (refused || mlshim_total(lim) > lim->ceiling) {
+            lua_settop(L, 0);  /* the message is built as host work too */
+            luaL_where(L, 1);
+            lua_pushfstring(L, "not enough memory (over the memory limit of %I MiB)", (lua_Integer)(lim->ceiling >> 20));
+            lua_concat(L, 2);
+            lim->in_host = saved;
             return lua_error(L);
         }
     }
+    lim->in_host = saved;
     if (r == MLSHIM_RAISE_WHERE) {
         luaL_where(L, 1);
         lua_insert(L, -2);
@@ -319,13 +326,19 @@ void mlshim_wrap_finalizers(lua_State *L) {
     lua_pop(L, 1);
 }
 
+/* The traceback is built as host work (in_host raised): an error that says the memory limit
+   was reached must not be replaced by a second refusal while its message is written. */
 int mlshim_msghandler(lua_State *L) {
+    mlshim_limits *lim = mlshim_getlimits(L);
+    int saved = lim->in_host;
+    lim->in_host = saved + 1;
     const char *msg = lua_tostring(L, 1);
     if (msg == NULL) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) { lim->in_host = saved; return 1; }
         msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
     luaL_traceback(L, L, msg, 1);
+    lim->in_host = saved;
     return 1;
 }
 
@@ -472,4 +485,22 @@ void mlshim_safe_setglobal(lua_State *L, const char *name, int *failed) {
     lua_insert(L, -2);
     mlshim_safe_setfield(L, -2, name, failed);
     lua_remove(L, *failed ? -2 : -1);
+}
+
+void mlshim_format_float(double d, char *buf, size_t n) {
+    if (n == 0) return;
+    int len = snprintf(buf, n, "%.14g", d); /* LUAI_NUMFFORMAT of a default build */
+    if (len < 0 || (size_t)len + 3 > n) return;
+    if (buf[strspn(buf, "-0123456789")] == '\0') { /* looks like an int */
+        buf[len++] = '.';
+        buf[len++] = '0';
+        buf[len] = '\0';
+    }
+}
+
+const char *mlshim_stack_source(lua_State *L, int level) {
+    lua_Debug ar;
+    if (!lua_getstack(L, level, &ar)) return NULL;
+    if (!lua_getinfo(L, "S", &ar) || ar.source == NULL) return "=?";
+    return ar.source;
 }

@@ -47,14 +47,23 @@ struct Moonlab: ParsableCommand {
     /// The prompt, or standard input run as a script when it is not a terminal.
     static func runWithoutArguments(_ global: GlobalOptions, recordTo: String?) throws {
         if !Platform.isTerminal(0) {
-            let wb = try makeWorkbench(global)
-            LuaInterrupt.installHandler(secondExits: true)
+            var failure: String?
             do {
-                wb.setArgTable(script: "stdin", arguments: [])
-                try wb.runChunk(Platform.readStandardInput(), name: "=stdin")
-            } catch let e as LuaError {
-                fail(scriptFailure(e))
+                let wb = try makeWorkbench(global)
+                LuaInterrupt.installHandler(secondExits: true)
+                withExtendedLifetime(wb) {
+                    do {
+                        wb.setArgTable(script: "stdin", arguments: [])
+                        try wb.runChunk(Platform.readStandardInput(), name: "=stdin")
+                    } catch let e as LuaError {
+                        failure = scriptFailure(e)
+                    } catch {
+                        failure = "\(error)"
+                    }
+                    LuaInterrupt.clear()  // the state closes below and runs its finalizers
+                }
             }
+            if let failure { fail(failure) }
             return
         }
         try Prompt(options: global.workbenchOptions, recordTo: recordTo).run()
@@ -62,20 +71,27 @@ struct Moonlab: ParsableCommand {
 
     mutating func run() throws {
         if !execute.isEmpty {
-            let wb = try makeWorkbench(global)
-            LuaInterrupt.installHandler(secondExits: true)
-            let ev = Evaluator(wb)
-            for (i, code) in execute.enumerated() {
-                let r = ev.evaluate(code, entry: i + 1, chunkName: "=(command line)")
-                switch r.status {
-                case .ok:
-                    if !r.result.isEmpty { Platform.writeStdout(r.result + "\n") }
-                case .incomplete:
-                    fail("(command line): unfinished chunk")
-                case .error:
-                    fail((r.error ?? "error") + (r.traceback.map { "\n" + $0 } ?? ""))
+            var failure: String?
+            do {
+                let wb = try makeWorkbench(global)
+                LuaInterrupt.installHandler(secondExits: true)
+                let ev = Evaluator(wb)
+                for (i, code) in execute.enumerated() {
+                    let r = ev.evaluate(code, entry: i + 1, chunkName: "=(command line)")
+                    switch r.status {
+                    case .ok:
+                        if !r.result.isEmpty { Platform.writeStdout(r.result + "\n") }
+                    case .incomplete:
+                        failure = "(command line): unfinished chunk"
+                    case .error:
+                        failure = (r.error ?? "error") + (r.traceback.map { "\n" + $0 } ?? "")
+                    }
+                    if failure != nil { break }
                 }
+                LuaInterrupt.clear()  // the state closes below and runs its finalizers
+                withExtendedLifetime(ev) {}
             }
+            if let failure { fail(failure) }
             return
         }
         try Moonlab.runWithoutArguments(global, recordTo: noRecord ? nil : (recordPath ?? SessionRecorder.defaultPath()))

@@ -135,7 +135,7 @@ final class DataReaderTests: XCTestCase {
                        "bad argument #2 to 'data.jsonl' (unknown option 'on_eror'; valid options: on_error)")
         XCTAssertEqual(withoutPosition(h.error("data.jsonl('\(hh)', {on_error = 'ignore'})")),
                        "bad argument #2 to 'data.jsonl' (option 'on_error' must be one of \"raise\", \"skip\", got \"ignore\")")
-        XCTAssertEqual(withoutPosition(h.error("data.jsonl('\(hh)'):take(-1)")), "bad argument #2 to 'dataset:take' (n must be >= 0, got -1)")
+        XCTAssertEqual(withoutPosition(h.error("data.jsonl('\(hh)'):take(-1)")), "bad argument #2 to 'dataset:take' (n must be an integer >= 0, got -1)")
         XCTAssertEqual(withoutPosition(h.error("data.jsonl('\(hh)'):map(3)")), "bad argument #2 to 'dataset:map' (function expected, got number)")
         XCTAssertEqual(withoutPosition(h.error("data.jsonl('/tmp')")), "data.jsonl: /tmp: is a directory")
         XCTAssertEqual(withoutPosition(h.error("data.write_jsonl('/nonexistent/o.jsonl', {})")), "data.write_jsonl: /nonexistent/o.jsonl: No such file or directory")

@@ -119,7 +119,7 @@ final class DetectTests: XCTestCase {
         XCTAssertEqual(msg(h, #"detect.selfcheck_ngram({"a"}, "p", {3})"#),
                        "bad argument #3 to 'detect.selfcheck_ngram' (sample 1 must be a string or an array of token strings, got number)")
         XCTAssertEqual(msg(h, #"detect.selfcheck_ngram({"a"}, "p", {}, {n = 0})"#),
-                       "bad argument #4 to 'detect.selfcheck_ngram' (option 'n' must be an integer >= 1, got 0)")
+                       "bad argument #4 to 'detect.selfcheck_ngram' (option 'n' must be an integer in [1, 1000], got 0)")
     }
 
     func testSemanticEntropy() throws {
@@ -166,7 +166,7 @@ final class DetectTests: XCTestCase {
         XCTAssertEqual(try h.value(#"detect.repetition("go go go go", {n = 1})"#), "0.75")
         XCTAssertEqual(try h.value(#"detect.repetition("the cat sat on the mat the cat sat on the mat")"#), "0.4")
         XCTAssertEqual(try h.value(#"detect.repetition("short")"#), "0.0")
-        XCTAssertEqual(msg(h, #"detect.repetition("x", {n = 0})"#), "bad argument #2 to 'detect.repetition' (option 'n' must be >= 1, got 0)")
+        XCTAssertEqual(msg(h, #"detect.repetition("x", {n = 0})"#), "bad argument #2 to 'detect.repetition' (option 'n' must be an integer in [1, 2147483647], got 0)")
         XCTAssertEqual(msg(h, "detect.repetition(5)"), "bad argument #1 to 'detect.repetition' (string expected, got number)")
     }
 }

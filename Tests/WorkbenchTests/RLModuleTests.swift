@@ -124,7 +124,7 @@ final class RLModuleTests: XCTestCase {
         XCTAssertEqual(h.bareError("ctl.target = 1"), "adaptive_kl.__newindex: only 'value' can be set (target and horizon are fixed), got 'target'")
         XCTAssertEqual(h.bareError("ctl:update('x', 1)"), "bad argument #2 to 'adaptive_kl:update' (number expected, got string)")
         XCTAssertEqual(h.bareError("ctl:update(1)"), "bad argument #3 to 'adaptive_kl:update' (number expected, got no value)")
-        XCTAssertEqual(h.bareError("rl.adaptive_kl{target = 0}"), "rl.adaptive_kl: target must be > 0, got 0.0")
+        XCTAssertEqual(h.bareError("rl.adaptive_kl{target = 0}"), "bad argument #1 to 'rl.adaptive_kl' (option 'target' must be a number > 0, got 0)")
         XCTAssertEqual(h.bareError("rl.adaptive_kl{goal = 6}"),
                        "bad argument #1 to 'rl.adaptive_kl' (unknown option 'goal'; valid options: horizon, init, target)")
     }
@@ -177,7 +177,7 @@ final class RLModuleTests: XCTestCase {
         XCTAssertEqual(h.bareError("rl.group_advantages({1, 2}, 2, {method = 'ppo'})"),
                        "bad argument #3 to 'rl.group_advantages' (option 'method' must be one of \"grpo\", \"rloo\", \"dr_grpo\", got \"ppo\")")
         XCTAssertEqual(h.bareError("rl.group_advantages({1, 2}, 1.5)"),
-                       "bad argument #2 to 'rl.group_advantages' (number has no integer representation)")
+                       "bad argument #2 to 'rl.group_advantages' (group_size must be an integer in [1, 2147483647], got 1.5)")
     }
 
     func testEveryFunctionHasADocstringWithSignatureAndExample() throws {

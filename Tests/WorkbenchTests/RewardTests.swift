@@ -59,7 +59,7 @@ final class RewardTests: XCTestCase {
         XCTAssertEqual(try h.value("tostring(scores[5] ~= scores[5]) .. ' ' .. scores[4] .. ' ' .. scores[20 - 1]"), "true 2.0 9.5")
         XCTAssertEqual(msg(h, #"reward.score("nope", rows)"#), "bad argument #1 to 'reward.score' (unknown reward 'nope')")
         XCTAssertEqual(msg(h, #"reward.score("fragile", rows, {workers = 0})"#),
-                       "bad argument #3 to 'reward.score' (option 'workers' must be >= 1, got 0)")
+                       "bad argument #3 to 'reward.score' (option 'workers' must be an integer in [1, 256], got 0)")
         XCTAssertEqual(msg(h, #"reward.score("fragile", rows, {threads = 2})"#),
                        "bad argument #3 to 'reward.score' (unknown option 'threads'; valid options: progress, state, workers)")
     }

@@ -78,6 +78,9 @@ typedef struct mlshim_limits {
     long long budget_total;
     int budget_exhausted; /* stays set (so pcall cannot swallow it) until reset */
     int interruptible;    /* obey the interrupt flag */
+    int host_refused;     /* set by the host when it refused memory inside a Swift function (it
+                             pushed nil instead of a result): the trampoline raises "not enough
+                             memory" when the function returns */
     int in_host;          /* > 0 while host code (Swift) runs: an allocation then never fails on the
                              ceiling (it would raise a Lua error across Swift frames); the ceiling is
                              checked when a Swift function returns to Lua (by the trampoline). The
@@ -157,6 +160,14 @@ const char *mlshim_safe_tolstring(lua_State *L, int idx, size_t *len);
 /* lua_getfield in protected mode (only when a metamethod could run). Pushes the value, or
    nil and sets *failed with the error message pushed above it... see luashim.c. Returns the type. */
 int mlshim_safe_getfield(lua_State *L, int idx, const char *k, int *failed);
+
+/* A float as Lua's tostring writes it ("%.14g", plus ".0" when it looks like an integer).
+   Writes at most n bytes (NUL included). */
+void mlshim_format_float(double d, char *buf, size_t n);
+
+/* The chunk name (`source`, e.g. "@/path/init.lua") of the function running at `level` of
+   L's call stack (0: the current function), "=[C]" for a C function, NULL past the bottom. */
+const char *mlshim_stack_source(lua_State *L, int level);
 
 /* lua_gc is variadic. */
 int mlshim_gc(lua_State *L, int what);

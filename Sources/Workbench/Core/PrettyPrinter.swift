@@ -94,7 +94,8 @@ public struct PrettyPrinter {
         if let e = Help.entry(state, at: idx), e.isModule { return "<module \(e.name)>" }
         guard let ptr = state.pointer(at: idx) else { return "{...}" }
         if seen.contains(ptr) { return "<cycle>" }
-        if depth >= limits.depth { return "{...}" }
+        // each level keeps a key and a value on the Lua stack
+        if depth >= min(limits.depth, LuaLimits.maxDepth) || !state.checkStack(4) { return "{...}" }
         seen.append(ptr)
         defer { seen.removeLast() }
 

@@ -170,9 +170,12 @@ extension LuaState {
 
     /// Pushes a tensor as userdata, charging its storage to this state's tensor memory (so
     /// the collector runs when dead tensors pile up). Stack: [] -> [tensor].
+    /// Inside a Swift function called from Lua, a tensor that would pass the state's memory
+    /// limit is not pushed: nil is, and the function's return raises "not enough memory"
+    /// (the tensor is freed as the Swift function ends).
     public func push(tensor: Tensor) {
+        guard TensorMemory.of(self).charge(tensor.storage, in: self) else { pushNil(); return }
         push(object: tensor)
-        TensorMemory.of(self).charge(tensor.storage, in: self)
     }
 
     /// Pushes element `i` (row-major, 0-based) of `t` as Lua sees it: a float for f32/f64,
@@ -316,16 +319,21 @@ public final class TensorMemory {
     }
 
     /// Charges `storage` to `state` (once; a storage keeps the first state it was pushed
-    /// into) and collects when the charged bytes passed the threshold.
-    func charge(_ storage: TensorStorage, in state: LuaState) {
+    /// into) and collects when the charged bytes passed the threshold. False when the
+    /// charge was refused (over the memory limit inside a Swift function; see
+    /// `LuaState.chargeExternalOrRefuse`).
+    @discardableResult
+    func charge(_ storage: TensorStorage, in state: LuaState) -> Bool {
         let bytes = storage.heapBytes
-        if bytes > 0 && !storage.isCharged, let c = try? state.chargeExternal(bytes, checked: false) {
+        if bytes > 0 && !storage.isCharged {
+            guard let c = state.chargeExternalOrRefuse(bytes) else { return false }
             storage.attachCharge(c)
         }
-        guard state.externalMemory > threshold else { return }
+        guard state.externalMemory > threshold else { return true }
         state.collectGarbage()
         collections += 1
         let live = state.externalMemory
         threshold = live + max(TensorMemory.minimumStep, live, state.memoryUsed)
+        return true
     }
 }

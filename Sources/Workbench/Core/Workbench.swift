@@ -44,6 +44,9 @@ public final class Workbench {
     /// The text of every chunk run by name (`[3]` for prompt entry 3), so that
     /// `moonlab.source` can show a function defined at the prompt.
     var chunkSources: [String: String] = [:]
+    /// Chunk-name prefixes of sandboxed code (each sandboxed plugin's folder, and what such a
+    /// plugin loads): a function from one of them on the call stack makes `FileAccess` refuse.
+    public internal(set) var sandboxedSources: [String] = [FileAccess.sandboxedChunkPrefix]
 
     public init(options: WorkbenchOptions = WorkbenchOptions()) throws {
         self.options = options
@@ -209,9 +212,9 @@ public final class Workbench {
     /// The print limits as the `moonlab` table sets them now.
     public var printLimits: PrintLimits {
         var l = PrintLimits()
-        if let s = setting("print_depth"), let v = Int(s) { l.depth = max(1, v) }
-        if let s = setting("print_items"), let v = Int(s) { l.items = max(1, v) }
-        if let s = setting("print_width"), let v = Int(s) { l.width = max(20, v) }
+        if let s = setting("print_depth"), let v = Int(s) { l.depth = min(max(1, v), LuaLimits.maxDepth) }
+        if let s = setting("print_items"), let v = Int(s) { l.items = min(max(1, v), LuaLimits.maxCount) }
+        if let s = setting("print_width"), let v = Int(s) { l.width = min(max(20, v), 1_000_000) }
         return l
     }
 }

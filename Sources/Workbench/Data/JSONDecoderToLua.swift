@@ -102,7 +102,7 @@ struct JSONParser {
     let powers: UnsafeMutablePointer<Double>
     let nullRef: LuaRef
     let arrayMeta: LuaRef
-    static let maxDepth = 1000
+    static let maxDepth = LuaLimits.maxDepth
 
     func fail(_ message: String, at q: UnsafePointer<UInt8>? = nil) -> JSONSyntaxError {
         JSONSyntaxError(message, offset: base.distance(to: q ?? p))

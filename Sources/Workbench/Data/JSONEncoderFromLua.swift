@@ -30,7 +30,7 @@ public final class JSONEncoderFromLua {
     private let sentinels: DataSentinels
     /// The bytes written so far.
     public private(set) var bytes: [UInt8] = []
-    private static let maxDepth = 100
+    private static let maxDepth = LuaLimits.maxDepth
 
     /// An encoder reading from `state`.
     /// Keeps no reference to the state: pass it to each `encode`.

@@ -38,8 +38,7 @@ extension Workbench {
             A lazy dataset of the first n records (n >= 0); a pass stops reading the file there.
             Example: for r in ds:take(5):each() do print(r.prompt) end
             """, { d, args in
-            let n = try args.integer(2)
-            guard n >= 0 else { throw args.error(2, "n must be >= 0, got \(n)") }
+            let n = try args.count(2, "n", in: 0...Int.max)
             args.state.push(object: Dataset(.take(d, n), state: args.state))
             return 1
         }),
@@ -114,7 +113,7 @@ extension Workbench {
             and returns how many were written.
             Example: data.jsonl("in.jsonl"):filter(keep):write("/tmp/kept.jsonl")
             """, { d, args in
-            let path = try args.string(2)
+            let path = try args.path(2)
             args.state.push(try writeDataset(d, path: path, state: args.state, function: "dataset:write"))
             return 1
         }),

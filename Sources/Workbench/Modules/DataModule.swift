@@ -42,7 +42,7 @@ extension Workbench {
             Options: on_error ("raise" | "skip").
             Example: local ds = data.jsonl("test.jsonl.gz"); print(ds:count(), ds.skipped)
             """) { args in
-            let path = try args.string(1)
+            let path = try args.path(1)
             let o = try args.options(2, allowed: ["on_error"])
             let mode = try onError(o)
             try checkReadable(path, "data.jsonl")
@@ -64,7 +64,7 @@ extension Workbench {
             on_error ("raise" | "skip").
             Example: data.csv("TruthfulQA.csv"):column("Category")
             """) { args in
-            let path = try args.string(1)
+            let path = try args.path(1)
             let o = try args.options(2, allowed: ["header", "numbers", "separator", "on_error"])
             var c = CSVOptions()
             c.onError = try onError(o)
@@ -112,7 +112,7 @@ extension Workbench {
             large files of records.
             Example: local responses = data.json("text-generation.json"); print(#responses)
             """) { args in
-            let path = try args.string(1)
+            let path = try args.path(1)
             let bytes: [UInt8]
             do { bytes = try ByteSource(path: path).readAll() } catch let e as DataFileError {
                 throw args.failure(e.message)
@@ -167,7 +167,7 @@ extension Workbench {
             written gzip-compressed. Returns the number of lines written.
             Example: data.write_jsonl("/tmp/out.jsonl", {{id = 1, ok = true}, {id = 2, ok = false}})
             """) { args in
-            let path = try args.string(1)
+            let path = try args.path(1)
             let dataset: Dataset
             if let d = args.state.object(at: 2, Dataset.self) {
                 dataset = d

@@ -44,8 +44,7 @@ extension Workbench {
         let counter = WordCounter()  // this state's buffers: a call per row allocates nothing
         m.function("repetition", doc: DetectDocs.repetition) { args in
             let o = try args.options(2, allowed: ["n"])
-            let n = try o.integer("n", default: 3)
-            guard n >= 1 else { throw args.error(2, "option 'n' must be >= 1, got \(n)") }
+            let n = try o.count("n", in: 1...LuaLimits.maxCount, default: 3)
             args.state.push(try args.withBytes(1) { try Repetition.score(utf8: $0, n: n, counter: counter) })
             return 1
         }

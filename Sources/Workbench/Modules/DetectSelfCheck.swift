@@ -8,8 +8,7 @@ extension Workbench {
             let lua = args.state
             try args.table(1)
             let o = try args.options(4, allowed: ["n", "k"])
-            let n = try o.integer("n", default: 1)
-            guard n >= 1 else { throw args.error(4, "option 'n' must be an integer >= 1, got \(n)") }
+            let n = try o.count("n", in: 1...Workbench.maxNgramOrder, default: 1)
             let k = try o.number("k", default: 0)
             guard k >= 0 else { throw args.error(4, "option 'k' must be >= 0, got \(k)") }
             var sentences: [SelfCheckNgram.Text] = []

@@ -2,6 +2,11 @@ import LuaKit
 import AlignMath
 
 extension Workbench {
+    /// The most bins a histogram or a calibration curve takes (`metrics.ece`, `plot.hist`).
+    static let maxBins = 1_000_000
+    /// The highest n-gram order of BLEU-style metrics (each order is a pass over every text).
+    static let maxNgramOrder = 1_000
+
     /// The `metrics` module: pass@k, text diversity and overlap, calibration and ranking
     /// (AlignMath's `Metrics`).
     static func installMetrics(_ wb: Workbench) throws {
@@ -26,10 +31,10 @@ extension Workbench {
             tensor of per-problem values (average it for the benchmark score). n < k is an error.
             Example: metrics.pass_at_k({200, 200}, {13, 0}, 10):mean()
             """) { args in
-            let k = try args.integer(3)
+            let k = try args.count(3, "k", in: 1...LuaLimits.maxCount)
             if args.type(1) == .number {
-                let n = try args.integer(1)
-                let c = try args.integer(2)
+                let n = try args.count(1, "n", in: 0...LuaLimits.maxCount)
+                let c = try args.count(2, "c", in: 0...LuaLimits.maxCount)
                 args.state.push(try Metrics.passAtK(n: n, c: c, k: k))
                 return 1
             }
@@ -46,7 +51,7 @@ extension Workbench {
             Unicode space separating; case kept); 0 when there are no n-grams. n defaults to 1.
             Example: metrics.distinct_n({"the cat sat", "the cat ran"}, 2)  --> 0.75
             """) { args in
-            let n = try args.integer(2, default: 1)
+            let n = try args.count(2, "n", in: 1...LuaLimits.maxCount, default: 1)
             if args.type(1) == .string {
                 args.state.push(try args.withBytes(1) { try Metrics.distinctN(utf8: [$0], n: n, counter: counter) })
                 return 1
@@ -67,7 +72,7 @@ extension Workbench {
             """) { args in
             guard let texts = args.state.stringBuffers(arrayAt: 1) else { throw args.typeError(1, expected: "array of strings") }
             let o = try args.options(2, allowed: ["n"])
-            args.state.push(try Metrics.selfBLEU(utf8: texts, n: try o.integer("n", default: 4)))
+            args.state.push(try Metrics.selfBLEU(utf8: texts, n: try o.count("n", in: 1...Workbench.maxNgramOrder, default: 4)))
             return 1
         }
 
@@ -128,7 +133,8 @@ extension Workbench {
             """) { args in
             let conf = try args.doubles(1), correct = try args.binary(2)
             let o = try args.options(3, allowed: ["bins"])
-            args.state.push(try Metrics.ece(confidence: conf, correct: correct, bins: try o.integer("bins", default: 10)))
+            args.state.push(try Metrics.ece(confidence: conf, correct: correct,
+                                            bins: try o.count("bins", in: 1...Workbench.maxBins, default: 10)))
             return 1
         }
 

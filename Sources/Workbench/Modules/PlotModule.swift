@@ -96,10 +96,11 @@ extension Workbench {
     private static let pictureOptions = ["width", "height", "title", "xlabel", "ylabel", "svg", "print", "color"]
 
     private static func binsOption(_ o: LuaOptions, _ args: LuaArguments) throws -> Int {
-        let bins = try o.integer("bins", default: 10)
-        guard bins >= 1 else { throw args.error(o.index, "option 'bins' must be at least 1, got \(bins)") }
-        return bins
+        try o.count("bins", in: 1...maxBins, default: 10)
     }
+
+    /// The largest picture, in character cells each way.
+    static let maxPictureCells = 10_000
 
     /// Renders a figure with the picture options: prints it (returns nothing) or, with
     /// print = false, returns the text; writes the SVG when asked. Stack: [] -> [text]?.
@@ -109,18 +110,15 @@ extension Workbench {
         if let t = try o.string("xlabel") { f.xName = t }
         if let t = try o.string("ylabel") { f.yName = t }
         let size = Workbench.of(args.state)?.pictureSize ?? Platform.terminalSize()
-        let width = try o.integer("width") ?? size.columns
-        let height = try o.integer("height") ?? size.rows
-        guard width >= TextRenderer.minWidth else {
-            throw args.error(o.index, "option 'width' must be at least \(TextRenderer.minWidth), got \(width)")
-        }
-        guard height >= 5 else { throw args.error(o.index, "option 'height' must be at least 5, got \(height)") }
+        let width = try o.count("width", in: TextRenderer.minWidth...maxPictureCells) ?? max(TextRenderer.minWidth, min(size.columns, maxPictureCells))
+        let height = try o.count("height", in: 5...maxPictureCells) ?? max(5, min(size.rows, maxPictureCells))
         let printing = try o.boolean("print", default: true)
         let wb = Workbench.of(args.state)
         let wantsColor = printing && Platform.wantsColor(1) && wb?.setting("color") != "false"
         let color = try o.boolean("color", default: wantsColor)
         let text = try TextRenderer(width: width, height: height, color: color).render(f)
         if let path = try o.string("svg") {
+            try args.checkFileAccess()
             do {
                 try SVGWriter().render(f).write(toFile: path, atomically: true, encoding: .utf8)
             } catch {

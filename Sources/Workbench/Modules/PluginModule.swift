@@ -67,6 +67,7 @@ extension Workbench {
             return 1
         }
         m.function("load", doc: PluginDocs.load) { args in
+            try args.checkFileAccess()  // it reads a plugin's files from the search path
             let mgr = try manager(args)
             let name = try args.string(1)
             if mgr.record(named: name) == nil { mgr.discover(args.state) }  // a folder made since start
@@ -76,6 +77,7 @@ extension Workbench {
             return 1
         }
         m.function("reload", doc: PluginDocs.reload) { args in
+            try args.checkFileAccess()
             let mgr = try manager(args)
             let r = try record(args)
             do { try mgr.reload(args.state, r) } catch { throw args.failure("\(error)") }

@@ -36,7 +36,7 @@ extension Workbench {
                 guard args.type(2) == .string, args.state.string(at: 2) == "value" else {
                     throw args.failure("only 'value' can be set (target and horizon are fixed), got '\(args.state.describe(at: 2))'")
                 }
-                let v = try args.number(3)
+                let v = try args.number(3, "value", in: LuaRanges.nonNegative)
                 let c = box.controller
                 box.controller = try RL.AdaptiveKLController(initial: v, target: c.target, horizon: c.horizon)
                 return 0
@@ -58,9 +58,9 @@ extension Workbench {
             Example: local ctl = rl.adaptive_kl{target = 6}; ctl:update(8.1, 256); print(ctl.value)
             """) { args in
             let o = try args.options(1, allowed: ["init", "target", "horizon"])
-            let c = try RL.AdaptiveKLController(initial: try o.number("init", default: 0.2),
-                                                target: try o.number("target", default: 6),
-                                                horizon: try o.number("horizon", default: 10000))
+            let c = try RL.AdaptiveKLController(initial: try o.number("init", in: LuaRanges.nonNegative, default: 0.2),
+                                                target: try o.number("target", in: LuaRanges.positive, default: 6),
+                                                horizon: try o.number("horizon", in: LuaRanges.positive, default: 10000))
             args.state.push(object: AdaptiveKLBox(c))
             return 1
         }

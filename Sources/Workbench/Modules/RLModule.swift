@@ -106,7 +106,7 @@ extension Workbench {
             Example: rl.group_advantages({1, 0, 0, 1, 1, 1}, 3, {method = "rloo"})
             """) { args in
             let r = try args.tensor(1)
-            let size = try args.integer(2)
+            let size = try args.count(2, "group_size", in: 1...LuaLimits.maxCount)
             let o = try args.options(3, allowed: ["method", "scale"])
             let method = try RL.GroupMethod.named(
                 try o.choice("method", RL.GroupMethod.allCases.map(\.rawValue), default: "grpo"))

@@ -63,13 +63,14 @@ extension LuaArguments {
         }
     }
 
-    /// Non-negative integer counts from doubles (for pass@k's n and c).
-    func integers(_ values: [Double], index: Int32, what: String) throws -> [Int] {
+    /// Integer counts from doubles (for pass@k's n and c), each inside `range`.
+    func integers(_ values: [Double], index: Int32, what: String,
+                  in range: ClosedRange<Int> = 0...LuaLimits.maxCount) throws -> [Int] {
         try values.enumerated().map { i, v in
-            guard v == v.rounded(), abs(v) < 1e15 else {
-                throw error(index, "\(what) must hold integers, entry \(i + 1) is \(formatNumber(v))")
+            guard v == v.rounded(), v >= Double(range.lowerBound), v <= Double(range.upperBound), let n = Int(exactly: v) else {
+                throw error(index, "\(what) must hold integers in [\(range.lowerBound), \(range.upperBound)], entry \(i + 1) is \(formatLuaFloat(v))")
             }
-            return Int(v)
+            return n
         }
     }
 }

@@ -189,11 +189,16 @@ enum RandomModule {
                     a.state.push(try g.categorical(w))
                     return 1
                 }
-                let n = try a.integer(3)
-                guard n >= 0 else { throw a.error(3, "n must be an integer >= 0, got \(n)") }
+                let n = try a.count(3, "n", in: 0...LuaLimits.maxElements)
+                try a.state.checkHeadroom(n * 8, for: "g:categorical")
                 let table = try AliasTable(w)
                 let t = try Tensor.zeros([n])
-                for i in 0..<n { t[flat: i] = Double(table.sample(g)) }
+                var i = 0
+                while i < n {
+                    try a.state.checkpoint(cost: 1 << 16)
+                    for j in i..<min(n, i + (1 << 16)) { t[flat: j] = Double(table.sample(g)) }
+                    i += 1 << 16
+                }
                 a.state.push(tensor: t)
                 return 1
             } catch let e as AlignMathError {

@@ -2,6 +2,9 @@ import LuaKit
 import AlignMath
 
 extension Workbench {
+    /// The most worker states (threads) a call may ask for.
+    static let maxWorkers = 256
+
     /// `reward.score(r, records, {workers = n, progress = true, state = {}})`.
     static func installScore(_ m: ModuleBuilder) {
         m.function("score", doc: """
@@ -27,8 +30,7 @@ extension Workbench {
             """) { args in
             let lua = args.state
             let o = try args.options(3, allowed: ["workers", "progress", "state"])
-            let workers = try o.integer("workers", default: 1)
-            guard workers >= 1 else { throw args.error(3, "option 'workers' must be >= 1, got \(workers)") }
+            let workers = try o.count("workers", in: 1...Workbench.maxWorkers, default: 1)
             let progress = try o.boolean("progress", default: true)
             let stateType = o.push("state")
             guard stateType == .nil || stateType == .table else { throw o.optionError("state", "a table") }

@@ -39,7 +39,11 @@ enum SampleChainSupport {
     /// Token ids from a Lua array or tensor at `index` (absolute).
     static func ids(_ a: LuaArguments, at index: Int32, what: String) throws -> [Int] {
         let s = a.state
-        if let t = s.object(at: index, Tensor.self) { return t.toDoubles().map { Int($0) } }
+        if let t = s.object(at: index, Tensor.self) {
+            return try CheckedIntegers.from(t.toDoubles(), in: CheckedIntegers.tokenIds) { i, v in
+                a.failure("\(what) must hold integer token ids, entry \(i) is \(formatLuaFloat(v))")
+            }
+        }
         guard s.type(at: index) == .table else { throw a.failure("\(what) must be an array of token ids, got \(s.typeName(at: index))") }
         let n = s.rawLength(at: index)
         var out: [Int] = []
@@ -217,8 +221,7 @@ extension SampleStages {
             """) { box, a in
             let ctx = try C.context(a, 3, defaultRNG: true)
             let o = try a.options(4, allowed: ["top"])
-            let top = try o.integer("top", default: 5)
-            guard top >= 0 else { throw a.error(4, "option 'top' must be an integer >= 0, got \(top)") }
+            let top = try o.count("top", in: 0...LuaLimits.maxCount, default: 5)
             let reports = try C.running(box, a, ctxIndex: 3) {
                 try C.withLogits(a, 2) { row, _ in try box.chain.explain(row, context: ctx, top: top) }
             }

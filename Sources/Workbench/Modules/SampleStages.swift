@@ -45,7 +45,7 @@ enum SampleStages {
             transformers (TopKLogitsWarper): k = max(k, min_keep) and every token tied with the
             k-th logit is kept, so more than k may survive. llama.cpp (top_k): exactly k tokens,
             ties broken by the lower id; min_keep is ignored.
-            """, example: "sample.top_k(40)") { x, mk, sem in try .topK(Int(x), minKeep: mk, semantics: sem) }
+            """, example: "sample.top_k(40)") { x, mk, sem in try .topK(Int(exactly: x) ?? 0, minKeep: mk, semantics: sem) }
         filtering(m, "top_p", doc: """
             sample.top_p(p, {min_keep = 1, semantics = "transformers"}) -> stage
             Nucleus sampling: keeps the most probable tokens holding mass p, p in (0, 1].
@@ -92,9 +92,10 @@ enum SampleStages {
     private static func filtering(_ m: ModuleBuilder, _ name: String, integer: Bool = false, doc: String, example: String,
                                   _ make: @escaping (Double, Int, SamplingSemantics) throws -> SamplerStage) {
         m.function(name, doc: "\(doc)\nOptions: min_keep (1): the fewest tokens the stage leaves (HF min_tokens_to_keep);\n\(semanticsDoc)\nExample: \(example)") { a in
-            let x = integer ? Double(try a.integer(1)) : try a.number(1)
+            let k = integer ? try a.count(1, "k", in: 0...LuaLimits.maxCount) : 0
+            let x = integer ? Double(k) : try a.number(1)
             let (mk, sem, semText) = try filterOptions(a, 2)
-            let arg = integer ? String(Int(x)) : formatNumber(x)
+            let arg = integer ? String(k) : formatNumber(x)
             return try push(a, "sample.\(name)(\(arg)\(semText))") { try make(x, mk, sem) }
         }
     }
@@ -102,8 +103,7 @@ enum SampleStages {
     /// Reads `{min_keep =, semantics =}` (plus `extra` keys the caller reads itself) at `i`.
     static func filterOptions(_ a: LuaArguments, _ i: Int32, extra: [String] = []) throws -> (Int, SamplingSemantics, String) {
         let o = try a.options(i, allowed: ["min_keep", "semantics"] + extra)
-        let mk = try o.integer("min_keep", default: 1)
-        guard mk >= 1 else { throw a.error(i, "option 'min_keep' must be an integer >= 1, got \(mk)") }
+        let mk = try o.count("min_keep", in: 1...LuaLimits.maxCount, default: 1)
         let (sem, text) = try semantics(o)
         return (mk, sem, (mk == 1 ? "" : ", min_keep = \(mk)") + text)
     }
@@ -157,7 +157,7 @@ enum SampleStages {
             if !a.isNil(1) { try a.table(1) }
             let o = try a.options(1, allowed: ["repetition", "frequency", "presence", "last_n", "semantics"])
             let r = try o.number("repetition", default: 1), f = try o.number("frequency", default: 0)
-            let p = try o.number("presence", default: 0), n = try o.integer("last_n", default: 64)
+            let p = try o.number("presence", default: 0), n = try o.count("last_n", in: -1...LuaLimits.maxCount, default: 64)
             let (sem, text) = try semantics(o)
             let label = "sample.penalties{repetition = \(formatNumber(r)), frequency = \(formatNumber(f)), presence = \(formatNumber(p)), last_n = \(n)\(text)}"
             return try push(a, label) { try .penalties(repetition: r, frequency: f, presence: p, lastN: n, semantics: sem) }

@@ -117,7 +117,7 @@ extension SampleStages {
                 s.userInfo[SampleVocab.key] = nil
                 return 0
             }
-            let path = try a.string(1)
+            let path = try a.path(1)
             do {
                 let v = try SampleVocab(path: path)
                 s.userInfo[SampleVocab.key] = v

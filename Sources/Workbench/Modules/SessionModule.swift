@@ -17,7 +17,7 @@ extension Workbench {
             flushed as it happens). Replaces a recording in progress. Does nothing in a replay.
             Example: session.record("/tmp/explore.jsonl")
             """) { args in
-            let path = try args.string(1)
+            let path = try args.path(1)
             guard let wb = Workbench.of(args.state), !wb.options.replaying else { args.state.push(path); return 1 }
             do { try wb.startRecording(path: path) } catch { throw args.failure("\(error)") }
             args.state.push(path)
@@ -41,7 +41,7 @@ extension Workbench {
             tolerance for numbers inside outputs (nil: exact).
             Example: r = session.replay("explore.jsonl"); print(r.passed)
             """) { args in
-            let path = try args.string(1)
+            let path = try args.path(1)
             let o = try args.options(2, allowed: ["tolerance"])
             let file: SessionFormat.File
             do { file = try SessionFormat.read(path: path) } catch { throw args.failure("\(error)") }

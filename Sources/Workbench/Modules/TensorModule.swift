@@ -182,7 +182,7 @@ enum TensorConstructors {
             are memory-mapped, not copied (writing to the tensor never changes the file).
             Example: logits = tensor.load("logits.npy")
             """) { a in
-            let path = try a.string(1)
+            let path = try a.path(1)
             switch try a.tensorMath({ try TensorIO.load(path: path) }) {
             case .single(let t):
                 a.state.push(tensor: t)
@@ -201,7 +201,7 @@ enum TensorConstructors {
             dtype (f32 or f64), replacing the file atomically. The path must end in .npy.
             Example: tensor.save("rewards.npy", tensor{0.1, 0.9})
             """) { a in
-            let path = try a.string(1)
+            let path = try a.path(1)
             let t = try a.tensor(2)
             try a.tensorMath { try TensorIO.save(t, path: path) }
             return 0

@@ -1,6 +1,9 @@
 import LuaKit
 
 extension Workbench {
+    /// The most runs (and warm-up runs) `timeit` and `:time` take.
+    static let maxTimedRuns = 100_000_000
+
     /// The global `timeit`: median, min and max wall-clock seconds of `fn()`.
     static func installTiming(_ wb: Workbench) throws {
         registerGlobal(wb.lua, "timeit", doc: """
@@ -11,12 +14,13 @@ extension Workbench {
             """) { args in
             try args.callable(1)
             let o = try args.options(2, allowed: ["runs", "warmup"])
-            let runs = try o.integer("runs", default: 5), warmup = try o.integer("warmup", default: 1)
-            guard runs >= 1 else { throw args.error(2, "option 'runs' must be at least 1, got \(runs)") }
-            guard warmup >= 0 else { throw args.error(2, "option 'warmup' must be at least 0, got \(warmup)") }
+            let runs = try o.count("runs", in: 1...Workbench.maxTimedRuns, default: 5)
+            let warmup = try o.count("warmup", in: 0...Workbench.maxTimedRuns, default: 1)
             let s = args.state
             var times: [Double] = []
+            times.reserveCapacity(runs)
             for i in 0..<(warmup + runs) {
+                try s.checkpoint()  // fn may be a C function, which no hook sees
                 s.pushValue(at: 1)
                 let t0 = Clock.now()
                 try s.pcall(nargs: 0, nresults: 0)

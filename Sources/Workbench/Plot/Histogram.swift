@@ -19,18 +19,25 @@ struct Histogram {
         } else {
             (first, last) = (0, 1)
         }
-        if first == last { first -= 0.5; last += 0.5 }
-        // numpy.linspace: i * step + start, the last edge set to stop.
-        let step = (last - first) / Double(bins)
-        edges = (0...bins).map { Double($0) * step + first }
+        (first, last) = Figure.widened(first, last)
+        // numpy.linspace: i * step + start, the last edge set to stop. When last - first
+        // overflows (data spanning ±1e308) the step is taken in halves.
+        let lo = first, hi = last
+        if (last - first).isFinite {
+            let step = (last - first) / Double(bins)
+            edges = (0...bins).map { Double($0) * step + lo }
+        } else {
+            let half = (last / 2 - first / 2) / Double(bins)
+            edges = (0...bins).map { lo + half * Double($0) + half * Double($0) }
+        }
         edges[bins] = last
         counts = Array(repeating: 0, count: bins)
-        let denom = last - first, numer = Double(bins)
+        let numer = Double(bins)
         for v in values {
             guard v >= first && v <= last else { outside += 1; continue }
-            var i = Int(((v - first) / denom) * numer)
-            if i == bins { i -= 1 }
-            if v < edges[i] { i -= 1 }
+            var i = Int(plotCell: (Figure.unit(v, lo, hi) * numer).rounded(.down), limit: bins)
+            i = Swift.min(Swift.max(i, 0), bins - 1)
+            if i > 0 && v < edges[i] { i -= 1 }
             if v >= edges[i + 1] && i != bins - 1 { i += 1 }
             counts[i] += 1
         }
@@ -47,7 +54,7 @@ struct Histogram {
         f.marks = [.bars(counts.indices.map { PlotBar(x0: edges[$0], x1: edges[$0 + 1], height: Double(counts[$0])) }, .data)]
         let width = edges[1] - edges[0]
         f.xTicks = edges.map { PlotTick(value: $0, label: PlotNumber.edge($0, width: width, span: f.xMax - f.xMin)) }
-        f.yTicks = [PlotTick(value: 0, label: "0"), PlotTick(value: f.yMax, label: String(Int(f.yMax)))]
+        f.yTicks = [PlotTick(value: 0, label: "0"), PlotTick(value: f.yMax, label: String(Swift.max(top, 1)))]
         if top >= 4 { f.yTicks.insert(PlotTick(value: Double(top / 2), label: String(top / 2)), at: 1) }
         f.yName = "count"
         var note = "n = \(counts.reduce(0, +)) in \(counts.count) bin\(counts.count == 1 ? "" : "s") of width \(PlotNumber.edge(width, width: width, span: width))"

@@ -105,14 +105,13 @@ enum PlotFigures {
     private static func frame(_ points: [PlotPoint], integerX: Bool) -> Figure {
         var f = Figure()
         func range(_ v: [Double]) -> (Double, Double) {
-            let lo = v.min() ?? 0, hi = v.max() ?? 1
-            return lo == hi ? (lo - 0.5, hi + 0.5) : (lo, hi)
+            Figure.widened(v.min() ?? 0, v.max() ?? 1)
         }
         (f.xMin, f.xMax) = range(points.map { $0.x })
         (f.yMin, f.yMax) = range(points.map { $0.y })
         f.yTicks = PlotNumber.ticks(f.yMin, f.yMax)
         if integerX {
-            let lo = f.xMin.rounded(.up), hi = f.xMax.rounded(.down), mid = ((lo + hi) / 2).rounded(.down)
+            let lo = f.xMin.rounded(.up), hi = f.xMax.rounded(.down), mid = (lo / 2 + hi / 2).rounded(.down)
             f.xTicks = (hi - lo >= 4 ? [lo, mid, hi] : hi > lo ? [lo, hi] : [lo]).map { PlotTick(value: $0, label: PlotNumber.plain($0)) }
         } else {
             f.xTicks = PlotNumber.ticks(f.xMin, f.xMax)

@@ -4,6 +4,7 @@ import Foundation
 enum PlotNumber {
     /// `x` with `decimals` digits after the point, trailing zeros dropped ("0.5", "12").
     static func fixed(_ x: Double, decimals: Int) -> String {
+        if !x.isFinite || abs(x) >= 1e15 { return String(format: "%.3g", x) }
         var s = String(format: "%.\(max(0, min(12, decimals)))f", x)
         if s.contains(".") {
             while s.hasSuffix("0") { s.removeLast() }
@@ -22,15 +23,17 @@ enum PlotNumber {
                 .replacingOccurrences(of: "e+", with: "e")
         }
         guard span > 0, span.isFinite else { return fixed(x, decimals: 3) }
-        return fixed(x, decimals: 2 - Int(log10(span).rounded(.down)))
+        return fixed(x, decimals: 2 - Int(plotCell: log10(span).rounded(.down), limit: 400))
     }
 
     /// A bin edge: two significant digits of the bin width, at least those of the span
     /// ("-2.25" for bins of width 1.1 over [-2.25, 5.5]).
     static func edge(_ x: Double, width: Double, span: Double) -> String {
         let a = abs(x)
-        if a >= 1e6 || (a > 0 && a < 1e-4 && span < 1e-3) || !(width > 0) { return tick(x, span: span) }
-        let d = max(1 - Int(log10(width).rounded(.down)), 2 - Int(log10(span).rounded(.down)))
+        if a >= 1e6 || (a > 0 && a < 1e-4 && span < 1e-3) || !(width > 0) || !width.isFinite || !(span > 0) || !span.isFinite {
+            return tick(x, span: span)
+        }
+        let d = max(1 - Int(plotCell: log10(width).rounded(.down), limit: 400), 2 - Int(plotCell: log10(span).rounded(.down), limit: 400))
         return fixed(x, decimals: d)
     }
 

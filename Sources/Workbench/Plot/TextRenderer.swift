@@ -29,7 +29,7 @@ struct TextRenderer {
         if hasHeader { out.append(header(f)) }
         var tickRows: [Int: String] = [:]
         for t in f.yTicks {
-            let r = Int(((1 - f.fy(t.value)) * Double(plotRows - 1)).rounded())
+            let r = Int(plotCell: (1 - f.fy(t.value)) * Double(plotRows - 1), limit: plotRows)
             if (0..<plotRows).contains(r) { tickRows[r] = t.label }
         }
         for r in 0..<plotRows {
@@ -65,12 +65,12 @@ struct TextRenderer {
         return trimmed(String(line))
     }
 
-    private func column(_ u: Double, _ cols: Int) -> Int { Int((u * Double(cols - 1)).rounded()) }
+    private func column(_ u: Double, _ cols: Int) -> Int { Int(plotCell: u * Double(cols - 1), limit: cols) }
 
     private func draw(_ mark: PlotMark, _ f: Figure, _ canvas: inout BrailleCanvas) {
         let w = canvas.dotWidth, h = canvas.dotHeight
         func dot(_ p: PlotPoint) -> (Int, Int) {
-            (Int((f.fx(p.x) * Double(w - 1)).rounded()), Int(((1 - f.fy(p.y)) * Double(h - 1)).rounded()))
+            (Int(plotCell: f.fx(p.x) * Double(w - 1), limit: w), Int(plotCell: (1 - f.fy(p.y)) * Double(h - 1), limit: h))
         }
         switch mark {
         case .points(let ps, let role):
@@ -87,19 +87,21 @@ struct TextRenderer {
                 }
             }
         case .bars(let bars, let role):
+            // in units of the x range (0 to 1), so a range that overflows (±1e308) works too
             let cols = canvas.columns
-            let colWidth = (f.xMax - f.xMin) / Double(cols)
+            let colWidth = 1 / Double(cols)
+            let spans = bars.map { (f.fx($0.x0), f.fx($0.x1), $0.height) }
             for c in 0..<cols {
-                let lo = f.xMin + Double(c) * colWidth, hi = lo + colWidth
+                let lo = Double(c) * colWidth, hi = lo + colWidth
                 var best: Double?
-                for b in bars {
-                    let overlap = min(hi, b.x1) - max(lo, b.x0)
-                    if overlap > 0, overlap >= 0.5 * min(colWidth, b.x1 - b.x0) - 1e-12 * colWidth {
-                        best = max(best ?? b.height, b.height)
+                for (x0, x1, height) in spans {
+                    let overlap = min(hi, x1) - max(lo, x0)
+                    if overlap > 0, overlap >= 0.5 * min(colWidth, x1 - x0) - 1e-12 * colWidth {
+                        best = max(best ?? height, height)
                     }
                 }
                 guard let height = best, height > f.yMin else { continue }
-                let eighths = Int((f.fy(height) * Double(canvas.rows * 8)).rounded())
+                let eighths = Int(plotCell: f.fy(height) * Double(canvas.rows * 8), limit: canvas.rows * 8)
                 canvas.bar(column: c, eighths: max(1, eighths), role)
             }
         }

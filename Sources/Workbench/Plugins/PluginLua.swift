@@ -9,8 +9,10 @@ enum PluginLua {
 local W, guard = ...
 local loadfile, load, pairs, ipairs, type, error, select, rawget = loadfile, load, pairs, ipairs, type, error, select, rawget
 local setmetatable, getmetatable, tostring, collectgarbage = setmetatable, getmetatable, tostring, collectgarbage
+local debug_getinfo = debug.getinfo
+local coroutine_lib = coroutine
 local sort, G = table.sort, _G
-local H = { samplers = {} }
+local H = { samplers = {}, sandboxed_chunk_prefix = "\#(FileAccess.sandboxedChunkPrefix)" }
 local kinds = { "rewards", "detectors" }
 
 function H.read_manifest(path)
@@ -62,6 +64,19 @@ local function copy(t)
   return c
 end
 
+-- A copy of a module table for a sandbox: nested tables copied too (so the plugin cannot
+-- change the user's), the metatable shared (getmetatable in the sandbox does not hand it out).
+local function deepcopy(t, seen)
+  seen = seen or {}
+  if seen[t] then return seen[t] end
+  local c = {}
+  seen[t] = c
+  for k, v in pairs(t) do c[k] = type(v) == "table" and getmetatable(v) == nil and deepcopy(v, seen) or v end
+  local mt = getmetatable(t)
+  if type(mt) == "table" then setmetatable(c, mt) end
+  return c
+end
+
 local function no_svg(fn, name)
   return function(...)
     local n = select("#", ...)
@@ -79,19 +94,57 @@ local file_functions = {
   session = { "record", "stop", "replay" },
 }
 
+-- The collector's modes are harmless (the memory ceiling still holds); stopping it is not
+-- offered. moonlab score's workers switch to the generational mode.
+local gc_options = { collect = true, count = true, step = true, isrunning = true, generational = true, incremental = true }
 local function safe_collectgarbage(opt, ...)
-  if opt == nil or opt == "collect" or opt == "count" or opt == "step" then return collectgarbage(opt, ...) end
+  if opt == nil or gc_options[opt] then return collectgarbage(opt, ...) end
   error("sandbox: collectgarbage('" .. tostring(opt) .. "') is not available in the sandbox", 2)
 end
 
-local function safe_load(env)
+-- load, text only; with `prefix`, chunk names are marked as sandboxed code (FileAccess).
+local function safe_load(env, prefix)
   return function(chunk, name, mode, e)
     if mode ~= nil and mode ~= "t" then
       if type(mode) == "string" and mode:find("b") then return nil, "sandbox: binary chunks are not loaded in the sandbox" end
     end
     if e == nil then e = env end
+    if prefix then name = prefix .. " " .. (type(name) == "string" and name or "load") end
     return load(chunk, name, "t", e)
   end
+end
+
+-- getmetatable that hands out only metatables the sandboxed code set itself: the string
+-- metatable, the tensor's and every other shared one stay out of its reach.
+local function safe_getmetatable(own)
+  return function(v)
+    local mt = getmetatable(v)
+    if type(mt) == "table" and own[mt] then return mt end
+    if type(v) == "table" and type(mt) == "table" and rawget(mt, "__metatable") ~= nil then return rawget(mt, "__metatable") end
+    return nil
+  end
+end
+
+local function own_setmetatable(own)
+  return function(t, mt)
+    local r = setmetatable(t, mt)
+    if type(mt) == "table" then own[mt] = true end
+    return r
+  end
+end
+
+-- Coroutines of Lua functions only: a coroutine running a host function directly would
+-- hide the sandboxed caller from the host's check of who is calling.
+local function safe_coroutines(co)
+  local c = copy(co)
+  local function lua_only(f)
+    if type(f) ~= "function" or debug_getinfo(f, "S").what == "C" then
+      error("sandbox: coroutines run Lua functions only", 3)
+    end
+  end
+  c.create = function(f) lua_only(f) return co.create(f) end
+  c.wrap = function(f) lua_only(f) return co.wrap(f) end
+  return c
 end
 
 local function safe_require(env, modules)
@@ -113,11 +166,15 @@ H.modules = { "tensor", "dist", "rl", "pref", "metrics", "random", "sample", "re
 function H.sandbox_env()
   local env = {}
   for _, n in ipairs(H.base) do env[n] = G[n] end
-  for _, n in ipairs(H.libraries) do if type(G[n]) == "table" then env[n] = copy(G[n]) end end
+  for _, n in ipairs(H.libraries) do if type(G[n]) == "table" then env[n] = deepcopy(G[n]) end end
   local mods = {}
   for _, n in ipairs(H.modules) do
-    if G[n] ~= nil then env[n] = type(G[n]) == "table" and copy(G[n]) or G[n]; mods[n] = true end
+    if G[n] ~= nil then env[n] = type(G[n]) == "table" and deepcopy(G[n]) or G[n]; mods[n] = true end
   end
+  local own = setmetatable({}, { __mode = "k" })
+  env.getmetatable = safe_getmetatable(own)
+  env.setmetatable = own_setmetatable(own)
+  env.coroutine = safe_coroutines(coroutine_lib)
   mods.string, mods.table, mods.math, mods.utf8, mods.coroutine = true, true, true, true, true
   env.os = copy(safe_os)
   for m, fns in pairs(file_functions) do
@@ -134,7 +191,7 @@ function H.sandbox_env()
   if env.reward then env.reward.define = function(name, fn, o) return G.reward.define(name, guarded(fn), o) end end
   if env.detect then env.detect.define = function(name, fn, o) return G.detect.define(name, guarded(fn), o) end end
   if env.sample then env.sample.stage = function(name, fn) return G.sample.stage(name, guarded(fn)) end end
-  env.load = safe_load(env)
+  env.load = safe_load(env, H.sandboxed_chunk_prefix)
   env.require = safe_require(env, mods)
   env.collectgarbage = safe_collectgarbage
   env._G = env

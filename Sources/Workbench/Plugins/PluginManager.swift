@@ -182,6 +182,11 @@ public final class PluginManager {
         try pushHelper(lua, "run_init")
         lua.push(r.initPath)
         let sandboxed = m.sandbox || sandboxAll
+        if sandboxed, let wb = Workbench.of(lua) {
+            // everything defined in the plugin's files is sandboxed code, wherever it runs later
+            let prefix = "@" + r.folder + "/"
+            if !wb.sandboxedSources.contains(prefix) { wb.sandboxedSources.append(prefix) }
+        }
         if sandboxed { try pushHelper(lua, "sandbox_env"); try lua.pcall(nargs: 0, nresults: 1) } else { lua.pushNil() }
         PluginInfo.push(lua, r)
         if sandboxed {

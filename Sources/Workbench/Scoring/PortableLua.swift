@@ -30,11 +30,19 @@ local function cpaths()
   return map
 end
 
-function P.export(v, seen, paths, where)
+-- Tables and functions nested deeper than this do not travel: the exported tree is read
+-- into Swift with a depth limit (value(at:depth:), three levels of it per level here).
+local MAX_DEPTH = 60
+
+function P.export(v, seen, paths, where, depth)
   local t = type(v)
   if t == "nil" then return { k = "nil" } end
   if t == "number" or t == "string" or t == "boolean" then return { k = "v", v = v } end
   seen = seen or {}
+  depth = (depth or 0) + 1
+  if depth > MAX_DEPTH then
+    error((where or "value") .. " is nested deeper than " .. MAX_DEPTH .. " levels, which cannot be sent to a worker", 0)
+  end
   if t == "table" then
     local mt = getmetatable(v)
     if mt == W.RewardMT and v.builtin then return { k = "builtin", kind = "reward", name = v.name } end
@@ -46,7 +54,7 @@ function P.export(v, seen, paths, where)
     seen[v] = true
     local e = {}
     for k2, v2 in pairs(v) do
-      e[#e + 1] = { P.export(k2, seen, paths, where), P.export(v2, seen, paths, (where or "value") .. "." .. tostring(k2)) }
+      e[#e + 1] = { P.export(k2, seen, paths, where, depth), P.export(v2, seen, paths, (where or "value") .. "." .. tostring(k2), depth) }
     end
     seen[v] = nil
     return { k = "t", e = e, mt = mt == W.RewardMT and "reward" or mt == W.DetectorMT and "detector" or nil }
@@ -65,7 +73,7 @@ function P.export(v, seen, paths, where)
     for i = 1, info.nups do
       local name, u = debug.getupvalue(v, i)
       if name == "_ENV" then ups[i] = { k = "env" }
-      else ups[i] = P.export(u, seen, paths, "upvalue '" .. tostring(name) .. "'") end
+      else ups[i] = P.export(u, seen, paths, "upvalue '" .. tostring(name) .. "'", depth) end
     end
     seen[v] = nil
     return { k = "f", code = string.dump(v), ups = ups, n = info.nups }

@@ -17,12 +17,17 @@ struct RunCommand: ParsableCommand {
     var arguments: [String] = []
 
     mutating func run() throws {
-        let wb = try makeWorkbench(global)
-        LuaInterrupt.installHandler(secondExits: true)  // Ctrl-C stops the script with an error
+        var failure: String?
         do {
-            try wb.runFile(file, arguments: arguments)
-        } catch let e as LuaError {
-            fail(scriptFailure(e))
+            let wb = try makeWorkbench(global)
+            LuaInterrupt.installHandler(secondExits: true)  // Ctrl-C stops the script with an error
+            withExtendedLifetime(wb) {
+                do { try wb.runFile(file, arguments: arguments) } catch let e as LuaError { failure = scriptFailure(e) } catch {
+                    failure = "\(error)"
+                }
+                LuaInterrupt.clear()  // the state closes below: its finalizers run, as lua.c closes it
+            }
         }
+        if let failure { fail(failure) }
     }
 }
