@@ -17,6 +17,7 @@ final class SandboxEscapeTests: XCTestCase {
         "tensor.load(PATH)", "tensor.save(OUT, tensor{1, 2})",
         "plot.line({1, 2, 3}, {svg = OUT, print = false})", "plot.hist({1, 2, 3}, {svg = OUT, print = false})",
         "session.record(OUT)", "session.replay(PATH)", "plugin.load('x')", "plugin.reload('x')",
+        "model.openai{base_url = 'http://127.0.0.1:9/v1', model = 'm', cassette = OUT}",
     ]
 
     private func calls(secret: String, out: String) -> [String] {

@@ -66,6 +66,7 @@ extension Workbench {
             }
             var cassette: Cassette?
             if let path = try o.string("cassette") {
+                try args.checkFileAccess()
                 do { cassette = try Cassette(path: path) } catch { throw args.failure("\(error)") }
             }
             let handle = ModelHandle(client: OpenAIClient(settings: s), cassette: cassette)
