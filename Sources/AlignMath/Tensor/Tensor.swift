@@ -166,7 +166,7 @@ public final class Tensor {
         }
         let steps = ((end - start) / step).rounded(.up)
         guard steps <= Double(1 << 40) else { throw AlignMathError.invalidArgument("arange would have \(steps) elements") }
-        let n = Swift.max(0, Int(steps))
+        let n = steps > 0 ? Int(steps) : 0  // also -inf, when end - start overflows
         let t = try empty([n], dtype: dtype)
         switch dtype {
         case .f64: t.withRaw(Double.self) { p in for i in 0..<n { p[i] = start + Double(i) * step } }

@@ -26,3 +26,22 @@ enum CheckedIntegers {
     /// judge), kept to the range where a Double is exact.
     static let tokenIds = -(1 << 53)...(1 << 53)
 }
+
+extension LuaArguments {
+    /// Checks a new tensor of `shape` before it is allocated: its element count must not
+    /// overflow or pass `LuaLimits.maxElements`, and its bytes must fit under the state's
+    /// memory limit. Returns the element count.
+    @discardableResult
+    func checkAllocation(shape: [Int], bytesPerElement: Int) throws -> Int {
+        var count = 1
+        for n in shape {
+            let (p, overflow) = count.multipliedReportingOverflow(by: max(0, n))
+            guard !overflow, p <= LuaLimits.maxElements else {
+                throw failure("a tensor of shape {\(shape.map(String.init).joined(separator: ", "))} is too large (at most \(LuaLimits.maxElements) elements)")
+            }
+            count = p
+        }
+        do { try state.checkHeadroom(count * bytesPerElement, for: function) } catch let e as LuaError { throw LuaScriptError(e.message) }
+        return count
+    }
+}

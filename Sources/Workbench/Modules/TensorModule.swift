@@ -129,6 +129,8 @@ enum TensorConstructors {
             let (start, end) = nums.count == 1 ? (0, nums[0]) : (nums[0], nums[1])
             let step = nums.count == 3 ? nums[2] : 1
             let dt = try dtype(o)
+            let steps = ((end - start) / step).rounded(.up)
+            if steps > 0, steps <= Double(LuaLimits.maxElements) { try a.checkAllocation(shape: [Int(steps)], bytesPerElement: dt.size) }
             a.state.push(tensor: try a.tensorMath { try Tensor.arange(start, end, step: step, dtype: dt) })
             return 1
         }
@@ -142,8 +144,12 @@ enum TensorConstructors {
             let shape = try a.tensorShape(1)
             let rng = try a.object(2, RandomGenerator.self)
             let dt = try dtype(try a.options(3, allowed: ["dtype"]))
+            try a.checkAllocation(shape: shape, bytesPerElement: dt.size)
             let t = try a.tensorMath { try Tensor.zeros(shape, dtype: dt) }
-            for i in 0..<t.count { t[flat: i] = rng.normal() }
+            for i in 0..<t.count {
+                if i & 0xFFFF == 0 { try a.state.checkpoint(cost: 1 << 16) }
+                t[flat: i] = rng.normal()
+            }
             a.state.push(tensor: t)
             return 1
         }
@@ -170,6 +176,7 @@ enum TensorConstructors {
     private static func filled(_ a: LuaArguments, _ x: Double, options: Int32 = 2) throws -> Int32 {
         let shape = try a.tensorShape(1)
         let dt = try dtype(try a.options(options, allowed: ["dtype"]))
+        try a.checkAllocation(shape: shape, bytesPerElement: dt.size)
         a.state.push(tensor: try a.tensorMath { try Tensor.full(shape, x, dtype: dt) })
         return 1
     }
