@@ -91,8 +91,14 @@ final class SamplingChainTests: XCTestCase {
         XCTAssertEqual(out.indices.filter { out[$0] > -.infinity }, [0, 8])
         let thrower = SamplerStage.custom("fails") { _, _ in throw AlignMathError.invalidArgument("boom") }
         XCTAssertThrowsError(try SamplerChain([thrower]).apply(ties))
-        let resizer = SamplerStage.custom("resize") { l, _ in l.append(0) }
-        XCTAssertThrowsError(try SamplerChain([resizer]).apply(ties))
+        // An f64 row reaches the stage as Doubles, unrounded.
+        var seen = 0.0
+        let peek = SamplerStage.custom("peek") { row, _ in
+            XCTAssertTrue(row.isF64)
+            seen = row[1]
+        }
+        _ = try SamplerChain([peek]).apply([0.5, 0.1, 0.2] as [Double])
+        XCTAssertEqual(seen, 0.1)
     }
 
     func testExplain() throws {

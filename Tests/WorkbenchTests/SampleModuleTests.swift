@@ -23,7 +23,12 @@ final class SampleModuleTests: XCTestCase {
             ("sample.eta(0.001)", "sample.eta(0.001)"),
             ("sample.top_n_sigma(1)", "sample.top_n_sigma(1)"),
             ("sample.xtc{probability = 0.5, threshold = 0.1}", "sample.xtc{probability = 0.5, threshold = 0.1}"),
-            ("sample.penalties{repetition = 1.1}", "sample.penalties{repetition = 1.1, frequency = 0, presence = 0, last_n = 64}"),
+            ("sample.penalties{repetition = 1.1}", "sample.penalties{repetition = 1.1, frequency = 0, presence = 0}"),
+            ("sample.penalties{repetition = 1.1, last_n = 64, semantics = 'llama.cpp'}",
+             "sample.penalties{repetition = 1.1, frequency = 0, presence = 0, last_n = 64, llama.cpp}"),
+            ("sample.temperature(0.8, {semantics = 'llama.cpp'})", "sample.temperature(0.8, llama.cpp)"),
+            ("sample.logit_bias({[3] = 1}, {semantics = 'llama.cpp'})", "sample.logit_bias({[3] = 1}, llama.cpp)"),
+            ("sample.mirostat{tau = 3, semantics = 'llama.cpp'}", "sample.mirostat{tau = 3, eta = 0.1, llama.cpp}"),
             ("sample.logit_bias{[3] = -math.huge}", "sample.logit_bias{[3] = -inf}"),
             ("sample.greedy()", "sample.greedy()"),
             ("sample.mirostat{}", "sample.mirostat{tau = 5, eta = 0.1}"),
@@ -102,7 +107,7 @@ final class SampleModuleTests: XCTestCase {
             """)
         // top_k(3): {3, 2, 1, -inf}; ban0 removes id 0: {-inf, 2, 1, -inf}; / 0.5: {-inf, 4, 2, -inf}.
         XCTAssertEqual(try h.luaNumbers("c:apply({3, 2, 1, 0}, {history = {1, 2}, note = 'x'})"), [-.infinity, 4, 2, -.infinity])
-        XCTAssertEqual(try h.value("seen.n == 4 and seen.type == 'table' and seen.dtype == 'f32' and seen.removed == -math.huge"), "true")
+        XCTAssertEqual(try h.value("seen.n == 4 and seen.type == 'table' and seen.dtype == 'f64' and seen.removed == -math.huge"), "true")
         XCTAssertEqual(try h.value("seen.hist == 2 and seen.note == 'x'"), "true", "ctx carries history and the caller's other fields")
         XCTAssertEqual(try h.value("c:sample({3, 2, 1, 0}, random.new(0)) ~= 0"), "true")
         // A stage may return a new tensor (f64 too) instead of editing in place.

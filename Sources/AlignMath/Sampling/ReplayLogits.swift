@@ -11,13 +11,14 @@ public struct ReplayStep {
 }
 
 extension SamplerChain {
-    /// Walks a row-major `[T, V]` matrix of logits (`steps` rows of `vocab` Floats),
+    /// Walks a row-major `[T, V]` matrix of logits (`steps` rows of `vocab` values, in
+    /// their dtype),
     /// sampling one token per row with this chain and `rng`; the history that penalties
     /// see starts as `context.history` and grows by each chosen token. Returns the steps
     /// in order. Polls `Interruption` between rows.
     /// - Throws: `shapeMismatch` if the buffer is not `steps * vocab` long, `allMasked`
     ///   (with the 0-based row) if a row leaves no token, `interrupted` on Ctrl-C.
-    public func replayLogits(_ logits: UnsafeBufferPointer<Float>, steps: Int, vocab: Int,
+    public func replayLogits<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, steps: Int, vocab: Int,
                              rng: RandomGenerator, context: SamplingContext = SamplingContext()) throws -> [ReplayStep] {
         guard steps >= 0, vocab > 0 else {
             throw AlignMathError.invalidArgument("replay_logits needs steps >= 0 and vocab > 0, got \(steps) and \(vocab)")

@@ -36,16 +36,19 @@ public struct SampledToken {
 
 /// A chain of sampling stages over one row of logits (`sample.chain{...}` in Lua).
 ///
-/// The stages run in order on a reusable workspace: until the first truncating stage the
-/// row is the caller's buffer seen lazily (penalties and logit_bias patch single ids,
-/// temperature is a pending divisor: no copy of the vocabulary); top-k scans it once and
-/// leaves a small candidate list (ids + logits) on which every later stage works. Dense
-/// `-inf`-filled logits are built only by `apply`, `probs` and custom stages. A chain is
-/// not thread-safe (one workspace); give each thread its own chain.
+/// The chain computes in the dtype of the row it is given (`Float` or `Double`, one
+/// workspace for each, made on first use). The stages run in order on the workspace:
+/// until the first truncating stage the row is the caller's buffer seen lazily
+/// (penalties and logit_bias patch single ids, temperature is a pending divisor: no copy
+/// of the vocabulary); top-k scans it once and leaves a small candidate list (ids +
+/// logits) on which every later stage works. A dense copy is made only by `apply` and
+/// custom stages. A chain is not thread-safe (one workspace per dtype); give each
+/// thread its own chain.
 public final class SamplerChain {
     /// The stages, in order.
     public let stages: [SamplerStage]
-    let ws = SamplerWorkspace()
+    private var f32Workspace: SamplerWorkspace<Float>?
+    private var f64Workspace: SamplerWorkspace<Double>?
 
     /// A chain of `stages`.
     /// - Throws: `invalidArgument` if a mirostat stage is not the last.
@@ -61,62 +64,66 @@ public final class SamplerChain {
     /// Resets stateful stages (mirostat's `mu`).
     public func reset() { stages.forEach { $0.reset() } }
 
-    /// Runs every stage; `each(i)` is called after stage `i`.
-    func run(_ logits: UnsafeBufferPointer<Float>, _ ctx: SamplingContext, rng: RandomGenerator?,
-             each: ((Int) throws -> Void)? = nil) throws {
+    /// The workspace for rows of `T`.
+    func workspace<T: SamplingScalar>(_: T.Type) -> SamplerWorkspace<T> {
+        if let w = f64Workspace as? SamplerWorkspace<T> { return w }
+        if let w = f32Workspace as? SamplerWorkspace<T> { return w }
+        let w = SamplerWorkspace<T>()
+        if let d = w as? SamplerWorkspace<Double> { f64Workspace = d } else if let f = w as? SamplerWorkspace<Float> { f32Workspace = f }
+        return w
+    }
+
+    /// Runs every stage on `logits` in `ws`; `each(i)` is called after stage `i`.
+    func run<T>(_ logits: UnsafeBufferPointer<T>, _ ctx: SamplingContext, rng: RandomGenerator?, in ws: SamplerWorkspace<T>,
+                each: ((Int) throws -> Void)? = nil) throws {
         guard logits.count > 0 else {
             throw AlignMathError.invalidArgument("logits must not be empty")
         }
         ws.begin(logits)
         for (i, stage) in stages.enumerated() {
-            try apply(stage, ctx, rng: rng)
+            try apply(stage, ws, ctx, rng: rng)
             try each?(i)
         }
     }
 
-    func apply(_ stage: SamplerStage, _ ctx: SamplingContext, rng: RandomGenerator?) throws {
+    /// One stage on the workspace, in the stage's semantics.
+    func apply<T>(_ stage: SamplerStage, _ ws: SamplerWorkspace<T>, _ ctx: SamplingContext, rng: RandomGenerator?) throws {
         let llama = stage.semantics == .llamaCpp
         let mk = stage.minKeep
         switch stage.kind {
         case .temperature(let t):
+            if llama { ws.llamaTemperature(Float(t)); return }
             if t == 0 { ws.topK(1, exact: true); return }
-            let tf = Float(t)
-            switch ws.mode {
-            case .lazy:
-                ws.divisor *= tf
-                for j in 0..<ws.patchVals.count { ws.patchVals[j] /= tf }
-            case .dense:
-                for i in 0..<ws.dense.count { ws.dense[i] /= tf }
-            case .sparse:
-                for i in 0..<ws.vals.count { ws.vals[i] /= tf }
-                ws.probs.removeAll(keepingCapacity: true)
-            }
+            ws.divide(by: T(t))
         case .topK(let k):
-            ws.topK(k == 0 ? 0 : (llama ? k : max(k, mk)), exact: llama)
+            if llama { ws.llamaTopK(k) } else { ws.topK(k == 0 ? 0 : max(k, mk), exact: false) }
         case .greedy:
             ws.topK(1, exact: true)
         case .topP(let p):
-            ws.makeSparse()
-            if llama { ws.topPLlama(p, minKeep: mk) } else { ws.topPTransformers(p, minKeep: mk) }
+            if llama { ws.llamaTopP(Float(p), minKeep: mk) } else { ws.makeSparse(); ws.topP(p, minKeep: mk) }
         case .minP(let p):
-            ws.makeSparse(); ws.minP(p, minKeep: mk, llama: llama)
+            if llama { ws.llamaMinP(Float(p), minKeep: mk) } else { ws.makeSparse(); ws.minP(p, minKeep: mk) }
         case .typical(let p):
-            ws.makeSparse(); ws.typical(p, minKeep: mk, llama: llama)
+            if llama { ws.llamaTypical(Float(p), minKeep: mk) } else { ws.makeSparse(); ws.typical(p, minKeep: mk) }
         case .epsilon(let e):
             ws.makeSparse(); ws.epsilonEta(e, minKeep: mk, eta: false)
         case .eta(let e):
             ws.makeSparse(); ws.epsilonEta(e, minKeep: mk, eta: true)
         case .topNSigma(let n):
-            ws.makeSparse(); ws.topNSigma(n, minKeep: mk)
+            if llama { ws.llamaTopNSigma(Float(n)) } else { ws.makeSparse(); ws.topNSigma(n, minKeep: mk) }
         case .xtc(let probability, let threshold):
             guard let g = rng ?? ctx.rng else {
                 throw AlignMathError.invalidArgument("xtc draws from a generator: pass one (ctx.rng) to apply/probs/explain")
             }
-            ws.makeSparse(); ws.xtc(probability: probability, threshold: threshold, minKeep: mk, rng: g)
+            if llama {
+                ws.llamaXTC(probability: Float(probability), threshold: Float(threshold), minKeep: mk) { Float(Self.xtcChance(g)) }
+            } else {
+                ws.makeSparse(); ws.xtc(probability: probability, threshold: threshold, minKeep: mk) { Self.xtcChance(g) }
+            }
         case .mirostatV2:
-            ws.makeSparse(); ws.mirostatTruncate(mu: stage.mu)
+            if llama { ws.llamaMirostatTruncate(mu: Float(stage.mu)) } else { ws.makeSparse(); ws.mirostatTruncate(mu: stage.mu) }
         case .penalties(let rep, let freq, let pres, let lastN):
-            try applyPenalties(rep, freq, pres, lastN, ctx.history)
+            applyPenalties(rep, freq, pres, lastN, ctx.history, ws, llama: llama)
         case .logitBias(let bias):
             let v = ws.vocab
             var targets: [Int] = []
@@ -126,137 +133,183 @@ public final class SamplerChain {
                 }
                 targets.append(id)
             }
-            ws.modify(targets) { j, x in x + Float(bias[targets[j]] ?? 0) }
+            if llama {
+                ws.modify(targets, keepNegInf: true) { j, x in T(Float(x) + Float(bias[targets[j]] ?? 0)) }
+            } else {
+                ws.modify(targets) { j, x in x + T(bias[targets[j]] ?? 0) }
+            }
         case .custom(let body):
-            ws.makeDense()
             let n = ws.vocab
-            try body(&ws.dense, ctx)
-            guard ws.dense.count == n else {
-                throw AlignMathError.shapeMismatch("stage \(stage.name) changed the number of logits (\(n) to \(ws.dense.count))")
+            let f64 = T.self == Double.self
+            let raw = try body.rowBuffer(count: n, f64: f64)
+            ws.makeDense(into: UnsafeMutableBufferPointer(start: raw.assumingMemoryBound(to: T.self), count: n))
+            try body.run(DenseRow(count: n, base: raw, isF64: f64), ctx)
+        }
+    }
+
+    /// XTC's chance: one draw of the xtc stream for a llama.cpp generator (a float, as
+    /// `std::uniform_real_distribution<float>` gives it), else one `uniform()`.
+    static func xtcChance(_ g: RandomGenerator) -> Double {
+        if let c = g.withLlamaStreams({ $0.xtc.canonicalFloat() }) { return Double(c) }
+        return g.uniform()
+    }
+
+    /// Counts each id in the window of the history, then penalises them (in the row's
+    /// dtype; in float as llama.cpp for its semantics, which also disables the stage when
+    /// its float parameters are neutral).
+    func applyPenalties<T>(_ rep: Double, _ freq: Double, _ pres: Double, _ lastN: Int, _ history: [Int],
+                           _ ws: SamplerWorkspace<T>, llama: Bool) {
+        guard lastN != 0, !history.isEmpty else { return }
+        if llama {
+            guard Float(rep) != 1 || Float(freq) != 0 || Float(pres) != 0 else { return }
+        } else {
+            guard rep != 1 || freq != 0 || pres != 0 else { return }
+        }
+        let start = lastN < 0 ? 0 : max(0, history.count - lastN)
+        ws.countHistory(history[start...])
+        let counts = ws.counts
+        if llama {
+            let r = Float(rep), f = Float(freq), p = Float(pres)
+            ws.modify(ws.targets, keepNegInf: true) { j, x in
+                var y = Float(x)
+                y = y <= 0 ? y * r : y / r
+                y -= Float(counts[j]) * f + Float(counts[j] > 0 ? 1 : 0) * p
+                return T(y)
+            }
+            ws.llamaSorted = false
+        } else {
+            let r = T(rep), f = T(freq), p = T(pres)
+            ws.modify(ws.targets) { j, x in
+                var y = x < 0 ? x * r : x / r
+                if f != 0 || p != 0 { y -= T(counts[j]) * f + p }
+                return y
             }
         }
     }
 
-    /// Counts each id in the last `lastN` history tokens, then penalises them.
-    func applyPenalties(_ rep: Double, _ freq: Double, _ pres: Double, _ lastN: Int, _ history: [Int]) throws {
-        guard lastN != 0, rep != 1 || freq != 0 || pres != 0, !history.isEmpty else { return }
-        let start = lastN < 0 ? 0 : max(0, history.count - lastN)
-        let v = ws.vocab
-        ws.history.removeAll(keepingCapacity: true)
-        for id in history[start...] where id >= 0 && id < v { ws.history.append(id) }
-        ws.history.sort()
-        var targets = ws.targets, counts = ws.counts
-        ws.targets = []; ws.counts = []
-        targets.removeAll(keepingCapacity: true); counts.removeAll(keepingCapacity: true)
-        defer { ws.targets = targets; ws.counts = counts }
-        for id in ws.history {
-            if targets.last == id { counts[counts.count - 1] += 1 } else { targets.append(id); counts.append(1) }
-        }
-        let r = Float(rep), f = Float(freq), p = Float(pres)
-        ws.modify(targets) { j, x in
-            var y = x < 0 ? x * r : x / r
-            if f != 0 || p != 0 { y -= Float(counts[j]) * f + p }
-            return y
-        }
-    }
-
-    /// The logits after every stage, dense over the vocabulary, removed tokens `-inf`.
-    public func apply(_ logits: UnsafeBufferPointer<Float>, context: SamplingContext = SamplingContext()) throws -> [Float] {
-        try run(logits, context, rng: nil)
+    /// The logits after every stage, dense over the vocabulary, removed tokens `-inf`,
+    /// in the row's dtype.
+    public func apply<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, context: SamplingContext = SamplingContext()) throws -> [T] {
+        let ws = workspace(T.self)
+        try run(logits, context, rng: nil, in: ws)
         ws.makeDense()
-        return ws.dense
+        return Array(ws.dense)
     }
 
     /// `apply` on an array.
-    public func apply(_ logits: [Float], context: SamplingContext = SamplingContext()) throws -> [Float] {
+    public func apply<T: SamplingScalar>(_ logits: [T], context: SamplingContext = SamplingContext()) throws -> [T] {
         try logits.withUnsafeBufferPointer { try apply($0, context: context) }
     }
 
-    /// The final distribution, dense over the vocabulary (0 for removed tokens).
+    /// The final distribution, dense over the vocabulary (0 for removed tokens): computed
+    /// in Double, returned in the row's dtype.
     /// - Throws: `allMasked` if no token survives.
-    public func probs(_ logits: UnsafeBufferPointer<Float>, context: SamplingContext = SamplingContext()) throws -> [Float] {
-        try run(logits, context, rng: nil)
+    public func probs<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, context: SamplingContext = SamplingContext()) throws -> [T] {
+        let ws = workspace(T.self)
+        try run(logits, context, rng: nil, in: ws)
         ws.makeSparse()
         guard ws.count > 0 else { throw AlignMathError.allMasked(row: 0) }
         ws.softmax()
-        var out = [Float](repeating: 0, count: ws.vocab)
-        for i in 0..<ws.count { out[Int(ws.ids[i])] = Float(ws.probs[i]) }
+        var out = [T](repeating: 0, count: ws.vocab)
+        for i in 0..<ws.count { out[Int(ws.ids[i])] = T(ws.probs[i]) }
         return out
     }
 
     /// `probs` on an array.
-    public func probs(_ logits: [Float], context: SamplingContext = SamplingContext()) throws -> [Float] {
+    public func probs<T: SamplingScalar>(_ logits: [T], context: SamplingContext = SamplingContext()) throws -> [T] {
         try logits.withUnsafeBufferPointer { try probs($0, context: context) }
     }
 
-    /// Draws one token id (0-based) from the final distribution with `rng` (one
-    /// `uniform()` by inverse CDF over the candidates, plus one for each XTC stage that
-    /// is not skipped). Updates mirostat's `mu` when the chain ends in mirostat.
-    public func sample(_ logits: UnsafeBufferPointer<Float>, rng: RandomGenerator, context: SamplingContext = SamplingContext()) throws -> Int {
-        try sampleDetailed(logits, rng: rng, context: context).id
+    /// Draws one token id (0-based) from the final distribution with `rng` (see
+    /// `sampleDetailed` for how each engine draws). Updates mirostat's `mu` when the
+    /// chain ends in mirostat.
+    public func sample<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, rng: RandomGenerator, context: SamplingContext = SamplingContext()) throws -> Int {
+        try sampleDetailed(logits, rng: rng, context: context, withEntropy: false).id
     }
 
     /// `sample` on an array.
-    public func sample(_ logits: [Float], rng: RandomGenerator, context: SamplingContext = SamplingContext()) throws -> Int {
+    public func sample<T: SamplingScalar>(_ logits: [T], rng: RandomGenerator, context: SamplingContext = SamplingContext()) throws -> Int {
         try logits.withUnsafeBufferPointer { try sample($0, rng: rng, context: context) }
     }
 
     /// `sample`, also returning the chosen token's probability, the final entropy and
-    /// the number of candidates.
-    public func sampleDetailed(_ logits: UnsafeBufferPointer<Float>, rng: RandomGenerator, context: SamplingContext = SamplingContext(), withEntropy: Bool = true) throws -> SampledToken {
-        try run(logits, context, rng: rng)
+    /// the number of candidates. The moonlab engine draws one `uniform()` and walks the
+    /// candidates' probabilities (Double) in the chain's order (plus one draw per XTC
+    /// stage that is not skipped); the llama.cpp engine draws as llama.cpp's `dist`
+    /// sampler does (or, after mirostat, `std::discrete_distribution`), from the same
+    /// mt19937 stream, so the tokens are llama.cpp's (`ChainDraw`).
+    public func sampleDetailed<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, rng: RandomGenerator, context: SamplingContext = SamplingContext(),
+                                                  withEntropy: Bool = true) throws -> SampledToken {
+        let ws = workspace(T.self)
+        try run(logits, context, rng: rng, in: ws)
+        let mirostat = stages.last.flatMap { s -> SamplerStage? in
+            if case .mirostatV2 = s.kind { return s }
+            return nil
+        }
+        guard let pick = ws.draw(rng, mirostat: mirostat != nil) else { throw AlignMathError.allMasked(row: 0) }
+        if let m = mirostat, case .mirostatV2(let tau, let eta) = m.kind {
+            if m.semantics == .llamaCpp {
+                let surprise = -log2f(Float(pick.prob))
+                m.mu = Double(Float(m.mu) - Float(eta) * (surprise - Float(tau)))
+            } else {
+                m.mu -= eta * (-Foundation.log2(pick.prob) - tau)
+            }
+        }
+        var token = SampledToken(id: pick.id, prob: pick.prob, entropy: .nan, count: 0)
         ws.makeSparse()
-        let n = ws.count
-        guard n > 0 else { throw AlignMathError.allMasked(row: 0) }
-        ws.softmax()
-        let target = rng.uniform()
-        var cum = 0.0
-        var pick = -1
-        for i in 0..<n where ws.probs[i] > 0 {
-            cum += ws.probs[i]
-            pick = i
-            if cum > target { break }
+        token.count = ws.count
+        if withEntropy {
+            ws.softmax()
+            token.entropy = ws.entropy()
         }
-        if pick < 0 { pick = 0 }
-        let prob = ws.probs[pick]
-        if let last = stages.last, case .mirostatV2(let tau, let eta) = last.kind {
-            last.mu -= eta * (-Foundation.log2(prob) - tau)
-        }
-        return SampledToken(id: Int(ws.ids[pick]), prob: prob, entropy: withEntropy ? ws.entropy() : .nan, count: n)
+        return token
+    }
+
+    /// `sampleDetailed` on an array.
+    public func sampleDetailed<T: SamplingScalar>(_ logits: [T], rng: RandomGenerator, context: SamplingContext = SamplingContext(),
+                                                  withEntropy: Bool = true) throws -> SampledToken {
+        try logits.withUnsafeBufferPointer { try sampleDetailed($0, rng: rng, context: context, withEntropy: withEntropy) }
     }
 
     /// Per stage (after an `input` entry for the raw row): surviving count, their mass
     /// under the original softmax, the entropy of the renormalised survivors and the
-    /// `top` most probable survivors. Reads the whole row per stage (a diagnostic).
-    public func explain(_ logits: UnsafeBufferPointer<Float>, context: SamplingContext = SamplingContext(), top: Int = 5) throws -> [StageReport] {
+    /// `top` most probable survivors. Reads the whole row per stage (a diagnostic) and
+    /// leaves the stages' work untouched (llama.cpp's -inf entries included).
+    public func explain<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, context: SamplingContext = SamplingContext(), top: Int = 5) throws -> [StageReport] {
         guard logits.count > 0 else { throw AlignMathError.invalidArgument("logits must not be empty") }
-        var mx = -Float.infinity
-        for v in logits where v > mx { mx = v }
+        var mx = -Double.infinity
+        for v in logits where Double(v) > mx { mx = Double(v) }
         var z = 0.0
-        for v in logits where v > -.infinity { z += Foundation.exp(Double(v) - Double(mx)) }
+        for v in logits where v > -.infinity { z += Foundation.exp(Double(v) - mx) }
+        let ws = workspace(T.self)
         func report(_ name: String) -> StageReport {
-            ws.makeSparse()
-            ws.softmax()
+            let (ids, vals) = ws.finiteSnapshot()
+            var m = -Double.infinity
+            for v in vals where Double(v) > m { m = Double(v) }
+            var probs = vals.map { Foundation.exp(Double($0) - m) }
+            let sum = probs.reduce(0, +)
+            for i in probs.indices { probs[i] /= sum }
             var mass = 0.0
-            for id in ws.ids { mass += Foundation.exp(Double(logits[Int(id)]) - Double(mx)) / z }
+            for id in ids { mass += Foundation.exp(Double(logits[Int(id)]) - mx) / z }
             if mx == -.infinity { mass = 0 }
-            let order = (0..<ws.count).sorted { ws.probs[$0] > ws.probs[$1] || (ws.probs[$0] == ws.probs[$1] && ws.ids[$0] < ws.ids[$1]) }
-            let tops = order.prefix(max(0, top)).map { TokenProb(id: Int(ws.ids[$0]), prob: ws.probs[$0]) }
-            return StageReport(name: name, count: ws.count, mass: mass, entropy: ws.entropy(), top: tops)
+            var entropy = 0.0
+            for p in probs where p > 0 { entropy -= p * Foundation.log(p) }
+            let order = (0..<ids.count).sorted { probs[$0] > probs[$1] || (probs[$0] == probs[$1] && ids[$0] < ids[$1]) }
+            let tops = order.prefix(max(0, top)).map { TokenProb(id: Int(ids[$0]), prob: probs[$0]) }
+            return StageReport(name: name, count: ids.count, mass: mass, entropy: entropy, top: tops)
         }
         var reports: [StageReport] = []
         ws.begin(logits)
         reports.append(report("input"))
-        ws.begin(logits)
         for stage in stages {
-            try apply(stage, context, rng: nil)
+            try apply(stage, ws, context, rng: nil)
             reports.append(report(stage.name))
         }
         return reports
     }
 
     /// `explain` on an array.
-    public func explain(_ logits: [Float], context: SamplingContext = SamplingContext(), top: Int = 5) throws -> [StageReport] {
+    public func explain<T: SamplingScalar>(_ logits: [T], context: SamplingContext = SamplingContext(), top: Int = 5) throws -> [StageReport] {
         try logits.withUnsafeBufferPointer { try explain($0, context: context, top: top) }
     }
 }

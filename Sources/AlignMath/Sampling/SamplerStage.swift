@@ -1,12 +1,15 @@
-/// Whose semantics a sampling stage follows where the two references differ.
+/// Whose semantics a sampling stage follows where the references differ. Each stage
+/// kind dispatches on it in `SamplerChain.apply(_:_:_:rng:)`; a new engine (vLLM) is one
+/// more case and one more branch per stage that differs.
 ///
 /// - `transformers`: HF transformers' `generation/logits_process.py` warpers, line by
-///   line (the default): top-k keeps every token tied with the k-th logit, top-p removes
-///   tokens whose ascending cumulative probability is `<= 1 - p`, `min_keep` is
-///   `min_tokens_to_keep`.
-/// - `llamaCpp`: llama.cpp's `src/llama-sampling.cpp` samplers: top-k keeps exactly k,
-///   top-p keeps tokens until the running sum reaches `p` (boundary token kept), typical
-///   stops at the first running sum `> p`, min-p and XTC as `llama_sampler_*_apply`.
+///   line (the default), in the dtype of the row: top-k keeps every token tied with the
+///   k-th logit, top-p removes tokens whose ascending cumulative probability is
+///   `<= 1 - p`, `min_keep` is `min_tokens_to_keep`, penalties see the whole context.
+///   Stages HF lacks (top-n-sigma, XTC, mirostat) follow llama.cpp's rule in the row's
+///   dtype, over the finite candidates in canonical order.
+/// - `llamaCpp`: llama.cpp's `src/llama-sampler.cpp` samplers exactly (`LlamaCppFilters`):
+///   float32 arithmetic, its array order and sorting, its -inf entries.
 public enum SamplingSemantics: String, Sendable {
     /// HF transformers' warpers (default).
     case transformers
@@ -29,9 +32,59 @@ public struct SamplingContext {
     }
 }
 
-/// A custom stage body: receives the dense logits of the whole vocabulary (removed
-/// tokens are `-inf`) and edits them in place; `-inf` removes a token.
-public typealias CustomStageBody = (inout [Float], SamplingContext) throws -> Void
+/// The dense row a custom stage edits in place: the whole vocabulary in the chain's
+/// dtype (removed tokens -inf), in memory the stage itself handed out (`rowBuffer`).
+public struct DenseRow {
+    /// Number of logits (the vocabulary size).
+    public let count: Int
+    /// The first element: Floats if `isF64` is false, else Doubles.
+    public let base: UnsafeMutableRawPointer
+    /// True for an f64 row.
+    public let isF64: Bool
+
+    /// Logit `i` (0-based id), read and written as a Double.
+    public subscript(i: Int) -> Double {
+        get { isF64 ? base.assumingMemoryBound(to: Double.self)[i] : Double(base.assumingMemoryBound(to: Float.self)[i]) }
+        nonmutating set {
+            if isF64 { base.assumingMemoryBound(to: Double.self)[i] = newValue } else { base.assumingMemoryBound(to: Float.self)[i] = Float(newValue) }
+        }
+    }
+}
+
+/// A stage written by the caller (a Lua function; a Swift closure in tests). The chain
+/// asks the stage for memory for the row (`rowBuffer`: the stage owns it and may keep it
+/// across calls, e.g. a tensor handed to Lua every token), writes the current row into
+/// it, and calls `run`, which edits it in place; later stages read it there, so the
+/// vocabulary is copied once per call, into that memory.
+public protocol CustomStageBody: AnyObject {
+    /// Memory for `count` Floats (`f64` false) or Doubles, valid until the next call.
+    func rowBuffer(count: Int, f64: Bool) throws -> UnsafeMutableRawPointer
+    /// Edits the row (in the memory `rowBuffer` gave) in place.
+    func run(_ row: DenseRow, _ context: SamplingContext) throws
+}
+
+/// A custom stage from a Swift closure, with memory of its own.
+public final class ClosureStageBody: CustomStageBody {
+    private let body: (DenseRow, SamplingContext) throws -> Void
+    private var memory = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+
+    /// A stage that runs `body` on the row.
+    public init(_ body: @escaping (DenseRow, SamplingContext) throws -> Void) { self.body = body }
+
+    deinit { memory.deallocate() }
+
+    public func rowBuffer(count: Int, f64: Bool) throws -> UnsafeMutableRawPointer {
+        let bytes = max(1, count * (f64 ? 8 : 4))
+        if memory.count < bytes {
+            memory.deallocate()
+            memory = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: 16)
+        }
+        guard let b = memory.baseAddress else { throw AlignMathError.invalidArgument("no memory for the row") }
+        return b
+    }
+
+    public func run(_ row: DenseRow, _ context: SamplingContext) throws { try body(row, context) }
+}
 
 /// One stage of a `SamplerChain`. Build with the static factories, which validate their
 /// arguments and throw `AlignMathError.invalidArgument` with a message naming the
@@ -90,9 +143,12 @@ public final class SamplerStage {
         if case .mirostatV2(let tau, _) = kind { mu = 2 * tau } else { mu = 0 }
     }
 
-    /// Restores mirostat's `mu` to `2 * tau` (no effect on other stages).
+    /// Restores mirostat's `mu` to `2 * tau` (no effect on other stages); llama.cpp's
+    /// `2.0f * tau` in float for its semantics.
     public func reset() {
-        if case .mirostatV2(let tau, _) = kind { mu = 2 * tau }
+        if case .mirostatV2(let tau, _) = kind {
+            mu = semantics == .llamaCpp ? Double(2 * Float(tau)) : 2 * tau
+        }
     }
 
     static func check(_ ok: Bool, _ message: @autoclosure () -> String) throws {
@@ -106,9 +162,11 @@ public final class SamplerStage {
     /// Temperature `t >= 0` (HF `TemperatureLogitsWarper`: `scores / t`); `t == 0` is
     /// greedy (llama.cpp `llama_sampler_temp_impl` with `temp <= 0`: only the first
     /// maximal token survives).
-    public static func temperature(_ t: Double) throws -> SamplerStage {
+    /// llama.cpp semantics (`llama_sampler_temp_impl`): float division by `Float(t)`;
+    /// `t == 0` keeps the first maximal entry and sets the others to -inf.
+    public static func temperature(_ t: Double, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
         try check(t.isFinite && t >= 0, "temperature must be a finite number >= 0, got \(t)")
-        return SamplerStage("temperature", .temperature(t))
+        return SamplerStage("temperature", .temperature(t), semantics: semantics)
     }
 
     /// Top-k, `k >= 0` (0 disables). HF `TopKLogitsWarper`: `k = max(k, min_keep)`, keeps
@@ -187,28 +245,32 @@ public final class SamplerStage {
         return SamplerStage("xtc", .xtc(probability: probability, threshold: threshold), minKeep: minKeep, semantics: semantics)
     }
 
-    /// Penalties over the last `lastN` history tokens (`-1`: the whole history, `0`:
-    /// disabled, as llama.cpp's `penalty_last_n`). For each distinct id seen `c` times:
-    /// repetition (HF `RepetitionPenaltyLogitsProcessor` / `_apply_penalty`: `logit < 0`
-    /// multiplied, else divided, once per token; llama.cpp `<= 0` multiplied, the same
-    /// value), then `logit -= c * frequency + presence` (OpenAI / llama.cpp
-    /// `llama_sampler_penalties_apply`). Ids outside the vocabulary are ignored.
-    public static func penalties(repetition: Double = 1, frequency: Double = 0, presence: Double = 0, lastN: Int = 64, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
+    /// Penalties over the history: the whole of it by default in transformers semantics
+    /// (HF's `RepetitionPenaltyLogitsProcessor` penalises every id of the context), the
+    /// last 64 in llama.cpp's (`penalty_last_n`); `lastN` sets the window (`-1` the whole
+    /// history, `0` off). For each distinct id seen `c` times in the window: repetition
+    /// (HF `_apply_penalty`: `logit < 0` multiplied, else divided, once per token;
+    /// llama.cpp `<= 0` multiplied, the same value), then `logit -= c * frequency +
+    /// presence` (OpenAI / llama.cpp `llama_sampler_penalties_apply`). Ids outside the
+    /// vocabulary are ignored.
+    public static func penalties(repetition: Double = 1, frequency: Double = 0, presence: Double = 0, lastN: Int? = nil, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
         try check(repetition.isFinite && repetition > 0, "repetition must be a finite number > 0, got \(repetition)")
         try check(frequency.isFinite, "frequency must be finite, got \(frequency)")
         try check(presence.isFinite, "presence must be finite, got \(presence)")
-        try check(lastN >= -1, "last_n must be -1 (whole history), 0 (off) or a positive count, got \(lastN)")
-        return SamplerStage("penalties", .penalties(repetition: repetition, frequency: frequency, presence: presence, lastN: lastN), semantics: semantics)
+        let window = lastN ?? (semantics == .llamaCpp ? 64 : -1)
+        try check(window >= -1, "last_n must be -1 (whole history), 0 (off) or a positive count, got \(window)")
+        return SamplerStage("penalties", .penalties(repetition: repetition, frequency: frequency, presence: presence, lastN: window), semantics: semantics)
     }
 
     /// Adds `bias[id]` to the logit of each token id (0-based; ids must be >= 0 and are
-    /// checked against the vocabulary when applied). `-inf` bans a token.
-    public static func logitBias(_ bias: [Int: Double]) throws -> SamplerStage {
+    /// checked against the vocabulary when applied). `-inf` bans a token. llama.cpp
+    /// semantics: a float add, the entry kept in the array even at -inf.
+    public static func logitBias(_ bias: [Int: Double], semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
         for (id, b) in bias {
             try check(id >= 0, "logit_bias ids must be token ids >= 0, got \(id)")
             try check(!b.isNaN && b != .infinity, "logit_bias for id \(id) must be a number or -inf, got \(b)")
         }
-        return SamplerStage("logit_bias", .logitBias(bias))
+        return SamplerStage("logit_bias", .logitBias(bias), semantics: semantics)
     }
 
     /// Greedy: keeps only the first maximal token (as `argmax`).
@@ -217,15 +279,24 @@ public final class SamplerStage {
     /// Mirostat 2.0 (llama.cpp `llama_sampler_mirostat_v2_apply`): keep tokens (sorted by
     /// probability) until the first with surprise `-log2 p > mu` (at least one),
     /// renormalise, sample, then `mu -= eta * (surprise - tau)`. `mu` starts at `2 tau`
-    /// and changes only in `sample`. Must be the last stage of a chain.
-    public static func mirostatV2(tau: Double, eta: Double) throws -> SamplerStage {
+    /// and changes only in `sample`. Must be the last stage of a chain. llama.cpp
+    /// semantics: float arithmetic for `mu` and the surprise, and with the llama.cpp
+    /// engine the token drawn by `std::discrete_distribution`, as llama.cpp does.
+    public static func mirostatV2(tau: Double, eta: Double, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
         try check(tau.isFinite && tau >= 0, "tau must be a finite number >= 0, got \(tau)")
         try check(eta.isFinite && eta >= 0, "eta must be a finite number >= 0, got \(eta)")
-        return SamplerStage("mirostat", .mirostatV2(tau: tau, eta: eta))
+        let s = SamplerStage("mirostat", .mirostatV2(tau: tau, eta: eta), semantics: semantics)
+        s.reset()
+        return s
     }
 
-    /// A custom stage: `body` edits the dense logits of the whole vocabulary in place.
-    public static func custom(_ name: String, _ body: @escaping CustomStageBody) -> SamplerStage {
+    /// A custom stage: `body` provides the row's memory and edits it in place.
+    public static func custom(_ name: String, _ body: CustomStageBody) -> SamplerStage {
         SamplerStage(name, .custom(body))
+    }
+
+    /// A custom stage from a closure (its own memory for the row).
+    public static func custom(_ name: String, _ body: @escaping (DenseRow, SamplingContext) throws -> Void) -> SamplerStage {
+        SamplerStage(name, .custom(ClosureStageBody(body)))
     }
 }

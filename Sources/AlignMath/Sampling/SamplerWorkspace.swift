@@ -1,167 +1,243 @@
 import Foundation
 
-/// The working state of one row while a `SamplerChain` runs, reused across calls so a
-/// token costs no allocation once warmed up. Three representations, like llama.cpp's
-/// `llama_token_data_array` plus a lazy view of the caller's row:
+/// The working state of one row while a `SamplerChain` runs, in the dtype of the row
+/// (`T`), reused across calls so a token costs no allocation once warmed up. Three
+/// representations, like llama.cpp's `llama_token_data_array` plus a lazy view of the
+/// caller's row:
 /// - `lazy`: the caller's logits, read-only, divided by `divisor`, with a few `patch`
 ///   entries (penalties, logit_bias) overriding single ids. No copy of the vocabulary.
-/// - `dense`: an owned copy of the whole row (after a custom stage).
-/// - `sparse`: a candidate list of ids and logits (finite only), after a filtering stage;
-///   `sorted` when in canonical order (logit descending, then id ascending).
-final class SamplerWorkspace {
+/// - `dense`: the whole row in memory the chain may write (its own, or the buffer of a
+///   custom stage, which the chain fills and the stage edits in place).
+/// - `sparse`: a candidate list of ids and logits. `sorted` when in canonical order
+///   (logit descending, then id ascending). The transformers stages see finite entries
+///   only; the llama.cpp stages see the list as llama.cpp's array: its order, its own
+///   `sorted` flag (`llamaSorted`) and the -inf entries llama.cpp keeps (`holdsNegInf`).
+final class SamplerWorkspace<T: SamplingScalar> {
     enum Mode { case lazy, dense, sparse }
 
     var mode: Mode = .lazy
-    var base = UnsafeBufferPointer<Float>(start: nil, count: 0)
-    var divisor: Float = 1
+    var base = UnsafeBufferPointer<T>(start: nil, count: 0)
+    var divisor: T = 1
     var patchIds: [Int32] = []
-    var patchVals: [Float] = []
-    /// One bit per vocabulary id, set for patched ids; all clear between calls.
-    var patchMask: [UInt64] = []
-    var dense: [Float] = []
+    var patchVals: [T] = []
+    /// Per vocabulary id: 1 + its index in `patchIds`, 0 when not patched. All zero
+    /// between calls (`clearPatches` resets the entries it set). Also lent out as a
+    /// scratch map by `modify` and `countHistory`, which leave it zero.
+    var patchSlot: [Int32] = []
+    /// The dense row: `ownDense` or a custom stage's buffer.
+    var dense = UnsafeMutableBufferPointer<T>(start: nil, count: 0)
+    private var ownDense = UnsafeMutableBufferPointer<T>(start: nil, count: 0)
     var ids: [Int32] = []
-    var vals: [Float] = []
+    var vals: [T] = []
     var sorted = false
+    /// llama.cpp's `cur_p->sorted`: set by its sorting stages, cleared by penalties, and
+    /// (as in llama.cpp) left alone by logit_bias and temperature.
+    var llamaSorted = false
+    /// True when the list may hold -inf entries (kept by llama.cpp stages, as its array
+    /// keeps them); the transformers stages drop them first.
+    var holdsNegInf = false
     /// Probabilities of the sparse list after `softmax()`, aligned with `ids`.
     var probs: [Double] = []
-    var scratch: [Float] = []
-    var keys: [UInt64] = []
-    var history: [Int] = []
+    var scratch: [T] = []
+    var sortKeys: [CanonicalKey] = []
     var targets: [Int] = []
     var counts: [Int] = []
+    /// Per vocabulary id, for `countHistory`; all zero between calls.
+    var counter: [Int32] = []
+    /// The list as llama.cpp's array while a llama.cpp stage runs (`LlamaCppArray`).
+    var llama: [LlamaToken] = []
+    var llamaBuffer: [LlamaToken] = []
+    var llamaBuckets: [Int32] = []
+
+    /// One candidate's place in the canonical order: the inverted order key of its logit
+    /// (ascending = logit descending), its id, and where it sits in the list.
+    struct CanonicalKey: Comparable {
+        var key: UInt64
+        var id: Int32
+        var pos: Int32
+        static func < (a: Self, b: Self) -> Bool { a.key < b.key || (a.key == b.key && a.id < b.id) }
+        static func == (a: Self, b: Self) -> Bool { a.key == b.key && a.id == b.id }
+    }
 
     var vocab: Int { base.count }
     var count: Int { ids.count }
 
+    deinit { ownDense.deallocate() }
+
     /// Starts a row: lazy view of `logits`, no patches.
-    func begin(_ logits: UnsafeBufferPointer<Float>) {
+    func begin(_ logits: UnsafeBufferPointer<T>) {
         clearPatches()
         base = logits
         mode = .lazy
         divisor = 1
         sorted = false
-        let words = (logits.count + 63) / 64
-        if patchMask.count < words { patchMask = [UInt64](repeating: 0, count: words) }
+        llamaSorted = false
+        holdsNegInf = false
+        probs.removeAll(keepingCapacity: true)
+        if patchSlot.count < logits.count { patchSlot = [Int32](repeating: 0, count: logits.count) }
     }
 
     func clearPatches() {
-        for id in patchIds { patchMask[Int(id) >> 6] = 0 }
+        for id in patchIds { patchSlot[Int(id)] = 0 }
         patchIds.removeAll(keepingCapacity: true)
         patchVals.removeAll(keepingCapacity: true)
     }
 
-    @inline(__always) func isPatched(_ id: Int) -> Bool {
-        patchMask[id >> 6] & (1 << UInt64(id & 63)) != 0
-    }
-
     /// The current logit of `id` in lazy mode.
-    func lazyValue(_ id: Int) -> Float {
-        if isPatched(id), let j = patchIds.firstIndex(of: Int32(id)) { return patchVals[j] }
-        return base[id] / divisor
+    @inline(__always) func lazyValue(_ id: Int) -> T {
+        let s = patchSlot[id]
+        return s != 0 ? patchVals[Int(s) - 1] : base[id] / divisor
     }
 
     /// Overrides the logit of `id` in lazy mode.
-    func setPatch(_ id: Int, _ value: Float) {
-        if isPatched(id), let j = patchIds.firstIndex(of: Int32(id)) { patchVals[j] = value; return }
-        patchMask[id >> 6] |= 1 << UInt64(id & 63)
+    func setPatch(_ id: Int, _ value: T) {
+        let s = patchSlot[id]
+        if s != 0 { patchVals[Int(s) - 1] = value; return }
         patchIds.append(Int32(id))
         patchVals.append(value)
+        patchSlot[id] = Int32(patchIds.count)
     }
 
     /// Replaces the current logit `x` of each id `targets[j]` (distinct ids in the
-    /// vocabulary) by `f(j, x)`, in whatever mode the row is.
-    func modify(_ targets: [Int], _ f: (Int, Float) -> Float) {
+    /// vocabulary) by `f(j, x)`, in whatever mode the row is. In sparse mode non-finite
+    /// results are dropped unless `keepNegInf` (the llama.cpp stages keep -inf entries).
+    func modify(_ targets: [Int], keepNegInf: Bool = false, _ f: (Int, T) -> T) {
         switch mode {
         case .lazy:
             for (j, id) in targets.enumerated() { setPatch(id, f(j, lazyValue(id))) }
         case .dense:
             for (j, id) in targets.enumerated() { dense[id] = f(j, dense[id]) }
         case .sparse:
-            let pos = Dictionary(targets.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-            for i in 0..<ids.count { if let j = pos[Int(ids[i])] { vals[i] = f(j, vals[i]) } }
-            dropNonFinite()
+            // patchSlot is all zero outside lazy mode: borrow it as an id -> target map.
+            for (j, id) in targets.enumerated() { patchSlot[id] = Int32(j + 1) }
+            for i in 0..<ids.count {
+                let j = patchSlot[Int(ids[i])]
+                if j != 0 { vals[i] = f(Int(j) - 1, vals[i]) }
+            }
+            for id in targets { patchSlot[id] = 0 }
+            if keepNegInf { holdsNegInf = true } else { dropNonFinite() }
             sorted = false
             probs.removeAll(keepingCapacity: true)
         }
     }
 
-    /// Turns the lazy view into an owned dense row (one pass over the vocabulary).
-    func materialize() {
-        guard mode == .lazy else { return }
+    /// The dense row in `external` (a custom stage's buffer of `vocab` elements) or in
+    /// memory of the workspace's own; removed tokens are -inf. One pass over the row.
+    func makeDense(into external: UnsafeMutableBufferPointer<T>? = nil) {
         let n = vocab
-        if dense.count != n { dense = [Float](repeating: 0, count: n) }
-        let d = divisor
-        dense.withUnsafeMutableBufferPointer { out in
-            guard let src = base.baseAddress, let dst = out.baseAddress else { return }
-            if d == 1 { dst.update(from: src, count: n) } else { for i in 0..<n { dst[i] = src[i] / d } }
+        let target: UnsafeMutableBufferPointer<T>
+        if let e = external {
+            target = e
+        } else if mode == .dense {
+            return
+        } else {
+            if ownDense.count < n {
+                ownDense.deallocate()
+                ownDense = UnsafeMutableBufferPointer<T>.allocate(capacity: n)
+            }
+            target = UnsafeMutableBufferPointer(rebasing: ownDense[0..<n])
         }
-        for (j, id) in patchIds.enumerated() { dense[Int(id)] = patchVals[j] }
-        clearPatches()
+        guard let dst = target.baseAddress else { return }
+        switch mode {
+        case .lazy:
+            let d = divisor
+            if let src = base.baseAddress {
+                if d == 1 { dst.update(from: src, count: n) } else { for i in 0..<n { dst[i] = src[i] / d } }
+            }
+            for (j, id) in patchIds.enumerated() { dst[Int(id)] = patchVals[j] }
+            clearPatches()
+        case .dense:
+            if let src = dense.baseAddress, src != dst { dst.update(from: src, count: n) }
+        case .sparse:
+            dst.update(repeating: -.infinity, count: n)
+            for i in 0..<ids.count { dst[Int(ids[i])] = vals[i] }
+        }
+        dense = target
         mode = .dense
     }
 
-    /// Makes the row dense (lazy: materialise; sparse: scatter into `-inf`).
-    func makeDense() {
-        switch mode {
-        case .lazy: materialize()
-        case .dense: return
-        case .sparse:
-            let n = vocab
-            if dense.count != n { dense = [Float](repeating: 0, count: n) }
-            dense.withUnsafeMutableBufferPointer { out in
-                out.update(repeating: -.infinity)
-                for i in 0..<ids.count { out[Int(ids[i])] = vals[i] }
-            }
-            mode = .dense
-        }
-    }
-
-    /// Makes the row a candidate list of its finite entries (id order), if not already.
+    /// Makes the row a candidate list of its finite entries, if not already; a list that
+    /// llama.cpp stages left with -inf entries loses them (order kept).
     func makeSparse() {
         switch mode {
-        case .sparse: return
+        case .sparse:
+            if holdsNegInf { dropNonFinite() }
+            return
         case .lazy:
             ids.removeAll(keepingCapacity: true); vals.removeAll(keepingCapacity: true)
-            let d = divisor
-            if let src = base.baseAddress {
-                gatherFinite(src, count: vocab, divisor: d)
-            }
-            for (j, id) in patchIds.enumerated() {
-                // Patched ids were gathered with their unpatched value (or skipped if -inf).
-                if let at = binarySearch(id) {
-                    if patchVals[j] > -.infinity { vals[at] = patchVals[j] } else { vals[at] = -.infinity }
-                } else if patchVals[j] > -.infinity {
-                    let at = ids.firstIndex(where: { $0 > id }) ?? ids.count
-                    ids.insert(id, at: at); vals.insert(patchVals[j], at: at)
-                }
-            }
-            if !patchIds.isEmpty { dropNonFinite() }
+            if let src = base.baseAddress { gather(src, count: vocab, divisor: divisor, finiteOnly: true) }
+            if !patchIds.isEmpty { applyPatchesToGathered() }
             clearPatches()
         case .dense:
             ids.removeAll(keepingCapacity: true); vals.removeAll(keepingCapacity: true)
-            for i in 0..<dense.count where dense[i] > -.infinity {
-                ids.append(Int32(i)); vals.append(dense[i])
-            }
+            if let src = dense.baseAddress { gather(UnsafePointer(src), count: vocab, divisor: 1, finiteOnly: true) }
         }
         mode = .sparse
         sorted = false
+        llamaSorted = false
+        holdsNegInf = false
+        probs.removeAll(keepingCapacity: true)
     }
 
-    /// Appends `(i, x[i] / divisor)` for every finite `x[i] / divisor`, in id order.
-    func gatherFinite(_ x: UnsafePointer<Float>, count n: Int, divisor d: Float) {
+    /// Makes the row llama.cpp's array: from a lazy or dense row, every entry in id
+    /// order (-inf included, as `llama_token_data_array` holds the whole vocabulary);
+    /// a candidate list stays as it is.
+    func makeLlamaArray() {
+        guard mode != .sparse else { return }
+        ids.removeAll(keepingCapacity: true); vals.removeAll(keepingCapacity: true)
+        if mode == .lazy {
+            if let src = base.baseAddress { gather(src, count: vocab, divisor: divisor, finiteOnly: false) }
+            for (j, id) in patchIds.enumerated() { vals[Int(id)] = patchVals[j] }
+            clearPatches()
+        } else if let src = dense.baseAddress {
+            gather(UnsafePointer(src), count: vocab, divisor: 1, finiteOnly: false)
+        }
+        mode = .sparse
+        sorted = false
+        llamaSorted = false
+        holdsNegInf = true
+        probs.removeAll(keepingCapacity: true)
+    }
+
+    /// Appends `(i, x[i] / divisor)` in id order: every entry, or the finite ones.
+    func gather(_ x: UnsafePointer<T>, count n: Int, divisor d: T, finiteOnly: Bool) {
+        let start = ids.count
         ids.append(contentsOf: repeatElement(0, count: n))
         vals.append(contentsOf: repeatElement(0, count: n))
-        var w = 0
+        var w = start
         ids.withUnsafeMutableBufferPointer { ib in
             vals.withUnsafeMutableBufferPointer { vb in
                 for i in 0..<n {
                     let v = d == 1 ? x[i] : x[i] / d
                     ib[w] = Int32(truncatingIfNeeded: i); vb[w] = v
-                    w &+= v > -.infinity ? 1 : 0
+                    w &+= (!finiteOnly || v > -.infinity) ? 1 : 0
                 }
             }
         }
         truncate(w)
+    }
+
+    /// Puts the lazy patches into a list gathered (finite entries, id order) from the
+    /// unpatched row: patched values replace, -inf removes, a finite patch of an id whose
+    /// base value was -inf is inserted in id order.
+    private func applyPatchesToGathered() {
+        var inserted = false
+        for (j, id) in patchIds.enumerated() {
+            if let at = binarySearch(id) {
+                vals[at] = patchVals[j]
+            } else if patchVals[j] > -.infinity {
+                ids.append(id); vals.append(patchVals[j])
+                inserted = true
+            }
+        }
+        dropNonFinite()
+        if inserted {
+            // Restore id order (rare: a token banned in the input, then biased back).
+            let order = ids.indices.sorted { ids[$0] < ids[$1] }
+            let newIds = order.map { ids[$0] }, newVals = order.map { vals[$0] }
+            ids = newIds
+            vals = newVals
+        }
     }
 
     /// The position of `id` in an id-ordered candidate list.
@@ -174,11 +250,71 @@ final class SamplerWorkspace {
         return lo < ids.count && ids[lo] == id ? lo : nil
     }
 
+    /// Divides every logit by `t` (a temperature), in any mode: lazily while no
+    /// divisor is pending (the patches divided now), else on an owned dense row.
+    func divide(by t: T) {
+        switch mode {
+        case .lazy:
+            if divisor == 1 {
+                divisor = t
+                for j in 0..<patchVals.count { patchVals[j] /= t }
+            } else {
+                makeDense()
+                divide(by: t)
+            }
+        case .dense:
+            for i in 0..<vocab { dense[i] /= t }
+        case .sparse:
+            for i in 0..<vals.count { vals[i] /= t }
+            probs.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Fills `targets` with the distinct in-vocabulary ids of `history` (first seen
+    /// first) and `counts` with how often each occurs: one pass, with a per-id counter
+    /// (kept zero between calls) instead of a sort or a dictionary.
+    func countHistory(_ history: ArraySlice<Int>) {
+        let v = vocab
+        if counter.count < v { counter = [Int32](repeating: 0, count: v) }
+        targets.removeAll(keepingCapacity: true)
+        counts.removeAll(keepingCapacity: true)
+        for id in history where id >= 0 && id < v {
+            if counter[id] == 0 {
+                targets.append(id)
+                counts.append(0)
+                counter[id] = Int32(targets.count)
+            }
+            counts[Int(counter[id]) - 1] += 1
+        }
+        for id in targets { counter[id] = 0 }
+    }
+
+    /// The finite entries of the row as it stands (ids, logits), whatever the mode,
+    /// without changing the workspace (for `explain`).
+    func finiteSnapshot() -> ([Int32], [T]) {
+        var outIds: [Int32] = [], outVals: [T] = []
+        switch mode {
+        case .lazy:
+            for i in 0..<vocab {
+                let v = lazyValue(i)
+                if v > -.infinity { outIds.append(Int32(i)); outVals.append(v) }
+            }
+        case .dense:
+            for i in 0..<vocab where dense[i] > -.infinity { outIds.append(Int32(i)); outVals.append(dense[i]) }
+        case .sparse:
+            for i in 0..<ids.count where vals[i] > -.infinity { outIds.append(ids[i]); outVals.append(vals[i]) }
+        }
+        return (outIds, outVals)
+    }
+
     /// Removes `-inf` and NaN entries of the candidate list.
-    func dropNonFinite() { filter { _, v in v > -.infinity } }
+    func dropNonFinite() {
+        filter { _, v in v > -.infinity }
+        holdsNegInf = false
+    }
 
     /// Keeps the candidates for which `keep(position, logit)` holds (order preserved).
-    func filter(_ keep: (Int, Float) -> Bool) {
+    func filter(_ keep: (Int, T) -> Bool) {
         var w = 0
         for r in 0..<ids.count where keep(r, vals[r]) {
             ids[w] = ids[r]; vals[w] = vals[r]
@@ -194,6 +330,14 @@ final class SamplerWorkspace {
         ids.removeLast(ids.count - m)
         vals.removeLast(vals.count - m)
         if probs.count > m { probs.removeLast(probs.count - m) }
+    }
+
+    /// Drops the first `m` candidates.
+    func dropFirst(_ m: Int) {
+        guard m > 0 else { return }
+        ids.removeFirst(m)
+        vals.removeFirst(m)
+        if probs.count >= m { probs.removeFirst(m) } else { probs.removeAll(keepingCapacity: true) }
     }
 
     /// Sorts the candidate list canonically: logit descending, then id ascending.
@@ -215,25 +359,21 @@ final class SamplerWorkspace {
                 }
             }
         } else {
-            // One 64-bit key per candidate, ascending = canonical: the logit's bits made
-            // order-preserving and inverted (descending) above the id. Integer sort, no
-            // comparison closure.
-            keys.removeAll(keepingCapacity: true)
+            // Integer keys (the logit's order key inverted, then the id): no comparison of
+            // floating-point values, no closure.
+            sortKeys.removeAll(keepingCapacity: true)
+            for i in 0..<n { sortKeys.append(CanonicalKey(key: ~vals[i].orderKey, id: ids[i], pos: Int32(i))) }
+            sortKeys.sort()
+            scratch.removeAll(keepingCapacity: true)
+            scratch.append(contentsOf: vals)
             for i in 0..<n {
-                let b = vals[i].bitPattern
-                let ordered = b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000
-                keys.append(UInt64(~ordered) << 32 | UInt64(UInt32(bitPattern: ids[i])))
-            }
-            keys.sort()
-            for i in 0..<n {
-                let k = keys[i]
-                let ordered = ~UInt32(truncatingIfNeeded: k >> 32)
-                let b = ordered & 0x8000_0000 != 0 ? ordered & 0x7FFF_FFFF : ~ordered
-                vals[i] = Float(bitPattern: b)
-                ids[i] = Int32(bitPattern: UInt32(truncatingIfNeeded: k))
+                let k = sortKeys[i]
+                ids[i] = k.id
+                vals[i] = scratch[Int(k.pos)]
             }
         }
         sorted = true
+        llamaSorted = true
         probs.removeAll(keepingCapacity: true)
     }
 
@@ -251,7 +391,7 @@ final class SamplerWorkspace {
         let n = ids.count
         probs.removeAll(keepingCapacity: true)
         guard n > 0 else { return (-.infinity, 0) }
-        var m = -Float.infinity
+        var m = -T.infinity
         for v in vals where v > m { m = v }
         let md = Double(m)
         probs.append(contentsOf: repeatElement(0.0, count: n))
@@ -290,7 +430,7 @@ final class SamplerWorkspace {
     /// or nil (list untouched) when nothing would be gained.
     func restrictToTop(_ m: Int, atLeast: Int, max md: Double, sum: Double) -> Double? {
         guard !sorted, ids.count > 4 * m else { return nil }
-        var pos: [Int32] = [], pv: [Float] = []
+        var pos: [Int32] = [], pv: [T] = []
         vals.withUnsafeBufferPointer { vb in
             if let start = vb.baseAddress {
                 TopKSelect.collect(start, count: vb.count, k: m, skip: nil, ids: &pos, vals: &pv, scratch: &scratch)

@@ -1,40 +1,41 @@
 import Foundation
 
-/// The filtering stages on the candidate list (`SamplerWorkspace` in sparse mode). Each
-/// cites the function it reproduces; `SamplerStage`'s factories document the semantics.
+/// The transformers-semantics filtering stages on the candidate list (`SamplerWorkspace`
+/// in sparse mode, finite entries), in the dtype of the row. Each cites the HF warper it
+/// reproduces; `SamplerStage`'s factories document the semantics. The llama.cpp
+/// semantics live in `LlamaCppFilters`.
 extension SamplerWorkspace {
     /// Top-k on any mode. Lazy rows are scanned in place (patched ids handled apart).
     /// HF `TopKLogitsWarper.__call__`: keep `scores >= topk(scores, k)[-1]` (ties kept);
-    /// llama.cpp `llama_sampler_top_k_impl`: exactly `k` (lower ids first among ties).
+    /// `exact` keeps exactly `k`, the lower ids first among ties (greedy, temperature 0).
     func topK(_ k: Int, exact: Bool) {
         guard k > 0 else { return }
         switch mode {
         case .lazy:
-            var tau = -Float.greatestFiniteMagnitude
+            var tau = -T.greatestFiniteMagnitude
             if let start = base.baseAddress {
-                tau = patchMask.withUnsafeBufferPointer { mask in
-                    TopKSelect.collect(start, count: vocab, k: k, skip: patchIds.isEmpty ? nil : mask.baseAddress,
+                tau = patchSlot.withUnsafeBufferPointer { slots in
+                    TopKSelect.collect(start, count: vocab, k: k, skip: patchIds.isEmpty ? nil : slots.baseAddress,
                                        ids: &ids, vals: &vals, scratch: &scratch)
                 }
             } else { ids.removeAll(); vals.removeAll() }
             if divisor != 1 { let d = divisor; for i in 0..<vals.count { vals[i] /= d } }
             // A patched entry below the k-th unpatched value cannot reach the top k.
-            let floor = tau == -Float.greatestFiniteMagnitude ? -Float.infinity : tau / divisor
+            let floor = tau == -T.greatestFiniteMagnitude ? -T.infinity : tau / divisor
             for (j, id) in patchIds.enumerated() where patchVals[j] > -.infinity && patchVals[j] >= floor {
                 ids.append(id); vals.append(patchVals[j])
             }
             clearPatches()
         case .dense:
-            dense.withUnsafeBufferPointer { row in
-                if let start = row.baseAddress {
-                    TopKSelect.collect(start, count: row.count, k: k, skip: nil, ids: &ids, vals: &vals, scratch: &scratch)
-                }
+            if let start = dense.baseAddress {
+                TopKSelect.collect(UnsafePointer(start), count: vocab, k: k, skip: nil, ids: &ids, vals: &vals, scratch: &scratch)
             }
         case .sparse:
-            break
+            if holdsNegInf { dropNonFinite() }
         }
         mode = .sparse
         sorted = false
+        holdsNegInf = false
         probs.removeAll(keepingCapacity: true)
         sortCanonical()
         guard ids.count > k else { return }
@@ -50,7 +51,7 @@ extension SamplerWorkspace {
     /// lower ids first, which is reproduced exactly. A long unsorted list is first cut
     /// to its top 256 logits when the rest is certainly removed (its whole mass is below
     /// `1 - p` by a margin of 1e-9), so the full sort is avoided.
-    func topPTransformers(_ p: Double, minKeep: Int) {
+    func topP(_ p: Double, minKeep: Int) {
         guard ids.count > 0 else { return }
         var s = 0.0
         var cut = false
@@ -96,46 +97,10 @@ extension SamplerWorkspace {
         probs.removeAll(keepingCapacity: true)
     }
 
-    /// llama.cpp `llama_sampler_top_p_apply`: descending, keep through the first token at
-    /// which the running sum is `>= p` with at least `min_keep` kept; `p >= 1` no-op. A
-    /// long unsorted list is first cut to its top 256 logits when they hold more than
-    /// `p` (as llama.cpp's own 256-candidate heuristic).
-    func topPLlama(_ p: Double, minKeep: Int) {
-        guard p < 1, ids.count > 0 else { return }
-        var cut = false
-        if !sorted && ids.count > 1024 {
-            let (md, sum) = softmaxParts()
-            for i in 0..<probs.count { probs[i] /= sum }
-            let saved = (ids, vals, probs)
-            if let kept = restrictToTop(256, atLeast: minKeep, max: md, sum: sum) {
-                if kept > p + 1e-9 { cut = true } else { (ids, vals, probs) = saved; sorted = false }
-            }
-        }
-        if !cut { sortCanonical(); softmax() }
-        var cum = 0.0
-        var last = ids.count
-        for i in 0..<ids.count {
-            cum += probs[i]
-            if cum >= p && i + 1 >= minKeep { last = i + 1; break }
-        }
-        truncate(last)
-    }
-
-    /// HF `MinPLogitsWarper.__call__` (`probs < min_p * max_prob` removed, the
-    /// `min_keep` most probable restored) or llama.cpp `llama_sampler_min_p_apply`
-    /// (`logit >= max + logf(p)`, else the `min_keep` best).
-    func minP(_ p: Double, minKeep: Int, llama: Bool) {
+    /// HF `MinPLogitsWarper.__call__`: `probs < min_p * max_prob` removed, the
+    /// `min_keep` most probable restored.
+    func minP(_ p: Double, minKeep: Int) {
         guard ids.count > 0 else { return }
-        if llama {
-            guard p > 0 else { return }
-            var mx = -Float.infinity
-            for v in vals where v > mx { mx = v }
-            let minLogit = mx + Foundation.logf(Float(p))
-            var c = 0
-            for v in vals where v >= minLogit { c += 1 }
-            if c >= minKeep { filter { _, v in v >= minLogit } } else { sortCanonical(); truncate(minKeep) }
-            return
-        }
         if minKeep > 1 { sortCanonical() }
         softmax()
         var top = 0.0
@@ -145,35 +110,19 @@ extension SamplerWorkspace {
         filter { i, _ in i < keepFirst || !(probs[i] < thr) }
     }
 
-    /// HF `TypicalLogitsWarper.__call__` or llama.cpp `llama_sampler_typical_apply`.
-    func typical(_ mass: Double, minKeep: Int, llama: Bool) {
+    /// HF `TypicalLogitsWarper.__call__`: order by `|-log p - H|` ascending (stable),
+    /// `last = #(cumsum < p)`, remove scores above the `last`-th, keep the first
+    /// `min_keep`.
+    func typical(_ mass: Double, minKeep: Int) {
         guard ids.count > 0 else { return }
-        if llama && mass >= 1 { return }
-        if llama { sortCanonical() }
         softmax()
         let n = ids.count
         let ent = entropy()
         var shifted = [Double](repeating: 0, count: n)
         for i in 0..<n { shifted[i] = abs(-Foundation.log(probs[i]) - ent) }
         // Stable ascending order by shifted score (ties: lower id first, as torch.sort).
-        let order = (0..<n).sorted { a, b in
-            shifted[a] < shifted[b] || (shifted[a] == shifted[b] && (llama ? a < b : ids[a] < ids[b]))
-        }
+        let order = (0..<n).sorted { a, b in shifted[a] < shifted[b] || (shifted[a] == shifted[b] && ids[a] < ids[b]) }
         var cum = 0.0
-        if llama {
-            var last = n
-            for (i, idx) in order.enumerated() {
-                cum += probs[idx]
-                if cum > mass && i >= minKeep - 1 { last = i + 1; break }
-            }
-            let keep = order.prefix(last)
-            let newIds = keep.map { ids[$0] }, newVals = keep.map { vals[$0] }
-            ids.removeAll(keepingCapacity: true); ids.append(contentsOf: newIds)
-            vals.removeAll(keepingCapacity: true); vals.append(contentsOf: newVals)
-            probs.removeAll(keepingCapacity: true)
-            sorted = false
-            return
-        }
         var lastInd = 0
         for idx in order { cum += probs[idx]; if cum < mass { lastInd += 1 } }
         lastInd = min(lastInd, n - 1)
@@ -184,8 +133,8 @@ extension SamplerWorkspace {
     }
 
     /// The `min_keep`-th largest logit (ties count separately), for epsilon/eta.
-    func kthLogit(_ k: Int) -> Float {
-        if k <= 1 { var m = -Float.infinity; for v in vals where v > m { m = v }; return m }
+    func kthLogit(_ k: Int) -> T {
+        if k <= 1 { var m = -T.infinity; for v in vals where v > m { m = v }; return m }
         sortCanonical()
         return vals[min(k, ids.count) - 1]
     }
@@ -201,7 +150,7 @@ extension SamplerWorkspace {
         filter { i, v in !(probs[i] < cutoff && v < kth) }
     }
 
-    /// llama.cpp `llama_sampler_top_n_sigma_apply` (mean and population std of the
+    /// Top-n-sigma in the row's dtype (llama.cpp's rule: mean and population std of the
     /// finite logits, remove `logit < max - n * std`; no-op for `n <= 0` or one token),
     /// then the `min_keep` best restored.
     func topNSigma(_ nSigma: Double, minKeep: Int) {
@@ -218,23 +167,21 @@ extension SamplerWorkspace {
         if c >= minKeep { filter { _, v in !(Double(v) < thr) } } else { sortCanonical(); truncate(minKeep) }
     }
 
-    /// llama.cpp `llama_sample_xtc_apply`, drawing its chance from `rng` (`uniform()`).
-    func xtc(probability: Double, threshold: Double, minKeep: Int, rng: RandomGenerator) {
+    /// XTC in the row's dtype (llama.cpp's rule), its chance one `draw()`.
+    func xtc(probability: Double, threshold: Double, minKeep: Int, chance draw: () -> Double) {
         guard probability > 0, threshold <= 0.5, ids.count >= 2 else { return }
-        let chance = rng.uniform()
+        let chance = draw()
         guard chance <= probability else { return }
         sortCanonical()
         softmax()
         var posLast = 0
         for i in 0..<ids.count { if probs[i] >= threshold { posLast = i } else { break } }
         guard ids.count - posLast >= minKeep, posLast > 0 else { return }
-        ids.removeFirst(posLast)
-        vals.removeFirst(posLast)
-        probs.removeFirst(posLast)
+        dropFirst(posLast)
     }
 
-    /// llama.cpp `llama_sampler_mirostat_v2_apply`, the truncation: keep the prefix of
-    /// the sorted list before the first token with `-log2(p) > mu` (at least one).
+    /// Mirostat 2.0's truncation in the row's dtype: keep the prefix of the sorted list
+    /// before the first token with `-log2(p) > mu` (at least one).
     func mirostatTruncate(mu: Double) {
         guard ids.count > 0 else { return }
         sortCanonical()

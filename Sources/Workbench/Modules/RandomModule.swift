@@ -11,7 +11,11 @@ extension Workbench {
             RandomModule.addMethods(to: b, docs: &docs)
             b.meta("__tostring") { a in
                 let g = try a.object(1, RandomGenerator.self)
-                a.state.push("random.generator(state \(RandomModule.hex(g.stateBytes).prefix(16))...)")
+                if let l = g.llama {
+                    a.state.push("random.generator(llama.cpp, seed \(l.seed))")
+                } else {
+                    a.state.push("random.generator(state \(RandomModule.hex(g.stateBytes).prefix(16))...)")
+                }
                 return 1
             }
         }
@@ -34,17 +38,34 @@ extension Workbench {
         lua.push(object: fallback)
         m.field("default")
         m.function("new", doc: """
-            random.new([seed]) -> generator
+            random.new([seed], {engine = "moonlab"}) -> generator
             A new generator. seed is an integer (any 64-bit value; negative seeds are taken as
             their two's-complement bits); the same seed gives the same stream on every machine.
             Without a seed the generator is random.default:split(), so it still follows --seed
             and a session replays.
-            Example: g = random.new(42); print(g:uniform())
+            Options: engine ("moonlab"): "moonlab" is xoshiro256**; "llama.cpp" is llama.cpp's
+            own generators (std::mt19937 seeded with seed, a 32-bit llama.cpp seed, reals as
+            libstdc++ makes them): chain:sample then draws the token llama.cpp's dist sampler draws
+            from the same seed (its inverse-CDF walk over the candidates in llama.cpp's order;
+            std::discrete_distribution after mirostat; xtc's chance from its own stream, as
+            llama.cpp gives xtc its own mt19937), so a llama.cpp run replays token for token.
+            g:uniform() is then std::uniform_real_distribution<double>(0, 1) of that stream.
+            Example: g = random.new(42); print(g:uniform()); ll = random.new(1234, {engine = "llama.cpp"})
             """) { a in
+            let o = try a.options(2, allowed: ["engine"])
+            let engine = try o.choice("engine", ["moonlab", "llama.cpp"], default: "moonlab")
             if a.isNil(1) {
+                guard engine == "moonlab" else {
+                    throw a.error(1, "a llama.cpp generator needs the seed the llama.cpp run used")
+                }
                 a.state.push(object: RandomModule.defaultGenerator(a.state).split())
-            } else {
-                a.state.push(object: RandomGenerator(seed: try a.integer(1)))
+                return 1
+            }
+            let seed = try a.integer(1)
+            do {
+                a.state.push(object: try RandomGenerator(seed: seed, engine: RandomGenerator.Engine(rawValue: engine) ?? .moonlab))
+            } catch let e as AlignMathError {
+                throw a.error(1, e.description)
             }
             return 1
         }
@@ -102,6 +123,13 @@ enum RandomModule {
         do {
             switch a.type(2) {
             case .string:
+                if g.engine == .llamaCpp {
+                    guard let streams = LlamaCppStreams(text: try a.string(2)) else {
+                        throw a.error(2, "state must be the \"mt19937:...\" text that g:state() returns for a llama.cpp generator")
+                    }
+                    try g.setLlamaStreams(streams)
+                    return
+                }
                 let raw = try a.bytes(2)
                 if raw.count == 48 { try g.setState(bytes: raw); return }
                 guard let b = unhex(try a.string(2)) else {
@@ -208,9 +236,14 @@ enum RandomModule {
         method("state", """
             g:state() -> string
             The generator's whole state (the four xoshiro words and the cached normal) as 96 hex
-            digits: printable, storable in JSON, and restored exactly by g:set_state(s).
+            digits: printable, storable in JSON, and restored exactly by g:set_state(s). A
+            llama.cpp generator gives "mt19937:" and the hex of its seed and its two mt19937
+            streams (the token draw's and xtc's).
             Example: s = g:state(); a = g:uniform(); g:set_state(s); assert(g:uniform() == a)
-            """) { g, a in a.state.push(hex(g.stateBytes)); return 1 }
+            """) { g, a in
+            if let l = g.llama { a.state.push(l.text) } else { a.state.push(hex(g.stateBytes)) }
+            return 1
+        }
         method("set_state", """
             g:set_state(s) -> g
             Restores a state from g:state() (96 hex digits), from its 48 raw bytes, or from an
@@ -226,6 +259,8 @@ enum RandomModule {
             An independent child generator by xoshiro's jump: the child starts 2^128 draws ahead of
             g and g moves 2^129 ahead, so children of successive splits and g never overlap.
             Deterministic: the same state of g gives the same child. Give each worker its own.
+            A llama.cpp generator (mt19937 cannot jump) gives a llama.cpp generator seeded with
+            its next 32-bit output.
             Example: child = g:split()
             """) { g, a in a.state.push(object: g.split()); return 1 }
         method("copy", """

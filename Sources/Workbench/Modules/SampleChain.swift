@@ -17,26 +17,41 @@ final class ChainBox {
     var label: String { "sample.chain{" + boxes.map(\.label).joined(separator: ", ") + "}" }
 }
 
+/// One row of logits as a chain method reads it: in place when it is an f32 or f64
+/// tensor, else the Lua array's numbers as Doubles.
+enum LogitsRow {
+    case f32(UnsafeBufferPointer<Float>)
+    case f64(UnsafeBufferPointer<Double>)
+}
+
 /// Logits and ctx from Lua, and running a chain method with errors turned into Lua's.
 enum SampleChainSupport {
-    /// Calls `body` with the 1-d logits at `i` as Floats (an f32 tensor is not copied) and
-    /// whether the result should be f32 (input was an f32 tensor).
-    static func withLogits<R>(_ a: LuaArguments, _ i: Int32, _ body: (UnsafeBufferPointer<Float>, Bool) throws -> R) throws -> R {
+    /// Calls `body` with the 1-d logits at `i` in their own dtype: an f32 or f64 tensor
+    /// is read in place (no copy, no conversion); a Lua array of numbers is read once
+    /// into Doubles (f64, the dtype tensors made in Lua have).
+    static func withLogits<R>(_ a: LuaArguments, _ i: Int32, _ body: (LogitsRow) throws -> R) throws -> R {
         if let t = a.tensorIfAny(i) {
             guard t.ndim == 1 else {
                 throw a.error(i, "logits must be 1-d (one row of the vocabulary), got shape {\(t.shape.map(String.init).joined(separator: ", "))}; for a [T, V] tensor use sample.replay_logits")
             }
-            if t.dtype == .f32 { return try t.withFloats { try body($0, true) } }
-            return try t.toFloats().withUnsafeBufferPointer { try body($0, false) }
+            return try withRows(t) { try body($0) }
         }
         guard a.type(i) == .table else { throw a.typeError(i, expected: "logits (tensor or array of numbers)") }
         guard let d = a.state.numberArray(at: i) else {
             throw a.error(i, "logits must be a tensor or a flat array of numbers")
         }
-        return try d.map(Float.init).withUnsafeBufferPointer { try body($0, false) }
+        return try d.withUnsafeBufferPointer { try body(.f64($0)) }
     }
 
-    /// Token ids from a Lua array or tensor at `index` (absolute).
+    /// The elements of `t` in its dtype, read in place when they can be (f32, f64),
+    /// else as Doubles.
+    static func withRows<R>(_ t: Tensor, _ body: (LogitsRow) throws -> R) throws -> R {
+        if t.dtype == .f32, let r = try? t.withFloats({ try body(.f32($0)) }) { return r }
+        if t.dtype == .f64, let r = try? t.withDoubles({ try body(.f64($0)) }) { return r }
+        return try t.toDoubles().withUnsafeBufferPointer { try body(.f64($0)) }
+    }
+
+    /// Token ids from a Lua array or tensor at `index` (absolute): integers only.
     static func ids(_ a: LuaArguments, at index: Int32, what: String) throws -> [Int] {
         let s = a.state
         if let t = s.object(at: index, Tensor.self) {
@@ -112,10 +127,14 @@ enum SampleChainSupport {
         }
     }
 
-    /// Pushes Floats as a tensor: f32 if `f32`, else f64. Stack: [] -> [tensor].
-    static func push(_ a: LuaArguments, _ values: [Float], f32: Bool, shape: [Int]? = nil) throws {
-        let t = f32 ? try Tensor(floats: values, shape: shape) : try Tensor(values.map(Double.init), shape: shape)
-        a.state.push(tensor: t)
+    /// Pushes a row as a new f32 tensor. Stack: [] -> [tensor].
+    static func push(_ a: LuaArguments, _ values: [Float]) throws {
+        a.state.push(tensor: try Tensor(floats: values))
+    }
+
+    /// Pushes a row as a new f64 tensor. Stack: [] -> [tensor].
+    static func push(_ a: LuaArguments, _ values: [Double]) throws {
+        a.state.push(tensor: try Tensor(values))
     }
 }
 
@@ -140,8 +159,11 @@ extension SampleStages {
             Stages applied in order to one row of logits, then one token drawn from what is left.
             Methods (help(sample.methods)): chain:apply(logits, ctx), chain:probs(logits, ctx),
             chain:sample(logits, rng, ctx), chain:explain(logits, ctx), chain:reset().
-            logits: a 1-d tensor (f32 is read in place, no copy) or Lua array; ctx: nil or
-            {history = {token ids...}, rng = generator}. A mirostat stage must be last.
+            logits: a 1-d tensor (read in place, no copy) or Lua array; the chain computes in its
+            dtype (f64 for Lua arrays and tensors made in Lua, f32 for an f32 tensor), so f64
+            logits are never rounded to f32 (llama.cpp-semantics stages excepted: they compute
+            in float32, as llama.cpp does). ctx: nil or {history = {token ids...}, rng =
+            generator}. A mirostat stage must be last.
             Example: c = sample.chain{sample.penalties{repetition = 1.1}, sample.top_k(40), sample.top_p(0.95), sample.temperature(0.8)}
             """) { a in
             try a.table(1)
@@ -169,28 +191,38 @@ extension SampleStages {
         method("apply", """
             chain:apply(logits, ctx) -> tensor
             The logits after every stage, over the whole vocabulary: removed tokens are -inf,
-            temperature and penalties applied. f32 in gives f32 out; otherwise f64.
+            temperature and penalties applied, in the dtype of the logits (f32 in gives f32 out;
+            otherwise f64).
             ctx: {history = {ids...}, rng = generator} (rng for xtc; random.default if absent).
             Example: chain:apply({3, 2, 1, 0}, {history = {0}})
             """) { box, a in
             let ctx = try C.context(a, 3, defaultRNG: true)
-            let (out, f32) = try C.running(box, a, ctxIndex: 3) {
-                try C.withLogits(a, 2) { (try box.chain.apply($0, context: ctx), $1) }
+            try C.running(box, a, ctxIndex: 3) {
+                try C.withLogits(a, 2) { row in
+                    switch row {
+                    case .f32(let r): try C.push(a, try box.chain.apply(r, context: ctx))
+                    case .f64(let r): try C.push(a, try box.chain.apply(r, context: ctx))
+                    }
+                }
             }
-            try C.push(a, out, f32: f32)
             return 1
         }
         method("probs", """
             chain:probs(logits, ctx) -> tensor
             The final distribution over the whole vocabulary (0 for removed tokens), what
-            chain:sample draws from. f32 in gives f32 out; otherwise f64. ctx as in chain:apply.
+            chain:sample draws from, computed in double precision: f32 in gives f32 out;
+            otherwise f64. ctx as in chain:apply.
             Example: chain:probs({3, 2, 1, 0})
             """) { box, a in
             let ctx = try C.context(a, 3, defaultRNG: true)
-            let (out, f32) = try C.running(box, a, ctxIndex: 3) {
-                try C.withLogits(a, 2) { (try box.chain.probs($0, context: ctx), $1) }
+            try C.running(box, a, ctxIndex: 3) {
+                try C.withLogits(a, 2) { row in
+                    switch row {
+                    case .f32(let r): try C.push(a, try box.chain.probs(r, context: ctx))
+                    case .f64(let r): try C.push(a, try box.chain.probs(r, context: ctx))
+                    }
+                }
             }
-            try C.push(a, out, f32: f32)
             return 1
         }
         method("sample", """
@@ -198,13 +230,22 @@ extension SampleStages {
             Runs the stages and draws one token: its 0-BASED vocabulary id (the logit of id is
             logits[id + 1]; chain:probs gives its probability). rng is a generator
             (random.new(seed)); nil uses random.default (seeded from --seed). The same seed gives
-            the same tokens. ctx: {history = {ids...}} for penalties. Updates mirostat's mu.
+            the same tokens. A generator made with random.new(seed, {engine = "llama.cpp"})
+            draws as llama.cpp's dist sampler does (its mt19937 and its walk over the candidates
+            in llama.cpp's order; after mirostat, std::discrete_distribution): with llama.cpp
+            semantics stages, the tokens a llama.cpp run with that seed drew.
+            ctx: {history = {ids...}} for penalties. Updates mirostat's mu.
             Example: id = chain:sample(logits, random.new(0), {history = {1, 5}})
             """) { box, a in
             let rng = try RandomModule.generator(a, 3)
             let ctx = try C.context(a, 4, defaultRNG: false)
             let id = try C.running(box, a, ctxIndex: 4) {
-                try C.withLogits(a, 2) { row, _ in try box.chain.sample(row, rng: rng, context: ctx) }
+                try C.withLogits(a, 2) { row -> Int in
+                    switch row {
+                    case .f32(let r): return try box.chain.sample(r, rng: rng, context: ctx)
+                    case .f64(let r): return try box.chain.sample(r, rng: rng, context: ctx)
+                    }
+                }
             }
             a.state.push(id)
             return 1
@@ -223,7 +264,12 @@ extension SampleStages {
             let o = try a.options(4, allowed: ["top"])
             let top = try o.count("top", in: 0...LuaLimits.maxCount, default: 5)
             let reports = try C.running(box, a, ctxIndex: 3) {
-                try C.withLogits(a, 2) { row, _ in try box.chain.explain(row, context: ctx, top: top) }
+                try C.withLogits(a, 2) { row -> [StageReport] in
+                    switch row {
+                    case .f32(let r): return try box.chain.explain(r, context: ctx, top: top)
+                    case .f64(let r): return try box.chain.explain(r, context: ctx, top: top)
+                    }
+                }
             }
             try SampleExplain.push(a.state, reports, vocab: SampleVocab.current(a.state))
             return 1

@@ -135,6 +135,9 @@ extension SampleStages {
             Returns the 0-based token ids (a Lua array) and per-step stats, a list of
             {prob =, entropy =, kept =}: the chosen token's probability, the entropy (nats) of
             the final distribution and how many tokens survived. rng nil uses random.default.
+            The chain computes in the tensor's dtype (f32 or f64, read in place). With a
+            random.new(seed, {engine = "llama.cpp"}) generator and llama.cpp-semantics stages,
+            the ids are those a llama.cpp run with that seed drew from the same logits.
             Compare two strategies on the same dumped distributions with the same seed.
             Example: ids, steps = sample.replay_logits(tensor.load("logits.npy"), chain, random.new(0))
             """) { a in
@@ -147,11 +150,11 @@ extension SampleStages {
             let ctx = try SampleChainSupport.context(a, 4, defaultRNG: false)
             let (steps, vocab) = (t.shape[0], t.shape[1])
             let out = try SampleChainSupport.running(box, a, ctxIndex: 4) { () -> [ReplayStep] in
-                if t.dtype == .f32 {
-                    return try t.withFloats { try box.chain.replayLogits($0, steps: steps, vocab: vocab, rng: rng, context: ctx) }
-                }
-                return try t.toFloats().withUnsafeBufferPointer {
-                    try box.chain.replayLogits($0, steps: steps, vocab: vocab, rng: rng, context: ctx)
+                try SampleChainSupport.withRows(t) { rows in
+                    switch rows {
+                    case .f32(let r): return try box.chain.replayLogits(r, steps: steps, vocab: vocab, rng: rng, context: ctx)
+                    case .f64(let r): return try box.chain.replayLogits(r, steps: steps, vocab: vocab, rng: rng, context: ctx)
+                    }
                 }
             }
             let s = a.state

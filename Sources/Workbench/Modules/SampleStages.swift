@@ -18,8 +18,10 @@ final class StageBox {
 /// The stage constructors of the `sample` module (`sample.top_p(0.9)`, ...).
 enum SampleStages {
     static let semanticsDoc = """
-        semantics ("transformers"): "transformers" follows HF transformers' warpers line by line;
-        "llama.cpp" follows llama.cpp's samplers where the two differ.
+        semantics ("transformers"): "transformers" follows HF transformers' warpers line by line,
+        in the dtype of the logits; "llama.cpp" reproduces llama.cpp's samplers exactly
+        (src/llama-sampler.cpp, llama-cpp-python 0.3.36): float32 arithmetic, its candidate
+        order and tie-breaking (libstdc++'s sorts), the -inf entries its array keeps.
         """
 
     static func install(_ m: ModuleBuilder) {
@@ -30,21 +32,25 @@ enum SampleStages {
             }
         }
         m.function("temperature", doc: """
-            sample.temperature(t) -> stage
-            Divides the logits by t >= 0 (HF TemperatureLogitsWarper; llama.cpp temp). t = 0 is
-            greedy: only the first maximal token survives (llama.cpp's temp <= 0; HF refuses 0).
+            sample.temperature(t, {semantics = "transformers"}) -> stage
+            Divides the logits by t >= 0 (HF TemperatureLogitsWarper; llama.cpp temp), in the dtype
+            of the logits. t = 0 is greedy: only the first maximal token survives (llama.cpp's
+            temp <= 0; HF refuses 0). llama.cpp semantics: a float32 division by t as a float, and
+            t = 0 sets every other logit to -inf (the entries stay in llama.cpp's array).
+            Options: \(semanticsDoc)
             Example: sample.chain{sample.top_k(40), sample.temperature(0.8)}
             """) { a in
             let t = try a.number(1)
-            _ = try a.options(2, allowed: [])
-            return try push(a, "sample.temperature(\(formatNumber(t)))") { try .temperature(t) }
+            let o = try a.options(2, allowed: ["semantics"])
+            let (sem, text) = try semantics(o)
+            return try push(a, "sample.temperature(\(formatNumber(t))\(text))") { try .temperature(t, semantics: sem) }
         }
         filtering(m, "top_k", integer: true, doc: """
             sample.top_k(k, {min_keep = 1, semantics = "transformers"}) -> stage
             Keeps the k highest logits; k >= 0, 0 disables the stage.
             transformers (TopKLogitsWarper): k = max(k, min_keep) and every token tied with the
             k-th logit is kept, so more than k may survive. llama.cpp (top_k): exactly k tokens,
-            ties broken by the lower id; min_keep is ignored.
+            ties broken as std::partial_sort leaves them (not by id); min_keep is ignored.
             """, example: "sample.top_k(40)") { x, mk, sem in try .topK(Int(exactly: x) ?? 0, minKeep: mk, semantics: sem) }
         filtering(m, "top_p", doc: """
             sample.top_p(p, {min_keep = 1, semantics = "transformers"}) -> stage
@@ -83,7 +89,8 @@ enum SampleStages {
             sample.top_n_sigma(n, {min_keep = 1, semantics = "transformers"}) -> stage
             Top-n-sigma (Tang et al. 2024), n >= 0: keeps logits >= max - n * std, the population
             std of the finite logits (llama.cpp top_n_sigma; n = 0 keeps all there). HF has no
-            such warper: both semantics are llama.cpp's, plus min_keep.
+            such warper: transformers semantics is llama.cpp's rule in the logits' dtype plus
+            min_keep; llama.cpp semantics is llama.cpp's float32 code (min_keep ignored).
             """, example: "sample.top_n_sigma(1.0)") { x, mk, sem in try .topNSigma(x, minKeep: mk, semantics: sem) }
         installTableStages(m)
     }
@@ -145,28 +152,35 @@ enum SampleStages {
             }
         }
         m.function("penalties", doc: """
-            sample.penalties{repetition = 1, frequency = 0, presence = 0, last_n = 64, semantics = "transformers"} -> stage
-            Penalises tokens of ctx.history (the last last_n ids; -1 the whole history, 0 off).
-            For each distinct id seen c times: repetition > 0 divides a positive logit and
-            multiplies a negative one (once per id), then logit -= c * frequency + presence
-            (OpenAI's penalties, llama.cpp penalties). transformers
-            (RepetitionPenaltyLogitsProcessor) multiplies logits < 0; llama.cpp multiplies <= 0:
-            the same value, as 0 * r = 0 / r. Ids outside the vocabulary are ignored.
+            sample.penalties{repetition = 1, frequency = 0, presence = 0, last_n = nil, semantics = "transformers"} -> stage
+            Penalises tokens of ctx.history. For each distinct id seen c times: repetition > 0
+            divides a positive logit and multiplies a negative one (once per id), then
+            logit -= c * frequency + presence (OpenAI's penalties, llama.cpp penalties).
+            transformers (RepetitionPenaltyLogitsProcessor, transformers 4.x): the whole history,
+            as HF penalises every id of input_ids; multiplies logits < 0. llama.cpp (penalties):
+            the last 64 ids (penalty_last_n), multiplies logits <= 0 (the same value, as
+            0 * r = 0 / r), in float32; neutral float parameters disable it.
+            Options: last_n (nil = the semantics' default: whole history for transformers, 64 for
+            llama.cpp): how many of the last ids count, -1 the whole history, 0 off.
+            Ids outside the vocabulary are ignored.
             Example: sample.penalties{repetition = 1.1, last_n = 64}
             """) { a in
             if !a.isNil(1) { try a.table(1) }
             let o = try a.options(1, allowed: ["repetition", "frequency", "presence", "last_n", "semantics"])
             let r = try o.number("repetition", default: 1), f = try o.number("frequency", default: 0)
-            let p = try o.number("presence", default: 0), n = try o.count("last_n", in: -1...LuaLimits.maxCount, default: 64)
+            let p = try o.number("presence", default: 0), n = try o.count("last_n", in: -1...LuaLimits.maxCount)
             let (sem, text) = try semantics(o)
-            let label = "sample.penalties{repetition = \(formatNumber(r)), frequency = \(formatNumber(f)), presence = \(formatNumber(p)), last_n = \(n)\(text)}"
+            let window = n.map { ", last_n = \($0)" } ?? ""
+            let label = "sample.penalties{repetition = \(formatNumber(r)), frequency = \(formatNumber(f)), presence = \(formatNumber(p))\(window)\(text)}"
             return try push(a, label) { try .penalties(repetition: r, frequency: f, presence: p, lastN: n, semantics: sem) }
         }
         m.function("logit_bias", doc: """
-            sample.logit_bias{[id] = bias, ...} -> stage
+            sample.logit_bias({[id] = bias, ...}, {semantics = "transformers"}) -> stage
             Adds bias to the logit of each token id. Ids are 0-based vocabulary ids (as a tokenizer
             gives them, the logit of id is logits[id + 1]); -math.huge bans a token. An id outside
-            the vocabulary is an error when the chain runs.
+            the vocabulary is an error when the chain runs. llama.cpp semantics: a float32 add,
+            and (as llama.cpp) an array that earlier stages sorted stays flagged sorted.
+            Options: \(semanticsDoc)
             Example: sample.logit_bias{[50256] = -math.huge, [13] = 2.0}
             """) { a in
             try a.table(1)
@@ -186,9 +200,11 @@ enum SampleStages {
                 return true
             }
             if let problem { throw a.error(1, problem) }
+            let (sem, semText) = try semantics(try a.options(2, allowed: ["semantics"]))
             let shown = bias.keys.sorted().prefix(4).map { "[\($0)] = \(formatNumber(bias[$0] ?? 0))" }
-            let label = "sample.logit_bias{\(shown.joined(separator: ", "))\(bias.count > 4 ? ", ..." : "")}"
-            return try push(a, label) { try .logitBias(bias) }
+            let table = "{\(shown.joined(separator: ", "))\(bias.count > 4 ? ", ..." : "")}"
+            let label = semText.isEmpty ? "sample.logit_bias\(table)" : "sample.logit_bias(\(table)\(semText))"
+            return try push(a, label) { try .logitBias(bias, semantics: sem) }
         }
         m.function("greedy", doc: """
             sample.greedy() -> stage
@@ -196,17 +212,21 @@ enum SampleStages {
             Example: sample.chain{sample.greedy()}
             """) { a in try push(a, "sample.greedy()") { .greedy() } }
         m.function("mirostat", doc: """
-            sample.mirostat{tau = 5, eta = 0.1} -> stage
+            sample.mirostat{tau = 5, eta = 0.1, semantics = "transformers"} -> stage
             Mirostat 2.0 (Basu et al. 2021, llama.cpp mirostat_v2): keeps the tokens whose surprise
             -log2 p is <= mu (at least one), samples, then mu -= eta * (surprise - tau); mu starts
             at 2 tau and lives in the stage (chain:reset() restores it). Must be the last stage.
-            Options: tau (5): target surprise in bits, >= 0; eta (0.1): learning rate, >= 0.
+            llama.cpp semantics: llama.cpp's float32 code, and with a llama.cpp generator the token
+            is drawn by std::discrete_distribution, as llama.cpp's mirostat_v2 draws it.
+            Options: tau (5): target surprise in bits, >= 0; eta (0.1): learning rate, >= 0;
+            \(semanticsDoc)
             Example: sample.chain{sample.temperature(0.8), sample.mirostat{tau = 5}}
             """) { a in
             if !a.isNil(1) { try a.table(1) }
-            let o = try a.options(1, allowed: ["tau", "eta"])
+            let o = try a.options(1, allowed: ["tau", "eta", "semantics"])
             let tau = try o.number("tau", default: 5), eta = try o.number("eta", default: 0.1)
-            return try push(a, "sample.mirostat{tau = \(formatNumber(tau)), eta = \(formatNumber(eta))}") { try .mirostatV2(tau: tau, eta: eta) }
+            let (sem, text) = try semantics(o)
+            return try push(a, "sample.mirostat{tau = \(formatNumber(tau)), eta = \(formatNumber(eta))\(text)}") { try .mirostatV2(tau: tau, eta: eta, semantics: sem) }
         }
     }
 }

@@ -15,7 +15,9 @@ Logits and the elementwise arithmetic HF does on them are float32; probabilities
 The llama.cpp variants follow ggml-org/llama.cpp src/llama-sampling.cpp
 (llama_sampler_top_k_impl, llama_sampler_top_p_apply, llama_sampler_min_p_apply,
 llama_sampler_typical_apply, llama_sampler_top_n_sigma_apply, llama_sample_xtc_apply,
-llama_sampler_mirostat_v2_apply), ties in their sorts broken by lower id first.
+llama_sampler_mirostat_v2_apply), ties in their sorts broken by lower id first; llama.cpp
+itself does not (libstdc++'s unstable sorts), so SamplingReferenceTests skips those cases and
+generate_llamacpp.py checks the llama.cpp semantics against llama.cpp's own samplers.
 xoshiro256** / splitmix64 follow Vigna's reference C (xoshiro256starstar.c, splitmix64.c).
 """
 import json, math, os

@@ -1,0 +1,89 @@
+import Foundation
+
+/// The last step of `SamplerChain.sampleDetailed`: one token drawn from what the stages
+/// left, as the generator's engine draws.
+extension SamplerWorkspace {
+    /// The chosen id and its probability, or nil when no token survives.
+    func draw(_ rng: RandomGenerator, mirostat: Bool) -> (id: Int, prob: Double)? {
+        if rng.engine == .llamaCpp {
+            return rng.withLlamaStreams { streams in
+                mirostat ? llamaDiscrete(&streams.draw) : llamaDist(&streams.draw)
+            } ?? nil
+        }
+        makeSparse()
+        let n = count
+        guard n > 0 else { return nil }
+        softmax()
+        let target = rng.uniform()
+        var cum = 0.0
+        var pick = -1
+        for i in 0..<n where probs[i] > 0 {
+            cum += probs[i]
+            pick = i
+            if cum > target { break }
+        }
+        if pick < 0 { pick = 0 }
+        return (Int(ids[pick]), probs[pick])
+    }
+
+    /// `llama_sampler_dist_apply`: one entry consumes a draw and is chosen; otherwise
+    /// `p = expf(logit - max)` in float (the max is the first entry's when the array is
+    /// flagged sorted), summed in double, one `uniform_real_distribution<double>` draw,
+    /// and the first entry at which the running double sum reaches `sum * draw`. The
+    /// probability returned is llama.cpp's normalised float `p`.
+    func llamaDist(_ mt: inout MersenneTwister19937) -> (id: Int, prob: Double)? {
+        loadLlama()
+        let size = llama.count
+        guard size > 0 else { return nil }
+        if size == 1 {
+            _ = mt.canonicalDouble()
+            return (Int(ids[0]), 1)
+        }
+        var maxL = llama[0].logit
+        if !llamaSorted { for i in 1..<size { maxL = Float.cxxMax(maxL, llama[i].logit) } }
+        var sumCum = 0.0
+        for i in 0..<size {
+            let p = expf(llama[i].logit - maxL)
+            llama[i].p = p
+            sumCum += Double(p)
+        }
+        let target = sumCum * mt.canonicalDouble()
+        var sumRun = 0.0
+        var selected = size - 1
+        for i in 0..<size {
+            sumRun += Double(llama[i].p)
+            if sumRun >= target { selected = i; break }
+        }
+        return (Int(ids[selected]), Double(Float(Double(llama[selected].p) / sumCum)))
+    }
+
+    /// `llama_sample_dist` (mirostat's draw): the sorted float softmax, then
+    /// `std::discrete_distribution<int>` as libstdc++ builds it (weights as doubles,
+    /// normalised, partial sums, the last set to 1; fewer than 2 weights: index 0 and no
+    /// draw) and one `generate_canonical<double>` looked up with `lower_bound`.
+    func llamaDiscrete(_ mt: inout MersenneTwister19937) -> (id: Int, prob: Double)? {
+        loadLlama()
+        let size = llama.count
+        guard size > 0 else { return nil }
+        llamaSoftmax(size: size, sort: true)
+        storeLlama(size: size)  // the sort may have reordered the entries
+        guard size >= 2 else { return (Int(ids[0]), Double(llama[0].p)) }
+        var sum = 0.0
+        for e in llama { sum += Double(e.p) }
+        var cp = [Double](repeating: 0, count: size)
+        var run = 0.0
+        for i in 0..<size {
+            run += Double(llama[i].p) / sum
+            cp[i] = run
+        }
+        cp[size - 1] = 1
+        let u = mt.canonicalDouble()
+        var lo = 0, hi = size
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if cp[mid] < u { lo = mid + 1 } else { hi = mid }
+        }
+        let idx = min(lo, size - 1)
+        return (Int(ids[idx]), Double(llama[idx].p))
+    }
+}

@@ -1,0 +1,24 @@
+/// The element types a sampler chain computes in: the dtype of the logits it is given.
+/// An f64 row is filtered, tempered and penalised in Double and an f32 row in Float, so
+/// no value is rounded on its way through a chain (the `llama.cpp` semantics excepted,
+/// which reproduce llama.cpp's float32 arithmetic on purpose; see `LlamaCppFilters`).
+public protocol SamplingScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable {
+    /// The 64-bit key that orders values as `<` does (-0 and +0 share one key), for the
+    /// integer sorts of the candidate list. NaN never reaches a key: candidate lists hold
+    /// finite values and -inf only.
+    var orderKey: UInt64 { get }
+}
+
+extension Float: SamplingScalar {
+    @inline(__always) public var orderKey: UInt64 {
+        let b = (self == 0 ? Float(0) : self).bitPattern
+        return UInt64(b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000)
+    }
+}
+
+extension Double: SamplingScalar {
+    @inline(__always) public var orderKey: UInt64 {
+        let b = (self == 0 ? Double(0) : self).bitPattern
+        return b & 0x8000_0000_0000_0000 != 0 ? ~b : b | 0x8000_0000_0000_0000
+    }
+}

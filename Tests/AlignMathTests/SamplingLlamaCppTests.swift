@@ -1,0 +1,149 @@
+import XCTest
+@testable import AlignMath
+
+/// The `llama.cpp` semantics and generator against llama.cpp itself:
+/// `Fixtures/llamacpp_reference.json`, written by `Fixtures/generate_llamacpp.py` through
+/// llama-cpp-python 0.3.36's low-level API (llama.cpp 0c1e570). Per case: the entries
+/// llama.cpp kept, in its array order (count, hash, first 32), their probabilities and the
+/// token its dist sampler drew with the same seed; per sequence, the tokens drawn over
+/// hundreds of steps.
+final class SamplingLlamaCppTests: XCTestCase {
+    /// The generator's rows (SplitMix64, every value exact in float32).
+    static func makeRow(_ spec: [String: Any]) -> [Float] {
+        func int(_ k: String, _ d: Int) -> Int { (spec[k] as? Int) ?? d }
+        let n = int("n", 0), bits = int("bits", 10), terms = int("terms", 4), scale = int("scale", 1)
+        let ninf = UInt64(int("ninf", 0)), spikes = int("spikes", 0), offset = int("offset", 0)
+        var sm = SplitMix64(seed: UInt64(int("seed", 0)))
+        let unit = Foundation.pow(2.0, Double(scale - bits))
+        var out: [Float] = []
+        out.reserveCapacity(n)
+        for _ in 0..<n {
+            var acc = 0
+            for _ in 0..<terms { acc += Int(sm.next() >> UInt64(64 - bits)) }
+            let k = acc - terms * (1 << (bits - 1)) + offset
+            out.append(sm.next() >> 54 < ninf ? -.infinity : Float(Double(k) * unit))
+        }
+        for j in 0..<spikes {
+            let i = Int(sm.next() % UInt64(n))
+            if out[i] != -.infinity { out[i] = Float(8.0 - 0.5 * Double(j)) }
+        }
+        return out
+    }
+
+    static func stage(_ d: [String: Any]) throws -> SamplerStage {
+        func num(_ k: String) -> Double { (d[k] as? NSNumber)?.doubleValue ?? .nan }
+        let mk = max(1, d["min_keep"] as? Int ?? 1)
+        let ll = SamplingSemantics.llamaCpp
+        switch d["kind"] as? String ?? "" {
+        case "top_k": return try .topK(d["k"] as? Int ?? 0, semantics: ll)
+        case "top_p": return try .topP(num("p"), minKeep: mk, semantics: ll)
+        case "min_p": return try .minP(num("p"), minKeep: mk, semantics: ll)
+        case "typical": return try .typical(num("p"), minKeep: mk, semantics: ll)
+        case "temperature": return try .temperature(num("t"), semantics: ll)
+        case "top_n_sigma": return try .topNSigma(num("n"), semantics: ll)
+        case "xtc": return try .xtc(probability: num("probability"), threshold: num("threshold"), minKeep: mk, semantics: ll)
+        case "penalties":
+            return try .penalties(repetition: num("repetition"), frequency: num("frequency"), presence: num("presence"),
+                                  lastN: d["last_n"] as? Int, semantics: ll)
+        case "logit_bias":
+            var bias: [Int: Double] = [:]
+            for (k, v) in d["bias"] as? [String: Any] ?? [:] {
+                bias[Int(k) ?? -1] = (v as? NSNumber)?.doubleValue ?? ((v as? String) == "-inf" ? -.infinity : .nan)
+            }
+            return try .logitBias(bias, semantics: ll)
+        case "mirostat": return try .mirostatV2(tau: num("tau"), eta: num("eta"), semantics: ll)
+        case let k: throw AlignMathError.invalidArgument("unknown fixture stage \(k)")
+        }
+    }
+
+    static func fnv1a(_ ids: [Int32]) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for id in ids {
+            for b in 0..<4 { h = (h ^ UInt64((UInt32(bitPattern: id) >> (8 * UInt32(b))) & 0xFF)) &* 0x100_0000_01B3 }
+        }
+        return h
+    }
+
+    func fixture() throws -> [String: Any] {
+        try XCTUnwrap(try Fixture.load("llamacpp_reference.json") as? [String: Any])
+    }
+
+    /// Every stage alone and in chains: kept entries (order included), probabilities to
+    /// float32 precision, and dist's draw.
+    func testStagesAgainstLlamaCpp() throws {
+        let cases = try XCTUnwrap(try fixture()["cases"] as? [[String: Any]])
+        XCTAssertGreaterThan(cases.count, 250)
+        var failures = 0
+        for c in cases {
+            let name = c["name"] as? String ?? "?"
+            let row = Self.makeRow(c["row"] as? [String: Any] ?? [:])
+            let stages = try (c["stages"] as? [[String: Any]] ?? []).map(Self.stage)
+            let chain = try SamplerChain(stages)
+            let g = try RandomGenerator(seed: c["seed"] as? Int ?? 0, engine: .llamaCpp)
+            let ctx = SamplingContext(history: c["history"] as? [Int] ?? [])
+            let token = try chain.sampleDetailed(row, rng: g, context: ctx)
+            let ws = chain.workspace(Float.self)
+            let ids = ws.ids
+            ws.softmax()
+            let head = (c["head"] as? [Int] ?? []).map(Int32.init)
+            let ok = ids.count == c["count"] as? Int
+                && String(Self.fnv1a(ids)) == c["hash"] as? String
+                && Array(ids.prefix(head.count)) == head
+                && token.id == c["selected"] as? Int
+            XCTAssert(ok, "\(name): kept \(ids.count) vs \(c["count"] ?? "?"), head \(Array(ids.prefix(8))) vs \(Array(head.prefix(8))), drew \(token.id) vs \(c["selected"] ?? "?")")
+            if !ok { failures += 1; continue }
+            // llama.cpp's own probabilities are not finite on rows whose logits its bucket
+            // sort misorders (beyond +-3.4e8); the kept set and the draw still agree.
+            guard let expectedCheck = (c["p_check"] as? NSNumber)?.doubleValue else { continue }
+            let headP = (c["head_p"] as? [NSNumber] ?? []).map(\.doubleValue)
+            for (j, p) in headP.enumerated() {
+                XCTAssertEqual(ws.probs[j], p, accuracy: 4e-7 * max(p, 1e-3), "\(name): p of entry \(j)")
+            }
+            var check = 0.0
+            for (i, id) in ids.enumerated() { check += ws.probs[i] * Double((Int(id) * 2_654_435_761) % 1000) / 1000 }
+            XCTAssertEqual(check, expectedCheck, accuracy: 2e-6, "\(name): probabilities")
+        }
+        XCTAssertEqual(failures, 0)
+    }
+
+    /// Many steps of llama.cpp's draws from one seed: the same tokens, in order.
+    func testSequencesTokenForToken() throws {
+        let seqs = try XCTUnwrap(try fixture()["sequences"] as? [[String: Any]])
+        XCTAssertGreaterThanOrEqual(seqs.count, 9)
+        for s in seqs {
+            let name = s["name"] as? String ?? "?"
+            let spec = s["row"] as? [String: Any] ?? [:]
+            let expected = s["tokens"] as? [Int] ?? []
+            let chain = try SamplerChain(try (s["stages"] as? [[String: Any]] ?? []).map(Self.stage))
+            let g = try RandomGenerator(seed: s["seed"] as? Int ?? 0, engine: .llamaCpp)
+            var tokens: [Int] = []
+            for t in 0..<expected.count {
+                var rowSpec = spec
+                rowSpec["seed"] = (spec["seed"] as? Int ?? 0) + t
+                tokens.append(try chain.sample(Self.makeRow(rowSpec), rng: g, context: SamplingContext(history: tokens)))
+            }
+            let first = zip(tokens, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            XCTAssertEqual(tokens, expected, "\(name): first difference at step \(first ?? -1)")
+        }
+    }
+
+    /// The same rows as f64: the llama.cpp stages read them as the floats llama.cpp held,
+    /// so kept sets and draws do not change.
+    func testF64RowsGiveLlamaCppResults() throws {
+        let seqs = try XCTUnwrap(try fixture()["sequences"] as? [[String: Any]])
+        for s in seqs where ["default_pen_5k", "ties_top_k", "mirostat2_seq"].contains(s["name"] as? String ?? "") {
+            let spec = s["row"] as? [String: Any] ?? [:]
+            let expected = s["tokens"] as? [Int] ?? []
+            let chain = try SamplerChain(try (s["stages"] as? [[String: Any]] ?? []).map(Self.stage))
+            let g = try RandomGenerator(seed: s["seed"] as? Int ?? 0, engine: .llamaCpp)
+            var tokens: [Int] = []
+            for t in 0..<expected.count {
+                var rowSpec = spec
+                rowSpec["seed"] = (spec["seed"] as? Int ?? 0) + t
+                let row = Self.makeRow(rowSpec).map(Double.init)
+                tokens.append(try chain.sample(row, rng: g, context: SamplingContext(history: tokens)))
+            }
+            XCTAssertEqual(tokens, expected, s["name"] as? String ?? "?")
+        }
+    }
+}
