@@ -1,11 +1,12 @@
--- The sampling chain of issue 4, timed per token from Lua, so that the cost of crossing
--- from Lua into Swift (argument checks, reading ctx.history, the tensor lookup) shows
--- beside the native figure of `moonlab-bench sample` (Benchmarks/moonlab-bench/SamplingBench.swift).
+-- The sampling chain, timed per token from Lua as a user runs it: `chain:sample` on f64
+-- logits (the dtype of tensors made in Lua), with the f32 figure beside it, an identity
+-- Lua stage in front of the chain, and llama.cpp's semantics.
 --
--- Same logits and history as SamplingBench.swift and peers_sample.py: Box-Muller normals
--- (sd 2.5) from two Weyl sequences, as f32, and 64 history ids (i * 2654435761) % V.
--- Chain: penalties{repetition = 1.1, frequency = 0.1, presence = 0.1, last_n = 64},
--- top_k(40), top_p(0.95), min_p(0.05), temperature(0.8), then chain:sample.
+-- Same logits and history as Benchmarks/moonlab-bench/SamplingBench.swift and
+-- peers_sample.py: Box-Muller normals (sd 2.5) from two Weyl sequences, and 64 history ids
+-- (i * 2654435761) % V. Chain: penalties{repetition = 1.1, frequency = 0.1,
+-- presence = 0.1, last_n = 64}, top_k(40), top_p(0.95), min_p(0.05), temperature(0.8),
+-- then chain:sample.
 --
 -- Run: swift build -c release --product moonlab && .build/release/moonlab run Benchmarks/sample_chain.lua
 -- Prints one JSON line per case ({"area":"sample_lua","case":...,"us":...}) and a table.
@@ -16,24 +17,27 @@ local function bench_logits(v)
     local k = i + 1
     local u1 = (((k * 0x9E3779B97F4A7C15) >> 11) + 0.5) * 2.0 ^ -53
     local u2 = (((k * 0xD1B54A32D192ED03) >> 11) + 0.5) * 2.0 ^ -53
+    -- rounded to f32 values, so the f64 and f32 rows hold the same numbers
     xs[i + 1] = 2.5 * math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
   end
   local history = {}
   for i = 0, 63 do history[i + 1] = (i * 2654435761) % v end
-  return tensor.from(xs, {dtype = "f32"}), history
+  local f32 = tensor.from(xs, {dtype = "f32"})
+  return f32:to("f64"), f32, history
 end
 
-local function chain_of(extra)
+local function chain_of(extra, semantics)
+  local o = semantics and {semantics = semantics} or nil
   local stages = {
-    sample.penalties{repetition = 1.1, frequency = 0.1, presence = 0.1, last_n = 64},
-    sample.top_k(40), sample.top_p(0.95), sample.min_p(0.05), sample.temperature(0.8),
+    sample.penalties{repetition = 1.1, frequency = 0.1, presence = 0.1, last_n = 64, semantics = semantics},
+    sample.top_k(40, o), sample.top_p(0.95, o), sample.min_p(0.05, o), sample.temperature(0.8, o),
   }
   if extra then table.insert(stages, 1, extra) end
   return sample.chain(stages)
 end
 
--- Microseconds per token: the fastest of many short runs (as the native bench does), so
--- a run preempted on a shared machine does not count.
+-- Microseconds per token: the fastest of many short runs, so a run preempted on a
+-- shared machine does not count.
 local function per_token(fn, iters)
   local _, best = timeit(function() for _ = 1, iters do fn() end end, {runs = 60, warmup = 3})
   return best / iters * 1e6
@@ -41,15 +45,19 @@ end
 
 local rows = {}
 for _, v in ipairs{32000, 128256} do
-  local logits, history = bench_logits(v)
+  local f64, f32, history = bench_logits(v)
   local ctx = {history = history}
   local c, g = chain_of(), random.new(0)
   local iters = v < 100000 and 100 or 40
-  local cases = {{"chain_" .. v, function() return c:sample(logits, g, ctx) end}}
-  -- A chain with one Lua stage that returns its input: the cost of handing the whole
-  -- vocabulary to Lua and back (one copy in, one read back).
+  -- A Lua stage that returns its input: the cost of handing the vocabulary to Lua.
   local id = chain_of(sample.stage("identity", function(l) return l end))
-  cases[#cases + 1] = {"chain_lua_stage_" .. v, function() return id:sample(logits, g, ctx) end}
+  local ll, lg = chain_of(nil, "llama.cpp"), random.new(0, {engine = "llama.cpp"})
+  local cases = {
+    {"chain_f64_" .. v, function() return c:sample(f64, g, ctx) end},
+    {"chain_f32_" .. v, function() return c:sample(f32, g, ctx) end},
+    {"chain_lua_stage_f64_" .. v, function() return id:sample(f64, g, ctx) end},
+    {"chain_llama_f64_" .. v, function() return ll:sample(f64, lg, ctx) end},
+  }
   for _, case in ipairs(cases) do
     local us = per_token(case[2], iters)
     print(string.format('{"area":"sample_lua","case":"%s","us":%.2f,"ms":%.5f}', case[1], us, us / 1000))

@@ -14,6 +14,7 @@ extension SamplerWorkspace {
     /// when fewer are finite; ties as libstdc++'s partial sort leaves them.
     func llamaTopK(_ k: Int) {
         guard k > 0 else { return }
+        if llamaTopKFromRow(k) { return }
         loadLlama()
         let size = min(k, llama.count)
         if !llamaSorted {

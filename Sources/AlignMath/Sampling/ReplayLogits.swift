@@ -18,6 +18,8 @@ extension SamplerChain {
     /// in order. Polls `Interruption` between rows.
     /// - Throws: `shapeMismatch` if the buffer is not `steps * vocab` long, `allMasked`
     ///   (with the 0-based row) if a row leaves no token, `interrupted` on Ctrl-C.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func replayLogits<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, steps: Int, vocab: Int,
                              rng: RandomGenerator, context: SamplingContext = SamplingContext()) throws -> [ReplayStep] {
         guard steps >= 0, vocab > 0 else {

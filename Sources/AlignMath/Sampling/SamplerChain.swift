@@ -36,6 +36,10 @@ public struct SampledToken {
 
 /// A chain of sampling stages over one row of logits (`sample.chain{...}` in Lua).
 ///
+/// The public entry points are generic over the row's dtype and `@_specialize`d for
+/// Float and Double: a caller in another module (the Lua glue) runs the specialised code,
+/// not the generic one (which is ~100x slower: every SIMD operation through witnesses).
+///
 /// The chain computes in the dtype of the row it is given (`Float` or `Double`, one
 /// workspace for each, made on first use). The stages run in order on the workspace:
 /// until the first truncating stage the row is the caller's buffer seen lazily
@@ -189,6 +193,8 @@ public final class SamplerChain {
 
     /// The logits after every stage, dense over the vocabulary, removed tokens `-inf`,
     /// in the row's dtype.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func apply<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, context: SamplingContext = SamplingContext()) throws -> [T] {
         let ws = workspace(T.self)
         try run(logits, context, rng: nil, in: ws)
@@ -204,6 +210,8 @@ public final class SamplerChain {
     /// The final distribution, dense over the vocabulary (0 for removed tokens): computed
     /// in Double, returned in the row's dtype.
     /// - Throws: `allMasked` if no token survives.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func probs<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, context: SamplingContext = SamplingContext()) throws -> [T] {
         let ws = workspace(T.self)
         try run(logits, context, rng: nil, in: ws)
@@ -223,6 +231,8 @@ public final class SamplerChain {
     /// Draws one token id (0-based) from the final distribution with `rng` (see
     /// `sampleDetailed` for how each engine draws). Updates mirostat's `mu` when the
     /// chain ends in mirostat.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func sample<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, rng: RandomGenerator, context: SamplingContext = SamplingContext()) throws -> Int {
         try sampleDetailed(logits, rng: rng, context: context, withEntropy: false).id
     }
@@ -238,6 +248,8 @@ public final class SamplerChain {
     /// stage that is not skipped); the llama.cpp engine draws as llama.cpp's `dist`
     /// sampler does (or, after mirostat, `std::discrete_distribution`), from the same
     /// mt19937 stream, so the tokens are llama.cpp's (`ChainDraw`).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func sampleDetailed<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, rng: RandomGenerator, context: SamplingContext = SamplingContext(),
                                                   withEntropy: Bool = true) throws -> SampledToken {
         let ws = workspace(T.self)
@@ -275,6 +287,8 @@ public final class SamplerChain {
     /// under the original softmax, the entropy of the renormalised survivors and the
     /// `top` most probable survivors. Reads the whole row per stage (a diagnostic) and
     /// leaves the stages' work untouched (llama.cpp's -inf entries included).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func explain<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, context: SamplingContext = SamplingContext(), top: Int = 5) throws -> [StageReport] {
         guard logits.count > 0 else { throw AlignMathError.invalidArgument("logits must not be empty") }
         var mx = -Double.infinity

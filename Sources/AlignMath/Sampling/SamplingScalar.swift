@@ -7,6 +7,11 @@ public protocol SamplingScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codab
     /// integer sorts of the candidate list. NaN never reaches a key: candidate lists hold
     /// finite values and -inf only.
     var orderKey: UInt64 { get }
+
+    /// True when one of the 16 values at `x[i..<i+16]` is `>= tau` (NaN never is): the
+    /// block test of `TopKSelect`'s scan, written per type so that it compiles to a few
+    /// vector compares (the generic `any(v .>= t)` builds its mask lane by lane).
+    static func anyAtLeast(_ x: UnsafePointer<Self>, _ i: Int, _ tau: Self) -> Bool
 }
 
 extension Float: SamplingScalar {
@@ -14,11 +19,24 @@ extension Float: SamplingScalar {
         let b = (self == 0 ? Float(0) : self).bitPattern
         return UInt64(b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000)
     }
+
+    @inline(__always) public static func anyAtLeast(_ x: UnsafePointer<Float>, _ i: Int, _ tau: Float) -> Bool {
+        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+        return any(v .>= SIMD16<Float>(repeating: tau))
+    }
 }
 
 extension Double: SamplingScalar {
     @inline(__always) public var orderKey: UInt64 {
         let b = (self == 0 ? Double(0) : self).bitPattern
         return b & 0x8000_0000_0000_0000 != 0 ? ~b : b | 0x8000_0000_0000_0000
+    }
+
+    @inline(__always) public static func anyAtLeast(_ x: UnsafePointer<Double>, _ i: Int, _ tau: Double) -> Bool {
+        let raw = UnsafeRawPointer(x + i)
+        let t = SIMD8<Double>(repeating: tau)
+        let a = raw.loadUnaligned(as: SIMD8<Double>.self) .>= t
+        let b = raw.loadUnaligned(fromByteOffset: 64, as: SIMD8<Double>.self) .>= t
+        return any(a .| b)
     }
 }

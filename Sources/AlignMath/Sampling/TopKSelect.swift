@@ -56,19 +56,14 @@ enum TopKSelect {
                     if vals.count * 2 > cap { cap = vals.count * 4 }
                 }
             }
-            var tauV = SIMD16<T>(repeating: tau)
-            let raw = UnsafeRawPointer(x)
-            let stride = MemoryLayout<T>.stride
             var i = 0
             while i + 16 <= n {
-                let v = raw.loadUnaligned(fromByteOffset: i &* stride, as: SIMD16<T>.self)
-                if any(v .>= tauV) {
+                if T.anyAtLeast(x, i, tau) {
                     // Rare once the heap is full: visit the lanes one by one.
                     for lane in 0..<16 {
-                        let xv = v[lane]
+                        let xv = x[i &+ lane]
                         if xv >= tau { offer(xv, i &+ lane) }
                     }
-                    tauV = SIMD16<T>(repeating: tau)
                 }
                 i &+= 16
             }
