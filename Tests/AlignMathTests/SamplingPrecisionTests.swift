@@ -1,0 +1,95 @@
+import XCTest
+@testable import AlignMath
+
+/// f64 is f64: chains on Double rows against HF transformers 5.25's own warpers run on
+/// torch.float64 (`Fixtures/sampling_f64.json`, from `generate_sampling_f64.py`), kept ids
+/// exactly and probabilities to the 12th digit; and the paths around the chain (explain,
+/// replay, sampled probabilities, custom stages) carry Doubles through.
+final class SamplingPrecisionTests: XCTestCase {
+    static func stage(_ d: [String: Any]) throws -> SamplerStage {
+        func num(_ k: String) -> Double { (d[k] as? NSNumber)?.doubleValue ?? .nan }
+        let mk = d["min_keep"] as? Int ?? 1
+        switch d["kind"] as? String ?? "" {
+        case "temperature": return try .temperature(num("t"))
+        case "penalties": return try .penalties(repetition: num("repetition"))
+        case "top_k": return try .topK(d["k"] as? Int ?? 0, minKeep: mk)
+        case "top_p": return try .topP(num("p"), minKeep: mk)
+        case "min_p": return try .minP(num("p"), minKeep: mk)
+        case "typical": return try .typical(num("p"), minKeep: mk)
+        case "epsilon": return try .epsilon(num("e"), minKeep: mk)
+        case "eta": return try .eta(num("e"), minKeep: mk)
+        case let k: throw AlignMathError.invalidArgument("unknown fixture stage \(k)")
+        }
+    }
+
+    func testChainsOnF64RowsAgainstTransformers() throws {
+        let root = try XCTUnwrap(try Fixture.load("sampling_f64.json") as? [String: Any])
+        let cases = try XCTUnwrap(root["cases"] as? [[String: Any]])
+        XCTAssertGreaterThan(cases.count, 50)
+        for c in cases {
+            let name = c["name"] as? String ?? "?"
+            let row = (c["logits"] as? [NSNumber] ?? []).map(\.doubleValue)
+            let chain = try SamplerChain(try (c["stages"] as? [[String: Any]] ?? []).map(Self.stage))
+            let ctx = SamplingContext(history: c["history"] as? [Int] ?? [])
+            let out = try chain.apply(row, context: ctx)
+            let kept = out.indices.filter { out[$0] > -.infinity }
+            XCTAssertEqual(kept, c["ids"] as? [Int] ?? [], "\(name): kept ids")
+            guard kept == c["ids"] as? [Int] ?? [] else { continue }
+            let p = try chain.probs(row, context: ctx)
+            for (id, q) in zip(kept, (c["probs"] as? [NSNumber] ?? []).map(\.doubleValue)) {
+                XCTAssertEqual(p[id], q, accuracy: 1e-12 * max(q, 1e-3), "\(name): p[\(id)]")
+            }
+        }
+    }
+
+    /// The two examples, and values an f32 round trip would change.
+    func testNoRoundingThroughTheChain() throws {
+        let p = try SamplerChain([.topK(3)]).probs([2, 1, 0.1, -1] as [Double])
+        XCTAssertEqual(p[0], 0.65900113888596791, accuracy: 1e-15)  // numpy: 1 / (1 + e^-1 + e^-1.9)
+        XCTAssertEqual(try SamplerChain([.temperature(1)]).apply([0.1] as [Double]), [0.1])
+        XCTAssertEqual(try SamplerChain([.temperature(0.7)]).apply([0.3] as [Double]), [0.3 / 0.7])
+        // Logits 1e-9 apart are distinct in f64 (tied in f32): top_k(1) keeps one.
+        let near = [1.0, 1.0 + 1e-9, 0.5]
+        XCTAssertEqual(try SamplerChain([.topK(1)]).apply(near).filter { $0 > -.infinity }, [1.0 + 1e-9])
+        let pen = try SamplerChain([.penalties(repetition: 1.3, frequency: 0.1, presence: 0.05), .logitBias([2: 1e-10])])
+        XCTAssertEqual(try pen.apply([0.1, -0.2, 0.3] as [Double], context: SamplingContext(history: [0, 1, 1])),
+                       [0.1 / 1.3 - (1 * 0.1 + 0.05), -0.2 * 1.3 - (2 * 0.1 + 0.05), 0.3 + 1e-10])
+    }
+
+    func testExplainReplayAndDrawsCarryDoubles() throws {
+        let row = [2, 1, 0.1, -1] as [Double]
+        let expected = 0.65900113888596791
+        let chain = try SamplerChain([.topK(3)])
+        let r = try chain.explain(row, top: 1)
+        XCTAssertEqual(r[1].top[0].prob, expected, accuracy: 1e-15)
+        let steps = try (row + row).withUnsafeBufferPointer {
+            try SamplerChain([.topK(1)]).replayLogits($0, steps: 2, vocab: 4, rng: RandomGenerator(seed: 0))
+        }
+        XCTAssertEqual(steps.map(\.token), [0, 0])
+        let g = RandomGenerator(seed: 3)
+        for _ in 0..<20 {
+            let s = try chain.sampleDetailed(row, rng: g)
+            let want = [expected, expected * exp(-1.0), expected * exp(-1.9)][s.id]
+            XCTAssertEqual(s.prob, want, accuracy: 1e-14)
+        }
+        // A custom stage sees and writes Doubles.
+        let stage = SamplerStage.custom("add") { dense, _ in dense[2] += 1e-12 }
+        XCTAssertEqual(try SamplerChain([stage]).apply(row)[2], 0.1 + 1e-12)
+    }
+
+    /// Penalties in transformers semantics see the whole context, as HF's processor does;
+    /// llama.cpp's keep their 64-token window; an explicit last_n is honoured by both.
+    func testPenaltiesWindowBySemantics() throws {
+        let row = [Double](repeating: 1, count: 8)
+        let history = [3] + [Int](repeating: 5, count: 100)
+        let ctx = SamplingContext(history: history)
+        let hf = try SamplerChain([.penalties(repetition: 2)]).apply(row, context: ctx)
+        XCTAssertEqual(hf[3], 0.5)
+        XCTAssertEqual(hf[5], 0.5)
+        let ll = try SamplerChain([.penalties(repetition: 2, semantics: .llamaCpp)]).apply(row, context: ctx)
+        XCTAssertEqual(ll[3], 1)
+        XCTAssertEqual(ll[5], 0.5)
+        let windowed = try SamplerChain([.penalties(repetition: 2, lastN: 64)]).apply(row, context: ctx)
+        XCTAssertEqual(windowed[3], 1)
+    }
+}

@@ -1,0 +1,135 @@
+import XCTest
+import Foundation
+import TestSupport
+
+/// From Lua: f64 logits stay f64 through every sampling path, a Lua stage keeps its
+/// buffer and ctx across calls, and `random.new(seed, {engine = "llama.cpp"})` replays
+/// llama.cpp's draws (the token sequences of AlignMathTests' llamacpp_reference.json,
+/// written by llama.cpp itself through llama-cpp-python 0.3.36).
+final class SamplePrecisionAndEngineTests: XCTestCase {
+    func testF64StaysF64FromLua() throws {
+        let h = try LuaHarness()
+        // The issue's examples (numpy: 1 / (1 + e^-1 + e^-1.9) = 0.65900113888596791).
+        XCTAssertEqual(try h.value("string.format('%.14f', sample.chain{sample.top_k(3)}:probs(tensor{2, 1, 0.1, -1})[1])"), "0.65900113888597")
+        XCTAssertEqual(try h.value("sample.chain{sample.temperature(1)}:apply(tensor{0.1})[1] == 0.1"), "true")
+        XCTAssertEqual(try h.value("sample.chain{sample.temperature(0.7)}:apply{0.3}[1] == 0.3 / 0.7"), "true")
+        XCTAssertEqual(try h.value("sample.chain{}:apply(tensor{1}):dtype()"), "f64")
+        XCTAssertEqual(try h.value("sample.chain{}:probs(tensor.from({1, 2}, {dtype = 'f32'})):dtype()"), "f32")
+        XCTAssertEqual(try h.value("sample.chain{sample.penalties{repetition = 1.3}}:apply(tensor{0.1, -0.2}, {history = {0, 1}})[1] == 0.1 / 1.3"), "true")
+        XCTAssertEqual(try h.value("sample.chain{sample.logit_bias{[0] = 1e-10}}:apply{0.5}[1] == 0.5 + 1e-10"), "true")
+        XCTAssertEqual(try h.value("string.format('%.14f', sample.chain{sample.top_k(3)}:explain(tensor{2, 1, 0.1, -1})[2].top[1].prob)"), "0.65900113888597")
+        XCTAssertEqual(try h.value("string.format('%.14f', select(2, sample.replay_logits(tensor{{2, 1, 0.1, -1}}, sample.chain{sample.top_k(3)}, random.new(1)))[1].prob)"),
+                       try h.value("string.format('%.14f', sample.chain{sample.top_k(3)}:probs(tensor{2, 1, 0.1, -1})[1 + sample.replay_logits(tensor{{2, 1, 0.1, -1}}, sample.chain{sample.top_k(3)}, random.new(1))[1]])"))
+        // Weights below float32's range are still drawn (an f32 round trip makes them 0).
+        XCTAssertEqual(try h.value("random.new(0):categorical{0, 1e-50}"), "1")
+        XCTAssertEqual(try h.value("select(3, sample.best_of_n({'a', 'b'}, function() return 0.1 end))[2] == 0.1"), "true")
+        // A Lua stage reads the f64 row unrounded.
+        XCTAssertEqual(try h.value("local v; sample.chain{sample.stage('peek', function(l) v = l[3] return l end)}:apply(tensor{1, 2, 0.1}); return v == 0.1"), "true")
+        // ctx.history from a tensor must hold integers.
+        XCTAssertEqual(h.bareError("sample.chain{sample.penalties{repetition = 2}}:apply({1, 2}, {history = tensor{0.5}})"),
+                       "sample.chain:apply: ctx.history must hold integer token ids, entry 1 is 0.5")
+    }
+
+    func testLuaStageKeepsItsBufferAndContext() throws {
+        let h = try LuaHarness()
+        try h.run("""
+            seen = {}
+            keep = sample.stage("keep", function(l, ctx)
+              ctx.count = (ctx.count or 0) + 1
+              seen[#seen + 1] = {t = l, ctx = ctx, n = #ctx.history, last = ctx.history[#ctx.history], count = ctx.count}
+              return l
+            end)
+            c = sample.chain{keep, sample.top_k(2)}
+            hist = {1, 2}
+            c:sample({1, 2, 3, 4}, random.new(0), {history = hist})
+            hist[3] = 0
+            c:sample({1, 2, 3, 4}, random.new(0), {history = hist})
+            c:sample({1, 2, 3, 4}, random.new(0), {history = {3}})
+            """)
+        XCTAssertEqual(try h.value("rawequal(seen[1].t, seen[2].t) and rawequal(seen[1].ctx, seen[3].ctx)"), "true", "one tensor, one ctx table")
+        XCTAssertEqual(try h.value("seen[2].n == 3 and seen[2].last == 0 and seen[3].n == 1 and seen[3].last == 3"), "true", "history extended, then rewritten")
+        XCTAssertEqual(try h.value("seen[3].count"), "3", "fields the stage sets stay")
+        // The buffer follows the logits' dtype; a returned f32 tensor is copied in.
+        XCTAssertEqual(try h.value("local d; sample.chain{sample.stage('d', function(l) d = l:dtype() return l end)}:apply(tensor.from({1, 2}, {dtype = 'f32'})); return d"), "f32")
+        XCTAssertEqual(try h.value("sample.chain{sample.stage('f', function(l) return tensor.from({0, 5, 1}, {dtype = 'f32'}) end), sample.greedy()}:sample(tensor{1, 2, 3})"), "1")
+    }
+
+    func testLlamaCppGeneratorFromLua() throws {
+        let h = try LuaHarness()
+        // std::mt19937(5489)'s first outputs are 3499211612 and 581869302 (the C++ standard's
+        // check value is the first); uniform is (r1 + r2 * 2^32) / 2^64, libstdc++'s generate_canonical.
+        let expected = (3_499_211_612.0 + 581_869_302.0 * 4_294_967_296.0) / 18_446_744_073_709_551_616.0
+        XCTAssertEqual(try h.value("random.new(5489, {engine = 'llama.cpp'}):uniform() == \(String(format: "%.17g", expected))"), "true")
+        XCTAssertEqual(try h.value("tostring(random.new(7, {engine = 'llama.cpp'}))"), "random.generator(llama.cpp, seed 7)")
+        try h.run("g = random.new(9, {engine = 'llama.cpp'}); g:uniform(); s = g:state(); a = g:uniform(); g:set_state(s)")
+        XCTAssertEqual(try h.value("g:uniform() == a and s:sub(1, 8) == 'mt19937:'"), "true")
+        XCTAssertEqual(try h.value("random.new(9, {engine = 'llama.cpp'}):copy():uniform() == random.new(9, {engine = 'llama.cpp'}):uniform()"), "true")
+        XCTAssertEqual(h.bareError("random.new(-1, {engine = 'llama.cpp'})"),
+                       "bad argument #1 to 'random.new' (a llama.cpp seed is a 32-bit unsigned integer (0 to 4294967294), got -1)")
+        XCTAssertNotNil(h.bareError("random.new(nil, {engine = 'llama.cpp'})"))
+        XCTAssertNotNil(h.bareError("random.new(1, {engine = 'vllm'})"))
+        XCTAssertNotNil(h.bareError("random.new(1):set_state(random.new(1, {engine = 'llama.cpp'}):state())"))
+    }
+
+    /// llama.cpp's own tokens, replayed from Lua: rows rebuilt by the fixture generator's
+    /// SplitMix64 recipe (written here in Lua), a llama.cpp-semantics chain, the seed.
+    func testReplaysLlamaCppTokensFromLua() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../AlignMathTests/Fixtures/llamacpp_reference.json")
+        let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let seqs = try XCTUnwrap(root["sequences"] as? [[String: Any]])
+        let h = try LuaHarness()
+        try h.run("""
+            function sm64(s)
+              s = s + 0x9E3779B97F4A7C15
+              local z = s
+              z = (z ~ (z >> 30)) * 0xBF58476D1CE4E5B9
+              z = (z ~ (z >> 27)) * 0x94D049BB133111EB
+              return s, z ~ (z >> 31)
+            end
+            function umod(z, n) return (((z >> 1) % n) * 2 + (z & 1)) % n end
+            function make_row(n, seed, bits, terms, scale, ninf, spikes)
+              local s, out, z = seed, {}, nil
+              local unit = 2.0 ^ (scale - bits)
+              for i = 1, n do
+                local acc = 0
+                for _ = 1, terms do s, z = sm64(s); acc = acc + (z >> (64 - bits)) end
+                local k = acc - terms * (1 << (bits - 1))
+                s, z = sm64(s)
+                out[i] = (z >> 54) < ninf and -math.huge or k * unit
+              end
+              for j = 0, spikes - 1 do
+                s, z = sm64(s)
+                local i = umod(z, n) + 1
+                if out[i] ~= -math.huge then out[i] = 8.0 - 0.5 * j end
+              end
+              return tensor(out)
+            end
+            L = {semantics = "llama.cpp"}
+            """)
+        let chains = [
+            "dist_ties": "sample.chain{}",
+            "ties_top_k": "sample.chain{sample.top_k(40, L), sample.temperature(1.5, L)}",
+            "xtc_seq": "sample.chain{sample.xtc{probability = 0.5, threshold = 0.05, semantics = 'llama.cpp'}, sample.temperature(0.9, L)}",
+            "mirostat2_seq": "sample.chain{sample.temperature(0.8, L), sample.mirostat{tau = 5, eta = 0.1, semantics = 'llama.cpp'}}",
+        ]
+        var checked = 0
+        for s in seqs {
+            guard let name = s["name"] as? String, let chain = chains[name] else { continue }
+            let spec = s["row"] as? [String: Any] ?? [:]
+            func int(_ k: String, _ d: Int) -> Int { spec[k] as? Int ?? d }
+            let tokens = (s["tokens"] as? [Int] ?? []).prefix(120)
+            let lua = """
+                local c, g, toks = \(chain), random.new(\(s["seed"] as? Int ?? 0), {engine = "llama.cpp"}), {}
+                for t = 0, \(tokens.count - 1) do
+                  local row = make_row(\(int("n", 0)), \(int("seed", 0)) + t, \(int("bits", 10)), \(int("terms", 4)), \(int("scale", 1)), \(int("ninf", 0)), \(int("spikes", 0)))
+                  toks[#toks + 1] = c:sample(row, g, {history = toks})
+                end
+                return table.concat(toks, ",")
+                """
+            XCTAssertEqual(try h.value(lua), tokens.map(String.init).joined(separator: ","), name)
+            checked += 1
+        }
+        XCTAssertEqual(checked, 4)
+    }
+}
