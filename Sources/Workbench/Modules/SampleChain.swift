@@ -46,8 +46,8 @@ enum SampleChainSupport {
     /// The elements of `t` in its dtype, read in place when they can be (f32, f64),
     /// else as Doubles.
     static func withRows<R>(_ t: Tensor, _ body: (LogitsRow) throws -> R) throws -> R {
-        if t.dtype == .f32, let r = try? t.withFloats({ try body(.f32($0)) }) { return r }
-        if t.dtype == .f64, let r = try? t.withDoubles({ try body(.f64($0)) }) { return r }
+        if t.dtype == .f32 { return try t.withFloats { try body(.f32($0)) } }
+        if t.dtype == .f64 { return try t.withDoubles { try body(.f64($0)) } }
         return try t.toDoubles().withUnsafeBufferPointer { try body(.f64($0)) }
     }
 
