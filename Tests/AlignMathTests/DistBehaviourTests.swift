@@ -180,4 +180,84 @@ final class DistBehaviourTests: XCTestCase {
         XCTAssertEqual(FastExp.exp(1000.0), .infinity)
         XCTAssertTrue(FastExp.exp(Double.nan).isNaN)
     }
+
+    func testFastExpSumDoubleAccuracy() {
+        // the Double expSum (Estrin polynomial): within 2 ulp of libm over the normal range
+        var worst = 0.0
+        var y = 0.0
+        while y > FastExp.minNormalInputD {
+            let ref = Foundation.exp(y)
+            worst = Swift.max(worst, Swift.abs(FastExp.expSum(SIMD4<Double>(repeating: y)).0[0] - ref) / ref.ulp)
+            y -= 0.0371
+        }
+        XCTAssertLessThanOrEqual(worst, 2, "Double expSum worst error in ulp")
+    }
+
+    /// Plain libm reference for one Double row: (logsumexp, entropy, softmax).
+    private func reference(_ x: [Double]) -> (Double, Double, [Double]) {
+        let m = x.max() ?? 0
+        let se = x.reduce(0) { $0 + Foundation.exp($1 - m) }
+        let lse = m + Foundation.log(se)
+        let p = x.map { Foundation.exp($0 - lse) }
+        let h = zip(x, p).reduce(0) { $1.1 > 0 ? $0 - $1.1 * ($1.0 - lse) : $0 }
+        return (lse, h, p)
+    }
+
+    func testLongDoubleRowsAreCombinedChunkByChunk() throws {
+        // rows longer than RowF64.chunk are reduced chunk by chunk and the chunks rescaled to
+        // the row's maximum: the maximum in the last chunk, in the first, a chunk of -inf
+        let n = 50_000
+        let rising = (0..<n).map { Double($0) / 5000 + sin(Double($0)) }
+        let falling = Array(rising.reversed())
+        var holes = rising.map { $0 * 0.3 }
+        for i in 16_384..<32_768 { holes[i] = -.infinity }
+        for x in [rising, falling, holes] {
+            let (lse, h, p) = reference(x)
+            let t = try Tensor(x)
+            XCTAssertEqual(try Dist.logsumexp(t).scalar ?? .nan, lse, accuracy: 1e-12 * Swift.abs(lse))
+            XCTAssertEqual(try Dist.entropy(t).scalar ?? .nan, h, accuracy: 1e-11 * h)
+            let sm = try Dist.softmax(t).toDoubles(), ls = try Dist.logSoftmax(t).toDoubles()
+            for i in stride(from: 0, to: n, by: 997) {
+                XCTAssertEqual(sm[i], p[i], accuracy: 1e-13 * Swift.max(p[i], 1e-300))
+                if p[i] > 0 { XCTAssertEqual(ls[i], x[i] - lse, accuracy: 1e-12 * Swift.max(1, Swift.abs(ls[i]))) }
+            }
+        }
+        // KL of two long rows against the sum of p (log p − log q)
+        let q = falling.map { 0.5 * $0 }
+        let (lp, _, pp) = reference(rising), (lq, _, _) = reference(q)
+        var kl = 0.0
+        for i in 0..<n { kl += pp[i] * ((rising[i] - lp) - (q[i] - lq)) }
+        XCTAssertEqual(try Dist.kl(Tensor(rising), Tensor(q)).scalar ?? .nan, kl, accuracy: 1e-11 * kl)
+        // P with mass where a chunk of q is -inf: +inf; q with mass where p has none: finite
+        var qHoles = q
+        for i in 20_000..<20_010 { qHoles[i] = -.infinity }
+        XCTAssertEqual(try Dist.kl(Tensor(rising), Tensor(qHoles)).scalar, .infinity)
+        XCTAssertTrue((try Dist.kl(Tensor(holes), Tensor(q)).scalar ?? .nan).isFinite)
+    }
+
+    func testNaNRowsGiveNaNNotNumbersOrErrors() throws {
+        for dtype in [DType.f64, .f32] {
+            for n in [5, 40_000] {
+                var x = (0..<n).map { Double($0 % 7) }
+                x[n / 2] = .nan
+                var onlyNaN = [Double](repeating: -.infinity, count: n)
+                onlyNaN[n - 1] = .nan
+                let ok = (0..<n).map { Double($0 % 5) }
+                for row in [x, onlyNaN] {
+                    let t = try Tensor(row, dtype: dtype), good = try Tensor(ok, dtype: dtype)
+                    XCTAssertTrue((try Dist.logsumexp(t).scalar ?? 0).isNaN, "logsumexp \(dtype) \(n)")
+                    XCTAssertTrue((try Dist.entropy(t).scalar ?? 0).isNaN, "entropy \(dtype) \(n)")
+                    XCTAssertTrue((try Dist.kl(t, good).scalar ?? 0).isNaN, "kl(p NaN) \(dtype) \(n)")
+                    XCTAssertTrue((try Dist.kl(good, t).scalar ?? 0).isNaN, "kl(q NaN) \(dtype) \(n)")
+                    XCTAssertTrue(try Dist.softmax(t).toDoubles().allSatisfy(\.isNaN), "softmax \(dtype) \(n)")
+                    XCTAssertTrue(try Dist.logSoftmax(t).toDoubles().allSatisfy(\.isNaN), "log_softmax \(dtype) \(n)")
+                }
+            }
+        }
+        // a batch: only the NaN row is NaN
+        let b = try Tensor([1, 2, 3, .nan, 0, 1], shape: [2, 3])
+        let e = try Dist.entropy(b).toDoubles()
+        XCTAssertFalse(e[0].isNaN)
+        XCTAssertTrue(e[1].isNaN)
+    }
 }

@@ -21,7 +21,8 @@ public struct DistOptions: Sendable {
 /// All work in the log domain after subtracting the row maximum; `-inf` entries are
 /// excluded tokens (0·log 0 = 0); a row whose entries are all `-inf` throws
 /// `AlignMathError.allMasked(row:)` (0-based flat row index). Float inputs accumulate
-/// in Double. NaN inputs give NaN. Rows are split over the cores (`ParallelFor`), and
+/// in Double. A NaN anywhere in a row gives NaN for that row (every value of it for
+/// softmax/log_softmax), never a number and never an error. Rows are split over the cores (`ParallelFor`), and
 /// Ctrl-C (`Interruption`) stops a long call with `.interrupted`.
 public enum Dist {
     /// Checks the options and turns the input into logits: returns the tensor to read
@@ -45,22 +46,31 @@ public enum Dist {
         return (x.log(), 1 / o.temperature)
     }
 
-    /// Row max (times s) of row `r`, throwing `.allMasked` when there is no finite entry.
+    /// Row max (times s) of row `r`, throwing `.allMasked` when there is no finite entry;
+    /// NaN for a row of only NaN and -inf (its results are NaN, see `maskedOrNaN`).
     @inline(__always)
     static func rowMax(_ x: Tensor, _ r: Int, _ s: Double) throws -> Double {
         let n = x.rowLength
         let m: Double = x.dtype == .f32 ? Double(RowF32.max(x.floatPointer + r * n, n))
                                         : RowF64.max(x.doublePointer + r * n, n)
-        guard m > -.infinity else { throw AlignMathError.allMasked(row: r) }
+        guard m > -.infinity else { return try maskedOrNaN(x, r) }
         return m * s
     }
 
-    /// Runs `body(row)` for every row in parallel.
-    static func eachRow(_ x: Tensor, _ body: (Int) throws -> Void) throws {
-        try ParallelFor.rows(x.rowCount, costPerRow: Swift.max(1, x.rowLength) * 8) { range in
-            for r in range { try body(r) }
-        }
+    /// The maxima ignore NaN, so a row whose maximum is -inf is either all -inf (an error:
+    /// no token to give probability to) or holds a NaN: then NaN, which every kernel carries
+    /// into every sum of the row. Only runs for such rows.
+    static func maskedOrNaN(_ x: Tensor, _ r: Int) throws -> Double {
+        let n = x.rowLength
+        let hasNaN = x.dtype == .f32 ? (0..<n).contains { x.floatPointer[r * n + $0].isNaN }
+                                     : (0..<n).contains { x.doublePointer[r * n + $0].isNaN }
+        if hasNaN { return .nan }
+        throw AlignMathError.allMasked(row: r)
     }
+
+    /// `max(0, x)` that keeps NaN (Swift.max(0, .nan) is 0).
+    @inline(__always)
+    static func nonNegative(_ x: Double) -> Double { x < 0 ? 0 : x }
 
     /// Runs the Float rows of `x` in parallel chunks, each chunk's rows in order:
     /// `body(r, m, next)` gets row `r`'s maximum times `s` (throwing `.allMasked` when it
@@ -73,11 +83,27 @@ public enum Dist {
         try ParallelFor.rows(x.rowCount, costPerRow: Swift.max(1, n) * 2) { range in
             var mNext = RowF32.max(base + range.lowerBound * n, n)
             for r in range {
-                guard mNext > -.infinity else { throw AlignMathError.allMasked(row: r) }
+                let m = mNext > -.infinity ? Double(mNext) * s : try maskedOrNaN(x, r)
                 let next = r + 1 < range.upperBound ? base + (r + 1) * n : nil
-                mNext = body(r, Double(mNext) * s, next)
+                mNext = body(r, m, next)
             }
         }
+    }
+
+    /// Runs `body(r, row)` over the Double rows of `x` in parallel chunks of rows. (Each row
+    /// kernel reads its row once, chunk by chunk, see `RowF64.maxSumExp`.)
+    static func eachRowF64(_ x: Tensor, _ body: (Int, UnsafePointer<Double>) throws -> Void) throws {
+        let n = x.rowLength, base = UnsafePointer(x.doublePointer)
+        try ParallelFor.rows(x.rowCount, costPerRow: Swift.max(1, n) * 4) { range in
+            for r in range { try body(r, base + r * n) }
+        }
+    }
+
+    /// (m, Σ exp(x·s − m)) of Double row `r` (m NaN for a NaN row; an all -inf row throws).
+    @inline(__always)
+    static func maxSumExp(_ x: Tensor, _ r: Int, _ p: UnsafePointer<Double>, _ s: Double) throws -> (Double, Double) {
+        let (m, se) = RowF64.maxSumExp(p, x.rowLength, s)
+        return m == -.infinity ? (try maskedOrNaN(x, r), .nan) : (m, se)
     }
 
     /// A zero `f64` tensor for one value per row of `x`.
@@ -106,9 +132,8 @@ public enum Dist {
             }
             return out
         }
-        try eachRow(x) { r in
-            let m = try rowMax(x, r, s)
-            let se = RowF64.sumExp(x.doublePointer + r * n, n, s, m)
+        try eachRowF64(x) { r, p in
+            let (m, se) = try maxSumExp(x, r, p, s)
             d[r] = m + Foundation.log(se)
         }
         return out
@@ -127,8 +152,7 @@ public enum Dist {
                 var mNext = RowF32.max(src + range.lowerBound * n, n)
                 var pending: (row: Int, m: Float, l: Float)? = nil
                 for r in range {
-                    guard mNext > -.infinity else { throw AlignMathError.allMasked(row: r) }
-                    let m = Double(mNext) * s
+                    let m = mNext > -.infinity ? Double(mNext) * s : try maskedOrNaN(x, r)
                     let next = r + 1 < range.upperBound ? src + (r + 1) * n : nil
                     let (se, nm): (Double, Float)
                     if let w = pending {
@@ -144,11 +168,10 @@ public enum Dist {
             }
             return out
         }
-        try eachRow(x) { r in
-            let m = try rowMax(x, r, s)
-            let p = x.doublePointer + r * n
-            let l = Foundation.log(RowF64.sumExp(p, n, s, m))
-            RowF64.writeShifted(p, out.doublePointer + r * n, n, s, m, l)
+        let dst = out.doublePointer
+        try eachRowF64(x) { r, p in
+            let (m, se) = try maxSumExp(x, r, p, s)
+            RowF64.writeShifted(p, dst + r * n, n, s, m, Foundation.log(se))
         }
         return out
     }
@@ -167,11 +190,10 @@ public enum Dist {
             }
             return out
         }
-        try eachRow(x) { r in
-            let m = try rowMax(x, r, s)
-            let dst = out.doublePointer + r * n
-            let total = RowF64.writeExp(x.doublePointer + r * n, dst, n, s, m)
-            RowF64.scale(dst, n, 1 / total)
+        let dst = out.doublePointer
+        try eachRowF64(x) { r, p in
+            let (m, se) = try maxSumExp(x, r, p, s)
+            RowF64.writeExpScaled(p, dst + r * n, n, s, m, 1 / se)
         }
         return out
     }
@@ -185,15 +207,15 @@ public enum Dist {
             let p = x.floatPointer
             try eachRowF32(x, s) { r, m, next in
                 let (se, sw, nm) = RowF32.sumExpMoment(p + r * n, n, Float(s), Float(m), next: next)
-                d[r] = Swift.max(0, Foundation.log(se) - sw / se)
+                d[r] = nonNegative(Foundation.log(se) - sw / se)
                 return nm
             }
             return out
         }
-        try eachRow(x) { r in
-            let m = try rowMax(x, r, s)
-            let (se, sw) = RowF64.sumExpMoment(x.doublePointer + r * n, n, s, m)
-            d[r] = Swift.max(0, Foundation.log(se) - sw / se)
+        try eachRowF64(x) { r, p in
+            var (m, se, sw) = RowF64.maxSumExpMoment(p, n, s)
+            if m == -.infinity { m = try maskedOrNaN(x, r) }
+            d[r] = m.isNaN ? .nan : nonNegative(Foundation.log(se) - sw / se)
         }
         return out
     }
@@ -223,26 +245,34 @@ public enum Dist {
             try ParallelFor.rows(p.rowCount, costPerRow: n * 4) { range in
                 var (mp, mq, inf) = RowF32.maxPair(a + range.lowerBound * n, b + range.lowerBound * n, n)
                 for r in range {
-                    guard mp > -.infinity, mq > -.infinity else { throw AlignMathError.allMasked(row: r) }
+                    let smp = mp > -.infinity ? Double(mp) * s : try maskedOrNaN(p, r)
+                    let smq = mq > -.infinity ? Double(mq) * s : try maskedOrNaN(q, r)
                     let last = r + 1 == range.upperBound
-                    let smp = Double(mp) * s, smq = Double(mq) * s
                     let (sp, sq, w, nmp, nmq, ninf) = RowF32.klSums(
                         a + r * n, b + r * n, n, Float(s), Float(smp), Float(smq),
                         nextP: last ? nil : a + (r + 1) * n, nextQ: last ? nil : b + (r + 1) * n)
                     // Σ P (y_p − log Sp − y_q + log Sq) with y = x·s − m.
-                    d[r] = inf ? .infinity : Swift.max(0, w / sp - Foundation.log(sp) + Foundation.log(sq))
+                    d[r] = klValue(sp, sq, w, inf)
                     (mp, mq, inf) = (nmp, nmq, ninf)
                 }
             }
             return out
         }
-        try eachRow(p) { r in
-            let mp = try rowMax(p, r, s), mq = try rowMax(q, r, s)
-            let (sp, sq, w, inf) = RowF64.klSums(p.doublePointer + r * n, q.doublePointer + r * n, n, s, mp, mq)
-            // Σ P (y_p − log Sp − y_q + log Sq) with y = x·s − m.
-            d[r] = inf ? .infinity : Swift.max(0, w / sp - Foundation.log(sp) + Foundation.log(sq))
+        let b = UnsafePointer(q.doublePointer)
+        try eachRowF64(p) { r, a in
+            let (kl, masked) = RowF64.klRow(a, b + r * n, n, s)
+            if masked { throw AlignMathError.allMasked(row: r) }
+            d[r] = kl
         }
         return out
+    }
+
+    /// KL of a row pair from its sums: Σ P (y_p − log Sp − y_q + log Sq) with y = x·s − m; +inf
+    /// where P has mass that Q excludes; NaN stays NaN (no clamp turns it into 0).
+    @inline(__always)
+    static func klValue(_ sp: Double, _ sq: Double, _ w: Double, _ inf: Bool) -> Double {
+        let v = w / sp - Foundation.log(sp) + Foundation.log(sq)
+        return inf && !v.isNaN ? .infinity : nonNegative(v)
     }
 
     /// Normalised log-probabilities of row `r` of `x`, as Doubles, into `buf`.
@@ -256,7 +286,7 @@ public enum Dist {
             for i in 0..<n { buf[i] = (Double(p[i]) * s - m) - c }
         } else {
             let p = x.doublePointer + r * n
-            c = Foundation.log(RowF64.sumExp(p, n, s, m))
+            c = Foundation.log(RowF64.sumExp(p, n, s, m, next: nil).0)
             for i in 0..<n { buf[i] = (p[i] * s - m) - c }
         }
     }
@@ -294,7 +324,7 @@ public enum Dist {
                 if a > -.infinity { total += Foundation.exp(a) * (a - lm) }
                 if b > -.infinity { total += Foundation.exp(b) * (b - lm) }
             }
-            return Swift.max(0, 0.5 * total)
+            return nonNegative(0.5 * total)
         }, into: out.doublePointer)
         return out
     }
