@@ -86,4 +86,33 @@ final class DetectionNgramTests: XCTestCase {
         XCTAssertThrowsError(try SelfCheckNgram.score(sentences: [], passage: .text("x"), samples: [], n: 0))
         XCTAssertThrowsError(try SelfCheckNgram.score(sentences: [.tokens([])], passage: .text("x"), samples: []))
     }
+
+    func testTokenizingOnceCountsAsSelfcheckgptsSecondPass() throws {
+        // selfcheckgpt's add() tokenizes `sent.text.strip()` of every sentence again; the
+        // model tokenizes each text once and drops whitespace tokens at sentence ends. Same
+        // counts on texts with blank lines, tabs, no-break spaces and runs of spaces:
+        let texts = ["Don't stop.\n\nNew paragraph here:  two spaces.\tTabs\there. \u{a0}Done!  ",
+                     "A.  B.   C!\n \n D? E... F\u{2028}G.", "  Leading. Trailing.\n\n", "One sentence"]
+        let tok = SpacyTokenizer(), sent = SpacySentencizer()
+        for n in 1...3 {
+            for t in texts {
+                var counts: [[String]: Int] = [:], total = 0
+                for piece in [t] + texts {
+                    for sentence in sent.sentences(piece) {
+                        let toks = tok.tokens(sentence).map { $0.lowercased() }
+                        let padded = [String](repeating: "<s>", count: n - 1) + toks
+                        for g in 0..<toks.count { counts[Array(padded[g..<(g + n)]), default: 0] += 1 }
+                        total += toks.count
+                    }
+                }
+                let r = try SelfCheckNgram.score(sentences: [.text("New paragraph here:  two spaces."), .text("C!")],
+                                                 passage: .text(t), samples: texts.map { .text($0) }, n: n)
+                let probe = tok.tokens("New paragraph here:  two spaces.").map { $0.lowercased() }
+                let padded = [String](repeating: "<s>", count: n - 1) + probe
+                var sum = 0.0
+                for g in 0..<probe.count { sum += -log(Double(counts[Array(padded[g..<(g + n)])] ?? 0) / Double(total)) }
+                XCTAssertEqual(r.avgNegLogprob[0], sum / Double(probe.count), accuracy: 1e-12, "n=\(n) \(t.debugDescription)")
+            }
+        }
+    }
 }

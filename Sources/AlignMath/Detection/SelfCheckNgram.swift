@@ -34,58 +34,146 @@ public enum SelfCheckNgram {
     ///   - n: 1 for the unigram model, n > 1 for `NgramModel(n)`.
     ///   - k: the add-k pseudo-count (`train(k=0)` in `predict`).
     /// - Throws: `invalidArgument` for n < 1, k < 0, or a sentence without tokens.
+    ///
+    /// Each text is tokenized once: a sentence of the model is its run of the text's tokens
+    /// without whitespace tokens at its ends, which is what `add` gets by tokenizing
+    /// `sent.text.strip()` again; each evaluated sentence is tokenized whole (`evaluate`). Tokens are lower-cased and interned into integer ids;
+    /// n-grams (padded with the id of "<s>") are counted in a hash table of id sequences.
     public static func score(sentences: [Text], passage: Text, samples: [Text], n: Int = 1,
                              k: Double = 0) throws -> Result {
         guard n >= 1 else { throw AlignMathError.invalidArgument("n must be an integer >= 1, got \(n)") }
         guard k >= 0 else { throw AlignMathError.invalidArgument("k must be >= 0, got \(k)") }
-        let sentencizer = SpacySentencizer()
-        let tokenizer = sentencizer.tokenizer
-        var counts: [[String]: Int] = [:]
-        var total = 0
-        func add(_ text: Text) {
-            let sentences: [[String]]
-            switch text {
-            case .text(let s): sentences = sentencizer.sentences(s).map { tokenizer.tokens($0).map { $0.lowercased() } }
-            case .tokens(let t): sentences = [t.map { $0.lowercased() }]
-            }
-            for toks in sentences {
-                for g in grams(toks, n) { counts[g, default: 0] += 1 }
-                total += toks.count
-            }
-        }
-        add(passage)
-        samples.forEach(add)
-        let vocabulary = Double(counts.count + 1)  // + '<unk>'
-        let denominator = Double(total) + k * vocabulary
+        var model = Model(n: n)
+        model.add(passage)
+        samples.forEach { model.add($0) }
+        let vocabulary = Double(model.grams.count + 1)  // + '<unk>'
+        let denominator = Double(model.total) + k * vocabulary
         var avg: [Double] = [], mx: [Double] = [], all: [Double] = []
         for (i, sentence) in sentences.enumerated() {
-            let toks: [String]
-            switch sentence {
-            case .text(let s): toks = tokenizer.tokens(s).map { $0.lowercased() }
-            case .tokens(let t): toks = t.map { $0.lowercased() }
-            }
-            guard !toks.isEmpty else {
-                throw AlignMathError.invalidArgument("sentence \(i + 1) has no tokens")
-            }
+            let (start, count) = model.evaluated(sentence)
+            guard count > 0 else { throw AlignMathError.invalidArgument("sentence \(i + 1) has no tokens") }
             var sum = 0.0, worst = -Double.infinity
-            for g in grams(toks, n) {
-                let nll = -Foundation.log((Double(counts[g] ?? 0) + k) / denominator)
+            for g in 0..<count {
+                let c = model.count(at: start + g)
+                let nll = -Foundation.log((Double(c) + k) / denominator)
                 sum += nll
                 worst = Swift.max(worst, nll)
                 all.append(nll)
             }
-            avg.append(sum / Double(toks.count))
+            avg.append(sum / Double(count))
             mx.append(worst)
         }
         return Result(avgNegLogprob: avg, maxNegLogprob: mx,
                       docAvgNegLogprob: mean(all), docAvgMaxNegLogprob: mean(mx))
     }
 
-    /// nltk's `ngrams(tokens, n, pad_left=True, left_pad_symbol='<s>')`: one n-gram per token.
-    static func grams(_ toks: [String], _ n: Int) -> [[String]] {
-        if n == 1 { return toks.map { [$0] } }
-        let padded = [String](repeating: "<s>", count: n - 1) + toks
-        return (0..<toks.count).map { Array(padded[$0..<($0 + n)]) }
+    /// The counts of selfcheckgpt's model over integer token ids.
+    struct Model {
+        let n: Int
+        let sentencizer = SpacySentencizer()
+        var interner: TokenInterner
+        /// Padded id sequences of every sentence, one after another; n-grams are positions in it.
+        var ids: [Int32] = []
+        var grams: NgramSet
+        var counts: [Int32] = []
+        var total = 0
+        let pad: Int32
+        var bytes: [UInt8] = []
+
+        init(n: Int) {
+            self.n = n
+            grams = NgramSet(n: n, capacity: 1 << 14)
+            var names = TokenInterner(capacity: 4096)
+            pad = Array("<s>".utf8).withUnsafeBufferPointer { names.id($0) }
+            interner = names
+        }
+
+        /// The id of the lower-cased token `s[a..<b]` (ASCII lower-cased byte by byte, other
+        /// text as Swift's `lowercased()`, Python's `str.lower` for it).
+        mutating func tokenID(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> Int32 {
+            bytes.removeAll(keepingCapacity: true)
+            var ascii = true
+            for i in a..<b {
+                let v = s[i].value
+                if v >= 128 { ascii = false; break }
+                bytes.append(UInt8(v >= 65 && v <= 90 ? v + 32 : v))
+            }
+            if !ascii {
+                bytes.removeAll(keepingCapacity: true)
+                bytes.append(contentsOf: SpacyTokenizer.string(s, a, b).lowercased().utf8)
+            }
+            return bytes.withUnsafeBufferPointer { interner.id($0) }
+        }
+
+        mutating func tokenID(_ t: String) -> Int32 {
+            bytes.removeAll(keepingCapacity: true)
+            bytes.append(contentsOf: t.lowercased().utf8)
+            return bytes.withUnsafeBufferPointer { interner.id($0) }
+        }
+
+        /// Appends one sentence's padded ids; returns the position of its first n-gram.
+        mutating func append(_ tokenIDs: [Int32]) -> Int {
+            for _ in 0..<(n - 1) { ids.append(pad) }
+            let start = ids.count - (n - 1)
+            ids.append(contentsOf: tokenIDs)
+            return start
+        }
+
+        /// `add(text)`: every sentence's n-grams counted.
+        mutating func add(_ text: Text) {
+            var sentenceIDs: [[Int32]] = []
+            switch text {
+            case .text(let t):
+                let s = Array(t.unicodeScalars)
+                let toks = sentencizer.tokenizer.ranges(s)
+                let starts = sentencizer.sentenceStarts(s, toks)
+                for (j, first) in starts.enumerated() {
+                    // selfcheckgpt tokenizes `sent.text.strip()` again; the same tokens are this
+                    // run without whitespace tokens at its ends (the affix rules never look
+                    // across whitespace), so the text is tokenized only once here
+                    var a = first, b = j + 1 < starts.count ? starts[j + 1] : toks.count
+                    func blank(_ t: (Int, Int)) -> Bool { s[t.0..<t.1].allSatisfy(SpacyClass.isSpace) }
+                    while a < b && blank(toks[a]) { a += 1 }
+                    while b > a && blank(toks[b - 1]) { b -= 1 }
+                    sentenceIDs.append((a..<b).map { tokenID(s, toks[$0].0, toks[$0].1) })
+                }
+            case .tokens(let t):
+                sentenceIDs = [t.map { tokenID($0) }]
+            }
+            for sid in sentenceIDs {
+                let start = append(sid)
+                ids.withUnsafeBufferPointer { b in
+                    guard let p = b.baseAddress else { return }
+                    for g in 0..<sid.count {
+                        let d = Int(grams.denseID(p, at: start + g))
+                        if d == counts.count { counts.append(0) }
+                        counts[d] += 1
+                    }
+                }
+                total += sid.count
+            }
+        }
+
+        /// An evaluated sentence appended as padded ids: (position of its first n-gram, tokens).
+        mutating func evaluated(_ sentence: Text) -> (Int, Int) {
+            let sid: [Int32]
+            switch sentence {
+            case .text(let t):
+                let s = Array(t.unicodeScalars)
+                sid = sentencizer.tokenizer.ranges(s).map { tokenID(s, $0.0, $0.1) }
+            case .tokens(let t):
+                sid = t.map { tokenID($0) }
+            }
+            return (append(sid), sid.count)
+        }
+
+        /// The count of the n-gram at `position` of `ids` (0 when never counted).
+        func count(at position: Int) -> Int {
+            ids.withUnsafeBufferPointer { b in
+                guard let p = b.baseAddress, let d = grams.find(p, at: position) else { return 0 }
+                return Int(counts[Int(d)])
+            }
+        }
     }
 
     static func mean(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count) }

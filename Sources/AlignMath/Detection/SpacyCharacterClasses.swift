@@ -28,6 +28,12 @@ enum SpacyClass {
         "нм", "кг", "г", "мг", "м/с", "км/ч", "кПа", "Па", "мбар", "Кб", "КБ", "кб", "Мб", "МБ", "мб", "Гб",
         "ГБ", "гб", "Тб", "ТБ",
     ]
+    /// The longest literal a suffix rule matches, in code points (punctuation, quotes,
+    /// currency, units, `'s`): positions further from the end cannot start a suffix, except
+    /// a run of dots.
+    static let maxSuffixLength: Int = (punct + quotes + currency + Array(units) + ["'s", "'S", "’s", "’S", "—", "–"])
+        .map { $0.unicodeScalars.count }.max() ?? 1
+
     /// `HYPHENS` as the infix alternation tries them.
     static let hyphens: [String] = ["-", "–", "—", "--", "---", "——", "~"]
 

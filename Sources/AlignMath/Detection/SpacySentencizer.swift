@@ -7,26 +7,40 @@ public struct SpacySentencizer: Sendable {
 
     public init() {}
 
-    /// The sentences of `text` as `[s.text.strip() for s in nlp(text).sents]`.
-    public func sentences(_ text: String) -> [String] {
-        let scalars = Array(text.unicodeScalars)
-        let toks = tokenizer.tokenize(text)
+    /// The index of the first token of each sentence of `tokens` (ranges over `s`, from
+    /// `SpacyTokenizer.ranges`).
+    public func sentenceStarts(_ s: [Unicode.Scalar], _ toks: [(Int, Int)]) -> [Int] {
         guard !toks.isEmpty else { return [] }
         var starts = [0]
         var seenPeriod = false
         for (i, t) in toks.enumerated() {
-            let ender = SpacyClass.sentenceEnders.contains(t.text)
-            if seenPeriod && !ender && !SpacyClass.isPunctuation(Array(t.text.unicodeScalars)) {
+            let ender = isEnder(s, t.0, t.1)
+            if seenPeriod && !ender && !(t.0 < t.1 && s[t.0..<t.1].allSatisfy { $0.properties.generalCategory.isPunctuation }) {
                 starts.append(i)
                 seenPeriod = false
             } else if ender {
                 seenPeriod = true
             }
         }
+        return starts
+    }
+
+    /// Whether a token is one of the sentencizer's punctuation characters (each is one code point).
+    private func isEnder(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> Bool {
+        b - a == 1 && SpacySentencizer.enderScalars.contains(s[a])
+    }
+
+    static let enderScalars: Set<Unicode.Scalar> = Set(SpacyClass.sentenceEnders.compactMap { $0.unicodeScalars.count == 1 ? $0.unicodeScalars.first : nil })
+
+    /// The sentences of `text` as `[s.text.strip() for s in nlp(text).sents]`.
+    public func sentences(_ text: String) -> [String] {
+        let scalars = Array(text.unicodeScalars)
+        let toks = tokenizer.ranges(scalars)
+        let starts = sentenceStarts(scalars, toks)
         var out: [String] = []
         for (k, s) in starts.enumerated() {
             let last = (k + 1 < starts.count ? starts[k + 1] : toks.count) - 1
-            var a = toks[s].start, b = toks[last].end
+            var a = toks[s].0, b = toks[last].1
             while a < b && SpacyClass.isSpace(scalars[a]) { a += 1 }
             while b > a && SpacyClass.isSpace(scalars[b - 1]) { b -= 1 }
             var v = String.UnicodeScalarView()

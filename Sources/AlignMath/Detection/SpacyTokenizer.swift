@@ -24,8 +24,15 @@ public struct SpacyTokenizer: Sendable {
     /// Tokens with their offsets.
     public func tokenize(_ text: String) -> [Token] {
         let s = Array(text.unicodeScalars)
-        var out: [Token] = []
+        return ranges(s).map { Token(text: SpacyTokenizer.string(s, $0.0, $0.1), start: $0.0, end: $0.1) }
+    }
+
+    /// The tokens of `s` as (start, end) code-point offsets: no string is made per token (a
+    /// special case's pieces are pieces of its span, as spaCy requires of them).
+    public func ranges(_ s: [Unicode.Scalar]) -> [(Int, Int)] {
+        var out: [(Int, Int)] = []
         guard !s.isEmpty else { return out }
+        out.reserveCapacity(s.count / 4)
         var i = 0, start = 0
         var inSpace = SpacyClass.isSpace(s[0])
         while i < s.count {
@@ -40,27 +47,30 @@ public struct SpacyTokenizer: Sendable {
         return out
     }
 
-    private func string(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> String {
+    static func string(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> String {
         var v = String.UnicodeScalarView()
         v.append(contentsOf: s[a..<b])
         return String(v)
     }
 
+    /// The special case of the span, if any. Most spans are not one: a length and hash check
+    /// (`SpacyExceptionIndex`) answers without making a string.
     private func special(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> [String]? {
-        a < b ? SpacyEnglishExceptions.table[string(s, a, b)] : nil
+        guard a < b, SpacyExceptionIndex.mayContain(s, a, b) else { return nil }
+        return SpacyEnglishExceptions.table[SpacyTokenizer.string(s, a, b)]
     }
 
-    private func emit(_ pieces: [String], at a: Int, into out: inout [Token]) {
+    private func emit(_ pieces: [String], at a: Int, into out: inout [(Int, Int)]) {
         var p = a
         for piece in pieces {
             let n = piece.unicodeScalars.count
-            out.append(Token(text: piece, start: p, end: p + n))
+            out.append((p, p + n))
             p += n
         }
     }
 
     /// `_try_specials_and_cache` + `_tokenize` for the span `s[a..<b]`.
-    private func span(_ s: [Unicode.Scalar], _ a0: Int, _ b0: Int, into out: inout [Token]) {
+    private func span(_ s: [Unicode.Scalar], _ a0: Int, _ b0: Int, into out: inout [(Int, Int)]) {
         if let sp = special(s, a0, b0) { emit(sp, at: a0, into: &out); return }
         var a = a0, b = b0
         var prefixes: [(Int, Int)] = [], suffixes: [(Int, Int)] = []
@@ -87,23 +97,23 @@ public struct SpacyTokenizer: Sendable {
             }
         }
         // _attach_tokens
-        for (x, y) in prefixes { out.append(Token(text: string(s, x, y), start: x, end: y)) }
+        for (x, y) in prefixes { out.append((x, y)) }
         if a < b {
             if let sp = special(s, a, b) {
                 emit(sp, at: a, into: &out)
-            } else if SpacyURL.matches(Array(s[a..<b])) {
-                out.append(Token(text: string(s, a, b), start: a, end: b))
+            } else if s[a..<b].contains("."), SpacyURL.matches(Array(s[a..<b])) {  // a URL's host has a dot
+                out.append((a, b))
             } else {
                 var cursor = a
                 for (x, y) in infixes(s, a, b) where x != a {
-                    if x != cursor { out.append(Token(text: string(s, cursor, x), start: cursor, end: x)) }
-                    if x != y { out.append(Token(text: string(s, x, y), start: x, end: y)) }
+                    if x != cursor { out.append((cursor, x)) }
+                    if x != y { out.append((x, y)) }
                     cursor = y
                 }
-                if cursor < b { out.append(Token(text: string(s, cursor, b), start: cursor, end: b)) }
+                if cursor < b { out.append((cursor, b)) }
             }
         }
-        for (x, y) in suffixes.reversed() { out.append(Token(text: string(s, x, y), start: x, end: y)) }
+        for (x, y) in suffixes.reversed() { out.append((x, y)) }
     }
 
     private func hasLiteral(_ s: [Unicode.Scalar], _ at: Int, _ end: Int, _ lit: String) -> Int? {
@@ -137,9 +147,16 @@ public struct SpacyTokenizer: Sendable {
     }
 
     /// `suffix_search`: the leftmost position from which one alternative matches to the end.
+    /// Every alternative is a literal of at most `SpacyClass.maxSuffixLength` code points, or
+    /// a run of dots: only the last few positions and the start of a trailing dot run can
+    /// match, so those are the only ones tried (in order), not every position of the span.
     func suffixLength(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> Int {
         guard a < b else { return 0 }
-        for p in a..<b where suffixMatches(s, a, p, b) { return b - p }
+        var dots = b
+        while dots > a && s[dots - 1] == "." { dots -= 1 }
+        let near = Swift.max(a, b - SpacyClass.maxSuffixLength)
+        if b - dots >= 2, dots < near, suffixMatches(s, a, dots, b) { return b - dots }
+        for p in near..<b where suffixMatches(s, a, p, b) { return b - p }
         return 0
     }
 
@@ -157,7 +174,7 @@ public struct SpacyTokenizer: Sendable {
         if digitBefore && rest == 1 && s[p] == "+" { return true }
         if rest == 1 && s[p] == ".", p - 2 >= a, s[p - 2] == "°", "FfCcKk".unicodeScalars.contains(s[p - 1]) { return true }
         if digitBefore && SpacyClass.currency.contains(where: literal) { return true }
-        if digitBefore && SpacyClass.units.contains(string(s, p, b)) { return true }
+        if digitBefore && rest <= SpacyClass.maxSuffixLength && SpacyClass.units.contains(SpacyTokenizer.string(s, p, b)) { return true }
         if rest == 1 && s[p] == ".", let c = before {
             if SpacyClass.isDigit(c) || SpacyClass.isLower(c) || "%²-+|(?:)".unicodeScalars.contains(c)
                 || SpacyClass.punctScalars.contains(c) || SpacyClass.quoteScalars.contains(c) { return true }
@@ -196,5 +213,32 @@ public struct SpacyTokenizer: Sendable {
             if ":<>=/".unicodeScalars.contains(u), let c = after, SpacyClass.isAlpha(c) { return 1 }
         }
         return nil
+    }
+}
+
+/// A quick filter in front of the exceptions table: the lengths (in code points) and hashes
+/// of every special-case text, so a span that is none (almost every span) is answered
+/// without making a string.
+enum SpacyExceptionIndex {
+    static let keys: (lengths: Set<Int>, hashes: Set<UInt64>, maxLength: Int) = {
+        var lengths = Set<Int>(), hashes = Set<UInt64>()
+        for key in SpacyEnglishExceptions.table.keys {
+            let u = Array(key.unicodeScalars)
+            lengths.insert(u.count)
+            hashes.insert(hash(u, 0, u.count))
+        }
+        return (lengths, hashes, lengths.max() ?? 0)
+    }()
+
+    @inline(__always)
+    static func hash(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for i in a..<b { h = (h ^ UInt64(s[i].value)) &* 0x100_0000_01B3 }
+        return h
+    }
+
+    static func mayContain(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> Bool {
+        let k = keys
+        return b - a <= k.maxLength && k.lengths.contains(b - a) && k.hashes.contains(hash(s, a, b))
     }
 }

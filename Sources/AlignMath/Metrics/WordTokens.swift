@@ -138,6 +138,15 @@ public struct TokenInterner {
         return id
     }
 
+    /// The id of the token in `bytes` (which may be empty).
+    public mutating func id(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
+        guard let p = bytes.baseAddress else {
+            var empty: UInt8 = 0
+            return withUnsafePointer(to: &empty) { id($0, 0) }
+        }
+        return id(p, bytes.count)
+    }
+
     /// The bytes of token `id`.
     public func bytes(_ id: Int32) -> ArraySlice<UInt8> {
         arena[starts[Int(id)]..<(starts[Int(id)] + Int(lengths[Int(id)]))]
@@ -206,6 +215,23 @@ public struct NgramSet {
         let before = count
         _ = denseID(ids, at: at)
         return count > before
+    }
+
+    /// The dense id of the n-gram at `ids[at..<at+n]`, or nil when it was never inserted.
+    public func find(_ ids: UnsafePointer<Int32>, at: Int) -> Int32? {
+        let h = NgramSet.hash(ids, at, n)
+        var s = Int(truncatingIfNeeded: h >> 7) & mask
+        while true {
+            let e = slots[s]
+            if e == 0 { return nil }
+            if hashes[s] == h {
+                let other = Int(e - 1)
+                var same = true
+                for k in 0..<n where ids[other + k] != ids[at + k] { same = false; break }
+                if same { return dense[s] }
+            }
+            s = (s + 1) & mask
+        }
     }
 
     /// The dense id of the n-gram at `ids[at..<at+n]`, inserting it if new.
