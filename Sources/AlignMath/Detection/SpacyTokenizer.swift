@@ -116,14 +116,14 @@ public struct SpacyTokenizer: Sendable {
         for (x, y) in suffixes.reversed() { out.append((x, y)) }
     }
 
-    private func hasLiteral(_ s: [Unicode.Scalar], _ at: Int, _ end: Int, _ lit: String) -> Int? {
-        var j = at
-        for u in lit.unicodeScalars {
-            guard j < end, s[j] == u else { return nil }
-            j += 1
-        }
-        return j - at
+    /// The length of `lit` if `s[at..<end]` starts with it.
+    @inline(__always)
+    private func hasLiteral(_ s: [Unicode.Scalar], _ at: Int, _ end: Int, _ lit: [Unicode.Scalar]) -> Int? {
+        guard at < end, s[at] == lit[0], at + lit.count <= end else { return nil }
+        for k in 1..<lit.count where s[at + k] != lit[k] { return nil }
+        return lit.count
     }
+
 
     private func dotRun(_ s: [Unicode.Scalar], _ at: Int, _ end: Int) -> Int {
         var j = at
@@ -134,14 +134,14 @@ public struct SpacyTokenizer: Sendable {
     /// `prefix_search` (`^`-anchored alternation, first alternative that matches).
     func prefixLength(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> Int {
         guard a < b else { return 0 }
-        for lit in ["§", "%", "=", "—", "–"] { if let n = hasLiteral(s, a, b, lit) { return n } }
+        for lit in SpacyLiterals.prefixExtra { if let n = hasLiteral(s, a, b, lit) { return n } }
         if s[a] == "+" && !(a + 1 < b && SpacyClass.isDigit(s[a + 1])) { return 1 }
-        for lit in SpacyClass.punct { if let n = hasLiteral(s, a, b, lit) { return n } }
+        for lit in SpacyLiterals.punct { if let n = hasLiteral(s, a, b, lit) { return n } }
         let dots = dotRun(s, a, b)
         if dots >= 2 { return dots }
         if s[a] == "…" { return 1 }
-        for lit in SpacyClass.quotes { if let n = hasLiteral(s, a, b, lit) { return n } }
-        for lit in SpacyClass.currency { if let n = hasLiteral(s, a, b, lit) { return n } }
+        for lit in SpacyLiterals.quotes { if let n = hasLiteral(s, a, b, lit) { return n } }
+        for lit in SpacyLiterals.currency { if let n = hasLiteral(s, a, b, lit) { return n } }
         if SpacyClass.isIcon(s[a]) { return 1 }
         return 0
     }
@@ -162,18 +162,18 @@ public struct SpacyTokenizer: Sendable {
 
     private func suffixMatches(_ s: [Unicode.Scalar], _ a: Int, _ p: Int, _ b: Int) -> Bool {
         let rest = b - p
-        func literal(_ l: String) -> Bool { hasLiteral(s, p, b, l) == rest }
-        if SpacyClass.punct.contains(where: literal) { return true }
+        func literal(_ l: [Unicode.Scalar]) -> Bool { l.count == rest && hasLiteral(s, p, b, l) == rest }
+        if SpacyLiterals.punct.contains(where: literal) { return true }
         if rest >= 2 && dotRun(s, p, b) == rest { return true }
         if rest == 1 && s[p] == "…" { return true }
-        if SpacyClass.quotes.contains(where: literal) { return true }
+        if SpacyLiterals.quotes.contains(where: literal) { return true }
         if rest == 1 && SpacyClass.isIcon(s[p]) { return true }
-        if ["'s", "'S", "’s", "’S", "—", "–"].contains(where: literal) { return true }
+        if SpacyLiterals.suffixExtra.contains(where: literal) { return true }
         let before: Unicode.Scalar? = p > a ? s[p - 1] : nil
         let digitBefore = before.map(SpacyClass.isDigit) ?? false
         if digitBefore && rest == 1 && s[p] == "+" { return true }
         if rest == 1 && s[p] == ".", p - 2 >= a, s[p - 2] == "°", "FfCcKk".unicodeScalars.contains(s[p - 1]) { return true }
-        if digitBefore && SpacyClass.currency.contains(where: literal) { return true }
+        if digitBefore && SpacyLiterals.currency.contains(where: literal) { return true }
         if digitBefore && rest <= SpacyClass.maxSuffixLength && SpacyClass.units.contains(SpacyTokenizer.string(s, p, b)) { return true }
         if rest == 1 && s[p] == ".", let c = before {
             if SpacyClass.isDigit(c) || SpacyClass.isLower(c) || "%²-+|(?:)".unicodeScalars.contains(c)
@@ -207,7 +207,7 @@ public struct SpacyTokenizer: Sendable {
            let c = after, SpacyClass.isUpper(c) || SpacyClass.quoteScalars.contains(c) { return 1 }
         if u == ",", SpacyClass.isAlpha(before), let c = after, SpacyClass.isAlpha(c) { return 1 }
         if SpacyClass.isAlpha(before) || SpacyClass.isDigit(before) {
-            for h in SpacyClass.hyphens {
+            for h in SpacyLiterals.hyphens {
                 if let n = hasLiteral(s, p, b, h), p + n < b, SpacyClass.isAlpha(s[p + n]) { return n }
             }
             if ":<>=/".unicodeScalars.contains(u), let c = after, SpacyClass.isAlpha(c) { return 1 }
@@ -241,4 +241,16 @@ enum SpacyExceptionIndex {
         let k = keys
         return b - a <= k.maxLength && k.lengths.contains(b - a) && k.hashes.contains(hash(s, a, b))
     }
+}
+
+/// The literal alternatives of the affix rules as code-point arrays, in rule order (compared
+/// scalar by scalar; iterating a `String`'s scalars per comparison was most of the time).
+enum SpacyLiterals {
+    static func scalars(_ list: [String]) -> [[Unicode.Scalar]] { list.map { Array($0.unicodeScalars) } }
+    static let punct = scalars(SpacyClass.punct)
+    static let quotes = scalars(SpacyClass.quotes)
+    static let currency = scalars(SpacyClass.currency)
+    static let hyphens = scalars(SpacyClass.hyphens)
+    static let prefixExtra = scalars(["§", "%", "=", "—", "–"])
+    static let suffixExtra = scalars(["'s", "'S", "’s", "’S", "—", "–"])
 }

@@ -95,10 +95,9 @@ extension RL {
         try logp.readingDoubles { lp in
             try refLogp.readingDoubles { rf in
                 guard let a = lp.baseAddress, let b = rf.baseAddress else { return }
-                try ParallelFor.rowsNoThrow((n + 4095) / 4096, costPerRow: 4096 * 8) { chunks in
-                    let lo = chunks.lowerBound * 4096, hi = Swift.min(n, chunks.upperBound * 4096)
-                    klKernel(a + lo, b + lo, o + lo, hi - lo, estimator, clamp)
-                }
+                // one thread: the pass is bound by memory, and a second thread cost more
+                // than it saved on a loaded 2-core machine
+                klKernel(a, b, o, n, estimator, clamp)
             }
         }
         return out

@@ -55,30 +55,32 @@ public final class CSVReader {
     /// Closes the file; `nextRecord()` then returns false.
     public func close() { source.close(); atEOF = true; pos = 0; len = 0 }
 
-    private func nextByte() throws -> UInt8? {
-        if pos == len {
-            if atEOF { return nil }
+    /// Makes `pos < len` by reading the next chunk; false at the end of the file. Drops a
+    /// UTF-8 byte-order mark at the very beginning.
+    private func fill() throws -> Bool {
+        while pos == len {
+            if atEOF { return false }
             let n = try chunk.withUnsafeMutableBufferPointer { b -> Int in
                 guard let base = b.baseAddress else { return 0 }
                 return try source.read(into: base, capacity: b.count)
             }
-            if n == 0 { atEOF = true; return nil }
+            if n == 0 { atEOF = true; return false }
             pos = 0; len = n
             if atBeginning {
                 atBeginning = false
                 if n >= 3, chunk[0] == 0xEF, chunk[1] == 0xBB, chunk[2] == 0xBF { pos = 3 }
-                if pos == len { return try nextByte() }
             }
         }
-        let c = chunk[pos]
-        pos += 1
-        return c
+        return true
     }
 
     private enum Where { case fieldStart, unquoted, quoted, quoteInQuoted }
 
     /// Reads the next record; false at the end of the file. Throws `CSVSyntaxError` for a
     /// quoted field left open at the end.
+    ///
+    /// The bytes between two bytes that matter (the separator, a quote, CR, LF) are found by
+    /// a scan of the chunk and copied into the record as one run, not byte by byte.
     public func nextRecord() throws -> Bool {
         record.removeAll(keepingCapacity: true)
         bounds.removeAll(keepingCapacity: true)
@@ -86,16 +88,41 @@ public final class CSVReader {
         var fieldStart = 0
         lineNumber = physicalLine
         func endField() { bounds.append(fieldStart); bounds.append(record.count); fieldStart = record.count }
-        while let c = try nextByte() {
+        let sep = separator, quote = UInt8(ascii: "\"")
+        while try fill() {
+            // the run of ordinary bytes from pos: in a quoted field only a quote ends it (line
+            // breaks are kept, and counted); elsewhere the separator, a quote, CR or LF
+            let runEnd: Int = chunk.withUnsafeBufferPointer { b in
+                var j = pos
+                if state == .quoted {
+                    while j < len && b[j] != quote { if b[j] == 10 { physicalLine += 1 }; j += 1 }
+                } else if state == .unquoted || state == .fieldStart {
+                    while j < len {
+                        let c = b[j]
+                        if c == sep || c == 10 || c == 13 || (c == quote && state == .fieldStart) { break }
+                        if c == quote { j += 1; continue }  // a quote inside an unquoted field is text
+                        j += 1
+                    }
+                }
+                return j
+            }
+            if runEnd > pos {
+                record.append(contentsOf: chunk[pos..<runEnd])
+                if state == .fieldStart { state = .unquoted }
+                pos = runEnd
+                continue
+            }
+            let c = chunk[pos]
+            pos += 1
             if c == 10 { physicalLine += 1 }
             switch state {
             case .quoted:
-                if c == UInt8(ascii: "\"") { state = .quoteInQuoted } else { record.append(c) }
+                state = .quoteInQuoted  // c is the quote
             case .fieldStart, .unquoted, .quoteInQuoted:
-                if c == UInt8(ascii: "\""), state != .unquoted {
+                if c == quote, state != .unquoted {
                     if state == .quoteInQuoted { record.append(c) }
                     state = .quoted
-                } else if c == separator {
+                } else if c == sep {
                     endField(); state = .fieldStart
                 } else if c == 10 {
                     if state == .fieldStart, bounds.isEmpty, record.isEmpty { lineNumber = physicalLine; continue }

@@ -14,16 +14,53 @@ enum PlotFigures {
     /// A line through (x[i], y[i]) in order (x = 1, 2, ... when nil); a skipped pair breaks it.
     static func line(x: [Double]?, y: [Double]) throws -> Figure {
         let (runs, skipped) = try pairs(x: x, y: y, names: ("x", "y"))
-        var f = frame(runs.flatMap { $0 }, integerX: x == nil)
-        f.marks = [.lines(runs, .data)]
+        var f = frame(runs, integerX: x == nil)
+        // A million points draw the same picture as their first, last, lowest and highest
+        // point per column of a grid finer than any rendering (2048 columns; the SVG plot
+        // area is ~630 px wide, a terminal's braille canvas ~300 dots): the picture is kept
+        // and the SVG stays small.
+        f.marks = [.lines(runs.map { thinned($0, f.xMin, f.xMax, columns: thinColumns) }, .data)]
         f.notes = [note(runs.reduce(0) { $0 + $1.count }, skipped)]
         return f
+    }
+
+    /// Columns of the grid `thinned` keeps four points per.
+    static let thinColumns = 2048
+
+    /// The points of a polyline that a drawing `columns` wide can show: consecutive points in
+    /// the same column are replaced by the first, the lowest, the highest and the last of
+    /// them, in their order; a run short enough is kept whole.
+    static func thinned(_ run: [PlotPoint], _ xMin: Double, _ xMax: Double, columns: Int) -> [PlotPoint] {
+        guard run.count > 4 * columns, xMax > xMin else { return run }
+        let scale = Double(columns) / (xMax - xMin)
+        func column(_ x: Double) -> Int { Swift.min(columns - 1, Int((x - xMin) * scale)) }
+        var out: [PlotPoint] = []
+        out.reserveCapacity(4 * columns + 4)
+        run.withUnsafeBufferPointer { r in
+            var i = 0
+            while i < r.count {
+                let c = column(r[i].x)
+                var j = i + 1, lo = i, hi = i
+                while j < r.count && column(r[j].x) == c {
+                    if r[j].y < r[lo].y { lo = j }
+                    if r[j].y > r[hi].y { hi = j }
+                    j += 1
+                }
+                var last = -1
+                for k in [i, Swift.min(lo, hi), Swift.max(lo, hi), j - 1] where k > last {
+                    out.append(r[k])
+                    last = k
+                }
+                i = j
+            }
+        }
+        return out
     }
 
     static func scatter(x: [Double], y: [Double]) throws -> Figure {
         let (runs, skipped) = try pairs(x: x, y: y, names: ("x", "y"))
         let points = runs.flatMap { $0 }
-        var f = frame(points, integerX: false)
+        var f = frame([points], integerX: false)
         f.marks = [.points(points, .data)]
         f.notes = [note(points.count, skipped)]
         return f
@@ -102,13 +139,20 @@ enum PlotFigures {
     }
 
     /// Ranges and min/mid/max ticks around the points; equal ends are widened by 0.5.
-    private static func frame(_ points: [PlotPoint], integerX: Bool) -> Figure {
+    private static func frame(_ runs: [[PlotPoint]], integerX: Bool) -> Figure {
         var f = Figure()
-        func range(_ v: [Double]) -> (Double, Double) {
-            Figure.widened(v.min() ?? 0, v.max() ?? 1)
+        var x0 = Double.infinity, x1 = -Double.infinity, y0 = Double.infinity, y1 = -Double.infinity
+        for run in runs {
+            for p in run {
+                x0 = Swift.min(x0, p.x); x1 = Swift.max(x1, p.x)
+                y0 = Swift.min(y0, p.y); y1 = Swift.max(y1, p.y)
+            }
         }
-        (f.xMin, f.xMax) = range(points.map { $0.x })
-        (f.yMin, f.yMax) = range(points.map { $0.y })
+        func range(_ lo: Double, _ hi: Double) -> (Double, Double) {
+            lo <= hi ? Figure.widened(lo, hi) : Figure.widened(0, 1)
+        }
+        (f.xMin, f.xMax) = range(x0, x1)
+        (f.yMin, f.yMax) = range(y0, y1)
         f.yTicks = PlotNumber.ticks(f.yMin, f.yMax)
         if integerX {
             let lo = f.xMin.rounded(.up), hi = f.xMax.rounded(.down), mid = (lo / 2 + hi / 2).rounded(.down)

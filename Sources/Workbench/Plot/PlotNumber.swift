@@ -52,6 +52,23 @@ enum PlotNumber {
 }
 
 extension PlotNumber {
+    /// Appends `x` with at most two decimals, trailing zeros dropped ("12.5", "3", "-0.25"),
+    /// as `fixed(x, decimals: 2)` writes it, for finite coordinates of a drawing; others go
+    /// through `fixed`.
+    static func appendFixed2(_ x: Double, to out: inout [UInt8]) {
+        let scaled = (x * 100).rounded()
+        guard scaled.isFinite, Swift.abs(scaled) < 9e15 else { out.append(contentsOf: fixed(x, decimals: 2).utf8); return }
+        var v = Int64(scaled)
+        if v < 0 { out.append(45); v = -v }
+        let whole = v / 100, frac = Int(v % 100)
+        out.append(contentsOf: String(whole).utf8)
+        if frac != 0 {
+            out.append(46)
+            out.append(UInt8(48 + frac / 10))
+            if frac % 10 != 0 { out.append(UInt8(48 + frac % 10)) }
+        }
+    }
+
     /// Four decimals, as the ECE and accuracies are reported ("0.0423").
     static func fixed4(_ x: Double) -> String { String(format: "%.4f", x) }
 }

@@ -83,8 +83,17 @@ struct SVGWriter {
         case .lines(let runs, let role):
             let cls = role == .data ? "line" : "line reference"
             for run in runs where !run.isEmpty {
-                let pts = run.map { "\(n(sx($0.x))),\(n(sy($0.y)))" }.joined(separator: " ")
-                s += #"<polyline class="\#(cls)" points="\#(pts)"/>"# + "\n"
+                // coordinates written as bytes (thousands of them: String(format:) per number
+                // was most of the time of a big plot)
+                var pts: [UInt8] = []
+                pts.reserveCapacity(run.count * 14)
+                for (k, p) in run.enumerated() {
+                    if k > 0 { pts.append(32) }
+                    PlotNumber.appendFixed2(sx(p.x), to: &pts)
+                    pts.append(44)
+                    PlotNumber.appendFixed2(sy(p.y), to: &pts)
+                }
+                s += #"<polyline class="\#(cls)" points=""# + String(decoding: pts, as: UTF8.self) + "\"/>\n"
             }
         }
         return s

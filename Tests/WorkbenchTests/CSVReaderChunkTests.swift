@@ -1,0 +1,31 @@
+import XCTest
+@testable import Workbench
+
+/// The CSV scanner copies runs of ordinary bytes at once; a record, a quoted field, a
+/// doubled quote or a CRLF split across two chunks must read as if the file were one chunk.
+/// The expected records are Python's `csv.reader` on the same text (blank lines skipped, as
+/// data.csv documents; the lenient cases:
+/// a quote inside an unquoted field and text after a closing quote are kept as text).
+final class CSVReaderChunkTests: XCTestCase {
+    func testRecordsDoNotDependOnTheChunkSize() throws {
+        let text = "\u{FEFF}id,text,score\r\n1,\"a, \"\"quoted\"\"\r\nline\",3.5\r\n\r\n2,plain \"mid\" quote,-1\n"
+            + "3,\"closed\"after,7\n4,,\n" + String(repeating: "5,\"" + String(repeating: "x", count: 40) + "\",9\n", count: 20)
+        let path = NSTemporaryDirectory() + "moonlab-csv-chunks-\(getpid()).csv"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        func read(_ chunk: Int) throws -> [[String]] {
+            let r = try CSVReader(path: path, chunkSize: chunk)
+            var out: [[String]] = []
+            while try r.nextRecord() {
+                out.append((0..<r.fieldCount).map { String(decoding: r.field($0), as: UTF8.self) })
+            }
+            return out
+        }
+        let whole = try read(1 << 20)
+        // python3: list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
+        XCTAssertEqual(Array(whole.prefix(5)), [["id", "text", "score"], ["1", "a, \"quoted\"\r\nline", "3.5"],
+                                                ["2", "plain \"mid\" quote", "-1"], ["3", "closedafter", "7"], ["4", "", ""]])
+        XCTAssertEqual(whole.count, 25)
+        for chunk in [16, 17, 19, 23, 64] { XCTAssertEqual(try read(chunk), whole, "chunk \(chunk)") }
+    }
+}
