@@ -21,11 +21,14 @@ let alignMathCPUFlags: [String] = []
 let package = Package(
     name: "moonlab",
     platforms: [.macOS(.v15)],  // Synchronization.Atomic (the interrupt probe) needs macOS 15
+    // Only the executable is a product. AlignMath, LuaKit and Workbench were library
+    // products too, but SwiftPM refuses a dependency whose targets use unsafeFlags, and
+    // AlignMath's speed comes from one (`-target-cpu haswell`, above: without it the dist
+    // kernels take ~48x the CPU time, logsumexp 3,120 ms against 64; Swift has no
+    // per-function target attribute to replace it). Keeping the
+    // speed, the libraries are not offered to other packages (BENCHMARKS.md, "Build flags").
     products: [
         .executable(name: "moonlab", targets: ["moonlab"]),
-        .library(name: "AlignMath", targets: ["AlignMath"]),
-        .library(name: "LuaKit", targets: ["LuaKit"]),
-        .library(name: "Workbench", targets: ["Workbench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

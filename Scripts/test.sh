@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: the Swift test targets (debug), every Scripts/*.lua recipe run with
-# `moonlab run`, every bundled plugin's spec, and every example of README.md and Docs/
-# (`moonlab doctest`). Exit status non-zero if anything fails.
+# `moonlab run`, every bundled plugin's spec, and every example of README.md, Docs/ and
+# the plugins' READMEs (`moonlab doctest`). Exit status non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash Scripts/setup.sh
@@ -43,7 +43,8 @@ for p in Plugins/*/; do
   fi
 done
 echo "recipes and plugin specs: $passed passed, $failed failed"
-# Every example of the README and Docs/ runs, its output compared (Docs/writing-docs.md).
+# Every example of the README, Docs/ and the plugins' READMEs runs, its output compared
+# (Docs/writing-docs.md).
 doc_status=0
-"$bin" doctest README.md Docs/*.md || doc_status=$?
+"$bin" doctest README.md Docs/*.md Plugins/*/README.md || doc_status=$?
 [ "$failed" -eq 0 ] && [ "$doc_status" -eq 0 ]

@@ -164,4 +164,42 @@ final class DoctestTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("loop.md:2: stopped after 1 s:\n    > while true do end"), r.stdout)
         XCTAssertTrue(r.stdout.contains("1 FAILED"), "the next example still runs and passes: \(r.stdout)")
     }
+
+    func testFixWritesWhatMoonlabPrintedAndLinksMustNameRepositoryFiles() throws {
+        let path = dir + "/fix.md"
+        try """
+            - a list item with an indented example:
+
+              ```lua
+              > 1 + 1
+              3
+              > "kept"
+              kept
+              ```
+
+            ```console
+            $ echo one; echo two
+            three
+            ```
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try runMoonlab(["doctest", "--fix", path])
+        XCTAssertEqual(r.status, 1, "the run that fixes still reports the failures: \(r.stdout)")
+        XCTAssertTrue(r.stdout.contains("wrote the output of 2 examples (--fix)"), r.stdout)
+        let fixed = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertTrue(fixed.contains("  > 1 + 1\n  2\n  > \"kept\"\n  kept\n"), fixed)
+        XCTAssertTrue(fixed.contains("$ echo one; echo two\none\ntwo\n```"), fixed)
+        XCTAssertEqual(try runMoonlab(["doctest", path]).status, 0)
+
+        try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
+        try "x".write(toFile: dir + "/sub/there.txt", atomically: true, encoding: .utf8)
+        let links = try doctest("""
+            See [there](sub/there.txt#part), [the web](https://example.org/x.md), [here](#links)
+            and `[code](not/checked.md)`, but [gone](sub/missing.md) and
+            ![a picture](pics/none.png).
+            """)
+        XCTAssertEqual(links.status, 1)
+        XCTAssertTrue(links.stdout.contains("doc.md:2: the link sub/missing.md names no file"), links.stdout)
+        XCTAssertTrue(links.stdout.contains("doc.md:3: the link pics/none.png names no file"), links.stdout)
+        XCTAssertTrue(links.stdout.contains("2 FAILED"), links.stdout)
+    }
 }

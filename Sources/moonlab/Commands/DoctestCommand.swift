@@ -16,6 +16,9 @@ struct DoctestCommand: ParsableCommand {
     @Option(help: "Seconds an example may run before it is stopped and fails.")
     var timeout: Double = 120
 
+    @Flag(help: "Write what moonlab printed into the files where an example's output differed (check the diff before committing).")
+    var fix = false
+
     mutating func run() throws {
         DoctestCommand.prepareEnvironment()
         var total = 0, failed = 0, skipped = 0
@@ -31,6 +34,14 @@ struct DoctestCommand: ParsableCommand {
             skipped += runner.skipped
             failed += runner.failures.count
             for f in runner.failures { Platform.writeStdout("\(file):\(f.line): \(f.message)\n\n") }
+            if fix {
+                do {
+                    let n = try runner.applyFixes()
+                    if n > 0 { Platform.writeStdout("\(file): wrote the output of \(n) examples (--fix)\n") }
+                } catch {
+                    fail("doctest \(file): cannot write: \(error)")
+                }
+            }
             let status = runner.failures.isEmpty ? "ok" : "\(runner.failures.count) FAILED"
             Platform.writeStdout("\(file): \(runner.examples) examples, \(runner.skipped) blocks skipped: \(status)\n")
         }

@@ -16,6 +16,7 @@
 /// blocks, which show Markdown source, may.
 struct DocBlock {
     var line: Int          // 1-based line of the opening fence
+    var indent = 0         // the fence's indentation, removed from the content lines
     var language: String
     var info: String       // the whole info string after the fence
     var lines: [String]    // the content, the fence's indentation removed
@@ -82,7 +83,7 @@ struct DocBlock {
                 j += 1
             }
             let language = String(info.prefix(while: { $0 != " " }))
-            blocks.append(DocBlock(line: i + 1, language: language, info: info, lines: content))
+            blocks.append(DocBlock(line: i + 1, indent: indent, language: language, info: info, lines: content))
             i = j + 1
         }
         return blocks
@@ -94,6 +95,8 @@ struct DocExample {
     var line: Int          // 1-based line in the Markdown file
     var input: String      // Lua (an entry), a script, or a shell command
     var expected: [String]
+    /// The fence's indentation (for `--fix`, which writes expected lines back).
+    var indent = 0
     /// A script or command whose output is not compared (a script without `-->` lines).
     var checksOutput = true
 }
@@ -105,7 +108,7 @@ extension DocBlock {
         var out: [DocExample] = []
         for (k, l) in lines.enumerated() {
             if l == ">" || l.hasPrefix("> ") {
-                out.append(DocExample(line: line + 1 + k, input: String(l.dropFirst(2)), expected: []))
+                out.append(DocExample(line: line + 1 + k, input: String(l.dropFirst(2)), expected: [], indent: indent))
             } else if out.isEmpty {
                 continue
             } else if (l == ">>" || l.hasPrefix(">> ")) && out[out.count - 1].expected.isEmpty {
@@ -135,10 +138,45 @@ extension DocBlock {
                 out[out.count - 1].input += "\n" + l
                 continuing = l.hasSuffix("\\")
             } else if l.hasPrefix("$ ") {
-                out.append(DocExample(line: line + 1 + k, input: String(l.dropFirst(2)), expected: []))
+                out.append(DocExample(line: line + 1 + k, input: String(l.dropFirst(2)), expected: [], indent: indent))
                 continuing = l.hasSuffix("\\")
             } else if !out.isEmpty {
                 out[out.count - 1].expected.append(l)
+            }
+        }
+        return out
+    }
+}
+
+/// Relative links of a Markdown file (outside code blocks and code spans), with their
+/// lines: what `doctest` checks exists in the repository.
+enum DocLinks {
+    static func relative(_ text: String) -> [(line: Int, target: String)] {
+        var out: [(Int, String)] = []
+        var inFence = false
+        var fence = ""
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = String(raw)
+            let trimmed = line.drop(while: { $0 == " " })
+            if let c = trimmed.first, c == "`" || c == "~", trimmed.prefix(3) == String(repeating: String(c), count: 3) {
+                let marker = String(trimmed.prefix(while: { $0 == c }))
+                if !inFence { inFence = true; fence = marker } else if marker.count >= fence.count && marker.first == fence.first { inFence = false }
+                continue
+            }
+            if inFence { continue }
+            // drop code spans, then find ](target)
+            var plain = ""
+            var inCode = false
+            for ch in line { if ch == "`" { inCode.toggle() } else if !inCode { plain.append(ch) } }
+            var rest = Substring(plain)
+            while let open = rest.range(of: "](") {
+                let after = rest[open.upperBound...]
+                guard let close = after.firstIndex(of: ")") else { break }
+                var target = String(after[..<close])
+                if let space = target.firstIndex(of: " ") { target = String(target[..<space]) }  // [a](b "title")
+                rest = after[after.index(after: close)...]
+                if target.isEmpty || target.hasPrefix("#") || target.contains("://") || target.hasPrefix("mailto:") { continue }
+                out.append((n + 1, target))
             }
         }
         return out

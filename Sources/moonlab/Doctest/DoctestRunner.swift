@@ -34,9 +34,14 @@ final class DoctestRunner {
 
     deinit { try? FileManager.default.removeItem(atPath: scratch) }
 
+    /// Expected output to write back with `--fix`: the file's lines [first, first + count)
+    /// become `lines`.
+    private(set) var fixes: [(first: Int, count: Int, lines: [String])] = []
+
     /// Runs every block; failures are collected, never thrown.
     func run() throws {
         guard let text = Platform.readFile(path) else { throw DoctestError(message: "cannot read \(path)") }
+        checkLinks(text)
         try prepareScratch()
         let previous = FileManager.default.currentDirectoryPath
         FileManager.default.changeCurrentDirectoryPath(scratch)
@@ -113,7 +118,7 @@ final class DoctestRunner {
             fail(ex.line - 1, "the script failed:\n" + indent(message) + (captured.isEmpty ? "" : "\nafter printing:\n" + indent(captured)))
             return
         }
-        if ex.checksOutput { compare(ex, shownAs: "(the script)") }
+        if ex.checksOutput { compare(ex, shownAs: "(the script)", fixable: false) }
     }
 
     private func runCommand(_ ex: DocExample) {
@@ -123,10 +128,16 @@ final class DoctestRunner {
         compare(ex, shownAs: "$ " + ex.input)
     }
 
-    private func compare(_ ex: DocExample, shownAs input: String) {
+    private func compare(_ ex: DocExample, shownAs input: String, fixable: Bool = true) {
         let got = OutputMatch.lines(Workbench.strippingANSI(captured))
         guard !OutputMatch.matches(expected: ex.expected, actual: got) else { return }
         let want = OutputMatch.lines(ex.expected.joined(separator: "\n"))
+        if fixable {
+            // the expected lines follow the input's lines; blank lines after them stay
+            let first = ex.line + ex.input.split(separator: "\n", omittingEmptySubsequences: false).count
+            let pad = String(repeating: " ", count: ex.indent)
+            fixes.append((first, want.count, got.map { $0.isEmpty ? $0 : pad + $0 }))
+        }
         fail(ex.line, input + "\nexpected:\n" + indent(want.isEmpty ? "(no output)" : want.joined(separator: "\n"))
              + "\ngot:\n" + indent(got.isEmpty ? "(no output)" : got.joined(separator: "\n")))
     }
@@ -137,6 +148,36 @@ final class DoctestRunner {
 
     private func indent(_ s: String) -> String {
         s.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
+    }
+
+    /// Writes the output moonlab printed into the file where an example's differed
+    /// (`doctest --fix`; scripts' `-->` lines are left for a person). Returns how many.
+    func applyFixes() throws -> Int {
+        guard !fixes.isEmpty, let text = Platform.readFile(path) else { return 0 }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for f in fixes.sorted(by: { $0.first > $1.first }) {
+            let start = f.first - 1
+            guard start >= 0, start + f.count <= lines.count else { continue }
+            lines.replaceSubrange(start..<(start + f.count), with: f.lines)
+        }
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return fixes.count
+    }
+
+    /// Relative links must name files of the repository (or beside the page).
+    private func checkLinks(_ text: String) {
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let root = DoctestRunner.repositoryRoot(of: path)
+        for link in DocLinks.relative(text) {
+            let file = String(link.target.split(separator: "#", maxSplits: 1).first ?? "")
+            guard !file.isEmpty else { continue }
+            let target = URL(fileURLWithPath: file, relativeTo: base).standardizedFileURL.path
+            if let root, !(target == root || target.hasPrefix(root + "/")) {
+                fail(link.line, "the link \(link.target) leaves the repository")
+            } else if !FileManager.default.fileExists(atPath: target) {
+                fail(link.line, "the link \(link.target) names no file")
+            }
+        }
     }
 
     // MARK: the scratch folder
