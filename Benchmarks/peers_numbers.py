@@ -6,7 +6,7 @@ fastest of the timed runs (and the median), as lua_numbers.lua reports them.
     python3 Benchmarks/peers_numbers.py [AREA...]     # areas as lua_numbers.lua
 
 `data` also writes the CSV both sides read (/tmp/moonlab_bench.csv, or $MOONLAB_BENCH_CSV).
-`selfcheck` needs spacy; `plot` needs matplotlib (a peers' venv, never a moonlab dependency).
+`selfcheck` needs spacy; `plot` needs matplotlib (a peers' venv, never a moonlab dependency). Areas: dist rl pref text random data plot selfcheck.
 """
 import csv
 import json
@@ -26,6 +26,7 @@ def wanted(a):
 
 
 def timed(fn, runs=15, inner=1):
+    c0 = time.process_time()
     fn()
     ts = []
     for _ in range(runs):
@@ -33,13 +34,15 @@ def timed(fn, runs=15, inner=1):
         for _ in range(inner):
             fn()
         ts.append((time.perf_counter() - t0) / inner)
+    cpu = (time.process_time() - c0) / ((runs * inner) + 1)
     ts.sort()
-    return ts[0], ts[len(ts) // 2]
+    return ts[0], ts[len(ts) // 2], cpu
 
 
 def emit(area, case, best_median, **extra):
-    best, median = best_median
-    d = {"area": area, "case": case, "ms": round(best * 1e3, 4), "median_ms": round(median * 1e3, 4)}
+    best, median, cpu = best_median
+    d = {"area": area, "case": case, "ms": round(best * 1e3, 4), "median_ms": round(median * 1e3, 4),
+         "cpu_ms": round(cpu * 1e3, 4)}
     d.update(extra)
     print(json.dumps(d, separators=(",", ":")), flush=True)
 
@@ -118,6 +121,33 @@ if wanted("rl"):
 
     emit("rl", "group_advantages_1e6_g16", timed(grpo, 31))
     emit("rl", "group_advantages_1e6_g16_rloo", timed(rloo, 31))
+
+if wanted("pref"):
+    i = np.arange(1_000_000, dtype=np.int64)
+    pc = -50 - ((i * 31) % 1000) / 20
+    pr = -55 - ((i * 17) % 1000) / 20
+    rc = pc + ((i * 13) % 100) / 50 - 1
+    rr = pr + ((i * 7) % 100) / 50 - 1
+
+    def dpo_sigmoid(beta=0.1):
+        # TRL 1.x dpo_trainer.py, loss_type="sigmoid", as Benchmarks/peers_rl.py
+        chosen_logratios, rejected_logratios = pc - rc, pr - rr
+        x = beta * (chosen_logratios - rejected_logratios)
+        losses = -(np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x))))
+        cr, rj = beta * chosen_logratios, beta * rejected_logratios
+        return losses.mean(), (cr > rj).mean(), (cr - rj).mean()
+
+    emit("pref", "dpo_sigmoid_1e6", timed(dpo_sigmoid, 15))
+
+    def pass_at_k(num_samples, num_correct, k):  # openai/human-eval estimate_pass_at_k
+        def estimator(n, c, k):
+            if n - c < k:
+                return 1.0
+            return 1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1))
+        return np.array([estimator(int(n), int(c), k) for n, c in zip(num_samples, num_correct)])
+
+    ns, cs = np.full(100_000, 200), (np.arange(100_000) * 37) % 201
+    emit("pref", "pass_at_k_1e5", timed(lambda: pass_at_k(ns, cs, 10), 3))
 
 
 def make_texts(count, seed):
@@ -275,8 +305,8 @@ if wanted("selfcheck"):
         # selfcheckgpt's UnigramModel / NgramModel (modeling_ngram.py): add, train(k=0), evaluate
         counts, total = Counter(), 0
         for text in [main] + samples:
-            for sent in nlp(text).sents:
-                toks = [t.text.lower() for t in sent]
+            for sent in nlp(text).sents:  # selfcheckgpt's add: the stripped sentence tokenized again
+                toks = [t.text.lower() for t in nlp(sent.text.strip())]
                 grams = toks if n == 1 else list(zip(*([["<s>"] * (n - 1) + toks][0][k:] for k in range(n))))
                 counts.update(grams)
                 total += len(toks)
@@ -292,3 +322,23 @@ if wanted("selfcheck"):
     ntok = sum(len(d) for d in nlp.pipe([main] + samples))
     emit("selfcheck", "selfcheck_ngram_n1_20_samples", timed(lambda: selfcheck(1), 5), tokens=ntok)
     emit("selfcheck", "selfcheck_ngram_n3_20_samples", timed(lambda: selfcheck(3), 5), tokens=ntok)
+    # the counting alone, spaCy's tokens made beforehand (what moonlab's time includes: its
+    # own tokenizer runs inside the call)
+    model_sents = [[t.text.lower() for t in nlp(s.text.strip())] for text in [main] + samples for s in nlp(text).sents]
+    eval_sents = [[t.text.lower() for t in nlp(s)] for s in sents]
+
+    def counting(n):
+        counts, total = Counter(), 0
+        for toks in model_sents:
+            grams = toks if n == 1 else list(zip(*([["<s>"] * (n - 1) + toks][0][k:] for k in range(n))))
+            counts.update(grams)
+            total += len(toks)
+        out = []
+        for toks in eval_sents:
+            grams = toks if n == 1 else list(zip(*([["<s>"] * (n - 1) + toks][0][k:] for k in range(n))))
+            lps = [-math.log(counts[g] / total) if counts[g] else math.inf for g in grams]
+            out.append((sum(lps) / len(toks), max(lps)))
+        return out
+
+    emit("selfcheck", "selfcheck_ngram_n1_counting_only", timed(lambda: counting(1), 9), tokens=ntok)
+    emit("selfcheck", "selfcheck_ngram_n3_counting_only", timed(lambda: counting(3), 9), tokens=ntok)
