@@ -42,10 +42,13 @@ extension LuaState {
     @inlinable
     public func rawSet(index i: Int64, of index: Int32) { lua_rawseti(L, index, i) }
 
-    /// `t[k] = v` without metamethods for the table at `index`, both popped (`lua_rawset`).
-    /// Stack: [k v] -> [].
+    /// `t[k] = v` without metamethods for the table at `index`, both popped (`lua_rawset`);
+    /// a nil or NaN key is dropped (lua_rawset would raise). Stack: [k v] -> [].
     @inlinable
-    public func rawSetPair(of index: Int32) { lua_rawset(L, index) }
+    public func rawSetPair(of index: Int32) {
+        guard isStorableKey(at: -2) else { pop(2); return }
+        lua_rawset(L, index)
+    }
 
     /// Pushes `t[i]` without metamethods for the table at `index`; returns the raw type
     /// code (`LUA_TNIL`, ...). Stack: [] -> [v].

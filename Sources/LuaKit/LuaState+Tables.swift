@@ -108,8 +108,24 @@ extension LuaState {
     @discardableResult
     public func rawGet(of index: Int32) -> LuaType { LuaType(rawValue: lua_rawget(L, index)) ?? .none }
 
-    /// `t[k] = v` without metamethods, both popped. Stack: [k v] -> [].
-    public func rawSet(of index: Int32) { lua_rawset(L, index) }
+    /// `t[k] = v` without metamethods, both popped. A nil or NaN key (which `lua_rawset`
+    /// would raise on, across the caller's frame) is dropped instead: returns false.
+    /// Stack: [k v] -> [].
+    @discardableResult
+    public func rawSet(of index: Int32) -> Bool {
+        guard isStorableKey(at: -2) else { pop(2); return false }
+        lua_rawset(L, index)
+        return true
+    }
+
+    /// Whether the value at `index` can be a table key (not nil, not NaN).
+    @inlinable
+    public func isStorableKey(at index: Int32) -> Bool {
+        let t = lua_type(L, index)
+        if t == LUA_TNIL || t == LUA_TNONE { return false }
+        if t == LUA_TNUMBER, lua_isinteger(L, index) == 0 { return !lua_tonumberx(L, index, nil).isNaN }
+        return true
+    }
 
     /// Iterates a table's pairs. Inside `body` the key is at -2 and the value at -1;
     /// leave the stack as you found it. Return false to stop.

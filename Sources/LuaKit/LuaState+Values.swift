@@ -60,7 +60,7 @@ extension LuaState {
             for (k, v) in pairs {
                 push(k)
                 push(v)
-                lua_rawset(L, -3)
+                rawSet(of: -3)  // a nil or NaN key is dropped, never raised across this frame
             }
         }
     }

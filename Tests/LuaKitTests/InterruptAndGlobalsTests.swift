@@ -97,8 +97,9 @@ final class InterruptAndGlobalsTests: XCTestCase {
             setmetatable({}, mt)
             """, name: "=gc")
         let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) let collecting = lua  // used by the worker thread only, while this one waits
         let worker = Thread {
-            lua.collectGarbage()
+            collecting.collectGarbage()
             done.signal()
         }
         worker.start()

@@ -44,6 +44,9 @@ final class SizeProbeTests: XCTestCase {
             probe(h, "sample.chain{sample.top_k(2)}:explain({1, 2, 3}, nil, {top = \(huge)})")
             probe(h, "sample.chain{sample.top_k(2)}:apply({1, 2, 3}, {history = tensor{\(huge)}})")
         }
+        // a NaN table key from Swift was raised across the host's frames (lua_rawset)
+        probe(h, "sample.self_consistency({0/0, 0/0, 1})")
+        probe(h, "sample.self_consistency({'a', 'b'}, {normalize = function() return 0/0 end})")
         XCTAssertEqual(try h.value("1 + 1"), "2")
     }
 

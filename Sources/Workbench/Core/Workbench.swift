@@ -87,7 +87,7 @@ public final class Workbench {
     }
 
     /// Module installers, one per Lua module file (`tensor`, `dist`, ...), run in order.
-    nonisolated(unsafe) static var moduleInstallers: [(Workbench) throws -> Void] = [
+    static let moduleInstallers: [@Sendable (Workbench) throws -> Void] = [
         installTiming, installSession, installTensor, installDist, installRL, installPref, installMetrics, installData,
         installRandom, installSample, installReward, installDetect,
         installPlot, installPlugin, installModel,
@@ -110,9 +110,8 @@ public final class Workbench {
         pluginLister?(self) ?? []
     }
 
-    /// Set by the plugin system: lists loaded plugins.
-    nonisolated(unsafe) public static var pluginListerHook: ((Workbench) -> [SessionFormat.Header.Plugin])?
-    var pluginLister: ((Workbench) -> [SessionFormat.Header.Plugin])? { Workbench.pluginListerHook }
+    /// Set by the plugin system when it is installed in this workbench: lists loaded plugins.
+    var pluginLister: ((Workbench) -> [SessionFormat.Header.Plugin])?
 
     /// Starts recording this session to `path` (the header is written at once).
     public func startRecording(path: String) throws {

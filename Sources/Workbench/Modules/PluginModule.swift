@@ -31,7 +31,7 @@ extension Workbench {
         let manager = PluginManager(search: PluginSearch(pluginPaths: o.pluginPaths), sandboxAll: o.sandbox,
                                     helper: helper, callInstructions: callInstructions, callMemory: callMemory)
         lua.userInfo["moonlab.plugins"] = manager
-        Workbench.pluginListerHook = { wb in
+        wb.pluginLister = { wb in
             (PluginManager.of(wb.lua)?.records ?? []).compactMap { r in
                 guard r.status == .loaded, let m = r.manifest else { return nil }
                 return SessionFormat.Header.Plugin(name: m.name, version: m.version.description)

@@ -1,3 +1,4 @@
+import Synchronization
 import LuaKit
 
 /// The plugins of one workbench: found along the search path, loaded at start or on
@@ -15,8 +16,9 @@ public final class PluginManager {
     let callInstructions: Int
     let callMemory: Int
     private var discovered = false
-    /// Plugin problems already written to standard error by this process (each once).
-    nonisolated(unsafe) static var reported = Set<String>()
+    /// Plugin problems already written to standard error by this process (each once); worker
+    /// states on other threads load plugins too.
+    static let reported = Mutex<Set<String>>([])
 
     init(search: PluginSearch, sandboxAll: Bool, helper: LuaRef, callInstructions: Int, callMemory: Int) {
         self.search = search
@@ -76,7 +78,7 @@ public final class PluginManager {
             let text = r.status == .shadowed
                 ? "plugin '\(r.name)' at \(r.folder) is \(r.error ?? "shadowed")"
                 : "plugin '\(r.name)' (\(r.folder)) did not load: \(r.error ?? "?")"
-            if PluginManager.reported.insert(text).inserted { Platform.writeStderr("moonlab: " + text + "\n") }
+            if PluginManager.reported.withLock({ $0.insert(text).inserted }) { Platform.writeStderr("moonlab: " + text + "\n") }
         }
     }
 

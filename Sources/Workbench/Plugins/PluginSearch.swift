@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -20,7 +21,11 @@ public struct PluginSearch {
 
     /// Whether `./Plugins`, the user folder and the bundled plugins are searched after the
     /// given paths (tests turn it off to see only their own plugins).
-    nonisolated(unsafe) public static var searchDefaultFolders = true
+    public static var searchDefaultFolders: Bool {
+        get { defaultFolders.load(ordering: .relaxed) }
+        set { defaultFolders.store(newValue, ordering: .relaxed) }
+    }
+    private static let defaultFolders = Atomic<Bool>(true)
 
     public init(pluginPaths: [String], environment: (String) -> String? = Platform.environment,
                 executable: String? = PluginSearch.executablePath()) {
