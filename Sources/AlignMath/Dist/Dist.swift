@@ -318,6 +318,7 @@ public enum Dist {
             var total = 0.0
             for i in 0..<n {
                 let a = lp[i], b = lq[i]
+                if a.isNaN || b.isNaN { return .nan }  // max/min below would drop a NaN
                 let hi = Swift.max(a, b)
                 if hi == -.infinity { continue }
                 let lm = hi + Foundation.log1p(Foundation.exp(Swift.min(a, b) - hi)) - ln2  // log M
