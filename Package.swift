@@ -3,7 +3,8 @@ import PackageDescription
 
 // One direction of dependency, bottom to top (see Docs/design.md):
 // CLua/CEditLine/CZlib -> LuaShim -> LuaKit -> AlignMath -> Workbench -> moonlab.
-// AlignMath is pure Swift and knows nothing of Lua.
+// AlignMath is Swift numerics and knows nothing of Lua; it links two C libraries of its
+// own, OpenBLAS (matmul) and zlib (.npz).
 // AlignMath's hot loops (Dist kernels, FastExp) are SIMD8<Float> fused multiply-add
 // loops: on x86-64 they need AVX2 + FMA3, which swiftc turns on with `-target-cpu haswell`
 // (it rejects `x86-64-v3`); the default target is SSE2 only, where each 8-lane op is two
@@ -45,9 +46,12 @@ let package = Package(
                        providers: [.apt(["libedit-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // tensor.matmul: Debian's OpenBLAS (the BLAS numpy ships too), dgemm/sgemm.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
         .target(name: "LuaShim", dependencies: ["CLua", "CEditLine"]),
         .target(name: "LuaKit", dependencies: ["LuaShim"]),
-        .target(name: "AlignMath",
+        .target(name: "AlignMath", dependencies: ["COpenBLAS", "CZlib"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
                                 .unsafeFlags(alignMathCPUFlags)]),
         // OpenAI-compatible HTTP client: requests, retries, honest `n`, recordings. No Lua.

@@ -12,6 +12,7 @@ public final class LuaTypeBuilder<T: AnyObject> {
     var metamethods: [(String, LuaFunction)] = []
     var index: Method?
     var newIndex: Method?
+    var arrayBoxes = false
 
     /// `obj:name(...)`: arg 1 is the object.
     public func method(_ name: String, _ body: @escaping Method) { methods.append((name, body)) }
@@ -29,6 +30,28 @@ public final class LuaTypeBuilder<T: AnyObject> {
     public func index(_ body: @escaping Method) { index = body }
     /// `obj[key] = v`: arg 1 the object, arg 2 the key, arg 3 the value.
     public func newIndex(_ body: @escaping Method) { newIndex = body }
+    /// Instances are pushed with `push(object:array:)`, which shows C a 1-d view of them:
+    /// `obj[i]`, `obj[i] = x`, `#obj` and `ipairs(obj)` then run in C for 1-d views and fall
+    /// back to `index`, `newIndex` and the `__len` metamethod (all three required) otherwise.
+    public func arrayBoxes(_ on: Bool = true) { arrayBoxes = on }
+}
+
+/// What C may read of an array box: the first axis of a 1-d array of one element type.
+public struct LuaArrayView {
+    public enum Kind: Int32 { case none = 0, f32 = 1, f64 = 2, i64 = 3, bool = 4 }
+    /// Element 1 (nil when `kind` is none).
+    public var data: UnsafeMutableRawPointer?
+    /// Size of the first axis; -1 when there is none (a 0-d value).
+    public var length: Int
+    /// Bytes between consecutive elements.
+    public var strideBytes: Int
+    public var kind: Kind
+    public init(data: UnsafeMutableRawPointer?, length: Int, strideBytes: Int, kind: Kind) {
+        self.data = data
+        self.length = length
+        self.strideBytes = strideBytes
+        self.kind = kind
+    }
 }
 
 extension LuaState {
@@ -58,6 +81,20 @@ extension LuaState {
         }
         pushValue(at: -1)
         setField("__methods", of: mt)
+        if b.arrayBoxes, let getter = b.index, let setter = b.newIndex,
+           let length = b.metamethods.first(where: { $0.0 == "__len" })?.1 {
+            // Stack: [mt, methods]; C builds __index/__newindex/__len/__ipairs around the fallbacks.
+            push(function: "\(name).__index") { args in try getter(try args.object(1, T.self), args) }
+            push(function: "\(name).__newindex") { args in try setter(try args.object(1, T.self), args) }
+            push(function: "\(name).__len", length)
+            mlshim_setarraymetamethods(L)
+            for (mname, body) in b.metamethods where mname != "__len" {
+                push(function: "\(name).\(mname)", body)
+                setField(mname, of: mt)
+            }
+            pop()  // mt
+            return
+        }
         if let getter = b.index {
             let methodsRef = LuaRef(popping: self)
             push(function: "\(name).__index") { args in
@@ -88,6 +125,21 @@ extension LuaState {
     public func push<T: AnyObject>(object: T) {
         let name = luaName(of: T.self)
         mlshim_pushbox(L, Unmanaged.passRetained(object as AnyObject).toOpaque(), name)
+    }
+
+    /// Pushes `object` as an array box (its type registered with `arrayBoxes()`), showing C
+    /// `array`. The view's memory must live as long as the object. Stack: [] -> [userdata].
+    public func push<T: AnyObject>(object: T, array: LuaArrayView) {
+        let name = luaName(of: T.self)
+        mlshim_pusharraybox(L, Unmanaged.passRetained(object as AnyObject).toOpaque(), name,
+                            array.data, Int64(array.length), Int64(array.strideBytes), array.kind.rawValue)
+    }
+
+    /// Installs `ipairs` that honours an `__ipairs` metamethod (Lua 5.4's ignores it), so
+    /// array boxes (tensors) can be walked with ipairs; tables walk as before.
+    public func installMetaIpairs() {
+        lua_pushcclosure(L, mlshim_ipairs, 0)
+        lua_setglobal(L, "ipairs")
     }
 
     /// The object at `index` if it is a userdata of `T`'s registered type.

@@ -43,7 +43,7 @@ public enum Dist {
                 throw AlignMathError.invalidArgument("\(what): probabilities must be >= 0, got \(v) at flat index \(i) (pass logits without probs = true)")
             }
         }
-        return (x.log(), 1 / o.temperature)
+        return (try x.log(), 1 / o.temperature)
     }
 
     /// Row max (times s) of row `r`, throwing `.allMasked` when there is no finite entry;

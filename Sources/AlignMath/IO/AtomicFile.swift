@@ -8,10 +8,12 @@ import Darwin
 /// when complete, so a reader never sees half a file and a failed save leaves the old one.
 /// Bytes go straight from the caller's buffers to `write(2)` (a tensor's memory is never
 /// copied into an intermediate array).
-struct AtomicFile {
+final class AtomicFile {
     let path: String
     private let temporary: String
     private let fd: Int32
+    /// Bytes written so far (the offset of the next byte).
+    private(set) var position = 0
 
     init(path: String) throws {
         self.path = path
@@ -32,6 +34,22 @@ struct AtomicFile {
                 throw fail()
             }
             done += r
+        }
+        position += count
+    }
+
+    /// Overwrites bytes already written, at `offset` (a header patched once sizes are known).
+    func patch(at offset: Int, _ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { b in
+            var done = 0
+            while done < b.count {
+                let r = pwrite(fd, b.baseAddress.unsafelyUnwrapped + done, b.count - done, off_t(offset + done))
+                if r < 0 {
+                    if errno == EINTR { continue }
+                    throw fail()
+                }
+                done += r
+            }
         }
     }
 

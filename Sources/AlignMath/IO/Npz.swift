@@ -1,6 +1,7 @@
 /// NumPy `.npz` archives (a zip of `.npy` files, from `np.savez` or
 /// `np.savez_compressed`): stored entries are parsed in place in the memory-mapped file,
-/// deflated ones are inflated by `Inflate` (no zlib needed). ZIP64 sizes are understood.
+/// deflated ones are inflated by zlib. ZIP64 sizes are understood. `write` makes archives
+/// numpy's `np.load` reads: entries stored (`np.savez`) or deflated (`np.savez_compressed`).
 public enum Npz {
     /// Reads every array of the archive at `path`, by name (without the `.npy` suffix,
     /// as `np.load(path)[name]`).
@@ -63,8 +64,8 @@ public enum Npz {
                 out[key] = try Npy.parse(f, at: dataStart, length: csize, what: what)
             case 8:
                 let buf = try TensorStorage.allocate(bytes: usize, zeroed: false)  // usize comes from the file
-                try Inflate.decode(UnsafeRawBufferPointer(start: f.bytes(at: dataStart), count: csize),
-                                   into: UnsafeMutableRawBufferPointer(start: buf.base, count: usize), what: what)
+                try Zlib.inflate(UnsafeRawBufferPointer(start: f.bytes(at: dataStart), count: csize),
+                                 into: UnsafeMutableRawBufferPointer(start: buf.base, count: usize), what: what)
                 out[key] = try Npy.parse(MappedFile(storage: buf, path: what), at: 0, length: usize, what: what)
             default:
                 throw bad("entry '\(name)' uses compression method \(method); only stored (0) and deflate (8) are supported")

@@ -29,10 +29,13 @@ public enum DType: String, CaseIterable, CustomStringConvertible, Sendable {
         }
     }
 
-    /// The result type of a binary operation between two tensors: the higher of the two in
-    /// the lattice bool < i64 < f32 < f64 (so `i64 + f32` is `f32`, as torch gives it; numpy
-    /// would widen that one pair to f64).
-    public static func promote(_ a: DType, _ b: DType) -> DType { a.rank >= b.rank ? a : b }
+    /// The result type of a binary operation between two tensors, numpy's: the higher of the
+    /// two in the lattice bool < i64 < f32 < f64, except that `i64` with `f32` gives `f64`
+    /// (an f32 cannot hold every i64; numpy widens, torch would give f32).
+    public static func promote(_ a: DType, _ b: DType) -> DType {
+        if (a == .i64 && b == .f32) || (a == .f32 && b == .i64) { return .f64 }
+        return a.rank >= b.rank ? a : b
+    }
 
     /// The floating type an operation that needs fractions computes in (true division,
     /// `mean`, `exp`): `f32` stays `f32`, everything else becomes `f64`, as numpy does.

@@ -1,102 +1,154 @@
 import Foundation
 
-/// PyTorch-like printing, so a tensor at the prompt looks like what a researcher knows:
-/// `tensor([0.7311, 0.2689], dtype=f64)`; n-d tensors nest brackets and show their shape;
-/// tensors over 1000 elements show the first and last 3 entries of each long axis
-/// around `...`, so a huge value never floods the terminal.
+/// PyTorch's printing (torch/_tensor_str.py), so a tensor at the prompt looks like what a
+/// researcher knows: `tensor([0.7311, 0.2689], dtype=f64)`. One number format for the whole
+/// tensor, chosen from its nonzero finite values (whole numbers as `2.`, fixed with 4
+/// decimals, or scientific); i64 as integers, bool as true/false. Rows wrap at the line
+/// width; over 1000 elements, each long axis shows its first and last 3 entries around
+/// `...`, so a huge value never floods the terminal. n-d tensors also show their shape.
 extension Tensor: CustomStringConvertible {
     /// Elements above which the printout is abbreviated (torch's `threshold`).
     public static let printThreshold = 1000
     /// Entries kept at each end of an abbreviated axis (torch's `edgeitems`).
     public static let printEdgeItems = 3
 
-    /// The torch-style printout (see the extension's notes).
-    public var description: String {
+    /// The printout at torch's default width of 80 columns.
+    public var description: String { description(lineWidth: 80) }
+
+    /// The printout with rows wrapped at `lineWidth` columns.
+    public func description(lineWidth: Int) -> String {
         let summarize = count > Tensor.printThreshold
-        let fmt = Tensor.Formatter(values: visibleValues(summarize: summarize))
-        var suffix = ""
-        if ndim >= 2 {
-            suffix += ", shape=[" + shape.map(String.init).joined(separator: ", ") + "]"
-        }
-        suffix += ", dtype=\(dtype)"
+        let fmt = Formatter(self, summarize: summarize)
         let prefix = "tensor("
-        if ndim == 0 { return prefix + fmt.format(self[flat: 0]) + suffix + ")" }
-        let body = render(axis: 0, start: 0, indent: prefix.count + 1, fmt: fmt, summarize: summarize)
-        return prefix + body + suffix + ")"
-    }
-
-    /// Indices (per axis) printed when summarizing.
-    private func shownIndices(_ n: Int, _ summarize: Bool) -> [Int?] {
-        let e = Tensor.printEdgeItems
-        if summarize && n > 2 * e { return Array(0..<e).map { $0 } + [nil] + Array((n - e)..<n).map { $0 } }
-        return Array(0..<n).map { $0 }
-    }
-
-    /// The values that will be printed (to choose a common format and width).
-    private func visibleValues(summarize: Bool) -> [Double] {
-        if !summarize { return toDoubles() }
-        var out: [Double] = []
-        func walk(_ axis: Int, _ start: Int) {
-            let stride = shape.dropFirst(axis + 1).reduce(1, *)
-            for i in shownIndices(shape[axis], true) {
-                guard let i = i else { continue }
-                if axis == ndim - 1 { out.append(self[flat: start + i]) } else { walk(axis + 1, start + i * stride) }
+        let indent = prefix.count
+        var body: String
+        if ndim == 0 {
+            body = fmt.format(0, of: self)
+        } else {
+            body = render(self, indent: indent, summarize: summarize, fmt: fmt, width: lineWidth)
+        }
+        var suffixes: [String] = []
+        if ndim >= 2 { suffixes.append("shape=[" + shape.map(String.init).joined(separator: ", ") + "]") }
+        suffixes.append("dtype=\(dtype)")
+        var text = prefix + body
+        var lastLine = text.count - (text.lastIndex(of: "\n").map { text.distance(from: text.startIndex, to: $0) } ?? -1) + 1
+        for s in suffixes {
+            if lastLine + s.count + 2 > lineWidth {
+                text += ",\n" + String(repeating: " ", count: indent) + s
+                lastLine = indent + s.count
+            } else {
+                text += ", " + s
+                lastLine += s.count + 2
             }
         }
-        if ndim > 0 { walk(0, 0) }
-        return out
+        return text + ")"
     }
 
-    private func render(axis: Int, start: Int, indent: Int, fmt: Formatter, summarize: Bool) -> String {
-        let n = shape[axis]
-        let stride = shape.dropFirst(axis + 1).reduce(1, *)
-        let idx = shownIndices(n, summarize)
-        if axis == ndim - 1 {
-            let items = idx.map { i in i.map { fmt.format(self[flat: start + $0]) } ?? "..." }
-            return "[" + items.joined(separator: ", ") + "]"
+    private func render(_ t: Tensor, indent: Int, summarize: Bool, fmt: Formatter, width: Int) -> String {
+        let n = t.shape[0]
+        let e = Tensor.printEdgeItems
+        let abbreviated = summarize && n > 2 * e
+        if t.ndim == 1 {
+            let perLine = Swift.max(1, (width - indent) / (fmt.width + 2))
+            var items: [String] = []
+            if abbreviated {
+                items = (0..<e).map { fmt.format($0, of: t) } + [" ..."] + ((n - e)..<n).map { fmt.format($0, of: t) }
+            } else {
+                items = (0..<n).map { fmt.format($0, of: t) }
+            }
+            var lines: [String] = []
+            var i = 0
+            while i < items.count {
+                lines.append(items[i..<Swift.min(items.count, i + perLine)].joined(separator: ", "))
+                i += perLine
+            }
+            return "[" + lines.joined(separator: ",\n" + String(repeating: " ", count: indent + 1)) + "]"
         }
-        let blank = String(repeating: "\n", count: Swift.max(1, ndim - axis - 1))
-        let pad = String(repeating: " ", count: indent)
-        let parts = idx.map { i -> String in
-            guard let i = i else { return "..." }
-            return render(axis: axis + 1, start: start + i * stride, indent: indent + 1, fmt: fmt, summarize: summarize)
+        let rows: [Int?] = abbreviated ? Array(0..<e) + [nil] + Array((n - e)..<n) : Array(0..<n)
+        let parts = rows.map { i -> String in
+            guard let i = i, let row = try? t.select(axis: 0, i) else { return "..." }
+            return render(row, indent: indent + 1, summarize: summarize, fmt: fmt, width: width)
         }
-        return "[" + parts.joined(separator: "," + blank + pad) + "]"
+        let sep = "," + String(repeating: "\n", count: t.ndim - 1) + String(repeating: " ", count: indent + 1)
+        return "[" + parts.joined(separator: sep) + "]"
+    }
+
+    /// The elements that will be printed (all, or the corners a summary shows).
+    fileprivate func shownElements(summarize: Bool) -> Tensor {
+        guard summarize, ndim > 0 else { return self }
+        let e = Tensor.printEdgeItems
+        var t = self
+        for axis in 0..<ndim where shape[axis] > 2 * e {
+            let head = (try? t.narrow(axis: axis, start: 0, count: e)) ?? t
+            let tail = (try? t.narrow(axis: axis, start: shape[axis] - e, count: e)) ?? t
+            t = (try? Tensor.cat([head, tail], axis: axis)) ?? t
+        }
+        return t
     }
 
     /// One number style for all printed values, as torch's `_Formatter`.
     struct Formatter {
-        enum Mode { case int, fixed, sci }
+        enum Mode { case int, fixed, sci, integer, boolean }
         let mode: Mode
         let width: Int
 
-        init(values: [Double]) {
-            let finite = values.filter { $0.isFinite }
-            let mags = finite.map { Swift.abs($0) }.filter { $0 > 0 }
-            if finite.allSatisfy({ $0 == $0.rounded() }) {
-                mode = (mags.max() ?? 0) > 1e8 ? .sci : .int
-            } else if let hi = mags.max(), let lo = mags.min(), hi / lo > 1000 || hi > 1e8 || lo < 1e-4 {
+        init(_ t: Tensor, summarize: Bool) {
+            let shown = t.shownElements(summarize: summarize)
+            switch t.dtype {
+            case .bool:
+                mode = .boolean
+                width = shown.count == 0 ? 1 : (shown.toDoubles().contains(0) ? 5 : 4)
+                return
+            case .i64:
+                mode = .integer
+                width = shown.toInt64s().map { String($0).count }.max() ?? 1
+                return
+            case .f32, .f64:
+                break
+            }
+            let values = shown.toDoubles().filter { $0.isFinite && $0 != 0 }
+            guard let hi = values.map({ Swift.abs($0) }).max(), let lo = values.map({ Swift.abs($0) }).min() else {
+                mode = .int  // no nonzero finite value: torch keeps int mode, width 1
+                width = 1
+                return
+            }
+            let whole = values.allSatisfy { $0 == $0.rounded(.up) }
+            if whole {
+                if hi / lo > 1000 || hi > 1e8 {
+                    mode = .sci
+                    width = values.map { Formatter.raw($0, .sci).count }.max() ?? 1
+                } else {
+                    mode = .int
+                    width = values.map { String(format: "%.0f", $0).count + 1 }.max() ?? 1
+                }
+            } else if hi / lo > 1000 || hi > 1e8 || lo < 1e-4 {
                 mode = .sci
+                width = values.map { Formatter.raw($0, .sci).count }.max() ?? 1
             } else {
                 mode = .fixed
+                width = values.map { Formatter.raw($0, .fixed).count }.max() ?? 1
             }
-            var w = 0
-            for v in values { w = Swift.max(w, Formatter.raw(v, mode).count) }
-            width = w
         }
 
         static func raw(_ v: Double, _ mode: Mode) -> String {
             if v.isNaN { return "nan" }
             if v.isInfinite { return v > 0 ? "inf" : "-inf" }
             switch mode {
-            case .int: return String(format: "%.0f.", v)
+            case .int: return String(format: "%.0f", v) + "."
             case .fixed: return String(format: "%.4f", v)
             case .sci: return String(format: "%.4e", v)
+            case .integer: return String(Int64(v))
+            case .boolean: return v != 0 ? "true" : "false"
             }
         }
 
-        func format(_ v: Double) -> String {
-            let s = Formatter.raw(v, mode)
+        /// Element `i` of the 1-d (or 0-d) tensor `t`, padded to the common width.
+        func format(_ i: Int, of t: Tensor) -> String {
+            let s: String
+            switch mode {
+            case .integer: s = String(t.int64(flat: i))
+            default: s = Formatter.raw(t[flat: i], mode)
+            }
             return String(repeating: " ", count: Swift.max(0, width - s.count)) + s
         }
     }

@@ -28,6 +28,16 @@ enum Parallel {
         }
     }
 
+    /// The pieces `forEach` and `map` cut `0..<count` into (one piece when the work is small).
+    static func ranges(_ count: Int, cost: Int = 1) -> [Range<Int>] {
+        if count <= 0 { return [] }
+        let total = count.multipliedReportingOverflow(by: Swift.max(1, cost))
+        if ParallelFor.workers == 1 || count == 1 || (!total.overflow && total.partialValue < threshold) { return [0..<count] }
+        let pieces = Swift.min(count, ParallelFor.workers * 4)
+        let piece = (count + pieces - 1) / pieces
+        return stride(from: 0, to: count, by: piece).map { $0..<Swift.min(count, $0 + piece) }
+    }
+
     /// Like `forEach`, collecting one partial result per piece (in order) for the caller
     /// to combine: a parallel reduction.
     static func map<R>(_ count: Int, cost: Int = 1, _ body: (Range<Int>) -> R) -> [R] {

@@ -1,74 +1,90 @@
-/// Reductions of a tensor, whole or along its last axis (`{axis = -1}` in Lua), always
-/// accumulated in Double; results along an axis are `f64` tensors of shape `shape.dropLast()`.
-public enum Reduction: String, Sendable {
-    case sum, mean, std, min, max, argmax
+import Foundation
+
+/// Reductions of a tensor over all its elements or along one axis, as numpy's: `sum`,
+/// `mean`, `std`/`var` (with `ddof`), `min`, `max`, `argmax`, `argmin`, `prod`, `nansum`,
+/// `nanmean`, `logsumexp`, `any`, `all`.
+public enum Reduction: String, CaseIterable, Sendable {
+    case sum, mean, std, `var`, min, max, argmax, argmin, prod, nansum, nanmean, logsumexp, any, all
+
+    /// The result's dtype for an input of dtype `d` (numpy's): sums and products of
+    /// integers and booleans are i64, means and spreads are floating (f32 stays f32),
+    /// `min`/`max` keep the dtype, positions are i64, `any`/`all` bool.
+    public func resultDtype(_ d: DType) -> DType {
+        switch self {
+        case .sum, .prod, .nansum: return d.isFloating ? d : .i64
+        case .mean, .nanmean, .std, .var, .logsumexp: return d.floating
+        case .min, .max: return d
+        case .argmax, .argmin: return .i64
+        case .any, .all: return .bool
+        }
+    }
+
+    /// True for the reductions that have no value over no elements.
+    var needsElements: Bool { [.min, .max, .argmax, .argmin].contains(self) }
 }
 
 extension Tensor {
-    /// Reduces `n` elements starting at flat index `start`.
-    func reduceRange(_ r: Reduction, _ start: Int, _ n: Int) -> Double {
-        switch r {
-        case .sum, .mean, .std:
-            var s = 0.0
-            if dtype == .f32 { let p = floatPointer + start; for i in 0..<n { s += Double(p[i]) } }
-            else { let p = doublePointer + start; for i in 0..<n { s += p[i] } }
-            if r == .sum { return s }
-            let mean = s / Double(n)
-            if r == .mean { return mean }
-            // Unbiased (n - 1), as torch.std; two-pass for accuracy.
-            var v = 0.0
-            for i in 0..<n { let d = self[flat: start + i] - mean; v += d * d }
-            return (v / Double(n - 1)).squareRoot()
-        case .min, .max, .argmax:
-            var best = self[flat: start], at = 0
-            if best.isNaN { return r == .argmax ? 0 : .nan }
-            for i in 1..<Swift.max(n, 1) {
-                let x = self[flat: start + i]
-                if x.isNaN { return r == .argmax ? Double(i) : .nan }  // NaN wins, as torch
-                if r == .min ? x < best : x > best { best = x; at = i }
+    /// The reduction over all elements (`axis` nil) or along `axis` (0-based; negative counts
+    /// from the last), with the reduced axis kept as size 1 when `keepdim`. Positions from
+    /// `argmax`/`argmin` are 0-based (flat for a whole-tensor reduction). `ddof` is the
+    /// divisor's offset of `std`/`var` (1: unbiased, torch's default; 0: numpy's).
+    /// Empty input: `sum` 0, `prod` 1, `mean`/`std`/`var` NaN, `logsumexp` -inf, `any` false,
+    /// `all` true; `min`/`max`/`argmax`/`argmin` throw.
+    public func reduce(_ r: Reduction, axis: Int?, keepdim: Bool = false, ddof: Int = 1) throws -> Tensor {
+        var outer = 1, n = count, inner = 1
+        var outShape: [Int] = keepdim ? [Int](repeating: 1, count: ndim) : []
+        if let a = axis {
+            let k = a < 0 ? a + ndim : a
+            guard k >= 0 && k < ndim else {
+                throw AlignMathError.invalidArgument("\(r.rawValue): axis \(a < 0 ? a : a + 1) is out of range for a tensor of shape \(shape) (\(ndim) axes)")
             }
-            return r == .argmax ? Double(at) : best
+            outer = shape[..<k].reduce(1, *)
+            n = shape[k]
+            inner = shape[(k + 1)...].reduce(1, *)
+            outShape = shape
+            if keepdim { outShape[k] = 1 } else { outShape.remove(at: k) }
         }
-    }
-
-    /// The reduction over all elements. `argmax` gives a 0-based flat index (first
-    /// maximum). Empty tensors: sum 0, mean/std NaN; min/max/argmax throw.
-    public func reduce(_ r: Reduction) throws -> Double {
-        let x = contiguousFloating()
-        if x !== self { return try x.reduce(r) }
-        if count == 0 {
-            switch r {
-            case .sum: return 0
-            case .mean, .std: return .nan
-            default: throw AlignMathError.invalidArgument("\(r.rawValue) of an empty tensor")
+        if n == 0 && r.needsElements && outer * inner > 0 {
+            throw AlignMathError.invalidArgument("\(r.rawValue) of an empty \(axis == nil ? "tensor" : "axis") (shape \(shape)): it has no value")
+        }
+        let out = Tensor.output(outShape, dtype: r.resultDtype(dtype), count: outShape.reduce(1, *))
+        if out.count == 0 { return out }
+        let plan = ReducePlan(outer: outer, n: n, inner: inner, ddof: ddof)
+        switch dtype {
+        case .f64: try FloatReducer<Double>(plan: plan, r: r).run(contiguous(), into: out)
+        case .f32: try FloatReducer<Float>(plan: plan, r: r).run(contiguous(), into: out)
+        case .i64: try reduceIntegers(r, plan, contiguous(), out, ddof: ddof)
+        case .bool:
+            let asInt = converted(to: .i64)
+            if r == .min || r == .max {
+                let t = Tensor.output(outShape, dtype: .i64, count: out.count)
+                try reduceIntegers(r, plan, asInt, t, ddof: ddof)
+                t.copyElements(into: out)
+            } else {
+                try reduceIntegers(r, plan, asInt, out, ddof: ddof)
             }
-        }
-        if r == .std && count == 1 { return .nan }
-        return reduceRange(r, 0, count)
-    }
-
-    /// The reduction along `axis`, which must be the last axis (`-1` or `ndim - 1`):
-    /// an `f64` tensor of shape `shape.dropLast()` (argmax: 0-based indices).
-    public func reduce(_ r: Reduction, axis: Int) throws -> Tensor {
-        let x = contiguousFloating()
-        if x !== self { return try x.reduce(r, axis: axis) }
-        guard ndim >= 1 else { throw AlignMathError.invalidArgument("\(r.rawValue): a 0-d tensor has no axis \(axis)") }
-        guard axis == -1 || axis == ndim - 1 else {
-            throw AlignMathError.invalidArgument("\(r.rawValue): only the last axis (-1) is supported, got axis \(axis) for a \(ndim)-d tensor")
-        }
-        let n = rowLength, rows = rowCount
-        if n == 0 && r != .sum && r != .mean && r != .std {
-            throw AlignMathError.invalidArgument("\(r.rawValue) along an empty last axis")
-        }
-        let out = try Tensor.zeros(Array(shape.dropLast()), dtype: .f64)
-        let d = out.doublePointer
-        for row in 0..<rows {
-            if n == 0 { d[row] = r == .sum ? 0 : .nan; continue }
-            if r == .std && n == 1 { d[row] = .nan; continue }
-            d[row] = reduceRange(r, row * n, n)
         }
         return out
     }
+
+    private func reduceIntegers(_ r: Reduction, _ plan: ReducePlan, _ x: Tensor, _ out: Tensor, ddof: Int) throws {
+        switch r {
+        case .mean, .nanmean, .std, .var, .logsumexp:
+            try FloatReducer<Double>(plan: plan, r: r).run(x.converted(to: .f64), into: out)
+        default:
+            IntReducer(plan: plan, r: r).run(x, into: out)
+        }
+    }
+
+    /// The reduction over all elements as a Double (`argmax`/`argmin`: the 0-based flat
+    /// position; `any`/`all`: 1 or 0; i64 sums rounded above 2^53).
+    public func reduce(_ r: Reduction) throws -> Double {
+        let t = try reduce(r, axis: nil)
+        return t[flat: 0]
+    }
+
+    /// The reduction along `axis` (0-based, negative from the last).
+    public func reduce(_ r: Reduction, axis: Int) throws -> Tensor { try reduce(r, axis: Optional(axis)) }
 
     /// Sum of all elements.
     public func sum() throws -> Double { try reduce(.sum) }
@@ -80,25 +96,12 @@ extension Tensor {
     public func min() throws -> Double { try reduce(.min) }
     /// Largest element (NaN if any is NaN).
     public func max() throws -> Double { try reduce(.max) }
-    /// 0-based flat index of the first largest element (the Lua glue adds 1).
+    /// 0-based flat position of the first largest element (of the first NaN if any).
     public func argmax() throws -> Int { Int(try reduce(.argmax)) }
+}
 
-    /// A sorted copy: ascending along the last axis (`torch.sort` default), NaN last.
-    public func sort(descending: Bool = false) -> Tensor {
-        let out = contiguousFloating().clone()
-        let n = rowLength
-        if n <= 1 || count == 0 { return out }
-        for row in 0..<rowCount {
-            switch out.dtype {
-            case .f32:
-                var b = UnsafeMutableBufferPointer(start: out.floatPointer + row * n, count: n)
-                b.sort { x, y in x.isNaN ? false : (y.isNaN ? true : (descending ? x > y : x < y)) }
-            case .f64:
-                var b = UnsafeMutableBufferPointer(start: out.doublePointer + row * n, count: n)
-                b.sort { x, y in x.isNaN ? false : (y.isNaN ? true : (descending ? x > y : x < y)) }
-            default: preconditionFailure("contiguousFloating gave \(dtype)")
-            }
-        }
-        return out
-    }
+/// The geometry of a reduction over a dense tensor seen as [outer, n, inner]: the reduced
+/// axis has `n` elements `inner` apart.
+struct ReducePlan {
+    let outer: Int, n: Int, inner: Int, ddof: Int
 }

@@ -182,4 +182,6 @@ void mlshim_safe_setfield(lua_State *L, int idx, const char *k, int *failed);
 /* Pops the value on top into the global `name`. Pushes the error message on failure. */
 void mlshim_safe_setglobal(lua_State *L, const char *name, int *failed);
 
+#include "arraybox.h"
+
 #endif

@@ -175,7 +175,7 @@ extension LuaState {
     /// (the tensor is freed as the Swift function ends).
     public func push(tensor: Tensor) {
         guard TensorMemory.of(self).charge(tensor.storage, in: self) else { pushNil(); return }
-        push(object: tensor)
+        push(object: tensor, array: tensor.arrayView)
     }
 
     /// Pushes element `i` (row-major, 0-based) of `t` as Lua sees it: a float for f32/f64,
@@ -291,6 +291,23 @@ struct TableTensorReader {
                 throw fail("tensor or array of numbers expected, entry \(i) is \(s.typeName(at: -1))")
             }
         }
+    }
+}
+
+extension Tensor {
+    /// What C's fast `t[i]` may read: the first axis of a 1-d tensor (its length for any
+    /// tensor with axes, for `#t` and ipairs).
+    var arrayView: LuaArrayView {
+        guard ndim == 1 else { return LuaArrayView(data: nil, length: ndim == 0 ? -1 : shape[0], strideBytes: 0, kind: .none) }
+        let kind: LuaArrayView.Kind
+        switch dtype {
+        case .f32: kind = .f32
+        case .f64: kind = .f64
+        case .i64: kind = .i64
+        case .bool: kind = .bool
+        }
+        return LuaArrayView(data: storage.base + offset * dtype.size, length: shape[0],
+                            strideBytes: strides[0] * dtype.size, kind: kind)
     }
 }
 

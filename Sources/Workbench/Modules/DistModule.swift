@@ -62,6 +62,7 @@ extension Workbench {
             let targets = try D.targetIds(a, x)
             return D.push(a, try D.call(a, "cross_entropy", x.shape) { try Dist.crossEntropy(x, targets: targets, o) }, keepShape: false)
         }
+        DistRanking.install(m)
     }
 
 }

@@ -12,14 +12,21 @@ extension Workbench {
             TensorMeta.add(to: b)
         }
         TensorMethods.registerDocs(lua, docs)
+        lua.installMetaIpairs()
         let m = ModuleBuilder(lua, name: "tensor", doc: """
-            tensor: N-d contiguous arrays of f32 or f64, the values heavy math runs on
-            tensor{1, 2, 3} and tensor{{1, 2}, {3, 4}} build one from Lua arrays (f64; 1-d to 3-d,
-            rectangular); tensor(t) copies a tensor. Positions are 1-based: t[1] is the first
-            element (1-d) or the first row, a view (n-d). Methods: help(tensor.methods).
-            Example: t = tensor{{1, 2}, {3, 4}}; t[2][1] = 5; t:sum{axis = -1}
+            tensor: N-d arrays of f32, f64 (the default), i64 or bool, the values heavy math runs on
+            tensor{1, 2, 3} and tensor{{1, 2}, {3, 4}} build one from Lua arrays (any depth,
+            rectangular; f64, or bool for booleans); tensor(t) copies a tensor. Operations follow
+            numpy: broadcasting, type promotion bool < i64 < f32 < f64, views that share storage.
+            Positions are 1-based (negative count from the end): t[1] is the first element (1-d)
+            or a view of the first row (n-d). Functions over a vocabulary (dist.argmax, sampler
+            draws, logit_bias) speak 0-based token ids instead: the logit of token id is t[id + 1].
+            Methods: help(tensor.methods).
+            Example: t = tensor{{1, 2}, {3, 4}}; t[{2, 1}] = 5; t:sum{axis = -1}
             """)
         TensorConstructors.install(m)
+        TensorFunctions.install(m)
+        TensorFiles.install(m)
         TensorMethods.installMethodsField(m)
         installCall(m)
     }
@@ -100,19 +107,19 @@ enum TensorConstructors {
         m.function("zeros", doc: """
             tensor.zeros(shape, {dtype = "f64"}) -> tensor
             A tensor of zeros; shape is an array of sizes or one size.
-            Options: dtype "f64" (default) or "f32".
+            Options: dtype "f64" (default), "f32", "i64" or "bool".
             Example: tensor.zeros{2, 3}
             """) { a in try filled(a, 0) }
         m.function("ones", doc: """
             tensor.ones(shape, {dtype = "f64"}) -> tensor
             A tensor of ones; shape is an array of sizes or one size.
-            Options: dtype "f64" (default) or "f32".
+            Options: dtype "f64" (default), "f32", "i64" or "bool".
             Example: tensor.ones{4}
             """) { a in try filled(a, 1) }
         m.function("full", doc: """
             tensor.full(shape, x, {dtype = "f64"}) -> tensor
             A tensor with every element x (-math.huge and 0/0 allowed).
-            Options: dtype "f64" (default) or "f32".
+            Options: dtype "f64" (default), "f32", "i64" or "bool".
             Example: tensor.full({2, 3}, -math.huge)
             """) { a in try filled(a, try a.number(2), options: 3) }
         m.function("arange", doc: """
@@ -138,7 +145,7 @@ enum TensorConstructors {
             tensor.randn(shape, rng, {dtype = "f64"}) -> tensor
             Standard normal samples drawn from the generator rng (random.new(seed)) in row-major
             order, so the same seed gives the same tensor on every machine.
-            Options: dtype "f64" (default) or "f32".
+            Options: dtype "f64" (default), "f32", "i64" or "bool".
             Example: tensor.randn({2, 3}, random.new(0))
             """) { a in
             let shape = try a.tensorShape(1)
@@ -169,7 +176,7 @@ enum TensorConstructors {
             a.state.push(tensor: try a.state.tensorFromTable(at: 1, function: "tensor.from", argument: 1, dtype: dt))
             return 1
         }
-        installFiles(m)
+        installMore(m)
     }
 
     /// zeros/ones/full: `shape` at 1, options at `options`.
@@ -180,38 +187,67 @@ enum TensorConstructors {
         a.state.push(tensor: try a.tensorMath { try Tensor.full(shape, x, dtype: dt) })
         return 1
     }
+}
 
-    private static func installFiles(_ m: ModuleBuilder) {
-        m.function("load", doc: """
-            tensor.load(path) -> tensor | {name = tensor, ...}
-            Reads .npy as one tensor (f32 and f64 kept; f16 and bf16 widened to f32; integers and
-            booleans as f64); .safetensors and .npz give a table from name to tensor. Large files
-            are memory-mapped, not copied (writing to the tensor never changes the file).
-            Example: logits = tensor.load("logits.npy")
+extension TensorConstructors {
+    /// linspace, eye and rand.
+    static func installMore(_ m: ModuleBuilder) {
+        m.function("linspace", doc: """
+            tensor.linspace(a, b, n, {dtype = "f64"}) -> tensor
+            n evenly spaced numbers from a to b, both included (as numpy.linspace and torch.linspace).
+            Options: dtype "f64" (default) or "f32".
+            Example: tensor.linspace(0, 1, 5)  --> tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000], dtype=f64)
             """) { a in
-            let path = try a.path(1)
-            switch try a.tensorMath({ try TensorIO.load(path: path) }) {
-            case .single(let t):
-                a.state.push(tensor: t)
-            case .named(let named):
-                a.state.newTable(recordCount: named.count)
-                for (name, t) in named.sorted(by: { $0.key < $1.key }) {
-                    a.state.push(tensor: t)
-                    a.state.setField(name)
-                }
+            let lo = try a.number(1), hi = try a.number(2), n = try a.integer(3)
+            guard n >= 0 else { throw a.error(3, "n must be >= 0, got \(n)") }
+            let dt = try dtype(try a.options(4, allowed: ["dtype"]))
+            try a.checkAllocation(shape: [n], bytesPerElement: 8)
+            let t = try a.tensorMath { try Tensor.empty([n], dtype: .f64) }
+            try t.withMutableDoubles { b in
+                let step = n > 1 ? (hi - lo) / Double(n - 1) : 0
+                // numpy's: a + i*step, with the last point exactly b.
+                for i in 0..<n { b[i] = lo + Double(i) * step }
+                if n > 1 { b[n - 1] = hi }
             }
+            a.state.push(tensor: t.converted(to: dt))
             return 1
         }
-        m.function("save", doc: """
-            tensor.save(path, t)
-            Writes t (a tensor, or a Lua array of numbers) to path as .npy, little-endian, in its
-            dtype (f32 or f64), replacing the file atomically. The path must end in .npy.
-            Example: tensor.save("rewards.npy", tensor{0.1, 0.9})
+        m.function("eye", doc: """
+            tensor.eye(n[, m], {dtype = "f64"}) -> tensor
+            The n x m identity matrix (m defaults to n): ones on the diagonal, zeros elsewhere.
+            Options: dtype "f64" (default), "f32", "i64" or "bool".
+            Example: tensor.eye(2)  --> tensor([[1., 0.], [0., 1.]], ...)
             """) { a in
-            let path = try a.path(1)
-            let t = try a.tensor(2)
-            try a.tensorMath { try TensorIO.save(t, path: path) }
-            return 0
+            let n = try a.integer(1)
+            let m2 = a.type(2) == .number ? try a.integer(2) : n
+            guard n >= 0, m2 >= 0 else { throw a.failure("sizes must be >= 0, got \(n) x \(m2)") }
+            let dt = try dtype(try a.options(a.type(2) == .number ? 3 : 2, allowed: ["dtype"]))
+            try a.checkAllocation(shape: [n, m2], bytesPerElement: dt.size)
+            let t = try a.tensorMath { try Tensor.zeros([n, m2], dtype: dt) }
+            for i in 0..<min(n, m2) { t[flat: i * m2 + i] = 1 }
+            a.state.push(tensor: t)
+            return 1
+        }
+        m.function("rand", doc: """
+            tensor.rand(shape, rng, {dtype = "f64"}) -> tensor
+            Uniform samples in [0, 1) drawn from the generator rng (random.new(seed)) in row-major
+            order, so the same seed gives the same tensor on every machine.
+            Options: dtype "f64" (default) or "f32".
+            Example: tensor.rand({2, 3}, random.new(0))
+            """) { a in
+            let shape = try a.tensorShape(1)
+            let rng = try a.object(2, RandomGenerator.self)
+            let dt = try dtype(try a.options(3, allowed: ["dtype"]))
+            try a.checkAllocation(shape: shape, bytesPerElement: 8)
+            let t = try a.tensorMath { try Tensor.empty(shape, dtype: .f64) }
+            try t.withMutableDoubles { b in
+                for i in b.indices {
+                    if i & 0xFFFF == 0 { try a.state.checkpoint(cost: 1 << 16) }
+                    b[i] = rng.uniform()
+                }
+            }
+            a.state.push(tensor: t.converted(to: dt))
+            return 1
         }
     }
 }

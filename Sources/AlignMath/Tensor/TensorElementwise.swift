@@ -1,0 +1,351 @@
+import Foundation
+
+/// A number on one side of an operation with a tensor: Lua's integer, float or boolean.
+/// It is "weak", as numpy's NEP 50 treats Python scalars: it takes the tensor's dtype
+/// when that dtype is of its kind or higher (`f32 * 2.5` stays f32, `i64 + 1` stays i64),
+/// and only lifts the kind (`i64 * 2.5` is f64, `bool + 1` is i64).
+public enum Scalar: Sendable, Equatable {
+    case int(Int64), float(Double), bool(Bool)
+
+    /// The value as a Double.
+    public var asDouble: Double {
+        switch self {
+        case .int(let i): return Double(i)
+        case .float(let d): return d
+        case .bool(let b): return b ? 1 : 0
+        }
+    }
+
+    /// The dtype a tensor of `t` and this scalar compute in (numpy's weak-scalar rule).
+    func promoted(with t: DType) -> DType {
+        switch self {
+        case .bool: return t
+        case .int: return t == .bool ? .i64 : t
+        case .float: return t.isFloating ? t : .f64
+        }
+    }
+
+    /// The dtype of the scalar on its own (two scalars meet in `where`).
+    public var naturalDtype: DType {
+        switch self {
+        case .bool: return .bool
+        case .int: return .i64
+        case .float: return .f64
+        }
+    }
+
+    /// A 0-d tensor holding the scalar in dtype `d`.
+    public func tensor(_ d: DType) -> Tensor {
+        let t = Tensor.output([], dtype: d, count: 1)
+        if case .int(let i) = self, d == .i64 { t.withRaw(Int64.self) { $0[0] = i } } else { t.fill(asDouble) }
+        return t
+    }
+}
+
+/// Elementwise arithmetic: Lua's `+ - * / ^ %` and `//`, and `tensor.maximum/minimum`.
+public enum BinaryOp: String, Sendable {
+    case add = "+", sub = "-", mul = "*", div = "/", pow = "^", mod = "%", floorDiv = "//"
+    case maximum, minimum
+
+    /// The dtype the operands are cast to, from the dtype they promote to: true division
+    /// of integers is f64; `%`, `//` and `^` of booleans are done in i64 (numpy gives int8).
+    func computeDtype(_ promoted: DType) throws -> DType {
+        switch self {
+        case .div: return promoted.floating
+        case .mod, .floorDiv, .pow: return promoted == .bool ? .i64 : promoted
+        case .sub where promoted == .bool:
+            throw AlignMathError.invalidArgument("'-' is not defined for two bool tensors (numpy refuses it too); use a:ne(b) for exclusive or")
+        default: return promoted
+        }
+    }
+}
+
+/// Elementwise comparisons, giving bool tensors.
+public enum CompareOp: String, Sendable {
+    case eq, ne, lt, le, gt, ge
+}
+
+extension Tensor {
+    // MARK: binary operations
+
+    /// `self op other` with numpy broadcasting and type promotion.
+    public func binary(_ op: BinaryOp, _ other: Tensor) throws -> Tensor {
+        let shape = try Tensor.broadcastShape([self.shape, other.shape], what: "'\(op.rawValue)'")
+        let dt = try op.computeDtype(DType.promote(dtype, other.dtype))
+        try Tensor.checkPowExponent(op, other, dt)
+        return Tensor.apply(op, converted(to: dt), other.converted(to: dt), shape: shape)
+    }
+
+    /// `self op s`, or `s op self` when `scalarOnLeft` (for `2 - t` in Lua), with the scalar
+    /// weak as numpy's NEP 50 has it.
+    public func binary(_ op: BinaryOp, _ s: Scalar, scalarOnLeft: Bool = false) throws -> Tensor {
+        let dt = try op.computeDtype(s.promoted(with: dtype))
+        let st = s.tensor(dt)
+        if !scalarOnLeft { try Tensor.checkPowExponent(op, st, dt) } else { try Tensor.checkPowExponent(op, self, dt) }
+        let me = converted(to: dt)
+        return scalarOnLeft ? Tensor.apply(op, st, me, shape: shape) : Tensor.apply(op, me, st, shape: shape)
+    }
+
+    /// `self op scalar` for a float scalar (a Lua float): see `binary(_:_:scalarOnLeft:)`.
+    public func binary(_ op: BinaryOp, scalar: Double, scalarOnLeft: Bool = false) throws -> Tensor {
+        try binary(op, .float(scalar), scalarOnLeft: scalarOnLeft)
+    }
+
+    /// numpy refuses integers to negative integer powers; so does this.
+    static func checkPowExponent(_ op: BinaryOp, _ exponent: Tensor, _ dt: DType) throws {
+        guard op == .pow, dt == .i64 else { return }
+        let e = exponent.dense(.i64)
+        let negative = e.pointer(Int64.self).withMemoryRebound(to: Int64.self, capacity: e.count) { p in
+            (0..<e.count).contains { p[$0] < 0 }
+        }
+        if negative { throw AlignMathError.invalidArgument("integers to negative integer powers are not allowed (convert to f64 first: t:to('f64'))") }
+    }
+
+    /// Runs `op` over `x` and `y` (both of one dtype, broadcastable to `shape`).
+    static func apply(_ op: BinaryOp, _ x: Tensor, _ y: Tensor, shape: [Int]) -> Tensor {
+        let out = Tensor.output(shape, dtype: x.dtype, count: shape.reduce(1, *))
+        switch x.dtype {
+        case .f64: floatOp(Double.self, op, x, y, out)
+        case .f32: floatOp(Float.self, op, x, y, out)
+        case .i64: intOp(op, x, y, out)
+        case .bool: boolOp(op, x, y, out)
+        }
+        return out
+    }
+
+    private static func floatOp<T: BinaryFloatingPoint & TensorElement>(_: T.Type, _ op: BinaryOp, _ x: Tensor, _ y: Tensor, _ out: Tensor) {
+        switch op {
+        case .add: zip2(x, y, out) { (a: T, b: T) -> T in a + b }
+        case .sub: zip2(x, y, out) { (a: T, b: T) -> T in a - b }
+        case .mul: zip2(x, y, out) { (a: T, b: T) -> T in a * b }
+        case .div: zip2(x, y, out) { (a: T, b: T) -> T in a / b }
+        case .pow: zip2(x, y, out, cost: 20) { (a: T, b: T) -> T in T(Foundation.pow(Double(a), Double(b))) }
+        case .mod: zip2(x, y, out, cost: 10) { (a: T, b: T) -> T in T(Tensor.divmod(Double(a), Double(b)).mod) }
+        case .floorDiv: zip2(x, y, out, cost: 10) { (a: T, b: T) -> T in T(Tensor.divmod(Double(a), Double(b)).div) }
+        case .maximum: zip2(x, y, out) { (a: T, b: T) -> T in a.isNaN || b.isNaN ? T.nan : (a >= b ? a : b) }
+        case .minimum: zip2(x, y, out) { (a: T, b: T) -> T in a.isNaN || b.isNaN ? T.nan : (a <= b ? a : b) }
+        }
+    }
+
+    private static func intOp(_ op: BinaryOp, _ x: Tensor, _ y: Tensor, _ out: Tensor) {
+        switch op {
+        case .add: zip2(x, y, out) { (a: Int64, b: Int64) -> Int64 in a &+ b }
+        case .sub: zip2(x, y, out) { (a: Int64, b: Int64) -> Int64 in a &- b }
+        case .mul: zip2(x, y, out) { (a: Int64, b: Int64) -> Int64 in a &* b }
+        case .div: preconditionFailure("true division is computed in f64")
+        case .pow: zip2(x, y, out, cost: 10) { (a: Int64, b: Int64) -> Int64 in Tensor.intPow(a, b) }
+        case .mod: zip2(x, y, out, cost: 4) { (a: Int64, b: Int64) -> Int64 in Tensor.floorMod(a, b) }
+        case .floorDiv: zip2(x, y, out, cost: 4) { (a: Int64, b: Int64) -> Int64 in Tensor.floorDiv(a, b) }
+        case .maximum: zip2(x, y, out) { (a: Int64, b: Int64) -> Int64 in a >= b ? a : b }
+        case .minimum: zip2(x, y, out) { (a: Int64, b: Int64) -> Int64 in a <= b ? a : b }
+        }
+    }
+
+    private static func boolOp(_ op: BinaryOp, _ x: Tensor, _ y: Tensor, _ out: Tensor) {
+        switch op {
+        case .add, .maximum: zip2(x, y, out) { (a: Bool, b: Bool) -> Bool in a || b }
+        case .mul, .minimum: zip2(x, y, out) { (a: Bool, b: Bool) -> Bool in a && b }
+        default: preconditionFailure("\(op) on bool is computed in another dtype")
+        }
+    }
+
+    /// numpy's `npy_divmod` for floats: Python's floor division and modulo (the result of
+    /// `%` has the sign of the divisor; `1 // 0.1` is 9, as `fmod` sees it).
+    @inline(__always)
+    static func divmod(_ a: Double, _ b: Double) -> (div: Double, mod: Double) {
+        var mod = Foundation.fmod(a, b)
+        if b == 0 { return (a / b, mod) }
+        var div = (a - mod) / b
+        if mod != 0 {
+            if (b < 0) != (mod < 0) { mod += b; div -= 1 }
+        } else {
+            mod = Double(signOf: b, magnitudeOf: 0)
+        }
+        var floorDiv: Double
+        if div != 0 {
+            floorDiv = div.rounded(.down)
+            if div - floorDiv > 0.5 { floorDiv += 1 }
+        } else {
+            floorDiv = Double(signOf: a / b, magnitudeOf: 0)
+        }
+        return (floorDiv, mod)
+    }
+
+    /// Python's floor division of integers; 0 for a zero divisor (numpy's result).
+    @inline(__always)
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        if b == 0 { return 0 }
+        if b == -1 { return 0 &- a }
+        let q = a / b
+        return (a % b != 0) && ((a < 0) != (b < 0)) ? q - 1 : q
+    }
+
+    /// Python's modulo of integers (sign of the divisor); 0 for a zero divisor.
+    @inline(__always)
+    static func floorMod(_ a: Int64, _ b: Int64) -> Int64 {
+        if b == 0 || b == -1 { return 0 }
+        let r = a % b
+        return r != 0 && ((r < 0) != (b < 0)) ? r + b : r
+    }
+
+    /// a^b for b >= 0 with wrapping multiplication, as numpy's integer power.
+    @inline(__always)
+    static func intPow(_ a: Int64, _ b: Int64) -> Int64 {
+        var result: Int64 = 1, base = a, e = b
+        while e > 0 {
+            if e & 1 == 1 { result = result &* base }
+            base = base &* base
+            e >>= 1
+        }
+        return result
+    }
+
+    // MARK: comparisons and selection
+
+    /// Elementwise comparison with broadcasting; a bool tensor.
+    public func compare(_ op: CompareOp, _ other: Tensor) throws -> Tensor {
+        let shape = try Tensor.broadcastShape([self.shape, other.shape], what: op.rawValue)
+        let dt = DType.promote(dtype, other.dtype)
+        return Tensor.compare(op, converted(to: dt), other.converted(to: dt), shape: shape)
+    }
+
+    /// Elementwise comparison with a (weak) scalar; a bool tensor.
+    public func compare(_ op: CompareOp, _ s: Scalar) -> Tensor {
+        let dt = s.promoted(with: dtype)
+        return Tensor.compare(op, converted(to: dt), s.tensor(dt), shape: shape)
+    }
+
+    static func compare(_ op: CompareOp, _ x: Tensor, _ y: Tensor, shape: [Int]) -> Tensor {
+        let out = Tensor.output(shape, dtype: .bool, count: shape.reduce(1, *))
+        switch x.dtype {
+        case .f64: compareOp(Double.self, op, x, y, out)
+        case .f32: compareOp(Float.self, op, x, y, out)
+        case .i64: compareOp(Int64.self, op, x, y, out)
+        case .bool: compareBools(op, x, y, out)
+        }
+        return out
+    }
+
+    private static func compareOp<T: Comparable & TensorElement>(_: T.Type, _ op: CompareOp, _ x: Tensor, _ y: Tensor, _ out: Tensor) {
+        switch op {
+        case .eq: zip2(x, y, out) { (a: T, b: T) -> Bool in a == b }
+        case .ne: zip2(x, y, out) { (a: T, b: T) -> Bool in a != b }
+        case .lt: zip2(x, y, out) { (a: T, b: T) -> Bool in a < b }
+        case .le: zip2(x, y, out) { (a: T, b: T) -> Bool in a <= b }
+        case .gt: zip2(x, y, out) { (a: T, b: T) -> Bool in a > b }
+        case .ge: zip2(x, y, out) { (a: T, b: T) -> Bool in a >= b }
+        }
+    }
+
+    /// Comparisons of booleans, false < true.
+    private static func compareBools(_ op: CompareOp, _ x: Tensor, _ y: Tensor, _ out: Tensor) {
+        switch op {
+        case .eq: zip2(x, y, out) { (a: Bool, b: Bool) -> Bool in a == b }
+        case .ne: zip2(x, y, out) { (a: Bool, b: Bool) -> Bool in a != b }
+        case .lt: zip2(x, y, out) { (a: Bool, b: Bool) -> Bool in !a && b }
+        case .le: zip2(x, y, out) { (a: Bool, b: Bool) -> Bool in !a || b }
+        case .gt: zip2(x, y, out) { (a: Bool, b: Bool) -> Bool in a && !b }
+        case .ge: zip2(x, y, out) { (a: Bool, b: Bool) -> Bool in a || !b }
+        }
+    }
+
+    /// `where(cond, a, b)`: elements of `a` where `cond` is true, of `b` elsewhere, all three
+    /// broadcast together (numpy's `where`). `a` and `b` are tensors or weak scalars; a
+    /// `cond` that is not bool counts as `!= 0`.
+    public static func select(_ cond: Tensor, _ a: Operand, _ b: Operand) throws -> Tensor {
+        let dt: DType
+        switch (a, b) {
+        case let (.tensor(x), .tensor(y)): dt = DType.promote(x.dtype, y.dtype)
+        case let (.tensor(x), .scalar(s)), let (.scalar(s), .tensor(x)): dt = s.promoted(with: x.dtype)
+        case let (.scalar(s), .scalar(r)): dt = DType.promote(s.naturalDtype, r.naturalDtype)
+        }
+        let x = a.tensor(dt), y = b.tensor(dt)
+        let c = cond.dtype == .bool ? cond : cond.compare(.ne, .int(0))
+        let shape = try broadcastShape([c.shape, x.shape, y.shape], what: "where")
+        let out = Tensor.output(shape, dtype: dt, count: shape.reduce(1, *))
+        switch dt {
+        case .f64: zip3(c, x, y, out) { (k: Bool, p: Double, q: Double) -> Double in k ? p : q }
+        case .f32: zip3(c, x, y, out) { (k: Bool, p: Float, q: Float) -> Float in k ? p : q }
+        case .i64: zip3(c, x, y, out) { (k: Bool, p: Int64, q: Int64) -> Int64 in k ? p : q }
+        case .bool: zip3(c, x, y, out) { (k: Bool, p: Bool, q: Bool) -> Bool in k ? p : q }
+        }
+        return out
+    }
+
+    /// One side of `where` (or of a binary operation): a tensor or a scalar.
+    public enum Operand {
+        case tensor(Tensor), scalar(Scalar)
+
+        func tensor(_ d: DType) -> Tensor {
+            switch self {
+            case .tensor(let t): return t.converted(to: d)
+            case .scalar(let s): return s.tensor(d)
+            }
+        }
+    }
+
+    // MARK: the loops
+
+    /// `out[i] = f(x[i], y[i])` over the broadcast shape of `out`, split over the cores for
+    /// large outputs; dense runs get a loop the compiler vectorises.
+    @inline(__always)
+    static func zip2<A: TensorElement, R: TensorElement>(_ x: Tensor, _ y: Tensor, _ out: Tensor, cost: Int = 1,
+                                                         _ f: (A, A) -> R) {
+        if out.count == 0 { return }
+        let runs = StridedRuns(shape: out.shape, strides: [out.strides, x.strides(broadcastTo: out.shape),
+                                                          y.strides(broadcastTo: out.shape)])
+        let d0 = out.storage.base.assumingMemoryBound(to: R.self) + out.offset
+        let a0 = UnsafePointer(x.storage.base.assumingMemoryBound(to: A.self) + x.offset)
+        let b0 = UnsafePointer(y.storage.base.assumingMemoryBound(to: A.self) + y.offset)
+        let sd = runs.innerStride(0), sa = runs.innerStride(1), sb = runs.innerStride(2)
+        withExtendedLifetime((x, y)) {
+            runs.forEachRunParallel(cost: cost) { starts, n in
+                let d = d0 + starts[0], a = a0 + starts[1], b = b0 + starts[2]
+                if sd == 1 {
+                    if sa == 1 && sb == 1 { for j in 0..<n { d[j] = f(a[j], b[j]) }; return }
+                    if sa == 1 && sb == 0 { let q = b[0]; for j in 0..<n { d[j] = f(a[j], q) }; return }
+                    if sa == 0 && sb == 1 { let p = a[0]; for j in 0..<n { d[j] = f(p, b[j]) }; return }
+                }
+                for j in 0..<n { d[j * sd] = f(a[j * sa], b[j * sb]) }
+            }
+        }
+    }
+
+    /// `out[i] = f(c[i], x[i], y[i])` over the broadcast shape of `out`.
+    @inline(__always)
+    static func zip3<C: TensorElement, A: TensorElement, R: TensorElement>(_ c: Tensor, _ x: Tensor, _ y: Tensor, _ out: Tensor,
+                                                                           _ f: (C, A, A) -> R) {
+        if out.count == 0 { return }
+        let runs = StridedRuns(shape: out.shape, strides: [out.strides, c.strides(broadcastTo: out.shape),
+                                                          x.strides(broadcastTo: out.shape), y.strides(broadcastTo: out.shape)])
+        let d0 = out.storage.base.assumingMemoryBound(to: R.self) + out.offset
+        let c0 = UnsafePointer(c.storage.base.assumingMemoryBound(to: C.self) + c.offset)
+        let a0 = UnsafePointer(x.storage.base.assumingMemoryBound(to: A.self) + x.offset)
+        let b0 = UnsafePointer(y.storage.base.assumingMemoryBound(to: A.self) + y.offset)
+        let sd = runs.innerStride(0), sc = runs.innerStride(1), sa = runs.innerStride(2), sb = runs.innerStride(3)
+        withExtendedLifetime((c, x, y)) {
+            runs.forEachRunParallel { starts, n in
+                let d = d0 + starts[0], k = c0 + starts[1], a = a0 + starts[2], b = b0 + starts[3]
+                if sd == 1 && sc == 1 && sa == 1 && sb == 1 { for j in 0..<n { d[j] = f(k[j], a[j], b[j]) }; return }
+                for j in 0..<n { d[j * sd] = f(k[j * sc], a[j * sa], b[j * sb]) }
+            }
+        }
+    }
+
+    /// `out[i] = f(x[i])` over `x`'s shape (`out` dense, same shape).
+    @inline(__always)
+    static func map1<A: TensorElement, R: TensorElement>(_ x: Tensor, _ out: Tensor, cost: Int = 1, _ f: (A) -> R) {
+        if out.count == 0 { return }
+        let runs = StridedRuns(shape: out.shape, strides: [out.strides, x.strides])
+        let d0 = out.storage.base.assumingMemoryBound(to: R.self) + out.offset
+        let a0 = UnsafePointer(x.storage.base.assumingMemoryBound(to: A.self) + x.offset)
+        let sd = runs.innerStride(0), sa = runs.innerStride(1)
+        withExtendedLifetime(x) {
+            runs.forEachRunParallel(cost: cost) { starts, n in
+                let d = d0 + starts[0], a = a0 + starts[1]
+                if sd == 1 && sa == 1 { for j in 0..<n { d[j] = f(a[j]) }; return }
+                for j in 0..<n { d[j * sd] = f(a[j * sa]) }
+            }
+        }
+    }
+}

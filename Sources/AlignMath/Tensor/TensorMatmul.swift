@@ -1,0 +1,96 @@
+import COpenBLAS
+
+/// Matrix products as numpy's `matmul`: 1-d · 1-d is a dot product; a 1-d left operand is
+/// a row vector and a 1-d right operand a column vector (the added axis removed from the
+/// result); more axes are batches, broadcast against each other. f32 and f64 go to
+/// OpenBLAS's sgemm/dgemm (transposed views without a copy); i64 and bool use a plain loop
+/// (bool: any of the ands, numpy's result).
+extension Tensor {
+    public static func matmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        guard a.ndim > 0, b.ndim > 0 else {
+            throw AlignMathError.invalidArgument("matmul: operands must have at least one axis (got shapes \(a.shape) and \(b.shape)); use * for scalars")
+        }
+        let dt = DType.promote(a.dtype, b.dtype)
+        let x = a.ndim == 1 ? try a.unsqueeze(0) : a
+        let y = b.ndim == 1 ? try b.unsqueeze(1) : b
+        let m = x.shape[x.ndim - 2], k = x.shape[x.ndim - 1], k2 = y.shape[y.ndim - 2], n = y.shape[y.ndim - 1]
+        guard k == k2 else {
+            throw AlignMathError.shapeMismatch("matmul: shapes \(a.shape) and \(b.shape) do not align (\(k) vs \(k2) on the summed axis)")
+        }
+        let batch = try broadcastShape([Array(x.shape.dropLast(2)), Array(y.shape.dropLast(2))], what: "matmul (batch axes)")
+        let out = try Tensor.empty(batch + [m, n], dtype: dt)
+        let xb = try x.converted(to: dt).expand(batch + [m, k]), yb = try y.converted(to: dt).expand(batch + [k, n])
+        if out.count > 0 {
+            let batches = batch.reduce(1, *)
+            for i in 0..<batches {
+                let xi = try matrix(xb, i, batch), yi = try matrix(yb, i, batch)
+                let oi = out.pointer(UInt8.self, byteOffset: i * m * n * dt.size)
+                switch dt {
+                case .f64, .f32: gemm(xi, yi, oi, m, n, k)
+                case .i64: naive(Int64.self, xi, yi, oi, m, n, k, zero: 0) { $0 &+ $1 &* $2 }
+                case .bool: naive(Bool.self, xi, yi, oi, m, n, k, zero: false) { $0 || ($1 && $2) }
+                }
+            }
+        }
+        var shape = batch + [m, n]
+        if b.ndim == 1 { shape.remove(at: shape.count - 1) }
+        if a.ndim == 1 { shape.remove(at: shape.count - (b.ndim == 1 ? 1 : 2)) }
+        return try out.reshape(shape)
+    }
+
+    /// Batch `i` of `t` (whose leading axes are `batch`) as a 2-d view.
+    private static func matrix(_ t: Tensor, _ i: Int, _ batch: [Int]) throws -> Tensor {
+        var v = t, rest = i
+        var index = [Int](repeating: 0, count: batch.count)
+        for d in stride(from: batch.count - 1, through: 0, by: -1) { index[d] = rest % batch[d]; rest /= batch[d] }
+        for d in 0..<batch.count { v = try v.select(axis: 0, index[d]) }
+        return v
+    }
+
+    /// C = A·B with BLAS, A [m, k] and B [k, n] any 2-d views; C dense [m, n].
+    private static func gemm(_ a: Tensor, _ b: Tensor, _ c: UnsafeMutableRawPointer, _ m: Int, _ n: Int, _ k: Int) {
+        if k == 0 { c.initializeMemory(as: UInt8.self, repeating: 0, count: m * n * a.dtype.size); return }
+        let (ta, lda, pa) = blasLayout(a), (tb, ldb, pb) = blasLayout(b)
+        withExtendedLifetime((pa, pb)) {
+            if a.dtype == .f64 {
+                cblas_dgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1,
+                            pa.pointer(Double.self), Int32(lda), pb.pointer(Double.self), Int32(ldb), 0,
+                            c.assumingMemoryBound(to: Double.self), Int32(n))
+            } else {
+                cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1,
+                            pa.pointer(Float.self), Int32(lda), pb.pointer(Float.self), Int32(ldb), 0,
+                            c.assumingMemoryBound(to: Float.self), Int32(n))
+            }
+        }
+    }
+
+    /// How BLAS reads a 2-d view: as it is (rows dense), transposed (columns dense), or
+    /// from a dense copy.
+    private static func blasLayout(_ t: Tensor) -> (CBLAS_TRANSPOSE, Int, Tensor) {
+        let rows = t.shape[0], cols = t.shape[1]
+        if t.strides[1] == 1 && t.strides[0] >= Swift.max(1, cols) { return (CblasNoTrans, t.strides[0], t) }
+        if t.strides[0] == 1 && t.strides[1] >= Swift.max(1, rows) { return (CblasTrans, t.strides[1], t) }
+        let d = t.clone()
+        return (CblasNoTrans, Swift.max(1, cols), d)
+    }
+
+    private static func naive<T: TensorElement>(_: T.Type, _ a: Tensor, _ b: Tensor, _ c: UnsafeMutableRawPointer,
+                                                _ m: Int, _ n: Int, _ k: Int, zero: T, _ fma: (T, T, T) -> T) {
+        let x = a.contiguous(), y = b.contiguous()
+        let p = x.pointer(T.self), q = y.pointer(T.self), o = c.assumingMemoryBound(to: T.self)
+        withExtendedLifetime((x, y)) {
+            for i in 0..<m {
+                for j in 0..<n { o[i * n + j] = zero }
+                for l in 0..<k {
+                    let av = p[i * k + l]
+                    for j in 0..<n { o[i * n + j] = fma(o[i * n + j], av, q[l * n + j]) }
+                }
+            }
+        }
+    }
+
+    /// Raw pointer to byte `byteOffset` of a dense tensor's elements.
+    func pointer(_: UInt8.Type, byteOffset: Int) -> UnsafeMutableRawPointer {
+        storage.base + offset * dtype.size + byteOffset
+    }
+}

@@ -1,0 +1,199 @@
+/// The SIMD loops of the whole-row reductions (sum, min/max, argmax/argmin) over a dense
+/// run of Float or Double, the ones a researcher runs on a 1 GB logits file: each reads the
+/// memory once, 16 lanes at a time, and leaves NaN handling to a mask it checks at the end.
+enum RowSIMD {
+    // MARK: sums (accumulated in Double)
+
+    /// Σ p[0..<n] in Double: 16 lanes of partial sums per block of 2048 elements, the block
+    /// totals added in order (error about that of a pairwise sum, unlike one long chain).
+    static func sum(_ p: UnsafePointer<Double>, _ n: Int) -> Double {
+        var total = 0.0, i = 0
+        while i < n {
+            let end = Swift.min(n, i + 2048)
+            var a0 = SIMD4<Double>(), a1 = SIMD4<Double>(), a2 = SIMD4<Double>(), a3 = SIMD4<Double>()
+            let raw = UnsafeRawPointer(p)
+            while i + 16 <= end {
+                a0 += raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self)
+                a1 += raw.loadUnaligned(fromByteOffset: i * 8 + 32, as: SIMD4<Double>.self)
+                a2 += raw.loadUnaligned(fromByteOffset: i * 8 + 64, as: SIMD4<Double>.self)
+                a3 += raw.loadUnaligned(fromByteOffset: i * 8 + 96, as: SIMD4<Double>.self)
+                i += 16
+            }
+            var s = ((a0 + a1) + (a2 + a3)).sum()
+            while i < end { s += p[i]; i += 1 }
+            total += s
+        }
+        return total
+    }
+
+    /// Σ p[0..<n] of Floats, accumulated in Double (as `sum` for Double).
+    static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Double {
+        var total = 0.0, i = 0
+        let raw = UnsafeRawPointer(p)
+        while i < n {
+            let end = Swift.min(n, i + 2048)
+            var a0 = SIMD4<Double>(), a1 = SIMD4<Double>(), a2 = SIMD4<Double>(), a3 = SIMD4<Double>()
+            while i + 16 <= end {
+                let x = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                let y = raw.loadUnaligned(fromByteOffset: i * 4 + 32, as: SIMD8<Float>.self)
+                a0 += SIMD4<Double>(x.lowHalf)
+                a1 += SIMD4<Double>(x.highHalf)
+                a2 += SIMD4<Double>(y.lowHalf)
+                a3 += SIMD4<Double>(y.highHalf)
+                i += 16
+            }
+            var s = ((a0 + a1) + (a2 + a3)).sum()
+            while i < end { s += Double(p[i]); i += 1 }
+            total += s
+        }
+        return total
+    }
+
+    // MARK: extremes
+
+    /// The largest (`largest`) or smallest element of p[0..<n] (n > 0); NaN if any is NaN.
+    static func extreme(_ p: UnsafePointer<Double>, _ n: Int, largest: Bool) -> Double {
+        var i = 0
+        let raw = UnsafeRawPointer(p)
+        var m0 = SIMD4<Double>(repeating: p[0]), m1 = m0
+        var nan = SIMDMask<SIMD4<Int64>>(repeating: false)
+        if largest {
+            while i + 8 <= n {
+                let x = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self)
+                let y = raw.loadUnaligned(fromByteOffset: i * 8 + 32, as: SIMD4<Double>.self)
+                m0.replace(with: x, where: x .> m0)
+                m1.replace(with: y, where: y .> m1)
+                nan .|= (x .!= x) .| (y .!= y)
+                i += 8
+            }
+        } else {
+            while i + 8 <= n {
+                let x = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self)
+                let y = raw.loadUnaligned(fromByteOffset: i * 8 + 32, as: SIMD4<Double>.self)
+                m0.replace(with: x, where: x .< m0)
+                m1.replace(with: y, where: y .< m1)
+                nan .|= (x .!= x) .| (y .!= y)
+                i += 8
+            }
+        }
+        if any(nan) { return .nan }
+        var m = largest ? Swift.max(m0.max(), m1.max()) : Swift.min(m0.min(), m1.min())
+        while i < n {
+            let v = p[i]
+            if v.isNaN { return .nan }
+            if largest ? v > m : v < m { m = v }
+            i += 1
+        }
+        return m
+    }
+
+    /// As `extreme` for Floats.
+    static func extreme(_ p: UnsafePointer<Float>, _ n: Int, largest: Bool) -> Float {
+        var i = 0
+        let raw = UnsafeRawPointer(p)
+        var m0 = SIMD8<Float>(repeating: p[0]), m1 = m0
+        var nan = SIMDMask<SIMD8<Int32>>(repeating: false)
+        if largest {
+            while i + 16 <= n {
+                let x = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                let y = raw.loadUnaligned(fromByteOffset: i * 4 + 32, as: SIMD8<Float>.self)
+                m0.replace(with: x, where: x .> m0)
+                m1.replace(with: y, where: y .> m1)
+                nan .|= (x .!= x) .| (y .!= y)
+                i += 16
+            }
+        } else {
+            while i + 16 <= n {
+                let x = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                let y = raw.loadUnaligned(fromByteOffset: i * 4 + 32, as: SIMD8<Float>.self)
+                m0.replace(with: x, where: x .< m0)
+                m1.replace(with: y, where: y .< m1)
+                nan .|= (x .!= x) .| (y .!= y)
+                i += 16
+            }
+        }
+        if any(nan) { return .nan }
+        var m = largest ? Swift.max(m0.max(), m1.max()) : Swift.min(m0.min(), m1.min())
+        while i < n {
+            let v = p[i]
+            if v.isNaN { return .nan }
+            if largest ? v > m : v < m { m = v }
+            i += 1
+        }
+        return m
+    }
+
+    // MARK: positions of extremes
+
+    /// The position (0-based) of the first largest/smallest element of p[0..<n] (n > 0),
+    /// or of the first NaN if there is one (numpy's and torch's argmax), with its value.
+    static func argExtreme(_ p: UnsafePointer<Double>, _ n: Int, largest: Bool) -> (Double, Int) {
+        var i = 0
+        let raw = UnsafeRawPointer(p)
+        var best = SIMD4<Double>(repeating: p[0]), at = SIMD4<Int64>(repeating: 0)
+        var idx = SIMD4<Int64>(0, 1, 2, 3)
+        var nan = SIMDMask<SIMD4<Int64>>(repeating: false)
+        while i + 4 <= n {
+            let x = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self)
+            let better = largest ? x .> best : x .< best
+            best.replace(with: x, where: better)
+            at.replace(with: idx, where: better)
+            nan .|= x .!= x
+            idx &+= 4
+            i += 4
+        }
+        if any(nan) { return firstNaN(p, n) }
+        var v = best[0], k = Int(at[0])
+        for l in 1..<4 {
+            let b = best[l], a = Int(at[l])
+            if largest ? (b > v || (b == v && a < k)) : (b < v || (b == v && a < k)) { v = b; k = a }
+        }
+        while i < n {
+            let x = p[i]
+            if x.isNaN { return (x, i) }
+            if largest ? x > v : x < v { v = x; k = i }
+            i += 1
+        }
+        return (v, k)
+    }
+
+    /// As `argExtreme` for Floats.
+    static func argExtreme(_ p: UnsafePointer<Float>, _ n: Int, largest: Bool) -> (Float, Int) {
+        var i = 0
+        let raw = UnsafeRawPointer(p)
+        var best = SIMD8<Float>(repeating: p[0]), at = SIMD8<Int32>(repeating: 0)
+        var idx = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        var nan = SIMDMask<SIMD8<Int32>>(repeating: false)
+        // Int32 lanes: a run longer than 2^31 is split by the caller.
+        while i + 8 <= n {
+            let x = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let better = largest ? x .> best : x .< best
+            best.replace(with: x, where: better)
+            at.replace(with: idx, where: better)
+            nan .|= x .!= x
+            idx &+= 8
+            i += 8
+        }
+        if any(nan) {
+            let (v, k) = firstNaN(p, n)
+            return (v, k)
+        }
+        var v = best[0], k = Int(at[0])
+        for l in 1..<8 {
+            let b = best[l], a = Int(at[l])
+            if largest ? (b > v || (b == v && a < k)) : (b < v || (b == v && a < k)) { v = b; k = a }
+        }
+        while i < n {
+            let x = p[i]
+            if x.isNaN { return (x, i) }
+            if largest ? x > v : x < v { v = x; k = i }
+            i += 1
+        }
+        return (v, k)
+    }
+
+    private static func firstNaN<T: BinaryFloatingPoint>(_ p: UnsafePointer<T>, _ n: Int) -> (T, Int) {
+        for i in 0..<n where p[i].isNaN { return (p[i], i) }
+        return (p[0], 0)
+    }
+}

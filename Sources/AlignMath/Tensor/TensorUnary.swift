@@ -1,0 +1,137 @@
+import Foundation
+
+/// Elementwise functions of one tensor (numpy's ufuncs of one argument).
+public enum UnaryOp: String, CaseIterable, Sendable {
+    case exp, log, log1p, expm1, sqrt, tanh, sigmoid
+    case abs, neg, sign, floor, ceil, round
+
+    /// True for the functions whose result is a fraction (computed in f32/f64: an i64 or
+    /// bool input gives f64, as numpy).
+    var isTranscendental: Bool {
+        switch self {
+        case .exp, .log, .log1p, .expm1, .sqrt, .tanh, .sigmoid: return true
+        default: return false
+        }
+    }
+}
+
+extension Tensor {
+    /// A new tensor of `op` applied to every element. Transcendental functions give f32 for
+    /// f32 and f64 otherwise; `abs`, `neg`, `sign`, `floor`, `ceil`, `round` keep the dtype
+    /// (`round` is half to even, as numpy and torch; `neg` and `sign` of bool are errors,
+    /// as in numpy).
+    public func unary(_ op: UnaryOp) throws -> Tensor {
+        if op.isTranscendental {
+            let x = dtype.isFloating ? self : converted(to: .f64)
+            let out = Tensor.output(shape, dtype: x.dtype, count: count)
+            if x.dtype == .f32 { Tensor.floatUnary(Float.self, op, x, out) } else { Tensor.floatUnary(Double.self, op, x, out) }
+            return out
+        }
+        switch dtype {
+        case .f64:
+            let out = Tensor.output(shape, dtype: .f64, count: count)
+            Tensor.floatUnary(Double.self, op, self, out)
+            return out
+        case .f32:
+            let out = Tensor.output(shape, dtype: .f32, count: count)
+            Tensor.floatUnary(Float.self, op, self, out)
+            return out
+        case .i64:
+            let out = Tensor.output(shape, dtype: .i64, count: count)
+            switch op {
+            case .abs: Tensor.map1(self, out) { (a: Int64) -> Int64 in a < 0 ? 0 &- a : a }
+            case .neg: Tensor.map1(self, out) { (a: Int64) -> Int64 in 0 &- a }
+            case .sign: Tensor.map1(self, out) { (a: Int64) -> Int64 in a > 0 ? 1 : (a < 0 ? -1 : 0) }
+            default: Tensor.map1(self, out) { (a: Int64) -> Int64 in a }
+            }
+            return out
+        case .bool:
+            guard op != .neg && op != .sign else {
+                throw AlignMathError.invalidArgument("\(op == .neg ? "unary -" : "sign") is not defined for a bool tensor (numpy refuses it too); use t:to('i64') first")
+            }
+            return clone()
+        }
+    }
+
+    private static func floatUnary<T: BinaryFloatingPoint & TensorElement>(_: T.Type, _ op: UnaryOp, _ x: Tensor, _ out: Tensor) {
+        switch op {
+        case .exp: map1(x, out, cost: 10) { (a: T) -> T in T(Foundation.exp(Double(a))) }
+        case .log: map1(x, out, cost: 10) { (a: T) -> T in T(Foundation.log(Double(a))) }
+        case .log1p: map1(x, out, cost: 10) { (a: T) -> T in T(Foundation.log1p(Double(a))) }
+        case .expm1: map1(x, out, cost: 10) { (a: T) -> T in T(Foundation.expm1(Double(a))) }
+        case .sqrt: map1(x, out) { (a: T) -> T in a.squareRoot() }
+        case .tanh: map1(x, out, cost: 10) { (a: T) -> T in T(Foundation.tanh(Double(a))) }
+        case .sigmoid:
+            map1(x, out, cost: 10) { (a: T) -> T in
+                let v = Double(a)
+                if v >= 0 { return T(1 / (1 + Foundation.exp(-v))) }
+                let e = Foundation.exp(v)
+                return T(e / (1 + e))
+            }
+        case .abs: map1(x, out) { (a: T) -> T in Swift.abs(a) }
+        case .neg: map1(x, out) { (a: T) -> T in -a }
+        case .sign: map1(x, out) { (a: T) -> T in a.isNaN ? a : (a > 0 ? 1 : (a < 0 ? -1 : a)) }
+        case .floor: map1(x, out) { (a: T) -> T in a.rounded(.down) }
+        case .ceil: map1(x, out) { (a: T) -> T in a.rounded(.up) }
+        case .round: map1(x, out) { (a: T) -> T in a.rounded(.toNearestOrEven) }
+        }
+    }
+
+    /// Elementwise `exp` (f64 for integer input).
+    public func exp() throws -> Tensor { try unary(.exp) }
+    /// Elementwise natural `log` (`log 0 = -inf`, negative gives NaN, as torch).
+    public func log() throws -> Tensor { try unary(.log) }
+    /// Elementwise absolute value.
+    public func abs() throws -> Tensor { try unary(.abs) }
+    /// Elementwise square root.
+    public func sqrt() throws -> Tensor { try unary(.sqrt) }
+    /// Elementwise negation (unary minus).
+    public func neg() throws -> Tensor { try unary(.neg) }
+
+    /// True where the element is NaN (never for i64/bool).
+    public func isNaN() -> Tensor {
+        let out = Tensor.output(shape, dtype: .bool, count: count)
+        switch dtype {
+        case .f64: Tensor.map1(self, out) { (a: Double) -> Bool in a.isNaN }
+        case .f32: Tensor.map1(self, out) { (a: Float) -> Bool in a.isNaN }
+        case .i64, .bool: out.fill(0)
+        }
+        return out
+    }
+
+    /// True where the element is finite (always for i64/bool).
+    public func isFinite() -> Tensor {
+        let out = Tensor.output(shape, dtype: .bool, count: count)
+        switch dtype {
+        case .f64: Tensor.map1(self, out) { (a: Double) -> Bool in a.isFinite }
+        case .f32: Tensor.map1(self, out) { (a: Float) -> Bool in a.isFinite }
+        case .i64, .bool: out.fill(1)
+        }
+        return out
+    }
+
+    /// Values limited to `[lo, hi]` (either bound may be nil, as `torch.clamp`); NaN stays
+    /// NaN. The bounds are weak scalars: an i64 tensor clamped by floats becomes f64.
+    public func clamp(_ lo: Scalar?, _ hi: Scalar?) throws -> Tensor {
+        if let l = lo, let h = hi, l.asDouble > h.asDouble {
+            throw AlignMathError.invalidArgument("clamp: lower bound \(l.asDouble) is above upper bound \(h.asDouble)")
+        }
+        var out = self
+        if let l = lo { out = try out.binary(.maximum, l) }
+        if let h = hi { out = try out.binary(.minimum, h) }
+        return out === self ? clone() : out
+    }
+
+    /// `clamp` with float bounds.
+    public func clamp(_ lo: Double?, _ hi: Double?) throws -> Tensor {
+        try clamp(lo.map { .float($0) }, hi.map { .float($0) })
+    }
+
+    /// A new tensor of `f(x)` for every element (the slow path, through Double): f32 stays
+    /// f32, everything else gives f64.
+    public func map(_ f: (Double) throws -> Double) rethrows -> Tensor {
+        let out = Tensor.output(shape, dtype: dtype.floating, count: count)
+        for i in 0..<count { out[flat: i] = try f(self[flat: i]) }
+        return out
+    }
+}
