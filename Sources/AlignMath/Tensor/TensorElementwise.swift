@@ -91,6 +91,17 @@ extension Tensor {
         try binary(op, .float(scalar), scalarOnLeft: scalarOnLeft)
     }
 
+    /// Elementwise sum (numpy broadcasting).
+    public func add(_ o: Tensor) throws -> Tensor { try binary(.add, o) }
+    /// Elementwise difference (numpy broadcasting).
+    public func sub(_ o: Tensor) throws -> Tensor { try binary(.sub, o) }
+    /// Elementwise product (numpy broadcasting).
+    public func mul(_ o: Tensor) throws -> Tensor { try binary(.mul, o) }
+    /// Elementwise true quotient (numpy broadcasting; integers give f64).
+    public func div(_ o: Tensor) throws -> Tensor { try binary(.div, o) }
+    /// Elementwise power (numpy broadcasting).
+    public func pow(_ o: Tensor) throws -> Tensor { try binary(.pow, o) }
+
     /// numpy refuses integers to negative integer powers; so does this.
     static func checkPowExponent(_ op: BinaryOp, _ exponent: Tensor, _ dt: DType) throws {
         guard op == .pow, dt == .i64 else { return }

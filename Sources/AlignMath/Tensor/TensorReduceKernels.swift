@@ -70,7 +70,7 @@ struct FloatReducer<T: ReducibleFloat> {
         case .sum, .mean:
             let parts = Parallel.map(pieces, cost: piece) { r in r.map { k in T.rowSum(p + k * piece, Swift.min(piece, n - k * piece)) }.reduce(0, +) }
             let s = parts.reduce(0, +)
-            put(r == .sum ? s : s / Double(n))
+            put(r == .sum ? s : (n == 0 ? .nan : s / Double(n)))
         case .min, .max:
             if n == 0 { return }
             let parts = Parallel.map(pieces, cost: piece) { rr in
@@ -94,7 +94,7 @@ struct FloatReducer<T: ReducibleFloat> {
         case .nansum, .nanmean:
             var s = 0.0, c = 0
             for j in 0..<n where !p[j].isNaN { s += Double(p[j]); c += 1 }
-            put(r == .nansum ? s : s / Double(c))
+            put(r == .nansum ? s : (c == 0 ? .nan : s / Double(c)))
         case .prod:
             var s = 1.0
             for j in 0..<n { s *= Double(p[j]) }
@@ -103,7 +103,7 @@ struct FloatReducer<T: ReducibleFloat> {
             let mean = T.rowSum(p, n) / Double(n)
             var m2 = 0.0
             for j in 0..<n { let d = Double(p[j]) - mean; m2 += d * d }
-            let v = m2 / Double(Swift.max(n - plan.ddof, 0))
+            let v = FloatReducer.spread(m2, n, plan.ddof)
             put(r == .var ? v : v.squareRoot())
         case .logsumexp:
             put(n == 0 ? -.infinity : FloatReducer.logSumExp(p, n, stride: 1))
@@ -116,6 +116,14 @@ struct FloatReducer<T: ReducibleFloat> {
             for j in 0..<n where p[j] == 0 { all = false; break }
             out.pointer(Bool.self)[i] = all
         }
+    }
+
+    /// Σ(x - mean)² / (n - ddof), with numpy's answers when n - ddof <= 0: NaN for no
+    /// spread (or no elements), +inf otherwise.
+    static func spread(_ m2: Double, _ n: Int, _ ddof: Int) -> Double {
+        if n == 0 { return .nan }
+        if n - ddof <= 0 { return m2 == 0 || m2.isNaN ? .nan : .infinity }
+        return m2 / Double(n - ddof)
     }
 
     /// log Σ exp over `n` elements `stride` apart: the maximum first (NaN propagates; an
@@ -177,8 +185,8 @@ struct FloatReducer<T: ReducibleFloat> {
             }
             for j in 0..<len {
                 switch r {
-                case .mean: put(j, acc[j] / Double(n))
-                case .nanmean: put(j, acc[j] / acc2[j])
+                case .mean: put(j, n == 0 ? .nan : acc[j] / Double(n))
+                case .nanmean: put(j, acc2[j] == 0 ? .nan : acc[j] / acc2[j])
                 default: put(j, acc[j])
                 }
             }
@@ -215,8 +223,10 @@ struct FloatReducer<T: ReducibleFloat> {
                 let row = base + i * inner
                 for j in 0..<len { let d = Double(row[j]) - acc[j]; acc2[j] += d * d }
             }
-            let div = Double(Swift.max(n - plan.ddof, 0))
-            for j in 0..<len { put(j, r == .var ? acc2[j] / div : (acc2[j] / div).squareRoot()) }
+            for j in 0..<len {
+                let v = FloatReducer.spread(acc2[j], n, plan.ddof)
+                put(j, r == .var ? v : v.squareRoot())
+            }
         case .logsumexp:
             for j in 0..<len { put(j, n == 0 ? -.infinity : FloatReducer.logSumExp(base + j, n, stride: inner)) }
         case .any, .all:

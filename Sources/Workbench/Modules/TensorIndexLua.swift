@@ -16,10 +16,12 @@ enum TensorIndexing {
         case rows([Int])
     }
 
-    /// Reads the key at stack index 2 for tensor `t`.
-    static func select(_ t: Tensor, _ a: LuaArguments) throws -> Selection {
+    /// Reads the key at stack index 2 for tensor `t` (nil for a string key: not a method).
+    static func select(_ t: Tensor, _ a: LuaArguments) throws -> Selection? {
         let s = a.state
         switch s.type(at: 2) {
+        case .string:
+            return nil
         case .number:
             guard let k = s.integerIfIntegral(at: 2) else {
                 throw LuaScriptError("tensor index must be an integer position, got \(s.describe(at: 2))")
@@ -124,19 +126,23 @@ enum TensorIndexing {
 
     /// Writes the value at stack index 3 into `sel`.
     static func write(_ t: Tensor, _ sel: Selection, _ a: LuaArguments) throws {
+        do { try assign(t, sel, a) } catch let e as AlignMathError { throw LuaScriptError("tensor[...] = x: \(e.description)") }
+    }
+
+    private static func assign(_ t: Tensor, _ sel: Selection, _ a: LuaArguments) throws {
         let value = try valueTensor(a, 3, like: t)
         switch sel {
         case .view(let v):
-            try a.tensorMath { try v.assign(value) }
+            try v.assign(value)
         case .mask(let m):
-            try a.tensorMath { try t.setMasked(m, value) }
+            try t.setMasked(m, value)
         case .rows(let rows):
-            let v = value.ndim == t.ndim ? value : try a.tensorMath { try value.expand([rows.count] + Array(t.shape.dropFirst())) }
+            let v = value.ndim == t.ndim ? value : try value.expand([rows.count] + Array(t.shape.dropFirst()))
             guard v.shape.first == rows.count else {
                 throw LuaScriptError("tensor[positions] = x: x has shape \(shapeText(value.shape)), \(rows.count) rows of shape \(shapeText(Array(t.shape.dropFirst()))) expected")
             }
             for (k, r) in rows.enumerated() {
-                try a.tensorMath { try t.select(axis: 0, r).assign(try v.select(axis: 0, k)) }
+                try t.select(axis: 0, r).assign(try v.select(axis: 0, k))
             }
         }
     }

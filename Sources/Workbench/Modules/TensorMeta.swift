@@ -9,17 +9,18 @@ enum TensorMeta {
         b.arrayBoxes()  // t[i], t[i] = x, #t and ipairs(t) of 1-d tensors run in C (LuaShim's arraybox.c)
         b.index { t, a in
             switch try TensorIndexing.select(t, a) {
-            case .view(let v): a.state.push(result: v)
-            case .mask(let m): a.state.push(tensor: try a.tensorMath { try t.masked(m) })
-            case .rows(let r): a.state.push(tensor: try a.tensorMath { try t.index(axis: 0, r) })
+            case nil: a.state.pushNil()  // an unknown name, like a table's missing key
+            case .view(let v)?: a.state.push(result: v)
+            case .mask(let m)?: a.state.push(tensor: try a.tensorMath { try t.masked(m) })
+            case .rows(let r)?: a.state.push(tensor: try a.tensorMath { try t.index(axis: 0, r) })
             }
             return 1
         }
         b.newIndex { t, a in
-            guard a.type(2) != .string else {
+            guard let sel = try TensorIndexing.select(t, a) else {
                 throw LuaScriptError("tensor index must be an integer position, a table of ranges or a bool mask, got string (a tensor has no fields to set)")
             }
-            try TensorIndexing.write(t, try TensorIndexing.select(t, a), a)
+            try TensorIndexing.write(t, sel, a)
             return 0
         }
         b.meta("__len") { a in
