@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The sampling chain of Benchmarks/moonlab-bench/SamplingBench.swift in numpy, on the same
-logits, printing the same JSON lines ({"area":"sample","case":"chain_<V>","us":...}).
+"""The sampling chain of Benchmarks/moonlab-bench/SamplingBench.swift and sample_chain.lua in
+numpy, on the same logits as f64 and f32, printing JSON lines
+({"area":"sample","case":"chain_f64_<V>","us":...}).
 
 Chain per token: penalties{repetition=1.1, frequency=0.1, presence=0.1, last_n=64} over 64
 history ids, top_k(40) (np.argpartition first, then HF's keep-ties rule on the 40 values),
@@ -27,11 +28,12 @@ def bench_logits(v):
 
 def sample_token(logits, history, rng):
     s = logits.copy()
+    f = s.dtype.type
     # penalties (RepetitionPenaltyLogitsProcessor + OpenAI frequency/presence)
     ids, counts = np.unique(history[-64:], return_counts=True)
     x = s[ids]
-    x = np.where(x < 0, x * np.float32(1.1), x / np.float32(1.1))
-    s[ids] = x - (counts.astype(np.float32) * np.float32(0.1) + np.float32(0.1))
+    x = np.where(x < 0, x * f(1.1), x / f(1.1))
+    s[ids] = x - (counts.astype(s.dtype) * f(0.1) + f(0.1))
     # top_k(40): candidates by argpartition, HF keeps every tie with the 40th value
     part = np.argpartition(-s, 40)[:40]
     kth = s[part].min()
@@ -57,20 +59,22 @@ def sample_token(logits, history, rng):
 def main():
     rng = np.random.default_rng(0)
     for v in (32000, 128256):
-        logits, history = bench_logits(v)
-        for _ in range(20):
-            sample_token(logits, history, rng)
-        # many short repetitions, the fastest kept (as SamplingBench.swift does)
-        iters = 10 if v < 100000 else 4
-        best = float("inf")
-        for _ in range(200):
-            t0 = time.perf_counter()
-            for _ in range(iters):
+        logits32, history = bench_logits(v)
+        # f64 (the dtype of tensors made in Lua) holding the same values, and the f32 row
+        for name, logits in ((f"chain_f64_{v}", logits32.astype(np.float64)), (f"chain_f32_{v}", logits32)):
+            for _ in range(20):
                 sample_token(logits, history, rng)
-            best = min(best, (time.perf_counter() - t0) / iters * 1e6)
-        # "us", plus "ms" (the key Benchmarks/run.sh reads)
-        print(json.dumps({"area": "sample", "case": f"chain_{v}", "us": round(best, 2), "ms": round(best / 1000, 5)},
-                         separators=(",", ":")))
+            # many short repetitions, the fastest kept (as SamplingBench.swift does)
+            iters = 10 if v < 100000 else 4
+            best = float("inf")
+            for _ in range(200):
+                t0 = time.perf_counter()
+                for _ in range(iters):
+                    sample_token(logits, history, rng)
+                best = min(best, (time.perf_counter() - t0) / iters * 1e6)
+            # "us", plus "ms" (the key Benchmarks/run.sh reads)
+            print(json.dumps({"area": "sample", "case": name, "us": round(best, 2), "ms": round(best / 1000, 5)},
+                             separators=(",", ":")))
 
 
 if __name__ == "__main__":

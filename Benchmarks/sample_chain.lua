@@ -26,13 +26,14 @@ local function bench_logits(v)
   return f32:to("f64"), f32, history
 end
 
-local function chain_of(extra, semantics)
+-- The chain, with `extra` inserted at position `at` (1: first; 3: after top_k).
+local function chain_of(extra, semantics, at)
   local o = semantics and {semantics = semantics} or nil
   local stages = {
     sample.penalties{repetition = 1.1, frequency = 0.1, presence = 0.1, last_n = 64, semantics = semantics},
     sample.top_k(40, o), sample.top_p(0.95, o), sample.min_p(0.05, o), sample.temperature(0.8, o),
   }
-  if extra then table.insert(stages, 1, extra) end
+  if extra then table.insert(stages, at or 1, extra) end
   return sample.chain(stages)
 end
 
@@ -49,13 +50,17 @@ for _, v in ipairs{32000, 128256} do
   local ctx = {history = history}
   local c, g = chain_of(), random.new(0)
   local iters = v < 100000 and 100 or 40
-  -- A Lua stage that returns its input: the cost of handing the vocabulary to Lua.
+  -- A Lua stage that returns its input: the cost of handing the logits to Lua, before
+  -- the chain (the whole row is copied into the stage's tensor) and after top_k (only the
+  -- candidates are written into it, one read-back pass).
   local id = chain_of(sample.stage("identity", function(l) return l end))
+  local id_after = chain_of(sample.stage("identity", function(l) return l end), nil, 3)
   local ll, lg = chain_of(nil, "llama.cpp"), random.new(0, {engine = "llama.cpp"})
   local cases = {
     {"chain_f64_" .. v, function() return c:sample(f64, g, ctx) end},
     {"chain_f32_" .. v, function() return c:sample(f32, g, ctx) end},
     {"chain_lua_stage_f64_" .. v, function() return id:sample(f64, g, ctx) end},
+    {"chain_lua_stage_after_top_k_f64_" .. v, function() return id_after:sample(f64, g, ctx) end},
     {"chain_llama_f64_" .. v, function() return ll:sample(f64, lg, ctx) end},
   }
   for _, case in ipairs(cases) do
@@ -65,5 +70,5 @@ for _, v in ipairs{32000, 128256} do
   end
 end
 print()
-print(string.format("%-28s %12s", "case (per token, from Lua)", "us"))
-for _, r in ipairs(rows) do print(string.format("%-28s %12.2f", r[1], r[2])) end
+print(string.format("%-40s %12s", "case (per token, from Lua)", "us"))
+for _, r in ipairs(rows) do print(string.format("%-40s %12.2f", r[1], r[2])) end

@@ -49,6 +49,13 @@ final class SamplePrecisionAndEngineTests: XCTestCase {
         XCTAssertEqual(try h.value("rawequal(seen[1].t, seen[2].t) and rawequal(seen[1].ctx, seen[3].ctx)"), "true", "one tensor, one ctx table")
         XCTAssertEqual(try h.value("seen[2].n == 3 and seen[2].last == 0 and seen[3].n == 1 and seen[3].last == 3"), "true", "history extended, then rewritten")
         XCTAssertEqual(try h.value("seen[3].count"), "3", "fields the stage sets stay")
+        // After a truncating stage only the candidates are written into the (blank) buffer,
+        // and what the stage leaves finite is read back, un-removed tokens included; the
+        // next call starts from a blank buffer again.
+        try h.run("unban = sample.chain{sample.top_k(1), sample.stage('unban', function(l) l[1] = 10 return l end)}")
+        XCTAssertEqual(try h.value("local o = unban:apply{0, 5, 1}; return o[1] == 10 and o[2] == 5 and o[3] == -math.huge"), "true")
+        XCTAssertEqual(try h.value("local o = unban:apply{0, 1, 5}; return o[1] == 10 and o[2] == -math.huge and o[3] == 5"), "true")
+        XCTAssertEqual(try h.value("sample.chain{sample.top_k(2), sample.stage('new', function(l) return tensor{-math.huge, 0, 3} end), sample.greedy()}:sample({1, 2, 0}, random.new(0))"), "2")
         // The buffer follows the logits' dtype; a returned f32 tensor is copied in.
         XCTAssertEqual(try h.value("local d; sample.chain{sample.stage('d', function(l) d = l:dtype() return l end)}:apply(tensor.from({1, 2}, {dtype = 'f32'})); return d"), "f32")
         XCTAssertEqual(try h.value("sample.chain{sample.stage('f', function(l) return tensor.from({0, 5, 1}, {dtype = 'f32'}) end), sample.greedy()}:sample(tensor{1, 2, 3})"), "1")

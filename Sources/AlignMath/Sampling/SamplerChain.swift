@@ -146,8 +146,21 @@ public final class SamplerChain {
             let n = ws.vocab
             let f64 = T.self == Double.self
             let raw = try body.rowBuffer(count: n, f64: f64)
-            ws.makeDense(into: UnsafeMutableBufferPointer(start: raw.assumingMemoryBound(to: T.self), count: n))
-            try body.run(DenseRow(count: n, base: raw, isF64: f64), ctx)
+            let row = UnsafeMutableBufferPointer(start: raw.assumingMemoryBound(to: T.self), count: n)
+            if ws.mode == .sparse {
+                // Candidates only: written into the blank row (blanked once, the first
+                // time), read back with whatever the stage made finite, blanked again.
+                if !body.rowIsBlank { row.update(repeating: -.infinity) }
+                body.rowIsBlank = false
+                ws.scatter(into: row)
+                try body.run(DenseRow(count: n, base: raw, isF64: f64), ctx)
+                ws.gatherAndBlank(row)
+                body.rowIsBlank = true
+            } else {
+                body.rowIsBlank = false
+                ws.makeDense(into: row)
+                try body.run(DenseRow(count: n, base: raw, isF64: f64), ctx)
+            }
         }
     }
 

@@ -54,19 +54,25 @@ public struct DenseRow {
 /// A stage written by the caller (a Lua function; a Swift closure in tests). The chain
 /// asks the stage for memory for the row (`rowBuffer`: the stage owns it and may keep it
 /// across calls, e.g. a tensor handed to Lua every token), writes the current row into
-/// it, and calls `run`, which edits it in place; later stages read it there, so the
-/// vocabulary is copied once per call, into that memory.
+/// it, and calls `run`, which edits it in place; later stages read it there. A whole row
+/// is copied in once per call; after a truncating stage, when the memory is known to hold
+/// -inf everywhere (`rowIsBlank`), only the candidates are written, the survivors are read
+/// back by one vectorised pass and the memory is blanked again.
 public protocol CustomStageBody: AnyObject {
     /// Memory for `count` Floats (`f64` false) or Doubles, valid until the next call.
     func rowBuffer(count: Int, f64: Bool) throws -> UnsafeMutableRawPointer
     /// Edits the row (in the memory `rowBuffer` gave) in place.
     func run(_ row: DenseRow, _ context: SamplingContext) throws
+    /// True when the memory holds -inf in every entry: set by the chain after it blanked
+    /// it; the stage must clear it whenever `rowBuffer` hands out new memory.
+    var rowIsBlank: Bool { get set }
 }
 
 /// A custom stage from a Swift closure, with memory of its own.
 public final class ClosureStageBody: CustomStageBody {
     private let body: (DenseRow, SamplingContext) throws -> Void
     private var memory = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    public var rowIsBlank = false
 
     /// A stage that runs `body` on the row.
     public init(_ body: @escaping (DenseRow, SamplingContext) throws -> Void) { self.body = body }
@@ -78,6 +84,7 @@ public final class ClosureStageBody: CustomStageBody {
         if memory.count < bytes {
             memory.deallocate()
             memory = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: 16)
+            rowIsBlank = false
         }
         guard let b = memory.baseAddress else { throw AlignMathError.invalidArgument("no memory for the row") }
         return b

@@ -156,6 +156,37 @@ final class SamplerWorkspace<T: SamplingScalar> {
         mode = .dense
     }
 
+    /// Writes the candidates into `row` (a custom stage's memory, -inf elsewhere).
+    func scatter(into row: UnsafeMutableBufferPointer<T>) {
+        for i in 0..<ids.count { row[Int(ids[i])] = vals[i] }
+    }
+
+    /// Reads the entries of `row` that are not -inf back as the candidate list (finite
+    /// ones, id order) and sets every one of them to -inf again: one vectorised pass that
+    /// skips blocks of 16 holding only -inf.
+    func gatherAndBlank(_ row: UnsafeMutableBufferPointer<T>) {
+        ids.removeAll(keepingCapacity: true)
+        vals.removeAll(keepingCapacity: true)
+        guard let x = row.baseAddress else { return }
+        let n = row.count
+        var i = 0
+        while i < n {
+            let end = min(i + 16, n)
+            if end - i == 16 && !T.anyNotNegativeInfinity(UnsafePointer(x), i) { i = end; continue }
+            while i < end {
+                let v = x[i]
+                if v > -.infinity { ids.append(Int32(i)); vals.append(v) }
+                if v != -.infinity { x[i] = -.infinity }
+                i += 1
+            }
+        }
+        mode = .sparse
+        sorted = false
+        llamaSorted = false
+        holdsNegInf = false
+        probs.removeAll(keepingCapacity: true)
+    }
+
     /// Makes the row a candidate list of its finite entries, if not already; a list that
     /// llama.cpp stages left with -inf entries loses them (order kept).
     func makeSparse() {

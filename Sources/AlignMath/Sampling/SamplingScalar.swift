@@ -12,6 +12,9 @@ public protocol SamplingScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codab
     /// block test of `TopKSelect`'s scan, written per type so that it compiles to a few
     /// vector compares (the generic `any(v .>= t)` builds its mask lane by lane).
     static func anyAtLeast(_ x: UnsafePointer<Self>, _ i: Int, _ tau: Self) -> Bool
+
+    /// True when one of the 16 values at `x[i..<i+16]` is not -inf (NaN included).
+    static func anyNotNegativeInfinity(_ x: UnsafePointer<Self>, _ i: Int) -> Bool
 }
 
 extension Float: SamplingScalar {
@@ -23,6 +26,11 @@ extension Float: SamplingScalar {
     @inline(__always) public static func anyAtLeast(_ x: UnsafePointer<Float>, _ i: Int, _ tau: Float) -> Bool {
         let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
         return any(v .>= SIMD16<Float>(repeating: tau))
+    }
+
+    @inline(__always) public static func anyNotNegativeInfinity(_ x: UnsafePointer<Float>, _ i: Int) -> Bool {
+        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+        return any(v .!= SIMD16<Float>(repeating: -.infinity))
     }
 }
 
@@ -37,6 +45,14 @@ extension Double: SamplingScalar {
         let t = SIMD8<Double>(repeating: tau)
         let a = raw.loadUnaligned(as: SIMD8<Double>.self) .>= t
         let b = raw.loadUnaligned(fromByteOffset: 64, as: SIMD8<Double>.self) .>= t
+        return any(a .| b)
+    }
+
+    @inline(__always) public static func anyNotNegativeInfinity(_ x: UnsafePointer<Double>, _ i: Int) -> Bool {
+        let raw = UnsafeRawPointer(x + i)
+        let t = SIMD8<Double>(repeating: -.infinity)
+        let a = raw.loadUnaligned(as: SIMD8<Double>.self) .!= t
+        let b = raw.loadUnaligned(fromByteOffset: 64, as: SIMD8<Double>.self) .!= t
         return any(a .| b)
     }
 }

@@ -3,11 +3,13 @@ import AlignMath
 
 /// A sampler stage written in Lua (`sample.stage(name, fn)`): `fn(logits, ctx) -> logits`.
 ///
-/// Per token the stage costs one copy of the vocabulary and no allocation: the chain
-/// writes the current row (removed tokens -inf) straight into a tensor the stage keeps
-/// across calls (one per dtype and vocabulary size), hands that same tensor to `fn`, and
-/// later stages read it where `fn` left it; only a different tensor returned by `fn` is
-/// copied back. The ctx `fn` sees is also one table kept across calls: its history is a
+/// Per token the stage costs at most one copy of the vocabulary and no allocation: the
+/// chain writes the current row (removed tokens -inf) straight into a tensor the stage
+/// keeps across calls (one per dtype and vocabulary size), hands that same tensor to `fn`,
+/// and later stages read it where `fn` left it; only a different tensor returned by `fn`
+/// is copied back. After a truncating stage (top-k...) the tensor stays blank (-inf) between
+/// calls: only the candidates are written and one vectorised pass reads back what `fn`
+/// left finite (see `CustomStageBody`). The ctx `fn` sees is also one table kept across calls: its history is a
 /// Lua array extended by the tokens added since the last call (not rebuilt), `rng` and
 /// the caller's other ctx fields are refreshed, and fields the stage sets itself stay.
 /// `fn` runs under `pcall` on the state that called the chain, so a Lua error comes back
@@ -25,6 +27,7 @@ final class LuaStageFunction: CustomStageBody {
 
     /// The tensor handed to `fn` (the chain's row) and its Lua userdata.
     private var row: Tensor?
+    var rowIsBlank = false
     private var rowRef: LuaRef?
     /// The ctx table and its history array, and the ids that array holds.
     private var ctxRef: LuaRef?
@@ -61,6 +64,7 @@ final class LuaStageFunction: CustomStageBody {
         s.push(tensor: t)
         rowRef = LuaRef(popping: s)
         row = t
+        rowIsBlank = false
         return t.storage.base + t.offset * dtype.size
     }
 
@@ -163,8 +167,9 @@ extension SampleStages {
             ctx = {history = {ids...}, rng = generator, plus the other fields of the ctx given to
             the chain}; it returns the logits: the same tensor edited in place, or a new tensor of
             the same length (f32 or f64). The tensor is the chain's own buffer, the same one on
-            every call (clone it to keep it): the vocabulary is copied into it once per token and
-            nothing is copied back unless fn returns another tensor. ctx is also the same table on
+            every call (clone it to keep it): the vocabulary is copied into it once per token (after
+            a truncating stage such as top_k only the candidates are) and nothing is copied back
+            unless fn returns another tensor. ctx is also the same table on
             every call (its history extended, not rebuilt; fields fn sets stay). A wrong length or
             a non-tensor return is an error naming the stage.
             Example: sample.stage("no_digits", function(l, ctx) l[1 + 15] = -math.huge return l end)
