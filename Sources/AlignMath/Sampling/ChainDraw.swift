@@ -1,13 +1,23 @@
 import Foundation
 
+/// How the last sampler of a chain picks its token in llama.cpp: `dist` (the default),
+/// mirostat's `std::discrete_distribution`, or greedy's selection without a draw.
+enum ChainDrawKind { case dist, discrete, selected }
+
 /// The last step of `SamplerChain.sampleDetailed`: one token drawn from what the stages
 /// left, as the generator's engine draws.
 extension SamplerWorkspace {
     /// The chosen id and its probability, or nil when no token survives.
-    func draw(_ rng: RandomGenerator, mirostat: Bool) -> (id: Int, prob: Double)? {
+    func draw(_ rng: RandomGenerator, _ how: ChainDrawKind) -> (id: Int, prob: Double)? {
         if rng.engine == .llamaCpp {
-            return rng.withLlamaStreams { streams in
-                mirostat ? llamaDiscrete(&streams.draw) : llamaDist(&streams.draw)
+            return rng.withLlamaStreams { streams -> (id: Int, prob: Double)? in
+                switch how {
+                case .dist: return llamaDist(&streams.draw)
+                case .discrete: return llamaDiscrete(&streams.draw)
+                case .selected:
+                    makeSparse()
+                    return ids.isEmpty ? nil : (Int(ids[0]), 1)
+                }
             } ?? nil
         }
         makeSparse()

@@ -202,6 +202,11 @@ extension SamplerWorkspace {
         loadLlama()
         let size = llama.count
         guard size > 0 else { storeLlama(size: 0); return }
+        llamaTempImpl(size: size, t)
+    }
+
+    /// The body of `llama_sampler_temp_impl` on the loaded array, stored back.
+    private func llamaTempImpl(size: Int, _ t: Float) {
         if t <= 0 {
             var maxI = 0
             var maxL = llama[0].logit
@@ -219,6 +224,62 @@ extension SamplerWorkspace {
         }
         for i in 0..<size { llama[i].logit /= t }
         storeLlama(size: size, changed: true)
+    }
+
+    /// `llama_sampler_temp_ext_apply` with `delta > 0`: sorted softmax (the array is left
+    /// sorted), entropy over `-logf(1.0f / size)`, `dyn = min + (max - min) *
+    /// powf(h, exponent)` in float, then `llama_sampler_temp_impl(dyn)`.
+    func llamaDynamicTemperature(_ temp: Float, delta: Float, exponent: Float) {
+        let minTemp = Float.cxxMax(0, temp - delta)
+        let maxTemp = temp + delta
+        loadLlama()
+        let size = llama.count
+        guard size > 1 else { storeLlama(size: size); return }
+        let maxEntropy = -logf(1 / Float(size))
+        llamaSoftmax(size: size, sort: true)
+        var entropy: Float = 0
+        for e in llama[0..<size] where e.p > 0 { entropy -= e.p * logf(e.p) }
+        let normalized = entropy / maxEntropy
+        let dyn = minTemp + (maxTemp - minTemp) * powf(normalized, exponent)
+        llamaTempImpl(size: size, dyn)
+    }
+
+    /// `llama_sampler_greedy_apply`: the first entry with the largest logit in array
+    /// order (chosen, not drawn) is all that is left.
+    func llamaGreedy() {
+        loadLlama()
+        let size = llama.count
+        guard size > 0 else { storeLlama(size: 0); return }
+        var selected = 0
+        for i in 1..<max(size, 1) where llama[i].logit > llama[selected].logit { selected = i }
+        llama[0] = llama[selected]
+        storeLlama(size: 1)
+    }
+
+    /// `llama_sampler_mirostat_apply`, the truncation: sorted softmax, the Zipf exponent
+    /// `s_hat` from the first `m` probabilities (float sums of `t_i * b_i`), `k = powf(
+    /// eps * powf(2, mu) / (1 - powf(V, -eps)), 1 / s_hat)` with `eps = s_hat - 1` and V
+    /// the vocabulary size, then top-k of `max(int(k), 1)` (C++'s conversion: NaN or a
+    /// value out of int's range gives 1).
+    func llamaMirostatV1Truncate(mu: Float, m: Int, vocab: Int) {
+        loadLlama()
+        let size = llama.count
+        guard size > 0 else { storeLlama(size: 0); return }
+        llamaSoftmax(size: size, sort: true)
+        var sumTiBi: Float = 0, sumTiSq: Float = 0
+        var i = 0
+        while i < m - 1 && i < size - 1 {
+            let ti = logf(Float(i + 2) / Float(i + 1))
+            let bi = logf(llama[i].p / llama[i + 1].p)
+            sumTiBi += ti * bi
+            sumTiSq += ti * ti
+            i += 1
+        }
+        let sHat = sumTiBi / sumTiSq
+        let epsHat = sHat - 1
+        let k = powf((epsHat * powf(2, mu)) / (1 - powf(Float(vocab), -epsHat)), 1 / sHat)
+        let kept = max(Int(LlamaCppSort.cInt(k)), 1)
+        storeLlama(size: min(kept, size))
     }
 
     /// `llama_sampler_mirostat_v2_apply`, the truncation: sorted softmax, keep the entries

@@ -58,7 +58,7 @@ public final class SamplerChain {
     /// - Throws: `invalidArgument` if a mirostat stage is not the last.
     public init(_ stages: [SamplerStage]) throws {
         for (i, s) in stages.enumerated() {
-            if case .mirostatV2 = s.kind, i != stages.count - 1 {
+            if s.mirostatTau != nil, i != stages.count - 1 {
                 throw AlignMathError.invalidArgument("mirostat samples the token itself and must be the last stage (it is stage \(i + 1) of \(stages.count))")
             }
         }
@@ -99,10 +99,16 @@ public final class SamplerChain {
             if llama { ws.llamaTemperature(Float(t)); return }
             if t == 0 { ws.topK(1, exact: true); return }
             ws.divide(by: T(t))
+        case .dynamicTemperature(let t, let delta, let exponent):
+            if llama {
+                ws.llamaDynamicTemperature(Float(t), delta: Float(delta), exponent: Float(exponent))
+            } else {
+                ws.makeSparse(); ws.dynamicTemperature(t, delta: delta, exponent: exponent)
+            }
         case .topK(let k):
             if llama { ws.llamaTopK(k) } else { ws.topK(k == 0 ? 0 : max(k, mk), exact: false) }
         case .greedy:
-            ws.topK(1, exact: true)
+            if llama { ws.llamaGreedy() } else { ws.topK(1, exact: true) }
         case .topP(let p):
             if llama { ws.llamaTopP(Float(p), minKeep: mk) } else { ws.makeSparse(); ws.topP(p, minKeep: mk) }
         case .minP(let p):
@@ -126,6 +132,13 @@ public final class SamplerChain {
             }
         case .mirostatV2:
             if llama { ws.llamaMirostatTruncate(mu: Float(stage.mu)) } else { ws.makeSparse(); ws.mirostatTruncate(mu: stage.mu) }
+        case .mirostatV1(_, _, let m):
+            let v = ws.vocab
+            if llama {
+                ws.llamaMirostatV1Truncate(mu: Float(stage.mu), m: m, vocab: v)
+            } else {
+                ws.makeSparse(); ws.mirostatV1Truncate(mu: stage.mu, m: m, vocab: v)
+            }
         case .penalties(let rep, let freq, let pres, let lastN):
             applyPenalties(rep, freq, pres, lastN, ctx.history, ws, llama: llama)
         case .logitBias(let bias):
@@ -267,12 +280,17 @@ public final class SamplerChain {
                                                   withEntropy: Bool = true) throws -> SampledToken {
         let ws = workspace(T.self)
         try run(logits, context, rng: rng, in: ws)
-        let mirostat = stages.last.flatMap { s -> SamplerStage? in
-            if case .mirostatV2 = s.kind { return s }
-            return nil
-        }
-        guard let pick = ws.draw(rng, mirostat: mirostat != nil) else { throw AlignMathError.allMasked(row: 0) }
-        if let m = mirostat, case .mirostatV2(let tau, let eta) = m.kind {
+        let last = stages.last
+        let mirostat = last?.mirostatTau != nil ? last : nil
+        var how = ChainDrawKind.dist
+        if mirostat != nil { how = .discrete } else if let l = last, case .greedy = l.kind { how = .selected }
+        guard let pick = ws.draw(rng, how) else { throw AlignMathError.allMasked(row: 0) }
+        if let m = mirostat, let tau = m.mirostatTau {
+            let eta: Double
+            switch m.kind {
+            case .mirostatV2(_, let e), .mirostatV1(_, let e, _): eta = e
+            default: eta = 0
+            }
             if m.semantics == .llamaCpp {
                 let surprise = -log2f(Float(pick.prob))
                 m.mu = Double(Float(m.mu) - Float(eta) * (surprise - Float(tau)))

@@ -127,6 +127,11 @@ public final class SamplerStage {
         case greedy
         /// Mirostat 2.0 (target surprise `tau`, learning rate `eta`); must be last.
         case mirostatV2(tau: Double, eta: Double)
+        /// Mirostat 1.0 (Zipf exponent estimated from the `m` most probable); must be last.
+        case mirostatV1(tau: Double, eta: Double, m: Int)
+        /// Dynamic temperature (llama.cpp `temp_ext`): between `temp - delta` and
+        /// `temp + delta` by the normalised entropy to the power `exponent`.
+        case dynamicTemperature(temp: Double, delta: Double, exponent: Double)
         /// A stage written by the caller (e.g. a Lua function).
         case custom(CustomStageBody)
     }
@@ -147,13 +152,22 @@ public final class SamplerStage {
         self.kind = kind
         self.minKeep = minKeep
         self.semantics = semantics
-        if case .mirostatV2(let tau, _) = kind { mu = 2 * tau } else { mu = 0 }
+        mu = 0
+        reset()
+    }
+
+    /// Mirostat's target surprise, for the stages that draw the token themselves.
+    var mirostatTau: Double? {
+        switch kind {
+        case .mirostatV2(let tau, _), .mirostatV1(let tau, _, _): return tau
+        default: return nil
+        }
     }
 
     /// Restores mirostat's `mu` to `2 * tau` (no effect on other stages); llama.cpp's
     /// `2.0f * tau` in float for its semantics.
     public func reset() {
-        if case .mirostatV2(let tau, _) = kind {
+        if let tau = mirostatTau {
             mu = semantics == .llamaCpp ? Double(2 * Float(tau)) : 2 * tau
         }
     }
@@ -280,8 +294,12 @@ public final class SamplerStage {
         return SamplerStage("logit_bias", .logitBias(bias), semantics: semantics)
     }
 
-    /// Greedy: keeps only the first maximal token (as `argmax`).
-    public static func greedy() -> SamplerStage { SamplerStage("greedy", .greedy) }
+    /// Greedy: keeps only the first maximal token (as `argmax`: the lowest id among tied
+    /// maxima). llama.cpp semantics (`llama_sampler_greedy_apply`): the first maximal entry
+    /// in llama.cpp's array order, chosen without a draw.
+    public static func greedy(semantics: SamplingSemantics = .transformers) -> SamplerStage {
+        SamplerStage("greedy", .greedy, semantics: semantics)
+    }
 
     /// Mirostat 2.0 (llama.cpp `llama_sampler_mirostat_v2_apply`): keep tokens (sorted by
     /// probability) until the first with surprise `-log2 p > mu` (at least one),
@@ -292,9 +310,30 @@ public final class SamplerStage {
     public static func mirostatV2(tau: Double, eta: Double, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
         try check(tau.isFinite && tau >= 0, "tau must be a finite number >= 0, got \(tau)")
         try check(eta.isFinite && eta >= 0, "eta must be a finite number >= 0, got \(eta)")
-        let s = SamplerStage("mirostat", .mirostatV2(tau: tau, eta: eta), semantics: semantics)
-        s.reset()
-        return s
+        return SamplerStage("mirostat", .mirostatV2(tau: tau, eta: eta), semantics: semantics)
+    }
+
+    /// Mirostat 1.0 (llama.cpp `llama_sampler_mirostat_apply`): estimate the Zipf exponent
+    /// `s` from the `m` most probable tokens, keep the top `k = (eps * 2^mu / (1 - V^-eps))^(1/s)`
+    /// (`eps = s - 1`, V the vocabulary), sample, then `mu -= eta * (surprise - tau)`. Must
+    /// be the last stage.
+    public static func mirostatV1(tau: Double, eta: Double, m: Int = 100, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
+        try check(tau.isFinite && tau >= 0, "tau must be a finite number >= 0, got \(tau)")
+        try check(eta.isFinite && eta >= 0, "eta must be a finite number >= 0, got \(eta)")
+        try check(m >= 1, "m must be an integer >= 1, got \(m)")
+        return SamplerStage("mirostat", .mirostatV1(tau: tau, eta: eta, m: m), semantics: semantics)
+    }
+
+    /// Dynamic temperature (entropy-based, Zhu et al. 2023; llama.cpp `temp_ext`): with the
+    /// normalised entropy `h` of the current distribution (over log of the number of
+    /// candidates), divide by `max(0, t - delta) + 2 delta' h^exponent` (delta' the span
+    /// actually between the two bounds); `delta <= 0` is plain temperature `t`.
+    public static func dynamicTemperature(_ t: Double, delta: Double, exponent: Double = 1, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
+        try check(t.isFinite && t >= 0, "temperature must be a finite number >= 0, got \(t)")
+        try check(delta.isFinite, "delta must be finite, got \(delta)")
+        try check(exponent.isFinite && exponent >= 0, "exponent must be a finite number >= 0, got \(exponent)")
+        if delta <= 0 { return try temperature(t, semantics: semantics) }
+        return SamplerStage("temperature", .dynamicTemperature(temp: t, delta: delta, exponent: exponent), semantics: semantics)
     }
 
     /// A custom stage: `body` provides the row's memory and edits it in place.

@@ -180,6 +180,42 @@ extension SamplerWorkspace {
         dropFirst(posLast)
     }
 
+    /// Dynamic temperature in Double (llama.cpp's rule; HF has none): the normalised
+    /// entropy `h` of the candidates sets the temperature `min + (max - min) * h^exponent`
+    /// between `max(0, t - delta)` and `t + delta`; one candidate is left as it is, and a
+    /// temperature of 0 keeps the first maximal token.
+    func dynamicTemperature(_ t: Double, delta: Double, exponent: Double) {
+        let n = ids.count
+        guard n > 1 else { return }
+        let minT = max(0, t - delta), maxT = t + delta
+        softmax()
+        let h = entropy() / Foundation.log(Double(n))
+        let dyn = minT + (maxT - minT) * Foundation.pow(h, exponent)
+        if dyn <= 0 { topK(1, exact: true) } else { divide(by: T(dyn)) }
+    }
+
+    /// Mirostat 1.0's truncation in Double (llama.cpp's rule): the Zipf exponent from the
+    /// first `m` sorted probabilities, then the top `k` (at least one).
+    func mirostatV1Truncate(mu: Double, m: Int, vocab: Int) {
+        guard ids.count > 0 else { return }
+        sortCanonical()
+        softmax()
+        var sumTiBi = 0.0, sumTiSq = 0.0
+        var i = 0
+        while i < m - 1 && i < ids.count - 1 {
+            let ti = Foundation.log(Double(i + 2) / Double(i + 1))
+            let bi = Foundation.log(probs[i] / probs[i + 1])
+            sumTiBi += ti * bi
+            sumTiSq += ti * ti
+            i += 1
+        }
+        let sHat = sumTiBi / sumTiSq
+        let epsHat = sHat - 1
+        let k = Foundation.pow(epsHat * Foundation.pow(2, mu) / (1 - Foundation.pow(Double(vocab), -epsHat)), 1 / sHat)
+        let kept = k.isFinite && k >= 1 ? Int(min(k, Double(ids.count))) : 1
+        truncate(kept)
+    }
+
     /// Mirostat 2.0's truncation in the row's dtype: keep the prefix of the sorted list
     /// before the first token with `-log2(p) > mu` (at least one).
     func mirostatTruncate(mu: Double) {

@@ -32,18 +32,26 @@ enum SampleStages {
             }
         }
         m.function("temperature", doc: """
-            sample.temperature(t, {semantics = "transformers"}) -> stage
+            sample.temperature(t, {delta = 0, exponent = 1, semantics = "transformers"}) -> stage
             Divides the logits by t >= 0 (HF TemperatureLogitsWarper; llama.cpp temp), in the dtype
             of the logits. t = 0 is greedy: only the first maximal token survives (llama.cpp's
             temp <= 0; HF refuses 0). llama.cpp semantics: a float32 division by t as a float, and
             t = 0 sets every other logit to -inf (the entries stay in llama.cpp's array).
-            Options: \(semanticsDoc)
+            Options: delta (0): when positive, dynamic temperature (llama.cpp temp_ext, Zhu et al.
+            2023): the temperature is lo + (t + delta - lo) * h^exponent with lo = max(0, t - delta),
+            h the entropy of the current candidates over its maximum (log of their number); HF has
+            no such warper, so transformers semantics is llama.cpp's rule in double precision.
+            exponent (1): the power of h. \(semanticsDoc)
             Example: sample.chain{sample.top_k(40), sample.temperature(0.8)}
             """) { a in
             let t = try a.number(1)
-            let o = try a.options(2, allowed: ["semantics"])
+            let o = try a.options(2, allowed: ["semantics", "delta", "exponent"])
+            let delta = try o.number("delta", default: 0), exponent = try o.number("exponent", default: 1)
             let (sem, text) = try semantics(o)
-            return try push(a, "sample.temperature(\(formatNumber(t))\(text))") { try .temperature(t, semantics: sem) }
+            let dyn = delta > 0 ? ", delta = \(formatNumber(delta)), exponent = \(formatNumber(exponent))" : ""
+            return try push(a, "sample.temperature(\(formatNumber(t))\(dyn)\(text))") {
+                try .dynamicTemperature(t, delta: delta, exponent: exponent, semantics: sem)
+            }
         }
         filtering(m, "top_k", integer: true, doc: """
             sample.top_k(k, {min_keep = 1, semantics = "transformers"}) -> stage
@@ -207,25 +215,41 @@ enum SampleStages {
             return try push(a, label) { try .logitBias(bias, semantics: sem) }
         }
         m.function("greedy", doc: """
-            sample.greedy() -> stage
-            Keeps only the most probable token (the first maximal logit, as argmax).
+            sample.greedy({semantics = "transformers"}) -> stage
+            Keeps only the most probable token (the first maximal logit, as argmax: the lowest id
+            among ties). llama.cpp semantics (greedy sampler): the first maximal entry in
+            llama.cpp's array order, and as the last stage it picks the token without a draw.
+            Options: \(semanticsDoc)
             Example: sample.chain{sample.greedy()}
-            """) { a in try push(a, "sample.greedy()") { .greedy() } }
+            """) { a in
+            let (sem, text) = try semantics(try a.options(1, allowed: ["semantics"]))
+            return try push(a, text.isEmpty ? "sample.greedy()" : "sample.greedy(llama.cpp)") { .greedy(semantics: sem) }
+        }
         m.function("mirostat", doc: """
-            sample.mirostat{tau = 5, eta = 0.1, semantics = "transformers"} -> stage
-            Mirostat 2.0 (Basu et al. 2021, llama.cpp mirostat_v2): keeps the tokens whose surprise
-            -log2 p is <= mu (at least one), samples, then mu -= eta * (surprise - tau); mu starts
-            at 2 tau and lives in the stage (chain:reset() restores it). Must be the last stage.
+            sample.mirostat{tau = 5, eta = 0.1, version = 2, m = 100, semantics = "transformers"} -> stage
+            Mirostat (Basu et al. 2021), as llama.cpp's mirostat_v2 / mirostat samplers. Version 2
+            keeps the tokens whose surprise -log2 p is <= mu (at least one); version 1 estimates the
+            Zipf exponent from the m most probable tokens and keeps the top k it implies for the
+            vocabulary's size. Then it samples, and mu -= eta * (surprise - tau); mu starts at
+            2 tau and lives in the stage (chain:reset() restores it). Must be the last stage.
             llama.cpp semantics: llama.cpp's float32 code, and with a llama.cpp generator the token
-            is drawn by std::discrete_distribution, as llama.cpp's mirostat_v2 draws it.
+            is drawn by std::discrete_distribution, as llama.cpp's mirostat samplers draw it.
             Options: tau (5): target surprise in bits, >= 0; eta (0.1): learning rate, >= 0;
+            version (2): 1 or 2; m (100): tokens for version 1's estimate, >= 1;
             \(semanticsDoc)
             Example: sample.chain{sample.temperature(0.8), sample.mirostat{tau = 5}}
             """) { a in
             if !a.isNil(1) { try a.table(1) }
-            let o = try a.options(1, allowed: ["tau", "eta", "semantics"])
+            let o = try a.options(1, allowed: ["tau", "eta", "version", "m", "semantics"])
             let tau = try o.number("tau", default: 5), eta = try o.number("eta", default: 0.1)
+            let version = try o.count("version", in: 1...2, default: 2)
+            let m = try o.count("m", in: 1...LuaLimits.maxCount, default: 100)
             let (sem, text) = try semantics(o)
+            if version == 1 {
+                return try push(a, "sample.mirostat{tau = \(formatNumber(tau)), eta = \(formatNumber(eta)), version = 1, m = \(m)\(text)}") {
+                    try .mirostatV1(tau: tau, eta: eta, m: m, semantics: sem)
+                }
+            }
             return try push(a, "sample.mirostat{tau = \(formatNumber(tau)), eta = \(formatNumber(eta))\(text)}") { try .mirostatV2(tau: tau, eta: eta, semantics: sem) }
         }
     }

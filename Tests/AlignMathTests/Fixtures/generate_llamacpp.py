@@ -212,8 +212,16 @@ STAGES = [
     ("logit_bias", [{"kind": "logit_bias", "bias": {"0": 2.5, "3": -1.25, "7": "-inf", "11": 0.1}}]),
     ("mirostat2", [{"kind": "mirostat", "tau": 3.0, "eta": 0.1}]),
     ("mirostat2_low", [{"kind": "mirostat", "tau": 0.5, "eta": 0.2}]),
+    ("mirostat1", [{"kind": "mirostat", "version": 1, "tau": 4.0, "eta": 0.1}]),
+    ("mirostat1_m8", [{"kind": "temperature", "t": 0.7}, {"kind": "mirostat", "version": 1, "tau": 2.0, "eta": 0.3, "m": 8}]),
+    ("greedy", [{"kind": "greedy"}]),
+    ("top_k_greedy", [{"kind": "top_k", "k": 40}, {"kind": "greedy"}]),
+    ("dyntemp", [{"kind": "temperature", "t": 0.9, "delta": 0.5, "exponent": 1.0}]),
+    ("dyntemp_top_k", [{"kind": "top_k", "k": 50}, {"kind": "temperature", "t": 1.0, "delta": 1.0, "exponent": 2.0}]),
+    # llama.cpp's default chain (common_sampler with default params): top_k 40, top_p 0.95,
+    # min_p 0.05, temp_ext(0.8, 0, 1) (= temp 0.8), dist; the neutral samplers are empty.
     ("default", [{"kind": "top_k", "k": 40}, {"kind": "top_p", "p": 0.95}, {"kind": "min_p", "p": 0.05},
-                 {"kind": "temperature", "t": 0.8}]),
+                 {"kind": "temperature", "t": 0.8, "delta": 0.0, "exponent": 1.0}]),
     ("default_pen", [{"kind": "penalties", "last_n": 64, "repetition": 1.1, "frequency": 0.1, "presence": 0.1},
                      {"kind": "top_k", "k": 40}, {"kind": "typical", "p": 0.9}, {"kind": "top_p", "p": 0.95},
                      {"kind": "min_p", "p": 0.05}, {"kind": "xtc", "probability": 0.5, "threshold": 0.1},
@@ -260,6 +268,12 @@ def main():
         ("penalties_all", {"n": 300, "seed": 900, "bits": 10, "terms": 4, "scale": 2},
          [{"kind": "penalties", "last_n": 300, "repetition": 1.5, "frequency": 0.2, "presence": 0.3},
           {"kind": "top_k", "k": 10}], 77, 250),
+        ("mirostat1_seq", {"n": 2000, "seed": 1000, "bits": 10, "terms": 4, "scale": 3, "spikes": 10},
+         [{"kind": "temperature", "t": 0.9}, {"kind": "mirostat", "version": 1, "tau": 4.0, "eta": 0.1}], 4242, 200),
+        ("greedy_xtc_seq", {"n": 400, "seed": 1100, "bits": 4, "terms": 2, "scale": 2, "spikes": 3},
+         [{"kind": "xtc", "probability": 0.7, "threshold": 0.01}, {"kind": "top_k", "k": 30}, {"kind": "greedy"}], 55, 150),
+        ("dyntemp_seq", {"n": 3000, "seed": 1200, "bits": 10, "terms": 4, "scale": 3, "spikes": 8},
+         [{"kind": "top_k", "k": 60}, {"kind": "temperature", "t": 0.8, "delta": 0.4, "exponent": 1.5}], 606, 200),
     ]
     for name, spec, stages, s, steps in seqs:
         out["sequences"].append(sequence(name, spec, stages, s, steps))
