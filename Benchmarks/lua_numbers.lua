@@ -5,7 +5,7 @@
 --
 -- Run: swift build -c release --product moonlab
 --      .build/release/moonlab run Benchmarks/lua_numbers.lua [AREA...]
--- Areas: dist rl pref text random data plot selfcheck (default: all). Prints one JSON line per
+-- Areas: dist batch rl pref text random data plot selfcheck (default: all). Prints one JSON line per
 -- case: {"area":..., "case":..., "ms":...} (the fastest of the timed runs, so a run
 -- preempted on a shared machine does not count; the median beside it).
 
@@ -67,6 +67,19 @@ if wanted("dist") then
   -- the same KL from two Lua arrays: each is read once, into an f64 tensor
   local bt, mt = time(function() return dist.kl(a, b) end, 15, 2)
   emit("dist", "kl_128k_lua_arrays", bt, mt)
+end
+
+if wanted("batch") then
+  -- [4096, 32000] f32 logits (524 MB a tensor): normals with sd 2.5 from moonlab's generator
+  -- (the peer draws its own: the kernels' time does not depend on the values)
+  local g = random.new(11)
+  local P = tensor.randn({4096, 32000}, g, {dtype = "f32"}) * 2.5
+  local Q = tensor.randn({4096, 32000}, g, {dtype = "f32"}) * 2.5
+  emit("batch", "log_softmax_4096x32000_f32", time(function() return dist.log_softmax(P) end, 5))
+  emit("batch", "entropy_4096x32000_f32", time(function() return dist.entropy(P) end, 5))
+  emit("batch", "kl_4096x32000_f32", time(function() return dist.kl(P, Q) end, 5))
+  P, Q = nil, nil
+  collectgarbage()
 end
 
 if wanted("rl") then

@@ -2,7 +2,7 @@
 # Issue 11's figures in one run: moonlab (Benchmarks/lua_numbers.lua, timed from Lua with
 # `moonlab run` + timeit) then the numpy/Python peer (Benchmarks/peers_numbers.py) on the same
 # data, and the ratios (peer ms / moonlab ms: above 1 means moonlab is faster).
-# Usage: Benchmarks/lua_vs_peers.sh [AREA...]   (dist rl text random data plot selfcheck)
+# Usage: Benchmarks/lua_vs_peers.sh [AREA...]   (dist batch rl pref text random data plot selfcheck)
 # PYTHON (default python3) must have numpy and scipy; spacy for selfcheck, matplotlib for plot.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -6,7 +6,7 @@ fastest of the timed runs (and the median), as lua_numbers.lua reports them.
     python3 Benchmarks/peers_numbers.py [AREA...]     # areas as lua_numbers.lua
 
 `data` also writes the CSV both sides read (/tmp/moonlab_bench.csv, or $MOONLAB_BENCH_CSV).
-`selfcheck` needs spacy; `plot` needs matplotlib (a peers' venv, never a moonlab dependency). Areas: dist rl pref text random data plot selfcheck.
+`selfcheck` needs spacy; `plot` needs matplotlib (a peers' venv, never a moonlab dependency). Areas: dist batch rl pref text random data plot selfcheck.
 """
 import csv
 import json
@@ -77,6 +77,25 @@ if wanted("dist"):
         for case, fn in (("kl", kl), ("entropy", entropy), ("log_softmax", lambda: log_softmax(p)),
                          ("softmax", lambda: softmax(p)), ("logsumexp", lambda: logsumexp(p))):
             emit("dist", f"{case}_128k_{name}", timed(fn, 41, 5))
+
+if wanted("batch"):
+    from scipy.special import log_softmax
+    rng = np.random.default_rng(11)
+    P = (2.5 * rng.standard_normal((4096, 32000), dtype=np.float32))
+    Q = (2.5 * rng.standard_normal((4096, 32000), dtype=np.float32))
+
+    def kl():
+        lp, lq = log_softmax(P, axis=-1), log_softmax(Q, axis=-1)
+        return np.sum(np.exp(lp) * (lp - lq), axis=-1)
+
+    def entropy():
+        lp = log_softmax(P, axis=-1)
+        return -np.sum(np.exp(lp) * lp, axis=-1)
+
+    emit("batch", "log_softmax_4096x32000_f32", timed(lambda: log_softmax(P, axis=-1), 3))
+    emit("batch", "entropy_4096x32000_f32", timed(entropy, 3))
+    emit("batch", "kl_4096x32000_f32", timed(kl, 3))
+    del P, Q
 
 if wanted("rl"):
     from scipy.signal import lfilter
