@@ -41,9 +41,22 @@ extension RL {
     }
 
     /// Four `k3Exact` at once: the series for |x| < 1, `exp(x) − (1 + x)` beyond (where the
-    /// difference loses at most a factor 2.8 to cancellation, at x = 1).
+    /// difference loses at most a factor 2.8 to cancellation, at x = 1). Only the branch the
+    /// lanes need is computed (both, and a select, for a vector that straddles |x| = 1).
     @inline(__always)
     static func k3Exact(_ x: SIMD4<Double>) -> SIMD4<Double> {
+        typealias V = SIMD4<Double>
+        let small = unsafeBitCast(abs(x) .< 1, to: SIMD4<UInt64>.self)
+        if small == SIMD4(repeating: .max) { return k3Series(x) }
+        if small == SIMD4<UInt64>() { return FastExp.exp(x) - (x + 1) }
+        let series = k3Series(x), direct = FastExp.exp(x) - (x + 1)
+        return unsafeBitCast((unsafeBitCast(series, to: SIMD4<UInt64>.self) & small)
+                             | (unsafeBitCast(direct, to: SIMD4<UInt64>.self) & ~small), to: V.self)
+    }
+
+    /// x²·Σ x^k/(k+2)! for |x| < 1.
+    @inline(__always)
+    static func k3Series(_ x: SIMD4<Double>) -> SIMD4<Double> {
         typealias V = SIMD4<Double>
         // (e^x − 1 − x)/x² = Σ x^k/(k+2)!, k = 0...17, Horner: for |x| < 1 the first term
         // left out is below 2^-57 of the sum.
@@ -65,11 +78,7 @@ extension RL {
         p = V(repeating: 1.0 / 24.0).addingProduct(p, x)
         p = V(repeating: 1.0 / 6.0).addingProduct(p, x)
         p = V(repeating: 1.0 / 2.0).addingProduct(p, x)
-        let series = x * x * p
-        let direct = FastExp.exp(x) - (x + 1)
-        let small = unsafeBitCast(abs(x) .< 1, to: SIMD4<UInt64>.self)
-        return unsafeBitCast((unsafeBitCast(series, to: SIMD4<UInt64>.self) & small)
-                             | (unsafeBitCast(direct, to: SIMD4<UInt64>.self) & ~small), to: V.self)
+        return x * x * p
     }
 
     /// Lanewise `clampKeepingNaN`.
