@@ -90,7 +90,7 @@ public final class Workbench {
     static let moduleInstallers: [@Sendable (Workbench) throws -> Void] = [
         installTiming, installSession, installTensor, installDist, installRL, installPref, installMetrics, installData,
         installRandom, installSample, installReward, installDetect,
-        installPlot, installPlugin, installModel,
+        installPlot, installPlugin, installModel, installSynth,
     ]
 
     /// The header of a session recorded from this workbench now.
