@@ -70,7 +70,7 @@ function T.parse_questions(text)
   local out = {}
   for line in (text .. "\n"):gmatch("(.-)\r?\n") do
     local q = line:gsub("^%s*%d+[%.%):]%s*", ""):gsub("^%s*[-*]%s+", ""):gsub("^%s+", ""):gsub("%s+$", "")
-    q = q:gsub("^[Qq]uestion%s*%d*%s*:%s*", "")
+    q = q:gsub("^[Qq]uestion%s*%d*%s*:%s*", ""):gsub("^%u[%.%):]%s+", "")
     if #q >= 8 then out[#out + 1] = q end
   end
   return out

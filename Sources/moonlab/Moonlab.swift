@@ -11,7 +11,7 @@ struct Moonlab: ParsableCommand {
         discussion: "With no command, starts the prompt (or, when standard input is not a terminal, runs it as a script).",
         version: Workbench.version,
         subcommands: [RunCommand.self, ScoreCommand.self, ReplayCommand.self, PluginsCommand.self, DocCommand.self,
-                      DoctestCommand.self, GenerateCommand.self])
+                      DoctestCommand.self, GenerateCommand.self, SynthCommand.self])
 
     @OptionGroup var global: GlobalOptions
 

@@ -326,5 +326,6 @@ function M.mix(o)
 end
 
 return M
+
 """#
 }
