@@ -76,10 +76,25 @@ extension Workbench {
 
     private static func installSynthLua(_ m: ModuleBuilder) throws {
         let s = m.state
-        try s.load(SynthPipeline.source, name: "=synth")
+        // The pipeline's ~500 lines of Lua are compiled on the first call, not at start-up:
+        // each function is a two-line wrapper until then.
+        try s.load("""
+            local source, templates, null = ...
+            local M
+            local function get()
+              if not M then M = assert(load(source, "=synth"))(templates, null) end
+              return M
+            end
+            return {
+              generate = function(...) return get().generate(...) end,
+              coverage = function(...) return get().coverage(...) end,
+              mix = function(...) return get().mix(...) end,
+            }
+            """, name: "=synth")
+        s.push(SynthPipeline.source)
         s.push(SynthTemplates.source)
         s.push(ref: DataSentinels.of(s).null)
-        try s.pcall(nargs: 2, nresults: 1)
+        try s.pcall(nargs: 3, nresults: 1)
         let docs: [(String, String)] = [
             ("generate", """
                 synth.generate{leaves =, teacher =, per_leaf = 10, seed = 0, filter = nil, faithfulness = nil,
