@@ -47,7 +47,7 @@ final class PromptSafetyTests: XCTestCase {
         XCTAssertEqual(try h.value("string.rep('a', 2)"), "aa")
         let unknown = h.error("moonlab.restore('x')") ?? ""
         XCTAssertTrue(unknown.hasPrefix("[8]:1: bad argument #1 to 'moonlab.restore' ('x' is not a built-in module; built-ins are: coroutine, data, debug, detect, dist, help, io, math, metrics, "), unknown)
-        XCTAssertTrue(unknown.hasSuffix(", tensor, utf8)") && unknown.contains(", reward, rl, sample, session, spec, string, table,"), unknown)
+        XCTAssertTrue(unknown.hasSuffix(", tensor, utf8)") && unknown.contains(", reward, rl, sample, session, spec, string, synth, table,"), unknown)
         try h.run("local reward = 1")  // a local hides nothing global
         XCTAssertEqual(h.workbench.builtinWarnings(), [])
     }

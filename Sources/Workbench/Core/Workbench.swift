@@ -90,7 +90,7 @@ public final class Workbench {
     static let moduleInstallers: [@Sendable (Workbench) throws -> Void] = [
         installTiming, installSession, installTensor, installDist, installRL, installPref, installMetrics, installData,
         installRandom, installSample, installReward, installDetect,
-        installPlot, installPlugin, installModel, installSynth,
+        installPlot, installModel, installSynth, installPlugin,  // plugins last: they load now and see every module
     ]
 
     /// The header of a session recorded from this workbench now.
