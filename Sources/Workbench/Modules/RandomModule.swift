@@ -170,7 +170,9 @@ enum RandomModule {
             return Unmanaged<RandomGenerator>.fromOpaque(p)._withUnsafeGuaranteedRef { $0.uniform() }
         }, """
             g:uniform([lo, hi]) -> number
-            A uniform double in [0, 1) (the top 53 bits of one output), or in [lo, hi).
+            A uniform double in [0, 1) (the top 53 bits of one output), or in [lo, hi). A llama.cpp
+            generator gives std::uniform_real_distribution<double>(0, 1) of its mt19937 (libstdc++:
+            two 32-bit outputs), the number llama.cpp's dist sampler draws per token.
             Example: random.new(0):uniform()
             """) { g, a in
             let u = g.uniform()
