@@ -19,6 +19,12 @@ let alignMathCPUFlags = ["-target-cpu", "haswell"]
 #else
 let alignMathCPUFlags: [String] = []
 #endif
+// Fuzzing (Scripts/fuzz.sh): MOONLAB_FUZZ=1 builds moonlab-fuzz with libFuzzer and
+// AddressSanitizer (LeakSanitizer included), and compiles moonlab's own targets with the
+// fuzzer's coverage instrumentation; the dependencies are built as usual.
+let fuzzing = Context.environment["MOONLAB_FUZZ"] == "1"
+let fuzzSwiftFlags: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address", "-DFUZZING"])] : []
+let fuzzCFlags: [CSetting] = fuzzing ? [.unsafeFlags(["-fsanitize=fuzzer-no-link,address"])] : []
 let package = Package(
     name: "moonlab",
     platforms: [.macOS(.v15)],  // Synchronization.Atomic (the interrupt probe) needs macOS 15
@@ -49,11 +55,11 @@ let package = Package(
         // tensor.matmul: Debian's OpenBLAS (the BLAS numpy ships too), dgemm/sgemm.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "LuaShim", dependencies: ["CLua", "CEditLine"]),
-        .target(name: "LuaKit", dependencies: ["LuaShim"]),
+        .target(name: "LuaShim", dependencies: ["CLua", "CEditLine"], cSettings: fuzzCFlags),
+        .target(name: "LuaKit", dependencies: ["LuaShim"], swiftSettings: fuzzSwiftFlags),
         .target(name: "AlignMath", dependencies: ["COpenBLAS", "CZlib"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-                                .unsafeFlags(alignMathCPUFlags)]),
+                                .unsafeFlags(alignMathCPUFlags)] + fuzzSwiftFlags),
         // OpenAI-compatible HTTP client: requests, retries, honest `n`, recordings. No Lua.
         .target(name: "ModelClient", dependencies: [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -61,7 +67,7 @@ let package = Package(
         .target(name: "Workbench", dependencies: [
             "LuaKit", "AlignMath", "CZlib", "ModelClient",
             .product(name: "Yams", package: "Yams"),
-        ]),
+        ], swiftSettings: fuzzSwiftFlags),
         .executableTarget(name: "moonlab", dependencies: [
             "Workbench", "LuaShim", "ModelClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -75,6 +81,11 @@ let package = Package(
         .executableTarget(name: "moonlab-bench", dependencies: ["AlignMath"],
                           path: "Benchmarks/moonlab-bench",
                           swiftSettings: [.unsafeFlags(alignMathCPUFlags)]),
+        // Harnesses over everything moonlab reads (Scripts/fuzz.sh); a plain replay and
+        // mutation driver without MOONLAB_FUZZ=1.
+        .executableTarget(name: "moonlab-fuzz", dependencies: ["Workbench", "LuaKit"],
+                          path: "Fuzz/moonlab-fuzz", swiftSettings: fuzzSwiftFlags,
+                          linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []),
         .target(name: "TestSupport", dependencies: ["Workbench"], path: "Tests/TestSupport",
                 exclude: ["openai_stub.py"]),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit"]),

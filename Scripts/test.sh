@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: the Swift test targets (debug), every Scripts/*.lua recipe run with
-# `moonlab run`, every bundled plugin's spec, and every example of README.md, Docs/ and
-# the plugins' READMEs (`moonlab doctest`). Exit status non-zero if anything fails.
+# `moonlab run`, every bundled plugin's spec, every example of README.md, Docs/ and
+# the plugins' READMEs (`moonlab doctest`), and a minute of fuzzing over the seed corpora
+# (Scripts/fuzz.sh --ci). Exit status non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash Scripts/setup.sh
@@ -47,4 +48,8 @@ echo "recipes and plugin specs: $passed passed, $failed failed"
 # (Docs/writing-docs.md).
 doc_status=0
 "$bin" doctest README.md Docs/*.md Plugins/*/README.md || doc_status=$?
-[ "$failed" -eq 0 ] && [ "$doc_status" -eq 0 ]
+# The fuzz harnesses' corpora, mutated for a few seconds each (no instrumentation; the
+# libFuzzer build is `Scripts/fuzz.sh` by hand).
+fuzz_status=0
+bash Scripts/fuzz.sh --ci || fuzz_status=$?
+[ "$failed" -eq 0 ] && [ "$doc_status" -eq 0 ] && [ "$fuzz_status" -eq 0 ]

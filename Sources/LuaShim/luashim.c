@@ -196,34 +196,110 @@ void mlshim_clear_interrupt(void) { __atomic_store_n(&g_interrupt, 0, __ATOMIC_R
 
 #define MLSHIM_HOOK_COUNT 1000
 
+/* ---- the count hook, and the user's debug hooks beside it ----
+   Lua keeps one hook per thread. moonlab's count hook (interrupt and budget) must stay, so
+   debug.sethook does not replace it: the user's hook (function, mask, count) is kept in the
+   registry per thread and moonlab's hook calls it for the events it asked for. */
+static const char *const MLSHIM_USERHOOKS = "mlshim.userhooks";
+static const char *const mlshim_hooknames[] = {"call", "return", "line", "count", "tail call"};
+
 static void mlshim_hook(lua_State *L, lua_Debug *ar);
+
+/* Pushes the user's hook entry {fn, mask, count, left} of L, or nil. */
+static int mlshim_push_userhook(lua_State *L) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, MLSHIM_USERHOOKS) != LUA_TTABLE) return LUA_TNIL;
+    lua_pushthread(L);
+    int t = lua_rawget(L, -2);
+    lua_remove(L, -2);
+    return t;
+}
+
+/* (Re)installs moonlab's hook on L with the user's events added; count 0 means the usual
+   rate (MLSHIM_HOOK_COUNT, or the user's count when smaller). */
+static void mlshim_rehook(lua_State *L, int count) {
+    mlshim_limits *lim = mlshim_getlimits(L);
+    int mask = LUA_MASKCOUNT, rate = MLSHIM_HOOK_COUNT;
+    if (lim->user_hooks && lua_checkstack(L, 3)) {
+        if (mlshim_push_userhook(L) == LUA_TTABLE) {
+            lua_rawgeti(L, -1, 2);
+            lua_rawgeti(L, -2, 3);
+            int umask = (int)lua_tointeger(L, -2), ucount = (int)lua_tointeger(L, -1);
+            lua_pop(L, 2);
+            mask |= umask;
+            if ((umask & LUA_MASKCOUNT) && ucount > 0 && ucount < rate) rate = ucount;
+        }
+        lua_pop(L, 1);
+    }
+    lua_sethook(L, mlshim_hook, mask, count > 0 ? count : rate);
+}
+
+/* Calls the user's hook of L for this event, as ldblib's hookf does (count events only
+   every `count` instructions of the user's). */
+static void mlshim_call_userhook(lua_State *L, lua_Debug *ar) {
+    if (!lua_checkstack(L, 6)) return;
+    if (mlshim_push_userhook(L) != LUA_TTABLE) { lua_pop(L, 1); return; }
+    lua_rawgeti(L, -1, 2);
+    int umask = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    int wanted = 0;
+    switch (ar->event) {
+    case LUA_HOOKCALL: case LUA_HOOKTAILCALL: wanted = umask & LUA_MASKCALL; break;
+    case LUA_HOOKRET: wanted = umask & LUA_MASKRET; break;
+    case LUA_HOOKLINE: wanted = umask & LUA_MASKLINE; break;
+    case LUA_HOOKCOUNT:
+        if (umask & LUA_MASKCOUNT) {
+            lua_rawgeti(L, -1, 4);
+            lua_Integer left = lua_tointeger(L, -1) - lua_gethookcount(L);
+            lua_pop(L, 1);
+            if (left <= 0) {
+                lua_rawgeti(L, -1, 3);
+                left = lua_tointeger(L, -1);
+                lua_pop(L, 1);
+                wanted = 1;
+            }
+            lua_pushinteger(L, left);
+            lua_rawseti(L, -2, 4);
+        }
+        break;
+    }
+    if (!wanted) { lua_pop(L, 1); return; }
+    lua_rawgeti(L, -1, 1);
+    lua_remove(L, -2);
+    lua_pushstring(L, mlshim_hooknames[ar->event]);
+    if (ar->currentline >= 0) lua_pushinteger(L, ar->currentline); else lua_pushnil(L);
+    lua_getinfo(L, "lS", ar);
+    lua_call(L, 2, 0);
+}
 
 /* Raises from the hook (a C frame). Once interrupted (or out of budget) the hook fires at
    every instruction and raises again, so no pcall can swallow the stop: the code after the
    pcall raises at its next instruction, all the way up to the host, which clears the flag.
-   Then the hook goes back to every MLSHIM_HOOK_COUNT instructions. */
+   Then the hook goes back to its usual rate. */
 static void mlshim_hook(lua_State *L, lua_Debug *ar) {
-    (void)ar;
     mlshim_limits *lim = mlshim_getlimits(L);
-    int count = lua_gethookcount(L);
     /* Lua code runs here, so no Swift frame is live on this call path: a Swift frame that a
        Lua error jumped over (which would have left in_host raised and the ceiling off) is
        over. Every host entry into Lua sets in_host to 0 and restores it afterwards. */
     lim->in_host = 0;
+    if (lim->user_hooks) mlshim_call_userhook(L, ar);
+    /* With a user's line or call hook, Lua loses count events that fall due while the user's
+       hook function runs (hooks are off there), so every event checks the stop and charges
+       the budget: a count event its count, any other event one instruction. */
+    int count = ar->event == LUA_HOOKCOUNT ? lua_gethookcount(L) : 1;
     int stop = (lim->interruptible && mlshim_interrupt_pending()) || lim->budget_exhausted;
     if (stop) {
-        if (count != 1) lua_sethook(L, mlshim_hook, LUA_MASKCOUNT, 1);
+        if (lua_gethookcount(L) != 1) mlshim_rehook(L, 1);
         if (lim->budget_exhausted && !(lim->interruptible && mlshim_interrupt_pending()))
             luaL_error(L, "instruction budget exceeded (%I instructions)", (lua_Integer)lim->budget_total);
         luaL_error(L, "interrupted");
     }
-    if (count != MLSHIM_HOOK_COUNT) lua_sethook(L, mlshim_hook, LUA_MASKCOUNT, MLSHIM_HOOK_COUNT);
+    if (ar->event == LUA_HOOKCOUNT && count == 1) mlshim_rehook(L, 0);
     if (lim->budget >= 0) {
         lim->budget -= count;
         if (lim->budget < 0) {
             lim->budget = 0;
             lim->budget_exhausted = 1;
-            lua_sethook(L, mlshim_hook, LUA_MASKCOUNT, 1);
+            mlshim_rehook(L, 1);
             luaL_error(L, "instruction budget exceeded (%I instructions)", (lua_Integer)lim->budget_total);
         }
     }
@@ -231,6 +307,85 @@ static void mlshim_hook(lua_State *L, lua_Debug *ar) {
 
 void mlshim_installhook(lua_State *L) {
     lua_sethook(L, mlshim_hook, LUA_MASKCOUNT, MLSHIM_HOOK_COUNT);
+}
+
+/* The thread a debug function works on (ldblib's getthread). */
+static lua_State *mlshim_hookthread(lua_State *L, int *arg) {
+    if (lua_isthread(L, 1)) { *arg = 1; return lua_tothread(L, 1); }
+    *arg = 0;
+    return L;
+}
+
+/* Pushes thread L1 onto L's stack. */
+static void mlshim_pushthreadof(lua_State *L, lua_State *L1) {
+    if (L1 == L) { lua_pushthread(L); return; }
+    lua_pushthread(L1);
+    lua_xmove(L1, L, 1);
+}
+
+/* debug.sethook([thread,] [fn, mask [, count]]): the user's hook, kept beside moonlab's. */
+static int mlshim_db_sethook(lua_State *L) {
+    int arg;
+    lua_State *L1 = mlshim_hookthread(L, &arg);
+    mlshim_limits *lim = mlshim_getlimits(L);
+    int set = !lua_isnoneornil(L, arg + 1);
+    int mask = 0;
+    lua_Integer count = 0;
+    if (set) {  /* read the arguments before anything is pushed */
+        const char *smask = luaL_checkstring(L, arg + 2);
+        luaL_checktype(L, arg + 1, LUA_TFUNCTION);
+        count = luaL_optinteger(L, arg + 3, 0);
+        if (strchr(smask, 'c')) mask |= LUA_MASKCALL;
+        if (strchr(smask, 'r')) mask |= LUA_MASKRET;
+        if (strchr(smask, 'l')) mask |= LUA_MASKLINE;
+        if (count > 0) mask |= LUA_MASKCOUNT; else count = 0;
+        if (count > 0x7fffffff) count = 0x7fffffff;
+    }
+    lua_settop(L, arg + 1);  /* [thread] fn */
+    if (!luaL_getsubtable(L, LUA_REGISTRYINDEX, MLSHIM_USERHOOKS)) {
+        lua_createtable(L, 0, 1);  /* weak keys: a dead thread's hook goes with it */
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+    }
+    mlshim_pushthreadof(L, L1);
+    if (set) {
+        lua_createtable(L, 4, 0);
+        lua_pushvalue(L, arg + 1); lua_rawseti(L, -2, 1);
+        lua_pushinteger(L, mask); lua_rawseti(L, -2, 2);
+        lua_pushinteger(L, count); lua_rawseti(L, -2, 3);
+        lua_pushinteger(L, count); lua_rawseti(L, -2, 4);
+        lim->user_hooks = 1;
+    } else {
+        lua_pushnil(L);
+    }
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    mlshim_rehook(L1, 0);
+    return 0;
+}
+
+/* debug.gethook([thread]) -> fn, mask, count of the user's hook (nil when none). */
+static int mlshim_db_gethook(lua_State *L) {
+    int arg;
+    lua_State *L1 = mlshim_hookthread(L, &arg);
+    (void)arg;
+    if (lua_getfield(L, LUA_REGISTRYINDEX, MLSHIM_USERHOOKS) != LUA_TTABLE) { lua_pushnil(L); return 1; }
+    mlshim_pushthreadof(L, L1);
+    if (lua_rawget(L, -2) != LUA_TTABLE) { lua_pushnil(L); return 1; }
+    lua_rawgeti(L, -1, 1);
+    lua_rawgeti(L, -2, 2);
+    int mask = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    char smask[4];
+    int i = 0;
+    if (mask & LUA_MASKCALL) smask[i++] = 'c';
+    if (mask & LUA_MASKRET) smask[i++] = 'r';
+    if (mask & LUA_MASKLINE) smask[i++] = 'l';
+    smask[i] = '\0';
+    lua_pushstring(L, smask);
+    lua_rawgeti(L, -3, 3);
+    return 3;
 }
 
 static void mlshim_sigint(int sig) {
@@ -322,6 +477,10 @@ void mlshim_wrap_finalizers(lua_State *L) {
         } else {
             lua_pop(L, 1);
         }
+        lua_pushcfunction(L, mlshim_db_sethook);
+        lua_setfield(L, -2, "sethook");
+        lua_pushcfunction(L, mlshim_db_gethook);
+        lua_setfield(L, -2, "gethook");
     }
     lua_pop(L, 1);
 }

@@ -41,7 +41,7 @@ final class MetricsTests: XCTestCase {
         let f = try RPM.load("metrics_fixtures.json")
         for c in f["rouge_l"] as? [[String: Any]] ?? [] {
             let cand = c["candidate"] as? String ?? "", ref = c["reference"] as? String ?? ""
-            RPM.assertClose(Metrics.rougeL(candidate: cand, reference: ref).f, c["expected"] as? Double ?? .nan,
+            RPM.assertClose(try Metrics.rougeL(candidate: cand, reference: ref).f, c["expected"] as? Double ?? .nan,
                             "rougeL '\(cand)' vs '\(ref)'")
         }
         for c in f["squad"] as? [[String: Any]] ?? [] {

@@ -72,6 +72,40 @@ final class InterruptAndGlobalsTests: XCTestCase {
         XCTAssertEqual(try lua.evaluate("(function() local s = 0 for i = 1, 1e6 do s = s + 1 end return s end)()"), "1000000")
     }
 
+    /// `debug.sethook()` (or a hook of the user's) cannot take away the count hook that
+    /// stops code on Ctrl-C and at the budget; the user's hook still runs.
+    func testUserHooksKeepTheCountHook() throws {
+        let lua = try LuaState(instructionBudget: 5_000_000)
+        lua.register(global: "arm") { _ in LuaInterrupt.raise(); return 0 }
+        XCTAssertThrowsError(try lua.run("debug.sethook() arm() while true do end", name: "=t")) { e in
+            XCTAssertEqual((e as? LuaError)?.kind, .interrupted, "\(e)")
+        }
+        LuaInterrupt.clear()
+        lua.resetBudget()
+        XCTAssertThrowsError(try lua.run("debug.sethook(function() end, 'l') while true do end", name: "=t")) { e in
+            XCTAssertTrue((e as? LuaError)?.message.contains("instruction budget exceeded") ?? false, "\(e)")
+        }
+        lua.resetBudget()
+        XCTAssertThrowsError(try lua.run("debug.sethook(function() local x = 0 for i = 1, 50 do x = x + i end end, 'l') arm() while true do end", name: "=t")) { e in
+            XCTAssertEqual((e as? LuaError)?.kind, .interrupted, "\(e)")
+        }
+        LuaInterrupt.clear()
+        lua.resetBudget()
+        XCTAssertEqual(try lua.evaluate("""
+            (function()
+              local calls, lines = 0, 0
+              debug.sethook(function(e) calls = calls + 1 end, '', 100)
+              for i = 1, 10000 do end
+              local f, mask, count = debug.gethook()
+              debug.sethook(function(e) lines = lines + 1 end, 'l')
+              local x = 1
+              x = x + 1
+              debug.sethook()
+              return (calls >= 90 and calls <= 120) and lines > 0 and mask == '' and count == 100 and debug.gethook() == nil
+            end)()
+            """), "true")
+    }
+
     /// A Swift loop over rows sees the stop as a typed error it must not record as a row's.
     func testInterruptedCallsAreTypedForSwiftLoops() throws {
         let lua = try LuaState()

@@ -119,7 +119,7 @@ final class DetectTests: XCTestCase {
         XCTAssertEqual(msg(h, #"detect.selfcheck_ngram({"a"}, "p", {3})"#),
                        "bad argument #3 to 'detect.selfcheck_ngram' (sample 1 must be a string or an array of token strings, got number)")
         XCTAssertEqual(msg(h, #"detect.selfcheck_ngram({"a"}, "p", {}, {n = 0})"#),
-                       "bad argument #4 to 'detect.selfcheck_ngram' (option 'n' must be an integer in [1, 1000], got 0)")
+                       "bad argument #4 to 'detect.selfcheck_ngram' (option 'n' must be an integer in [1, 64], got 0)")
     }
 
     func testSemanticEntropy() throws {

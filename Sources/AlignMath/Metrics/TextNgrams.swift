@@ -71,9 +71,11 @@ extension Metrics {
         let lengths = (0..<t).map { bounds[$0 + 1] - bounds[$0] }
         var numerators = [[Int]](repeating: [Int](repeating: 0, count: n), count: t)
         var denominators = [[Int]](repeating: [Int](repeating: 0, count: n), count: t)
+        var interrupted = false
         counter.ids.withUnsafeBufferPointer { b in
             guard let ids = b.baseAddress else { return }
             for order in 1...n {
+                if Interruption.isPending { interrupted = true; return }  // each order is a pass over every text
                 var set = NgramSet(n: order, capacity: Swift.max(64, counter.ids.count))
                 var grams: [[Int32]] = (0..<t).map { k in
                     lengths[k] < order ? [] : (bounds[k]...(bounds[k + 1] - order)).map { set.denseID(ids, at: $0) }
@@ -105,6 +107,7 @@ extension Metrics {
                 }
             }
         }
+        if interrupted { throw AlignMathError.interrupted }
         let sorted = lengths.sorted()
         var sum = 0.0
         for k in 0..<t {

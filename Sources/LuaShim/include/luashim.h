@@ -78,6 +78,8 @@ typedef struct mlshim_limits {
     long long budget_total;
     int budget_exhausted; /* stays set (so pcall cannot swallow it) until reset */
     int interruptible;    /* obey the interrupt flag */
+    int user_hooks;       /* set once debug.sethook was used: the count hook then also calls
+                             the user's hooks (see mlshim_wrap_finalizers) */
     int host_refused;     /* set by the host when it refused memory inside a Swift function (it
                              pushed nil instead of a result): the trampoline raises "not enough
                              memory" when the function returns */
@@ -98,7 +100,8 @@ lua_State *mlshim_newstate(mlshim_limits *limits);
 mlshim_limits *mlshim_getlimits(lua_State *L);
 /* Installs the count hook that checks the interrupt flag and the budget. */
 void mlshim_installhook(lua_State *L);
-/* Replaces the global setmetatable and debug.setmetatable with the finalizer-wrapping ones. */
+/* Replaces the global setmetatable and debug.setmetatable with the finalizer-wrapping ones,
+   and debug.sethook/gethook with ones that keep moonlab's count hook beside the user's. */
 void mlshim_wrap_finalizers(lua_State *L);
 /* Adds (delta > 0) or takes back (delta < 0) host bytes charged to a state's limits.
    Returns 0 when a charge would pass the ceiling (nothing is charged then). Thread-safe. */

@@ -5,7 +5,7 @@ extension Workbench {
     /// The most bins a histogram or a calibration curve takes (`metrics.ece`, `plot.hist`).
     static let maxBins = 1_000_000
     /// The highest n-gram order of BLEU-style metrics (each order is a pass over every text).
-    static let maxNgramOrder = 1_000
+    static let maxNgramOrder = 64
 
     /// The `metrics` module: pass@k, text diversity and overlap, calibration and ranking
     /// (AlignMath's `Metrics`).
@@ -82,7 +82,7 @@ extension Workbench {
             tokens of a-z0-9, longest common subsequence precision, recall and F-measure.
             Example: metrics.rouge_l("the cat sat on the mat", "the cat is on the mat")
             """) { args in
-            let r = Metrics.rougeL(candidate: try args.string(1), reference: try args.string(2))
+            let r = try Metrics.rougeL(candidate: try args.string(1), reference: try args.string(2))
             args.state.push(r.f)
             args.state.push(r.precision)
             args.state.push(r.recall)

@@ -110,6 +110,7 @@ final class PromptSession {
             write(workbench.pluginListing() + "\n")
         case "load":
             guard !rest.isEmpty else { complain(":load needs a file"); return .done }
+            guard !options.sandbox else { complain(":load reads a file, which is not allowed under --sandbox"); return .done }
             evaluate("dofile(\(quoteLua(rest)))")
         case "time":
             guard !rest.isEmpty else { complain(":time needs code to time (:time -n N -r R CODE to choose the counts)"); return .done }
@@ -123,6 +124,7 @@ final class PromptSession {
                 write((workbench.recorder.map { "recording to \($0.path)" } ?? "not recording") + "\n")
                 return .done
             }
+            guard !options.sandbox else { complain(":record FILE writes a file, which is not allowed under --sandbox"); return .done }
             do {
                 try workbench.startRecording(path: rest)
                 write(style.dim("recording to \(rest)") + "\n")
