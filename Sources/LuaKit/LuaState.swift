@@ -88,7 +88,7 @@ public final class LuaState {
     }
 
     /// Instructions all `__gc` finalizers together may run when a state is closed.
-    public static let closingBudget = 100_000_000
+    public static let closingBudget = 10_000_000
 
     /// Bytes currently allocated by this state.
     public var memoryUsed: Int { Int(limits.pointee.used) }

@@ -58,7 +58,7 @@ final class SandboxEscapeTests: XCTestCase {
             leaked = {}
             function leaked.later() return data.from({{a = 1}}):write(\(quoted(out))) end
             setmetatable({}, {__gc = function() pcall(data.write_jsonl, \(quoted(out)), {{a = 1}}) end})
-            local ok, err = pcall(function() return load("return sample.vocab(\(quoted(f.root + "/secret.txt")))")() end)
+            local ok, err = pcall(function() return load([[return sample.vocab(\(quoted(f.root + "/secret.txt")))]])() end)
             loaded_ok = ok
             return { samplers = {}, unload = function() end, later = leaked.later }
             """)
