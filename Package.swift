@@ -2,9 +2,9 @@
 import PackageDescription
 
 // One direction of dependency, bottom to top (see Docs/design.md):
-// CLua/CEditLine/CZlib -> LuaShim -> LuaKit -> AlignMath -> Workbench -> moonlab.
+// CLua/CEditLine/CZlib/CPCRE2 -> LuaShim -> LuaKit -> AlignMath -> Workbench -> moonlab.
 // AlignMath is Swift numerics and knows nothing of Lua; it links two C libraries of its
-// own, OpenBLAS (matmul) and zlib (.npz).
+// own, OpenBLAS (matmul) and zlib (.npz). Workbench links PCRE2 (the `re` module).
 // AlignMath's hot loops (Dist kernels, FastExp) are SIMD8<Float> fused multiply-add
 // loops: on x86-64 they need AVX2 + FMA3, which swiftc turns on with `-target-cpu haswell`
 // (it rejects `x86-64-v3`); the default target is SSE2 only, where each 8-lane op is two
@@ -55,6 +55,9 @@ let package = Package(
         // tensor.matmul: Debian's OpenBLAS (the BLAS numpy ships too), dgemm/sgemm.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        // re: Python's regular expressions on Debian's PCRE2 with its JIT.
+        .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8",
+                       providers: [.apt(["libpcre2-dev"])]),
         .target(name: "LuaShim", dependencies: ["CLua", "CEditLine"], cSettings: fuzzCFlags),
         .target(name: "LuaKit", dependencies: ["LuaShim"], swiftSettings: fuzzSwiftFlags),
         .target(name: "AlignMath", dependencies: ["COpenBLAS", "CZlib"],
@@ -65,7 +68,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .target(name: "Workbench", dependencies: [
-            "LuaKit", "AlignMath", "CZlib", "ModelClient",
+            "LuaKit", "AlignMath", "CZlib", "CPCRE2", "ModelClient",
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: fuzzSwiftFlags),
         .executableTarget(name: "moonlab", dependencies: [
@@ -91,7 +94,8 @@ let package = Package(
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit"]),
         .testTarget(name: "AlignMathTests", dependencies: ["AlignMath"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "TestSupport"]),
+        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "TestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "MoonlabTests", dependencies: ["TestSupport"]),
         .testTarget(name: "ModelClientTests", dependencies: ["ModelClient", "TestSupport"]),
     ],

@@ -89,7 +89,7 @@ public final class Workbench {
     /// Module installers, one per Lua module file (`tensor`, `dist`, ...), run in order.
     static let moduleInstallers: [@Sendable (Workbench) throws -> Void] = [
         installTiming, installSession, installTensor, installDist, installRL, installPref, installMetrics, installData,
-        installRandom, installSample, installReward, installDetect,
+        installRandom, installSample, installReward, installDetect, installRe,
         installPlot, installModel, installSynth, installPlugin,  // plugins last: they load now and see every module
     ]
 

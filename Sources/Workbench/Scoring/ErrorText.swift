@@ -4,7 +4,7 @@
 /// own files (`rewards.lua:4: `) are kept.
 public enum ErrorText {
     /// The names moonlab gives its own chunks (`=reward` and so on, `lua_load`'s `=` form).
-    static let internalChunks: [String] = ["reward", "detect", "portable", "score", "worker", "moonlab", "export", "plugin"]
+    static let internalChunks: [String] = ["reward", "detect", "portable", "score", "worker", "moonlab", "export", "plugin", "re"]
 
     /// `message` without leading internal positions.
     public static func clean(_ message: String) -> String {

@@ -4,7 +4,8 @@
 ///
 /// A Lua function travels as its bytecode (`string.dump`) plus its upvalues, each exported
 /// in turn: numbers, strings, booleans, tables of exportable values, other Lua functions
-/// (recursively), reward and detector objects, and C functions that the standard library or
+/// (recursively), reward and detector objects, compiled `re` patterns (compiled again),
+/// and C functions that the standard library or
 /// a moonlab module holds (`math.floor` travels as the path "math.floor"). `_ENV` is rebound
 /// to the worker's globals. Limits: tensors, userdata, coroutines and cyclic tables cannot
 /// travel; two closures that share an upvalue get separate copies; changes a worker makes
@@ -59,6 +60,10 @@ function P.export(v, seen, paths, where, depth)
     seen[v] = nil
     return { k = "t", e = e, mt = mt == W.RewardMT and "reward" or mt == W.DetectorMT and "detector" or nil }
   end
+  if t == "userdata" and W.regex_source then
+    local pattern, flags = W.regex_source(v)
+    if pattern then return { k = "re", pattern = pattern, flags = flags } end
+  end
   if t == "function" then
     local info = debug.getinfo(v, "Su")
     if info.what == "C" then
@@ -88,6 +93,7 @@ function P.import(x)
   if k == "builtin" then
     return (x.kind == "reward" and W.rewards or W.detectors)[x.name]
   end
+  if k == "re" then return re.compile(x.pattern, { flags = x.flags }) end
   if k == "path" then
     local v = _G
     for part in x.path:gmatch("[^.]+") do v = v and v[part] end

@@ -1,0 +1,207 @@
+import LuaKit
+
+extension Workbench {
+    /// The `re` module (lua-api.md, "re"): Python's regular expressions through PCRE2.
+    /// A global only: `require "re"` keeps giving LPeg's re module where lua-lpeg is
+    /// installed, as moonlab never registers its own in `package.loaded`.
+    static func installRe(_ wb: Workbench) throws {
+        let lua = wb.lua
+        let runtime = RegexRuntime()
+        lua.register(type: CompiledRegex.self, name: "re.pattern") { t in
+            for (name, _, body) in ReMethods.all { t.method(name, body) }
+            t.index { r, args in
+                switch args.state.string(at: 2) {
+                case "pattern": args.state.push(bytes: r.pattern)
+                case "flags": args.state.push(r.flags)
+                case "groups": args.state.push(r.groupCount)
+                default: args.state.pushNil()
+                }
+                return 1
+            }
+            t.meta("__tostring") { args in
+                let r = try args.object(1, CompiledRegex.self)
+                args.state.push("re.compile(\"\(PrettyPrinter.escaped(String(decoding: r.pattern, as: UTF8.self)))\", {flags = \"\(r.flags)\"})")
+                return 1
+            }
+        }
+        try lua.run(ReMatchLua.source, name: "=re")  // leaves the match metatable
+        let matchMT = LuaRef(popping: lua)
+        lua.pushRegistry()
+        lua.getField("re.pattern")
+        lua.getField("__methods")
+        try lua.load(ReMatchLua.gmatch, name: "=re")
+        lua.pushValue(at: -2)
+        try lua.pcall(nargs: 1, nresults: 0)
+        lua.getField("gmatch", of: -1)  // document it like the Swift methods
+        Help.register(lua, value: -1, name: "re.pattern:gmatch", doc: ReDocs.gmatch, isModule: false)
+        lua.pop(4)
+        // Compiled patterns travel to scoring workers as their text and flags (PortableLua).
+        try RewardLibrary.pushField(lua, "lib", "typename")  // proves the reward library is there
+        lua.pop()
+        lua.pushRegistry()
+        lua.getField(RewardLibrary.libraryKey)
+        try lua.load("""
+            local mt = ...
+            return function(v) if getmetatable(v) == mt then return v.pattern, v.flags end end
+            """, name: "=re")
+        lua.getField("re.pattern", of: -3)
+        try lua.pcall(nargs: 1, nresults: 1)
+        lua.setField("regex_source", of: -2)
+        lua.pop(2)
+        let cache = RegexCache(runtime: runtime, matchMetatable: matchMT)
+        lua.userInfo[RegexCache.key] = cache
+        let m = ModuleBuilder(lua, name: "re", doc: ReDocs.module)
+        m.function("compile", doc: ReDocs.compile) { args in
+            let pattern = try args.bytes(1)
+            let o = try args.options(2, allowed: ["flags"])
+            let flags = try o.string("flags", default: "")
+            let regex = try cache.compile(pattern, flags: flags, function: "re.compile")
+            args.state.push(object: regex)
+            return 1
+        }
+        m.function("escape", doc: ReDocs.escape) { args in
+            args.state.push(bytes: ReMethods.escape(try args.bytes(1)))
+            return 1
+        }
+        for (name, doc, method) in ReMethods.moduleFunctions {
+            m.function(name, doc: doc) { args in
+                let lua = args.state
+                // The pattern comes first; an options table may end the arguments (after the
+                // subject: no other argument is a table).
+                var flags = ""
+                let last = args.count
+                var count = last
+                if last >= 3, lua.type(at: last) == .table {
+                    let o = try args.options(last, allowed: ["flags"])
+                    flags = try o.string("flags", default: "")
+                    count = last - 1
+                }
+                let pattern = try args.bytes(1)
+                let regex = try cache.cached(lua, pattern, flags: flags, function: "re.\(name)")
+                lua.top = count
+                lua.remove(at: 1)
+                lua.push(object: regex)
+                lua.insert(at: 1)
+                return try method(regex, LuaArguments(state: lua, function: "re.\(name)"))
+            }
+        }
+    }
+}
+
+/// The compiled patterns of one state, and those `re.search(pattern, ...)` and the other
+/// module functions compiled for a pattern they were given as text: kept in a Lua table
+/// keyed by the pattern string (so a hit costs one table lookup, no Swift string), one
+/// table per flags string; at most `limit` are kept (then the cache starts again, as
+/// Python's re module does).
+final class RegexCache {
+    static let key = "moonlab.re"
+    static let limit = 512
+    let runtime: RegexRuntime
+    let matchMetatable: LuaRef
+    private var tables: LuaRef?
+    private var entries = 0
+
+    init(runtime: RegexRuntime, matchMetatable: LuaRef) {
+        self.runtime = runtime
+        self.matchMetatable = matchMetatable
+    }
+
+    static func of(_ lua: LuaState) -> RegexCache? { lua.userInfo[key] as? RegexCache }
+
+    func compile(_ pattern: [UInt8], flags: String, function: String) throws -> CompiledRegex {
+        do { return try CompiledRegex(pattern: pattern, flags: flags, runtime: runtime) } catch let e as CompiledRegex.Failure {
+            throw LuaScriptError("\(function): \(e.description)")
+        }
+    }
+
+    /// The compiled `pattern` (argument 1 of the running function) with `flags`.
+    func cached(_ lua: LuaState, _ pattern: [UInt8], flags: String, function: String) throws -> CompiledRegex {
+        if tables == nil || entries >= RegexCache.limit {
+            tables?.release(lua)
+            lua.newTable()
+            tables = LuaRef(popping: lua)
+            entries = 0
+        }
+        guard let tables else { throw LuaScriptError("\(function): no pattern cache") }
+        tables.push(lua)
+        defer { lua.pop() }
+        if lua.getField(flags, of: -1) != .table {
+            lua.pop()
+            lua.newTable()
+            lua.pushValue(at: -1)
+            lua.setField(flags, of: -3)
+        }
+        lua.pushValue(at: 1)
+        lua.rawGet(of: -2)
+        if let r = lua.object(at: -1, CompiledRegex.self) { lua.pop(2); return r }
+        lua.pop()
+        let r = try compile(pattern, flags: flags, function: function)
+        lua.pushValue(at: 1)
+        lua.push(object: r)
+        lua.rawSetPair(of: -3)
+        lua.pop()
+        entries += 1
+        return r
+    }
+}
+
+/// The match objects' metatable: `m[0]` the whole match, `m[k]` group k (nil when it did
+/// not take part), `m.name` a named group; methods `span`, `groups`, `groupdict`. Spans
+/// are kept in the match under the metatable itself as key, which no group name or number
+/// can be.
+enum ReMatchLua {
+    static let source = #"""
+local MatchMT = { __name = "re.match" }
+local methods = {}
+MatchMT.__index = methods
+function methods.span(m, k)
+  k = k or 0
+  local spans = rawget(m, MatchMT)
+  if type(k) == "string" then k = spans.names and spans.names[k] end
+  if type(k) ~= "number" then error("bad argument #1 to 'span' (group number or name expected)", 2) end
+  local s = spans[2 * k + 1]
+  if s == nil then error("bad argument #1 to 'span' (no group " .. tostring(k) .. ")", 2) end
+  if s < 0 then return nil end
+  return s, spans[2 * k + 2]
+end
+function methods.groups(m, default)
+  local out = {}
+  for k = 1, rawget(m, MatchMT).n do
+    local v = rawget(m, k)
+    if v == nil then v = default end
+    if v == nil then v = false end
+    out[k] = v
+  end
+  return out
+end
+function methods.groupdict(m)
+  local out = {}
+  for name, k in pairs(rawget(m, MatchMT).names) do out[name] = rawget(m, k) end
+  return out
+end
+MatchMT.__tostring = function(m)
+  local s, e = methods.span(m, 0)
+  return ("re.match(span = {%d, %d}, match = %q)"):format(s, e, rawget(m, 0))
+end
+return MatchMT
+"""#
+
+    /// `regex:gmatch(s)`, added to the pattern type's methods: an iterator over the match
+    /// objects of every match (Python's finditer), stepping with `finditer_step`.
+    static let gmatch = #"""
+local methods = ...
+function methods.gmatch(r, s)
+  if type(s) ~= "string" then error("bad argument #1 to 'gmatch' (string expected, got " .. type(s) .. ")", 2) end
+  local pos, after_empty = 0, false
+  return function()
+    if pos == nil then return nil end
+    local m = r:finditer_step(s, pos, after_empty)
+    if m == nil then pos = nil return nil end
+    local a, b = m:span(0)
+    after_empty = b < a
+    pos = b
+    return m
+  end
+end
+"""#
+}

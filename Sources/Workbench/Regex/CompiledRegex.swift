@@ -1,0 +1,195 @@
+import CPCRE2
+
+/// A pattern compiled by PCRE2 (with its JIT) from Python's syntax (`PythonPattern`), with
+/// Python's meanings for what rewards use: `search` finds the first match at or after an
+/// offset, `match` one that starts at the offset, `fullmatch` one that spans the rest of
+/// the subject. Subjects are bytes; the `u` flag reads them as UTF-8 (with Unicode classes
+/// and case folding, as Python's str patterns; bytes that are not UTF-8 never match).
+///
+/// Used by one thread at a time (a regex belongs to one Lua state): the match data it
+/// fills is its own, and `span` reads the last match.
+final class CompiledRegex {
+    /// The pattern as written and the flags letters it was compiled with.
+    let pattern: [UInt8]
+    let flags: String
+    let isUTF: Bool
+    /// Capturing groups (not counting the whole match).
+    let groupCount: Int
+    /// Named groups: (number, name), by number.
+    let names: [(Int, String)]
+    private let options: UInt32
+    private let translated: PythonPattern
+    private let searchCode: OpaquePointer
+    private var anchoredCode: OpaquePointer?
+    private var fullCode: OpaquePointer?
+    private let matchData: OpaquePointer
+    private let runtime: RegexRuntime
+
+    enum Mode { case search, match, fullmatch }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static let flagLetters = "aimsux"
+
+    /// Compiles `pattern` with `flags` letters: i (ignore case), m (multiline: ^ and $ at
+    /// every line), s (dot matches newline), x (verbose), u (UTF-8 and Unicode classes), a
+    /// (ASCII classes: the default, accepted for Python's sake).
+    init(pattern: [UInt8], flags: String, runtime: RegexRuntime) throws {
+        var options: UInt32 = 0
+        for f in flags.unicodeScalars {
+            switch f {
+            case "i": options |= PCRE2_CASELESS
+            case "m": options |= PCRE2_MULTILINE
+            case "s": options |= PCRE2_DOTALL
+            case "x": options |= PCRE2_EXTENDED
+            case "u": options |= PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF
+            case "a": break
+            default: throw Failure(description: "unknown flag '\(f)' (flags are letters of \"imsxua\")")
+            }
+        }
+        let translated: PythonPattern
+        do { translated = try PythonPattern(pattern) } catch let e as PythonPattern.Invalid {
+            throw Failure(description: "bad pattern at offset \(e.offset): \(e.message)")
+        }
+        self.pattern = pattern
+        self.flags = flags
+        self.options = options
+        self.translated = translated
+        self.runtime = runtime
+        isUTF = options & PCRE2_UTF != 0
+        searchCode = try CompiledRegex.compile(translated, options: options, runtime: runtime)
+        guard let data = pcre2_match_data_create_from_pattern_8(searchCode, nil) else {
+            pcre2_code_free_8(searchCode)
+            throw Failure(description: "not enough memory for a match")
+        }
+        matchData = data
+        var count: UInt32 = 0
+        pcre2_pattern_info_8(searchCode, UInt32(PCRE2_INFO_CAPTURECOUNT), &count)
+        groupCount = Int(count)
+        names = CompiledRegex.nameTable(searchCode)
+    }
+
+    deinit {
+        pcre2_match_data_free_8(matchData)
+        pcre2_code_free_8(searchCode)
+        if let anchoredCode { pcre2_code_free_8(anchoredCode) }
+        if let fullCode { pcre2_code_free_8(fullCode) }
+    }
+
+    private static func compile(_ p: PythonPattern, options: UInt32, runtime: RegexRuntime) throws -> OpaquePointer {
+        var code: Int32 = 0
+        var offset = 0
+        let compiled: OpaquePointer? = p.pcre.withUnsafeBufferPointer { b in
+            pcre2_compile_8(b.baseAddress ?? UnsafePointer(bitPattern: 1), b.count, options, &code, &offset, runtime.compileContext)
+        }
+        guard let compiled else {
+            throw Failure(description: "bad pattern at offset \(p.originalOffset(offset)): \(errorMessage(code))")
+        }
+        pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE))  // falls back to the interpreter where JIT is missing
+        return compiled
+    }
+
+    /// PCRE2's text for an error code.
+    static func errorMessage(_ code: Int32) -> String {
+        var buf = [UInt8](repeating: 0, count: 256)
+        let n = pcre2_get_error_message_8(code, &buf, buf.count)
+        return n > 0 ? String(decoding: buf[0..<Int(n)], as: UTF8.self) : "error \(code)"
+    }
+
+    private static func nameTable(_ code: OpaquePointer) -> [(Int, String)] {
+        var count: UInt32 = 0, entrySize: UInt32 = 0
+        var table: UnsafePointer<UInt8>?
+        pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_NAMECOUNT), &count)
+        guard count > 0 else { return [] }
+        pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_NAMEENTRYSIZE), &entrySize)
+        pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_NAMETABLE), &table)
+        guard let table else { return [] }
+        var out: [(Int, String)] = []
+        for e in 0..<Int(count) {
+            let entry = table + e * Int(entrySize)
+            let number = Int(entry[0]) << 8 | Int(entry[1])
+            var len = 0
+            while len < Int(entrySize) - 2, entry[2 + len] != 0 { len += 1 }
+            out.append((number, String(decoding: UnsafeBufferPointer(start: entry + 2, count: len), as: UTF8.self)))
+        }
+        return out.sorted { $0.0 < $1.0 }
+    }
+
+    private func code(for mode: Mode) throws -> OpaquePointer {
+        switch mode {
+        case .search: return searchCode
+        case .match:
+            if let anchoredCode { return anchoredCode }
+            let c = try CompiledRegex.compile(translated, options: options | PCRE2_ANCHORED, runtime: runtime)
+            anchoredCode = c
+            return c
+        case .fullmatch:
+            if let fullCode { return fullCode }
+            let c = try CompiledRegex.compile(translated, options: options | PCRE2_ANCHORED | PCRE2_ENDANCHORED, runtime: runtime)
+            fullCode = c
+            return c
+        }
+    }
+
+    /// Looks for a match in `subject` from byte `offset`; true when one was found (read it
+    /// with `span`). `notEmptyAtStart` refuses an empty match at `offset` (how iteration
+    /// steps past an empty match, as Python 3.7+ does).
+    func exec(_ subject: UnsafeRawBufferPointer, from offset: Int, mode: Mode, notEmptyAtStart: Bool = false) throws -> Bool {
+        let c = try code(for: mode)
+        let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(bitPattern: 1)
+        let rc = pcre2_match_8(c, base, subject.count, offset, notEmptyAtStart ? PCRE2_NOTEMPTY_ATSTART : 0,
+                               matchData, runtime.matchContext)
+        if rc >= 0 { return true }
+        if rc == PCRE2_ERROR_NOMATCH { return false }
+        if rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT {
+            throw Failure(description: "the match gave up (\(CompiledRegex.errorMessage(rc))): the pattern backtracks too much on this text")
+        }
+        throw Failure(description: "match failed: \(CompiledRegex.errorMessage(rc))")
+    }
+
+    /// Group `k`'s byte range in the last match (0: the whole match), nil when it did not
+    /// take part.
+    func span(_ k: Int) -> Range<Int>? {
+        let ov = pcre2_get_ovector_pointer_8(matchData)
+        guard let ov, k <= groupCount else { return nil }
+        let s = ov[2 * k], e = ov[2 * k + 1]
+        if s == ~0 || e == ~0 { return nil }
+        return Int(s)..<Int(e)
+    }
+
+    /// The offset just after the character at `offset` (a byte, or a UTF-8 sequence in
+    /// UTF mode): where iteration resumes after an empty match that could not be extended.
+    func step(_ subject: UnsafeRawBufferPointer, from offset: Int) -> Int {
+        var i = offset + 1
+        if isUTF { while i < subject.count, subject[i] & 0xC0 == 0x80 { i += 1 } }
+        return i
+    }
+}
+
+/// What every regex of one Lua state shares: the compile context (newline is `\n` only, as
+/// Python's), and the match context with its JIT stack and match limit (a pattern that
+/// backtracks without end gives up with an error instead of hanging the state).
+final class RegexRuntime {
+    let compileContext: OpaquePointer?
+    let matchContext: OpaquePointer?
+    private let jitStack: OpaquePointer?
+
+    init() {
+        compileContext = pcre2_compile_context_create_8(nil)
+        if let c = compileContext { pcre2_set_newline_8(c, UInt32(PCRE2_NEWLINE_LF)) }
+        matchContext = pcre2_match_context_create_8(nil)
+        jitStack = pcre2_jit_stack_create_8(32 << 10, 8 << 20, nil)
+        if let m = matchContext {
+            pcre2_jit_stack_assign_8(m, nil, UnsafeMutableRawPointer(jitStack))
+            pcre2_set_match_limit_8(m, 50_000_000)
+        }
+    }
+
+    deinit {
+        if let c = compileContext { pcre2_compile_context_free_8(c) }
+        if let m = matchContext { pcre2_match_context_free_8(m) }
+        if let j = jitStack { pcre2_jit_stack_free_8(j) }
+    }
+}

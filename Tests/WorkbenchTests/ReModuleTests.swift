@@ -1,0 +1,132 @@
+import Foundation
+import XCTest
+import LuaKit
+import TestSupport
+
+/// `re` against Python's `re` (3.11, Fixtures/re_cases.json written by
+/// generate_re_cases.py beside it): TRL's and verl's format and answer patterns and the
+/// syntax Python and PCRE2 spell differently, through search, match, fullmatch, findall,
+/// sub and split; then the parts of the module the corpus does not reach.
+final class ReModuleTests: XCTestCase {
+    static let probe = """
+        function probe(p, flags, s, repl)
+          local r = re.compile(p, {flags = flags})
+          local function spans(m)
+            if not m then return data.null end
+            local out = {}
+            for k = 0, r.groups do
+              local a, b = m:span(k)
+              out[k + 1] = a and {a - 1, b} or data.null
+            end
+            return out
+          end
+          local split = r:split(s)
+          for i, v in ipairs(split) do if v == false then split[i] = data.null end end
+          local res = {search = spans(r:search(s)), match = spans(r:match(s)), fullmatch = spans(r:fullmatch(s)),
+                       findall = r:findall(s), split = split, groups = r.groups}
+          if repl then local t, n = r:sub(repl, s); res.sub = {result = t, n = n} end
+          return data.encode(res)
+        end
+        """
+
+    func testPythonCorpus() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/re_cases.json")
+        let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let cases = try XCTUnwrap(doc["cases"] as? [[String: Any]])
+        XCTAssertGreaterThan(cases.count, 70)
+        let h = try LuaHarness()
+        try h.run(ReModuleTests.probe)
+        let lua = h.workbench.lua
+        var checked = 0
+        for c in cases {
+            let name = c["name"] as? String ?? "?"
+            let pattern = try XCTUnwrap(c["pattern"] as? String), flags = c["flags"] as? String ?? ""
+            for row in try XCTUnwrap(c["rows"] as? [[String: Any]]) {
+                let subject = try XCTUnwrap(row["subject"] as? String)
+                let sub = row["sub"] as? [String: Any]
+                for (k, v) in [("P", pattern), ("F", flags), ("S", subject), ("R", sub?["repl"] as? String ?? "")] {
+                    lua.push(v)
+                    lua.setGlobal(k)
+                }
+                let text = try h.value(sub == nil ? "probe(P, F, S)" : "probe(P, F, S, R)")
+                let got = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], text)
+                let what = "\(name): \(pattern) on \(subject.debugDescription)"
+                XCTAssertEqual(got["groups"] as? Int, c["groups"] as? Int, what)
+                for key in ["search", "match", "fullmatch", "findall", "split"] {
+                    // data.encode writes an empty Lua table as {}: an empty list here.
+                    let mine = (got[key] as? [String: Any])?.isEmpty == true ? [Any]() as NSArray : got[key] as? NSObject
+                    XCTAssertEqual(mine, row[key] as? NSObject, "\(key) — \(what)")
+                }
+                if let sub {
+                    let g = got["sub"] as? [String: Any]
+                    XCTAssertEqual(g?["result"] as? String, sub["result"] as? String, "sub — \(what)")
+                    XCTAssertEqual(g?["n"] as? Int, sub["n"] as? Int, "sub count — \(what)")
+                }
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 140)
+    }
+
+    func testMatchObjectsAndPositions() throws {
+        let h = try LuaHarness()
+        try h.run(#"m = re.search("(?P<year>\\d{4})-(\\d\\d)?", "on 2024-x")"#)
+        XCTAssertEqual(try h.value("m[0] .. ' ' .. m[1] .. ' ' .. m.year .. ' ' .. tostring(m[2])"), "2024- 2024 2024 nil")
+        XCTAssertEqual(try h.value("select('#', m:span(2))"), "1")
+        XCTAssertEqual(try h.value("local a, b = m:span() return a .. ',' .. b"), "4,8")
+        XCTAssertEqual(try h.value("local a, b = m:span('year') return a .. ',' .. b"), "4,7")
+        XCTAssertEqual(try h.value("tostring(m:groups()[2])"), "false")
+        XCTAssertEqual(try h.value("m:groupdict().year"), "2024")
+        // init is 1-based; match is anchored there, search looks from there on.
+        XCTAssertEqual(try h.value(#"re.match("b", "ab", 2)[0]"#), "b")
+        XCTAssertEqual(try h.value(#"re.match("b", "ab") == nil"#), "true")
+        XCTAssertEqual(try h.value(#"re.search("a", "aXa", -1):span()"#), "3\t3")
+        XCTAssertEqual(try h.value(#"re.search("a", "a", 5) == nil"#), "true")
+        XCTAssertEqual(try h.value(#"re.search("^b", "ab", 2) == nil"#), "true")  // ^ is the real start, as in Python
+        // gmatch walks every match, empty ones as Python's finditer does.
+        XCTAssertEqual(try h.value(#"local t = {} for m in re.gmatch("x*", "axx") do t[#t + 1] = m[0] end return table.concat(t, '|')"#), "|xx|")
+        XCTAssertEqual(try h.value(#"local t = {} for m in re.compile("\\d"):gmatch("a1b2") do t[#t + 1] = m[0] end return table.concat(t)"#), "12")
+        // sub with a function and a count; escape.
+        XCTAssertEqual(try h.value(#"re.sub("\\d+", function(m) return tostring(m[0] * 2) end, "1 20 3", 2)"#), "2 40 3\t2")
+        XCTAssertEqual(try h.value(#"re.search(re.escape("1+1=2?"), "is 1+1=2?")[0]"#), "1+1=2?")
+        XCTAssertEqual(try h.value(#"re.compile("a(b)", {flags = "i"}).groups"#), "1")
+        XCTAssertEqual(try h.value(#"re.compile("x", {flags = "is"}).flags"#), "is")
+    }
+
+    func testErrorsNameWhatWasWrong() throws {
+        let h = try LuaHarness()
+        func error(_ code: String) -> String { h.error(code) ?? "(no error)" }
+        XCTAssertTrue(error(#"re.compile("a(b")"#).contains("re.compile: bad pattern at offset 3: missing closing parenthesis"))
+        XCTAssertTrue(error(#"re.search("x{,2", "x")"#).isEmpty == false)
+        XCTAssertTrue(error(#"re.compile("a", {flags = "q"})"#).contains("unknown flag 'q'"))
+        XCTAssertTrue(error(#"re.compile("a", {flag = "i"})"#).contains("unknown option 'flag'"))
+        XCTAssertTrue(error(#"re.search("a", 12)"#).contains("bad argument #2 to 're.search' (string expected, got number)"))
+        XCTAssertTrue(error(#"re.sub("(a)", "\\2", "a")"#).contains("invalid group reference 2"))
+        XCTAssertTrue(error(#"re.sub("a", "\\q", "a")"#).contains("bad escape \\q"))
+        XCTAssertTrue(error(#"re.sub("a", function() return {} end, "a")"#).contains("returned table, expected a string"))
+        XCTAssertTrue(error(#"re.compile("(?L)a")"#).contains("locale"))
+        // A pattern that backtracks without end gives up with an error instead of hanging.
+        XCTAssertTrue(error(#"re.search("(a+)+$", string.rep("a", 40) .. "b")"#).contains("gave up"))
+    }
+
+    func testCompiledPatternsAreCachedAndTravelToWorkers() throws {
+        let h = try LuaHarness()
+        XCTAssertEqual(try h.value(#"local t = {} for i = 1, 2000 do t[#t + 1] = re.search("n" .. (i % 600), "n42") ~= nil end return #t"#), "2000")
+        try h.run("""
+            local answer = re.compile([[<answer>(.*?)</answer>]], {flags = "s"})
+            reward.define("tagged", function(s) local m = answer:search(s.completion) return m and #m[1] or 0 end)
+            rows = {}
+            for i = 1, 50 do rows[i] = {completion = "<answer>" .. string.rep("x", i) .. "</answer>"} end
+            """)
+        XCTAssertEqual(try h.value("local s = reward.score('tagged', rows, {workers = 2, progress = false}) return s[50]"), "50.0")
+    }
+
+    func testRequireReIsLPegWhereInstalled() throws {
+        let h = try LuaHarness()
+        XCTAssertEqual(try h.value("package.loaded.re == nil"), "true")
+        let lpeg = try h.value("pcall(require, 'lpeg')")
+        if lpeg == "true" {
+            XCTAssertEqual(try h.value("require('re') ~= re and type(require('re').compile) == 'function'"), "true")
+        }
+    }
+}
