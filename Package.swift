@@ -44,6 +44,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // InstructLab's qna.yaml (synth.taxonomy), with line numbers for schema errors.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // `moonlab serve` only (MoonlabServe): HTTP through SwiftNIO, metrics in Prometheus text.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
     ],
     targets: [
         .systemLibrary(name: "CLua", pkgConfig: "lua5.4",
@@ -71,8 +75,15 @@ let package = Package(
             "LuaKit", "AlignMath", "CZlib", "CPCRE2", "ModelClient",
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: fuzzSwiftFlags),
+        // The HTTP server of `moonlab serve`, apart so that nothing else touches it.
+        .target(name: "MoonlabServe", dependencies: [
+            "Workbench",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "moonlab", dependencies: [
-            "Workbench", "LuaShim", "ModelClient",
+            "Workbench", "LuaShim", "ModelClient", "MoonlabServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         // The Swift runtime and Foundation linked statically in release: the dynamic loader's

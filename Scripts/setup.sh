@@ -3,7 +3,7 @@
 # when everything is there. Every entry point (test.sh, .ci/run) calls it.
 set -euo pipefail
 
-packages=(liblua5.4-dev libedit-dev zlib1g-dev libopenblas-dev libpcre2-dev pkg-config lua5.4 lua-cjson)
+packages=(liblua5.4-dev libedit-dev zlib1g-dev libopenblas-dev libpcre2-dev pkg-config lua5.4 lua-cjson lua-lpeg)
 
 missing=()
 for p in "${packages[@]}"; do

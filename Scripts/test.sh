@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test: the Swift test targets (debug), every Scripts/*.lua recipe run with
 # `moonlab run`, every bundled plugin's spec, every example of README.md, Docs/ and
-# the plugins' READMEs (`moonlab doctest`), and a minute of fuzzing over the seed corpora
-# (Scripts/fuzz.sh --ci). Exit status non-zero if anything fails.
+# the plugins' READMEs (`moonlab doctest`), a minute of fuzzing over the seed corpora
+# (Scripts/fuzz.sh --ci), and the Python clients' pytest against two `moonlab serve`
+# replicas. Exit status non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash Scripts/setup.sh
@@ -52,4 +53,35 @@ doc_status=0
 # libFuzzer build is `Scripts/fuzz.sh` by hand).
 fuzz_status=0
 bash Scripts/fuzz.sh --ci || fuzz_status=$?
-[ "$failed" -eq 0 ] && [ "$doc_status" -eq 0 ] && [ "$fuzz_status" -eq 0 ]
+
+# The Python clients (clients/python) against two `moonlab serve` replicas on loopback,
+# started here and stopped with SIGTERM (each must exit 0), every step bounded in time.
+serve_dir=$(mktemp -d)
+pids=(); urls=()
+for i in 1 2; do
+  "$bin" serve --reward clients/python/tests/rewards.lua --port 0 --workers 2 \
+      --log "$serve_dir/audit$i.jsonl" 2>"$serve_dir/serve$i.log" &
+  pids+=($!)
+done
+for i in 1 2; do
+  url=""
+  for _ in $(seq 1 600); do
+    url=$(grep -o 'listening on http://[0-9.:]*' "$serve_dir/serve$i.log" | head -1 | sed 's/listening on //') || true
+    [ -n "$url" ] && break
+    sleep 0.1
+  done
+  if [ -z "$url" ]; then echo "moonlab serve did not start:"; cat "$serve_dir/serve$i.log"; kill "${pids[@]}" 2>/dev/null; exit 1; fi
+  urls+=("$url")
+done
+py_status=0
+MOONLAB_URL="${urls[0]}" MOONLAB_URLS="${urls[*]}" PYTHONPATH=clients/python \
+  timeout 300 python3 -m pytest -q -p no:cacheprovider clients/python/tests || py_status=$?
+for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+for pid in "${pids[@]}"; do
+  code=0
+  timeout 30 tail --pid="$pid" -f /dev/null || { echo "moonlab serve did not stop on SIGTERM"; kill -KILL "$pid"; code=1; }
+  wait "$pid" || code=$?
+  if [ "$code" -ne 0 ]; then echo "moonlab serve exited $code after SIGTERM"; py_status=1; fi
+done
+[ "$py_status" -eq 0 ] || cat "$serve_dir"/serve*.log
+[ "$failed" -eq 0 ] && [ "$doc_status" -eq 0 ] && [ "$fuzz_status" -eq 0 ] && [ "$py_status" -eq 0 ]

@@ -90,6 +90,10 @@ extension LuaState {
     @inlinable
     public func next(of index: Int32) -> Bool { lua_next(L, index) != 0 }
 
+    /// Copies the value at `from` into slot `to` (which keeps its place). Stack size unchanged.
+    @inlinable
+    public func copy(from: Int32, to: Int32) { lua_copy(L, from, to) }
+
     /// Whether the values at two indices are primitively equal (`lua_rawequal`).
     @inlinable
     public func rawEqual(_ a: Int32, _ b: Int32) -> Bool { lua_rawequal(L, a, b) != 0 }

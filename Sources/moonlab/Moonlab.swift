@@ -10,8 +10,8 @@ struct Moonlab: ParsableCommand {
         abstract: "A Lua workbench for alignment research: rewards, samplers and detectors in Lua, the math in native Swift.",
         discussion: "With no command, starts the prompt (or, when standard input is not a terminal, runs it as a script).",
         version: Workbench.version,
-        subcommands: [RunCommand.self, ScoreCommand.self, ReplayCommand.self, PluginsCommand.self, DocCommand.self,
-                      DoctestCommand.self, GenerateCommand.self, SynthCommand.self])
+        subcommands: [RunCommand.self, ScoreCommand.self, ServeCommand.self, ReplayCommand.self, PluginsCommand.self,
+                      DocCommand.self, DoctestCommand.self, GenerateCommand.self, SynthCommand.self])
 
     @OptionGroup var global: GlobalOptions
 

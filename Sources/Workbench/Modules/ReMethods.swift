@@ -191,7 +191,7 @@ enum ReMethods {
 
     /// Pushes the last match of `r` in `s` as a match table (see `ReMatchLua`).
     static func pushMatch(_ lua: LuaState, _ r: CompiledRegex, _ s: UnsafeRawBufferPointer) throws {
-        guard let cache = RegexCache.of(lua) else { throw LuaScriptError("re: module not installed") }
+        guard let mt = r.matchMetatable else { throw LuaScriptError("re: module not installed") }
         let g = r.groupCount
         lua.createTable(array: Int32(g), record: Int32(r.names.count + 2))
         let m = lua.top
@@ -225,10 +225,10 @@ enum ReMethods {
             }
             lua.setField("names", of: -2)
         }
-        cache.matchMetatable.push(lua)
+        lua.push(ref: mt)
         lua.insert(at: -2)
         lua.rawSetPair(of: m)  // m[MatchMT] = spans
-        cache.matchMetatable.push(lua)
+        lua.push(ref: mt)
         lua.setMetatable(of: m)
     }
 

@@ -64,25 +64,22 @@ extension Workbench {
             return 1
         }
         for (name, doc, method) in ReMethods.moduleFunctions {
+            let qualified = "re.\(name)"
             m.function(name, doc: doc) { args in
                 let lua = args.state
                 // The pattern comes first; an options table may end the arguments (after the
                 // subject: no other argument is a table).
                 var flags = ""
                 let last = args.count
-                var count = last
                 if last >= 3, lua.type(at: last) == .table {
                     let o = try args.options(last, allowed: ["flags"])
                     flags = try o.string("flags", default: "")
-                    count = last - 1
+                    lua.top = last - 1
                 }
-                let pattern = try args.bytes(1)
-                let regex = try cache.cached(lua, pattern, flags: flags, function: "re.\(name)")
-                lua.top = count
-                lua.remove(at: 1)
-                lua.push(object: regex)
-                lua.insert(at: 1)
-                return try method(regex, LuaArguments(state: lua, function: "re.\(name)"))
+                guard lua.type(at: 1) == .string else { throw args.typeError(1, expected: "string (a pattern)") }
+                // The compiled pattern replaces the text as argument 1, then the method runs.
+                let regex = try cache.cached(lua, flags: flags, function: qualified)
+                return try method(regex, args)
             }
         }
     }
@@ -109,13 +106,19 @@ final class RegexCache {
     static func of(_ lua: LuaState) -> RegexCache? { lua.userInfo[key] as? RegexCache }
 
     func compile(_ pattern: [UInt8], flags: String, function: String) throws -> CompiledRegex {
-        do { return try CompiledRegex(pattern: pattern, flags: flags, runtime: runtime) } catch let e as CompiledRegex.Failure {
+        do {
+            let r = try CompiledRegex(pattern: pattern, flags: flags, runtime: runtime)
+            r.matchMetatable = matchMetatable
+            return r
+        } catch let e as CompiledRegex.Failure {
             throw LuaScriptError("\(function): \(e.description)")
         }
     }
 
-    /// The compiled `pattern` (argument 1 of the running function) with `flags`.
-    func cached(_ lua: LuaState, _ pattern: [UInt8], flags: String, function: String) throws -> CompiledRegex {
+    /// The compiled pattern whose text is argument 1 of the running function, with
+    /// `flags`; its userdata replaces the text at index 1. Raw table accesses only: a hit
+    /// costs two lookups and no allocation.
+    func cached(_ lua: LuaState, flags: String, function: String) throws -> CompiledRegex {
         if tables == nil || entries >= RegexCache.limit {
             tables?.release(lua)
             lua.newTable()
@@ -124,22 +127,29 @@ final class RegexCache {
         }
         guard let tables else { throw LuaScriptError("\(function): no pattern cache") }
         tables.push(lua)
-        defer { lua.pop() }
-        if lua.getField(flags, of: -1) != .table {
+        lua.push(flags)
+        if lua.rawGet(of: -2) != .table {
             lua.pop()
             lua.newTable()
-            lua.pushValue(at: -1)
-            lua.setField(flags, of: -3)
+            lua.push(flags)
+            lua.pushValue(at: -2)
+            lua.rawSetPair(of: -4)
         }
         lua.pushValue(at: 1)
-        lua.rawGet(of: -2)
-        if let r = lua.object(at: -1, CompiledRegex.self) { lua.pop(2); return r }
+        lua.rawGet(of: -2)  // [root, byFlags, regex?]
+        if let r = lua.object(at: -1, CompiledRegex.self) {
+            lua.copy(from: -1, to: 1)
+            lua.pop(3)
+            return r
+        }
         lua.pop()
+        let pattern = lua.bytes(at: 1) ?? []
         let r = try compile(pattern, flags: flags, function: function)
         lua.pushValue(at: 1)
         lua.push(object: r)
+        lua.copy(from: -1, to: 1)
         lua.rawSetPair(of: -3)
-        lua.pop()
+        lua.pop(2)
         entries += 1
         return r
     }

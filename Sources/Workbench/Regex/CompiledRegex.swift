@@ -1,4 +1,5 @@
 import CPCRE2
+import LuaKit
 
 /// A pattern compiled by PCRE2 (with its JIT) from Python's syntax (`PythonPattern`), with
 /// Python's meanings for what rewards use: `search` finds the first match at or after an
@@ -24,6 +25,9 @@ final class CompiledRegex {
     private var fullCode: OpaquePointer?
     private let matchData: OpaquePointer
     private let runtime: RegexRuntime
+    /// The registry reference of the `re.match` metatable of the Lua state that compiled
+    /// this pattern (the `re` module sets it), so making a match needs no lookup.
+    var matchMetatable: LuaRef?
 
     enum Mode { case search, match, fullmatch }
 

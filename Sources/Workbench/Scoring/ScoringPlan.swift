@@ -18,7 +18,7 @@ public struct ScoringPlan {
     /// A mistake in the arguments or the files, with a message for the user.
     public struct Problem: Error, CustomStringConvertible {
         public var description: String
-        init(_ message: String) { description = message }
+        public init(_ message: String) { description = message }
     }
 
     /// The task each worker builds itself from (the first worker already has): the files

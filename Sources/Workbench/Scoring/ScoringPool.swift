@@ -106,6 +106,7 @@ public final class ScoringPool: @unchecked Sendable {
 public final class PoolWorker {
     let worker: ScoringWorker
     let decoder: JSONDecoderToLua
+    let sentinels: DataSentinels
     /// The serial number of the job whose `state` the worker's rewards get now (0: the
     /// task's own).
     fileprivate var stateJob: UInt64 = 0
@@ -113,6 +114,7 @@ public final class PoolWorker {
     init(task: ScoringTask, options: WorkbenchOptions, existing: Workbench?) throws {
         worker = try ScoringWorker(task: task, options: options, existing: existing)
         decoder = JSONDecoderToLua(state: worker.workbench.lua)
+        sentinels = DataSentinels.of(worker.workbench.lua)
     }
 
     /// The workbench this worker scores in.

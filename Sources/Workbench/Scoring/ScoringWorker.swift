@@ -66,8 +66,9 @@ final class ScoringWorker {
         return scoreRecord(at: lua.top)
     }
 
-    /// Runs every reward and detector on the record at stack index `rec`. Stack-neutral.
-    func scoreRecord(at rec: Int32) -> ScoredRow {
+    /// Runs every reward and detector on the record at stack index `rec`, with the table at
+    /// `state` as their second argument (nil: the worker's own). Stack-neutral.
+    func scoreRecord(at rec: Int32, state: Int32? = nil) -> ScoredRow {
         let lua = workbench.lua
         var row = ScoredRow(names: names)
         let base = lua.top
@@ -75,7 +76,7 @@ final class ScoringWorker {
         for (k, ref) in rewards.enumerated() {
             ref.push(lua)
             lua.pushValue(at: rec)
-            lua.push(ref: stateRef)
+            if let state { lua.pushValue(at: state) } else { lua.push(ref: stateRef) }
             if rowBudget != nil { lua.resetBudget() }
             do {
                 try lua.pcall(nargs: 2, nresults: 1)
@@ -103,7 +104,7 @@ final class ScoringWorker {
         for (k, ref) in detectors.enumerated() {
             ref.push(lua)
             lua.pushValue(at: rec)
-            lua.push(ref: stateRef)
+            if let state { lua.pushValue(at: state) } else { lua.push(ref: stateRef) }
             if rowBudget != nil { lua.resetBudget() }
             do {
                 try lua.pcall(nargs: 2, nresults: 3)

@@ -1,5 +1,4 @@
 import Foundation
-import Workbench
 
 /// The output line of one scored row, made by splicing the new fields into the input's own
 /// JSON text: the record's fields, their order and their spelling stay byte for byte, and
@@ -10,16 +9,16 @@ import Workbench
 /// nil (does not apply) is a plain null. A record that already has top-level fields of
 /// these names (say, an earlier output scored again) has them removed first, so no key
 /// appears twice. A line that is not a JSON object becomes `{"error":"input line N: ..."}`.
-enum ScoreJSON {
+public enum ScoreJSON {
     private static let hexDigits = Array("0123456789abcdef".utf8)
-    static let added = ["rewards", "flags", "nonfinite", "errors", "error"]
+    public static let added = ["rewards", "flags", "nonfinite", "errors", "error"]
     private static let replaced = Set(added.map { Array($0.utf8) })
 
     /// The reward names as JSON keys, each with its colon and (after the first) a leading
     /// comma: written once, copied into every line.
-    struct Keys {
+    public struct Keys {
         let rewards: [[UInt8]]
-        init(_ names: ScoringNames) {
+        public init(_ names: ScoringNames) {
             rewards = names.rewards.enumerated().map { i, name in
                 var key: [UInt8] = i > 0 ? [UInt8(ascii: ",")] : []
                 ScoreJSON.appendString(name, to: &key)
@@ -31,11 +30,11 @@ enum ScoreJSON {
 
     /// Appends the output line (without its newline) for `row`, scored from the JSON text
     /// `line`, to `out`.
-    static func append(_ line: UnsafeRawBufferPointer, row: ScoredRow, lineNumber: Int, to out: inout [UInt8]) {
+    public static func append(_ line: UnsafeRawBufferPointer, row: ScoredRow, lineNumber: Int, to out: inout [UInt8]) {
         append(line, row: row, keys: Keys(row.names), lineNumber: lineNumber, to: &out)
     }
 
-    static func append(_ line: UnsafeRawBufferPointer, row: ScoredRow, keys: Keys, lineNumber: Int, to out: inout [UInt8]) {
+    public static func append(_ line: UnsafeRawBufferPointer, row: ScoredRow, keys: Keys, lineNumber: Int, to out: inout [UInt8]) {
         if let input = row.inputError {
             out.append(contentsOf: "{\"error\":".utf8)
             appendString("input line \(lineNumber): \(input)", to: &out)
@@ -97,13 +96,13 @@ enum ScoreJSON {
 
     /// A number as JSON: the shortest text that reads back to the same double (`1.0`,
     /// `0.25`, `1e-05`); NaN and infinities, which JSON lacks, as `null`.
-    static func appendNumber(_ d: Double, to out: inout [UInt8]) {
+    public static func appendNumber(_ d: Double, to out: inout [UInt8]) {
         if !d.isFinite { out.append(contentsOf: "null".utf8); return }
         out.append(contentsOf: d.description.utf8)
     }
 
     /// A JSON string literal: `"` `\` and control characters escaped, other bytes as they are.
-    static func appendString(_ s: String, to out: inout [UInt8]) {
+    public static func appendString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for b in s.utf8 {
             switch b {
@@ -180,7 +179,7 @@ enum ScoreJSON {
     }
 
     /// The text of the top-level members of the object `text` whose keys are in `keys`.
-    static func members(_ keys: Set<String>, of text: [UInt8]) -> [String: ArraySlice<UInt8>] {
+    public static func members(_ keys: Set<String>, of text: [UInt8]) -> [String: ArraySlice<UInt8>] {
         var out: [String: ArraySlice<UInt8>] = [:]
         _ = forEachMember(of: text) { key, _, value in
             let k = String(decoding: text[key], as: UTF8.self)

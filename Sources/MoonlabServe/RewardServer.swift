@@ -1,0 +1,208 @@
+import Foundation
+import Hummingbird
+import Logging
+import Workbench
+
+/// `moonlab serve`: the rewards and detectors of `--reward`/`--detect` over HTTP for
+/// trainers (design.md, "Trainers: moonlab serve"). Hummingbird (SwiftNIO) takes the
+/// requests; each request is scored whole by one worker of a `ScoringPool` (the body's
+/// JSON parsed straight onto that worker's Lua stack), so concurrent requests spread over
+/// the workers. SIGHUP (and, with `--reload`, a change to a rewards file) reads the files
+/// again into new states and swaps them in: a file that fails leaves the old rewards
+/// serving; requests in flight finish on the version they started with. SIGTERM (or
+/// SIGINT) stops accepting, finishes what is in flight and returns.
+public final class RewardServer: @unchecked Sendable {
+    private let configuration: ServeConfiguration
+    private let lock = NSLock()
+    private var version: ServingVersion
+    private var versions = 1
+    private let reloading = NSLock()
+    private let log: AuditLog?
+    let metrics = ServeMetrics()
+    private var requests: UInt64 = 0
+    private let bootID = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+    private var signalSources: [DispatchSourceSignal] = []
+
+    /// Loads the rewards (an error says what is wrong with a file or a name).
+    public init(configuration: ServeConfiguration) throws {
+        self.configuration = configuration
+        version = try ServingVersion(number: 1, configuration: configuration)
+        log = try configuration.logPath.map { try AuditLog(path: $0) }
+        metrics.serving(version: 1, workers: version.pool.count)
+    }
+
+    /// The rewards and detectors served now.
+    public var names: ScoringNames { current().names }
+
+    private func current() -> ServingVersion {
+        lock.lock()
+        defer { lock.unlock() }
+        return version
+    }
+
+    /// Serves until SIGTERM or SIGINT, then drains and returns. `ready` gets the bound
+    /// address ("127.0.0.1:8000") once the server listens.
+    public func run(ready: @escaping @Sendable (String) -> Void) async throws {
+        installSignals()
+        let router = Router()
+        router.get("/health") { _, _ in self.health() }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: self.metrics.text())))
+        }
+        router.post("/get_reward") { request, _ in await self.handle(request, endpoint: "get_reward") }
+        router.post("/score") { request, _ in await self.handle(request, endpoint: "score") }
+        var logger = Logger(label: "moonlab.serve")
+        logger.logLevel = .error
+        let app = Application(router: router,
+                              configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                                   serverName: "moonlab/\(Workbench.version)"),
+                              onServerRunning: { channel in
+                                  ready(channel.localAddress.map { "\($0.ipAddress ?? self.configuration.host):\($0.port ?? 0)" } ?? "?")
+                              },
+                              logger: logger)
+        if configuration.watchFiles { watchFiles() }
+        try await app.runService()
+    }
+
+    // MARK: requests
+
+    private func handle(_ request: Request, endpoint: String) async -> Response {
+        let started = ContinuousClock.now
+        let v = current()  // this request is scored by this version, whatever a reload does meanwhile
+        var status = 200, rows = 0, errors = 0
+        defer { metrics.request(endpoint: endpoint, status: status, rows: rows, errors: errors, duration: started.duration(to: .now)) }
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: configuration.maxBodyBytes) } catch {
+            status = 413
+            return json(413, RewardResponses.error("the body is larger than --max-body-mb (\(configuration.maxBodyBytes >> 20) MB)"))
+        }
+        let headerStep = request.headers.first { $0.name.canonicalName == "x-moonlab-step" }.flatMap { Int($0.value) }
+        let limits = RequestLimits(deadline: .now() + .milliseconds(configuration.timeoutMilliseconds),
+                                   headerStep: headerStep, keepRecords: log != nil)
+        let result: Result<ScoredRequest, RequestProblem> = await withCheckedContinuation { continuation in
+            let box = ResultBox()
+            v.pool.submit(count: 1, block: 1, body: { worker, _ in
+                box.result = body.withUnsafeReadableBytes { bytes in
+                    endpoint == "score" ? worker.scoreRecords(body: bytes, limits: limits)
+                                        : worker.scoreGetReward(body: bytes, limits: limits)
+                }
+            }, completion: { continuation.resume(returning: box.result) })
+        }
+        switch result {
+        case .failure(let problem):
+            status = 400
+            return json(400, RewardResponses.error(problem.description))
+        case .success(let scored):
+            rows = scored.rows.count
+            errors = scored.rows.reduce(0) { $0 + (Self.failed($1) ? 1 : 0) }
+            if let log { log.write(scored, id: nextRequestID(), endpoint: endpoint, version: v) }
+            if errors > 0 { reportErrors(scored, endpoint: endpoint) }
+            let bytes = endpoint == "score" ? RewardResponses.score(scored, version: v, onError: configuration.onError)
+                                            : RewardResponses.getReward(scored, version: v, onError: configuration.onError)
+            return json(200, bytes)
+        }
+    }
+
+    /// A row the trainer gets `--on-error` for.
+    static func failed(_ row: ScoredRow) -> Bool {
+        !row.failures.isEmpty || row.outcomes.contains { $0 == .nonFinite || $0 == .failed }
+    }
+
+    private func json(_ status: Int, _ bytes: [UInt8]) -> Response {
+        Response(status: .init(code: status), headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    private func nextRequestID() -> String {
+        lock.lock()
+        requests += 1
+        let n = requests
+        lock.unlock()
+        return "\(bootID)-\(n)"
+    }
+
+    /// Failed rows go to standard error (one line each, at most a few per request).
+    private func reportErrors(_ scored: ScoredRequest, endpoint: String) {
+        var lines: [String] = []
+        for (i, row) in scored.rows.enumerated() where Self.failed(row) {
+            if lines.count == 3 { lines.append("  ..."); break }
+            let why = row.error ?? row.outcomes.enumerated().filter { $0.element == .nonFinite }
+                .map { "\(names.rewards[$0.offset]): returned NaN or an infinity" }.joined(separator: "; ")
+            lines.append("moonlab serve: \(endpoint) row \(i)\(scored.step.map { " (step \($0))" } ?? ""): \(why)")
+        }
+        Platform.writeStderr(lines.joined(separator: "\n") + "\n")
+    }
+
+    private func health() -> Response {
+        let v = current()
+        var out: [UInt8] = Array("{\"status\":\"ok\",\"rewards\":[".utf8)
+        for (i, n) in v.names.rewards.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            ScoreJSON.appendString(n, to: &out)
+        }
+        out += Array("],\"detectors\":[".utf8)
+        for (i, n) in v.names.detectors.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            ScoreJSON.appendString(n, to: &out)
+        }
+        out += Array("],\"workers\":\(v.pool.count),\"version\":\(v.number),\"moonlab\":\"\(Workbench.version)\"}".utf8)
+        return json(200, out)
+    }
+
+    // MARK: reloads
+
+    /// Reads the rewards files again into new worker states and swaps them in; a failure
+    /// leaves the current ones serving and says why. Returns whether it swapped.
+    @discardableResult
+    public func reload(reason: String) -> Bool {
+        reloading.lock()
+        defer { reloading.unlock() }
+        lock.lock()
+        versions += 1
+        let number = versions
+        lock.unlock()
+        do {
+            let next = try ServingVersion(number: number, configuration: configuration)
+            lock.lock()
+            version = next  // the old version stops when its last request is done
+            lock.unlock()
+            metrics.reloaded(ok: true, version: number)
+            Platform.writeStderr("moonlab serve: reloaded (\(reason)): version \(number), rewards \(next.names.rewards.joined(separator: ", "))\n")
+            return true
+        } catch {
+            let still = current().number
+            metrics.reloaded(ok: false, version: still)
+            Platform.writeStderr("moonlab serve: reload (\(reason)) failed, still serving version \(still): \(error)\n")
+            return false
+        }
+    }
+
+    private func installSignals() {
+        signal(SIGHUP, SIG_IGN)
+        let s = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        s.setEventHandler { [weak self] in self?.reload(reason: "SIGHUP") }
+        s.resume()
+        signalSources.append(s)
+    }
+
+    /// `--reload`: looks at the rewards files' modification times once a second.
+    private func watchFiles() {
+        Thread.detachNewThread { [weak self] in
+            var seen = self?.current().stamps ?? []
+            while let self {
+                Thread.sleep(forTimeInterval: 1)
+                let now = self.current().files.map { ServingVersion.modified($0) }
+                if now != seen {  // once per change, even when the changed file fails to load
+                    seen = now
+                    self.reload(reason: "a rewards file changed")
+                }
+            }
+        }
+    }
+}
+
+/// Where a worker leaves a request's result for the handler waiting on it.
+private final class ResultBox: @unchecked Sendable {
+    var result: Result<ScoredRequest, RequestProblem> = .failure(RequestProblem("not scored"))
+}

@@ -1,0 +1,252 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `moonlab serve` end to end: the built binary on loopback, as a trainer calls it.
+final class ServeCommandTests: XCTestCase {
+    var dir = ""
+    var servers: [Process] = []
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "moonlab-serve-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        for p in servers where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    static let rewards = """
+        reward.define("len", function(s) return #s.completion end)
+        reward.define("trouble", function(s, state)
+          local c = s.completion
+          if c == "raise" then error("raised on purpose") end
+          if c == "nan" then return 0/0 end
+          if c == "loop" then while true do end end
+          if c == "skip" then return nil end
+          return (state.step or -1)
+        end)
+        detect.define("long", function(s) return #s.completion > 5, #s.completion end)
+        """
+
+    struct ServerFailed: Error { let text: String }
+
+    struct Server {
+        let process: Process
+        let url: String
+        let stderr: String
+    }
+
+    /// Starts `moonlab serve ARGS --port 0` and waits for its "listening on" line.
+    func start(_ args: [String]) throws -> Server {
+        let errPath = dir + "/serve-\(servers.count).log"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: PseudoTerminal.moonlabPath)
+        p.arguments = ["serve"] + args + ["--port", "0"]
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        servers.append(p)
+        for _ in 0..<600 {
+            let text = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+            if let r = text.range(of: "listening on http://") {
+                let rest = text[r.upperBound...].prefix { $0 != " " && $0 != "\n" }
+                return Server(process: p, url: "http://" + rest, stderr: errPath)
+            }
+            if !p.isRunning { throw ServerFailed(text: "server exited: \(text)") }
+            usleep(100_000)
+        }
+        throw ServerFailed(text: "server did not start")
+    }
+
+    /// A request; returns status and body.
+    func call(_ url: String, _ method: String = "POST", body: Data? = nil, headers: [String: String] = [:]) -> (Int, Data) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        request.httpBody = body
+        request.timeoutInterval = 60
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let done = DispatchSemaphore(value: 0)
+        var result = (0, Data())
+        URLSession.shared.dataTask(with: request) { data, response, _ in
+            result = ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data())
+            done.signal()
+        }.resume()
+        done.wait()
+        return result
+    }
+
+    func json(_ data: Data) throws -> [String: Any] {
+        try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any], String(decoding: data, as: UTF8.self))
+    }
+
+    func getReward(_ s: Server, _ completions: [String], step: Int? = nil, headers: [String: String] = [:]) throws -> (Int, [String: Any]) {
+        var body: [String: Any] = ["query": completions.map { "P: " + $0 }, "prompts": completions.map { _ in "P: " },
+                                   "labels": completions.map { _ in NSNull() }]
+        if let step { body["step"] = step }
+        let (status, data) = call(s.url + "/get_reward", body: try JSONSerialization.data(withJSONObject: body), headers: headers)
+        return (status, status == 200 ? try json(data) : [:])
+    }
+
+    func testOpenRLHFProtocolErrorsAndState() throws {
+        let file = dir + "/r.lua"
+        try ServeCommandTests.rewards.write(toFile: file, atomically: true, encoding: .utf8)
+        let log = dir + "/audit.jsonl"
+        let s = try start(["--reward", file, "--detect", "long", "--workers", "2", "--on-error", "-1",
+                           "--max-instructions", "100000", "--log", log, "--weights", "len=0.5"])
+        let (status, out) = try getReward(s, ["abc", "raise", "nan", "loop", "skip", "abcdefgh"], step: 7)
+        XCTAssertEqual(status, 200)
+        // rewards = 0.5 * len + trouble; failing rows get --on-error and 1 in moonlab/errors.
+        XCTAssertEqual(out["rewards"] as? [Double], [1.5 + 7, -1, -1, -1, 2, 4 + 7])
+        XCTAssertEqual(out["scores"] as? [Double], out["rewards"] as? [Double])
+        let logs = try XCTUnwrap(out["extra_logs"] as? [String: [Double]])
+        XCTAssertEqual(logs["moonlab/errors"], [0, 1, 1, 1, 0, 0])
+        XCTAssertEqual(logs["len"], [3, 5, 3, 4, 4, 8])
+        XCTAssertEqual(logs["trouble"], [7, -1, -1, -1, -1, 7])
+        XCTAssertEqual(logs["long"], [3, 5, 3, 4, 4, 8])
+        // The step from a header when the body has none.
+        let (_, h) = try getReward(s, ["abc"], headers: ["X-Moonlab-Step": "42"])
+        XCTAssertEqual(h["rewards"] as? [Double], [1.5 + 42])
+        // OpenRLHF sends an empty slice to a replica when there are fewer queries than URLs.
+        let (emptyStatus, empty) = try getReward(s, [])
+        XCTAssertEqual(emptyStatus, 200)
+        XCTAssertEqual(empty["rewards"] as? [Double], [])
+        // /score: what moonlab score adds, plus the combined reward.
+        let (sst, sdata) = call(s.url + "/score", body: Data(#"{"records": [{"completion": "abc"}, {"completion": "raise"}, 3], "step": 1}"#.utf8))
+        XCTAssertEqual(sst, 200)
+        let results = try XCTUnwrap(try json(sdata)["results"] as? [[String: Any]])
+        XCTAssertEqual(results[0]["reward"] as? Double, 2.5)
+        XCTAssertEqual((results[1]["errors"] as? [String: String])?["trouble"]?.hasSuffix("raised on purpose"), true)
+        XCTAssertEqual(results[2]["error"] as? String, "record 2 is not a JSON object")
+        // The audit log has every row with its request id, readable by data.jsonl.
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 6 + 1 + 3)
+        let first = try json(Data(lines[0].utf8))
+        XCTAssertEqual(first["completion"] as? String, "abc")
+        XCTAssertEqual(first["step"] as? Int, 7)
+        XCTAssertEqual(first["endpoint"] as? String, "get_reward")
+        XCTAssertNotNil(first["request_id"] as? String)
+        XCTAssertEqual((first["rewards"] as? [String: Double])?["trouble"], 7)
+        XCTAssertTrue(lines[3].contains("instruction budget"), String(lines[3]))
+        let read = try runMoonlab(["-e", "local n = 0 for r in data.jsonl('\(log)'):each() do n = n + 1 end return n"])
+        XCTAssertEqual(read.stdout, "10\n", read.stderr)
+        let lenOnly = dir + "/len.lua"  // (the logged "loop" row would loop without a budget)
+        try #"reward.define("len", function(s) return #s.completion end)"#.write(toFile: lenOnly, atomically: true, encoding: .utf8)
+        let rescored = try runMoonlab(["score", "--data", log, "--reward", lenOnly])
+        XCTAssertEqual(rescored.status, 0, rescored.stderr)
+        XCTAssertTrue(rescored.stdout.split(separator: "\n").first?.hasSuffix(#""rewards":{"len":3.0},"flags":{}}"#) ?? false,
+                      rescored.stdout)
+        // Metrics in Prometheus text.
+        let (mst, metrics) = call(s.url + "/metrics", "GET")
+        XCTAssertEqual(mst, 200)
+        let text = String(decoding: metrics, as: UTF8.self)
+        XCTAssertTrue(text.contains(#"moonlab_requests_total{endpoint="get_reward",status="200"} 3"#), text)
+        XCTAssertTrue(text.contains(#"moonlab_row_errors_total{endpoint="get_reward"} 3"#), text)
+        XCTAssertTrue(text.contains("moonlab_request_duration_seconds_bucket"), text)
+        let (hst, health) = call(s.url + "/health", "GET")
+        XCTAssertEqual(hst, 200)
+        XCTAssertEqual(try json(health)["rewards"] as? [String], ["len", "trouble"])
+    }
+
+    func testBadRequestsAndLimits() throws {
+        let s = try start(["--reward", "length", "--max-body-mb", "1", "--timeout-ms", "100000"])
+        let cases: [(String, String)] = [
+            ("{not json", "not valid JSON"),
+            (#"{"query": ["a", "b"], "prompts": ["a"]}"#, "same length"),
+            (#"{"prompts": ["a"]}"#, "no \"query\" list"),
+            (#"{"query": "a"}"#, "must be a list"),
+            (#"{"query": [1]}"#, "must be a string"),
+            ("[1, 2]", "JSON object"),
+            (#"{"query": ["a"], "step": "x"}"#, "step"),
+        ]
+        for (body, message) in cases {
+            let (status, data) = call(s.url + "/get_reward", body: Data(body.utf8))
+            XCTAssertEqual(status, 400, body)
+            XCTAssertTrue(((try? json(data))?["error"] as? String)?.contains(message) ?? false, "\(body): \(String(decoding: data, as: UTF8.self))")
+        }
+        let big = Data(("{\"query\": [\"" + String(repeating: "x", count: 2 << 20) + "\"]}").utf8)
+        XCTAssertEqual(call(s.url + "/get_reward", body: big).0, 413)
+        XCTAssertEqual(call(s.url + "/score", body: Data(#"{"recs": []}"#.utf8)).0, 400)
+        XCTAssertEqual(call(s.url + "/get_reward", body: Data(#"{"query": ["ok"]}"#.utf8)).0, 200)  // still serving
+    }
+
+    func testReloadUnderLoadDropsNoRequestAndSIGTERMDrains() throws {
+        let file = dir + "/r.lua"
+        try #"reward.define("v", function(s) return 1 end)"#.write(toFile: file, atomically: true, encoding: .utf8)
+        let s = try start(["--reward", file, "--reload", "--workers", "2"])
+        let lock = NSLock()
+        var statuses: [Int: Int] = [:], values = Set<Double>()
+        let stop = DispatchSemaphore(value: 0)
+        let group = DispatchGroup()
+        var running = true
+        for _ in 0..<4 {
+            DispatchQueue.global().async(group: group) {
+                while true {
+                    lock.lock(); let go = running; lock.unlock()
+                    if !go { return }
+                    let (status, out) = (try? self.getReward(s, ["a", "b"])) ?? (0, [:])
+                    lock.lock()
+                    statuses[status, default: 0] += 1
+                    for v in (out["rewards"] as? [Double]) ?? [] { values.insert(v) }
+                    lock.unlock()
+                }
+            }
+        }
+        usleep(300_000)
+        try #"reward.define("v", function(s) return 2 end)"#.write(toFile: file, atomically: true, encoding: .utf8)
+        usleep(2_500_000)  // --reload looks once a second
+        try #"reward.define("v", function(s) return 3 end) syntax error here"#.write(toFile: file, atomically: true, encoding: .utf8)
+        usleep(2_500_000)
+        kill(s.process.processIdentifier, SIGHUP)  // the broken file again: old rewards stay
+        usleep(500_000)
+        lock.lock(); running = false; lock.unlock()
+        _ = stop
+        group.wait()
+        XCTAssertEqual(Set(statuses.keys), [200], "\(statuses)")
+        XCTAssertGreaterThan(statuses[200] ?? 0, 20)
+        XCTAssertEqual(values, [1, 2], "requests were served by the old, then the new rewards")
+        let (_, out) = try getReward(s, ["a"])
+        XCTAssertEqual(out["rewards"] as? [Double], [2], "a file that fails to load leaves the old rewards serving")
+        let err = (try? String(contentsOfFile: s.stderr, encoding: .utf8)) ?? ""
+        XCTAssertTrue(err.contains("reloaded (a rewards file changed): version 2"), err)
+        XCTAssertTrue(err.contains("failed, still serving version 2"), err)
+        // SIGTERM while requests are in flight: they are answered, then the server exits 0.
+        try #"reward.define("v", function(s) local x = 0 for i = 1, 3e6 do x = x + i end return 4 end)"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        kill(s.process.processIdentifier, SIGHUP)
+        usleep(1_000_000)
+        var slow: (Int, [String: Any]) = (0, [:])
+        let inFlight = DispatchGroup()
+        DispatchQueue.global().async(group: inFlight) { slow = (try? self.getReward(s, ["a", "b", "c"])) ?? (0, [:]) }
+        usleep(150_000)
+        kill(s.process.processIdentifier, SIGTERM)
+        inFlight.wait()
+        s.process.waitUntilExit()
+        XCTAssertEqual(slow.0, 200)
+        XCTAssertEqual(slow.1["rewards"] as? [Double], [4, 4, 4])
+        XCTAssertEqual(s.process.terminationStatus, 0)
+    }
+
+    func testBadCommandLines() throws {
+        let cases: [([String], String)] = [
+            ([], "--reward NAME|FILE.lua is required"),
+            (["--reward", "nope"], "--reward nope: unknown reward"),
+            (["--reward", "length", "--weights", "format=1"], "--weights format: not a served reward"),
+            (["--reward", "length", "--on-error", "nan"], "--on-error nan"),
+            (["--reward", "length", "--score", "x"], "--score x: not a served reward"),
+        ]
+        for (args, message) in cases {
+            let r = try runMoonlab(["serve"] + args)
+            XCTAssertEqual(r.status, 1, "\(args)")
+            XCTAssertTrue(r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+    }
+}
