@@ -32,9 +32,14 @@ extension Workbench {
         try lua.load(ReMatchLua.gmatch, name: "=re")
         lua.pushValue(at: -2)
         try lua.pcall(nargs: 1, nresults: 0)
-        lua.getField("gmatch", of: -1)  // document it like the Swift methods
-        Help.register(lua, value: -1, name: "re.pattern:gmatch", doc: ReDocs.gmatch, isModule: false)
-        lua.pop(4)
+        // Every method documented, as `pattern:NAME` (the docs write `p:NAME`), so
+        // `help(p.search)` answers.
+        for (name, doc) in ReMethods.all.map({ ($0.0, $0.1) }) + [("gmatch", ReDocs.gmatch)] {
+            lua.getField(name, of: -1)
+            Help.register(lua, value: -1, name: "pattern:\(name)", doc: doc, isModule: false)
+            lua.pop()
+        }
+        lua.pop(3)
         // Compiled patterns travel to scoring workers as their text and flags (PortableLua).
         try RewardLibrary.pushField(lua, "lib", "typename")  // proves the reward library is there
         lua.pop()
