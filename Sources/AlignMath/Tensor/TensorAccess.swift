@@ -249,55 +249,45 @@ extension Tensor {
         precondition(dst.shape == shape)
         if count == 0 { return }
         switch (dtype, dst.dtype) {
-        case (.f64, .f64): copyElements(Double.self, Double.self, into: dst) { $0 }
-        case (.f32, .f32): copyElements(Float.self, Float.self, into: dst) { $0 }
-        case (.i64, .i64): copyElements(Int64.self, Int64.self, into: dst) { $0 }
-        case (.bool, .bool): copyElements(Bool.self, Bool.self, into: dst) { $0 }
-        case (.f32, .f64): copyElements(Float.self, Double.self, into: dst) { Double($0) }
-        case (.f64, .f32): copyElements(Double.self, Float.self, into: dst) { Float($0) }
-        case (.i64, .f64): copyElements(Int64.self, Double.self, into: dst) { Double($0) }
-        case (.i64, .f32): copyElements(Int64.self, Float.self, into: dst) { Float($0) }
-        case (.bool, .f64): copyElements(Bool.self, Double.self, into: dst) { $0 ? 1 : 0 }
-        case (.bool, .f32): copyElements(Bool.self, Float.self, into: dst) { $0 ? 1 : 0 }
-        case (.bool, .i64): copyElements(Bool.self, Int64.self, into: dst) { $0 ? 1 : 0 }
-        case (.f64, .i64): copyElements(Double.self, Int64.self, into: dst) { Int64.fromDouble($0) }
-        case (.f32, .i64): copyElements(Float.self, Int64.self, into: dst) { Int64.fromDouble(Double($0)) }
-        case (.f64, .bool): copyElements(Double.self, Bool.self, into: dst) { $0 != 0 }
-        case (.f32, .bool): copyElements(Float.self, Bool.self, into: dst) { $0 != 0 }
-        case (.i64, .bool): copyElements(Int64.self, Bool.self, into: dst) { $0 != 0 }
+        case (.f64, .f64): copy(Identity<Double>.self, into: dst)
+        case (.f32, .f32): copy(Identity<Float>.self, into: dst)
+        case (.i64, .i64): copy(Identity<Int64>.self, into: dst)
+        case (.bool, .bool): copy(Identity<Bool>.self, into: dst)
+        case (.f32, .f64): copy(Cast<Float, Double>.self, into: dst)
+        case (.f64, .f32): copy(Cast<Double, Float>.self, into: dst)
+        case (.i64, .f64): copy(Cast<Int64, Double>.self, into: dst)
+        case (.i64, .f32): copy(CastI64ToF32.self, into: dst)
+        case (.bool, .f64): copy(Cast<Bool, Double>.self, into: dst)
+        case (.bool, .f32): copy(Cast<Bool, Float>.self, into: dst)
+        case (.bool, .i64): copy(Cast<Bool, Int64>.self, into: dst)
+        case (.f64, .i64): copy(Cast<Double, Int64>.self, into: dst)
+        case (.f32, .i64): copy(Cast<Float, Int64>.self, into: dst)
+        case (.f64, .bool): copy(Cast<Double, Bool>.self, into: dst)
+        case (.f32, .bool): copy(Cast<Float, Bool>.self, into: dst)
+        case (.i64, .bool): copy(Cast<Int64, Bool>.self, into: dst)
         }
     }
 
-    @inline(__always)
-    private func copyElements<S: TensorElement, D: TensorElement>(_ s: S.Type, _ d: D.Type, into dst: Tensor,
-                                                                  _ cast: (S) -> D) {
-        let src = storage.base.assumingMemoryBound(to: S.self) + offset
-        let out = dst.storage.base.assumingMemoryBound(to: D.self) + dst.offset
-        if isContiguous && dst.isContiguous && S.self == D.self {
-            let bytes = count * S.dtype.size
+    /// The elements of this tensor through `K` into `dst` (same shape): a parallel memcpy
+    /// when both are dense and `K` is the identity.
+    private func copy<K: Kernel1>(_: K.Type, into dst: Tensor) {
+        if isContiguous && dst.isContiguous && K.A.self == K.R.self {
+            let bytes = count * dtype.size
+            let out = dst.storage.base + dst.offset * dst.dtype.size
+            let from = UnsafeRawPointer(storage.base + offset * dtype.size)
             if bytes >= 1 << 22 {
                 // Two cores copy faster than one on this kind of machine.
-                let raw = UnsafeMutableRawPointer(out), from = UnsafeRawPointer(src)
                 let chunk = 1 << 21, pieces = (bytes + chunk - 1) / chunk
                 Parallel.forEach(pieces, cost: chunk) { r in
                     let lo = r.lowerBound * chunk, hi = Swift.min(bytes, r.upperBound * chunk)
-                    (raw + lo).copyMemory(from: from + lo, byteCount: hi - lo)
+                    (out + lo).copyMemory(from: from + lo, byteCount: hi - lo)
                 }
             } else {
-                UnsafeMutableRawPointer(out).copyMemory(from: src, byteCount: bytes)
+                out.copyMemory(from: from, byteCount: bytes)
             }
             return
         }
-        let runs = StridedRuns(shape: shape, strides: [strides, dst.strides])
-        let ss = runs.innerStride(0), ds = runs.innerStride(1)
-        runs.forEachRunParallel { starts, n in
-            let a = src + starts[0], b = out + starts[1]
-            if ss == 1 && ds == 1 {
-                for j in 0..<n { b[j] = cast(a[j]) }
-            } else {
-                for j in 0..<n { b[j * ds] = cast(a[j * ss]) }
-            }
-        }
+        Tensor.map1(K.self, self, dst)
     }
 
     /// Same shape and equal values (compared as Doubles, so f32 and f64 tensors holding

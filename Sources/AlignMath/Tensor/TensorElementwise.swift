@@ -73,7 +73,7 @@ extension Tensor {
         let shape = try Tensor.broadcastShape([self.shape, other.shape], what: "'\(op.rawValue)'")
         let dt = try op.computeDtype(DType.promote(dtype, other.dtype))
         try Tensor.checkPowExponent(op, other, dt)
-        return Tensor.apply(op, converted(to: dt), other.converted(to: dt), shape: shape)
+        return try Tensor.apply(op, converted(to: dt), other.converted(to: dt), shape: shape)
     }
 
     /// `self op s`, or `s op self` when `scalarOnLeft` (for `2 - t` in Lua), with the scalar
@@ -83,7 +83,7 @@ extension Tensor {
         let st = s.tensor(dt)
         if !scalarOnLeft { try Tensor.checkPowExponent(op, st, dt) } else { try Tensor.checkPowExponent(op, self, dt) }
         let me = converted(to: dt)
-        return scalarOnLeft ? Tensor.apply(op, st, me, shape: shape) : Tensor.apply(op, me, st, shape: shape)
+        return try scalarOnLeft ? Tensor.apply(op, st, me, shape: shape) : Tensor.apply(op, me, st, shape: shape)
     }
 
     /// `self op scalar` for a float scalar (a Lua float): see `binary(_:_:scalarOnLeft:)`.
@@ -113,8 +113,9 @@ extension Tensor {
     }
 
     /// Runs `op` over `x` and `y` (both of one dtype, broadcastable to `shape`).
-    static func apply(_ op: BinaryOp, _ x: Tensor, _ y: Tensor, shape: [Int]) -> Tensor {
-        let out = Tensor.output(shape, dtype: x.dtype, count: shape.reduce(1, *))
+    static func apply(_ op: BinaryOp, _ x: Tensor, _ y: Tensor, shape: [Int]) throws -> Tensor {
+        // A broadcast result may be far larger than its operands: allocated failably.
+        let out = try Tensor.empty(shape, dtype: x.dtype)
         switch x.dtype {
         case .f64: floatOp(Double.self, op, x, y, out)
         case .f32: floatOp(Float.self, op, x, y, out)
@@ -124,38 +125,38 @@ extension Tensor {
         return out
     }
 
-    private static func floatOp<T: BinaryFloatingPoint & TensorElement>(_: T.Type, _ op: BinaryOp, _ x: Tensor, _ y: Tensor, _ out: Tensor) {
+    private static func floatOp<T: FloatElement>(_: T.Type, _ op: BinaryOp, _ x: Tensor, _ y: Tensor, _ out: Tensor) {
         switch op {
-        case .add: zip2(x, y, out) { (a: T, b: T) -> T in a + b }
-        case .sub: zip2(x, y, out) { (a: T, b: T) -> T in a - b }
-        case .mul: zip2(x, y, out) { (a: T, b: T) -> T in a * b }
-        case .div: zip2(x, y, out) { (a: T, b: T) -> T in a / b }
-        case .pow: zip2(x, y, out, cost: 20) { (a: T, b: T) -> T in T(Foundation.pow(Double(a), Double(b))) }
-        case .mod: zip2(x, y, out, cost: 10) { (a: T, b: T) -> T in T(Tensor.divmod(Double(a), Double(b)).mod) }
-        case .floorDiv: zip2(x, y, out, cost: 10) { (a: T, b: T) -> T in T(Tensor.divmod(Double(a), Double(b)).div) }
-        case .maximum: zip2(x, y, out) { (a: T, b: T) -> T in a.isNaN || b.isNaN ? T.nan : (a >= b ? a : b) }
-        case .minimum: zip2(x, y, out) { (a: T, b: T) -> T in a.isNaN || b.isNaN ? T.nan : (a <= b ? a : b) }
+        case .add: zip2(Add<T>.self, x, y, out)
+        case .sub: zip2(Sub<T>.self, x, y, out)
+        case .mul: zip2(Mul<T>.self, x, y, out)
+        case .div: zip2(Div<T>.self, x, y, out)
+        case .pow: zip2(Pow<T>.self, x, y, out, cost: 20)
+        case .mod: zip2(Mod<T>.self, x, y, out, cost: 10)
+        case .floorDiv: zip2(FloorDiv<T>.self, x, y, out, cost: 10)
+        case .maximum: zip2(Maximum<T>.self, x, y, out)
+        case .minimum: zip2(Minimum<T>.self, x, y, out)
         }
     }
 
     private static func intOp(_ op: BinaryOp, _ x: Tensor, _ y: Tensor, _ out: Tensor) {
         switch op {
-        case .add: zip2(x, y, out) { (a: Int64, b: Int64) -> Int64 in a &+ b }
-        case .sub: zip2(x, y, out) { (a: Int64, b: Int64) -> Int64 in a &- b }
-        case .mul: zip2(x, y, out) { (a: Int64, b: Int64) -> Int64 in a &* b }
+        case .add: zip2(IAdd.self, x, y, out)
+        case .sub: zip2(ISub.self, x, y, out)
+        case .mul: zip2(IMul.self, x, y, out)
         case .div: preconditionFailure("true division is computed in f64")
-        case .pow: zip2(x, y, out, cost: 10) { (a: Int64, b: Int64) -> Int64 in Tensor.intPow(a, b) }
-        case .mod: zip2(x, y, out, cost: 4) { (a: Int64, b: Int64) -> Int64 in Tensor.floorMod(a, b) }
-        case .floorDiv: zip2(x, y, out, cost: 4) { (a: Int64, b: Int64) -> Int64 in Tensor.floorDiv(a, b) }
-        case .maximum: zip2(x, y, out) { (a: Int64, b: Int64) -> Int64 in a >= b ? a : b }
-        case .minimum: zip2(x, y, out) { (a: Int64, b: Int64) -> Int64 in a <= b ? a : b }
+        case .pow: zip2(IPow.self, x, y, out, cost: 10)
+        case .mod: zip2(IMod.self, x, y, out, cost: 4)
+        case .floorDiv: zip2(IFloorDiv.self, x, y, out, cost: 4)
+        case .maximum: zip2(IMax.self, x, y, out)
+        case .minimum: zip2(IMin.self, x, y, out)
         }
     }
 
     private static func boolOp(_ op: BinaryOp, _ x: Tensor, _ y: Tensor, _ out: Tensor) {
         switch op {
-        case .add, .maximum: zip2(x, y, out) { (a: Bool, b: Bool) -> Bool in a || b }
-        case .mul, .minimum: zip2(x, y, out) { (a: Bool, b: Bool) -> Bool in a && b }
+        case .add, .maximum: zip2(Or.self, x, y, out)
+        case .mul, .minimum: zip2(And.self, x, y, out)
         default: preconditionFailure("\(op) on bool is computed in another dtype")
         }
     }
@@ -217,46 +218,52 @@ extension Tensor {
     public func compare(_ op: CompareOp, _ other: Tensor) throws -> Tensor {
         let shape = try Tensor.broadcastShape([self.shape, other.shape], what: op.rawValue)
         let dt = DType.promote(dtype, other.dtype)
-        return Tensor.compare(op, converted(to: dt), other.converted(to: dt), shape: shape)
+        return try Tensor.compare(op, converted(to: dt), other.converted(to: dt), shape: shape)
     }
 
     /// Elementwise comparison with a (weak) scalar; a bool tensor.
     public func compare(_ op: CompareOp, _ s: Scalar) -> Tensor {
         let dt = s.promoted(with: dtype)
-        return Tensor.compare(op, converted(to: dt), s.tensor(dt), shape: shape)
+        let out = Tensor.output(shape, dtype: .bool, count: count)
+        Tensor.compare(op, converted(to: dt), s.tensor(dt), into: out)
+        return out
     }
 
-    static func compare(_ op: CompareOp, _ x: Tensor, _ y: Tensor, shape: [Int]) -> Tensor {
-        let out = Tensor.output(shape, dtype: .bool, count: shape.reduce(1, *))
+    static func compare(_ op: CompareOp, _ x: Tensor, _ y: Tensor, shape: [Int]) throws -> Tensor {
+        let out = try Tensor.empty(shape, dtype: .bool)
+        compare(op, x, y, into: out)
+        return out
+    }
+
+    static func compare(_ op: CompareOp, _ x: Tensor, _ y: Tensor, into out: Tensor) {
         switch x.dtype {
         case .f64: compareOp(Double.self, op, x, y, out)
         case .f32: compareOp(Float.self, op, x, y, out)
         case .i64: compareOp(Int64.self, op, x, y, out)
         case .bool: compareBools(op, x, y, out)
         }
-        return out
     }
 
     private static func compareOp<T: Comparable & TensorElement>(_: T.Type, _ op: CompareOp, _ x: Tensor, _ y: Tensor, _ out: Tensor) {
         switch op {
-        case .eq: zip2(x, y, out) { (a: T, b: T) -> Bool in a == b }
-        case .ne: zip2(x, y, out) { (a: T, b: T) -> Bool in a != b }
-        case .lt: zip2(x, y, out) { (a: T, b: T) -> Bool in a < b }
-        case .le: zip2(x, y, out) { (a: T, b: T) -> Bool in a <= b }
-        case .gt: zip2(x, y, out) { (a: T, b: T) -> Bool in a > b }
-        case .ge: zip2(x, y, out) { (a: T, b: T) -> Bool in a >= b }
+        case .eq: zip2(Eq<T>.self, x, y, out)
+        case .ne: zip2(Ne<T>.self, x, y, out)
+        case .lt: zip2(Lt<T>.self, x, y, out)
+        case .le: zip2(Le<T>.self, x, y, out)
+        case .gt: zip2(Gt<T>.self, x, y, out)
+        case .ge: zip2(Ge<T>.self, x, y, out)
         }
     }
 
     /// Comparisons of booleans, false < true.
     private static func compareBools(_ op: CompareOp, _ x: Tensor, _ y: Tensor, _ out: Tensor) {
         switch op {
-        case .eq: zip2(x, y, out) { (a: Bool, b: Bool) -> Bool in a == b }
-        case .ne: zip2(x, y, out) { (a: Bool, b: Bool) -> Bool in a != b }
-        case .lt: zip2(x, y, out) { (a: Bool, b: Bool) -> Bool in !a && b }
-        case .le: zip2(x, y, out) { (a: Bool, b: Bool) -> Bool in !a || b }
-        case .gt: zip2(x, y, out) { (a: Bool, b: Bool) -> Bool in a && !b }
-        case .ge: zip2(x, y, out) { (a: Bool, b: Bool) -> Bool in a || !b }
+        case .eq: zip2(Eq<Bool>.self, x, y, out)
+        case .ne: zip2(Ne<Bool>.self, x, y, out)
+        case .lt: zip2(BoolLt.self, x, y, out)
+        case .le: zip2(BoolLe.self, x, y, out)
+        case .gt: zip2(BoolGt.self, x, y, out)
+        case .ge: zip2(BoolGe.self, x, y, out)
         }
     }
 
@@ -273,12 +280,12 @@ extension Tensor {
         let x = a.tensor(dt), y = b.tensor(dt)
         let c = cond.dtype == .bool ? cond : cond.compare(.ne, .int(0))
         let shape = try broadcastShape([c.shape, x.shape, y.shape], what: "where")
-        let out = Tensor.output(shape, dtype: dt, count: shape.reduce(1, *))
+        let out = try Tensor.empty(shape, dtype: dt)
         switch dt {
-        case .f64: zip3(c, x, y, out) { (k: Bool, p: Double, q: Double) -> Double in k ? p : q }
-        case .f32: zip3(c, x, y, out) { (k: Bool, p: Float, q: Float) -> Float in k ? p : q }
-        case .i64: zip3(c, x, y, out) { (k: Bool, p: Int64, q: Int64) -> Int64 in k ? p : q }
-        case .bool: zip3(c, x, y, out) { (k: Bool, p: Bool, q: Bool) -> Bool in k ? p : q }
+        case .f64: choose(Double.self, c, x, y, out)
+        case .f32: choose(Float.self, c, x, y, out)
+        case .i64: choose(Int64.self, c, x, y, out)
+        case .bool: choose(Bool.self, c, x, y, out)
         }
         return out
     }
@@ -291,71 +298,6 @@ extension Tensor {
             switch self {
             case .tensor(let t): return t.converted(to: d)
             case .scalar(let s): return s.tensor(d)
-            }
-        }
-    }
-
-    // MARK: the loops
-
-    /// `out[i] = f(x[i], y[i])` over the broadcast shape of `out`, split over the cores for
-    /// large outputs; dense runs get a loop the compiler vectorises.
-    @inline(__always)
-    static func zip2<A: TensorElement, R: TensorElement>(_ x: Tensor, _ y: Tensor, _ out: Tensor, cost: Int = 1,
-                                                         _ f: (A, A) -> R) {
-        if out.count == 0 { return }
-        let runs = StridedRuns(shape: out.shape, strides: [out.strides, x.strides(broadcastTo: out.shape),
-                                                          y.strides(broadcastTo: out.shape)])
-        let d0 = out.storage.base.assumingMemoryBound(to: R.self) + out.offset
-        let a0 = UnsafePointer(x.storage.base.assumingMemoryBound(to: A.self) + x.offset)
-        let b0 = UnsafePointer(y.storage.base.assumingMemoryBound(to: A.self) + y.offset)
-        let sd = runs.innerStride(0), sa = runs.innerStride(1), sb = runs.innerStride(2)
-        withExtendedLifetime((x, y)) {
-            runs.forEachRunParallel(cost: cost) { starts, n in
-                let d = d0 + starts[0], a = a0 + starts[1], b = b0 + starts[2]
-                if sd == 1 {
-                    if sa == 1 && sb == 1 { for j in 0..<n { d[j] = f(a[j], b[j]) }; return }
-                    if sa == 1 && sb == 0 { let q = b[0]; for j in 0..<n { d[j] = f(a[j], q) }; return }
-                    if sa == 0 && sb == 1 { let p = a[0]; for j in 0..<n { d[j] = f(p, b[j]) }; return }
-                }
-                for j in 0..<n { d[j * sd] = f(a[j * sa], b[j * sb]) }
-            }
-        }
-    }
-
-    /// `out[i] = f(c[i], x[i], y[i])` over the broadcast shape of `out`.
-    @inline(__always)
-    static func zip3<C: TensorElement, A: TensorElement, R: TensorElement>(_ c: Tensor, _ x: Tensor, _ y: Tensor, _ out: Tensor,
-                                                                           _ f: (C, A, A) -> R) {
-        if out.count == 0 { return }
-        let runs = StridedRuns(shape: out.shape, strides: [out.strides, c.strides(broadcastTo: out.shape),
-                                                          x.strides(broadcastTo: out.shape), y.strides(broadcastTo: out.shape)])
-        let d0 = out.storage.base.assumingMemoryBound(to: R.self) + out.offset
-        let c0 = UnsafePointer(c.storage.base.assumingMemoryBound(to: C.self) + c.offset)
-        let a0 = UnsafePointer(x.storage.base.assumingMemoryBound(to: A.self) + x.offset)
-        let b0 = UnsafePointer(y.storage.base.assumingMemoryBound(to: A.self) + y.offset)
-        let sd = runs.innerStride(0), sc = runs.innerStride(1), sa = runs.innerStride(2), sb = runs.innerStride(3)
-        withExtendedLifetime((c, x, y)) {
-            runs.forEachRunParallel { starts, n in
-                let d = d0 + starts[0], k = c0 + starts[1], a = a0 + starts[2], b = b0 + starts[3]
-                if sd == 1 && sc == 1 && sa == 1 && sb == 1 { for j in 0..<n { d[j] = f(k[j], a[j], b[j]) }; return }
-                for j in 0..<n { d[j * sd] = f(k[j * sc], a[j * sa], b[j * sb]) }
-            }
-        }
-    }
-
-    /// `out[i] = f(x[i])` over `x`'s shape (`out` dense, same shape).
-    @inline(__always)
-    static func map1<A: TensorElement, R: TensorElement>(_ x: Tensor, _ out: Tensor, cost: Int = 1, _ f: (A) -> R) {
-        if out.count == 0 { return }
-        let runs = StridedRuns(shape: out.shape, strides: [out.strides, x.strides])
-        let d0 = out.storage.base.assumingMemoryBound(to: R.self) + out.offset
-        let a0 = UnsafePointer(x.storage.base.assumingMemoryBound(to: A.self) + x.offset)
-        let sd = runs.innerStride(0), sa = runs.innerStride(1)
-        withExtendedLifetime(x) {
-            runs.forEachRunParallel(cost: cost) { starts, n in
-                let d = d0 + starts[0], a = a0 + starts[1]
-                if sd == 1 && sa == 1 { for j in 0..<n { d[j] = f(a[j]) }; return }
-                for j in 0..<n { d[j * sd] = f(a[j * sa]) }
             }
         }
     }

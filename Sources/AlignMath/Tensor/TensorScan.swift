@@ -25,20 +25,18 @@ extension Tensor {
         let out = Tensor.output(x.shape, dtype: dt, count: count)
         if count == 0 { return out }
         switch (dt, op) {
-        case (.f64, .sum): Tensor.scan(x, out, outer, n, inner) { (a: Double, b: Double) in a + b }
-        case (.f64, .prod): Tensor.scan(x, out, outer, n, inner) { (a: Double, b: Double) in a * b }
-        case (.f32, .sum): Tensor.scan(x, out, outer, n, inner) { (a: Float, b: Float) in a + b }
-        case (.f32, .prod): Tensor.scan(x, out, outer, n, inner) { (a: Float, b: Float) in a * b }
-        case (_, .sum): Tensor.scan(x, out, outer, n, inner) { (a: Int64, b: Int64) in a &+ b }
-        case (_, .prod): Tensor.scan(x, out, outer, n, inner) { (a: Int64, b: Int64) in a &* b }
+        case (.f64, .sum): Tensor.scan(Add<Double>.self, x, out, outer, n, inner)
+        case (.f64, .prod): Tensor.scan(Mul<Double>.self, x, out, outer, n, inner)
+        case (.f32, .sum): Tensor.scan(Add<Float>.self, x, out, outer, n, inner)
+        case (.f32, .prod): Tensor.scan(Mul<Float>.self, x, out, outer, n, inner)
+        case (_, .sum): Tensor.scan(IAdd.self, x, out, outer, n, inner)
+        case (_, .prod): Tensor.scan(IMul.self, x, out, outer, n, inner)
         }
         return out
     }
 
-    @inline(__always)
-    private static func scan<T: TensorElement>(_ x: Tensor, _ out: Tensor, _ outer: Int, _ n: Int, _ inner: Int,
-                                               _ f: (T, T) -> T) {
-        let src = UnsafePointer(x.pointer(T.self)), dst = out.pointer(T.self)
+    private static func scan<K: Kernel2>(_: K.Type, _ x: Tensor, _ out: Tensor, _ outer: Int, _ n: Int, _ inner: Int) where K.R == K.A {
+        let src = UnsafePointer(x.pointer(K.A.self)), dst = out.pointer(K.A.self)
         withExtendedLifetime(x) {
             if inner == 1 {
                 Parallel.forEach(outer, cost: n) { range in
@@ -46,7 +44,7 @@ extension Tensor {
                         let s = src + o * n, d = dst + o * n
                         var acc = s[0]
                         d[0] = acc
-                        for i in 1..<Swift.max(n, 1) { acc = f(acc, s[i]); d[i] = acc }
+                        for i in 1..<Swift.max(n, 1) { acc = K.apply(acc, s[i]); d[i] = acc }
                     }
                 }
                 return
@@ -60,7 +58,7 @@ extension Tensor {
                     for j in 0..<len { d[j] = s[j] }
                     for i in 1..<Swift.max(n, 1) {
                         let prev = d + (i - 1) * inner, cur = d + i * inner, row = s + i * inner
-                        for j in 0..<len { cur[j] = f(prev[j], row[j]) }
+                        for j in 0..<len { cur[j] = K.apply(prev[j], row[j]) }
                     }
                 }
             }

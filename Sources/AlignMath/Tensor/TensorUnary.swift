@@ -39,10 +39,10 @@ extension Tensor {
         case .i64:
             let out = Tensor.output(shape, dtype: .i64, count: count)
             switch op {
-            case .abs: Tensor.map1(self, out) { (a: Int64) -> Int64 in a < 0 ? 0 &- a : a }
-            case .neg: Tensor.map1(self, out) { (a: Int64) -> Int64 in 0 &- a }
-            case .sign: Tensor.map1(self, out) { (a: Int64) -> Int64 in a > 0 ? 1 : (a < 0 ? -1 : 0) }
-            default: Tensor.map1(self, out) { (a: Int64) -> Int64 in a }
+            case .abs: Tensor.map1(IAbs.self, self, out)
+            case .neg: Tensor.map1(INeg.self, self, out)
+            case .sign: Tensor.map1(ISign.self, self, out)
+            default: Tensor.map1(Identity<Int64>.self, self, out)
             }
             return out
         case .bool:
@@ -53,27 +53,21 @@ extension Tensor {
         }
     }
 
-    private static func floatUnary<T: BinaryFloatingPoint & TensorElement>(_: T.Type, _ op: UnaryOp, _ x: Tensor, _ out: Tensor) {
+    private static func floatUnary<T: FloatElement>(_: T.Type, _ op: UnaryOp, _ x: Tensor, _ out: Tensor) {
         switch op {
-        case .exp: map1(x, out, cost: 10) { (a: T) -> T in T(Foundation.exp(Double(a))) }
-        case .log: map1(x, out, cost: 10) { (a: T) -> T in T(Foundation.log(Double(a))) }
-        case .log1p: map1(x, out, cost: 10) { (a: T) -> T in T(Foundation.log1p(Double(a))) }
-        case .expm1: map1(x, out, cost: 10) { (a: T) -> T in T(Foundation.expm1(Double(a))) }
-        case .sqrt: map1(x, out) { (a: T) -> T in a.squareRoot() }
-        case .tanh: map1(x, out, cost: 10) { (a: T) -> T in T(Foundation.tanh(Double(a))) }
-        case .sigmoid:
-            map1(x, out, cost: 10) { (a: T) -> T in
-                let v = Double(a)
-                if v >= 0 { return T(1 / (1 + Foundation.exp(-v))) }
-                let e = Foundation.exp(v)
-                return T(e / (1 + e))
-            }
-        case .abs: map1(x, out) { (a: T) -> T in Swift.abs(a) }
-        case .neg: map1(x, out) { (a: T) -> T in -a }
-        case .sign: map1(x, out) { (a: T) -> T in a.isNaN ? a : (a > 0 ? 1 : (a < 0 ? -1 : a)) }
-        case .floor: map1(x, out) { (a: T) -> T in a.rounded(.down) }
-        case .ceil: map1(x, out) { (a: T) -> T in a.rounded(.up) }
-        case .round: map1(x, out) { (a: T) -> T in a.rounded(.toNearestOrEven) }
+        case .exp: map1(Exp<T>.self, x, out, cost: 10)
+        case .log: map1(Log<T>.self, x, out, cost: 10)
+        case .log1p: map1(Log1p<T>.self, x, out, cost: 10)
+        case .expm1: map1(Expm1<T>.self, x, out, cost: 10)
+        case .sqrt: map1(Sqrt<T>.self, x, out)
+        case .tanh: map1(Tanh<T>.self, x, out, cost: 10)
+        case .sigmoid: map1(Sigmoid<T>.self, x, out, cost: 10)
+        case .abs: map1(Abs<T>.self, x, out)
+        case .neg: map1(Neg<T>.self, x, out)
+        case .sign: map1(Sign<T>.self, x, out)
+        case .floor: map1(Floor<T>.self, x, out)
+        case .ceil: map1(Ceil<T>.self, x, out)
+        case .round: map1(Round<T>.self, x, out)
         }
     }
 
@@ -92,8 +86,8 @@ extension Tensor {
     public func isNaN() -> Tensor {
         let out = Tensor.output(shape, dtype: .bool, count: count)
         switch dtype {
-        case .f64: Tensor.map1(self, out) { (a: Double) -> Bool in a.isNaN }
-        case .f32: Tensor.map1(self, out) { (a: Float) -> Bool in a.isNaN }
+        case .f64: Tensor.map1(IsNaN<Double>.self, self, out)
+        case .f32: Tensor.map1(IsNaN<Float>.self, self, out)
         case .i64, .bool: out.fill(0)
         }
         return out
@@ -103,8 +97,8 @@ extension Tensor {
     public func isFinite() -> Tensor {
         let out = Tensor.output(shape, dtype: .bool, count: count)
         switch dtype {
-        case .f64: Tensor.map1(self, out) { (a: Double) -> Bool in a.isFinite }
-        case .f32: Tensor.map1(self, out) { (a: Float) -> Bool in a.isFinite }
+        case .f64: Tensor.map1(IsFinite<Double>.self, self, out)
+        case .f32: Tensor.map1(IsFinite<Float>.self, self, out)
         case .i64, .bool: out.fill(1)
         }
         return out

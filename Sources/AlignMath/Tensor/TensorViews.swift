@@ -1,3 +1,5 @@
+import Foundation
+
 /// Views: new shapes and strides over the same storage, never a copy (except `reshape`
 /// of a layout no strides can express, which copies as numpy's does). Axes and positions
 /// are 0-based here; the Lua glue turns 1-based and negative positions into these.
@@ -131,7 +133,13 @@ extension Tensor {
                 throw AlignMathError.shapeMismatch("expand: cannot expand shape \(shape) to \(target) (axis \(i + 1): \(d) to \(target[i]); only size-1 axes repeat)")
             }
         }
-        _ = try Tensor.checkedCount(sh)
+        let n = try Tensor.checkedCount(sh)
+        // A view of repeated elements costs nothing, but every copy of it (an operation's
+        // input made dense) costs its full size: refuse one that no copy could ever hold.
+        let (bytes, overflow) = n.multipliedReportingOverflow(by: dtype.size)
+        guard !overflow, UInt64(bytes) <= ProcessInfo.processInfo.physicalMemory else {
+            throw AlignMathError.invalidArgument("expand: shape \(target) would take \(bytes / (1 << 30)) GiB if copied, more than this machine's memory")
+        }
         return view(offset: offset, shape: sh, strides: st)
     }
 
