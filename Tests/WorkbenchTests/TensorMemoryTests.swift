@@ -35,4 +35,23 @@ final class TensorMemoryTests: XCTestCase {
         XCTAssertEqual(h.message("return tensor(cyc)"),
                        "bad argument #1 to 'tensor' (arrays nested more than 64 deep (a tensor has at most 64 axes))")
     }
+
+    func testViewsOfAMappedFileCostNoMemory() throws {
+        let h = try LuaHarness()
+        let path = NSTemporaryDirectory() + "moonlab-mapped-\(getpid()).npy"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try h.run("tensor.save('\(path)', tensor.ones({512, 1024}, {dtype = 'f32'}))")  // 2 MiB: mapped on load
+        try h.run("collectgarbage(); x = tensor.load('\(path)')")
+        let lua = h.workbench.lua
+        let before = lua.externalMemory
+        try h.run("v = x[{{1, 100}, {}}]; w = x[{{}, {1, 1024, 2}}]:T(); r = x[3]")
+        XCTAssertEqual(lua.externalMemory, before, "views of a mapped file must not allocate")
+        for name in ["x", "v", "w", "r"] {
+            lua.getGlobal(name)
+            let t = try XCTUnwrap(lua.object(at: -1, Tensor.self))
+            lua.pop()
+            XCTAssertTrue(t.isMapped, name)
+        }
+        XCTAssertEqual(try h.value("v:shape(), w:shape(), w:is_contiguous(), w[{5, 7}]"), "{100, 1024}\t{512, 512}\tfalse\t1.0")
+    }
 }
