@@ -248,11 +248,11 @@ final class SampleModuleTests: XCTestCase {
         // step 1 -> 0; step 2 (history {0}) 0.5 < 0.9 -> 1; step 3 (0.5 vs 0.45) -> 0.
         try h.run("t = tensor.from({{1, 0.9, 0, 0}, {1, 0.9, 0, 0}, {1, 0.9, 0, 0}}, {dtype = 'f32'})")
         try h.run("ids, steps = sample.replay_logits(t, sample.chain{sample.penalties{repetition = 2}, sample.greedy()}, random.new(0))")
-        XCTAssertEqual(try h.value("table.concat(ids, ' ')"), "0 1 0")
+        XCTAssertEqual(try h.value("ids:dtype(), table.concat(ids:totable(), ' ')"), "i64\t0 1 0")
         XCTAssertEqual(try h.value("#steps .. ' ' .. steps[2].kept .. ' ' .. steps[2].prob .. ' ' .. steps[2].entropy"), "3 1 1.0 0.0")
         // A starting history, and an f64 tensor; sampling follows the seed.
-        XCTAssertEqual(try h.value("table.concat((sample.replay_logits(t:to('f64'), sample.chain{sample.penalties{repetition = 2}, sample.greedy()}, nil, {history = {0}})), ' ')"), "1 0 0")
-        let walk = "table.concat((sample.replay_logits(tensor.randn({30, 50}, random.new(2)), sample.chain{sample.top_k(10)}, random.new(4))), ' ')"
+        XCTAssertEqual(try h.value("table.concat((sample.replay_logits(t:to('f64'), sample.chain{sample.penalties{repetition = 2}, sample.greedy()}, nil, {history = {0}})):totable(), ' ')"), "1 0 0")
+        let walk = "table.concat((sample.replay_logits(tensor.randn({30, 50}, random.new(2)), sample.chain{sample.top_k(10)}, random.new(4))):totable(), ' ')"
         XCTAssertEqual(try h.value(walk), try LuaHarness().value(walk))
         assertNumbersClose(try h.luaNumbers("(function() local _, s = sample.replay_logits(t, sample.chain{}, random.new(1)) return s[1].kept, s[1].entropy end)()"),
                            [4, 1.2839048], accuracy: 1e-6)  // softmax(1, .9, 0, 0): entropy 1.2839 nats

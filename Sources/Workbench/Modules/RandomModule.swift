@@ -210,7 +210,7 @@ enum RandomModule {
             weights >= 0; they need not sum to 1). The id is 0-BASED, as chain:sample and
             torch.multinomial return it: its probability is probs[id + 1]. One draw is exact
             (inverse CDF over a double running sum, so tiny probabilities keep their true rate);
-            with n, n draws through an alias table (Walker/Vose) come back as an f64 tensor.
+            with n, n draws through an alias table (Walker/Vose) come back as an i64 tensor of ids.
             Example: g:categorical{0.1, 0.9}  --> 1 (most of the time)
             """) { g, a in
             let w = try a.doubles(2, what: "probs (tensor or array of numbers)")
@@ -222,12 +222,14 @@ enum RandomModule {
                 let n = try a.count(3, "n", in: 0...LuaLimits.maxElements)
                 try a.state.checkHeadroom(n * 8, for: "g:categorical")
                 let table = try AliasTable(w)
-                let t = try Tensor.zeros([n])
-                var i = 0
-                while i < n {
-                    try a.state.checkpoint(cost: 1 << 16)
-                    for j in i..<min(n, i + (1 << 16)) { t[flat: j] = Double(table.sample(g)) }
-                    i += 1 << 16
+                let t = try Tensor.empty([n], dtype: .i64)
+                try t.withMutableInt64s { ids in
+                    var i = 0
+                    while i < n {
+                        try a.state.checkpoint(cost: 1 << 16)
+                        for j in i..<min(n, i + (1 << 16)) { ids[j] = Int64(table.sample(g)) }
+                        i += 1 << 16
+                    }
                 }
                 a.state.push(tensor: t)
                 return 1

@@ -132,7 +132,8 @@ extension SampleStages {
             Walks a [T, V] tensor of logits (one row per generation step, as dumped from a model and
             read with tensor.load) and samples one token per row with chain and rng; the history
             that penalties see starts as ctx.history (default empty) and grows by each token.
-            Returns the 0-based token ids (a Lua array) and per-step stats, a list of
+            Returns the 0-based token ids (an i64 tensor, so ids[t] + 1 is the position of step
+            t's token in row t) and per-step stats, a list of
             {prob =, entropy =, kept =}: the chosen token's probability, the entropy (nats) of
             the final distribution and how many tokens survived. rng nil uses random.default.
             The chain computes in the tensor's dtype (f32 or f64, read in place). With a
@@ -158,8 +159,7 @@ extension SampleStages {
                 }
             }
             let s = a.state
-            s.newTable(arrayCount: out.count, recordCount: 0)
-            for (i, r) in out.enumerated() { s.push(r.token); s.rawSet(i + 1, of: -2) }
+            try s.push(ids: out.map { $0.token })
             s.newTable(arrayCount: out.count, recordCount: 0)
             for (i, r) in out.enumerated() {
                 s.newTable(arrayCount: 0, recordCount: 3)
