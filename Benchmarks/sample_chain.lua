@@ -56,12 +56,15 @@ for _, v in ipairs{32000, 128256} do
   local id = chain_of(sample.stage("identity", function(l) return l end))
   local id_after = chain_of(sample.stage("identity", function(l) return l end), nil, 3)
   local ll, lg = chain_of(nil, "llama.cpp"), random.new(0, {engine = "llama.cpp"})
+  -- Temperature alone (ancestral sampling, as RL rollouts use): a draw over the whole row.
+  local temp_only = sample.chain{sample.temperature(0.8)}
   local cases = {
     {"chain_f64_" .. v, function() return c:sample(f64, g, ctx) end},
     {"chain_f32_" .. v, function() return c:sample(f32, g, ctx) end},
     {"chain_lua_stage_f64_" .. v, function() return id:sample(f64, g, ctx) end},
     {"chain_lua_stage_after_top_k_f64_" .. v, function() return id_after:sample(f64, g, ctx) end},
     {"chain_llama_f64_" .. v, function() return ll:sample(f64, lg, ctx) end},
+    {"temperature_only_f64_" .. v, function() return temp_only:sample(f64, g) end},
   }
   for _, case in ipairs(cases) do
     local us = per_token(case[2], iters)

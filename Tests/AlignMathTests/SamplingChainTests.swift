@@ -29,6 +29,35 @@ final class SamplingChainTests: XCTestCase {
         XCTAssertLessThan(chi, RandomGeneratorTests.critical(df), "chain chi-square \(chi) with \(df) df")
     }
 
+    /// A chain that truncates nothing draws straight from the row (no candidate list):
+    /// the same distribution, lazily (temperature pending), on a dense row (after a custom
+    /// stage) and on f64; -inf and NaN are never drawn.
+    func testWholeRowDrawChiSquare() throws {
+        var logits = row(53, seed: 4).map { $0 * 0.3 }
+        logits[7] = -.infinity
+        logits[50] = .nan
+        var p = try SamplerChain([.temperature(0.8)]).probs(logits.map { $0.isNaN ? -.infinity : $0 }).map(Double.init)
+        p[50] = 0
+        let wide = logits.map(Double.init)
+        let lazy = try SamplerChain([.temperature(0.8)])
+        let dense = try SamplerChain([.custom("noop") { _, _ in }, .temperature(0.8)])
+        for (chain, rowF64) in [(lazy, false), (dense, true)] {
+            do {
+                let g = RandomGenerator(seed: 78)
+                let draws = 20_000
+                var counts = [Int](repeating: 0, count: logits.count)
+                for _ in 0..<draws {
+                    let id = rowF64 ? try chain.sample(wide, rng: g) : try chain.sample(logits, rng: g)
+                    counts[id] += 1
+                }
+                XCTAssertEqual(counts[7], 0)
+                XCTAssertEqual(counts[50], 0)
+                let (chi, df) = RandomGeneratorTests.chiSquare(counts, p, draws: draws)
+                XCTAssertLessThan(chi, RandomGeneratorTests.critical(df), "whole-row chi-square \(chi) with \(df) df")
+            }
+        }
+    }
+
     func testSameSeedSameTokens() throws {
         let logits = row(1000, seed: 3)
         let chain = try SamplerChain([.penalties(repetition: 1.2, frequency: 0.1, presence: 0.1, lastN: 64),

@@ -20,6 +20,7 @@ extension SamplerWorkspace {
                 }
             } ?? nil
         }
+        if let pick = drawWholeRow(rng) { return pick }
         makeSparse()
         let n = count
         guard n > 0 else { return nil }
@@ -34,6 +35,81 @@ extension SamplerWorkspace {
         }
         if pick < 0 { pick = 0 }
         return (Int(ids[pick]), probs[pick])
+    }
+
+    /// The moonlab draw on a row no stage truncated (lazy without patches, or dense),
+    /// without building the candidate list: the maximum, the sum of `exp(logit - max)`
+    /// (Double, `FastExp`, 8 at a time; NaN and -inf count 0), one `uniform()`, and a walk
+    /// that skips blocks of 8 whose sum stays below the target. nil (no draw consumed)
+    /// when the row is not such a row or its maximum is not finite.
+    func drawWholeRow(_ rng: RandomGenerator) -> (id: Int, prob: Double)? {
+        let src: UnsafePointer<T>
+        var d: T = 1
+        switch mode {
+        case .lazy:
+            guard patchIds.isEmpty, let b = base.baseAddress else { return nil }
+            src = b
+            d = divisor
+        case .dense:
+            guard let b = dense.baseAddress else { return nil }
+            src = UnsafePointer(b)
+        case .sparse:
+            return nil
+        }
+        let n = vocab
+        let full = n - n % 8
+        @inline(__always) func block(_ i: Int) -> SIMD8<Double> {
+            let v = T.widened8(src, i, dividedBy: d)
+            return v.replacing(with: -.infinity, where: .!(v .> -.infinity))  // NaN -> -inf
+        }
+        @inline(__always) func scalar(_ i: Int) -> Double {
+            let v = Double(src[i] / d)
+            return v > -.infinity ? v : -.infinity
+        }
+        var mv = SIMD8<Double>(repeating: -.infinity)
+        var i = 0
+        while i < full { mv = pointwiseMax(mv, block(i)); i += 8 }
+        var m = mv.max()
+        while i < n { m = Swift.max(m, scalar(i)); i += 1 }
+        guard m.isFinite else { return nil }
+        let mm = SIMD8<Double>(repeating: m)
+        var acc = SIMD8<Double>()
+        i = 0
+        while i < full { acc += FastExp.exp(block(i) - mm); i += 8 }
+        var total = acc.sum()
+        while i < n { total += FastExp.exp(scalar(i) - m); i += 1 }
+        let target = rng.uniform() * total
+        var cum = 0.0
+        var last = -1
+        var lastE = 0.0
+        i = 0
+        while i < full {
+            let e = FastExp.exp(block(i) - mm)
+            let s = e.sum()
+            if cum + s <= target {
+                cum += s
+                for l in (0..<8).reversed() where e[l] > 0 { last = i + l; lastE = e[l]; break }
+            } else {
+                for l in 0..<8 where e[l] > 0 {
+                    cum += e[l]
+                    last = i + l
+                    lastE = e[l]
+                    if cum > target { return (last, lastE / total) }
+                }
+            }
+            i += 8
+        }
+        while i < n {
+            let e = FastExp.exp(scalar(i) - m)
+            if e > 0 {
+                cum += e
+                last = i
+                lastE = e
+                if cum > target { return (last, lastE / total) }
+            }
+            i += 1
+        }
+        return last < 0 ? nil : (last, lastE / total)
     }
 
     /// `llama_sampler_dist_apply`: one entry consumes a draw and is chosen; otherwise

@@ -268,8 +268,8 @@ public final class SamplerChain {
         try logits.withUnsafeBufferPointer { try sample($0, rng: rng, context: context) }
     }
 
-    /// `sample`, also returning the chosen token's probability, the final entropy and
-    /// the number of candidates. The moonlab engine draws one `uniform()` and walks the
+    /// `sample`, also returning the chosen token's probability and, with `withEntropy`,
+    /// the final entropy and the number of candidates (else NaN and 0). The moonlab engine draws one `uniform()` and walks the
     /// candidates' probabilities (Double) in the chain's order (plus one draw per XTC
     /// stage that is not skipped); the llama.cpp engine draws as llama.cpp's `dist`
     /// sampler does (or, after mirostat, `std::discrete_distribution`), from the same
@@ -299,9 +299,9 @@ public final class SamplerChain {
             }
         }
         var token = SampledToken(id: pick.id, prob: pick.prob, entropy: .nan, count: 0)
-        ws.makeSparse()
-        token.count = ws.count
         if withEntropy {
+            ws.makeSparse()
+            token.count = ws.count
             ws.softmax()
             token.entropy = ws.entropy()
         }

@@ -156,37 +156,6 @@ final class SamplerWorkspace<T: SamplingScalar> {
         mode = .dense
     }
 
-    /// Writes the candidates into `row` (a custom stage's memory, -inf elsewhere).
-    func scatter(into row: UnsafeMutableBufferPointer<T>) {
-        for i in 0..<ids.count { row[Int(ids[i])] = vals[i] }
-    }
-
-    /// Reads the entries of `row` that are not -inf back as the candidate list (finite
-    /// ones, id order) and sets every one of them to -inf again: one vectorised pass that
-    /// skips blocks of 16 holding only -inf.
-    func gatherAndBlank(_ row: UnsafeMutableBufferPointer<T>) {
-        ids.removeAll(keepingCapacity: true)
-        vals.removeAll(keepingCapacity: true)
-        guard let x = row.baseAddress else { return }
-        let n = row.count
-        var i = 0
-        while i < n {
-            let end = min(i + 16, n)
-            if end - i == 16 && !T.anyNotNegativeInfinity(UnsafePointer(x), i) { i = end; continue }
-            while i < end {
-                let v = x[i]
-                if v > -.infinity { ids.append(Int32(i)); vals.append(v) }
-                if v != -.infinity { x[i] = -.infinity }
-                i += 1
-            }
-        }
-        mode = .sparse
-        sorted = false
-        llamaSorted = false
-        holdsNegInf = false
-        probs.removeAll(keepingCapacity: true)
-    }
-
     /// Makes the row a candidate list of its finite entries, if not already; a list that
     /// llama.cpp stages left with -inf entries loses them (order kept).
     func makeSparse() {
@@ -281,63 +250,6 @@ final class SamplerWorkspace<T: SamplingScalar> {
         return lo < ids.count && ids[lo] == id ? lo : nil
     }
 
-    /// Divides every logit by `t` (a temperature), in any mode: lazily while no
-    /// divisor is pending (the patches divided now), else on an owned dense row.
-    func divide(by t: T) {
-        switch mode {
-        case .lazy:
-            if divisor == 1 {
-                divisor = t
-                for j in 0..<patchVals.count { patchVals[j] /= t }
-            } else {
-                makeDense()
-                divide(by: t)
-            }
-        case .dense:
-            for i in 0..<vocab { dense[i] /= t }
-        case .sparse:
-            for i in 0..<vals.count { vals[i] /= t }
-            probs.removeAll(keepingCapacity: true)
-        }
-    }
-
-    /// Fills `targets` with the distinct in-vocabulary ids of `history` (first seen
-    /// first) and `counts` with how often each occurs: one pass, with a per-id counter
-    /// (kept zero between calls) instead of a sort or a dictionary.
-    func countHistory(_ history: ArraySlice<Int>) {
-        let v = vocab
-        if counter.count < v { counter = [Int32](repeating: 0, count: v) }
-        targets.removeAll(keepingCapacity: true)
-        counts.removeAll(keepingCapacity: true)
-        for id in history where id >= 0 && id < v {
-            if counter[id] == 0 {
-                targets.append(id)
-                counts.append(0)
-                counter[id] = Int32(targets.count)
-            }
-            counts[Int(counter[id]) - 1] += 1
-        }
-        for id in targets { counter[id] = 0 }
-    }
-
-    /// The finite entries of the row as it stands (ids, logits), whatever the mode,
-    /// without changing the workspace (for `explain`).
-    func finiteSnapshot() -> ([Int32], [T]) {
-        var outIds: [Int32] = [], outVals: [T] = []
-        switch mode {
-        case .lazy:
-            for i in 0..<vocab {
-                let v = lazyValue(i)
-                if v > -.infinity { outIds.append(Int32(i)); outVals.append(v) }
-            }
-        case .dense:
-            for i in 0..<vocab where dense[i] > -.infinity { outIds.append(Int32(i)); outVals.append(dense[i]) }
-        case .sparse:
-            for i in 0..<ids.count where vals[i] > -.infinity { outIds.append(ids[i]); outVals.append(vals[i]) }
-        }
-        return (outIds, outVals)
-    }
-
     /// Removes `-inf` and NaN entries of the candidate list.
     func dropNonFinite() {
         filter { _, v in v > -.infinity }
@@ -406,82 +318,5 @@ final class SamplerWorkspace<T: SamplingScalar> {
         sorted = true
         llamaSorted = true
         probs.removeAll(keepingCapacity: true)
-    }
-
-    /// Fills `probs` with the softmax of the candidate logits (Double, through
-    /// `FastExp`, whose pure arithmetic gives the same bits on every machine).
-    func softmax() {
-        let (md, sum) = softmaxParts()
-        let inv = 1 / sum
-        if md.isFinite { for i in 0..<probs.count { probs[i] *= inv } }
-    }
-
-    /// Fills `probs` with `exp(logit - max)` and returns `(max, sum)`.
-    @discardableResult
-    func softmaxParts() -> (Double, Double) {
-        let n = ids.count
-        probs.removeAll(keepingCapacity: true)
-        guard n > 0 else { return (-.infinity, 0) }
-        var m = -T.infinity
-        for v in vals where v > m { m = v }
-        let md = Double(m)
-        probs.append(contentsOf: repeatElement(0.0, count: n))
-        var sum = 0.0
-        vals.withUnsafeBufferPointer { vb in
-            probs.withUnsafeMutableBufferPointer { pb in
-                var acc = SIMD4<Double>()
-                var i = 0
-                while i + 4 <= n {
-                    let x = SIMD4<Double>(Double(vb[i]), Double(vb[i + 1]), Double(vb[i + 2]), Double(vb[i + 3]))
-                    let e = FastExp.exp(x - SIMD4<Double>(repeating: md))
-                    pb[i] = e[0]; pb[i + 1] = e[1]; pb[i + 2] = e[2]; pb[i + 3] = e[3]
-                    acc += e
-                    i += 4
-                }
-                sum = acc.sum()
-                while i < n {
-                    let e = FastExp.exp(Double(vb[i]) - md)
-                    pb[i] = e; sum += e; i += 1
-                }
-            }
-        }
-        return (md, sum)
-    }
-
-    /// Fills `probs` with probabilities under a softmax computed earlier on a larger
-    /// list (`exp(logit - max) / sum`).
-    func probsUnder(max md: Double, sum: Double) {
-        probs.removeAll(keepingCapacity: true)
-        for v in vals { probs.append(FastExp.exp(Double(v) - md) / sum) }
-    }
-
-    /// For a long unsorted list whose `probs` are normalised: keeps only the entries at
-    /// or above the m-th largest logit (ties included), sorted canonically with their
-    /// probabilities, if at least `atLeast` remain. Returns the probability mass kept,
-    /// or nil (list untouched) when nothing would be gained.
-    func restrictToTop(_ m: Int, atLeast: Int, max md: Double, sum: Double) -> Double? {
-        guard !sorted, ids.count > 4 * m else { return nil }
-        var pos: [Int32] = [], pv: [T] = []
-        vals.withUnsafeBufferPointer { vb in
-            if let start = vb.baseAddress {
-                TopKSelect.collect(start, count: vb.count, k: m, skip: nil, ids: &pos, vals: &pv, scratch: &scratch)
-            }
-        }
-        guard pos.count >= atLeast, pos.count < ids.count else { return nil }
-        var kept = 0.0
-        for q in pos { kept += probs[Int(q)] }
-        let newIds = pos.map { ids[Int($0)] }
-        ids.removeAll(keepingCapacity: true); ids.append(contentsOf: newIds)
-        vals.removeAll(keepingCapacity: true); vals.append(contentsOf: pv)
-        sortCanonical()
-        probsUnder(max: md, sum: sum)
-        return kept
-    }
-
-    /// Shannon entropy (nats) of `probs`.
-    func entropy() -> Double {
-        var h = 0.0
-        for p in probs where p > 0 { h -= p * Foundation.log(p) }
-        return h
     }
 }

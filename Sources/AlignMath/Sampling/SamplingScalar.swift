@@ -15,6 +15,10 @@ public protocol SamplingScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codab
 
     /// True when one of the 16 values at `x[i..<i+16]` is not -inf (NaN included).
     static func anyNotNegativeInfinity(_ x: UnsafePointer<Self>, _ i: Int) -> Bool
+
+    /// The 8 values at `x[i..<i+8]` divided by `d` in this type (as a pending temperature
+    /// divides them), then widened to Double.
+    static func widened8(_ x: UnsafePointer<Self>, _ i: Int, dividedBy d: Self) -> SIMD8<Double>
 }
 
 extension Float: SamplingScalar {
@@ -31,6 +35,12 @@ extension Float: SamplingScalar {
     @inline(__always) public static func anyNotNegativeInfinity(_ x: UnsafePointer<Float>, _ i: Int) -> Bool {
         let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
         return any(v .!= SIMD16<Float>(repeating: -.infinity))
+    }
+
+    @inline(__always) public static func widened8(_ x: UnsafePointer<Float>, _ i: Int, dividedBy d: Float) -> SIMD8<Double> {
+        var v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        if d != 1 { v /= SIMD8<Float>(repeating: d) }
+        return SIMD8<Double>(v)
     }
 }
 
@@ -54,5 +64,10 @@ extension Double: SamplingScalar {
         let a = raw.loadUnaligned(as: SIMD8<Double>.self) .!= t
         let b = raw.loadUnaligned(fromByteOffset: 64, as: SIMD8<Double>.self) .!= t
         return any(a .| b)
+    }
+
+    @inline(__always) public static func widened8(_ x: UnsafePointer<Double>, _ i: Int, dividedBy d: Double) -> SIMD8<Double> {
+        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Double>.self)
+        return d == 1 ? v : v / SIMD8<Double>(repeating: d)
     }
 }
