@@ -38,10 +38,12 @@ extension SamplerWorkspace {
     }
 
     /// The moonlab draw on a row no stage truncated (lazy without patches, or dense),
-    /// without building the candidate list: the maximum, the sum of `exp(logit - max)`
-    /// (Double, `FastExp`, 8 at a time; NaN and -inf count 0), one `uniform()`, and a walk
-    /// that skips blocks of 8 whose sum stays below the target. nil (no draw consumed)
-    /// when the row is not such a row or its maximum is not finite.
+    /// without building the candidate list: the row's maximum, then `exp((x - max) / t)`
+    /// (Double, `FastExp`, 8 at a time, the pending temperature `t` applied as one
+    /// multiplication; NaN and -inf weigh 0) stored with the sum of each block of 8, one
+    /// `uniform()`, and a walk over the block sums, then inside the block. Each weight is
+    /// `exp` of the tempered logit to a few ulps. nil (no draw consumed) when the row is
+    /// not such a row or its maximum is not finite.
     func drawWholeRow(_ rng: RandomGenerator) -> (id: Int, prob: Double)? {
         let src: UnsafePointer<T>
         var d: T = 1
@@ -58,58 +60,62 @@ extension SamplerWorkspace {
         }
         let n = vocab
         let full = n - n % 8
+        let negInf = SIMD8<Double>(repeating: -.infinity)
         @inline(__always) func block(_ i: Int) -> SIMD8<Double> {
-            let v = T.widened8(src, i, dividedBy: d)
-            return v.replacing(with: -.infinity, where: .!(v .> -.infinity))  // NaN -> -inf
+            let v = T.widened8(src, i, dividedBy: 1)
+            return FastExp.select(v .> negInf, v, negInf)  // NaN -> -inf
         }
         @inline(__always) func scalar(_ i: Int) -> Double {
-            let v = Double(src[i] / d)
+            let v = Double(src[i])
             return v > -.infinity ? v : -.infinity
         }
-        var mv = SIMD8<Double>(repeating: -.infinity)
+        // Division by the positive temperature keeps the order: the maximum is taken raw.
+        var mv = negInf
         var i = 0
-        while i < full { mv = pointwiseMax(mv, block(i)); i += 8 }
-        var m = mv.max()
-        while i < n { m = Swift.max(m, scalar(i)); i += 1 }
-        guard m.isFinite else { return nil }
-        let mm = SIMD8<Double>(repeating: m)
-        var acc = SIMD8<Double>()
-        i = 0
-        while i < full { acc += FastExp.exp(block(i) - mm); i += 8 }
-        var total = acc.sum()
-        while i < n { total += FastExp.exp(scalar(i) - m); i += 1 }
-        let target = rng.uniform() * total
-        var cum = 0.0
-        var last = -1
-        var lastE = 0.0
-        i = 0
         while i < full {
-            let e = FastExp.exp(block(i) - mm)
-            let s = e.sum()
-            if cum + s <= target {
-                cum += s
-                for l in (0..<8).reversed() where e[l] > 0 { last = i + l; lastE = e[l]; break }
-            } else {
-                for l in 0..<8 where e[l] > 0 {
-                    cum += e[l]
-                    last = i + l
-                    lastE = e[l]
-                    if cum > target { return (last, lastE / total) }
-                }
-            }
+            let v = block(i)
+            mv = FastExp.select(v .> mv, v, mv)
             i += 8
         }
-        while i < n {
-            let e = FastExp.exp(scalar(i) - m)
-            if e > 0 {
-                cum += e
-                last = i
-                lastE = e
-                if cum > target { return (last, lastE / total) }
+        var xmax = mv.max()
+        while i < n { xmax = Swift.max(xmax, scalar(i)); i += 1 }
+        guard xmax.isFinite, Double(d).isFinite, d > 0 else { return nil }
+        let inv = 1 / Double(d)
+        let xm = SIMD8<Double>(repeating: xmax), invV = SIMD8<Double>(repeating: inv)
+        probs.removeAll(keepingCapacity: true)
+        probs.append(contentsOf: repeatElement(0.0, count: n))
+        blockSums.removeAll(keepingCapacity: true)
+        var total = 0.0
+        probs.withUnsafeMutableBufferPointer { e in
+            guard let out = e.baseAddress else { return }
+            let raw = UnsafeMutableRawPointer(out)
+            i = 0
+            while i < full {
+                let w = FastExp.exp((block(i) - xm) * invV)
+                raw.storeBytes(of: w, toByteOffset: i * 8, as: SIMD8<Double>.self)
+                let s = w.sum()
+                blockSums.append(s)
+                total += s
+                i += 8
             }
-            i += 1
+            while i < n {
+                let w = FastExp.exp((scalar(i) - xmax) * inv)
+                out[i] = w
+                total += w
+                i += 1
+            }
         }
-        return last < 0 ? nil : (last, lastE / total)
+        defer { probs.removeAll(keepingCapacity: true) }
+        let target = rng.uniform() * total
+        var cum = 0.0
+        var b = 0
+        while b < blockSums.count && cum + blockSums[b] <= target { cum += blockSums[b]; b += 1 }
+        for k in (b * 8)..<n where probs[k] > 0 {
+            cum += probs[k]
+            if cum > target { return (k, probs[k] / total) }
+        }
+        guard let last = probs.lastIndex(where: { $0 > 0 }) else { return nil }
+        return (last, probs[last] / total)
     }
 
     /// `llama_sampler_dist_apply`: one entry consumes a draw and is chosen; otherwise

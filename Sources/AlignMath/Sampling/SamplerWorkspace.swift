@@ -42,6 +42,8 @@ final class SamplerWorkspace<T: SamplingScalar> {
     var sortKeys: [CanonicalKey] = []
     var targets: [Int] = []
     var counts: [Int] = []
+    /// Sums of blocks of 8 weights, for `drawWholeRow`'s walk.
+    var blockSums: [Double] = []
     /// Per vocabulary id, for `countHistory`; all zero between calls.
     var counter: [Int32] = []
     /// The list as llama.cpp's array while a llama.cpp stage runs (`LlamaCppArray`).

@@ -49,7 +49,9 @@ extension Workbench {
             from the same seed (its inverse-CDF walk over the candidates in llama.cpp's order;
             std::discrete_distribution after mirostat; xtc's chance from its own stream, as
             llama.cpp gives xtc its own mt19937), so a llama.cpp run replays token for token.
-            g:uniform() is then std::uniform_real_distribution<double>(0, 1) of that stream.
+            g:uniform() is then std::uniform_real_distribution<double>(0, 1) of that stream. Where
+            llama.cpp re-seeds its samplers (llama_sampler_reset, a new request), make a new
+            generator with the seed (or g:set_state a saved state); chain:reset() resets mu only.
             Example: g = random.new(42); print(g:uniform()); ll = random.new(1234, {engine = "llama.cpp"})
             """) { a in
             let o = try a.options(2, allowed: ["engine"])
