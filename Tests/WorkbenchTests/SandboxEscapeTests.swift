@@ -71,6 +71,25 @@ final class SandboxEscapeTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: out))
     }
 
+    /// A sandboxed plugin's function sent to worker states stays sandboxed there, also when
+    /// the workers do not load plugins themselves (a plugin loaded later with plugin.load).
+    func testASandboxedPluginsFunctionStaysSandboxedInWorkers() throws {
+        let f = try PluginFolder()
+        let out = f.root + "/written-by-worker"
+        try f.plugin("farmer", rewards: ["w"], extra: "sandbox = true,", code: """
+            reward.define("w", function() return 1 end)
+            local rows = {{}, {}, {}, {}}
+            scores, errors = reward.score(function(s)
+              data.from({{a = 1}}):write(\(quoted(out)))
+              return 1
+            end, rows, {workers = 2, progress = false})
+            first_error = errors[1] and errors[1].message
+            """)
+        let h = try f.harness(load: false)
+        _ = h.eval("plugin.load('farmer')")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "a worker ran the sandboxed plugin's code unsandboxed")
+    }
+
     /// The string metatable and every shared metatable are out of a sandboxed plugin's
     /// reach: before the fix `getmetatable("").__index.upper = ...` changed the user's strings.
     func testASandboxedPluginCannotChangeSharedMetatables() throws {

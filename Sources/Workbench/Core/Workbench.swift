@@ -20,6 +20,9 @@ public struct WorkbenchOptions {
     public var replaying = false
     /// The size pictures are drawn at, when fixed (replay uses the recorded one).
     public var pictureSize: (columns: Int, rows: Int)? = nil
+    /// Chunk-name prefixes of sandboxed code this state starts with (worker states get their
+    /// parent's, so a sandboxed plugin's function sent to a worker stays sandboxed there).
+    public var sandboxedSources: [String] = []
     public init() {}
 }
 
@@ -50,6 +53,7 @@ public final class Workbench {
 
     public init(options: WorkbenchOptions = WorkbenchOptions()) throws {
         self.options = options
+        for p in options.sandboxedSources where !sandboxedSources.contains(p) { sandboxedSources.append(p) }
         lua = try LuaState(memoryLimit: options.memoryLimit, instructionBudget: options.instructionBudget)
         write = options.output ?? Platform.writeStdout
         Interruption.install(probe: LuaInterrupt.probe)

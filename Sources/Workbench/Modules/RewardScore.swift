@@ -149,10 +149,12 @@ extension Workbench {
 }
 
 extension Workbench {
-    /// The options a worker state is made with: this state's, printing nowhere.
+    /// The options a worker state is made with: this state's, printing nowhere, and what
+    /// this state knows to be sandboxed code (a plugin loaded since it started included).
     var workerOptions: WorkbenchOptions {
         var o = options
         o.output = { _ in }
+        o.sandboxedSources = sandboxedSources
         return o
     }
 }
