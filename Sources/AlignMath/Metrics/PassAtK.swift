@@ -12,7 +12,9 @@ public enum Metrics {
         if n < k { throw AlignMathError.invalidArgument("n must be >= k (n = \(n), k = \(k))") }
         if c > n { throw AlignMathError.invalidArgument("c must be <= n (c = \(c), n = \(n))") }
         if n - c < k { return 1 }
-        return 1 - productTerm(n: n, c: c, k: k)
+        let p = productTerm(n: n, c: c, k: k)
+        if Interruption.isPending { throw AlignMathError.interrupted }  // the product may have stopped early
+        return 1 - p
     }
 
     /// `prod over i in (n - c, n] of (1 - k / i)`, four factors at a time: `(i - k) / i` with the
@@ -24,6 +26,8 @@ public enum Metrics {
         var prod = 1.0
         var i = n - c + 1
         while i + 3 <= n {
+            // c can be 2^31: poll Ctrl-C now and then (the caller throws when it stopped here)
+            if i & 0xFFFFF == 0, Interruption.isPending { return .nan }
             let a = Double(i), b = Double(i + 1), cc = Double(i + 2), d = Double(i + 3)
             prod *= ((a - kd) * (b - kd)) * ((cc - kd) * (d - kd)) / ((a * b) * (cc * d))
             i += 4
@@ -58,6 +62,7 @@ public enum Metrics {
                 }
             }
             initialized = count
+            if Interruption.isPending { throw AlignMathError.interrupted }
         }
     }
 }
