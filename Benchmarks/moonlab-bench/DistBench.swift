@@ -59,7 +59,7 @@ let benchRuns = ProcessInfo.processInfo.environment["DIST_BENCH_RUNS"].flatMap {
 /// Also records the median CPU milliseconds per call (all threads) in `lastCPUms` and
 /// the fastest wall time in `lastMinMs`: on a shared, loaded machine CPU time / cores
 /// shows what the wall time would be with the cores free.
-var lastCPUms = 0.0, lastMinMs = 0.0
+nonisolated(unsafe) var lastCPUms = 0.0, lastMinMs = 0.0  // the benchmark runs on one thread
 func medianMs(runs: Int = benchRuns, _ body: () throws -> Void) -> Double {
     var times: [Double] = [], cpu: [Double] = []
     do {
@@ -84,7 +84,7 @@ func medianMs(runs: Int = benchRuns, _ body: () throws -> Void) -> Double {
 func report(_ name: String, _ ms: Double, extra: String = "") {
     let cpu = String(format: ",\"min_ms\":%.2f,\"cpu_ms\":%.2f", lastMinMs, lastCPUms)
     print("{\"area\":\"dist\",\"case\":\"\(name)\",\"ms\":\(String(format: "%.2f", ms))\(cpu)\(extra)}")
-    fflush(stdout)
+    fflush(nil)
 }
 
 /// Read bandwidth in bytes per ms: a sum over a 1 GB Float buffer with all workers.

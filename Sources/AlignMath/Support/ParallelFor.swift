@@ -36,16 +36,16 @@ public enum ParallelFor {
         }
         // About 8 chunks per worker to balance load, but at most ~4M elements a chunk
         // so the interrupt flag is polled every few milliseconds.
-        var chunk = max(1, count / (workers * 8))
-        chunk = max(1, min(chunk, (1 << 22) / max(1, costPerRow)))
+        let chunk = max(1, min(max(1, count / (workers * 8)), (1 << 22) / max(1, costPerRow)))
         let nChunks = (count + chunk - 1) / chunk
         let errors = ErrorSlots(nChunks)
         withoutActuallyEscaping(body) { body in
+            let work = UncheckedSendable(body)  // each chunk writes its own rows
             DispatchQueue.concurrentPerform(iterations: nChunks) { c in
                 if errors.stop { return }
                 if Interruption.isPending { errors.set(c, AlignMathError.interrupted); return }
                 let start = c * chunk
-                do { try body(start..<min(count, start + chunk)) } catch { errors.set(c, error) }
+                do { try work.value(start..<min(count, start + chunk)) } catch { errors.set(c, error) }
             }
         }
         if let e = errors.first() { throw e }
@@ -77,4 +77,12 @@ final class ErrorSlots: @unchecked Sendable {
         for e in slots where e != nil { return e }
         return nil
     }
+}
+
+/// A value handed to the threads of `DispatchQueue.concurrentPerform` that the caller knows
+/// is used safely there: a closure whose calls touch disjoint parts of its output, a
+/// pointer to those parts. (Swift cannot see that the parts are disjoint.)
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

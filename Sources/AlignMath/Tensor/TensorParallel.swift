@@ -22,8 +22,9 @@ enum Parallel {
         let pieces = Swift.min(count, workers * 4)
         let piece = (count + pieces - 1) / pieces
         withoutActuallyEscaping(body) { body in
+            let work = UncheckedSendable(body)  // each piece touches its own elements
             DispatchQueue.concurrentPerform(iterations: (count + piece - 1) / piece) { p in
-                body(p * piece..<Swift.min(count, (p + 1) * piece))
+                work.value(p * piece..<Swift.min(count, (p + 1) * piece))
             }
         }
     }
@@ -52,10 +53,11 @@ enum Parallel {
         let n = (count + piece - 1) / piece
         var results = [R?](repeating: nil, count: n)
         results.withUnsafeMutableBufferPointer { slots in
-            let out = slots.baseAddress.unsafelyUnwrapped
+            let out = UncheckedSendable(slots.baseAddress.unsafelyUnwrapped)  // one slot per piece
             withoutActuallyEscaping(body) { body in
+                let work = UncheckedSendable(body)
                 DispatchQueue.concurrentPerform(iterations: n) { p in
-                    (out + p).pointee = body(p * piece..<Swift.min(count, (p + 1) * piece))
+                    (out.value + p).pointee = work.value(p * piece..<Swift.min(count, (p + 1) * piece))
                 }
             }
         }

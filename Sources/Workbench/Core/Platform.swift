@@ -7,16 +7,32 @@ import Darwin
 /// Every libc and OS difference Workbench and the command line touch: standard streams,
 /// terminals, environment, paths.
 public enum Platform {
-    /// Writes text to standard output and flushes (so a prompt's output interleaves right).
-    public static func writeStdout(_ text: String) { write(text, to: stdout) }
+    /// Writes text to standard output at once (so a prompt's output interleaves right).
+    public static func writeStdout(_ text: String) { write(text, to: 1) }
 
     /// Writes text to standard error.
-    public static func writeStderr(_ text: String) { write(text, to: stderr) }
+    public static func writeStderr(_ text: String) { write(text, to: 2) }
 
-    static func write(_ text: String, to stream: UnsafeMutablePointer<FILE>?) {
+    /// Writes to a file descriptor, after flushing the C streams (what Lua's io.write and
+    /// print buffered comes first, so output stays in order). The C `stdout`/`stderr`
+    /// globals are not touched: they are shared mutable state to Swift 6.
+    static func write(_ text: String, to fd: Int32) {
+        fflush(nil)
         var text = text
-        text.withUTF8 { buf in _ = fwrite(buf.baseAddress, 1, buf.count, stream) }
-        fflush(stream)
+        text.withUTF8 { buf in
+            guard var p = buf.baseAddress else { return }
+            var left = buf.count
+            while left > 0 {
+                #if canImport(Glibc)
+                let n = Glibc.write(fd, p, left)
+                #else
+                let n = Darwin.write(fd, p, left)
+                #endif
+                if n < 0 { if errno == EINTR { continue } else { return } }
+                left -= n
+                p += n
+            }
+        }
     }
 
     /// Whether a file descriptor is a terminal (0 stdin, 1 stdout, 2 stderr).

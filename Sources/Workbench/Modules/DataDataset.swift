@@ -76,7 +76,7 @@ extension Workbench {
         s.pop(3)
     }
 
-    typealias DatasetMethod = (String, String, (Dataset, LuaArguments) throws -> Int32)
+    typealias DatasetMethod = (String, String, @Sendable (Dataset, LuaArguments) throws -> Int32)
 
     /// Pushes a dataset derived from `d` with the function at argument 2.
     static func derived(_ d: Dataset, _ args: LuaArguments, _ make: (Dataset, LuaRef) -> Dataset.Kind) throws -> Int32 {

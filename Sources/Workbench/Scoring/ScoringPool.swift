@@ -191,8 +191,8 @@ final class PoolCore: @unchecked Sendable {
     init(workers: [PoolWorker]) {
         self.workers = workers
         running = workers.count
-        for w in workers {
-            let t = Thread { [self] in self.loop(w) }
+        for i in workers.indices {
+            let t = Thread { [self] in self.loop(self.workers[i]) }  // worker i is this thread's alone
             t.stackSize = 8 << 20  // Lua's C stack in deep calls, as the main thread has
             t.name = "moonlab-worker"
             t.start()
