@@ -14,7 +14,8 @@ extension Workbench {
             stages take {min_keep = 1, semantics = "transformers" | "llama.cpp"}: by default HF
             transformers' warpers exactly, llama.cpp's samplers where they differ. Token ids are
             0-based vocabulary ids (the logit of id is logits[id + 1]). chain:explain shows what
-            each stage kept. Randomness comes only from random generators.
+            each stage kept. sample.compare runs one configuration as transformers, llama.cpp and
+            vLLM each would. Randomness comes only from random generators.
             Example: c = sample.chain{sample.top_k(40), sample.top_p(0.95), sample.temperature(0.8)}; c:sample(logits, random.new(0))
             """)
         SampleStages.install(m)
@@ -22,5 +23,6 @@ extension Workbench {
         SampleStages.installChain(m)
         SampleStages.installVocab(m)
         SampleStages.installSelection(m)
+        SampleStages.installCompare(m)
     }
 }
