@@ -145,12 +145,14 @@ extension SampleStages {
         var docs: [(String, String)] = []
         m.state.register(type: ChainBox.self, name: "sample.chain") { b in
             addChainMethods(b, &docs)
+            addDistributionMethods(b, &docs)
             b.meta("__tostring") { a in a.state.push(try a.object(1, ChainBox.self).label); return 1 }
             b.meta("__len") { a in a.state.push(try a.object(1, ChainBox.self).boxes.count); return 1 }
         }
         registerMethodDocs(m.state, typeName: "sample.chain", prefix: "chain", listName: "sample.methods", docs: docs, doc: """
             sample.methods: what a chain answers to, as chain:apply(logits) does
-            apply, probs, sample, explain, reset; #chain is its number of stages.
+            apply, probs, sample, explain, reset, distribution, logprob; #chain is its number of
+            stages.
             Example: chain:explain(logits, {history = {}})
             """)
         m.field("methods")
@@ -158,7 +160,9 @@ extension SampleStages {
             sample.chain{stage, ...} -> chain
             Stages applied in order to one row of logits, then one token drawn from what is left.
             Methods (help(sample.methods)): chain:apply(logits, ctx), chain:probs(logits, ctx),
-            chain:sample(logits, rng, ctx), chain:explain(logits, ctx), chain:reset().
+            chain:sample(logits, rng, ctx), chain:explain(logits, ctx), chain:reset(),
+            chain:distribution(logits, ctx) (what it samples from, Monte-Carlo for xtc and
+            mirostat), chain:logprob(logits, id, ctx) (processed and raw log-probability).
             logits: a 1-d tensor (read in place, no copy) or Lua array; the chain computes in its
             dtype (f64 for Lua arrays and tensors made in Lua, f32 for an f32 tensor), so f64
             logits are never rounded to f32 (llama.cpp-semantics stages excepted: they compute
