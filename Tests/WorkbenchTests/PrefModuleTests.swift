@@ -105,7 +105,7 @@ final class PrefModuleTests: XCTestCase {
         XCTAssertEqual(h.bareError("pref.dpo_loss(with{loss = 'dpo'})"),
                        "bad argument #1 to 'pref.dpo_loss' (option 'loss' must be one of \"sigmoid\", \"hinge\", \"ipo\", \"robust\", \"exo_pair\", \"nca_pair\", \"bco_pair\", \"sppo_hard\", \"apo_zero\", \"apo_down\", \"discopop\", \"sigmoid_norm\", \"aot\", \"aot_unpaired\", \"cdpo\", got \"dpo\")")
         XCTAssertEqual(h.bareError("pref.dpo_loss(with{betta = 0.1})"),
-                       "bad argument #1 to 'pref.dpo_loss' (unknown option 'betta'; valid options: bco_delta, beta, chosen_len, discopop_tau, label_smoothing, loss, policy_chosen, policy_rejected, ref_chosen, ref_rejected, rejected_len)")
+                       "bad argument #1 to 'pref.dpo_loss' (unknown option 'betta'; valid options: bco_delta, beta, chosen_len, discopop_tau, grad, label_smoothing, loss, policy_chosen, policy_rejected, ref_chosen, ref_rejected, rejected_len)")
         XCTAssertEqual(h.bareError("pref.dpo_loss(with{ref_rejected = {1, 2}})"),
                        "pref.dpo_loss: policy_chosen and ref_rejected differ in length (4 vs 2)")
         XCTAssertEqual(h.bareError("pref.dpo_loss{policy_chosen = {1}, policy_rejected = {1}, ref_chosen = {1}}"),
@@ -153,7 +153,7 @@ final class PrefModuleTests: XCTestCase {
         XCTAssertEqual(h.bareError("pref.orpo_loss{policy_chosen = {0}, policy_rejected = {-1}}"),
                        "pref.orpo_loss: average log-probabilities must be < 0, got 0.0 and -1.0 in pair 1")
         XCTAssertEqual(h.bareError("pref.orpo_loss{policy_chosen = {-1}, policy_rejected = {-1}, gamma = 1}"),
-                       "bad argument #1 to 'pref.orpo_loss' (unknown option 'gamma'; valid options: beta, chosen, chosen_len, nll, policy_chosen, policy_rejected, rejected, rejected_len)")
+                       "bad argument #1 to 'pref.orpo_loss' (unknown option 'gamma'; valid options: beta, chosen, chosen_len, grad, nll, policy_chosen, policy_rejected, rejected, rejected_len)")
     }
 
     func testKTO() throws {

@@ -7,13 +7,25 @@ extension Workbench {
     static func installPref(_ wb: Workbench) throws {
         let m = ModuleBuilder(wb.lua, name: "pref", doc: """
             pref: preference losses (TRL 1.x's formulas, in float64)
-            bt_loss, listwise_loss, dpo_loss, simpo_loss, orpo_loss, kto_loss. Log-probabilities
+            bt_loss, listwise_loss, dpo_loss, simpo_loss, orpo_loss, kto_loss (grad = true adds
+            their gradients), explore (a loss and its gradient along the margin). Log-probabilities
             are summed over each completion; vectors in are Lua arrays or tensors, out tensors.
             Example: local losses, cr, rr, s = pref.dpo_loss{policy_chosen = pc, policy_rejected = pr, ref_chosen = rc, ref_rejected = rr}
             """)
         installRewardModelLosses(m)
         installDPO(m)
         installReferenceFree(m)
+        installExplore(m)
+    }
+
+    /// Pushes `grads = {policy_chosen =, policy_rejected =}` and stores it in the stats table
+    /// just below it too (`stats.grads`). Stack: [stats] -> [stats, grads].
+    static func pushGradients(_ s: LuaState, _ g: Preference.Gradients) throws {
+        s.newTable(recordCount: 2)
+        try s.push(tensorOf: g.policyChosen); s.setField("policy_chosen", of: -2)
+        try s.push(tensorOf: g.policyRejected); s.setField("policy_rejected", of: -2)
+        s.pushValue(at: -1)
+        s.setField("grads", of: -3)
     }
 
     /// `pref.bt_loss`, `pref.listwise_loss`.
@@ -77,7 +89,7 @@ extension Workbench {
         m.function("dpo_loss", doc: """
             pref.dpo_loss{policy_chosen =, policy_rejected =, ref_chosen =, ref_rejected =, beta = 0.1,
               loss = "sigmoid", label_smoothing = 0, chosen_len = nil, rejected_len = nil,
-              discopop_tau = 0.05, bco_delta = 0} -> losses, chosen_rewards, rejected_rewards, stats
+              discopop_tau = 0.05, bco_delta = 0, grad = false} -> losses, chosen_rewards, rejected_rewards, stats
             DPO-family losses with TRL 1.x's formulas in float64, from log-probabilities summed over
             each completion. chosen_rewards = beta * (policy_chosen - ref_chosen), likewise rejected.
             stats: loss (mean), accuracy (chosen_reward > rejected_reward; a tie is not correct),
@@ -90,12 +102,15 @@ extension Workbench {
             number, or "batch_mean" (TRL 0.x's running mean after one batch).
             Fields: the four log-probabilities (required); beta (0.1); loss ("sigmoid");
             label_smoothing (0); chosen_len, rejected_len (nil); discopop_tau (0.05); bco_delta (0).
+            grad (false): true also returns grads = {policy_chosen =, policy_rejected =} (a 5th value,
+            also stats.grads): d(mean loss) / d(each policy log-probability), analytic (the
+            references and any KL point carry no gradient, as in TRL); pref.explore draws them.
             Example: local l, cr, rr, s = pref.dpo_loss{policy_chosen = pc, policy_rejected = pr, ref_chosen = rc, ref_rejected = rr, loss = "ipo", chosen_len = lc, rejected_len = lr}
             """) { args in
             try args.table(1)
             let o = try args.options(1, allowed: ["policy_chosen", "policy_rejected", "ref_chosen", "ref_rejected", "beta",
                                                   "loss", "label_smoothing", "chosen_len", "rejected_len",
-                                                  "discopop_tau", "bco_delta"])
+                                                  "discopop_tau", "bco_delta", "grad"])
             var opts = Preference.DPOOptions()
             opts.beta = try o.number("beta", default: 0.1)
             opts.loss = try Preference.DPOLoss.named(try o.choice("loss", lossNames, default: "sigmoid"))
@@ -104,15 +119,17 @@ extension Workbench {
             opts.rejectedLengths = try o.vector("rejected_len")
             opts.discopopTau = try o.number("discopop_tau", default: 0.05)
             opts.bcoDelta = try bcoDelta(o)
-            let r = try Preference.dpoLoss(policyChosen: try o.requiredVector("policy_chosen"),
-                                           policyRejected: try o.requiredVector("policy_rejected"),
-                                           refChosen: try o.requiredVector("ref_chosen"),
-                                           refRejected: try o.requiredVector("ref_rejected"), options: opts)
+            let pc = try o.requiredVector("policy_chosen"), pr = try o.requiredVector("policy_rejected")
+            let rc = try o.requiredVector("ref_chosen"), rr = try o.requiredVector("ref_rejected")
+            let r = try Preference.dpoLoss(policyChosen: pc, policyRejected: pr, refChosen: rc, refRejected: rr, options: opts)
             try args.state.push(tensorOf: r.losses)
             try args.state.push(tensorOf: r.chosenRewards)
             try args.state.push(tensorOf: r.rejectedRewards)
             args.state.push(stats: ["loss": r.loss, "accuracy": r.accuracy, "margin": r.margin])
-            return 4
+            guard try o.boolean("grad", default: false) else { return 4 }
+            try pushGradients(args.state, try Preference.dpoGradients(policyChosen: pc, policyRejected: pr, refChosen: rc,
+                                                                     refRejected: rr, options: opts))
+            return 5
         }
     }
 
@@ -146,23 +163,32 @@ extension Workbench {
             Fields: policy_chosen, policy_rejected (required); beta (0.1, TRL's default; the SimPO
             paper uses 2 to 2.5); gamma (0.5, TRL's simpo_gamma); label_smoothing (0);
             chosen_len, rejected_len (nil); nll (nil); nll_weight (1).
+            grad (false): true also returns grads = {policy_chosen =, policy_rejected =} (a 5th value,
+            also stats.grads): d(mean loss) / d(each policy log-probability), analytic (the
+            references and any KL point carry no gradient, as in TRL); pref.explore draws them.
             Example: local l, cr, rr, s = pref.simpo_loss{policy_chosen = {-0.9}, policy_rejected = {-1.4}, beta = 2}
             """) { args in
             try args.table(1)
             let o = try args.options(1, allowed: ["policy_chosen", "policy_rejected", "chosen", "rejected", "beta", "gamma",
-                                                  "label_smoothing", "chosen_len", "rejected_len", "nll", "nll_weight"])
+                                                  "label_smoothing", "chosen_len", "rejected_len", "nll", "nll_weight",
+                                                  "grad"])
+            let c = try o.requiredVector("policy_chosen", alias: "chosen")
+            let rj = try o.requiredVector("policy_rejected", alias: "rejected")
+            let beta = try o.number("beta", default: 0.1), gamma = try o.number("gamma", default: 0.5)
+            let ls = try o.number("label_smoothing", default: 0)
+            let lc = try o.vector("chosen_len"), lr = try o.vector("rejected_len")
             let r = try Preference.simpoLoss(
-                chosen: try o.requiredVector("policy_chosen", alias: "chosen"),
-                rejected: try o.requiredVector("policy_rejected", alias: "rejected"),
-                beta: try o.number("beta", default: 0.1), gamma: try o.number("gamma", default: 0.5),
-                labelSmoothing: try o.number("label_smoothing", default: 0),
-                chosenLengths: try o.vector("chosen_len"), rejectedLengths: try o.vector("rejected_len"),
+                chosen: c, rejected: rj, beta: beta, gamma: gamma, labelSmoothing: ls,
+                chosenLengths: lc, rejectedLengths: lr,
                 nll: try o.number("nll"), nllWeight: try o.number("nll_weight", default: 1))
             try args.state.push(tensorOf: r.losses)
             try args.state.push(tensorOf: r.chosenRewards)
             try args.state.push(tensorOf: r.rejectedRewards)
             args.state.push(stats: ["loss": r.loss, "accuracy": r.accuracy, "margin": r.margin])
-            return 4
+            guard try o.boolean("grad", default: false) else { return 4 }
+            try pushGradients(args.state, try Preference.simpoGradients(
+                chosen: c, rejected: rj, beta: beta, gamma: gamma, labelSmoothing: ls, chosenLengths: lc, rejectedLengths: lr))
+            return 5
         }
 
         m.function("orpo_loss", doc: """
@@ -177,23 +203,29 @@ extension Workbench {
             policy_chosen/policy_rejected may also be spelled chosen/rejected.
             Fields: policy_chosen, policy_rejected (required); beta (0.1); chosen_len,
             rejected_len (nil); nll (nil).
+            grad (false): true also returns grads = {policy_chosen =, policy_rejected =} (a 5th value,
+            also stats.grads): d(mean loss) / d(each policy log-probability), analytic (the
+            references and any KL point carry no gradient, as in TRL); pref.explore draws them.
             Example: local l, cr, rr, s = pref.orpo_loss{policy_chosen = {-0.5}, policy_rejected = {-1.5}}
             """) { args in
             try args.table(1)
             let o = try args.options(1, allowed: ["policy_chosen", "policy_rejected", "chosen", "rejected", "beta",
-                                                  "chosen_len", "rejected_len", "nll"])
-            let r = try Preference.orpoLoss(
-                chosen: try o.requiredVector("policy_chosen", alias: "chosen"),
-                rejected: try o.requiredVector("policy_rejected", alias: "rejected"),
-                beta: try o.number("beta", default: 0.1),
-                chosenLengths: try o.vector("chosen_len"), rejectedLengths: try o.vector("rejected_len"),
-                nll: try o.number("nll"))
+                                                  "chosen_len", "rejected_len", "nll", "grad"])
+            let c = try o.requiredVector("policy_chosen", alias: "chosen")
+            let rj = try o.requiredVector("policy_rejected", alias: "rejected")
+            let beta = try o.number("beta", default: 0.1)
+            let lc = try o.vector("chosen_len"), lr = try o.vector("rejected_len")
+            let r = try Preference.orpoLoss(chosen: c, rejected: rj, beta: beta, chosenLengths: lc, rejectedLengths: lr,
+                                            nll: try o.number("nll"))
             try args.state.push(tensorOf: r.losses)
             try args.state.push(tensorOf: r.chosenRewards)
             try args.state.push(tensorOf: r.rejectedRewards)
             args.state.push(stats: ["loss": r.loss, "accuracy": r.accuracy, "margin": r.margin,
                                     "log_odds": r.logOdds, "log_odds_ratio": r.logOddsRatio])
-            return 4
+            guard try o.boolean("grad", default: false) else { return 4 }
+            try pushGradients(args.state, try Preference.orpoGradients(chosen: c, rejected: rj, beta: beta,
+                                                                      chosenLengths: lc, rejectedLengths: lr))
+            return 5
         }
 
         m.function("kto_loss", doc: """
@@ -210,28 +242,35 @@ extension Workbench {
             Fields: policy_chosen/ref_chosen and policy_rejected/ref_rejected (at least one pair);
             kl_policy, kl_ref (nil); kl (nil); beta (0.1); desirable_weight (1);
             undesirable_weight (1).
+            grad (false): true also returns grads = {policy_chosen =, policy_rejected =} (a 5th value,
+            also stats.grads): d(mean loss) / d(each policy log-probability), analytic (the
+            references and any KL point carry no gradient, as in TRL); pref.explore draws them.
             Example: local l, cr, rr, s = pref.kto_loss{policy_chosen = pc, ref_chosen = rc, policy_rejected = pr, ref_rejected = rr, kl = 0.3}
             """) { args in
             try args.table(1)
             let o = try args.options(1, allowed: ["policy_chosen", "ref_chosen", "policy_rejected", "ref_rejected",
                                                   "kl_policy", "kl_ref", "kl", "beta", "desirable_weight",
-                                                  "undesirable_weight"])
+                                                  "undesirable_weight", "grad"])
             let pc = try o.vector("policy_chosen") ?? [], rc = try o.vector("ref_chosen") ?? []
             let pr = try o.vector("policy_rejected") ?? [], rr = try o.vector("ref_rejected") ?? []
             if pc.isEmpty && rc.isEmpty && pr.isEmpty && rr.isEmpty {
                 throw args.error(1, "needs policy_chosen and ref_chosen, or policy_rejected and ref_rejected")
             }
+            let klp = try o.vector("kl_policy"), klr = try o.vector("kl_ref"), kl = try o.number("kl")
+            let beta = try o.number("beta", default: 0.1)
+            let wd = try o.number("desirable_weight", default: 1), wu = try o.number("undesirable_weight", default: 1)
             let r = try Preference.ktoLoss(
                 policyChosen: pc, refChosen: rc, policyRejected: pr, refRejected: rr,
-                klPolicy: try o.vector("kl_policy"), klRef: try o.vector("kl_ref"), kl: try o.number("kl"),
-                beta: try o.number("beta", default: 0.1),
-                desirableWeight: try o.number("desirable_weight", default: 1),
-                undesirableWeight: try o.number("undesirable_weight", default: 1))
+                klPolicy: klp, klRef: klr, kl: kl, beta: beta, desirableWeight: wd, undesirableWeight: wu)
             try args.state.push(tensorOf: r.losses)
             try args.state.push(tensorOf: r.chosenRewards)
             try args.state.push(tensorOf: r.rejectedRewards)
             args.state.push(stats: ["loss": r.loss, "kl": r.kl])
-            return 4
+            guard try o.boolean("grad", default: false) else { return 4 }
+            try pushGradients(args.state, try Preference.ktoGradients(
+                policyChosen: pc, refChosen: rc, policyRejected: pr, refRejected: rr, klPolicy: klp, klRef: klr, kl: kl,
+                beta: beta, desirableWeight: wd, undesirableWeight: wu))
+            return 5
         }
     }
 }
