@@ -93,7 +93,7 @@ extension Workbench {
         }
     }
 
-    private static let pictureOptions = ["width", "height", "title", "xlabel", "ylabel", "svg", "print", "color"]
+    static let pictureOptions = ["width", "height", "title", "xlabel", "ylabel", "svg", "print", "color"]
 
     private static func binsOption(_ o: LuaOptions, _ args: LuaArguments) throws -> Int {
         try o.count("bins", in: 1...maxBins, default: 10)
@@ -104,7 +104,7 @@ extension Workbench {
 
     /// Renders a figure with the picture options: prints it (returns nothing) or, with
     /// print = false, returns the text; writes the SVG when asked. Stack: [] -> [text]?.
-    private static func show(_ figure: Figure, _ o: LuaOptions, _ args: LuaArguments) throws -> Int32 {
+    static func show(_ figure: Figure, _ o: LuaOptions, _ args: LuaArguments) throws -> Int32 {
         var f = figure
         if let t = try o.string("title") { f.title = t }
         if let t = try o.string("xlabel") { f.xName = t }

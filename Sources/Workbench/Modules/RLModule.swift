@@ -8,13 +8,15 @@ extension Workbench {
         let m = ModuleBuilder(wb.lua, name: "rl", doc: """
             rl: policy-gradient arithmetic (TRL's formulas, in float64)
             returns, gae, whiten, ppo_loss, value_loss, kl, kl_penalty, group_advantages,
-            adaptive_kl. Vectors in are Lua arrays or tensors; vectors out are tensors.
+            adaptive_kl; the lab: dry_run (advantages and loss weights of a batch before
+            training), kl_lab (the KL estimators against the exact KL). Vectors in are Lua arrays or tensors; vectors out are tensors.
             Example: local adv, ret = rl.gae(rewards, values, {gamma = 0.99, lambda = 0.95})
             """)
         installReturns(m)
         installLosses(m)
         installKL(m)
         installAdaptiveKL(m)
+        installRLLab(m)
     }
 
     /// `rl.returns`, `rl.gae`, `rl.whiten`, `rl.group_advantages`.
