@@ -32,7 +32,32 @@ final class RewardTests: XCTestCase {
         try h.run(#"c = reward.combine{{"len", 0.5}, {function(s) return 10 end, 2}, {reward.get("format"), 3}}"#)
         XCTAssertEqual(try h.value(#"c({completion = "<think>a</think><answer>b</answer>"})"#), "40.0")  // 0.5*34 + 20 + 3
         XCTAssertEqual(msg(h, #"reward.combine{{"nope", 1}}"#), "reward.combine: part 1: unknown reward 'nope'")
-        XCTAssertEqual(msg(h, #"reward.combine{{"len", "x"}}"#), "reward.combine: part 1: weight must be a number, got string")
+        XCTAssertEqual(msg(h, #"reward.combine{{"len", "x"}}"#), "reward.combine: part 1: weight must be a number or a function of state, got string")
+        // A weight may be a function of state (a curriculum), evaluated on every call; the call
+        // returns the sum alone, r:parts the raw and weighted value of each part.
+        try h.run(#"cur = reward.combine{{"len", function(st) return 1 - (st.step or 0) / 100 end}, {function(s) return 10 end, 2}}"#)
+        let s34 = #"{completion = "<think>a</think><answer>b</answer>"}"#
+        XCTAssertEqual(try h.value("cur(\(s34))"), "54.0")                       // 1 * 34 + 20, state {}
+        XCTAssertEqual(try h.value("cur(\(s34), {step = 50})"), "37.0")          // 0.5 * 34 + 20
+        XCTAssertEqual(try h.value("select('#', cur(\(s34), {step = 50}))"), "1")
+        XCTAssertEqual(try h.value("""
+            local v, info = cur:parts(\(s34), {step = 75})
+            local p = info.parts[1]
+            return string.format("%g %g %s %g %g %g %g %g", v, info.total, p.name, p.raw, p.weight, p.weighted,
+                                 info.raw["<function>"], info.weighted.len)
+            """), "28.5 28.5 len 34 0.25 8.5 10 8.5")
+        XCTAssertEqual(msg(h, #"reward.combine{{"len", function() return "x" end}}({completion = ""})"#),
+                       "the weight of part 1 ('len') returned string, expected a number")
+        XCTAssertEqual(msg(h, #"reward.get("len"):parts({completion = ""})"#),
+                       "reward:parts: 'len' is not a reward.combine result")
+        // Workers get the state-dependent weights too.
+        try h.run(#"reward.define("cur", cur)"#)
+        XCTAssertEqual(try h.value("""
+            local rows = {}
+            for i = 1, 6 do rows[i] = \(s34) end
+            local v = reward.score("cur", rows, {workers = 2, state = {step = 50}, progress = false})
+            return v[1] .. " " .. v[6]
+            """), "37.0 37.0")
         XCTAssertEqual(try h.value(#"reward.normalize({1, 2, 2, 5}, "rank")"#), "tensor([0.0000, 0.5000, 0.5000, 1.0000], dtype=f64)")
         XCTAssertEqual(try h.value(#"reward.normalize({1, 3, 5}, "minmax")"#), "tensor([0.0000, 0.5000, 1.0000], dtype=f64)")
         let z = try h.value(#"local z = reward.normalize({1, 2, 3, 0/0}, "zscore"); return string.format("%.6f %.6f %.6f %s", z[1], z[2], z[3], tostring(z[4] ~= z[4]))"#)

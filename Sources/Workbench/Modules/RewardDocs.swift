@@ -34,11 +34,17 @@ enum RewardDocs {
         ("combine", """
             reward.combine{{r1, w1}, {r2, w2}, ...} -> reward
             A reward returning the weighted sum w1 * r1(s, state) + w2 * r2(s, state) + ...; each
-            part is a reward, a registered name or a function, the weight a number (default 1).
+            part is a reward, a registered name or a function, the weight a number (default 1) or
+            a function of state returning one (a curriculum: state.step, state.epoch,
+            state.max_steps, as reward.score's state option, moonlab score --state or a trainer
+            gives them; an empty table when none), evaluated on every call.
             A part returning nil (does not apply) adds nothing, as TRL 1.x's nansum over its
             reward functions; when no part applies the sum is nil too. A part that returns
-            anything else but a number is an error for that sample.
-            Example: r = reward.combine{{"format", 0.5}, {"accuracy", 1}}
+            anything else but a number is an error for that sample. r:parts(s, state) -> value, info
+            reports both sides of the sum: info.parts = {{name =, raw =, weight =, weighted =},
+            ...} in order, info.raw, info.weights, info.weighted keyed by part name (a repeated
+            name gets #i), info.total the sum.
+            Example: r = reward.combine{{"format", function(state) return math.max(0.1, 1 - (state.step or 0) / 1000) end}, {"accuracy", 1}}; v, info = r:parts(s, {step = 500})
             """),
         ("text", """
             reward.text(s[, field = "completion"]) -> string

@@ -102,7 +102,7 @@ function W.combine(parts)
     error("bad argument #1 to 'reward.combine' (table of {reward, weight} pairs expected, got " .. typename(parts) .. ")", 0)
   end
   if #parts == 0 then error("reward.combine: no parts given", 0) end
-  local resolved, names = {}, {}
+  local resolved, names, keys, used = {}, {}, {}, {}
   for i, p in ipairs(parts) do
     if type(p) ~= "table" or getmetatable(p) == RewardMT then
       error(("reward.combine: part %d must be a {reward, weight} pair, got %s"):format(i, typename(p)), 0)
@@ -110,29 +110,67 @@ function W.combine(parts)
     local r, msg = W.resolve(p[1])
     if not r then error(("reward.combine: part %d: %s"):format(i, msg), 0) end
     local w = p[2] == nil and 1 or p[2]
-    if type(w) ~= "number" then
-      error(("reward.combine: part %d: weight must be a number, got %s"):format(i, typename(w)), 0)
+    if type(w) ~= "number" and not callable(w) then
+      error(("reward.combine: part %d: weight must be a number or a function of state, got %s"):format(i, typename(w)), 0)
     end
     resolved[i] = { r, w }
-    names[i] = ("%g*%s"):format(w, r.name)
+    names[i] = type(w) == "number" and ("%g*%s"):format(w, r.name) or ("w(state)*%s"):format(r.name)
+    -- info keys: the part's name, numbered when two parts share it
+    local key = r.name
+    if used[key] then key = key .. "#" .. i end
+    used[key] = true
+    keys[i] = key
   end
   -- A part returning nil does not apply to the sample and adds nothing (TRL 1.x sums its
   -- reward functions with nansum, None being NaN); when no part applies, neither does the sum.
-  return W.new("combine(" .. table.concat(names, " + ") .. ")", function(s, state)
+  -- A weight may be a function of state (a curriculum: state.step, state.epoch,
+  -- state.max_steps), evaluated on every call. Called as a reward it returns the sum alone;
+  -- r:parts(s, state) passes `info` to fill with each part's raw value, weight and weighted
+  -- value (one function, so workers get the same code either way).
+  local r = W.new("combine(" .. table.concat(names, " + ") .. ")", function(s, state, info)
     local total, applies = 0, false
-    for _, p in ipairs(resolved) do
+    for i, p in ipairs(resolved) do
+      local w = p[2]
+      if type(w) ~= "number" then
+        w = w(state or {})
+        if type(w) ~= "number" then
+          error(("the weight of part %d ('%s') returned %s, expected a number"):format(i, p[1].name, typename(w)), 0)
+        end
+      end
       local v = p[1](s, state)
       if v ~= nil then
         if type(v) ~= "number" then
           error(("reward '%s' returned %s, expected a number or nil"):format(p[1].name, typename(v)), 0)
         end
-        total = total + p[2] * v
+        total = total + w * v
         applies = true
+      end
+      if info then
+        local k = keys[i]
+        local weighted = v ~= nil and w * v or nil
+        info.parts[i] = { name = k, raw = v, weight = w, weighted = weighted }
+        info.raw[k], info.weights[k], info.weighted[k] = v, w, weighted
       end
     end
     if applies then return total end
     return nil
   end, "weighted sum", false)
+  r.combined = true
+  return r
+end
+
+-- reward:parts(s, state) -> value, info: a combined reward's sum and what each part gave.
+function RewardMT.parts(self, s, state)
+  if getmetatable(self) ~= RewardMT then
+    error("bad argument #1 to 'reward:parts' (reward expected, got " .. typename(self) .. ")", 0)
+  end
+  if not self.combined then
+    error("reward:parts: '" .. tostring(self.name) .. "' is not a reward.combine result", 0)
+  end
+  local info = { parts = {}, raw = {}, weights = {}, weighted = {} }
+  local total = self.fn(s, state, info)
+  info.total = total
+  return total, info
 end
 
 -- Records as an array: a Lua array, or anything with an each() iterator (a dataset).

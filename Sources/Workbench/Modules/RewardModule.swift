@@ -10,7 +10,8 @@ extension Workbench {
         try recordStartupGlobals(lua)
         let m = ModuleBuilder(lua, name: "reward", doc: """
             reward: scripted reward functions
-            define, get, list, remove, combine, normalize, score; built-in rewards format, length,
+            define, get, list, remove, combine (weights may be functions of state), normalize,
+            score, check (determinism, NaN, errors, range, latency); built-in rewards format, length,
             accuracy, repetition (reward.list() names them; help(reward.get("format")) explains
             one), and the constructors reward.format(pattern), reward.length{...},
             reward.accuracy{...}, reward.repetition{...} for variants.
@@ -21,6 +22,7 @@ extension Workbench {
         }
         installNormalize(m)
         installScore(m)
+        installCheck(m)
         try installBuiltinRewards(m)
     }
 

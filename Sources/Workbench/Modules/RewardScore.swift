@@ -114,7 +114,7 @@ extension Workbench {
     /// (`data.jsonl: f.jsonl:3: ...`) instead of stopping the call; its slot in the array
     /// holds an empty table. Anything else goes through the reward library's `collect`
     /// (a list as it is, or whatever has an `each()` iterator).
-    private static func collectRecords(_ args: LuaArguments, at index: Int32) throws -> (Int32, [Int: String]) {
+    static func collectRecords(_ args: LuaArguments, at index: Int32) throws -> (Int32, [Int: String]) {
         let lua = args.state
         var bad: [Int: String] = [:]
         if let dataset = lua.object(at: index, Dataset.self) {
