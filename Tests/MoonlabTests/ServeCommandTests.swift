@@ -235,6 +235,41 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertEqual(s.process.terminationStatus, 0)
     }
 
+    /// `--timeout-ms`: rows not started in time get --on-error (the answer still comes, 200);
+    /// a reward returning something that is not a number fails its row, not the request.
+    func testRequestTimeoutAndNonNumbersFailTheirRowsOnly() throws {
+        let file = dir + "/slow.lua"
+        try """
+            reward.define("v", function(s)
+              local c = s.completion
+              if c == "str" then return "x" end
+              if c == "bool" then return true end
+              if c == "table" then return {} end
+              if c == "slow" then local x = 0 for i = 1, 5e6 do x = x + i end end
+              return 1
+            end)
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let s = try start(["--reward", file, "--workers", "1", "--timeout-ms", "200", "--on-error", "-3"])
+        let (status, out) = try getReward(s, ["str", "bool", "table", "fine"])
+        XCTAssertEqual(status, 200)
+        XCTAssertEqual(out["rewards"] as? [Double], [-3, -3, -3, 1])
+        XCTAssertEqual((out["extra_logs"] as? [String: [Double]])?["moonlab/errors"], [1, 1, 1, 0])
+        // 30 rows of 5M instructions each take well over 200 ms: the last ones never start.
+        let started = Date()
+        let (slowStatus, slow) = try getReward(s, Array(repeating: "slow", count: 30))
+        XCTAssertEqual(slowStatus, 200)
+        let rewards = try XCTUnwrap(slow["rewards"] as? [Double])
+        let errors = try XCTUnwrap((slow["extra_logs"] as? [String: [Double]])?["moonlab/errors"])
+        XCTAssertEqual(rewards.count, 30)
+        XCTAssertEqual(rewards.last, -3, "\(rewards)")
+        XCTAssertEqual(errors.last, 1)
+        XCTAssertEqual(zip(rewards, errors).filter { $0.0 == -3 }.count, errors.filter { $0 == 1 }.count)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 20, "rows after the deadline do not run")
+        let err = (try? String(contentsOfFile: s.stderr, encoding: .utf8)) ?? ""
+        XCTAssertTrue(err.contains("timeout: the request took longer than its time limit"), err)
+        XCTAssertEqual(try getReward(s, ["fine"]).1["rewards"] as? [Double], [1], "still serving")
+    }
+
     func testBadCommandLines() throws {
         let cases: [([String], String)] = [
             ([], "--reward NAME|FILE.lua is required"),
