@@ -84,19 +84,32 @@ extension RL {
         var draws = [Int](repeating: 0, count: samples)
         for s in 0..<samples { draws[s] = table.sample(rng) }
         var estimates: [[KLEstimate]] = [], values: [[[Double]]] = []
+        let v = p.count
+        // Each token's estimate under one estimator and clamp, once per token: the exact
+        // moments weight it by p, the draws look it up.
+        var perToken = [Double](repeating: 0, count: v), raw = perToken
         for e in KLEstimator.allCases {
             var perClamp: [KLEstimate] = [], perClampValues: [[Double]] = []
+            for i in 0..<v { raw[i] = e.apply(lp[i], lq[i]) }
             for (_, clamp) in klLabClamps {
-                func k(_ i: Int) -> Double {
-                    clamp.apply(e.apply(lp[i], lq[i]), e, logr: lq[i] - lp[i])
-                }
                 var ex = 0.0, exVar = 0.0
-                for i in 0..<p.count where p[i] > 0 { ex += p[i] * k(i) }
-                for i in 0..<p.count where p[i] > 0 { let d = k(i) - ex; exVar += p[i] * d * d }
-                let vals = draws.map(k)
+                p.withUnsafeBufferPointer { pb in
+                    lp.withUnsafeBufferPointer { lpb in
+                        lq.withUnsafeBufferPointer { lqb in
+                            perToken.withUnsafeMutableBufferPointer { kb in
+                                for i in 0..<v {
+                                    kb[i] = clamp.apply(raw[i], e, logr: lqb[i] - lpb[i])
+                                    if pb[i] > 0 { ex += pb[i] * kb[i] }
+                                }
+                                for i in 0..<v where pb[i] > 0 { let d = kb[i] - ex; exVar += pb[i] * d * d }
+                            }
+                        }
+                    }
+                }
+                let vals = draws.map { perToken[$0] }
                 let mean = vals.reduce(0, +) / Double(samples)
                 var ss = 0.0
-                for v in vals { ss += (v - mean) * (v - mean) }
+                for x in vals { ss += (x - mean) * (x - mean) }
                 let variance = ss / Double(samples - 1)
                 perClamp.append(KLEstimate(mean: mean, bias: mean - exact, variance: variance,
                                            stderr: (variance / Double(samples)).squareRoot(), expected: ex,
