@@ -193,6 +193,25 @@ final class DistBehaviourTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, 2, "Double expSum worst error in ulp")
     }
 
+    func testFastExpNormalDoubleAccuracy() {
+        // expNormal (the f64 Dist kernels' exp on exponents raised to minNormalInputD): within
+        // 2 ulp of libm over [minNormalInputD, 0], an irregular step so every reduction
+        // interval and both ends are hit; NaN stays NaN
+        var worst = 0.0
+        var y = 0.0
+        while y > FastExp.minNormalInputD {
+            let ref = Foundation.exp(y)
+            worst = Swift.max(worst, Swift.abs(FastExp.expNormal(SIMD4<Double>(repeating: y))[0] - ref) / ref.ulp)
+            y -= 0.00417
+        }
+        for y in [0, -1e-300, -1e-12, -0.5 * Foundation.log(2.0), -Foundation.log(2.0), -3.7, FastExp.minNormalInputD] {
+            let ref = Foundation.exp(y)
+            XCTAssertLessThanOrEqual(Swift.abs(FastExp.expNormal(SIMD4<Double>(repeating: y))[0] - ref), 2 * ref.ulp, "\(y)")
+        }
+        XCTAssertLessThanOrEqual(worst, 2, "Double expNormal worst error in ulp")
+        XCTAssertTrue(FastExp.expNormal(SIMD4<Double>(repeating: .nan))[0].isNaN)
+    }
+
     /// Plain libm reference for one Double row: (logsumexp, entropy, softmax).
     private func reference(_ x: [Double]) -> (Double, Double, [Double]) {
         let m = x.max() ?? 0
@@ -203,9 +222,9 @@ final class DistBehaviourTests: XCTestCase {
         return (lse, h, p)
     }
 
-    func testLongDoubleRowsAreCombinedChunkByChunk() throws {
-        // rows longer than RowF64.chunk are reduced chunk by chunk and the chunks rescaled to
-        // the row's maximum: the maximum in the last chunk, in the first, a chunk of -inf
+    func testLongDoubleRowsAreCombinedBlockByBlock() throws {
+        // rows are reduced block by block (RowF64.block), the sums rescaled whenever a block
+        // raises the running maximum: the maximum in the last block, in the first, blocks of -inf
         let n = 50_000
         let rising = (0..<n).map { Double($0) / 5000 + sin(Double($0)) }
         let falling = Array(rising.reversed())

@@ -91,7 +91,7 @@ public enum Dist {
     }
 
     /// Runs `body(r, row)` over the Double rows of `x` in parallel chunks of rows. (Each row
-    /// kernel reads its row once, chunk by chunk, see `RowF64.maxSumExp`.)
+    /// kernel reads its row once, block by block, see `RowF64.maxSumExp`.)
     static func eachRowF64(_ x: Tensor, _ body: (Int, UnsafePointer<Double>) throws -> Void) throws {
         let n = x.rowLength, base = UnsafePointer(x.doublePointer)
         try ParallelFor.rows(x.rowCount, costPerRow: Swift.max(1, n) * 4) { range in
@@ -192,8 +192,7 @@ public enum Dist {
         }
         let dst = out.doublePointer
         try eachRowF64(x) { r, p in
-            let (m, se) = try maxSumExp(x, r, p, s)
-            RowF64.writeExpScaled(p, dst + r * n, n, s, m, 1 / se)
+            if !RowF64.softmax(p, dst + r * n, n, s) { _ = try maskedOrNaN(x, r) }
         }
         return out
     }
@@ -286,7 +285,7 @@ public enum Dist {
             for i in 0..<n { buf[i] = (Double(p[i]) * s - m) - c }
         } else {
             let p = x.doublePointer + r * n
-            c = Foundation.log(RowF64.sumExp(p, n, s, m, next: nil).0)
+            c = Foundation.log(RowF64.maxSumExp(p, n, s).1)
             for i in 0..<n { buf[i] = (p[i] * s - m) - c }
         }
     }

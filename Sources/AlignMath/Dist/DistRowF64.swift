@@ -1,21 +1,28 @@
 import Foundation
 
-/// The per-row kernels of `Dist` for Double data, built as `RowF32` is: `SIMD4<Double>` (one
-/// AVX2 register), two independent vectors per step so the exponentials' multiply-add chains
-/// overlap, `FastExp.expSum` for sums (Estrin-evaluated, see `FastExp.polyD`), the next
-/// row's maximum read inside the pass over the current one, and every kernel
-/// `@inline(never)` (see `RowF32` on why: inlined into a large closure, the standard
-/// library's per-lane SIMD selects were left as scalar code, which is what made the f64
-/// paths 9x slower than f32 instead of the 2x their bytes cost). Each works on one row of
-/// `n` logits; `s` is 1/temperature and `m` the row maximum times `s`. `-inf` entries give
-/// exactly zero weight; the last partial vector is padded with `-inf`. The maxima ignore NaN;
-/// a NaN logit makes every sum of its row NaN (`FastExp.expSum` keeps NaN lanes).
+/// The per-row kernels of `Dist` for Double data. A row is walked once, in blocks of
+/// `block` elements (4 KB, L1-sized): the sums of block b are taken against the running
+/// maximum, and the maximum of block b + 1 is read inside the pass over block b, so the next
+/// block's trip from memory overlaps the exponentials of this one (the f32 kernels do the
+/// same across rows). When a block raises the running maximum, the sums so far are rescaled
+/// (one scalar `exp` per such block). A row is thus read from memory once, not twice (a max
+/// pass, then a sum pass) — for a 1 MB row, the max pass from L3 was a third of the time.
+///
+/// Each works on one row of `n` logits; `s` is 1/temperature and `m` a maximum times `s`.
+/// Vectors are `SIMD4<Double>` (one AVX2 register), two per step so the exponentials'
+/// multiply-add chains overlap, every kernel `@inline(never)` (see `RowF32` on why).
+/// Exponents of the sums are clamped at `FastExp.minNormalInputD` (`clampedExp`): a masked
+/// (`-inf`) token or padding lane then weighs e^-708 ≈ 3e-308 instead of 0, nothing next to
+/// the row maximum's e^0 = 1 in the same sum, and the sums need no masks (`0·-inf`). KL's
+/// Σ e_p·(y_p − y_q) keeps y_q unclamped (a token P keeps and Q nearly excludes is a large
+/// term, not noise) and zeroes the terms whose e_p is the clamp's.
+/// The maxima ignore NaN; a NaN logit makes every sum of its row NaN.
 enum RowF64 {
     typealias V = SIMD4<Double>
     typealias U = SIMD4<UInt64>
     static let w = 4
-    /// Vectors per partial sum.
-    static let block = 16
+    /// Elements per block: 4 KB (8 KB for a pair) stays in L1 between its max and its sums.
+    static let block = 512
 
     @inline(__always)
     static func _exp(_ x: Double) -> Double { Foundation.exp(x) }
@@ -44,99 +51,190 @@ enum RowF64 {
     @inline(__always)
     static func bits(_ m: SIMDMask<V.MaskStorage>) -> U { unsafeBitCast(m, to: U.self) }
 
+    /// `e^y` of `y ≤ 0` for a sum: `y` raised to `minNormalInputD` first (NaN kept: one
+    /// `vmaxpd`), so the result is always a normal number and no lane needs masking.
     @inline(__always)
-    static func masked(_ v: V, _ keep: U) -> V { unsafeBitCast(unsafeBitCast(v, to: U.self) & keep, to: V.self) }
-
-    @inline(__always)
-    static func blockEnd(_ i: Int, _ n: Int) -> Int { Swift.min(i + block * w, n - w + 1) }
-
-    /// Running maximum of a row (NaN lanes ignored), two accumulators.
-    struct RowMax {
-        var m0 = V(repeating: -.infinity), m1 = V(repeating: -.infinity)
-        @inline(__always) mutating func add(_ a: V) { m0 = RowF64.vmax(a, m0) }
-        @inline(__always) mutating func add2(_ a: V, _ b: V) { m0 = RowF64.vmax(a, m0); m1 = RowF64.vmax(b, m1) }
-        @inline(__always) var result: Double { RowF64.vmax(m1, m0).max() }
+    static func clampedExp(_ y: V) -> (e: V, y: V) {
+        let lo = V(repeating: FastExp.minNormalInputD)
+        let yc = FastExp.select(y .< lo, lo, y)
+        return (FastExp.expNormal(yc), yc)
     }
 
     /// Largest element (`-inf` for an empty or fully masked row; NaN lanes are ignored).
     @inline(never)
     static func max(_ p: UnsafePointer<Double>, _ n: Int) -> Double {
-        var m = RowMax()
+        var m0 = V(repeating: -.infinity), m1 = m0
         var i = 0
-        while i + 2 * w <= n { m.add2(ld(p, i), ld(p, i + w)); i += 2 * w }
-        while i < n { m.add(load(p, i, n)); i += w }
-        return m.result
+        while i + 2 * w <= n { m0 = vmax(ld(p, i), m0); m1 = vmax(ld(p, i + w), m1); i += 2 * w }
+        while i < n { m0 = vmax(load(p, i, n), m0); i += w }
+        return vmax(m1, m0).max()
     }
 
-    /// Σ exp(x·s − m); also the max of row `next` (same length) when given, else -inf.
+    /// Whether `p[0..<n]` holds a NaN (for rows whose maximum is -inf; rare).
+    static func hasNaN(_ p: UnsafePointer<Double>, _ n: Int) -> Bool { (0..<n).contains { p[$0].isNaN } }
+
+    /// The blocks of a row: `(start, count)` of block `b`, and of the one after it.
+    @inline(__always)
+    static func blockCount(_ n: Int, _ c: Int) -> Int { Swift.min(block, n - c) }
+
+    // MARK: Σ e
+
+    /// Σ exp(x·s − m) over `p[0..<k]`, and the max of `next[0..<k]` when `next` is given (a
+    /// block of the same length).
     @inline(never)
-    static func sumExp(_ p: UnsafePointer<Double>, _ n: Int, _ s: Double, _ m: Double,
-                       next: UnsafePointer<Double>?) -> (Double, Double) {
-        var total = 0.0
-        var nm = RowMax()
-        let nx = next ?? p, negM = V(repeating: -m)
+    static func sumExpBlock(_ p: UnsafePointer<Double>, _ k: Int, _ s: Double, _ m: Double,
+                            next: UnsafePointer<Double>?) -> (Double, Double) {
+        let negM = V(repeating: -m)
+        var a0 = V(), a1 = V()
+        var n0 = V(repeating: -.infinity), n1 = n0
         var i = 0
-        while i + w <= n {
-            var acc = V(), acc1 = V()
-            let end = blockEnd(i, n)
-            while i + w < end {
-                acc += FastExp.expSum(negM.addingProduct(ld(p, i), s)).0
-                acc1 += FastExp.expSum(negM.addingProduct(ld(p, i + w), s)).0
-                nm.add2(ld(nx, i), ld(nx, i + w))
+        if let nx = next {
+            while i + 2 * w <= k {
+                a0 += clampedExp(negM.addingProduct(ld(p, i), s)).e
+                a1 += clampedExp(negM.addingProduct(ld(p, i + w), s)).e
+                n0 = vmax(ld(nx, i), n0); n1 = vmax(ld(nx, i + w), n1)
                 i += 2 * w
             }
-            if i < end {
-                acc += FastExp.expSum(negM.addingProduct(ld(p, i), s)).0
-                nm.add(ld(nx, i))
-                i += w
+        } else {
+            while i + 2 * w <= k {
+                a0 += clampedExp(negM.addingProduct(ld(p, i), s)).e
+                a1 += clampedExp(negM.addingProduct(ld(p, i + w), s)).e
+                i += 2 * w
             }
-            total += (acc + acc1).sum()
         }
-        if i < n {
-            total += FastExp.expSum(negM.addingProduct(load(p, i, n), s)).0.sum()
-            nm.add(load(nx, i, n))
+        while i < k {
+            a0 += clampedExp(negM.addingProduct(load(p, i, k), s)).e
+            if let nx = next { n0 = vmax(load(nx, i, k), n0) }
+            i += w
         }
-        return (total, next == nil ? -.infinity : nm.result)
+        return ((a0 + a1).sum(), vmax(n1, n0).max())
     }
 
-    /// (Σ e, Σ e·y) with y = x·s − m, e = exp(y): what entropy needs; also the max of `next`.
+    /// The row's starting maximum (times `s`): its first block's when that is finite, else the
+    /// whole row's. `-inf` for a row without a finite maximum (all -inf or NaN).
+    @inline(__always)
+    static func startMax(_ p: UnsafePointer<Double>, _ n: Int, _ s: Double) -> (m: Double, first: Double) {
+        let first = max(p, blockCount(n, 0))
+        return first > -.infinity ? (first * s, first) : (max(p, n) * s, first)
+    }
+
+    /// (m, Σ exp(x·s − m)) of a row, m its maximum times `s`: `-inf` for a row of only -inf
+    /// (and NaN), NaN (with the sum) when it holds a NaN. One trip from memory.
     @inline(never)
-    static func sumExpMoment(_ p: UnsafePointer<Double>, _ n: Int, _ s: Double, _ m: Double,
-                             next: UnsafePointer<Double>?) -> (Double, Double, Double) {
-        var sTot = 0.0, wTot = 0.0
-        var nm = RowMax()
-        let nx = next ?? p, negM = V(repeating: -m)
+    static func maxSumExp(_ p: UnsafePointer<Double>, _ n: Int, _ s: Double) -> (Double, Double) {
+        guard n > 0 else { return (-.infinity, 0) }
+        var (m, bm) = startMax(p, n, s)
+        if !(m > -.infinity) { return hasNaN(p, n) ? (.nan, .nan) : (-.infinity, 0) }
+        var total = 0.0, c = 0
+        while c < n {
+            let k = blockCount(n, c), nc = c + k
+            if bm * s > m { total *= _exp(m - bm * s); m = bm * s }
+            let same = nc < n && blockCount(n, nc) == k
+            let (sb, nm) = sumExpBlock(p + c, k, s, m, next: same ? p + nc : nil)
+            total += sb
+            bm = same ? nm : (nc < n ? max(p + nc, n - nc) : -.infinity)
+            c = nc
+        }
+        return (m, total)
+    }
+
+    // MARK: Σ e, Σ e·y (entropy)
+
+    /// (Σ e, Σ e·y) with y = x·s − m, e = exp(y) over `p[0..<k]`; the max of `next` as above.
+    @inline(never)
+    static func momentBlock(_ p: UnsafePointer<Double>, _ k: Int, _ s: Double, _ m: Double,
+                            next: UnsafePointer<Double>?) -> (Double, Double, Double) {
+        let negM = V(repeating: -m)
+        var s0 = V(), s1 = V(), w0 = V(), w1 = V()
+        var n0 = V(repeating: -.infinity), n1 = n0
         var i = 0
-        while i + w <= n {
-            var accS = V(), accW = V(), accS1 = V(), accW1 = V()
-            let end = blockEnd(i, n)
-            while i + w < end {
-                let y = negM.addingProduct(ld(p, i), s), y1 = negM.addingProduct(ld(p, i + w), s)
-                let (e, keep) = FastExp.expSum(y)
-                let (e1, keep1) = FastExp.expSum(y1)
-                accS += e; accS1 += e1
-                accW += masked(e * y, keep)  // 0·(-inf) lanes are zeroed, not NaN
-                accW1 += masked(e1 * y1, keep1)
-                nm.add2(ld(nx, i), ld(nx, i + w))
+        @inline(__always) func step(_ x0: V, _ x1: V) {
+            let (e0, y0) = clampedExp(negM.addingProduct(x0, s))
+            let (e1, y1) = clampedExp(negM.addingProduct(x1, s))
+            s0 += e0; s1 += e1
+            w0.addProduct(e0, y0); w1.addProduct(e1, y1)
+        }
+        if let nx = next {
+            while i + 2 * w <= k {
+                step(ld(p, i), ld(p, i + w))
+                n0 = vmax(ld(nx, i), n0); n1 = vmax(ld(nx, i + w), n1)
                 i += 2 * w
             }
-            if i < end {
-                let y = negM.addingProduct(ld(p, i), s)
-                let (e, keep) = FastExp.expSum(y)
-                accS += e
-                accW += masked(e * y, keep)
-                nm.add(ld(nx, i))
+        } else {
+            while i + 2 * w <= k { step(ld(p, i), ld(p, i + w)); i += 2 * w }
+        }
+        while i < k {
+            let (e, y) = clampedExp(negM.addingProduct(load(p, i, k), s))
+            s0 += e; w0.addProduct(e, y)
+            if let nx = next { n0 = vmax(load(nx, i, k), n0) }
+            i += w
+        }
+        return ((s0 + s1).sum(), (w0 + w1).sum(), vmax(n1, n0).max())
+    }
+
+    /// (m, Σ e, Σ e·y), y = x·s − m, e = exp(y), in one trip (see `maxSumExp`).
+    @inline(never)
+    static func maxSumExpMoment(_ p: UnsafePointer<Double>, _ n: Int, _ s: Double) -> (Double, Double, Double) {
+        guard n > 0 else { return (-.infinity, 0, 0) }
+        var (m, bm) = startMax(p, n, s)
+        if !(m > -.infinity) { return hasNaN(p, n) ? (.nan, .nan, .nan) : (-.infinity, 0, 0) }
+        var st = 0.0, wt = 0.0, c = 0
+        while c < n {
+            let k = blockCount(n, c), nc = c + k
+            if bm * s > m {
+                // relative to the new maximum, y = y_old − d: W = f·(W_old − d·S_old), S = f·S_old
+                let d = bm * s - m, f = _exp(-d)
+                wt = f * (wt - d * st); st *= f; m = bm * s
+            }
+            let same = nc < n && blockCount(n, nc) == k
+            let (sb, wb, nm) = momentBlock(p + c, k, s, m, next: same ? p + nc : nil)
+            st += sb; wt += wb
+            bm = same ? nm : (nc < n ? max(p + nc, n - nc) : -.infinity)
+            c = nc
+        }
+        return (m, st, wt)
+    }
+
+    // MARK: KL
+
+    /// The sums of KL(P‖Q) over a block of a pair of rows: (Σ e_p, Σ e_q, Σ e_p·(y_p − y_q),
+    /// min of q); also the maxima of the next block of p and q when given.
+    @inline(never)
+    static func klBlock(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>, _ k: Int, _ s: Double,
+                        _ mp: Double, _ mq: Double, nextP: UnsafePointer<Double>?, nextQ: UnsafePointer<Double>?)
+        -> (sp: Double, sq: Double, w: Double, minQ: Double, np: Double, nq: Double) {
+        let negP = V(repeating: -mp), negQ = V(repeating: -mq)
+        var sp = V(), sq = V(), sw = V(), mnq = V(repeating: .infinity)
+        var np = V(repeating: -.infinity), nq = np
+        let lo = V(repeating: FastExp.minNormalInputD)
+        @inline(__always) func step(_ a: V, _ b: V, _ bMin: V) {
+            let yp = negP.addingProduct(a, s), yq = negQ.addingProduct(b, s)
+            let ep = clampedExp(yp).e, eq = clampedExp(yq).e
+            sp += ep; sq += eq
+            // y_p − y_q unclamped where P has mass (q may lie far below e^-708 there: that
+            // is a large KL, not a rounding), 0 where its weight is the clamp's e^-708
+            // (masked p, whose difference may be -inf + inf)
+            sw.addProduct(ep, FastExp.select(yp .>= lo, yp - yq, V()))
+            mnq = FastExp.select(bMin .< mnq, bMin, mnq)
+        }
+        var i = 0
+        if let px = nextP, let qx = nextQ {
+            while i + w <= k {
+                let b = ld(q, i)
+                step(ld(p, i), b, b)
+                np = vmax(ld(px, i), np); nq = vmax(ld(qx, i), nq)
                 i += w
             }
-            sTot += (accS + accS1).sum(); wTot += (accW + accW1).sum()
+        } else {
+            while i + w <= k { let b = ld(q, i); step(ld(p, i), b, b); i += w }
         }
-        if i < n {
-            let y = negM.addingProduct(load(p, i, n), s)
-            let (e, keep) = FastExp.expSum(y)
-            sTot += e.sum(); wTot += masked(e * y, keep).sum()
-            nm.add(load(nx, i, n))
+        if i < k {  // the padding lanes (-inf in both) are not a q = -inf token
+            var real = V(repeating: .infinity)
+            for j in 0..<(k - i) { real[j] = q[i + j] }
+            step(load(p, i, k), load(q, i, k), real)
+            if let px = nextP, let qx = nextQ { np = vmax(load(px, i, k), np); nq = vmax(load(qx, i, k), nq) }
         }
-        return (sTot, wTot, next == nil ? -.infinity : nm.result)
+        return (sp.sum(), sq.sum(), sw.sum(), mnq.min(), np.max(), nq.max())
     }
 
     /// Whether some token has p > -inf where q = -inf.
@@ -151,186 +249,38 @@ enum RowF64 {
         return inf != U()
     }
 
-    /// Maxima of a pair of rows and whether P has mass where q = -inf (tested exactly only
-    /// when q holds a -inf).
-    @inline(never)
-    static func maxPair(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>, _ n: Int) -> (Double, Double, Bool) {
-        var a = RowMax(), b = RowMax(), minq = V(repeating: .infinity)
-        var i = 0
-        while i + w <= n {
-            let z = ld(q, i)
-            a.add(ld(p, i)); b.add(z); minq = FastExp.select(z .< minq, z, minq)
-            i += w
-        }
-        if i < n {
-            let z = load(q, i, n)
-            a.add(load(p, i, n)); b.add(z); minq = FastExp.select(z .< minq, z, minq)
-        }
-        return (a.result, b.result, minq.min() == -.infinity && massWhereQMasked(p, q, n))
-    }
-
-    /// Σ exp(y) of a buffer of exponents (≤ 0 or NaN), writing each exp into `out`; a partial
-    /// last vector is read padded with -inf and written whole.
-    @inline(never)
-    static func expSumBuffer(_ y: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
-        var acc = V(), acc1 = V()
-        var i = 0
-        while i + 2 * w <= n {
-            let e = FastExp.expSum(ld(y, i)).0, e1 = FastExp.expSum(ld(y, i + w)).0
-            UnsafeMutableRawPointer(out + i).storeBytes(of: e, as: V.self)
-            UnsafeMutableRawPointer(out + i + w).storeBytes(of: e1, as: V.self)
-            acc += e; acc1 += e1
-            i += 2 * w
-        }
-        while i < n {  // whole vectors: `out` has room for n rounded up to w (padding: exp(-inf) = 0)
-            let e = FastExp.expSum(load(y, i, n)).0
-            UnsafeMutableRawPointer(out + i).storeBytes(of: e, as: V.self)
-            acc += e
-            i += w
-        }
-        return (acc + acc1).sum()
-    }
-
-    /// The sums of KL(P‖Q) over a pair of rows: (Σ e_p, Σ e_q, Σ e_p·(y_p − y_q)), in blocks of
-    /// 256 through L1 buffers: exponents, then their exponentials (`expSumBuffer`, a loop
-    /// with few live values), then the weighted sum. Fused into one loop the kernel needed
-    /// more than the 16 AVX2 registers and spilled; this is 1.3x faster. Lanes where
-    /// e_p = 0 add nothing to the last sum (0·inf or NaN there); where P has mass and
-    /// q = -inf the caller already answers +inf.
-    @inline(never)
-    static func klSums(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>, _ n: Int, _ s: Double,
-                              _ mp: Double, _ mq: Double) -> (Double, Double, Double) {
-        let b = 256
-        let buf = UnsafeMutablePointer<Double>.allocate(capacity: 4 * b)
-        defer { buf.deallocate() }
-        let yp = buf, yq = buf + b, ep = buf + 2 * b, eq = buf + 3 * b
-        var sp = 0.0, sq = 0.0, sw = 0.0
-        let negMp = V(repeating: -mp), negMq = V(repeating: -mq)
-        var c = 0
-        while c < n {
-            let k = Swift.min(b, n - c)
-            var i = 0
-            while i < k {
-                UnsafeMutableRawPointer(yp + i).storeBytes(of: negMp.addingProduct(load(p + c, i, k), s), as: V.self)
-                UnsafeMutableRawPointer(yq + i).storeBytes(of: negMq.addingProduct(load(q + c, i, k), s), as: V.self)
-                i += w
-            }
-            sp += expSumBuffer(yp, ep, k)
-            sq += expSumBuffer(yq, eq, k)
-            var aw = V()
-            i = 0
-            while i < k {
-                let e = ld(ep, i)
-                let keep = ~bits(e .== 0)
-                aw += masked(e * (ld(yp, i) - ld(yq, i)), keep)
-                i += w
-            }
-            sw += aw.sum()
-            c += k
-        }
-        return (sp, sq, sw)
-    }
-
-    /// Elements per chunk of a long row: a chunk of a pair of rows (2 × 128 KB) stays in L2
-    /// between its max pass and its sum pass, so a row of 128k doubles (1 MB, 2 MB a pair) is
-    /// read from memory once instead of twice; the chunks' sums are then combined exactly
-    /// (rescaled to the row's maximum).
-    static let chunk = 16_384
-
-    /// Whether `p[0..<n]` holds a NaN (for chunks whose maximum is -inf; rare).
-    static func hasNaN(_ p: UnsafePointer<Double>, _ n: Int) -> Bool { (0..<n).contains { p[$0].isNaN } }
-
-    /// (m, Σ exp(x·s − m)) of a row, m its maximum times `s` (-inf for a row of -inf; NaN
-    /// when it holds a NaN), chunk by chunk: one trip from memory.
-    @inline(never)
-    static func maxSumExp(_ p: UnsafePointer<Double>, _ n: Int, _ s: Double) -> (Double, Double) {
-        var m = -Double.infinity, total = 0.0, nan = false
-        var c = 0
-        while c < n {
-            let k = Swift.min(chunk, n - c)
-            let mc = max(p + c, k) * s
-            if mc == -.infinity { nan = nan || hasNaN(p + c, k); c += k; continue }
-            let sc = sumExp(p + c, k, s, mc, next: nil).0
-            if mc > m { total = total * _exp(m - mc) + sc; m = mc } else { total += sc * _exp(mc - m) }
-            c += k
-        }
-        return nan ? (.nan, .nan) : (m, total)
-    }
-
-    /// (m, Σ e, Σ e·y), y = x·s − m, e = exp(y), chunk by chunk (see `maxSumExp`).
-    @inline(never)
-    static func maxSumExpMoment(_ p: UnsafePointer<Double>, _ n: Int, _ s: Double) -> (Double, Double, Double) {
-        var m = -Double.infinity, st = 0.0, wt = 0.0, nan = false
-        var c = 0
-        while c < n {
-            let k = Swift.min(chunk, n - c)
-            let mc = max(p + c, k) * s
-            if mc == -.infinity { nan = nan || hasNaN(p + c, k); c += k; continue }
-            let (sc, wc, _) = sumExpMoment(p + c, k, s, mc, next: nil)
-            // y relative to the new maximum M is y_c − (M − m_c): W = Σ e'(y_c − d)
-            if mc > m {
-                let d = mc - m, f = _exp(-d)
-                (st, wt) = m == -.infinity ? (sc, wc) : (st * f + sc, f * (wt - d * st) + wc)
-                m = mc
-            } else {
-                let d = m - mc, f = _exp(-d)
-                st += sc * f
-                wt += f * (wc - d * sc)
-            }
-            c += k
-        }
-        return nan ? (.nan, .nan, .nan) : (m, st, wt)
-    }
-
-    /// KL(P‖Q) of a pair of rows, chunk by chunk (see `maxSumExp`): the sums of each chunk
-    /// relative to its own maxima, combined at the end; +inf where P has mass that Q
+    /// KL(P‖Q) of a pair of rows in one trip (see `maxSumExp`): +inf where P has mass that Q
     /// excludes; NaN when a row holds a NaN. `masked` is true when p or q is all -inf.
     @inline(never)
     static func klRow(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>, _ n: Int, _ s: Double)
         -> (kl: Double, masked: Bool) {
-        if n <= chunk {  // one chunk: no combining (and no allocation per row of a batch)
-            let (a, b, inf) = maxPair(p, q, n)
-            if a > -.infinity && b > -.infinity {
-                let (sp, sq, w) = klSums(p, q, n, s, a * s, b * s)
-                return (Dist.klValue(sp, sq, w, inf), false)
-            }
-            return (.nan, !(hasNaN(p, n) || hasNaN(q, n)))
-        }
-        struct Part { var mp: Double; var mq: Double; var sp: Double; var sq: Double; var w: Double }
-        var parts: [Part] = []
-        var inf = false, nan = false
-        var mp = -Double.infinity, mq = -Double.infinity
-        var c = 0
+        guard n > 0 else { return (.nan, true) }
+        var (mp, bp) = startMax(p, n, s), (mq, bq) = startMax(q, n, s)
+        if !(mp > -.infinity) || !(mq > -.infinity) { return (.nan, !(hasNaN(p, n) || hasNaN(q, n))) }
+        var sp = 0.0, sq = 0.0, w = 0.0, minQ = Double.infinity, c = 0
         while c < n {
-            let k = Swift.min(chunk, n - c)
-            let (a, b, infc) = maxPair(p + c, q + c, k)
-            let mpc = a * s, mqc = b * s
-            inf = inf || infc
-            if mpc == -.infinity || mqc == -.infinity { nan = nan || hasNaN(p + c, k) || hasNaN(q + c, k) }
-            if mpc > -.infinity && mqc > -.infinity {
-                let (sp, sq, w) = klSums(p + c, q + c, k, s, mpc, mqc)
-                parts.append(Part(mp: mpc, mq: mqc, sp: sp, sq: sq, w: w))
-            } else if mqc > -.infinity {  // no P mass here: only Σ e_q
-                parts.append(Part(mp: -.infinity, mq: mqc, sp: 0, sq: sumExp(q + c, k, s, mqc, next: nil).0, w: 0))
+            let k = blockCount(n, c), nc = c + k
+            if bq * s > mq {  // y_q = y_q,old − d: W gains d·Σe_p
+                let d = bq * s - mq
+                w += d * sp; sq *= _exp(-d); mq = bq * s
             }
-            mp = Swift.max(mp, mpc); mq = Swift.max(mq, mqc)
-            c += k
+            if bp * s > mp {  // y_p = y_p,old − d: W = f·(W − d·Σe_p), Σe_p = f·Σe_p
+                let d = bp * s - mp, f = _exp(-d)
+                w = f * (w - d * sp); sp *= f; mp = bp * s
+            }
+            let same = nc < n && blockCount(n, nc) == k
+            let b = klBlock(p + c, q + c, k, s, mp, mq, nextP: same ? p + nc : nil, nextQ: same ? q + nc : nil)
+            sp += b.sp; sq += b.sq; w += b.w; minQ = Swift.min(minQ, b.minQ)
+            if same { (bp, bq) = (b.np, b.nq) } else if nc < n {
+                (bp, bq) = (max(p + nc, n - nc), max(q + nc, n - nc))
+            }
+            c = nc
         }
-        if nan { return (.nan, false) }
-        if mp == -.infinity || mq == -.infinity { return (.nan, true) }
-        if parts.count == 1, let only = parts.first, only.mp == mp, only.mq == mq {
-            return (Dist.klValue(only.sp, only.sq, only.w, inf), false)
-        }
-        var sp = 0.0, sq = 0.0, w = 0.0
-        for t in parts {
-            sq += t.sq * _exp(t.mq - mq)
-            guard t.mp > -.infinity else { continue }
-            let dp = mp - t.mp, dq = mq - t.mq, f = _exp(-dp)
-            sp += t.sp * f
-            w += f * (t.w - (dp - dq) * t.sp)
-        }
+        let inf = minQ == -.infinity && massWhereQMasked(p, q, n)
         return (Dist.klValue(sp, sq, w, inf), false)
     }
+
+    // MARK: writes
 
     /// out = (x·s − m) − l (log_softmax with l = log Σe): the max is subtracted first, so
     /// logits far from 0 (1e4 + noise) keep their digits.
@@ -345,39 +295,63 @@ enum RowF64 {
         while i < n { out[i] = (-m).addingProduct(p[i], s) - l; i += 1 }
     }
 
-    /// out = exp(x·s − m)·c (softmax with m and c = 1/Σe known).
+    /// out = exp(x·s − m) over a block (exact zeros and subnormals: `FastExp.exp`), returns
+    /// Σ out and the max of `next`, a block of the same length, when given.
     @inline(never)
-    static func writeExpScaled(_ p: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int, _ s: Double,
-                               _ m: Double, _ c: Double) {
+    static func writeExpBlock(_ p: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ k: Int,
+                              _ s: Double, _ m: Double, next: UnsafePointer<Double>?) -> (Double, Double) {
         let negM = V(repeating: -m)
+        var a0 = V(), n0 = V(repeating: -.infinity)
         var i = 0
-        while i + w <= n {
-            let e = FastExp.exp(negM.addingProduct(ld(p, i), s)) * c
+        while i + w <= k {
+            let e = FastExp.exp(negM.addingProduct(ld(p, i), s))
             UnsafeMutableRawPointer(out + i).storeBytes(of: e, as: V.self)
+            a0 += e
+            if let nx = next { n0 = vmax(ld(nx, i), n0) }
             i += w
         }
-        while i < n { out[i] = FastExp.exp((-m).addingProduct(p[i], s)) * c; i += 1 }
+        while i < k {
+            let e = FastExp.exp((-m).addingProduct(p[i], s))
+            out[i] = e; a0[0] += e
+            if let nx = next { n0[0] = Swift.max(n0[0], nx[i]) }  // NaN ignored as vmax does
+            i += 1
+        }
+        return (a0.sum(), n0.max())
     }
 
-    /// out = exp(x·s − m), returns Σ out (first half of softmax).
+    /// softmax of a row into `out` in one trip from memory: each block's exponentials are
+    /// written against the running maximum of its time, then every block is scaled by
+    /// exp(m_b − m)/Σ (one multiply pass over the output, which is in cache for a row that
+    /// fits). Returns false for a row without a finite maximum (the caller reports it).
     @inline(never)
-    static func writeExp(_ p: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int, _ s: Double, _ m: Double) -> Double {
-        let negM = V(repeating: -m)
-        var total = 0.0
-        var i = 0
-        while i + w <= n {
-            var acc = V()
-            let end = blockEnd(i, n)
-            while i < end {
-                let e = FastExp.exp(negM.addingProduct(ld(p, i), s))
-                UnsafeMutableRawPointer(out + i).storeBytes(of: e, as: V.self)
-                acc += e
-                i += w
-            }
-            total += acc.sum()
+    static func softmax(_ p: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int, _ s: Double) -> Bool {
+        guard n > 0 else { return true }
+        var (m, bm) = startMax(p, n, s)
+        if !(m > -.infinity) {
+            if hasNaN(p, n) { for i in 0..<n { out[i] = .nan }; return true }
+            return false
         }
-        while i < n { let e = FastExp.exp((-m).addingProduct(p[i], s)); out[i] = e; total += e; i += 1 }
-        return total
+        let blocks = (n + block - 1) / block
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: blocks) { shifts in
+            var total = 0.0, c = 0, b = 0
+            while c < n {
+                let k = blockCount(n, c), nc = c + k
+                if bm * s > m { total *= _exp(m - bm * s); m = bm * s }
+                let same = nc < n && blockCount(n, nc) == k
+                let (sb, nm) = writeExpBlock(p + c, out + c, k, s, m, next: same ? p + nc : nil)
+                total += sb; shifts[b] = m
+                bm = same ? nm : (nc < n ? max(p + nc, n - nc) : -.infinity)
+                c = nc; b += 1
+            }
+            let inv = 1 / total
+            c = 0; b = 0
+            while c < n {
+                let k = blockCount(n, c)
+                scale(out + c, k, shifts[b] == m ? inv : _exp(shifts[b] - m) * inv)
+                c += k; b += 1
+            }
+            return true
+        }
     }
 
     /// out *= c.

@@ -327,6 +327,20 @@ public enum FastExp {
         return (e, keep)
     }
 
+    /// `exp(y)` for `minNormalInputD <= y <= 0` (or NaN): `expSum` without its mask, for
+    /// callers that raise `y` to `minNormalInputD` first, so the result is always a normal
+    /// number (the f64 `Dist` kernels: a masked token then weighs e^-708, not 0, in a sum
+    /// that holds the row maximum's e^0 = 1). Two vector operations fewer than `expSum`.
+    @_transparent
+    public static func expNormal(_ y: SIMD4<Double>) -> SIMD4<Double> {
+        typealias V = SIMD4<Double>
+        let t = V(repeating: magicBiasedD).addingProduct(y, log2eD)
+        let n = t - magicBiasedD
+        let pm1 = polyDm1(y.addingProduct(n, -ln2HiD).addingProduct(n, -ln2LoD))
+        let scale = unsafeBitCast(unsafeBitCast(t, to: SIMD4<Int64>.self) &* 4_503_599_627_370_496, to: V.self)
+        return scale.addingProduct(pm1, scale)  // NaN in y: pm1 is NaN, and so is the result
+    }
+
     /// Lanewise `mask ? a : b` for Doubles (see the Float overload).
     @_transparent
     public static func select(_ mask: SIMDMask<SIMD4<Int64>>, _ a: SIMD4<Double>, _ b: SIMD4<Double>) -> SIMD4<Double> {
