@@ -198,6 +198,14 @@ extension LuaState {
         return bad == 0 ? nil : Int(bad)
     }
 
+    /// Reads `t[1...count]` of the table at `index` into `out` as flags in one C loop: true/false
+    /// and the numbers 1/0 (RL's `dones`). Returns nil, or the 1-based position of the first
+    /// entry that is neither. `out` must hold `count` bytes. Stack-neutral.
+    public func readFlags(at index: Int32, count: Int, into out: UnsafeMutablePointer<UInt8>) -> Int? {
+        let bad = mlshim_read_flags(L, index, count, out)
+        return bad == 0 ? nil : Int(bad)
+    }
+
     /// A Lua array of strings at `index`; nil if any element is not a string.
     public func stringArray(at index: Int32) -> [String]? {
         guard type(at: index) == .table else { return nil }

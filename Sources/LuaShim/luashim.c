@@ -133,6 +133,25 @@ size_t mlshim_read_numbers(lua_State *L, int idx, size_t n, double *out) {
     return 0;
 }
 
+size_t mlshim_read_flags(lua_State *L, int idx, size_t n, unsigned char *out) {
+    idx = lua_absindex(L, idx);
+    for (size_t i = 0; i < n; i++) {
+        int t = lua_rawgeti(L, idx, (lua_Integer)(i + 1));
+        if (t == LUA_TBOOLEAN) {
+            out[i] = (unsigned char)lua_toboolean(L, -1);
+        } else if (t == LUA_TNUMBER) {
+            lua_Number v = lua_tonumberx(L, -1, NULL);
+            if (v != 0 && v != 1) { lua_pop(L, 1); return i + 1; }
+            out[i] = v == 1;
+        } else {
+            lua_pop(L, 1);
+            return i + 1;
+        }
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
 /* ---- allocator with a ceiling: the free path first, shrinks never fail, the growth
    check written so it cannot overflow (after ChrisGVE/LuaSwift). ---- */
 static void *mlshim_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {

@@ -47,7 +47,7 @@ final class PeerEdgesModuleTests: XCTestCase {
         XCTAssertEqual(h.bareError("rl.gae({1, 2}, {1, 2}, {dones = tensor{0, 2}})"),
                        "bad argument #3 to 'rl.gae' (option 'dones' must hold booleans or 0/1, entry 2 is 2)")
         XCTAssertEqual(h.bareError("rl.returns({1, 2}, {dones = {true, 'x'}})"),
-                       "bad argument #2 to 'rl.returns' (tensor or array of numbers expected, entry 2 is string)")
+                       "bad argument #2 to 'rl.returns' (option 'dones' must hold booleans or 0/1, entry 2 is a string)")
     }
 
     func testSemanticEntropyFollowsGetSemanticIds() throws {

@@ -129,6 +129,29 @@ final class RLModuleTests: XCTestCase {
                        "bad argument #1 to 'rl.adaptive_kl' (unknown option 'goal'; valid options: horizon, init, target)")
     }
 
+    func testDonesAsArraysOfFlagsMatchTheTensor() throws {
+        let h = try harness()
+        // a batch of dones as Lua arrays of booleans (or 0/1) is read straight into a bool
+        // tensor; it must give what the 0/1 f64 tensor gives, for gae and returns, row by row
+        try h.run("r = {{1, 0, 2, -1}, {0.5, 1, -1, 2}}; v = {{0.3, 0.1, -0.2, 0.4}, {0, 0.2, 0.1, -0.3}}")
+        try h.run("o = {gamma = 0.9, lambda = 0.8, last_value = {0.5, -0.5}}")
+        let want = try h.luaNumbers("(function() o.dones = tensor{{0, 1, 0, 0}, {0, 0, 0, 1}}; return rl.gae(r, v, o) end)()")
+        XCTAssertEqual(try h.luaNumbers("(function() o.dones = {{false, true, false, false}, {false, false, false, true}}; return rl.gae(r, v, o) end)()"), want)
+        XCTAssertEqual(try h.luaNumbers("(function() o.dones = {{0, true, 0, false}, {0, 0, false, 1}}; return rl.gae(r, v, o) end)()"), want)
+        XCTAssertNotEqual(try h.luaNumbers("(function() o.dones = nil; return rl.gae(r, v, o) end)()"), want)
+        let ret = try h.luaNumbers("rl.returns(r, {gamma = 0.9, dones = tensor{{0, 1, 0, 0}, {0, 0, 0, 1}}})")
+        XCTAssertEqual(try h.luaNumbers("rl.returns(r, {gamma = 0.9, dones = {{false, true, false, false}, {0, 0, 0, true}}})"), ret)
+        XCTAssertEqual(try h.luaNumbers("rl.returns({1, 2}, {dones = {true, false}})"), [1, 2])
+        XCTAssertEqual(h.bareError("rl.gae(r, v, {dones = {{true, false, false, false}, 3}})"),
+                       "bad argument #3 to 'rl.gae' (option 'dones' rows must be arrays, row 2 is number)")
+        XCTAssertEqual(h.bareError("rl.gae(r, v, {dones = {{true, false, false, false}, {true}}})"),
+                       "bad argument #3 to 'rl.gae' (option 'dones' rows differ in length (row 2 has 1 entries, row 1 has 4))")
+        XCTAssertEqual(h.bareError("rl.gae(r, v, {dones = {{true, false, false, false}, {true, false, 'x', false}}})"),
+                       "bad argument #3 to 'rl.gae' (option 'dones' must hold booleans or 0/1, row 2, entry 3 is a string)")
+        XCTAssertEqual(h.bareError("rl.gae(r, v, {dones = 'no'})"),
+                       "bad argument #3 to 'rl.gae' (option 'dones' must be a tensor or an array of booleans or 0/1, got string)")
+    }
+
     func testBadArgumentsGiveClearErrors() throws {
         let h = try harness()
         // The message carries the caller's position (entry 2, line 1).

@@ -27,8 +27,9 @@ extension RL {
     }
 
     /// GAE over `rows` trajectories of `width` steps stored row-major in tensors (one row for a
-    /// 1-d input), as `gaeKernel` computes it, with `dones` 0/1 read in place (checked inside
-    /// the loop, where the check costs nothing: the loop waits on its own dependency chain).
+    /// 1-d input), as `gaeKernel` computes it, with `dones` read in place: a bool tensor as it
+    /// is, 0/1 numbers checked inside the loop (where the check costs nothing: the loop waits
+    /// on its own dependency chain).
     /// Both outputs share one block, so a call in a loop reuses the block the last one freed.
     /// - Throws: `AlignMathError` on lengths that differ or gamma/lambda outside [0, 1];
     ///   `InvalidFlag` for a done that is not 0/1.
@@ -51,7 +52,16 @@ extension RL {
         try rewards.readingDoubles { r in
             try values.readingDoubles { v in
                 guard let rp = r.baseAddress, let vp = v.baseAddress else { return }
-                if let dones {
+                if let dones, dones.dtype == .bool {
+                    // booleans (a Lua array of them is read straight into a bool tensor)
+                    try dones.withBools { d in
+                        guard let dp = d.baseAddress else { return }
+                        for row in 0..<rows {
+                            let o = row * width
+                            gaeKernel(rp + o, vp + o, dp + o, width, gamma, lambda, lastValues[row], a + o, g + o)
+                        }
+                    }
+                } else if let dones {
                     try dones.readingDoubles { d in
                         guard let dp = d.baseAddress else { return }
                         var valid = true
@@ -96,6 +106,26 @@ extension RL {
         return !invalid
     }
 
+    /// The GAE loop with dones as booleans.
+    @inline(__always)
+    static func gaeKernel(_ r: UnsafePointer<Double>, _ v: UnsafePointer<Double>, _ d: UnsafePointer<Bool>,
+                          _ n: Int, _ gamma: Double, _ lambda: Double, _ lastValue: Double,
+                          _ a: UnsafeMutablePointer<Double>, _ g: UnsafeMutablePointer<Double>) {
+        let gl = gamma * lambda
+        var nextValue = lastValue, lastgaelam = 0.0
+        var t = n - 1
+        while t >= 0 {
+            let vt = v[t]
+            let keep: Double = d[t] ? 0 : 1
+            let delta = r[t] + gamma * keep * nextValue - vt
+            lastgaelam = delta + gl * keep * lastgaelam
+            a[t] = lastgaelam
+            g[t] = lastgaelam + vt
+            nextValue = vt
+            t -= 1
+        }
+    }
+
     /// The GAE loop without dones.
     @inline(__always)
     static func gaeKernel(_ r: UnsafePointer<Double>, _ v: UnsafePointer<Double>, _ n: Int, _ gamma: Double,
@@ -128,7 +158,20 @@ extension RL {
         let out = try Tensor.uninitialized(rewards.shape, dtype: .f64), o = out.doublePointer
         try rewards.readingDoubles { r in
             guard let rp = r.baseAddress else { return }
-            if let dones {
+            if let dones, dones.dtype == .bool {
+                try dones.withBools { d in
+                    guard let dp = d.baseAddress else { return }
+                    for row in 0..<rows {
+                        var acc = lastValues[row]
+                        var t = (row + 1) * width - 1
+                        while t >= row * width {
+                            acc = rp[t] + (dp[t] ? 0 : gamma) * acc
+                            o[t] = acc
+                            t -= 1
+                        }
+                    }
+                }
+            } else if let dones {
                 try dones.readingDoubles { d in
                     guard let dp = d.baseAddress else { return }
                     if let e = invalidFlag(d) { throw e }

@@ -67,6 +67,12 @@ void mlshim_pushswiftfunction_fastnumber(lua_State *L, mlshim_number_fn fast);
    up to it). Raw reads: no metamethod runs, nothing can raise. Stack-neutral. */
 size_t mlshim_read_numbers(lua_State *L, int idx, size_t n, double *out);
 
+/* Reads t[1..n] of the table at idx into out as flags, one byte each: true/false as 1/0,
+   and the numbers 0 and 1 (what RL's `dones` hold). Returns 0, or the 1-based position of
+   the first entry that is neither (out is then written up to it). Raw reads, nothing can
+   raise. Stack-neutral. */
+size_t mlshim_read_flags(lua_State *L, int idx, size_t n, unsigned char *out);
+
 /* ---- states, limits, hooks ---- */
 typedef struct mlshim_limits {
     size_t used;          /* bytes allocated by this state's Lua allocator */

@@ -34,7 +34,7 @@ extension Workbench {
             let o = try args.options(2, allowed: ["gamma", "dones", "last_value"])
             let (rows, _) = try batchLayout(r, args, "rewards")
             let gamma = try o.number("gamma", default: 1)
-            let dones = try o.tensor("dones")
+            let dones = try o.flags("dones")
             if let d = dones, d.count != r.count {
                 throw args.failure("rewards and dones differ in length (\(r.count) vs \(d.count))")
             }
@@ -64,13 +64,14 @@ extension Workbench {
                 throw args.failure("rewards and values differ in shape (\(formatShape(r.shape)) vs \(formatShape(v.shape)))")
             }
             let gamma = try o.number("gamma", default: 1), lambda = try o.number("lambda", default: 0.95)
-            let dones = try o.tensor("dones")
+            let dones = try o.flags("dones")
             if let d = dones, d.count != r.count {
                 throw args.failure("rewards and dones differ in length (\(r.count) vs \(d.count))")
             }
             let last = try lastValues(o, rows: rows)
-            // tensors read in place (a Lua array was read once, into a tensor), both outputs
-            // written by the kernel into one block
+            // tensors read in place (a Lua array was read once, into a tensor; an array of
+            // booleans straight into the bool tensor the kernel reads), both outputs written by
+            // the kernel into one block
             let g = try flagged(args, option: 3) {
                 try RL.gae(rewards: r, values: v, gamma: gamma, lambda: lambda, dones: dones, lastValues: last)
             }

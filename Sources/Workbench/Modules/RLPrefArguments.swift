@@ -46,6 +46,74 @@ extension LuaOptions {
     }
 }
 
+extension LuaOptions {
+    /// The field `key` as flags (RL's `dones`): a tensor as it is (the kernel checks that its
+    /// entries are 0/1), a Lua array (or array of equal-length arrays, for a batch) of
+    /// booleans or 0/1 numbers read once, by one C loop per row, into a new bool tensor;
+    /// nil when absent. A bad entry is an error naming the option and the entry.
+    func flags(_ key: String) throws -> Tensor? {
+        let t = push(key)
+        defer { state.pop() }
+        if t == .nil { return nil }
+        if let tensor = state.object(at: -1, Tensor.self) { return tensor }
+        guard t == .table else { throw optionError(key, "a tensor or an array of booleans or 0/1") }
+        let n = state.rawLength(at: -1)
+        let rowType = n > 0 ? state.rawGet(1, of: -1) : .nil
+        if n > 0 { state.pop() }
+        if rowType != .table { return try flagRow(key, count: n, shape: [n], row: nil) }
+        // a batch: one array per row, every row as long as the first
+        let width = state.rawGet(1, of: -1) == .table ? state.rawLength(at: -1) : 0
+        state.pop()
+        let out = try Tensor.empty([n, width], dtype: .bool)
+        try out.withMutableBools { b in
+            guard let base = b.baseAddress else { return }
+            let bytes = UnsafeMutableRawPointer(base).assumingMemoryBound(to: UInt8.self)
+            for r in 0..<n {
+                guard state.rawGet(r + 1, of: -1) == .table else {
+                    let name = state.typeName(at: -1)
+                    state.pop()
+                    throw arguments.error(index, "option '\(key)' rows must be arrays, row \(r + 1) is \(name)")
+                }
+                defer { state.pop() }
+                let len = state.rawLength(at: -1)
+                guard len == width else {
+                    throw arguments.error(index, "option '\(key)' rows differ in length (row \(r + 1) has \(len) entries, row 1 has \(width))")
+                }
+                if let bad = state.readFlags(at: -1, count: width, into: bytes + r * width) {
+                    throw badFlag(key, at: -1, position: bad, row: r + 1)
+                }
+            }
+        }
+        return out
+    }
+
+    /// The array on top of the stack read as `count` flags into a new bool tensor of `shape`.
+    private func flagRow(_ key: String, count: Int, shape: [Int], row: Int?) throws -> Tensor {
+        let out = try Tensor.empty(shape, dtype: .bool)
+        let bad = try out.withMutableBools { b -> Int? in
+            guard let base = b.baseAddress else { return nil }
+            return state.readFlags(at: -1, count: count,
+                                   into: UnsafeMutableRawPointer(base).assumingMemoryBound(to: UInt8.self))
+        }
+        if let bad { throw badFlag(key, at: -1, position: bad, row: row) }
+        return out
+    }
+
+    /// "option 'dones' must hold booleans or 0/1, entry 3 is a string" (entry `position`,
+    /// 1-based, of the array at `at`).
+    private func badFlag(_ key: String, at: Int32, position: Int, row: Int?) -> LuaArgumentError {
+        let shown: String
+        switch state.rawGet(position, of: at) {
+        case .number: shown = formatNumber(state.number(at: -1) ?? .nan)
+        case .nil: shown = "nil"
+        default: shown = "a \(state.typeName(at: -1))"
+        }
+        state.pop()
+        let place = row.map { "row \($0), entry \(position)" } ?? "entry \(position)"
+        return arguments.error(index, "option '\(key)' must hold booleans or 0/1, \(place) is \(shown)")
+    }
+}
+
 extension LuaArguments {
     /// Booleans or 0/1 numbers (Lua array or tensor) as 1/0 doubles; other numbers are kept,
     /// so the math can say which entry was wrong.
