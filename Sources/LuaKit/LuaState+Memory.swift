@@ -29,16 +29,22 @@ extension LuaState {
     }
 
     /// Charges `bytes` of memory that already exists as it reaches Lua (a tensor a Swift
-    /// function returns). Inside a Swift function called from Lua, a charge over the ceiling is
-    /// refused: nil comes back, and the function's return raises "not enough memory" (push nil
-    /// in place of the object, which Swift then frees). Host code outside such calls is
+    /// function returns). Inside a Swift function called from Lua, a charge still over the
+    /// ceiling after one full collection (which gives back what dead tensors held) is
+    /// refused: nil comes back, and the function's return raises "not enough memory" (push
+    /// nil in place of the object, which Swift then frees). Host code outside such calls is
     /// always charged.
     public func chargeExternalOrRefuse(_ bytes: Int) -> ExternalMemoryCharge? {
         let n = Int64(max(0, bytes))
         let inSwiftFunction = shared.swiftCalls > 0
-        guard mlshim_charge_external(limits, n, inSwiftFunction ? 1 : 0) != 0 else {
-            limits.pointee.host_refused = 1
-            return nil
+        if mlshim_charge_external(limits, n, inSwiftFunction ? 1 : 0) == 0 {
+            // Over the ceiling: dead objects (tensors a loop made and dropped) may still hold
+            // their charges until the collector runs. Collect, then refuse only if still over.
+            collectGarbage()
+            guard mlshim_charge_external(limits, n, 1) != 0 else {
+                limits.pointee.host_refused = 1
+                return nil
+            }
         }
         return ExternalMemoryCharge(box: limitsBox, bytes: n)
     }

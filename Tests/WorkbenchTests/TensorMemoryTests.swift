@@ -54,4 +54,26 @@ final class TensorMemoryTests: XCTestCase {
         }
         XCTAssertEqual(try h.value("v:shape(), w:shape(), w:is_contiguous(), w[{5, 7}]"), "{100, 1024}\t{512, 512}\tfalse\t1.0")
     }
+
+    /// Tensor bytes count against the state's memory limit (as a sandboxed plugin's state
+    /// has one): a tensor over the limit is refused with an error, not a crash; live tensors
+    /// add up; dead temporaries are collected so a loop stays under the limit without
+    /// `collectgarbage()`; and the state is usable afterwards.
+    func testTensorsCountAgainstTheMemoryLimit() throws {
+        var o = WorkbenchOptions()
+        o.memoryLimit = 64 << 20
+        let h = try LuaHarness(options: o)
+        // One 80 MB tensor is over the 64 MiB limit.
+        XCTAssertEqual(h.error("x = tensor.zeros{1e7}").map { $0.contains("not enough memory") }, true)
+        // Five live 16 MB tensors are too; the error comes at the one that does not fit.
+        XCTAssertEqual(h.error("keep = {}; for i = 1, 5 do keep[i] = tensor.ones{2e6} end").map { $0.contains("not enough memory") }, true)
+        try h.run("keep = nil; collectgarbage()")
+        XCTAssertLessThan(h.workbench.lua.externalMemory, 1 << 20)
+        // 24 MB of inputs and 24 MB of temporaries per iteration: 960 MB over the loop.
+        try h.run("a = tensor.ones{1e6}; b = tensor.ones{1e6}; c = tensor.full({1e6}, 2)")
+        XCTAssertNoThrow(try h.run("for i = 1, 40 do local r = (a * 2 + b) / c end"))
+        XCTAssertEqual(try h.value("((a * 2 + b) / c):sum()"), "1500000.0")
+        // A view costs nothing: many views of a stay under the limit.
+        XCTAssertNoThrow(try h.run("views = {}; for i = 1, 100 do views[i] = a[{{1, 1e6, 2}}] end"))
+    }
 }
