@@ -31,6 +31,7 @@ static int fallback(lua_State *L, int fb, int nret) {
     int n = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(fb));
     lua_insert(L, 1);
+    mlshim_call_from_c_metamethod();  /* its errors name the Lua line that indexed */
     lua_call(L, n, nret);
     return nret;
 }

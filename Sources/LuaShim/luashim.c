@@ -16,8 +16,16 @@ static size_t mlshim_total(mlshim_limits *lim) {
     return lim->used + __atomic_load_n(&lim->external, __ATOMIC_RELAXED);
 }
 
+/* Set by a C metamethod (arraybox.c) just before it hands a call on to a Swift function:
+   that function's error is then positioned at the Lua code that ran the metamethod (level 2),
+   not at the C metamethod (level 1, which has no position). Read and cleared on entry. */
+static _Thread_local int t_called_from_c_metamethod = 0;
+void mlshim_call_from_c_metamethod(void) { t_called_from_c_metamethod = 1; }
+
 /* The only place a Swift function's error becomes a Lua error: a C frame. */
 static int mlshim_trampoline(lua_State *L) {
+    int where = t_called_from_c_metamethod ? 2 : 1;
+    t_called_from_c_metamethod = 0;
     mlshim_limits *lim = mlshim_getlimits(L);
     int saved = lim->in_host;
     lim->in_host = saved + 1;
@@ -31,7 +39,7 @@ static int mlshim_trampoline(lua_State *L) {
         if (!refused) lua_gc(L, LUA_GCCOLLECT);
         if (refused || mlshim_total(lim) > lim->ceiling) {
             lua_settop(L, 0);  /* the message is built as host work too */
-            luaL_where(L, 1);
+            luaL_where(L, where);
             lua_pushfstring(L, "not enough memory (over the memory limit of %I MiB)", (lua_Integer)(lim->ceiling >> 20));
             lua_concat(L, 2);
             lim->in_host = saved;
@@ -40,7 +48,7 @@ static int mlshim_trampoline(lua_State *L) {
     }
     lim->in_host = saved;
     if (r == MLSHIM_RAISE_WHERE) {
-        luaL_where(L, 1);
+        luaL_where(L, where);
         lua_insert(L, -2);
         lua_concat(L, 2);
         return lua_error(L);

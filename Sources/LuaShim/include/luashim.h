@@ -150,6 +150,8 @@ const char *mlshim_tolstring_meta(lua_State *L, int idx, size_t *len);
 void mlshim_traceback(lua_State *L, lua_State *L1, const char *msg, int level);
 /* Pushes "chunk:line:" of the function at `level` (luaL_where). */
 void mlshim_where(lua_State *L, int level);
+/* The next Swift function call comes from a C metamethod: position its error at level 2. */
+void mlshim_call_from_c_metamethod(void);
 /* A C function that raises its first argument as an error (used by pure-Lua helpers). */
 int mlshim_error_function(lua_State *L);
 

@@ -68,7 +68,7 @@ enum TensorMeta {
             case (.scalar, .scalar): throw LuaScriptError("attempt to perform arithmetic ('\(op.rawValue)') without a tensor")
             }
         } catch let e as AlignMathError {
-            throw LuaScriptError("tensor '\(op.rawValue)': \(e.description)")
+            throw LuaScriptError("tensor '\(op.rawValue)': \(TensorErrorText.dropRepeatedName(e.description, of: "'\(op.rawValue)'"))")
         }
         a.state.push(tensor: out)
         return 1

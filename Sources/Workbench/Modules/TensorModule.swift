@@ -59,7 +59,9 @@ extension Workbench {
 extension LuaArguments {
     /// Runs AlignMath work, turning its errors into `fn: message` Lua errors.
     func tensorMath<R>(_ body: () throws -> R) throws -> R {
-        do { return try body() } catch let e as AlignMathError { throw failure(e.description) }
+        do { return try body() } catch let e as AlignMathError {
+            throw failure(TensorErrorText.dropRepeatedName(e.description, of: function))
+        }
     }
 
     /// A shape argument: a Lua array of non-negative integers (`{2, 3}`) or one integer.
@@ -249,5 +251,18 @@ extension TensorConstructors {
             a.state.push(tensor: t.converted(to: dt))
             return 1
         }
+    }
+}
+
+/// AlignMath starts its messages with the operation's name (`matmul: shapes [1, 2] and ...`),
+/// which a Swift caller needs; the Lua error already begins with the function's name
+/// (`tensor.matmul: `), so the repeat is dropped there.
+enum TensorErrorText {
+    static func dropRepeatedName(_ message: String, of function: String) -> String {
+        let short = function.split(whereSeparator: { $0 == "." || $0 == ":" }).last.map(String.init) ?? function
+        for prefix in [short + ": ", "'\(short)': "] where message.hasPrefix(prefix) {
+            return String(message.dropFirst(prefix.count))
+        }
+        return message
     }
 }
