@@ -2,8 +2,8 @@ import Foundation
 
 /// NumPy `.npy` files: the format researchers dump logits and rewards in.
 /// Reads f32/f64/i64 as they are (memory-mapped when large), f16 and bf16 widened to f32,
-/// other integers as i64 and booleans as bool, either byte order; writes every dtype
-/// little-endian, v1.0.
+/// other integers as i64 and booleans as bool, either byte order, C or Fortran order (the
+/// latter as a strided view); writes every dtype little-endian, C order, v1.0.
 public enum Npy {
     /// Reads the `.npy` file at `path`.
     public static func read(path: String) throws -> Tensor {
@@ -31,15 +31,18 @@ public enum Npy {
         guard headerStart + headerLen <= length else { throw bad("header of \(headerLen) bytes runs past the end") }
         let header = String(decoding: UnsafeBufferPointer(start: p + headerStart, count: headerLen), as: UTF8.self)
         let (type, fortran, shape) = try parseHeader(header, bad)
-        if fortran && shape.filter({ $0 > 1 }).count > 1 {
-            throw bad("Fortran-order (column-major) arrays are not supported; save np.ascontiguousarray(a)")
-        }
         let dataStart = start + headerStart + headerLen
         let n = try Tensor.checkedCount(shape)
         guard n * type.size <= length - headerStart - headerLen else {
             throw bad("shape \(shape) needs \(n * type.size) bytes of data, the file has \(length - headerStart - headerLen)")
         }
-        return try type.tensor(from: file, offset: dataStart, shape: shape, what: what)
+        guard fortran && shape.count > 1 else {
+            return try type.tensor(from: file, offset: dataStart, shape: shape, what: what)
+        }
+        // Fortran order (numpy saves `a.T` of a C array so): the bytes are the C-order array
+        // of the reversed shape, so its reversed axes are the array, a strided view as numpy's.
+        let stored = try type.tensor(from: file, offset: dataStart, shape: shape.reversed(), what: what)
+        return try stored.permute(Array((0..<shape.count).reversed()))
     }
 
     /// The dict literal of the header: descr, fortran_order, shape.

@@ -41,11 +41,13 @@ def main():
         "io_u8.npy": (np.array([0, 255, 7], dtype=np.uint8), "i64"),
         "io_scalar.npy": (np.array(4.5), "f64"),
         "io_empty.npy": (np.zeros((0, 3), dtype=np.float32), "f32"),
+        # Fortran order (column-major bytes): read as a strided view of the same values
+        "io_fortran.npy": (np.asfortranarray(np.arange(6.0).reshape(2, 3)), "f64"),
+        "io_fortran3_i32.npy": (np.asfortranarray(np.arange(24, dtype=np.int32).reshape(2, 3, 4) - 5), "i64"),
     }
     for name, (a, dt) in arrays.items():
         np.save(os.path.join(HERE, name), a)
         exp[name] = {"": {"dtype": dt, "shape": list(a.shape), "values": enc(a.astype(np.float64))}}
-    np.save(os.path.join(HERE, "io_fortran.npy"), np.asfortranarray(np.arange(6.0).reshape(2, 3)))
 
     named = {"logits": np.linspace(-2, 2, 12, dtype=np.float32).reshape(3, 4),
              "rewards": np.array([0.5, -1.0, 2.0]),
