@@ -128,68 +128,44 @@ enum RowSIMD {
     /// The position (0-based) of the first largest/smallest element of p[0..<n] (n > 0),
     /// or of the first NaN if there is one (numpy's and torch's argmax), with its value.
     static func argExtreme(_ p: UnsafePointer<Double>, _ n: Int, largest: Bool) -> (Double, Int) {
-        var i = 0
-        let raw = UnsafeRawPointer(p)
-        var best = SIMD4<Double>(repeating: p[0]), at = SIMD4<Int64>(repeating: 0)
-        var idx = SIMD4<Int64>(0, 1, 2, 3)
-        var nan = SIMDMask<SIMD4<Int64>>(repeating: false)
-        while i + 4 <= n {
-            let x = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self)
-            let better = largest ? x .> best : x .< best
-            best.replace(with: x, where: better)
-            at.replace(with: idx, where: better)
-            nan .|= x .!= x
-            idx &+= 4
-            i += 4
-        }
-        if any(nan) { return firstNaN(p, n) }
-        var v = best[0], k = Int(at[0])
-        for l in 1..<4 {
-            let b = best[l], a = Int(at[l])
-            if largest ? (b > v || (b == v && a < k)) : (b < v || (b == v && a < k)) { v = b; k = a }
-        }
-        while i < n {
-            let x = p[i]
-            if x.isNaN { return (x, i) }
-            if largest ? x > v : x < v { v = x; k = i }
-            i += 1
-        }
-        return (v, k)
+        // Two passes, each a vectorised loop with no index bookkeeping: the extreme value,
+        // then its first position. (One pass that carries positions in SIMD lanes spends its
+        // time converting compare masks between lane widths: 3x slower.)
+        let m = extreme(p, n, largest: largest)
+        return (m, m.isNaN ? firstNaN(p, n).1 : firstIndex(of: m, p, n))
     }
 
     /// As `argExtreme` for Floats.
     static func argExtreme(_ p: UnsafePointer<Float>, _ n: Int, largest: Bool) -> (Float, Int) {
+        let m = extreme(p, n, largest: largest)
+        return (m, m.isNaN ? firstNaN(p, n).1 : firstIndex(of: m, p, n))
+    }
+
+    /// The first position of `target` (not NaN) in `p[0..<n]`, 8 or 16 elements at a time.
+    static func firstIndex(of target: Double, _ p: UnsafePointer<Double>, _ n: Int) -> Int {
         var i = 0
-        let raw = UnsafeRawPointer(p)
-        var best = SIMD8<Float>(repeating: p[0]), at = SIMD8<Int32>(repeating: 0)
-        var idx = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
-        var nan = SIMDMask<SIMD8<Int32>>(repeating: false)
-        // Int32 lanes: a run longer than 2^31 is split by the caller.
+        let raw = UnsafeRawPointer(p), t = SIMD4<Double>(repeating: target)
         while i + 8 <= n {
-            let x = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            let better = largest ? x .> best : x .< best
-            best.replace(with: x, where: better)
-            at.replace(with: idx, where: better)
-            nan .|= x .!= x
-            idx &+= 8
+            let x = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self)
+            let y = raw.loadUnaligned(fromByteOffset: i * 8 + 32, as: SIMD4<Double>.self)
+            if any((x .== t) .| (y .== t)) { break }
             i += 8
         }
-        if any(nan) {
-            let (v, k) = firstNaN(p, n)
-            return (v, k)
+        while i < n && p[i] != target { i += 1 }
+        return i
+    }
+
+    static func firstIndex(of target: Float, _ p: UnsafePointer<Float>, _ n: Int) -> Int {
+        var i = 0
+        let raw = UnsafeRawPointer(p), t = SIMD8<Float>(repeating: target)
+        while i + 16 <= n {
+            let x = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let y = raw.loadUnaligned(fromByteOffset: i * 4 + 32, as: SIMD8<Float>.self)
+            if any((x .== t) .| (y .== t)) { break }
+            i += 16
         }
-        var v = best[0], k = Int(at[0])
-        for l in 1..<8 {
-            let b = best[l], a = Int(at[l])
-            if largest ? (b > v || (b == v && a < k)) : (b < v || (b == v && a < k)) { v = b; k = a }
-        }
-        while i < n {
-            let x = p[i]
-            if x.isNaN { return (x, i) }
-            if largest ? x > v : x < v { v = x; k = i }
-            i += 1
-        }
-        return (v, k)
+        while i < n && p[i] != target { i += 1 }
+        return i
     }
 
     private static func firstNaN<T: BinaryFloatingPoint>(_ p: UnsafePointer<T>, _ n: Int) -> (T, Int) {
