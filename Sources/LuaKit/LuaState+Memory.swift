@@ -56,6 +56,18 @@ extension LuaState {
         throw LuaError(.memory, "\(what): not enough memory (\(LuaState.describeBytes(bytes)) requested, \(LuaState.describeBytes(room)) left under the memory limit)")
     }
 
+    /// Throws `LuaError(.memory)` when what Lua allocated plus the host's charges has passed
+    /// the ceiling, after a full collection. Inside a Swift function Lua's allocations are
+    /// not refused (an allocation error must not jump over Swift frames), so a Swift loop
+    /// that pushes values for as long as a script's input lasts (matches, rows) calls this
+    /// now and then to stop where a Lua loop would have stopped.
+    public func checkMemoryCeiling(for what: String) throws {
+        guard let ceiling = memoryLimit, memoryUsed + externalMemory > ceiling else { return }
+        collectGarbage()
+        guard memoryUsed + externalMemory > ceiling else { return }
+        throw LuaError(.memory, "\(what): not enough memory (over the memory limit of \(LuaState.describeBytes(ceiling)))")
+    }
+
     static func describeBytes(_ n: Int) -> String {
         if n >= 1 << 30 { return "\(n >> 30) GiB" }
         if n >= 1 << 20 { return "\(n >> 20) MiB" }

@@ -6,6 +6,9 @@ import LuaKit
 enum ReMethods {
     typealias Method = (CompiledRegex, LuaArguments) throws -> Int32
 
+    /// The largest string `sub` builds when the state has no memory ceiling.
+    static let maxResultBytes = 1 << 31
+
     static let all: [(String, String, Method)] = [
         ("match", ReDocs.match, { r, a in try find(r, a, mode: .match) }),
         ("search", ReDocs.search, { r, a in try find(r, a, mode: .search) }),
@@ -47,7 +50,7 @@ enum ReMethods {
     static func find(_ r: CompiledRegex, _ args: LuaArguments, mode: CompiledRegex.Mode) throws -> Int32 {
         let s = try subject(args, 2)
         guard let from = try offset(args, 3, count: s.count) else { args.state.pushNil(); return 1 }
-        if try r.exec(s, from: from, mode: mode) { try pushMatch(args.state, r, s) } else { args.state.pushNil() }
+        if try r.exec(s, from: from, mode: mode, checkpoint: args.state) { try pushMatch(args.state, r, s) } else { args.state.pushNil() }
         return 1
     }
 
@@ -58,20 +61,24 @@ enum ReMethods {
         let s = try subject(args, 2)
         let from = try args.integer(3)
         guard from >= 0, from <= s.count else { args.state.pushNil(); return 1 }
-        if try r.exec(s, from: from, mode: .search, notEmptyAtStart: args.boolean(4)) { try pushMatch(args.state, r, s) } else { args.state.pushNil() }
+        if try r.exec(s, from: from, mode: .search, notEmptyAtStart: args.boolean(4), checkpoint: args.state) { try pushMatch(args.state, r, s) } else { args.state.pushNil() }
         return 1
     }
 
     /// Calls `body` with each match of `r` in `s` from `from`, in Python's order (an empty
     /// match is allowed right after a non-empty one, not twice at one place), at most
-    /// `limit` times (0: no limit). The spans are read from `r` inside `body`.
+    /// `limit` times (0: no limit). The spans are read from `r` inside `body`. Every
+    /// search is a checkpoint (Ctrl-C, the budget), and every 1024 matches the memory
+    /// ceiling is checked: what `body` pushes is not refused inside a Swift function.
     static func forEachMatch(_ r: CompiledRegex, _ s: UnsafeRawBufferPointer, from: Int = 0, limit: Int = 0,
-                             _ body: () throws -> Void) throws {
+                             _ args: LuaArguments, _ body: () throws -> Void) throws {
         var pos = from, emptyAt = -1, found = 0
         while pos <= s.count {
-            guard try r.exec(s, from: pos, mode: .search, notEmptyAtStart: emptyAt == pos), let whole = r.span(0) else { return }
+            guard try r.exec(s, from: pos, mode: .search, notEmptyAtStart: emptyAt == pos, checkpoint: args.state),
+                  let whole = r.span(0) else { return }
             try body()
             found += 1
+            if found & 1023 == 0 { try args.state.checkMemoryCeiling(for: args.function) }
             if limit > 0 && found >= limit { return }
             if whole.isEmpty { emptyAt = whole.lowerBound }
             pos = whole.upperBound
@@ -85,7 +92,7 @@ enum ReMethods {
         lua.newTable()
         let list = lua.top
         var n = 0
-        try forEachMatch(r, s, from: from) {
+        try forEachMatch(r, s, from: from, args) {
             n += 1
             if r.groupCount <= 1 {
                 pushSlice(lua, s, r.span(r.groupCount) ?? 0..<0)
@@ -130,8 +137,12 @@ enum ReMethods {
         var out: [UInt8] = []
         out.reserveCapacity(s.count)
         var last = 0, n = 0
-        try forEachMatch(r, s, limit: count) {
+        // The result is built in Swift memory: it may not pass what the state may still
+        // allocate (or 2 GiB without a ceiling): `re.sub("", ("x"):rep(1e6), s)` asks for TBs.
+        let most = min(lua.memoryHeadroom ?? Int.max, ReMethods.maxResultBytes)
+        try forEachMatch(r, s, limit: count, args) {
             guard let whole = r.span(0) else { return }
+            if out.count > most { throw args.failure("the result would be larger than \(most >> 20) MiB (not enough memory)") }
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: s[last..<whole.lowerBound]))
             if let template {
                 for piece in template.pieces {
@@ -157,6 +168,7 @@ enum ReMethods {
             n += 1
         }
         out.append(contentsOf: UnsafeRawBufferPointer(rebasing: s[last...]))
+        if out.count > most { throw args.failure("the result would be larger than \(most >> 20) MiB (not enough memory)") }
         lua.push(bytes: out)
         lua.push(n)
         return 2
@@ -175,7 +187,7 @@ enum ReMethods {
             if let range { pushSlice(lua, s, range) } else { lua.push(boolean: false) }
             lua.rawSet(n, of: list)
         }
-        try forEachMatch(r, s, limit: maxsplit) {
+        try forEachMatch(r, s, limit: maxsplit, args) {
             guard let whole = r.span(0) else { return }
             append(last..<whole.lowerBound)
             if r.groupCount > 0 { for k in 1...r.groupCount { append(r.span(k)) } }  // unmatched: false
@@ -226,8 +238,11 @@ enum ReMethods {
             lua.setField("names", of: -2)
         }
         lua.push(ref: mt)
+        lua.push("__spans")
+        lua.rawGet(of: -2)
+        lua.remove(at: -2)
         lua.insert(at: -2)
-        lua.rawSetPair(of: m)  // m[MatchMT] = spans
+        lua.rawSetPair(of: m)  // m[SPANS] = spans
         lua.push(ref: mt)
         lua.setMetatable(of: m)
     }

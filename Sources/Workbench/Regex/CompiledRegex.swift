@@ -1,5 +1,10 @@
 import CPCRE2
 import LuaKit
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 
 /// A pattern compiled by PCRE2 (with its JIT) from Python's syntax (`PythonPattern`), with
 /// Python's meanings for what rewards use: `search` finds the first match at or after an
@@ -37,6 +42,10 @@ final class CompiledRegex {
 
     static let flagLetters = "aimsux"
 
+    /// The longest pattern compiled (PCRE2 refuses compiled patterns over 64 KiB anyway; this
+    /// refuses at once what would take seconds to get there).
+    static let maxPatternBytes = 1 << 20
+
     /// Compiles `pattern` with `flags` letters: i (ignore case), m (multiline: ^ and $ at
     /// every line), s (dot matches newline), x (verbose), u (UTF-8 and Unicode classes), a
     /// (ASCII classes: the default, accepted for Python's sake).
@@ -53,6 +62,12 @@ final class CompiledRegex {
             default: throw Failure(description: "unknown flag '\(f)' (flags are letters of \"imsxua\")")
             }
         }
+        // Python has no \C, and a byte pattern may not switch itself to UTF with (*UTF).
+        options |= PCRE2_NEVER_BACKSLASH_C
+        if options & PCRE2_UTF == 0 { options |= PCRE2_NEVER_UTF | PCRE2_NEVER_UCP }
+        guard pattern.count <= CompiledRegex.maxPatternBytes else {
+            throw Failure(description: "the pattern is \(pattern.count) bytes long, at most \(CompiledRegex.maxPatternBytes) are accepted")
+        }
         let translated: PythonPattern
         do { translated = try PythonPattern(pattern) } catch let e as PythonPattern.Invalid {
             throw Failure(description: "bad pattern at offset \(e.offset): \(e.message)")
@@ -63,7 +78,7 @@ final class CompiledRegex {
         self.translated = translated
         self.runtime = runtime
         isUTF = options & PCRE2_UTF != 0
-        searchCode = try CompiledRegex.compile(translated, options: options, runtime: runtime)
+        searchCode = try CompiledRegex.compile(translated, options: options | PCRE2_USE_OFFSET_LIMIT, runtime: runtime)
         guard let data = pcre2_match_data_create_from_pattern_8(searchCode, nil) else {
             pcre2_code_free_8(searchCode)
             throw Failure(description: "not enough memory for a match")
@@ -140,11 +155,52 @@ final class CompiledRegex {
     /// Looks for a match in `subject` from byte `offset`; true when one was found (read it
     /// with `span`). `notEmptyAtStart` refuses an empty match at `offset` (how iteration
     /// steps past an empty match, as Python 3.7+ does).
-    func exec(_ subject: UnsafeRawBufferPointer, from offset: Int, mode: Mode, notEmptyAtStart: Bool = false) throws -> Bool {
+    ///
+    /// A search tries the start positions a window at a time (PCRE2's offset limit), with a
+    /// checkpoint of `lua` (Ctrl-C and the instruction budget) around each window: the
+    /// match limit bounds the work at one start position, not the sum over a long subject,
+    /// so a pattern that backtracks a little at every position could otherwise run for
+    /// minutes out of reach of Ctrl-C. The window grows while calls are quick and shrinks
+    /// when one takes long, so a plain search makes few calls. PCRE2 does not say how many
+    /// steps a call took, so the budget is charged by time: one instruction per
+    /// `RegexRuntime.nanosecondsPerInstruction` (about what Lua runs), at least one per 64
+    /// bytes tried.
+    func exec(_ subject: UnsafeRawBufferPointer, from offset: Int, mode: Mode, notEmptyAtStart: Bool = false,
+              checkpoint lua: LuaState) throws -> Bool {
         let c = try code(for: mode)
         let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(bitPattern: 1)
-        let rc = pcre2_match_8(c, base, subject.count, offset, notEmptyAtStart ? PCRE2_NOTEMPTY_ATSTART : 0,
-                               matchData, runtime.matchContext)
+        var options: UInt32 = notEmptyAtStart ? PCRE2_NOTEMPTY_ATSTART : 0
+        guard mode == .search else {
+            try lua.checkpoint(cost: 1)
+            pcre2_set_offset_limit_8(runtime.matchContext, CompiledRegex.unset)
+            let began = RegexRuntime.now()
+            let rc = pcre2_match_8(c, base, subject.count, offset, options, matchData, runtime.matchContext)
+            try lua.checkpoint(cost: RegexRuntime.cost(nanoseconds: RegexRuntime.now() &- began, bytes: subject.count - offset))
+            return try CompiledRegex.outcome(rc)
+        }
+        var start = offset
+        while true {
+            let window = runtime.searchWindow
+            let last = subject.count - start <= window
+            let limit = last ? CompiledRegex.unset : start + window  // the last start position this call tries
+            try lua.checkpoint(cost: 1)
+            pcre2_set_offset_limit_8(runtime.matchContext, limit)
+            let began = RegexRuntime.now()
+            let rc = pcre2_match_8(c, base, subject.count, start, options, matchData, runtime.matchContext)
+            let took = RegexRuntime.now() &- began
+            runtime.adapt(tookNanoseconds: took)
+            try lua.checkpoint(cost: RegexRuntime.cost(nanoseconds: took, bytes: last ? subject.count - start : window))
+            if last || rc != PCRE2_ERROR_NOMATCH { return try CompiledRegex.outcome(rc) }
+            start = step(subject, from: limit)
+            if start > subject.count { return false }
+            options = 0
+        }
+    }
+
+    /// PCRE2_UNSET: no offset limit.
+    private static let unset = Int(bitPattern: UInt.max)
+
+    private static func outcome(_ rc: Int32) throws -> Bool {
         if rc >= 0 { return true }
         if rc == PCRE2_ERROR_NOMATCH { return false }
         if rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT {
@@ -188,7 +244,31 @@ final class RegexRuntime {
         if let m = matchContext {
             pcre2_jit_stack_assign_8(m, nil, UnsafeMutableRawPointer(jitStack))
             pcre2_set_match_limit_8(m, 50_000_000)
+            pcre2_set_heap_limit_8(m, 64 << 10)  // KiB: the interpreter's backtracking memory (no JIT)
         }
+        if let c = compileContext { pcre2_set_max_pattern_length_8(c, CompiledRegex.maxPatternBytes * 4) }  // after translation
+    }
+
+    /// Start positions one search call tries (see `CompiledRegex.exec`): doubled after a
+    /// call under a millisecond, halved after one over ten.
+    private(set) var searchWindow = 4096
+
+    func adapt(tookNanoseconds ns: UInt64) {
+        if ns < 1_000_000 { searchWindow = min(searchWindow << 1, 1 << 24) }
+        else if ns > 10_000_000 { searchWindow = max(searchWindow >> 1, 1) }
+    }
+
+    static let nanosecondsPerInstruction: UInt64 = 10
+
+    /// Instructions charged for a PCRE2 call that took `ns` over `bytes` of subject.
+    static func cost(nanoseconds ns: UInt64, bytes: Int) -> Int {
+        max(Int(clamping: ns / nanosecondsPerInstruction), bytes / 64) + 1
+    }
+
+    static func now() -> UInt64 {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return UInt64(t.tv_sec) &* 1_000_000_000 &+ UInt64(t.tv_nsec)
     }
 
     deinit {
