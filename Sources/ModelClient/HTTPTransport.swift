@@ -9,6 +9,13 @@ import NIOPosix
 /// that never calls a model pays nothing at start-up; never shut down (it lives as long as
 /// the process, and `HTTPClient` must not be dropped unshut).
 enum HTTPTransport {
+    /// Seconds as NIO's time amount: clamped to [1 ms, one day] (NaN: 1 ms), so no
+    /// conversion to Int64 nanoseconds can trap whatever a caller or a server said.
+    static func nanoseconds(_ seconds: Double) -> TimeAmount {
+        let s = seconds.isNaN ? 0.001 : min(max(seconds, 0.001), 86_400)
+        return .nanoseconds(Int64(s * 1e9))
+    }
+
     static let eventLoop: EventLoop = group.next()
 
     private static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -53,7 +60,7 @@ enum HTTPTransport {
             eventLoop.execute { done(.failure(ModelError(.transport, url: url, "not a valid URL (\(error))"))) }
             return Handle(nil)
         }
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(max(0.001, timeout) * 1e9))
+        let deadline = NIODeadline.now() + HTTPTransport.nanoseconds(timeout)
         let task = client.execute(request: request, delegate: ResponseAccumulator(request: request),
                                   eventLoop: .delegate(on: eventLoop), deadline: deadline)
         task.futureResult.whenComplete { result in
@@ -61,7 +68,8 @@ enum HTTPTransport {
             case .success(let r):
                 var b = r.body ?? ByteBuffer()
                 let text = b.readString(length: b.readableBytes) ?? ""
-                let wait = r.headers.first(name: "retry-after").flatMap(Double.init)
+                // a server's Retry-After: seconds, finite and not negative ("nan" must not trap later)
+                let wait = r.headers.first(name: "retry-after").flatMap(Double.init).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
                 done(.success(Answer(status: Int(r.status.code), body: text, retryAfter: wait)))
             case .failure(let e):
                 done(.failure(classify(e, url: url, timeout: timeout)))

@@ -216,7 +216,7 @@ final class CallBatch: @unchecked Sendable {
         outcomes[i].retries += 1
         let base = min(client.settings.backoff * pow(2, Double(number)), 20)
         let pause = after.map { min($0, 60) } ?? base * Double.random(in: 0.75...1.25)
-        HTTPTransport.eventLoop.scheduleTask(in: .nanoseconds(Int64(pause * 1e9))) {
+        HTTPTransport.eventLoop.scheduleTask(in: HTTPTransport.nanoseconds(pause)) {
             self.attempt(i, url: url, body: body, number: number + 1)
         }
     }

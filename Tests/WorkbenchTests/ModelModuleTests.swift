@@ -144,7 +144,7 @@ final class ModelModuleTests: XCTestCase {
         XCTAssertTrue(h.error("model.openai{base_url = 'http://x', concurency = 2}")?.contains("unknown option 'concurency'") ?? false)
         try h.run("c = model.openai{base_url = 'http://127.0.0.1:9/v1'}")
         XCTAssertTrue(h.error("c:complete('x', {temprature = 1})")?.contains("unknown option 'temprature'; valid options: echo, extra,") ?? false)
-        XCTAssertTrue(h.error("c:complete('x', {n = 0})")?.contains("option 'n' must be a positive integer") ?? false)
+        XCTAssertTrue(h.error("c:complete('x', {n = 0})")?.contains("option 'n' must be an integer in [1, 1000000]") ?? false)
         XCTAssertTrue(h.error("c:chat({{content = 'no role'}})")?.contains("message 1 needs a string role and content") ?? false)
         XCTAssertTrue(h.error("c:complete(42)")?.contains("string (the prompt) expected") ?? false)
         XCTAssertEqual(try h.value("c.base_url, c.timeout, c.concurrency, c.retries"), "http://127.0.0.1:9/v1\t60\t8\t2")

@@ -77,8 +77,10 @@ extension Workbench {
             do { v = try args.state.jsonValue(at: -1) } catch { throw args.error(index, "option '\(key)': \(error)") }
             switch key {
             case "n", "max_tokens", "seed", "top_logprobs":
-                guard let i = v.intValue, i >= (key == "seed" ? Int.min : key == "top_logprobs" ? 0 : 1) else {
-                    throw args.error(index, "option '\(key)' must be \(key == "seed" ? "an integer" : "a positive integer"), got \(v.text)")
+                // n is topped up request by request and sizes the answer: at most a million
+                guard let i = v.intValue, i >= (key == "seed" ? Int.min : key == "top_logprobs" ? 0 : 1),
+                      key != "n" || i <= 1_000_000 else {
+                    throw args.error(index, "option '\(key)' must be \(key == "seed" ? "an integer" : key == "n" ? "an integer in [1, 1000000]" : "a positive integer"), got \(v.text)")
                 }
                 out[key] = .integer(i)
             case "temperature", "top_p", "presence_penalty", "frequency_penalty":

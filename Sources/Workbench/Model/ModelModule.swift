@@ -48,22 +48,12 @@ extension Workbench {
             }
             var s = OpenAIClient.Settings(baseURL: base, model: try o.string("model") ?? "",
                                           apiKey: try o.string("api_key") ?? Platform.environment("OPENAI_API_KEY"))
-            if let t = try o.number("timeout") {
-                guard t > 0 else { throw args.error(1, "timeout must be > 0 seconds, got \(t)") }
-                s.timeout = t
-            }
-            if let c = try o.integer("concurrency") {
-                guard c >= 1 else { throw args.error(1, "concurrency must be >= 1, got \(c)") }
-                s.concurrency = c
-            }
-            if let r = try o.integer("retries") {
-                guard r >= 0 else { throw args.error(1, "retries must be >= 0, got \(r)") }
-                s.retries = r
-            }
-            if let b = try o.number("backoff") {
-                guard b >= 0 else { throw args.error(1, "backoff must be >= 0 seconds, got \(b)") }
-                s.backoff = b
-            }
+            // Seconds become NIO's Int64 nanoseconds: finite and at most a day (an infinite
+            // timeout trapped in the conversion).
+            if let t = try o.number("timeout", in: 0.001...86_400) { s.timeout = t }
+            if let c = try o.count("concurrency", in: 1...4096) { s.concurrency = c }
+            if let r = try o.count("retries", in: 0...100) { s.retries = r }
+            if let b = try o.number("backoff", in: 0...3600) { s.backoff = b }
             var cassette: Cassette?
             if let path = try o.string("cassette") {
                 try args.checkFileAccess()
