@@ -26,9 +26,11 @@ extension Workbench {
             {{line =, field =, message =}, ...}}; a bad file never stops the good ones.
             Example: leaves, problems = synth.taxonomy("Examples/taxonomy"); print(#leaves, #problems)
             """) { args in
-            let root = try args.string(1)
+            let root = try args.path(1)
             let result: (leaves: [TaxonomyLeaf], problems: [TaxonomyProblem])
-            do { result = try TaxonomyReader.read(root: root) } catch { throw args.failure("\(error)") }
+            do { result = try TaxonomyReader.read(root: root) { try args.state.checkpoint() } } catch let e as LuaError {
+                throw e
+            } catch { throw args.failure("\(error)") }
             pushLeaves(args.state, result.leaves)
             pushProblems(args.state, result.problems)
             return 2
@@ -79,10 +81,11 @@ extension Workbench {
         // The pipeline's ~500 lines of Lua are compiled on the first call, not at start-up:
         // each function is a two-line wrapper until then.
         try s.load("""
-            local source, templates, null = ...
+            local source, templates, null, may_open_files = ...
+            local load, loadfile = load, loadfile  -- the real ones, before --sandbox removes them
             local M
             local function get()
-              if not M then M = assert(load(source, "=synth"))(templates, null) end
+              if not M then M = assert(load(source, "=synth"))(templates, null, may_open_files, loadfile) end
               return M
             end
             return {
@@ -94,7 +97,12 @@ extension Workbench {
         s.push(SynthPipeline.source)
         s.push(SynthTemplates.source)
         s.push(ref: DataSentinels.of(s).null)
-        try s.pcall(nargs: 3, nresults: 1)
+        // synth.generate{templates = path} loads a file: the sandbox's file gate first.
+        s.push(function: "synth.generate") { args in  // the refusal, raised by the Lua caller at its caller
+            if FileAccess.isSandboxed(args.state) { args.state.push(FileAccess.refusal("synth.generate").message); return 1 }
+            return 0
+        }
+        try s.pcall(nargs: 4, nresults: 1)
         let docs: [(String, String)] = [
             ("generate", """
                 synth.generate{leaves =, teacher =, per_leaf = 10, seed = 0, filter = nil, faithfulness = nil,

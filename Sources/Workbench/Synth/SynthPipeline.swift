@@ -3,7 +3,7 @@
 /// `model.openai`'s `chat_many` (concurrent, recorded, replayable).
 enum SynthPipeline {
     static let source = #"""
-local templates_source, null = ...
+local templates_source, null, may_open_files, loadfile = ...
 
 local M = {}
 
@@ -19,6 +19,8 @@ local function load_templates(t)
     return base
   end
   if type(t) ~= "string" then error("synth.generate: templates must be a table or a file path, got " .. type(t), 3) end
+  local refused = may_open_files()  -- refused in the sandbox (the file is code)
+  if refused then error(refused, 3) end
   local chunk, err = loadfile(t)
   if not chunk then error("synth.generate: templates: " .. tostring(err), 3) end
   local ok, tt = pcall(chunk)

@@ -38,8 +38,11 @@ struct TaxonomyProblem: Error {
 /// files become leaves; each bad file becomes one problem, and does not stop the others.
 enum TaxonomyReader {
     static let kinds = ["knowledge", "compositional_skills", "foundational_skills"]
+    static let maxFileBytes = 16 << 20
 
-    static func read(root: String) throws -> (leaves: [TaxonomyLeaf], problems: [TaxonomyProblem]) {
+    /// `poll` runs between files (Ctrl-C, the instruction budget: a root such as `/` walks
+    /// for a long time); what it throws ends the walk.
+    static func read(root: String, poll: () throws -> Void = {}) throws -> (leaves: [TaxonomyLeaf], problems: [TaxonomyProblem]) {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
             throw SynthError("no taxonomy folder at \(root)")
@@ -47,11 +50,13 @@ enum TaxonomyReader {
         guard let walker = FileManager.default.enumerator(atPath: root) else { throw SynthError("cannot read \(root)") }
         var files: [String] = []
         while let rel = walker.nextObject() as? String {
+            try poll()
             if rel.hasSuffix(".yaml") || rel.hasSuffix(".yml") { files.append(rel) }
         }
         files.sort()
         var leaves: [TaxonomyLeaf] = [], problems: [TaxonomyProblem] = []
         for rel in files {
+            try poll()
             let full = (root as NSString).appendingPathComponent(rel)
             switch readFile(full: full, relative: rel) {
             case .success(let leaf): if let leaf { leaves.append(leaf) }
@@ -71,6 +76,14 @@ enum TaxonomyReader {
         let name = (rel as NSString).lastPathComponent
         guard name == "qna.yaml" else {
             return problem(full, 1, ".", "Taxonomy file must be named \"qna.yaml\"; \"\(name)\" is not a valid name")
+        }
+        // A qna.yaml is a few KiB: refuse what is not a regular file (a FIFO would block) or
+        // is larger than `maxFileBytes`.
+        var info = stat()
+        guard stat(full, &info) == 0 else { return problem(full, 1, ".", "cannot read the file") }
+        guard info.st_mode & S_IFMT == S_IFREG else { return problem(full, 1, ".", "not a regular file") }
+        guard Int(info.st_size) <= maxFileBytes else {
+            return problem(full, 1, ".", "the file is \(info.st_size) bytes; at most \(maxFileBytes) are read")
         }
         guard let text = Platform.readFile(full) else { return problem(full, 1, ".", "cannot read the file") }
         let node: Node?

@@ -67,11 +67,25 @@ struct TaxonomySchemaError {
 }
 
 /// Checks a node against a shape, collecting errors in the order `jsonschema` yields them.
+///
+/// YAML aliases make a small file a huge tree (the "billion laughs": ten lists of ten
+/// aliases of the list before), so the check visits at most `maxNodes` nodes and keeps at
+/// most `maxErrors` errors, and error messages quote nodes cut short (`repr`).
 struct TaxonomyValidator {
     private(set) var errors: [TaxonomySchemaError] = []
+    private var visits = 0
+    static let maxNodes = 1_000_000, maxErrors = 100
 
     mutating func check(_ node: Node, _ shape: TaxonomyShape, path: String, line parentLine: Int) {
         let line = node.mark?.line ?? parentLine
+        guard errors.count < TaxonomyValidator.maxErrors else { return }
+        visits += 1
+        guard visits <= TaxonomyValidator.maxNodes else {
+            if visits == TaxonomyValidator.maxNodes + 1 {
+                fail(line, path, "the file holds more than \(TaxonomyValidator.maxNodes) values (aliases that repeat lists?)")
+            }
+            return
+        }
         switch shape {
         case .any:
             return
@@ -90,7 +104,7 @@ struct TaxonomyValidator {
             if seq.count < minItems { fail(line, path, "Value must have at least \(minItems) items") }
             if unique {
                 var seen = Set<String>()
-                if seq.contains(where: { !seen.insert(TaxonomyValidator.repr($0, limit: .max)).inserted }) {
+                if seq.contains(where: { !seen.insert(TaxonomyValidator.repr($0, limit: 1 << 16)).inserted }) {
                     fail(line, path, "\(TaxonomyValidator.repr(node)) has non-unique elements")
                 }
             }
@@ -127,27 +141,48 @@ struct TaxonomyValidator {
     }
 
     /// A node as Python's repr shows the value it loads to (what jsonschema's messages quote),
-    /// cut to `limit` characters.
+    /// cut to `limit` characters. Stops building once past the limit: an aliased list can
+    /// stand for billions of values.
     static func repr(_ node: Node, limit: Int = 80) -> String {
-        var s: String
+        var s = ""
+        appendRepr(node, to: &s, limit: limit, depth: 0)
+        s = s.replacingOccurrences(of: "\n", with: "\\n")
+        return s.count > limit ? String(s.prefix(limit)) + "...'" : s
+    }
+
+    private static func appendRepr(_ node: Node, to s: inout String, limit: Int, depth: Int) {
+        guard s.utf8.count <= limit else { return }
+        guard depth < 200 else { s += "..."; return }
         switch node {
         case .scalar(let sc):
             switch Tag.Name(rawValue: node.tag.rawValue) {
-            case .int, .float: s = sc.string
-            case .bool: s = (node.bool ?? false) ? "True" : "False"
-            case .null: s = "None"
+            case .int, .float: s += sc.string
+            case .bool: s += (node.bool ?? false) ? "True" : "False"
+            case .null: s += "None"
             default:
                 let v = sc.string
-                s = v.contains("'") && !v.contains("\"") ? "\"\(v)\"" : "'" + v.replacingOccurrences(of: "'", with: "\\'") + "'"
+                s += v.contains("'") && !v.contains("\"") ? "\"\(v)\"" : "'" + v.replacingOccurrences(of: "'", with: "\\'") + "'"
             }
         case .sequence(let seq):
-            s = "[" + seq.map { repr($0, limit: limit) }.joined(separator: ", ") + "]"
+            s += "["
+            for (k, item) in seq.enumerated() {
+                if s.utf8.count > limit { return }
+                if k > 0 { s += ", " }
+                appendRepr(item, to: &s, limit: limit, depth: depth + 1)
+            }
+            s += "]"
         case .mapping(let map):
-            s = "{" + map.map { repr($0.key, limit: limit) + ": " + repr($0.value, limit: limit) }.joined(separator: ", ") + "}"
+            s += "{"
+            for (k, pair) in map.enumerated() {
+                if s.utf8.count > limit { return }
+                if k > 0 { s += ", " }
+                appendRepr(pair.key, to: &s, limit: limit, depth: depth + 1)
+                s += ": "
+                appendRepr(pair.value, to: &s, limit: limit, depth: depth + 1)
+            }
+            s += "}"
         case .alias:
-            s = "<alias>"
+            s += "<alias>"
         }
-        s = s.replacingOccurrences(of: "\n", with: "\\n")
-        return s.count > limit ? String(s.prefix(limit)) + "...'" : s
     }
 }

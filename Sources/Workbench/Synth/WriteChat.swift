@@ -4,7 +4,14 @@ extension Workbench {
     /// `data.write_chat`: records as chat-messages JSON Lines for trainers.
     static func installWriteChat(_ L: LuaState) throws {
         try L.load(writeChatSource, name: "=data.write_chat")
-        try L.pcall(nargs: 0, nresults: 1)
+        L.push(function: "data.write_chat") { args in  // the refusal, raised by the Lua caller at its caller
+            if FileAccess.isSandboxed(args.state) { args.state.push(FileAccess.refusal("data.write_chat").message); return 1 }
+            return 0
+        }  // the sandbox's file gate
+        guard L.getGlobal("data") == .table else { L.pop(2); return }
+        L.getField("write_jsonl")
+        L.remove(at: -2)
+        try L.pcall(nargs: 2, nresults: 1)
         Help.register(L, value: -1, name: "data.write_chat", doc: """
             data.write_chat(path, records, {format = "messages", system = nil}) -> count
             Writes records as chat-messages JSON Lines. Each record's `messages` list is used as it
@@ -24,8 +31,11 @@ extension Workbench {
 
     static let writeChatSource = #"""
     local ILAB_SYSTEM = "I am a Red Hat® Instruct Model, an AI language model developed by Red Hat and IBM Research based on the granite-3.0-8b-base model. My primary role is to serve as a chat assistant."
+    local may_open_files, write_jsonl = ...
     return function(path, records, opts)
       if type(path) ~= "string" then error("data.write_chat: path must be a string", 2) end
+      local refused = may_open_files()
+      if refused then error(refused, 2) end
       if type(records) ~= "table" then error("data.write_chat: records must be a list of records", 2) end
       opts = opts or {}
       for k in pairs(opts) do
@@ -71,7 +81,7 @@ extension Workbench {
           out[i] = {system = sys, user = user or "", assistant = assistant or ""}
         end
       end
-      data.write_jsonl(path, out)
+      write_jsonl(path, out)
       return #out
     end
     """#
