@@ -18,6 +18,8 @@ final class SandboxEscapeTests: XCTestCase {
         "plot.line({1, 2, 3}, {svg = OUT, print = false})", "plot.hist({1, 2, 3}, {svg = OUT, print = false})",
         "session.record(OUT)", "session.replay(PATH)", "plugin.load('x')", "plugin.reload('x')",
         "model.openai{base_url = 'http://127.0.0.1:9/v1', model = 'm', cassette = OUT}",
+        "synth.taxonomy(PATH)", "data.write_chat(OUT, {{question = 'q', answer = 'a'}})",
+        "synth.generate{leaves = {}, teacher = {}, templates = PATH}",
     ]
 
     private func calls(secret: String, out: String) -> [String] {
@@ -36,6 +38,9 @@ final class SandboxEscapeTests: XCTestCase {
             XCTAssertTrue((e.error ?? "").contains("sandbox"), "\(call): \(e.error ?? "")")
             XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(call) wrote a file")
         }
+        // the refusal names the function called, not one it calls inside
+        XCTAssertTrue(h.eval("data.write_chat('x.jsonl', {})").error?.contains("sandbox: data.write_chat opens files") == true)
+        XCTAssertTrue(h.eval("synth.generate{leaves = {}, teacher = {}, templates = 'x.lua'}").error?.contains("sandbox: synth.generate opens files") == true)
     }
 
     /// A sandboxed plugin reaches the same functions through its environment, through
@@ -96,6 +101,7 @@ final class SandboxEscapeTests: XCTestCase {
         let f = try PluginFolder()
         try f.plugin("meddler", rewards: ["m"], extra: "sandbox = true,", code: """
             reward.define("m", function() return 1 end)
+            local define, remove, get = reward.define, reward.remove, reward.get  -- before the lines that clear them
             local function try(f) pcall(f) end
             try(function() getmetatable("").__index.upper = function() return "pwned" end end)
             try(function() getmetatable("").__index = {upper = function() return "pwned" end} end)
@@ -108,6 +114,20 @@ final class SandboxEscapeTests: XCTestCase {
             try(function() rl.gae = nil end)
             try(function() reward.define = nil end)
             try(function() moonlab.prompt = "pwned> " end)
+            -- shared objects handed out: a match's keys, the reward registry
+            try(function()
+              for k in pairs(re.search("a", "a")) do
+                if type(k) == "table" then rawset(k, "__index", {span = function() return "pwned" end}) end
+              end
+            end)
+            try(function() get("length").fn = function() return "pwned" end end)
+            try(function() rawset(get("length"), "fn", function() return "pwned" end) end)
+            try(function() define("length", function() return "pwned" end) end)
+            try(function() remove("format") end)
+            assert(not pcall(define, "length", function() end), "redefining a built-in is refused")
+            define("mine", function() return 1 end)
+            define("mine", function() return 2 end)  -- its own names stay its own
+            remove("mine")
             local own = setmetatable({}, {__index = function() return 42 end})
             assert(getmetatable(own) ~= nil, "a plugin still sees its own metatables")
             """)
@@ -121,6 +141,10 @@ final class SandboxEscapeTests: XCTestCase {
         XCTAssertEqual(try h.value("type(reward.define)"), "function")
         XCTAssertEqual(try h.value("moonlab.prompt"), "> ")
         XCTAssertEqual(h.error("return 'a' + {}")?.contains("pwned"), false)
+        XCTAssertEqual(try h.value("re.search('a', 'xa'):span()"), "2\t2")
+        XCTAssertEqual(try h.value("reward.get('length')({completion = ('x'):rep(200)})"), "1.0")
+        XCTAssertEqual(try h.value("type(reward.get('format'))"), "table")
+        XCTAssertEqual(try h.value("(pcall(reward.get, 'mine'))"), "false")
     }
 
     /// Tensor storage counts against the memory limit, and the limit survives errors.

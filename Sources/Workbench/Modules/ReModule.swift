@@ -162,16 +162,19 @@ final class RegexCache {
 
 /// The match objects' metatable: `m[0]` the whole match, `m[k]` group k (nil when it did
 /// not take part), `m.name` a named group; methods `span`, `groups`, `groupdict`. Spans
-/// are kept in the match under the metatable itself as key, which no group name or number
-/// can be.
+/// are kept in the match under a private table as key (`MatchMT.__spans`), which no group
+/// name or number can be. Not the metatable itself: `pairs(m)` would hand it to a
+/// sandboxed plugin, which could then change every user's match objects.
 enum ReMatchLua {
     static let source = #"""
 local MatchMT = { __name = "re.match" }
+local SPANS = {}
+MatchMT.__spans = SPANS
 local methods = {}
 MatchMT.__index = methods
 function methods.span(m, k)
   k = k or 0
-  local spans = rawget(m, MatchMT)
+  local spans = rawget(m, SPANS)
   if type(k) == "string" then k = spans.names and spans.names[k] end
   if type(k) ~= "number" then error("bad argument #1 to 'span' (group number or name expected)", 2) end
   local s = spans[2 * k + 1]
@@ -181,7 +184,7 @@ function methods.span(m, k)
 end
 function methods.groups(m, default)
   local out = {}
-  for k = 1, rawget(m, MatchMT).n do
+  for k = 1, rawget(m, SPANS).n do
     local v = rawget(m, k)
     if v == nil then v = default end
     if v == nil then v = false end
@@ -191,7 +194,7 @@ function methods.groups(m, default)
 end
 function methods.groupdict(m)
   local out = {}
-  for name, k in pairs(rawget(m, MatchMT).names) do out[name] = rawget(m, k) end
+  for name, k in pairs(rawget(m, SPANS).names) do out[name] = rawget(m, k) end
   return out
 end
 MatchMT.__tostring = function(m)

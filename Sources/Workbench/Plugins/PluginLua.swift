@@ -158,7 +158,7 @@ H.base = { "assert", "error", "ipairs", "next", "pairs", "pcall", "xpcall", "pri
   "rawlen", "rawset", "select", "setmetatable", "getmetatable", "tonumber", "tostring", "type", "_VERSION",
   "timeit", "help", "describe", "it", "expect" }
 H.libraries = { "string", "table", "math", "utf8", "coroutine" }
-H.modules = { "tensor", "dist", "rl", "pref", "metrics", "random", "sample", "reward", "detect", "data", "plot", "spec", "moonlab" }
+H.modules = { "tensor", "dist", "rl", "pref", "metrics", "random", "sample", "reward", "detect", "data", "plot", "spec", "moonlab", "re" }
 
 -- A fresh environment for a sandboxed plugin: the safe part of the globals, copies of the
 -- libraries and modules (so the plugin cannot change the user's), file access taken out,
@@ -188,8 +188,37 @@ function H.sandbox_env()
     if type(fn) ~= "function" then return fn end
     return function(...) return guard(fn, ...) end
   end
-  if env.reward then env.reward.define = function(name, fn, o) return G.reward.define(name, guarded(fn), o) end end
-  if env.detect then env.detect.define = function(name, fn, o) return G.detect.define(name, guarded(fn), o) end end
+  -- Registries are shared with the user: a sandboxed plugin adds names and removes its
+  -- own; it may not replace or remove the user's, the built-ins' or another plugin's, and
+  -- what `get` hands it is a copy (it could otherwise set `reward.get("length").fn`).
+  local own_names = { rewards = {}, detectors = {} }
+  local function registry(module, kind, what)
+    local m = env[module]
+    if type(m) ~= "table" then return end
+    local real = G[module]
+    m.define = function(name, fn, o)
+      if W[kind][name] ~= nil and not own_names[kind][name] then
+        error("sandbox: " .. what .. " '" .. tostring(name) .. "' is already defined; a sandboxed plugin defines new names only", 2)
+      end
+      local r = real.define(name, guarded(fn), o)
+      own_names[kind][name] = true
+      return r
+    end
+    m.remove = function(name)
+      if W[kind][name] ~= nil and not own_names[kind][name] then
+        error("sandbox: " .. what .. " '" .. tostring(name) .. "' was not defined by this plugin and cannot be removed from the sandbox", 2)
+      end
+      own_names[kind][name] = nil
+      return real.remove(name)
+    end
+    m.get = function(...)
+      local v = real.get(...)
+      if type(v) == "table" then return copy(v) end
+      return v
+    end
+  end
+  registry("reward", "rewards", "reward")
+  registry("detect", "detectors", "detector")
   if env.sample then env.sample.stage = function(name, fn) return G.sample.stage(name, guarded(fn)) end end
   env.load = safe_load(env, H.sandboxed_chunk_prefix)
   env.require = safe_require(env, mods)
