@@ -29,6 +29,7 @@ if only:
     targets = [t for t in targets if any(t.startswith(o) for o in only)]
 print("targets", len(targets), flush=True)
 results = []
+probes_run = 0
 for t in targets:
     start = 1
     while True:
@@ -36,7 +37,9 @@ for t in targets:
             p = subprocess.run([binary, "run", probe, "run", t, str(start)], capture_output=True, text=True, env=env,
                                timeout=20, preexec_fn=limit, errors="replace", cwd=scratch)
             status, err = p.returncode, p.stderr
+            total = re.search(r"^total (\d+)$", err, re.M)
             if err.splitlines()[-1:] == ["done"]:
+                probes_run += int(total.group(1)) - start + 1 if total else 0
                 break
         except subprocess.TimeoutExpired as e:
             status = "timeout"
@@ -47,9 +50,10 @@ for t in targets:
             print(t, "no probe ran:", status, err[-300:], flush=True)
             break
         i, desc = probes[-1]
+        probes_run += int(i) - start + 1
         tail = err[err.rfind("probe " + i):][:400].replace("\n", " | ")
         results.append({"target": t, "probe": int(i), "call": desc, "status": status, "tail": tail})
         print(t, i, desc, status, tail, flush=True)
         start = int(i) + 1
 json.dump(results, open("probe-results.json", "w"), indent=1)
-print("signals or hangs:", len(results))
+print("probes run:", probes_run, "signals or hangs:", len(results))

@@ -2,6 +2,10 @@
 local mode, target, start = arg[1], arg[2], tonumber(arg[3] or "1")
 local docs = debug.getregistry()["moonlab.docs"] or {}
 
+-- Paths point into the scratch folder drive.py runs in (a probe may write to them: never
+-- a system file; an earlier version named /etc/passwd and a writer overwrote it).
+do local h = io.open("probe-victim.txt", "w") if h then h:write('{"a":1}\n') h:close() end end
+
 local function deep(n) local t = {} local c = t for i = 1, n do c[1] = {} c = c[1] end c[1] = 1 return t end
 local cyc = {} cyc[1] = cyc cyc.x = cyc
 local bad_index = setmetatable({}, {__index = function() error("boom index") end,
@@ -13,7 +17,8 @@ local function mkvalues()
     {"-0.5", -0.5}, {"3", 3}, {"1e9", 1000000000}, {"2^31", 2^31}, {"2^31i", 1 << 31}, {"2^40", 2^40}, {"2^53", 2^53},
     {"maxint", math.maxinteger}, {"minint", math.mininteger}, {"2^63", 2^63}, {"-2^63f", -2^63},
     {"1e308", 1e308}, {"-1e308", -1e308}, {"tiny", 5e-324}, {"nan", 0/0}, {"inf", 1/0}, {"-inf", -1/0},
-    {"emptystr", ""}, {"str", "abc"}, {"path", "/etc/passwd"}, {"nulstr", "a\0b"},
+    {"emptystr", ""}, {"str", "abc"}, {"path", "probe-victim.txt"}, {"dirpath", "."}, {"missing", "no/such/dir/x"},
+    {"bigstr", ("ab"):rep(500000)}, {"regexbomb", "(\\w+\\s?)+$"}, {"regexbad", "((((a"}, {"backtracked", (("a"):rep(20) .. "!"):rep(200)}, {"nulstr", "a\0b"},
     {"emptytab", {}}, {"arr", {1, 2, 3}}, {"nanarr", {0/0, 1, 2}}, {"hugearr", {1e308, -1e308, 0}},
     {"infarr", {1/0, -1/0, 1}}, {"mat", {{1, 2}, {3, 4}}}, {"deep300", deep(300)}, {"deep5000", deep(5000)},
     {"cyc", cyc}, {"badmeta", bad_index}, {"strarr", {"a", "b"}}, {"mixed", {1, "a", {}}},
@@ -57,6 +62,8 @@ local instances = {
     return data.jsonl(f)
   end,
   kl = function() return rl.adaptive_kl{} end,
+  regex = function() return re.compile("(a)(?P<n>b)?") end,
+  client = function() return model.openai{base_url = "http://127.0.0.1:9/v1", retries = 0, timeout = 1} end,
 }
 local function methodtargets(list)
   for name, mk in pairs(instances) do
@@ -130,6 +137,9 @@ local manual = {
   ["data.encode"] = {{a = {1, 2}}, n = 1},
   ["tensor.full"] = {{2, 2}, 1, n = 2},
   ["random.new"] = {1, n = 1},
+  ["model.openai"] = {{base_url = "http://127.0.0.1:9/v1", retries = 0, timeout = 1}, n = 1},
+  ["synth.taxonomy"] = {"no/such/dir", n = 1},
+  ["data.write_chat"] = {"probe-out.jsonl", {{question = "q", answer = "a"}}, n = 2},
 }
 local base = manual[target] or example_args(target, fn) or {n = 0}
 if mode == "base" then io.stderr:write(target .. " base n=" .. base.n .. "\n") return end
