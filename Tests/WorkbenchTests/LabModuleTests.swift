@@ -57,6 +57,10 @@ final class LabModuleTests: XCTestCase {
         try near(h, "q[4]", 0)
         try near(h, "qse:sum()", 0)
         XCTAssertTrue(h.error("xc:distribution(x, nil, {samples = 1})")?.contains("option 'samples'") ?? false)
+        // A NaN logit is an error naming its id, not a token silently dropped.
+        XCTAssertTrue(h.error("c:distribution({1, 0/0})")?.hasSuffix("sample.chain:distribution: logits contain NaN at id 1") ?? false)
+        XCTAssertTrue(h.error("c:logprob({1, 0/0}, 0)")?.hasSuffix("sample.chain:logprob: logits contain NaN at id 1") ?? false)
+        XCTAssertTrue(h.error("sample.compare({0/0, 1}, {sample.top_k(1)})")?.hasSuffix("sample.compare: logits contain NaN at id 0") ?? false)
     }
 
     func testKLLabExactAndExpectations() throws {
@@ -75,6 +79,8 @@ final class LabModuleTests: XCTestCase {
         try near(h, "k.k3.clamped.verl.expected", 0.2996592763187482)  // nothing reaches the clamp here
         XCTAssertTrue(try h.value("tostring(k)").contains("exact KL 0.299659"))
         XCTAssertTrue(h.error("rl.kl_lab({0, 0}, {0, 0, 0})")?.contains("rl.kl_lab") ?? false)
+        XCTAssertTrue(h.error("rl.kl_lab({}, {})")?.hasSuffix("rl.kl_lab: logp is empty (one row of log-probabilities over the vocabulary expected)") ?? false)
+        XCTAssertTrue(h.error("rl.kl_lab({0, 0}, {0, 0}, {samples = 2e6})")?.contains("option 'samples' must be an integer in [2, 1000000]") ?? false)
     }
 
     func testDryRunFields() throws {

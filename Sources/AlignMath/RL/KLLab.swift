@@ -50,6 +50,7 @@ extension RL {
     public static func klLab(logp: [Double], refLogp: [Double], rows: Int, width: Int, samples: Int,
                              rng: RandomGenerator) throws -> [KLLabRow] {
         try checkSameLength(logp.count, refLogp.count, "logp and ref_logp")
+        if logp.isEmpty { throw AlignMathError.invalidArgument("logp is empty (one row of log-probabilities over the vocabulary expected)") }
         if rows * width != logp.count || width < 1 {
             throw AlignMathError.shapeMismatch("\(logp.count) log-probabilities do not make \(rows) rows of \(width)")
         }

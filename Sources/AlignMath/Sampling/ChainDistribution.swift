@@ -46,6 +46,7 @@ extension SamplerChain {
     public func distribution<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, context: SamplingContext = SamplingContext(),
                                                 samples: Int? = nil, rng: RandomGenerator) throws -> ChainDistribution {
         let v = logits.count
+        try SamplerChain.refuseNaN(logits)
         guard isRandom || samples != nil else {
             let p = try probs(logits, context: context).map { Double($0) }
             return ChainDistribution(probs: p, standardErrors: [Double](repeating: 0, count: v), exact: true, samples: 1)
@@ -88,6 +89,14 @@ extension SamplerChain {
         let k = Double(units)
         let se = unitM2.map { k > 1 ? ($0 / (k - 1) / k).squareRoot() : 0 }
         return ChainDistribution(probs: mean, standardErrors: se, exact: false, samples: n)
+    }
+
+    /// A NaN logit has no probability to give: an error naming its id (a NaN would otherwise
+    /// be dropped by one stage and kept by another).
+    static func refuseNaN<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>) throws {
+        for i in 0..<logits.count where Double(logits[i]).isNaN {
+            throw AlignMathError.invalidArgument("logits contain NaN at id \(i)")
+        }
     }
 
     /// `distribution` on an array.

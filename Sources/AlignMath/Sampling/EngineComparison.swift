@@ -88,6 +88,7 @@ public enum EngineComparison {
                                               engines: [SamplingEngine], history: [Int] = [], prompt: [Int] = [],
                                               order: Order = .engine) throws -> [Outcome] {
         guard logits.count > 0 else { throw AlignMathError.invalidArgument("logits must not be empty") }
+        try SamplerChain.refuseNaN(logits)
         try validate(stages, order: order)
         return try engines.map { engine in
             switch engine {
