@@ -141,6 +141,10 @@ final class PreferenceGradientTests: XCTestCase {
                                    klPolicy: [-3, -4], klRef: [-3.5, -3.9], beta: 0.2,
                                    desirableWeight: 1.5, undesirableWeight: 0.5).loss
         }, "kto")
+        let m = [0.5, -1.0, 2.0]
+        try check(try Preference.btGradients(chosen: c, rejected: r, margin: m), { a, b in
+            try Preference.btLoss(chosen: a, rejected: b, margin: m).loss
+        }, "bt")
     }
 
     /// Sigmoid DPO's gradient is equal and opposite on the two log-probabilities: nothing in

@@ -118,6 +118,11 @@ final class LabModuleTests: XCTestCase {
             XCTAssertEqual(try h.value("select('#', pref.\(loss){policy_chosen = {-1}, policy_rejected = {-2}, grad = true})"), "5")
         }
         XCTAssertEqual(try h.value("select('#', pref.kto_loss{policy_chosen = {-1}, ref_chosen = {-1.2}, kl = 0, grad = true})"), "5")
+        // Bradley-Terry: d mean / d r_chosen = -sigmoid(-(c - r - m)) / N
+        try h.run("_, _, _, bg = pref.bt_loss({1.2, 0.3}, {0.4, 0.9}, {margin = 0.5, grad = true})")
+        try near(h, "bg.chosen[1]", -sig(-(1.2 - 0.4 - 0.5)) / 2)
+        try near(h, "bg.rejected[2]", sig(-(0.3 - 0.9 - 0.5)) / 2)
+        XCTAssertEqual(try h.value("select('#', pref.bt_loss({1.2}, {0.4}))"), "3")
         try h.run("el, eg, parts = pref.explore{loss = 'sigmoid', beta = 0.1, margins = tensor{-1, 0, 1}}")
         try near(h, "el[2]", log(2))
         try near(h, "eg[3]", -sig(-1))

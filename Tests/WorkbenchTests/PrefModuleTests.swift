@@ -25,7 +25,7 @@ final class PrefModuleTests: XCTestCase {
         assertNumbersClose(try h.luaNumbers("(pref.bt_loss(c, r, {margin = {0.1, 0.2, 0.3, 0.4}}))"), [0.6250716628173583])
         XCTAssertEqual(h.bareError("pref.bt_loss({1, 2}, {1})"), "pref.bt_loss: r_chosen and r_rejected differ in length (2 vs 1)")
         XCTAssertEqual(h.bareError("pref.bt_loss({1}, {1}, {margins = 1})"),
-                       "bad argument #3 to 'pref.bt_loss' (unknown option 'margins'; valid options: margin)")
+                       "bad argument #3 to 'pref.bt_loss' (unknown option 'margins'; valid options: grad, margin)")
         XCTAssertEqual(h.bareError("pref.bt_loss({1}, {1}, {margin = 'big'})"),
                        "bad argument #3 to 'pref.bt_loss' (option 'margin' must be a tensor or an array of numbers, got string)")
     }

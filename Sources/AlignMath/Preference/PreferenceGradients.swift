@@ -195,4 +195,19 @@ extension Preference {
         }
         return Gradients(policyChosen: gc, policyRejected: gr)
     }
+
+    /// d(mean loss) / d(r_chosen[i]) and d / d(r_rejected[i]) of `btLoss` (TRL's reward
+    /// trainer): `-sigmoid(-(c - r - m)) / N` and its negative; the margin carries none.
+    public static func btGradients(chosen: [Double], rejected: [Double], margin: [Double]? = nil) throws -> Gradients {
+        try checkSameLength(chosen.count, rejected.count, "r_chosen and r_rejected")
+        if let m = margin { try checkSameLength(chosen.count, m.count, "r_chosen and margin") }
+        let n = Double(chosen.count)
+        var gc = [Double](repeating: 0, count: chosen.count), gr = gc
+        for i in 0..<chosen.count {
+            let g = -sigmoid(-(chosen[i] - rejected[i] - (margin?[i] ?? 0))) / n
+            gc[i] = g
+            gr[i] = -g
+        }
+        return Gradients(policyChosen: gc, policyRejected: gr)
+    }
 }

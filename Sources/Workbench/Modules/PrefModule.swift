@@ -31,16 +31,18 @@ extension Workbench {
     /// `pref.bt_loss`, `pref.listwise_loss`.
     private static func installRewardModelLosses(_ m: ModuleBuilder) {
         m.function("bt_loss", doc: """
-            pref.bt_loss(r_chosen, r_rejected, {margin = nil}) -> loss, accuracy, losses
+            pref.bt_loss(r_chosen, r_rejected, {margin = nil, grad = false}) -> loss, accuracy, losses
             Bradley-Terry reward-model loss as TRL's reward trainer: mean of
             -logsigmoid(r_chosen - r_rejected - margin); accuracy is the fraction of pairs with
             r_chosen > r_rejected (a tie is not correct; the margin is not used). losses is the
             per-pair tensor.
-            Options: margin (nil: 0; a number for every pair or one per pair).
+            grad = true also returns grads = {chosen =, rejected =} (a 4th value): d(mean loss) /
+            d(each reward), analytic (the margin carries none).
+            Options: margin (nil: 0; a number for every pair or one per pair); grad (false).
             Example: local loss, acc = pref.bt_loss({1.2, 0.3}, {0.4, 0.9})
             """) { args in
             let c = try args.doubles(1), r = try args.doubles(2)
-            let o = try args.options(3, allowed: ["margin"])
+            let o = try args.options(3, allowed: ["margin", "grad"])
             var margin: [Double]? = nil
             if o.push("margin") == .number {
                 margin = [Double](repeating: o.state.number(at: -1) ?? 0, count: c.count)
@@ -51,7 +53,12 @@ extension Workbench {
             args.state.push(res.loss)
             args.state.push(res.accuracy)
             try args.state.push(tensorOf: res.losses)
-            return 3
+            guard try o.boolean("grad", default: false) else { return 3 }
+            let g = try Preference.btGradients(chosen: c, rejected: r, margin: margin)
+            args.state.newTable(recordCount: 2)
+            try args.state.push(tensorOf: g.policyChosen); args.state.setField("chosen", of: -2)
+            try args.state.push(tensorOf: g.policyRejected); args.state.setField("rejected", of: -2)
+            return 4
         }
 
         m.function("listwise_loss", doc: """
