@@ -93,6 +93,26 @@ final class ReModuleTests: XCTestCase {
         XCTAssertEqual(try h.value(#"re.compile("x", {flags = "is"}).flags"#), "is")
     }
 
+    /// Matches are cut from their subject only when read: each keeps its own spans and
+    /// subject after the pattern matched again and after a collection.
+    func testMatchObjectsKeepTheirOwnSpans() throws {
+        let h = try LuaHarness()
+        try h.run(#"""
+            r = re.compile([[(?P<word>[a-z]+)(\d)?]])
+            a = r:search("-- abc1 --" .. string.rep("x", 0)); b = r:search("zz"); collectgarbage()
+            """#)
+        XCTAssertEqual(try h.value("a[0] .. '|' .. b[0] .. '|' .. a.word .. '|' .. a[2] .. '|' .. tostring(b[2])"), "abc1|zz|abc|1|nil")
+        XCTAssertEqual(try h.value("local s, e = a:span('word') return s .. ',' .. e"), "4,6")
+        XCTAssertEqual(try h.value("table.concat(b:groups('-'), ',')"), "zz,-")
+        XCTAssertEqual(try h.value("tostring(a)"), #"re.match(span = {4, 7}, match = "abc1")"#)
+        XCTAssertEqual(try h.value(#"tostring(re.search('a\\nb', 'xa\nb'))"#), "re.match(span = {2, 4}, match = \"a\\\nb\")")
+        XCTAssertEqual(try h.value("next(re.search('(x)', 'x'):groupdict()) == nil"), "true")  // no named groups
+        XCTAssertEqual(try h.value("a[3] == nil and a[-1] == nil and a[1.5] == nil and a.nope == nil"), "true")
+        XCTAssertEqual(try h.value("re.search('(?P<span>x)', 'x').span"), "x")  // a named group wins over the method
+        XCTAssertThrowsError(try h.run("a:span(3)")) { XCTAssertTrue("\($0)".contains("no group 3"), "\($0)") }
+        XCTAssertThrowsError(try h.run("a:span({})")) { XCTAssertTrue("\($0)".contains("group number or name expected"), "\($0)") }
+    }
+
     func testErrorsNameWhatWasWrong() throws {
         let h = try LuaHarness()
         func error(_ code: String) -> String { h.error(code) ?? "(no error)" }

@@ -194,5 +194,6 @@ void mlshim_safe_setfield(lua_State *L, int idx, const char *k, int *failed);
 void mlshim_safe_setglobal(lua_State *L, const char *name, int *failed);
 
 #include "arraybox.h"
+#include "rematch.h"
 
 #endif

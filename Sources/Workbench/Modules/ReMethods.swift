@@ -1,4 +1,5 @@
 import LuaKit
+import LuaShim
 
 /// The methods of a compiled pattern (`re.pattern`), which the module functions
 /// (`re.search(pattern, ...)`) call with the cached compiled pattern in place of the text.
@@ -50,7 +51,7 @@ enum ReMethods {
     static func find(_ r: CompiledRegex, _ args: LuaArguments, mode: CompiledRegex.Mode) throws -> Int32 {
         let s = try subject(args, 2)
         guard let from = try offset(args, 3, count: s.count) else { args.state.pushNil(); return 1 }
-        if try r.exec(s, from: from, mode: mode, checkpoint: args.state) { try pushMatch(args.state, r, s) } else { args.state.pushNil() }
+        if try r.exec(s, from: from, mode: mode, checkpoint: args.state) { pushMatch(args.state, r, subject: 2) } else { args.state.pushNil() }
         return 1
     }
 
@@ -61,7 +62,7 @@ enum ReMethods {
         let s = try subject(args, 2)
         let from = try args.integer(3)
         guard from >= 0, from <= s.count else { args.state.pushNil(); return 1 }
-        if try r.exec(s, from: from, mode: .search, notEmptyAtStart: args.boolean(4), checkpoint: args.state) { try pushMatch(args.state, r, s) } else { args.state.pushNil() }
+        if try r.exec(s, from: from, mode: .search, notEmptyAtStart: args.boolean(4), checkpoint: args.state) { pushMatch(args.state, r, subject: 2) } else { args.state.pushNil() }
         return 1
     }
 
@@ -153,7 +154,7 @@ enum ReMethods {
                 }
             } else {
                 lua.pushValue(at: 2)
-                try pushMatch(lua, r, s)
+                pushMatch(lua, r, subject: 3)
                 try lua.pcall(nargs: 1, nresults: 1)
                 let t = lua.type(at: -1)
                 guard t == .string || t == .number, let b = lua.bytes(at: -1) else {
@@ -201,50 +202,15 @@ enum ReMethods {
         lua.push(bytes: UnsafeRawBufferPointer(rebasing: s[range]))
     }
 
-    /// Pushes the last match of `r` in `s` as a match table (see `ReMatchLua`).
-    static func pushMatch(_ lua: LuaState, _ r: CompiledRegex, _ s: UnsafeRawBufferPointer) throws {
-        guard let mt = r.matchMetatable else { throw LuaScriptError("re: module not installed") }
-        let g = r.groupCount
-        lua.createTable(array: Int32(g), record: Int32(r.names.count + 2))
-        let m = lua.top
-        lua.createTable(array: Int32(2 * g + 2), record: 2)  // the spans
-        for k in 0...g {
-            if let span = r.span(k) {
-                pushSlice(lua, s, span)
-                lua.rawSet(k, of: m)
-                lua.push(integer: Int64(span.lowerBound + 1))
-                lua.rawSet(2 * k + 1, of: -2)
-                lua.push(integer: Int64(span.upperBound))
-                lua.rawSet(2 * k + 2, of: -2)
-            } else {
-                lua.push(integer: -1)
-                lua.rawSet(2 * k + 1, of: -2)
-                lua.push(integer: -1)
-                lua.rawSet(2 * k + 2, of: -2)
-            }
+    /// Pushes the last match of `r` (whose userdata is argument 1) as a match object over
+    /// the subject string at stack index `subject` (LuaShim's rematch.c: the spans and a
+    /// reference to the subject; a group's text is cut only when read).
+    static func pushMatch(_ lua: LuaState, _ r: CompiledRegex, subject: Int32) {
+        let names = r.pushNames(lua, patternAt: 1)
+        r.withOvector { ovector in
+            mlshim_rematch_push(lua.L, ovector, Int32(r.groupCount), subject, names ? -1 : 0)
         }
-        lua.push(integer: Int64(g))
-        lua.setField("n", of: -2)
-        if !r.names.isEmpty {
-            lua.createTable(array: 0, record: Int32(r.names.count))
-            for (k, name) in r.names {
-                lua.push(integer: Int64(k))
-                lua.setField(name, of: -2)
-                if let span = r.span(k) {
-                    pushSlice(lua, s, span)
-                    lua.setField(name, of: m)
-                }
-            }
-            lua.setField("names", of: -2)
-        }
-        lua.push(ref: mt)
-        lua.push("__spans")
-        lua.rawGet(of: -2)
-        lua.remove(at: -2)
-        lua.insert(at: -2)
-        lua.rawSetPair(of: m)  // m[SPANS] = spans
-        lua.push(ref: mt)
-        lua.setMetatable(of: m)
+        if names { lua.remove(at: -2) }
     }
 
     /// Python's `re.escape`: every byte that has a meaning in a pattern gets a backslash.

@@ -1,4 +1,5 @@
 import LuaKit
+import LuaShim
 
 extension Workbench {
     /// The `re` module (lua-api.md, "re"): Python's regular expressions through PCRE2.
@@ -24,8 +25,9 @@ extension Workbench {
                 return 1
             }
         }
-        try lua.run(ReMatchLua.source, name: "=re")  // leaves the match metatable
-        let matchMT = LuaRef(popping: lua)
+        mlshim_rematch_install(lua.L)  // match objects (LuaShim's rematch.c)
+        try lua.run("return setmetatable({}, {__mode = 'k'})", name: "=re")
+        runtime.namesTables = LuaRef(popping: lua)
         lua.pushRegistry()
         lua.getField("re.pattern")
         lua.getField("__methods")
@@ -53,7 +55,7 @@ extension Workbench {
         try lua.pcall(nargs: 1, nresults: 1)
         lua.setField("regex_source", of: -2)
         lua.pop(2)
-        let cache = RegexCache(runtime: runtime, matchMetatable: matchMT)
+        let cache = RegexCache(runtime: runtime)
         lua.userInfo[RegexCache.key] = cache
         let m = ModuleBuilder(lua, name: "re", doc: ReDocs.module)
         m.function("compile", doc: ReDocs.compile) { args in
@@ -99,22 +101,18 @@ final class RegexCache {
     static let key = "moonlab.re"
     static let limit = 512
     let runtime: RegexRuntime
-    let matchMetatable: LuaRef
     private var tables: LuaRef?
     private var entries = 0
 
-    init(runtime: RegexRuntime, matchMetatable: LuaRef) {
+    init(runtime: RegexRuntime) {
         self.runtime = runtime
-        self.matchMetatable = matchMetatable
     }
 
     static func of(_ lua: LuaState) -> RegexCache? { lua.userInfo[key] as? RegexCache }
 
     func compile(_ pattern: [UInt8], flags: String, function: String) throws -> CompiledRegex {
         do {
-            let r = try CompiledRegex(pattern: pattern, flags: flags, runtime: runtime)
-            r.matchMetatable = matchMetatable
-            return r
+            return try CompiledRegex(pattern: pattern, flags: flags, runtime: runtime)
         } catch let e as CompiledRegex.Failure {
             throw LuaScriptError("\(function): \(e.description)")
         }
@@ -160,50 +158,8 @@ final class RegexCache {
     }
 }
 
-/// The match objects' metatable: `m[0]` the whole match, `m[k]` group k (nil when it did
-/// not take part), `m.name` a named group; methods `span`, `groups`, `groupdict`. Spans
-/// are kept in the match under a private table as key (`MatchMT.__spans`), which no group
-/// name or number can be. Not the metatable itself: `pairs(m)` would hand it to a
-/// sandboxed plugin, which could then change every user's match objects.
+/// What the `re` module runs in Lua: `gmatch` (match objects are LuaShim's rematch.c).
 enum ReMatchLua {
-    static let source = #"""
-local MatchMT = { __name = "re.match" }
-local SPANS = {}
-MatchMT.__spans = SPANS
-local methods = {}
-MatchMT.__index = methods
-function methods.span(m, k)
-  k = k or 0
-  local spans = rawget(m, SPANS)
-  if type(k) == "string" then k = spans.names and spans.names[k] end
-  if type(k) ~= "number" then error("bad argument #1 to 'span' (group number or name expected)", 2) end
-  local s = spans[2 * k + 1]
-  if s == nil then error("bad argument #1 to 'span' (no group " .. tostring(k) .. ")", 2) end
-  if s < 0 then return nil end
-  return s, spans[2 * k + 2]
-end
-function methods.groups(m, default)
-  local out = {}
-  for k = 1, rawget(m, SPANS).n do
-    local v = rawget(m, k)
-    if v == nil then v = default end
-    if v == nil then v = false end
-    out[k] = v
-  end
-  return out
-end
-function methods.groupdict(m)
-  local out = {}
-  for name, k in pairs(rawget(m, SPANS).names) do out[name] = rawget(m, k) end
-  return out
-end
-MatchMT.__tostring = function(m)
-  local s, e = methods.span(m, 0)
-  return ("re.match(span = {%d, %d}, match = %q)"):format(s, e, rawget(m, 0))
-end
-return MatchMT
-"""#
-
     /// `regex:gmatch(s)`, added to the pattern type's methods: an iterator over the match
     /// objects of every match (Python's finditer), stepping with `finditer_step`.
     static let gmatch = #"""

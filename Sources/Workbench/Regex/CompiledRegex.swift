@@ -30,9 +30,6 @@ final class CompiledRegex {
     private var fullCode: OpaquePointer?
     private let matchData: OpaquePointer
     private let runtime: RegexRuntime
-    /// The registry reference of the `re.match` metatable of the Lua state that compiled
-    /// this pattern (the `re` module sets it), so making a match needs no lookup.
-    var matchMetatable: LuaRef?
 
     enum Mode { case search, match, fullmatch }
 
@@ -219,6 +216,38 @@ final class CompiledRegex {
         return Int(s)..<Int(e)
     }
 
+    /// The ovector of the last match (pairs of byte offsets for groups 0...groupCount,
+    /// `PCRE2_UNSET` for a group that did not take part), for a match object to copy.
+    func withOvector<R>(_ body: (UnsafePointer<Int>?) -> R) -> R {
+        body(pcre2_get_ovector_pointer_8(matchData).map { UnsafePointer($0) })
+    }
+
+    /// Pushes the `{name = group number}` table of this pattern, whose userdata is at
+    /// `index`, and returns true; pushes nothing and returns false when it has no named
+    /// groups. The table is made once per pattern and kept beside it (weakly).
+    func pushNames(_ lua: LuaState, patternAt index: Int32) -> Bool {
+        guard !names.isEmpty, let tables = runtime.namesTables else { return false }
+        let at = lua.absolute(index)
+        tables.push(lua)
+        lua.pushValue(at: at)
+        if lua.rawGet(of: -2) == .table {
+            lua.remove(at: -2)
+            return true
+        }
+        lua.pop()
+        lua.createTable(array: 0, record: Int32(names.count))
+        for (k, name) in names {
+            lua.push(name)
+            lua.push(integer: Int64(k))
+            lua.rawSetPair(of: -3)
+        }
+        lua.pushValue(at: at)
+        lua.pushValue(at: -2)
+        lua.rawSetPair(of: -4)  // [tables, names]
+        lua.remove(at: -2)
+        return true
+    }
+
     /// The offset just after the character at `offset` (a byte, or a UTF-8 sequence in
     /// UTF mode): where iteration resumes after an empty match that could not be extended.
     func step(_ subject: UnsafeRawBufferPointer, from offset: Int) -> Int {
@@ -235,6 +264,9 @@ final class RegexRuntime {
     let compileContext: OpaquePointer?
     let matchContext: OpaquePointer?
     private let jitStack: OpaquePointer?
+    /// A weak-keyed table of the state: pattern userdata -> its `{name = group number}`
+    /// (set by the `re` module when it installs).
+    var namesTables: LuaRef?
 
     init() {
         compileContext = pcre2_compile_context_create_8(nil)
