@@ -18,7 +18,8 @@ port=${2:-18731}
 peer_python=${PEER_PYTHON:-/work/venv-peers/bin/python}
 body=${BODY:-/tmp/moonlab_serve_body.json}
 duration=${DURATION:-10s}
-bin=.build/release/moonlab
+bin=${BIN:-.build/release/moonlab}
+before=${BEFORE:-}  # another moonlab binary (the build before a change), run beside it when given
 export BODY="$body"
 
 pid=""
@@ -42,21 +43,43 @@ wait_ready() {
   return 1
 }
 
+# CPU time (user + system, clock ticks) of a process and all its descendants (uvicorn's
+# workers): on a box shared with other work, CPU per row is what load does not blur.
+cpu_ticks() {
+  local total=0 p
+  for p in $1 $(pgrep -P "$1" 2>/dev/null || true); do
+    if [ "$p" != "$1" ]; then total=$((total + $(cpu_ticks "$p"))); continue; fi
+    [ -r "/proc/$p/stat" ] || continue
+    set -- $(sed 's/^.*) //' "/proc/$p/stat")
+    total=$((total + ${12} + ${13}))
+    set -- "$p"
+  done
+  echo "$total"
+}
+
 run_one() {  # name, then the server's command line
   local name=$1; shift
   "$@" >/dev/null 2>/tmp/serve_bench_server.log &
   pid=$!
   wait_ready
   wrk -t2 -c16 -d2s -s Benchmarks/serve_wrk.lua "http://127.0.0.1:$port/get_reward" >/dev/null
-  local before after result
+  local before after result cpu0 cpu1
   before=$(cut -d' ' -f1 /proc/loadavg)
+  cpu0=$(cpu_ticks "$pid")
   result=$(wrk -t2 -c16 -d"$duration" -s Benchmarks/serve_wrk.lua "http://127.0.0.1:$port/get_reward" | tail -1)
+  cpu1=$(cpu_ticks "$pid")
   after=$(cut -d' ' -f1 /proc/loadavg)
   stop
-  echo "{\"round\": $round, \"server\": \"$name\", \"load_before\": $before, \"load_after\": $after, \"wrk\": $result}"
+  echo "{\"round\": $round, \"server\": \"$name\", \"load_before\": $before, \"load_after\": $after, \"server_cpu_s\": $(( (cpu1 - cpu0) / $(getconf CLK_TCK) )).$(printf '%02d' $(( (cpu1 - cpu0) % $(getconf CLK_TCK) * 100 / $(getconf CLK_TCK) ))), \"wrk\": $result}"
 }
 
 for round in $(seq 1 "$rounds"); do
+  if [ -n "$before" ]; then
+    run_one "before: moonlab serve, Lua patterns (2 workers)" \
+      "$before" serve --reward Benchmarks/score_reward.lua --port "$port" --workers 2
+    run_one "before: moonlab serve, re (2 workers)" \
+      "$before" serve --reward Benchmarks/serve_reward_re.lua --port "$port" --workers 2
+  fi
   run_one "moonlab serve, Lua patterns (2 workers)" \
     "$bin" serve --reward Benchmarks/score_reward.lua --port "$port" --workers 2
   run_one "moonlab serve, re (2 workers)" \

@@ -16,12 +16,12 @@ enum RewardResponses {
         var rewards = [Double](repeating: onError, count: n)
         var scores = rewards
         var errors = [Double](repeating: 0, count: n)
-        var logs = [[Double]](repeating: [Double](repeating: onError, count: n), count: r + d)
+        var logs = [Double](repeating: onError, count: n * (r + d))  // column k at k * n
         for (i, row) in request.rows.enumerated() {
-            for k in 0..<r where row.outcomes[k] == .value { logs[k][i] = row.values[k] }
+            for k in 0..<r where row.outcomes[k] == .value { logs[k * n + i] = row.values[k] }
             for k in 0..<d {
                 if let f = row.detectorFlags[k] {
-                    logs[r + k][i] = f.score.flatMap { $0.isFinite ? $0 : nil } ?? (f.flag ? 1 : 0)
+                    logs[(r + k) * n + i] = f.score.flatMap { $0.isFinite ? $0 : nil } ?? (f.flag ? 1 : 0)
                 }
             }
             let c = combined(row, version: v, onError: onError)
@@ -31,20 +31,20 @@ enum RewardResponses {
         }
         var out: [UInt8] = []
         out.reserveCapacity(32 + n * 24 * (3 + r + d))
-        out += Array("{\"rewards\":".utf8)
-        appendList(rewards, to: &out)
-        out += Array(",\"scores\":".utf8)
-        appendList(scores, to: &out)
-        out += Array(",\"extra_logs\":{".utf8)
-        for (k, name) in (v.names.rewards + v.names.detectors).enumerated() {
-            ScoreJSON.appendString(name, to: &out)
+        out.append(contentsOf: "{\"rewards\":".utf8)
+        appendList(rewards[...], to: &out)
+        out.append(contentsOf: ",\"scores\":".utf8)
+        appendList(scores[...], to: &out)
+        out.append(contentsOf: ",\"extra_logs\":{".utf8)
+        for k in 0..<(r + d) {
+            ScoreJSON.appendString(k < r ? v.names.rewards[k] : v.names.detectors[k - r], to: &out)
             out.append(UInt8(ascii: ":"))
-            appendList(logs[k], to: &out)
+            appendList(logs[(k * n)..<(k * n + n)], to: &out)
             out.append(UInt8(ascii: ","))
         }
-        out += Array("\"moonlab/errors\":".utf8)
-        appendList(errors, to: &out)
-        out += Array("}}".utf8)
+        out.append(contentsOf: "\"moonlab/errors\":".utf8)
+        appendList(errors[...], to: &out)
+        out.append(contentsOf: "}}".utf8)
         return out
     }
 
@@ -99,7 +99,7 @@ enum RewardResponses {
         return out
     }
 
-    private static func appendList(_ values: [Double], to out: inout [UInt8]) {
+    private static func appendList(_ values: ArraySlice<Double>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "["))
         for (i, x) in values.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
