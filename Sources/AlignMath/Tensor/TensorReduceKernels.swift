@@ -144,7 +144,11 @@ struct FloatReducer<T: ReducibleFloat> {
     // MARK: columns
 
     private func columns(_ p: UnsafePointer<T>, _ out: Tensor) {
-        let n = plan.n, inner = plan.inner, width = 256
+        // Blocks as wide as two per core allow: each row's piece of a block is one contiguous
+        // run the prefetcher follows. (Blocks of 256 columns read 1 KB and then jumped a whole
+        // row: the sum over the first axis of [4096, 32000] f32 ran at a third of numpy's speed.)
+        let n = plan.n, inner = plan.inner
+        let width = Swift.max(256, (inner + 2 * ParallelFor.workers - 1) / (2 * ParallelFor.workers))
         let blocks = (inner + width - 1) / width
         Parallel.forEach(plan.outer * blocks, cost: Swift.max(1, n) * width) { range in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * width) { buf in
