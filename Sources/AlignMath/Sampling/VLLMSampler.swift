@@ -9,7 +9,8 @@ import Foundation
 /// (`apply_top_k_top_p`, `apply_top_k_only`), `vllm/v1/sample/logits_processor/builtin.py`
 /// (`MinPLogitsProcessor`, `LogitBiasLogitsProcessor`), `vllm/v1/sample/ops/penalties.py`
 /// with `vllm/model_executor/layers/utils.py` (`apply_penalties`) and `vllm/_custom_ops.py`
-/// (`apply_repetition_penalties_torch`).
+/// (`apply_repetition_penalties_torch`). At vLLM commit 01fa3fe7 the top-k/top-p op is
+/// `apply_top_k_top_p_pytorch` (Triton first when present), with the same masks.
 ///
 /// The row is float32, as vLLM makes it, and so is the arithmetic: elementwise ops as
 /// torch's, softmax as float32 `exp(x - max) / sum`, the cumulative sum accumulated in double

@@ -26,7 +26,8 @@ extension SampleStages {
             greedy when temperature < 1e-5, temperature, min_p, then top_k and top_p together
             (top-k keeps ties, top-p as transformers' rule, at least one kept); no typical,
             epsilon, eta, top_n_sigma or min_keep. The PyTorch-native path (CPU, seeded
-            requests); its GPU kernels are meant to sample the same distribution.
+            requests); its GPU kernels are meant to sample the same distribution. Later vLLM
+            (commit 01fa3fe7) names it apply_top_k_top_p_pytorch, with the same rule.
         A setting an engine lacks is left out for it and listed in its `ignored`.
         report[engine] = {ids = kept token ids (0-based, i64 tensor, most probable first),
         probs = their probabilities, distribution = probabilities over the vocabulary, order =
