@@ -22,6 +22,9 @@ static size_t mlshim_total(mlshim_limits *lim) {
 static _Thread_local int t_called_from_c_metamethod = 0;
 void mlshim_call_from_c_metamethod(void) { t_called_from_c_metamethod = 1; }
 
+static void mlshim_rehook(lua_State *L, int count);
+int mlshim_interrupt_pending(void);
+
 /* The only place a Swift function's error becomes a Lua error: a C frame. */
 static int mlshim_trampoline(lua_State *L) {
     int where = t_called_from_c_metamethod ? 2 : 1;
@@ -47,6 +50,10 @@ static int mlshim_trampoline(lua_State *L) {
         }
     }
     lim->in_host = saved;
+    /* Ctrl-C during a host call: the count hook fires at the very next instruction. A loop of
+       a few instructions around heavy calls (matmul, sort) might otherwise run for minutes
+       before the count comes due. */
+    if (lim->interruptible && mlshim_interrupt_pending() && lua_gethookcount(L) != 1) mlshim_rehook(L, 1);
     if (r == MLSHIM_RAISE_WHERE) {
         luaL_where(L, where);
         lua_insert(L, -2);

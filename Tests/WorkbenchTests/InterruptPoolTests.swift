@@ -25,8 +25,8 @@ final class InterruptPoolTests: XCTestCase {
         let e = h.error("scores, errors = reward.score(slow, rows, {workers = 2, progress = false})")
         XCTAssertTrue(e?.hasSuffix("interrupted") ?? false, "expected an interruption, got \(e ?? "a result")")
         XCTAssertLessThan(Date().timeIntervalSince(t0), 20)
+        LuaInterrupt.clear()  // as the prompt does before the next entry (while pending, any code raises)
         XCTAssertEqual(try h.value("scores"), "nil", "no partial result is handed back as if complete")
-        LuaInterrupt.clear()
         XCTAssertEqual(try h.value("1 + 1"), "2")
     }
 
@@ -40,5 +40,23 @@ final class InterruptPoolTests: XCTestCase {
             XCTAssertTrue(h.error(call)?.hasSuffix("interrupted") ?? false, call)
             LuaInterrupt.clear()
         }
+    }
+
+    /// A loop of a few instructions around heavy native calls: the count hook (every 1000
+    /// instructions) came due only after minutes; a host call that returns with Ctrl-C
+    /// pending now makes the next instruction raise. And one large matmul stops between
+    /// its blocks of rows.
+    func testLoopsOfHeavyNativeCallsAndOneLargeMatmulStop() throws {
+        let h = try LuaHarness()
+        try h.run("x = tensor.zeros{1200, 1200}")
+        for call in ["for i = 1, 1000 do x:matmul(x) end", "tensor.zeros{4000, 4000}:matmul(tensor.zeros{4000, 4000})"] {
+            interrupt(after: 0.3)
+            let t0 = Date()
+            let e = h.error(call)
+            XCTAssertTrue(e?.hasSuffix("interrupted") ?? false, "\(call): expected an interruption, got \(e ?? "a result")")
+            XCTAssertLessThan(Date().timeIntervalSince(t0), 8, call)
+            LuaInterrupt.clear()
+        }
+        XCTAssertEqual(try h.value("tensor{{1, 2}, {3, 4}}:matmul(tensor{{5}, {6}}):sum()"), "56.0")
     }
 }

@@ -17,6 +17,9 @@ extension Tensor {
         guard k == k2 else {
             throw AlignMathError.shapeMismatch("matmul: shapes \(a.shape) and \(b.shape) do not align (\(k) vs \(k2) on the summed axis)")
         }
+        guard Swift.max(m, k, n) <= Int(Int32.max) else {  // BLAS takes 32-bit sizes
+            throw AlignMathError.invalidArgument("matmul: an axis of \(Swift.max(m, k, n)) is over BLAS's limit of \(Int32.max)")
+        }
         let batch = try broadcastShape([Array(x.shape.dropLast(2)), Array(y.shape.dropLast(2))], what: "matmul (batch axes)")
         let out = try Tensor.empty(batch + [m, n], dtype: dt)
         let xb = try x.converted(to: dt).expand(batch + [m, k]), yb = try y.converted(to: dt).expand(batch + [k, n])
@@ -25,11 +28,13 @@ extension Tensor {
             for i in 0..<batches {
                 let xi = try matrix(xb, i, batch), yi = try matrix(yb, i, batch)
                 let oi = out.pointer(UInt8.self, byteOffset: i * m * n * dt.size)
+                let finished: Bool
                 switch dt {
-                case .f64, .f32: gemm(xi, yi, oi, m, n, k)
-                case .i64: naive(Int64.self, xi, yi, oi, m, n, k, zero: 0) { $0 &+ $1 &* $2 }
-                case .bool: naive(Bool.self, xi, yi, oi, m, n, k, zero: false) { $0 || ($1 && $2) }
+                case .f64, .f32: finished = gemm(xi, yi, oi, m, n, k)
+                case .i64: finished = naive(Int64.self, xi, yi, oi, m, n, k, zero: 0) { $0 &+ $1 &* $2 }
+                case .bool: finished = naive(Bool.self, xi, yi, oi, m, n, k, zero: false) { $0 || ($1 && $2) }
                 }
+                if !finished || Interruption.isPending { throw AlignMathError.interrupted }
             }
         }
         var shape = batch + [m, n]
@@ -47,20 +52,31 @@ extension Tensor {
         return v
     }
 
-    /// C = A·B with BLAS, A [m, k] and B [k, n] any 2-d views; C dense [m, n].
-    private static func gemm(_ a: Tensor, _ b: Tensor, _ c: UnsafeMutableRawPointer, _ m: Int, _ n: Int, _ k: Int) {
-        if k == 0 { c.initializeMemory(as: UInt8.self, repeating: 0, count: m * n * a.dtype.size); return }
+    /// C = A·B with BLAS, A [m, k] and B [k, n] any 2-d views; C dense [m, n]. A large
+    /// product runs as blocks of rows of about 2^31 multiply-adds each, Ctrl-C polled
+    /// between them (one dgemm call cannot be stopped); false when it stopped early.
+    private static func gemm(_ a: Tensor, _ b: Tensor, _ c: UnsafeMutableRawPointer, _ m: Int, _ n: Int, _ k: Int) -> Bool {
+        if k == 0 { c.initializeMemory(as: UInt8.self, repeating: 0, count: m * n * a.dtype.size); return true }
         let (ta, lda, pa) = blasLayout(a), (tb, ldb, pb) = blasLayout(b)
-        withExtendedLifetime((pa, pb)) {
-            if a.dtype == .f64 {
-                cblas_dgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1,
-                            pa.pointer(Double.self), Int32(lda), pb.pointer(Double.self), Int32(ldb), 0,
-                            c.assumingMemoryBound(to: Double.self), Int32(n))
-            } else {
-                cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1,
-                            pa.pointer(Float.self), Int32(lda), pb.pointer(Float.self), Int32(ldb), 0,
-                            c.assumingMemoryBound(to: Float.self), Int32(n))
+        let rowsPerBlock = Swift.max(1, (1 << 31) / Swift.max(1, n.multipliedReportingOverflow(by: k).overflow ? Int.max : n * k))
+        return withExtendedLifetime((pa, pb)) {
+            var r0 = 0
+            while r0 < m {
+                if r0 > 0, Interruption.isPending { return false }
+                let rows = Swift.min(rowsPerBlock, m - r0)
+                let aStart = ta == CblasNoTrans ? r0 * lda : r0  // element offset of row r0 of A
+                if a.dtype == .f64 {
+                    cblas_dgemm(CblasRowMajor, ta, tb, Int32(rows), Int32(n), Int32(k), 1,
+                                pa.pointer(Double.self) + aStart, Int32(lda), pb.pointer(Double.self), Int32(ldb), 0,
+                                c.assumingMemoryBound(to: Double.self) + r0 * n, Int32(n))
+                } else {
+                    cblas_sgemm(CblasRowMajor, ta, tb, Int32(rows), Int32(n), Int32(k), 1,
+                                pa.pointer(Float.self) + aStart, Int32(lda), pb.pointer(Float.self), Int32(ldb), 0,
+                                c.assumingMemoryBound(to: Float.self) + r0 * n, Int32(n))
+                }
+                r0 += rows
             }
+            return true
         }
     }
 
@@ -74,18 +90,21 @@ extension Tensor {
         return (CblasNoTrans, Swift.max(1, cols), d)
     }
 
+    /// The plain loop for i64 and bool; Ctrl-C polled per row (false when it stopped).
     private static func naive<T: TensorElement>(_: T.Type, _ a: Tensor, _ b: Tensor, _ c: UnsafeMutableRawPointer,
-                                                _ m: Int, _ n: Int, _ k: Int, zero: T, _ fma: (T, T, T) -> T) {
+                                                _ m: Int, _ n: Int, _ k: Int, zero: T, _ fma: (T, T, T) -> T) -> Bool {
         let x = a.contiguous(), y = b.contiguous()
         let p = x.pointer(T.self), q = y.pointer(T.self), o = c.assumingMemoryBound(to: T.self)
-        withExtendedLifetime((x, y)) {
+        return withExtendedLifetime((x, y)) {
             for i in 0..<m {
+                if Interruption.isPending { return false }
                 for j in 0..<n { o[i * n + j] = zero }
                 for l in 0..<k {
                     let av = p[i * k + l]
                     for j in 0..<n { o[i * n + j] = fma(o[i * n + j], av, q[l * n + j]) }
                 }
             }
+            return true
         }
     }
 
