@@ -3,11 +3,18 @@
 local S = { ngram_threshold = 5.0, consistency_threshold = 0.5 }
 
 --- The sentences of a text: split after ., ! or ? followed by space (or the end).
+-- (One find per sentence: the pattern "(.-[%.!?])%s+" under gmatch retried its lazy scan
+-- from every position of a text without punctuation, quadratic time inside one C call.)
 function S.sentences(text)
   local out = {}
-  for s in (tostring(text) .. " "):gmatch("(.-[%.!?])%s+") do
-    s = s:gsub("^%s+", "")
+  local t = tostring(text) .. " "
+  local start = 1
+  while true do
+    local a, b = t:find("[%.!?]%s+", start)
+    if not a then break end
+    local s = t:sub(start, a):gsub("^%s+", "")
     if s ~= "" then out[#out + 1] = s end
+    start = b + 1
   end
   local rest = tostring(text):match("[%.!?]%s+([^%.!?]+)$") or (#out == 0 and tostring(text) or nil)
   if rest and rest:match("%S") and not tostring(text):match("[%.!?]%s*$") then out[#out + 1] = (rest:gsub("^%s+", "")) end

@@ -11,6 +11,11 @@ describe("sentences", function()
     expect(S.sentences("One. Two! Three?")):to_equal({ "One.", "Two!", "Three?" })
     expect(S.sentences("no stop at the end")):to_equal({ "no stop at the end" })
   end)
+  it("takes linear time on a long text without punctuation", function()
+    local t = os.clock()
+    expect(#S.sentences(("ab"):rep(100000))):to_be(1)  -- was about a minute: gmatch retried from every position
+    expect(os.clock() - t < 2):to_be(true)
+  end)
 end)
 
 describe("n-gram", function()

@@ -115,4 +115,23 @@ final class NewModulesHardeningTests: XCTestCase {
         XCTAssertEqual(try h.value("has(\"is not of type 'string'\")"), "true")  // created_by: the billion lols, quoted cut short
         XCTAssertEqual(try h.value("has('more than 1000000 values')"), "false")  // errors stop at 100 first
     }
+
+    /// What the crash probes found in the full run of 01:08 (81,055 probes): a slice from
+    /// math.mininteger overflowed, a session recorded to "." or "/" trapped in Foundation's
+    /// path code.
+    func testCrashProbeFindings() throws {
+        let h = try LuaHarness()
+        try h.run("t = tensor{1, 2, 3, 4}")
+        XCTAssertTrue(h.error("t:slice(math.mininteger)")?.contains("out of range") ?? false)
+        XCTAssertTrue(h.error("t:slice(-2^63)")?.contains("out of range") ?? false)
+        XCTAssertEqual(try h.value("t:slice(4, 1, math.mininteger):sum()"), "4.0")
+        XCTAssertEqual(try h.value("t:slice(-1, 1, -1):sum()"), "10.0")
+        for path in [".", "/", "..", ""] {
+            XCTAssertTrue(h.error("session.record(\(quoted(path)))")?.contains("cannot write the session file") ?? false, path)
+        }
+        XCTAssertEqual(Platform.parentDirectory(of: "a/b/c.jsonl"), "a/b")
+        XCTAssertEqual(Platform.parentDirectory(of: "/x"), "/")
+        XCTAssertEqual(Platform.parentDirectory(of: "x"), "")
+        XCTAssertEqual(Platform.lastComponent(of: "a/b/qna.yaml"), "qna.yaml")
+    }
 }

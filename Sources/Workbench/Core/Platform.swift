@@ -62,6 +62,26 @@ public enum Platform {
     /// The user's home directory.
     public static var home: String { environment("HOME") ?? "/tmp" }
 
+    /// The folder part of a path ("" when it has none): what `NSString.deletingLastPathComponent`
+    /// gives, without its trap on "." and "/" in swift-corelibs-foundation.
+    public static func parentDirectory(of path: String) -> String {
+        var p = Substring(path)
+        while p.count > 1, p.hasSuffix("/") { p = p.dropLast() }
+        guard let slash = p.lastIndex(of: "/") else { return "" }
+        if slash == p.startIndex { return "/" }
+        var d = p[..<slash]
+        while d.count > 1, d.hasSuffix("/") { d = d.dropLast() }
+        return String(d)
+    }
+
+    /// The last part of a path ("qna.yaml" of "a/b/qna.yaml").
+    public static func lastComponent(of path: String) -> String {
+        var p = Substring(path)
+        while p.count > 1, p.hasSuffix("/") { p = p.dropLast() }
+        guard let slash = p.lastIndex(of: "/"), p.count > 1 else { return String(p) }
+        return String(p[p.index(after: slash)...])
+    }
+
     /// Reads a whole file as text, or nil.
     public static func readFile(_ path: String) -> String? {
         guard let f = fopen(path, "rb") else { return nil }

@@ -62,7 +62,7 @@ final class Cassette: @unchecked Sendable {
     func append(_ e: Exchange) {
         guard e.error == nil else { return }
         lock.lock(); defer { lock.unlock() }
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = Platform.parentDirectory(of: path)
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         guard let f = fopen(path, "a") else { return }
         var line = e.json.text + "\n"

@@ -86,9 +86,12 @@ enum TensorMethodsShape {
             Example: tensor{10, 20, 30, 40}:slice(1, 4, 2)  --> tensor([10., 30.], dtype=f64)
             """) { t, a in
             guard let n = t.shape.first else { throw a.failure("cannot slice a 0-d tensor") }
-            let step = try a.isNil(4) ? 1 : a.integer(4)
+            // Positions and steps beyond the axis mean the same as the axis's ends: clamped
+            // first, so the arithmetic below cannot overflow (slice(math.mininteger) trapped).
+            func clamp(_ v: Int) -> Int { Swift.min(Swift.max(v, -(n + 2)), n + 2) }
+            let step = clamp(try a.isNil(4) ? 1 : a.integer(4))
             guard step != 0 else { throw a.error(4, "step must not be 0") }
-            func resolve(_ p: Int) -> Int { p < 0 ? p + n : p - 1 }
+            func resolve(_ p: Int) -> Int { let p = clamp(p); return p < 0 ? p + n : p - 1 }
             let i = resolve(try a.integer(2)), j = resolve(try a.isNil(3) ? (step > 0 ? n : 1) : a.integer(3))
             let count = step > 0 ? (j >= i ? (j - i) / step + 1 : 0) : (j <= i ? (i - j) / -step + 1 : 0)
             guard count == 0 ? (i >= 0 && i <= n) : (i >= 0 && i < n && j >= 0 && j < n) else {

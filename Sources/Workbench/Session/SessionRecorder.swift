@@ -9,7 +9,7 @@ public final class SessionRecorder {
 
     /// Creates the file (and its folder) and writes the header.
     public init(path: String, header: SessionFormat.Header) throws {
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = Platform.parentDirectory(of: path)
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         guard let f = fopen(path, "w") else { throw SessionError("cannot write the session file \(path)") }
         self.path = path

@@ -73,7 +73,7 @@ enum TaxonomyReader {
     }
 
     private static func readFile(full: String, relative rel: String) -> Result<TaxonomyLeaf?, TaxonomyProblem> {
-        let name = (rel as NSString).lastPathComponent
+        let name = Platform.lastComponent(of: rel)
         guard name == "qna.yaml" else {
             return problem(full, 1, ".", "Taxonomy file must be named \"qna.yaml\"; \"\(name)\" is not a valid name")
         }
@@ -99,7 +99,7 @@ enum TaxonomyReader {
         guard let map = root.mapping else {
             return problem(full, root.mark?.line ?? 1, ".", "The file is not valid. The top-level element is not an object with key-value pairs.")
         }
-        let folder = (rel as NSString).deletingLastPathComponent
+        let folder = Platform.parentDirectory(of: rel)
         let top = folder.split(separator: "/").first.map(String.init) ?? ""
         let hasDocument = map["document"] != nil
         let schemaName = top == "knowledge" || top == "compositional_skills" ? top : (hasDocument ? "knowledge" : "compositional_skills")
