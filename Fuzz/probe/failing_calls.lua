@@ -7,7 +7,7 @@ local function rss()
 end
 local bad = {false, -1, 0/0, "x", {}, {1, "a"}, math.maxinteger, function() error("e") end, tensor{1,2}, {{1},{1,2}}}
 local calls = {}
-for _, m in ipairs({"tensor", "dist", "rl", "pref", "sample", "random", "reward", "detect", "metrics", "data"}) do
+for _, m in ipairs({"tensor", "dist", "rl", "pref", "sample", "random", "reward", "detect", "metrics", "data", "re", "synth"}) do
   for k, f in pairs(_G[m]) do
     if type(f) == "function" and not k:match("save") and not k:match("write") and k ~= "define" and k ~= "stage" then
       calls[#calls + 1] = {m .. "." .. k, f}
@@ -34,6 +34,8 @@ local ms = {}
 for k, f in pairs(getmetatable(t).__methods or {}) do ms[#ms + 1] = {t, f} end
 for k, f in pairs(getmetatable(ch).__methods or {}) do ms[#ms + 1] = {ch, f} end
 for k, f in pairs(getmetatable(g).__methods or {}) do ms[#ms + 1] = {g, f} end
+local rx = re.compile("(a)(b)?")
+for k, f in pairs(getmetatable(rx).__methods or {}) do ms[#ms + 1] = {rx, f} end
 local function round()
   for _, m in ipairs(ms) do for _, b in ipairs(bad) do pcall(m[2], m[1], b, b) pcall(m[2], m[1], b) end end
   pcall(reward.score, function() error("x") end, {{completion = "a"}, {completion = "b"}}, {progress = false})
@@ -41,6 +43,8 @@ local function round()
   pcall(data.from({{a = 1}}):map(function() error("x") end).count, data.from({{a = 1}}):map(function() error("x") end))
   pcall(dist.softmax, setmetatable({}, {__index = function() error("x") end}))
   pcall(timeit, function() error("x") end)
+  pcall(re.sub, "a", function() error("x") end, "aaa")
+  pcall(re.sub, "a", function() return {} end, "aaa")
 end
 for i = 1, 3 do round() end
 collectgarbage() collectgarbage()
