@@ -82,40 +82,50 @@ extension SamplerWorkspace {
         guard xmax.isFinite, Double(d).isFinite, d > 0 else { return nil }
         let inv = 1 / Double(d)
         let xm = SIMD8<Double>(repeating: xmax), invV = SIMD8<Double>(repeating: inv)
-        probs.removeAll(keepingCapacity: true)
-        probs.append(contentsOf: repeatElement(0.0, count: n))
-        blockSums.removeAll(keepingCapacity: true)
-        var total = 0.0
-        probs.withUnsafeMutableBufferPointer { e in
-            guard let out = e.baseAddress else { return }
-            let raw = UnsafeMutableRawPointer(out)
-            i = 0
-            while i < full {
-                let w = FastExp.exp((block(i) - xm) * invV)
-                raw.storeBytes(of: w, toByteOffset: i * 8, as: SIMD8<Double>.self)
-                let s = w.sum()
-                blockSums.append(s)
-                total += s
-                i += 8
-            }
-            while i < n {
-                let w = FastExp.exp((scalar(i) - xmax) * inv)
-                out[i] = w
-                total += w
-                i += 1
+        // Weights and block sums go through pointers taken once: an `append` or a subscript
+        // on the workspace's arrays per block is an exclusivity check each (16k per row at
+        // 128k), which cost more than the exponentials.
+        let blocks = full / 8
+        if rowWeights.count < n { rowWeights = [Double](repeating: 0, count: n) }
+        if blockSums.count < blocks { blockSums = [Double](repeating: 0, count: blocks) }
+        return rowWeights.withUnsafeMutableBufferPointer { e -> (id: Int, prob: Double)? in
+            blockSums.withUnsafeMutableBufferPointer { bs -> (id: Int, prob: Double)? in
+                guard let out = e.baseAddress, let sums = bs.baseAddress else { return nil }
+                let raw = UnsafeMutableRawPointer(out)
+                var total = 0.0
+                var i = 0
+                while i < full {
+                    let w = FastExp.exp((block(i) - xm) * invV)
+                    raw.storeBytes(of: w, toByteOffset: i &* 8, as: SIMD8<Double>.self)
+                    let s = w.sum()
+                    sums[i >> 3] = s
+                    total += s
+                    i &+= 8
+                }
+                while i < n {
+                    let w = FastExp.exp((scalar(i) - xmax) * inv)
+                    out[i] = w
+                    total += w
+                    i &+= 1
+                }
+                let target = rng.uniform() * total
+                var cum = 0.0
+                var b = 0
+                while b < blocks && cum + sums[b] <= target { cum += sums[b]; b &+= 1 }
+                var k = b &* 8
+                while k < n {
+                    if out[k] > 0 {
+                        cum += out[k]
+                        if cum > target { return (k, out[k] / total) }
+                    }
+                    k &+= 1
+                }
+                // rounding left the target at the very end: the last entry with weight
+                k = n &- 1
+                while k >= 0 && !(out[k] > 0) { k &-= 1 }
+                return k < 0 ? nil : (k, out[k] / total)
             }
         }
-        defer { probs.removeAll(keepingCapacity: true) }
-        let target = rng.uniform() * total
-        var cum = 0.0
-        var b = 0
-        while b < blockSums.count && cum + blockSums[b] <= target { cum += blockSums[b]; b += 1 }
-        for k in (b * 8)..<n where probs[k] > 0 {
-            cum += probs[k]
-            if cum > target { return (k, probs[k] / total) }
-        }
-        guard let last = probs.lastIndex(where: { $0 > 0 }) else { return nil }
-        return (last, probs[last] / total)
     }
 
     /// `llama_sampler_dist_apply`: one entry consumes a draw and is chosen; otherwise

@@ -42,7 +42,9 @@ final class SamplerWorkspace<T: SamplingScalar> {
     var sortKeys: [CanonicalKey] = []
     var targets: [Int] = []
     var counts: [Int] = []
-    /// Sums of blocks of 8 weights, for `drawWholeRow`'s walk.
+    /// `drawWholeRow`'s weights (one per vocabulary id) and their sums by blocks of 8;
+    /// scratch, grown as needed and never cleared.
+    var rowWeights: [Double] = []
     var blockSums: [Double] = []
     /// Per vocabulary id, for `countHistory`; all zero between calls.
     var counter: [Int32] = []
