@@ -148,6 +148,21 @@ final class RLModuleTests: XCTestCase {
                        "bad argument #3 to 'rl.gae' (option 'dones' rows differ in length (row 2 has 1 entries, row 1 has 4))")
         XCTAssertEqual(h.bareError("rl.gae(r, v, {dones = {{true, false, false, false}, {true, false, 'x', false}}})"),
                        "bad argument #3 to 'rl.gae' (option 'dones' must hold booleans or 0/1, row 2, entry 3 is a string)")
+        // more entries than one batch of the C reader (128): values and the bad entry's position
+        try h.run("long, longd = {}, {}; for i = 1, 300 do long[i] = i % 5 - 2; longd[i] = i % 7 == 0 end")
+        try h.run("""
+            function differing(other)
+              local a = rl.returns(long, {gamma = 0.9, dones = longd})
+              local b = rl.returns(long, {gamma = 0.9, dones = other})
+              local n = 0
+              for i = 1, 300 do if a[i] ~= b[i] then n = n + 1 end end
+              return n
+            end
+            """)
+        XCTAssertEqual(try h.value("differing(tensor(longd):to('f64'))"), "0")
+        XCTAssertNotEqual(try h.value("differing(nil)"), "0")
+        XCTAssertEqual(h.bareError("(function() longd[200] = 2; return rl.returns(long, {dones = longd}) end)()"),
+                       "bad argument #2 to 'rl.returns' (option 'dones' must hold booleans or 0/1, entry 200 is 2)")
         XCTAssertEqual(h.bareError("rl.gae(r, v, {dones = 'no'})"),
                        "bad argument #3 to 'rl.gae' (option 'dones' must be a tensor or an array of booleans or 0/1, got string)")
     }
