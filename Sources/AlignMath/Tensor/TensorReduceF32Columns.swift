@@ -37,9 +37,18 @@ struct F32ColumnSums {
         let n = plan.n, inner = plan.inner
         acc.update(repeating: 0, count: len)
         if r == .sum || r == .mean {
-            for i in 0..<n {
+            // Four rows per pass over the block, still added in row order: a quarter of the
+            // accumulator loads and stores.
+            var i = 0
+            while i + 4 <= n {
+                let r0 = base + i * inner, r1 = r0 + inner, r2 = r1 + inner, r3 = r2 + inner
+                for j in 0..<len { acc[j] = acc[j] + r0[j] + r1[j] + r2[j] + r3[j] }
+                i += 4
+            }
+            while i < n {
                 let row = base + i * inner
                 for j in 0..<len { acc[j] += row[j] }
+                i += 1
             }
             if r == .sum {
                 out.update(from: acc, count: len)
