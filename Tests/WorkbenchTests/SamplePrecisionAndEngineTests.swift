@@ -30,6 +30,65 @@ final class SamplePrecisionAndEngineTests: XCTestCase {
                        "sample.chain:apply: ctx.history must hold integer token ids, entry 1 is 0.5")
     }
 
+    /// A NaN logit is refused by every chain entry point with the method and the 0-based
+    /// id (as chain:distribution/logprob and sample.compare do), never dropped: before,
+    /// `sample.chain{sample.top_p(0.9)}:probs(tensor{0/0, 1, 2})` gave [0, .27, .73] and
+    /// chain:sample returned a token. Each common stage (alone, and in the order a
+    /// typical chain uses), f32 and f64, NaN first, in the middle (inside a 16-wide
+    /// block), last (the scalar tail), a Lua array, and [T, V] rows for replay_logits.
+    func testNaNLogitsAreRefusedByEveryChainMethod() throws {
+        let h = try LuaHarness()
+        let out = try h.value("""
+            local V = 40
+            local L = {semantics = "llama.cpp"}
+            local chains = {
+              "sample.chain{}",
+              "sample.chain{sample.top_k(5)}", "sample.chain{sample.top_p(0.9)}", "sample.chain{sample.min_p(0.1)}",
+              "sample.chain{sample.temperature(0.7)}", "sample.chain{sample.typical(0.9)}",
+              "sample.chain{sample.penalties{repetition = 1.3}}",
+              "sample.chain{sample.stage('same', function(l) return l end)}",
+              "sample.chain{sample.penalties{repetition = 1.1}, sample.top_k(40), sample.top_p(0.95), sample.temperature(0.8)}",
+              "sample.chain{sample.temperature(0.5), sample.temperature(2)}",
+              "sample.chain{sample.top_k(5, L)}", "sample.chain{sample.top_k(40, L), sample.temperature(1.5, L)}",
+            }
+            local bad = {}
+            local function expect(label, method, id, ok, err)
+              local want = "sample.chain:" .. method .. ": logits contain NaN at id " .. id
+              if ok or not tostring(err):find(want, 1, true) then
+                bad[#bad + 1] = label .. " " .. method .. " -> " .. (ok and "no error" or tostring(err))
+              end
+            end
+            for _, code in ipairs(chains) do
+              local c = load("return " .. code, "=chain", "t", _ENV)()
+              for _, dtype in ipairs{"f64", "f32", "array"} do
+                for _, pos in ipairs{0, 21, V - 1} do
+                  local row, clean = {}, {}
+                  for i = 1, V do row[i] = math.sin(i) * 3; clean[i] = row[i] end
+                  row[pos + 1] = 0/0
+                  local x = dtype == "array" and row or tensor.from(row, {dtype = dtype})
+                  local ctx = {history = {1, 2, pos}}
+                  local label = code .. " " .. dtype .. " NaN at " .. pos
+                  expect(label, "apply", pos, pcall(c.apply, c, x, ctx))
+                  expect(label, "probs", pos, pcall(c.probs, c, x, ctx))
+                  expect(label, "sample", pos, pcall(c.sample, c, x, random.new(1), ctx))
+                  expect(label, "sample", pos, pcall(c.sample, c, x, random.new(1, {engine = "llama.cpp"}), ctx))
+                  expect(label, "explain", pos, pcall(c.explain, c, x, ctx))
+                  if dtype ~= "array" then
+                    local ok, err = pcall(sample.replay_logits, tensor.from({clean, row}, {dtype = dtype}), c, random.new(1))
+                    local want = "logits contain NaN at id " .. pos .. " in row 1"
+                    if ok or not tostring(err):find(want, 1, true) then bad[#bad + 1] = label .. " replay_logits -> " .. tostring(err) end
+                  end
+                end
+              end
+            end
+            -- -inf keeps its meaning: a banned token.
+            local p = sample.chain{sample.top_p(0.9)}:probs(tensor{-1/0, 1, 2})
+            if p[1] ~= 0 or math.abs(p[3] - 1 / (1 + math.exp(-1))) > 1e-12 then bad[#bad + 1] = "-inf row changed" end
+            return #bad == 0 and "ok" or (#bad .. " failures: " .. table.concat(bad, " | ", 1, math.min(#bad, 15)))
+            """)
+        XCTAssertEqual(out, "ok")
+    }
+
     func testLuaStageKeepsItsBufferAndContext() throws {
         let h = try LuaHarness()
         try h.run("""

@@ -70,15 +70,21 @@ extension SamplerWorkspace {
             return v > -.infinity ? v : -.infinity
         }
         // Division by the positive temperature keeps the order: the maximum is taken raw.
+        // NaN lanes are counted on the way (x != x), so the caller's row is refused.
         var mv = negInf
+        var nanLanes = SIMDMask<SIMD8<Double>.MaskStorage>(repeating: false)
         var i = 0
         while i < full {
-            let v = block(i)
+            let raw = T.widened8(src, i, dividedBy: 1)
+            nanLanes = nanLanes .| (raw .!= raw)
+            let v = FastExp.select(raw .> negInf, raw, negInf)
             mv = FastExp.select(v .> mv, v, mv)
             i += 8
         }
         var xmax = mv.max()
-        while i < n { xmax = Swift.max(xmax, scalar(i)); i += 1 }
+        var nan = any(nanLanes)
+        while i < n { nan = nan || src[i] != src[i]; xmax = Swift.max(xmax, scalar(i)); i += 1 }
+        if nan && mode == .lazy { sawNaN = true; return nil }
         guard xmax.isFinite, Double(d).isFinite, d > 0 else { return nil }
         let inv = 1 / Double(d)
         let xm = SIMD8<Double>(repeating: xmax), invV = SIMD8<Double>(repeating: inv)

@@ -16,6 +16,7 @@ extension SamplerWorkspace {
         switch mode {
         case .lazy:
             guard divisor == 1, let b = base.baseAddress else { return false }
+            noteNaN(b, count: n)
             src = b
             lazy = true
         case .dense:

@@ -40,6 +40,8 @@ extension SamplerChain {
                 s = try sampleDetailed(row, rng: rng, context: ctx)
             } catch AlignMathError.allMasked {
                 throw AlignMathError.allMasked(row: t)
+            } catch AlignMathError.invalidArgument(let m) where m.hasPrefix("logits contain NaN") {
+                throw AlignMathError.invalidArgument("\(m) in row \(t) (0-based)")
             }
             ctx.history.append(s.id)
             out.append(ReplayStep(token: s.id, prob: s.prob, entropy: s.entropy, surviving: s.count))

@@ -86,8 +86,15 @@ public final class SamplerChain {
         ws.begin(logits)
         for (i, stage) in stages.enumerated() {
             try apply(stage, ws, ctx, rng: rng)
+            try refuseIfNaN(ws)
             try each?(i)
         }
+    }
+
+    /// Throws "logits contain NaN at id N" when a pass over the caller's row met a NaN
+    /// (`SamplerWorkspace.sawNaN`); only then is the row scanned for the id.
+    @inline(__always) func refuseIfNaN<T>(_ ws: SamplerWorkspace<T>) throws {
+        if ws.sawNaN { try Self.refuseNaN(ws.base) }
     }
 
     /// One stage on the workspace, in the stage's semantics.
@@ -225,6 +232,7 @@ public final class SamplerChain {
         let ws = workspace(T.self)
         try run(logits, context, rng: nil, in: ws)
         ws.makeDense()
+        try refuseIfNaN(ws)
         return Array(ws.dense)
     }
 
@@ -242,6 +250,7 @@ public final class SamplerChain {
         let ws = workspace(T.self)
         try run(logits, context, rng: nil, in: ws)
         ws.makeSparse()
+        try refuseIfNaN(ws)
         guard ws.count > 0 else { throw AlignMathError.allMasked(row: 0) }
         ws.softmax()
         var out = [T](repeating: 0, count: ws.vocab)
@@ -284,7 +293,9 @@ public final class SamplerChain {
         let mirostat = last?.mirostatTau != nil ? last : nil
         var how = ChainDrawKind.dist
         if mirostat != nil { how = .discrete } else if let l = last, case .greedy = l.kind { how = .selected }
-        guard let pick = ws.draw(rng, how) else { throw AlignMathError.allMasked(row: 0) }
+        let pick = ws.draw(rng, how)
+        try refuseIfNaN(ws)
+        guard let pick else { throw AlignMathError.allMasked(row: 0) }
         if let m = mirostat, let tau = m.mirostatTau {
             let eta: Double
             switch m.kind {
@@ -322,6 +333,7 @@ public final class SamplerChain {
     @_specialize(where T == Double)
     public func explain<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, context: SamplingContext = SamplingContext(), top: Int = 5) throws -> [StageReport] {
         guard logits.count > 0 else { throw AlignMathError.invalidArgument("logits must not be empty") }
+        try Self.refuseNaN(logits)  // a diagnostic that reads the row once per stage anyway
         var mx = -Double.infinity
         for v in logits where Double(v) > mx { mx = Double(v) }
         var z = 0.0

@@ -52,6 +52,11 @@ final class SamplerWorkspace<T: SamplingScalar> {
     var llama: [LlamaToken] = []
     var llamaBuffer: [LlamaToken] = []
     var llamaBuckets: [Int32] = []
+    /// Set by the first pass that reads the caller's row (lazy mode) when it met a NaN;
+    /// the chain then refuses the row (`SamplerChain.refuseIfNaN`). Each such pass finds
+    /// it as a side effect of what it already does, or scans only when entries were
+    /// dropped, so a clean row costs nothing extra.
+    var sawNaN = false
 
     /// One candidate's place in the canonical order: the inverted order key of its logit
     /// (ascending = logit descending), its id, and where it sits in the list.
@@ -77,8 +82,19 @@ final class SamplerWorkspace<T: SamplingScalar> {
         sorted = false
         llamaSorted = false
         holdsNegInf = false
+        sawNaN = false
         probs.removeAll(keepingCapacity: true)
         if patchSlot.count < logits.count { patchSlot = [Int32](repeating: 0, count: logits.count) }
+    }
+
+    /// Sets `sawNaN` when `x[0..<n]` holds a NaN.
+    func noteNaN(_ x: UnsafePointer<T>, count n: Int) {
+        if sawNaN { return }
+        var i = 0
+        while i < n {
+            if x[i] != x[i] { sawNaN = true; return }
+            i &+= 1
+        }
     }
 
     func clearPatches() {
@@ -147,6 +163,7 @@ final class SamplerWorkspace<T: SamplingScalar> {
             let d = divisor
             if let src = base.baseAddress {
                 if d == 1 { dst.update(from: src, count: n) } else { for i in 0..<n { dst[i] = src[i] / d } }
+                noteNaN(src, count: n)
             }
             for (j, id) in patchIds.enumerated() { dst[Int(id)] = patchVals[j] }
             clearPatches()
@@ -169,7 +186,11 @@ final class SamplerWorkspace<T: SamplingScalar> {
             return
         case .lazy:
             ids.removeAll(keepingCapacity: true); vals.removeAll(keepingCapacity: true)
-            if let src = base.baseAddress { gather(src, count: vocab, divisor: divisor, finiteOnly: true) }
+            if let src = base.baseAddress {
+                gather(src, count: vocab, divisor: divisor, finiteOnly: true)
+                // Only a row that lost entries (-inf or NaN) is scanned for NaN.
+                if ids.count < vocab { noteNaN(src, count: vocab) }
+            }
             if !patchIds.isEmpty { applyPatchesToGathered() }
             clearPatches()
         case .dense:
@@ -190,7 +211,10 @@ final class SamplerWorkspace<T: SamplingScalar> {
         guard mode != .sparse else { return }
         ids.removeAll(keepingCapacity: true); vals.removeAll(keepingCapacity: true)
         if mode == .lazy {
-            if let src = base.baseAddress { gather(src, count: vocab, divisor: divisor, finiteOnly: false) }
+            if let src = base.baseAddress {
+                gather(src, count: vocab, divisor: divisor, finiteOnly: false)
+                noteNaN(src, count: vocab)
+            }
             for (j, id) in patchIds.enumerated() { vals[Int(id)] = patchVals[j] }
             clearPatches()
         } else if let src = dense.baseAddress {

@@ -56,9 +56,11 @@ extension SamplerWorkspace {
     func restrictToTop(_ m: Int, atLeast: Int, max md: Double, sum: Double) -> Double? {
         guard !sorted, ids.count > 4 * m else { return nil }
         var pos: [Int32] = [], pv: [T] = []
+        var ignoredNaN = false  // the candidate list holds no NaN
         vals.withUnsafeBufferPointer { vb in
             if let start = vb.baseAddress {
-                TopKSelect.collect(start, count: vb.count, k: m, skip: nil, ids: &pos, vals: &pv, scratch: &scratch)
+                TopKSelect.collect(start, count: vb.count, k: m, skip: nil, ids: &pos, vals: &pv, scratch: &scratch,
+                                   sawNaN: &ignoredNaN)
             }
         }
         guard pos.count >= atLeast, pos.count < ids.count else { return nil }

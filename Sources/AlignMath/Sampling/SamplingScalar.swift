@@ -13,6 +13,9 @@ public protocol SamplingScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codab
     /// vector compares (the generic `any(v .>= t)` builds its mask lane by lane).
     static func anyAtLeast(_ x: UnsafePointer<Self>, _ i: Int, _ tau: Self) -> Bool
 
+    /// True when one of the 16 values at `x[i..<i+16]` is `>= tau` or NaN.
+    static func anyNotBelow(_ x: UnsafePointer<Self>, _ i: Int, _ tau: Self) -> Bool
+
     /// True when one of the 16 values at `x[i..<i+16]` is not -inf (NaN included).
     static func anyNotNegativeInfinity(_ x: UnsafePointer<Self>, _ i: Int) -> Bool
 
@@ -30,6 +33,11 @@ extension Float: SamplingScalar {
     @inline(__always) public static func anyAtLeast(_ x: UnsafePointer<Float>, _ i: Int, _ tau: Float) -> Bool {
         let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
         return any(v .>= SIMD16<Float>(repeating: tau))
+    }
+
+    @inline(__always) public static func anyNotBelow(_ x: UnsafePointer<Float>, _ i: Int, _ tau: Float) -> Bool {
+        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+        return !all(v .< SIMD16<Float>(repeating: tau))
     }
 
     @inline(__always) public static func anyNotNegativeInfinity(_ x: UnsafePointer<Float>, _ i: Int) -> Bool {
@@ -56,6 +64,14 @@ extension Double: SamplingScalar {
         let a = raw.loadUnaligned(as: SIMD8<Double>.self) .>= t
         let b = raw.loadUnaligned(fromByteOffset: 64, as: SIMD8<Double>.self) .>= t
         return any(a .| b)
+    }
+
+    @inline(__always) public static func anyNotBelow(_ x: UnsafePointer<Double>, _ i: Int, _ tau: Double) -> Bool {
+        let raw = UnsafeRawPointer(x + i)
+        let t = SIMD8<Double>(repeating: tau)
+        let a = raw.loadUnaligned(as: SIMD8<Double>.self) .< t
+        let b = raw.loadUnaligned(fromByteOffset: 64, as: SIMD8<Double>.self) .< t
+        return !all(a .& b)
     }
 
     @inline(__always) public static func anyNotNegativeInfinity(_ x: UnsafePointer<Double>, _ i: Int) -> Bool {

@@ -9,11 +9,14 @@ enum TopKSelect {
     /// Appends to `ids`/`vals` (in increasing id order) every finite entry of `x` whose
     /// id has no non-zero entry in `skip` and whose value is `>=` the k-th largest such entry
     /// (ties included; all of them if there are fewer than k). `-inf` and NaN are never
-    /// collected. Returns that k-th largest value (`-greatestFiniteMagnitude` if fewer).
+    /// collected; a NaN sets `sawNaN` (found by the block test, which lets NaN lanes
+    /// through, so a row without NaN pays nothing). Returns that k-th largest value
+    /// (`-greatestFiniteMagnitude` if fewer).
     @discardableResult
     static func collect<T: SamplingScalar>(_ x: UnsafePointer<T>, count n: Int, k: Int,
                                            skip: UnsafePointer<Int32>?,
-                                           ids: inout [Int32], vals: inout [T], scratch: inout [T]) -> T {
+                                           ids: inout [Int32], vals: inout [T], scratch: inout [T],
+                                           sawNaN: inout Bool) -> T {
         ids.removeAll(keepingCapacity: true)
         vals.removeAll(keepingCapacity: true)
         if scratch.count < k { scratch = [T](repeating: 0, count: k) }
@@ -58,17 +61,17 @@ enum TopKSelect {
             }
             var i = 0
             while i + 16 <= n {
-                if T.anyAtLeast(x, i, tau) {
+                if T.anyNotBelow(x, i, tau) {
                     // Rare once the heap is full: visit the lanes one by one.
                     for lane in 0..<16 {
                         let xv = x[i &+ lane]
-                        if xv >= tau { offer(xv, i &+ lane) }
+                        if xv >= tau { offer(xv, i &+ lane) } else if xv != xv { sawNaN = true }
                     }
                 }
                 i &+= 16
             }
             while i < n {
-                if x[i] >= tau { offer(x[i], i) }
+                if x[i] >= tau { offer(x[i], i) } else if x[i] != x[i] { sawNaN = true }
                 i &+= 1
             }
             filterAtLeast(tau, ids: &ids, vals: &vals)

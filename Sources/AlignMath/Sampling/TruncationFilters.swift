@@ -16,7 +16,7 @@ extension SamplerWorkspace {
             if let start = base.baseAddress {
                 tau = patchSlot.withUnsafeBufferPointer { slots in
                     TopKSelect.collect(start, count: vocab, k: k, skip: patchIds.isEmpty ? nil : slots.baseAddress,
-                                       ids: &ids, vals: &vals, scratch: &scratch)
+                                       ids: &ids, vals: &vals, scratch: &scratch, sawNaN: &sawNaN)
                 }
             } else { ids.removeAll(); vals.removeAll() }
             if divisor != 1 { let d = divisor; for i in 0..<vals.count { vals[i] /= d } }
@@ -28,7 +28,9 @@ extension SamplerWorkspace {
             clearPatches()
         case .dense:
             if let start = dense.baseAddress {
-                TopKSelect.collect(UnsafePointer(start), count: vocab, k: k, skip: nil, ids: &ids, vals: &vals, scratch: &scratch)
+                var ignored = false  // a stage's NaN output is dropped, as before
+                TopKSelect.collect(UnsafePointer(start), count: vocab, k: k, skip: nil, ids: &ids, vals: &vals,
+                                   scratch: &scratch, sawNaN: &ignored)
             }
         case .sparse:
             if holdsNegInf { dropNonFinite() }
