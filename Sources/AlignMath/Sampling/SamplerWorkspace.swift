@@ -89,12 +89,7 @@ final class SamplerWorkspace<T: SamplingScalar> {
 
     /// Sets `sawNaN` when `x[0..<n]` holds a NaN.
     func noteNaN(_ x: UnsafePointer<T>, count n: Int) {
-        if sawNaN { return }
-        var i = 0
-        while i < n {
-            if x[i] != x[i] { sawNaN = true; return }
-            i &+= 1
-        }
+        if !sawNaN && T.containsNaN(x, count: n) { sawNaN = true }
     }
 
     func clearPatches() {

@@ -16,6 +16,11 @@ public protocol SamplingScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codab
     /// True when one of the 16 values at `x[i..<i+16]` is `>= tau` or NaN.
     static func anyNotBelow(_ x: UnsafePointer<Self>, _ i: Int, _ tau: Self) -> Bool
 
+    /// True when `x[0..<n]` holds a NaN: vector compares (`x != x` only for NaN) OR-ed
+    /// without a branch per block, so the passes that must look for NaN in a full copy of
+    /// the row cost a fraction of the copy.
+    static func containsNaN(_ x: UnsafePointer<Self>, count n: Int) -> Bool
+
     /// True when one of the 16 values at `x[i..<i+16]` is not -inf (NaN included).
     static func anyNotNegativeInfinity(_ x: UnsafePointer<Self>, _ i: Int) -> Bool
 
@@ -38,6 +43,20 @@ extension Float: SamplingScalar {
     @inline(__always) public static func anyNotBelow(_ x: UnsafePointer<Float>, _ i: Int, _ tau: Float) -> Bool {
         let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
         return !all(v .< SIMD16<Float>(repeating: tau))
+    }
+
+    public static func containsNaN(_ x: UnsafePointer<Float>, count n: Int) -> Bool {
+        let raw = UnsafeRawPointer(x)
+        var seen = SIMDMask<SIMD16<Float>.MaskStorage>(repeating: false)
+        var i = 0
+        while i &+ 16 <= n {
+            let v = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+            seen = seen .| (v .!= v)
+            i &+= 16
+        }
+        var found = any(seen)
+        while i < n { if x[i] != x[i] { found = true }; i &+= 1 }
+        return found
     }
 
     @inline(__always) public static func anyNotNegativeInfinity(_ x: UnsafePointer<Float>, _ i: Int) -> Bool {
@@ -72,6 +91,20 @@ extension Double: SamplingScalar {
         let a = raw.loadUnaligned(as: SIMD8<Double>.self) .< t
         let b = raw.loadUnaligned(fromByteOffset: 64, as: SIMD8<Double>.self) .< t
         return !all(a .& b)
+    }
+
+    public static func containsNaN(_ x: UnsafePointer<Double>, count n: Int) -> Bool {
+        let raw = UnsafeRawPointer(x)
+        var seen = SIMDMask<SIMD8<Double>.MaskStorage>(repeating: false)
+        var i = 0
+        while i &+ 8 <= n {
+            let v = raw.loadUnaligned(fromByteOffset: i &* 8, as: SIMD8<Double>.self)
+            seen = seen .| (v .!= v)
+            i &+= 8
+        }
+        var found = any(seen)
+        while i < n { if x[i] != x[i] { found = true }; i &+= 1 }
+        return found
     }
 
     @inline(__always) public static func anyNotNegativeInfinity(_ x: UnsafePointer<Double>, _ i: Int) -> Bool {
