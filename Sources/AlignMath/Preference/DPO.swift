@@ -82,11 +82,7 @@ extension Preference {
     public static func dpoLoss(policyChosen pc: [Double], policyRejected pr: [Double],
                                refChosen rc: [Double], refRejected rr: [Double],
                                options o: DPOOptions = DPOOptions()) throws -> DPOResult {
-        let n = pc.count
-        try checkSameLength(n, pr.count, "policy_chosen and policy_rejected")
-        try checkSameLength(n, rc.count, "policy_chosen and ref_chosen")
-        try checkSameLength(n, rr.count, "policy_chosen and ref_rejected")
-        try checkDPOOptions(o, n)
+        let n = try checkDPOInputs(pc, pr, rc, rr, o)
         let beta = o.beta, ls = o.labelSmoothing
         var delta = 0.0
         switch o.bcoDelta {
@@ -162,6 +158,18 @@ extension Preference {
         let dn = Double(n)
         return DPOResult(losses: losses, chosenRewards: cr, rejectedRewards: rjr,
                          loss: sl / dn, accuracy: acc / dn, margin: sm / dn)
+    }
+
+    /// The four log-probability lists have one length and the options suit it (the loss and
+    /// its gradients check the same things); returns that length.
+    static func checkDPOInputs(_ pc: [Double], _ pr: [Double], _ rc: [Double], _ rr: [Double],
+                               _ o: DPOOptions) throws -> Int {
+        let n = pc.count
+        try checkSameLength(n, pr.count, "policy_chosen and policy_rejected")
+        try checkSameLength(n, rc.count, "policy_chosen and ref_chosen")
+        try checkSameLength(n, rr.count, "policy_chosen and ref_rejected")
+        try checkDPOOptions(o, n)
+        return n
     }
 
     static func checkDPOOptions(_ o: DPOOptions, _ n: Int) throws {

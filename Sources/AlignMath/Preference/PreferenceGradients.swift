@@ -80,11 +80,7 @@ extension Preference {
     public static func dpoGradients(policyChosen pc: [Double], policyRejected pr: [Double],
                                     refChosen rc: [Double], refRejected rr: [Double],
                                     options o: DPOOptions = DPOOptions()) throws -> Gradients {
-        let n = pc.count
-        try checkSameLength(n, pr.count, "policy_chosen and policy_rejected")
-        try checkSameLength(n, rc.count, "policy_chosen and ref_chosen")
-        try checkSameLength(n, rr.count, "policy_chosen and ref_rejected")
-        try checkDPOOptions(o, n)
+        let n = try checkDPOInputs(pc, pr, rc, rr, o)
         let beta = o.beta, ls = o.labelSmoothing, scale = 1 / Double(n)
         var gc = [Double](repeating: 0, count: n), gr = [Double](repeating: 0, count: n)
         var delta = 0.0
