@@ -45,20 +45,7 @@ extension Workbench {
             guard r.count == 2, r[0] <= r[1] else { throw o.optionError("range", "{lo, hi} with lo <= hi") }
             range = (r[0], r[1])
         }
-        let stateType = o.push("state")
-        guard stateType == .nil || stateType == .table else { lua.pop(); throw o.optionError("state", "a table") }
-        if stateType == .nil { lua.pop(); lua.newTable() }
-        let stateIndex = lua.top
-        lua.pushValue(at: 1)
-        try RewardLibrary.call(lua, "resolve", nargs: 1, nresults: 2)
-        if lua.isNil(-2) {
-            let msg = lua.string(at: -1) ?? "reward expected"
-            lua.pop(2)
-            throw args.error(1, msg)
-        }
-        lua.pop()
-        let target = lua.top
-        let (recs, inputErrors) = try collectRecords(args, at: 2)
+        let (stateIndex, target, recs, inputErrors) = try pushScoringInputs(args, options: o)
         let n = lua.rawLength(at: recs)
         var outcomes = [[Outcome]](repeating: [], count: n)
         var values: [Double] = []

@@ -32,21 +32,7 @@ extension Workbench {
             let o = try args.options(3, allowed: ["workers", "progress", "state"])
             let workers = try o.count("workers", in: 1...Workbench.maxWorkers, default: 1)
             let progress = try o.boolean("progress", default: true)
-            let stateType = o.push("state")
-            guard stateType == .nil || stateType == .table else { throw o.optionError("state", "a table") }
-            if stateType == .nil { lua.pop(); lua.newTable() }
-            let stateIndex = lua.top
-            // resolve the reward
-            lua.pushValue(at: 1)
-            try RewardLibrary.call(lua, "resolve", nargs: 1, nresults: 2)
-            if lua.isNil(-2) {
-                let msg = lua.string(at: -1) ?? "reward expected"
-                lua.pop(2)
-                throw args.error(1, msg)
-            }
-            lua.pop()
-            let target = lua.top
-            let (recs, inputErrors) = try collectRecords(args, at: 2)
+            let (stateIndex, target, recs, inputErrors) = try pushScoringInputs(args, options: o)
             let n = lua.rawLength(at: recs)
             var scores = [Double](repeating: .nan, count: n)
             var errors: [(Int, String)] = []
@@ -106,6 +92,30 @@ extension Workbench {
             }
             return 2
         }
+    }
+
+    /// What reward.score and reward.check both push before calling a reward row by row: the
+    /// `state` option (a fresh table when absent), the reward that argument 1 names or is,
+    /// and the records of argument 2. Returns their stack indexes and the rows whose input
+    /// could not be read.
+    static func pushScoringInputs(_ args: LuaArguments, options o: LuaOptions) throws
+        -> (state: Int32, reward: Int32, records: Int32, inputErrors: [Int: String]) {
+        let lua = args.state
+        let stateType = o.push("state")
+        guard stateType == .nil || stateType == .table else { lua.pop(); throw o.optionError("state", "a table") }
+        if stateType == .nil { lua.pop(); lua.newTable() }
+        let stateIndex = lua.top
+        lua.pushValue(at: 1)
+        try RewardLibrary.call(lua, "resolve", nargs: 1, nresults: 2)
+        if lua.isNil(-2) {
+            let msg = lua.string(at: -1) ?? "reward expected"
+            lua.pop(2)
+            throw args.error(1, msg)
+        }
+        lua.pop()
+        let target = lua.top
+        let (recs, inputErrors) = try collectRecords(args, at: 2)
+        return (stateIndex, target, recs, inputErrors)
     }
 
     /// Pushes the records at argument `index` as a Lua array, and returns its stack index
