@@ -13,6 +13,9 @@ public final class LuaState {
     /// What the main thread and the views of its coroutines share.
     final class Shared {
         var typeNames: [ObjectIdentifier: String] = [:]
+        /// The same names as C strings, made once: `object(at:)` runs on every method call
+        /// of a userdata, where converting the name again cost an allocation.
+        var typeCNames: [ObjectIdentifier: [CChar]] = [:]
         var userInfo: [String: AnyObject] = [:]
         /// Swift functions called from Lua that are running now (nested calls count each).
         var swiftCalls = 0

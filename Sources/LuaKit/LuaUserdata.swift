@@ -61,6 +61,7 @@ extension LuaState {
         let b = LuaTypeBuilder<T>()
         build(b)
         shared.typeNames[ObjectIdentifier(type)] = name
+        shared.typeCNames[ObjectIdentifier(type)] = Array(name.utf8CString)
         mlshim_newboxmetatable(L, name)  // [mt]
         let mt = top
         newTable()  // methods
@@ -144,7 +145,7 @@ extension LuaState {
 
     /// The object at `index` if it is a userdata of `T`'s registered type.
     public func object<T: AnyObject>(at index: Int32, _ type: T.Type) -> T? {
-        guard let name = shared.typeNames[ObjectIdentifier(type)],
+        guard let name = shared.typeCNames[ObjectIdentifier(type)],
               let p = mlshim_testbox(L, index, name) else { return nil }
         return Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue() as? T
     }
