@@ -10,53 +10,83 @@ enum RewardResponses {
     /// ran past its budget or timed out gets `onError` everywhere and 1 in
     /// `moonlab/errors`; a value that is missing otherwise (nil, a detector that raised) is
     /// `onError` too, so no NaN or null ever reaches a trainer.
+    ///
+    /// Numbers are written once per row: a value that equals the row's `rewards` entry (its
+    /// `scores` entry, a single reward's own column, as with one reward they all are) copies
+    /// that entry's text instead of formatting it again.
     static func getReward(_ request: ScoredRequest, version v: ServingVersion, onError: Double) -> [UInt8] {
-        let n = request.rows.count
+        let n = request.count
         let r = v.names.rewards.count, d = v.names.detectors.count
+        // Each row's reward, written once; the other columns copy it where they are equal.
         var rewards = [Double](repeating: onError, count: n)
         var scores = rewards
-        var errors = [Double](repeating: 0, count: n)
-        var logs = [Double](repeating: onError, count: n * (r + d))  // column k at k * n
-        for (i, row) in request.rows.enumerated() {
-            for k in 0..<r where row.outcomes[k] == .value { logs[k * n + i] = row.values[k] }
-            for k in 0..<d {
-                if let f = row.detectorFlags[k] {
-                    logs[(r + k) * n + i] = f.score.flatMap { $0.isFinite ? $0 : nil } ?? (f.flag ? 1 : 0)
-                }
-            }
-            let c = combined(row, version: v, onError: onError)
+        var errors = [Bool](repeating: false, count: n)
+        var texts: [UInt8] = []
+        texts.reserveCapacity(n * 20)
+        var ends = [Int](repeating: 0, count: n)
+        for i in 0..<n {
+            let c = combined(request, i, version: v, onError: onError)
             rewards[i] = c.reward
             scores[i] = c.score
-            errors[i] = c.failed ? 1 : 0
+            errors[i] = c.failed
+            ScoreJSON.appendNumber(c.reward, to: &texts)
+            ends[i] = texts.count
         }
         var out: [UInt8] = []
-        out.reserveCapacity(32 + n * 24 * (3 + r + d))
+        out.reserveCapacity(64 + texts.count * (3 + r + d) + n * 4)
+        func list(_ value: (Int) -> Double) {
+            out.append(UInt8(ascii: "["))
+            for i in 0..<n {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                let x = value(i)
+                if x.bitPattern == rewards[i].bitPattern {
+                    out.append(contentsOf: texts[(i == 0 ? 0 : ends[i - 1])..<ends[i]])
+                } else {
+                    ScoreJSON.appendNumber(x, to: &out)
+                }
+            }
+            out.append(UInt8(ascii: "]"))
+        }
         out.append(contentsOf: "{\"rewards\":".utf8)
-        appendList(rewards[...], to: &out)
+        list { rewards[$0] }
         out.append(contentsOf: ",\"scores\":".utf8)
-        appendList(scores[...], to: &out)
+        list { scores[$0] }
         out.append(contentsOf: ",\"extra_logs\":{".utf8)
-        for k in 0..<(r + d) {
-            ScoreJSON.appendString(k < r ? v.names.rewards[k] : v.names.detectors[k - r], to: &out)
+        for k in 0..<r {
+            ScoreJSON.appendString(v.names.rewards[k], to: &out)
             out.append(UInt8(ascii: ":"))
-            appendList(logs[(k * n)..<(k * n + n)], to: &out)
+            list { request.outcomes[$0 * r + k] == .value ? request.values[$0 * r + k] : onError }
             out.append(UInt8(ascii: ","))
         }
-        out.append(contentsOf: "\"moonlab/errors\":".utf8)
-        appendList(errors[...], to: &out)
-        out.append(contentsOf: "}}".utf8)
+        for k in 0..<d {
+            ScoreJSON.appendString(v.names.detectors[k], to: &out)
+            out.append(UInt8(ascii: ":"))
+            list { i in
+                guard let f = request.detectorFlags[i * d + k] else { return onError }
+                return f.score.flatMap { $0.isFinite ? $0 : nil } ?? (f.flag ? 1 : 0)
+            }
+            out.append(UInt8(ascii: ","))
+        }
+        out.append(contentsOf: "\"moonlab/errors\":[".utf8)
+        for i in 0..<n {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: (errors[i] ? "1.0" : "0.0").utf8)
+        }
+        out.append(contentsOf: "]}}".utf8)
         return out
     }
 
-    /// A row's `rewards` and `scores` entries, and whether it failed (then both are
+    /// Row `i`'s `rewards` and `scores` entries, and whether it failed (then both are
     /// `onError`).
-    static func combined(_ row: ScoredRow, version v: ServingVersion, onError: Double) -> (reward: Double, score: Double, failed: Bool) {
-        var failed = row.inputError != nil
+    static func combined(_ request: ScoredRequest, _ i: Int, version v: ServingVersion, onError: Double)
+        -> (reward: Double, score: Double, failed: Bool) {
+        let r = v.names.rewards.count
+        var failed = request.inputError(i) != nil
         var sum = 0.0, applies = false
-        for k in 0..<row.outcomes.count {
-            switch row.outcomes[k] {
+        for k in 0..<r {
+            switch request.outcomes[i * r + k] {
             case .value:
-                sum += v.weights[k] * row.values[k]
+                sum += v.weights[k] * request.values[i * r + k]
                 applies = true
             case .notApplicable: break
             case .nonFinite, .failed: failed = true
@@ -65,7 +95,7 @@ enum RewardResponses {
         if failed { return (onError, onError, true) }
         let reward = applies && sum.isFinite ? sum : onError
         guard let s = v.scoreIndex else { return (reward, reward, false) }
-        return (reward, row.outcomes[s] == .value ? row.values[s] : onError, false)
+        return (reward, request.outcomes[i * r + s] == .value ? request.values[i * r + s] : onError, false)
     }
 
     /// `/score`'s reply: `{"results": [...]}`, each what `moonlab score` adds to a line
@@ -74,16 +104,17 @@ enum RewardResponses {
     /// record that is not an object.
     static func score(_ request: ScoredRequest, version v: ServingVersion, onError: Double) -> [UInt8] {
         var out: [UInt8] = Array("{\"results\":[".utf8)
-        for (i, row) in request.rows.enumerated() {
+        for i in 0..<request.count {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            if let input = row.inputError {
+            if let input = request.inputError(i) {
                 out += Array("{\"error\":".utf8)
                 ScoreJSON.appendString(input, to: &out)
                 out.append(UInt8(ascii: "}"))
             } else {
                 var head: [UInt8] = Array("{\"reward\":".utf8)
-                ScoreJSON.appendNumber(combined(row, version: v, onError: onError).reward, to: &head)
+                ScoreJSON.appendNumber(combined(request, i, version: v, onError: onError).reward, to: &head)
                 head.append(UInt8(ascii: "}"))
+                let row = request.row(i)
                 head.withUnsafeBytes { ScoreJSON.append($0, row: row, keys: v.keys, lineNumber: i + 1, to: &out) }
             }
         }
@@ -97,14 +128,5 @@ enum RewardResponses {
         ScoreJSON.appendString(message, to: &out)
         out.append(UInt8(ascii: "}"))
         return out
-    }
-
-    private static func appendList(_ values: ArraySlice<Double>, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "["))
-        for (i, x) in values.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            ScoreJSON.appendNumber(x, to: &out)
-        }
-        out.append(UInt8(ascii: "]"))
     }
 }

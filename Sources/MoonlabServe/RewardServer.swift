@@ -80,33 +80,37 @@ public final class RewardServer: @unchecked Sendable {
         let headerStep = request.headers.first { $0.name.canonicalName == "x-moonlab-step" }.flatMap { Int($0.value) }
         let limits = RequestLimits(deadline: .now() + .milliseconds(configuration.timeoutMilliseconds),
                                    headerStep: headerStep, keepRecords: log != nil)
-        let result: Result<ScoredRequest, RequestProblem> = await withCheckedContinuation { continuation in
-            let box = ResultBox()
-            v.pool.submit(count: 1, block: 1, body: { worker, _ in
-                box.result = body.withUnsafeReadableBytes { bytes in
-                    endpoint == "score" ? worker.scoreRecords(body: bytes, limits: limits)
-                                        : worker.scoreGetReward(body: bytes, limits: limits)
-                }
-            }, completion: { continuation.resume(returning: box.result) })
+        let score = { (worker: PoolWorker) in
+            body.withUnsafeReadableBytes { bytes in
+                endpoint == "score" ? worker.scoreRecords(body: bytes, limits: limits)
+                                    : worker.scoreGetReward(body: bytes, limits: limits)
+            }
+        }
+        // On this thread when a worker is idle (no hand-off to a worker thread and back),
+        // else queued for the first worker free.
+        let result: Result<ScoredRequest, RequestProblem>
+        if let here = v.pool.runHere(score) {
+            result = here
+        } else {
+            result = await withCheckedContinuation { continuation in
+                let box = ResultBox()
+                v.pool.submit(count: 1, block: 1, body: { worker, _ in box.result = score(worker) },
+                              completion: { continuation.resume(returning: box.result) })
+            }
         }
         switch result {
         case .failure(let problem):
             status = 400
             return json(400, RewardResponses.error(problem.description))
         case .success(let scored):
-            rows = scored.rows.count
-            errors = scored.rows.reduce(0) { $0 + (Self.failed($1) ? 1 : 0) }
+            rows = scored.count
+            errors = (0..<scored.count).reduce(0) { $0 + (scored.failed($1) ? 1 : 0) }
             if let log { log.write(scored, id: nextRequestID(), endpoint: endpoint, version: v) }
             if errors > 0 { reportErrors(scored, endpoint: endpoint) }
             let bytes = endpoint == "score" ? RewardResponses.score(scored, version: v, onError: configuration.onError)
                                             : RewardResponses.getReward(scored, version: v, onError: configuration.onError)
             return json(200, bytes)
         }
-    }
-
-    /// A row the trainer gets `--on-error` for.
-    static func failed(_ row: ScoredRow) -> Bool {
-        !row.failures.isEmpty || row.outcomes.contains { $0 == .nonFinite || $0 == .failed }
     }
 
     private func json(_ status: Int, _ bytes: [UInt8]) -> Response {
@@ -125,8 +129,9 @@ public final class RewardServer: @unchecked Sendable {
     /// Failed rows go to standard error (one line each, at most a few per request).
     private func reportErrors(_ scored: ScoredRequest, endpoint: String) {
         var lines: [String] = []
-        for (i, row) in scored.rows.enumerated() where Self.failed(row) {
+        for i in 0..<scored.count where scored.failed(i) {
             if lines.count == 3 { lines.append("  ..."); break }
+            let row = scored.row(i)
             let why = row.error ?? row.outcomes.enumerated().filter { $0.element == .nonFinite }
                 .map { "\(names.rewards[$0.offset]): returned NaN or an infinity" }.joined(separator: "; ")
             lines.append("moonlab serve: \(endpoint) row \(i)\(scored.step.map { " (step \($0))" } ?? ""): \(why)")

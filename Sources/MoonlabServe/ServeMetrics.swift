@@ -13,7 +13,32 @@ final class ServeMetrics: Sendable {
                                              .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
                                              .seconds(5), .seconds(10), .seconds(30)]
 
+    /// The metrics a scored request of each endpoint updates, made once: looking them up
+    /// by name and labels costs more than a few rows of scoring.
+    private struct Scored: Sendable {
+        let requestsOK: Counter
+        let rowsOK: Counter
+        let rowsFailed: Counter
+        let rowErrors: Counter
+        let duration: DurationHistogram
+    }
+    private let scored: [String: Scored]
+
     init() {
+        var scored: [String: Scored] = [:]
+        for endpoint in ["get_reward", "score"] {
+            scored[endpoint] = Scored(requestsOK: registry.makeCounter(name: "moonlab_requests_total", labels: [("endpoint", endpoint), ("status", "200")],
+                                                                        help: ServeMetrics.requestsHelp),
+                                      rowsOK: registry.makeCounter(name: "moonlab_rows_total", labels: [("endpoint", endpoint), ("status", "ok")],
+                                                                   help: ServeMetrics.rowsHelp),
+                                      rowsFailed: registry.makeCounter(name: "moonlab_rows_total", labels: [("endpoint", endpoint), ("status", "error")],
+                                                                       help: ServeMetrics.rowsHelp),
+                                      rowErrors: registry.makeCounter(name: "moonlab_row_errors_total", labels: [("endpoint", endpoint)],
+                                                                      help: ServeMetrics.rowErrorsHelp),
+                                      duration: registry.makeDurationHistogram(name: "moonlab_request_duration_seconds", labels: [("endpoint", endpoint)],
+                                                                               buckets: ServeMetrics.latencyBuckets, help: ServeMetrics.durationHelp))
+        }
+        self.scored = scored
         reloadsOK = registry.makeCounter(name: "moonlab_reloads_total", labels: [("result", "ok")],
                                          help: "Reloads of the rewards files, by result.")
         reloadsFailed = registry.makeCounter(name: "moonlab_reloads_total", labels: [("result", "failed")],
@@ -22,27 +47,40 @@ final class ServeMetrics: Sendable {
         workers = registry.makeGauge(name: "moonlab_workers", help: "Worker states (one Lua state per thread).")
     }
 
+    static let requestsHelp = "HTTP requests, by endpoint and status code."
+    static let rowsHelp = "Rows scored, by endpoint and status."
+    static let rowErrorsHelp = "Rows where a reward raised, returned NaN/inf, ran past its budget or timed out."
+    static let durationHelp = "Time from a request's arrival to its answer."
+
     /// One request answered.
     func request(endpoint: String, status: Int, rows: Int, errors: Int, duration: Duration) {
+        if status == 200, let m = scored[endpoint] {
+            m.requestsOK.increment()
+            if rows - errors > 0 { m.rowsOK.increment(by: Int64(rows - errors)) }
+            if errors > 0 {
+                m.rowsFailed.increment(by: Int64(errors))
+                m.rowErrors.increment(by: Int64(errors))
+            }
+            m.duration.record(duration)
+            return
+        }
         registry.makeCounter(name: "moonlab_requests_total", labels: [("endpoint", endpoint), ("status", String(status))],
-                             help: "HTTP requests, by endpoint and status code.").increment()
+                             help: ServeMetrics.requestsHelp).increment()
         if rows > 0 {
             let ok = rows - errors
             if ok > 0 {
                 registry.makeCounter(name: "moonlab_rows_total", labels: [("endpoint", endpoint), ("status", "ok")],
-                                     help: "Rows scored, by endpoint and status.").increment(by: Int64(ok))
+                                     help: ServeMetrics.rowsHelp).increment(by: Int64(ok))
             }
             if errors > 0 {
                 registry.makeCounter(name: "moonlab_rows_total", labels: [("endpoint", endpoint), ("status", "error")],
-                                     help: "Rows scored, by endpoint and status.").increment(by: Int64(errors))
+                                     help: ServeMetrics.rowsHelp).increment(by: Int64(errors))
                 registry.makeCounter(name: "moonlab_row_errors_total", labels: [("endpoint", endpoint)],
-                                     help: "Rows where a reward raised, returned NaN/inf, ran past its budget or timed out.")
-                    .increment(by: Int64(errors))
+                                     help: ServeMetrics.rowErrorsHelp).increment(by: Int64(errors))
             }
         }
         registry.makeDurationHistogram(name: "moonlab_request_duration_seconds", labels: [("endpoint", endpoint)],
-                                       buckets: ServeMetrics.latencyBuckets,
-                                       help: "Time from a request's arrival to its answer.").record(duration)
+                                       buckets: ServeMetrics.latencyBuckets, help: ServeMetrics.durationHelp).record(duration)
     }
 
     func reloaded(ok: Bool, version v: Int) {

@@ -195,5 +195,6 @@ void mlshim_safe_setglobal(lua_State *L, const char *name, int *failed);
 
 #include "arraybox.h"
 #include "rematch.h"
+#include "requestrows.h"
 
 #endif

@@ -1,16 +1,102 @@
 import Foundation
 import LuaKit
+import LuaShim
 
 /// A trainer's request scored inside one worker: the body's JSON is parsed straight onto
 /// the worker's Lua stack (no Swift value per row), checked, turned into records and
 /// scored, all on the worker's thread. What `moonlab serve` runs for `POST /get_reward`
 /// (OpenRLHF's remote reward protocol) and `POST /score`.
+///
+/// The outcomes are flat, row-major buffers (reward k of row i at `i * rewards + k`), with
+/// the failures kept apart for the few rows that have any: a request of 64 rows costs a
+/// handful of arrays, not a few per row. `row(i)` (and `rows`) gives a `ScoredRow` where one
+/// is wanted (the audit log, `/score`, error reports).
 public struct ScoredRequest: Sendable {
-    public var rows: [ScoredRow] = []
+    public let names: ScoringNames
+    /// How many rows.
+    public private(set) var count = 0
+    /// Each reward's value (NaN where it failed or did not apply), row-major.
+    public private(set) var values: [Double] = []
+    /// Each reward's outcome, row-major.
+    public private(set) var outcomes: [RewardOutcome] = []
+    /// Each detector's flag (nil where it raised), row-major.
+    public private(set) var detectorFlags: [DetectorFlag?] = []
+    /// The failures of the rows that have any, by row (a record that could not be read
+    /// has one named "input").
+    public private(set) var failures: [Int: [(name: String, message: String)]] = [:]
     /// Each row's record as JSON text (when asked for: the audit log), in row order.
     public var records: [[UInt8]] = []
     /// The training step the rewards saw (`"step"` in the body, else the header's).
     public var step: Int?
+
+    public init(names: ScoringNames, step: Int? = nil) {
+        self.names = names
+        self.step = step
+    }
+
+    /// Row `i` as a `ScoredRow`.
+    public func row(_ i: Int) -> ScoredRow {
+        let r = names.rewards.count, d = names.detectors.count
+        var row = ScoredRow(names: names)
+        row.values = Array(values[(i * r)..<(i * r + r)])
+        row.outcomes = Array(outcomes[(i * r)..<(i * r + r)])
+        row.detectorFlags = Array(detectorFlags[(i * d)..<(i * d + d)])
+        row.failures = failures[i] ?? []
+        return row
+    }
+
+    /// Every row as a `ScoredRow`, in order.
+    public var rows: [ScoredRow] { (0..<count).map(row) }
+
+    /// Whether row `i` failed: its record could not be read, or a reward or detector raised,
+    /// returned NaN/inf or ran out of time (a trainer gets `--on-error` for it).
+    public func failed(_ i: Int) -> Bool {
+        if !failures.isEmpty, failures[i] != nil { return true }
+        let r = names.rewards.count
+        for k in (i * r)..<(i * r + r) where outcomes[k] == .nonFinite || outcomes[k] == .failed { return true }
+        return false
+    }
+
+    /// The input failure of row `i` (its record is not a JSON object), if any.
+    public func inputError(_ i: Int) -> String? {
+        if failures.isEmpty { return nil }
+        return failures[i]?.first { $0.name == "input" }?.message
+    }
+
+    /// Makes room for `n` rows that `add` then fills.
+    mutating func reserve(_ n: Int) {
+        values.reserveCapacity(n * names.rewards.count)
+        outcomes.reserveCapacity(n * names.rewards.count)
+        detectorFlags.reserveCapacity(n * names.detectors.count)
+    }
+
+    /// Appends a row: `score` writes its slots (values NaN, outcomes `.failed` and flags nil
+    /// beforehand) and appends its failures.
+    mutating func add(_ score: (UnsafeMutableBufferPointer<Double>, UnsafeMutableBufferPointer<RewardOutcome>,
+                                UnsafeMutableBufferPointer<DetectorFlag?>, inout [(name: String, message: String)]) -> Void) {
+        let r = names.rewards.count, d = names.detectors.count
+        let i = count
+        values.append(contentsOf: repeatElement(.nan, count: r))
+        outcomes.append(contentsOf: repeatElement(.failed, count: r))
+        detectorFlags.append(contentsOf: repeatElement(nil, count: d))
+        var rowFailures: [(name: String, message: String)] = []
+        values.withUnsafeMutableBufferPointer { v in
+            outcomes.withUnsafeMutableBufferPointer { o in
+                detectorFlags.withUnsafeMutableBufferPointer { f in
+                    score(UnsafeMutableBufferPointer(rebasing: v[(i * r)..<(i * r + r)]),
+                          UnsafeMutableBufferPointer(rebasing: o[(i * r)..<(i * r + r)]),
+                          UnsafeMutableBufferPointer(rebasing: f[(i * d)..<(i * d + d)]), &rowFailures)
+                }
+            }
+        }
+        if !rowFailures.isEmpty { failures[i] = rowFailures }
+        count += 1
+    }
+
+    /// Appends a row none of whose rewards ran, failed with `failures`.
+    mutating func add(failing rowFailures: [(name: String, message: String)]) {
+        add { _, _, _, f in f = rowFailures }
+    }
 }
 
 /// A request the server must refuse (400), with the reason.
@@ -49,37 +135,25 @@ extension PoolWorker {
             let prompts = try list(lua, request, "prompts", count: n)
             let labels = try list(lua, request, "labels", count: n)
             for (k, index) in [("query", query), ("prompts", prompts)] where index != 0 {
-                for i in 1...max(1, n) where i <= n {
-                    guard lua.rawGet(i, of: index) == .string else {
-                        let got = lua.typeName(at: -1)
-                        lua.pop()
-                        throw RequestProblem("\"\(k)\"[\(i - 1)] must be a string, got \(got)")
-                    }
+                var type: Int32 = 0
+                let bad = mlshim_first_non_string(lua.L, index, lua_Integer(n), &type)
+                if bad != 0 {
+                    lua.rawGet(Int(bad), of: index)
+                    let got = lua.typeName(at: -1)
                     lua.pop()
+                    throw RequestProblem("\"\(k)\"[\(bad - 1)] must be a string, got \(got)")
                 }
             }
             let state = try self.state(lua, request, limits)
-            var out = ScoredRequest(step: state.step)
-            out.rows.reserveCapacity(n)
+            sentinels.null.push(lua)
+            let null = lua.top
+            var out = ScoredRequest(names: worker.names, step: state.step)
+            out.reserve(n)
             for i in 0..<n {
                 let base = lua.top
-                lua.createTable(array: 0, record: 4)
-                let record = lua.top
-                lua.rawGet(i + 1, of: query)
-                lua.setField("query", of: record)
-                if prompts != 0 {
-                    lua.rawGet(i + 1, of: prompts)
-                    lua.setField("prompt", of: record)
-                }
-                if labels != 0, lua.rawGet(i + 1, of: labels) != .nil, !isNull(lua, -1) {
-                    lua.setField("label", of: record)
-                } else if labels != 0 {
-                    lua.pop()
-                }
-                pushCompletion(lua, record: record)
-                lua.setField("completion", of: record)
-                out.rows.append(score(lua, record: record, state: state.index, limits: limits))
-                if limits.keepRecords { out.records.append(encode(lua, record)) }
+                mlshim_push_request_row(lua.L, query, prompts, labels, null, lua_Integer(i + 1))
+                score(lua, record: lua.top, state: state.index, limits: limits, into: &out)
+                if limits.keepRecords { out.records.append(encode(lua, lua.top)) }
                 lua.top = base
             }
             return out
@@ -94,16 +168,16 @@ extension PoolWorker {
             let records = try list(lua, request, "records", required: true)
             let n = records == 0 ? 0 : lua.rawLength(at: records)
             let state = try self.state(lua, request, limits)
-            var out = ScoredRequest(step: state.step)
-            out.rows.reserveCapacity(n)
+            var out = ScoredRequest(names: worker.names, step: state.step)
+            out.reserve(n)
             for i in 0..<n {
                 let base = lua.top
                 lua.rawGet(i + 1, of: records)
                 if !isObject(lua, -1) {
-                    out.rows.append(.inputFailure("record \(i) is not a JSON object", names: worker.names))
+                    out.add(failing: [("input", "record \(i) is not a JSON object")])
                     if limits.keepRecords { out.records.append(Array("{}".utf8)) }
                 } else {
-                    out.rows.append(score(lua, record: lua.top, state: state.index, limits: limits))
+                    score(lua, record: lua.top, state: state.index, limits: limits, into: &out)
                     if limits.keepRecords { out.records.append(encode(lua, lua.top)) }
                 }
                 lua.top = base
@@ -179,29 +253,16 @@ extension PoolWorker {
         return (lua.top, step)
     }
 
-    /// Scores one record, or fails it when the request's time is up.
-    private func score(_ lua: LuaState, record: Int32, state: Int32, limits: RequestLimits) -> ScoredRow {
+    /// Scores one record into `out`, or fails it when the request's time is up.
+    private func score(_ lua: LuaState, record: Int32, state: Int32, limits: RequestLimits, into out: inout ScoredRequest) {
         if DispatchTime.now() > limits.deadline {
-            var row = ScoredRow(names: worker.names)
-            for name in worker.names.rewards + worker.names.detectors {
-                row.failures.append((name, "timeout: the request took longer than its time limit"))
-            }
-            return row
+            let names = worker.names
+            out.add(failing: (names.rewards + names.detectors).map { ($0, "timeout: the request took longer than its time limit") })
+            return
         }
-        return worker.scoreRecord(at: record, state: state == 0 ? nil : state)
-    }
-
-    /// Pushes the completion: the query at `record` without its leading prompt.
-    private func pushCompletion(_ lua: LuaState, record: Int32) {
-        lua.getField("query", of: record)
-        lua.getField("prompt", of: record)
-        if let q = lua.rawBytes(at: -2), let p = lua.rawBytes(at: -1), lua.type(at: -1) == .string,
-           p.count <= q.count, UnsafeRawBufferPointer(rebasing: q[0..<p.count]).elementsEqual(p) {
-            let rest = UnsafeRawBufferPointer(rebasing: q[p.count...])
-            lua.pop(2)
-            lua.push(bytes: rest)
-        } else {
-            lua.pop()
+        out.add { values, outcomes, flags, failures in
+            worker.scoreRecord(at: record, state: state == 0 ? nil : state, values: values, outcomes: outcomes,
+                               flags: flags, failures: &failures)
         }
     }
 

@@ -69,12 +69,37 @@ final class ScoringWorker {
     /// Runs every reward and detector on the record at stack index `rec`, with the table at
     /// `state` as their second argument (nil: the worker's own). Stack-neutral.
     func scoreRecord(at rec: Int32, state: Int32? = nil) -> ScoredRow {
-        let lua = workbench.lua
         var row = ScoredRow(names: names)
+        var values = row.values, outcomes = row.outcomes, flags = row.detectorFlags
+        row.values = []  // one owner each: written in place
+        row.outcomes = []
+        row.detectorFlags = []
+        values.withUnsafeMutableBufferPointer { v in
+            outcomes.withUnsafeMutableBufferPointer { o in
+                flags.withUnsafeMutableBufferPointer { f in
+                    scoreRecord(at: rec, state: state, values: v, outcomes: o, flags: f, failures: &row.failures)
+                }
+            }
+        }
+        row.values = values
+        row.outcomes = outcomes
+        row.detectorFlags = flags
+        return row
+    }
+
+    /// As `scoreRecord(at:state:)`, into one row's slots of buffers the caller owns
+    /// (`values` NaN and `outcomes` `.failed` beforehand, one per reward; `flags` nil, one
+    /// per detector), failures appended: how a server's request is scored with no array
+    /// per row.
+    func scoreRecord(at rec: Int32, state: Int32?, values: UnsafeMutableBufferPointer<Double>,
+                     outcomes: UnsafeMutableBufferPointer<RewardOutcome>,
+                     flags: UnsafeMutableBufferPointer<DetectorFlag?>,
+                     failures: inout [(name: String, message: String)]) {
+        let lua = workbench.lua
         let base = lua.top
         defer { lua.top = base }
-        for (k, ref) in rewards.enumerated() {
-            ref.push(lua)
+        for k in rewards.indices {
+            rewards[k].push(lua)
             lua.pushValue(at: rec)
             if let state { lua.pushValue(at: state) } else { lua.push(ref: stateRef) }
             if rowBudget != nil { lua.resetBudget() }
@@ -83,40 +108,39 @@ final class ScoringWorker {
                 switch lua.type(at: -1) {
                 case .number:
                     let v = lua.number(at: -1) ?? .nan
-                    row.values[k] = v
+                    values[k] = v
                     if v.isFinite {
-                        row.outcomes[k] = .value
+                        outcomes[k] = .value
                     } else if nanAsError {
-                        row.failures.append((names.rewards[k], "reward returned \(ScoringWorker.spell(v)), expected a finite number"))
+                        failures.append((names.rewards[k], "reward returned \(ScoringWorker.spell(v)), expected a finite number"))
                     } else {
-                        row.outcomes[k] = .nonFinite
+                        outcomes[k] = .nonFinite
                     }
                 case .nil:
-                    row.outcomes[k] = .notApplicable
+                    outcomes[k] = .notApplicable
                 default:
-                    row.failures.append((names.rewards[k], "reward returned \(lua.typeName(at: -1)), expected a number or nil"))
+                    failures.append((names.rewards[k], "reward returned \(lua.typeName(at: -1)), expected a number or nil"))
                 }
                 lua.pop()
             } catch {
-                row.failures.append((names.rewards[k], ScoringWorker.message(error)))
+                failures.append((names.rewards[k], ScoringWorker.message(error)))
             }
         }
-        for (k, ref) in detectors.enumerated() {
-            ref.push(lua)
+        for k in detectors.indices {
+            detectors[k].push(lua)
             lua.pushValue(at: rec)
             if let state { lua.pushValue(at: state) } else { lua.push(ref: stateRef) }
             if rowBudget != nil { lua.resetBudget() }
             do {
                 try lua.pcall(nargs: 2, nresults: 3)
-                row.detectorFlags[k] = DetectorFlag(flag: lua.boolean(at: -3),
-                                                    score: lua.type(at: -2) == .number ? lua.number(at: -2) : nil,
-                                                    reason: lua.type(at: -1) == .string ? lua.string(at: -1) : nil)
+                flags[k] = DetectorFlag(flag: lua.boolean(at: -3),
+                                        score: lua.type(at: -2) == .number ? lua.number(at: -2) : nil,
+                                        reason: lua.type(at: -1) == .string ? lua.string(at: -1) : nil)
                 lua.pop(3)
             } catch {
-                row.failures.append((names.detectors[k], ScoringWorker.message(error)))
+                failures.append((names.detectors[k], ScoringWorker.message(error)))
             }
         }
-        return row
     }
 
     /// An error as a user reads it: the Lua message without moonlab's internal positions.
