@@ -3,6 +3,9 @@
 #include <lauxlib.h>
 #include <string.h>
 
+/* Its address marks the array boxes made here (see `fastbox`). */
+static const char mlshim_arraybox_tag = 0;
+
 void mlshim_pusharraybox(lua_State *L, void *object, const char *metatable_name,
                          void *data, int64_t length, int64_t stride, int32_t kind) {
     mlshim_arraybox *b = (mlshim_arraybox *)lua_newuserdatauv(L, sizeof(mlshim_arraybox), 0);
@@ -11,6 +14,7 @@ void mlshim_pusharraybox(lua_State *L, void *object, const char *metatable_name,
     b->length = length;
     b->stride = stride;
     b->kind = kind;
+    b->tag = &mlshim_arraybox_tag;
     mlshim_newboxmetatable(L, metatable_name);
     lua_setmetatable(L, -2);
 }
@@ -24,6 +28,17 @@ static mlshim_arraybox *checkbox(lua_State *L, int mt) {
     if (!same) return NULL;
     mlshim_arraybox *b = (mlshim_arraybox *)lua_touserdata(L, 1);
     return b->object ? b : NULL;
+}
+
+/* The array box at index 1 if it is one that exposes a live 1-d array, else NULL: the
+   check `t[i]` pays on every access, so it is three loads after two API calls instead of
+   comparing metatables (which cost a third of the access). A full userdata of exactly this
+   size whose tag field holds the address of a static of this file can only have been made
+   by `mlshim_pusharraybox`; light userdata and other values have another raw length. */
+static mlshim_arraybox *fastbox(lua_State *L) {
+    mlshim_arraybox *b = (mlshim_arraybox *)lua_touserdata(L, 1);
+    if (b == NULL || lua_rawlen(L, 1) != sizeof(mlshim_arraybox)) return NULL;
+    return (b->tag == &mlshim_arraybox_tag && b->object && b->kind != MLSHIM_ARRAY_NONE) ? b : NULL;
 }
 
 /* Calls the Swift fallback at upvalue `fb` with all arguments; returns its `nret` results. */
@@ -58,16 +73,16 @@ static void pushelement(lua_State *L, const mlshim_arraybox *b, int64_t i) {
 /* upvalues: 1 methods, 2 Swift __index, 3 metatable */
 static int array_index(lua_State *L) {
     int t2 = lua_type(L, 2);
-    if (t2 == LUA_TSTRING) {
-        lua_pushvalue(L, 2);
-        if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
-        lua_pop(L, 1);
-    } else if (t2 == LUA_TNUMBER) {
-        mlshim_arraybox *b = checkbox(L, 3);
-        if (b && b->kind != MLSHIM_ARRAY_NONE) {
+    if (t2 == LUA_TNUMBER) {
+        mlshim_arraybox *b = fastbox(L);
+        if (b) {
             int64_t i = position(L, b);
             if (i) { pushelement(L, b, i); return 1; }
         }
+    } else if (t2 == LUA_TSTRING) {
+        lua_pushvalue(L, 2);
+        if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+        lua_pop(L, 1);
     }
     return fallback(L, 2, 1);
 }
@@ -75,8 +90,8 @@ static int array_index(lua_State *L) {
 /* upvalues: 1 Swift __newindex, 2 metatable */
 static int array_newindex(lua_State *L) {
     if (lua_type(L, 2) == LUA_TNUMBER) {
-        mlshim_arraybox *b = checkbox(L, 2);
-        if (b && b->kind != MLSHIM_ARRAY_NONE) {
+        mlshim_arraybox *b = fastbox(L);
+        if (b) {
             int64_t i = position(L, b);
             int tv = lua_type(L, 3);
             if (i) {

@@ -116,6 +116,14 @@ final class TensorModuleTests: XCTestCase {
         XCTAssertEqual(h.error("local m = tensor.zeros{2, 3}\nreturn m[{3}]"),
                        "[14]:2: tensor index 3 is out of range for axis 1 of shape [2, 3] (positions are 1..2 or -2..-1)")
         XCTAssertEqual(h.error("t[9] = 0"), "[15]:1: tensor index 9 \(range)")
+        // The C fast path of t[i] reads only the boxes it made: the metamethods called on
+        // another userdata go to the checked path and its error, never read foreign memory.
+        try h.run("mt = getmetatable(t)")
+        for call in ["mt.__index(io.stdout, 1)", "mt.__newindex(io.stdout, 1, 2)"] {
+            let e = h.message("return " + call) ?? ""
+            XCTAssertTrue(e.contains("bad argument #1"), "\(call): \(e)")
+        }
+        XCTAssertEqual(try h.value("mt.__index(t, 2), mt.__index(m, 1):shape()"), "2.0\t{2}")
         // AlignMath's own "matmul: " is not repeated after the function's name.
         XCTAssertEqual(h.message("return tensor.matmul(m, m)"), "tensor.matmul: shapes [1, 2] and [1, 2] do not align (2 vs 1 on the summed axis)")
     }

@@ -25,6 +25,7 @@ typedef struct mlshim_arraybox {
     int64_t length;  /* size of the first axis; -1 for a 0-d value */
     int64_t stride;  /* bytes from one element to the next (may be negative) */
     int32_t kind;    /* MLSHIM_ARRAY_*: the element type of a 1-d array, or NONE */
+    const void *tag; /* mlshim_arraybox_tag's address: marks a box only this file made */
 } mlshim_arraybox;
 
 /* Pushes a full userdata holding `object` (retained) and its array view, with the
