@@ -16,19 +16,7 @@ extension Double: ReducibleFloat {
 extension Float: ReducibleFloat {
     static func rowSum(_ p: UnsafePointer<Float>, _ n: Int) -> Double { RowSIMD.sum(p, n) }
     static func rowExtreme(_ p: UnsafePointer<Float>, _ n: Int, largest: Bool) -> Float { RowSIMD.extreme(p, n, largest: largest) }
-    static func rowArgExtreme(_ p: UnsafePointer<Float>, _ n: Int, largest: Bool) -> (Float, Int) {
-        // The SIMD loop keeps Int32 positions: longer rows go in pieces.
-        let piece = 1 << 30
-        if n <= piece { return RowSIMD.argExtreme(p, n, largest: largest) }
-        var best = RowSIMD.argExtreme(p, piece, largest: largest)
-        var start = piece
-        while start < n && !best.0.isNaN {
-            let (v, k) = RowSIMD.argExtreme(p + start, Swift.min(piece, n - start), largest: largest)
-            if v.isNaN || (largest ? v > best.0 : v < best.0) { best = (v, start + k) }
-            start += piece
-        }
-        return best
-    }
+    static func rowArgExtreme(_ p: UnsafePointer<Float>, _ n: Int, largest: Bool) -> (Float, Int) { RowSIMD.argExtreme(p, n, largest: largest) }
 }
 
 /// A reduction over a dense f32/f64 tensor seen as [outer, n, inner] (see `ReducePlan`),

@@ -128,17 +128,39 @@ enum RowSIMD {
     /// The position (0-based) of the first largest/smallest element of p[0..<n] (n > 0),
     /// or of the first NaN if there is one (numpy's and torch's argmax), with its value.
     static func argExtreme(_ p: UnsafePointer<Double>, _ n: Int, largest: Bool) -> (Double, Int) {
-        // Two passes, each a vectorised loop with no index bookkeeping: the extreme value,
-        // then its first position. (One pass that carries positions in SIMD lanes spends its
-        // time converting compare masks between lane widths: 3x slower.)
-        let m = extreme(p, n, largest: largest)
-        return (m, m.isNaN ? firstNaN(p, n).1 : firstIndex(of: m, p, n))
+        argExtreme(p, n, block: 2048, largest: largest, extreme: { extreme($0, $1, largest: largest) },
+                   locate: { firstIndex(of: $0, $1, $2) })
     }
 
     /// As `argExtreme` for Floats.
     static func argExtreme(_ p: UnsafePointer<Float>, _ n: Int, largest: Bool) -> (Float, Int) {
-        let m = extreme(p, n, largest: largest)
-        return (m, m.isNaN ? firstNaN(p, n).1 : firstIndex(of: m, p, n))
+        argExtreme(p, n, block: 4096, largest: largest, extreme: { extreme($0, $1, largest: largest) },
+                   locate: { firstIndex(of: $0, $1, $2) })
+    }
+
+    /// One pass over memory in blocks of 16 KB: each block's extreme by the vectorised
+    /// `extreme`, and only when it beats the best so far (or is NaN) its first position,
+    /// searched while the block is still in L1. On random data the search runs for a few
+    /// dozen blocks of thousands. (Two whole passes, the extreme then its position, read
+    /// memory up to twice: 0.72x numpy's argmax over 1e7 f64. One pass that carries
+    /// positions in SIMD lanes spends its time converting masks between lane widths.)
+    @inline(__always)
+    private static func argExtreme<T: BinaryFloatingPoint>(
+        _ p: UnsafePointer<T>, _ n: Int, block: Int, largest: Bool,
+        extreme: (UnsafePointer<T>, Int) -> T, locate: (T, UnsafePointer<T>, Int) -> Int
+    ) -> (T, Int) {
+        var best = p[0], at = 0, i = 0
+        while i < n {
+            let len = Swift.min(block, n - i)
+            let m = extreme(p + i, len)
+            if m.isNaN { return (m, i + firstNaN(p + i, len).1) }
+            if largest ? m > best : m < best {
+                best = m
+                at = i + locate(m, p + i, len)
+            }
+            i += len
+        }
+        return (best, at)
     }
 
     /// The first position of `target` (not NaN) in `p[0..<n]`, 8 or 16 elements at a time.
