@@ -81,6 +81,34 @@ final class TensorIOTests: XCTestCase {
         XCTAssertThrowsError(try TensorIO.save(big, path: dir + "x.npz"))
     }
 
+    /// Saving over a file swaps it for the new one (renameat2 exchange, then the old one is
+    /// removed): the new contents, no temporary left behind, a mapping of the old file
+    /// still reads the old bytes, and a directory in the way is an error that leaves it.
+    func testSaveOverAnExistingFileReplacesIt() throws {
+        let dir = NSTemporaryDirectory() + "moonlab-io-replace-\(getpid())/"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let p = dir + "t.npy"
+        let old = try Tensor.arange(0, 524_288, dtype: .f32)  // 2 MiB: mapped when read
+        try TensorIO.save(old, path: p)
+        let mapped = try Npy.read(path: p)
+        XCTAssertTrue(mapped.isMapped)
+        let new = try Tensor([1, 2, 3], dtype: .i64)
+        try TensorIO.save(new, path: p)
+        XCTAssertTrue(try Npy.read(path: p).equal(new))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["t.npy"])
+        XCTAssertEqual(mapped[flat: 524_287], 524_287, "a mapping of the old file keeps its bytes")
+        let z = dir + "n.npz"
+        try TensorIO.save(["a": old], path: z)
+        try TensorIO.save(["b": new], path: z, compress: true)
+        XCTAssertEqual(try Npz.read(path: z).keys.sorted(), ["b"])
+        try FileManager.default.createDirectory(atPath: dir + "d.npy", withIntermediateDirectories: false)
+        XCTAssertThrowsError(try TensorIO.save(new, path: dir + "d.npy"))
+        var isDir: ObjCBool = false
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "d.npy", isDirectory: &isDir) && isDir.boolValue)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["d.npy", "n.npz", "t.npy"])
+    }
+
     func testInflateRejectsCorruptData() throws {
         var junk: [UInt8] = [0xff, 0xff, 0xff, 0xff]
         var out = [UInt8](repeating: 0, count: 16)

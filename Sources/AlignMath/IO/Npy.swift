@@ -121,9 +121,8 @@ public enum Npy {
     /// Appends the `.npy` bytes of `t` to `f`.
     static func append(_ t: Tensor, to f: AtomicFile) throws {
         let dense = t.contiguous()
-        try f.write(header(dense))
         try withExtendedLifetime(dense) {
-            try f.write(dense.storage.base + dense.offset * dense.dtype.size, dense.count * dense.dtype.size)
+            try f.write(header(dense), then: dense.storage.base + dense.offset * dense.dtype.size, dense.count * dense.dtype.size)
         }
     }
 

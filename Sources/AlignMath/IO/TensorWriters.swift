@@ -72,8 +72,7 @@ extension Npz {
                         try header.withUnsafeBytes { h in try z.feed(h.baseAddress, h.count, finish: false) { try f.write($0.baseAddress.unsafelyUnwrapped, $0.count) } }
                         try z.feed(data, dataBytes, finish: true) { try f.write($0.baseAddress.unsafelyUnwrapped, $0.count) }
                     } else {
-                        try f.write(header)
-                        try f.write(data, dataBytes)
+                        try f.write(header, then: data, dataBytes)
                     }
                 }
                 let csize = f.position - dataAt
