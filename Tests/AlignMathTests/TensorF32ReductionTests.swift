@@ -50,4 +50,41 @@ final class TensorF32ReductionTests: XCTestCase {
         assertBits(try y.reduce(.sum, axis: 1), sum1, "sum over axis 2 of [3, 501, 4]")
         assertBits(try y.reduce(.mean, axis: 1), mean1, "mean over axis 2 of [3, 501, 4]")
     }
+
+    /// Over the last axis and of whole tensors numpy adds by pairwise summation in f32
+    /// (F32Pairwise): rows shorter than 8, of 8..128, just over 128, long and odd; NaN
+    /// rows for nansum/nanmean; an all -0.0 row; a whole tensor long enough to be split over
+    /// the cores (its halves must still be combined in numpy's order).
+    func testSumsOverTheLastAxisAndWholeTensorsAreNumpys() throws {
+        let sum_last_3x5: [UInt32] = [0x3f55c5f0, 0x4040a8e8, 0xc0a6ed86]
+        let mean_last_3x5: [UInt32] = [0x3e2b04c0, 0x3f1a20ba, 0xbf858ad2]
+        let sum_last_2x129: [UInt32] = [0x4200a8e8, 0x40f2cdd6]
+        let mean_last_2x129: [UInt32] = [0x3e7f532a, 0x3d70ebfe]
+        let sum_last_7x1000: [UInt32] = [0x434addb1, 0x433d869a, 0x4344fd5d, 0x434c7420, 0x433f1d08, 0x434693cc, 0x4343a3a1]
+        let mean_last_7x1000: [UInt32] = [0x3e4fbc1a, 0x3e42130c, 0x3e49b7ab, 0x3e515c4a, 0x3e43b33b, 0x3e4b57db, 0x3e4855a3]
+        let sum_last_4x32003: [UInt32] = [0x45c40b8c, 0x45c3dba2, 0x45c3feee, 0x45c3cf03]
+        let mean_last_4x32003: [UInt32] = [0x3e48bb3b, 0x3e488a2c, 0x3e48ae50, 0x3e487d40]
+        let nansum_last_nan: [UInt32] = [0x43265f02, 0x00000000, 0x00000000, 0x433e127a]
+        let nansum_whole_nan: [UInt32] = [0x43b238be]
+        let nanmean_last_nan: [UInt32] = [0x3e468f3a, 0xffc00000, 0x00000000, 0x3e427081]
+        let nanmean_whole_nan: [UInt32] = [0x3dff3e4a]
+        let whole_big: [UInt32] = [0x4a8dce91, 0x417793f4]
+
+        for (shape, sums, means) in [([3, 5], sum_last_3x5, mean_last_3x5), ([2, 129], sum_last_2x129, mean_last_2x129),
+                                     ([7, 1000], sum_last_7x1000, mean_last_7x1000), ([4, 32003], sum_last_4x32003, mean_last_4x32003)] {
+            let x = try input(shape)
+            assertBits(try x.reduce(.sum, axis: -1), sums, "sum over the last axis of \(shape)")
+            assertBits(try x.reduce(.mean, axis: -1), means, "mean over the last axis of \(shape)")
+        }
+        var values = (0..<4004).map { k in Float((k * 7919) % 1009) / 97 - 5 }
+        for j in stride(from: 0, to: 1001, by: 7) { values[j] = .nan }
+        for j in 0..<1001 { values[1001 + j] = .nan; values[2002 + j] = -0.0 }
+        let xn = try Tensor(floats: values, shape: [4, 1001])
+        assertBits(try xn.reduce(.nansum, axis: -1), nansum_last_nan, "nansum over the last axis")
+        assertBits(try xn.reduce(.nanmean, axis: -1), nanmean_last_nan, "nanmean over the last axis")
+        assertBits(try Tensor(floats: [Float(try xn.reduce(.nansum))]), nansum_whole_nan, "nansum of the whole tensor")
+        assertBits(try Tensor(floats: [Float(try xn.reduce(.nanmean))]), nanmean_whole_nan, "nanmean of the whole tensor")
+        let big = try Tensor(floats: (0..<300 * 1001).map { k in Float((k * 7919) % 100003) / 97 - 500 }, shape: [300, 1001])
+        assertBits(try Tensor(floats: [Float(try big.reduce(.sum)), Float(try big.reduce(.mean))]), whole_big, "sum and mean of [300, 1001]")
+    }
 }

@@ -52,6 +52,18 @@ struct FloatReducer<T: ReducibleFloat> {
         func put(_ v: Double) {
             if out.dtype == .f32 { out.pointer(Float.self)[i] = Float(v) } else { out.pointer(Double.self)[i] = v }
         }
+        if T.self == Float.self && r.isSum {
+            // In f32 by numpy's pairwise order: numpy's bits (F32Pairwise).
+            let f = UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+            switch r {
+            case .sum: put(Double(F32Pairwise.sum(f, n, parallel: parallel)))
+            case .mean: put(n == 0 ? .nan : Double(F32Pairwise.sum(f, n, parallel: parallel)) / Double(n))
+            default:
+                let (s, c) = F32Pairwise.nansum(f, n, parallel: parallel)
+                put(r == .nansum ? Double(s) : (c == 0 ? .nan : Double(s) / Double(c)))
+            }
+            return
+        }
         let pieces = parallel ? Swift.max(1, Swift.min(ParallelFor.workers * 4, n >> 16)) : 1
         let piece = (n + pieces - 1) / Swift.max(pieces, 1)
         switch r {
