@@ -86,17 +86,14 @@ public final class RewardServer: @unchecked Sendable {
                                     : worker.scoreGetReward(body: bytes, limits: limits)
             }
         }
-        // On this thread when a worker is idle (no hand-off to a worker thread and back),
-        // else queued for the first worker free.
-        let result: Result<ScoredRequest, RequestProblem>
-        if let here = v.pool.runHere(score) {
-            result = here
-        } else {
-            result = await withCheckedContinuation { continuation in
-                let box = ResultBox()
-                v.pool.submit(count: 1, block: 1, body: { worker, _ in box.result = score(worker) },
-                              completion: { continuation.resume(returning: box.result) })
-            }
+        // Handed to the first worker free. (Scoring on the handler's own thread while a worker
+        // is idle saved the hand-off's CPU but cost throughput and tail latency under load:
+        // the cooperative threads that move every connection's bytes were busy in Lua;
+        // BENCHMARKS.md, "Serving".)
+        let result: Result<ScoredRequest, RequestProblem> = await withCheckedContinuation { continuation in
+            let box = ResultBox()
+            v.pool.submit(count: 1, block: 1, body: { worker, _ in box.result = score(worker) },
+                          completion: { continuation.resume(returning: box.result) })
         }
         switch result {
         case .failure(let problem):

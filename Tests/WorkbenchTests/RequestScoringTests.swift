@@ -4,8 +4,7 @@ import Workbench
 import LuaKit
 
 /// What `moonlab serve` runs inside a worker: an OpenRLHF body parsed onto the worker's
-/// stack, each row's record (query, prompt, label, completion), the flat results; and a
-/// pool lending an idle worker to the calling thread (`runHere`).
+/// stack, each row's record (query, prompt, label, completion), the flat results.
 final class RequestScoringTests: XCTestCase {
     static let source = """
         -- Each row's record shape as a number: label (or 0) * 1000 + #completion * 10
@@ -21,12 +20,14 @@ final class RequestScoringTests: XCTestCase {
                                                             setup: { wb in try wb.lua.run(RequestScoringTests.source, name: "=r.lua") }))
     }
 
-    func score(_ pool: ScoringPool, _ body: String) throws -> Result<ScoredRequest, RequestProblem> {
+    func score(_ pool: ScoringPool, _ body: String) -> Result<ScoredRequest, RequestProblem> {
         let limits = RequestLimits(deadline: .now() + .seconds(60))
         let bytes = Array(body.utf8)
-        return try XCTUnwrap(pool.runHere { worker in
-            bytes.withUnsafeBytes { worker.scoreGetReward(body: $0, limits: limits) }
-        })
+        var result: Result<ScoredRequest, RequestProblem> = .failure(RequestProblem("not scored"))
+        pool.run(count: 1, block: 1) { worker, _ in
+            result = bytes.withUnsafeBytes { worker.scoreGetReward(body: $0, limits: limits) }
+        }
+        return result
     }
 
     func testRecordsOfOpenRLHFRows() throws {
@@ -35,7 +36,7 @@ final class RequestScoringTests: XCTestCase {
         // A prompt that prefixes the query is cut from the completion; one that does not
         // leaves the whole query; a null or absent label is no label.
         let body = #"{"query": ["P:abc", "Q:abcd", "P:bad", "P:"], "prompts": ["P:", "P:", "P:", "P:"], "labels": [3, null, 1.5, "x"]}"#
-        guard case .success(let out) = try score(pool, body) else { return XCTFail("refused") }
+        guard case .success(let out) = score(pool, body) else { return XCTFail("refused") }
         XCTAssertEqual(out.count, 4)
         XCTAssertEqual(out.values[0], 3000 + 30 + 3)
         XCTAssertEqual(out.values[2], 0 + 60 + 3)
@@ -47,34 +48,12 @@ final class RequestScoringTests: XCTestCase {
         XCTAssertEqual(out.outcomes[6], .failed)  // "x" * 1000 raised
         XCTAssertEqual(out.rows.count, 4)
         // No prompts and no labels.
-        guard case .success(let bare) = try score(pool, #"{"query": ["abc"]}"#) else { return XCTFail("refused") }
+        guard case .success(let bare) = score(pool, #"{"query": ["abc"]}"#) else { return XCTFail("refused") }
         XCTAssertEqual(bare.values, [32, 1])
         // A list item of the wrong type is refused with its position.
-        guard case .failure(let problem) = try score(pool, #"{"query": ["a", "b"], "prompts": ["a", null]}"#) else {
+        guard case .failure(let problem) = score(pool, #"{"query": ["a", "b"], "prompts": ["a", null]}"#) else {
             return XCTFail("accepted")
         }
         XCTAssertEqual(problem.description, #""prompts"[1] must be a string, got data.null"#)
-    }
-
-    func testRunHereLendsOnlyIdleWorkers() throws {
-        let pool = try makePool(workers: 2)
-        defer { pool.shutdown() }
-        // Both workers lent: a third caller is told none is idle, and a queued job waits
-        // until one is given back.
-        let inner: Int??? = pool.runHere { _ in pool.runHere { _ in pool.runHere { _ in 3 } } }
-        XCTAssertEqual(inner, .some(.some(nil)))
-        let started = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            _ = pool.runHere { _ in
-                _ = pool.runHere { _ in started.signal(); release.wait() }
-            }
-        }
-        started.wait()
-        var ran = false
-        pool.submit(count: 1, block: 1, body: { _, _ in ran = true }, completion: { done.signal() })
-        XCTAssertEqual(done.wait(timeout: .now() + .milliseconds(200)), .timedOut)
-        release.signal()
-        XCTAssertEqual(done.wait(timeout: .now() + .seconds(30)), .success)
-        XCTAssertTrue(ran)
     }
 }

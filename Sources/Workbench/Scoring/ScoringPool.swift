@@ -67,14 +67,6 @@ public final class ScoringPool: @unchecked Sendable {
         core.submit(PoolJob(count: count, block: block, state: state, body: body, completion: completion))
     }
 
-    /// Runs `body` at once on the calling thread with a worker that no thread is using, and
-    /// returns its result; nil (and `body` never runs) when every worker is busy. The worker
-    /// gets the task's own `state`. How `moonlab serve` scores a request on the thread that
-    /// read it while a worker is idle: no hand-off to a worker thread and back.
-    public func runHere<T>(_ body: (PoolWorker) -> T) -> T? {
-        core.runHere(body)
-    }
-
     /// Scores `count` rows given as JSON texts (`line(i)` must stay valid for the whole
     /// call and may be called from any worker thread), in input order. A row whose text is
     /// not a JSON object gives a row whose failure says so (named "input").
@@ -151,8 +143,8 @@ public final class PoolWorker {
     /// Scores the record at stack index `index` of this worker's state.
     public func scoreRecord(at index: Int32) -> ScoredRow { worker.scoreRecord(at: index) }
 
-    fileprivate func adopt(state: LuaValue?, of job: PoolJob?) {
-        let id = state == nil ? 0 : job?.serial ?? 0
+    fileprivate func adopt(state: LuaValue?, of job: PoolJob) {
+        let id = state == nil ? 0 : job.serial
         guard id != stateJob else { return }
         worker.setState(state ?? worker.defaultState)
         stateJob = id
@@ -195,16 +187,12 @@ final class PoolCore: @unchecked Sendable {
     private var closing = false
     private var running = 0
     private var serials: UInt64 = 0
-    /// Under the lock: whether worker i is running a block or lent out by `runHere` (its
-    /// thread takes no block meanwhile).
-    private var busy: [Bool]
 
     init(workers: [PoolWorker]) {
         self.workers = workers
         running = workers.count
-        busy = [Bool](repeating: false, count: workers.count)
         for i in workers.indices {
-            let t = Thread { [self] in self.loop(i) }  // worker i is this thread's, or lent by runHere
+            let t = Thread { [self] in self.loop(self.workers[i]) }  // worker i is this thread's alone
             t.stackSize = 8 << 20  // Lua's C stack in deep calls, as the main thread has
             t.name = "moonlab-worker"
             t.start()
@@ -227,29 +215,10 @@ final class PoolCore: @unchecked Sendable {
         lock.unlock()
     }
 
-    func runHere<T>(_ body: (PoolWorker) -> T) -> T? {
-        lock.lock()
-        guard !closing, let i = busy.firstIndex(of: false) else {
-            lock.unlock()
-            return nil
-        }
-        busy[i] = true
-        lock.unlock()
-        let worker = workers[i]
-        worker.adopt(state: nil, of: nil)
-        let result = body(worker)
-        lock.lock()
-        busy[i] = false
-        if head < queue.count || closing { lock.broadcast() }  // its thread may wait for it
-        lock.unlock()
-        return result
-    }
-
-    private func loop(_ i: Int) {
-        let worker = workers[i]
+    private func loop(_ worker: PoolWorker) {
         while true {
             lock.lock()
-            while (head == queue.count || busy[i]) && !(closing && head == queue.count) { lock.wait() }
+            while head == queue.count && !closing { lock.wait() }
             if head == queue.count {  // closing, and nothing left
                 running -= 1
                 lock.unlock()
@@ -269,14 +238,12 @@ final class PoolCore: @unchecked Sendable {
                 head += 1
                 if head == queue.count { queue.removeAll(keepingCapacity: true); head = 0 }
             }
-            busy[i] = true
             lock.unlock()
             if skipped == 0 {
                 worker.adopt(state: job.state, of: job)
                 job.body(worker, lo..<hi)
             }
             lock.lock()
-            busy[i] = false
             job.finished += hi - lo
             let last = job.finished == job.count
             lock.unlock()
