@@ -5,7 +5,7 @@ import LuaShim
 /// (`re.search(pattern, ...)`) call with the cached compiled pattern in place of the text.
 /// Offsets given and returned are 1-based, ends inclusive, as `string.find`'s.
 enum ReMethods {
-    typealias Method = (CompiledRegex, LuaArguments) throws -> Int32
+    typealias Method = @Sendable (CompiledRegex, LuaArguments) throws -> Int32
 
     /// The largest string `sub` builds when the state has no memory ceiling.
     static let maxResultBytes = 1 << 31
