@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -67,7 +68,7 @@ final class ServeCommandTests: XCTestCase {
     }
 
     /// A request; returns status and body.
-    func call(_ url: String, _ method: String = "POST", body: Data? = nil, headers: [String: String] = [:]) -> (Int, Data) {
+    static func call(_ url: String, _ method: String = "POST", body: Data? = nil, headers: [String: String] = [:]) -> (Int, Data) {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = method
         request.httpBody = body
@@ -75,25 +76,25 @@ final class ServeCommandTests: XCTestCase {
         for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         let done = DispatchSemaphore(value: 0)
-        var result = (0, Data())
+        let result = Mutex((0, Data()))  // written by URLSession's thread, read after `done`
         URLSession.shared.dataTask(with: request) { data, response, _ in
-            result = ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data())
+            result.withLock { $0 = ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data()) }
             done.signal()
         }.resume()
         done.wait()
-        return result
+        return result.withLock { $0 }
     }
 
-    func json(_ data: Data) throws -> [String: Any] {
+    static func json(_ data: Data) throws -> [String: Any] {
         try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any], String(decoding: data, as: UTF8.self))
     }
 
-    func getReward(_ s: Server, _ completions: [String], step: Int? = nil, headers: [String: String] = [:]) throws -> (Int, [String: Any]) {
+    static func getReward(_ s: Server, _ completions: [String], step: Int? = nil, headers: [String: String] = [:]) throws -> (Int, [String: Any]) {
         var body: [String: Any] = ["query": completions.map { "P: " + $0 }, "prompts": completions.map { _ in "P: " },
                                    "labels": completions.map { _ in NSNull() }]
         if let step { body["step"] = step }
-        let (status, data) = call(s.url + "/get_reward", body: try JSONSerialization.data(withJSONObject: body), headers: headers)
-        return (status, status == 200 ? try json(data) : [:])
+        let (status, data) = Self.call(s.url + "/get_reward", body: try JSONSerialization.data(withJSONObject: body), headers: headers)
+        return (status, status == 200 ? try Self.json(data) : [:])
     }
 
     func testOpenRLHFProtocolErrorsAndState() throws {
@@ -102,7 +103,7 @@ final class ServeCommandTests: XCTestCase {
         let log = dir + "/audit.jsonl"
         let s = try start(["--reward", file, "--detect", "long", "--workers", "2", "--on-error", "-1",
                            "--max-instructions", "100000", "--log", log, "--weights", "len=0.5"])
-        let (status, out) = try getReward(s, ["abc", "raise", "nan", "loop", "skip", "abcdefgh"], step: 7)
+        let (status, out) = try Self.getReward(s, ["abc", "raise", "nan", "loop", "skip", "abcdefgh"], step: 7)
         XCTAssertEqual(status, 200)
         // rewards = 0.5 * len + trouble; failing rows get --on-error and 1 in moonlab/errors.
         XCTAssertEqual(out["rewards"] as? [Double], [1.5 + 7, -1, -1, -1, 2, 4 + 7])
@@ -113,23 +114,23 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertEqual(logs["trouble"], [7, -1, -1, -1, -1, 7])
         XCTAssertEqual(logs["long"], [3, 5, 3, 4, 4, 8])
         // The step from a header when the body has none.
-        let (_, h) = try getReward(s, ["abc"], headers: ["X-Moonlab-Step": "42"])
+        let (_, h) = try Self.getReward(s, ["abc"], headers: ["X-Moonlab-Step": "42"])
         XCTAssertEqual(h["rewards"] as? [Double], [1.5 + 42])
         // OpenRLHF sends an empty slice to a replica when there are fewer queries than URLs.
-        let (emptyStatus, empty) = try getReward(s, [])
+        let (emptyStatus, empty) = try Self.getReward(s, [])
         XCTAssertEqual(emptyStatus, 200)
         XCTAssertEqual(empty["rewards"] as? [Double], [])
         // /score: what moonlab score adds, plus the combined reward.
-        let (sst, sdata) = call(s.url + "/score", body: Data(#"{"records": [{"completion": "abc"}, {"completion": "raise"}, 3], "step": 1}"#.utf8))
+        let (sst, sdata) = Self.call(s.url + "/score", body: Data(#"{"records": [{"completion": "abc"}, {"completion": "raise"}, 3], "step": 1}"#.utf8))
         XCTAssertEqual(sst, 200)
-        let results = try XCTUnwrap(try json(sdata)["results"] as? [[String: Any]])
+        let results = try XCTUnwrap(try Self.json(sdata)["results"] as? [[String: Any]])
         XCTAssertEqual(results[0]["reward"] as? Double, 2.5)
         XCTAssertEqual((results[1]["errors"] as? [String: String])?["trouble"]?.hasSuffix("raised on purpose"), true)
         XCTAssertEqual(results[2]["error"] as? String, "record 2 is not a JSON object")
         // The audit log has every row with its request id, readable by data.jsonl.
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 6 + 1 + 3)
-        let first = try json(Data(lines[0].utf8))
+        let first = try Self.json(Data(lines[0].utf8))
         XCTAssertEqual(first["completion"] as? String, "abc")
         XCTAssertEqual(first["step"] as? Int, 7)
         XCTAssertEqual(first["endpoint"] as? String, "get_reward")
@@ -145,15 +146,15 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertTrue(rescored.stdout.split(separator: "\n").first?.hasSuffix(#""rewards":{"len":3.0},"flags":{}}"#) ?? false,
                       rescored.stdout)
         // Metrics in Prometheus text.
-        let (mst, metrics) = call(s.url + "/metrics", "GET")
+        let (mst, metrics) = Self.call(s.url + "/metrics", "GET")
         XCTAssertEqual(mst, 200)
         let text = String(decoding: metrics, as: UTF8.self)
         XCTAssertTrue(text.contains(#"moonlab_requests_total{endpoint="get_reward",status="200"} 3"#), text)
         XCTAssertTrue(text.contains(#"moonlab_row_errors_total{endpoint="get_reward"} 3"#), text)
         XCTAssertTrue(text.contains("moonlab_request_duration_seconds_bucket"), text)
-        let (hst, health) = call(s.url + "/health", "GET")
+        let (hst, health) = Self.call(s.url + "/health", "GET")
         XCTAssertEqual(hst, 200)
-        XCTAssertEqual(try json(health)["rewards"] as? [String], ["len", "trouble"])
+        XCTAssertEqual(try Self.json(health)["rewards"] as? [String], ["len", "trouble"])
     }
 
     func testBadRequestsAndLimits() throws {
@@ -168,35 +169,33 @@ final class ServeCommandTests: XCTestCase {
             (#"{"query": ["a"], "step": "x"}"#, "step"),
         ]
         for (body, message) in cases {
-            let (status, data) = call(s.url + "/get_reward", body: Data(body.utf8))
+            let (status, data) = Self.call(s.url + "/get_reward", body: Data(body.utf8))
             XCTAssertEqual(status, 400, body)
-            XCTAssertTrue(((try? json(data))?["error"] as? String)?.contains(message) ?? false, "\(body): \(String(decoding: data, as: UTF8.self))")
+            XCTAssertTrue(((try? Self.json(data))?["error"] as? String)?.contains(message) ?? false, "\(body): \(String(decoding: data, as: UTF8.self))")
         }
         let big = Data(("{\"query\": [\"" + String(repeating: "x", count: 2 << 20) + "\"]}").utf8)
-        XCTAssertEqual(call(s.url + "/get_reward", body: big).0, 413)
-        XCTAssertEqual(call(s.url + "/score", body: Data(#"{"recs": []}"#.utf8)).0, 400)
-        XCTAssertEqual(call(s.url + "/get_reward", body: Data(#"{"query": ["ok"]}"#.utf8)).0, 200)  // still serving
+        XCTAssertEqual(Self.call(s.url + "/get_reward", body: big).0, 413)
+        XCTAssertEqual(Self.call(s.url + "/score", body: Data(#"{"recs": []}"#.utf8)).0, 400)
+        XCTAssertEqual(Self.call(s.url + "/get_reward", body: Data(#"{"query": ["ok"]}"#.utf8)).0, 200)  // still serving
     }
 
     func testReloadUnderLoadDropsNoRequestAndSIGTERMDrains() throws {
         let file = dir + "/r.lua"
         try #"reward.define("v", function(s) return 1 end)"#.write(toFile: file, atomically: true, encoding: .utf8)
         let s = try start(["--reward", file, "--reload", "--workers", "2"])
-        let lock = NSLock()
-        var statuses: [Int: Int] = [:], values = Set<Double>()
-        let stop = DispatchSemaphore(value: 0)
+        // What the four client threads saw, and whether they keep going.
+        struct Seen { var running = true, statuses: [Int: Int] = [:], values = Set<Double>() }
+        let seen = Mutex(Seen())
         let group = DispatchGroup()
-        var running = true
         for _ in 0..<4 {
             DispatchQueue.global().async(group: group) {
-                while true {
-                    lock.lock(); let go = running; lock.unlock()
-                    if !go { return }
-                    let (status, out) = (try? self.getReward(s, ["a", "b"])) ?? (0, [:])
-                    lock.lock()
-                    statuses[status, default: 0] += 1
-                    for v in (out["rewards"] as? [Double]) ?? [] { values.insert(v) }
-                    lock.unlock()
+                while seen.withLock({ $0.running }) {
+                    let (status, out) = (try? ServeCommandTests.getReward(s, ["a", "b"])) ?? (0, [:])
+                    let rewards = (out["rewards"] as? [Double]) ?? []
+                    seen.withLock {
+                        $0.statuses[status, default: 0] += 1
+                        $0.values.formUnion(rewards)
+                    }
                 }
             }
         }
@@ -207,13 +206,13 @@ final class ServeCommandTests: XCTestCase {
         usleep(2_500_000)
         kill(s.process.processIdentifier, SIGHUP)  // the broken file again: old rewards stay
         usleep(500_000)
-        lock.lock(); running = false; lock.unlock()
-        _ = stop
+        seen.withLock { $0.running = false }
         group.wait()
+        let (statuses, values) = seen.withLock { ($0.statuses, $0.values) }
         XCTAssertEqual(Set(statuses.keys), [200], "\(statuses)")
         XCTAssertGreaterThan(statuses[200] ?? 0, 20)
         XCTAssertEqual(values, [1, 2], "requests were served by the old, then the new rewards")
-        let (_, out) = try getReward(s, ["a"])
+        let (_, out) = try Self.getReward(s, ["a"])
         XCTAssertEqual(out["rewards"] as? [Double], [2], "a file that fails to load leaves the old rewards serving")
         let err = (try? String(contentsOfFile: s.stderr, encoding: .utf8)) ?? ""
         XCTAssertTrue(err.contains("reloaded (a rewards file changed): version 2"), err)
@@ -223,15 +222,20 @@ final class ServeCommandTests: XCTestCase {
             .write(toFile: file, atomically: true, encoding: .utf8)
         kill(s.process.processIdentifier, SIGHUP)
         usleep(1_000_000)
-        var slow: (Int, [String: Any]) = (0, [:])
+        let slow = Mutex<(status: Int, rewards: [Double]?)>((0, nil))  // read after inFlight.wait()
         let inFlight = DispatchGroup()
-        DispatchQueue.global().async(group: inFlight) { slow = (try? self.getReward(s, ["a", "b", "c"])) ?? (0, [:]) }
+        DispatchQueue.global().async(group: inFlight) {
+            let (status, out) = (try? ServeCommandTests.getReward(s, ["a", "b", "c"])) ?? (0, [:])
+            let rewards = out["rewards"] as? [Double]
+            slow.withLock { $0 = (status, rewards) }
+        }
         usleep(150_000)
         kill(s.process.processIdentifier, SIGTERM)
         inFlight.wait()
         s.process.waitUntilExit()
-        XCTAssertEqual(slow.0, 200)
-        XCTAssertEqual(slow.1["rewards"] as? [Double], [4, 4, 4])
+        let (slowStatus, slowRewards) = slow.withLock { ($0.status, $0.rewards) }
+        XCTAssertEqual(slowStatus, 200)
+        XCTAssertEqual(slowRewards, [4, 4, 4])
         XCTAssertEqual(s.process.terminationStatus, 0)
     }
 
@@ -250,13 +254,13 @@ final class ServeCommandTests: XCTestCase {
             end)
             """.write(toFile: file, atomically: true, encoding: .utf8)
         let s = try start(["--reward", file, "--workers", "1", "--timeout-ms", "200", "--on-error", "-3"])
-        let (status, out) = try getReward(s, ["str", "bool", "table", "fine"])
+        let (status, out) = try Self.getReward(s, ["str", "bool", "table", "fine"])
         XCTAssertEqual(status, 200)
         XCTAssertEqual(out["rewards"] as? [Double], [-3, -3, -3, 1])
         XCTAssertEqual((out["extra_logs"] as? [String: [Double]])?["moonlab/errors"], [1, 1, 1, 0])
         // 30 rows of 5M instructions each take well over 200 ms: the last ones never start.
         let started = Date()
-        let (slowStatus, slow) = try getReward(s, Array(repeating: "slow", count: 30))
+        let (slowStatus, slow) = try Self.getReward(s, Array(repeating: "slow", count: 30))
         XCTAssertEqual(slowStatus, 200)
         let rewards = try XCTUnwrap(slow["rewards"] as? [Double])
         let errors = try XCTUnwrap((slow["extra_logs"] as? [String: [Double]])?["moonlab/errors"])
@@ -267,7 +271,7 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 20, "rows after the deadline do not run")
         let err = (try? String(contentsOfFile: s.stderr, encoding: .utf8)) ?? ""
         XCTAssertTrue(err.contains("timeout: the request took longer than its time limit"), err)
-        XCTAssertEqual(try getReward(s, ["fine"]).1["rewards"] as? [Double], [1], "still serving")
+        XCTAssertEqual(try Self.getReward(s, ["fine"]).1["rewards"] as? [Double], [1], "still serving")
     }
 
     func testBadCommandLines() throws {
