@@ -24,7 +24,8 @@ func rlBenchDPOData(_ n: Int) -> (pc: [Double], pr: [Double], rc: [Double], rr: 
     return (pc, pr, rc, rr)
 }
 
-/// Keeps results alive so the optimiser cannot drop the timed work.
+/// Keeps results alive so the optimiser cannot drop the timed work. Unsynchronised on
+/// purpose: the benchmarks run on the main thread only.
 nonisolated(unsafe) var rlBenchSink = 0.0
 
 /// Median wall-clock milliseconds of 5 calls of `body` after one warm-up.

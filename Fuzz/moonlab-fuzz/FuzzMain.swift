@@ -9,6 +9,9 @@ import Workbench
 //   a crash or a corpus), `moonlab-fuzz TARGET --mutate SECONDS CORPUS_DIR` runs a simple
 //   mutation loop over a corpus with no instrumentation (what CI runs each time).
 
+// Set on the first input and read from then on, by one thread only: libFuzzer calls
+// LLVMFuzzerTestOneInput from its driver thread (parallel runs are separate processes),
+// and the plain build runs every input on the main thread.
 nonisolated(unsafe) private var scratch: Scratch?
 nonisolated(unsafe) private var harness: Harness?
 

@@ -1,11 +1,13 @@
 import XCTest
 import LuaKit
+import Synchronization
 
 final class Counter {
-    nonisolated(unsafe) static var live = 0
+    /// Instances alive: atomic, as a collection may free userdata on any state's thread.
+    static let live = Atomic<Int>(0)
     var value: Double
-    init(_ v: Double) { value = v; Counter.live += 1 }
-    deinit { Counter.live -= 1 }
+    init(_ v: Double) { value = v; Counter.live.add(1, ordering: .relaxed) }
+    deinit { Counter.live.subtract(1, ordering: .relaxed) }
 }
 
 final class UserdataTests: XCTestCase {
@@ -55,16 +57,16 @@ final class UserdataTests: XCTestCase {
     }
 
     func testGarbageCollectionReleasesSwiftObjects() throws {
-        let before = Counter.live
+        let before = Counter.live.load(ordering: .relaxed)
         let lua = try makeState()
         try lua.run("local t = {} for i = 1, 100 do t[i] = counter(i) end")
         lua.collectGarbage()
-        XCTAssertEqual(Counter.live, before)
+        XCTAssertEqual(Counter.live.load(ordering: .relaxed), before)
         try lua.run("keep = counter(1)")
         lua.collectGarbage()
-        XCTAssertEqual(Counter.live, before + 1)
+        XCTAssertEqual(Counter.live.load(ordering: .relaxed), before + 1)
         try lua.run("keep = nil")
         lua.collectGarbage()
-        XCTAssertEqual(Counter.live, before)
+        XCTAssertEqual(Counter.live.load(ordering: .relaxed), before)
     }
 }
