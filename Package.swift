@@ -110,5 +110,5 @@ let package = Package(
         .testTarget(name: "MoonlabTests", dependencies: ["TestSupport"]),
         .testTarget(name: "ModelClientTests", dependencies: ["ModelClient", "TestSupport"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )
