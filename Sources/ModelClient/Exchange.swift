@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One request to a model server and what came back: the unit that sessions and cassettes
 /// record and replay. The request body is kept as canonical JSON text (sorted keys), so the
@@ -88,26 +89,27 @@ extension ModelError.Kind {
 
 /// Recorded exchanges served back in order: each key's answers are a queue, so a request
 /// made twice (sampling without a seed) gets its two recorded answers in turn. Thread-safe.
-public final class ExchangeTape: @unchecked Sendable {
-    private var queues: [String: [Exchange]] = [:]
-    private let lock = NSLock()
+public final class ExchangeTape: Sendable {
+    private let queues: Mutex<[String: [Exchange]]>
 
     public init(_ exchanges: [Exchange] = []) {
-        for e in exchanges { queues[e.key, default: []].append(e) }
+        var q: [String: [Exchange]] = [:]
+        for e in exchanges { q[e.key, default: []].append(e) }
+        queues = Mutex(q)
     }
 
     /// Takes the next recorded answer to `key`, if any is left.
     public func take(_ key: String) -> Exchange? {
-        lock.lock(); defer { lock.unlock() }
-        guard var q = queues[key], !q.isEmpty else { return nil }
-        let e = q.removeFirst()
-        queues[key] = q
-        return e
+        queues.withLock { queues in
+            guard var q = queues[key], !q.isEmpty else { return nil }
+            let e = q.removeFirst()
+            queues[key] = q
+            return e
+        }
     }
 
     /// Adds an exchange at the end of its key's queue.
     public func append(_ e: Exchange) {
-        lock.lock(); defer { lock.unlock() }
-        queues[e.key, default: []].append(e)
+        queues.withLock { $0[e.key, default: []].append(e) }
     }
 }

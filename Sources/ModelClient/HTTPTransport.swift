@@ -41,7 +41,7 @@ enum HTTPTransport {
     }
 
     /// A request in flight, cancellable.
-    final class Handle: @unchecked Sendable {
+    final class Handle: Sendable {
         private let task: HTTPClient.Task<HTTPClient.Response>?
         init(_ task: HTTPClient.Task<HTTPClient.Response>?) { self.task = task }
         func cancel() { task?.cancel() }
