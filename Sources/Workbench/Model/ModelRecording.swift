@@ -1,45 +1,41 @@
 import Foundation
 import ModelClient
+import Synchronization
 
 /// The model calls of one prompt entry, recorded into the session or served back from it
 /// in replay (as `ClockTap` does for clock readings).
-public final class ModelTap: @unchecked Sendable {
-    private let lock = NSLock()
-    private var observedExchanges: [Exchange] = []
-    private var tape: ExchangeTape?
+public final class ModelTap: Sendable {
+    /// The current entry: the exchanges it made, and the recording it answers from (replay).
+    private struct Entry { var observed: [Exchange] = []; var tape: ExchangeTape? }
+    private let entry = Mutex(Entry())
 
     /// Starts an entry: live (nil) or answering from the entry's recorded exchanges.
     public func begin(replaying recorded: [String]?) {
-        lock.lock(); defer { lock.unlock() }
-        observedExchanges = []
-        tape = recorded.map { ExchangeTape($0.compactMap { JSONValue.parse($0).flatMap(Exchange.init(json:)) }) }
+        let tape = recorded.map { ExchangeTape($0.compactMap { JSONValue.parse($0).flatMap(Exchange.init(json:)) }) }
+        entry.withLock { $0 = Entry(observed: [], tape: tape) }
     }
 
     /// The exchanges of the current entry, as the session file keeps them (JSON objects).
     public var observed: [String] {
-        lock.lock(); defer { lock.unlock() }
-        return observedExchanges.map { $0.json.text }
+        entry.withLock { $0.observed }.map { $0.json.text }
     }
 
     func record(_ e: Exchange) {
-        lock.lock(); defer { lock.unlock() }
-        observedExchanges.append(e)
+        entry.withLock { $0.observed.append(e) }
     }
 
     func answer(_ key: String) -> Exchange? {
-        lock.lock()
-        let t = tape
-        lock.unlock()
-        return t?.take(key)
+        entry.withLock { $0.tape }?.take(key)
     }
 }
 
 /// A cassette: a JSON Lines file of exchanges. Calls found in it are answered from it; the
 /// others are made and their successful answers appended, so a script runs once against
 /// the server and from then on without it.
-final class Cassette: @unchecked Sendable {
+final class Cassette: Sendable {
     let path: String
     private let tape: ExchangeTape
+    /// Serialises appends to the file (calls end on the event loop and on the caller's thread).
     private let lock = NSLock()
 
     init(path: String) throws {

@@ -16,7 +16,7 @@ public enum ScoreJSON {
 
     /// The reward names as JSON keys, each with its colon and (after the first) a leading
     /// comma: written once, copied into every line.
-    public struct Keys {
+    public struct Keys: Sendable {
         let rewards: [[UInt8]]
         public init(_ names: ScoringNames) {
             rewards = names.rewards.enumerated().map { i, name in

@@ -1,5 +1,6 @@
 import Foundation
 import LuaKit
+import Synchronization
 
 /// What `moonlab score` and `moonlab serve` run in every worker: the reward and detector
 /// names, and the rewards files to run first. Made by running the files in the state that
@@ -104,12 +105,11 @@ public struct ScoringPlan {
 
 /// Where a state's `print` goes, switchable: the first worker of `moonlab score` prints to
 /// standard error while its rewards files load, then nowhere, like every other worker.
-public final class PrintSwitch: @unchecked Sendable {
-    private let lock = NSLock()
-    private var on = true
+public final class PrintSwitch: Sendable {
+    private let on = Atomic(true)
     public init() {}
     public var isOn: Bool {
-        get { lock.lock(); defer { lock.unlock() }; return on }
-        set { lock.lock(); on = newValue; lock.unlock() }
+        get { on.load(ordering: .acquiring) }
+        set { on.store(newValue, ordering: .releasing) }
     }
 }
