@@ -15,7 +15,7 @@ private func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int {
 /// `rewards`, `flags`, `errors` and `error` fields `moonlab score` writes. So the file is
 /// read by `data.jsonl`, and `moonlab score --data F.jsonl` scores it again. A request's
 /// lines go out in one `write(2)`.
-final class AuditLog: @unchecked Sendable {
+final class AuditLog: Sendable {
     private let fd: Int32
     private let lock = NSLock()
     let path: String

@@ -4,6 +4,8 @@ import Workbench
 
 /// What `moonlab serve` was asked for (design.md, "Trainers: moonlab serve"), checked by
 /// the command line.
+// @unchecked Sendable: `workbench` (WorkbenchOptions) holds non-Sendable closures (output,
+// plugin hooks); the configuration is filled in by the command line, then only read.
 public struct ServeConfiguration: @unchecked Sendable {
     public var rewardArguments: [String]
     public var detectorArguments: [String] = []
@@ -39,7 +41,7 @@ public struct ServeConfiguration: @unchecked Sendable {
 /// One loaded set of rewards: the plan, the pool of worker states, and how a row's values
 /// make OpenRLHF's `rewards`, `scores` and `extra_logs`. A reload makes a new one; requests
 /// hold the one they started with, and its workers stop when the last of them is done.
-final class ServingVersion: @unchecked Sendable {
+final class ServingVersion: Sendable {
     let number: Int
     let pool: ScoringPool
     let names: ScoringNames

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MoonlabServe
+import Synchronization
 import Workbench
 
 /// `moonlab serve`: rewards and detectors over HTTP for trainers (design.md, "Trainers:
@@ -103,7 +104,7 @@ struct ServeCommand: ParsableCommand {
         do { server = try RewardServer(configuration: c) } catch { fail("serve: \(error)") }
         let names = server.names, workerCount = c.workers
         let done = DispatchSemaphore(value: 0)
-        let failure = FailureBox()
+        let failure = Mutex<(any Error)?>(nil)  // set by the server task, read after `done`
         Task.detached {
             do {
                 try await server.run { address in
@@ -112,14 +113,12 @@ struct ServeCommand: ParsableCommand {
                                          + "; \(workerCount) workers)\n")
                 }
             } catch {
-                failure.error = error
+                failure.withLock { $0 = error }
             }
             done.signal()
         }
         done.wait()
-        if let e = failure.error { fail("serve: \(e)") }
+        if let e = failure.withLock({ $0 }) { fail("serve: \(e)") }
         Platform.writeStderr("moonlab serve: stopped\n")
     }
 }
-
-private final class FailureBox: @unchecked Sendable { var error: Error? }

@@ -1,12 +1,12 @@
 import Foundation
 import LuaKit
+import Synchronization
 
 /// Stops a doc example that runs too long, as Ctrl-C would (the Lua interrupt), so a
 /// doc that loops forever fails in CI instead of hanging it.
-final class Watchdog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var deadline: Double?
-    private var fired = false
+final class Watchdog: Sendable {
+    /// When the example being run must stop (nil: none running), and whether it was stopped.
+    private let watch = Mutex<(deadline: Double?, fired: Bool)>((nil, false))
     let seconds: Double
 
     init(seconds: Double) {
@@ -22,16 +22,19 @@ final class Watchdog: @unchecked Sendable {
 
     /// Runs `body` under the time limit; true if the watchdog had to stop it.
     func guarding(_ body: () -> Void) -> Bool {
-        lock.withLock { deadline = Date().timeIntervalSince1970 + seconds; fired = false }
+        let deadline = Date().timeIntervalSince1970 + seconds
+        watch.withLock { $0 = (deadline, false) }
         body()
-        return lock.withLock { deadline = nil; return fired }
+        return watch.withLock { w in
+            w.deadline = nil
+            return w.fired
+        }
     }
 
     private func check() {
-        lock.withLock {
-            guard let d = deadline, Date().timeIntervalSince1970 > d else { return }
-            fired = true
-            deadline = nil
+        watch.withLock { w in
+            guard let d = w.deadline, Date().timeIntervalSince1970 > d else { return }
+            w = (nil, true)
             LuaInterrupt.raise()
         }
     }
