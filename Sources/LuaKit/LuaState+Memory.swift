@@ -78,6 +78,8 @@ extension LuaState {
 
 /// Host memory charged to a state's limits; given back when this object goes away (on
 /// any thread). Keeps the limits alive, so it may outlive the state.
+// @unchecked Sendable: its fields are lets; `deinit` gives the bytes back through
+// mlshim_charge_external, which updates the limits' `external` atomically.
 public final class ExternalMemoryCharge: @unchecked Sendable {
     private let box: LimitsBox
     public let bytes: Int64
@@ -93,6 +95,7 @@ public final class ExternalMemoryCharge: @unchecked Sendable {
 /// Owns the C limits of a state (the allocator's user data). Shared by the state and the
 /// charges made against it; the pointer is read and written by the state's thread, except
 /// `external`, which C updates atomically.
+// @unchecked Sendable: the pointer is a let; see above for who touches the limits it points to.
 final class LimitsBox: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<mlshim_limits>
     init() { pointer = .allocate(capacity: 1) }

@@ -3,6 +3,8 @@ import Foundation
 /// A client of one OpenAI-compatible server: where it is, which model, and how patient to
 /// be. `run` makes calls with `concurrency` requests in flight, retries 408/409/429/5xx and
 /// dropped connections with backoff, tops up `n`, and records or replays every exchange.
+// @unchecked Sendable: `settings` is a let; `lookup`, `offline` and `observe` are set once
+// when the client is made (Workbench.wire), before any `run` shares it with the event loop.
 public final class OpenAIClient: @unchecked Sendable {
     public struct Settings: Sendable {
         /// e.g. "http://127.0.0.1:8080/v1" (no trailing slash needed).
@@ -82,6 +84,9 @@ public final class OpenAIClient: @unchecked Sendable {
 
 /// The calls of one `run`, driven on the event loop: a queue of requests, at most
 /// `concurrency` in flight, each call's choices gathered across its requests.
+// @unchecked Sendable: its queue and handles are touched only on the event loop (every
+// method but `finishedCount`/`wait` hops there); `finished` and `outcomes` are read by
+// the waiting thread under `lock`, or after `done` is signalled.
 final class CallBatch: @unchecked Sendable {
     private let client: OpenAIClient
     private let calls: [ModelCall]

@@ -11,6 +11,9 @@ import Workbench
 /// again into new states and swaps them in: a file that fails leaves the old rewards
 /// serving; requests in flight finish on the version they started with. SIGTERM (or
 /// SIGINT) stops accepting, finishes what is in flight and returns.
+// @unchecked Sendable: `version`, `versions` and `requests` are read and written under `lock`;
+// a reload holds `reloading` too, so two never interleave; `signalSources` is filled once by
+// `run` before the server answers. The other fields are lets.
 public final class RewardServer: @unchecked Sendable {
     private let configuration: ServeConfiguration
     private let lock = NSLock()
@@ -205,6 +208,8 @@ public final class RewardServer: @unchecked Sendable {
 }
 
 /// Where a worker leaves a request's result for the handler waiting on it.
+// @unchecked Sendable: written by the one worker that scores the request, then read in the
+// job's completion, which the pool's lock orders after that write.
 private final class ResultBox: @unchecked Sendable {
     var result: Result<ScoredRequest, RequestProblem> = .failure(RequestProblem("not scored"))
 }

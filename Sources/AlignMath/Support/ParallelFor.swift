@@ -58,6 +58,7 @@ public enum ParallelFor {
 }
 
 /// Per-chunk error slots shared by the workers of one `ParallelFor.rows` call.
+// @unchecked Sendable: `slots` and `interrupted` are read and written under `lock` only.
 final class ErrorSlots: @unchecked Sendable {
     private var slots: [Error?]
     private let lock = NSLock()

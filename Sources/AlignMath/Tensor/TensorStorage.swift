@@ -147,6 +147,8 @@ public final class TensorStorage {
 /// (`(a * 2 + b) / c` over 1e7 elements) then reuses pages that are already mapped instead
 /// of paying the kernel's zeroing of fresh ones (100-160 ms per 80 MB here). A block serves
 /// a request of between 4/5 and all of its size.
+// @unchecked Sendable: `blocks` and `held` are read and written under `lock` only (an
+// NSLock object: the address of a pthread_mutex_t stored in the class was not stable).
 final class BlockCache: @unchecked Sendable {
     static let shared = BlockCache()
     /// Bytes kept at most: 1 GiB, or 1/16 of the machine's memory when that is less.

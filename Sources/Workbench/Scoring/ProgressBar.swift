@@ -6,6 +6,8 @@ import Foundation
 /// The total may be unknown at first (a file being streamed while it is still counted):
 /// the line then shows the count and rate, and the bar and ETA appear once `setTotal` is
 /// called.
+// @unchecked Sendable: `total`, `last` and `lastDone` are read and written under `lock`;
+// the other fields are lets.
 public final class ProgressBar: @unchecked Sendable {
     private var total: Int
     private let label: String

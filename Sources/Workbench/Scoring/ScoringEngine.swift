@@ -4,6 +4,10 @@ import LuaKit
 /// What every worker state scores: rewards and detectors by registered name, after an
 /// optional setup (running a rewards file, loading plugins) and an optional bundle of
 /// definitions exported from another state (`PortableDefinitions.bundle`).
+// @unchecked Sendable: `setup` is not @Sendable (it captures the command's own values) and
+// `bundle`/`state` hold Lua values; a task is read, never written, by the thread that
+// builds a pool's worker states (ScoringPool.init, one worker after another) and by reloads
+// that make a new task of their own.
 public struct ScoringTask: @unchecked Sendable {
     public var rewards: [String] { names.rewards }
     public var detectors: [String] { names.detectors }

@@ -15,6 +15,7 @@ import LuaKit
 ///     let pool = try ScoringPool(workers: 2, task: task)
 ///     let rows = pool.score(count: n) { i in bytes(of: i) }
 ///     pool.shutdown()
+// @unchecked Sendable: its fields are lets; PoolCore (below) says how the threads share work.
 public final class ScoringPool: @unchecked Sendable {
     private let core: PoolCore
     /// The names of the task, shared by every row the pool scores.
@@ -179,6 +180,10 @@ final class PoolJob {
 
 /// The threads and the queue of a pool, apart from `ScoringPool` so that the threads
 /// (which hold the core) do not keep the pool itself alive.
+// @unchecked Sendable: `queue`, `head`, `closing`, `running`, `serials` and each job's
+// `next`/`finished`/`interrupted` are touched only under `lock`; worker i is used by thread i
+// alone. A job's `body` (not @Sendable) runs on the worker threads while `run` waits: its
+// callers write disjoint rows of their own buffers.
 final class PoolCore: @unchecked Sendable {
     let workers: [PoolWorker]
     private let lock = NSCondition()
@@ -253,6 +258,8 @@ final class PoolCore: @unchecked Sendable {
 }
 
 /// A buffer pointer handed to worker threads that write disjoint elements.
+// @unchecked Sendable: each worker writes only its own rows' elements, and the owner reads
+// them after the job's completion (ordered by the pool's lock).
 struct UnsafeSendableBuffer<T>: @unchecked Sendable {
     let base: UnsafeMutableBufferPointer<T>
 }

@@ -5,6 +5,8 @@ import Workbench
 /// One `moonlab generate` run: reads the prompts, skips the groups a resumed output holds,
 /// asks the server a window of prompts at a time (requests of a window in flight together),
 /// and writes each group whole, in input order, as soon as every earlier one is written.
+// @unchecked Sendable: `ready` is read and written under `lock` (answers arrive on the event
+// loop); `summary` only on the thread that runs `run`; the other fields are lets.
 final class GenerateJob: @unchecked Sendable {
     struct Prompt {
         var group: Int
@@ -182,6 +184,8 @@ struct GenerateSummary {
 }
 
 /// SIGINT/SIGTERM during `generate`: stop waiting, write the groups already answered, exit 130.
+// @unchecked Sendable: `count` is read and written under `lock`; `sources` is filled by
+// `install`, once, on the command's thread before any signal is handled.
 final class GenerateStopSignal: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     private let lock = NSLock()

@@ -91,6 +91,8 @@ final class ScoreOutput {
 /// second Ctrl-C quits at once (the output may then end in a partial line, which `--resume`
 /// cuts away). Lua code in the workers is not interrupted: the interrupt flag that the
 /// prompt uses stays down.
+// @unchecked Sendable: `requested` is read and written under `lock`; `sources` is filled by
+// `install`, once, on the command's thread before any signal is handled.
 final class ScoreStopSignal: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     private let lock = NSLock()

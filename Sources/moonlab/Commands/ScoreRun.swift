@@ -138,6 +138,8 @@ struct ScoreRun {
 /// A scored chunk waiting to be written: its output bytes, one buffer per block of rows
 /// in input order, and its rows (for the summary). Filled by the workers, each its own
 /// blocks and rows; read by the writing thread after the last block is done.
+// @unchecked Sendable: its buffers are lets; each worker writes its own blocks and rows, and
+// the writing thread reads them after the last block is done (ordered by the pool's lock).
 final class ScoredChunk: @unchecked Sendable {
     let blocks: UnsafeBuffer<[UInt8]>
     /// Row i's reward k at `i * rewards + k` (plain values: written, never deinitialized).
@@ -165,6 +167,7 @@ final class ScoredChunk: @unchecked Sendable {
 
 /// Memory for `count` values written once each by worker threads (disjoint elements),
 /// read after all of them are written, freed by its owner.
+// @unchecked Sendable: disjoint elements written once each, read after all are written.
 struct UnsafeBuffer<T>: @unchecked Sendable {
     let base: UnsafeMutableBufferPointer<T>
     init(count: Int) { base = .allocate(capacity: count) }
@@ -228,6 +231,8 @@ struct ScoreChunk {
 
 /// The bytes of a chunk's lines in one growing allocation and where each starts; shared
 /// with the workers (as a reference) while they score it, never written meanwhile.
+// @unchecked Sendable: written by the reading thread only between chunks, while no worker
+// holds it; the workers only read it.
 final class ChunkLines: @unchecked Sendable {
     private var storage = UnsafeMutableRawPointer.allocate(byteCount: 1 << 16, alignment: 16)
     private var capacity = 1 << 16
