@@ -53,7 +53,11 @@ public final class LuaState {
         root = nil
         shared = Shared()
         mlshim_setextra(L, Unmanaged.passUnretained(self).toOpaque())
-        if openLibraries { luaL_openlibs(L) }
+        if openLibraries {
+            luaL_openlibs(L)
+            // string.find/match/gmatch/gsub that Ctrl-C and the budget stop (luapattern.c)
+            mlshim_open_patterns(L)
+        }
         mlshim_wrap_finalizers(L)
         mlshim_installhook(L)
         self.instructionBudget = instructionBudget

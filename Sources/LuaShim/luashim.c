@@ -363,6 +363,25 @@ static void mlshim_hook(lua_State *L, lua_Debug *ar) {
     }
 }
 
+/* Native work on Lua's behalf (the pattern matcher) charges `cost` instructions and stops
+   as the hook would: raises "interrupted" or "instruction budget exceeded" from the calling
+   C function, and leaves the hook firing at every instruction so pcall cannot swallow it. */
+void mlshim_charge_native(lua_State *L, long cost) {
+    mlshim_limits *lim = mlshim_getlimits(L);
+    int interrupted = lim->interruptible && mlshim_interrupt_pending();
+    if (!interrupted && !lim->budget_exhausted && lim->budget >= 0) {
+        lim->budget -= cost;
+        if (lim->budget < 0) {
+            lim->budget = 0;
+            lim->budget_exhausted = 1;
+        }
+    }
+    if (!interrupted && !lim->budget_exhausted) return;
+    if (lua_gethookcount(L) != 1) mlshim_rehook(L, 1);
+    if (interrupted) luaL_error(L, "interrupted");
+    luaL_error(L, "instruction budget exceeded (%I instructions)", (lua_Integer)lim->budget_total);
+}
+
 void mlshim_installhook(lua_State *L) {
     lua_sethook(L, mlshim_hook, LUA_MASKCOUNT, MLSHIM_HOOK_COUNT);
 }

@@ -106,6 +106,10 @@ lua_State *mlshim_newstate(mlshim_limits *limits);
 mlshim_limits *mlshim_getlimits(lua_State *L);
 /* Installs the count hook that checks the interrupt flag and the budget. */
 void mlshim_installhook(lua_State *L);
+/* For C loops doing Lua's work (the pattern matcher): charges `cost` instructions to the
+   budget and raises "interrupted" / "instruction budget exceeded" (a Lua error, so only
+   from a C function called by Lua) when Ctrl-C is pending or the budget is spent. */
+void mlshim_charge_native(lua_State *L, long cost);
 /* Replaces the global setmetatable and debug.setmetatable with the finalizer-wrapping ones,
    and debug.sethook/gethook with ones that keep moonlab's count hook beside the user's. */
 void mlshim_wrap_finalizers(lua_State *L);
