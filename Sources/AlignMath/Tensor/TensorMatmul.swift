@@ -52,13 +52,27 @@ extension Tensor {
         return v
     }
 
+    /// Multiply-adds in one BLAS call of a large product: one dgemm call cannot be stopped,
+    /// so Ctrl-C lands between blocks. 2^28 is ~40 ms of f64 dgemm on the 2-core dev box under
+    /// load (6.5 G multiply-adds/s), so Ctrl-C lands well within 100 ms (at 2^31 a block took
+    /// up to a second); blocks of 256 rows at [1024, 1024] cost nothing measurable
+    /// (BENCHMARKS.md, "Interruptible matmul").
+    static let multiplyAddsPerBlock = 1 << 28
+
+    /// Rows of A per BLAS call for an [m, k]·[k, n] product (at least one row: a single row
+    /// of more than `multiplyAddsPerBlock` runs whole).
+    static func rowsPerBlock(n: Int, k: Int) -> Int {
+        let perRow = n.multipliedReportingOverflow(by: k)
+        return Swift.max(1, multiplyAddsPerBlock / Swift.max(1, perRow.overflow ? Int.max : perRow.partialValue))
+    }
+
     /// C = A·B with BLAS, A [m, k] and B [k, n] any 2-d views; C dense [m, n]. A large
-    /// product runs as blocks of rows of about 2^31 multiply-adds each, Ctrl-C polled
-    /// between them (one dgemm call cannot be stopped); false when it stopped early.
+    /// product runs as blocks of rows (`rowsPerBlock`), Ctrl-C polled between them; false
+    /// when it stopped early.
     private static func gemm(_ a: Tensor, _ b: Tensor, _ c: UnsafeMutableRawPointer, _ m: Int, _ n: Int, _ k: Int) -> Bool {
         if k == 0 { c.initializeMemory(as: UInt8.self, repeating: 0, count: m * n * a.dtype.size); return true }
         let (ta, lda, pa) = blasLayout(a), (tb, ldb, pb) = blasLayout(b)
-        let rowsPerBlock = Swift.max(1, (1 << 31) / Swift.max(1, n.multipliedReportingOverflow(by: k).overflow ? Int.max : n * k))
+        let rowsPerBlock = rowsPerBlock(n: n, k: k)
         return withExtendedLifetime((pa, pb)) {
             var r0 = 0
             while r0 < m {
