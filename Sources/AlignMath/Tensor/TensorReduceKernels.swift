@@ -20,9 +20,11 @@ extension Float: ReducibleFloat {
 }
 
 /// A reduction over a dense f32/f64 tensor seen as [outer, n, inner] (see `ReducePlan`),
-/// accumulated in Double. Rows (inner == 1) use the SIMD loops, split over the cores for a
-/// long single row; columns (inner > 1) accumulate a block of neighbouring columns at once
-/// so each row of the input is read contiguously.
+/// accumulated in Double, except f32 sums and means, which add in f32 in numpy's order
+/// (`F32Pairwise` along rows, `F32ColumnSums` across them) to give numpy's bits. Rows
+/// (inner == 1) use the SIMD loops, split over the cores for a long single row; columns
+/// (inner > 1) accumulate a block of neighbouring columns at once so each row of the input
+/// is read contiguously.
 struct FloatReducer<T: ReducibleFloat> {
     let plan: ReducePlan
     let r: Reduction
