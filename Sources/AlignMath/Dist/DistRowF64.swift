@@ -295,23 +295,28 @@ enum RowF64 {
         while i < n { out[i] = (-m).addingProduct(p[i], s) - l; i += 1 }
     }
 
-    /// out = exp(x·s − m) over a block (exact zeros and subnormals: `FastExp.exp`), returns
-    /// Σ out and the max of `next`, a block of the same length, when given.
+    /// out = exp(x·s − m) over a block, returns Σ out and the max of `next`, a block of the
+    /// same length, when given. A vector whose exponents are all in the normal range (all
+    /// but the far tail of a real row) takes the table exp (`FastExp.expNormal`); one with
+    /// a lane below it, `FastExp.exp` (exact zeros for -inf, and subnormals).
     @inline(never)
     static func writeExpBlock(_ p: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ k: Int,
                               _ s: Double, _ m: Double, next: UnsafePointer<Double>?) -> (Double, Double) {
         let negM = V(repeating: -m)
+        let lo = V(repeating: FastExp.minNormalInputD)
         var a0 = V(), n0 = V(repeating: -.infinity)
         var i = 0
         while i + w <= k {
-            let e = FastExp.exp(negM.addingProduct(ld(p, i), s))
+            let y = negM.addingProduct(ld(p, i), s)
+            let e = any(y .< lo) ? FastExp.exp(y) : FastExp.expNormal(y)  // NaN: not below, stays NaN
             UnsafeMutableRawPointer(out + i).storeBytes(of: e, as: V.self)
             a0 += e
             if let nx = next { n0 = vmax(ld(nx, i), n0) }
             i += w
         }
         while i < k {
-            let e = FastExp.exp((-m).addingProduct(p[i], s))
+            let y = (-m).addingProduct(p[i], s)
+            let e = y < FastExp.minNormalInputD ? FastExp.exp(y) : FastExp.expNormal(V(repeating: y))[0]
             out[i] = e; a0[0] += e
             if let nx = next { n0[0] = Swift.max(n0[0], nx[i]) }  // NaN ignored as vmax does
             i += 1
