@@ -89,6 +89,77 @@ final class SamplePrecisionAndEngineTests: XCTestCase {
         XCTAssertEqual(out, "ok")
     }
 
+    /// A NaN a Lua stage writes is an error naming the stage, its place and the id, in
+    /// every chain method (issue 10 §6: NaN gives NaN or an error, never numbers). Before,
+    /// it was dropped as if the stage had removed the token. The stage first (the whole row
+    /// handed over) and after top_k (only candidates), followed by each kind of reader of
+    /// its output (top-k's scan, the candidate gather, the whole-row draw, llama.cpp's
+    /// top-k and array, a second Lua stage), NaN in place or in a new tensor, f32, f64 and
+    /// Lua arrays.
+    func testNaNWrittenByALuaStageIsAnError() throws {
+        let h = try LuaHarness()
+        let out = try h.value("""
+            local V = 40
+            local L = {semantics = "llama.cpp"}
+            local tails = {
+              function() return {} end,
+              function() return {sample.top_k(5)} end,
+              function() return {sample.top_p(0.9)} end,
+              function() return {sample.temperature(0.7)} end,
+              function() return {sample.penalties{repetition = 1.3}, sample.min_p(0.05)} end,
+              function() return {sample.top_k(5, L)} end,
+              function() return {sample.top_p(0.9, L), sample.temperature(1.5, L)} end,
+              function() return {sample.stage("same", function(l) return l end), sample.top_k(3)} end,
+            }
+            local bad, cases = {}, 0
+            local function expect(label, method, want, ok, err)
+              cases = cases + 1
+              if ok or not tostring(err):find(want, 1, true) then
+                bad[#bad + 1] = label .. " " .. method .. " -> " .. (ok and "no error" or tostring(err))
+              end
+            end
+            for _, fresh in ipairs{false, true} do
+              for _, head in ipairs{"first", "after top_k"} do
+                for t, tail in ipairs(tails) do
+                  for _, pos in ipairs{0, 21, V - 1} do
+                    local function nan_stage()
+                      return sample.stage("nan", function(l)
+                        if fresh then l = l:clone() end
+                        l[pos + 1] = 0/0
+                        return l
+                      end)
+                    end
+                    local stages = tail()
+                    local at = 1
+                    if head == "after top_k" then table.insert(stages, 1, sample.top_k(30)); at = 2 end
+                    table.insert(stages, at, nan_stage())
+                    local c = sample.chain(stages)
+                    for _, dtype in ipairs{"f64", "f32", "array"} do
+                      local row = {}
+                      for i = 1, V do row[i] = math.sin(i) * 3 end
+                      local x = dtype == "array" and row or tensor.from(row, {dtype = dtype})
+                      local ctx = {history = {1, 2, 3}}
+                      local label = head .. " tail " .. t .. (fresh and " new tensor " or " in place ") .. dtype .. " NaN at " .. pos
+                      local function want(m) return "sample.chain:" .. m .. ": stage " .. at .. " (nan) wrote NaN at id " .. pos end
+                      expect(label, "apply", want("apply"), pcall(c.apply, c, x, ctx))
+                      expect(label, "probs", want("probs"), pcall(c.probs, c, x, ctx))
+                      expect(label, "sample", want("sample"), pcall(c.sample, c, x, random.new(1), ctx))
+                      expect(label, "sample llama", want("sample"), pcall(c.sample, c, x, random.new(1, {engine = "llama.cpp"}), ctx))
+                      expect(label, "explain", want("explain"), pcall(c.explain, c, x, ctx))
+                    end
+                  end
+                end
+              end
+            end
+            -- a stage that removes tokens (-inf) and keeps the rest is unchanged
+            local keep = sample.chain{sample.stage("ban", function(l) l[1] = -math.huge return l end), sample.top_k(2)}
+            local p = keep:probs(tensor{5, 1, 2})
+            if p[1] ~= 0 or math.abs(p[3] - 1 / (1 + math.exp(-1))) > 1e-12 then bad[#bad + 1] = "ban changed" end
+            return #bad == 0 and ("ok " .. cases) or (#bad .. " failures: " .. table.concat(bad, " | ", 1, math.min(#bad, 12)))
+            """)
+        XCTAssertEqual(out, "ok 1440")
+    }
+
     func testLuaStageKeepsItsBufferAndContext() throws {
         let h = try LuaHarness()
         try h.run("""

@@ -16,7 +16,6 @@ extension SamplerWorkspace {
         switch mode {
         case .lazy:
             guard divisor == 1, let b = base.baseAddress else { return false }
-            noteNaN(b, count: n)
             src = b
             lazy = true
         case .dense:
@@ -29,7 +28,13 @@ extension SamplerWorkspace {
         let patches = lazy ? patchIds.sorted() : []
         @inline(__always) func value(_ i: Int) -> T { lazy ? lazyValue(i) : src[i] }
         llama.removeAll(keepingCapacity: true)
-        for i in 0..<k { llama.append(LlamaToken(logit: Float(value(i)), p: 0, pos: Int32(i))) }
+        // NaN is looked for on the way: in the first k entries, and in the blocks the vector
+        // test lets through (it passes NaN lanes), so a clean row costs no extra pass.
+        var nan = 0
+        for i in 0..<k {
+            nan |= src[i] != src[i] ? 1 : 0
+            llama.append(LlamaToken(logit: Float(value(i)), p: 0, pos: Int32(i)))
+        }
         llama.withUnsafeMutableBufferPointer { h in
             Libstdcxx.makeHeap(h, 0, k, LlamaCppSort.descending)
             var tau = h[0].logit
@@ -38,13 +43,14 @@ extension SamplerWorkspace {
             while i < n {
                 let patchAt = next < patches.count ? Int(patches[next]) : n
                 // Float(x) > tau implies x > tau: the test on T never skips an entrant.
-                if i + 16 <= n && patchAt >= i + 16 && !T.anyAtLeast(src, i, T(tau)) {
+                if i + 16 <= n && patchAt >= i + 16 && !T.anyNotBelow(src, i, T(tau)) {
                     i += 16
                     continue
                 }
                 let end = min(i + 16, n)
                 while i < end {
                     if i == patchAt { next += 1 }
+                    nan |= src[i] != src[i] ? 1 : 0
                     let e = LlamaToken(logit: Float(value(i)), p: 0, pos: Int32(i))
                     if LlamaCppSort.descending(e, h[0]) {
                         // std::__pop_heap(first, middle, i): the entrant sifts in from the top.
@@ -56,6 +62,7 @@ extension SamplerWorkspace {
             }
             Libstdcxx.sortHeap(h, 0, k, LlamaCppSort.descending)
         }
+        if nan != 0 { if lazy { sawNaN = true } else { stageNaN = true } }
         ids.removeAll(keepingCapacity: true)
         vals.removeAll(keepingCapacity: true)
         for e in llama {

@@ -92,9 +92,24 @@ public final class SamplerChain {
     }
 
     /// Throws "logits contain NaN at id N" when a pass over the caller's row met a NaN
-    /// (`SamplerWorkspace.sawNaN`); only then is the row scanned for the id.
+    /// (`SamplerWorkspace.sawNaN`); only then is the row scanned for the id. Throws
+    /// "stage N (name) wrote NaN at id K" when a pass met a NaN a custom stage wrote
+    /// (`stageNaN`): a NaN must give an error, never be dropped and turn into numbers.
     @inline(__always) func refuseIfNaN<T>(_ ws: SamplerWorkspace<T>) throws {
         if ws.sawNaN { try Self.refuseNaN(ws.base) }
+        if ws.stageNaN { throw stageWroteNaN(ws) }
+    }
+
+    /// The error for a NaN written by `ws.writer`: its place in the chain (1-based), its
+    /// name and the first NaN's id (from the read-back of a stage run on the candidates,
+    /// else from the dense row, which the stage wrote and nothing has moved since).
+    func stageWroteNaN<T>(_ ws: SamplerWorkspace<T>) -> AlignMathError {
+        var id = ws.stageNaNId
+        if id < 0, let d = ws.dense.baseAddress { id = (0..<ws.dense.count).first { d[$0] != d[$0] } ?? -1 }
+        let at = id < 0 ? "" : " at id \(id)"
+        guard let w = ws.writer else { return .invalidArgument("a stage wrote NaN\(at)") }
+        let n = stages.firstIndex { $0 === w }.map { " \($0 + 1)" } ?? ""
+        return .invalidArgument("stage\(n) (\(w.name)) wrote NaN\(at); a stage must leave numbers or -inf (removed)")
     }
 
     /// One stage on the workspace, in the stage's semantics.
@@ -174,12 +189,15 @@ public final class SamplerChain {
                 body.rowIsBlank = false
                 ws.scatter(into: row)
                 try body.run(DenseRow(count: n, base: raw, isF64: f64), ctx)
+                ws.writer = stage
                 ws.gatherAndBlank(row)
                 body.rowIsBlank = true
             } else {
                 body.rowIsBlank = false
                 ws.makeDense(into: row)
+                try refuseIfNaN(ws)  // the stage never sees a NaN; one it writes is its own
                 try body.run(DenseRow(count: n, base: raw, isF64: f64), ctx)
+                ws.writer = stage
             }
         }
     }
@@ -231,6 +249,7 @@ public final class SamplerChain {
     public func apply<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, context: SamplingContext = SamplingContext()) throws -> [T] {
         let ws = workspace(T.self)
         try run(logits, context, rng: nil, in: ws)
+        ws.noteDenseNaN()  // a row a custom stage left (nothing else reads it here)
         ws.makeDense()
         try refuseIfNaN(ws)
         return Array(ws.dense)
@@ -360,6 +379,8 @@ public final class SamplerChain {
         reports.append(report("input"))
         for stage in stages {
             try apply(stage, ws, context, rng: nil)
+            if case .custom = stage.kind { ws.noteDenseNaN() }
+            try refuseIfNaN(ws)
             reports.append(report(stage.name))
         }
         return reports

@@ -57,6 +57,18 @@ final class SamplerWorkspace<T: SamplingScalar> {
     /// it as a side effect of what it already does, or scans only when entries were
     /// dropped, so a clean row costs nothing extra.
     var sawNaN = false
+    /// The custom stage that last wrote the row (nil before one runs), and whether a pass
+    /// over what it wrote met a NaN (`SamplerChain.refuseIfNaN` then names the stage). The
+    /// caller's NaN is refused before a custom stage runs, so a NaN in a row a stage wrote
+    /// is the stage's. Found, like `sawNaN`, by the passes that read the row anyway: the
+    /// copy into the next stage's buffer, top-k's scan, the gather into a candidate list,
+    /// the whole-row draw, and the read-back of a stage run on the candidates.
+    var writer: SamplerStage?
+    var stageNaN = false
+    /// The first id where a stage run on the candidates wrote NaN (its buffer is blanked
+    /// when read back, so the id is kept here); -1 when none, or when the NaN sits in the
+    /// dense row (`dense`, where `SamplerChain` finds it).
+    var stageNaNId = -1
 
     /// One candidate's place in the canonical order: the inverted order key of its logit
     /// (ascending = logit descending), its id, and where it sits in the list.
@@ -83,6 +95,9 @@ final class SamplerWorkspace<T: SamplingScalar> {
         llamaSorted = false
         holdsNegInf = false
         sawNaN = false
+        writer = nil
+        stageNaN = false
+        stageNaNId = -1
         probs.removeAll(keepingCapacity: true)
         if patchSlot.count < logits.count { patchSlot = [Int32](repeating: 0, count: logits.count) }
     }
@@ -157,13 +172,18 @@ final class SamplerWorkspace<T: SamplingScalar> {
         case .lazy:
             let d = divisor
             if let src = base.baseAddress {
-                if d == 1 { dst.update(from: src, count: n) } else { for i in 0..<n { dst[i] = src[i] / d } }
-                noteNaN(src, count: n)
+                if d == 1 {
+                    // the NaN test folded into the copy: the row is read once
+                    if T.copyFindingNaN(src, to: dst, count: n) { sawNaN = true }
+                } else {
+                    for i in 0..<n { dst[i] = src[i] / d }
+                    noteNaN(src, count: n)
+                }
             }
             for (j, id) in patchIds.enumerated() { dst[Int(id)] = patchVals[j] }
             clearPatches()
         case .dense:
-            if let src = dense.baseAddress, src != dst { dst.update(from: src, count: n) }
+            if let src = dense.baseAddress, src != dst, T.copyFindingNaN(src, to: dst, count: n) { stageNaN = true }
         case .sparse:
             dst.update(repeating: -.infinity, count: n)
             for i in 0..<ids.count { dst[Int(ids[i])] = vals[i] }
@@ -182,15 +202,15 @@ final class SamplerWorkspace<T: SamplingScalar> {
         case .lazy:
             ids.removeAll(keepingCapacity: true); vals.removeAll(keepingCapacity: true)
             if let src = base.baseAddress {
-                gather(src, count: vocab, divisor: divisor, finiteOnly: true)
-                // Only a row that lost entries (-inf or NaN) is scanned for NaN.
-                if ids.count < vocab { noteNaN(src, count: vocab) }
+                if gather(src, count: vocab, divisor: divisor, finiteOnly: true) { sawNaN = true }
             }
             if !patchIds.isEmpty { applyPatchesToGathered() }
             clearPatches()
         case .dense:
             ids.removeAll(keepingCapacity: true); vals.removeAll(keepingCapacity: true)
-            if let src = dense.baseAddress { gather(UnsafePointer(src), count: vocab, divisor: 1, finiteOnly: true) }
+            if let src = dense.baseAddress, gather(UnsafePointer(src), count: vocab, divisor: 1, finiteOnly: true) {
+                stageNaN = true
+            }
         }
         mode = .sparse
         sorted = false
@@ -207,13 +227,12 @@ final class SamplerWorkspace<T: SamplingScalar> {
         ids.removeAll(keepingCapacity: true); vals.removeAll(keepingCapacity: true)
         if mode == .lazy {
             if let src = base.baseAddress {
-                gather(src, count: vocab, divisor: divisor, finiteOnly: false)
-                noteNaN(src, count: vocab)
+                if gather(src, count: vocab, divisor: divisor, finiteOnly: false) { sawNaN = true }
             }
             for (j, id) in patchIds.enumerated() { vals[Int(id)] = patchVals[j] }
             clearPatches()
-        } else if let src = dense.baseAddress {
-            gather(UnsafePointer(src), count: vocab, divisor: 1, finiteOnly: false)
+        } else if let src = dense.baseAddress, gather(UnsafePointer(src), count: vocab, divisor: 1, finiteOnly: false) {
+            stageNaN = true
         }
         mode = .sparse
         sorted = false
@@ -222,22 +241,27 @@ final class SamplerWorkspace<T: SamplingScalar> {
         probs.removeAll(keepingCapacity: true)
     }
 
-    /// Appends `(i, x[i] / divisor)` in id order: every entry, or the finite ones.
-    func gather(_ x: UnsafePointer<T>, count n: Int, divisor d: T, finiteOnly: Bool) {
+    /// Appends `(i, x[i] / divisor)` in id order: every entry, or the finite ones (NaN is
+    /// dropped). Returns true when `x` held a NaN (tested in the same pass).
+    @discardableResult
+    func gather(_ x: UnsafePointer<T>, count n: Int, divisor d: T, finiteOnly: Bool) -> Bool {
         let start = ids.count
         ids.append(contentsOf: repeatElement(0, count: n))
         vals.append(contentsOf: repeatElement(0, count: n))
         var w = start
+        var nan = 0
         ids.withUnsafeMutableBufferPointer { ib in
             vals.withUnsafeMutableBufferPointer { vb in
                 for i in 0..<n {
                     let v = d == 1 ? x[i] : x[i] / d
                     ib[w] = Int32(truncatingIfNeeded: i); vb[w] = v
                     w &+= (!finiteOnly || v > -.infinity) ? 1 : 0
+                    nan |= v != v ? 1 : 0
                 }
             }
         }
         truncate(w)
+        return nan != 0
     }
 
     /// Puts the lazy patches into a list gathered (finite entries, id order) from the

@@ -41,6 +41,12 @@ extension SamplerWorkspace {
         for id in targets { counter[id] = 0 }
     }
 
+    /// Notes a NaN in the dense row (`stageNaN`): for the readers that have no pass of
+    /// their own to fold the test into (`apply`'s result, `explain`).
+    func noteDenseNaN() {
+        if mode == .dense, let d = dense.baseAddress, T.containsNaN(d, count: vocab) { stageNaN = true }
+    }
+
     /// The finite entries of the row as it stands (ids, logits), whatever the mode,
     /// without changing the workspace (for `explain`).
     func finiteSnapshot() -> ([Int32], [T]) {
@@ -66,7 +72,7 @@ extension SamplerWorkspace {
 
     /// Reads the entries of `row` that are not -inf back as the candidate list (finite
     /// ones, id order) and sets every one of them to -inf again: one vectorised pass that
-    /// skips blocks of 16 holding only -inf.
+    /// skips blocks of 16 holding only -inf. A NaN the stage wrote is noted (`stageNaNId`).
     func gatherAndBlank(_ row: UnsafeMutableBufferPointer<T>) {
         ids.removeAll(keepingCapacity: true)
         vals.removeAll(keepingCapacity: true)
@@ -79,7 +85,10 @@ extension SamplerWorkspace {
             while i < end {
                 let v = x[i]
                 if v > -.infinity { ids.append(Int32(i)); vals.append(v) }
-                if v != -.infinity { x[i] = -.infinity }
+                if v != -.infinity {
+                    if v != v && stageNaNId < 0 { stageNaNId = i; stageNaN = true }
+                    x[i] = -.infinity
+                }
                 i += 1
             }
         }

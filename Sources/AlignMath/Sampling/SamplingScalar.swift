@@ -21,6 +21,10 @@ public protocol SamplingScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codab
     /// the row cost a fraction of the copy.
     static func containsNaN(_ x: UnsafePointer<Self>, count n: Int) -> Bool
 
+    /// Copies `x[0..<n]` to `out` and returns true when it held a NaN: the NaN test of
+    /// `containsNaN` folded into the copy, so a row copied whole is read once, not twice.
+    static func copyFindingNaN(_ x: UnsafePointer<Self>, to out: UnsafeMutablePointer<Self>, count n: Int) -> Bool
+
     /// True when one of the 16 values at `x[i..<i+16]` is not -inf (NaN included).
     static func anyNotNegativeInfinity(_ x: UnsafePointer<Self>, _ i: Int) -> Bool
 
@@ -43,6 +47,21 @@ extension Float: SamplingScalar {
     @inline(__always) public static func anyNotBelow(_ x: UnsafePointer<Float>, _ i: Int, _ tau: Float) -> Bool {
         let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
         return !all(v .< SIMD16<Float>(repeating: tau))
+    }
+
+    public static func copyFindingNaN(_ x: UnsafePointer<Float>, to out: UnsafeMutablePointer<Float>, count n: Int) -> Bool {
+        let raw = UnsafeRawPointer(x), dst = UnsafeMutableRawPointer(out)
+        var seen = SIMDMask<SIMD16<Float>.MaskStorage>(repeating: false)
+        var i = 0
+        while i &+ 16 <= n {
+            let v = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+            dst.storeBytes(of: v, toByteOffset: i &* 4, as: SIMD16<Float>.self)
+            seen = seen .| (v .!= v)
+            i &+= 16
+        }
+        var found = any(seen)
+        while i < n { let v = x[i]; out[i] = v; if v != v { found = true }; i &+= 1 }
+        return found
     }
 
     public static func containsNaN(_ x: UnsafePointer<Float>, count n: Int) -> Bool {
@@ -91,6 +110,21 @@ extension Double: SamplingScalar {
         let a = raw.loadUnaligned(as: SIMD8<Double>.self) .< t
         let b = raw.loadUnaligned(fromByteOffset: 64, as: SIMD8<Double>.self) .< t
         return !all(a .& b)
+    }
+
+    public static func copyFindingNaN(_ x: UnsafePointer<Double>, to out: UnsafeMutablePointer<Double>, count n: Int) -> Bool {
+        let raw = UnsafeRawPointer(x), dst = UnsafeMutableRawPointer(out)
+        var seen = SIMDMask<SIMD8<Double>.MaskStorage>(repeating: false)
+        var i = 0
+        while i &+ 8 <= n {
+            let v = raw.loadUnaligned(fromByteOffset: i &* 8, as: SIMD8<Double>.self)
+            dst.storeBytes(of: v, toByteOffset: i &* 8, as: SIMD8<Double>.self)
+            seen = seen .| (v .!= v)
+            i &+= 8
+        }
+        var found = any(seen)
+        while i < n { let v = x[i]; out[i] = v; if v != v { found = true }; i &+= 1 }
+        return found
     }
 
     public static func containsNaN(_ x: UnsafePointer<Double>, count n: Int) -> Bool {

@@ -28,9 +28,9 @@ extension SamplerWorkspace {
             clearPatches()
         case .dense:
             if let start = dense.baseAddress {
-                var ignored = false  // a stage's NaN output is dropped, as before
+                // a NaN here is a custom stage's output (the caller's was refused before it ran)
                 TopKSelect.collect(UnsafePointer(start), count: vocab, k: k, skip: nil, ids: &ids, vals: &vals,
-                                   scratch: &scratch, sawNaN: &ignored)
+                                   scratch: &scratch, sawNaN: &stageNaN)
             }
         case .sparse:
             if holdsNegInf { dropNonFinite() }

@@ -171,7 +171,9 @@ extension SampleStages {
             a truncating stage such as top_k only the candidates are) and nothing is copied back
             unless fn returns another tensor. ctx is also the same table on
             every call (its history extended, not rebuilt; fields fn sets stay). A wrong length or
-            a non-tensor return is an error naming the stage.
+            a non-tensor return is an error naming the stage, and so is a NaN fn leaves in the
+            logits ("stage N (name) wrote NaN at id K", 0-based id; -math.huge removes a token).
+            fn never sees a NaN: a NaN in the chain's input is refused before it runs.
             Example: sample.stage("no_digits", function(l, ctx) l[1 + 15] = -math.huge return l end)
             """) { a in
             let name = try a.string(1)
