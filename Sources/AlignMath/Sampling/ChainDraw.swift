@@ -39,11 +39,11 @@ extension SamplerWorkspace {
 
     /// The moonlab draw on a row no stage truncated (lazy without patches, or dense),
     /// without building the candidate list: the row's maximum, then `exp((x - max) / t)`
-    /// (Double, `FastExp`, 8 at a time, the pending temperature `t` applied as one
-    /// multiplication; NaN and -inf weigh 0) stored with the sum of each block of 8, one
+    /// (Double, the table exp, the pending temperature `t` applied as one multiplication;
+    /// -inf weighs 0) stored with the sum of each block of 8 (`WholeRowDraw`), one
     /// `uniform()`, and a walk over the block sums, then inside the block. Each weight is
-    /// `exp` of the tempered logit to a few ulps. nil (no draw consumed) when the row is
-    /// not such a row or its maximum is not finite.
+    /// `exp` of the tempered logit within 1 ulp. nil (no draw consumed) when the row is not
+    /// such a row or its maximum is not finite.
     func drawWholeRow(_ rng: RandomGenerator) -> (id: Int, prob: Double)? {
         let src: UnsafePointer<T>
         var d: T = 1
@@ -59,61 +59,31 @@ extension SamplerWorkspace {
             return nil
         }
         let n = vocab
-        let full = n - n % 8
-        let negInf = SIMD8<Double>(repeating: -.infinity)
-        @inline(__always) func block(_ i: Int) -> SIMD8<Double> {
-            let v = T.widened8(src, i, dividedBy: 1)
-            return FastExp.select(v .> negInf, v, negInf)  // NaN -> -inf
-        }
-        @inline(__always) func scalar(_ i: Int) -> Double {
-            let v = Double(src[i])
-            return v > -.infinity ? v : -.infinity
-        }
+        // The kernels are written for each dtype (not generic): SIMD4<Double> code that
+        // LLVM keeps in whole AVX2 registers (the generic SIMD8 version split into halves
+        // and spilled: 2.3 ns per entry).
+        let raw = UnsafeRawPointer(src)
+        let f64 = T.self == Double.self
         // Division by the positive temperature keeps the order: the maximum is taken raw.
-        // NaN lanes are counted on the way (x != x), so the caller's row is refused.
-        var mv = negInf
-        var nanLanes = SIMDMask<SIMD8<Double>.MaskStorage>(repeating: false)
-        var i = 0
-        while i < full {
-            let raw = T.widened8(src, i, dividedBy: 1)
-            nanLanes = nanLanes .| (raw .!= raw)
-            let v = FastExp.select(raw .> negInf, raw, negInf)
-            mv = FastExp.select(v .> mv, v, mv)
-            i += 8
+        // NaN is noticed on the way, so the caller's row (or a stage's) is refused.
+        let (xmax, nan) = f64 ? WholeRowDraw.maxAndNaN(raw.assumingMemoryBound(to: Double.self), n)
+                              : WholeRowDraw.maxAndNaN(raw.assumingMemoryBound(to: Float.self), n)
+        if nan {  // the caller's NaN (lazy) or a custom stage's (dense): refused by the chain
+            if mode == .lazy { sawNaN = true } else { stageNaN = true }
+            return nil
         }
-        var xmax = mv.max()
-        var nan = any(nanLanes)
-        while i < n { nan = nan || src[i] != src[i]; xmax = Swift.max(xmax, scalar(i)); i += 1 }
-        if nan && mode == .lazy { sawNaN = true; return nil }
         guard xmax.isFinite, Double(d).isFinite, d > 0 else { return nil }
         let inv = 1 / Double(d)
-        let xm = SIMD8<Double>(repeating: xmax), invV = SIMD8<Double>(repeating: inv)
+        let blocks = n / 8
         // Weights and block sums go through pointers taken once: an `append` or a subscript
-        // on the workspace's arrays per block is an exclusivity check each (16k per row at
-        // 128k), which cost more than the exponentials.
-        let blocks = full / 8
+        // on the workspace's arrays per block is an exclusivity check each.
         if rowWeights.count < n { rowWeights = [Double](repeating: 0, count: n) }
         if blockSums.count < blocks { blockSums = [Double](repeating: 0, count: blocks) }
         return rowWeights.withUnsafeMutableBufferPointer { e -> (id: Int, prob: Double)? in
             blockSums.withUnsafeMutableBufferPointer { bs -> (id: Int, prob: Double)? in
                 guard let out = e.baseAddress, let sums = bs.baseAddress else { return nil }
-                let raw = UnsafeMutableRawPointer(out)
-                var total = 0.0
-                var i = 0
-                while i < full {
-                    let w = FastExp.exp((block(i) - xm) * invV)
-                    raw.storeBytes(of: w, toByteOffset: i &* 8, as: SIMD8<Double>.self)
-                    let s = w.sum()
-                    sums[i >> 3] = s
-                    total += s
-                    i &+= 8
-                }
-                while i < n {
-                    let w = FastExp.exp((scalar(i) - xmax) * inv)
-                    out[i] = w
-                    total += w
-                    i &+= 1
-                }
+                let total = f64 ? WholeRowDraw.weights(raw.assumingMemoryBound(to: Double.self), n, xmax, inv, out, sums)
+                                : WholeRowDraw.weights(raw.assumingMemoryBound(to: Float.self), n, xmax, inv, out, sums)
                 let target = rng.uniform() * total
                 var cum = 0.0
                 var b = 0
@@ -193,5 +163,115 @@ extension SamplerWorkspace {
         }
         let idx = min(lo, size - 1)
         return (Int(ids[idx]), Double(llama[idx].p))
+    }
+}
+
+/// The two passes of the whole-row draw over a row of Doubles or Floats (widened to
+/// Double): its maximum, then the weights. `@inline(never)` and not generic, as the `Dist`
+/// row kernels (see `RowF32` on why).
+enum WholeRowDraw {
+    typealias V = SIMD4<Double>
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Double>, _ i: Int) -> V { UnsafeRawPointer(p + i).loadUnaligned(as: V.self) }
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>, _ i: Int) -> V { V(UnsafeRawPointer(p + i).loadUnaligned(as: SIMD4<Float>.self)) }
+
+    /// The largest entry (NaN and -inf ignored; -inf when there is none) and whether a NaN
+    /// was met.
+    @inline(never)
+    static func maxAndNaN(_ p: UnsafePointer<Double>, _ n: Int) -> (Double, Bool) {
+        var m0 = V(repeating: -.infinity), m1 = m0
+        var nan = SIMD4<Int64>()
+        var i = 0
+        while i + 8 <= n {
+            let a = load(p, i), b = load(p, i + 4)
+            m0 = FastExp.select(a .> m0, a, m0); m1 = FastExp.select(b .> m1, b, m1)
+            nan |= unsafeBitCast((a .!= a) .| (b .!= b), to: SIMD4<Int64>.self)
+            i += 8
+        }
+        var m = FastExp.select(m1 .> m0, m1, m0).max()
+        var found = nan != SIMD4<Int64>()
+        while i < n { let v = p[i]; if v > m { m = v }; if v != v { found = true }; i += 1 }
+        return (m, found)
+    }
+
+    /// `maxAndNaN` of Floats, as Double.
+    @inline(never)
+    static func maxAndNaN(_ p: UnsafePointer<Float>, _ n: Int) -> (Double, Bool) {
+        var m0 = SIMD8<Float>(repeating: -.infinity)
+        var nan = SIMD8<Int32>()
+        var i = 0
+        while i + 8 <= n {
+            let a = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+            m0 = FastExp.select(a .> m0, a, m0)
+            nan |= unsafeBitCast(a .!= a, to: SIMD8<Int32>.self)
+            i += 8
+        }
+        var m = Double(m0.max())
+        var found = nan != SIMD8<Int32>()
+        while i < n { let v = p[i]; if Double(v) > m { m = Double(v) }; if v != v { found = true }; i += 1 }
+        return (m, found)
+    }
+
+    /// e^y of y = (x − xmax)·inv <= 0: the table exp where the result is a normal number,
+    /// exactly 0 below (-inf, and weights under 2^-1022 of the maximum's, which cannot move a
+    /// sum that holds the maximum's 1 nor be reached by the walk).
+    @inline(__always)
+    static func weight(_ y: V) -> V {
+        let lo = V(repeating: FastExp.minNormalInputD)
+        let keep = y .>= lo
+        let e = FastExp.expNormal(FastExp.select(keep, y, lo))
+        return unsafeBitCast(unsafeBitCast(e, to: SIMD4<UInt64>.self) & unsafeBitCast(keep, to: SIMD4<UInt64>.self), to: V.self)
+    }
+
+    /// The sums of `w` by blocks of 8 into `sums`, and the total of `w`.
+    @inline(never)
+    static func blockSums(_ w: UnsafeMutablePointer<Double>, _ n: Int, _ sums: UnsafeMutablePointer<Double>) -> Double {
+        let src = UnsafePointer(w)
+        var total = 0.0
+        var i = 0
+        while i + 8 <= n {
+            let s = (load(src, i) + load(src, i + 4)).sum()
+            sums[i >> 3] = s
+            total += s
+            i &+= 8
+        }
+        while i < n { total += w[i]; i &+= 1 }
+        return total
+    }
+
+    /// Writes the weights of `p[0..<n]` into `out` and the sum of each block of 8 into
+    /// `sums` (the last `n % 8` entries are in no block); returns their total. Two loops,
+    /// the weights then the block sums (over `out`, in cache): with both in one loop LLVM
+    /// split the vectors into halves and ran 1.5x slower.
+    @inline(never)
+    static func weights(_ p: UnsafePointer<Double>, _ n: Int, _ xmax: Double, _ inv: Double,
+                        _ out: UnsafeMutablePointer<Double>, _ sums: UnsafeMutablePointer<Double>) -> Double {
+        let xm = V(repeating: xmax), iv = V(repeating: inv)
+        let dst = UnsafeMutableRawPointer(out)
+        var i = 0
+        while i + 4 <= n {
+            dst.storeBytes(of: weight((load(p, i) - xm) * iv), toByteOffset: i &* 8, as: V.self)
+            i &+= 4
+        }
+        while i < n { out[i] = weight(V(repeating: (p[i] - xmax) * inv))[0]; i &+= 1 }
+        return blockSums(out, n, sums)
+    }
+
+    /// `weights` of Floats (each widened to Double first).
+    @inline(never)
+    static func weights(_ p: UnsafePointer<Float>, _ n: Int, _ xmax: Double, _ inv: Double,
+                        _ out: UnsafeMutablePointer<Double>, _ sums: UnsafeMutablePointer<Double>) -> Double {
+        let xm = V(repeating: xmax), iv = V(repeating: inv)
+        let dst = UnsafeMutableRawPointer(out)
+        var i = 0
+        while i + 4 <= n {
+            dst.storeBytes(of: weight((load(p, i) - xm) * iv), toByteOffset: i &* 8, as: V.self)
+            i &+= 4
+        }
+        while i < n { out[i] = weight(V(repeating: (Double(p[i]) - xmax) * inv))[0]; i &+= 1 }
+        return blockSums(out, n, sums)
     }
 }
