@@ -110,5 +110,7 @@ let package = Package(
         .testTarget(name: "MoonlabTests", dependencies: ["TestSupport"]),
         .testTarget(name: "ModelClientTests", dependencies: ["ModelClient", "TestSupport"]),
     ],
+    // Swift 6 for every target: data races are compile errors (issue 10 §8). Shared state goes
+    // through Mutex/Atomic; any @unchecked Sendable says in a comment which lock makes it safe.
     swiftLanguageModes: [.v6]
 )
