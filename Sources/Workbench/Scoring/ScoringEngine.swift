@@ -4,17 +4,13 @@ import LuaKit
 /// What every worker state scores: rewards and detectors by registered name, after an
 /// optional setup (running a rewards file, loading plugins) and an optional bundle of
 /// definitions exported from another state (`PortableDefinitions.bundle`).
-// @unchecked Sendable: `setup` is not @Sendable (it captures the command's own values) and
-// `bundle`/`state` hold Lua values; a task is read, never written, by the thread that
-// builds a pool's worker states (ScoringPool.init, one worker after another) and by reloads
-// that make a new task of their own.
-public struct ScoringTask: @unchecked Sendable {
+public struct ScoringTask: Sendable {
     public var rewards: [String] { names.rewards }
     public var detectors: [String] { names.detectors }
     /// The names, shared by every row scored (rows hold arrays in this order).
     public let names: ScoringNames
     /// Runs first in each worker's fresh `Workbench` (e.g. `try wb.lua.run(file source)`).
-    public var setup: ((Workbench) throws -> Void)?
+    public var setup: (@Sendable (Workbench) throws -> Void)?
     /// Definitions from `PortableDefinitions.bundle(...)`, installed after `setup`.
     public var bundle: LuaValue?
     /// The table every reward and detector gets as its second argument (`state`: step,
@@ -26,7 +22,7 @@ public struct ScoringTask: @unchecked Sendable {
     /// Instructions each reward or detector call may run on one row (nil: unlimited).
     public var instructionsPerRow: Int?
 
-    public init(rewards: [String], detectors: [String] = [], setup: ((Workbench) throws -> Void)? = nil,
+    public init(rewards: [String], detectors: [String] = [], setup: (@Sendable (Workbench) throws -> Void)? = nil,
                 bundle: LuaValue? = nil, state: LuaValue? = nil) {
         names = ScoringNames(rewards: rewards, detectors: detectors)
         self.setup = setup
