@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Splits independent rows of work over the machine's cores, polling the Ctrl-C flag
 /// between chunks, so a long native call can be interrupted and never blocks the prompt.
@@ -58,25 +59,26 @@ public enum ParallelFor {
 }
 
 /// Per-chunk error slots shared by the workers of one `ParallelFor.rows` call.
-// @unchecked Sendable: `slots` and `interrupted` are read and written under `lock` only.
-final class ErrorSlots: @unchecked Sendable {
-    private var slots: [Error?]
-    private let lock = NSLock()
-    private var interrupted = false
-    init(_ n: Int) { slots = Array(repeating: nil, count: n) }
+final class ErrorSlots: Sendable {
+    private struct Slots { var errors: [(any Error)?]; var interrupted = false }
+    private let slots: Mutex<Slots>
+    init(_ n: Int) { slots = Mutex(Slots(errors: Array(repeating: nil, count: n))) }
     /// True once an interrupt was seen: the remaining chunks are skipped. (Other errors
     /// do not stop the others, so the lowest failing chunk is always the one reported.)
-    var stop: Bool { lock.lock(); defer { lock.unlock() }; return interrupted }
-    func set(_ i: Int, _ e: Error) {
-        lock.lock()
-        slots[i] = e
-        if case AlignMathError.interrupted? = e as? AlignMathError { interrupted = true }
-        lock.unlock()
+    var stop: Bool { slots.withLock { $0.interrupted } }
+    func set(_ i: Int, _ e: any Error) {
+        let interrupt: Bool
+        if case AlignMathError.interrupted? = e as? AlignMathError { interrupt = true } else { interrupt = false }
+        slots.withLock {
+            $0.errors[i] = e
+            if interrupt { $0.interrupted = true }
+        }
     }
-    func first() -> Error? {
-        lock.lock(); defer { lock.unlock() }
-        for e in slots where e != nil { return e }
-        return nil
+    func first() -> (any Error)? {
+        slots.withLock { s in
+            for e in s.errors where e != nil { return e }
+            return nil
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -147,15 +148,18 @@ public final class TensorStorage {
 /// (`(a * 2 + b) / c` over 1e7 elements) then reuses pages that are already mapped instead
 /// of paying the kernel's zeroing of fresh ones (100-160 ms per 80 MB here). A block serves
 /// a request of between 4/5 and all of its size.
-// @unchecked Sendable: `blocks` and `held` are read and written under `lock` only (an
-// NSLock object: the address of a pthread_mutex_t stored in the class was not stable).
-final class BlockCache: @unchecked Sendable {
+final class BlockCache: Sendable {
     static let shared = BlockCache()
     /// Bytes kept at most: 1 GiB, or 1/16 of the machine's memory when that is less.
     let capacity: Int
-    private let lock = NSLock()
-    private var blocks: [(pointer: UnsafeMutableRawPointer, bytes: Int)] = []
-    private var held = 0
+    /// The cached blocks, oldest first, and their bytes in all.
+    // @unchecked Sendable: raw pointers are not Sendable, but a block is the cache's alone from
+    // `give` until `take` hands it on (no one else keeps its address), and it lives in `cached`.
+    private struct Blocks: @unchecked Sendable {
+        var list: [(pointer: UnsafeMutableRawPointer, bytes: Int)] = []
+        var held = 0
+    }
+    private let cached = Mutex(Blocks())
 
     private init() {
         capacity = Swift.min(1 << 30, Int(ProcessInfo.processInfo.physicalMemory / 16))
@@ -163,42 +167,43 @@ final class BlockCache: @unchecked Sendable {
 
     /// The smallest cached block of `size` to `size * 5/4` bytes (it leaves the cache), or nil.
     func take(_ size: Int) -> (UnsafeMutableRawPointer, Int)? {
-        lock.lock()
-        defer { lock.unlock() }
-        var best = -1
-        for (i, b) in blocks.enumerated() where b.bytes >= size && b.bytes <= size + size / 4 {
-            if best < 0 || b.bytes < blocks[best].bytes { best = i }
+        cached.withLock { c in
+            var best = -1
+            for (i, b) in c.list.enumerated() where b.bytes >= size && b.bytes <= size + size / 4 {
+                if best < 0 || b.bytes < c.list[best].bytes { best = i }
+            }
+            guard best >= 0 else { return nil }
+            let b = c.list.remove(at: best)
+            c.held -= b.bytes
+            return (b.pointer, b.bytes)
         }
-        guard best >= 0 else { return nil }
-        let b = blocks.remove(at: best)
-        held -= b.bytes
-        return (b.pointer, b.bytes)
     }
 
     /// Returns a block to the cache, freeing the oldest ones when over capacity (or the
     /// block itself when it alone is larger than the capacity).
     func give(_ p: UnsafeMutableRawPointer, _ size: Int) {
         if size > capacity { free(p); return }
-        var evicted: [UnsafeMutableRawPointer] = []
-        lock.lock()
-        blocks.append((p, size))
-        held += size
-        while held > capacity, !blocks.isEmpty {
-            let old = blocks.removeFirst()
-            held -= old.bytes
-            evicted.append(old.pointer)
+        let capacity = self.capacity
+        let evicted = cached.withLock { c in
+            var evicted: [UnsafeMutableRawPointer] = []
+            c.list.append((p, size))
+            c.held += size
+            while c.held > capacity, !c.list.isEmpty {
+                let old = c.list.removeFirst()
+                c.held -= old.bytes
+                evicted.append(old.pointer)
+            }
+            return evicted
         }
-        lock.unlock()
         for e in evicted { free(e) }
     }
 
     /// Frees every cached block (tests, and a host that wants its memory back).
     func drain() {
-        lock.lock()
-        let all = blocks
-        blocks = []
-        held = 0
-        lock.unlock()
+        let all = cached.withLock { c in
+            defer { c = Blocks() }
+            return c.list
+        }
         for b in all { free(b.pointer) }
     }
 }
