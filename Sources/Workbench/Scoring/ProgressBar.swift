@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A one-line progress bar on standard error with count, rate and ETA, drawn only when
 /// standard error is a terminal, at most ten times a second. Thread-safe.
@@ -6,27 +7,25 @@ import Foundation
 /// The total may be unknown at first (a file being streamed while it is still counted):
 /// the line then shows the count and rate, and the bar and ETA appear once `setTotal` is
 /// called.
-// @unchecked Sendable: `total`, `last` and `lastDone` are read and written under `lock`;
-// the other fields are lets.
-public final class ProgressBar: @unchecked Sendable {
-    private var total: Int
+public final class ProgressBar: Sendable {
+    /// The total (0: unknown) and when the line was last drawn, shared by the threads that
+    /// report; held while a line is written, so lines never interleave.
+    private struct Drawn { var total: Int; var last = Date.distantPast; var lastDone = 0 }
+    private let drawn: Mutex<Drawn>
     private let label: String
     private let enabled: Bool
     private let start = Date()
-    private var last = Date.distantPast
-    private var lastDone = 0
-    private let lock = NSLock()
 
     /// - Parameter enabled: draw at all (it is also off when stderr is not a terminal).
     public init(total: Int, label: String, enabled: Bool = true) {
-        self.total = total
+        drawn = Mutex(Drawn(total: total))
         self.label = label
         self.enabled = enabled && Platform.isTerminal(2) && total > 0
     }
 
     /// A bar whose total is not known yet (see `setTotal`).
     public init(label: String, enabled: Bool = true) {
-        self.total = 0
+        drawn = Mutex(Drawn(total: 0))
         self.label = label
         self.enabled = enabled && Platform.isTerminal(2)
     }
@@ -36,24 +35,22 @@ public final class ProgressBar: @unchecked Sendable {
 
     /// Sets the total once it is known (0: unknown).
     public func setTotal(_ n: Int) {
-        lock.lock()
-        total = max(0, n)
-        lock.unlock()
+        drawn.withLock { $0.total = max(0, n) }
     }
 
     /// Reports `done` of `total` rows finished.
     public func update(_ done: Int) {
         guard enabled else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        let now = Date()
-        guard (total > 0 && done >= total) || now.timeIntervalSince(last) >= 0.1 else { return }
-        last = now
-        lastDone = done
-        Platform.writeStderr("\r" + line(done: done, now: now) + "\u{1B}[K")
+        drawn.withLock { d in
+            let now = Date()
+            guard (d.total > 0 && done >= d.total) || now.timeIntervalSince(d.last) >= 0.1 else { return }
+            d.last = now
+            d.lastDone = done
+            Platform.writeStderr("\r" + line(done: done, total: d.total, now: now) + "\u{1B}[K")
+        }
     }
 
-    private func line(done: Int, now: Date) -> String {
+    private func line(done: Int, total: Int, now: Date) -> String {
         let elapsed = max(now.timeIntervalSince(start), 1e-9)
         let rate = Double(done) / elapsed
         guard total > 0 else {
