@@ -98,33 +98,11 @@ public enum RL {
         let n = rewards.count
         guard n > 0, let r = rewards.baseAddress, let v = values.baseAddress,
               let a = adv.baseAddress, let g = ret.baseAddress else { return }
-        let gl = gamma * lambda
-        var nextValue = lastValue
-        var lastgaelam = 0.0
+        // The loops themselves are the pointer kernels beside the tensor form (RLTensors.swift).
         if let dd = dones?.baseAddress {
-            var t = n - 1
-            while t >= 0 {
-                let vt = v[t]
-                // keep = 1 when the episode continues past t, 0 when it ends at t.
-                let keep: Double = dd[t] ? 0 : 1
-                let delta = r[t] + gamma * keep * nextValue - vt
-                lastgaelam = delta + gl * keep * lastgaelam
-                a[t] = lastgaelam
-                g[t] = lastgaelam + vt
-                nextValue = vt
-                t -= 1
-            }
+            gaeKernel(r, v, dd, n, gamma, lambda, lastValue, a, g)
         } else {
-            var t = n - 1
-            while t >= 0 {
-                let vt = v[t]
-                let delta = r[t] + gamma * nextValue - vt
-                lastgaelam = delta + gl * lastgaelam
-                a[t] = lastgaelam
-                g[t] = lastgaelam + vt
-                nextValue = vt
-                t -= 1
-            }
+            gaeKernel(r, v, n, gamma, lambda, lastValue, a, g)
         }
     }
 }
