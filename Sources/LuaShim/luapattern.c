@@ -237,7 +237,9 @@ static const char *matchbalance (MatchState *ms, const char *s,
 }
 
 
-static const char *max_expand (MatchState *ms, const char *s,
+/* moonlab: out of line; inlined into match() beside the step counter, clang -O2 made its
+   scan loop 1.35x slower (`.*` over 110 KB: 237 us against 177) */
+static __attribute__((noinline)) const char *max_expand (MatchState *ms, const char *s,
                                  const char *p, const char *ep) {
   ptrdiff_t i = 0;  /* counts maximum expand for item */
   while (singlematch(ms, s + i, p, ep))
