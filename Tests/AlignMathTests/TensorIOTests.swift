@@ -109,6 +109,14 @@ final class TensorIOTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["d.npy", "n.npz", "t.npy"])
     }
 
+    /// Found by libFuzzer (Scripts/fuzz.sh npz): an entry of 113 deflated bytes whose ZIP64
+    /// size says 4 GiB was allocated before inflating. Deflate expands at most 1032:1.
+    func testDeflatedEntryClaimingMoreThanDeflateCanMakeIsRefused() throws {
+        XCTAssertThrowsError(try Npz.read(path: path("npz_size_lie.npz"))) { e in
+            XCTAssertTrue("\(e)".contains("says it inflates to 4294967120 bytes, more than deflate can make of its 113 bytes"), "\(e)")
+        }
+    }
+
     func testInflateRejectsCorruptData() throws {
         var junk: [UInt8] = [0xff, 0xff, 0xff, 0xff]
         var out = [UInt8](repeating: 0, count: 16)

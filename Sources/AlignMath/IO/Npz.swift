@@ -63,7 +63,13 @@ public enum Npz {
             case 0:
                 out[key] = try Npy.parse(f, at: dataStart, length: csize, what: what)
             case 8:
-                let buf = try TensorStorage.allocate(bytes: usize, zeroed: false)  // usize comes from the file
+                // usize comes from the file: deflate expands at most 1032:1 (zlib's limit), so a larger
+                // claim is a lie, refused before it is allocated (libFuzzer found a 113-byte entry
+                // claiming 4 GiB; Fuzz/corpus/npz/size-lie.npz)
+                guard usize <= csize * 1032 + 64 else {
+                    throw bad("entry '\(name)' says it inflates to \(usize) bytes, more than deflate can make of its \(csize) bytes")
+                }
+                let buf = try TensorStorage.allocate(bytes: usize, zeroed: false)
                 try Zlib.inflate(UnsafeRawBufferPointer(start: f.bytes(at: dataStart), count: csize),
                                  into: UnsafeMutableRawBufferPointer(start: buf.base, count: usize), what: what)
                 out[key] = try Npy.parse(MappedFile(storage: buf, path: what), at: 0, length: usize, what: what)
