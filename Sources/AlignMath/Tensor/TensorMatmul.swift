@@ -52,18 +52,24 @@ extension Tensor {
         return v
     }
 
-    /// Multiply-adds in one BLAS call of a large product: one dgemm call cannot be stopped,
-    /// so Ctrl-C lands between blocks. 2^28 is ~40 ms of f64 dgemm on the 2-core dev box under
-    /// load (6.5 G multiply-adds/s), so Ctrl-C lands well within 100 ms (at 2^31 a block took
-    /// up to a second); blocks of 256 rows at [1024, 1024] cost nothing measurable
-    /// (BENCHMARKS.md, "Interruptible matmul").
-    static let multiplyAddsPerBlock = 1 << 28
+    /// Multiply-adds in one BLAS call of a large product. One call cannot be stopped, so
+    /// Ctrl-C lands between blocks: 2^29 is 40-80 ms of f64 dgemm on the 2-core dev box
+    /// (up to ~150 ms at load 11); it was 2^31, about a second under load. Smaller blocks
+    /// cost: each call repacks B and wakes OpenBLAS's threads (BENCHMARKS.md, "Robustness").
+    static let multiplyAddsPerBlock = 1 << 29
+
+    /// Products up to this many multiply-adds ([1024, 1024]·[1024, 1024], under 100 ms on
+    /// a quiet box) run as one call, where splitting costs most (1.1-1.5x under load).
+    static let multiplyAddsInOneCall = 1 << 30
 
     /// Rows of A per BLAS call for an [m, k]·[k, n] product (at least one row: a single row
     /// of more than `multiplyAddsPerBlock` runs whole).
-    static func rowsPerBlock(n: Int, k: Int) -> Int {
+    static func rowsPerBlock(m: Int, n: Int, k: Int) -> Int {
         let perRow = n.multipliedReportingOverflow(by: k)
-        return Swift.max(1, multiplyAddsPerBlock / Swift.max(1, perRow.overflow ? Int.max : perRow.partialValue))
+        if perRow.overflow { return 1 }
+        let whole = perRow.partialValue.multipliedReportingOverflow(by: m)
+        if !whole.overflow && whole.partialValue <= multiplyAddsInOneCall { return Swift.max(1, m) }
+        return Swift.max(1, multiplyAddsPerBlock / Swift.max(1, perRow.partialValue))
     }
 
     /// C = A·B with BLAS, A [m, k] and B [k, n] any 2-d views; C dense [m, n]. A large
@@ -72,7 +78,7 @@ extension Tensor {
     private static func gemm(_ a: Tensor, _ b: Tensor, _ c: UnsafeMutableRawPointer, _ m: Int, _ n: Int, _ k: Int) -> Bool {
         if k == 0 { c.initializeMemory(as: UInt8.self, repeating: 0, count: m * n * a.dtype.size); return true }
         let (ta, lda, pa) = blasLayout(a), (tb, ldb, pb) = blasLayout(b)
-        let rowsPerBlock = rowsPerBlock(n: n, k: k)
+        let rowsPerBlock = rowsPerBlock(m: m, n: n, k: k)
         return withExtendedLifetime((pa, pb)) {
             var r0 = 0
             while r0 < m {
