@@ -117,6 +117,25 @@ final class TensorIOTests: XCTestCase {
         }
     }
 
+    /// Issue 10: sizes and offsets stored in a file became Ints and were added up unchecked, so
+    /// a ZIP64 field of 2^64 - 16 (or 2^64 - 1) trapped in `Int(_:)` and a safetensors offset
+    /// near Int.max overflowed when added to the data's start: the process died (SIGILL).
+    /// Each is refused with an error naming the field (seeds in Fuzz/corpus/npz, safetensors).
+    func testSizesAndOffsetsFromTheFileAreCheckedBeforeArithmetic() throws {
+        XCTAssertThrowsError(try Npz.read(path: path("npz_zip64_offset_huge.npz"))) { e in
+            XCTAssertTrue("\(e)".contains("zip64 end record offset is 18446744073709551600, more than the 42 allowed in this 42-byte file"), "\(e)")
+        }
+        XCTAssertThrowsError(try Npz.read(path: path("npz_zip64_size_huge.npz"))) { e in
+            XCTAssertTrue("\(e)".contains("zip64 size is 18446744073709551615"), "\(e)")
+        }
+        XCTAssertThrowsError(try Safetensors.read(path: path("safetensors_offset_huge.safetensors"))) { e in
+            XCTAssertTrue("\(e)".contains("data_offsets [9223372036854775800, 9223372036854775800], which do not hold 0 bytes within the 0 bytes of data"), "\(e)")
+        }
+        // the bounds check itself: an offset near Int.max in its message does not overflow
+        let f = try MappedFile(path: path("npz_zip64_offset_huge.npz"))
+        XCTAssertThrowsError(try f.check(Int.max - 2, 8, "x")) { e in XCTAssertTrue("\(e)".contains("needs 8 bytes at byte \(Int.max - 2)"), "\(e)") }
+    }
+
     func testInflateRejectsCorruptData() throws {
         var junk: [UInt8] = [0xff, 0xff, 0xff, 0xff]
         var out = [UInt8](repeating: 0, count: 16)

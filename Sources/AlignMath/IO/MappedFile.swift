@@ -53,11 +53,24 @@ struct MappedFile {
     /// Pointer to byte `offset` of the file.
     func bytes(at offset: Int) -> UnsafeMutableRawPointer { storage.base + offset }
 
-    /// Throws unless `count` bytes at `offset` lie inside the file.
+    /// Throws unless `count` bytes at `offset` lie inside the file. (The message adds nothing
+    /// up: offset and count may be any Int a damaged file gives.)
     func check(_ offset: Int, _ count: Int, _ what: String) throws {
         guard offset >= 0, count >= 0, offset <= size, count <= size - offset else {
-            throw AlignMathError.invalidArgument("\(path): \(what) runs past the end of the file (needs bytes \(offset)..<\(offset + count), file has \(size))")
+            throw AlignMathError.invalidArgument("\(path): \(what) runs past the end of the file (needs \(count) bytes at byte \(offset), file has \(size))")
         }
+    }
+
+    /// A size, count or offset the file stores as a little-endian unsigned integer of `n`
+    /// bytes at `offset`, refused when above `limit` (for an offset or a size inside the file,
+    /// the file's size). So it converts to Int and sums of such values cannot overflow:
+    /// `Int(_:)` of an 8-byte field of 2^64 - 16 trapped (issue 10).
+    func int(_ offset: Int, _ n: Int, _ what: String, atMost limit: Int) throws -> Int {
+        let v = try uint(offset, n, what)
+        guard v <= UInt64(Swift.max(0, limit)) else {
+            throw AlignMathError.invalidArgument("\(path): \(what) is \(v), more than the \(limit) allowed in this \(size)-byte file")
+        }
+        return Int(v)
     }
 
     /// Little-endian unsigned integer of `n` bytes at `offset` (bounds checked).

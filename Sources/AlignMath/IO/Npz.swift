@@ -22,10 +22,10 @@ public enum Npz {
         var cdOffset = Int(try f.uint(eocd + 16, 4, "central directory offset"))
         // ZIP64 end of central directory (locator just before the classic record).
         if (entries == 0xffff || cdOffset == 0xffff_ffff), eocd >= 20, try f.uint(eocd - 20, 4, "zip64 locator") == 0x0706_4b50 {
-            let z = Int(try f.uint(eocd - 12, 8, "zip64 end record offset"))
+            let z = try f.int(eocd - 12, 8, "zip64 end record offset", atMost: f.size)
             guard try f.uint(z, 4, "zip64 end record") == 0x0606_4b50 else { throw bad("bad zip64 end record") }
-            entries = Int(try f.uint(z + 32, 8, "zip64 entry count"))
-            cdOffset = Int(try f.uint(z + 48, 8, "zip64 central directory offset"))
+            entries = try f.int(z + 32, 8, "zip64 entry count", atMost: f.size / 46)  // 46 bytes per directory entry at least
+            cdOffset = try f.int(z + 48, 8, "zip64 central directory offset", atMost: f.size)
         }
         var out: [String: Tensor] = [:]
         var p = cdOffset
@@ -40,16 +40,18 @@ public enum Npz {
             var local = Int(try f.uint(p + 42, 4, "local header offset"))
             try f.check(p + 46, nameLen + extraLen, "entry name")
             let name = String(decoding: UnsafeRawBufferPointer(start: f.bytes(at: p + 46), count: nameLen), as: UTF8.self)
-            // ZIP64 extra field: the 0xffffffff fields, in order usize, csize, offset.
+            // ZIP64 extra field: the 0xffffffff fields, in order usize, csize, offset (8 bytes
+            // each, checked before they become Ints: offsets and csize lie inside the file, so
+            // the sums below cannot overflow; usize is checked against csize below).
             var e = p + 46 + nameLen
             let eEnd = e + extraLen
             while e + 4 <= eEnd {
                 let id = Int(try f.uint(e, 2, "extra id")), len = Int(try f.uint(e + 2, 2, "extra length"))
                 if id == 1 {
                     var q = e + 4
-                    if usize == 0xffff_ffff { usize = Int(try f.uint(q, 8, "zip64 size")); q += 8 }
-                    if csize == 0xffff_ffff { csize = Int(try f.uint(q, 8, "zip64 compressed size")); q += 8 }
-                    if local == 0xffff_ffff { local = Int(try f.uint(q, 8, "zip64 offset")); q += 8 }
+                    if usize == 0xffff_ffff { usize = try f.int(q, 8, "zip64 size", atMost: Int.max); q += 8 }
+                    if csize == 0xffff_ffff { csize = try f.int(q, 8, "zip64 compressed size", atMost: f.size); q += 8 }
+                    if local == 0xffff_ffff { local = try f.int(q, 8, "zip64 offset", atMost: f.size); q += 8 }
                 }
                 e += 4 + len
             }

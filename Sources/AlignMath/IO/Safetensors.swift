@@ -27,8 +27,10 @@ public enum Safetensors {
             }
             let type = try storedType(dtype, name: name, bad)
             let count = try Tensor.checkedCount(shape)
-            guard offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] - offsets[0] == count * type.size else {
-                throw bad("tensor '\(name)' (\(dtype) \(shape)) has data_offsets \(offsets), which do not hold \(count * type.size) bytes")
+            // offsets come from the file: inside its data before they are added to dataStart
+            guard offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] <= f.size - dataStart,
+                  offsets[1] - offsets[0] == count * type.size else {
+                throw bad("tensor '\(name)' (\(dtype) \(shape)) has data_offsets \(offsets), which do not hold \(count * type.size) bytes within the \(f.size - dataStart) bytes of data")
             }
             out[name] = try type.tensor(from: f, offset: dataStart + offsets[0], shape: shape, what: "tensor '\(name)'")
         }
