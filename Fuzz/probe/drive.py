@@ -8,7 +8,9 @@ with every argument and every option replaced in turn by hostile values (huge, n
 NaN/inf, deep and cyclic tables, raising metatables, functions, tensors, paths). Each target
 runs in its own process under a 6 GB address-space limit; a probe that ends the process
 with a signal or runs past 20 s is printed with the probe that caused it, and the target
-resumes after it. The summary is written to probe-results.json in the current directory.
+resumes after it. Every process runs in one scratch folder made for the run
+(tempfile.mkdtemp), where probe.lua keeps all it writes; the summary is written there too,
+as probe-results.json.
 """
 import json, os, re, resource, subprocess, sys, tempfile
 
@@ -55,5 +57,6 @@ for t in targets:
         results.append({"target": t, "probe": int(i), "call": desc, "status": status, "tail": tail})
         print(t, i, desc, status, tail, flush=True)
         start = int(i) + 1
-json.dump(results, open("probe-results.json", "w"), indent=1)
+json.dump(results, open(os.path.join(scratch, "probe-results.json"), "w"), indent=1)
+print("results in", os.path.join(scratch, "probe-results.json"))
 print("probes run:", probes_run, "signals or hangs:", len(results))

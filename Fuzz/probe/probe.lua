@@ -58,7 +58,8 @@ local instances = {
   rng = function() return random.new(1) end,
   chain = function() return sample.chain{sample.top_k(2)} end,
   dataset = function()
-    local f = os.tmpname() local h = io.open(f, "w") h:write('{"a":1}\n{"a":2}\n') h:close()
+    local f = "probe-dataset.jsonl"  -- in the scratch folder (os.tmpname() left a file in /tmp per run)
+    local h = io.open(f, "w") h:write('{"a":1}\n{"a":2}\n') h:close()
     return data.jsonl(f)
   end,
   kl = function() return rl.adaptive_kl{} end,
@@ -101,6 +102,10 @@ local function example_args(t, fn)
   if not d or not d.doc then return nil end
   local ex = d.doc:match("Example:%s*(.-)\n") or d.doc:match("Example:%s*(.*)$")
   if not ex then return nil end
+  -- the example runs, and its arguments are then reused by every probe: absolute paths in it
+  -- ("/tmp/out.jsonl") become names in the scratch folder, URLs a closed local port
+  ex = ex:gsub('"/[^"]*"', function(p) return '"' .. p:match("([^/]*)\"$") .. '"' end)
+  ex = ex:gsub("https?://[%w%.%-]+:?%d*", "http://127.0.0.1:9")
   local captured
   local m, sep, k = t:match("^([%w_]+)([%.:])([%w_]+)$")
   if sep ~= "." then return nil end
