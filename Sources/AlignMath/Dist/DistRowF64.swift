@@ -198,43 +198,83 @@ enum RowF64 {
     // MARK: KL
 
     /// The sums of KL(P‖Q) over a block of a pair of rows: (Σ e_p, Σ e_q, Σ e_p·(y_p − y_q),
-    /// min of q); also the maxima of the next block of p and q when given.
-    @inline(never)
-    static func klBlock(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>, _ k: Int, _ s: Double,
-                        _ mp: Double, _ mq: Double, nextP: UnsafePointer<Double>?, nextQ: UnsafePointer<Double>?)
+    /// min of q); also the maxima of the next block of p and q when given. Two loops over the
+    /// block (q's exponentials, then p's with the weighted differences; the block is in L1
+    /// for the second): one loop doing both needed more than AVX2's 16 vector registers and
+    /// spilled 6 accumulators to the stack on every step (5-6% slower here). `unit` is
+    /// `s == 1` (the default temperature), where y = x − m is an add and needs no register
+    /// for `s` (the same bits as the fused multiply-add by 1).
+    @inline(__always)
+    static func klBlockBody(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>, _ k: Int, _ s: Double,
+                            _ mp: Double, _ mq: Double, nextP: UnsafePointer<Double>?,
+                            nextQ: UnsafePointer<Double>?, unit: Bool)
         -> (sp: Double, sq: Double, w: Double, minQ: Double, np: Double, nq: Double) {
         let negP = V(repeating: -mp), negQ = V(repeating: -mq)
-        var sp = V(), sq = V(), sw = V(), mnq = V(repeating: .infinity)
-        var np = V(repeating: -.infinity), nq = np
         let lo = V(repeating: FastExp.minNormalInputD)
-        @inline(__always) func step(_ a: V, _ b: V, _ bMin: V) {
-            let yp = negP.addingProduct(a, s), yq = negQ.addingProduct(b, s)
-            let ep = clampedExp(yp).e, eq = clampedExp(yq).e
-            sp += ep; sq += eq
+        @inline(__always) func y(_ x: V, _ neg: V) -> V { unit ? x + neg : neg.addingProduct(x, s) }
+        // Σ e_q, min q, max of q's next block
+        var sq = V(), mnq = V(repeating: .infinity), nq = V(repeating: -.infinity)
+        let full = k & ~(w - 1)
+        var i = 0
+        if let qx = nextQ {
+            while i < full {
+                let b = ld(q, i)
+                sq += clampedExp(y(b, negQ)).e
+                mnq = FastExp.select(b .< mnq, b, mnq)
+                nq = vmax(ld(qx, i), nq)
+                i += w
+            }
+        } else {
+            while i < full {
+                let b = ld(q, i)
+                sq += clampedExp(y(b, negQ)).e
+                mnq = FastExp.select(b .< mnq, b, mnq)
+                i += w
+            }
+        }
+        // Σ e_p, Σ e_p·(y_p − y_q), max of p's next block
+        var sp = V(), sw = V(), np = V(repeating: -.infinity)
+        @inline(__always) func step(_ a: V, _ b: V) {
+            let yp = y(a, negP), yq = y(b, negQ)
+            let ep = clampedExp(yp).e
+            sp += ep
             // y_p − y_q unclamped where P has mass (q may lie far below e^-708 there: that
             // is a large KL, not a rounding), 0 where its weight is the clamp's e^-708
             // (masked p, whose difference may be -inf + inf)
             sw.addProduct(ep, FastExp.select(yp .>= lo, yp - yq, V()))
-            mnq = FastExp.select(bMin .< mnq, bMin, mnq)
         }
-        var i = 0
-        if let px = nextP, let qx = nextQ {
-            while i + w <= k {
-                let b = ld(q, i)
-                step(ld(p, i), b, b)
-                np = vmax(ld(px, i), np); nq = vmax(ld(qx, i), nq)
-                i += w
-            }
+        i = 0
+        if let px = nextP {
+            while i < full { step(ld(p, i), ld(q, i)); np = vmax(ld(px, i), np); i += w }
         } else {
-            while i + w <= k { let b = ld(q, i); step(ld(p, i), b, b); i += w }
+            while i < full { step(ld(p, i), ld(q, i)); i += w }
         }
         if i < k {  // the padding lanes (-inf in both) are not a q = -inf token
             var real = V(repeating: .infinity)
             for j in 0..<(k - i) { real[j] = q[i + j] }
-            step(load(p, i, k), load(q, i, k), real)
+            let b = load(q, i, k)
+            sq += clampedExp(y(b, negQ)).e
+            mnq = FastExp.select(real .< mnq, real, mnq)
+            step(load(p, i, k), b)
             if let px = nextP, let qx = nextQ { np = vmax(load(px, i, k), np); nq = vmax(load(qx, i, k), nq) }
         }
         return (sp.sum(), sq.sum(), sw.sum(), mnq.min(), np.max(), nq.max())
+    }
+
+    /// `klBlockBody` for any `s`.
+    @inline(never)
+    static func klBlock(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>, _ k: Int, _ s: Double,
+                        _ mp: Double, _ mq: Double, nextP: UnsafePointer<Double>?, nextQ: UnsafePointer<Double>?)
+        -> (sp: Double, sq: Double, w: Double, minQ: Double, np: Double, nq: Double) {
+        klBlockBody(p, q, k, s, mp, mq, nextP: nextP, nextQ: nextQ, unit: false)
+    }
+
+    /// `klBlockBody` for `s == 1`.
+    @inline(never)
+    static func klBlockUnit(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>, _ k: Int,
+                            _ mp: Double, _ mq: Double, nextP: UnsafePointer<Double>?, nextQ: UnsafePointer<Double>?)
+        -> (sp: Double, sq: Double, w: Double, minQ: Double, np: Double, nq: Double) {
+        klBlockBody(p, q, k, 1, mp, mq, nextP: nextP, nextQ: nextQ, unit: true)
     }
 
     /// Whether some token has p > -inf where q = -inf.
@@ -269,7 +309,9 @@ enum RowF64 {
                 w = f * (w - d * sp); sp *= f; mp = bp * s
             }
             let same = nc < n && blockCount(n, nc) == k
-            let b = klBlock(p + c, q + c, k, s, mp, mq, nextP: same ? p + nc : nil, nextQ: same ? q + nc : nil)
+            let nxP: UnsafePointer<Double>? = same ? p + nc : nil, nxQ: UnsafePointer<Double>? = same ? q + nc : nil
+            let b = s == 1 ? klBlockUnit(p + c, q + c, k, mp, mq, nextP: nxP, nextQ: nxQ)
+                : klBlock(p + c, q + c, k, s, mp, mq, nextP: nxP, nextQ: nxQ)
             sp += b.sp; sq += b.sq; w += b.w; minQ = Swift.min(minQ, b.minQ)
             if same { (bp, bq) = (b.np, b.nq) } else if nc < n {
                 (bp, bq) = (max(p + nc, n - nc), max(q + nc, n - nc))
