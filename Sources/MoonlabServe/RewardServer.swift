@@ -1,14 +1,18 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import Workbench
 
 /// `moonlab serve`: the rewards and detectors of `--reward`/`--detect` over HTTP for
 /// trainers (design.md, "Trainers: moonlab serve"). Hummingbird (SwiftNIO) takes the
-/// requests; each request is scored whole by one worker of a `ScoringPool` (the body's
-/// JSON parsed straight onto that worker's Lua stack), so concurrent requests spread over
-/// the workers. SIGHUP (and, with `--reload`, a change to a rewards file) reads the files
-/// again into new states and swaps them in: a file that fails leaves the old rewards
+/// connections; each scoring request is answered whole on the event loop that read it, by
+/// that loop's own Lua state (`LoopScoringHandler`; the body's JSON parsed straight onto the
+/// state's stack), so concurrent requests spread over the loops (`--workers` of them) with no
+/// hand-off between threads. `/health` and `/metrics` go through Hummingbird's router.
+/// SIGHUP (and, with `--reload`, a change to a rewards file) reads the files again into new
+/// states, one per loop, and swaps them in: a file that fails leaves the old rewards
 /// serving; requests in flight finish on the version they started with. SIGTERM (or
 /// SIGINT) stops accepting, finishes what is in flight and returns.
 // @unchecked Sendable: `version`, `versions` and `requests` are read and written under `lock`;
@@ -25,13 +29,16 @@ public final class RewardServer: @unchecked Sendable {
     private var requests: UInt64 = 0
     private let bootID = String(UInt32.random(in: 0...UInt32.max), radix: 36)
     private var signalSources: [DispatchSourceSignal] = []
+    /// The event loops, one Lua state of each version per loop.
+    let loops: ServingLoops
 
     /// Loads the rewards (an error says what is wrong with a file or a name).
     public init(configuration: ServeConfiguration) throws {
         self.configuration = configuration
         version = try ServingVersion(number: 1, configuration: configuration)
         log = try configuration.logPath.map { try AuditLog(path: $0) }
-        metrics.serving(version: 1, workers: version.pool.count)
+        loops = ServingLoops(count: version.workers.count)
+        metrics.serving(version: 1, workers: version.workers.count)
     }
 
     /// The rewards and detectors served now.
@@ -53,63 +60,63 @@ public final class RewardServer: @unchecked Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(string: self.metrics.text())))
         }
-        router.post("/get_reward") { request, _ in await self.handle(request, endpoint: "get_reward") }
-        router.post("/score") { request, _ in await self.handle(request, endpoint: "score") }
+        // POST /get_reward and /score never reach the router: LoopScoringHandler answers them.
         var logger = Logger(label: "moonlab.serve")
         logger.logLevel = .error
-        let app = Application(router: router,
+        let serverName = "moonlab/\(Workbench.version)"
+        let c = configuration
+        let http = HTTP1Channel.Configuration(additionalChannelHandlers: [
+            LoopScoringHandler(server: self, serverName: serverName, maxBodyBytes: c.maxBodyBytes,
+                               timeoutMilliseconds: c.timeoutMilliseconds),
+        ])
+        let app = Application(router: router, server: .http1(configuration: http),
                               configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                                                   serverName: "moonlab/\(Workbench.version)"),
+                                                   serverName: serverName),
                               onServerRunning: { channel in
                                   ready(channel.localAddress.map { "\($0.ipAddress ?? self.configuration.host):\($0.port ?? 0)" } ?? "?")
                               },
+                              eventLoopGroupProvider: .shared(loops.group),
                               logger: logger)
         if configuration.watchFiles { watchFiles() }
-        try await app.runService()
+        do { try await app.runService() } catch {
+            await loops.shutdown()
+            throw error
+        }
+        await loops.shutdown()
     }
 
     // MARK: requests
 
-    private func handle(_ request: Request, endpoint: String) async -> Response {
-        let started = ContinuousClock.now
-        let v = current()  // this request is scored by this version, whatever a reload does meanwhile
+    /// What to answer to a scoring request (`endpoint` "get_reward" or "score") read on event
+    /// loop `loop`: scored there, by that loop's state of the version served now (a reload
+    /// meanwhile changes nothing for it). `body` nil: it was larger than --max-body-mb.
+    /// Records the request's metrics, writes the audit log and reports failed rows.
+    func answer(endpoint: String, body: ByteBuffer?, headerStep: Int?, deadline: DispatchTime,
+                arrived: ContinuousClock.Instant, loop: Int) -> (status: Int, bytes: [UInt8]) {
         var status = 200, rows = 0, errors = 0
-        defer { metrics.request(endpoint: endpoint, status: status, rows: rows, errors: errors, duration: started.duration(to: .now)) }
-        let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: configuration.maxBodyBytes) } catch {
+        defer { metrics.request(endpoint: endpoint, status: status, rows: rows, errors: errors, duration: arrived.duration(to: .now)) }
+        guard let body else {
             status = 413
-            return json(413, RewardResponses.error("the body is larger than --max-body-mb (\(configuration.maxBodyBytes >> 20) MB)"))
+            return (413, RewardResponses.error("the body is larger than --max-body-mb (\(configuration.maxBodyBytes >> 20) MB)"))
         }
-        let headerStep = request.headers.first { $0.name.canonicalName == "x-moonlab-step" }.flatMap { Int($0.value) }
-        let limits = RequestLimits(deadline: .now() + .milliseconds(configuration.timeoutMilliseconds),
-                                   headerStep: headerStep, keepRecords: log != nil)
-        let score = { (worker: PoolWorker) in
-            body.withUnsafeReadableBytes { bytes in
-                endpoint == "score" ? worker.scoreRecords(body: bytes, limits: limits)
-                                    : worker.scoreGetReward(body: bytes, limits: limits)
-            }
-        }
-        // Handed to the first worker free. (Scoring on the handler's own thread while a worker
-        // is idle saved the hand-off's CPU but cost throughput and tail latency under load:
-        // the cooperative threads that move every connection's bytes were busy in Lua;
-        // BENCHMARKS.md, "Serving".)
-        let result: Result<ScoredRequest, RequestProblem> = await withCheckedContinuation { continuation in
-            let box = ResultBox()
-            v.pool.submit(count: 1, block: 1, body: { worker, _ in box.result = score(worker) },
-                          completion: { continuation.resume(returning: box.result) })
+        let v = current()
+        let limits = RequestLimits(deadline: deadline, headerStep: headerStep, keepRecords: log != nil)
+        let worker = v.workers[loop]
+        let result = body.withUnsafeReadableBytes { bytes in
+            endpoint == "score" ? worker.scoreRecords(body: bytes, limits: limits)
+                                : worker.scoreGetReward(body: bytes, limits: limits)
         }
         switch result {
         case .failure(let problem):
             status = 400
-            return json(400, RewardResponses.error(problem.description))
+            return (400, RewardResponses.error(problem.description))
         case .success(let scored):
             rows = scored.count
             errors = (0..<scored.count).reduce(0) { $0 + (scored.failed($1) ? 1 : 0) }
             if let log { log.write(scored, id: nextRequestID(), endpoint: endpoint, version: v) }
             if errors > 0 { reportErrors(scored, endpoint: endpoint) }
-            let bytes = endpoint == "score" ? RewardResponses.score(scored, version: v, onError: configuration.onError)
-                                            : RewardResponses.getReward(scored, version: v, onError: configuration.onError)
-            return json(200, bytes)
+            return (200, endpoint == "score" ? RewardResponses.score(scored, version: v, onError: configuration.onError)
+                                             : RewardResponses.getReward(scored, version: v, onError: configuration.onError))
         }
     }
 
@@ -133,7 +140,7 @@ public final class RewardServer: @unchecked Sendable {
             if lines.count == 3 { lines.append("  ..."); break }
             let row = scored.row(i)
             let why = row.error ?? row.outcomes.enumerated().filter { $0.element == .nonFinite }
-                .map { "\(names.rewards[$0.offset]): returned NaN or an infinity" }.joined(separator: "; ")
+                .map { "\(scored.names.rewards[$0.offset]): returned NaN or an infinity" }.joined(separator: "; ")
             lines.append("moonlab serve: \(endpoint) row \(i)\(scored.step.map { " (step \($0))" } ?? ""): \(why)")
         }
         Platform.writeStderr(lines.joined(separator: "\n") + "\n")
@@ -151,7 +158,7 @@ public final class RewardServer: @unchecked Sendable {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             ScoreJSON.appendString(n, to: &out)
         }
-        out += Array("],\"workers\":\(v.pool.count),\"version\":\(v.number),\"moonlab\":\"\(Workbench.version)\"}".utf8)
+        out += Array("],\"workers\":\(v.workers.count),\"version\":\(v.number),\"moonlab\":\"\(Workbench.version)\"}".utf8)
         return json(200, out)
     }
 
@@ -205,11 +212,4 @@ public final class RewardServer: @unchecked Sendable {
             }
         }
     }
-}
-
-/// Where a worker leaves a request's result for the handler waiting on it.
-// @unchecked Sendable: written by the one worker that scores the request, then read in the
-// job's completion, which the pool's lock orders after that write.
-private final class ResultBox: @unchecked Sendable {
-    var result: Result<ScoredRequest, RequestProblem> = .failure(RequestProblem("not scored"))
 }

@@ -17,6 +17,7 @@ public struct ServeConfiguration: @unchecked Sendable {
     public var onError: Double = 0
     public var host = "127.0.0.1"
     public var port = 8000
+    /// Event loops, each with its own Lua state (one per core by default).
     public var workers = ProcessInfo.processInfo.activeProcessorCount
     /// Rows not started this long after their request arrived fail with "timeout".
     public var timeoutMilliseconds = 30_000
@@ -38,12 +39,12 @@ public struct ServeConfiguration: @unchecked Sendable {
     }
 }
 
-/// One loaded set of rewards: the plan, the pool of worker states, and how a row's values
+/// One loaded set of rewards: the plan, a Lua state per event loop, and how a row's values
 /// make OpenRLHF's `rewards`, `scores` and `extra_logs`. A reload makes a new one; requests
-/// hold the one they started with, and its workers stop when the last of them is done.
+/// hold the one they started with, and its states close when the last of them is done.
 final class ServingVersion: Sendable {
     let number: Int
-    let pool: ScoringPool
+    let workers: LoopWorkers
     let names: ScoringNames
     let files: [String]
     /// Per reward (task order): its weight in `rewards`.
@@ -64,7 +65,7 @@ final class ServingVersion: Sendable {
         if let s = c.scoreName, !plan.rewards.contains(s) {
             throw ScoringPlan.Problem("--score \(s): not a served reward (served: \(plan.rewards.joined(separator: ", ")))")
         }
-        pool = try ScoringPool(workers: c.workers, task: task, options: ServingVersion.quiet(c.workbench), first: plan.first)
+        workers = try LoopWorkers(count: c.workers, task: task, options: ServingVersion.quiet(c.workbench), first: plan.first)
         self.number = number
         names = task.names
         files = plan.files

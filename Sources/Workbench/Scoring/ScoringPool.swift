@@ -104,6 +104,8 @@ public final class ScoringPool: @unchecked Sendable {
 }
 
 /// One pool worker: a `ScoringWorker` and its JSON decoder. Used by one thread at a time.
+/// Also made apart from any pool, for a thread that scores on its own: `moonlab serve` keeps
+/// one per event loop and scores each request on the loop that read it.
 public final class PoolWorker {
     let worker: ScoringWorker
     let decoder: JSONDecoderToLua
@@ -112,7 +114,10 @@ public final class PoolWorker {
     /// task's own).
     fileprivate var stateJob: UInt64 = 0
 
-    init(task: ScoringTask, options: WorkbenchOptions, existing: Workbench?) throws {
+    /// A worker in a fresh workbench made with `options` (its `output` as given: nil prints),
+    /// or in `existing`, whose setup already ran (the state a `ScoringPlan` read the rewards
+    /// files into).
+    public init(task: ScoringTask, options: WorkbenchOptions, existing: Workbench? = nil) throws {
         worker = try ScoringWorker(task: task, options: options, existing: existing)
         decoder = JSONDecoderToLua(state: worker.workbench.lua)
         sentinels = DataSentinels.of(worker.workbench.lua)

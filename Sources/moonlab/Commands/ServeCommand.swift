@@ -52,7 +52,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Port (default 8000; 0 picks a free one, printed at start).")
     var port = 8000
 
-    @Option(help: ArgumentHelp("Worker threads, one Lua state each (default: the number of cores).", valueName: "n"))
+    @Option(help: ArgumentHelp("Threads, each with one Lua state, answering the requests of its connections (default: the number of cores).", valueName: "n"))
     var workers: Int?
 
     @Option(name: .customLong("timeout-ms"), help: ArgumentHelp("Rows not started this long after their request arrived fail (default 30000).", valueName: "ms"))

@@ -1,0 +1,207 @@
+import Foundation
+import Synchronization
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `moonlab serve` answers /get_reward and /score on the event loop that read them (MoonlabServe's
+/// LoopScoringHandler), and everything else through Hummingbird: what that must not change,
+/// seen from a raw connection where URLSession would hide it (pipelined requests, a body sent
+/// in two halves, Connection: close). In ServeCommandTests, whose server helpers it uses.
+extension ServeCommandTests {
+    /// Requests sent back to back on one connection are answered in order, whichever handler
+    /// answers each: a scoring request behind a /health or /metrics answer waits for it.
+    func testPipelinedRequestsAreAnsweredInOrderOnOneConnection() throws {
+        let file = dir + "/len.lua"
+        try #"reward.define("len", function(s) return #s.completion end)"#.write(toFile: file, atomically: true, encoding: .utf8)
+        let s = try start(["--reward", file, "--workers", "1"])
+        let c = try RawConnection(s.url)
+        defer { c.close() }
+        let reward = { (completion: String, path: String) in
+            RawConnection.post(path, #"{"query": ["P: \#(completion)"], "prompts": ["P: "]}"#)
+        }
+        c.send(RawConnection.get("/health") + reward("abc", "/get_reward") + RawConnection.get("/metrics")
+               + RawConnection.post("/score", #"{"records": [{"completion": "abcd"}]}"#)
+               + reward("abcdef", "/get_reward?from=trainer") + RawConnection.get("/health"))
+        let answers = try c.responses(6)
+        XCTAssertEqual(answers.map(\.status), [200, 200, 200, 200, 200, 200])
+        XCTAssertTrue(answers[0].body.contains(#""status":"ok""#), answers[0].body)
+        XCTAssertEqual(try Self.json(Data(answers[1].body.utf8))["rewards"] as? [Double], [3])
+        XCTAssertTrue(answers[2].body.contains("moonlab_requests_total"), answers[2].body)
+        let results = try Self.json(Data(answers[3].body.utf8))["results"] as? [[String: Any]]
+        XCTAssertEqual(results?.first?["reward"] as? Double, 4)
+        XCTAssertEqual(try Self.json(Data(answers[4].body.utf8))["rewards"] as? [Double], [6])
+        XCTAssertTrue(answers[5].body.contains(#""status":"ok""#), answers[5].body)
+        // The scoring answers carry the headers Hummingbird's do.
+        XCTAssertEqual(answers[1].headers["content-type"], "application/json")
+        XCTAssertTrue(answers[1].headers["server"]?.hasPrefix("moonlab/") ?? false, "\(answers[1].headers)")
+        XCTAssertTrue(answers[1].headers["date"]?.hasSuffix(" GMT") ?? false, "\(answers[1].headers)")
+        // Connection: close is answered, then the connection closes.
+        c.send(RawConnection.post("/get_reward", #"{"query": ["ab"]}"#, close: true))
+        let last = try c.responses(1)
+        XCTAssertEqual(try Self.json(Data(last[0].body.utf8))["rewards"] as? [Double], [2])
+        XCTAssertEqual(last[0].headers["connection"], "close")
+        XCTAssertTrue(c.closedByPeer(), "the server closes after answering Connection: close")
+    }
+
+    /// A reward that loops, in Lua or inside a string pattern, runs on the event loop: the row
+    /// budget stops it, the row gets --on-error, and the loop's other connections are answered
+    /// after it (a client on the same loop waits, then gets its answer).
+    func testLoopingRewardOnTheEventLoopFailsItsRowAndTheLoopServesOn() throws {
+        let file = dir + "/loop.lua"
+        try """
+            reward.define("v", function(s)
+              local c = s.completion
+              if c == "loop" then while true do end end
+              if c == "pattern" then return string.find(("a"):rep(1e5), ".-b") and 5 or 6 end
+              return 1
+            end)
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let s = try start(["--reward", file, "--workers", "1", "--max-instructions", "1000000", "--on-error", "-2"])
+        let other = Mutex<(Int, [Double]?)>((0, nil))  // written by the second client, read after `group.wait()`
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            usleep(20_000)  // behind the looping request on the only loop
+            let (status, out) = (try? ServeCommandTests.getReward(s, ["ok", "ok"])) ?? (0, [:])
+            other.withLock { $0 = (status, out["rewards"] as? [Double]) }
+        }
+        let (status, out) = try Self.getReward(s, ["loop", "pattern", "ok"])
+        group.wait()
+        XCTAssertEqual(status, 200)
+        XCTAssertEqual(out["rewards"] as? [Double], [-2, -2, 1])
+        XCTAssertEqual((out["extra_logs"] as? [String: [Double]])?["moonlab/errors"], [1, 1, 0])
+        XCTAssertEqual(other.withLock { $0.0 }, 200)
+        XCTAssertEqual(other.withLock { $0.1 }, [1, 1])
+        XCTAssertEqual(Self.call(s.url + "/health", "GET").0, 200)
+        let err = (try? String(contentsOfFile: s.stderr, encoding: .utf8)) ?? ""
+        XCTAssertTrue(err.contains("instruction budget exceeded"), err)
+    }
+
+    /// SIGTERM while a scoring request's body is half sent: the request is read to its end and
+    /// answered (saying Connection: close), then the connection closes and the server exits 0.
+    func testSIGTERMWaitsForAScoringRequestBeingRead() throws {
+        let file = dir + "/len.lua"
+        try #"reward.define("len", function(s) return #s.completion end)"#.write(toFile: file, atomically: true, encoding: .utf8)
+        let s = try start(["--reward", file, "--workers", "2"])
+        let c = try RawConnection(s.url)
+        defer { c.close() }
+        let body = #"{"query": ["P: abcde"], "prompts": ["P: "]}"#
+        let request = RawConnection.post("/get_reward", body)
+        let cut = request.index(request.endIndex, offsetBy: -10)
+        c.send(String(request[..<cut]))
+        usleep(300_000)
+        kill(s.process.processIdentifier, SIGTERM)
+        usleep(500_000)
+        XCTAssertTrue(s.process.isRunning, "the server waits for the request being read")
+        c.send(String(request[cut...]))
+        let answer = try c.responses(1)
+        XCTAssertEqual(answer.first?.status, 200)
+        XCTAssertEqual(try Self.json(Data((answer.first?.body ?? "").utf8))["rewards"] as? [Double], [5])
+        XCTAssertEqual(answer.first?.headers["connection"], "close")
+        XCTAssertTrue(c.closedByPeer())
+        s.process.waitUntilExit()
+        XCTAssertEqual(s.process.terminationStatus, 0)
+    }
+}
+
+/// One HTTP/1.1 connection over a plain socket: requests written as text, answers read back
+/// by their Content-Length.
+final class RawConnection {
+    struct Answer {
+        let status: Int
+        /// Lowercased names.
+        let headers: [String: String]
+        let body: String
+    }
+    struct Failed: Error, CustomStringConvertible { let description: String }
+
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+
+    /// `url`: "http://127.0.0.1:PORT".
+    init(_ url: String) throws {
+        guard let u = URL(string: url), let port = u.port else { throw Failed(description: "bad url \(url)") }
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr(u.host ?? "127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw Failed(description: "connect to \(url) failed") }
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)  // a test that waits longer has failed
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    func close() { Glibc.close(fd) }
+
+    static func get(_ path: String) -> String {
+        "GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    }
+
+    static func post(_ path: String, _ body: String, close: Bool = false) -> String {
+        "POST \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            + (close ? "Connection: close\r\n" : "") + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
+    }
+
+    func send(_ text: String) {
+        let bytes = Array(text.utf8)
+        var done = 0
+        while done < bytes.count {
+            let n = bytes[done...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return }
+            done += n
+        }
+    }
+
+    /// Reads `count` answers.
+    func responses(_ count: Int) throws -> [Answer] {
+        var out: [Answer] = []
+        while out.count < count {
+            if let answer = try parse() { out.append(answer); continue }
+            guard fill() else { throw Failed(description: "connection ended after \(out.count) of \(count) answers") }
+        }
+        return out
+    }
+
+    /// Whether the server closed the connection (reads nothing more, then end of stream).
+    func closedByPeer() -> Bool {
+        while true {
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n == 0 { return true }
+            if n < 0 { return false }  // timed out: still open
+        }
+    }
+
+    private func fill() -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let n = recv(fd, &chunk, chunk.count, 0)
+        guard n > 0 else { return false }
+        buffer += chunk[..<n]
+        return true
+    }
+
+    /// One whole answer from the front of the buffer, if it has one.
+    private func parse() throws -> Answer? {
+        let end: [UInt8] = Array("\r\n\r\n".utf8)
+        guard buffer.count >= 4, let h = (0...(buffer.count - 4)).first(where: { Array(buffer[$0..<($0 + 4)]) == end }) else {
+            return nil
+        }
+        let lines = String(decoding: buffer[..<h], as: UTF8.self).components(separatedBy: "\r\n")
+        guard let statusLine = lines.first, statusLine.split(separator: " ").count >= 2,
+              let status = Int(statusLine.split(separator: " ")[1]) else { throw Failed(description: "bad status line") }
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let length = Int(headers["content-length"] ?? "0") ?? 0
+        guard buffer.count >= h + 4 + length else { return nil }
+        let body = String(decoding: buffer[(h + 4)..<(h + 4 + length)], as: UTF8.self)
+        buffer.removeFirst(h + 4 + length)
+        return Answer(status: status, headers: headers, body: body)
+    }
+}
