@@ -78,6 +78,38 @@ extension ServeCommandTests {
         XCTAssertTrue(err.contains("instruction budget exceeded"), err)
     }
 
+    /// A reload swaps the state of every event loop: connections opened before it, one on
+    /// each loop (NIO hands new connections to the loops in turn), are answered by the new
+    /// rewards after it, and each loop's state ran the file once.
+    func testReloadSwapsTheStateOfEveryLoop() throws {
+        let file = dir + "/v.lua"
+        let rewards = { (v: Int) in
+            "local calls = 0\nreward.define(\"v\", function(s) calls = calls + 1 return \(v) * 1000 + calls end)"
+        }
+        try rewards(1).write(toFile: file, atomically: true, encoding: .utf8)
+        let s = try start(["--reward", file, "--workers", "2"])
+        let connections = try (0..<4).map { _ in try RawConnection(s.url) }
+        defer { connections.forEach { $0.close() } }
+        let ask = { (c: RawConnection) throws -> Double in
+            c.send(RawConnection.post("/get_reward", #"{"query": ["a"]}"#))
+            let answer = try c.responses(1)[0]
+            return try XCTUnwrap((try Self.json(Data(answer.body.utf8))["rewards"] as? [Double])?.first)
+        }
+        // Four connections over two loops: each loop's state counts its own calls.
+        let before = try connections.map(ask)
+        XCTAssertEqual(before.sorted(), [1001, 1001, 1002, 1002], "two states, one per loop: \(before)")
+        try rewards(2).write(toFile: file, atomically: true, encoding: .utf8)
+        kill(s.process.processIdentifier, SIGHUP)
+        var version = 0
+        for _ in 0..<100 where version != 2 {
+            usleep(50_000)
+            version = (try? Self.json(Self.call(s.url + "/health", "GET").1)["version"] as? Int) ?? 0
+        }
+        XCTAssertEqual(version, 2)
+        let after = try connections.map(ask)
+        XCTAssertEqual(after.sorted(), [2001, 2001, 2002, 2002], "new states on both loops: \(after)")
+    }
+
     /// SIGTERM while a scoring request's body is half sent: the request is read to its end and
     /// answered (saying Connection: close), then the connection closes and the server exits 0.
     func testSIGTERMWaitsForAScoringRequestBeingRead() throws {
