@@ -28,4 +28,20 @@ final class CSVReaderChunkTests: XCTestCase {
         XCTAssertEqual(whole.count, 25)
         for chunk in [16, 17, 19, 23, 64] { XCTAssertEqual(try read(chunk), whole, "chunk \(chunk)") }
     }
+
+    /// Issue 10 (fuzzing, csv): every reader zero-filled a 1 MB chunk, resident until Lua's
+    /// collector (which does not see it) freed the dataset, so 221 small files read in a row
+    /// held ~480 MB. A small plain file gets a chunk of its size; the chunk goes at its end.
+    func testASmallFileHoldsASmallChunkAndNoneAfterItsEnd() throws {
+        let path = NSTemporaryDirectory() + "moonlab-csv-small-\(getpid()).csv"
+        try ("id,text\n" + String(repeating: "1,abcdefgh\n", count: 90)).write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try CSVReader(path: path)
+        XCTAssertEqual(r.chunkBytes, 8 + 90 * 11 + 1)
+        var n = 0
+        while try r.nextRecord() { n += 1 }
+        XCTAssertEqual(n, 91)
+        XCTAssertEqual(r.chunkBytes, 0)
+        XCTAssertEqual(try CSVReader(path: path, chunkSize: 64).chunkBytes, 64)
+    }
 }

@@ -31,6 +31,8 @@ public final class ByteSource {
     public let path: String
     /// Whether the file is gzip-compressed.
     public let isGzip: Bool
+    /// The file's size in bytes when it was opened (what a plain file yields).
+    public let fileSize: Int
     private var fd: Int32
     private var inflater: Inflater?
 
@@ -41,10 +43,12 @@ public final class ByteSource {
         self.fd = fd
         guard fd >= 0 else { throw DataFileError("\(path): \(String(cString: strerror(errno)))") }
         var st = stat()
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+        let statted = fstat(fd, &st) == 0
+        if statted, (st.st_mode & S_IFMT) == S_IFDIR {
             sysClose(fd)
             throw DataFileError("\(path): is a directory")
         }
+        fileSize = statted ? Int(st.st_size) : 0
         var magic: (UInt8, UInt8) = (0, 0)
         let n = withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) }
         isGzip = n == 2 && magic.0 == 0x1f && magic.1 == 0x8b
