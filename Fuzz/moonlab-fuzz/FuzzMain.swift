@@ -23,6 +23,9 @@ private func setUp(_ name: String?) -> Harness {
     }
     harness = h
     scratch = Scratch()
+    // globals are never deinitialised: without this every run left /tmp/moonlab-fuzz-PID behind
+    // (a crash still leaves it, with the input that crashed)
+    atexit { scratch = nil }
     return h
 }
 
