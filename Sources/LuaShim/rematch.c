@@ -1,9 +1,15 @@
 /* Match objects of moonlab's `re` module: see rematch.h. */
 #include "rematch.h"
+#include "luashim.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <lauxlib.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 typedef struct {
     lua_Integer groups;
@@ -237,4 +243,100 @@ void mlshim_rematch_push(lua_State *L, const size_t *ovector, int groups, int su
     }
     lua_rawgetp(L, LUA_REGISTRYINDEX, &rematch_key);
     lua_setmetatable(L, -2);
+}
+
+/* The fast path of a compiled pattern's search/match/fullmatch (see rematch.h). It does
+   what ReMethods.find and CompiledRegex.exec do for the common case, in the same order:
+   the subject, the offset (past the end: nil, no charge), a checkpoint of 1, one PCRE2
+   call without an offset limit, the time charge max(ns / 10, bytes / 64) + 1
+   (RegexRuntime.cost), and for a search the window's adaptation (RegexRuntime.adapt). */
+
+static mlshim_regex_fn g_regex_lookup;
+
+static uint64_t rematch_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Upvalues: 1 the former (Swift) method, 2 the pattern metatable, 3 the mode, 4 the
+   qualified name errors give. */
+static int rematch_method(lua_State *L) {
+    int top = lua_gettop(L);
+    mlshim_regex *r = NULL;
+    if (top >= 2 && top <= 3 && lua_type(L, 2) == LUA_TSTRING &&
+        (top < 3 || lua_isnil(L, 3) || lua_isinteger(L, 3)) && lua_getmetatable(L, 1)) {
+        int same = lua_rawequal(L, -1, lua_upvalueindex(2));
+        lua_pop(L, 1);
+        void *object = same ? mlshim_tobox(L, 1) : NULL;
+        if (object != NULL && g_regex_lookup != NULL) r = g_regex_lookup(object);
+    }
+    int mode = (int)lua_tointeger(L, lua_upvalueindex(3));
+    pcre2_code *code = NULL;
+    if (r != NULL && !r->has_names)
+        code = (pcre2_code *)(mode == 0 ? r->search_code : mode == 1 ? r->anchored_code : r->full_code);
+    size_t len = 0;
+    const char *s = code != NULL ? lua_tolstring(L, 2, &len) : NULL;
+    size_t from = 0;
+    if (s != NULL && top >= 3 && !lua_isnil(L, 3)) {  /* ReMethods.offset */
+        lua_Integer i = lua_tointeger(L, 3), count = (lua_Integer)len;
+        lua_Integer one = i < 0 ? (count + i + 1 > 1 ? count + i + 1 : 1) : (i > 1 ? i : 1);
+        if (one > count + 1) {
+            lua_pushnil(L);
+            return 1;
+        }
+        from = (size_t)(one - 1);
+    }
+    if (s != NULL && mode == 0 && (long)(len - from) > *r->search_window) s = NULL;  /* windows: Swift */
+    if (s == NULL) {  /* everything else: the former method, with the same arguments */
+        lua_pushvalue(L, lua_upvalueindex(1));
+        lua_insert(L, 1);
+        lua_call(L, top, LUA_MULTRET);
+        return lua_gettop(L);
+    }
+    mlshim_charge_native(L, 1);
+    pcre2_match_context *context = (pcre2_match_context *)r->match_context;
+    pcre2_set_offset_limit(context, PCRE2_UNSET);
+    uint64_t began = rematch_now();
+    int rc = pcre2_match(code, (PCRE2_SPTR)s, len, from, 0, (pcre2_match_data *)r->match_data, context);
+    uint64_t took = rematch_now() - began;
+    if (mode == 0) {
+        long w = *r->search_window;
+        if (took < 1000000u) *r->search_window = w << 1 < (1L << 24) ? w << 1 : (1L << 24);
+        else if (took > 10000000u) *r->search_window = w >> 1 > 1 ? w >> 1 : 1;
+    }
+    uint64_t bytes = (uint64_t)(len - from) / 64, ns = took / 10;
+    mlshim_charge_native(L, (long)(ns > bytes ? ns : bytes) + 1);
+    if (rc >= 0) {
+        mlshim_rematch_push(L, pcre2_get_ovector_pointer((pcre2_match_data *)r->match_data), r->groups, 2, 0);
+        return 1;
+    }
+    if (rc == PCRE2_ERROR_NOMATCH) {
+        lua_pushnil(L);
+        return 1;
+    }
+    PCRE2_UCHAR text[256];  /* CompiledRegex.outcome's messages */
+    char fallback[32];
+    const char *message = (const char *)text;
+    if (pcre2_get_error_message(rc, text, sizeof text) <= 0) {
+        snprintf(fallback, sizeof fallback, "error %d", rc);
+        message = fallback;
+    }
+    const char *name = lua_tostring(L, lua_upvalueindex(4));
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT)
+        return luaL_error(L, "%s: the match gave up (%s): the pattern backtracks too much on this text", name, message);
+    return luaL_error(L, "%s: match failed: %s", name, message);
+}
+
+void mlshim_rematch_fastmethod(lua_State *L, int methods, int metatable, const char *name,
+                               const char *qualified, int mode, mlshim_regex_fn lookup) {
+    methods = lua_absindex(L, methods);
+    metatable = lua_absindex(L, metatable);
+    g_regex_lookup = lookup;
+    lua_getfield(L, methods, name);
+    lua_pushvalue(L, metatable);
+    lua_pushinteger(L, mode);
+    lua_pushstring(L, qualified);
+    lua_pushcclosure(L, rematch_method, 4);
+    lua_setfield(L, methods, name);
 }

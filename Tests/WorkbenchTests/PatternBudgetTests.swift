@@ -35,4 +35,25 @@ final class PatternBudgetTests: XCTestCase {
         XCTAssertNil(scored[1].error, "the budget is refilled for the next row")
         XCTAssertEqual(scored[1].rewards["slow_match"], 1)
     }
+
+    /// The same for `re`: a compiled pattern's `match` runs in C from its second call
+    /// (LuaShim's rematch.c) and charges its time to the row budget as the Swift path does.
+    func testScoreWorkerRowBudgetStopsAnREMatch() throws {
+        let source = #"""
+            local P = re.compile("(a+)+$")
+            reward.define("slow_re", function(s) return P:match(s.completion) and 1 or 0 end)
+            """#
+        var task = ScoringTask(rewards: ["slow_re"], setup: { wb in try wb.lua.run(source, name: "=rewards.lua") })
+        task.instructionsPerRow = 1_000_000
+        func row(_ s: String) -> LuaValue { .table([.string(Array("completion".utf8)): .string(Array(s.utf8))]) }
+        let rows = [row("aa"), row(String(repeating: "a", count: 40) + "b"), row("a")]
+        let start = Date()
+        let scored = try ScoringEngine(workers: 1).score(records: rows, task: task)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+        XCTAssertEqual(scored[0].rewards["slow_re"], 1)
+        XCTAssertTrue(scored[1].error?.contains("instruction budget exceeded (1000000 instructions)") ?? false,
+                      scored[1].error ?? "no error")
+        XCTAssertNil(scored[2].error, "the budget is refilled for the next row")
+        XCTAssertEqual(scored[2].rewards["slow_re"], 1)
+    }
 }

@@ -113,6 +113,64 @@ final class ReModuleTests: XCTestCase {
         XCTAssertThrowsError(try h.run("a:span({})")) { XCTAssertTrue("\($0)".contains("group number or name expected"), "\($0)") }
     }
 
+    /// A pattern's search, match and fullmatch run in C once their code is compiled
+    /// (LuaShim's rematch.c; the first match of a mode and every call with named groups or
+    /// odd arguments take the Swift path). Both paths agree, over patterns, flags, subjects
+    /// and every kind of position (the module functions always take the Swift path), and
+    /// give Python's answers.
+    func testFastPathAgreesWithTheSwiftPath() throws {
+        let h = try LuaHarness()
+        try h.run(#"""
+            function show(m)
+              if m == nil then return "nil" end
+              local t = {tostring(m)}
+              for k = 0, 2 do
+                local ok, a, b = pcall(m.span, m, k)
+                t[#t + 1] = ok and (tostring(a) .. "," .. tostring(b)) or "-"
+              end
+              return table.concat(t, " ")
+            end
+            pats = {"(a)(b)?", "b", "", "x*", "(\\d+)-(\\d+)?", "a.c$", "<t>.*?</t>\\s*\\Z", "(?P<n>a)", "\\w+"}
+            subjects = {"", "ab", "xab", "aXc", "12-34 5-", "a\nc", "<t>x\n</t>  ", "\xff\xfeab", "é!"}
+            positions = {[2] = 1, [3] = 2, [4] = 3, [5] = -1, [6] = -2, [7] = -10, [8] = 0, [9] = 4, [10] = 8, [11] = 100}
+            checked, bad = 0, {}
+            for _, flags in ipairs({"", "u", "is"}) do
+              for _, p in ipairs(pats) do
+                local r = re.compile(p, {flags = flags})
+                r:match(""); r:fullmatch("")  -- compiles the anchored codes (the Swift path)
+                for _, s in ipairs(subjects) do
+                  for i = 1, 11 do
+                    for _, mode in ipairs({"search", "match", "fullmatch"}) do
+                      local fast = show(r[mode](r, s, positions[i]))
+                      local slow = show(re[mode](p, s, positions[i], {flags = flags}))
+                      checked = checked + 1
+                      if fast ~= slow then bad[#bad + 1] = mode .. " " .. p .. " " .. s .. " " .. tostring(positions[i]) .. ": " .. fast .. " vs " .. slow end
+                    end
+                  end
+                end
+              end
+            end
+            """#)
+        XCTAssertEqual(try h.value("#bad == 0 and 'ok' or table.concat(bad, '\\n')"), "ok")
+        XCTAssertEqual(try h.value("checked"), "8019")
+        // Python's answers (re.compile("(a)(b)?").match("xab", 1) and so on), on warm patterns.
+        try h.run(#"r = re.compile("(a)(b)?") r:match("") r:fullmatch("") b = re.compile("b") b:match("")"#)
+        XCTAssertEqual(try h.value(#"r:match("xab") == nil and b:match("ab") == nil"#), "true")
+        XCTAssertEqual(try h.value(#"r:match("xab", 2)[0] .. ' ' .. r:match("xac", 2)[1] .. ' ' .. tostring(r:match("xac", 2)[2])"#), "ab a nil")
+        XCTAssertEqual(try h.value(#"local a, b = r:match("xac", 2):span() return a .. ',' .. b"#), "2,2")
+        XCTAssertEqual(try h.value(#"select('#', r:match("xac", 2):span(2))"#), "1")
+        XCTAssertEqual(try h.value(#"tostring(r:match("xac", 2):groups()[2])"#), "false")
+        XCTAssertEqual(try h.value(#"b:match("ab", -1)[0] .. ' ' .. tostring(b:match("ab", 4)) .. ' ' .. tostring(r:fullmatch("ab", 1))"#), "b nil re.match(span = {1, 2}, match = \"ab\")")
+        XCTAssertEqual(try h.value(#"tostring(r:fullmatch("abc")) .. ' ' .. r:search("xxab", 2):span()"#), "nil 3")
+        // Odd arguments: the same errors as the Swift path (a fresh pattern's first call).
+        for call in ["match(12)", "match()", "search({})", "fullmatch('a', 'x')", "match('a', 1.5)"] {
+            let cold = h.error("re.compile('(a)(b)?'):\(call)") ?? "(no error)"
+            XCTAssertEqual(h.error("r:\(call)") ?? "(no error)", cold, call)
+        }
+        XCTAssertEqual(h.error("r.match(b, 'a')") ?? "(no error)", "(no error)")  // another pattern as self: fine
+        XCTAssertEqual(h.error("r.match({}, 'a')"), h.error("re.compile('a').match({}, 'a')"))
+    }
+
     func testErrorsNameWhatWasWrong() throws {
         let h = try LuaHarness()
         func error(_ code: String) -> String { h.error(code) ?? "(no error)" }

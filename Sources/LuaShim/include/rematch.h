@@ -24,4 +24,30 @@ void mlshim_rematch_install(lua_State *L);
    Stack: [] -> [match]. */
 void mlshim_rematch_push(lua_State *L, const size_t *ovector, int groups, int subject, int names);
 
+/* What C reads of a compiled pattern (Workbench's CompiledRegex owns it and the PCRE2
+   objects it points to; the state's thread alone touches them). */
+typedef struct mlshim_regex {
+    void *search_code;    /* pcre2_code_8 *, compiled with PCRE2_USE_OFFSET_LIMIT */
+    void *anchored_code;  /* for :match; NULL until the first one compiles it */
+    void *full_code;      /* for :fullmatch; NULL until the first one compiles it */
+    void *match_data;     /* pcre2_match_data_8 * of the pattern */
+    void *match_context;  /* the state's pcre2_match_context_8 * (match limits, JIT stack) */
+    long *search_window;  /* the state's: start positions one search call tries (adapted) */
+    int groups;           /* capturing groups */
+    int has_names;        /* named groups: the match needs its names table (Swift path) */
+} mlshim_regex;
+
+/* From a pattern's boxed object (LuaShim's box) to its mlshim_regex. */
+typedef mlshim_regex *(*mlshim_regex_fn)(void *object);
+
+/* Replaces methods[name] (the table at index `methods`; the pattern metatable at
+   `metatable`) with a C function that runs `pattern:name(s [, pos])` itself when pos is
+   absent, nil or an integer, the pattern has no named groups and the code for `mode` is
+   compiled (0 search, 1 match, 2 fullmatch; a search only when the rest of the subject
+   fits one search window), and calls the former function for everything else (argument
+   errors, the first call of a mode, long subjects), so both give the same answers and
+   errors. The budget is charged as the former does: 1 before, and by time after. */
+void mlshim_rematch_fastmethod(lua_State *L, int methods, int metatable, const char *name,
+                               const char *qualified, int mode, mlshim_regex_fn lookup);
+
 #endif

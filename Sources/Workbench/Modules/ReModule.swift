@@ -31,6 +31,11 @@ extension Workbench {
         lua.pushRegistry()
         lua.getField("re.pattern")
         lua.getField("__methods")
+        // match/search/fullmatch in C for the common case (LuaShim's rematch.c), over the
+        // Swift methods for the rest: a reward's `P:match(c)` skips the generic dispatch.
+        for (mode, name) in ["search", "match", "fullmatch"].enumerated() {
+            mlshim_rematch_fastmethod(lua.L, -1, -2, name, "re.pattern:\(name)", Int32(mode), CompiledRegex.lookup)
+        }
         try lua.load(ReMatchLua.gmatch, name: "=re")
         lua.pushValue(at: -2)
         try lua.pcall(nargs: 1, nresults: 0)

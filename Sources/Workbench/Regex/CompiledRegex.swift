@@ -1,5 +1,6 @@
 import CPCRE2
 import LuaKit
+import LuaShim
 #if canImport(Glibc)
 import Glibc
 #else
@@ -30,6 +31,9 @@ final class CompiledRegex {
     private var fullCode: OpaquePointer?
     private let matchData: OpaquePointer
     private let runtime: RegexRuntime
+    /// What LuaShim's fast `match`/`search`/`fullmatch` read (rematch.c): the codes, the
+    /// match data and the runtime's context and search window. Kept in step with the above.
+    let shared: UnsafeMutablePointer<mlshim_regex>
 
     enum Mode { case search, match, fullmatch }
 
@@ -84,10 +88,24 @@ final class CompiledRegex {
         var count: UInt32 = 0
         pcre2_pattern_info_8(searchCode, UInt32(PCRE2_INFO_CAPTURECOUNT), &count)
         groupCount = Int(count)
-        names = CompiledRegex.nameTable(searchCode)
+        let names = CompiledRegex.nameTable(searchCode)
+        self.names = names
+        let shared = UnsafeMutablePointer<mlshim_regex>.allocate(capacity: 1)
+        shared.initialize(to: mlshim_regex(
+            search_code: UnsafeMutableRawPointer(searchCode), anchored_code: nil, full_code: nil,
+            match_data: UnsafeMutableRawPointer(data), match_context: UnsafeMutableRawPointer(runtime.matchContext),
+            search_window: runtime.searchWindowPointer, groups: Int32(count), has_names: names.isEmpty ? 0 : 1))
+        self.shared = shared
+    }
+
+    /// The `mlshim_regex` of a pattern's boxed object (rematch.c calls it after checking
+    /// the userdata's metatable is the pattern type's).
+    static let lookup: mlshim_regex_fn = { object in
+        unsafeDowncast(Unmanaged<AnyObject>.fromOpaque(object!).takeUnretainedValue(), to: CompiledRegex.self).shared
     }
 
     deinit {
+        shared.deallocate()
         pcre2_match_data_free_8(matchData)
         pcre2_code_free_8(searchCode)
         if let anchoredCode { pcre2_code_free_8(anchoredCode) }
@@ -140,11 +158,13 @@ final class CompiledRegex {
             if let anchoredCode { return anchoredCode }
             let c = try CompiledRegex.compile(translated, options: options | PCRE2_ANCHORED, runtime: runtime)
             anchoredCode = c
+            shared.pointee.anchored_code = UnsafeMutableRawPointer(c)
             return c
         case .fullmatch:
             if let fullCode { return fullCode }
             let c = try CompiledRegex.compile(translated, options: options | PCRE2_ANCHORED | PCRE2_ENDANCHORED, runtime: runtime)
             fullCode = c
+            shared.pointee.full_code = UnsafeMutableRawPointer(c)
             return c
         }
     }
@@ -283,7 +303,16 @@ final class RegexRuntime {
 
     /// Start positions one search call tries (see `CompiledRegex.exec`): doubled after a
     /// call under a millisecond, halved after one over ten.
-    private(set) var searchWindow = 4096
+    /// (Kept in C memory: rematch.c's fast search reads and adapts it too.)
+    var searchWindow: Int {
+        get { searchWindowPointer.pointee }
+        set { searchWindowPointer.pointee = newValue }
+    }
+    let searchWindowPointer: UnsafeMutablePointer<Int> = {
+        let p = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        p.initialize(to: 4096)
+        return p
+    }()
 
     func adapt(tookNanoseconds ns: UInt64) {
         if ns < 1_000_000 { searchWindow = min(searchWindow << 1, 1 << 24) }
@@ -307,5 +336,6 @@ final class RegexRuntime {
         if let c = compileContext { pcre2_compile_context_free_8(c) }
         if let m = matchContext { pcre2_match_context_free_8(m) }
         if let j = jitStack { pcre2_jit_stack_free_8(j) }
+        searchWindowPointer.deallocate()
     }
 }
