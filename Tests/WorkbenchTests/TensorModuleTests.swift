@@ -190,6 +190,12 @@ final class TensorModuleTests: XCTestCase {
         XCTAssertEqual(try h.value("tensor{1}:std()"), "nan")
         XCTAssertEqual(h.message("return tensor{}:max()"), "tensor:max: max of an empty tensor (shape [0]): it has no value")
         XCTAssertEqual(try h.value("m:sum{axis = 1}:totable(), m:sum(1):totable(), m:sum{1}:totable()"), "{5.0, 7.0, 12.0}\t{5.0, 7.0, 12.0}\t{5.0, 7.0, 12.0}")
+        // The axis as a number, then an options table: its keepdim and ddof are read, not dropped.
+        XCTAssertEqual(try h.value("m:sum(2, {keepdim = true}):shape(), m:sum{2, keepdim = true}:shape()"), "{2, 1}\t{2, 1}")
+        XCTAssertEqual(try h.number("m:var(2, {ddof = 0})[1]"), try h.number("m:var{axis = 2, ddof = 0}[1]"))
+        XCTAssertNotEqual(try h.number("m:var(2, {ddof = 0})[1]"), try h.number("m:var(2)[1]"))
+        XCTAssertEqual(h.message("return m:sum(2, {keep = true})"),
+                       "bad argument #3 to 'tensor:sum' (unknown option 'keep'; valid options: axis, keepdim)")
         XCTAssertEqual(h.message("return m:sum{axes = 1}"),
                        "bad argument #2 to 'tensor:sum' (unknown option 'axes'; valid options: axis, keepdim)")
         XCTAssertEqual(h.message("return m:sum{axis = 3}"), "bad argument #2 to 'tensor:sum' (axis 3 is out of range (axes are 1..2 or -2..-1))")

@@ -40,7 +40,7 @@ extension LuaArguments {
     /// Returns the options (for the other keys) and the 0-based axis, nil for none.
     func axisOption(_ i: Int32, ndim: Int, allowed: [String]) throws -> (LuaOptions, Int?) {
         if type(i) == .number {
-            return (try options(count + 1, allowed: allowed), try axis(try integer(i), ndim: ndim, argument: i))
+            return (try options(i + 1, allowed: allowed), try axis(try integer(i), ndim: ndim, argument: i))
         }
         guard type(i) == .table else { return (try options(i, allowed: allowed), nil) }
         let s = state
