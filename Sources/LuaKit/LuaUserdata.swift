@@ -46,11 +46,20 @@ public struct LuaArrayView {
     /// Bytes between consecutive elements.
     public var strideBytes: Int
     public var kind: Kind
-    public init(data: UnsafeMutableRawPointer?, length: Int, strideBytes: Int, kind: Kind) {
+    /// A copy-on-write cell (LuaShim's `mlshim_cowcell`, owned by the object, so it lives as
+    /// long as the box): when set, element 1 is at the cell's base + `cellOffset` bytes,
+    /// read afresh on every access, and C hands writes to `newIndex` while the cell says
+    /// the bytes are borrowed.
+    public var cell: UnsafeRawPointer?
+    public var cellOffset: Int
+    public init(data: UnsafeMutableRawPointer?, length: Int, strideBytes: Int, kind: Kind,
+                cell: UnsafeRawPointer? = nil, cellOffset: Int = 0) {
         self.data = data
         self.length = length
         self.strideBytes = strideBytes
         self.kind = kind
+        self.cell = cell
+        self.cellOffset = cellOffset
     }
 }
 
@@ -133,7 +142,8 @@ extension LuaState {
     public func push<T: AnyObject>(object: T, array: LuaArrayView) {
         let name = luaName(of: T.self)
         mlshim_pusharraybox(L, Unmanaged.passRetained(object as AnyObject).toOpaque(), name,
-                            array.data, Int64(array.length), Int64(array.strideBytes), array.kind.rawValue)
+                            array.data, Int64(array.length), Int64(array.strideBytes), array.kind.rawValue,
+                            array.cell, Int64(array.cellOffset))
     }
 
     /// Installs `ipairs` that honours an `__ipairs` metamethod (Lua 5.4's ignores it), so

@@ -7,7 +7,8 @@
 static const char mlshim_arraybox_tag = 0;
 
 void mlshim_pusharraybox(lua_State *L, void *object, const char *metatable_name,
-                         void *data, int64_t length, int64_t stride, int32_t kind) {
+                         void *data, int64_t length, int64_t stride, int32_t kind,
+                         const void *cell, int64_t offset) {
     mlshim_arraybox *b = (mlshim_arraybox *)lua_newuserdatauv(L, sizeof(mlshim_arraybox), 0);
     b->object = object;
     b->data = (char *)data;
@@ -15,6 +16,8 @@ void mlshim_pusharraybox(lua_State *L, void *object, const char *metatable_name,
     b->stride = stride;
     b->kind = kind;
     b->tag = &mlshim_arraybox_tag;
+    b->cell = (const mlshim_cowcell *)cell;
+    b->offset = offset;
     mlshim_newboxmetatable(L, metatable_name);
     lua_setmetatable(L, -2);
 }
@@ -60,8 +63,13 @@ static int64_t position(lua_State *L, const mlshim_arraybox *b) {
     return (i >= 1 && i <= b->length) ? (int64_t)i : 0;
 }
 
+/* Element 1's address: through the copy-on-write cell when the box has one. */
+static inline char *elements(const mlshim_arraybox *b) {
+    return b->cell ? b->cell->base + b->offset : b->data;
+}
+
 static void pushelement(lua_State *L, const mlshim_arraybox *b, int64_t i) {
-    const char *p = b->data + (i - 1) * b->stride;
+    const char *p = elements(b) + (i - 1) * b->stride;
     switch (b->kind) {
     case MLSHIM_ARRAY_F32: { float v; memcpy(&v, p, 4); lua_pushnumber(L, (lua_Number)v); break; }
     case MLSHIM_ARRAY_F64: { double v; memcpy(&v, p, 8); lua_pushnumber(L, (lua_Number)v); break; }
@@ -91,11 +99,12 @@ static int array_index(lua_State *L) {
 static int array_newindex(lua_State *L) {
     if (lua_type(L, 2) == LUA_TNUMBER) {
         mlshim_arraybox *b = fastbox(L);
-        if (b) {
+        /* borrowed bytes are never written here: Swift copies them first */
+        if (b && !(b->cell && b->cell->borrowed)) {
             int64_t i = position(L, b);
             int tv = lua_type(L, 3);
             if (i) {
-                char *p = b->data + (i - 1) * b->stride;
+                char *p = elements(b) + (i - 1) * b->stride;
                 if (b->kind == MLSHIM_ARRAY_F64 && tv == LUA_TNUMBER) {
                     double v = (double)lua_tonumber(L, 3); memcpy(p, &v, 8); return 0;
                 }

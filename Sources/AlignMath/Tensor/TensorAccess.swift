@@ -7,6 +7,17 @@
 ///   tensor is a strided view.
 /// - `[flat: i]`, `value(at:)`, `int64(flat:)`: one element by row-major position.
 extension Tensor {
+    // MARK: the write gate
+
+    /// What every write to an existing tensor's elements calls first: a tensor whose
+    /// storage borrows another's bytes (copy-on-write, `TensorStorage.borrow`) gets a copy
+    /// of its own here, so the lender never changes. Cheap (one test) otherwise. Writers in
+    /// this file (`setElement`, `setInt64`, `fill`, `assign`/`copyElements(into:)`,
+    /// `withMutableElements`) and `setMasked` call it; a kernel that writes into a tensor
+    /// it did not just make must too.
+    @inline(__always)
+    public func makeWritable() { storage.prepareForWrite() }
+
     // MARK: raw pointers (dense tensors only)
 
     /// Typed pointer to element 0 of a dense tensor. Internal: only kernels that have
@@ -91,6 +102,7 @@ extension Tensor {
     /// view is packed, and written back after `body`.
     public func withMutableElements<T: TensorElement, R>(_ type: T.Type, _ body: (UnsafeMutableBufferPointer<T>) throws -> R) throws -> R {
         guard dtype == T.dtype else { throw AlignMathError.invalidArgument("expected an \(T.dtype) tensor, got \(dtype)") }
+        makeWritable()
         if isContiguous { return try body(UnsafeMutableBufferPointer(start: pointer(T.self), count: count)) }
         let dense = contiguous()
         defer { dense.copyElements(into: self) }
@@ -127,6 +139,7 @@ extension Tensor {
     /// Writes `v` (cast as numpy casts) at storage offset `s`.
     @inline(__always)
     func setElement(_ v: Double, atStorage s: Int) {
+        storage.prepareForWrite()
         let b = storage.base
         switch dtype {
         case .f64: b.assumingMemoryBound(to: Double.self)[s] = v
@@ -148,7 +161,12 @@ extension Tensor {
     public func setInt64(_ v: Int64, flat i: Int) {
         precondition(i >= 0 && i < count, "flat index out of range")
         let s = storageIndex(flat: i)
-        if dtype == .i64 { storage.base.assumingMemoryBound(to: Int64.self)[s] = v } else { setElement(Double(v), atStorage: s) }
+        if dtype == .i64 {
+            makeWritable()
+            storage.base.assumingMemoryBound(to: Int64.self)[s] = v
+        } else {
+            setElement(Double(v), atStorage: s)
+        }
     }
 
     /// Element `i` (0-based) of the flattened tensor; throws when out of range.
@@ -181,6 +199,7 @@ extension Tensor {
     /// Sets every element to `value` (whose type must be this tensor's element type).
     func fillElements<T: TensorElement>(_ value: T) {
         precondition(T.dtype == dtype)
+        makeWritable()
         if isContiguous { pointer(T.self).update(repeating: value, count: count); return }
         let base = storage.base.assumingMemoryBound(to: T.self) + offset
         let runs = StridedRuns(shape: shape, strides: [strides])
@@ -248,6 +267,7 @@ extension Tensor {
     func copyElements(into dst: Tensor) {
         precondition(dst.shape == shape)
         if count == 0 { return }
+        dst.makeWritable()
         switch (dtype, dst.dtype) {
         case (.f64, .f64): copy(Identity<Double>.self, into: dst)
         case (.f32, .f32): copy(Identity<Float>.self, into: dst)

@@ -130,6 +130,7 @@ extension Tensor {
             }
         }
         v = v.storage === storage ? v.converted(to: dtype).clone() : v.dense(dtype)
+        makeWritable()
         let mp = UnsafePointer(m.pointer(Bool.self))
         let size = dtype.size
         try withExtendedLifetime((m, v)) {

@@ -10,12 +10,30 @@ import Darwin
 /// region of a file (copy-on-write, so writing to a loaded tensor never touches the file).
 /// Views (rows, slices, reshapes) hold the same storage; it is freed or unmapped when the
 /// last of them goes away.
+///
+/// A *borrowing* storage (`init(borrowingCapacity:)`, `borrow(_:at:)`) shows another
+/// storage's bytes, read-only, copy-on-write: it retains the lender, and the first write
+/// through any tensor of it (every writer calls `prepareForWrite()` first) copies the
+/// bytes into a block of its own and re-points `base`, so the lender is never changed.
+/// While borrowed, `base` is the lender's memory: code that writes an existing tensor's
+/// elements must go through `prepareForWrite()` (`Tensor.makeWritable()`), and nothing may
+/// keep `base` across a call that could write (boxes read it through `cowCell`).
 public final class TensorStorage {
-    /// Start of the usable bytes (for a mapping: the mapping base plus the data offset).
-    public let base: UnsafeMutableRawPointer
+    /// Start of the usable bytes (for a mapping: the mapping base plus the data offset; for
+    /// a borrowing storage the lender's bytes until the first write, then its own block).
+    @exclusivity(unchecked) public private(set) var base: UnsafeMutableRawPointer
     /// Usable bytes from `base`.
     public let byteCount: Int
     private let owner: Owner
+    /// The storage whose bytes `base` shows (retained), nil when `base` is this storage's own.
+    @exclusivity(unchecked) private var lender: TensorStorage?
+    /// The block of a borrowing storage (written on the first write), else nil.
+    private let ownBlock: UnsafeMutableRawPointer?
+    /// For a borrowing storage: 16 bytes that C reads (LuaShim's `mlshim_cowcell`): the
+    /// current `base` at offset 0 and, at offset 8, an Int32 that is 1 while borrowed. Array
+    /// boxes of its tensors read and write through it, so they follow `base` when it moves
+    /// and hand a write to Swift (which copies first) while the bytes are borrowed.
+    public let cowCell: UnsafeMutableRawPointer?
     /// What the owner of these bytes was given when told about them (`attachCharge`);
     /// dropped, and so released, when the storage is freed.
     private var charge: AnyObject?
@@ -45,12 +63,16 @@ public final class TensorStorage {
         base = p
         self.byteCount = byteCount
         owner = o
+        ownBlock = nil
+        cowCell = nil
     }
 
     private init(base: UnsafeMutableRawPointer, byteCount: Int, owner: Owner) {
         self.base = base
         self.byteCount = byteCount
         self.owner = owner
+        ownBlock = nil
+        cowCell = nil
     }
 
     /// A block for a size a user or a file chose (`tensor.zeros{1e6, 1e6}`, an `.npz`
@@ -97,9 +119,85 @@ public final class TensorStorage {
         base = mapping + offset
         byteCount = length - offset
         owner = .mmap(mapping, length)
+        ownBlock = nil
+        cowCell = nil
+    }
+
+    /// A borrowing storage of `byteCount` bytes: a zero-filled block of its own, shown
+    /// until `borrow(_:at:)` points it at a lender's bytes.
+    public init(borrowingCapacity byteCount: Int) {
+        guard let (p, o) = TensorStorage.obtain(byteCount) else {
+            fatalError("AlignMath: out of memory allocating \(byteCount) bytes")
+        }
+        memset(p, 0, Swift.max(byteCount, 1))
+        base = p
+        self.byteCount = byteCount
+        owner = o
+        ownBlock = p
+        let cell = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 8)
+        cell.storeBytes(of: p, as: UnsafeMutableRawPointer.self)
+        cell.storeBytes(of: 0, toByteOffset: 8, as: Int32.self)
+        cell.storeBytes(of: 0, toByteOffset: 12, as: Int32.self)
+        cowCell = cell
+    }
+
+    /// True while `base` shows a lender's bytes (no write has happened since `borrow`).
+    public var isBorrowed: Bool { lender != nil }
+
+    /// True for a storage made by `init(borrowingCapacity:)`.
+    public var canBorrow: Bool { ownBlock != nil }
+
+    /// Shows the `byteCount` bytes of `lender` at `pointer` (which must lie inside the
+    /// lender's bytes; false, and nothing changes, when they do not or this storage cannot
+    /// borrow), retaining the lender until the next write or `unborrow`. Every tensor of
+    /// this storage then reads the lender's bytes; a write copies them first.
+    @discardableResult
+    public func borrow(_ lender: TensorStorage, at pointer: UnsafeRawPointer) -> Bool {
+        // A lender that itself borrows: retain its lender, whose bytes these are (the
+        // borrowing one may move to its own block and let them go).
+        let root = lender.lender ?? lender
+        guard ownBlock != nil, root !== self else { return false }
+        let lo = UnsafeRawPointer(root.base), p = pointer
+        guard p >= lo, byteCount <= root.byteCount, p - lo <= root.byteCount - byteCount else { return false }
+        self.lender = root
+        setBase(UnsafeMutableRawPointer(mutating: p), borrowed: true)
+        return true
+    }
+
+    /// Shows this storage's own block again without copying (its bytes are what the last
+    /// write or `unborrow` left): for a caller about to overwrite every byte.
+    public func unborrow() {
+        guard let own = ownBlock, lender != nil else { return }
+        setBase(own, borrowed: false)
+        lender = nil
+    }
+
+    /// The gate every write to an existing tensor passes first: a borrowing storage that
+    /// still shows its lender's bytes copies them into its own block and shows that (all
+    /// tensors of this storage then see the copy). Nothing for any other storage.
+    @inline(__always)
+    public func prepareForWrite() {
+        if lender != nil { copyFromLender() }
+    }
+
+    @inline(never)
+    private func copyFromLender() {
+        guard let own = ownBlock, let l = lender else { return }
+        withExtendedLifetime(l) { own.copyMemory(from: base, byteCount: byteCount) }
+        setBase(own, borrowed: false)
+        lender = nil
+    }
+
+    private func setBase(_ p: UnsafeMutableRawPointer, borrowed: Bool) {
+        base = p
+        if let cell = cowCell {
+            cell.storeBytes(of: p, as: UnsafeMutableRawPointer.self)
+            cell.storeBytes(of: borrowed ? 1 : 0, toByteOffset: 8, as: Int32.self)
+        }
     }
 
     deinit {
+        cowCell?.deallocate()
         switch owner {
         case .malloc(let p): free(p)
         case .cached(let p, let bytes): BlockCache.shared.give(p, bytes)

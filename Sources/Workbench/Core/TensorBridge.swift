@@ -306,8 +306,11 @@ extension Tensor {
         case .i64: kind = .i64
         case .bool: kind = .bool
         }
+        // A copy-on-write storage (a Lua stage's view of the chain's row) moves its bytes:
+        // the box reads them through its cell, and sends writes to Swift while borrowed.
         return LuaArrayView(data: storage.base + offset * dtype.size, length: shape[0],
-                            strideBytes: strides[0] * dtype.size, kind: kind)
+                            strideBytes: strides[0] * dtype.size, kind: kind,
+                            cell: storage.cowCell.map { UnsafeRawPointer($0) }, cellOffset: offset * dtype.size)
     }
 }
 
