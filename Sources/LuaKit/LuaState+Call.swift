@@ -74,8 +74,10 @@ extension LuaState {
 }
 
 /// The process-wide interrupt flag that SIGINT sets (Ctrl-C), read atomically from any
-/// thread. Running Lua code sees it in the count hook (and cannot swallow it with `pcall`:
-/// once set, every Lua instruction raises until the host clears it); Swift loops poll
+/// thread. Running Lua code sees it in moonlab's hook (and cannot swallow it with `pcall`:
+/// once set, every Lua instruction raises until the host clears it). A main thread with no
+/// budget runs without a hook, at lua5.4's speed; raising the flag hooks it, as lua.c's
+/// SIGINT handler does, and coroutines keep a count hook of their own. Swift loops poll
 /// `isPending` or call `check()` between their steps; AlignMath's kernels read it through
 /// the probe that `Workbench` installs (`Interruption`).
 public enum LuaInterrupt {

@@ -45,7 +45,8 @@ public final class LuaState {
         // allocation refused, which would raise a Lua error with no protected call to catch it.
         limits.initialize(to: mlshim_limits(used: 0, external: 0, ceiling: memoryLimit.map { max(0, $0) } ?? 0,
                                             budget: -1, budget_total: 0, budget_exhausted: 0,
-                                            interruptible: interruptible ? 1 : 0, user_hooks: 0, host_refused: 0, in_host: 1))
+                                            interruptible: interruptible ? 1 : 0, user_hooks: 0, host_refused: 0, in_host: 1,
+                                            slot: -1))
         guard let state = mlshim_newstate(limits) else {
             throw LuaError(.memory, "could not create a Lua state")
         }
@@ -91,7 +92,7 @@ public final class LuaState {
             limits.pointee.budget = Int64(LuaState.closingBudget)
             limits.pointee.budget_total = Int64(LuaState.closingBudget)
         }
-        lua_close(L)
+        mlshim_close(L)
     }
 
     /// Instructions all `__gc` finalizers together may run when a state is closed.

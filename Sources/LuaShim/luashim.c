@@ -50,10 +50,11 @@ static int mlshim_trampoline(lua_State *L) {
         }
     }
     lim->in_host = saved;
-    /* Ctrl-C during a host call: the count hook fires at the very next instruction. A loop of
-       a few instructions around heavy calls (matmul, sort) might otherwise run for minutes
-       before the count comes due. */
-    if (lim->interruptible && mlshim_interrupt_pending() && lua_gethookcount(L) != 1) mlshim_rehook(L, 1);
+    /* Back to Lua: the hook as the limits now need it. Ctrl-C during a host call makes the
+       hook fire at the very next instruction (a loop of a few instructions around heavy calls,
+       matmul or sort, might otherwise run for minutes before a count came due), and a budget
+       the host function set (a plugin call) starts counting here. */
+    mlshim_synchook(L);
     if (r == MLSHIM_RAISE_WHERE) {
         luaL_where(L, where);
         lua_insert(L, -2);
@@ -217,10 +218,47 @@ static int mlshim_panic(lua_State *L) {
     return 0;
 }
 
+/* ---- the states Ctrl-C reaches ----
+   A state's main thread runs without a hook unless its limits need one (a budget, a pending
+   stop, the user's debug hooks: mlshim_synchook). So that Ctrl-C still stops a plain loop
+   there, each state has a slot holding its main thread, and raising the interrupt (the SIGINT
+   handler, mlshim_raise_interrupt) hooks every main thread at count 1, as lua.c's handler
+   does; lua_sethook is safe to call from a signal handler. Coroutines keep the count hook
+   they are given at creation, as all threads had before (mlshim_wrap_finalizers). With
+   every slot taken (MLSHIM_SLOTS live states), a state keeps the count hook always. */
+#define MLSHIM_SLOTS 1024
+static lua_State *g_main_threads[MLSHIM_SLOTS];
+
+static int mlshim_claim_slot(lua_State *L) {
+    for (int i = 0; i < MLSHIM_SLOTS; i++) {
+        lua_State *expected = NULL;
+        if (__atomic_compare_exchange_n(&g_main_threads[i], &expected, L, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+            return i;
+    }
+    return -1;
+}
+
+/* True when L is the main thread of a state that has a slot. */
+static int mlshim_is_slotted_main(lua_State *L, mlshim_limits *lim) {
+    return lim->slot >= 0 && __atomic_load_n(&g_main_threads[lim->slot], __ATOMIC_RELAXED) == L;
+}
+
 lua_State *mlshim_newstate(mlshim_limits *limits) {
     lua_State *L = lua_newstate(mlshim_alloc, limits);
-    if (L) lua_atpanic(L, mlshim_panic);
+    if (L) {
+        lua_atpanic(L, mlshim_panic);
+        limits->slot = mlshim_claim_slot(L);
+    }
     return L;
+}
+
+void mlshim_close(lua_State *L) {
+    mlshim_limits *lim = mlshim_getlimits(L);
+    if (lim->slot >= 0) {
+        __atomic_store_n(&g_main_threads[lim->slot], NULL, __ATOMIC_SEQ_CST);
+        lim->slot = -1;  /* finalizers run on hooked coroutines of their own */
+    }
+    lua_close(L);
 }
 
 int mlshim_charge_external(mlshim_limits *lim, long long delta, int check_ceiling) {
@@ -248,8 +286,12 @@ mlshim_limits *mlshim_getlimits(lua_State *L) {
 /* Lock-free on every platform we build for, so the signal handler may store to it. */
 static int g_interrupt = 0;
 static int g_second_exits = 0;
-int mlshim_interrupt_pending(void) { return __atomic_load_n(&g_interrupt, __ATOMIC_RELAXED); }
-void mlshim_raise_interrupt(void) { __atomic_store_n(&g_interrupt, 1, __ATOMIC_RELAXED); }
+int mlshim_interrupt_pending(void) { return __atomic_load_n(&g_interrupt, __ATOMIC_SEQ_CST); }
+static void mlshim_hook_main_threads(void);
+void mlshim_raise_interrupt(void) {
+    __atomic_store_n(&g_interrupt, 1, __ATOMIC_SEQ_CST);
+    mlshim_hook_main_threads();
+}
 void mlshim_clear_interrupt(void) { __atomic_store_n(&g_interrupt, 0, __ATOMIC_RELAXED); }
 
 #define MLSHIM_HOOK_COUNT 1000
@@ -272,11 +314,15 @@ static int mlshim_push_userhook(lua_State *L) {
     return t;
 }
 
-/* (Re)installs moonlab's hook on L with the user's events added; count 0 means the usual
-   rate (MLSHIM_HOOK_COUNT, or the user's count when smaller). */
-static void mlshim_rehook(lua_State *L, int count) {
-    mlshim_limits *lim = mlshim_getlimits(L);
-    int mask = LUA_MASKCOUNT, rate = MLSHIM_HOOK_COUNT;
+/* What L's hook must be now: its mask and count. moonlab's count events while a budget is
+   set, on a coroutine (each keeps its count hook, so Ctrl-C and a budget reach code running
+   there without tracking which thread runs), on a state with no slot, and at every
+   instruction (count 1) while a stop is in force; the user's events and count added. */
+static void mlshim_policy(lua_State *L, mlshim_limits *lim, int *mask_out, int *rate_out) {
+    int stop = (lim->interruptible && mlshim_interrupt_pending()) || lim->budget_exhausted;
+    int mask = 0, rate = MLSHIM_HOOK_COUNT;
+    if (stop) { mask = LUA_MASKCOUNT; rate = 1; }
+    else if (lim->budget >= 0 || !mlshim_is_slotted_main(L, lim)) mask = LUA_MASKCOUNT;
     if (lim->user_hooks && lua_checkstack(L, 3)) {
         if (mlshim_push_userhook(L) == LUA_TTABLE) {
             lua_rawgeti(L, -1, 2);
@@ -288,7 +334,51 @@ static void mlshim_rehook(lua_State *L, int count) {
         }
         lua_pop(L, 1);
     }
-    lua_sethook(L, mlshim_hook, mask, count > 0 ? count : rate);
+    *mask_out = mask;
+    *rate_out = rate;
+}
+
+void mlshim_synchook(lua_State *L) {
+    mlshim_limits *lim = mlshim_getlimits(L);
+    if (lim == NULL || lua_getallocf(L, NULL) != mlshim_alloc) return;  /* not a state of ours */
+    for (;;) {
+        int mask, rate;
+        mlshim_policy(L, lim, &mask, &rate);
+        if (mask == 0) {
+            if (lua_gethookmask(L) != 0) lua_sethook(L, NULL, 0, 0);
+        } else if (lua_gethook(L) != mlshim_hook || lua_gethookmask(L) != mask || lua_gethookcount(L) != rate) {
+            lua_sethook(L, mlshim_hook, mask, rate);
+        }
+        /* An interrupt raised while this ran may have hooked L and been overwritten above:
+           look again (the raiser sets the flag before it hooks). */
+        if (rate == 1 || !(lim->interruptible && mlshim_interrupt_pending())) return;
+    }
+}
+
+/* Installs moonlab's hook on L: as the policy says (count 0), or firing every `count`
+   instructions (1: a stop is in force). */
+static void mlshim_rehook(lua_State *L, int count) {
+    if (count <= 0) { mlshim_synchook(L); return; }
+    int mask, rate;
+    mlshim_policy(L, mlshim_getlimits(L), &mask, &rate);
+    lua_sethook(L, mlshim_hook, mask | LUA_MASKCOUNT, count);
+}
+
+/* Hooks the main thread of every state with a slot at count 1, so a running plain loop
+   stops at its next instruction; the hook puts back what the policy wants when nothing is
+   to be stopped (a state that does not obey Ctrl-C, or one not running). */
+static void mlshim_hook_main_threads(void) {
+    for (int i = 0; i < MLSHIM_SLOTS; i++) {
+        lua_State *T = __atomic_load_n(&g_main_threads[i], __ATOMIC_SEQ_CST);
+        /* Only threads that obey Ctrl-C and have no count hook of their own (which sees the
+           flag within MLSHIM_HOOK_COUNT instructions): a serve or score worker with a budget
+           on another thread is left alone. */
+        if (T == NULL || (lua_gethookmask(T) & LUA_MASKCOUNT)) continue;
+        void *ud = NULL;
+        lua_getallocf(T, &ud);
+        if (ud == NULL || !((mlshim_limits *)ud)->interruptible) continue;
+        lua_sethook(T, mlshim_hook, LUA_MASKCOUNT, 1);
+    }
 }
 
 /* Calls the user's hook of L for this event, as ldblib's hookf does (count events only
@@ -351,7 +441,10 @@ static void mlshim_hook(lua_State *L, lua_Debug *ar) {
             luaL_error(L, "instruction budget exceeded (%I instructions)", (lua_Integer)lim->budget_total);
         luaL_error(L, "interrupted");
     }
-    if (ar->event == LUA_HOOKCOUNT && count == 1) mlshim_rehook(L, 0);
+    /* A budget that ended, a stop that was cleared, a count-1 hook from the interrupt raiser
+       on a state with nothing to stop: the hook becomes what the policy says (none at all
+       on an unbudgeted main thread). */
+    if (ar->event == LUA_HOOKCOUNT) mlshim_synchook(L);
     if (lim->budget >= 0) {
         lim->budget -= count;
         if (lim->budget < 0) {
@@ -382,9 +475,7 @@ void mlshim_charge_native(lua_State *L, long cost) {
     luaL_error(L, "instruction budget exceeded (%I instructions)", (lua_Integer)lim->budget_total);
 }
 
-void mlshim_installhook(lua_State *L) {
-    lua_sethook(L, mlshim_hook, LUA_MASKCOUNT, MLSHIM_HOOK_COUNT);
-}
+void mlshim_installhook(lua_State *L) { mlshim_synchook(L); }
 
 /* The thread a debug function works on (ldblib's getthread). */
 static lua_State *mlshim_hookthread(lua_State *L, int *arg) {
@@ -468,7 +559,8 @@ static int mlshim_db_gethook(lua_State *L) {
 static void mlshim_sigint(int sig) {
     (void)sig;
     if (g_second_exits && __atomic_load_n(&g_interrupt, __ATOMIC_RELAXED)) _exit(130);
-    __atomic_store_n(&g_interrupt, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&g_interrupt, 1, __ATOMIC_SEQ_CST);
+    mlshim_hook_main_threads();
 }
 
 void mlshim_install_sigint(int second_exits) {
@@ -544,9 +636,50 @@ static int mlshim_debug_setmetatable(lua_State *L) {
     return lua_gettop(L);
 }
 
+/* coroutine.create (upvalue 1: the original) with the new thread's count hook set: a thread
+   inherits its creator's hook, and a main thread now runs without one (mlshim_synchook). */
+static int mlshim_cocreate(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);  /* here, so the error names this function */
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    lua_State *co = lua_tothread(L, -1);
+    if (co) mlshim_synchook(co);
+    return 1;
+}
+
+/* coroutine.wrap (upvalue 1: the original): its function's first upvalue is the thread. */
+static int mlshim_cowrap(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    if (lua_getupvalue(L, -1, 1) != NULL) {
+        lua_State *co = lua_tothread(L, -1);
+        if (co) mlshim_synchook(co);
+        lua_pop(L, 1);
+    }
+    return 1;
+}
+
+/* Replaces field `name` of the table at -1 by `fn` with the original as its upvalue. */
+static void mlshim_wrap_field(lua_State *L, const char *name, lua_CFunction fn) {
+    if (lua_getfield(L, -1, name) == LUA_TFUNCTION) {
+        lua_pushcclosure(L, fn, 1);
+        lua_setfield(L, -2, name);
+    } else {
+        lua_pop(L, 1);
+    }
+}
+
 void mlshim_wrap_finalizers(lua_State *L) {
     lua_pushcfunction(L, mlshim_setmetatable);
     lua_setglobal(L, "setmetatable");
+    if (lua_getglobal(L, "coroutine") == LUA_TTABLE) {
+        mlshim_wrap_field(L, "create", mlshim_cocreate);
+        mlshim_wrap_field(L, "wrap", mlshim_cowrap);
+    }
+    lua_pop(L, 1);
     if (lua_getglobal(L, "debug") == LUA_TTABLE) {
         if (lua_getfield(L, -1, "setmetatable") == LUA_TFUNCTION) {
             lua_pushcclosure(L, mlshim_debug_setmetatable, 1);
@@ -584,7 +717,12 @@ int mlshim_upvalueindex(int i) { return lua_upvalueindex(i); }
 int mlshim_registryindex(void) { return LUA_REGISTRYINDEX; }
 void mlshim_pop(lua_State *L, int n) { lua_pop(L, n); }
 void mlshim_newtable(lua_State *L) { lua_newtable(L); }
-int mlshim_pcall(lua_State *L, int nargs, int nresults, int msgh) { return lua_pcall(L, nargs, nresults, msgh); }
+/* The host's way into Lua: the thread's hook first brought in line with the limits (a budget
+   the host just set, a stop it just cleared). */
+int mlshim_pcall(lua_State *L, int nargs, int nresults, int msgh) {
+    mlshim_synchook(L);
+    return lua_pcall(L, nargs, nresults, msgh);
+}
 void mlshim_call(lua_State *L, int nargs, int nresults) { lua_call(L, nargs, nresults); }
 const char *mlshim_tolstring(lua_State *L, int idx, size_t *len) { return lua_tolstring(L, idx, len); }
 lua_Number mlshim_tonumber(lua_State *L, int idx, int *isnum) { return lua_tonumberx(L, idx, isnum); }
@@ -621,6 +759,7 @@ void mlshim_leave_lua(lua_State *L, int saved) { mlshim_getlimits(L)->in_host = 
 /* lua_pcall for the protected helpers: metamethods they run are Lua code, held to the
    ceiling; the caller's host depth comes back afterwards. */
 static int mlshim_protected(lua_State *L, int nargs, int nresults) {
+    mlshim_synchook(L);
     int saved = mlshim_enter_lua(L);
     int status = lua_pcall(L, nargs, nresults, 0);
     mlshim_leave_lua(L, saved);

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import LuaKit
+import CLua
 
 /// Issue 10 §2 and §5: host access to tables a user can give a metatable never unwinds
 /// Swift, and Ctrl-C cannot be swallowed by a loop of pcalls.
@@ -104,6 +105,67 @@ final class InterruptAndGlobalsTests: XCTestCase {
               return (calls >= 90 and calls <= 120) and lines > 0 and mask == '' and count == 100 and debug.gethook() == nil
             end)()
             """), "true")
+    }
+
+    /// An unbudgeted main thread runs with no hook at all (a count hook sends every
+    /// instruction through luaG_traceexec: a plain loop ran at half lua5.4's speed); a budget,
+    /// a coroutine or the user's hook puts it back.
+    func testTheMainThreadRunsHookFreeUnlessALimitNeedsTheHook() throws {
+        let lua = try LuaState()
+        lua.register(global: "mask") { a in
+            a.state.push(Int(lua_gethookmask(a.state.L)))
+            return 1
+        }
+        XCTAssertEqual(try lua.evaluate("mask()"), "0", "no budget, no Ctrl-C pending: no hook")
+        XCTAssertEqual(try lua.evaluate("coroutine.wrap(function() return mask() end)()"), "\(LUA_MASKCOUNT)",
+                       "a coroutine keeps its count hook")
+        XCTAssertEqual(try lua.evaluate("select(2, coroutine.resume(coroutine.create(function() return mask() end)))"),
+                       "\(LUA_MASKCOUNT)")
+        lua.instructionBudget = 1_000_000
+        XCTAssertEqual(try lua.evaluate("mask()"), "\(LUA_MASKCOUNT)", "a budget needs the count hook")
+        lua.instructionBudget = nil
+        XCTAssertEqual(try lua.evaluate("mask()"), "0")
+        XCTAssertEqual(try lua.evaluate("(function() debug.sethook(function() end, 'l') local m = mask() debug.sethook() return m end)()"),
+                       "\(LUA_MASKLINE)", "the user's line hook alone")
+        XCTAssertEqual(try lua.evaluate("mask()"), "0")
+    }
+
+    /// With no hook on the main thread, Ctrl-C (raised on another thread, as the SIGINT
+    /// handler runs) still stops a plain loop that calls nothing, on the main thread and in
+    /// coroutines made before it, and pcall cannot swallow it.
+    func testAnInterruptFromAnotherThreadStopsAHookFreeLoop() throws {
+        let lua = try LuaState()
+        try lua.run("""
+            co = coroutine.create(function() while true do end end)
+            wrapped = coroutine.wrap(function() local n = 0 while true do n = n + 1 end end)
+            """, name: "=setup")
+        for loop in ["while true do end",
+                     "local ok = pcall(function() local x = 0 while true do x = x + 1 end end) while true do end",
+                     "coroutine.resume(co) while true do end",
+                     "pcall(wrapped) while true do end"] {
+            LuaInterrupt.clear()
+            let raiser = Thread { Thread.sleep(forTimeInterval: 0.1); LuaInterrupt.raise() }
+            let start = Date()
+            raiser.start()
+            XCTAssertThrowsError(try lua.run(loop, name: "=t"), loop) { e in
+                XCTAssertEqual((e as? LuaError)?.kind, .interrupted, "\(loop): \(e)")
+            }
+            XCTAssertLessThan(Date().timeIntervalSince(start), 2, loop)
+            Thread.sleep(forTimeInterval: 0.15)
+        }
+        LuaInterrupt.clear()
+        XCTAssertEqual(try lua.evaluate("(function() local s = 0 for i = 1, 1e6 do s = s + 1 end return s end)()"), "1000000",
+                       "after the stop a long loop finishes")
+    }
+
+    /// A budget set after a coroutine was made still stops that coroutine's loop.
+    func testABudgetReachesACoroutineMadeBeforeIt() throws {
+        let lua = try LuaState()
+        try lua.run("co = coroutine.wrap(function() while true do end end)", name: "=setup")
+        lua.instructionBudget = 2_000_000
+        XCTAssertThrowsError(try lua.run("co()", name: "=t")) { e in
+            XCTAssertTrue((e as? LuaError)?.message.contains("instruction budget exceeded") ?? false, "\(e)")
+        }
     }
 
     /// A Swift loop over rows sees the stop as a typed error it must not record as a row's.

@@ -94,6 +94,9 @@ typedef struct mlshim_limits {
                              checked when a Swift function returns to Lua (by the trampoline). The
                              host's own code outside any call counts as host code too (LuaState
                              starts it at 1); Lua code run from the host gets 0 (mlshim_enter_lua). */
+    int slot;             /* this state's entry in the table of running threads that Ctrl-C hooks
+                             (set by mlshim_newstate; -1 when the table is full: the count hook
+                             then stays on, as it always was) */
 } mlshim_limits;
 
 /* A new state whose allocator enforces limits->ceiling; limits must outlive it. Its
@@ -104,14 +107,23 @@ typedef struct mlshim_limits {
 lua_State *mlshim_newstate(mlshim_limits *limits);
 /* The limits of a state created by mlshim_newstate. */
 mlshim_limits *mlshim_getlimits(lua_State *L);
-/* Installs the count hook that checks the interrupt flag and the budget. */
+/* Installs moonlab's hook on L as the limits need it now (see mlshim_synchook). */
 void mlshim_installhook(lua_State *L);
+/* Brings L's hook in line with what its limits need: the count hook while a budget is set,
+   Ctrl-C is pending or a stop is in force, the user's debug hooks when set, and no hook at
+   all otherwise, so unbudgeted Lua runs at lua5.4's speed (a count hook sends every
+   instruction through luaG_traceexec: 2x on a plain loop). Ctrl-C then reaches running code
+   by hooking it from the signal handler, as lua.c does. Cheap when nothing changes. */
+void mlshim_synchook(lua_State *L);
+/* Closes a state made by mlshim_newstate (frees its slot first). */
+void mlshim_close(lua_State *L);
 /* For C loops doing Lua's work (the pattern matcher): charges `cost` instructions to the
    budget and raises "interrupted" / "instruction budget exceeded" (a Lua error, so only
    from a C function called by Lua) when Ctrl-C is pending or the budget is spent. */
 void mlshim_charge_native(lua_State *L, long cost);
 /* Replaces the global setmetatable and debug.setmetatable with the finalizer-wrapping ones,
-   and debug.sethook/gethook with ones that keep moonlab's count hook beside the user's. */
+   debug.sethook/gethook with ones that keep moonlab's count hook beside the user's, and
+   coroutine.create/wrap with ones that give the new thread its count hook. */
 void mlshim_wrap_finalizers(lua_State *L);
 /* Adds (delta > 0) or takes back (delta < 0) host bytes charged to a state's limits.
    Returns 0 when a charge would pass the ceiling (nothing is charged then). Thread-safe. */
