@@ -40,7 +40,7 @@ public final class TensorStorage {
 
     private enum Owner {
         case malloc(UnsafeMutableRawPointer)
-        /// A large block (`bytes`, a multiple of 2 MiB) that goes back to `BlockCache`.
+        /// A block of 1 MiB or more (`bytes`, a multiple of 64 KiB) that goes back to `BlockCache`.
         case cached(UnsafeMutableRawPointer, bytes: Int)
         case mmap(UnsafeMutableRawPointer, Int)
         case none
@@ -94,10 +94,14 @@ public final class TensorStorage {
     /// large blocks freed are kept for the next allocations of about the same size
     /// (`BlockCache`), so a kernel called in a loop (log_softmax over a batch, as in
     /// the benchmark) does not pay the kernel's zeroing of fresh pages every call
-    /// (measured: ~40 ms of system CPU per 524 MB result on the dev box).
+    /// (measured: ~40 ms of system CPU per 524 MB result on the dev box). Without the
+    /// huge-page advice, 20 iterations of `(a * 2 + b) / c` over 1e7 f64 took 100-120 ms of
+    /// system time against 10-20 ms with it (39,085 page faults against ~100; 12-05, load 6).
+    /// Blocks of 1 to 8 MiB are cached too but get 4 KB pages: rounding them to 2 MiB
+    /// would waste up to half of a block.
     private static func obtain(_ byteCount: Int) -> (UnsafeMutableRawPointer, Owner)? {
         let n = max(byteCount, 1)
-        if n >= 8 << 20 {
+        if n >= hugeBlock {
             guard n <= Int.max - (2 << 20) else { return nil }
             let rounded = (n + (2 << 20) - 1) & ~((2 << 20) - 1)
             if let (p, bytes) = BlockCache.shared.take(rounded) { return (p, .cached(p, bytes: bytes)) }
@@ -108,10 +112,25 @@ public final class TensorStorage {
             #endif
             return (ptr, .cached(ptr, bytes: rounded))
         }
+        if n >= cachedBlock {
+            let rounded = (n + (64 << 10) - 1) & ~((64 << 10) - 1)
+            if let (p, bytes) = BlockCache.shared.take(rounded) { return (p, .cached(p, bytes: bytes)) }
+            var p: UnsafeMutableRawPointer? = nil
+            guard posix_memalign(&p, 4096, rounded) == 0, let ptr = p else { return nil }
+            return (ptr, .cached(ptr, bytes: rounded))
+        }
         var p: UnsafeMutableRawPointer? = nil
         guard posix_memalign(&p, 64, n) == 0, let ptr = p else { return nil }
         return (ptr, .malloc(ptr))
     }
+
+    /// Blocks of at least this many bytes are 2 MiB aligned and advised for huge pages.
+    static let hugeBlock = 8 << 20
+    /// Blocks of at least this many bytes (and below `hugeBlock`: rounded to 64 KiB) go back
+    /// to `BlockCache` when freed, not to malloc, which maps and unmaps chunks this large:
+    /// `rl.kl` over 1e6 tokens (an 8,000,000-byte output per call) paid 0.15-0.9 ms of page
+    /// faults per 0.6 ms call when its outputs came from malloc.
+    static let cachedBlock = 1 << 20
 
     /// Adopts a mapping made by `mmap` (`length` bytes at `mapping`); the usable bytes
     /// start at `offset`. The mapping is unmapped on deinit.
