@@ -51,10 +51,13 @@ for _, v in ipairs{32000, 128256} do
   local c, g = chain_of(), random.new(0)
   local iters = v < 100000 and 100 or 40
   -- A Lua stage that returns its input: the cost of handing the logits to Lua, before
-  -- the chain (the whole row is copied into the stage's tensor) and after top_k (only the
-  -- candidates are written into it, one read-back pass).
+  -- the chain (a view of the caller's row, copy-on-write: no copy; builds before 12-05
+  -- copied the whole row into the stage's tensor) and after top_k (only the candidates are
+  -- written into it, one read-back pass). And a stage first that removes one token (its
+  -- write copies the row once, as every build did).
   local id = chain_of(sample.stage("identity", function(l) return l end))
   local id_after = chain_of(sample.stage("identity", function(l) return l end), nil, 3)
+  local ban = chain_of(sample.stage("ban", function(l) l[1 + 13] = -math.huge return l end))
   local ll, lg = chain_of(nil, "llama.cpp"), random.new(0, {engine = "llama.cpp"})
   -- Temperature alone (ancestral sampling, as RL rollouts use): a draw over the whole row.
   local temp_only = sample.chain{sample.temperature(0.8)}
@@ -63,6 +66,7 @@ for _, v in ipairs{32000, 128256} do
     {"chain_f32_" .. v, function() return c:sample(f32, g, ctx) end},
     {"chain_lua_stage_f64_" .. v, function() return id:sample(f64, g, ctx) end},
     {"chain_lua_stage_after_top_k_f64_" .. v, function() return id_after:sample(f64, g, ctx) end},
+    {"chain_lua_stage_writes_f64_" .. v, function() return ban:sample(f64, g, ctx) end},
     {"chain_llama_f64_" .. v, function() return ll:sample(f64, lg, ctx) end},
     {"temperature_only_f64_" .. v, function() return temp_only:sample(f64, g) end},
   }

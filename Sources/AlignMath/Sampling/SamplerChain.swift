@@ -180,6 +180,20 @@ public final class SamplerChain {
         case .custom(let body):
             let n = ws.vocab
             let f64 = T.self == Double.self
+            if ws.mode == .lazy, ws.divisor == 1, ws.patchIds.isEmpty, let src = ws.base.baseAddress,
+               try body.lend(UnsafeRawPointer(src), count: n, f64: f64) {
+                // The caller's row, untouched so far: the stage sees it in place (copied
+                // on its first write). One read for the NaN test instead of a copy.
+                body.rowIsBlank = false
+                ws.noteNaN(src, count: n)
+                try refuseIfNaN(ws)  // the stage never sees a NaN
+                if let left = try body.runLent(ctx) {
+                    ws.dense = UnsafeMutableBufferPointer(start: left.assumingMemoryBound(to: T.self), count: n)
+                    ws.mode = .dense
+                    ws.writer = stage
+                }
+                return
+            }
             let raw = try body.rowBuffer(count: n, f64: f64)
             let row = UnsafeMutableBufferPointer(start: raw.assumingMemoryBound(to: T.self), count: n)
             if ws.mode == .sparse {

@@ -42,6 +42,13 @@ public struct DenseRow {
     /// True for an f64 row.
     public let isF64: Bool
 
+    /// The row of `count` logits at `base` (Doubles when `isF64`, else Floats).
+    public init(count: Int, base: UnsafeMutableRawPointer, isF64: Bool) {
+        self.count = count
+        self.base = base
+        self.isF64 = isF64
+    }
+
     /// Logit `i` (0-based id), read and written as a Double.
     public subscript(i: Int) -> Double {
         get { isF64 ? base.assumingMemoryBound(to: Double.self)[i] : Double(base.assumingMemoryBound(to: Float.self)[i]) }
@@ -51,12 +58,14 @@ public struct DenseRow {
     }
 }
 
-/// A stage written by the caller (a Lua function; a Swift closure in tests). The chain
-/// asks the stage for memory for the row (`rowBuffer`: the stage owns it and may keep it
-/// across calls, e.g. a tensor handed to Lua every token), writes the current row into
-/// it, and calls `run`, which edits it in place; later stages read it there. A whole row
-/// is copied in once per call; after a truncating stage, when the memory is known to hold
-/// -inf everywhere (`rowIsBlank`), only the candidates are written, the survivors are read
+/// A stage written by the caller (a Lua function; a Swift closure in tests). While the
+/// row is still the caller's logits, the chain first offers them to the stage in place
+/// (`lend`; a Lua stage accepts, copy-on-write) and calls `runLent`. Otherwise it asks the
+/// stage for memory for the row (`rowBuffer`: the stage owns it and may keep it across
+/// calls, e.g. a tensor handed to Lua every token), writes the current row into it, and
+/// calls `run`, which edits it in place; later stages read it there. A whole row is copied
+/// in once per call; after a truncating stage, when the memory is known to hold -inf
+/// everywhere (`rowIsBlank`), only the candidates are written, the survivors are read
 /// back by one vectorised pass and the memory is blanked again.
 public protocol CustomStageBody: AnyObject {
     /// Memory for `count` Floats (`f64` false) or Doubles, valid until the next call.
@@ -66,6 +75,22 @@ public protocol CustomStageBody: AnyObject {
     /// True when the memory holds -inf in every entry: set by the chain after it blanked
     /// it; the stage must clear it whenever `rowBuffer` hands out new memory.
     var rowIsBlank: Bool { get set }
+    /// Asked before a whole row is copied in, when the row is exactly the caller's logits
+    /// (`count` elements of the chain's dtype at `logits`, no stage has changed them): true
+    /// when the stage will run on them in place without changing them (copy-on-write), and
+    /// the chain then calls `runLent` instead of `rowBuffer` and `run`. Default: false.
+    func lend(_ logits: UnsafeRawPointer, count: Int, f64: Bool) throws -> Bool
+    /// Runs the stage on the row `lend` accepted. Returns nil when the row is unchanged
+    /// (the chain goes on reading the caller's logits), else the memory, of the stage's
+    /// own, holding the whole row as the stage left it (valid until the next call).
+    func runLent(_ context: SamplingContext) throws -> UnsafeMutableRawPointer?
+}
+
+extension CustomStageBody {
+    public func lend(_ logits: UnsafeRawPointer, count: Int, f64: Bool) throws -> Bool { false }
+    public func runLent(_ context: SamplingContext) throws -> UnsafeMutableRawPointer? {
+        throw AlignMathError.invalidArgument("this stage does not run on a lent row")
+    }
 }
 
 /// A custom stage from a Swift closure, with memory of its own.

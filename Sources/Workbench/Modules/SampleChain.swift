@@ -100,9 +100,11 @@ enum SampleChainSupport {
     }
 
     /// Runs `body` with the chain marked busy and its Lua stages pointed at this call's
-    /// state and ctx table (at `ctxIndex`, 0 for none); AlignMath and stage errors become
-    /// `sample.chain:method: message` Lua errors.
-    static func running<R>(_ box: ChainBox, _ a: LuaArguments, ctxIndex: Int32, _ body: () throws -> R) throws -> R {
+    /// state and ctx table (at `ctxIndex`, 0 for none) and at the storage of the logits
+    /// tensor at `logitsIndex` (a stage first in the chain borrows the row from it,
+    /// copy-on-write); AlignMath and stage errors become `sample.chain:method: message` Lua errors.
+    static func running<R>(_ box: ChainBox, _ a: LuaArguments, ctxIndex: Int32, logitsIndex: Int32 = 2,
+                           _ body: () throws -> R) throws -> R {
         guard !box.busy else { throw a.failure("the chain is already running (a Lua stage called its own chain)") }
         box.busy = true
         defer { box.busy = false }
@@ -112,10 +114,11 @@ enum SampleChainSupport {
             a.state.pushValue(at: ctxIndex)
             extra = LuaRef(popping: a.state)
         }
-        let saved = fns.map { ($0.current, $0.extraContext) }
-        for f in fns { f.current = a.state; f.extraContext = extra }
+        let saved = fns.map { ($0.current, $0.extraContext, $0.lender) }
+        let lender = fns.isEmpty ? nil : a.tensorIfAny(logitsIndex)?.storage
+        for f in fns { f.current = a.state; f.extraContext = extra; f.lender = lender }
         defer {
-            for (f, old) in zip(fns, saved) { f.current = old.0; f.extraContext = old.1 }
+            for (f, old) in zip(fns, saved) { f.current = old.0; f.extraContext = old.1; f.lender = old.2 }
             extra?.release(a.state)
         }
         do {

@@ -3,11 +3,16 @@ import AlignMath
 
 /// A sampler stage written in Lua (`sample.stage(name, fn)`): `fn(logits, ctx) -> logits`.
 ///
-/// Per token the stage costs at most one copy of the vocabulary and no allocation: the
-/// chain writes the current row (removed tokens -inf) straight into a tensor the stage
-/// keeps across calls (one per dtype and vocabulary size), hands that same tensor to `fn`,
-/// and later stages read it where `fn` left it; only a different tensor returned by `fn`
-/// is copied back. After a truncating stage (top-k...) the tensor stays blank (-inf) between
+/// Per token the stage costs at most one copy of the vocabulary and no allocation: `fn`
+/// gets a tensor the stage keeps across calls (one per dtype and vocabulary size, its
+/// storage a copy-on-write `TensorStorage`), and later stages read it where `fn` left it;
+/// only a different tensor returned by `fn` is copied back. First in the chain (the row is
+/// still the caller's contiguous f32/f64 logits tensor, `lender`), the tensor borrows
+/// the caller's row (`lend`): no copy, and the chain goes on reading the caller's row
+/// unless `fn` wrote, whose first write (through any path: `t[i] = x`, ranges, masks,
+/// views) copies the row into the tensor's own block, so the caller's logits never change.
+/// Elsewhere the chain writes the current row (removed tokens -inf) into the tensor's own
+/// block. After a truncating stage (top-k...) the tensor stays blank (-inf) between
 /// calls: only the candidates are written and one vectorised pass reads back what `fn`
 /// left finite (see `CustomStageBody`). The ctx `fn` sees is also one table kept across calls: its history is a
 /// Lua array extended by the tokens added since the last call (not rebuilt), `rng` and
@@ -24,6 +29,14 @@ final class LuaStageFunction: CustomStageBody {
     var current: LuaState?
     /// The caller's ctx table, whose fields besides `history` are copied into the ctx `fn` sees.
     var extraContext: LuaRef?
+    /// The storage of the caller's logits tensor for this call (nil for a Lua array): a row
+    /// inside its bytes is lent to `fn` instead of copied.
+    var lender: TensorStorage?
+    /// Calls left that take the copy instead of a lent row: after a lent call in which `fn`
+    /// wrote (the copy it then paid came on top of the NaN scan of the lent row; copying
+    /// with the scan folded in, as the chain does, reads the row once less), the next 15 take
+    /// the copy, then one is lent again to see whether `fn` still writes.
+    private var copyCalls = 0
 
     /// The tensor handed to `fn` (the chain's row) and its Lua userdata.
     private var row: Tensor?
@@ -54,27 +67,66 @@ final class LuaStageFunction: CustomStageBody {
         return s
     }
 
-    /// The row tensor (made on first use, and again when the dtype or size changes).
-    func rowBuffer(count: Int, f64: Bool) throws -> UnsafeMutableRawPointer {
-        let dtype: DType = f64 ? .f64 : .f32
-        if let t = row, t.count == count, t.dtype == dtype { return t.storage.base + t.offset * dtype.size }
+    /// The row tensor (made on first use, and again when the dtype or size changes), its
+    /// storage a borrowing one (zero-filled).
+    private func rowTensor(count: Int, dtype: DType) throws -> Tensor {
+        if let t = row, t.count == count, t.dtype == dtype { return t }
         let s = try state()
-        let t = try Tensor.zeros([count], dtype: dtype)
+        let storage = TensorStorage(borrowingCapacity: count * dtype.size)
+        let t = try Tensor(storage: storage, offset: 0, shape: [count], dtype: dtype)
         if let old = rowRef { old.release(s) }
         s.push(tensor: t)
         rowRef = LuaRef(popping: s)
         row = t
         rowIsBlank = false
-        return t.storage.base + t.offset * dtype.size
+        return t
+    }
+
+    /// The row tensor's own block, for the chain to write the whole row into (a row lent
+    /// by the last call is let go without a copy).
+    func rowBuffer(count: Int, f64: Bool) throws -> UnsafeMutableRawPointer {
+        let t = try rowTensor(count: count, dtype: f64 ? .f64 : .f32)
+        t.storage.unborrow()
+        return t.storage.base
+    }
+
+    /// Shows `fn` the caller's row in place when it lies in the caller's logits tensor.
+    func lend(_ logits: UnsafeRawPointer, count: Int, f64: Bool) throws -> Bool {
+        guard let lender else { return false }
+        if copyCalls > 0 { copyCalls -= 1; return false }
+        let t = try rowTensor(count: count, dtype: f64 ? .f64 : .f32)
+        return t.storage.borrow(lender, at: logits)
+    }
+
+    /// Calls `fn` on the lent row: nil when it left the row unchanged (still borrowed),
+    /// else the tensor's own block, holding what it wrote or the tensor it returned.
+    func runLent(_ ctx: SamplingContext) throws -> UnsafeMutableRawPointer? {
+        guard let t = row else { throw LuaScriptError("stage '\(name)': no row to edit") }
+        let s = try state()
+        let base = s.top
+        defer { if s.top > base { s.pop(s.top - base) } }
+        let out = try call(s, t, ctx)
+        if !t.storage.isBorrowed || out != nil { copyCalls = 15 }
+        guard let out else { return t.storage.isBorrowed ? nil : t.storage.base }
+        t.makeWritable()  // out may be a view of t: copy the lent row first
+        try copyIn(out, DenseRow(count: t.count, base: t.storage.base, isF64: t.dtype == .f64))
+        return t.storage.base
     }
 
     /// Calls `fn(row, ctx)`; a tensor other than the row that `fn` returns is copied in.
     func run(_ dense: DenseRow, _ ctx: SamplingContext) throws {
+        guard let t = row else { throw LuaScriptError("stage '\(name)': no row to edit") }
         let s = try state()
-        guard let t = row, let rowRef else { throw LuaScriptError("stage '\(name)': no row to edit") }
         let base = s.top
         defer { if s.top > base { s.pop(s.top - base) } }
-        let n = dense.count
+        if let out = try call(s, t, ctx) { try copyIn(out, dense) }
+    }
+
+    /// Calls `fn(t, ctx)`, leaving its result on the stack: nil when it returned `t`, else
+    /// the other tensor it returned (checked to hold `t.count` logits).
+    private func call(_ s: LuaState, _ t: Tensor, _ ctx: SamplingContext) throws -> Tensor? {
+        guard let rowRef else { throw LuaScriptError("stage '\(name)': no row to edit") }
+        let n = t.count
         ref.push(s)
         rowRef.push(s)
         pushContext(s, ctx)
@@ -86,11 +138,17 @@ final class LuaStageFunction: CustomStageBody {
         guard let out = s.object(at: -1, Tensor.self) else {
             throw LuaScriptError("stage '\(name)' must return the logits tensor (\(n) logits), got \(s.typeName(at: -1))")
         }
-        if out === t { return }
+        if out === t { return nil }
         guard out.ndim == 1, out.count == n else {
             let shape = out.shape.map(String.init).joined(separator: ", ")
             throw LuaScriptError("stage '\(name)' returned a tensor of shape {\(shape)}; it must return \(n) logits (shape {\(n)}), as it was given")
         }
+        return out
+    }
+
+    /// Copies the logits of `out` into the row.
+    private func copyIn(_ out: Tensor, _ dense: DenseRow) throws {
+        let n = dense.count
         try SampleChainSupport.withRows(out) { values in
             switch values {
             case .f32(let src): for i in 0..<n { dense[i] = Double(src[i]) }
@@ -166,9 +224,15 @@ extension SampleStages {
             earlier stages are -math.huge; set a logit to -math.huge to remove a token) and
             ctx = {history = {ids...}, rng = generator, plus the other fields of the ctx given to
             the chain}; it returns the logits: the same tensor edited in place, or a new tensor of
-            the same length (f32 or f64). The tensor is the chain's own buffer, the same one on
-            every call (clone it to keep it): the vocabulary is copied into it once per token (after
-            a truncating stage such as top_k only the candidates are) and nothing is copied back
+            the same length (f32 or f64). The tensor is the same one on every call (clone it to
+            keep a row). First in the chain, given a contiguous f32/f64 logits tensor, it is a
+            view of that tensor until fn writes: fn's first write (any: l[i] = x, ranges, masks,
+            views of l) copies the row into the stage's own buffer, so the caller's logits never
+            change, and a stage that only reads costs no copy (a stage that wrote gets the copy
+            up front for its next 15 calls: the same one copy, with one read of the row less).
+            Elsewhere (after another stage, or for a Lua array or a strided tensor) the row is
+            copied into that buffer once per token (after a truncating stage such as top_k only
+            the candidates are). Nothing is copied back
             unless fn returns another tensor. ctx is also the same table on
             every call (its history extended, not rebuilt; fields fn sets stay). A wrong length or
             a non-tensor return is an error naming the stage, and so is a NaN fn leaves in the

@@ -150,7 +150,7 @@ extension SampleStages {
             let rng = try RandomModule.generator(a, 3)
             let ctx = try SampleChainSupport.context(a, 4, defaultRNG: false)
             let (steps, vocab) = (t.shape[0], t.shape[1])
-            let out = try SampleChainSupport.running(box, a, ctxIndex: 4) { () -> [ReplayStep] in
+            let out = try SampleChainSupport.running(box, a, ctxIndex: 4, logitsIndex: 1) { () -> [ReplayStep] in
                 try SampleChainSupport.withRows(t) { rows in
                     switch rows {
                     case .f32(let r): return try box.chain.replayLogits(r, steps: steps, vocab: vocab, rng: rng, context: ctx)
