@@ -34,11 +34,19 @@ extension LuaState {
         mlshim_leave_lua(L, saved)
         remove(at: base)
         guard status != LUA_OK else { return }
+        throw popError(status: status)
+    }
+
+    /// The error that a failed protected call left on top (`status` its non-OK status),
+    /// popped, as `pcall` throws it: message and traceback split, `.interrupted` when
+    /// Ctrl-C is pending. For C code that calls Lua under LuaKit's message handler itself
+    /// (`mlshim_call_rewards`). Stack: [e] -> [].
+    public func popError(status: Int32) -> LuaError {
         let raw = type(at: -1) == .string ? (string(at: -1) ?? "") : describe(at: -1)
         pop()
         var e = LuaState.splitError(raw, status: status)
         if interruptible && LuaInterrupt.isPending { e.kind = .interrupted }
-        throw e
+        return e
     }
 
     /// Splits the message handler's output into message and traceback.

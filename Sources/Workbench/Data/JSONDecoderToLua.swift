@@ -39,6 +39,7 @@ public final class JSONDecoderToLua {
     private var scratch: UnsafeMutablePointer<UInt8>
     private var scratchCapacity: Int
     private let hints: UnsafeMutablePointer<Int32>
+    private let arrayHints: UnsafeMutablePointer<Int32>
     private let powers: UnsafeMutablePointer<Double>
     static let hintDepth = 32
 
@@ -50,6 +51,8 @@ public final class JSONDecoderToLua {
         scratch = .allocate(capacity: scratchCapacity)
         hints = .allocate(capacity: JSONDecoderToLua.hintDepth)
         hints.initialize(repeating: 0, count: JSONDecoderToLua.hintDepth)
+        arrayHints = .allocate(capacity: JSONDecoderToLua.hintDepth)
+        arrayHints.initialize(repeating: 0, count: JSONDecoderToLua.hintDepth)
         powers = .allocate(capacity: 23)
         var x = 1.0
         for i in 0..<23 { powers[i] = x; x *= 10 }
@@ -58,6 +61,7 @@ public final class JSONDecoderToLua {
     deinit {
         scratch.deallocate()
         hints.deallocate()
+        arrayHints.deallocate()
         powers.deallocate()
     }
 
@@ -74,7 +78,7 @@ public final class JSONDecoderToLua {
         let base = raw.assumingMemoryBound(to: UInt8.self)
         let top = state.top
         var parser = JSONParser(state: state, base: base, end: base + count, p: base, scratch: scratch,
-                                hints: hints, powers: powers, nullRef: sentinels.null, arrayMeta: sentinels.arrayMeta)
+                                hints: hints, arrayHints: arrayHints, powers: powers, nullRef: sentinels.null, arrayMeta: sentinels.arrayMeta)
         do {
             try parser.value(depth: 0)
             parser.skipSpace()
@@ -99,6 +103,7 @@ struct JSONParser {
     var p: UnsafePointer<UInt8>
     let scratch: UnsafeMutablePointer<UInt8>
     let hints: UnsafeMutablePointer<Int32>
+    let arrayHints: UnsafeMutablePointer<Int32>
     let powers: UnsafeMutablePointer<Double>
     let nullRef: LuaRef
     let arrayMeta: LuaRef
@@ -176,7 +181,11 @@ struct JSONParser {
     mutating func array(depth: Int) throws {
         try enter(depth)
         p += 1
-        state.createTable(array: 0, record: 0)
+        // Sized as the last array of this depth was (at most 64 items): a trainer's request
+        // has lists of equal length (query, prompts, labels), a JSONL file's records alike
+        // lists, and a table grown one item at a time is resized at 1, 2, 4, 8... items.
+        let hinted = depth < JSONDecoderToLua.hintDepth
+        state.createTable(array: hinted ? arrayHints[depth] : 0, record: 0)
         skipSpace()
         if p < end, p.pointee == UInt8(ascii: "]") {
             p += 1
@@ -194,7 +203,10 @@ struct JSONParser {
             let c = p.pointee
             p += 1
             if c == UInt8(ascii: ",") { continue }
-            if c == UInt8(ascii: "]") { return }
+            if c == UInt8(ascii: "]") {
+                if hinted { arrayHints[depth] = Int32(min(n, 64)) }
+                return
+            }
             p -= 1
             throw fail("expected ',' or ']'")
         }

@@ -147,11 +147,13 @@ extension PoolWorker {
             let state = try self.state(lua, request, limits)
             sentinels.null.push(lua)
             let null = lua.top
+            for key in ["query", "prompt", "label", "completion"] { lua.push(key) }  // the records' keys
+            let keys = lua.top - 3
             var out = ScoredRequest(names: worker.names, step: state.step)
             out.reserve(n)
             for i in 0..<n {
                 let base = lua.top
-                mlshim_push_request_row(lua.L, query, prompts, labels, null, lua_Integer(i + 1))
+                mlshim_push_request_row(lua.L, query, prompts, labels, null, keys, lua_Integer(i + 1))
                 score(lua, record: lua.top, state: state.index, limits: limits, into: &out)
                 if limits.keepRecords { out.records.append(encode(lua, lua.top)) }
                 lua.top = base

@@ -1,4 +1,5 @@
 import LuaKit
+import LuaShim
 
 /// One worker: a `Workbench` with the task's definitions, scoring rows one by one. Used by
 /// one thread at a time.
@@ -8,6 +9,10 @@ final class ScoringWorker {
     private let nanAsError: Bool
     private let rowBudget: Int?
     private var rewards: [LuaRef] = []
+    /// The rewards' registry references, for `mlshim_call_rewards`.
+    private var rewardIDs: [Int32] = []
+    /// What `mlshim_call_rewards` found for each reward of a row.
+    private let codes: UnsafeMutablePointer<UInt8>
     private var detectors: [LuaRef] = []
     /// The table every reward gets as its second argument (`state`).
     private var stateRef: LuaRef
@@ -33,7 +38,9 @@ final class ScoringWorker {
             lua.push(b)
             try lua.pcall(nargs: 1, nresults: 0)
         }
+        codes = .allocate(capacity: max(1, task.rewards.count))
         for name in task.rewards { rewards.append(try RewardLibrary.ref(lua, registry: "rewards", name: name)) }
+        rewardIDs = rewards.map(\.id)
         for name in task.detectors { detectors.append(try RewardLibrary.ref(lua, registry: "detectors", name: name)) }
         defaultState = task.state ?? .table([:])
         lua.push(defaultState)
@@ -44,6 +51,7 @@ final class ScoringWorker {
     deinit {
         let lua = workbench.lua
         for ref in rewards + detectors { ref.release(lua) }
+        codes.deallocate()
         stateRef.release(lua)
     }
 
@@ -98,38 +106,47 @@ final class ScoringWorker {
         let lua = workbench.lua
         let base = lua.top
         defer { lua.top = base }
-        for k in rewards.indices {
-            rewards[k].push(lua)
-            lua.pushValue(at: rec)
-            if let state { lua.pushValue(at: state) } else { lua.push(ref: stateRef) }
-            if rowBudget != nil { lua.resetBudget() }
-            do {
-                try lua.pcall(nargs: 2, nresults: 1)
-                switch lua.type(at: -1) {
-                case .number:
-                    let v = lua.number(at: -1) ?? .nan
-                    values[k] = v
-                    if v.isFinite {
-                        outcomes[k] = .value
-                    } else if nanAsError {
-                        failures.append((names.rewards[k], "reward returned \(ScoringWorker.spell(v)), expected a finite number"))
-                    } else {
-                        outcomes[k] = .nonFinite
-                    }
-                case .nil:
-                    outcomes[k] = .notApplicable
-                default:
-                    failures.append((names.rewards[k], "reward returned \(lua.typeName(at: -1)), expected a number or nil"))
-                }
-                lua.pop()
-            } catch {
-                failures.append((names.rewards[k], ScoringWorker.message(error)))
+        let rec = rec < 0 ? base + rec + 1 : rec
+        let stateIndex: Int32
+        if let state { stateIndex = state < 0 ? base + state + 1 : state } else { lua.push(ref: stateRef); stateIndex = lua.top }
+        // The rewards are called from C (mlshim_call_rewards: what LuaState.pcall does, per
+        // reward); a reward that raised or returned another type stops it, is reported
+        // here, and the call goes on with the next one.
+        let count = Int32(rewardIDs.count)
+        let budget = rowBudget == nil ? -1 : Int64(lua.instructionBudget ?? -1)
+        var k: Int32 = 0
+        while k < count {
+            var status: Int32 = 0
+            let stop = rewardIDs.withUnsafeBufferPointer { ids in
+                mlshim_call_rewards(lua.L, rec, stateIndex, ids.baseAddress, k, count, rowBudget != nil ? 1 : 0,
+                                    budget, values.baseAddress, codes, &status)
             }
+            for j in Int(k)..<Int(stop) {
+                switch Int32(codes[j]) {
+                case MLSHIM_REWARD_VALUE: outcomes[j] = .value
+                case MLSHIM_REWARD_NIL: outcomes[j] = .notApplicable
+                default:
+                    if nanAsError {
+                        failures.append((names.rewards[j], "reward returned \(ScoringWorker.spell(values[j])), expected a finite number"))
+                    } else {
+                        outcomes[j] = .nonFinite
+                    }
+                }
+            }
+            guard stop < count else { break }
+            let j = Int(stop)
+            if status == LUA_OK {
+                failures.append((names.rewards[j], "reward returned \(lua.typeName(at: -1)), expected a number or nil"))
+                lua.pop()
+            } else {
+                failures.append((names.rewards[j], ScoringWorker.message(lua.popError(status: status))))
+            }
+            k = stop + 1
         }
         for k in detectors.indices {
             detectors[k].push(lua)
             lua.pushValue(at: rec)
-            if let state { lua.pushValue(at: state) } else { lua.push(ref: stateRef) }
+            lua.pushValue(at: stateIndex)
             if rowBudget != nil { lua.resetBudget() }
             do {
                 try lua.pcall(nargs: 2, nresults: 3)
