@@ -106,18 +106,9 @@ extension LuaState {
             return
         }
         if let getter = b.index {
-            let methodsRef = LuaRef(popping: self)
-            push(function: "\(name).__index") { args in
-                let s = args.state
-                let obj = try args.object(1, T.self)
-                if s.type(at: 2) == .string {
-                    methodsRef.push(s)
-                    s.pushValue(at: 2)
-                    if s.rawGet(of: -2) != .nil { return 1 }
-                    s.pop(2)
-                }
-                return try getter(obj, args)
-            }
+            // Stack: [mt, methods]: methods first (in C, no call into Swift), then the getter.
+            push(function: "\(name).__index") { args in try getter(try args.object(1, T.self), args) }
+            mlshim_push_methods_first_index(L)
         }
         setField("__index", of: mt)
         if let setter = b.newIndex {

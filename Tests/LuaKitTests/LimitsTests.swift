@@ -24,6 +24,48 @@ final class LimitsTests: XCTestCase {
         XCTAssertLessThanOrEqual(lua.memoryUsed, 4 << 20)
     }
 
+    /// The allocator keeps freed blocks of up to 256 bytes for reuse (16-byte classes):
+    /// tables grown and shrunk across the classes and past them, strings of every small
+    /// size made and dropped, keep their contents; the bytes counted come back to what they
+    /// were once the garbage is collected, and a closed state frees what it kept.
+    func testSmallBlocksReusedKeepTheirContents() throws {
+        for _ in 0..<3 {
+            let lua = try LuaState()
+            lua.collectGarbage()
+            let before = lua.memoryUsed
+            XCTAssertEqual(try lua.evaluate("""
+                (function()
+                  local keep = {}
+                  for round = 1, 20 do
+                    for n = 1, 600, 7 do
+                      local s = string.rep(string.char(65 + n % 26), n)
+                      local t = {}
+                      for i = 1, n % 70 do t[i] = i * round end
+                      for i = n % 70, 1, -3 do t[i] = nil end
+                      t.s, t.r = s, round
+                      if n % 5 == 0 then keep[#keep + 1] = t end
+                      if #s ~= n or s:sub(n, n) ~= string.char(65 + n % 26) then return "string " .. n end
+                    end
+                    if round % 4 == 0 then collectgarbage() end
+                  end
+                  for _, t in ipairs(keep) do
+                    local n = #t.s
+                    for i = 1, n % 70 do
+                      local want = (n % 70 - i) % 3 ~= 0 and i * t.r or nil
+                      if t[i] ~= want then return "table " .. n .. " item " .. i end
+                    end
+                    if t.s ~= string.rep(string.char(65 + n % 26), n) then return "kept " .. n end
+                  end
+                  keep = nil
+                  collectgarbage()
+                  return "ok"
+                end)()
+                """), "ok")
+            lua.collectGarbage()
+            XCTAssertLessThan(abs(lua.memoryUsed - before), 4096, "\(before) -> \(lua.memoryUsed)")
+        }
+    }
+
     func testInterruptFlagStopsRunningCodeAndPcallCannotSwallowIt() throws {
         let lua = try LuaState()
         lua.register(global: "arm") { _ in LuaInterrupt.raise(); return 0 }

@@ -46,6 +46,11 @@ final class UserdataTests: XCTestCase {
         XCTAssertEqual(try lua.evaluate("tostring(counter(5) + 1)"), "counter(6.0)")
         XCTAssertEqual(try lua.evaluate("#counter(7)"), "7")
         XCTAssertEqual(try lua.evaluate("counter(4).doubled"), "8.0")
+        // __index: methods first (a C closure), then the getter; the getter's errors reach Lua
+        XCTAssertEqual(try lua.evaluate("(function() local c = counter(2); return c.get == getmetatable(c).__methods.get and c.nope == nil and c[1] == nil end)()"), "true")
+        XCTAssertThrowsError(try lua.run("getmetatable(counter()).__index(5, 'doubled')", name: "=t")) { e in
+            XCTAssertTrue((e as? LuaError)?.message.contains("counter expected, got number") ?? false, "\(e)")
+        }
         XCTAssertEqual(try lua.evaluate("(function() local c = counter(); c.value = 9; return c:get() end)()"), "9.0")
         XCTAssertThrowsError(try lua.run("counter().nope = 1", name: "=t")) { e in
             XCTAssertEqual((e as? LuaError)?.message, "t:1: counter.__newindex: no field nope")

@@ -45,6 +45,11 @@ void mlshim_pushbox(lua_State *L, void *object, const char *metatable_name);
 /* Creates (or fetches) the registry metatable `name` with a __gc that releases the
    boxed pointer. Stack: [] -> [metatable]. Returns 1 if it was created. */
 int mlshim_newboxmetatable(lua_State *L, const char *name);
+/* The __index of a registered type that has methods and a property getter: a C closure
+   that answers a string key naming a method from the methods table (no call into Swift:
+   `P:match(c)` looks up "match" on every call) and calls the getter for any other key.
+   Stack: [methods, getter] -> [__index]. */
+void mlshim_push_methods_first_index(lua_State *L);
 /* The pointer in a box userdata at idx, or NULL if idx is not a box (or was released). */
 void *mlshim_tobox(lua_State *L, int idx);
 /* The pointer in a box at idx if its metatable is `name`, else NULL. */
@@ -97,6 +102,8 @@ typedef struct mlshim_limits {
     int slot;             /* this state's entry in the table of running threads that Ctrl-C hooks
                              (set by mlshim_newstate; -1 when the table is full: the count hook
                              then stays on, as it always was) */
+    void *pool;           /* the state's small blocks kept for reuse (mlshim_newstate makes it,
+                             mlshim_pool_release frees it after mlshim_close); NULL: none */
 } mlshim_limits;
 
 /* A new state whose allocator enforces limits->ceiling; limits must outlive it. Its
@@ -107,6 +114,8 @@ typedef struct mlshim_limits {
 lua_State *mlshim_newstate(mlshim_limits *limits);
 /* The limits of a state created by mlshim_newstate. */
 mlshim_limits *mlshim_getlimits(lua_State *L);
+/* Frees the small blocks a closed state's allocator kept for reuse (call after mlshim_close). */
+void mlshim_pool_release(mlshim_limits *limits);
 /* Installs moonlab's hook on L as the limits need it now (see mlshim_synchook). */
 void mlshim_installhook(lua_State *L);
 /* Brings L's hook in line with what its limits need: the count hook while a budget is set,
