@@ -18,6 +18,32 @@ final class DataJSONTests: XCTestCase {
                        "true\ttrue\ttrue\ttrue")
     }
 
+    /// A string's plain run is found 16 bytes at a time (LuaShim's jsonscan.c): a quote, a
+    /// backslash escape, a control character or a byte >= 0x80 at every position of strings
+    /// of 0-40 bytes decodes (or fails at its column) as one byte at a time would.
+    func testStringsAtEveryLengthAndPosition() throws {
+        let h = try LuaHarness()
+        XCTAssertEqual(try h.value(#"""
+            (function()
+              for n = 0, 40 do
+                local plain = ("abcdefghij"):rep(5):sub(1, n)
+                if data.decode('"' .. plain .. '"') ~= plain then return "plain " .. n end
+                for i = 1, n do
+                  local before, after = plain:sub(1, i - 1), plain:sub(i + 1)
+                  if data.decode('"' .. before .. '\\"' .. after .. '"') ~= before .. '"' .. after then return "escape " .. n .. " " .. i end
+                  if data.decode('"' .. before .. '\xc3\xa9' .. after .. '"') ~= before .. '\xc3\xa9' .. after then return "utf8 " .. n .. " " .. i end
+                  if data.decode('["' .. before .. '", "' .. after .. '"]')[2] ~= after then return "two " .. n .. " " .. i end
+                  local ok, e = pcall(data.decode, '"' .. before .. '\t' .. after .. '"')
+                  if ok or not e:find("invalid control character in string at column " .. (i + 1), 1, true) then return "control " .. n .. " " .. i .. ": " .. tostring(e) end
+                  local ok2, e2 = pcall(data.decode, '"' .. before)
+                  if ok2 or not e2:find("unterminated string", 1, true) then return "open " .. n .. " " .. i end
+                end
+              end
+              return "ok"
+            end)()
+            """#), "ok")
+    }
+
     func testEncodeRoundTripAndRules() throws {
         let h = try LuaHarness()
         let doc = #"{"a":[1,null,3,[]],"b":{},"f":1.0,"g":0.1,"h":-2.5e-300,"i":-9223372036854775808,"s":"\"\\\n\r\t\b\f\u0001é😀/"}"#

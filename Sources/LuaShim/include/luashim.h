@@ -221,5 +221,6 @@ void mlshim_safe_setglobal(lua_State *L, const char *name, int *failed);
 #include "arraybox.h"
 #include "rematch.h"
 #include "requestrows.h"
+#include "jsonscan.h"
 
 #endif
