@@ -69,7 +69,8 @@ let package = Package(
                        providers: [.apt(["libpcre2-dev"])]),
         .target(name: "LuaShim", dependencies: ["CLua", "CEditLine"], cSettings: fuzzCFlags),
         .target(name: "LuaKit", dependencies: ["LuaShim"], swiftSettings: fuzzSwiftFlags),
-        .target(name: "AlignMath", dependencies: ["COpenBLAS", "CZlib"],
+        .target(name: "AlignMathC", cSettings: fuzzCFlags),
+        .target(name: "AlignMath", dependencies: ["COpenBLAS", "CZlib", "AlignMathC"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
                                 .unsafeFlags(alignMathCPUFlags)] + fuzzSwiftFlags),
         // OpenAI-compatible HTTP client: requests, retries, honest `n`, recordings. No Lua.
