@@ -32,9 +32,22 @@ enum RewardResponses {
             ScoreJSON.appendNumber(c.reward, to: &texts)
             ends[i] = texts.count
         }
+        // `rewards` as a JSON list, written once; a column equal to it row for row (`scores`
+        // and a single reward's own, as with one reward they all are) copies it whole.
+        var rewardsList: [UInt8] = [UInt8(ascii: "[")]
+        rewardsList.reserveCapacity(texts.count + n + 2)
+        for i in 0..<n {
+            if i > 0 { rewardsList.append(UInt8(ascii: ",")) }
+            rewardsList.append(contentsOf: texts[(i == 0 ? 0 : ends[i - 1])..<ends[i]])
+        }
+        rewardsList.append(UInt8(ascii: "]"))
         var out: [UInt8] = []
-        out.reserveCapacity(64 + texts.count * (3 + r + d) + n * 4)
+        out.reserveCapacity(64 + rewardsList.count * (2 + r + d) + n * 4)
         func list(_ value: (Int) -> Double) {
+            if (0..<n).allSatisfy({ value($0).bitPattern == rewards[$0].bitPattern }) {
+                out.append(contentsOf: rewardsList)
+                return
+            }
             out.append(UInt8(ascii: "["))
             for i in 0..<n {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -48,7 +61,7 @@ enum RewardResponses {
             out.append(UInt8(ascii: "]"))
         }
         out.append(contentsOf: "{\"rewards\":".utf8)
-        list { rewards[$0] }
+        out.append(contentsOf: rewardsList)
         out.append(contentsOf: ",\"scores\":".utf8)
         list { scores[$0] }
         out.append(contentsOf: ",\"extra_logs\":{".utf8)
@@ -70,7 +83,9 @@ enum RewardResponses {
         out.append(contentsOf: "\"moonlab/errors\":[".utf8)
         for i in 0..<n {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: (errors[i] ? "1.0" : "0.0").utf8)
+            out.append(errors[i] ? UInt8(ascii: "1") : UInt8(ascii: "0"))  // 1.0 or 0.0
+            out.append(UInt8(ascii: "."))
+            out.append(UInt8(ascii: "0"))
         }
         out.append(contentsOf: "]}}".utf8)
         return out

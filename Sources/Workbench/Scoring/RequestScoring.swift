@@ -76,9 +76,15 @@ public struct ScoredRequest: Sendable {
                                 UnsafeMutableBufferPointer<DetectorFlag?>, inout [(name: String, message: String)]) -> Void) {
         let r = names.rewards.count, d = names.detectors.count
         let i = count
-        values.append(contentsOf: repeatElement(.nan, count: r))
-        outcomes.append(contentsOf: repeatElement(.failed, count: r))
-        detectorFlags.append(contentsOf: repeatElement(nil, count: d))
+        // (An empty append still makes a new buffer for an array with none: no detectors.)
+        if r == 1 {
+            values.append(.nan)
+            outcomes.append(.failed)
+        } else if r > 0 {
+            values.append(contentsOf: repeatElement(.nan, count: r))
+            outcomes.append(contentsOf: repeatElement(.failed, count: r))
+        }
+        if d > 0 { detectorFlags.append(contentsOf: repeatElement(nil, count: d)) }
         var rowFailures: [(name: String, message: String)] = []
         values.withUnsafeMutableBufferPointer { v in
             outcomes.withUnsafeMutableBufferPointer { o in
