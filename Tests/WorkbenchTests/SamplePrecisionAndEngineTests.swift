@@ -249,6 +249,8 @@ final class SamplePrecisionAndEngineTests: XCTestCase {
             "ties_top_k": "sample.chain{sample.top_k(40, L), sample.temperature(1.5, L)}",
             "xtc_seq": "sample.chain{sample.xtc{probability = 0.5, threshold = 0.05, semantics = 'llama.cpp'}, sample.temperature(0.9, L)}",
             "mirostat2_seq": "sample.chain{sample.temperature(0.8, L), sample.mirostat{tau = 5, eta = 0.1, semantics = 'llama.cpp'}}",
+            // Two XTC stages, each with its own stream from the seed (as llama.cpp's samplers).
+            "xtc_twice_seq": "sample.chain{sample.xtc{probability = 0.6, threshold = 0.05, semantics = 'llama.cpp'}, sample.top_k(50, L), sample.xtc{probability = 0.4, threshold = 0.02, min_keep = 2, semantics = 'llama.cpp'}, sample.temperature(1.1, L)}",
         ]
         var checked = 0
         for s in seqs {
@@ -267,6 +269,6 @@ final class SamplePrecisionAndEngineTests: XCTestCase {
             XCTAssertEqual(try h.value(lua), tokens.map(String.init).joined(separator: ","), name)
             checked += 1
         }
-        XCTAssertEqual(checked, 4)
+        XCTAssertEqual(checked, 5)
     }
 }

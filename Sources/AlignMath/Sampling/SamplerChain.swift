@@ -84,8 +84,9 @@ public final class SamplerChain {
             throw AlignMathError.invalidArgument("logits must not be empty")
         }
         ws.begin(logits)
+        var xtcStage = 0
         for (i, stage) in stages.enumerated() {
-            try apply(stage, ws, ctx, rng: rng)
+            try apply(stage, ws, ctx, rng: rng, xtcStage: &xtcStage)
             try refuseIfNaN(ws)
             try each?(i)
         }
@@ -113,7 +114,8 @@ public final class SamplerChain {
     }
 
     /// One stage on the workspace, in the stage's semantics.
-    func apply<T>(_ stage: SamplerStage, _ ws: SamplerWorkspace<T>, _ ctx: SamplingContext, rng: RandomGenerator?) throws {
+    func apply<T>(_ stage: SamplerStage, _ ws: SamplerWorkspace<T>, _ ctx: SamplingContext, rng: RandomGenerator?,
+                  xtcStage: inout Int) throws {
         let llama = stage.semantics == .llamaCpp
         let mk = stage.minKeep
         switch stage.kind {
@@ -148,10 +150,13 @@ public final class SamplerChain {
                 throw AlignMathError.invalidArgument("xtc draws from a generator: pass one (ctx.rng) to apply/probs/explain")
             }
             if llama {
-                ws.llamaXTC(probability: Float(probability), threshold: Float(threshold), minKeep: mk) { Float(Self.xtcChance(g)) }
+                let k = xtcStage
+                ws.llamaXTC(probability: Float(probability), threshold: Float(threshold), minKeep: mk) { Float(Self.xtcChance(g, stage: k)) }
             } else {
-                ws.makeSparse(); ws.xtc(probability: probability, threshold: threshold, minKeep: mk) { Self.xtcChance(g) }
+                let k = xtcStage
+                ws.makeSparse(); ws.xtc(probability: probability, threshold: threshold, minKeep: mk) { Self.xtcChance(g, stage: k) }
             }
+            xtcStage += 1
         case .mirostatV2:
             if llama { ws.llamaMirostatTruncate(mu: Float(stage.mu)) } else { ws.makeSparse(); ws.mirostatTruncate(mu: stage.mu) }
         case .mirostatV1(_, _, let m):
@@ -216,10 +221,11 @@ public final class SamplerChain {
         }
     }
 
-    /// XTC's chance: one draw of the xtc stream for a llama.cpp generator (a float, as
-    /// `std::uniform_real_distribution<float>` gives it), else one `uniform()`.
-    static func xtcChance(_ g: RandomGenerator) -> Double {
-        if let c = g.withLlamaStreams({ $0.xtc.canonicalFloat() }) { return Double(c) }
+    /// The chance of the chain's `stage`-th XTC stage: one draw of that stage's own stream
+    /// for a llama.cpp generator (a float, as `std::uniform_real_distribution<float>` gives
+    /// it), else one `uniform()` of the generator.
+    static func xtcChance(_ g: RandomGenerator, stage: Int) -> Double {
+        if let c = g.withLlamaStreams({ $0.xtcChance(stage: stage) }) { return Double(c) }
         return g.uniform()
     }
 
@@ -391,8 +397,9 @@ public final class SamplerChain {
         var reports: [StageReport] = []
         ws.begin(logits)
         reports.append(report("input"))
+        var xtcStage = 0
         for stage in stages {
-            try apply(stage, ws, context, rng: nil)
+            try apply(stage, ws, context, rng: nil, xtcStage: &xtcStage)
             if case .custom = stage.kind { ws.noteDenseNaN() }
             try refuseIfNaN(ws)
             reports.append(report(stage.name))

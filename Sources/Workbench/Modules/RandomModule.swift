@@ -47,8 +47,9 @@ extension Workbench {
             own generators (std::mt19937 seeded with seed, a 32-bit llama.cpp seed, reals as
             libstdc++ makes them): chain:sample then draws the token llama.cpp's dist sampler draws
             from the same seed (its inverse-CDF walk over the candidates in llama.cpp's order;
-            std::discrete_distribution after mirostat; xtc's chance from its own stream, as
-            llama.cpp gives xtc its own mt19937), so a llama.cpp run replays token for token.
+            std::discrete_distribution after mirostat; each xtc stage's chance from a stream of its
+            own, as llama.cpp gives every xtc sampler its own mt19937 from the seed), so a
+            llama.cpp run replays token for token.
             g:uniform() is then std::uniform_real_distribution<double>(0, 1) of that stream. Where
             llama.cpp re-seeds its samplers (llama_sampler_reset, a new request), make a new
             generator with the seed (or g:set_state a saved state); chain:reset() resets mu only.
@@ -243,8 +244,8 @@ enum RandomModule {
             g:state() -> string
             The generator's whole state (the four xoshiro words and the cached normal) as 96 hex
             digits: printable, storable in JSON, and restored exactly by g:set_state(s). A
-            llama.cpp generator gives "mt19937:" and the hex of its seed and its two mt19937
-            streams (the token draw's and xtc's).
+            llama.cpp generator gives "mt19937:" and the hex of its seed and its mt19937 streams
+            (the token draw's, then one per xtc stage that has drawn).
             Example: s = g:state(); a = g:uniform(); g:set_state(s); assert(g:uniform() == a)
             """) { g, a in
             if let l = g.llama { a.state.push(l.text) } else { a.state.push(hex(g.stateBytes)) }

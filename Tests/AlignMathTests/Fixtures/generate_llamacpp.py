@@ -274,6 +274,11 @@ def main():
          [{"kind": "xtc", "probability": 0.7, "threshold": 0.01}, {"kind": "top_k", "k": 30}, {"kind": "greedy"}], 55, 150),
         ("dyntemp_seq", {"n": 3000, "seed": 1200, "bits": 10, "terms": 4, "scale": 3, "spikes": 8},
          [{"kind": "top_k", "k": 60}, {"kind": "temperature", "t": 0.8, "delta": 0.4, "exponent": 1.5}], 606, 200),
+        # Two XTC samplers: each owns an mt19937 seeded with the chain's seed, so both draw
+        # the same chance at each step (not the first and second numbers of one stream).
+        ("xtc_twice_seq", {"n": 800, "seed": 1300, "bits": 10, "terms": 4, "scale": 3, "spikes": 6},
+         [{"kind": "xtc", "probability": 0.6, "threshold": 0.05}, {"kind": "top_k", "k": 50},
+          {"kind": "xtc", "probability": 0.4, "threshold": 0.02, "min_keep": 2}, {"kind": "temperature", "t": 1.1}], 8080, 200),
     ]
     for name, spec, stages, s, steps in seqs:
         out["sequences"].append(sequence(name, spec, stages, s, steps))
