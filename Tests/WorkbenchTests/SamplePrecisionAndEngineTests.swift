@@ -208,6 +208,40 @@ final class SamplePrecisionAndEngineTests: XCTestCase {
         XCTAssertNotNil(h.bareError("random.new(1):set_state(random.new(1, {engine = 'llama.cpp'}):state())"))
     }
 
+    /// chain:probs with llama.cpp-semantics stages on an f64 row agrees with llama.cpp's own
+    /// probabilities (its `dist` sees the row as float32) to float precision, also where the
+    /// f64 and f32 softmaxes differ by 25 float ulps. Expected: llama-cpp-python 0.3.36,
+    /// `llama_sampler_chain` of top_k(6), min_p(p, 0), dist(7) on the row given as float32,
+    /// `p` of each entry after `llama_sampler_apply`.
+    func testLlamaCppProbsOfAnF64Row() throws {
+        let h = try LuaHarness()
+        try h.run("L = {semantics = 'llama.cpp'}")
+        let cases: [(row: String, minP: String, expected: [Int: Double])] = [
+            ("4.07, 8.51, 2.59, -1.4800000000000002, 12.209999999999999, 11.099999630000001, -26.825000000000003, 12.3790119337, 10.643209877, 41.123456789, 40.98765432123",
+             "0.0001", [9: 0.5338977575302124, 10: 0.4661022126674652]),
+            ("1.1, 2.3, 0.7, -0.4, 3.3, 2.9999999, -7.25, 3.345678901, 2.87654321", "0.01",
+             [0: 0.02825876697897911, 1: 0.0938224196434021, 4: 0.25503575801849365, 5: 0.18893514573574066,
+              7: 0.2669556736946106, 8: 0.1669922024011612]),
+        ]
+        for c in cases {
+            let got = try h.value("""
+                local p = sample.chain{sample.top_k(6, L), sample.min_p(\(c.minP), L)}:probs(tensor{\(c.row)})
+                local out = {}
+                for i = 1, #p do if p[i] > 0 then out[#out + 1] = (i - 1) .. '=' .. string.format('%.17g', p[i]) end end
+                return table.concat(out, ' ')
+                """)
+            var seen: [Int: Double] = [:]
+            for part in got.split(separator: " ") {
+                let kv = part.split(separator: "=")
+                seen[Int(kv[0])!] = Double(kv[1])!
+            }
+            XCTAssertEqual(Set(seen.keys), Set(c.expected.keys), got)
+            for (id, p) in c.expected {
+                XCTAssertEqual(seen[id] ?? 0, p, accuracy: 2e-7 * p, "id \(id)")
+            }
+        }
+    }
+
     /// llama.cpp's own tokens, replayed from Lua: rows rebuilt by the fixture generator's
     /// SplitMix64 recipe (written here in Lua), a llama.cpp-semantics chain, the seed.
     func testReplaysLlamaCppTokensFromLua() throws {

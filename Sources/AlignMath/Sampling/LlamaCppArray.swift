@@ -93,6 +93,13 @@ extension SamplerWorkspace {
         for (i, v) in vals.enumerated() { llama.append(LlamaToken(logit: Float(v), p: 0, pos: Int32(i))) }
     }
 
+    /// Rounds the candidate list's values to float32 (kept in `T`): the logits llama.cpp
+    /// holds for a row given in f64. Monotone, so a sorted list stays sorted.
+    func roundValuesToFloat() {
+        for i in 0..<vals.count { vals[i] = T(Float(vals[i])) }
+        probs.removeAll(keepingCapacity: true)
+    }
+
     /// Writes the first `size` entries of `llama` back as the list. `changed` entries
     /// take their float logit (stages that compute new logits); the others keep the
     /// value they had in the row's dtype.

@@ -63,7 +63,12 @@ public final class SamplerChain {
             }
         }
         self.stages = stages
+        seesFloatLogits = stages.contains { $0.semantics == .llamaCpp }
     }
+
+    /// True when a stage follows llama.cpp: the final distribution is then the softmax of
+    /// the logits as llama.cpp's `dist` holds them, float32 (a kept f64 logit is rounded).
+    let seesFloatLogits: Bool
 
     /// Resets stateful stages (mirostat's `mu`).
     public func reset() { stages.forEach { $0.reset() } }
@@ -281,7 +286,9 @@ public final class SamplerChain {
     }
 
     /// The final distribution, dense over the vocabulary (0 for removed tokens): computed
-    /// in Double, returned in the row's dtype.
+    /// in Double, returned in the row's dtype. With a llama.cpp-semantics stage, over the
+    /// float32 logits llama.cpp's `dist` sees (an f64 row's kept logits rounded to float),
+    /// so the probabilities agree with llama.cpp's to float precision.
     /// - Throws: `allMasked` if no token survives.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
@@ -291,6 +298,7 @@ public final class SamplerChain {
         ws.makeSparse()
         try refuseIfNaN(ws)
         guard ws.count > 0 else { throw AlignMathError.allMasked(row: 0) }
+        if seesFloatLogits && T.self != Float.self { ws.roundValuesToFloat() }
         ws.softmax()
         var out = [T](repeating: 0, count: ws.vocab)
         for i in 0..<ws.count { out[Int(ws.ids[i])] = T(ws.probs[i]) }

@@ -218,7 +218,9 @@ extension SampleStages {
             chain:probs(logits, ctx) -> tensor
             The final distribution over the whole vocabulary (0 for removed tokens), what
             chain:sample draws from, computed in double precision: f32 in gives f32 out;
-            otherwise f64. ctx as in chain:apply.
+            otherwise f64. With llama.cpp-semantics stages it is the softmax of the logits as
+            llama.cpp's dist holds them (float32), so it agrees with llama.cpp to float
+            precision on f64 rows too. ctx as in chain:apply.
             Example: chain:probs({3, 2, 1, 0})
             """) { box, a in
             let ctx = try C.context(a, 3, defaultRNG: true)
