@@ -222,6 +222,10 @@ final class SamplePrecisionAndEngineTests: XCTestCase {
             ("1.1, 2.3, 0.7, -0.4, 3.3, 2.9999999, -7.25, 3.345678901, 2.87654321", "0.01",
              [0: 0.02825876697897911, 1: 0.0938224196434021, 4: 0.25503575801849365, 5: 0.18893514573574066,
               7: 0.2669556736946106, 8: 0.1669922024011612]),
+            // Gaps of 32-39 from the maximum: llama.cpp takes `logit - max` in float (3.8e-6 apart
+            // from the exact difference), so the small probabilities move by up to 2.6e-6 relative.
+            ("40.123456789, 3.3, 1.1, 7.77777777", "0",
+             [0: 1.0, 1: 1.0180669649295217e-16, 2: 1.1280494451137766e-17, 3: 8.962955364336632e-15]),
         ]
         for c in cases {
             let got = try h.value("""

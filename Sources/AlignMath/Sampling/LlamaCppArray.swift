@@ -93,11 +93,24 @@ extension SamplerWorkspace {
         for (i, v) in vals.enumerated() { llama.append(LlamaToken(logit: Float(v), p: 0, pos: Int32(i))) }
     }
 
-    /// Rounds the candidate list's values to float32 (kept in `T`): the logits llama.cpp
-    /// holds for a row given in f64. Monotone, so a sorted list stays sorted.
-    func roundValuesToFloat() {
-        for i in 0..<vals.count { vals[i] = T(Float(vals[i])) }
+    /// `probs` as llama.cpp's `dist` leaves them in its array (`llamaDist` draws from the
+    /// same numbers): over the list's values as float32 (an f64 row's kept logits rounded),
+    /// `p = expf(logit - max)` with the difference taken in float, summed in double, then
+    /// `p / sum` kept in double (llama.cpp stores it as a float: within half a float ulp
+    /// of it, and the probabilities still sum to 1).
+    func llamaDistProbabilities() {
         probs.removeAll(keepingCapacity: true)
+        guard !vals.isEmpty else { return }
+        var maxL = -Float.infinity
+        for v in vals { maxL = Float.cxxMax(maxL, Float(v)) }
+        var sum = 0.0
+        for v in vals {
+            let p = expf(Float(v) - maxL)
+            probs.append(Double(p))
+            sum += Double(p)
+        }
+        let inv = 1 / sum
+        for i in 0..<probs.count { probs[i] *= inv }
     }
 
     /// Writes the first `size` entries of `llama` back as the list. `changed` entries

@@ -286,9 +286,9 @@ public final class SamplerChain {
     }
 
     /// The final distribution, dense over the vocabulary (0 for removed tokens): computed
-    /// in Double, returned in the row's dtype. With a llama.cpp-semantics stage, over the
-    /// float32 logits llama.cpp's `dist` sees (an f64 row's kept logits rounded to float),
-    /// so the probabilities agree with llama.cpp's to float precision.
+    /// in Double, returned in the row's dtype. With a llama.cpp-semantics stage, the
+    /// probabilities llama.cpp's `dist` computes (float32, `llamaDistProbabilities`), so they
+    /// agree with llama.cpp's own to float precision on f32 and f64 rows alike.
     /// - Throws: `allMasked` if no token survives.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
@@ -298,8 +298,7 @@ public final class SamplerChain {
         ws.makeSparse()
         try refuseIfNaN(ws)
         guard ws.count > 0 else { throw AlignMathError.allMasked(row: 0) }
-        if seesFloatLogits && T.self != Float.self { ws.roundValuesToFloat() }
-        ws.softmax()
+        if seesFloatLogits { ws.llamaDistProbabilities() } else { ws.softmax() }
         var out = [T](repeating: 0, count: ws.vocab)
         for i in 0..<ws.count { out[Int(ws.ids[i])] = T(ws.probs[i]) }
         return out
