@@ -46,7 +46,7 @@ public final class LuaState {
         limits.initialize(to: mlshim_limits(used: 0, external: 0, ceiling: memoryLimit.map { max(0, $0) } ?? 0,
                                             budget: -1, budget_total: 0, budget_exhausted: 0,
                                             interruptible: interruptible ? 1 : 0, user_hooks: 0, host_refused: 0, in_host: 1,
-                                            slot: -1, pool: nil))
+                                            slot: -1, pool: nil, watched: 0, armed: 0))
         guard let state = mlshim_newstate(limits) else {
             throw LuaError(.memory, "could not create a Lua state")
         }

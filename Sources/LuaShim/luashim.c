@@ -414,11 +414,13 @@ static int mlshim_push_userhook(lua_State *L) {
    set, on a coroutine (each keeps its count hook, so Ctrl-C and a budget reach code running
    there without tracking which thread runs), on a state with no slot, and at every
    instruction (count 1) while a stop is in force; the user's events and count added. */
-static void mlshim_policy(lua_State *L, mlshim_limits *lim, int *mask_out, int *rate_out) {
+static void mlshim_policy(lua_State *L, mlshim_limits *lim, int armed, int *mask_out, int *rate_out) {
     int stop = (lim->interruptible && mlshim_interrupt_pending()) || lim->budget_exhausted;
     int mask = 0, rate = MLSHIM_HOOK_COUNT;
+    /* a watched row's budget is armed by the row watchdog (mlshim_watch_begin): none before */
+    int budgeted = lim->budget >= 0 && !(lim->watched && !armed);
     if (stop) { mask = LUA_MASKCOUNT; rate = 1; }
-    else if (lim->budget >= 0 || !mlshim_is_slotted_main(L, lim)) mask = LUA_MASKCOUNT;
+    else if (budgeted || !mlshim_is_slotted_main(L, lim)) mask = LUA_MASKCOUNT;
     if (lim->user_hooks && lua_checkstack(L, 3)) {
         if (mlshim_push_userhook(L) == LUA_TTABLE) {
             lua_rawgeti(L, -1, 2);
@@ -439,12 +441,16 @@ void mlshim_synchook(lua_State *L) {
     if (lim == NULL || lua_getallocf(L, NULL) != mlshim_alloc) return;  /* not a state of ours */
     for (;;) {
         int mask, rate;
-        mlshim_policy(L, lim, &mask, &rate);
+        int armed = __atomic_load_n(&lim->armed, __ATOMIC_RELAXED);
+        mlshim_policy(L, lim, armed, &mask, &rate);
         if (mask == 0) {
             if (lua_gethookmask(L) != 0) lua_sethook(L, NULL, 0, 0);
         } else if (lua_gethook(L) != mlshim_hook || lua_gethookmask(L) != mask || lua_gethookcount(L) != rate) {
             lua_sethook(L, mlshim_hook, mask, rate);
         }
+        /* The row watchdog's signal may have armed a watched row while this ran, its hook
+           overwritten above (the handler sets `armed` before it hooks): look again. */
+        if (lim->watched && !armed && __atomic_load_n(&lim->armed, __ATOMIC_RELAXED)) continue;
         /* An interrupt raised while this ran may have hooked L and been overwritten above:
            look again (the raiser sets the flag before it hooks). */
         if (rate == 1 || !(lim->interruptible && mlshim_interrupt_pending())) return;
@@ -456,7 +462,8 @@ void mlshim_synchook(lua_State *L) {
 static void mlshim_rehook(lua_State *L, int count) {
     if (count <= 0) { mlshim_synchook(L); return; }
     int mask, rate;
-    mlshim_policy(L, mlshim_getlimits(L), &mask, &rate);
+    mlshim_limits *lim = mlshim_getlimits(L);
+    mlshim_policy(L, lim, __atomic_load_n(&lim->armed, __ATOMIC_RELAXED), &mask, &rate);
     lua_sethook(L, mlshim_hook, mask | LUA_MASKCOUNT, count);
 }
 
@@ -572,6 +579,236 @@ void mlshim_charge_native(lua_State *L, long cost) {
 }
 
 void mlshim_installhook(lua_State *L) { mlshim_synchook(L); }
+
+/* ---- the row watchdog (see luashim.h, mlshim_watch_begin) ----
+   Each thread that runs watched rows owns a record here: `running` is the main thread of the
+   state whose row it runs now (NULL between rows), `seq` counts its rows. The watchdog reads
+   the records every grace period; a record whose `running` is set with the same `seq` as at
+   the previous tick holds a row that has run for at least one grace period, and unless that
+   row is armed already, the watchdog writes its `seq` into `asked` and sends the thread a
+   real-time signal (g_watch_signal, by tgkill to that thread alone; again every
+   MLSHIM_WATCH_RESEND ticks until armed). The watchdog never calls lua_sethook itself: with
+   a hook, lua_sethook walks the thread's CallInfo list to set its traps, and the running
+   thread may be freeing entries of that list meanwhile (luaE_shrinkCI, in a collection);
+   Lua allows it in a signal handler on the running thread (lua.c), not from another one. The
+   handler runs on the row's own thread, so it never touches a state another thread runs, nor
+   a closed one: it hooks only the state its own thread has in `running`, and only if `asked`
+   names the row in progress (a late signal for a row that has ended, or reaches the next row,
+   does nothing). A state is closed only outside its rows, so never while it is `running`.
+   Races on the row's own thread, between the handler and the code it interrupts:
+   - the row's start sets `armed` = 0 and `watched` before it publishes `running`, and its
+     end clears `running` first: a signal outside a row does nothing;
+   - mlshim_synchook may decide "no hook" from `armed` = 0, be interrupted by the handler
+     (which sets `armed`, then hooks), and then remove the hook: it reads `armed` again after
+     it set the hook and, if it changed, hooks as an armed row must be (see the loop there);
+   - a row that ends just after the handler hooked it leaves the hook at count 1: the next
+     row's start (mlshim_synchook with `armed` = 0) removes it, or its first count event does.
+   The watchdog sleeps (on a condition variable) after MLSHIM_WATCH_IDLE ticks with no row
+   in progress; a row's start wakes it (the start publishes `running` and then reads
+   `sleeping`, the watchdog sets `sleeping` and then reads every `running`, both sequentially
+   consistent, so one of them sees the other). */
+#if defined(__linux__)
+#include <errno.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#define MLSHIM_WATCH_SLOTS 256
+#define MLSHIM_WATCH_IDLE 100
+#define MLSHIM_WATCH_RESEND 16
+
+typedef struct mlshim_rowwatch {
+    int tid;                 /* the owning thread's kernel id; 0: a free record */
+    lua_State *running;      /* the main thread of the state in a watched row, or NULL */
+    mlshim_limits *limits;   /* its limits (written before `running`) */
+    unsigned long seq;       /* the owner's rows so far (bumped before `running` is set) */
+    unsigned long asked;     /* the row the watchdog asked to arm */
+    unsigned long armed;     /* the row the handler armed */
+    unsigned long seen;      /* the watchdog's own: `seq` at its previous tick */
+    unsigned long sent;      /* the watchdog's own: the tick it last signalled `asked` at */
+} mlshim_rowwatch;
+
+static mlshim_rowwatch g_watch[MLSHIM_WATCH_SLOTS];
+static int g_watch_used = 0;          /* records ever claimed (the watchdog reads these) */
+static int g_watch_signal = 0;        /* 0: no watchdog (rows keep the hook from their start) */
+static long g_watch_grace_us = 1000;
+static unsigned long g_watch_arms = 0;
+static int g_watch_sleeping = 0;
+static pthread_once_t g_watch_once = PTHREAD_ONCE_INIT;
+static pthread_key_t g_watch_key;
+static pthread_mutex_t g_watch_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_watch_cond = PTHREAD_COND_INITIALIZER;
+static _Thread_local mlshim_rowwatch *t_watch = NULL;
+static _Thread_local int t_watch_tried = 0;
+
+/* On the row's thread: arms the row in progress if it is the one the watchdog asked for. */
+static void mlshim_watch_handler(int sig) {
+    (void)sig;
+    int saved_errno = errno;
+    mlshim_rowwatch *w = t_watch;
+    if (w != NULL) {
+        lua_State *L = __atomic_load_n(&w->running, __ATOMIC_RELAXED);
+        unsigned long seq = __atomic_load_n(&w->seq, __ATOMIC_RELAXED);
+        if (L != NULL && __atomic_load_n(&w->asked, __ATOMIC_ACQUIRE) == seq &&
+            __atomic_load_n(&w->armed, __ATOMIC_RELAXED) != seq) {
+            __atomic_store_n(&w->limits->armed, 1, __ATOMIC_RELAXED);
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);  /* `armed` before the hook */
+            lua_sethook(L, mlshim_hook, LUA_MASKCOUNT, 1);
+            __atomic_store_n(&w->armed, seq, __ATOMIC_RELEASE);
+            __atomic_fetch_add(&g_watch_arms, 1, __ATOMIC_RELAXED);
+        }
+    }
+    errno = saved_errno;
+}
+
+static void mlshim_watch_wake(void) {
+    pthread_mutex_lock(&g_watch_mutex);
+    __atomic_store_n(&g_watch_sleeping, 0, __ATOMIC_SEQ_CST);
+    pthread_cond_signal(&g_watch_cond);
+    pthread_mutex_unlock(&g_watch_mutex);
+}
+
+static void *mlshim_watchdog(void *arg) {
+    (void)arg;
+    pid_t pid = getpid();
+    int idle = 0;
+    unsigned long tick = 0;
+    for (;;) {
+        tick++;
+        long us = __atomic_load_n(&g_watch_grace_us, __ATOMIC_RELAXED);
+        struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+        while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {}
+        int used = __atomic_load_n(&g_watch_used, __ATOMIC_ACQUIRE), busy = 0;
+        for (int i = 0; i < used; i++) {
+            mlshim_rowwatch *w = &g_watch[i];
+            int tid = __atomic_load_n(&w->tid, __ATOMIC_ACQUIRE);
+            if (tid == 0 || __atomic_load_n(&w->running, __ATOMIC_ACQUIRE) == NULL) continue;
+            busy = 1;
+            unsigned long seq = __atomic_load_n(&w->seq, __ATOMIC_RELAXED);
+            if (seq != w->seen) { w->seen = seq; continue; }  /* a row started since the last tick */
+            if (__atomic_load_n(&w->armed, __ATOMIC_ACQUIRE) == seq) continue;
+            /* Real-time signals queue: a thread that is not scheduled gets one signal per
+               MLSHIM_WATCH_RESEND ticks (a lost one is sent again), not one per tick. */
+            if (__atomic_load_n(&w->asked, __ATOMIC_RELAXED) == seq && tick - w->sent < MLSHIM_WATCH_RESEND) continue;
+            w->sent = tick;
+            __atomic_store_n(&w->asked, seq, __ATOMIC_RELEASE);
+            syscall(SYS_tgkill, pid, tid, g_watch_signal);
+        }
+        if (busy) { idle = 0; continue; }
+        if (++idle < MLSHIM_WATCH_IDLE) continue;
+        idle = 0;
+        pthread_mutex_lock(&g_watch_mutex);
+        __atomic_store_n(&g_watch_sleeping, 1, __ATOMIC_SEQ_CST);
+        int any = 0;
+        for (int i = 0; i < used && !any; i++) any = __atomic_load_n(&g_watch[i].running, __ATOMIC_SEQ_CST) != NULL;
+        if (!any && __atomic_load_n(&g_watch_used, __ATOMIC_SEQ_CST) == used) {  /* no record claimed since */
+            while (__atomic_load_n(&g_watch_sleeping, __ATOMIC_SEQ_CST))
+                pthread_cond_wait(&g_watch_cond, &g_watch_mutex);
+        }
+        __atomic_store_n(&g_watch_sleeping, 0, __ATOMIC_SEQ_CST);
+        pthread_mutex_unlock(&g_watch_mutex);
+    }
+    return NULL;
+}
+
+/* A thread's record goes back when the thread ends. */
+static void mlshim_watch_release(void *p) {
+    mlshim_rowwatch *w = (mlshim_rowwatch *)p;
+    __atomic_store_n(&w->running, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&w->tid, 0, __ATOMIC_RELEASE);
+}
+
+/* Once per process: a real-time signal nobody handles, its handler, the watchdog thread
+   (with every signal blocked: it must never run the handler). */
+static void mlshim_watch_start(void) {
+    int sig = 0;
+    for (int s = SIGRTMIN + 2; s <= SIGRTMAX && sig == 0; s++) {
+        struct sigaction old;
+        if (sigaction(s, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL) sig = s;
+    }
+    if (sig == 0 || pthread_key_create(&g_watch_key, mlshim_watch_release) != 0) return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = mlshim_watch_handler;
+    sigfillset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;  /* a system call the row is in goes on */
+    if (sigaction(sig, &sa, NULL) != 0) return;
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* the default stack: a small one (64 KB) cannot hold a static Swift binary's TLS, and
+       pthread_create fails */
+    pthread_t t;
+    g_watch_signal = sig;  /* before the watchdog runs; no record is claimed before this returns */
+    if (pthread_create(&t, &attr, mlshim_watchdog, NULL) != 0) g_watch_signal = 0;
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+}
+
+/* This thread's record, claimed on first use (NULL: no watchdog, or every record taken). */
+static mlshim_rowwatch *mlshim_watch_mine(void) {
+    if (t_watch != NULL || t_watch_tried) return t_watch;
+    t_watch_tried = 1;
+    pthread_once(&g_watch_once, mlshim_watch_start);
+    if (g_watch_signal == 0) return NULL;
+    int tid = (int)syscall(SYS_gettid);
+    for (int i = 0; i < MLSHIM_WATCH_SLOTS; i++) {
+        int expected = 0;
+        if (!__atomic_compare_exchange_n(&g_watch[i].tid, &expected, tid, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) continue;
+        int used = __atomic_load_n(&g_watch_used, __ATOMIC_RELAXED);
+        while (used < i + 1 && !__atomic_compare_exchange_n(&g_watch_used, &used, i + 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {}
+        /* The signal may be blocked on this thread (it inherits its creator's mask). */
+        sigset_t one;
+        sigemptyset(&one);
+        sigaddset(&one, g_watch_signal);
+        pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+        pthread_setspecific(g_watch_key, &g_watch[i]);
+        t_watch = &g_watch[i];
+        return t_watch;
+    }
+    return NULL;
+}
+
+int mlshim_watch_begin(lua_State *L) {
+    mlshim_limits *lim = mlshim_getlimits(L);
+    if (lim->budget < 0 || lim->watched || !mlshim_is_slotted_main(L, lim)) return 0;
+    mlshim_rowwatch *w = mlshim_watch_mine();
+    if (w == NULL || __atomic_load_n(&w->running, __ATOMIC_RELAXED) != NULL) return 0;  /* a row inside a row */
+    __atomic_store_n(&lim->armed, 0, __ATOMIC_RELAXED);
+    lim->watched = 1;
+    w->limits = lim;
+    __atomic_store_n(&w->seq, w->seq + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&w->running, L, __ATOMIC_SEQ_CST);  /* publishes limits and seq */
+    if (__atomic_load_n(&g_watch_sleeping, __ATOMIC_SEQ_CST)) mlshim_watch_wake();
+    return 1;
+}
+
+void mlshim_watch_end(lua_State *L, int token) {
+    if (!token) return;
+    __atomic_store_n(&t_watch->running, NULL, __ATOMIC_RELEASE);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    mlshim_getlimits(L)->watched = 0;
+}
+
+long mlshim_watch_set_grace_us(long us) {
+    return __atomic_exchange_n(&g_watch_grace_us, us < 100 ? 100 : us, __ATOMIC_RELAXED);
+}
+
+unsigned long mlshim_watch_arms(void) { return __atomic_load_n(&g_watch_arms, __ATOMIC_RELAXED); }
+#else
+int mlshim_watch_begin(lua_State *L) { (void)L; return 0; }
+void mlshim_watch_end(lua_State *L, int token) { (void)L; (void)token; }
+long mlshim_watch_set_grace_us(long us) { (void)us; return 0; }
+unsigned long mlshim_watch_arms(void) { return 0; }
+#endif
+
+int mlshim_test_hookmask(lua_State *L) {
+    lua_pushinteger(L, lua_gethookmask(L));
+    return 1;
+}
 
 /* The thread a debug function works on (ldblib's getthread). */
 static lua_State *mlshim_hookthread(lua_State *L, int *arg) {

@@ -65,9 +65,13 @@ int mlshim_call_rewards(lua_State *L, int rec, int state, const int *refs, int f
             lim->budget_total = budget < 0 ? 0 : budget;
             lim->budget_exhausted = 0;
         }
+        /* The row's budget is armed lazily: the reward runs without the count hook unless
+           it is still running after the watchdog's grace period (mlshim_watch_begin). */
+        int watch = reset_budget ? mlshim_watch_begin(L) : 0;
         int saved = mlshim_enter_lua(L);
         int s = mlshim_pcall(L, 2, 1, msgh);  /* the hook synced first, as LuaState.pcall does */
         mlshim_leave_lua(L, saved);
+        mlshim_watch_end(L, watch);
         int t = s == LUA_OK ? lua_type(L, -1) : LUA_TNONE;
         if (t == LUA_TNUMBER) {
             double v = (double)lua_tonumber(L, -1);

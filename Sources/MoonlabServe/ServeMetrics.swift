@@ -1,4 +1,6 @@
 import Prometheus
+import Synchronization
+import Workbench
 
 /// `GET /metrics`, in Prometheus text: requests and rows by endpoint and status, row
 /// errors, request latency, reloads, and the workers and version being served.
@@ -8,6 +10,9 @@ final class ServeMetrics: Sendable {
     private let reloadsFailed: Counter
     private let version: Gauge
     private let workers: Gauge
+    private let armed: Counter
+    /// RowWatch.armed when the metrics were last written (the counter follows it).
+    private let armedSeen = Mutex<UInt64>(0)
     static let latencyBuckets: [Duration] = [.microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
                                              .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
                                              .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
@@ -45,6 +50,8 @@ final class ServeMetrics: Sendable {
                                              help: "Reloads of the rewards files, by result.")
         version = registry.makeGauge(name: "moonlab_rewards_version", help: "The version of the rewards being served (1, then one more per reload).")
         workers = registry.makeGauge(name: "moonlab_workers", help: "Worker states (one Lua state per thread).")
+        armed = registry.makeCounter(name: "moonlab_rows_armed_total",
+                                     help: "Reward and detector calls still running after the grace period (about 1 ms): their instruction budget was armed then.")
     }
 
     static let requestsHelp = "HTTP requests, by endpoint and status code."
@@ -93,5 +100,12 @@ final class ServeMetrics: Sendable {
         workers.set(Double(w))
     }
 
-    func text() -> String { registry.emitToString() }
+    func text() -> String {
+        armedSeen.withLock { seen in
+            let now = RowWatch.armed
+            if now > seen { armed.increment(by: Int64(now - seen)) }
+            seen = max(seen, now)
+        }
+        return registry.emitToString()
+    }
 }

@@ -55,10 +55,19 @@ extension ServeCommandTests {
               local c = s.completion
               if c == "loop" then while true do end end
               if c == "pattern" then return string.find(("a"):rep(1e5), ".-b") and 5 or 6 end
+              if c == "coroutine" then coroutine.wrap(function() while true do end end)() end
+              if c == "pcall" then pcall(function() while true do end end) return 7 end
+              if c == "gsub" then string.gsub("ab", "%w", function() while true do end end) return 8 end
               return 1
             end)
             """.write(toFile: file, atomically: true, encoding: .utf8)
         let s = try start(["--reward", file, "--workers", "1", "--max-instructions", "1000000", "--on-error", "-2"])
+        // Rows start without the count hook; the row watchdog arms a row that runs past its
+        // grace (about 1 ms). Quick rows are not armed (a row descheduled for over 1 ms on a
+        // busy machine may be: not counted here); the loops below must be.
+        let (quick, _) = try Self.getReward(s, ["ok", "ok"])
+        XCTAssertEqual(quick, 200)
+        let armedBefore = Self.armed(s)
         let other = Mutex<(Int, [Double]?)>((0, nil))  // written by the second client, read after `group.wait()`
         let group = DispatchGroup()
         DispatchQueue.global().async(group: group) {
@@ -66,16 +75,28 @@ extension ServeCommandTests {
             let (status, out) = (try? ServeCommandTests.getReward(s, ["ok", "ok"])) ?? (0, [:])
             other.withLock { $0 = (status, out["rewards"] as? [Double]) }
         }
-        let (status, out) = try Self.getReward(s, ["loop", "pattern", "ok"])
+        let (status, out) = try Self.getReward(s, ["loop", "pattern", "ok", "coroutine", "pcall", "gsub", "ok"])
         group.wait()
         XCTAssertEqual(status, 200)
-        XCTAssertEqual(out["rewards"] as? [Double], [-2, -2, 1])
-        XCTAssertEqual((out["extra_logs"] as? [String: [Double]])?["moonlab/errors"], [1, 1, 0])
+        XCTAssertEqual(out["rewards"] as? [Double], [-2, -2, 1, -2, -2, -2, 1])
+        XCTAssertEqual((out["extra_logs"] as? [String: [Double]])?["moonlab/errors"], [1, 1, 0, 1, 1, 1, 0])
+        // The Lua loops ran past the grace: armed (a binary whose watchdog never started
+        // would stop them with the count hook from their start, and count none).
+        XCTAssertGreaterThanOrEqual(Self.armed(s) - armedBefore, 3, "rows armed by the watchdog")
         XCTAssertEqual(other.withLock { $0.0 }, 200)
         XCTAssertEqual(other.withLock { $0.1 }, [1, 1])
         XCTAssertEqual(Self.call(s.url + "/health", "GET").0, 200)
         let err = (try? String(contentsOfFile: s.stderr, encoding: .utf8)) ?? ""
         XCTAssertTrue(err.contains("instruction budget exceeded"), err)
+    }
+
+    /// `moonlab_rows_armed_total` from /metrics (-1000 when absent).
+    static func armed(_ s: Server) -> Int {
+        let text = String(decoding: call(s.url + "/metrics", "GET").1, as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix("moonlab_rows_armed_total ") {
+            return Int(Double(line.split(separator: " ").last ?? "") ?? -1000)
+        }
+        return -1000
     }
 
     /// A reload swaps the state of every event loop: connections opened before it, one on

@@ -104,6 +104,10 @@ typedef struct mlshim_limits {
                              then stays on, as it always was) */
     void *pool;           /* the state's small blocks kept for reuse (mlshim_newstate makes it,
                              mlshim_pool_release frees it after mlshim_close); NULL: none */
+    int watched;          /* > 0 while a row runs under the row watchdog (mlshim_watch_begin): its
+                             main thread then runs without the count hook until `armed` */
+    int armed;            /* set (by the watchdog's signal, on the row's own thread) once the
+                             watched row has run past the grace period: the budget counts from then */
 } mlshim_limits;
 
 /* A new state whose allocator enforces limits->ceiling; limits must outlive it. Its
@@ -130,6 +134,32 @@ void mlshim_close(lua_State *L);
    budget and raises "interrupted" / "instruction budget exceeded" (a Lua error, so only
    from a C function called by Lua) when Ctrl-C is pending or the budget is spent. */
 void mlshim_charge_native(lua_State *L, long cost);
+/* ---- the row watchdog: a row's budget armed only when the row runs long ----
+   A budget needs the count hook, and any count hook sends every VM instruction through
+   luaG_traceexec (~10% of a quick served row). A row run between mlshim_watch_begin and
+   mlshim_watch_end (the rows of `moonlab serve` and `moonlab score`) therefore starts with
+   no hook on its main thread. One watchdog thread per process (started on first use; asleep
+   while no watched row runs) looks at the rows every grace period (1 ms): a row it finds in
+   progress at two ticks in a row has run for at least the grace, and the watchdog signals
+   that row's thread; the signal handler, on that thread, hooks the running state at count 1
+   (lua_sethook is safe in a signal handler, as lua.c uses it; it is never called on another
+   thread's state). From then the budget counts as before, so a runaway row is stopped after
+   at most about grace + budget: the budget counts from the end of the grace period. Code in
+   coroutines (always hooked) and native work (mlshim_charge_native) count from the row's
+   start. Linux only; elsewhere, with every watch slot taken, or for a nested row on the same
+   thread, a row keeps the count hook from its start (mlshim_watch_begin returns 0).
+   mlshim_watch_begin must be called after the row's budget is set (LuaState.resetBudget,
+   or as mlshim_call_rewards does) and before the protected call that runs it; `token` is
+   what it returned. Neither raises. */
+int mlshim_watch_begin(lua_State *L);
+void mlshim_watch_end(lua_State *L, int token);
+/* For tests and measurements: the grace period in microseconds (at least 100), and returns
+   the previous one; rows armed so far in this process. */
+long mlshim_watch_set_grace_us(long us);
+unsigned long mlshim_watch_arms(void);
+/* For tests, a lua_CFunction: returns lua_gethookmask of the calling thread (0: no hook). */
+int mlshim_test_hookmask(lua_State *L);
+
 /* Replaces the global setmetatable and debug.setmetatable with the finalizer-wrapping ones,
    debug.sethook/gethook with ones that keep moonlab's count hook beside the user's, and
    coroutine.create/wrap with ones that give the new thread its count hook. */

@@ -35,7 +35,9 @@ void mlshim_push_request_row(lua_State *L, int query, int prompts, int labels, i
    mlshim_pcall with LuaKit's message handler, as LuaState.pcall calls a function (Lua code
    held to the memory ceiling while it runs, mlshim_enter_lua), the instruction budget
    refilled to `budget` (< 0: none) before each when `reset_budget` (LuaState.resetBudget):
-   what ScoringWorker did per reward through LuaKit, in one C call per row. Each result goes
+   what ScoringWorker did per reward through LuaKit, in one C call per row. A budgeted reward
+   runs as a watched row (mlshim_watch_begin, luashim.h): without the count hook unless it is
+   still running after the grace period, its budget counting from then. Each result goes
    to codes[k] (and values[k] for a number). Stops at the first reward that raised or
    returned something that is neither a number nor nil: returns its k, its pcall status in
    *status (LUA_OK for a value of another type) and leaves [error or value] on the stack.

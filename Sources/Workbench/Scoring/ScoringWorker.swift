@@ -148,6 +148,9 @@ final class ScoringWorker {
             lua.pushValue(at: rec)
             lua.pushValue(at: stateIndex)
             if rowBudget != nil { lua.resetBudget() }
+            // Armed lazily, as the rewards' budget is (mlshim_watch_begin): 0 without a budget.
+            let watch = mlshim_watch_begin(lua.L)
+            defer { mlshim_watch_end(lua.L, watch) }
             do {
                 try lua.pcall(nargs: 2, nresults: 3)
                 flags[k] = DetectorFlag(flag: lua.boolean(at: -3),

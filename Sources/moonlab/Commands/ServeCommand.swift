@@ -19,7 +19,10 @@ struct ServeCommand: ParsableCommand {
             (or an X-Moonlab-Step header) reaches rewards as state.step. A row whose reward \
             raised, returned NaN/inf, ran past --max-instructions or --timeout-ms gets \
             --on-error and 1 in extra_logs["moonlab/errors"]; the answer is still 200. Bad \
-            JSON or lists of different lengths: 400; a body over --max-body-mb: 413.
+            JSON or lists of different lengths: 400; a body over --max-body-mb: 413. A row runs \
+            without the instruction count hook until it has run for a grace period (about 1 ms); \
+            --max-instructions counts from then, so a runaway row stops after at most the grace \
+            plus the budget.
 
             SIGHUP (and, with --reload, a change to a rewards file) reads the files again; a \
             file that fails to load leaves the old rewards serving. SIGTERM stops accepting, \
@@ -61,7 +64,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("max-body-mb"), help: ArgumentHelp("Largest request body (default 64).", valueName: "mb"))
     var maxBodyMB = 64
 
-    @Option(name: .customLong("max-instructions"), help: ArgumentHelp("Instructions a reward may run on one row (default 100000000).", valueName: "n"))
+    @Option(name: .customLong("max-instructions"), help: ArgumentHelp("Instructions a reward may run on one row, counted after its first ~1 ms (default 100000000).", valueName: "n"))
     var maxInstructions = 100_000_000
 
     @Option(help: ArgumentHelp("Append every scored row to this JSON Lines file (readable by moonlab score and data.jsonl).", valueName: "file.jsonl"))
