@@ -25,7 +25,11 @@ enum Add<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T,
 enum Sub<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a - b } }
 enum Mul<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a * b } }
 enum Div<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a / b } }
-enum Pow<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { T(Foundation.pow(Double(a), Double(b))) } }
+/// numpy's power: an exponent of exactly 0.5 is the square root (np.power(-0.0, 0.5) is -0.0
+/// and np.power(-inf, 0.5) NaN, where C's pow gives +0.0 and +inf).
+enum Pow<T: FloatElement>: Kernel2 {
+    @inline(__always) static func apply(_ a: T, _ b: T) -> T { b == 0.5 ? a.squareRoot() : T(Foundation.pow(Double(a), Double(b))) }
+}
 enum Mod<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { T(Tensor.divmod(Double(a), Double(b)).mod) } }
 enum FloorDiv<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { T(Tensor.divmod(Double(a), Double(b)).div) } }
 enum Maximum<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a.isNaN || b.isNaN ? T.nan : (a >= b ? a : b) } }
@@ -75,7 +79,8 @@ enum Sigmoid<T: FloatElement>: Kernel1 {
 }
 enum Abs<T: FloatElement>: Kernel1 { @inline(__always) static func apply(_ a: T) -> T { Swift.abs(a) } }
 enum Neg<T: FloatElement>: Kernel1 { @inline(__always) static func apply(_ a: T) -> T { -a } }
-enum Sign<T: FloatElement>: Kernel1 { @inline(__always) static func apply(_ a: T) -> T { a.isNaN ? a : (a > 0 ? 1 : (a < 0 ? -1 : a)) } }
+/// numpy's sign: NaN stays NaN, and both zeros give +0.0 (np.sign(-0.0) is 0.0).
+enum Sign<T: FloatElement>: Kernel1 { @inline(__always) static func apply(_ a: T) -> T { a.isNaN ? a : (a > 0 ? 1 : (a < 0 ? -1 : 0)) } }
 enum Floor<T: FloatElement>: Kernel1 { @inline(__always) static func apply(_ a: T) -> T { a.rounded(.down) } }
 enum Ceil<T: FloatElement>: Kernel1 { @inline(__always) static func apply(_ a: T) -> T { a.rounded(.up) } }
 enum Round<T: FloatElement>: Kernel1 { @inline(__always) static func apply(_ a: T) -> T { a.rounded(.toNearestOrEven) } }

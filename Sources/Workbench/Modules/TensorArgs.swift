@@ -70,8 +70,9 @@ extension LuaArguments {
     }
 
     /// Positions (1-based, negative from the end) along an axis of size `n` from a Lua array
-    /// or an i64 tensor, as 0-based positions.
-    func positions(_ i: Int32, size n: Int, what: String) throws -> [Int] {
+    /// or an i64 tensor, as 0-based positions. An out-of-range position is an error that
+    /// names the axis and the tensor's shape when they are given.
+    func positions(_ i: Int32, size n: Int, what: String, axis: Int? = nil, shape: [Int]? = nil) throws -> [Int] {
         var raw: [Int] = []
         if let t = tensorIfAny(i) {
             guard t.dtype == .i64 || t.dtype == .bool || t.count == 0 else {
@@ -94,7 +95,9 @@ extension LuaArguments {
         return try raw.enumerated().map { k, p in
             let z = p < 0 ? p + n : p - 1
             guard p != 0, z >= 0, z < n else {
-                throw error(i, "\(what): position \(p) (entry \(k + 1)) is out of range for an axis of size \(n) (positions are 1..\(n) or -\(n)..-1)")
+                let place = shape.map { "axis \((axis ?? 0) + 1) of shape [\($0.map(String.init).joined(separator: ", "))]" } ?? "an axis of size \(n)"
+                let valid = n == 0 ? "the axis is empty" : "positions are 1..\(n) or -\(n)..-1"
+                throw error(i, "\(what): position \(p) (entry \(k + 1)) is out of range for \(place) (\(valid))")
             }
             return z
         }

@@ -34,7 +34,7 @@ enum TensorIndexing {
                 if key.dtype == .bool { return .mask(key) }
                 if key.dtype == .i64 {
                     guard let n = t.shape.first else { throw LuaScriptError("cannot index a 0-d tensor") }
-                    return .rows(try a.positions(2, size: n, what: "tensor index"))
+                    return .rows(try a.positions(2, size: n, what: "tensor index", axis: 0, shape: t.shape))
                 }
                 throw LuaScriptError("a tensor used as an index must be a bool mask or i64 positions, got \(key.dtype)")
             }

@@ -107,7 +107,7 @@ enum TensorMethodsShape {
             Example: tensor{10, 20, 30}:index(1, {3, 1})  --> tensor([30., 10.], dtype=f64)
             """) { t, a in
             let axis = try a.axis(try a.integer(2), ndim: t.ndim, argument: 2)
-            let p = try a.positions(3, size: t.shape[axis], what: "positions")
+            let p = try a.positions(3, size: t.shape[axis], what: "positions", axis: axis, shape: t.shape)
             a.state.push(tensor: try a.tensorMath { try t.index(axis: axis, p) })
             return 1
         }
