@@ -49,4 +49,56 @@ final class TensorDifferentialTests: XCTestCase {
         let e3 = try XCTUnwrap(h.error("return a[tensor.from({3}, {dtype = 'i64'})]"))
         XCTAssertTrue(e3.contains("shape [2, 3]"), e3)
     }
+
+    /// Row reductions sum pairwise, as numpy does (a running total lost ~200 ulps):
+    /// i = np.arange(4097); x = (i * 7) % 13 < 6; np.var(x.astype(np.float64), ddof=1)
+    ///   -> 0.24858282832712958 (a running Σ(x - mean)² gave 0.2485828283271452);
+    /// i = np.arange(1, 131074); y = (i * 37) % 101 / 8 - 6; m = y.max();
+    /// np.log(np.sum(np.exp(y - m))) + m -> 15.809677485909507 (running: 15.80967748590932).
+    func testRowVarianceAndLogSumExpArePairwiseSums() throws {
+        let h = try LuaHarness()
+        try h.run("local i = tensor.arange(0, 4097); x = ((i * 7) % 13):lt(6)")
+        try h.run("local i = tensor.arange(1, 131074); y = ((i * 37) % 101) / 8 - 6")
+        func close(_ got: Double, _ want: Double, _ what: String) {
+            XCTAssertLessThanOrEqual(Swift.abs(got - want), 4 * want.ulp, "\(what): \(got) vs numpy's \(want)")
+        }
+        close(try h.number("x:var()"), 0.24858282832712958, "var")
+        close(try h.number("x:reshape{1, -1}:var{axis = 2}[1]"), 0.24858282832712958, "var over axis 2")
+        close(try h.number("x:std{ddof = 1}"), 0.24858282832712958.squareRoot(), "std")
+        close(try h.number("y:logsumexp()"), 15.809677485909507, "logsumexp")
+        close(try h.number("y:reshape{1, -1}:logsumexp{axis = -1}[1]"), 15.809677485909507, "logsumexp over the last axis")
+    }
+
+    /// numpy raises whenever the reduced axis is empty, even when the result would have no
+    /// elements: np.argmax(np.zeros((0, 2, 0)), axis=2) and np.max(np.zeros((3, 0)), axis=1)
+    /// raise ValueError; np.max(np.zeros((0, 3)), axis=1) is array([]) of shape (0,).
+    func testMinMaxArgOverAnEmptyAxisAreErrors() throws {
+        let h = try LuaHarness()
+        for op in ["max", "min", "argmax", "argmin"] {
+            XCTAssertNotNil(h.error("return tensor.zeros{0, 2, 0}:\(op){axis = 3, keepdim = true}"), op)
+            XCTAssertNotNil(h.error("return tensor.zeros{3, 0}:\(op){axis = 2}"), op)
+            XCTAssertNotNil(h.error("return tensor.zeros{0, 0}:\(op){axis = -1}"), op)
+            XCTAssertEqual(try h.value("tensor.zeros{0, 3}:\(op){axis = 2}:shape()"), "{0}", op)
+            XCTAssertEqual(try h.value("tensor.zeros{2, 0}:\(op){axis = 1}:shape()"), "{0}", op)
+        }
+    }
+}
+
+extension TensorDifferentialTests {
+    /// Range bounds and steps at the ends of Lua's integers are errors (or one element), never
+    /// an arithmetic-overflow trap of the host: numpy's a[-2**63:2] on shape (2, 3) raises no
+    /// error but moonlab's positions are checked (lua-api.md: out of range is an error that
+    /// gives the shape); a[0:2:-(2**63)] is empty, as numpy's.
+    func testExtremeRangeBoundsAreErrorsNotCrashes() throws {
+        let h = try LuaHarness()
+        try h.run("a = tensor{{1, 2, 3}, {4, 5, 6}}; mi, ma = math.mininteger, math.maxinteger")
+        for key in ["{{mi, 2}}", "{{ma, mi, -1}}", "{{1, ma}}", "{{}, {mi, ma, mi}}"] {
+            let e = try XCTUnwrap(h.error("return a[\(key)]"), key)
+            XCTAssertTrue(e.contains("shape [2, 3]"), "\(key): \(e)")
+        }
+        XCTAssertEqual(try h.value("a[{{1, 2, mi}}]:shape()"), "{0, 3}")
+        XCTAssertEqual(try h.value("a[{{2, 1, mi}}]:totable()"), "{{4.0, 5.0, 6.0}}")
+        XCTAssertEqual(try h.value("a[{{1, 2, ma}}]:totable()"), "{{1.0, 2.0, 3.0}}")
+        XCTAssertEqual(try h.value("a[{{}, {-1, 1, mi}}]:totable()"), "{{3.0}, {6.0}}")
+    }
 }

@@ -37,7 +37,7 @@ extension Tensor {
     /// `argmax`/`argmin` are 0-based (flat for a whole-tensor reduction). `ddof` is the
     /// divisor's offset of `std`/`var` (1: unbiased, torch's default; 0: numpy's).
     /// Empty input: `sum` 0, `prod` 1, `mean`/`std`/`var` NaN, `logsumexp` -inf, `any` false,
-    /// `all` true; `min`/`max`/`argmax`/`argmin` throw.
+    /// `all` true; `min`/`max`/`argmax`/`argmin` throw (also when only the reduced axis is empty).
     public func reduce(_ r: Reduction, axis: Int?, keepdim: Bool = false, ddof: Int = 1) throws -> Tensor {
         var outer = 1, n = count, inner = 1
         var outShape: [Int] = keepdim ? [Int](repeating: 1, count: ndim) : []
@@ -52,7 +52,9 @@ extension Tensor {
             outShape = shape
             if keepdim { outShape[k] = 1 } else { outShape.remove(at: k) }
         }
-        if n == 0 && r.needsElements && outer * inner > 0 {
+        // numpy raises whenever the reduced axis is empty, even when the result has no
+        // elements (np.max(np.zeros((3, 0)), axis=1) and np.argmax(np.zeros((0, 2, 0)), axis=2)).
+        if n == 0 && r.needsElements {
             throw AlignMathError.invalidArgument("\(r.rawValue) of an empty \(axis == nil ? "tensor" : "axis") (shape \(shape)): it has no value")
         }
         let out = Tensor.output(outShape, dtype: r.resultDtype(dtype), count: outShape.reduce(1, *))

@@ -109,11 +109,15 @@ enum TensorIndexing {
         }
         let n = t.shape[axis]
         if parts.isEmpty { return t }
-        let step = parts.count == 3 ? parts[2] : 1
+        var step = parts.count == 3 ? parts[2] : 1
         guard step != 0 else { throw LuaScriptError("tensor index entry \(entry): the step of a range must not be 0") }
+        let outOfRange = LuaScriptError("tensor index entry \(entry): range {\(parts.map(String.init).joined(separator: ", "))} is out of range for axis \(entry) of shape \(shapeText(shown)) (positions are 1..\(n) or -\(n)..-1)")
+        // Bounds beyond one past either end are never valid (and math.mininteger would
+        // overflow below); a step longer than the axis takes one element, as n + 1 does.
+        guard parts.prefix(2).allSatisfy({ $0 >= -(n + 1) && $0 <= n + 1 }) else { throw outOfRange }
+        step = Swift.max(-(n + 1), Swift.min(n + 1, step))
         func resolve(_ p: Int) -> Int { p < 0 ? p + n : p - 1 }
         let i = resolve(parts[0]), j = parts.count >= 2 ? resolve(parts[1]) : i
-        let outOfRange = LuaScriptError("tensor index entry \(entry): range {\(parts.map(String.init).joined(separator: ", "))} is out of range for axis \(entry) of shape \(shapeText(shown)) (positions are 1..\(n) or -\(n)..-1)")
         // An empty range (j one step before i) is allowed from any position up to one past the end.
         let count = step > 0 ? (j >= i ? (j - i) / step + 1 : 0) : (j <= i ? (i - j) / (-step) + 1 : 0)
         if count == 0 {
