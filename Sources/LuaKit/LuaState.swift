@@ -46,7 +46,7 @@ public final class LuaState {
         limits.initialize(to: mlshim_limits(used: 0, external: 0, ceiling: memoryLimit.map { max(0, $0) } ?? 0,
                                             budget: -1, budget_total: 0, budget_exhausted: 0,
                                             interruptible: interruptible ? 1 : 0, user_hooks: 0, host_refused: 0, in_host: 1,
-                                            slot: -1, pool: nil, watched: 0, armed: 0))
+                                            slot: -1, pool: nil, watched: 0, armed: 0, gc_generational: 0))
         guard let state = mlshim_newstate(limits) else {
             throw LuaError(.memory, "could not create a Lua state")
         }
@@ -168,6 +168,19 @@ public final class LuaState {
 
     /// Runs a full garbage collection (tests use it to see `__gc` run).
     public func collectGarbage() { _ = mlshim_gc(L, LUA_GCCOLLECT) }
+
+    /// Whether the collector runs in Lua's generational mode (else incremental, Lua's
+    /// default). Setting it switches the mode (nothing changes inside a finalizer, where the
+    /// collector cannot run); a script's `collectgarbage("generational")` or
+    /// `("incremental")` changes it too.
+    public var generationalCollector: Bool {
+        get { limits.pointee.gc_generational != 0 }
+        set { _ = mlshim_gc_setmode(L, newValue ? 1 : 0) }
+    }
+
+    /// One basic collector step: in generational mode a minor collection (the young objects
+    /// and the old ones written since), in incremental mode one increment of a cycle.
+    public func collectStep() { _ = mlshim_gc_minor(L) }
 }
 
 /// Lua's basic types.

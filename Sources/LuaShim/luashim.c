@@ -1005,9 +1005,90 @@ static void mlshim_wrap_field(lua_State *L, const char *name, lua_CFunction fn) 
     }
 }
 
+/* Lua 5.4.4's collectgarbage (lbaselib.c, MIT licence, Lua.org, PUC-Rio), which also records
+   the mode a script chooses in the limits: the host steps the collector for tensor memory as
+   the mode allows (a minor collection in generational mode, a full one in incremental mode),
+   and Lua has no call that reads the mode without changing it. */
+static int mlshim_pushmode(lua_State *L, int oldmode) {
+    if (oldmode == -1)
+        luaL_pushfail(L);  /* invalid call to 'lua_gc' */
+    else
+        lua_pushstring(L, (oldmode == LUA_GCINC) ? "incremental" : "generational");
+    return 1;
+}
+
+static int mlshim_collectgarbage(lua_State *L) {
+    static const char *const opts[] = {"stop", "restart", "collect",
+        "count", "step", "setpause", "setstepmul",
+        "isrunning", "generational", "incremental", NULL};
+    static const int optsnum[] = {LUA_GCSTOP, LUA_GCRESTART, LUA_GCCOLLECT,
+        LUA_GCCOUNT, LUA_GCSTEP, LUA_GCSETPAUSE, LUA_GCSETSTEPMUL,
+        LUA_GCISRUNNING, LUA_GCGEN, LUA_GCINC};
+    int o = optsnum[luaL_checkoption(L, 1, "collect", opts)];
+    int res;
+    switch (o) {
+        case LUA_GCCOUNT: {
+            int k = lua_gc(L, o);
+            int b = lua_gc(L, LUA_GCCOUNTB);
+            if (k == -1) break;
+            lua_pushnumber(L, (lua_Number)k + ((lua_Number)b / 1024));
+            return 1;
+        }
+        case LUA_GCSTEP: {
+            int step = (int)luaL_optinteger(L, 2, 0);
+            res = lua_gc(L, o, step);
+            if (res == -1) break;
+            lua_pushboolean(L, res);
+            return 1;
+        }
+        case LUA_GCSETPAUSE:
+        case LUA_GCSETSTEPMUL: {
+            int p = (int)luaL_optinteger(L, 2, 0);
+            res = lua_gc(L, o, p);
+            if (res == -1) break;
+            lua_pushinteger(L, res);
+            return 1;
+        }
+        case LUA_GCISRUNNING: {
+            res = lua_gc(L, o);
+            if (res == -1) break;
+            lua_pushboolean(L, res);
+            return 1;
+        }
+        case LUA_GCGEN: {
+            int minormul = (int)luaL_optinteger(L, 2, 0);
+            int majormul = (int)luaL_optinteger(L, 3, 0);
+            res = lua_gc(L, o, minormul, majormul);
+            if (res != -1) mlshim_getlimits(L)->gc_generational = 1;
+            return mlshim_pushmode(L, res);
+        }
+        case LUA_GCINC: {
+            int pause = (int)luaL_optinteger(L, 2, 0);
+            int stepmul = (int)luaL_optinteger(L, 3, 0);
+            int stepsize = (int)luaL_optinteger(L, 4, 0);
+            res = lua_gc(L, o, pause, stepmul, stepsize);
+            if (res != -1) mlshim_getlimits(L)->gc_generational = 0;
+            return mlshim_pushmode(L, res);
+        }
+        default: {
+            res = lua_gc(L, o);
+            if (res == -1) break;
+            lua_pushinteger(L, res);
+            return 1;
+        }
+    }
+    luaL_pushfail(L);  /* invalid call (inside a finalizer) */
+    return 1;
+}
+
 void mlshim_wrap_finalizers(lua_State *L) {
     lua_pushcfunction(L, mlshim_setmetatable);
     lua_setglobal(L, "setmetatable");
+    if (lua_getglobal(L, "collectgarbage") == LUA_TFUNCTION) {
+        lua_pushcfunction(L, mlshim_collectgarbage);
+        lua_setglobal(L, "collectgarbage");
+    }
+    lua_pop(L, 1);
     if (lua_getglobal(L, "coroutine") == LUA_TTABLE) {
         mlshim_wrap_field(L, "create", mlshim_cocreate);
         mlshim_wrap_field(L, "wrap", mlshim_cowrap);
@@ -1079,6 +1160,15 @@ int mlshim_error_function(lua_State *L) {
 void mlshim_setextra(lua_State *L, void *p) { *(void **)lua_getextraspace(L) = p; }
 void *mlshim_getextra(lua_State *L) { return *(void **)lua_getextraspace(L); }
 int mlshim_gc(lua_State *L, int what) { return lua_gc(L, what, 0); }
+
+int mlshim_gc_setmode(lua_State *L, int generational) {
+    int old = generational ? lua_gc(L, LUA_GCGEN, 0, 0) : lua_gc(L, LUA_GCINC, 0, 0, 0);
+    if (old == -1) return -1;
+    mlshim_getlimits(L)->gc_generational = generational ? 1 : 0;
+    return old == LUA_GCGEN;
+}
+
+int mlshim_gc_minor(lua_State *L) { return lua_gc(L, LUA_GCSTEP, 0); }
 
 int mlshim_enter_lua(lua_State *L) {
     mlshim_limits *lim = mlshim_getlimits(L);

@@ -108,6 +108,9 @@ typedef struct mlshim_limits {
                              main thread then runs without the count hook until `armed` */
     int armed;            /* set (by the watchdog's signal, on the row's own thread) once the
                              watched row has run past the grace period: the budget counts from then */
+    int gc_generational;  /* the collector's mode, 1: generational (Lua has no call that only
+                             reads it): kept by mlshim_gc_setmode and by the collectgarbage of
+                             mlshim_wrap_finalizers */
 } mlshim_limits;
 
 /* A new state whose allocator enforces limits->ceiling; limits must outlive it. Its
@@ -237,6 +240,14 @@ const char *mlshim_stack_source(lua_State *L, int level);
 
 /* lua_gc is variadic. */
 int mlshim_gc(lua_State *L, int what);
+/* Switches L's collector to generational (1) or incremental (0) mode with Lua's default
+   parameters and records it in the limits (not as the script's choice). Returns the previous
+   mode (1/0), -1 when the collector cannot run now (inside a finalizer): nothing changed. */
+int mlshim_gc_setmode(lua_State *L, int generational);
+/* One basic collector step (lua_gc(L, LUA_GCSTEP, 0)): in generational mode a minor
+   collection, which traverses the young objects and the old ones written since, not the whole
+   heap (unless Lua's last major collection was a bad one: then a full one). */
+int mlshim_gc_minor(lua_State *L);
 
 /* Protected table and global access for host code: a metamethod (`__index`, `__newindex`)
    that raises never unwinds the caller. A table without a metatable is accessed directly.

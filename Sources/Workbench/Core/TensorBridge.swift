@@ -319,20 +319,36 @@ extension Tensor {
 /// up gigabytes of dead storage before it ran. Every storage pushed into the state is
 /// charged to the state's external memory (`LuaState.chargeExternal`, which the memory
 /// ceiling also counts) until the storage is freed; when the charged bytes pass a
-/// threshold, a full collection runs and the next threshold is what is then live plus the
-/// larger of 64 MiB and the Lua heap. A collection's cost follows the Lua heap (what it
-/// marks), not the tensor bytes, so the step need not grow with the live tensors (Lua's
-/// own pause is 200% of the heap): with the heap term a state with a large heap still
-/// collects at most once per heap's worth of tensors, and dead blocks go back to the
-/// block cache soon enough for the next outputs to reuse them. Steps of 2x and then 1.5x
-/// the live bytes left 3-4 dead 80 MB temporaries waiting in `(a * 2 + b) / c` over 1e7
-/// elements, each a fresh block whose pages the kernel had to supply and clear (200-350 ms
-/// of system time over 20 iterations; 10-20 ms with this step, peak 575 -> 495 MB).
+/// threshold, the collector runs, as the state's mode allows:
+///
+/// - Generational mode (every workbench state starts in it, as `lua5.4` itself does): a
+///   minor collection, which traverses the young objects (the dead temporaries' boxes) and
+///   the old ones written since, not the whole heap; the next threshold is what is then live
+///   plus 64 MiB. A tensor that stayed alive through two minor collections is old, and if it
+///   dies later only a full collection frees it: when the live bytes after a minor
+///   collection are past twice those after the last full one (at least 64 MiB more), a full
+///   collection runs. With the six 1e6-entry tables of `Benchmarks/lua_numbers.lua rl` alive
+///   (a 96 MB Lua heap), a full collection costs 7-11 ms where a minor one costs microseconds:
+///   `rl.kl` k1 over 1e6 tokens went from 1.4 to 0.76 ms of CPU per call (BENCHMARKS.md).
+/// - Incremental mode (a script that called `collectgarbage("incremental")`: moonlab does
+///   not switch it back): a full collection, and the next threshold is what is then live
+///   plus the larger of 64 MiB and the Lua heap. A collection's cost follows the Lua heap
+///   (what it marks), not the tensor bytes, so the step need not grow with the live tensors;
+///   with the heap term a state with a large heap still collects at most once per heap's
+///   worth of tensors, and dead blocks go back to the block cache soon enough for the next
+///   outputs to reuse them. Steps of 2x and then 1.5x the live bytes left 3-4 dead 80 MB
+///   temporaries waiting in `(a * 2 + b) / c` over 1e7 elements, each a fresh block whose
+///   pages the kernel had to supply and clear (200-350 ms of system time over 20
+///   iterations; 10-20 ms with this step, peak 575 -> 495 MB).
 public final class TensorMemory {
-    /// External bytes at which the next full collection runs.
+    /// External bytes at which the next tensor-driven collection runs.
     public private(set) var threshold = TensorMemory.minimumStep
     /// Full collections run because of tensor memory (for tests and benchmarks).
     public private(set) var collections = 0
+    /// Minor collections run because of tensor memory (generational mode).
+    public private(set) var minorCollections = 0
+    /// Generational mode: external bytes past which a minor collection is followed by a full one.
+    private var fullThreshold = TensorMemory.minimumStep
     static let minimumStep = 64 << 20
     private static let key = "moonlab.tensor.memory"
 
@@ -356,10 +372,24 @@ public final class TensorMemory {
             storage.attachCharge(c)
         }
         guard state.externalMemory > threshold else { return true }
-        state.collectGarbage()
-        collections += 1
-        let live = state.externalMemory
-        threshold = live + max(TensorMemory.minimumStep, state.memoryUsed)
+        if state.generationalCollector {
+            state.collectStep()
+            minorCollections += 1
+            var live = state.externalMemory
+            if live > fullThreshold {
+                state.collectGarbage()
+                collections += 1
+                live = state.externalMemory
+                fullThreshold = live + max(TensorMemory.minimumStep, live)
+            }
+            threshold = live + TensorMemory.minimumStep
+        } else {
+            state.collectGarbage()
+            collections += 1
+            let live = state.externalMemory
+            threshold = live + max(TensorMemory.minimumStep, state.memoryUsed)
+            fullThreshold = live + max(TensorMemory.minimumStep, live)
+        }
         return true
     }
 }

@@ -55,6 +55,10 @@ public final class Workbench {
         self.options = options
         for p in options.sandboxedSources where !sandboxedSources.contains(p) { sandboxedSources.append(p) }
         lua = try LuaState(memoryLimit: options.memoryLimit, instructionBudget: options.instructionBudget)
+        // Lua's generational mode, as the lua5.4 interpreter runs: the collections tensor
+        // memory drives are then minor ones, which do not mark a large heap of old tables
+        // (TensorMemory); a script may switch back with collectgarbage("incremental").
+        lua.generationalCollector = true
         write = options.output ?? Platform.writeStdout
         Interruption.install(probe: LuaInterrupt.probe)
         lua.userInfo["workbench"] = WeakWorkbench(self)  // weak: the state must not keep its owner alive

@@ -96,10 +96,10 @@ public struct ScoringPlan {
         return plan
     }
 
-    /// Switches the collector to generational mode (a sandboxed state, whose
-    /// `collectgarbage` may refuse, keeps the incremental one).
+    /// Switches the collector to generational mode (every workbench state now starts in it;
+    /// this keeps a worker's state generational whatever the default).
     static func generational(_ lua: LuaState) {
-        _ = try? lua.run("pcall(collectgarbage, 'generational')", name: "=score")
+        lua.generationalCollector = true
     }
 }
 
