@@ -610,6 +610,7 @@ void mlshim_installhook(lua_State *L) { mlshim_synchook(L); }
 #if defined(__linux__)
 #include <errno.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -670,6 +671,7 @@ static void mlshim_watch_wake(void) {
 
 static void *mlshim_watchdog(void *arg) {
     (void)arg;
+    prctl(PR_SET_NAME, "moonlab-watch");  /* as `top -H` and /proc/PID/task show it */
     pid_t pid = getpid();
     int idle = 0;
     unsigned long tick = 0;
