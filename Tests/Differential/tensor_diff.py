@@ -283,6 +283,37 @@ def cases_indexing(g, out):
         out.append(Case("index-error", {"a": a}, f"a[{bad0}]", lambda e: (_ for _ in ()).throw(IndexError()), error_shape=shape))
         out.append(Case("index-error", {"a": a}, "a[{" + ", ".join(["1"] * (nd + 1)) + "}]",
                         lambda e: (_ for _ in ()).throw(IndexError()), error_shape=shape))
+    # i64 tensor keys of any shape (numpy's a[p]: shape p.shape + a.shape[1:]) read and written
+    for _ in range(40):
+        shape = g.shape(g.i(1, 3), lo=1, empty=0)
+        dt = g.dtype()
+        a = g.array(shape, dt)
+        n = shape[0]
+        pshape = g.shape(g.i(0, 2), lo=1, empty=0.1)
+        p = g.rng.integers(-n, n, size=pshape).astype(np.int64)
+        lp = np.where(p >= 0, p + 1, p).astype(np.int64)
+        out.append(Case("i64-key", {"a": a, "p": lp}, "a[p]", lambda e: e["a"][np.where(e["p"] > 0, e["p"] - 1, e["p"])]))
+        vshape = (1,) * g.i(0 if pshape + shape[1:] else 0, 2 if pshape + shape[1:] else 0) + tuple(pshape[g.i(0, len(pshape)):]) + shape[1:]
+        if g.r() < 0.3 and len(vshape) > 0:
+            vshape = vshape[:-1] + (1,)
+        v = g.array(vshape, dt, special=0)
+        # numpy's a[p] = v with repeated positions keeps the last write
+        out.append(Case("i64-key-write", {"a": a, "p": lp, "v": v}, "a", lambda e: e["a"], setup="a[p] = v",
+                        npsetup=lambda e: e["a"].__setitem__(np.where(e["p"] > 0, e["p"] - 1, e["p"]), e["v"])))
+    # overlapping writes: shifted and transposed copies of the same tensor
+    for _ in range(20):
+        n = g.i(2, 5)
+        dt = g.dtype()
+        a = g.array((n, n), dt)
+        out.append(Case("overlap-write", {"a": a}, "a", lambda e: e["a"], setup=f"a[{{{{2, {n}}}}}] = a[{{{{1, {n - 1}}}}}]",
+                        npsetup=lambda e, n=n: e["a"].__setitem__(slice(1, n), e["a"][0:n - 1].copy())))
+        out.append(Case("overlap-write", {"a": a}, "a", lambda e: e["a"], setup="a[{}] = a:T()",
+                        npsetup=lambda e: e["a"].__setitem__(Ellipsis, e["a"].T.copy())))
+        out.append(Case("overlap-write", {"a": a}, "a", lambda e: e["a"], setup="a[{{}, 1}] = a[1]",
+                        npsetup=lambda e: e["a"].__setitem__((slice(None), 0), e["a"][0].copy())))
+        v = g.array((1, 1, n), dt, special=0)
+        out.append(Case("leading-ones-write", {"a": a, "v": v}, "a", lambda e: e["a"], setup="a[2] = v",
+                        npsetup=lambda e: e["a"].__setitem__(1, e["v"])))
     # masks read and write, full and leading-axes masks
     for _ in range(50):
         shape = g.shape(g.i(1, 3), empty=0.05)

@@ -102,3 +102,28 @@ extension TensorDifferentialTests {
         XCTAssertEqual(try h.value("a[{{}, {-1, 1, mi}}]:totable()"), "{{3.0}, {6.0}}")
     }
 }
+
+extension TensorDifferentialTests {
+    /// numpy's a[p] with an integer array p of any shape has shape p.shape + a.shape[1:]
+    /// (moonlab flattened p): a = np.arange(1, 10.).reshape(3, 3); p = np.array([[0, 1], [2, 2]])
+    /// a[p].tolist() -> [[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [7, 8, 9]]];
+    /// np.array([10., 20, 30])[p].tolist() -> [[10, 20], [30, 30]]; a 0-d p drops the axis
+    /// (t[np.array(2)] -> 30.0). Writes broadcast to that shape:
+    /// b[np.array([[0], [2]])] = np.array([[[-1, -2, -3]], [[-4, -5, -6]]]) ->
+    /// [[-1, -2, -3], [4, 5, 6], [-4, -5, -6]]; and leading size-1 axes of a written value
+    /// are dropped: c[1] = np.ones((1, 1, 3)) * 7 -> [[1, 2, 3], [7, 7, 7], [7, 8, 9]].
+    func testIntegerTensorKeysKeepTheirShape() throws {
+        let h = try LuaHarness()
+        try h.run("a = tensor.arange(1, 10):reshape{3, 3}; p = tensor.from({{1, 2}, {3, -1}}, {dtype = 'i64'})")
+        XCTAssertEqual(try h.value("a[p]:shape()"), "{2, 2, 3}")
+        XCTAssertEqual(try h.value("a[p]:totable()"), "{{{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, {{7.0, 8.0, 9.0}, {7.0, 8.0, 9.0}}}")
+        XCTAssertEqual(try h.value("tensor{10, 20, 30}[p]:totable()"), "{{10.0, 20.0}, {30.0, 30.0}}")
+        XCTAssertEqual(try h.value("tensor{10, 20, 30}[tensor.from({3}, {dtype = 'i64'}):reshape{}]"), "30.0")
+        XCTAssertEqual(try h.value("a[tensor.from({3, 1}, {dtype = 'i64'})]:shape()"), "{2, 3}")
+        try h.run("b = a:clone(); b[tensor.from({{1}, {3}}, {dtype = 'i64'})] = tensor{{{-1, -2, -3}}, {{-4, -5, -6}}}")
+        XCTAssertEqual(try h.value("b:totable()"), "{{-1.0, -2.0, -3.0}, {4.0, 5.0, 6.0}, {-4.0, -5.0, -6.0}}")
+        try h.run("c = a:clone(); c[2] = tensor.ones{1, 1, 3} * 7")
+        XCTAssertEqual(try h.value("c:totable()"), "{{1.0, 2.0, 3.0}, {7.0, 7.0, 7.0}, {7.0, 8.0, 9.0}}")
+        XCTAssertNotNil(h.error("b[tensor.from({{1}, {3}}, {dtype = 'i64'})] = tensor{1, 2}"))
+    }
+}

@@ -251,12 +251,21 @@ extension Tensor {
     public func assign(_ src: Tensor) throws {
         var from = src
         if from.shape != shape {
-            do { from = try from.expand(shape) } catch {
+            do { from = try from.expandForWrite(shape) } catch {
                 throw AlignMathError.shapeMismatch("cannot write a value of shape \(src.shape) into a view of shape \(shape)")
             }
         }
         if from.storage === storage { from = from.clone() }
         from.copyElements(into: self)
+    }
+
+    /// This value broadcast to `target` for a write, as numpy's `dst[...] = src`: leading
+    /// size-1 axes beyond the target's are dropped first (numpy writes np.ones((1, 1, 3)) into
+    /// a row of 3), then size-1 axes repeat.
+    public func expandForWrite(_ target: [Int]) throws -> Tensor {
+        var v = self
+        while v.ndim > target.count, v.shape.first == 1 { v = try v.select(axis: 0, 0) }
+        return v.shape == target ? v : try v.expand(target)
     }
 
     /// A dense tensor of dtype `d` with these values: this one when it already is one.

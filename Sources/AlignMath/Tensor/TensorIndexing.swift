@@ -125,7 +125,7 @@ extension Tensor {
         let target = [selected] + Array(shape[m.ndim...])
         var v = value
         if v.shape != target {
-            do { v = try v.expand(target) } catch {
+            do { v = try v.expandForWrite(target) } catch {
                 throw AlignMathError.shapeMismatch("cannot write a value of shape \(value.shape) into the \(selected) selected entries (shape \(target))")
             }
         }

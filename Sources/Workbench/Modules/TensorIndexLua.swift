@@ -12,8 +12,9 @@ enum TensorIndexing {
         case view(Tensor)
         /// Elements picked by a bool mask (a copy when read).
         case mask(Tensor)
-        /// Rows at positions along the first axis (an i64 tensor key; a copy when read).
-        case rows([Int])
+        /// Rows at positions along the first axis (an i64 tensor key; a copy when read), and
+        /// the key's shape: as numpy's a[p], the result has shape p.shape + a.shape[1:].
+        case rows([Int], keyShape: [Int])
     }
 
     /// Reads the key at stack index 2 for tensor `t` (nil for a string key: not a method).
@@ -34,7 +35,7 @@ enum TensorIndexing {
                 if key.dtype == .bool { return .mask(key) }
                 if key.dtype == .i64 {
                     guard let n = t.shape.first else { throw LuaScriptError("cannot index a 0-d tensor") }
-                    return .rows(try a.positions(2, size: n, what: "tensor index", axis: 0, shape: t.shape))
+                    return .rows(try a.positions(2, size: n, what: "tensor index", axis: 0, shape: t.shape), keyShape: key.shape)
                 }
                 throw LuaScriptError("a tensor used as an index must be a bool mask or i64 positions, got \(key.dtype)")
             }
@@ -140,10 +141,14 @@ enum TensorIndexing {
             try v.assign(value)
         case .mask(let m):
             try t.setMasked(m, value)
-        case .rows(let rows):
-            let v = value.ndim == t.ndim ? value : try value.expand([rows.count] + Array(t.shape.dropFirst()))
-            guard v.shape.first == rows.count else {
-                throw LuaScriptError("tensor[positions] = x: x has shape \(shapeText(value.shape)), \(rows.count) rows of shape \(shapeText(Array(t.shape.dropFirst()))) expected")
+        case .rows(let rows, let keyShape):
+            // numpy's a[p] = x: x broadcasts to p.shape + a.shape[1:] (a later position wins).
+            let rest = Array(t.shape.dropFirst())
+            let v: Tensor
+            do {
+                v = try value.expandForWrite(keyShape + rest).contiguous().reshape([rows.count] + rest)
+            } catch {
+                throw LuaScriptError("tensor[positions] = x: x has shape \(shapeText(value.shape)), which does not broadcast to \(shapeText(keyShape + rest)) (the positions' shape \(shapeText(keyShape)), then rows of shape \(shapeText(rest)))")
             }
             for (k, r) in rows.enumerated() {
                 try t.select(axis: 0, r).assign(try v.select(axis: 0, k))

@@ -12,7 +12,12 @@ enum TensorMeta {
             case nil: a.state.pushNil()  // an unknown name, like a table's missing key
             case .view(let v)?: a.state.push(result: v)
             case .mask(let m)?: a.state.push(tensor: try a.tensorMath { try t.masked(m) })
-            case .rows(let r)?: a.state.push(tensor: try a.tensorMath { try t.index(axis: 0, r) })
+            case .rows(let r, let keyShape)?:
+                // numpy's a[p]: shape p.shape + a.shape[1:] (a 0-d key drops the axis, as a position)
+                let rows = try a.tensorMath { try t.index(axis: 0, r) }
+                if keyShape.count == 1 { a.state.push(tensor: rows) } else {
+                    a.state.push(result: try a.tensorMath { try rows.reshape(keyShape + Array(t.shape.dropFirst())) })
+                }
             }
             return 1
         }
