@@ -23,7 +23,7 @@ final class TensorDifferentialTests: XCTestCase {
     }
 
     /// np.power(np.array([-0.0, -np.inf, 4.0, np.inf]), 0.5) -> [-0., nan, 2., inf]: numpy's
-    /// power takes the square root for an exponent of 0.5 (C's pow gives +0.0 and +inf).
+    /// power takes the square root for a scalar exponent of 0.5 (C's pow gives +0.0 and +inf).
     func testPowerOfOneHalfIsTheSquareRoot() throws {
         let h = try LuaHarness()
         let nan = try h.value("string.format('%.17g', 0/0)")
@@ -32,6 +32,9 @@ final class TensorDifferentialTests: XCTestCase {
         XCTAssertEqual(try bits(h, "x:to('f32') ^ 0.5"), "-0 \(nan) 2 inf")
         XCTAssertEqual(try bits(h, "x ^ tensor{0.5}"), "-0 \(nan) 2 inf")
         XCTAssertEqual(try h.value("(x ^ 0.5):dtype()"), "f64")
+        // an array of exponents runs C's pow in numpy, 0.5 included:
+        // np.power(np.array([-np.inf, -0.0]), np.array([0.5, 0.5])) -> [inf, 0.]
+        XCTAssertEqual(try bits(h, "tensor{-math.huge, -0.0} ^ tensor{0.5, 0.5}"), "inf 0")
         // other exponents keep pow's answers (np.power(-0.0, 3.0) is -0.0, np.power(-inf, 1.5) inf)
         XCTAssertEqual(try bits(h, "x ^ 3"), "-0 -inf 64 inf")
     }

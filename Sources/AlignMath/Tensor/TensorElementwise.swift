@@ -131,7 +131,8 @@ extension Tensor {
         case .sub: zip2(Sub<T>.self, x, y, out)
         case .mul: zip2(Mul<T>.self, x, y, out)
         case .div: zip2(Div<T>.self, x, y, out)
-        case .pow: zip2(Pow<T>.self, x, y, out, cost: 20)
+        case .pow:
+            if y.count == 1, y[flat: 0] == 0.5 { zip2(PowHalf<T>.self, x, y, out, cost: 2) } else { zip2(Pow<T>.self, x, y, out, cost: 20) }
         case .mod: zip2(Mod<T>.self, x, y, out, cost: 10)
         case .floorDiv: zip2(FloorDiv<T>.self, x, y, out, cost: 10)
         case .maximum: zip2(Maximum<T>.self, x, y, out)

@@ -25,11 +25,11 @@ enum Add<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T,
 enum Sub<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a - b } }
 enum Mul<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a * b } }
 enum Div<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a / b } }
-/// numpy's power: an exponent of exactly 0.5 is the square root (np.power(-0.0, 0.5) is -0.0
-/// and np.power(-inf, 0.5) NaN, where C's pow gives +0.0 and +inf).
-enum Pow<T: FloatElement>: Kernel2 {
-    @inline(__always) static func apply(_ a: T, _ b: T) -> T { b == 0.5 ? a.squareRoot() : T(Foundation.pow(Double(a), Double(b))) }
-}
+enum Pow<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { T(Foundation.pow(Double(a), Double(b))) } }
+/// numpy's power by a scalar exponent of exactly 0.5: the square root (its fast path for a
+/// stride-0 exponent; np.power(-0.0, 0.5) is -0.0 and np.power(-inf, 0.5) NaN, where C's pow,
+/// which numpy uses for an array of exponents, gives +0.0 and +inf).
+enum PowHalf<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a.squareRoot() } }
 enum Mod<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { T(Tensor.divmod(Double(a), Double(b)).mod) } }
 enum FloorDiv<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { T(Tensor.divmod(Double(a), Double(b)).div) } }
 enum Maximum<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a.isNaN || b.isNaN ? T.nan : (a >= b ? a : b) } }
