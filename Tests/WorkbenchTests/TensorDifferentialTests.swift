@@ -130,3 +130,28 @@ extension TensorDifferentialTests {
         XCTAssertNotNil(h.error("b[tensor.from({{1}, {3}}, {dtype = 'i64'})] = tensor{1, 2}"))
     }
 }
+
+extension TensorDifferentialTests {
+    /// .safetensors' unsigned integers load as i64, as .npy's do (numpy:
+    /// np.array([65535], np.uint16).astype(np.int64) -> [65535]; uint32 4294967295 stays;
+    /// uint64 2**64 - 1 wraps to -1 and 2**53 + 1 stays exact).
+    func testSafetensorsUnsignedIntegersLoadAsI64() throws {
+        var data = Data()
+        func le<T: FixedWidthInteger>(_ v: T) -> Data { withUnsafeBytes(of: v.littleEndian) { Data($0) } }
+        var blob = Data()
+        blob += le(UInt16(65535))
+        blob += le(UInt32(4_294_967_295))
+        blob += le(UInt64.max) + le(UInt64(9_007_199_254_740_993))
+        var header = #"{"a":{"dtype":"U16","shape":[1],"data_offsets":[0,2]},"b":{"dtype":"U32","shape":[1],"data_offsets":[2,6]},"c":{"dtype":"U64","shape":[2],"data_offsets":[6,22]}}"#
+        while header.utf8.count % 8 != 0 { header += " " }
+        data += le(UInt64(header.utf8.count)) + Data(header.utf8) + blob
+        let path = NSTemporaryDirectory() + "moonlab-unsigned-\(getpid()).safetensors"
+        try data.write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let h = try LuaHarness()
+        try h.run("r = tensor.load('\(path)')")
+        XCTAssertEqual(try h.value("r.a:dtype() .. ' ' .. r.a[1]"), "i64 65535")
+        XCTAssertEqual(try h.value("r.b[1]"), "4294967295")
+        XCTAssertEqual(try h.value("r.c[1] .. ' ' .. r.c[2]"), "-1 9007199254740993")
+    }
+}

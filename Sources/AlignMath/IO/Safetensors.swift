@@ -48,8 +48,12 @@ public enum Safetensors {
         case "I16": return StoredType(kind: .int, size: 2, bigEndian: false)
         case "I8": return StoredType(kind: .int, size: 1, bigEndian: false)
         case "U8": return StoredType(kind: .uint, size: 1, bigEndian: false)
+        // as .npy's unsigned integers: i64 (U64 above 2^63 wraps, as numpy's astype(np.int64))
+        case "U16": return StoredType(kind: .uint, size: 2, bigEndian: false)
+        case "U32": return StoredType(kind: .uint, size: 4, bigEndian: false)
+        case "U64": return StoredType(kind: .uint, size: 8, bigEndian: false)
         case "BOOL": return StoredType(kind: .bool, size: 1, bigEndian: false)
-        default: throw bad("tensor '\(name)' has unsupported dtype \(s) (supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL)")
+        default: throw bad("tensor '\(name)' has unsupported dtype \(s) (supported: F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL)")
         }
     }
 }
