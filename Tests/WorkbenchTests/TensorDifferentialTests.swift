@@ -155,3 +155,31 @@ extension TensorDifferentialTests {
         XCTAssertEqual(try h.value("r.c[1] .. ' ' .. r.c[2]"), "-1 9007199254740993")
     }
 }
+
+extension TensorDifferentialTests {
+    /// np.full(2, 2**63 - 1, dtype=np.int64) -> [9223372036854775807, 9223372036854775807]
+    /// (a Lua integer went through a Double: 2^63 - 1 came back as -2^63, 2^53 + 1 as 2^53);
+    /// np.full(2, 2.7, dtype=np.int64) -> [2, 2].
+    func testFullOfALargeIntegerIsExact() throws {
+        let h = try LuaHarness()
+        XCTAssertEqual(try h.value("tensor.full({2}, math.maxinteger, {dtype = 'i64'})[2]"), "9223372036854775807")
+        XCTAssertEqual(try h.value("tensor.full({1, 1}, 9007199254740993, {dtype = 'i64'})[{1, 1}]"), "9007199254740993")
+        XCTAssertEqual(try h.value("tensor.full({2}, 2.7, {dtype = 'i64'}):totable()"), "{2, 2}")
+        XCTAssertEqual(try h.value("tensor.full({2}, 3):dtype()"), "f64")
+    }
+
+    /// Writing a float with no integer value into an i64 tensor is an error, as numpy's
+    /// a = np.array([1, 2, 3]); a[0] = np.nan (ValueError: cannot convert float NaN to
+    /// integer), a[0:2] = np.inf and a[a > 0] = 1e300 (OverflowError) are; a[0] = 2.7 truncates.
+    func testNonIntegralFloatWritesIntoI64AreErrors() throws {
+        let h = try LuaHarness()
+        try h.run("a = tensor.from({1, 2, 3}, {dtype = 'i64'}); b = tensor.from({{1, 2}, {3, 4}}, {dtype = 'i64'})")
+        for w in ["a[1] = 0/0", "a[{{1, 2}}] = math.huge", "a[a:gt(0)] = 1e300", "b[{1, 1}] = -math.huge", "a[1] = 2^63"] {
+            let e = try XCTUnwrap(h.error(w), w)
+            XCTAssertTrue(e.contains("i64"), e)
+        }
+        XCTAssertEqual(try h.value("a:totable()"), "{1, 2, 3}")
+        try h.run("a[1] = 2.7; a[2] = -2^63")
+        XCTAssertEqual(try h.value("a:totable()"), "{2, -9223372036854775808, 3}")
+    }
+}

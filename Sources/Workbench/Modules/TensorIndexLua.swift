@@ -162,6 +162,10 @@ enum TensorIndexing {
         switch a.type(i) {
         case .number:
             if t.dtype == .i64, let k = a.state.integerIfInteger(at: i) { return try Tensor(elements: [Int64(k)], shape: []) }
+            if t.dtype == .i64, let x = a.state.number(at: i), !(x >= -0x1p63 && x < 0x1p63) {
+                // numpy: a[0] = np.nan on an int64 array raises "cannot convert float NaN to integer"
+                throw LuaScriptError("tensor[...] = x: cannot write \(x.isNaN ? "nan" : "\(x)") into an i64 tensor (no integer has that value)")
+            }
             return try Tensor([a.state.number(at: i) ?? .nan], shape: [], dtype: t.dtype == .bool ? .f64 : t.dtype)
         case .boolean:
             return try Tensor(elements: [a.state.boolean(at: i)], shape: [])

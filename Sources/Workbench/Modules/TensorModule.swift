@@ -123,7 +123,20 @@ enum TensorConstructors {
             A tensor with every element x (-math.huge and 0/0 allowed).
             Options: dtype "f64" (default), "f32", "i64" or "bool".
             Example: tensor.full({2, 3}, -math.huge)
-            """) { a in try filled(a, try a.number(2), options: 3) }
+            """) { a in
+            // a Lua integer fills an i64 tensor exactly (np.full(2, 2**63 - 1, dtype=np.int64));
+            // through a Double it lost everything past 2^53.
+            if let k = a.state.integerIfInteger(at: 2) {
+                let shape = try a.tensorShape(1)
+                let dt = try dtype(try a.options(3, allowed: ["dtype"]))
+                if dt == .i64 {
+                    try a.checkAllocation(shape: shape, bytesPerElement: dt.size)
+                    a.state.push(tensor: try a.tensorMath { try Tensor(elements: [Int64(k)], shape: []).expand(shape).clone() })
+                    return 1
+                }
+            }
+            return try filled(a, try a.number(2), options: 3)
+        }
         m.function("arange", doc: """
             tensor.arange(a, b[, step], {dtype = "f64"}) -> tensor
             a, a + step, ... up to but excluding b, as torch.arange; tensor.arange(n) is 0..n-1.
