@@ -1,3 +1,5 @@
+import AlignMathC
+
 /// How kernels and the glue get at a tensor's elements.
 ///
 /// - `contiguous()` / `contiguousFloating()`: a dense tensor to run a kernel over, the
@@ -305,11 +307,18 @@ extension Tensor {
             let out = dst.storage.base + dst.offset * dst.dtype.size
             let from = UnsafeRawPointer(storage.base + offset * dtype.size)
             if bytes >= 1 << 22 {
-                // Two cores copy faster than one on this kind of machine.
+                // Two cores copy faster than one on this kind of machine; a large copy
+                // into other storage goes out with streaming stores (as `Tensor.streamed`).
                 let chunk = 1 << 21, pieces = (bytes + chunk - 1) / chunk
+                let stream = Tensor.streams(dst, self)
                 Parallel.forEach(pieces, cost: chunk) { r in
                     let lo = r.lowerBound * chunk, hi = Swift.min(bytes, r.upperBound * chunk)
-                    (out + lo).copyMemory(from: from + lo, byteCount: hi - lo)
+                    if stream {
+                        am_stream_copy(out + lo, from + lo, hi - lo)
+                        am_store_fence()
+                    } else {
+                        (out + lo).copyMemory(from: from + lo, byteCount: hi - lo)
+                    }
                 }
             } else {
                 out.copyMemory(from: from, byteCount: bytes)
