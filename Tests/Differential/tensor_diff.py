@@ -1033,10 +1033,7 @@ def cases_cast_writes(g, out):
         dt = g.dtype()
         a = g.array(shape, dt)
         v = g.choice([2.7, -2.7, 0.5, -0.0, 1e300, float("nan"), float("inf"), True, False, 3, -(2 ** 62)])
-        if dt == "i64" and isinstance(v, float) and not math.isfinite(v):
-            continue  # numpy refuses NaN/inf into integers on some paths; moonlab's choice is its own
-        if dt == "i64" and isinstance(v, float) and abs(v) > 2 ** 63:
-            continue
+        # numpy refuses a float scalar with no integer value (NaN, inf, 1e300) into an int64 array: so does moonlab
         ent = np_index_entry(g, shape[0])
 
         def w(e, v=v, ent=ent):
@@ -1302,6 +1299,13 @@ def cmp_value(got, w, tol):
             if isinstance(w, NpyFile):
                 a = np.load(p)
                 r = cmp_array(a, w.a, "exact")
+                if r is None:
+                    import io
+                    buf = io.BytesIO()
+                    np.save(buf, np.ascontiguousarray(w.a) if w.a.ndim else w.a)
+                    mine = open(p, "rb").read()
+                    if mine != buf.getvalue():
+                        return ("diff", f"tensor.save wrote {len(mine)} bytes that differ from np.save's {len(buf.getvalue())}: {mine[:80]!r} vs {buf.getvalue()[:80]!r}")
                 return r
             d = dict(np.load(p)) if isinstance(w, NpzFile) else load_safetensors(p)
         except Exception as ex:

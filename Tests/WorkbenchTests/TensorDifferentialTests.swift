@@ -183,3 +183,20 @@ extension TensorDifferentialTests {
         XCTAssertEqual(try h.value("a:totable()"), "{2, -9223372036854775808, 3}")
     }
 }
+
+extension TensorDifferentialTests {
+    /// lua-api.md, dist: "NaN anywhere in a row gives NaN for that row, never a number" — also
+    /// with {probs = true}, where a NaN probability was refused as "not >= 0" (numpy:
+    /// p = np.array([0.2, np.nan, 0.8]); np.log(p) has NaN, so softmax(np.log(p)) is all NaN).
+    func testNaNProbabilityRowsGiveNaN() throws {
+        let h = try LuaHarness()
+        try h.run("p = tensor{{0.2, 0/0, 0.8}, {0.5, 0.25, 0.25}}; o = {probs = true}")
+        XCTAssertEqual(try h.value("dist.softmax(p, o)[1]:isnan():all()"), "true")
+        XCTAssertEqual(try h.value("dist.softmax(p, o)[2]:totable()"), "{0.5, 0.25, 0.25}")
+        for f in ["dist.entropy(p, o)", "dist.logsumexp(p, o)", "dist.kl(p, p, o)", "dist.js(p, p, o)", "dist.tv(p, p, o)", "dist.cross_entropy(p, {0, 0}, o)"] {
+            XCTAssertEqual(try h.value("\(f)[1] ~= \(f)[1]"), "true", f)
+            XCTAssertEqual(try h.value("\(f)[2] == \(f)[2]"), "true", f)
+        }
+        XCTAssertNotNil(h.error("return dist.softmax(tensor{0.5, -0.1}, o)"))
+    }
+}

@@ -235,9 +235,9 @@ final class TensorModuleTests: XCTestCase {
         XCTAssertEqual(try h.value("v:slice(3, 2):numel()"), "0")
         XCTAssertEqual(try h.value("tensor{{1, 2}, {3, 4}, {5, 6}}:slice(2, 3):totable()"), "{{3.0, 4.0}, {5.0, 6.0}}")
         XCTAssertEqual(h.message("return v:slice(0, 2)"),
-                       "tensor:slice: rows 0..2 out of range for a first axis of size 4 (positions are 1..4 or -4..-1)")
+                       "tensor:slice: rows 0..2 out of range for axis 1 of shape [4] (positions are 1..4 or -4..-1)")
         XCTAssertEqual(h.message("return v:slice(2, 5)"),
-                       "tensor:slice: rows 2..5 out of range for a first axis of size 4 (positions are 1..4 or -4..-1)")
+                       "tensor:slice: rows 2..5 out of range for axis 1 of shape [4] (positions are 1..4 or -4..-1)")
         XCTAssertEqual(try h.value("v:slice(1, 4, 2):totable(), v:slice(-1, 1, -2):totable()"), "{10.0, 30.0}\t{40.0, 20.0}")
         XCTAssertEqual(try h.value("v:reshape{2, 2}:totable()"), "{{10.0, 20.0}, {30.0, 40.0}}")
         XCTAssertEqual(try h.value("v:reshape{-1, 1}:shape()"), "{4, 1}")

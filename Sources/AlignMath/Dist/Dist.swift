@@ -39,7 +39,8 @@ public enum Dist {
         if !o.probs { return (x, 1 / o.temperature) }
         for i in 0..<x.count {
             let v = x[flat: i]
-            guard v >= 0 else {
+            // NaN passes: its row gives NaN, never an error (the contract's NaN rows)
+            guard v >= 0 || v.isNaN else {
                 throw AlignMathError.invalidArgument("\(what): probabilities must be >= 0, got \(v) at flat index \(i) (pass logits without probs = true)")
             }
         }

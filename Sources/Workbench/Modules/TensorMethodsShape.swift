@@ -95,7 +95,7 @@ enum TensorMethodsShape {
             let i = resolve(try a.integer(2)), j = resolve(try a.isNil(3) ? (step > 0 ? n : 1) : a.integer(3))
             let count = step > 0 ? (j >= i ? (j - i) / step + 1 : 0) : (j <= i ? (i - j) / -step + 1 : 0)
             guard count == 0 ? (i >= 0 && i <= n) : (i >= 0 && i < n && j >= 0 && j < n) else {
-                throw a.failure("rows \(try a.integer(2))..\(a.isNil(3) ? String(n) : String(try a.integer(3))) out of range for a first axis of size \(n) (positions are 1..\(n) or -\(n)..-1)")
+                throw a.failure("rows \(try a.integer(2))..\(a.isNil(3) ? String(n) : String(try a.integer(3))) out of range for axis 1 of shape [\(t.shape.map(String.init).joined(separator: ", "))] (positions are 1..\(n) or -\(n)..-1)")
             }
             a.state.push(tensor: try a.tensorMath { try t.narrow(axis: 0, start: count == 0 ? 0 : i, count: count, step: step) })
             return 1
