@@ -356,6 +356,9 @@ def cases_indexing(g, out):
             out.append(Case("index", {"a": a}, f"a:index({lax}, {lua_pos})", lambda e, ax=ax, pos=pos: np.take(e["a"], pos, axis=ax)))
             pt = np.array([p + 1 for p in pos], dtype=np.int64)
             out.append(Case("index-i64", {"a": a, "p": pt}, f"a:index({lax}, p)", lambda e, ax=ax: np.take(e["a"], e["p"] - 1, axis=ax)))
+        pk = g.rng.integers(-n, n, size=g.shape(g.choice([0, 2]), lo=1, empty=0.1)).astype(np.int64)
+        out.append(Case("index-i64-nd", {"a": a, "p": np.where(pk >= 0, pk + 1, pk).astype(np.int64)}, f"a:index({lax}, p)",
+                        lambda e, ax=ax: np.take(e["a"], np.where(e["p"] > 0, e["p"] - 1, e["p"]), axis=ax)))
         gshape = list(shape)
         gshape[ax] = g.i(1, 4)
         for d in range(nd):

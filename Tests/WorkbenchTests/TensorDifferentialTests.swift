@@ -200,3 +200,18 @@ extension TensorDifferentialTests {
         XCTAssertNotNil(h.error("return dist.softmax(tensor{0.5, -0.1}, o)"))
     }
 }
+
+extension TensorDifferentialTests {
+    /// t:index with an i64 tensor of positions of another rank has numpy's np.take shape (the
+    /// positions were flattened): a = np.arange(1, 13.).reshape(3, 4);
+    /// np.take(a, np.array([[0, 1], [2, 2]]), axis=1) has shape (3, 2, 2), [0] = [[1, 2], [3, 3]];
+    /// np.take(a, np.array(1), axis=0) -> [5, 6, 7, 8] (the axis dropped).
+    func testIndexWithPositionsOfAnotherRank() throws {
+        let h = try LuaHarness()
+        try h.run("a = tensor.arange(1, 13):reshape{3, 4}; p = tensor.from({{1, 2}, {3, 3}}, {dtype = 'i64'})")
+        XCTAssertEqual(try h.value("a:index(2, p):shape()"), "{3, 2, 2}")
+        XCTAssertEqual(try h.value("a:index(2, p)[1]:totable()"), "{{1.0, 2.0}, {3.0, 3.0}}")
+        XCTAssertEqual(try h.value("a:index(1, tensor.from({2}, {dtype = 'i64'}):reshape{}):totable()"), "{5.0, 6.0, 7.0, 8.0}")
+        XCTAssertEqual(try h.value("a:index(-1, {4, 1}):totable()"), "{{4.0, 1.0}, {8.0, 5.0}, {12.0, 9.0}}")
+    }
+}

@@ -103,12 +103,22 @@ enum TensorMethodsShape {
         method("index", """
             t:index(axis, positions) -> tensor
             The slices at 1-based positions (a Lua array or i64 tensor; negative from the end;
-            repeats allowed) along axis, in that order, as torch.index_select: a copy.
+            repeats allowed) along axis, in that order, as torch.index_select: a copy. An i64
+            tensor of positions with other than one axis gives numpy's np.take shape (its shape in
+            place of the axis).
             Example: tensor{10, 20, 30}:index(1, {3, 1})  --> tensor([30., 10.], dtype=f64)
             """) { t, a in
             let axis = try a.axis(try a.integer(2), ndim: t.ndim, argument: 2)
             let p = try a.positions(3, size: t.shape[axis], what: "positions", axis: axis, shape: t.shape)
-            a.state.push(tensor: try a.tensorMath { try t.index(axis: axis, p) })
+            let picked = try a.tensorMath { try t.index(axis: axis, p) }
+            // positions as an i64 tensor of another rank: numpy's np.take(a, p, axis) shape,
+            // a.shape[:axis] + p.shape + a.shape[axis + 1:] (they were flattened)
+            if let key = a.tensorIfAny(3), key.ndim != 1 {
+                let shape = Array(t.shape[..<axis]) + key.shape + Array(t.shape[(axis + 1)...])
+                a.state.push(result: try a.tensorMath { try picked.reshape(shape) })
+            } else {
+                a.state.push(tensor: picked)
+            }
             return 1
         }
         method("gather", """
