@@ -215,3 +215,24 @@ extension TensorDifferentialTests {
         XCTAssertEqual(try h.value("a:index(-1, {4, 1}):totable()"), "{{4.0, 1.0}, {8.0, 5.0}, {12.0, 9.0}}")
     }
 }
+
+extension TensorDifferentialTests {
+    /// f32 var/std are numpy's: mean, deviations, squares and sums in f32, in numpy's order
+    /// (numpy 2.4.6: i = np.arange(4096 * 3); x = ((i * 37) % 101 / 7 - 7).astype(np.float32)
+    /// .reshape(4096, 3); np.var(x, axis=0, ddof=1) -> [17.35532569885254, 17.33559799194336,
+    /// 17.36762809753418]; np.std(x, axis=0) -> [4.165463924407959, 4.163095474243164,
+    /// 4.166939735412598]). Computed in f64 they were the exact [17.35528564453125, ...]: up to
+    /// 6e-5 away from numpy's on long columns.
+    func testF32VarianceIsNumpys() throws {
+        let h = try LuaHarness()
+        try h.run("local i = tensor.arange(0, 4096 * 3); x = (((i * 37) % 101) / 7 - 7):to('f32'):reshape{4096, 3}")
+        XCTAssertEqual(try h.value("x:var{axis = 1}:dtype()"), "f32")
+        let v = try h.value("(function() local v = x:var{axis = 1, ddof = 1} return string.format('%.17g %.17g %.17g', v[1], v[2], v[3]) end)()")
+        XCTAssertEqual(v, "17.355325698852539 17.335597991943359 17.36762809753418")
+        let s = try h.value("(function() local v = x:std{axis = 1, ddof = 0} return string.format('%.17g %.17g %.17g', v[1], v[2], v[3]) end)()")
+        XCTAssertEqual(s, "4.165463924407959 4.1630954742431641 4.1669397354125977")
+        // numpy's edges: ddof past n gives inf (x / 0), no elements NaN (0 / 0)
+        XCTAssertEqual(try h.value("x[{{}, 1}]:var{ddof = 5000}"), "inf")
+        XCTAssertEqual(try h.value("tensor.zeros({0}, {dtype = 'f32'}):var() ~= tensor.zeros({0}, {dtype = 'f32'}):var()"), "true")
+    }
+}
