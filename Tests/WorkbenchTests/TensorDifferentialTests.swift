@@ -236,3 +236,16 @@ extension TensorDifferentialTests {
         XCTAssertEqual(try h.value("tensor.zeros({0}, {dtype = 'f32'}):var() ~= tensor.zeros({0}, {dtype = 'f32'}):var()"), "true")
     }
 }
+
+extension TensorDifferentialTests {
+    /// f64 sums and means of rows up to 2,048 long are numpy's bits (its pairwise order):
+    /// numpy 2.4.6, i = np.arange(37); x = (i * 37) % 101 / 7; '%.17g' % x.sum() ->
+    /// 259.42857142857144 (16 SIMD lanes gave ...139), x.mean() -> 7.0115830115830118;
+    /// x = ((np.arange(600) * 37) % 101 / 7).reshape(2, 300); x.sum(axis=-1)[0] -> 2138.2857142857147.
+    func testF64RowSumsAreNumpysBits() throws {
+        let h = try LuaHarness()
+        try h.run("x = (tensor.arange(0, 37) * 37 % 101) / 7; y = ((tensor.arange(0, 600) * 37 % 101) / 7):reshape{2, 300}")
+        XCTAssertEqual(try h.value("string.format('%.17g %.17g', x:sum(), x:mean())"), "259.42857142857144 7.0115830115830118")
+        XCTAssertEqual(try h.value("string.format('%.17g %.17g', y:sum{axis = -1}[1], y:sum{axis = 2}[2])"), "2138.2857142857147 2142.5714285714284")
+    }
+}

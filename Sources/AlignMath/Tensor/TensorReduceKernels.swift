@@ -8,7 +8,11 @@ protocol ReducibleFloat: BinaryFloatingPoint & TensorElement {
 }
 
 extension Double: ReducibleFloat {
-    static func rowSum(_ p: UnsafePointer<Double>, _ n: Int) -> Double { RowSIMD.sum(p, n) }
+    /// Rows up to 2,048 long in numpy's pairwise order (its bits for sum and mean, and for a
+    /// whole small tensor); longer ones in 16 SIMD lanes per block (an error of the same size).
+    static func rowSum(_ p: UnsafePointer<Double>, _ n: Int) -> Double {
+        n <= 2048 ? PairwiseSum.sum(n) { p[$0] } : RowSIMD.sum(p, n)
+    }
     static func rowExtreme(_ p: UnsafePointer<Double>, _ n: Int, largest: Bool) -> Double { RowSIMD.extreme(p, n, largest: largest) }
     static func rowArgExtreme(_ p: UnsafePointer<Double>, _ n: Int, largest: Bool) -> (Double, Int) { RowSIMD.argExtreme(p, n, largest: largest) }
 }
