@@ -1421,7 +1421,7 @@ def compare_one(c, res, want):
     """None or (severity, message)."""
     if res is None or not res.get("started"):
         return ("diff", "not run")
-    if len(want) == 1 and want[0] is ANY:
+    if want is not ERR and len(want) == 1 and want[0] is ANY:
         return None
     if want is ERR:
         if "error" in res:
