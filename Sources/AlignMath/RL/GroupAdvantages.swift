@@ -52,7 +52,8 @@ extension RL {
     ///   (`scale = group`, the default) or of all rewards (`batch`), or not at all (`none`;
     ///   Dr. GRPO always). `nanstd` is TRL's `trainer/utils.nanstd`: Bessel-corrected over the
     ///   non-NaN values, NaN when fewer than two; a group size of 1 divides by 1e-4 only.
-    /// - RLOO (`rloo_trainer.py`): `r − (nansum(group) − r) / (scorable − 1)`; `batch` is
+    /// - RLOO (`rloo_trainer.py`): `r − (nansum(group) − r) / (scorable − 1)`, all zeros for a group
+    ///   size of 1 (TRL's `num_generations == 1` branch); `batch` is
     ///   `normalize_advantages`: `(A − nanmean(A)) / (nanstd(A) + 1e-4)` over the batch;
     ///   `group` divides by the group's `nanstd + 1e-4` (not in TRL).
     /// Then `nan_to_num`: a NaN advantage (its own reward NaN, a group with one scorable
@@ -75,11 +76,15 @@ extension RL {
                 throw AlignMathError.invalidArgument("dr_grpo never divides by a std: scale must be 'none', got '\(sc.rawValue)'")
             }
         }
-        if method == .rloo && groupSize < 2 {
-            throw AlignMathError.invalidArgument("rloo needs group_size >= 2 (a leave-one-out baseline), got \(groupSize)")
-        }
         let n = rewards.count
         let out = try Tensor.uninitialized(rewards.shape, dtype: .f64), adv = out.doublePointer
+        if method == .rloo && groupSize == 1 {
+            // TRL 1.16 RLOOTrainer: with num_generations == 1 there is no leave-one-out baseline and the
+            // advantages are torch.zeros_like(rewards) (NaN rewards included; normalize_advantages then
+            // gives 0 / (nanstd + 1e-4), NaN or 0, and nan_to_num 0).
+            for i in 0..<n { adv[i] = 0 }
+            return out
+        }
         try rewards.readingDoubles { rb in
             guard let r = rb.baseAddress else { return }
             var start = 0

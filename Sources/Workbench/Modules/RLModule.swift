@@ -98,9 +98,10 @@ extension Workbench {
             rl.group_advantages(rewards, group_size, {method = "grpo", scale = nil}) -> tensor
             Advantages of consecutive groups of group_size completions of the same prompt:
             grpo: r - mean(group), divided by std + 1e-4 (TRL grpo_trainer); rloo: r - mean of
-            the other members (TRL rloo_trainer, group_size >= 2); dr_grpo: r - mean(group), never
-            scaled. scale: "group" (unbiased std of each group), "batch" (of all rewards; for rloo
-            TRL's normalize_advantages) or "none"; default "group" for grpo, "none" otherwise.
+            the other members (TRL rloo_trainer; all 0 for group_size 1, as TRL 1.16 gives with
+            num_generations = 1); dr_grpo: r - mean(group), never scaled. scale: "group"
+            (unbiased std of each group), "batch" (of all rewards; for rloo TRL's
+            normalize_advantages) or "none"; default "group" for grpo, "none" otherwise.
             NaN rewards (a reward that does not apply) are handled as TRL 1.16 does (GRPOTrainer,
             RLOOTrainer): group means and stds are nanmean and TRL's nanstd over the rest of the
             group (the RLOO baseline over its scorable members), and a NaN advantage becomes 0
