@@ -36,7 +36,8 @@ final class LoopScoringHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let endpoint: String
         let arrived: ContinuousClock.Instant
         let deadline: DispatchTime
-        let headerStep: Int?
+        /// The X-Moonlab-Step header as sent (checked when the request is answered).
+        let headerStep: String?
         let close: Bool
         var body = ByteBuffer()
         var bodyBytes = 0
@@ -119,7 +120,7 @@ final class LoopScoringHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 return true
             }
             if owed > 0 { return false }
-            let step = head.headerFields[LoopScoringHandler.stepHeader].flatMap { Int($0) }
+            let step = head.headerFields[LoopScoringHandler.stepHeader]
             let close = head.headerFields[.connection]?.lowercased().contains("close") ?? false
             own = Own(endpoint: endpoint, arrived: .now, deadline: .now() + .milliseconds(timeoutMilliseconds),
                       headerStep: step, close: close)

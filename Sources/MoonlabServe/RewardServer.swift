@@ -89,15 +89,24 @@ public final class RewardServer: @unchecked Sendable {
 
     /// What to answer to a scoring request (`endpoint` "get_reward" or "score") read on event
     /// loop `loop`: scored there, by that loop's state of the version served now (a reload
-    /// meanwhile changes nothing for it). `body` nil: it was larger than --max-body-mb.
+    /// meanwhile changes nothing for it). `body` nil: it was larger than --max-body-mb;
+    /// `stepText` is the X-Moonlab-Step header as sent (not an integer: 400).
     /// Records the request's metrics, writes the audit log and reports failed rows.
-    func answer(endpoint: String, body: ByteBuffer?, headerStep: Int?, deadline: DispatchTime,
+    func answer(endpoint: String, body: ByteBuffer?, headerStep stepText: String?, deadline: DispatchTime,
                 arrived: ContinuousClock.Instant, loop: Int) -> (status: Int, bytes: [UInt8]) {
         var status = 200, rows = 0, errors = 0
         defer { metrics.request(endpoint: endpoint, status: status, rows: rows, errors: errors, duration: arrived.duration(to: .now)) }
         guard let body else {
             status = 413
             return (413, RewardResponses.error("the body is larger than --max-body-mb (\(configuration.maxBodyBytes >> 20) MB)"))
+        }
+        var headerStep: Int?
+        if let stepText {
+            guard let step = Int(stepText.trimmingCharacters(in: .whitespaces)) else {
+                status = 400
+                return (400, RewardResponses.error("the X-Moonlab-Step header must be an integer (the training step), got \"\(stepText)\""))
+            }
+            headerStep = step
         }
         let v = current()
         let limits = RequestLimits(deadline: deadline, headerStep: headerStep, keepRecords: log != nil)

@@ -173,6 +173,12 @@ final class ServeCommandTests: XCTestCase {
             XCTAssertEqual(status, 400, body)
             XCTAssertTrue(((try? Self.json(data))?["error"] as? String)?.contains(message) ?? false, "\(body): \(String(decoding: data, as: UTF8.self))")
         }
+        // A step header that is not an integer is the sender's mistake, not "no step".
+        let (hst, hdata) = Self.call(s.url + "/get_reward", body: Data(#"{"query": ["a"]}"#.utf8), headers: ["X-Moonlab-Step": "abc"])
+        XCTAssertEqual(hst, 400)
+        XCTAssertTrue(String(decoding: hdata, as: UTF8.self).contains("X-Moonlab-Step header must be an integer"), String(decoding: hdata, as: UTF8.self))
+        XCTAssertEqual(Self.call(s.url + "/get_reward", body: Data(#"{"query": {"a": "b"}}"#.utf8)).0, 400)
+        XCTAssertEqual(Self.call(s.url + "/score", body: Data(#"{"records": {"a": {"completion": "b"}}}"#.utf8)).0, 400)
         let big = Data(("{\"query\": [\"" + String(repeating: "x", count: 2 << 20) + "\"]}").utf8)
         XCTAssertEqual(Self.call(s.url + "/get_reward", body: big).0, 413)
         XCTAssertEqual(Self.call(s.url + "/score", body: Data(#"{"recs": []}"#.utf8)).0, 400)

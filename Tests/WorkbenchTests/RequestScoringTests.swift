@@ -54,6 +54,33 @@ final class RequestScoringTests: XCTestCase {
         guard case .failure(let problem) = score(pool, #"{"query": ["a", "b"], "prompts": ["a", null]}"#) else {
             return XCTFail("accepted")
         }
-        XCTAssertEqual(problem.description, #""prompts"[1] must be a string, got data.null"#)
+        XCTAssertEqual(problem.description, #""prompts"[1] must be a string, got null"#)
+    }
+
+    /// A JSON object where a list of rows belongs is refused (its length is 0 to Lua, so it
+    /// was answered as an empty batch: every row dropped with a 200); a wrong-typed step
+    /// says what it got.
+    func testObjectsForListsAndWrongTypesAreRefusedWithWhatWasSent() throws {
+        let pool = try makePool(workers: 1)
+        defer { pool.shutdown() }
+        let cases = [
+            (#"{"query": {"0": "P:abc"}}"#, #""query" must be a list, got an object"#),
+            (#"{"query": ["P:abc"], "prompts": {"0": "P:"}}"#, #""prompts" must be a list, got an object"#),
+            (#"{"query": ["P:abc"], "labels": {"a": 1}}"#, #""labels" must be a list, got an object"#),
+            (#"{"query": "P:abc"}"#, #""query" must be a list, got a string"#),
+            (#"{"query": [["P:abc"]]}"#, #""query"[0] must be a string, got a list"#),
+            (#"{"query": ["P:abc"], "step": "7"}"#, #""step" must be an integer, got a string"#),
+            (#"{"query": ["P:abc"], "step": [7]}"#, #""step" must be an integer, got a list"#),
+        ]
+        for (body, message) in cases {
+            guard case .failure(let problem) = score(pool, body) else { XCTFail("accepted: \(body)"); continue }
+            XCTAssertEqual(problem.description, message, body)
+        }
+        // An empty list (and an empty object, which JSON writers emit for an empty dict) is
+        // an empty batch.
+        for body in [#"{"query": [], "prompts": [], "labels": []}"#, #"{"query": {}}"#] {
+            guard case .success(let out) = score(pool, body) else { XCTFail("refused: \(body)"); continue }
+            XCTAssertEqual(out.count, 0)
+        }
     }
 }

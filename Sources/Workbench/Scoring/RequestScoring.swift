@@ -145,7 +145,7 @@ extension PoolWorker {
                 let bad = mlshim_first_non_string(lua.L, index, lua_Integer(n), &type)
                 if bad != 0 {
                     lua.rawGet(Int(bad), of: index)
-                    let got = lua.typeName(at: -1)
+                    let got = jsonType(lua, -1)
                     lua.pop()
                     throw RequestProblem("\"\(k)\"[\(bad - 1)] must be a string, got \(got)")
                 }
@@ -225,11 +225,16 @@ extension PoolWorker {
             return 0
         }
         guard t == .table else {
-            let got = lua.typeName(at: -1)
+            let got = jsonType(lua, -1)
             lua.pop()
             throw RequestProblem("\"\(key)\" must be a list, got \(got)")
         }
         let n = lua.rawLength(at: -1)
+        if n == 0 && !sentinels.isMarkedArray(lua, at: -1) && !isEmptyTable(lua, lua.top) {
+            // A JSON object (its keys are strings, so its length is 0): not a list of rows.
+            lua.pop()
+            throw RequestProblem("\"\(key)\" must be a list, got an object")
+        }
         if let count, n != count {
             lua.pop()
             throw RequestProblem("\"\(key)\" has \(n) items but \"query\" has \(count): the lists must have the same length")
@@ -250,8 +255,9 @@ extension PoolWorker {
             }
             step = Int(v)
         } else if t != .nil && !isNull(lua, -1) {
+            let got = jsonType(lua, -1)
             lua.pop()
-            throw RequestProblem("\"step\" must be an integer, got \(lua.typeName(at: -1))")
+            throw RequestProblem("\"step\" must be an integer, got \(got)")
         }
         lua.pop()
         guard let step else { return (0, nil) }
@@ -272,6 +278,28 @@ extension PoolWorker {
             worker.scoreRecord(at: record, state: state == 0 ? nil : state, values: values, outcomes: outcomes,
                                flags: flags, failures: &failures)
         }
+    }
+
+    /// The JSON type of a decoded value, for messages: "a string", "null", "a list", "an object"...
+    private func jsonType(_ lua: LuaState, _ index: Int32) -> String {
+        switch lua.type(at: index) {
+        case .string: return "a string"
+        case .number: return "a number"
+        case .boolean: return "a boolean"
+        case .table:
+            return lua.rawLength(at: index) > 0 || sentinels.isMarkedArray(lua, at: index) ? "a list" : "an object"
+        default: return isNull(lua, index) ? "null" : lua.typeName(at: index)
+        }
+    }
+
+    /// A table with no key at all (`index` absolute): `[]`, or `{}` taken as an empty list.
+    private func isEmptyTable(_ lua: LuaState, _ index: Int32) -> Bool {
+        lua.pushNil()
+        if lua.next(of: index) {
+            lua.pop(2)
+            return false
+        }
+        return true
     }
 
     private func isNull(_ lua: LuaState, _ index: Int32) -> Bool {
