@@ -34,8 +34,26 @@ def _base(url):
     return url
 
 
+def _jsonable(value):
+    """What ``json`` cannot write itself: numpy scalars and arrays (verl's ``extra_info`` and
+    ``ground_truth`` come out of parquet as such) by their ``item()``/``tolist()``, sets and
+    bytes as lists and text; anything else by its ``str``."""
+    for method in ("tolist", "item"):
+        f = getattr(value, method, None)
+        if callable(f):
+            try:
+                return f()
+            except (TypeError, ValueError):
+                pass
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
 def _post(url, path, payload, timeout=180.0, retries=3):
-    data = json.dumps(payload).encode()
+    data = json.dumps(payload, default=_jsonable).encode()
     last = None
     for _ in range(retries):
         request = urllib.request.Request(_base(url) + path, data=data, headers={"Content-Type": "application/json"})
@@ -111,7 +129,11 @@ def trl_reward(url=None, name=None):
         out = []
         for r in results:
             if name is None:
-                out.append(None if "errors" in r or "error" in r else r.get("reward"))
+                values = r.get("rewards") or {}
+                failed = "errors" in r or "error" in r
+                # No served reward applies (each returned nil): None, as for one reward by name.
+                applies = not values or any(v is not None for v in values.values())
+                out.append(r.get("reward") if not failed and applies else None)
             else:
                 v = r.get("rewards", {}).get(name)
                 out.append(None if v is None else float(v))
