@@ -78,7 +78,11 @@ public final class RewardServer: @unchecked Sendable {
                               eventLoopGroupProvider: .shared(loops.group),
                               logger: logger)
         if configuration.watchFiles { watchFiles() }
-        do { try await app.runService() } catch {
+        do { try await app.runService() } catch let e as IOError where e.errnoCode == EADDRINUSE {
+            await loops.shutdown()
+            throw ScoringPlan.Problem("cannot listen on \(configuration.host):\(configuration.port): the address is already in use "
+                                      + "(another server on that port? pick another --port, or --port 0 for a free one)")
+        } catch {
             await loops.shutdown()
             throw error
         }

@@ -293,5 +293,12 @@ final class ServeCommandTests: XCTestCase {
             XCTAssertEqual(r.status, 1, "\(args)")
             XCTAssertTrue(r.stderr.contains(message), "\(args): \(r.stderr)")
         }
+        // A port in use says so, and what to do (it printed NIO's "bind(descriptor:ptr:bytes:)").
+        let s = try start(["--reward", "length", "--workers", "1"])
+        let port = try XCTUnwrap(s.url.split(separator: ":").last.map(String.init))
+        let r = try runMoonlab(["serve", "--reward", "length", "--workers", "1", "--port", port])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("serve: cannot listen on 127.0.0.1:\(port): the address is already in use"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("descriptor"), r.stderr)
     }
 }
