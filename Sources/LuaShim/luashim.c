@@ -315,8 +315,8 @@ static int mlshim_panic(lua_State *L) {
    A state's main thread runs without a hook unless its limits need one (a budget, a pending
    stop, the user's debug hooks: mlshim_synchook). So that Ctrl-C still stops a plain loop
    there, each state has a slot holding its main thread, and raising the interrupt (the SIGINT
-   handler, mlshim_raise_interrupt) hooks every main thread at count 1, as lua.c's handler
-   does; lua_sethook is safe to call from a signal handler. Coroutines keep the count hook
+   handler, mlshim_raise_interrupt) hooks at count 1 every state some thread is inside, each
+   on its own thread, as lua.c's handler does (mlshim_hook_main_threads). Coroutines keep the count hook
    they are given at creation, as all threads had before (mlshim_wrap_finalizers). With
    every slot taken (MLSHIM_SLOTS live states), a state keeps the count hook always. */
 #define MLSHIM_SLOTS 1024
@@ -384,6 +384,8 @@ static int g_interrupt = 0;
 static int g_second_exits = 0;
 int mlshim_interrupt_pending(void) { return __atomic_load_n(&g_interrupt, __ATOMIC_SEQ_CST); }
 static void mlshim_hook_main_threads(void);
+static void mlshim_interrupt_threads(void);
+static int mlshim_thread_reachable(void);
 void mlshim_raise_interrupt(void) {
     __atomic_store_n(&g_interrupt, 1, __ATOMIC_SEQ_CST);
     mlshim_hook_main_threads();
@@ -420,7 +422,7 @@ static void mlshim_policy(lua_State *L, mlshim_limits *lim, int armed, int *mask
     /* a watched row's budget is armed by the row watchdog (mlshim_watch_begin): none before */
     int budgeted = lim->budget >= 0 && !(lim->watched && !armed);
     if (stop) { mask = LUA_MASKCOUNT; rate = 1; }
-    else if (budgeted || !mlshim_is_slotted_main(L, lim)) mask = LUA_MASKCOUNT;
+    else if (budgeted || !mlshim_is_slotted_main(L, lim) || !mlshim_thread_reachable()) mask = LUA_MASKCOUNT;
     if (lim->user_hooks && lua_checkstack(L, 3)) {
         if (mlshim_push_userhook(L) == LUA_TTABLE) {
             lua_rawgeti(L, -1, 2);
@@ -467,21 +469,19 @@ static void mlshim_rehook(lua_State *L, int count) {
     lua_sethook(L, mlshim_hook, mask | LUA_MASKCOUNT, count);
 }
 
-/* Hooks the main thread of every state with a slot at count 1, so a running plain loop
-   stops at its next instruction; the hook puts back what the policy wants when nothing is
-   to be stopped (a state that does not obey Ctrl-C, or one not running). */
+/* Makes every state that Lua code runs in now stop at its next instruction (Ctrl-C, or
+   LuaInterrupt.raise from any thread). lua_sethook is safe only on the thread that runs the
+   state (lua.c calls it from a signal handler on that thread): with a mask it walks the
+   thread's CallInfo list, which the running thread may be freeing meanwhile (luaE_shrinkCI),
+   and a state another thread is closing would be written after it is freed. So the raiser
+   hooks the states its own thread is inside, and sends every other thread that is inside
+   Lua now the watchdog's real-time signal, whose handler does the same there
+   (mlshim_hook_entered). A thread that enters Lua later sees the flag at its entry
+   (mlshim_pcall: the entry is published before the flag is read, the raiser sets the flag
+   before it reads the entries). Where threads cannot be signalled (no record, or not Linux)
+   a state keeps its count hook, which sees the flag within MLSHIM_HOOK_COUNT instructions. */
 static void mlshim_hook_main_threads(void) {
-    for (int i = 0; i < MLSHIM_SLOTS; i++) {
-        lua_State *T = __atomic_load_n(&g_main_threads[i], __ATOMIC_SEQ_CST);
-        /* Only threads that obey Ctrl-C and have no count hook of their own (which sees the
-           flag within MLSHIM_HOOK_COUNT instructions): a serve or score worker with a budget
-           on another thread is left alone. */
-        if (T == NULL || (lua_gethookmask(T) & LUA_MASKCOUNT)) continue;
-        void *ud = NULL;
-        lua_getallocf(T, &ud);
-        if (ud == NULL || !((mlshim_limits *)ud)->interruptible) continue;
-        lua_sethook(T, mlshim_hook, LUA_MASKCOUNT, 1);
-    }
+    mlshim_interrupt_threads();
 }
 
 /* Calls the user's hook of L for this event, as ldblib's hookf does (count events only
@@ -627,20 +627,48 @@ typedef struct mlshim_rowwatch {
     unsigned long armed;     /* the row the handler armed */
     unsigned long seen;      /* the watchdog's own: `seq` at its previous tick */
     unsigned long sent;      /* the watchdog's own: the tick it last signalled `asked` at */
+    int inside;              /* how deep the owner is in host entries into Lua (mlshim_pcall) */
 } mlshim_rowwatch;
 
 static mlshim_rowwatch g_watch[MLSHIM_WATCH_SLOTS];
 static int g_watch_used = 0;          /* records ever claimed (the watchdog reads these) */
-static int g_watch_signal = 0;        /* 0: no watchdog (rows keep the hook from their start) */
+static int g_watch_signal = 0;        /* 0: no signal of ours (rows keep the hook from their start,
+                                         states their count hook) */
 static long g_watch_grace_us = 1000;
 static unsigned long g_watch_arms = 0;
 static int g_watch_sleeping = 0;
 static pthread_once_t g_watch_once = PTHREAD_ONCE_INIT;
+static pthread_once_t g_watchdog_once = PTHREAD_ONCE_INIT;
+static int g_watchdog_running = 0;
 static pthread_key_t g_watch_key;
 static pthread_mutex_t g_watch_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_watch_cond = PTHREAD_COND_INITIALIZER;
 static _Thread_local mlshim_rowwatch *t_watch = NULL;
 static _Thread_local int t_watch_tried = 0;
+
+/* The states this thread is inside now, innermost last (host entries: mlshim_pcall and the
+   protected helpers; a state's host function may enter another state). Only this thread and
+   its signal handlers read them; the record's `inside` tells other threads the depth. */
+#define MLSHIM_ENTERED_MAX 16
+static _Thread_local lua_State *t_entered[MLSHIM_ENTERED_MAX];
+static _Thread_local int t_entered_depth = 0;
+
+/* In a signal handler or not, on this thread: hooks at count 1 every state this thread is
+   inside that obeys Ctrl-C and has no count hook already (which sees the flag within
+   MLSHIM_HOOK_COUNT instructions). These states are alive (this thread runs them), and Lua
+   allows lua_sethook from a signal handler on the running thread. */
+static void mlshim_hook_entered(void) {
+    int depth = t_entered_depth;
+    if (depth > MLSHIM_ENTERED_MAX) depth = MLSHIM_ENTERED_MAX;
+    for (int i = 0; i < depth; i++) {
+        lua_State *T = t_entered[i];
+        if (T == NULL || (lua_gethookmask(T) & LUA_MASKCOUNT)) continue;
+        void *ud = NULL;
+        lua_getallocf(T, &ud);
+        if (ud == NULL || !((mlshim_limits *)ud)->interruptible) continue;
+        lua_sethook(T, mlshim_hook, LUA_MASKCOUNT, 1);
+    }
+}
 
 /* On the row's thread: arms the row in progress if it is the one the watchdog asked for. */
 static void mlshim_watch_handler(int sig) {
@@ -659,6 +687,7 @@ static void mlshim_watch_handler(int sig) {
             __atomic_fetch_add(&g_watch_arms, 1, __ATOMIC_RELAXED);
         }
     }
+    if (mlshim_interrupt_pending()) mlshim_hook_entered();  /* sent by mlshim_interrupt_threads */
     errno = saved_errno;
 }
 
@@ -717,11 +746,12 @@ static void *mlshim_watchdog(void *arg) {
 static void mlshim_watch_release(void *p) {
     mlshim_rowwatch *w = (mlshim_rowwatch *)p;
     __atomic_store_n(&w->running, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&w->inside, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&w->tid, 0, __ATOMIC_RELEASE);
 }
 
-/* Once per process: a real-time signal nobody handles, its handler, the watchdog thread
-   (with every signal blocked: it must never run the handler). */
+/* Once per process: a real-time signal nobody handles and its handler (the row watchdog
+   and the interrupt raiser send it to one thread at a time). */
 static void mlshim_watch_start(void) {
     int sig = 0;
     for (int s = SIGRTMIN + 2; s <= SIGRTMAX && sig == 0; s++) {
@@ -735,6 +765,12 @@ static void mlshim_watch_start(void) {
     sigfillset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;  /* a system call the row is in goes on */
     if (sigaction(sig, &sa, NULL) != 0) return;
+    g_watch_signal = sig;  /* before any record is claimed */
+}
+
+/* Once per process, at the first watched row: the watchdog thread (with every signal
+   blocked: it must never run the handler). */
+static void mlshim_watchdog_start(void) {
     sigset_t all, saved;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
@@ -744,8 +780,7 @@ static void mlshim_watch_start(void) {
     /* the default stack: a small one (64 KB) cannot hold a static Swift binary's TLS, and
        pthread_create fails */
     pthread_t t;
-    g_watch_signal = sig;  /* before the watchdog runs; no record is claimed before this returns */
-    if (pthread_create(&t, &attr, mlshim_watchdog, NULL) != 0) g_watch_signal = 0;
+    if (pthread_create(&t, &attr, mlshim_watchdog, NULL) == 0) g_watchdog_running = 1;
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
 }
@@ -779,6 +814,8 @@ int mlshim_watch_begin(lua_State *L) {
     if (lim->budget < 0 || lim->watched || !mlshim_is_slotted_main(L, lim)) return 0;
     mlshim_rowwatch *w = mlshim_watch_mine();
     if (w == NULL || __atomic_load_n(&w->running, __ATOMIC_RELAXED) != NULL) return 0;  /* a row inside a row */
+    pthread_once(&g_watchdog_once, mlshim_watchdog_start);
+    if (!g_watchdog_running) return 0;
     __atomic_store_n(&lim->armed, 0, __ATOMIC_RELAXED);
     lim->watched = 1;
     w->limits = lim;
@@ -800,11 +837,56 @@ long mlshim_watch_set_grace_us(long us) {
 }
 
 unsigned long mlshim_watch_arms(void) { return __atomic_load_n(&g_watch_arms, __ATOMIC_RELAXED); }
+
+/* A host entry into L on this thread: recorded before the entry reads the interrupt flag
+   (mlshim_synchook), so a raiser either sees this thread inside Lua or this entry sees its
+   flag. Returns the depth to give back to mlshim_left. */
+static int mlshim_entering(lua_State *L) {
+    mlshim_rowwatch *w = mlshim_watch_mine();
+    int depth = t_entered_depth;
+    if (depth < MLSHIM_ENTERED_MAX) t_entered[depth] = L;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);  /* the entry before the depth, for the handler */
+    t_entered_depth = depth + 1;
+    if (w != NULL) __atomic_store_n(&w->inside, depth + 1, __ATOMIC_SEQ_CST);
+    return depth;
+}
+
+static void mlshim_left(int depth) {
+    mlshim_rowwatch *w = t_watch;
+    if (w != NULL) __atomic_store_n(&w->inside, depth, __ATOMIC_RELEASE);
+    t_entered_depth = depth;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (depth < MLSHIM_ENTERED_MAX) t_entered[depth] = NULL;
+}
+
+/* Whether an interrupt can reach code this thread runs without a count hook. */
+static int mlshim_thread_reachable(void) { return mlshim_watch_mine() != NULL; }
+
+/* Async-signal-safe: the SIGINT handler calls it. */
+static void mlshim_interrupt_threads(void) {
+    mlshim_hook_entered();
+    if (g_watch_signal == 0) return;
+    pid_t pid = getpid();
+    mlshim_rowwatch *mine = t_watch;
+    int used = __atomic_load_n(&g_watch_used, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < used; i++) {
+        mlshim_rowwatch *w = &g_watch[i];
+        if (w == mine) continue;
+        int tid = __atomic_load_n(&w->tid, __ATOMIC_ACQUIRE);
+        if (tid == 0 || __atomic_load_n(&w->inside, __ATOMIC_SEQ_CST) == 0) continue;
+        syscall(SYS_tgkill, pid, tid, g_watch_signal);
+    }
+}
 #else
 int mlshim_watch_begin(lua_State *L) { (void)L; return 0; }
 void mlshim_watch_end(lua_State *L, int token) { (void)L; (void)token; }
 long mlshim_watch_set_grace_us(long us) { (void)us; return 0; }
 unsigned long mlshim_watch_arms(void) { return 0; }
+static int mlshim_entering(lua_State *L) { (void)L; return 0; }
+static void mlshim_left(int depth) { (void)depth; }
+/* No way to signal one thread: every state keeps its count hook (mlshim_policy). */
+static int mlshim_thread_reachable(void) { return 0; }
+static void mlshim_interrupt_threads(void) {}
 #endif
 
 int mlshim_test_hookmask(lua_State *L) {
@@ -1136,8 +1218,11 @@ void mlshim_newtable(lua_State *L) { lua_newtable(L); }
 /* The host's way into Lua: the thread's hook first brought in line with the limits (a budget
    the host just set, a stop it just cleared). */
 int mlshim_pcall(lua_State *L, int nargs, int nresults, int msgh) {
+    int depth = mlshim_entering(L);
     mlshim_synchook(L);
-    return lua_pcall(L, nargs, nresults, msgh);
+    int status = lua_pcall(L, nargs, nresults, msgh);
+    mlshim_left(depth);
+    return status;
 }
 void mlshim_call(lua_State *L, int nargs, int nresults) { lua_call(L, nargs, nresults); }
 const char *mlshim_tolstring(lua_State *L, int idx, size_t *len) { return lua_tolstring(L, idx, len); }
@@ -1184,10 +1269,12 @@ void mlshim_leave_lua(lua_State *L, int saved) { mlshim_getlimits(L)->in_host = 
 /* lua_pcall for the protected helpers: metamethods they run are Lua code, held to the
    ceiling; the caller's host depth comes back afterwards. */
 static int mlshim_protected(lua_State *L, int nargs, int nresults) {
+    int depth = mlshim_entering(L);
     mlshim_synchook(L);
     int saved = mlshim_enter_lua(L);
     int status = lua_pcall(L, nargs, nresults, 0);
     mlshim_leave_lua(L, saved);
+    mlshim_left(depth);
     return status;
 }
 

@@ -158,6 +158,74 @@ final class InterruptAndGlobalsTests: XCTestCase {
                        "after the stop a long loop finishes")
     }
 
+    /// Ctrl-C reaches hook-free loops on several threads at once, none of them the raiser's:
+    /// each is hooked on its own thread (the watchdog's signal), as lua.c's handler hooks its
+    /// state, never by lua_sethook from the raising thread.
+    func testAnInterruptStopsHookFreeLoopsOnOtherThreads() throws {
+        LuaInterrupt.clear()
+        let done = DispatchGroup()
+        let lock = NSLock()
+        nonisolated(unsafe) var kinds: [String] = []
+        for _ in 0..<3 {
+            done.enter()
+            Thread.detachNewThread {
+                defer { done.leave() }
+                do {
+                    let lua = try LuaState()
+                    try lua.run("local x = 0 while true do x = x + 1 end", name: "=spin")
+                    lock.withLock { kinds.append("returned") }
+                } catch {
+                    lock.withLock { kinds.append("\((error as? LuaError)?.kind == .interrupted ? "interrupted" : "\(error)")") }
+                }
+            }
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        LuaInterrupt.raise()
+        let finished = done.wait(timeout: .now() + 10) == .success
+        LuaInterrupt.clear()
+        XCTAssertTrue(finished, "loops on other threads did not stop")
+        XCTAssertEqual(kinds, ["interrupted", "interrupted", "interrupted"])
+    }
+
+    /// States made, run and closed on two threads while a third raises and clears the
+    /// interrupt thousands of times: the signal that carries the interrupt to a thread may
+    /// arrive as that thread leaves Lua or closes the state, and must then touch nothing.
+    /// (Before, the raiser called lua_sethook itself on states other threads were running or
+    /// had just closed; that race was too rare to reproduce here, so this is a smoke check of
+    /// the signal path under churn, not a reproduction of the old bug.)
+    func testRaisingWhileOtherThreadsOpenRunAndCloseStates() throws {
+        LuaInterrupt.clear()
+        let done = DispatchGroup()
+        let stop = NSLock()
+        nonisolated(unsafe) var stopping = false
+        nonisolated(unsafe) var runs = [0, 0]
+        for w in 0..<2 {
+            done.enter()
+            Thread.detachNewThread {
+                defer { done.leave() }
+                while !stop.withLock({ stopping }) {
+                    guard let lua = try? LuaState() else { continue }
+                    _ = try? lua.run("local t = {} for i = 1, 2000 do t[i] = {i} end local co = coroutine.wrap(function() for i = 1, 100 do coroutine.yield(i) end end) for i = 1, 50 do co() end", name: "=churn")
+                    runs[w] += 1
+                }
+            }
+        }
+        let start = Date()
+        var raised = 0
+        while Date().timeIntervalSince(start) < 1.5 {
+            LuaInterrupt.raise()
+            LuaInterrupt.clear()
+            raised += 1
+        }
+        stop.withLock { stopping = true }
+        XCTAssertEqual(done.wait(timeout: .now() + 20), .success)
+        LuaInterrupt.clear()
+        XCTAssertGreaterThan(raised, 1000)
+        XCTAssertGreaterThan(runs[0] + runs[1], 20, "the workers ran states meanwhile")
+        let lua = try LuaState()
+        XCTAssertEqual(try lua.evaluate("1 + 1"), "2")
+    }
+
     /// A budget set after a coroutine was made still stops that coroutine's loop.
     func testABudgetReachesACoroutineMadeBeforeIt() throws {
         let lua = try LuaState()
