@@ -21,7 +21,9 @@ import NIOHTTPTypes
 /// - Shutdown (SIGTERM): Hummingbird's handler closes a connection at the quiesce event when
 ///   it owes no answer; while this handler is reading or holding a request of its own, the
 ///   event waits until that request is answered. Answers written after it say
-///   `Connection: close` and close the connection.
+///   `Connection: close` and close the connection. A scoring request whose body has not all
+///   arrived within `--timeout-ms` is answered 408 and its connection closed, so a client
+///   gone mid-send holds neither the connection nor a SIGTERM.
 /// - Scoring blocks the loop for the request's time: a slow reward delays the other
 ///   connections of its loop (as a uvicorn worker's do), bounded per row by the instruction
 ///   budget and per request by `--timeout-ms`.
@@ -61,6 +63,10 @@ final class LoopScoringHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var quiesceHeld = false
     private var quiescing = false
     private var date = HTTPDate()
+    /// Answers 408 to a scoring request whose body has not all arrived by --timeout-ms.
+    private var readDeadline: Scheduled<Void>?
+    /// After a 408 the rest of that request is dropped (the connection is closing).
+    private var discarding = false
 
     init(server: RewardServer, serverName: String, maxBodyBytes: Int, timeoutMilliseconds: Int) {
         self.server = server
@@ -104,6 +110,8 @@ final class LoopScoringHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         held.removeAll()
         own = nil
+        readDeadline?.cancel()
+        readDeadline = nil
         context.fireChannelInactive()
     }
 
@@ -111,6 +119,7 @@ final class LoopScoringHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Takes one part; false when it must wait (a scoring request while an answer is owed).
     private func take(_ part: HTTPRequestPart, context: ChannelHandlerContext) -> Bool {
+        if discarding { return true }
         switch part {
         case .head(let head):
             guard let endpoint = LoopScoringHandler.endpoint(of: head) else {
@@ -124,6 +133,11 @@ final class LoopScoringHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let close = head.headerFields[.connection]?.lowercased().contains("close") ?? false
             own = Own(endpoint: endpoint, arrived: .now, deadline: .now() + .milliseconds(timeoutMilliseconds),
                       headerStep: step, close: close)
+            // A body that never ends (a client gone mid-send) would hold the connection, and
+            // a SIGTERM waiting for it, forever.
+            readDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(timeoutMilliseconds))) {
+                self.readTimedOut(context: context)
+            }
         case .body(var bytes):
             if passing || own == nil {
                 context.fireChannelRead(wrapInboundOut(part))
@@ -140,6 +154,8 @@ final class LoopScoringHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             if let request = own {
                 own = nil
+                readDeadline?.cancel()
+                readDeadline = nil
                 answer(request, context: context)
             } else {
                 passing = false
@@ -184,6 +200,30 @@ final class LoopScoringHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
+        passQuiesceIfDone(context: context)
+    }
+
+    /// --timeout-ms passed while a scoring request was still being read: 408, and the
+    /// connection closes (what was held behind the request is dropped with it).
+    private func readTimedOut(context: ChannelHandlerContext) {
+        readDeadline = nil
+        guard let request = own else { return }
+        own = nil
+        held.removeAll()
+        discarding = true
+        let bytes = RewardResponses.error("the request's body did not arrive in full within --timeout-ms (\(timeoutMilliseconds) ms)")
+        server.metrics.request(endpoint: request.endpoint, status: 408, rows: 0, errors: 0, duration: request.arrived.duration(to: .now))
+        var fields: HTTPFields = [.contentType: "application/json", .contentLength: String(bytes.count)]
+        fields[.server] = serverName
+        fields[.date] = date.now()
+        fields[.connection] = "close"
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: .requestTimeout, headerFields: fields))), promise: nil)
+        var out = context.channel.allocator.buffer(capacity: bytes.count)
+        out.writeBytes(bytes)
+        context.write(wrapOutboundOut(.body(out)), promise: nil)
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         passQuiesceIfDone(context: context)
     }
 

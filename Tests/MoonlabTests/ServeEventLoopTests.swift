@@ -158,6 +158,39 @@ extension ServeCommandTests {
     }
 }
 
+extension ServeCommandTests {
+    /// A client gone mid-body (its connection open, the rest never sent): after --timeout-ms
+    /// the request is answered 408 and the connection closed; a SIGTERM meanwhile waits for
+    /// that, not forever, and the server exits 0.
+    func testABodyThatNeverEndsIsA408AndDoesNotHoldSIGTERM() throws {
+        let file = dir + "/len.lua"
+        try #"reward.define("len", function(s) return #s.completion end)"#.write(toFile: file, atomically: true, encoding: .utf8)
+        let s = try start(["--reward", file, "--workers", "1", "--timeout-ms", "1500"])
+        let request = RawConnection.post("/get_reward", #"{"query": ["P: abcde"], "prompts": ["P: "]}"#)
+        let cut = request.index(request.endIndex, offsetBy: -10)
+        let idle = try RawConnection(s.url)
+        defer { idle.close() }
+        idle.send(String(request[..<cut]))
+        let timedOut = try idle.responses(1)
+        XCTAssertEqual(timedOut.first?.status, 408)
+        XCTAssertTrue(timedOut.first?.body.contains("--timeout-ms (1500 ms)") ?? false, timedOut.first?.body ?? "")
+        XCTAssertEqual(timedOut.first?.headers["connection"], "close")
+        XCTAssertTrue(idle.closedByPeer())
+        let c = try RawConnection(s.url)  // the server answers on
+        defer { c.close() }
+        c.send(request)
+        XCTAssertEqual(try c.responses(1).first?.status, 200)
+        let gone = try RawConnection(s.url)
+        defer { gone.close() }
+        gone.send(String(request[..<cut]))
+        usleep(200_000)
+        kill(s.process.processIdentifier, SIGTERM)
+        XCTAssertEqual(try gone.responses(1).first?.status, 408)
+        s.process.waitUntilExit()
+        XCTAssertEqual(s.process.terminationStatus, 0)
+    }
+}
+
 /// One HTTP/1.1 connection over a plain socket: requests written as text, answers read back
 /// by their Content-Length.
 final class RawConnection {

@@ -58,7 +58,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Threads, each with one Lua state, answering the requests of its connections (default: the number of cores).", valueName: "n"))
     var workers: Int?
 
-    @Option(name: .customLong("timeout-ms"), help: ArgumentHelp("Rows not started this long after their request arrived fail (default 30000).", valueName: "ms"))
+    @Option(name: .customLong("timeout-ms"), help: ArgumentHelp("Rows not started this long after their request arrived fail; a body not all received by then is a 408 (default 30000).", valueName: "ms"))
     var timeoutMs = 30_000
 
     @Option(name: .customLong("max-body-mb"), help: ArgumentHelp("Largest request body (default 64).", valueName: "mb"))
