@@ -709,6 +709,140 @@ def cases_bt(g, out):
                             rtol=1e-12, atol=1e-15 * scale_of(s), known=KNOWN_LISTWISE if allinf else None))
 
 
+# ------------------------------------------------------------------------- dist
+KNOWN_ALLINF = "a row whose entries are all -inf is a Lua error naming the row (torch: softmax NaN, logsumexp -inf)"
+
+
+KNOWN_KL_UNDERFLOW = ("+inf where P's probability of a finite logit underflows to 0 on a token Q excludes "
+                      "(the exact KL; scipy's rel_entr of rounded probabilities is finite, torch's kl_div NaN)")
+
+
+def peer_logits(x, T, probs):
+    """The logits the peers see: x / T, or log(p) / T for probabilities (p^(1/T) renormalised by the
+    softmax; logsumexp is then log sum p^(1/T), as generate_dist.py takes it)."""
+    x = np.asarray(x, dtype=np.float64)
+    if probs:
+        x = np.log(x)
+    return x / T
+
+
+def peer_lsm(z):
+    # scipy.special.log_softmax / torch.log_softmax: z - (max + log(sum(exp(z - max)))), NaN rows NaN
+    m = np.max(z, axis=-1, keepdims=True)
+    lse = m + np.log(np.sum(np.exp(z - m), axis=-1, keepdims=True))
+    return z - lse, lse[..., 0]
+
+
+def row_nan(z):
+    return np.any(np.isnan(z), axis=-1)
+
+
+def peer_topk(row, k):
+    # torch.topk(largest=True, sorted=True): NaN counts as the largest; ties to the lower id (moonlab's
+    # documented order, which torch's CPU kernel gives for these sizes)
+    ids = sorted(range(len(row)), key=lambda i: (0 if math.isnan(row[i]) else 1, -row[i] if not math.isnan(row[i]) else 0, i))
+    return ids[:k]
+
+
+def cases_dist(g, out):
+    for _ in range(220):
+        nd = g.choice([1, 1, 2, 3])
+        V = g.choice([1, 2, 3, 5, 8, 17, g.i(2, 40), g.choice([257, 1000, 4099])])
+        lead = {1: (), 2: (g.i(1, 4),), 3: (g.i(1, 2), g.i(1, 3))}[nd]
+        shape = lead + (V,)
+        n = int(np.prod(shape))
+        probs = g.prob(0.2)
+        T = g.choice([1.0, 1.0, 0.7, 2.0, 1e-3, 30.0]) if g.prob(0.5) else None
+        sc = g.choice([1.0, 3.0, 20.0, 1e3])
+
+        def draw():
+            if probs:
+                p = np.abs(g.vec(n, scale=1.0))
+                if g.prob(0.3):
+                    p[g.rng.random(n) < 0.3] = 0.0
+                return p.reshape(shape)
+            x = g.vec(n, scale=sc, ties=0.3)
+            if g.prob(0.3):
+                x[g.rng.random(n) < 0.25] = -np.inf
+            if g.prob(0.1):
+                x[g.i(0, n - 1)] = np.nan
+            return x.reshape(shape)
+
+        x = draw()
+        y = draw()
+        if probs:  # a row of zeros is no distribution: keep one positive entry per row
+            for arr in (x, y):
+                flat = arr.reshape(-1, V)
+                for row in flat:
+                    if not np.any(row > 0):
+                        row[g.i(0, V - 1)] = 0.5
+        zx, zy = peer_logits(x, T or 1.0, probs), peer_logits(y, T or 1.0, probs)
+        allinf = bool(np.any(np.all(np.isneginf(zx), axis=-1))) or bool(np.any(np.all(np.isneginf(zy), axis=-1)))
+        lx, lse_x = peer_lsm(zx)
+        ly, _ = peer_lsm(zy)
+        px, py = np.exp(lx), np.exp(ly)
+        nanx, nany = row_nan(zx), row_nan(zy)
+        # scipy.stats.entropy(softmax): -sum p log p, 0 log 0 = 0
+        ent = -np.sum(np.where(px > 0, px * lx, 0.0), axis=-1)
+        ent = np.where(nanx, np.nan, ent)
+        # scipy.special.rel_entr(P, Q).sum(-1) from log-probabilities: p (log p - log q), 0 where p = 0
+        kl = np.sum(np.where(px > 0, px * (lx - ly), 0.0), axis=-1)
+        kl = np.where(nanx | nany, np.nan, kl)
+        # P's probability of a finite logit underflowed to 0 where Q excludes the token: the exact KL is +inf
+        # (moonlab), scipy's rel_entr of the rounded probabilities finite, torch's kl_div NaN (0 * inf)
+        under = bool(np.any(np.isfinite(zx) & np.isneginf(zy) & (px == 0)))
+        # scipy.spatial.distance.jensenshannon(P, Q) ** 2 (base e): (rel_entr(P, M) + rel_entr(Q, M)) / 2
+        # with log M = logaddexp(log p, log q) - log 2: scipy's (p + q) / 2 underflows to 0 when p and q are
+        # subnormal and then gives inf (moonlab gives the exact value)
+        with np.errstate(all="ignore"):
+            lm = np.logaddexp(lx, ly) - math.log(2)
+            js = 0.5 * np.sum(np.where(px > 0, px * (lx - lm), 0.0), axis=-1) + 0.5 * np.sum(np.where(py > 0, py * (ly - lm), 0.0), axis=-1)
+        js = np.where(nanx | nany, np.nan, js)
+        tv = np.where(nanx | nany, np.nan, 0.5 * np.sum(np.abs(px - py), axis=-1))
+        rows = zx.reshape(-1, V)
+        tgt = [g.i(0, V - 1) for _ in range(rows.shape[0])]
+        ce = np.array([lse_x.reshape(-1)[i] - rows[i, t] for i, t in enumerate(tgt)])
+        ce = np.where(nanx.reshape(-1), np.nan, ce).reshape(lead)
+        # torch.argmax: the first NaN if any, else the first maximum
+        am = [int(np.argmax(np.isnan(r))) if np.any(np.isnan(r)) else int(np.argmax(r)) for r in np.asarray(x, dtype=float).reshape(-1, V)]
+        k = g.i(1, V)
+        tk = [peer_topk(list(r), k) for r in np.asarray(x, dtype=float).reshape(-1, V)]
+        tkv = [[r[i] for i in ids] for r, ids in zip(np.asarray(x, dtype=float).reshape(-1, V), tk)]
+        opts = []
+        if T is not None:
+            opts.append(f"temperature = {lua_num(T)}")
+        if probs:
+            opts.append("probs = true")
+        o = (", {" + ", ".join(opts) + "}") if opts else ""
+        xl = f"tensor{lua_arr(x)}" if nd > 1 or g.prob(0.5) else lua_arr(x)
+        yl = f"tensor{lua_arr(y)}" if nd > 1 or g.prob(0.5) else lua_arr(y)
+        one = nd == 1
+        sh = lambda a: float(np.asarray(a).reshape(-1)[0]) if one else np.asarray(a).reshape(lead)
+        known = KNOWN_ALLINF if allinf else None
+        # absolute floors: entropy/kl/js subtract terms of the logits' size (log-sum-exp minus a logit)
+        fin = scale_of(zx, zy) + 1.0
+        # x / T (or x - max before dividing) rounds to half an ulp of |z|: exp() turns that absolute error
+        # into a relative one, so probabilities get rtol 1e-12 + 4 eps |z|, log-space values atol 4 eps |z|
+        zr = 1e-12 + 4 * 2.0 ** -52 * fin
+        note = f"V={V} shape={list(shape)} T={T} probs={probs}"
+        out.append(Case("dist", f"return dist.softmax({xl}{o})", [px.reshape(shape)], rtol=zr, atol=1e-300, known=known, note=note))
+        out.append(Case("dist", f"return dist.log_softmax({xl}{o})", [lx.reshape(shape)], rtol=1e-12, atol=1e-15 * fin, known=known, note=note))
+        out.append(Case("dist", f"return dist.logsumexp({xl}{o})", [sh(lse_x)], rtol=1e-12, atol=1e-15 * fin, known=known, note=note))
+        out.append(Case("dist", f"return dist.entropy({xl}{o})", [sh(ent)], rtol=1e-11, atol=1e-14 * fin, known=known, note=note))
+        out.append(Case("dist", f"return dist.kl({xl}, {yl}{o})", [sh(kl)], rtol=1e-11, atol=1e-14 * fin,
+                        known=known or (KNOWN_KL_UNDERFLOW if under else None), note=note))
+        out.append(Case("dist", f"return dist.js({xl}, {yl}{o})", [sh(js)], rtol=1e-11, atol=1e-14 * fin, known=known, note=note))
+        out.append(Case("dist", f"return dist.tv({xl}, {yl}{o})", [sh(tv)], rtol=zr, atol=4 * 2.0 ** -52 * fin, known=known, note=note))
+        tl = str(tgt[0]) if one else (lua_arr(np.array(tgt).reshape(lead)) if g.prob(0.5) else f"tensor.from({lua_arr(np.array(tgt).reshape(lead))}, {{dtype = 'i64'}})")
+        out.append(Case("dist", f"return dist.cross_entropy({xl}, {tl}{o})", [sh(ce)], rtol=1e-12, atol=1e-15 * fin, known=known, note=note))
+        amw = ("ints", am) if not one else am[0]
+        out.append(Case("dist_ids", f"return dist.argmax({xl}{o})", [amw], note=note))
+        if one:
+            out.append(Case("dist_ids", f"return dist.topk({xl}, {k}{o})", [("ints", tk[0]), np.array(tkv[0])], note=note))
+        else:
+            out.append(Case("dist_ids", f"return dist.topk({xl}, {k}{o})", [("ints", sum(tk, [])), np.array(tkv).reshape(lead + (k,))], note=note))
+
+
 # ------------------------------------------------------------------------- runner
 LUA_PRELUDE = r"""
 local function enc(v, depth)
@@ -894,6 +1028,7 @@ CATS = {
     "dpo": cases_dpo,
     "simpo": cases_simpo,
     "bt": cases_bt,                  # bt_loss and listwise_loss
+    "dist": cases_dist,              # dist.* values (dist) and ids (dist_ids)
 }
 
 
@@ -959,7 +1094,8 @@ def main():
         if shown[c.cat] > args.max_per_cat:
             continue
         tag = f"known: {c.known}" if c.known else "differ"
-        print(f"[{tag}] {c.cat} #{i} {c.note}\n    {c.lua.replace(chr(10), chr(10) + '    ')}\n    -> {r}")
+        lua = c.lua if len(c.lua) < 1500 else c.lua[:700] + f" ... <{len(c.lua) - 1400} characters> ... " + c.lua[-700:]
+        print(f"[{tag}] {c.cat} #{i} {c.note}\n    {lua.replace(chr(10), chr(10) + '    ')}\n    -> {r}")
     for cid, rc, err in crashes:
         print(f"CRASH in case #{cid} ({cases[cid].cat}), exit {rc}: {err.strip()[-600:]}")
     print()
