@@ -87,6 +87,24 @@ final class DetectionNgramTests: XCTestCase {
         XCTAssertThrowsError(try SelfCheckNgram.score(sentences: [.tokens([])], passage: .text("x"), samples: []))
     }
 
+    /// selfcheckgpt modeling_ngram.py (4cb9221) with Python 3.11 (values from its formulas, found by
+    /// Tests/Differential/peer_diff.py): tokens lower-cased by str.lower (final sigma), and the token
+    /// "<unk>" counted into the same dictionary entry unseen unigrams fall back to.
+    func testPythonLowerAndTheUnkToken() throws {
+        let sigma = try SelfCheckNgram.score(sentences: [.tokens(["ΟΔΟΣ"])], passage: .tokens(["οδος", "x"]),
+                                             samples: [.tokens(["y"])])
+        XCTAssertEqual(sigma.avgNegLogprob[0], log(3.0), accuracy: 1e-12)  // was +inf ("οδοσ" unseen)
+        let unk = try SelfCheckNgram.score(sentences: [.tokens(["zzz"])], passage: .tokens(["<UNK>", "a"]),
+                                           samples: [.tokens(["a"])])
+        XCTAssertEqual(unk.avgNegLogprob[0], log(3.0), accuracy: 1e-12)  // counts['<unk>'] = 1 of 3
+        let unkSmoothed = try SelfCheckNgram.score(sentences: [.tokens(["zzz"])], passage: .tokens(["<UNK>", "a"]),
+                                                   samples: [.tokens(["a"])], k: 1)
+        XCTAssertEqual(unkSmoothed.avgNegLogprob[0], -log(0.4), accuracy: 1e-12)  // (1 + 1) / (3 + 1 * 2)
+        let bigram = try SelfCheckNgram.score(sentences: [.tokens(["zzz"])], passage: .tokens(["<unk>"]),
+                                              samples: [], n: 2)
+        XCTAssertEqual(bigram.avgNegLogprob[0], .infinity)  // n-grams are tuples, never the '<unk>' key
+    }
+
     func testTokenizingOnceCountsAsSelfcheckgptsSecondPass() throws {
         // selfcheckgpt's add() tokenizes `sent.text.strip()` of every sentence again; the
         // model tokenizes each text once and drops whitespace tokens at sentence ends. Same

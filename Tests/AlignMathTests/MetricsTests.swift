@@ -51,6 +51,21 @@ final class MetricsTests: XCTestCase {
         }
     }
 
+    /// SQuAD v1.1 evaluate-v1.1.py's normalize_answer on Python 3.11 str (values from Python,
+    /// found by Tests/Differential/peer_diff.py): `lower()` gives final sigma, strings compare by
+    /// code point (not canonical equivalence), and `\b` is `str.isalnum()`'s word boundary.
+    func testSQuADUnicodeAsPythonStr() {
+        XCTAssertEqual(Metrics.exactMatch("ΟΔΟΣ", "οδος"), 1)  // 'ΟΔΟΣ'.lower() == 'οδος'
+        XCTAssertEqual(Metrics.exactMatch("ΟΔΟΣ", "οδοσ"), 0)
+        XCTAssertEqual(Metrics.squadNormalizedTokens("ΟΔΟΣ x"), ["οδος", "x"])
+        XCTAssertEqual(Metrics.exactMatch("café", "cafe\u{301}"), 0)  // different code points in Python
+        XCTAssertEqual(Metrics.tokenF1("café x", "cafe\u{301} x"), 0.5)
+        // U+093F (a spacing mark, not isalnum): "the" before it is a whole word and is removed
+        XCTAssertEqual(Metrics.squadNormalizedTokens("the\u{93F}"), ["\u{93F}"])
+        XCTAssertEqual(Metrics.tokenF1("the\u{93F}", "\u{93F}"), 1)
+        XCTAssertEqual(PythonLower.lower("AΣ.b Σ ΣA İ AΣ, AΣ"), "aσ.b σ σa i\u{307} aς, aς")  // Python 3.11
+    }
+
     func testCalibration() throws {
         let f = try RPM.load("metrics_fixtures.json")
         let c = f["calibration"] as? [String: Any] ?? [:]

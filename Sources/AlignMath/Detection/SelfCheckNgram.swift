@@ -7,7 +7,9 @@ import Foundation
 /// sentence with n - 1 `<s>`; probabilities are `(count + k) / (total + k * V)` where V counts
 /// the vocabulary plus `<unk>`, with `k = 0` as `predict` trains it; each evaluated sentence
 /// is tokenized whole and scored token by token (an n-gram never seen falls back to `<unk>`,
-/// whose count is 0: with k = 0 its -log p is +inf, as numpy's `log(0)` gives).
+/// whose count is 0: with k = 0 its -log p is +inf, as numpy's `log(0)` gives; a unigram
+/// model that counted the token "<unk>" itself gives unseen tokens that count, as the peer's
+/// shared dictionary entry does).
 public enum SelfCheckNgram {
     /// Sentence- and document-level scores, as `evaluate` returns them.
     public struct Result: Equatable, Sendable {
@@ -46,7 +48,15 @@ public enum SelfCheckNgram {
         var model = Model(n: n)
         model.add(passage)
         samples.forEach { model.add($0) }
-        let vocabulary = Double(model.grams.count + 1)  // + '<unk>'
+        // selfcheckgpt's counts start as {'<unk>': 0}: a unigram model that counted the token
+        // "<unk>" (or "<UNK>", lower-cased) has added to that same entry, so V does not grow and
+        // a token never seen scores with its count. (An n-gram is a tuple, never the string '<unk>'.)
+        var unseen = 0
+        if n == 1 {
+            model.ids.append(model.unk)
+            unseen = model.count(at: model.ids.count - 1)
+        }
+        let vocabulary = Double(model.grams.count + (unseen > 0 ? 0 : 1))  // + '<unk>'
         let denominator = Double(model.total) + k * vocabulary
         var avg: [Double] = [], mx: [Double] = [], all: [Double] = []
         for (i, sentence) in sentences.enumerated() {
@@ -54,7 +64,8 @@ public enum SelfCheckNgram {
             guard count > 0 else { throw AlignMathError.invalidArgument("sentence \(i + 1) has no tokens") }
             var sum = 0.0, worst = -Double.infinity
             for g in 0..<count {
-                let c = model.count(at: start + g)
+                var c = model.count(at: start + g)
+                if c == 0 { c = unseen }
                 let nll = -Foundation.log((Double(c) + k) / denominator)
                 sum += nll
                 worst = Swift.max(worst, nll)
@@ -78,6 +89,8 @@ public enum SelfCheckNgram {
         var counts: [Int32] = []
         var total = 0
         let pad: Int32
+        /// The id of the token "<unk>".
+        let unk: Int32
         var bytes: [UInt8] = []
 
         init(n: Int) {
@@ -85,11 +98,12 @@ public enum SelfCheckNgram {
             grams = NgramSet(n: n, capacity: 1 << 14)
             var names = TokenInterner(capacity: 4096)
             pad = Array("<s>".utf8).withUnsafeBufferPointer { names.id($0) }
+            unk = Array("<unk>".utf8).withUnsafeBufferPointer { names.id($0) }
             interner = names
         }
 
         /// The id of the lower-cased token `s[a..<b]` (ASCII lower-cased byte by byte, other
-        /// text as Swift's `lowercased()`, Python's `str.lower` for it).
+        /// text as Python's `str.lower`, final sigma included: `PythonLower`).
         mutating func tokenID(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> Int32 {
             bytes.removeAll(keepingCapacity: true)
             var ascii = true
@@ -100,14 +114,14 @@ public enum SelfCheckNgram {
             }
             if !ascii {
                 bytes.removeAll(keepingCapacity: true)
-                bytes.append(contentsOf: SpacyTokenizer.string(s, a, b).lowercased().utf8)
+                bytes.append(contentsOf: PythonLower.lower(SpacyTokenizer.string(s, a, b)).utf8)
             }
             return bytes.withUnsafeBufferPointer { interner.id($0) }
         }
 
         mutating func tokenID(_ t: String) -> Int32 {
             bytes.removeAll(keepingCapacity: true)
-            bytes.append(contentsOf: t.lowercased().utf8)
+            bytes.append(contentsOf: PythonLower.lower(t).utf8)
             return bytes.withUnsafeBufferPointer { interner.id($0) }
         }
 

@@ -2,8 +2,11 @@ extension Metrics {
     /// SQuAD v1.1's `normalize_answer` (`evaluate-v1.1.py`) split into tokens:
     /// `lower()`, drop `string.punctuation`, `re.sub(r"\b(a|an|the)\b", " ", ...)`, then
     /// `str.split()` (Python's whitespace, U+001C–U+001F included). ASCII text takes a byte
-    /// path with the same rules; other text goes through Unicode scalars (`\w` read as letters,
-    /// digits and `_`).
+    /// path with the same rules; other text goes through Unicode scalars: `lower()` as Python's
+    /// (final sigma, `PythonLower`), `\w` as Python's `re` reads it (`str.isalnum()`: a letter of
+    /// category L*, or a numeric code point, or `_`; not the combining marks Swift's
+    /// `isAlphabetic` counts). Tokens are compared code point by code point, as Python compares
+    /// strings (Swift's `==` would equate "café" with "cafe\u{301}").
     public static func squadNormalizedTokens(_ s: String) -> [String] {
         var copy = s
         if let ascii = copy.withUTF8({ asciiSquadTokens(UnsafeRawBufferPointer($0)) }) {
@@ -59,7 +62,7 @@ extension Metrics {
     /// The Unicode path, by scalars as Python's `str` sees code points.
     static func unicodeSquadTokens(_ s: String) -> [String] {
         var noPunct = String.UnicodeScalarView()
-        for u in s.lowercased().unicodeScalars where !(u.isASCII && isPunctuation(UInt8(u.value))) { noPunct.append(u) }
+        for u in PythonLower.lower(s).unicodeScalars where !(u.isASCII && isPunctuation(UInt8(u.value))) { noPunct.append(u) }
         var text = String.UnicodeScalarView(), word = String.UnicodeScalarView()
         func flush() {
             let w = String(word)
@@ -67,22 +70,35 @@ extension Metrics {
             word = String.UnicodeScalarView()
         }
         for u in noPunct {
-            if u.properties.isAlphabetic || u.properties.numericType != nil || u == "_" { word.append(u) } else { flush(); text.append(u) }
+            if isPythonWord(u) { word.append(u) } else { flush(); text.append(u) }
         }
         flush()
         return PythonWhitespace.split(String(text))
     }
 
+    /// Python's `re` `\w` for a code point: `str.isalnum()` (categories Lu, Ll, Lt, Lm, Lo, or a
+    /// numeric type) or `_`.
+    static func isPythonWord(_ u: Unicode.Scalar) -> Bool {
+        if u == "_" || u.properties.numericType != nil { return true }
+        switch u.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
+        default: return false
+        }
+    }
+
+    /// The normalised tokens as UTF-8 bytes: equal exactly when Python's strings are equal.
+    static func squadTokenBytes(_ s: String) -> [[UInt8]] { squadNormalizedTokens(s).map { Array($0.utf8) } }
+
     /// SQuAD v1.1 exact match: 1 when the normalised answers are equal, else 0.
     public static func exactMatch(_ prediction: String, _ groundTruth: String) -> Double {
-        squadNormalizedTokens(prediction) == squadNormalizedTokens(groundTruth) ? 1 : 0
+        squadTokenBytes(prediction) == squadTokenBytes(groundTruth) ? 1 : 0
     }
 
     /// SQuAD v1.1 token F1 of the normalised answers (0 when they share no token, also when both
     /// are empty, as v1.1's `f1_score`).
     public static func tokenF1(_ prediction: String, _ groundTruth: String) -> Double {
-        let p = squadNormalizedTokens(prediction), g = squadNormalizedTokens(groundTruth)
-        var counts = [String: Int](minimumCapacity: g.count)
+        let p = squadTokenBytes(prediction), g = squadTokenBytes(groundTruth)
+        var counts = [[UInt8]: Int](minimumCapacity: g.count)
         for t in g { counts[t, default: 0] += 1 }
         var same = 0
         for t in p {

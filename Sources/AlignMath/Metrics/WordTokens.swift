@@ -299,3 +299,36 @@ public final class WordCounter {
         if grams.n == n { grams.removeAll() } else { grams = NgramSet(n: n, capacity: Swift.max(64, ids.count)) }
     }
 }
+
+/// Python's `str.lower()`: every code point's full lower-case mapping (SpecialCasing's
+/// unconditional ones, so U+0130 becomes "i̇"), and U+03A3 (Σ) as final sigma ς where
+/// CPython's `handle_capital_sigma` puts it: after a cased letter (case-ignorable code points
+/// skipped) and not before one. Swift's `lowercased()` maps Σ to σ everywhere, so
+/// `"ΟΔΟΣ".lowercased()` is "οδοσ" where Python gives "οδος".
+public enum PythonLower {
+    public static func lower(_ s: String) -> String {
+        if s.utf8.allSatisfy({ $0 < 0x80 }) { return s.lowercased() }
+        let u = Array(s.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        for (i, c) in u.enumerated() {
+            if c.value == 0x3A3 {
+                out.append(finalSigma(u, i) ? "\u{3C2}" : "\u{3C3}")
+            } else if c.isASCII {
+                out.append(c.value >= 65 && c.value <= 90 ? Unicode.Scalar(c.value + 32)! : c)
+            } else {
+                out.append(contentsOf: c.properties.lowercaseMapping.unicodeScalars)
+            }
+        }
+        return String(out)
+    }
+
+    /// CPython's `handle_capital_sigma`: \p{cased}\p{case-ignorable}* Σ !(\p{case-ignorable}* \p{cased}).
+    static func finalSigma(_ u: [Unicode.Scalar], _ i: Int) -> Bool {
+        var j = i - 1
+        while j >= 0 && u[j].properties.isCaseIgnorable { j -= 1 }
+        guard j >= 0 && u[j].properties.isCased else { return false }
+        j = i + 1
+        while j < u.count && u[j].properties.isCaseIgnorable { j += 1 }
+        return j == u.count || !u[j].properties.isCased
+    }
+}
