@@ -142,9 +142,8 @@ def lua_str(s):
         if 32 <= b < 127 and chr(b) not in "\\\"":
             out.append(chr(b))
         else:
-            out.append("\\%d" % b if b < 100 else "\\%03d" % b)
-    # a decimal escape followed by a digit must be 3 digits long
-    return '"' + re.sub(r"\\(\d{1,2})(?=\d)", lambda m: "\\%03d" % int(m.group(1)), "".join(out)) + '"'
+            out.append("\\%03d" % b)  # Lua reads at most 3 digits: a digit after it stays a digit
+    return '"' + "".join(out) + '"'
 
 
 def lua_strs(xs):
@@ -843,6 +842,240 @@ def cases_dist(g, out):
             out.append(Case("dist_ids", f"return dist.topk({xl}, {k}{o})", [("ints", sum(tk, [])), np.array(tkv).reshape(lead + (k,))], note=note))
 
 
+# ------------------------------------------------------------------------- metrics and detect
+# Python's str.split() separators (bidi WS/B/S or Zs), and look-alikes that do not separate
+SPACES = ["\t", "\n", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f", " ", "\x85", "\xa0", "\u1680",
+          "\u2000", "\u2007", "\u200a", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000"]
+NOT_SPACES = ["\u200b", "\ufeff", "\u180e", "\u2060", "\x00", "\x7f"]
+WORDS = ["the", "The", "THE", "a", "an", "An", "cat", "Cat", "sat", "mat", "cat.", "(cat)", "x", "ca\u0301t",
+         "caf\u00e9", "\u00c9cole", "\u00e9cole", "\u0130stanbul", "istanbul", "\u039f\u0394\u039f\u03a3", "\u03bf\u03b4\u03bf\u03c2",
+         "stra\u00dfe", "STRASSE", "don't", "U.S.A.", "1,000", "3.14", "\u00bfqu\u00e9?", "na\u00efve", "\u2014", "\u00ab\u00bb",
+         "\U0001f600", "x_y", "_", "-", "--the--", "theory", "another", "a-b", "\u0661\u0662", "\uff21\uff22", "\u00bd", "the\u00e9",
+         "cafe\u0301", "\u212b", "\u00c5", "the\u093f", "\u1100\u1161", "\uac00", "\u03a3\u0345", "A\u03a3.b", "\u2163"]
+
+
+def rand_text(g, k=None):
+    k = g.i(0, 10) if k is None else k
+    seps = [g.choice(SPACES) * g.i(1, 2) if g.prob(0.6) else " " for _ in range(k + 1)]
+    toks = [g.choice(WORDS) for _ in range(k)]
+    if g.prob(0.2) and k:
+        toks[g.i(0, k - 1)] += g.choice(NOT_SPACES) + g.choice(WORDS)
+    t = "".join(tok + sep for tok, sep in zip(toks, seps[1:]))
+    return (seps[0] if g.prob(0.3) else "") + t
+
+
+def squad_normalize(s):
+    # SQuAD v1.1 evaluate-v1.1.py normalize_answer
+    def remove_articles(text):
+        return re.sub(r"\b(a|an|the)\b", " ", text)
+
+    def white_space_fix(text):
+        return " ".join(text.split())
+
+    def remove_punc(text):
+        exclude = set(string.punctuation)
+        return "".join(ch for ch in text if ch not in exclude)
+    return white_space_fix(remove_articles(remove_punc(s.lower())))
+
+
+def squad_f1(prediction, ground_truth):
+    # SQuAD v1.1 evaluate-v1.1.py f1_score
+    p = squad_normalize(prediction).split()
+    gt = squad_normalize(ground_truth).split()
+    common = Counter(p) & Counter(gt)
+    num_same = sum(common.values())
+    if num_same == 0:
+        return 0.0
+    precision = 1.0 * num_same / len(p)
+    recall = 1.0 * num_same / len(gt)
+    return (2 * precision * recall) / (precision + recall)
+
+
+def pass_at_k_peer(n, c, k):
+    # openai/human-eval human_eval/evaluation.py estimate_pass_at_k.estimator
+    if n - c < k:
+        return 1.0
+    return 1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1))
+
+
+def distinct_peer(texts, n):
+    seen, total = set(), 0
+    for t in texts:
+        toks = t.split()
+        for i in range(len(toks) - n + 1):
+            seen.add(tuple(toks[i:i + n]))
+            total += 1
+    return len(seen) / total if total else 0.0
+
+
+def cases_metrics(g, out):
+    for _ in range(60):
+        k = g.choice([1, 1, 2, 5, 10, 100])
+        many = g.prob(0.4)
+        ns = [max(k, g.choice([k, k + 1, g.i(k, 3 * k + 5), 200, 1000])) for _ in range(g.i(1, 5) if many else 1)]
+        cs = [g.choice([0, n, g.i(0, n), n - k, n - k + 1]) for n in ns]
+        cs = [min(max(c, 0), n) for c, n in zip(cs, ns)]
+        want = [pass_at_k_peer(n, c, k) for n, c in zip(ns, cs)]
+        if many:
+            out.append(Case("pass_at_k", f"return metrics.pass_at_k({lua_vec(g, np.array(ns, dtype=float)) if g.prob(0.3) else lua_arr(ns)}, {lua_arr(cs)}, {k})",
+                            [np.array(want)], rtol=1e-13, atol=1e-15))
+        else:
+            out.append(Case("pass_at_k", f"return metrics.pass_at_k({ns[0]}, {cs[0]}, {k})", [want[0]], rtol=1e-13, atol=1e-15))
+    for _ in range(80):
+        texts = [rand_text(g) for _ in range(g.i(0, 5))]
+        n = g.choice([1, 2, 3, None])
+        arg = "" if n is None else f", {n}"
+        out.append(Case("distinct_n", f"return metrics.distinct_n({lua_strs(texts)}{arg})", [distinct_peer(texts, n or 1)], rtol=1e-15))
+        t = rand_text(g, g.i(0, 14))
+        if g.prob(0.4):
+            t = " ".join([t] * g.i(2, 4))
+        n = g.choice([1, 2, 3, 4, None])
+        toks = t.split()
+        grams = [tuple(toks[i:i + (n or 3)]) for i in range(len(toks) - (n or 3) + 1)]
+        # rep-n, Welleck et al. 2019 (the detection fixtures' formula): 1 - unique n-grams / n-grams
+        rep = 0.0 if not grams else 1.0 - len(set(grams)) / len(grams)
+        o = "" if n is None else f", {{n = {n}}}"
+        out.append(Case("repetition", f"return detect.repetition({lua_str(t)}{o})", [rep], rtol=1e-15, atol=1e-16))
+    for _ in range(120):
+        pred = rand_text(g)
+        truths = [rand_text(g) for _ in range(g.i(1, 3))]
+        if g.prob(0.3):
+            truths[0] = pred.upper() if g.prob(0.5) else pred + g.choice([".", " the", "!", " "])
+        em = max(float(squad_normalize(pred) == squad_normalize(t)) for t in truths)
+        f1 = max(squad_f1(pred, t) for t in truths)
+        tl = lua_str(truths[0]) if len(truths) == 1 and g.prob(0.5) else lua_strs(truths)
+        note = "normalized: " + repr(squad_normalize(pred)) + " | " + " | ".join(repr(squad_normalize(t)) for t in truths)
+        out.append(Case("exact_match", f"return metrics.exact_match({lua_str(pred)}, {tl})", [em], note=note))
+        out.append(Case("token_f1", f"return metrics.token_f1({lua_str(pred)}, {tl})", [f1], rtol=1e-15, note=note))
+    try:
+        from nltk.translate.bleu_score import sentence_bleu, SmoothingFunction
+    except ImportError:
+        sentence_bleu = None
+    if sentence_bleu is not None:
+        import warnings
+        for _ in range(60):
+            texts = [rand_text(g, g.i(0, 9)) for _ in range(g.i(2, 5))]
+            if g.prob(0.3):
+                texts[1] = texts[0]
+            n = g.choice([1, 2, 3, 4, None])
+            nn = n or 4
+            toks = [t.split() for t in texts]
+            # Zhu et al. 2018 (Texygen) self-BLEU: nltk 3.9 sentence_bleu(others, text, uniform weights,
+            # SmoothingFunction().method1), averaged over the texts
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                vals = [sentence_bleu(toks[:i] + toks[i + 1:], toks[i], weights=tuple([1.0 / nn] * nn),
+                                      smoothing_function=SmoothingFunction().method1) for i in range(len(toks))]
+            o = "" if n is None else f", {{n = {n}}}"
+            out.append(Case("self_bleu", f"return metrics.self_bleu({lua_strs(texts)}{o})", [float(np.mean(vals))], rtol=1e-12, atol=1e-15))
+    try:
+        from rouge_score import rouge_scorer
+    except ImportError:
+        rouge_scorer = None
+    if rouge_scorer is not None:
+        sc = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
+        for _ in range(60):
+            a, b = rand_text(g), rand_text(g)
+            if g.prob(0.3):
+                b = a + " " + rand_text(g, 2)
+            # google-research rouge_score: RougeScorer(["rougeL"]).score(target=reference, prediction=candidate)
+            r = sc.score(b, a)["rougeL"]
+            out.append(Case("rouge_l", f"return metrics.rouge_l({lua_str(a)}, {lua_str(b)})", [r.fmeasure, r.precision, r.recall], rtol=1e-15))
+
+
+def ngram_peer(sentences, passage, samples, n, k):
+    """selfcheckgpt modeling_ngram.py (potsawee/selfcheckgpt 4cb9221) UnigramModel / NgramModel on
+    token lists (what spaCy would give): add(passage), add(each sample), train(k), evaluate(sentences)."""
+    counts = {"<unk>": 0}
+    total = 0
+    for toks in [passage] + samples:
+        toks = [t.lower() for t in toks]
+        grams = toks if n == 1 else [tuple(["<s>"] * (n - 1) + toks)[i:i + n] for i in range(len(toks))]
+        total += len(grams)
+        for ng in grams:
+            counts[ng] = counts.get(ng, 0) + 1
+    probs = {ng: (c + k) / (total + k * len(counts)) for ng, c in counts.items()}
+    avg, mx, doc = [], [], []
+    for toks in sentences:
+        low = [t.lower() for t in toks]
+        grams = low if n == 1 else [tuple(["<s>"] * (n - 1) + low)[i:i + n] for i in range(len(low))]
+        lps = []
+        for ng in grams:
+            if ng not in counts:
+                ng = "<unk>"
+            with np.errstate(divide="ignore"):
+                lp = float(np.log(probs[ng]))
+            lps.append(lp)
+            doc.append(lp)
+        avg.append(-1.0 * float(np.mean(lps)))
+        mx.append(-1.0 * float(np.min(lps)))
+    return {"sentences": [{"avg_neg_logprob": a, "max_neg_logprob": m} for a, m in zip(avg, mx)],
+            "doc": {"avg_neg_logprob": -1.0 * float(np.mean(doc)), "avg_max_neg_logprob": float(np.mean(mx))}}
+
+
+def semantic_ids_peer(n, eq):
+    # jlko/semantic_uncertainty uncertainty_measures/semantic_entropy.py get_semantic_ids(strict_entailment=True)
+    ids = [-1] * n
+    nxt = 0
+    for i in range(n):
+        if ids[i] == -1:
+            ids[i] = nxt
+            for j in range(i + 1, n):
+                if eq[i][j] and eq[j][i]:
+                    ids[j] = nxt
+            nxt += 1
+    return ids
+
+
+def cases_detect(g, out):
+    vocab = ["cafe\u0301", "\u212b", "\u00c5", "\u00e5", "he", "He", "was", "born", "in", "1942", ".", ",", "the", "The", "<unk>", "<UNK>", "<s>", "\u039f\u0394\u039f\u03a3",
+             "\u03bf\u03b4\u03bf\u03c2", "\u0130", "i\u0307", "STRASSE", "stra\u00dfe", "caf\u00e9", "CAF\u00c9", "a"]
+    for _ in range(80):
+        n = g.choice([1, 1, 2, 3])
+        k = g.choice([0, 0, 1, 0.5])
+        toklist = lambda lo, hi: [g.choice(vocab) for _ in range(g.i(lo, hi))]
+        passage = toklist(1, 12)
+        samples = [toklist(0, 12) for _ in range(g.i(1, 4))]
+        sents = [toklist(1, 6) for _ in range(g.i(1, 3))]
+        want = ngram_peer(sents, passage, samples, n, k)
+        lua = (f"local r = detect.selfcheck_ngram({lua_arr_str(sents)}, {lua_strs(passage)}, {lua_arr_str(samples)}, {{n = {n}, k = {lua_num(k)}}})\n"
+               "return r.sentences, r.doc")
+        out.append(Case("selfcheck_ngram", lua, [want["sentences"], want["doc"]], rtol=1e-13, note=f"n={n} k={k}"))
+    for _ in range(80):
+        m = g.i(1, 9)
+        p = g.r()
+        eq = (g.rng.random((m, m)) < p)
+        np.fill_diagonal(eq, True)
+        ids = semantic_ids_peer(m, eq)
+        counts = np.bincount(ids)
+        # cluster_assignment_entropy: -(p log p).sum() of the cluster frequencies
+        probs = counts / m
+        h = float(-(probs * np.log(probs)).sum())
+        names = [f"s{i + 1}" for i in range(m)]
+        tbl = "{" + ", ".join(f"{names[i]} = {{" + ", ".join(f"{names[j]} = {lua_num(bool(eq[i][j]))}" for j in range(m)) + "}" for i in range(m)) + "}"
+        clusters = [[i + 1 for i in range(m) if ids[i] == c] for c in range(len(counts))]
+        opts = "equivalent = function(a, b) return EQ[a][b] end"
+        want_h = h
+        ll = None
+        if g.prob(0.5):
+            ll = g.vec(m, scale=g.choice([1.0, 5.0, 30.0])) - g.choice([0.0, 3.0, 40.0])
+            # logsumexp_by_id(agg='sum_normalized') then predictive_entropy_rao: the log-likelihoods are
+            # normalised over all samples (log of the sum of exps), summed per cluster, -sum p log p;
+            # restated with logaddexp where the peer's np.log(np.sum(np.exp(...))) would underflow
+            norm = ll - np.logaddexp.reduce(ll)
+            per = np.array([np.logaddexp.reduce(norm[np.array(ids) == c]) for c in range(len(counts))])
+            want_h = float(-np.sum(np.exp(per) * per))
+            opts += f", logprobs = {lua_vec(g, ll)}"
+        lua = f"local EQ = {tbl}\nlocal h, cl = detect.semantic_entropy({lua_strs(names)}, {{{opts}}})\nreturn h, cl"
+        # log-likelihoods of size L carry 4 eps L of absolute error into the normalised cluster masses
+        out.append(Case("semantic_entropy", lua, [want_h, [("ints", c) for c in clusters]], rtol=1e-13,
+                        atol=1e-15 + (16 * 2.0 ** -52 * scale_of(ll) if "logprobs" in opts else 0.0), note=f"ids={ids}"))
+
+
+def lua_arr_str(xss):
+    return "{" + ", ".join(lua_strs(xs) for xs in xss) + "}"
+
+
 # ------------------------------------------------------------------------- runner
 LUA_PRELUDE = r"""
 local function enc(v, depth)
@@ -980,7 +1213,7 @@ def compare_value(got, want, rtol, atol, path=""):
     if isinstance(want, tuple) and want and want[0] == "ints":
         g = got["v"] if isinstance(got, dict) and "__t" in got else got
         return None if list(g) == list(want[1]) else f"{path}: {g!r} vs the peer's {list(want[1])!r}"
-    if isinstance(want, list) and want and isinstance(want[0], (list, dict, str)):
+    if isinstance(want, list) and want and isinstance(want[0], (list, dict, str, tuple)):
         if not isinstance(got, list) or len(got) != len(want):
             return f"{path}: {str(got)[:120]} vs the peer's {str(want)[:120]}"
         for k, (gv, wv) in enumerate(zip(got, want)):
@@ -1029,6 +1262,8 @@ CATS = {
     "simpo": cases_simpo,
     "bt": cases_bt,                  # bt_loss and listwise_loss
     "dist": cases_dist,              # dist.* values (dist) and ids (dist_ids)
+    "metrics": cases_metrics,        # pass_at_k, distinct_n, repetition, exact_match, token_f1, self_bleu, rouge_l
+    "detect": cases_detect,          # selfcheck_ngram (token lists), semantic_entropy
 }
 
 
