@@ -412,7 +412,9 @@ def cases_kl(g, out):
         clamp = g.choice([None, None, 10, "openrlhf", "verl", 0.5])
         opts = []
         if est:
-            opts.append(f"estimator = '{est}'")
+            # verl's names for the same estimators (kl_penalty_forward)
+            name = {"k1": "kl", "k2": "mse", "k3": "low_var_kl"}[est] if g.prob(0.25) else est
+            opts.append(f"estimator = '{name}'")
         if clamp is not None:
             opts.append(f"clamp = {lua_num(clamp) if isinstance(clamp, (int, float)) else repr(clamp)}")
         o = (", {" + ", ".join(opts) + "}") if opts else ""

@@ -201,7 +201,12 @@ final class RLModuleTests: XCTestCase {
                        "bad argument #1 to 'rl.value_loss' (unknown option 'clip_range'; valid options: clip, old_values, returns, values)")
         XCTAssertEqual(h.bareError("rl.kl({1, 2}, {1})"), "rl.kl: logp and ref_logp differ in length (2 vs 1)")
         XCTAssertEqual(h.bareError("rl.kl({1}, {1}, {estimator = 'k4'})"),
-                       "bad argument #3 to 'rl.kl' (option 'estimator' must be one of \"k1\", \"k2\", \"k3\", got \"k4\")")
+                       "bad argument #3 to 'rl.kl' (option 'estimator' must be one of \"k1\", \"k2\", \"k3\", \"kl\", \"mse\", \"low_var_kl\", got \"k4\")")
+        // verl's kl_penalty_forward names: "kl" is k1, "mse" k2, "low_var_kl" k3
+        XCTAssertEqual(try h.luaNumbers("rl.kl({-1, -2}, {-1.5, -1}, {estimator = 'low_var_kl'})"),
+                       try h.luaNumbers("rl.kl({-1, -2}, {-1.5, -1}, {estimator = 'k3'})"))
+        XCTAssertEqual(try h.luaNumbers("rl.kl({-1, -2}, {-1.5, -1}, {estimator = 'mse'})"), [0.125, 0.5])
+        XCTAssertEqual(try h.luaNumbers("rl.kl_penalty(1, {-1, -2}, {-1.5, -1}, {estimator = 'kl', beta = 1})"), [-0.5, 2])
         XCTAssertEqual(h.bareError("rl.kl_penalty({1, 2}, {1, 2}, {1, 2})"),
                        "rl.kl_penalty: 2 scores need logp as a 2 x T batch (2-d tensor or array of arrays), got 1-d")
         XCTAssertEqual(h.bareError("rl.kl_penalty({1, 2, 3}, {{1}, {2}}, {{1}, {2}})"), "rl.kl_penalty: 3 scores for 2 rows of logp")

@@ -3,7 +3,7 @@ import Foundation
 extension RL {
     /// Schulman's estimators of KL(policy ‖ ref) from samples of the policy, with
     /// `r = ref / policy` (so `log r = ref_logp - logp`).
-    public enum KLEstimator: String, CaseIterable {
+    public enum KLEstimator: String, CaseIterable, Sendable {
         /// `k1 = -log r = logp - ref_logp` (unbiased, high variance, can be negative).
         case k1
         /// `k2 = (log r)^2 / 2` (biased, low variance).
@@ -12,10 +12,14 @@ extension RL {
         /// relative error stays within a few ulp also near r = 1 (see `RL.k3Exact`).
         case k3
 
-        /// The estimator named `name`; an unknown name is an error listing the valid ones.
+        /// verl's names for the same estimators (`kl_penalty_forward`: "kl" is k1, "mse" k2,
+        /// "low_var_kl" k3).
+        public static let aliases: [String: KLEstimator] = ["kl": .k1, "mse": .k2, "low_var_kl": .k3]
+
+        /// The estimator named `name` (or a verl alias); an unknown name is an error listing the valid ones.
         public static func named(_ name: String) throws -> KLEstimator {
-            guard let e = KLEstimator(rawValue: name) else {
-                throw AlignMathError.invalidArgument("unknown KL estimator '\(name)' (valid: k1, k2, k3)")
+            guard let e = KLEstimator(rawValue: name) ?? aliases[name] else {
+                throw AlignMathError.invalidArgument("unknown KL estimator '\(name)' (valid: k1, k2, k3, kl, mse, low_var_kl)")
             }
             return e
         }

@@ -166,7 +166,7 @@ extension Workbench {
 
     /// `rl.kl`, `rl.kl_penalty`.
     private static func installKL(_ m: ModuleBuilder) {
-        let estimators = RL.KLEstimator.allCases.map(\.rawValue)
+        let estimators = RL.KLEstimator.allCases.map(\.rawValue) + ["kl", "mse", "low_var_kl"]
         m.function("kl", doc: """
             rl.kl(logp, ref_logp, {estimator = "k1", clamp = nil}) -> tensor
             Per-token estimates of KL(policy || ref) from the log-probabilities of the sampled
@@ -179,7 +179,8 @@ extension Workbench {
             compute_approx_kl does with c = 10 (also clamp = "openrlhf"); clamp = "verl" is verl
             0.7's kl_penalty_forward: for k3 (low_var_kl) log r is clamped to [-20, 20] before the
             exponential and the estimate to [-10, 10] after it, k1 and k2 are left alone. NaN
-            stays NaN, as torch.clamp keeps it.
+            stays NaN, as torch.clamp keeps it. verl's names are accepted too: "kl" (k1), "mse"
+            (k2), "low_var_kl" (k3).
             Options: estimator ("k1" | "k2" | "k3"), clamp (nil | number > 0 | "openrlhf" | "verl").
             Example: rl.kl(logp, ref_logp, {estimator = "k3", clamp = "verl"}):mean()
             """) { args in
@@ -205,7 +206,8 @@ extension Workbench {
             (2-d tensors or arrays of arrays, one row per sequence); the result is B x T.
             lengths (batch only, B integers in 1..T) marks how many tokens of each row are real:
             the score goes on token lengths[i] and padding gets 0.
-            Options: beta (0.1), estimator ("k1" | "k2" | "k3"), lengths (nil: full rows), clamp (nil).
+            Options: beta (0.1), estimator ("k1" | "k2" | "k3", or verl's "kl" | "mse" |
+            "low_var_kl"), lengths (nil: full rows), clamp (nil).
             Example: rl.kl_penalty({1.5, -0.2}, logp, ref_logp, {beta = 0.05})
             """) { args in
             let o = try args.options(4, allowed: ["beta", "estimator", "lengths", "clamp"])
