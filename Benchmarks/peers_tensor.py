@@ -53,6 +53,11 @@ if wanted("elementwise"):
     for name, fn in [("a + b", lambda: a + b), ("a - b", lambda: a - b), ("a * b", lambda: a * b), ("a / b", lambda: a / b),
                      ("a * 2", lambda: a * 2), ("clone", lambda: a.copy()), ("a:exp()", lambda: np.exp(a)), ("a:gt(0)", lambda: a > 0)]:
         emit("elementwise", name + " 1e7 f64", *time_it(fn, 9))
+    m = 10 ** 6
+    a6, b6, c6 = rng.standard_normal(m), rng.standard_normal(m), rng.random(m) + 1
+    for name, fn in [("a + b", lambda: a6 + b6), ("a - b", lambda: a6 - b6), ("a * b", lambda: a6 * b6),
+                     ("a / b", lambda: a6 / b6), ("(a*2+b)/c", lambda: (a6 * 2 + b6) / c6)]:
+        emit("elementwise", name + " 1e6 f64", *time_it(fn, 51))
 
 if wanted("reduce"):
     a = rng.standard_normal(10 ** 7)

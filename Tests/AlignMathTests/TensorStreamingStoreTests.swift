@@ -2,10 +2,11 @@ import XCTest
 import Foundation
 @testable import AlignMath
 
-/// Elementwise outputs of 16 MiB and more are written through a stack buffer with streaming
-/// stores (`Tensor.streamed`, `am_stream_copy`): every element, every dense case (both
-/// operands dense, a scalar on either side), runs that start at any 4-byte offset, a view
-/// as an input, and the ordinary path when the output is an input's storage.
+/// Elementwise outputs of 4 MiB and more are written with streaming stores (`Tensor.streamed`:
+/// `am_stream_u64x4` / `am_stream_u32x8` from registers; copies through `am_stream_copy`):
+/// every element, every dense case (both operands dense, a scalar on either side), runs that
+/// start at any 4- or 8-byte offset, f64, f32 and i64 results, a view as an input, the
+/// ordinary path when the output is an input's storage, and `rl.kl`'s streamed output.
 final class TensorStreamingStoreTests: XCTestCase {
     func testLargeOutputsAreWrittenInFull() throws {
         let n = 2_100_003  // 16.8 MB of f64, a tail shorter than a chunk and a vector
@@ -69,6 +70,59 @@ final class TensorStreamingStoreTests: XCTestCase {
         let v = try x.narrow(axis: 0, start: 1, count: n - 1)
         XCTAssertEqual(v.clone().toDoubles(), Array(xs.dropFirst()))
         XCTAssertEqual(try v.unary(.neg).toDoubles(), xs.dropFirst().map { -$0 })
+    }
+
+    func testF64RowsAtOddOffsetsAndI64Outputs() throws {
+        // f64 rows of an odd length: runs start at 8-byte multiples that are not 32-byte ones
+        let rows = 701, cols = 997
+        XCTAssertGreaterThanOrEqual(rows * cols * 8, Tensor.streamingBytes)
+        let m = try Tensor((0..<(rows * cols)).map { Double($0 % 4093) * 0.5 }, shape: [rows, cols])
+        let r = try Tensor((0..<cols).map { Double($0) - 1000 })
+        let out = try m.sub(r).toDoubles()
+        var bad = 0
+        for i in 0..<rows {
+            for j in 0..<cols {
+                let want: Double = Double((i * cols + j) % 4093) * 0.5 - (Double(j) - 1000)
+                if out[i * cols + j] != want { bad += 1 }
+            }
+        }
+        XCTAssertEqual(bad, 0)
+        let n = 600_003
+        let ai: [Int64] = (0..<n).map { (k: Int) -> Int64 in Int64(k) * 3 - 7 }
+        let bi: [Int64] = (0..<n).map { (k: Int) -> Int64 in Int64(k % 11) }
+        let a = try Tensor(elements: ai), b = try Tensor(elements: bi)
+        XCTAssertTrue(Tensor.streams(try Tensor.empty([n], dtype: .i64), a, b))
+        let sum = try a.add(b).toInt64s()
+        var wrong = 0
+        for i in 0..<n {
+            let want: Int64 = Int64(i) * 3 - 7 + Int64(i % 11)
+            if sum[i] != want { wrong += 1 }
+        }
+        XCTAssertEqual(wrong, 0)
+    }
+
+    /// `rl.kl` streams an output of 4 MiB and more: the same bits as the ordinary stores for
+    /// every estimator and clamp, NaN and equal inputs (k1 of equal values is +0.0) included.
+    func testKLStreamedOutputIsTheOrdinaryOne() throws {
+        let n = 600_003
+        var lp = [Double](repeating: 0, count: n), rf = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            let a: Double = -Double((i * 7919) % 1000) / 250 - 0.01
+            let d: Double = (Double((i * 104729) % 1000) / 1000 - 0.5) * 30
+            lp[i] = a; rf[i] = a + d
+        }
+        lp[5] = .nan; rf[9] = .nan; rf[12] = lp[12]; rf[n - 1] = -.infinity
+        let clamps: [RL.KLClamp] = [.none, .symmetric(10), .verl]
+        for e in RL.KLEstimator.allCases {
+            for c in clamps {
+                let streamed = try RL.kl(logp: Tensor(lp), refLogp: Tensor(rf), estimator: e, clamp: c).toDoubles()
+                var plain = [Double](repeating: 0, count: n)
+                lp.withUnsafeBufferPointer { a in rf.withUnsafeBufferPointer { b in plain.withUnsafeMutableBufferPointer { o in
+                    RL.klKernel(a.baseAddress!, b.baseAddress!, o.baseAddress!, n, e, c, stream: false)
+                } } }
+                XCTAssertEqual(streamed.map { (x: Double) in x.bitPattern }, plain.map { (x: Double) in x.bitPattern }, "\(e) \(c)")
+            }
+        }
     }
 
     func testAnOutputThatIsAnInputKeepsTheOrdinaryPath() throws {

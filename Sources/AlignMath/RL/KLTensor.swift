@@ -1,4 +1,5 @@
 import Foundation
+import AlignMathC
 
 extension RL {
     /// A clamp on per-token KL estimates, as RL frameworks apply one before the penalty.
@@ -106,15 +107,22 @@ extension RL {
                 guard let a = lp.baseAddress, let b = rf.baseAddress else { return }
                 // one thread: the pass is bound by memory, and a second thread cost more
                 // than it saved on a loaded 2-core machine
-                klKernel(a, b, o, n, estimator, clamp)
+                // a large k1/k2 output goes out with streaming stores; k3 is bound by its
+                // arithmetic, and streaming measured 5-8% slower there
+                klKernel(a, b, o, n, estimator, clamp, stream: estimator != .k3 && n * 8 >= Tensor.streamingBytes)
             }
         }
         return out
     }
 
     /// The estimator over raw buffers: SIMD4 for whole vectors, the same lane code for the tail.
+    /// With `stream` (a large output) the vectors go out with streaming stores, as the
+    /// elementwise kernels' large outputs (`Tensor.streamed`): the output block is one of
+    /// several the collector has not yet given back, not in the cache, and an ordinary store
+    /// would read each of its lines from memory first. k1 over 1e6 tokens from Lua:
+    /// BENCHMARKS.md, "Issue 11/13, sixth pass".
     static func klKernel(_ lp: UnsafePointer<Double>, _ rf: UnsafePointer<Double>, _ o: UnsafeMutablePointer<Double>,
-                         _ n: Int, _ e: KLEstimator, _ clamp: KLClamp) {
+                         _ n: Int, _ e: KLEstimator, _ clamp: KLClamp, stream: Bool = false) {
         typealias V = SIMD4<Double>
         @inline(__always) func block(_ x: V, _ y: V) -> V {
             let logr = y - x
@@ -132,6 +140,16 @@ extension RL {
             return k
         }
         var i = 0
+        if stream && Int(bitPattern: o) & 31 == 0 {
+            let raw = UnsafeMutableRawPointer(o)
+            while i + 4 <= n {
+                let x = UnsafeRawPointer(lp + i).loadUnaligned(as: V.self)
+                let y = UnsafeRawPointer(rf + i).loadUnaligned(as: V.self)
+                am_stream_u64x4(raw + i * 8, unsafeBitCast(block(x, y), to: SIMD4<UInt64>.self))
+                i += 4
+            }
+            am_store_fence()
+        }
         while i + 4 <= n {
             let x = UnsafeRawPointer(lp + i).loadUnaligned(as: V.self)
             let y = UnsafeRawPointer(rf + i).loadUnaligned(as: V.self)

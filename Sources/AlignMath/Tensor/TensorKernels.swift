@@ -114,9 +114,9 @@ extension Tensor {
                 let d = d0 + starts[0], a = a0 + starts[1], b = b0 + starts[2]
                 if sd == 1 {
                     if stream {
-                        if sa == 1 && sb == 1 { streamed(d, n) { t, i, m in for j in 0..<m { t[j] = K.apply(a[i + j], b[i + j]) } }; return }
-                        if sa == 1 && sb == 0 { let q = b[0]; streamed(d, n) { t, i, m in for j in 0..<m { t[j] = K.apply(a[i + j], q) } }; return }
-                        if sa == 0 && sb == 1 { let p = a[0]; streamed(d, n) { t, i, m in for j in 0..<m { t[j] = K.apply(p, b[i + j]) } }; return }
+                        if sa == 1 && sb == 1 { streamed(d, n) { j in K.apply(a[j], b[j]) }; return }
+                        if sa == 1 && sb == 0 { let q = b[0]; streamed(d, n) { j in K.apply(a[j], q) }; return }
+                        if sa == 0 && sb == 1 { let p = a[0]; streamed(d, n) { j in K.apply(p, b[j]) }; return }
                     }
                     if sa == 1 && sb == 1 { for j in 0..<n { d[j] = K.apply(a[j], b[j]) }; return }
                     if sa == 1 && sb == 0 { let q = b[0]; for j in 0..<n { d[j] = K.apply(a[j], q) }; return }
@@ -127,9 +127,15 @@ extension Tensor {
         }
     }
 
-    /// Outputs of at least this many bytes are written with streaming stores (half the
-    /// 32 MB L3 of the dev box: a result this large leaves the cache before it is read).
-    static let streamingBytes = 16 << 20
+    /// Outputs of at least this many bytes are written with streaming stores. A result this
+    /// large rarely comes back from the cache anyway: a Lua loop's dead temporaries wait for
+    /// the collector, so the block an output gets is one of several in rotation and its lines
+    /// are not in the 32 MB L3; an ordinary store then reads each line from memory first and
+    /// evicts another. In a C check of `(a * 2 + b) / c` (three new outputs a pass, outputs
+    /// rotating over 3 or 12 blocks) streaming was slower at 1 MiB per array (0.171 against
+    /// 0.146 ms), even at 2 and 4 MiB, and faster from 8 MB up (1e6 f64: 1.52-1.66 against
+    /// 1.88-2.30 ms; BENCHMARKS.md, "Issue 11/13, sixth pass").
+    static let streamingBytes = 4 << 20
 
     /// Whether `out` is written with streaming stores: large, and no input shares its storage
     /// (a kernel writing over one of its inputs reads each chunk before it writes it anyway,
@@ -139,31 +145,43 @@ extension Tensor {
         return !inputs.contains { $0.storage === out.storage }
     }
 
-    /// Writes `n` results to `d` in chunks: `fill(t, i, m)` puts the results for elements
-    /// `i..<i+m` into a stack buffer `t` (L1), which is then streamed to `d + i`
-    /// (`am_stream_copy`: no read of the destination's lines first). Three new 80 MB outputs
-    /// per iteration of `(a * 2 + b) / c` moved 880 MB where numpy's in-place temporaries move
-    /// 720: a C check of the three passes took 1,206-1,240 ms with ordinary stores, 902-908
-    /// with streaming ones (BENCHMARKS.md, tensors).
+    /// Writes `value(j)` to `d[j]` for `j` in `0..<n` with streaming stores (no read of the
+    /// destination's lines first, no eviction of the inputs), computed in registers and
+    /// stored 32 bytes at a time (`am_stream_u64x4` / `am_stream_u32x8`, inlined: the loop
+    /// is the same vector loop as the ordinary one with `vmovntpd` for its store); ordinary
+    /// stores up to the first 32-byte boundary and for the tail, and for elements of other
+    /// sizes. Ends with a store fence, so another thread may read the output. An earlier
+    /// version computed 4 KB pieces into a stack buffer and streamed the buffer out: in a C
+    /// check of the same three passes over 1e7 f64 it took 24.5 ms a pass against 17.3 for
+    /// direct streaming stores and 24.7 for ordinary ones.
     @inline(__always)
-    static func streamed<R>(_ d: UnsafeMutablePointer<R>, _ n: Int,
-                            _ fill: (UnsafeMutablePointer<R>, Int, Int) -> Void) {
-        let chunk = 4096 / MemoryLayout<R>.stride
-        withUnsafeTemporaryAllocation(of: R.self, capacity: chunk) { buf in
-            let t = buf.baseAddress.unsafelyUnwrapped
-            var i = 0
-            while i < n {
-                let m = Swift.min(chunk, n - i)
-                fill(t, i, m)
-                am_stream_copy(d + i, t, m * MemoryLayout<R>.stride)
-                i += m
+    static func streamed<R>(_ d: UnsafeMutablePointer<R>, _ n: Int, _ value: (Int) -> R) {
+        var j = 0
+        let size = MemoryLayout<R>.stride
+        if size == 8 || size == 4 {
+            while j < n && Int(bitPattern: UnsafeRawPointer(d + j)) & 31 != 0 { d[j] = value(j); j += 1 }
+            let raw = UnsafeMutableRawPointer(d)
+            if size == 8 {
+                @inline(__always) func bits(_ k: Int) -> UInt64 { unsafeBitCast(value(k), to: UInt64.self) }
+                while j + 4 <= n {
+                    am_stream_u64x4(raw + j * 8, SIMD4(bits(j), bits(j + 1), bits(j + 2), bits(j + 3)))
+                    j += 4
+                }
+            } else {
+                @inline(__always) func bits(_ k: Int) -> UInt32 { unsafeBitCast(value(k), to: UInt32.self) }
+                while j + 8 <= n {
+                    am_stream_u32x8(raw + j * 4, SIMD8(bits(j), bits(j + 1), bits(j + 2), bits(j + 3),
+                                                       bits(j + 4), bits(j + 5), bits(j + 6), bits(j + 7)))
+                    j += 8
+                }
             }
         }
+        while j < n { d[j] = value(j); j += 1 }
         am_store_fence()
     }
 
     /// `out[i] = K.apply(x[i])` over `x`'s shape (`out` any layout of that shape).
-    /// A dense output of 16 MiB and more is streamed (`streamed`): `-a`, `a:abs()` on 1e7 f64
+    /// A dense output of 4 MiB and more is streamed (`streamed`): `-a`, `a:abs()` on 1e7 f64
     /// 6.8-7.2 ms against 7.5-8.0 (BENCHMARKS.md, tensors).
     static func map1<K: Kernel1>(_: K.Type, _ x: Tensor, _ out: Tensor, cost: Int = 1) {
         if out.count == 0 { return }
@@ -175,7 +193,7 @@ extension Tensor {
         withExtendedLifetime(x) {
             runs.forEachRunParallel(cost: cost) { starts, n in
                 let d = d0 + starts[0], a = a0 + starts[1]
-                if sd == 1 && sa == 1 && stream { streamed(d, n) { t, i, m in for j in 0..<m { t[j] = K.apply(a[i + j]) } }; return }
+                if sd == 1 && sa == 1 && stream { streamed(d, n) { j in K.apply(a[j]) }; return }
                 if sd == 1 && sa == 1 { for j in 0..<n { d[j] = K.apply(a[j]) }; return }
                 for j in 0..<n { d[j * sd] = K.apply(a[j * sa]) }
             }
