@@ -77,6 +77,27 @@ final class PreferenceTests: XCTestCase {
         XCTAssertLessThan(r.losses[1], 1e-200)
     }
 
+    /// NaN log-probabilities as torch gives them (TRL 1.16 DPOTrainer._compute_loss; found by
+    /// Tests/Differential/peer_diff.py): hinge's torch.relu keeps NaN (Swift.max(0, .nan) is 0), and
+    /// aot's torch.sort puts NaN last, so only the last rank is NaN (Swift's sorted() has no order
+    /// for NaN and misplaced the finite ranks too).
+    func testNaNAsTorch() throws {
+        var o = Preference.DPOOptions()
+        o.loss = .hinge
+        let h = try Preference.dpoLoss(policyChosen: [-1, -2], policyRejected: [-2, -1], refChosen: [-1.5, -2],
+                                       refRejected: [.nan, -1], options: o)
+        XCTAssertTrue(h.losses[0].isNaN)
+        XCTAssertEqual(h.losses[1], 1, accuracy: 1e-15)
+        for kind in [Preference.DPOLoss.aot, .aotUnpaired] {
+            o.loss = kind
+            let r = try Preference.dpoLoss(policyChosen: [-1, -2, -3], policyRejected: [-2, -1, -1.5],
+                                           refChosen: [-1.5, -2, -2.5], refRejected: [.nan, -1, -2], options: o)
+            XCTAssertEqual(r.losses[0], 0.7184596480132863, accuracy: 1e-15, "\(kind)")  // numpy/torch
+            XCTAssertEqual(r.losses[1], 0.7184596480132863, accuracy: 1e-15, "\(kind)")
+            XCTAssertTrue(r.losses[2].isNaN, "\(kind)")
+        }
+    }
+
     func testDPOErrorsAndEmpty() throws {
         RPM.assertMessage({ try Preference.DPOLoss.named("dpo") }, contains: "valid: sigmoid, hinge")
         var o = Preference.DPOOptions()

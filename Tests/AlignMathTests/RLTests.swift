@@ -119,6 +119,14 @@ final class RLTests: XCTestCase {
         RPM.assertMessage({ try RL.ppoLoss(logp: [0], oldLogp: [0, 1], advantages: [0]) }, contains: "(1 vs 2)")
     }
 
+    /// A NaN old value gives a NaN loss, as TRL's torch.clamp(vpred, old - c, old + c) and
+    /// torch.max keep it (Swift.max/min dropped it: 0.5 * (0.5 - 1)^2 / 1 came out). peer_diff.py.
+    func testValueLossKeepsNaN() throws {
+        XCTAssertTrue(try RL.valueLoss(values: [0.5, 0.2], oldValues: [.nan, 0.2], returns: [1, 0]).loss.isNaN)
+        XCTAssertTrue(try RL.ppoLoss(logp: [-1, -2], oldLogp: [-1, .nan], advantages: [1, 1]).loss.isNaN)
+        XCTAssertEqual(try RL.valueLoss(values: [0.5], oldValues: [0.4], returns: [1]).loss, 0.125, accuracy: 1e-15)
+    }
+
     func testKLEstimatorsAndPenalty() throws {
         let f = try RPM.load("rl_fixtures.json")
         for c in f["kl"] as? [[String: Any]] ?? [] {

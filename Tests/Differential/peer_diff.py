@@ -477,6 +477,8 @@ def cases_ppo(g, out):
         logp = -np.abs(g.vec(n, scale=2.0))
         old = logp + g.vec(n, scale=g.choice([0.01, 0.2, 1.0]))
         adv = g.vec(n, scale=g.choice([1.0, 3.0]))
+        if g.prob(0.1):
+            g.choice([logp, old, adv])[g.i(0, n - 1)] = np.nan  # torch: NaN reaches the mean (max and clamp keep it)
         clip = g.choice([0.2, 0.1, 0.3, None])
         ch = g.choice([None, None, 0.28])
         opts = [f"logp = {lua_vec(g, logp)}", f"old_logp = {lua_vec(g, old)}", f"advantages = {lua_vec(g, adv)}"]
@@ -502,6 +504,8 @@ def cases_ppo(g, out):
         v = g.vec(n)
         ov = v + g.vec(n, scale=g.choice([0.05, 0.5]))
         ret = g.vec(n)
+        if g.prob(0.1):
+            g.choice([v, ov, ret])[g.i(0, n - 1)] = np.nan
         vc = np.clip(v, ov - c, ov + c)
         m1, m2 = (v - ret) ** 2, (vc - ret) ** 2
         vopts = [f"values = {lua_vec(g, v)}", f"old_values = {lua_vec(g, ov)}", f"returns = {lua_vec(g, ret)}"]
@@ -569,7 +573,7 @@ def dpo_peer(pc, pr, rc, rr, beta, loss_type, ls, lc, lr, tau):
         elif loss_type == "sppo_hard":
             per = (cl - 0.5 / beta) ** 2 + (rl_ + 0.5 / beta) ** 2
         elif loss_type == "aot":
-            d = np.sort(pc - pr) - np.sort(rc - rr)
+            d = np.sort(pc - pr) - np.sort(rc - rr)  # np.sort puts NaN last, as torch.sort
             per = -logsigmoid(beta * d) * (1 - ls) - logsigmoid(-beta * d) * ls
         elif loss_type == "aot_unpaired":
             d = np.sort(cl) - np.sort(rl_)
@@ -582,6 +586,11 @@ def dpo_peer(pc, pr, rc, rr, beta, loss_type, ls, lc, lr, tau):
             logits = delta * beta
             mod = expit(logits / tau)
             per = -logsigmoid(logits) * (1 - mod) + np.exp(-logits) * mod
+            # TRL's literal form is NaN (inf * 0) where exp(-logits) overflows and loses tiny values in
+            # 1 - mod; moonlab computes the same function without either (generate_rl_pref_metrics.py's
+            # reference does too): compare with that, the literal form's NaN is a known difference.
+            stable = -logsigmoid(logits) * expit(-logits / tau) + np.exp(-logits + logsigmoid(logits / tau))
+            per = np.where(np.isfinite(per) & (mod < 0.5), per, np.where(np.isnan(logits), np.nan, stable))
         elif loss_type == "sigmoid_norm":
             d = cl / np.maximum(lc, 1.0) - rl_ / np.maximum(lr, 1.0)
             per = -logsigmoid(beta * d)
@@ -596,8 +605,10 @@ def cases_dpo(g, out):
         sc = g.choice([1.0, 10.0, 100.0])
         pc = -np.abs(g.vec(B, scale=sc))
         pr = -np.abs(g.vec(B, scale=sc))
-        rc = pc + g.vec(B, scale=g.choice([0.1, 1.0, 5.0]))
-        rr = pr + g.vec(B, scale=g.choice([0.1, 1.0, 5.0]))
+        rc = pc + g.vec(B, scale=g.choice([0.1, 1.0, 5.0, 300.0, 3000.0]))  # margins to 1e4: losses to 1e-300 and below
+        rr = pr + g.vec(B, scale=g.choice([0.1, 1.0, 5.0, 300.0]))
+        if g.prob(0.05):
+            rr[g.i(0, B - 1)] = np.nan  # NaN propagates to its row (and the means), as in torch
         if g.prob(0.1):
             rc, rr = pc.copy(), pr.copy()  # exact ties
         beta = g.choice([0.1, 0.5, 0.01, 1.0, 2.0])
@@ -610,8 +621,8 @@ def cases_dpo(g, out):
             ls = g.choice([0.0, 0.1])
         elif g.prob(0.2):
             ls = 0.1  # ignored by the others, as in TRL
-        lc = np.array([g.i(1, 50) for _ in range(B)], dtype=float)
-        lr = np.array([g.i(1, 50) for _ in range(B)], dtype=float)
+        lc = np.array([g.i(0 if g.prob(0.1) else 1, 50) for _ in range(B)], dtype=float)  # TRL clamps a length to >= 1
+        lr = np.array([g.i(0 if g.prob(0.1) else 1, 50) for _ in range(B)], dtype=float)
         tau = g.choice([0.05, 0.5])
         fields = [f"policy_chosen = {lua_vec(g, pc)}", f"policy_rejected = {lua_vec(g, pr)}",
                   f"ref_chosen = {lua_vec(g, rc)}", f"ref_rejected = {lua_vec(g, rr)}",
@@ -708,6 +719,78 @@ def cases_bt(g, out):
             sl = f"tensor{lua_arr(s)}" if g.prob(0.5) else lua_arr(s)
             out.append(Case("listwise_loss", f"return pref.listwise_loss({sl}, {lua_arr(best)})", [want],
                             rtol=1e-12, atol=1e-15 * scale_of(s), known=KNOWN_LISTWISE if allinf else None))
+
+
+def num_grad(f, x, scale):
+    """Central differences of the scalar f at x, one coordinate at a time."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros_like(x)
+    for i in range(x.size):
+        h = 1e-6 * max(1.0, abs(x[i])) * scale
+        a, b = x.copy(), x.copy()
+        a[i] += h
+        b[i] -= h
+        out[i] = (f(a) - f(b)) / (2 * h)
+    return out
+
+
+def cases_pref_grads(g, out):
+    """grad = true: the analytic gradients of the mean loss against central differences of the
+    peer's own formula (TRL 1.16 dpo_loss branches, CPO simpo, the reward trainer's BT loss).
+    Central differences carry ~1e-9 relative error: rtol 1e-6. Kinks (hinge at 1, aot's sort
+    at ties) are drawn away from."""
+    for _ in range(120):
+        B = g.i(1, 5)
+        lt = g.choice([x for x in DPO_LOSSES if x not in ("hinge",)] + ["hinge"])
+        pc = -np.abs(g.vec(B, scale=3.0))
+        pr = -np.abs(g.vec(B, scale=3.0))
+        rc = pc + g.vec(B, scale=1.0, ties=0)
+        rr = pr + g.vec(B, scale=1.0, ties=0)
+        beta = g.choice([0.1, 0.5, 1.0, 2.0])
+        ls = {"robust": 0.2, "exo_pair": 0.1, "aot": 0.1, "aot_unpaired": 0.1, "cdpo": 0.1}.get(lt, 0.0)
+        lc = np.array([g.i(0, 20) for _ in range(B)], dtype=float)
+        lr = np.array([g.i(1, 20) for _ in range(B)], dtype=float)
+        tau = 0.05
+        f_c = lambda x: float(np.mean(dpo_peer(x, pr, rc, rr, beta, lt, ls, lc, lr, tau)[0]))
+        f_r = lambda x: float(np.mean(dpo_peer(pc, x, rc, rr, beta, lt, ls, lc, lr, tau)[0]))
+        if lt == "hinge" and np.any(np.abs(1 - beta * ((pc - rc) - (pr - rr))) < 1e-3):
+            continue
+        if lt in ("aot", "aot_unpaired"):
+            d1 = np.diff(np.sort(pc - pr)) if lt == "aot" else np.diff(np.sort(pc - rc))
+            d2 = np.diff(np.sort(pr - rr))
+            if (d1.size and np.min(np.abs(d1)) < 1e-3) or (d2.size and np.min(np.abs(d2)) < 1e-3):
+                continue
+        gc, gr = num_grad(f_c, pc, 1.0), num_grad(f_r, pr, 1.0)
+        fields = [f"policy_chosen = {lua_vec(g, pc)}", f"policy_rejected = {lua_vec(g, pr)}",
+                  f"ref_chosen = {lua_vec(g, rc)}", f"ref_rejected = {lua_vec(g, rr)}",
+                  f"beta = {lua_num(beta)}", f"loss = '{lt}'", f"label_smoothing = {lua_num(ls)}",
+                  f"chosen_len = {lua_vec(g, lc)}", f"rejected_len = {lua_vec(g, lr)}", "grad = true"]
+        out.append(Case("pref_grads", "local l, c, r, s, gr = pref.dpo_loss{" + ", ".join(fields) + "}\nreturn gr",
+                        [{"policy_chosen": gc, "policy_rejected": gr}], rtol=1e-6, atol=1e-8, note=f"dpo {lt}"))
+    for _ in range(30):
+        B = g.i(1, 5)
+        pc = -np.abs(g.vec(B, scale=2.0))
+        pr = -np.abs(g.vec(B, scale=2.0))
+        beta, gamma, ls = g.choice([0.1, 2.0]), g.choice([0.5, 1.0]), g.choice([0.0, 0.1])
+
+        def simpo(c, r):
+            logits = (c - r) - gamma / beta
+            return float(np.mean(-logsigmoid(beta * logits) * (1 - ls) - logsigmoid(-beta * logits) * ls))
+        gc = num_grad(lambda x: simpo(x, pr), pc, 1.0)
+        gr = num_grad(lambda x: simpo(pc, x), pr, 1.0)
+        fields = [f"policy_chosen = {lua_vec(g, pc)}", f"policy_rejected = {lua_vec(g, pr)}", f"beta = {lua_num(beta)}",
+                  f"gamma = {lua_num(gamma)}", f"label_smoothing = {lua_num(ls)}", "grad = true"]
+        out.append(Case("pref_grads", "local l, c, r, s, gr = pref.simpo_loss{" + ", ".join(fields) + "}\nreturn gr",
+                        [{"policy_chosen": gc, "policy_rejected": gr}], rtol=1e-6, atol=1e-8, note="simpo"))
+    for _ in range(30):
+        B = g.i(1, 6)
+        c, r = g.vec(B, scale=3.0), g.vec(B, scale=3.0)
+        m = g.choice([0.0, 0.5])
+        f = lambda a, b: float(np.mean(-logsigmoid(a - b - m)))
+        gc = num_grad(lambda x: f(x, r), c, 1.0)
+        gr = num_grad(lambda x: f(c, x), r, 1.0)
+        out.append(Case("pref_grads", f"local l, a, ls, gr = pref.bt_loss({lua_vec(g, c)}, {lua_vec(g, r)}, {{margin = {lua_num(m)}, grad = true}})\nreturn gr",
+                        [{"chosen": gc, "rejected": gr}], rtol=1e-6, atol=1e-8, note="bt"))
 
 
 # ------------------------------------------------------------------------- dist
@@ -1263,6 +1346,7 @@ CATS = {
     "dpo": cases_dpo,
     "simpo": cases_simpo,
     "bt": cases_bt,                  # bt_loss and listwise_loss
+    "pref_grads": cases_pref_grads,  # grad = true of dpo_loss, simpo_loss, bt_loss
     "dist": cases_dist,              # dist.* values (dist) and ids (dist_ids)
     "metrics": cases_metrics,        # pass_at_k, distinct_n, repetition, exact_match, token_f1, self_bleu, rouge_l
     "detect": cases_detect,          # selfcheck_ngram (token lists), semantic_entropy

@@ -93,14 +93,16 @@ extension Preference {
             for i in 0..<n { s += beta * (pc[i] - rc[i]) + beta * (pr[i] - rr[i]) }
             delta = n > 0 ? s / Double(2 * n) : 0
         }
-        // aot and aot_unpaired pair the i-th smallest of one side with the i-th smallest of the other.
+        // aot and aot_unpaired pair the i-th smallest of one side with the i-th smallest of the other,
+        // in torch.sort's order: NaN last (Swift's `<` has no order for NaN, and sorted() then
+        // misplaces finite values too).
         var sortedA: [Double] = [], sortedB: [Double] = []
         if o.loss == .aot {
-            sortedA = (0..<n).map { pc[$0] - pr[$0] }.sorted()
-            sortedB = (0..<n).map { rc[$0] - rr[$0] }.sorted()
+            sortedA = (0..<n).map { pc[$0] - pr[$0] }.sorted(by: torchAscending)
+            sortedB = (0..<n).map { rc[$0] - rr[$0] }.sorted(by: torchAscending)
         } else if o.loss == .aotUnpaired {
-            sortedA = (0..<n).map { pc[$0] - rc[$0] }.sorted()
-            sortedB = (0..<n).map { pr[$0] - rr[$0] }.sorted()
+            sortedA = (0..<n).map { pc[$0] - rc[$0] }.sorted(by: torchAscending)
+            sortedB = (0..<n).map { pr[$0] - rr[$0] }.sorted(by: torchAscending)
         }
         let lc = o.chosenLengths ?? [], lr = o.rejectedLengths ?? []
         let kind = o.loss, tau = o.discopopTau
@@ -197,6 +199,10 @@ extension Preference {
         }
     }
 
+    /// torch.sort's ascending order: NaN after every number.
+    @inline(__always)
+    static func torchAscending(_ a: Double, _ b: Double) -> Bool { !a.isNaN && (b.isNaN || a < b) }
+
     /// One pair's loss for the losses that need nothing but the two log-ratios
     /// `cs = policy_chosen - ref_chosen` and `rs = policy_rejected - ref_rejected`.
     @inline(__always)
@@ -207,7 +213,9 @@ extension Preference {
         case .sigmoid:
             return -logSigmoid(x)
         case .hinge:
-            return Swift.max(0, 1 - x)
+            // torch.relu keeps NaN (Swift.max(0, .nan) is 0)
+            let h = 1 - x
+            return h > 0 || h.isNaN ? h : 0
         case .exoPair:
             let qw = sigmoid(x), ql = sigmoid(-x)
             return qw * (logSigmoid(x) - log1p(-ls)) + ql * (logSigmoid(-x) - log(ls))

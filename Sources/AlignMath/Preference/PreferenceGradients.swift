@@ -123,9 +123,14 @@ extension Preference {
         return Gradients(policyChosen: gc, policyRejected: gr)
     }
 
-    /// Indices of `x` in ascending order of value, ties by index (a stable sort).
+    /// Indices of `x` in ascending order of value, ties by index (a stable sort), NaN last as
+    /// torch.sort puts it.
     static func stableOrder(_ x: [Double]) -> [Int] {
-        x.indices.sorted { x[$0] < x[$1] || (x[$0] == x[$1] && $0 < $1) }
+        x.indices.sorted { i, j in
+            let a = x[i], b = x[j]
+            if a.isNaN || b.isNaN { return a.isNaN != b.isNaN ? b.isNaN : i < j }
+            return a < b || (a == b && i < j)
+        }
     }
 
     /// `d/dx` of x averaged by its length: 1 / max(length, 1), or 1 without lengths.

@@ -49,8 +49,8 @@ extension RL {
             let ratio = exp(diff)
             let a = advantages[i]
             let l1 = -a * ratio
-            let l2 = -a * Swift.min(Swift.max(ratio, lo), up)
-            loss += Swift.max(l1, l2)
+            let l2 = -a * torchMin(torchMax(ratio, lo), up)
+            loss += torchMax(l1, l2)
             if l2 > l1 { clipped += 1 }
             kl += diff * diff
             ratioSum += ratio
@@ -76,13 +76,18 @@ extension RL {
         var loss = 0.0, clipped = 0.0
         for i in 0..<values.count {
             let v = values[i], old = oldValues[i], r = returns[i]
-            let vc = Swift.min(Swift.max(v, old - clip), old + clip)
+            // torch.clamp / torch.max keep NaN (a NaN old value gives NaN, as in TRL); Swift.max/min drop it
+            let vc = torchMin(torchMax(v, old - clip), old + clip)
             let l1 = (v - r) * (v - r)
             let l2 = (vc - r) * (vc - r)
-            loss += Swift.max(l1, l2)
+            loss += torchMax(l1, l2)
             if l2 > l1 { clipped += 1 }
         }
         let n = Double(values.count)
         return ValueLossResult(loss: 0.5 * loss / n, clipfrac: clipped / n)
     }
+
+    /// torch.maximum / torch.minimum: NaN if either is NaN (Swift.max(1, .nan) is 1).
+    @inline(__always) static func torchMax(_ a: Double, _ b: Double) -> Double { a.isNaN || b.isNaN ? .nan : Swift.max(a, b) }
+    @inline(__always) static func torchMin(_ a: Double, _ b: Double) -> Double { a.isNaN || b.isNaN ? .nan : Swift.min(a, b) }
 }
