@@ -125,7 +125,10 @@ public final class RewardServer: @unchecked Sendable {
             return (400, RewardResponses.error(problem.description))
         case .success(let scored):
             rows = scored.count
-            errors = (0..<scored.count).reduce(0) { $0 + (scored.failed($1) ? 1 : 0) }
+            // What the trainer sees as failed (moonlab/errors); a detector that raised is counted apart.
+            errors = (0..<scored.count).reduce(0) { $0 + (scored.rewardsFailed($1) ? 1 : 0) }
+            let detectorErrors = (0..<scored.count).reduce(0) { $0 + (scored.failed($1) && !scored.rewardsFailed($1) ? 1 : 0) }
+            if detectorErrors > 0 { metrics.detectorErrors(endpoint: endpoint, rows: detectorErrors) }
             if let log { log.write(scored, id: nextRequestID(), endpoint: endpoint, version: v) }
             if errors > 0 { reportErrors(scored, endpoint: endpoint) }
             return (200, endpoint == "score" ? RewardResponses.score(scored, version: v, onError: configuration.onError)

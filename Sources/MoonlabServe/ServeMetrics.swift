@@ -25,6 +25,7 @@ final class ServeMetrics: Sendable {
         let rowsOK: Counter
         let rowsFailed: Counter
         let rowErrors: Counter
+        let detectorErrors: Counter
         let duration: DurationHistogram
     }
     private let scored: [String: Scored]
@@ -40,6 +41,8 @@ final class ServeMetrics: Sendable {
                                                                        help: ServeMetrics.rowsHelp),
                                       rowErrors: registry.makeCounter(name: "moonlab_row_errors_total", labels: [("endpoint", endpoint)],
                                                                       help: ServeMetrics.rowErrorsHelp),
+                                      detectorErrors: registry.makeCounter(name: "moonlab_detector_errors_total", labels: [("endpoint", endpoint)],
+                                                                           help: ServeMetrics.detectorErrorsHelp),
                                       duration: registry.makeDurationHistogram(name: "moonlab_request_duration_seconds", labels: [("endpoint", endpoint)],
                                                                                buckets: ServeMetrics.latencyBuckets, help: ServeMetrics.durationHelp))
         }
@@ -57,6 +60,7 @@ final class ServeMetrics: Sendable {
     static let requestsHelp = "HTTP requests, by endpoint and status code."
     static let rowsHelp = "Rows scored, by endpoint and status."
     static let rowErrorsHelp = "Rows where a reward raised, returned NaN/inf, ran past its budget or timed out."
+    static let detectorErrorsHelp = "Rows where a detector raised (their rewards stand: not in moonlab_row_errors_total)."
     static let durationHelp = "Time from a request's arrival to its answer."
 
     /// One request answered.
@@ -88,6 +92,11 @@ final class ServeMetrics: Sendable {
         }
         registry.makeDurationHistogram(name: "moonlab_request_duration_seconds", labels: [("endpoint", endpoint)],
                                        buckets: ServeMetrics.latencyBuckets, help: ServeMetrics.durationHelp).record(duration)
+    }
+
+    /// Rows of an answered request where a detector raised and every reward stood.
+    func detectorErrors(endpoint: String, rows: Int) {
+        scored[endpoint]?.detectorErrors.increment(by: Int64(rows))
     }
 
     func reloaded(ok: Bool, version v: Int) {

@@ -57,6 +57,16 @@ public struct ScoredRequest: Sendable {
         return false
     }
 
+    /// Whether row `i` failed as a trainer sees it (`--on-error` and 1 in `moonlab/errors`):
+    /// its record could not be read, or a reward raised, returned NaN/inf or ran out of time.
+    /// A detector that raised leaves the rewards standing, so it is not counted here.
+    public func rewardsFailed(_ i: Int) -> Bool {
+        if inputError(i) != nil { return true }
+        let r = names.rewards.count
+        for k in (i * r)..<(i * r + r) where outcomes[k] == .nonFinite || outcomes[k] == .failed { return true }
+        return false
+    }
+
     /// The input failure of row `i` (its record is not a JSON object), if any.
     public func inputError(_ i: Int) -> String? {
         if failures.isEmpty { return nil }

@@ -130,7 +130,10 @@ def trl_reward(url=None, name=None):
         for r in results:
             if name is None:
                 values = r.get("rewards") or {}
-                failed = "errors" in r or "error" in r
+                # A reward raised or gave NaN/inf (its name in errors or nonfinite), or the
+                # record was unreadable; a detector that raised leaves the reward standing.
+                failed = ("error" in r and not values) or any(
+                    k in values for k in list(r.get("errors") or {}) + list(r.get("nonfinite") or {}))
                 # No served reward applies (each returned nil): None, as for one reward by name.
                 applies = not values or any(v is not None for v in values.values())
                 out.append(r.get("reward") if not failed and applies else None)

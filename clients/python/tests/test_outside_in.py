@@ -66,6 +66,7 @@ reward.define("trouble", function(s)
 end)
 
 detect.define("shouting", function(s)
+  if reward.text(s):find("DETECTOR", 1, true) then error("the detector raised") end
   local caps = select(2, reward.text(s):gsub("%u", ""))
   return caps > 10, caps, "many capitals"
 end)
@@ -212,7 +213,8 @@ def test_limits_empty_lists_unicode_huge_and_step(served):
 
 def test_metrics_move(served):
     before = metrics(served.url)
-    post(served.url + "/get_reward", {"query": ["RAISE", "fine"]})
+    status, out = post(served.url + "/get_reward", {"query": ["RAISE", "fine", "DETECTOR"]})
+    assert out["extra_logs"]["moonlab/errors"] == [1.0, 0.0, 0.0] and out["rewards"][2] == 8.0 + 0.0 + 0.0
     post(served.url + "/get_reward", b"{")
     after = metrics(served.url)
     ok = 'moonlab_requests_total{endpoint="get_reward",status="200"}'
@@ -222,12 +224,16 @@ def test_metrics_move(served):
     assert after[ok] == before.get(ok, 0) + 1
     assert after[bad] == before.get(bad, 0) + 1
     assert after[errors] == before.get(errors, 0) + 1
-    assert after[rows] == before.get(rows, 0) + 1
+    assert after[rows] == before.get(rows, 0) + 2
+    detector = 'moonlab_detector_errors_total{endpoint="get_reward"}'
+    assert after[detector] == before.get(detector, 0) + 1  # its reward stood: not a row error
 
 
 def test_trl_and_verl_clients(served):
     f = mc.trl_reward(served.url)
-    assert f([P, P], [GOOD, "RAISE"], label=["4", "4"]) == [1 + 1 + 0.3 + 0 + 42, None]
+    assert f([P, P, P, P], [GOOD, "RAISE", "NAN", "INF"], label=["4", "4", "4", "4"]) == [1 + 1 + 0.3 + 0 + 42, None, None, None]
+    # A detector that raises leaves the reward standing (extra_logs has --on-error for it).
+    assert f([P], [GOOD + " DETECTOR"], label=["4"]) == [1 + 0 + 0.3 + 0 + 51]  # format fails: text after </answer>
     chat_prompts = [[{"role": "user", "content": "What is 2+2?"}]] * 2
     chat = [[{"role": "assistant", "content": GOOD}], [{"role": "assistant", "content": "<answer>5</answer>"}]]
     assert mc.trl_reward(served.url, name="accuracy")(chat_prompts, chat, label=["4", "4"]) == [1.0, 0.0]
