@@ -24,6 +24,18 @@ final class DetectionNgramTests: XCTestCase {
         }
     }
 
+    /// spaCy 3.8.18's `_apply_special_cases` (spacy.blank("en") + sentencizer, values from spaCy;
+    /// found by Tests/Differential/peer_diff.py): a special case reached only after an infix split
+    /// is merged back ("y." is an exception), one with a space inside is not.
+    func testSpecialCasesAcrossInfixesAsSpacy() {
+        let tok = SpacyTokenizer()
+        XCTAssertEqual(tok.tokens("x/y. It works"), ["x", "/", "y.", "It", "works"])
+        XCTAssertEqual(tok.tokens("km/h. Next"), ["km", "/", "h.", "Next"])
+        XCTAssertEqual(tok.tokens("x/y ."), ["x", "/", "y", "."])
+        XCTAssertEqual(tok.tokens("a-b.m. x"), ["a", "-", "b.m", ".", "x"])
+        XCTAssertEqual(SpacySentencizer().sentences("x/y. It works"), ["x/y. It works"])
+    }
+
     func testBracketCitationSplitsAsSpacy() {
         XCTAssertEqual(SpacyTokenizer().tokens("(born March 31, 1942),[2] is"),
                        ["(", "born", "March", "31", ",", "1942),[2", "]", "is"])

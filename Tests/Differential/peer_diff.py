@@ -1068,6 +1068,64 @@ def cases_metrics(g, out):
             out.append(Case("rouge_l", f"return metrics.rouge_l({lua_str(a)}, {lua_str(b)})", [r.fmeasure, r.precision, r.recall], rtol=1e-15))
 
 
+def ece_peer(conf, acc, n_bins):
+    # gpleiss/temperature_scaling temperature_scaling.py _ECELoss.forward: bin_boundaries =
+    # linspace(0, 1, n_bins + 1); in_bin = conf > lower & conf <= upper; prop_in_bin = in_bin.mean();
+    # ece += |acc_in_bin - avg_conf_in_bin| * prop_in_bin (float64 here, as the fixtures take it)
+    b = np.linspace(0, 1, n_bins + 1)
+    ece = 0.0
+    for lo, hi in zip(b[:-1], b[1:]):
+        inb = (conf > lo) & (conf <= hi)
+        prop = inb.mean()
+        if prop > 0:
+            ece += abs(acc[inb].mean() - conf[inb].mean()) * prop
+    return float(ece)
+
+
+def auroc_peer(s, y):
+    # sklearn roc_auc_score (binary): the trapezoid under the ROC curve = P(s+ > s-) + P(s+ == s-) / 2
+    pos, neg = s[y == 1], s[y == 0]
+    gt = (pos[:, None] > neg[None, :]).sum()
+    eq = (pos[:, None] == neg[None, :]).sum()
+    return float((gt + 0.5 * eq) / (len(pos) * len(neg)))
+
+
+def auprc_peer(s, y):
+    # sklearn average_precision_score: sum over distinct thresholds (descending) of (R_k - R_{k-1}) P_k
+    order = np.argsort(-s, kind="stable")
+    s, y = s[order], y[order]
+    idx = np.r_[np.nonzero(np.diff(s))[0], len(s) - 1]
+    tps = np.cumsum(y)[idx]
+    fps = (idx + 1) - tps
+    prec = tps / (tps + fps)
+    rec = tps / tps[-1]
+    return float(np.sum(np.diff(np.r_[0.0, rec]) * prec))
+
+
+def cases_calibration(g, out):
+    for _ in range(80):
+        n = g.i(1, 30)
+        bins = g.choice([10, 10, 5, 15, 1, 3])
+        grid = g.prob(0.5)
+        conf = np.array([g.choice([0.0, 1.0, g.i(0, bins) / bins, g.i(0, 10) / 10, g.r()]) if grid else g.r() for _ in range(n)])
+        corr = g.rng.random(n) < conf
+        cl = lua_arr([bool(x) for x in corr]) if g.prob(0.5) else lua_arr(corr.astype(int))
+        o = "" if bins == 10 and g.prob(0.5) else f", {{bins = {bins}}}"
+        out.append(Case("calibration", f"return metrics.ece({lua_vec(g, conf)}, {cl}{o})", [ece_peer(conf, corr.astype(float), bins)],
+                        rtol=1e-13, atol=1e-16, note=f"ece bins={bins}"))
+        out.append(Case("calibration", f"return metrics.brier({lua_vec(g, conf)}, {cl})", [float(np.mean((conf - corr) ** 2))],
+                        rtol=1e-13, atol=1e-16, note="brier"))
+        y = corr.astype(int)
+        if g.prob(0.5):
+            y = (g.rng.random(n) < 0.5).astype(int)
+        sc = np.round(g.vec(n), 1) if g.prob(0.5) else g.vec(n)
+        yl = lua_arr(y) if g.prob(0.5) else lua_arr([bool(x) for x in y])
+        if 0 < y.sum() < n:
+            out.append(Case("ranking", f"return metrics.auroc({lua_vec(g, sc)}, {yl})", [auroc_peer(sc, y)], rtol=1e-13, note="auroc"))
+        if y.sum() > 0:
+            out.append(Case("ranking", f"return metrics.auprc({lua_vec(g, sc)}, {yl})", [auprc_peer(sc, y)], rtol=1e-13, note="auprc"))
+
+
 def ngram_peer(sentences, passage, samples, n, k):
     """selfcheckgpt modeling_ngram.py (potsawee/selfcheckgpt 4cb9221) UnigramModel / NgramModel on
     token lists (what spaCy would give): add(passage), add(each sample), train(k), evaluate(sentences)."""
@@ -1155,6 +1213,76 @@ def cases_detect(g, out):
         # log-likelihoods of size L carry 4 eps L of absolute error into the normalised cluster masses
         out.append(Case("semantic_entropy", lua, [want_h, [("ints", c) for c in clusters]], rtol=1e-13,
                         atol=1e-15 + (16 * 2.0 ** -52 * scale_of(ll) if "logprobs" in opts else 0.0), note=f"ids={ids}"))
+
+
+def selfcheck_text_model():
+    """selfcheckgpt's modeling_ngram.py as published, with spacy.load("en_core_web_sm") replaced by
+    spacy.blank("en") + the rule-based sentencizer (generate_detection.py does the same; the
+    tokenizer is spaCy's English one). None when spacy or selfcheckgpt is not importable."""
+    try:
+        import importlib.util
+        import spacy
+        import selfcheckgpt
+    except ImportError:
+        return None
+
+    def blank_english(_name=None):
+        nlp = spacy.blank("en")
+        nlp.add_pipe("sentencizer")
+        return nlp
+    spacy.load = blank_english
+    spec = importlib.util.spec_from_file_location(
+        "modeling_ngram", os.path.join(os.path.dirname(selfcheckgpt.__file__), "modeling_ngram.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+TEXT_WORDS = ["He", "was", "born", "in", "1942", "the", "The", "city", "of", "Paris", "U.S.A.", "Dr.", "Mr.", "don't",
+              "I'm", "can't", "it's", "(born", "1942),[2]", "e-mail", "well-known", "3.14", "$5", "50%", "10km", "\"quoted\"",
+              "'single'", "co-founder", "http://example.com", "a@b.com", "etc.", "vs.", "U.K.", "Jan.", "--", "...", "!",
+              "?", ";", ":", "caf\u00e9", "\u039f\u0394\u039f\u03a3", "na\u00efve", "\u2014", "[1]", "#tag", "@user", "1,000",
+              "12:30", "a.m.", "O'Neil", "rock'n'roll", "gonna", "c'mon", "Let's", ":)", "\U0001f600", "x/y", "+", "&"]
+
+
+def text_sentence(g):
+    k = g.i(1, 9)
+    words = [g.choice(TEXT_WORDS) for _ in range(k)]
+    sep = lambda: g.choice([" ", " ", " ", "  ", "\n", ", "])
+    t = words[0]
+    for w in words[1:]:
+        t += sep() + w
+    return t + g.choice([".", ".", "!", "?", "", " ."])
+
+
+def cases_selfcheck_text(g, out):
+    mod = selfcheck_text_model()
+    if mod is None:
+        return
+    for _ in range(60):
+        n = g.choice([1, 1, 2, 3])
+        passage = " ".join(text_sentence(g) for _ in range(g.i(1, 4)))
+        samples = [" ".join(text_sentence(g) for _ in range(g.i(1, 3))) for _ in range(g.i(1, 4))]
+        sents = [text_sentence(g) for _ in range(g.i(1, 3))]
+        if g.prob(0.5):  # sentences of the passage itself, as SelfCheckGPT scores them
+            sents = [x.text.strip() for x in mod.spacy.load()(passage).sents][:3] or sents
+        # SelfCheckNgram.predict (modeling_selfcheck.py): add(passage), add(each sample), train(k=0), evaluate(sentences)
+        model = mod.UnigramModel(lowercase=True) if n == 1 else mod.NgramModel(n=n, lowercase=True)
+        model.add(passage)
+        for smp in samples:
+            model.add(smp)
+        model.train(k=0)
+        try:
+            with np.errstate(all="ignore"):
+                r = model.evaluate(sents)
+        except ValueError:
+            continue  # a sentence without tokens (moonlab: an error naming it)
+        want_s = [{"avg_neg_logprob": float(a), "max_neg_logprob": float(m)}
+                  for a, m in zip(r["sent_level"]["avg_neg_logprob"], r["sent_level"]["max_neg_logprob"])]
+        want_d = {"avg_neg_logprob": float(r["doc_level"]["avg_neg_logprob"]), "avg_max_neg_logprob": float(r["doc_level"]["avg_max_neg_logprob"])}
+        lua = (f"local r = detect.selfcheck_ngram({lua_strs(sents)}, {lua_str(passage)}, {lua_strs(samples)}, {{n = {n}}})\n"
+               "return r.sentences, r.doc")
+        out.append(Case("selfcheck_text", lua, [want_s, want_d], rtol=1e-13, note=f"n={n}"))
 
 
 def lua_arr_str(xss):
@@ -1349,7 +1477,9 @@ CATS = {
     "pref_grads": cases_pref_grads,  # grad = true of dpo_loss, simpo_loss, bt_loss
     "dist": cases_dist,              # dist.* values (dist) and ids (dist_ids)
     "metrics": cases_metrics,        # pass_at_k, distinct_n, repetition, exact_match, token_f1, self_bleu, rouge_l
-    "detect": cases_detect,          # selfcheck_ngram (token lists), semantic_entropy
+    "calibration": cases_calibration,  # ece (gpleiss), brier, auroc/auprc (sklearn's formulas)
+    "detect": cases_detect,
+    "selfcheck_text": cases_selfcheck_text,  # selfcheck_ngram on text (spaCy tokenizer; needs spacy + selfcheckgpt)          # selfcheck_ngram (token lists), semantic_entropy
 }
 
 

@@ -6,8 +6,10 @@
 /// infixes. Rules: `spacy/lang/punctuation.py` TOKENIZER_PREFIXES/SUFFIXES and
 /// `spacy/lang/en/punctuation.py` infixes; exceptions: `SpacyEnglishExceptions`.
 ///
-/// Not ported: the phrase-matcher pass for special cases that span several tokens
-/// (emoticons glued to other punctuation), and the IP-address branch of the URL pattern.
+/// Then `_apply_special_cases`: special cases that contain an affix are also found across the
+/// tokens (spaCy's `_special_matcher`, a PhraseMatcher of each one's affix tokenization), so
+/// "x/y." ends in the token "y." as the exception "y." says (`SpacySpecialMatcher`).
+/// Not ported: the IP-address branch of the URL pattern.
 public struct SpacyTokenizer: Sendable {
     /// One token: its text and where it starts and ends in the input (code-point offsets).
     public struct Token: Equatable, Sendable {
@@ -30,6 +32,13 @@ public struct SpacyTokenizer: Sendable {
     /// The tokens of `s` as (start, end) code-point offsets: no string is made per token (a
     /// special case's pieces are pieces of its span, as spaCy requires of them).
     public func ranges(_ s: [Unicode.Scalar]) -> [(Int, Int)] {
+        var out = ranges(s, specialCases: true)
+        SpacySpecialMatcher.apply(s, &out)
+        return out
+    }
+
+    /// `_tokenize_affixes(string, with_special_cases)`: the tokens before the special-case pass.
+    func ranges(_ s: [Unicode.Scalar], specialCases: Bool) -> [(Int, Int)] {
         var out: [(Int, Int)] = []
         guard !s.isEmpty else { return out }
         out.reserveCapacity(s.count / 4)
@@ -37,13 +46,13 @@ public struct SpacyTokenizer: Sendable {
         var inSpace = SpacyClass.isSpace(s[0])
         while i < s.count {
             if SpacyClass.isSpace(s[i]) != inSpace {
-                if start < i { span(s, start, i, into: &out) }
+                if start < i { span(s, start, i, specialCases, into: &out) }
                 start = s[i] == " " ? i + 1 : i
                 inSpace.toggle()
             }
             i += 1
         }
-        if start < i { span(s, start, i, into: &out) }
+        if start < i { span(s, start, i, specialCases, into: &out) }
         return out
     }
 
@@ -70,7 +79,10 @@ public struct SpacyTokenizer: Sendable {
     }
 
     /// `_try_specials_and_cache` + `_tokenize` for the span `s[a..<b]`.
-    private func span(_ s: [Unicode.Scalar], _ a0: Int, _ b0: Int, into out: inout [(Int, Int)]) {
+    private func span(_ s: [Unicode.Scalar], _ a0: Int, _ b0: Int, _ specialCases: Bool, into out: inout [(Int, Int)]) {
+        func special(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> [String]? {
+            specialCases ? self.special(s, a, b) : nil
+        }
         if let sp = special(s, a0, b0) { emit(sp, at: a0, into: &out); return }
         var a = a0, b = b0
         var prefixes: [(Int, Int)] = [], suffixes: [(Int, Int)] = []
@@ -213,6 +225,84 @@ public struct SpacyTokenizer: Sendable {
             if ":<>=/".unicodeScalars.contains(u), let c = after, SpacyClass.isAlpha(c) { return 1 }
         }
         return nil
+    }
+}
+
+/// spaCy's `_apply_special_cases` (spacy/tokenizer.pyx, 3.8): `add_special_case` puts every
+/// special case that has a prefix, suffix or infix match (or a space) into a PhraseMatcher as
+/// its affix tokenization (`_tokenize_affixes(string, False)`); after tokenizing, every match
+/// of those token sequences is found, matches are taken longest first, then leftmost, one kept
+/// unless its first or last token was already covered (every token of a match, kept or not,
+/// is then covered: `_filter_special_spans`), and a kept match whose text is a special case is
+/// replaced by that case's pieces (`_retokenize_special_spans`; a match with whitespace inside,
+/// "y ." for the pattern y + ".", is no special case and stays as it is).
+enum SpacySpecialMatcher {
+    /// Patterns by the hash of their first token: each pattern is its tokens' code points.
+    static let patterns: [UInt64: [[[Unicode.Scalar]]]] = {
+        let tok = SpacyTokenizer()
+        var out: [UInt64: [[[Unicode.Scalar]]]] = [:]
+        for key in SpacyEnglishExceptions.table.keys.sorted() {
+            let u = Array(key.unicodeScalars), n = u.count
+            guard tok.prefixLength(u, 0, n) > 0 || !tok.infixes(u, 0, n).isEmpty || tok.suffixLength(u, 0, n) > 0
+                    || key.contains(" ") else { continue }
+            let toks = tok.ranges(u, specialCases: false)
+            guard toks.count > 1 else { continue }  // one token: a match would replace it by itself
+            let pattern = toks.map { Array(u[$0.0..<$0.1]) }
+            out[SpacyExceptionIndex.hash(pattern[0], 0, pattern[0].count), default: []].append(pattern)
+        }
+        return out
+    }()
+
+    static func apply(_ s: [Unicode.Scalar], _ out: inout [(Int, Int)]) {
+        let table = patterns
+        var matches: [(start: Int, end: Int)] = []
+        for i in 0..<out.count {
+            let (a, b) = out[i]
+            guard let candidates = table[SpacyExceptionIndex.hash(s, a, b)] else { continue }
+            for p in candidates where i + p.count <= out.count {
+                var ok = true
+                for (k, piece) in p.enumerated() {
+                    let (x, y) = out[i + k]
+                    if y - x != piece.count { ok = false; break }
+                    for j in 0..<piece.count where s[x + j] != piece[j] { ok = false; break }
+                    if !ok { break }
+                }
+                if ok { matches.append((i, i + p.count)) }
+            }
+        }
+        if matches.isEmpty { return }
+        matches.sort { ($0.end - $0.start, -$0.start) > ($1.end - $1.start, -$1.start) }
+        var seen = Set<Int>(), kept: [(start: Int, end: Int)] = []
+        for m in matches {
+            if !seen.contains(m.start) && !seen.contains(m.end - 1) { kept.append(m) }
+            for t in m.start..<m.end { seen.insert(t) }
+        }
+        kept.sort { $0.start < $1.start }
+        var result: [(Int, Int)] = []
+        result.reserveCapacity(out.count)
+        var i = 0, k = 0
+        while i < out.count {
+            if k < kept.count && kept[k].start == i {
+                let m = kept[k]
+                k += 1
+                let a = out[m.start].0, b = out[m.end - 1].1
+                if let pieces = SpacyEnglishExceptions.table[SpacyTokenizer.string(s, a, b)] {
+                    var p = a
+                    for piece in pieces {
+                        let n = piece.unicodeScalars.count
+                        result.append((p, p + n))
+                        p += n
+                    }
+                } else {
+                    result.append(contentsOf: out[m.start..<m.end])
+                }
+                i = m.end
+            } else {
+                result.append(out[i])
+                i += 1
+            }
+        }
+        out = result
     }
 }
 
