@@ -273,13 +273,19 @@ def cases_whiten(g, out):
     for _ in range(50):
         n = g.length(15)
         x = g.vec(n, scale=g.choice([1.0, 1e-5, 100.0, 1e4]))
+        if n and g.prob(0.1):
+            x[g.i(0, n - 1)] = g.choice([np.nan, np.inf])  # masked_whiten: NaN everywhere
         sm = g.choice([True, False, None])
         o = "" if sm is None else f", {{shift_mean = {lua_num(sm)}}}"
         if n < 2:
             want = ERROR  # masked_var raises on one value (bessel n/(n-1)); moonlab: "needs at least 2 values"
         else:
             want = [whiten_peer(x, sm is not False)]
-        out.append(Case("whiten", f"return rl.whiten({lua_vec(g, x)}{o})", want, rtol=1e-11, atol=1e-13 * (scale_of(x) / (np.std(x) + 1e-4) + scale_of(x))))
+        xl = lua_vec(g, x)
+        if n >= 2 and n % 2 == 0 and g.prob(0.3):
+            xl = f"tensor{lua_arr(x.reshape(2, -1))}"  # any shape: over all elements, the shape kept
+            want = [want[0].reshape(2, -1)]
+        out.append(Case("whiten", f"return rl.whiten({xl}{o})", want, rtol=1e-11, atol=1e-13 * (scale_of(x) / (np.std(x) + 1e-4) + scale_of(x))))
 
 
 def nanstd(x, axis=None, keepdims=False):
@@ -328,7 +334,7 @@ def cases_group(g, out):
         G = g.choice([1, 2, 2, 3, 4, 8])
         ng = g.choice([1, 1, 2, 3])
         n = G * ng
-        x = g.vec(n, ties=0.5, special=0.15 if g.prob(0.5) else 0.0, pool=(np.nan,))
+        x = g.vec(n, ties=0.5, special=0.15 if g.prob(0.5) else 0.0, pool=(np.nan, np.nan, np.nan, np.inf, -np.inf))
         if g.prob(0.1):
             x = np.round(x)  # whole groups of equal rewards (std 0)
         method = g.choice(["grpo", "rloo", "dr_grpo", None])
@@ -672,6 +678,79 @@ def cases_simpo(g, out):
         stats = {"loss": float(per.mean()), "accuracy": float((cr > rjr).mean()), "margin": float((cr - rjr).mean())}
         out.append(Case("simpo_loss", "local l, c, r, s = pref.simpo_loss{" + ", ".join(fields) + "}\nreturn l, c, r, s",
                         [per, cr, rjr, stats], rtol=1e-12, atol=1e-14 * beta * scale_of(pc, pr)))
+
+
+def log1mexp(x):
+    # TRL 1.16 trl/experimental/orpo/orpo_trainer.py log1mexp: branch at -ln 2
+    with np.errstate(all="ignore"):
+        return np.where(x < -0.6931471805599453, np.log1p(-np.exp(x)), np.log(-np.expm1(x)))
+
+
+def cases_orpo_kto(g, out):
+    for _ in range(60):
+        B = g.i(1, 6)
+        pc = -np.abs(g.vec(B, scale=g.choice([0.3, 1.0, 3.0]))) - g.choice([0.0, 1e-3, 1e-9])
+        pr = -np.abs(g.vec(B, scale=g.choice([0.3, 1.0, 3.0]))) - g.choice([0.0, 1e-3, 1e-9])
+        pc[pc == 0] = -1e-12
+        pr[pr == 0] = -1e-12
+        beta = g.choice([0.1, 0.25, 1.0])
+        summed = g.prob(0.3)
+        lc = np.array([g.i(1, 30) for _ in range(B)], dtype=float)
+        lr = np.array([g.i(1, 30) for _ in range(B)], dtype=float)
+        nll = g.choice([None, 1.7])
+        # TRL 1.16 ORPOTrainer.odds_ratio_loss: log_odds = (c - r) - (log1mexp(c) - log1mexp(r)); ratio =
+        # logsigmoid(log_odds); losses = beta * ratio; the trainer's loss = nll - losses.mean() (moonlab's
+        # per-pair loss is -beta * ratio); rewards beta * logps
+        ac, ar = ((pc * lc) / lc, (pr * lr) / lr) if summed else (pc, pr)
+        log_odds = (ac - ar) - (log1mexp(ac) - log1mexp(ar))
+        ratio = logsigmoid(log_odds)
+        per = -beta * ratio
+        stats = {"loss": float(per.mean()) + (nll or 0.0), "log_odds": float(log_odds.mean()), "log_odds_ratio": float(ratio.mean()),
+                 "accuracy": float((beta * ac > beta * ar).mean()), "margin": float((beta * ac - beta * ar).mean())}
+        fields = [f"beta = {lua_num(beta)}"]
+        if summed:
+            fields += [f"policy_chosen = {lua_vec(g, pc * lc)}", f"policy_rejected = {lua_vec(g, pr * lr)}",
+                       f"chosen_len = {lua_vec(g, lc)}", f"rejected_len = {lua_vec(g, lr)}"]
+        else:
+            fields += [f"policy_chosen = {lua_vec(g, pc)}", f"policy_rejected = {lua_vec(g, pr)}"]
+        if nll is not None:
+            fields.append(f"nll = {lua_num(nll)}")
+        out.append(Case("orpo_loss", "local l, c, r, s = pref.orpo_loss{" + ", ".join(fields) + "}\nreturn l, c, r, s",
+                        [per, beta * ac, beta * ar, stats], rtol=1e-11, atol=1e-15))
+    for _ in range(60):
+        nc, nr = g.i(0, 5), g.i(0, 5)
+        if nc + nr == 0:
+            nc = 1
+        pc, rc = -np.abs(g.vec(nc, scale=5.0)), -np.abs(g.vec(nc, scale=5.0))
+        pr, rr = -np.abs(g.vec(nr, scale=5.0)), -np.abs(g.vec(nr, scale=5.0))
+        beta = g.choice([0.1, 0.5, 1.0])
+        dw, uw = g.choice([1.0, 1.33]), g.choice([1.0, 0.8])
+        kind = g.choice(["pairs", "kl", "none"])
+        fields = [f"beta = {lua_num(beta)}", f"desirable_weight = {lua_num(dw)}", f"undesirable_weight = {lua_num(uw)}"]
+        if nc:
+            fields += [f"policy_chosen = {lua_vec(g, pc)}", f"ref_chosen = {lua_vec(g, rc)}"]
+        if nr:
+            fields += [f"policy_rejected = {lua_vec(g, pr)}", f"ref_rejected = {lua_vec(g, rr)}"]
+        # TRL 1.16 trl/trainer/kto_trainer.py KTOTrainer._compute_loss (loss_type "kto"):
+        # kl = (KL_logps - ref_KL_logps).mean().clamp(min=0); chosen 1 - sigmoid(beta (logratio - kl)),
+        # rejected 1 - sigmoid(beta (kl - logratio)); losses = cat(dw * chosen, uw * rejected)
+        if kind == "pairs":
+            m = g.i(1, 6)
+            kp, kr = -np.abs(g.vec(m, scale=5.0)), -np.abs(g.vec(m, scale=5.0))
+            z = max(float(np.mean(kp - kr)), 0.0)
+            fields += [f"kl_policy = {lua_vec(g, kp)}", f"kl_ref = {lua_vec(g, kr)}"]
+        elif kind == "kl":
+            z0 = float(g.vec(1, scale=0.5)[0])
+            z = max(z0, 0.0)
+            fields.append(f"kl = {lua_num(z0)}")
+        else:
+            z = 0.0
+        cl = dw * expit(-beta * ((pc - rc) - z))  # 1 - sigmoid(x) = sigmoid(-x)
+        rl_ = uw * expit(-beta * (z - (pr - rr)))
+        losses = np.concatenate([cl, rl_])
+        out.append(Case("kto_loss", "local l, c, r, s = pref.kto_loss{" + ", ".join(fields) + "}\nreturn l, c, r, s",
+                        [losses, beta * (pc - rc), beta * (pr - rr), {"loss": float(losses.mean()), "kl": z}],
+                        rtol=1e-12, atol=1e-15, note=kind))
 
 
 KNOWN_LISTWISE = "a row of only -inf is a Lua error naming the row (torch's cross_entropy gives NaN)"
@@ -1474,6 +1553,7 @@ CATS = {
     "dpo": cases_dpo,
     "simpo": cases_simpo,
     "bt": cases_bt,                  # bt_loss and listwise_loss
+    "orpo_kto": cases_orpo_kto,      # orpo_loss (TRL ORPO) and kto_loss (TRL KTO)
     "pref_grads": cases_pref_grads,  # grad = true of dpo_loss, simpo_loss, bt_loss
     "dist": cases_dist,              # dist.* values (dist) and ids (dist_ids)
     "metrics": cases_metrics,        # pass_at_k, distinct_n, repetition, exact_match, token_f1, self_bleu, rouge_l
