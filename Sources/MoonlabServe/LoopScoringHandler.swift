@@ -77,6 +77,7 @@ final class LoopScoringHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         loop = server.loops.index(of: context.eventLoop)
+        server.connectionsOpened.add(1, ordering: .releasing)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -99,10 +100,16 @@ final class LoopScoringHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             quiescing = true
-            if own != nil || !held.isEmpty {
-                quiesceHeld = true
-                return
+            quiesceHeld = true
+            if own != nil || !held.isEmpty { return }
+            // A request sent before the SIGTERM may still be unread in the socket (this loop
+            // was scoring another connection's): the event waits until the socket has been
+            // read once more (a task scheduled ahead runs after the loop's next look at its
+            // sockets), so Hummingbird closes the connection only if it is really idle.
+            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(5)) {
+                self.passQuiesceIfDone(context: context)
             }
+            return
         }
         context.fireUserInboundEventTriggered(event)
     }

@@ -3,6 +3,8 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import ServiceLifecycle
+import Synchronization
 import Workbench
 
 /// `moonlab serve`: the rewards and detectors of `--reward`/`--detect` over HTTP for
@@ -14,7 +16,9 @@ import Workbench
 /// SIGHUP (and, with `--reload`, a change to a rewards file) reads the files again into new
 /// states, one per loop, and swaps them in: a file that fails leaves the old rewards
 /// serving; requests in flight finish on the version they started with. SIGTERM (or
-/// SIGINT) stops accepting, finishes what is in flight and returns.
+/// SIGINT) stops accepting, finishes what is in flight and returns: first every loop takes
+/// in what was sent before the signal (`settle`), then Hummingbird's graceful shutdown
+/// closes the listener and each connection once it owes no answer.
 // @unchecked Sendable: `version`, `versions` and `requests` are read and written under `lock`;
 // a reload holds `reloading` too, so two never interleave; `signalSources` is filled once by
 // `run` before the server answers. The other fields are lets.
@@ -31,6 +35,8 @@ public final class RewardServer: @unchecked Sendable {
     private var signalSources: [DispatchSourceSignal] = []
     /// The event loops, one Lua state of each version per loop.
     let loops: ServingLoops
+    /// Connections opened so far (LoopScoringHandler counts them), for `settle`.
+    let connectionsOpened = Atomic<Int>(0)
 
     /// Loads the rewards (an error says what is wrong with a file or a name).
     public init(configuration: ServeConfiguration) throws {
@@ -53,7 +59,6 @@ public final class RewardServer: @unchecked Sendable {
     /// Serves until SIGTERM or SIGINT, then drains and returns. `ready` gets the bound
     /// address ("127.0.0.1:8000") once the server listens.
     public func run(ready: @escaping @Sendable (String) -> Void) async throws {
-        installSignals()
         let router = Router()
         router.get("/health") { _, _ in self.health() }
         router.get("/metrics") { _, _ in
@@ -78,7 +83,11 @@ public final class RewardServer: @unchecked Sendable {
                               eventLoopGroupProvider: .shared(loops.group),
                               logger: logger)
         if configuration.watchFiles { watchFiles() }
-        do { try await app.runService() } catch let e as IOError where e.errnoCode == EADDRINUSE {
+        // SIGTERM and SIGINT are this server's, not ServiceLifecycle's: the listener must not
+        // close before the connections waiting in its backlog are accepted (`settle`).
+        let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        installSignals(stop: { await self.settle(); await services.triggerGracefulShutdown() })
+        do { try await services.run() } catch let e as IOError where e.errnoCode == EADDRINUSE {
             await loops.shutdown()
             throw ScoringPlan.Problem("cannot listen on \(configuration.host):\(configuration.port): the address is already in use "
                                       + "(another server on that port? pick another --port, or --port 0 for a free one)")
@@ -206,12 +215,48 @@ public final class RewardServer: @unchecked Sendable {
         }
     }
 
-    private func installSignals() {
+    /// SIGHUP reloads; SIGTERM and SIGINT call `stop` (once).
+    private func installSignals(stop: @escaping @Sendable () async -> Void) {
         signal(SIGHUP, SIG_IGN)
         let s = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         s.setEventHandler { [weak self] in self?.reload(reason: "SIGHUP") }
         s.resume()
         signalSources.append(s)
+        let stopping = Atomic(false)
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let t = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            t.setEventHandler {
+                guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+                Task { await stop() }
+            }
+            t.resume()
+            signalSources.append(t)
+        }
+    }
+
+    /// Before the listener closes: every loop looks at its sockets again, so the listener
+    /// accepts the connections already waiting in its backlog (a loop scoring a request does
+    /// not accept meanwhile, and closing a listener resets what it has not accepted: requests
+    /// sent before the SIGTERM, lost), each accepted connection is set up on its loop (one the
+    /// listener closes before that is dropped, and NIO traps: swift-nio issue 2813) and reads
+    /// what was sent on it. Rounds of two passes over the loops, one after the other (the
+    /// listener's loop, whichever it is, accepts before the second pass sets the connections
+    /// up), until a round sees no new connection; at most 20.
+    func settle() async {
+        var last = -1
+        for _ in 0..<20 {
+            for _ in 0..<2 {
+                for loop in loops.group.makeIterator() {
+                    // A task scheduled ahead runs after the loop's next look at its sockets,
+                    // and after the tasks queued before it (a new connection's set-up).
+                    try? await loop.scheduleTask(in: .milliseconds(1)) {}.futureResult.get()
+                }
+            }
+            let now = connectionsOpened.load(ordering: .acquiring)
+            if now == last { return }
+            last = now
+        }
     }
 
     /// `--reload`: looks at the rewards files' modification times once a second.

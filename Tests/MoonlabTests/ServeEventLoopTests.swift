@@ -189,6 +189,33 @@ extension ServeCommandTests {
         s.process.waitUntilExit()
         XCTAssertEqual(s.process.terminationStatus, 0)
     }
+
+    /// SIGTERM right after more requests than workers were sent, each on its own connection:
+    /// while the one loop scores the first, the others wait unaccepted in the listener's
+    /// backlog or unread in their sockets. Every one is answered, then the server exits 0
+    /// (the listener closed at once and reset them, or Hummingbird closed them as idle).
+    func testSIGTERMAnswersEveryRequestSentBeforeIt() throws {
+        let file = dir + "/slow.lua"
+        try #"reward.define("v", function(s) local x = 0 for i = 1, 2e6 do x = x + i end return 7 end)"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let s = try start(["--reward", file, "--workers", "1"])
+        let request = RawConnection.post("/get_reward", #"{"query": ["a", "b", "c"]}"#)
+        var connections: [RawConnection] = []
+        defer { connections.forEach { $0.close() } }
+        for _ in 0..<6 {
+            let c = try RawConnection(s.url)
+            c.send(request)
+            connections.append(c)
+        }
+        kill(s.process.processIdentifier, SIGTERM)
+        for (i, c) in connections.enumerated() {
+            let answer = try c.responses(1).first
+            XCTAssertEqual(answer?.status, 200, "request \(i)")
+            XCTAssertEqual(try Self.json(Data((answer?.body ?? "").utf8))["rewards"] as? [Double], [7, 7, 7], "request \(i)")
+        }
+        s.process.waitUntilExit()
+        XCTAssertEqual(s.process.terminationStatus, 0)
+    }
 }
 
 /// One HTTP/1.1 connection over a plain socket: requests written as text, answers read back
