@@ -60,6 +60,7 @@ public final class RewardServer: @unchecked Sendable {
     /// address ("127.0.0.1:8000") once the server listens.
     public func run(ready: @escaping @Sendable (String) -> Void) async throws {
         let router = Router()
+        router.middlewares.add(RoutedRequestsMetrics(metrics: metrics))  // (before the routes: it wraps them)
         router.get("/health") { _, _ in self.health() }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -271,6 +272,32 @@ public final class RewardServer: @unchecked Sendable {
                     self.reload(reason: "a rewards file changed")
                 }
             }
+        }
+    }
+}
+
+/// Counts the requests the router answers by endpoint ("health", "metrics", or "other": a
+/// trainer's mistyped URL shows as endpoint="other", status="404") and status, beside the
+/// scoring requests that `LoopScoringHandler` counts.
+struct RoutedRequestsMetrics<Context: RequestContext>: RouterMiddleware {
+    let metrics: ServeMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let endpoint = switch request.uri.path {
+        case "/health": "health"
+        case "/metrics": "metrics"
+        default: "other"
+        }
+        do {
+            let response = try await next(request, context)
+            metrics.routed(endpoint: endpoint, status: response.status.code)
+            return response
+        } catch let e as any HTTPResponseError {
+            metrics.routed(endpoint: endpoint, status: e.status.code)
+            throw e
+        } catch {
+            metrics.routed(endpoint: endpoint, status: 500)
+            throw error
         }
     }
 }

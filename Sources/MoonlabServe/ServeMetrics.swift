@@ -57,7 +57,7 @@ final class ServeMetrics: Sendable {
                                      help: "Reward and detector calls still running after the grace period (about 1 ms): their instruction budget was armed then.")
     }
 
-    static let requestsHelp = "HTTP requests, by endpoint and status code."
+    static let requestsHelp = "HTTP requests, by endpoint (get_reward, score, health, metrics, other) and status code."
     static let rowsHelp = "Rows scored, by endpoint and status."
     static let rowErrorsHelp = "Rows where a reward raised, returned NaN/inf, ran past its budget or timed out."
     static let detectorErrorsHelp = "Rows where a detector raised (their rewards stand: not in moonlab_row_errors_total)."
@@ -92,6 +92,12 @@ final class ServeMetrics: Sendable {
         }
         registry.makeDurationHistogram(name: "moonlab_request_duration_seconds", labels: [("endpoint", endpoint)],
                                        buckets: ServeMetrics.latencyBuckets, help: ServeMetrics.durationHelp).record(duration)
+    }
+
+    /// A request the router answered (/health, /metrics, an unknown path).
+    func routed(endpoint: String, status: Int) {
+        registry.makeCounter(name: "moonlab_requests_total", labels: [("endpoint", endpoint), ("status", String(status))],
+                             help: ServeMetrics.requestsHelp).increment()
     }
 
     /// Rows of an answered request where a detector raised and every reward stood.

@@ -183,6 +183,13 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertEqual(Self.call(s.url + "/get_reward", body: big).0, 413)
         XCTAssertEqual(Self.call(s.url + "/score", body: Data(#"{"recs": []}"#.utf8)).0, 400)
         XCTAssertEqual(Self.call(s.url + "/get_reward", body: Data(#"{"query": ["ok"]}"#.utf8)).0, 200)  // still serving
+        // A mistyped URL (a trainer's --remote_rm_url) shows in /metrics, as do the router's answers.
+        XCTAssertEqual(Self.call(s.url + "/get_rewards", body: Data(#"{"query": ["ok"]}"#.utf8)).0, 404)
+        XCTAssertEqual(Self.call(s.url + "/health", "GET").0, 200)
+        let metrics = String(decoding: Self.call(s.url + "/metrics", "GET").1, as: UTF8.self)
+        XCTAssertTrue(metrics.contains(#"moonlab_requests_total{endpoint="other",status="404"} 1"#), metrics)
+        XCTAssertTrue(metrics.contains(#"moonlab_requests_total{endpoint="health",status="200"} 1"#), metrics)
+        XCTAssertTrue(metrics.contains(#"moonlab_requests_total{endpoint="get_reward",status="413"} 1"#), metrics)
     }
 
     func testReloadUnderLoadDropsNoRequestAndSIGTERMDrains() throws {
