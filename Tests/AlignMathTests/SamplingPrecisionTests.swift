@@ -56,6 +56,34 @@ final class SamplingPrecisionTests: XCTestCase {
                        [0.1 / 1.3 - (1 * 0.1 + 0.05), -0.2 * 1.3 - (2 * 0.1 + 0.05), 0.3 + 1e-10])
     }
 
+    /// transformers' top-p on float32 scores computes as torch does in float32: float
+    /// probabilities, the cumulative sum accumulated in double and stored as float, compared
+    /// with `Float(1 - p)`. On n equal logits the float partial sum lands exactly on 1 - p
+    /// where the double one lands an ulp above it, so the dtypes keep different counts.
+    /// Counts from transformers 5.25.0 `TopPLogitsWarper` on torch 2.15 (CPU), zeros of
+    /// each dtype; before, float32 rows kept the float64 counts.
+    func testTopPOnTiedRowsKeepsWhatTransformersKeepsInEachDtype() throws {
+        for (n, p, f32, f64) in [(100, 0.5, 50, 51), (1000, 0.9, 900, 901), (3000, 0.9, 2700, 2701), (40, 0.25, 10, 11)] {
+            let chain = try SamplerChain([.topP(p)])
+            let kept32 = try chain.apply([Float](repeating: 0, count: n)).filter { $0 > -.infinity }.count
+            let kept64 = try chain.apply([Double](repeating: 0, count: n)).filter { $0 > -.infinity }.count
+            XCTAssertEqual(kept32, f32, "\(n) float32 zeros, top-p \(p)")
+            XCTAssertEqual(kept64, f64, "\(n) float64 zeros, top-p \(p)")
+        }
+    }
+
+    /// Probabilities of a long f64 row to the last digit or so: the softmax's sum is
+    /// compensated. A plain 4-lane sum of these 50,000 terms made every probability ~200 ulps
+    /// off (torch.softmax is ~15 off). Reference: Python's math.fsum of math.exp(x - max).
+    func testProbabilitiesOfALongRowAreWithinAnUlpOrTwo() throws {
+        let row = (0..<50_000).map { Double(($0 * 7919) % 1000) / 128 }
+        let p = try SamplerChain([.topP(1.0)]).probs(row)
+        for (i, want) in [(0, 6.349912255610867e-08), (1, 8.334247380232454e-05), (12345, 9.758400412146414e-08),
+                          (49999, 1.1956242115915862e-07)] {
+            XCTAssertEqual(p[i], want, accuracy: 4 * want.ulp, "p[\(i)]")
+        }
+    }
+
     func testExplainReplayAndDrawsCarryDoubles() throws {
         let row = [2, 1, 0.1, -1] as [Double]
         let expected = 0.65900113888596791

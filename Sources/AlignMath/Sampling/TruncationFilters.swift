@@ -52,17 +52,28 @@ extension SamplerWorkspace {
     /// the last `min_keep` kept. Among tied logits the stable ascending order removes
     /// lower ids first, which is reproduced exactly. A long unsorted list is first cut
     /// to its top 256 logits when the rest is certainly removed (its whole mass is below
-    /// `1 - p` by a margin of 1e-9), so the full sort is avoided.
+    /// `1 - p` by a margin), so the full sort is avoided.
+    ///
+    /// On float32 rows torch computes in float32: the probabilities are floats, the
+    /// cumulative sum is accumulated in double and stored as float (torch's CPU `cumsum`),
+    /// and it is compared with `Float(1 - p)`. So is it here: 100 equal float32 logits
+    /// under top-p 0.5 keep 50 tokens (the float partial sum after 50 is exactly 0.5), while
+    /// 100 equal float64 logits keep 51, as transformers does in each dtype.
     func topP(_ p: Double, minKeep: Int) {
         guard ids.count > 0 else { return }
+        let float32 = T.self == Float.self
         var s = 0.0
         var cut = false
         if !sorted && ids.count > 1024 {
             let (md, sum) = softmaxParts()
             for i in 0..<probs.count { probs[i] /= sum }
+            // float32: the tail's mass as torch sums it, its float probabilities in double
+            var total32 = 0.0
+            if float32 { for q in probs { total32 += Double(Float(q)) } }
             let saved = (ids, vals, probs)
-            if let kept = restrictToTop(256, atLeast: minKeep, max: md, sum: sum) {
-                if 1 - kept < (1 - p) - 1e-9 { s = 1 - kept; cut = true } else {
+            if let kept = restrictToTop(256, atLeast: minKeep, max: md, sum: sum, float32: float32) {
+                let tail = float32 ? total32 - kept : 1 - kept
+                if tail < (1 - p) - (float32 ? 1e-6 : 1e-9) { s = tail; cut = true } else {
                     (ids, vals, probs) = saved
                     sorted = false
                 }
@@ -73,10 +84,19 @@ extension SamplerWorkspace {
         // Suffix sums from the least probable = HF's ascending cumulative sum.
         var m = 0  // number kept (a prefix of the canonical order)
         var i = n - 1
-        while i >= 0 {
-            s += probs[i]
-            if !(s <= 1 - p) { m = i + 1; break }
-            i -= 1
+        if float32 {
+            let bound = Float(1 - p)
+            while i >= 0 {
+                s += Double(Float(probs[i]))
+                if !(Float(s) <= bound) { m = i + 1; break }
+                i -= 1
+            }
+        } else {
+            while i >= 0 {
+                s += probs[i]
+                if !(s <= 1 - p) { m = i + 1; break }
+                i -= 1
+            }
         }
         m = min(n, max(m, minKeep))
         keepPrefixPreferringHighIdsInTie(m)

@@ -64,7 +64,9 @@ enum SampleStages {
             sample.top_p(p, {min_keep = 1, semantics = "transformers"}) -> stage
             Nucleus sampling: keeps the most probable tokens holding mass p, p in (0, 1].
             transformers (TopPLogitsWarper): sorts ascending (stable) and removes the tokens whose
-            cumulative probability is <= 1 - p, never the last min_keep. llama.cpp (top_p): sorts
+            cumulative probability is <= 1 - p, never the last min_keep; on f32 logits the sum is
+            torch's float32 one (100 equal f32 logits keep 50 at p = 0.5, f64 ones 51, as in
+            transformers); tied tokens at the cut go lower ids first. llama.cpp (top_p): sorts
             descending and keeps up to and including the first token where the running sum
             reaches p (the boundary token is kept), and at least min_keep; p = 1 keeps all.
             """, example: "sample.top_p(0.95)") { x, mk, sem in try .topP(x, minKeep: mk, semantics: sem) }
