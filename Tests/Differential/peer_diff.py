@@ -2,8 +2,9 @@
 """Randomized differential test of moonlab's rl, pref, dist, metrics and detect functions
 against the peers' formulas (issue 11).
 
-Run by hand (never in CI; moonlab never runs Python), with numpy 2.x (scipy and mpmath
-where present):
+Run by hand (never in CI; moonlab never runs Python), with numpy 2.x; NLTK 3.9 and
+rouge-score add self_bleu and rouge_l, spaCy 3.8 and selfcheckgpt (--no-deps) add
+selfcheck_text, where present:
 
     swift build                                   # or use a release build
     python3 Tests/Differential/peer_diff.py       # --seed N --moonlab PATH --only CATEGORY --keep
@@ -41,10 +42,6 @@ from collections import Counter
 
 import numpy as np
 
-try:
-    import mpmath as mp
-except ImportError:  # k3 near 0 then falls back to a series in float64
-    mp = None
 
 
 # ------------------------------------------------------------------------- cases
@@ -124,6 +121,17 @@ def lua_arr(xs):
     """A Lua array of numbers (or nested arrays)."""
     xs = xs.tolist() if isinstance(xs, np.ndarray) else xs
     return "{" + ", ".join(lua_arr(x) if isinstance(x, (list, tuple, np.ndarray)) else lua_num(x) for x in xs) + "}"
+
+
+NPY = {"dir": None, "n": 0}
+
+
+def lua_npy(a):
+    """A large array handed over as a .npy file (tensor.load) instead of a Lua literal."""
+    NPY["n"] += 1
+    path = os.path.join(NPY["dir"], f"in_{NPY['n']}.npy")
+    np.save(path, np.ascontiguousarray(a))
+    return f"tensor.load('{path}')"
 
 
 def lua_vec(g, xs, dtype="f64"):
@@ -359,15 +367,20 @@ def cases_group(g, out):
                         rtol=1e-11, atol=1e-12 * sc / 1e-4, note=f"method={m} scale={eff}"))
 
 
-def k3_exact(x):
-    """e^x - 1 - x for float64 x, to double precision (mpmath when present)."""
-    x = float(x)
-    if not math.isfinite(x):
-        return math.exp(x) - 1 - x if x == -math.inf or math.isnan(x) else math.inf
-    if mp is not None:
-        mp.mp.dps = 50
-        return float(mp.expm1(mp.mpf(x)) - mp.mpf(x))
-    return math.expm1(x) - x
+def k3_vec(x):
+    """e^x - 1 - x elementwise, to a few ulp: expm1(x) - x where that loses nothing (|x| >= 0.5),
+    else the Taylor series x^2 (1/2! + x (1/3! + ...)) to 1/26! (checked against mpmath at 700
+    digits: within 2.6 ulp on [-0.6, 0.6] and down to 1e-300; 50-digit mpmath, as the fixtures
+    use it, returns 0 below |x| ~ 1e-25)."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        big = np.expm1(x) - x
+        c = np.zeros_like(x)
+        for k in range(26, 1, -1):
+            c = c * x + 1.0 / math.factorial(k)
+        small = x * x * c
+    out = np.where(np.abs(x) >= 0.5, big, small)
+    return np.where(np.isnan(x), np.nan, out)
 
 
 def kl_peer(logp, ref, est, clamp):
@@ -383,7 +396,7 @@ def kl_peer(logp, ref, est, clamp):
             if est == "k2":
                 return 0.5 * (logp - ref) ** 2
             kl = np.clip(ref - logp, -20, 20)  # np.clip keeps NaN as torch.clamp does
-            return np.clip(np.array([k3_exact(x) for x in kl.ravel()]).reshape(kl.shape), -10, 10)
+            return np.clip(k3_vec(kl), -10, 10)
         # OpenRLHF 0.11 openrlhf/models/utils.py compute_approx_kl (k1 log_ratio, k2 log_ratio^2/2,
         # k3 exp(-log_ratio) - 1 + log_ratio, then clamp(-10, 10)); without clamp TRL's forms.
         lr = logp - ref
@@ -392,7 +405,7 @@ def kl_peer(logp, ref, est, clamp):
         elif est == "k2":
             v = lr ** 2 / 2.0
         else:
-            v = np.array([k3_exact(x) for x in (-lr).ravel()]).reshape(lr.shape)
+            v = k3_vec(-lr)
         if clamp is not None:
             v = np.clip(v, -clamp, clamp)
         return v
@@ -406,6 +419,9 @@ def cases_kl(g, out):
         kind = g.choice(["near", "far", "mixed"])
         if kind == "near":
             ref = logp + g.vec(n, scale=g.choice([1e-9, 1e-6, 1e-3])).reshape(shape)
+            if g.prob(0.2) and n:
+                k = g.i(0, n - 1)
+                ref.flat[k] = logp.flat[k] * (1 + 2.0 ** -52)  # log r of one ulp: k3 about 1e-32
         elif kind == "far":
             ref = logp + g.vec(n, scale=25.0).reshape(shape)
         else:
@@ -1368,6 +1384,84 @@ def lua_arr_str(xss):
     return "{" + ", ".join(lua_strs(xs) for xs in xss) + "}"
 
 
+# ------------------------------------------------------------------------- large
+def cases_large(g, out):
+    """Sizes that take the blocked, SIMD and parallel paths (inputs as .npy files): vocabularies
+    of 32,000 to 128,256, DPO batches over 32,768 pairs (the parallel blocks), 10^5-token KL
+    and GAE, 6,000-reward group advantages. Same peers and tolerances as the small cases (sums
+    over n terms get an absolute floor of n eps times the terms' size)."""
+    for _ in range(6):
+        V = g.choice([32000, 50257, 128256])
+        R = g.choice([1, 2, 3])
+        x = g.vec(R * V, scale=g.choice([1.0, 3.0, 10.0]), ties=0.3).reshape(R, V)
+        y = g.vec(R * V, scale=3.0, ties=0.3).reshape(R, V)
+        if g.prob(0.5):
+            x[:, g.rng.random(V) < 0.9] = -np.inf  # a filtered row: most of the vocabulary excluded
+            x[:, 0] = 1.0
+        T = g.choice([1.0, 0.7, 1.3])
+        zx, zy = x / T, y / T
+        lx, lse = peer_lsm(zx)
+        ly, _ = peer_lsm(zy)
+        px, py = np.exp(lx), np.exp(ly)
+        ent = -np.sum(np.where(px > 0, px * lx, 0.0), axis=-1)
+        kl = np.sum(np.where(px > 0, px * (lx - ly), 0.0), axis=-1)
+        tgt = [g.i(0, V - 1) for _ in range(R)]
+        ce = np.array([lse[i] - zx[i, t] for i, t in enumerate(tgt)])
+        fin = scale_of(zx, zy) + 1.0
+        tol = dict(rtol=1e-11, atol=4 * 2.0 ** -52 * fin * 8)
+        xl, yl = lua_npy(x), lua_npy(y)
+        o = f", {{temperature = {lua_num(T)}}}"
+        note = f"V={V} rows={R} T={T}"
+        out.append(Case("large", f"return dist.logsumexp({xl}{o})", [lse], note=note, **tol))
+        out.append(Case("large", f"return dist.entropy({xl}{o})", [ent], note=note, **tol))
+        out.append(Case("large", f"return dist.kl({xl}, {yl}{o})", [kl], note=note, **tol))
+        out.append(Case("large", f"return dist.cross_entropy({xl}, {lua_arr(tgt)}{o})", [ce], note=note, **tol))
+        out.append(Case("large", f"local p = dist.softmax({xl}{o})\nreturn p", [px], note=note, rtol=1e-12 + 4 * 2.0 ** -52 * fin, atol=1e-300))
+        am = [int(np.argmax(r)) for r in x]
+        out.append(Case("large", f"return dist.argmax({xl})", [("ints", am)], note=note))
+    for _ in range(3):
+        B = g.choice([40000, 70001])
+        pc, pr = -np.abs(g.vec(B, scale=10.0)), -np.abs(g.vec(B, scale=10.0))
+        rc, rr = pc + g.vec(B, scale=1.0), pr + g.vec(B, scale=1.0)
+        lt = g.choice(["sigmoid", "ipo", "robust", "aot", "discopop"])
+        lc = np.array(g.rng.integers(1, 50, B), dtype=float)
+        lr = np.array(g.rng.integers(1, 50, B), dtype=float)
+        per, cr, rjr = dpo_peer(pc, pr, rc, rr, 0.1, lt, 0.1 if lt in ("robust", "aot") else 0.0, lc, lr, 0.05)
+        stats = {"loss": float(per.mean()), "accuracy": float((cr > rjr).mean()), "margin": float((cr - rjr).mean())}
+        fields = [f"policy_chosen = {lua_npy(pc)}", f"policy_rejected = {lua_npy(pr)}", f"ref_chosen = {lua_npy(rc)}",
+                  f"ref_rejected = {lua_npy(rr)}", f"loss = '{lt}'", f"chosen_len = {lua_npy(lc)}", f"rejected_len = {lua_npy(lr)}"]
+        if lt in ("robust", "aot"):
+            fields.append("label_smoothing = 0.1")
+        out.append(Case("large", "local l, c, r, s = pref.dpo_loss{" + ", ".join(fields) + "}\nreturn l, c, r, s",
+                        [per, cr, rjr, stats], rtol=1e-11, atol=1e-13, note=f"dpo {lt} B={B}"))
+    for _ in range(3):
+        n = g.choice([100000, 250001])
+        logp = -np.abs(g.vec(n, scale=3.0))
+        ref = logp + g.vec(n, scale=g.choice([1e-6, 0.1, 2.0]))
+        est = g.choice(["k1", "k2", "k3"])
+        want = kl_peer(logp, ref, est, None)
+        out.append(Case("large", f"return rl.kl({lua_npy(logp)}, {lua_npy(ref)}, {{estimator = '{est}'}})", [want],
+                        rtol=1e-13, atol=1e-300, note=f"kl {est} n={n}"))
+    for _ in range(3):
+        n = g.choice([50000, 100001])
+        r, v = g.vec(n), g.vec(n)
+        d = g.rng.random(n) < 0.01
+        gamma, lam = g.choice([0.99, 1.0]), g.choice([0.95, 1.0])
+        a, R = gae_peer(r, v, gamma, lam, d, 0.0)
+        dl = lua_npy(d.astype(np.float64)) if g.prob(0.5) else lua_npy(d)
+        out.append(Case("large", f"return rl.gae({lua_npy(r)}, {lua_npy(v)}, {{gamma = {lua_num(gamma)}, lambda = {lua_num(lam)}, dones = {dl}}})",
+                        [a, R], rtol=1e-12, atol=1e-12 * scale_of(r, v) * 200, note=f"gae n={n}"))
+    for _ in range(3):
+        G = g.choice([4, 8, 16])
+        n = G * g.choice([375, 1000])
+        x = g.vec(n, ties=0.5, special=0.05, pool=(np.nan,))
+        m = g.choice(["grpo", "rloo"])
+        sc = g.choice(["group", "batch", "none"]) if m == "grpo" else g.choice(["batch", "none"])
+        want = group_peer(x, G, m, sc)
+        out.append(Case("large", f"return rl.group_advantages({lua_npy(x)}, {G}, {{method = '{m}', scale = '{sc}'}})", [want],
+                        rtol=1e-11, atol=1e-8, note=f"group {m} {sc} n={n}"))
+
+
 # ------------------------------------------------------------------------- runner
 LUA_PRELUDE = r"""
 local function enc(v, depth)
@@ -1558,6 +1652,7 @@ CATS = {
     "dist": cases_dist,              # dist.* values (dist) and ids (dist_ids)
     "metrics": cases_metrics,        # pass_at_k, distinct_n, repetition, exact_match, token_f1, self_bleu, rouge_l
     "calibration": cases_calibration,  # ece (gpleiss), brier, auroc/auprc (sklearn's formulas)
+    "large": cases_large,            # sizes for the SIMD/parallel paths, inputs as .npy
     "detect": cases_detect,
     "selfcheck_text": cases_selfcheck_text,  # selfcheck_ngram on text (spaCy tokenizer; needs spacy + selfcheckgpt)          # selfcheck_ngram (token lists), semantic_entropy
 }
@@ -1582,6 +1677,7 @@ def main():
         if name not in CATS:
             ap.error(f"unknown category {name!r}; one of {', '.join(CATS)}")
     work = tempfile.mkdtemp(prefix="moonlab-peer-")
+    NPY["dir"] = work
     g = Gen(args.seed)
     cases = []
     for name, f in CATS.items():
