@@ -141,6 +141,9 @@ def lua_vec(g, xs, dtype="f64"):
         return "tensor{}" if g.prob(0.5) else "{}"
     if dtype != "f64":
         return f"tensor.from({lua_arr(a)}, {{dtype = '{dtype}'}})"
+    if a.ndim == 1 and a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(a == np.round(a)) and np.all(np.abs(a) < 2 ** 53) and g.prob(0.5):
+        ints = [int(v) for v in a]  # integral values as Lua integers, or as an i64 tensor
+        return lua_arr(ints) if g.prob(0.5) else f"tensor.from({lua_arr(ints)}, {{dtype = 'i64'}})"
     return f"tensor{lua_arr(a)}" if g.prob(0.5) else lua_arr(a)
 
 
@@ -223,7 +226,7 @@ def cases_gae(g, out):
         lam = g.choice([0.95, 0.0, 1.0, g.r(), 0.5])
         r = [g.vec(n, special=0.03 if g.prob(0.1) else 0.0, pool=(np.nan,)) for _ in range(rows)]
         v = [g.vec(n) for _ in range(rows)]
-        dkind = g.choice([None, "bool", "f64", "boolt", "i64"])
+        dkind = g.choice([None, "bool", "f64", "boolt", "i64", "num"])
         d = [g.rng.random(n) < 0.25 for _ in range(rows)] if dkind else None
         lv = None
         if g.prob(0.4):
@@ -236,6 +239,8 @@ def cases_gae(g, out):
                 dd = [bool(x) for x in d[0]]
             if dkind == "bool":
                 dl = lua_arr(dd)
+            elif dkind == "num":
+                dl = lua_arr(np.asarray(dd, dtype=np.int64))  # a Lua array of 0/1 integers
             elif dkind == "boolt":
                 dl = f"tensor{lua_arr(dd)}" if n else "tensor.from({}, {dtype = 'bool'})"
             elif dkind == "f64":
