@@ -278,20 +278,37 @@ public final class RewardServer: @unchecked Sendable {
 
 /// Counts the requests the router answers by endpoint ("health", "metrics", or "other": a
 /// trainer's mistyped URL shows as endpoint="other", status="404") and status, beside the
-/// scoring requests that `LoopScoringHandler` counts.
+/// scoring requests that `LoopScoringHandler` counts. A path or method that does not exist
+/// is answered `{"error": ...}` naming the endpoints that do (Hummingbird's is empty).
 struct RoutedRequestsMetrics<Context: RequestContext>: RouterMiddleware {
     let metrics: ServeMetrics
+    static var endpoints: [(path: String, method: String)] {
+        [("/get_reward", "POST"), ("/score", "POST"), ("/health", "GET"), ("/metrics", "GET")]
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let endpoint = switch request.uri.path {
-        case "/health": "health"
-        case "/metrics": "metrics"
-        default: "other"
-        }
+        let path = request.uri.path
+        let known = Self.endpoints.first { $0.path == path }
+        let endpoint = known.map { String($0.path.dropFirst()) } ?? "other"
         do {
             let response = try await next(request, context)
             metrics.routed(endpoint: endpoint, status: response.status.code)
             return response
+        } catch let e as any HTTPResponseError where e.status == .notFound || e.status == .methodNotAllowed {
+            var headers: HTTPFields = [.contentType: "application/json"]
+            let status: HTTPResponse.Status
+            let message: String
+            if let known {
+                status = .methodNotAllowed
+                headers[.allow] = known.method
+                message = "\(known.path) takes \(known.method), not \(request.method.rawValue)"
+            } else {
+                status = .notFound
+                message = "no endpoint \(request.method.rawValue) \(path): moonlab serve answers "
+                    + Self.endpoints.map { "\($0.method) \($0.path)" }.joined(separator: ", ")
+            }
+            metrics.routed(endpoint: endpoint, status: status.code)
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: RewardResponses.error(message))))
         } catch let e as any HTTPResponseError {
             metrics.routed(endpoint: endpoint, status: e.status.code)
             throw e

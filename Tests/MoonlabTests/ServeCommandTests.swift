@@ -184,11 +184,18 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertEqual(Self.call(s.url + "/score", body: Data(#"{"recs": []}"#.utf8)).0, 400)
         XCTAssertEqual(Self.call(s.url + "/get_reward", body: Data(#"{"query": ["ok"]}"#.utf8)).0, 200)  // still serving
         // A mistyped URL (a trainer's --remote_rm_url) shows in /metrics, as do the router's answers.
-        XCTAssertEqual(Self.call(s.url + "/get_rewards", body: Data(#"{"query": ["ok"]}"#.utf8)).0, 404)
+        let (missing, missingBody) = Self.call(s.url + "/get_rewards", body: Data(#"{"query": ["ok"]}"#.utf8))
+        XCTAssertEqual(missing, 404)
+        XCTAssertEqual(try Self.json(missingBody)["error"] as? String,
+                       "no endpoint POST /get_rewards: moonlab serve answers POST /get_reward, POST /score, GET /health, GET /metrics")
+        let (wrongMethod, wrongBody) = Self.call(s.url + "/get_reward", "GET")
+        XCTAssertEqual(wrongMethod, 405)
+        XCTAssertEqual(try Self.json(wrongBody)["error"] as? String, "/get_reward takes POST, not GET")
         XCTAssertEqual(Self.call(s.url + "/health", "GET").0, 200)
         let metrics = String(decoding: Self.call(s.url + "/metrics", "GET").1, as: UTF8.self)
         XCTAssertTrue(metrics.contains(#"moonlab_requests_total{endpoint="other",status="404"} 1"#), metrics)
         XCTAssertTrue(metrics.contains(#"moonlab_requests_total{endpoint="health",status="200"} 1"#), metrics)
+        XCTAssertTrue(metrics.contains(#"moonlab_requests_total{endpoint="get_reward",status="405"} 1"#), metrics)
         XCTAssertTrue(metrics.contains(#"moonlab_requests_total{endpoint="get_reward",status="413"} 1"#), metrics)
     }
 
