@@ -74,7 +74,10 @@ final class DataJSONTests: XCTestCase {
             ("\"\\u12G4\"", "invalid \\u escape at column 2"),
             ("tru", "expected value at column 1"),
             ("1 2", "extra data after the value at column 3"),
-            ("NaN", "expected value at column 1"),
+            ("NaN", "NaN and Infinity are not JSON (Python's json.dumps writes them for float('nan') and float('inf'); send null) at column 1"),
+            ("[1, -Infinity]", "NaN and Infinity are not JSON (Python's json.dumps writes them for float('nan') and float('inf'); send null) at column 5"),
+            ("Infinity", "NaN and Infinity are not JSON (Python's json.dumps writes them for float('nan') and float('inf'); send null) at column 1"),
+            ("nul", "expected value at column 1"),
             ("", "expected value at column 1"),
         ]
         for (text, message) in cases {

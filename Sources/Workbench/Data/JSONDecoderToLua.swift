@@ -36,6 +36,9 @@ public struct JSONSyntaxError: Error, CustomStringConvertible {
 /// The decoder keeps no reference to the state (pass the state, or a coroutine's view of
 /// it, to each call), so it can be held by anything that Lua itself owns.
 public final class JSONDecoderToLua {
+    /// What `NaN` and `Infinity` are told (Python's `json.dumps` writes them, pandas' missing
+    /// values are NaN): not JSON.
+    static let nonFinite = "NaN and Infinity are not JSON (Python's json.dumps writes them for float('nan') and float('inf'); send null)"
     private let sentinels: DataSentinels
     private var scratch: UnsafeMutablePointer<UInt8>
     private var scratchCapacity: Int
@@ -135,6 +138,7 @@ struct JSONParser {
         case UInt8(ascii: "f"): try literal("false"); state.push(boolean: false)
         case UInt8(ascii: "n"): try literal("null"); state.push(ref: nullRef)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
+        case UInt8(ascii: "N"), UInt8(ascii: "I"): throw fail(JSONDecoderToLua.nonFinite)
         default: throw fail("expected value")
         }
     }
@@ -318,6 +322,7 @@ struct JSONParser {
         let s = p
         let negative = p.pointee == UInt8(ascii: "-")
         if negative { p += 1 }
+        if p < end, p.pointee == UInt8(ascii: "I") { throw fail(JSONDecoderToLua.nonFinite, at: s) }
         guard p < end, p.pointee &- 48 < 10 else { throw fail("invalid number", at: s) }
         var m: UInt64 = 0
         var exp10 = 0
