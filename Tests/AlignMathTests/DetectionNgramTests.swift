@@ -36,6 +36,18 @@ final class DetectionNgramTests: XCTestCase {
         XCTAssertEqual(SpacySentencizer().sentences("x/y. It works"), ["x/y. It works"])
     }
 
+    /// spaCy 3.8.18's ALPHA / ALPHA_LOWER / ALPHA_UPPER are explicit range lists in which uncased
+    /// scripts are whole blocks (Ethiopic punctuation, Bengali signs, Katakana's prolonged sound mark
+    /// count as letters of both cases); values from spaCy. Unicode properties split these otherwise.
+    func testCharacterClassesAsSpacysRanges() {
+        let tok = SpacyTokenizer()
+        XCTAssertEqual(tok.tokens("Dr.\u{1368} x"), ["Dr.", "\u{1368}", "x"])
+        XCTAssertEqual(tok.tokens("'s--\u{1362}"), ["'s", "--", "\u{1362}"])
+        XCTAssertEqual(tok.tokens("www.\u{4B8}]"), ["www.\u{4B8}", "]"])
+        XCTAssertEqual(tok.tokens("ab=\u{30FC}c"), ["ab", "=", "\u{30FC}c"])
+        XCTAssertEqual(tok.tokens("3.5-\u{982}"), ["3.5", "-", "\u{982}"])
+    }
+
     func testBracketCitationSplitsAsSpacy() {
         XCTAssertEqual(SpacyTokenizer().tokens("(born March 31, 1942),[2] is"),
                        ["(", "born", "March", "31", ",", "1942),[2", "]", "is"])

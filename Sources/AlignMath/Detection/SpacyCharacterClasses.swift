@@ -3,9 +3,10 @@
 /// Unicode scalars as Python's `re` sees code points.
 ///
 /// `LIST_PUNCT`, `LIST_QUOTES`, `LIST_CURRENCY`, `LIST_UNITS` and `HYPHENS` are copied
-/// exactly. `ALPHA`, `ALPHA_LOWER`, `ALPHA_UPPER` and `ICONS` are long explicit range lists in
-/// spaCy; here they are Unicode properties (alphabetic, lowercase, uppercase, the `So`
-/// category), which agree on Latin, Greek and Cyrillic letters, i.e. on ordinary prose.
+/// exactly. `ALPHA`, `ALPHA_LOWER`, `ALPHA_UPPER` and `ICONS` are spaCy's explicit range lists
+/// (`SpacyCharacterRanges`, generated from spaCy): scripts without case (Ethiopic, Bengali,
+/// Hebrew, Arabic, CJK, ...) are whole blocks in both ALPHA_LOWER and ALPHA_UPPER there,
+/// punctuation of those blocks included, which Unicode's properties do not give.
 enum SpacyClass {
     /// `LIST_PUNCT`, in rule order (`…`, `……`, `,`, `:`, ...).
     static let punct: [String] = ["…", "……", ",", ":", ";", "!", "?", "¿", "؟", "¡", "(", ")", "[", "]",
@@ -46,26 +47,24 @@ enum SpacyClass {
     /// `ALPHA`.
     static func isAlpha(_ u: Unicode.Scalar) -> Bool {
         if u.value < 128 { return (u.value | 0x20) >= 97 && (u.value | 0x20) <= 122 }
-        return u.properties.isAlphabetic && !u.properties.generalCategory.isMark
+        return SpacyCharacterRanges.contains(SpacyCharacterRanges.alpha, u.value)
     }
 
     /// `ALPHA_LOWER`: lower-case letters and letters of scripts without case.
     static func isLower(_ u: Unicode.Scalar) -> Bool {
         if u.value < 128 { return u.value >= 97 && u.value <= 122 }
-        guard isAlpha(u) else { return false }
-        return u.properties.isLowercase || !u.properties.isCased
+        return SpacyCharacterRanges.contains(SpacyCharacterRanges.lower, u.value)
     }
 
     /// `ALPHA_UPPER`: upper-case letters and letters of scripts without case.
     static func isUpper(_ u: Unicode.Scalar) -> Bool {
         if u.value < 128 { return u.value >= 65 && u.value <= 90 }
-        guard isAlpha(u) else { return false }
-        return u.properties.isUppercase || !u.properties.isCased
+        return SpacyCharacterRanges.contains(SpacyCharacterRanges.upper, u.value)
     }
 
-    /// `ICONS`: other symbols (dingbats, emoji, `°`, `©`).
+    /// `ICONS`: spaCy's list of other symbols (dingbats, emoji, `°`, `©`).
     static func isIcon(_ u: Unicode.Scalar) -> Bool {
-        u.value >= 0xA6 && u.properties.generalCategory == .otherSymbol
+        u.value >= 0xA6 && SpacyCharacterRanges.contains(SpacyCharacterRanges.icons, u.value)
     }
 
     /// Python's `str.isspace` for one code point.

@@ -56,8 +56,9 @@ enum SpacyURL {
         (u.value < 128 && (SpacyClass.isAlpha(u) || SpacyClass.isDigit(u))) || (u.value >= 0xA1 && u.value <= 0xFFFF)
     }
 
+    /// Python's `\w`: `str.isalnum()` (letters of category L*, numeric code points) or `_`.
     private static func isWord(_ u: Unicode.Scalar) -> Bool {
-        u == "_" || SpacyClass.isDigit(u) || u.properties.isAlphabetic || u.properties.numericType != nil
+        Metrics.isPythonWord(u)
     }
 
     private static func firstIndex(of lit: String, in s: [Unicode.Scalar]) -> Int? {
