@@ -1,3 +1,5 @@
+import AlignMathC
+
 /// The per-row kernels of `Dist` for Float data: `SIMD8<Float>` (one AVX2 register; 16
 /// lanes on AVX2 ran out of the 16 registers and spilled), fused multiply-adds, `FastExp.expSum` for sums (`FastExp.exp`
 /// where exponentials are written out), partial sums of at most 16 terms per lane in
@@ -249,13 +251,33 @@ enum RowF32 {
     @inline(never)
     static func klSums(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ n: Int, _ s: Float,
                        _ mp: Float, _ mq: Float,
-                       nextP: UnsafePointer<Float>?, nextQ: UnsafePointer<Float>?)
+                       nextP: UnsafePointer<Float>?, nextQ: UnsafePointer<Float>?, vectorsInC: Bool = true)
         -> (Double, Double, Double, Float, Float, Bool) {
         var sp = 0.0, sq = 0.0, sw = 0.0
         let np = nextP ?? p, nq = nextQ ?? q
         var acc = KLAcc(s, mp, mq)
         var nxt = PairMax()
         var i = 0
+        #if arch(x86_64)
+        // The whole vectors in C (`am_kl_sums_f32`: the loop below, the same bits, two
+        // vectors a step and no spilled constants: ~10% less CPU per row, BENCHMARKS.md
+        // "Issue 11/13, sixth pass"); the tail below as before. `vectorsInC: false` (tests)
+        // runs the Swift loop, which the C one must match bit for bit.
+        if vectorsInC && n >= w {
+            var sums = SIMD4<Double>()
+            var next = (nxt.mp, nxt.mq, nxt.minq)
+            withUnsafeMutableBytes(of: &sums) { sb in
+                withUnsafeMutableBytes(of: &next) { nb in
+                    am_kl_sums_f32(p, q, n - n % w, s, mp, mq, np, nq,
+                                   sb.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: Double.self),
+                                   nb.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: Float.self))
+                }
+            }
+            (sp, sq, sw) = (sums[0], sums[1], sums[2])
+            (nxt.mp, nxt.mq, nxt.minq) = next
+            i = n - n % w
+        }
+        #endif
         while i + w <= n {
             let end = blockEnd(i, n)
             while i < end {

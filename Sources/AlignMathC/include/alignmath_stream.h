@@ -27,4 +27,8 @@ static inline __attribute__((always_inline)) void am_stream_u32x8(void *p, am_u3
     __builtin_nontemporal_store(v, (am_u32x8 *)p);
 }
 
+// The KL kernel's header, included from here too: an incremental build's cached module of
+// this directory does not notice a new header (clang's umbrella-directory module map).
+#include "alignmath_kl.h"
+
 #endif
