@@ -140,7 +140,9 @@ enum TensorConstructors {
         m.function("arange", doc: """
             tensor.arange(a, b[, step], {dtype = "f64"}) -> tensor
             a, a + step, ... up to but excluding b, as torch.arange; tensor.arange(n) is 0..n-1.
-            step defaults to 1 and may be negative. Options: dtype "f64" (default) or "f32".
+            step defaults to 1 and may be negative. Options: dtype "f64" (default), "f32", "i64"
+            or "bool" (f64 even for integer bounds, as the contract's default dtype; numpy and torch
+            give int64 there: ask for "i64").
             Example: tensor.arange(0, 1, 0.25)  --> tensor([0.0000, 0.2500, 0.5000, 0.7500], dtype=f64)
             """) { a in
             var nums: [Double] = []
@@ -178,7 +180,7 @@ enum TensorConstructors {
         m.function("from", doc: """
             tensor.from(list, {dtype = "f64"}) -> tensor
             A new tensor from a Lua array (nested for 2-d and 3-d) or a copy of a tensor, in the
-            given dtype. Options: dtype "f64" (default) or "f32".
+            given dtype. Options: dtype "f64" (default), "f32", "i64" or "bool".
             Example: tensor.from({1, 2, 3}, {dtype = "f32"})
             """) { a in
             let o = try a.options(2, allowed: ["dtype"])
@@ -210,7 +212,7 @@ extension TensorConstructors {
         m.function("linspace", doc: """
             tensor.linspace(a, b, n, {dtype = "f64"}) -> tensor
             n evenly spaced numbers from a to b, both included (as numpy.linspace and torch.linspace).
-            Options: dtype "f64" (default) or "f32".
+            Options: dtype "f64" (default), "f32", "i64" (truncated, as torch) or "bool".
             Example: tensor.linspace(0, 1, 5)  --> tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000], dtype=f64)
             """) { a in
             let lo = try a.number(1), hi = try a.number(2), n = try a.integer(3)
