@@ -129,6 +129,16 @@ final class DetectionNgramTests: XCTestCase {
         XCTAssertEqual(bigram.avgNegLogprob[0], .infinity)  // n-grams are tuples, never the '<unk>' key
     }
 
+    /// selfcheckgpt's add() tokenizes each sentence's stripped text again: a sentence that ends
+    /// inside a whitespace chunk ("-'.Then") re-tokenizes as - ' . where the whole chunk gave -' and .
+    /// (spaCy 3.8.18 and selfcheckgpt 4cb9221; found by Tests/Differential/peer_diff.py).
+    func testSentenceEndingInsideAChunkIsTokenizedAgain() throws {
+        let r = try SelfCheckNgram.score(sentences: [.text("Go -'.")], passage: .text("Go -'.Then stop."), samples: [])
+        // counts: go 1, - 1, ' 1, . 2, then 1, stop 1 (7 tokens)
+        XCTAssertEqual(r.avgNegLogprob[0], (3 * log(7.0) + log(3.5)) / 4, accuracy: 1e-12)  // was +inf ("-" unseen)
+        XCTAssertEqual(r.maxNegLogprob[0], log(7.0), accuracy: 1e-12)
+    }
+
     func testTokenizingOnceCountsAsSelfcheckgptsSecondPass() throws {
         // selfcheckgpt's add() tokenizes `sent.text.strip()` of every sentence again; the
         // model tokenizes each text once and drops whitespace tokens at sentence ends. Same

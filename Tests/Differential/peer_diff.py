@@ -1345,9 +1345,28 @@ TEXT_WORDS = ["He", "was", "born", "in", "1942", "the", "The", "city", "of", "Pa
               "12:30", "a.m.", "O'Neil", "rock'n'roll", "gonna", "c'mon", "Let's", ":)", "\U0001f600", "x/y", "+", "&"]
 
 
+SOUP_BLOCKS = [(0x21, 0x7E), (0xA1, 0x24F), (0x370, 0x3FF), (0x400, 0x4FF), (0x591, 0x5F4), (0x600, 0x6FF), (0x900, 0x97F),
+               (0x980, 0x9FF), (0x1200, 0x137F), (0x1E00, 0x1EFF), (0x2010, 0x205E), (0x2100, 0x214F), (0x2190, 0x21FF),
+               (0x2600, 0x26FF), (0x3001, 0x303F), (0x3040, 0x30FF), (0x4E00, 0x4E80), (0xAC00, 0xAC80), (0xFF01, 0xFFEF),
+               (0x1F300, 0x1F64F), (0x300, 0x36F), (0xA700, 0xA7FF), (0x10A0, 0x10FF)]
+
+
+def soup_word(g):
+    """A run of code points from many scripts and symbol blocks (spaCy's character classes are
+    explicit range lists: this is where a port of them differs)."""
+    out = ""
+    for _ in range(g.i(1, 5)):
+        a, b = g.choice(SOUP_BLOCKS)
+        c = chr(g.i(a, b))
+        if unicodedata.category(c) in ("Cs", "Cn", "Co", "Cc", "Zs", "Zl", "Zp"):
+            c = "x"
+        out += c if g.prob(0.7) else g.choice([".", "-", "/", ",", "'", ":", "...", "'s"])
+    return out
+
+
 def text_sentence(g):
     k = g.i(1, 9)
-    words = [g.choice(TEXT_WORDS) for _ in range(k)]
+    words = [g.choice(TEXT_WORDS) if g.prob(0.8) else soup_word(g) for _ in range(k)]
     sep = lambda: g.choice([" ", " ", " ", "  ", "\n", ", "])
     t = words[0]
     for w in words[1:]:

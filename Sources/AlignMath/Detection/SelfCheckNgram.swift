@@ -39,7 +39,9 @@ public enum SelfCheckNgram {
     ///
     /// Each text is tokenized once: a sentence of the model is its run of the text's tokens
     /// without whitespace tokens at its ends, which is what `add` gets by tokenizing
-    /// `sent.text.strip()` again; each evaluated sentence is tokenized whole (`evaluate`). Tokens are lower-cased and interned into integer ids;
+    /// `sent.text.strip()` again, unless the sentence starts or ends inside a whitespace-separated
+    /// chunk (then it is tokenized again alone, as `add` does); each evaluated sentence is
+    /// tokenized whole (`evaluate`). Tokens are lower-cased and interned into integer ids;
     /// n-grams (padded with the id of "<s>") are counted in a hash table of id sequences.
     public static func score(sentences: [Text], passage: Text, samples: [Text], n: Int = 1,
                              k: Double = 0) throws -> Result {
@@ -143,13 +145,25 @@ public enum SelfCheckNgram {
                 let starts = sentencizer.sentenceStarts(s, toks)
                 for (j, first) in starts.enumerated() {
                     // selfcheckgpt tokenizes `sent.text.strip()` again; the same tokens are this
-                    // run without whitespace tokens at its ends (the affix rules never look
-                    // across whitespace), so the text is tokenized only once here
+                    // run without whitespace tokens at its ends when the sentence is whole
+                    // whitespace-separated chunks (the affix rules never look across whitespace),
+                    // so the text is tokenized only once then. A sentence that starts or ends
+                    // inside a chunk ("-'.む" ends one after "." and starts the next) is tokenized
+                    // again alone, as the peer does: "-'." alone splits as - ' . where the chunk
+                    // gave -' and .
                     var a = first, b = j + 1 < starts.count ? starts[j + 1] : toks.count
                     func blank(_ t: (Int, Int)) -> Bool { s[t.0..<t.1].allSatisfy(SpacyClass.isSpace) }
                     while a < b && blank(toks[a]) { a += 1 }
                     while b > a && blank(toks[b - 1]) { b -= 1 }
-                    sentenceIDs.append((a..<b).map { tokenID(s, toks[$0].0, toks[$0].1) })
+                    guard a < b else { sentenceIDs.append([]); continue }
+                    let x = toks[a].0, y = toks[b - 1].1
+                    let whole = (x == 0 || SpacyClass.isSpace(s[x - 1])) && (y == s.count || SpacyClass.isSpace(s[y]))
+                    if whole {
+                        sentenceIDs.append((a..<b).map { tokenID(s, toks[$0].0, toks[$0].1) })
+                    } else {
+                        let sub = Array(s[x..<y])
+                        sentenceIDs.append(sentencizer.tokenizer.ranges(sub).map { tokenID(sub, $0.0, $0.1) })
+                    }
                 }
             case .tokens(let t):
                 sentenceIDs = [t.map { tokenID($0) }]
