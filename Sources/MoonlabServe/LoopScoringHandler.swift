@@ -99,17 +99,14 @@ final class LoopScoringHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
+            // (What was sent before the SIGTERM has been read by now: RewardServer.settle. The
+            // event is not deferred here: a connection closed later than Hummingbird expects
+            // may be one NIO dropped mid-setup, and its close traps: swift-nio issue 2813.)
             quiescing = true
-            quiesceHeld = true
-            if own != nil || !held.isEmpty { return }
-            // A request sent before the SIGTERM may still be unread in the socket (this loop
-            // was scoring another connection's): the event waits until the socket has been
-            // read once more (a task scheduled ahead runs after the loop's next look at its
-            // sockets), so Hummingbird closes the connection only if it is really idle.
-            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(5)) {
-                self.passQuiesceIfDone(context: context)
+            if own != nil || !held.isEmpty {
+                quiesceHeld = true
+                return
             }
-            return
         }
         context.fireUserInboundEventTriggered(event)
     }

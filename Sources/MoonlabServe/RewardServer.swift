@@ -241,9 +241,9 @@ public final class RewardServer: @unchecked Sendable {
     /// not accept meanwhile, and closing a listener resets what it has not accepted: requests
     /// sent before the SIGTERM, lost), each accepted connection is set up on its loop (one the
     /// listener closes before that is dropped, and NIO traps: swift-nio issue 2813) and reads
-    /// what was sent on it. Rounds of two passes over the loops, one after the other (the
-    /// listener's loop, whichever it is, accepts before the second pass sets the connections
-    /// up), until a round sees no new connection; at most 20.
+    /// what was sent on it (else Hummingbird closes it as idle). Rounds of two passes over the
+    /// loops, one after the other (the listener's loop, whichever it is, accepts before the
+    /// second pass sets the connections up), until a round sees no new connection; at most 20.
     func settle() async {
         var last = -1
         for _ in 0..<20 {

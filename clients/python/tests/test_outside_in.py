@@ -367,3 +367,36 @@ def test_reload_under_load_then_sigterm_drains(tmp_path):
         t.join(60)
     assert code == 0, s.stderr()
     assert all(a == (200, a[1]) and a[1]["rewards"] == [7.0] * 8 for a in answers.values()) and len(answers) == 3, answers
+
+
+def test_sigterm_during_a_flood_of_new_connections_exits_0(tmp_path):
+    """OpenRLHF's agent.py opens a connection per sample: a SIGTERM (a rolling restart) lands
+    in a flood of them. Whatever is refused or reset after the signal, the server drains and
+    exits 0 (NIO traps when a connection it dropped mid-setup is closed late: swift-nio 2813)."""
+    import asyncio
+
+    (tmp_path / "r.lua").write_text(NEWCOMER)
+    s = Server(["--reward", "r.lua", "--workers", "2"], str(tmp_path / "serve.log"), str(tmp_path))
+    body = json.dumps({"query": [P + GOOD], "prompts": [P], "labels": ["4"]}).encode()
+    head = b"POST /get_reward HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
+
+    async def one():
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", s.port), 30)
+            writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            await writer.drain()
+            answer = await asyncio.wait_for(reader.read(), 30)
+            writer.close()
+            return answer.split(b" ", 2)[1] if answer else b"closed"
+        except (OSError, asyncio.TimeoutError) as e:
+            return type(e).__name__
+
+    async def flood():
+        tasks = [asyncio.ensure_future(one()) for _ in range(800)]
+        await asyncio.sleep(0.3)
+        s.p.send_signal(signal.SIGTERM)
+        return await asyncio.gather(*tasks)
+
+    answers = asyncio.run(flood())
+    assert s.stop() == 0, s.stderr()[-2000:]
+    assert b"200" in answers
