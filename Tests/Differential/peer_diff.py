@@ -46,7 +46,7 @@ import numpy as np
 
 # ------------------------------------------------------------------------- cases
 class Case:
-    def __init__(self, cat, lua, want, rtol=1e-12, atol=0.0, note="", known=None):
+    def __init__(self, cat, lua, want, rtol=1e-12, atol=0.0, note="", known=None, dtypes=None):
         self.cat = cat
         self.lua = lua        # Lua statements ending in `return ...`
         self.want = want      # list of expected values (None entries are not compared), or ERROR
@@ -54,6 +54,7 @@ class Case:
         self.atol = atol
         self.note = note
         self.known = known    # a reason string when a difference is known and accepted
+        self.dtypes = dtypes  # per value: the tensor dtype expected ("f64", "f32", "i64"), or None
 
 
 ERROR = "__error__"           # the peer raises: moonlab must raise a Lua error
@@ -267,7 +268,7 @@ def cases_gae(g, out):
         sc = scale_of(r, v, lv if lv is not None else 0.0) * max(n, 1) + 1e-300
         o = "{" + ", ".join(opts) + "}"
         note = f"dones={dkind}"
-        out.append(Case("gae", f"return rl.gae({rl_}, {vl}, {o})", [wa, wr], atol=1e-13 * sc, note=note))
+        out.append(Case("gae", f"return rl.gae({rl_}, {vl}, {o})", [wa, wr], atol=1e-13 * sc, note=note, dtypes=["f64", "f64"]))
         ropts = "{" + ", ".join(x for x in opts if not x.startswith("lambda")) + "}"
         out.append(Case("returns", f"return rl.returns({rl_}, {ropts})", [wt], atol=1e-13 * sc, note=note))
 
@@ -1009,7 +1010,8 @@ def cases_dist(g, out):
         # into a relative one, so probabilities get rtol 1e-12 + 4 eps |z|, log-space values atol 4 eps |z|
         zr = 1e-12 + 4 * 2.0 ** -52 * fin
         note = f"V={V} shape={list(shape)} T={T} probs={probs}"
-        out.append(Case("dist", f"return dist.softmax({xl}{o})", [px.reshape(shape)], rtol=zr, atol=1e-300, known=known, note=note))
+        out.append(Case("dist", f"return dist.softmax({xl}{o})", [px.reshape(shape)], rtol=zr, atol=1e-300, known=known, note=note,
+                        dtypes=[None if probs else "f64"]))
         out.append(Case("dist", f"return dist.log_softmax({xl}{o})", [lx.reshape(shape)], rtol=1e-12, atol=1e-15 * fin, known=known, note=note))
         out.append(Case("dist", f"return dist.logsumexp({xl}{o})", [sh(lse_x)], rtol=1e-12, atol=1e-15 * fin, known=known, note=note))
         out.append(Case("dist", f"return dist.entropy({xl}{o})", [sh(ent)], rtol=1e-11, atol=1e-14 * fin, known=known, note=note))
@@ -1408,6 +1410,43 @@ def lua_arr_str(xss):
     return "{" + ", ".join(lua_strs(xs) for xs in xss) + "}"
 
 
+def cases_dist_f32(g, out):
+    """f32 logits (tensor.load of a float32 .npy): computed in f32 as torch does, so compared with the
+    f64 answer for the f32-rounded inputs at f32 precision (rtol 2e-5, and an absolute floor of
+    1e-6 times the logits' size for log-space values), as tensor_diff's f32 cases are."""
+    for _ in range(60):
+        V = g.choice([2, 7, 33, 100, 1000, 4099, 32000])
+        R = g.choice([1, 1, 2, 3])
+        x = (g.vec(R * V, scale=g.choice([1.0, 3.0, 10.0]), ties=0.3)).reshape(R, V).astype(np.float32)
+        y = (g.vec(R * V, scale=3.0, ties=0.3)).reshape(R, V).astype(np.float32)
+        if g.prob(0.3):
+            x[:, g.rng.random(V) < 0.5] = -np.inf
+            x[:, 0] = 0.5
+        if g.prob(0.1):
+            x[g.i(0, R - 1), g.i(0, V - 1)] = np.nan
+        T = g.choice([None, 1.0, 0.7, 2.0])
+        zx, zy = x.astype(np.float64) / (T or 1.0), y.astype(np.float64) / (T or 1.0)
+        lx, lse = peer_lsm(zx)
+        ly, _ = peer_lsm(zy)
+        px, py = np.exp(lx), np.exp(ly)
+        nanx = row_nan(zx)
+        ent = np.where(nanx, np.nan, -np.sum(np.where(px > 0, px * lx, 0.0), axis=-1))
+        kl = np.where(nanx, np.nan, np.sum(np.where(px > 0, px * (lx - ly), 0.0), axis=-1))
+        fin = scale_of(zx, zy) + 1.0
+        o = "" if T is None else f", {{temperature = {lua_num(T)}}}"
+        one = R == 1 and g.prob(0.5)
+        xl = lua_npy(x[0] if one else x)
+        yl = lua_npy(y[0] if one else y)
+        sh = (lambda a: float(np.asarray(a).reshape(-1)[0])) if one else (lambda a: a)
+        note = f"f32 V={V} rows={R} T={T}"
+        tol = dict(rtol=2e-5, atol=1e-6 * fin)
+        out.append(Case("dist_f32", f"return dist.logsumexp({xl}{o})", [sh(lse)], note=note, **tol))
+        out.append(Case("dist_f32", f"return dist.entropy({xl}{o})", [sh(ent)], note=note, **tol))
+        out.append(Case("dist_f32", f"return dist.kl({xl}, {yl}{o})", [sh(kl)], note=note, rtol=2e-5, atol=1e-6 * fin * V ** 0.5))
+        out.append(Case("dist_f32", f"return dist.softmax({xl}{o})", [px[0] if one else px], note=note, rtol=2e-5, atol=1e-7, dtypes=["f32"]))
+        out.append(Case("dist_f32", f"return dist.log_softmax({xl}{o})", [lx[0] if one else lx], note=note, dtypes=["f32"], **tol))
+
+
 # ------------------------------------------------------------------------- large
 def cases_large(g, out):
     """Sizes that take the blocked, SIMD and parallel paths (inputs as .npy files): vocabularies
@@ -1657,6 +1696,10 @@ def compare_one(c, res):
         m = compare_value(got[k], w, c.rtol, c.atol, f"value {k + 1}")
         if m:
             return m
+        want_dt = c.dtypes[k] if c.dtypes and k < len(c.dtypes) else None
+        if want_dt and not (isinstance(got[k], dict) and got[k].get("__t") == want_dt):
+            gdt = got[k].get("__t") if isinstance(got[k], dict) else type(got[k]).__name__
+            return f"value {k + 1}: dtype {gdt} where a {want_dt} tensor is expected"
     return None
 
 
@@ -1676,6 +1719,7 @@ CATS = {
     "dist": cases_dist,              # dist.* values (dist) and ids (dist_ids)
     "metrics": cases_metrics,        # pass_at_k, distinct_n, repetition, exact_match, token_f1, self_bleu, rouge_l
     "calibration": cases_calibration,  # ece (gpleiss), brier, auroc/auprc (sklearn's formulas)
+    "dist_f32": cases_dist_f32,      # f32 rows at f32 precision
     "large": cases_large,            # sizes for the SIMD/parallel paths, inputs as .npy
     "detect": cases_detect,
     "selfcheck_text": cases_selfcheck_text,  # selfcheck_ngram on text (spaCy tokenizer; needs spacy + selfcheckgpt)          # selfcheck_ngram (token lists), semantic_entropy
