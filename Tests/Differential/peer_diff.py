@@ -457,11 +457,12 @@ def cases_kl(g, out):
                         atol=1e-300, note=f"{kind} est={est} clamp={clamp}"))
 
 
-def kl_penalty_peer(score, logp, ref, beta, est, length):
+def kl_penalty_peer(score, logp, ref, beta, est, length, clamp=None):
     # OpenRLHF 0.11 openrlhf/models/utils.py compute_reward: -beta * kl, the score added on the
     # last real token (eos_indices = attention_mask.size(1) - 1 - mask.long().fliplr().argmax(1)),
-    # as TRL 0.11's PPOTrainer.compute_rewards (mask.nonzero()[-1]); padding gets 0.
-    kl = kl_peer(logp, ref, est, None)
+    # as TRL 0.11's PPOTrainer.compute_rewards (mask.nonzero()[-1]); padding gets 0. clamp as
+    # compute_approx_kl's, before beta.
+    kl = kl_peer(logp, ref, est, clamp)
     T = len(logp)
     r = -beta * kl
     if length is not None:
@@ -483,13 +484,17 @@ def cases_kl_penalty(g, out):
         beta = g.choice([0.1, 0.05, 0.0, 1.0, g.r()])
         est = g.choice(["k1", "k2", "k3", None])
         lens = [g.i(1, T) for _ in range(B)] if batch and g.prob(0.5) else None
+        clamp = g.choice([None, None, 0.5, "openrlhf"])
         opts = [f"beta = {lua_num(beta)}"]
         if est:
             opts.append(f"estimator = '{est}'")
         if lens:
             opts.append(f"lengths = {lua_arr(lens)}")
+        if clamp is not None:
+            opts.append(f"clamp = {lua_num(clamp) if isinstance(clamp, float) else repr(clamp)}")
         o = "{" + ", ".join(opts) + "}"
-        rows = [kl_penalty_peer(scores[b], logp[b], ref[b], beta, est or "k1", lens[b] if lens else None) for b in range(B)]
+        c = {"openrlhf": 10}.get(clamp, clamp)
+        rows = [kl_penalty_peer(scores[b], logp[b], ref[b], beta, est or "k1", lens[b] if lens else None, c) for b in range(B)]
         if batch:
             lua = f"return rl.kl_penalty({lua_vec(g, scores)}, tensor{lua_arr(logp)}, {lua_arr(ref)}, {o})"
             want = [np.array(rows)]
@@ -505,11 +510,15 @@ def cases_ppo(g, out):
         logp = -np.abs(g.vec(n, scale=2.0))
         old = logp + g.vec(n, scale=g.choice([0.01, 0.2, 1.0]))
         adv = g.vec(n, scale=g.choice([1.0, 3.0]))
+        two_d = n % 2 == 0 and g.prob(0.3)  # any shape: a mean over all tokens
         if g.prob(0.1):
             g.choice([logp, old, adv])[g.i(0, n - 1)] = np.nan  # torch: NaN reaches the mean (max and clamp keep it)
         clip = g.choice([0.2, 0.1, 0.3, None])
         ch = g.choice([None, None, 0.28])
-        opts = [f"logp = {lua_vec(g, logp)}", f"old_logp = {lua_vec(g, old)}", f"advantages = {lua_vec(g, adv)}"]
+        if two_d:
+            opts = [f"{k} = tensor{lua_arr(v.reshape(2, -1))}" for k, v in (("logp", logp), ("old_logp", old), ("advantages", adv))]
+        else:
+            opts = [f"logp = {lua_vec(g, logp)}", f"old_logp = {lua_vec(g, old)}", f"advantages = {lua_vec(g, adv)}"]
         if clip is not None:
             opts.append(f"clip = {lua_num(clip)}")
         if ch is not None:
@@ -1406,6 +1415,39 @@ def cases_selfcheck_text(g, out):
         out.append(Case("selfcheck_text", lua, [want_s, want_d], rtol=1e-13, note=f"n={n}"))
 
 
+def cases_uncertainty(g, out):
+    """detect.token_uncertainty / detect.perplexity against numpy: mean and max of -logprob,
+    exp(mean(-logprob)), and per position the entropy of the listed top logprobs (softmax of
+    them with renormalize, -sum exp(l) l without), as the detection fixtures compute them."""
+    for _ in range(60):
+        T = g.i(1, 12)
+        lp = -np.abs(g.vec(T, scale=g.choice([0.5, 2.0, 10.0])))
+        tops = []
+        for _ in range(T):
+            k = g.choice([0, 1, 3, 5, 20]) if g.prob(0.8) else 0
+            tops.append(sorted((-np.abs(g.vec(k, scale=3.0))).tolist(), reverse=True))
+        ren = g.choice([None, True, False])
+        out.append(Case("uncertainty", f"return detect.perplexity({lua_vec(g, lp)})", [float(np.exp(np.mean(-lp)))], rtol=1e-13))
+        ents = []
+        for t in tops:
+            if not t:
+                continue
+            t = np.array(t)
+            if ren is not False:
+                q = np.exp(t - np.logaddexp.reduce(t))
+                ents.append(float(-np.sum(np.where(q > 0, q * np.log(q), 0.0))))
+            else:
+                ents.append(float(-np.sum(np.exp(t) * t)))
+        want = {"avg_neg_logprob": float(np.mean(-lp)), "max_neg_logprob": float(np.max(-lp))}
+        if ents:
+            want["avg_entropy"] = float(np.mean(ents))
+            want["max_entropy"] = float(np.max(ents))
+        rec = f"{{logprobs = {lua_vec(g, lp)}, top_logprobs = {{{', '.join(lua_arr(t) for t in tops)}}}}}"
+        o = "" if ren is None else f", {{renormalize = {lua_num(ren)}}}"
+        lua = f"local u = detect.token_uncertainty({rec}{o})\nreturn u, u.avg_entropy == nil"
+        out.append(Case("uncertainty", lua, [want, not ents], rtol=1e-12, atol=1e-15, note=f"renormalize={ren}"))
+
+
 def lua_arr_str(xss):
     return "{" + ", ".join(lua_strs(xs) for xs in xss) + "}"
 
@@ -1722,6 +1764,7 @@ CATS = {
     "dist_f32": cases_dist_f32,      # f32 rows at f32 precision
     "large": cases_large,            # sizes for the SIMD/parallel paths, inputs as .npy
     "detect": cases_detect,
+    "uncertainty": cases_uncertainty,  # detect.token_uncertainty, detect.perplexity
     "selfcheck_text": cases_selfcheck_text,  # selfcheck_ngram on text (spaCy tokenizer; needs spacy + selfcheckgpt)          # selfcheck_ngram (token lists), semantic_entropy
 }
 
