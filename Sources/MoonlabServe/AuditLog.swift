@@ -14,9 +14,10 @@ private func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int) -> Int {
 /// `endpoint`, `step`, `version` (of the rewards, counting reloads) and `time`, then the
 /// `rewards`, `flags`, `errors` and `error` fields `moonlab score` writes. So the file is
 /// read by `data.jsonl`, and `moonlab score --data F.jsonl` scores it again. A request's
-/// lines go out in one `write(2)`.
-final class AuditLog: Sendable {
-    private let fd: Int32
+/// lines go out in one `write(2)`. SIGHUP reopens the path (`reopen`), as logrotate expects.
+// @unchecked Sendable: `fd` is read and replaced under `lock` only.
+final class AuditLog: @unchecked Sendable {
+    private var fd: Int32
     private let lock = NSLock()
     let path: String
 
@@ -27,6 +28,19 @@ final class AuditLog: Sendable {
     }
 
     deinit { close(fd) }
+
+    /// Opens the path again (after logrotate moved the file, the lines go to a new one);
+    /// on failure the old file is kept and the reason returned.
+    func reopen() -> String? {
+        let next = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        guard next >= 0 else { return "--log \(path): \(String(cString: strerror(errno)))" }
+        lock.lock()
+        let old = fd
+        fd = next
+        lock.unlock()
+        close(old)
+        return nil
+    }
 
     /// Writes the rows of one request.
     func write(_ request: ScoredRequest, id: String, endpoint: String, version: ServingVersion) {

@@ -220,7 +220,11 @@ public final class RewardServer: @unchecked Sendable {
     private func installSignals(stop: @escaping @Sendable () async -> Void) {
         signal(SIGHUP, SIG_IGN)
         let s = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        s.setEventHandler { [weak self] in self?.reload(reason: "SIGHUP") }
+        s.setEventHandler { [weak self] in
+            guard let self else { return }
+            if let problem = self.log?.reopen() { Platform.writeStderr("moonlab serve: SIGHUP: \(problem); the log goes on in the old file\n") }
+            self.reload(reason: "SIGHUP")
+        }
         s.resume()
         signalSources.append(s)
         let stopping = Atomic(false)

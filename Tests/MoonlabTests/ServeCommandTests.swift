@@ -139,6 +139,17 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertTrue(lines[3].contains("instruction budget"), String(lines[3]))
         let read = try runMoonlab(["-e", "local n = 0 for r in data.jsonl('\(log)'):each() do n = n + 1 end return n"])
         XCTAssertEqual(read.stdout, "10\n", read.stderr)
+        // SIGHUP reopens the log: after logrotate moved it, the lines go to a new file.
+        try FileManager.default.moveItem(atPath: log, toPath: log + ".1")
+        kill(s.process.processIdentifier, SIGHUP)
+        for _ in 0..<300 where !((try? String(contentsOfFile: s.stderr, encoding: .utf8)) ?? "").contains("reloaded (SIGHUP)") {
+            usleep(20_000)
+        }
+        _ = try Self.getReward(s, ["rotated"])
+        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count, 1)
+        XCTAssertEqual(try String(contentsOfFile: log + ".1", encoding: .utf8).split(separator: "\n").count, 10)
+        try FileManager.default.removeItem(atPath: log)
+        try FileManager.default.moveItem(atPath: log + ".1", toPath: log)
         let lenOnly = dir + "/len.lua"  // (the logged "loop" row would loop without a budget)
         try #"reward.define("len", function(s) return #s.completion end)"#.write(toFile: lenOnly, atomically: true, encoding: .utf8)
         let rescored = try runMoonlab(["score", "--data", log, "--reward", lenOnly])
@@ -149,7 +160,7 @@ final class ServeCommandTests: XCTestCase {
         let (mst, metrics) = Self.call(s.url + "/metrics", "GET")
         XCTAssertEqual(mst, 200)
         let text = String(decoding: metrics, as: UTF8.self)
-        XCTAssertTrue(text.contains(#"moonlab_requests_total{endpoint="get_reward",status="200"} 3"#), text)
+        XCTAssertTrue(text.contains(#"moonlab_requests_total{endpoint="get_reward",status="200"} 4"#), text)
         XCTAssertTrue(text.contains(#"moonlab_row_errors_total{endpoint="get_reward"} 3"#), text)
         XCTAssertTrue(text.contains("moonlab_request_duration_seconds_bucket"), text)
         let (hst, health) = Self.call(s.url + "/health", "GET")

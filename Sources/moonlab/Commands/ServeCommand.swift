@@ -25,7 +25,8 @@ struct ServeCommand: ParsableCommand {
             plus the budget.
 
             SIGHUP (and, with --reload, a change to a rewards file) reads the files again; a \
-            file that fails to load leaves the old rewards serving. SIGTERM stops accepting, \
+            file that fails to load leaves the old rewards serving. SIGHUP also reopens --log \
+            (for logrotate). SIGTERM stops accepting, \
             finishes the requests in flight and exits 0.
 
             Example: moonlab serve --reward rewards.lua --port 8000 --log audit.jsonl
