@@ -994,9 +994,9 @@ def cases_dist(g, out):
         js = np.where(nanx | nany, np.nan, js)
         tv = np.where(nanx | nany, np.nan, 0.5 * np.sum(np.abs(px - py), axis=-1))
         rows = zx.reshape(-1, V)
-        tgt = [g.i(0, V - 1) for _ in range(rows.shape[0])]
-        ce = np.array([lse_x.reshape(-1)[i] - rows[i, t] for i, t in enumerate(tgt)])
-        ce = np.where(nanx.reshape(-1), np.nan, ce).reshape(lead)
+        tgt = [g.i(0, V - 1) if g.prob(0.9) else -100 for _ in range(rows.shape[0])]  # -100: torch's ignore_index
+        ce = np.array([lse_x.reshape(-1)[i] - rows[i, t] if t >= 0 else 0.0 for i, t in enumerate(tgt)])
+        ce = np.where(nanx.reshape(-1) & (np.array(tgt) >= 0), np.nan, ce).reshape(lead)  # F.cross_entropy(reduction="none")
         # torch.argmax: the first NaN if any, else the first maximum
         am = [int(np.argmax(np.isnan(r))) if np.any(np.isnan(r)) else int(np.argmax(r)) for r in np.asarray(x, dtype=float).reshape(-1, V)]
         k = g.i(1, V)

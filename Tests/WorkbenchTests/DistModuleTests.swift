@@ -75,6 +75,10 @@ final class DistModuleTests: XCTestCase {
         XCTAssertEqual(try h.value("dist.entropy(b):shape(), dist.js(b, c):shape(), dist.tv(b, c):shape()"), "{2}\t{2}\t{2}")
         XCTAssertEqual(try h.number("dist.cross_entropy(b, {2, 0})[1]"), 0.4076059644443804, accuracy: tight)
         XCTAssertEqual(try h.number("dist.cross_entropy(b, tensor{2, 0})[2]"), log(3), accuracy: tight)
+        // torch's ignore_index: F.cross_entropy(logits, tensor([-100, 2]), reduction="none") is [0, 0.4076...]
+        XCTAssertEqual(try h.number("dist.cross_entropy(b, {-100, 0})[1]"), 0)
+        XCTAssertEqual(try h.number("dist.cross_entropy(b, {2, -100})[1]"), 0.4076059644443804, accuracy: tight)
+        XCTAssertEqual(try h.number("dist.cross_entropy({1, 2, 3}, -100)"), 0)
         // 3-d: rows over the first two axes; targets nested or as a tensor of that shape.
         try h.run("t3 = tensor{{{1, 2, 3}, {0, 0, 0}}, {{3, 2, 1}, {0, 1, 2}}}")
         XCTAssertEqual(try h.value("dist.entropy(t3):shape(), dist.softmax(t3):shape()"), "{2, 2}\t{2, 2, 3}")

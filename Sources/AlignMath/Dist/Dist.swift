@@ -342,8 +342,13 @@ public enum Dist {
         return out
     }
 
+    /// torch's default `ignore_index`: a row whose target is -100 gets 0, as
+    /// `F.cross_entropy(logits, target, reduction="none")` gives it (HF labels mask prompt
+    /// and padding tokens with -100).
+    public static let ignoreIndex = -100
+
     /// −log softmax(x/T)[target] per row; `targets` are 0-based token ids, one per row
-    /// (`+inf` when the target's logit is `-inf`).
+    /// (`+inf` when the target's logit is `-inf`; 0 for the target -100, torch's ignore_index).
     public static func crossEntropy(_ x: Tensor, targets: [Int], _ o: DistOptions = .init()) throws -> Tensor {
         let (x, s) = try prepare(x, o, "cross_entropy")
         try requireNonEmpty(x, "cross_entropy")
@@ -351,12 +356,14 @@ public enum Dist {
         guard targets.count == x.rowCount else {
             throw AlignMathError.shapeMismatch("cross_entropy: \(targets.count) targets for \(x.rowCount) rows")
         }
-        for (r, t) in targets.enumerated() where t < 0 || t >= n {
+        for (r, t) in targets.enumerated() where (t < 0 || t >= n) && t != ignoreIndex {
             throw AlignMathError.invalidArgument("cross_entropy: target id \(t) of row \(r) is outside the vocabulary 0..<\(n)")
         }
         let lse = try logsumexp(x, DistOptions(temperature: 1 / s))
         let d = lse.doublePointer
-        for (r, t) in targets.enumerated() { d[r] -= x[flat: r * n + t] * s }
+        for (r, t) in targets.enumerated() {
+            if t == ignoreIndex { d[r] = 0 } else { d[r] -= x[flat: r * n + t] * s }
+        }
         return lse
     }
 }

@@ -53,7 +53,8 @@ extension Workbench {
             -log softmax(logits / T)[target] in nats: a number for 1-d logits and one target id, one
             per row for a batch, with target_id an array (nested for 3-d) or tensor of one id per
             row. Ids are 0-based vocabulary ids, as a tokenizer gives them; +inf where the
-            target's logit is -inf.
+            target's logit is -inf. The id -100 (torch's ignore_index, how HF labels mask prompt
+            and padding) gives 0 for its row, as F.cross_entropy(..., reduction = "none").
             \(options)
             Example: dist.cross_entropy({2, 1, 0}, 0)  --> 0.40760596444438
             """) { a in
@@ -141,7 +142,7 @@ enum DistModule {
             guard d.isFinite, d == d.rounded(), let id = Int(exactly: d) else {
                 throw a.failure("target id \(d)\(row) is not an integer")
             }
-            guard id >= 0, id < vocab else {
+            guard (id >= 0 && id < vocab) || id == Dist.ignoreIndex else {
                 throw a.failure("target id \(id)\(row) is outside the vocabulary 0..\(vocab - 1) (ids are 0-based)")
             }
             out.append(id)
