@@ -216,7 +216,8 @@ public final class RewardServer: @unchecked Sendable {
         }
     }
 
-    /// SIGHUP reloads; SIGTERM and SIGINT call `stop` (once).
+    /// SIGHUP reloads; SIGTERM and SIGINT call `stop`; a second one exits at once (status
+    /// 128 + the signal's number).
     private func installSignals(stop: @escaping @Sendable () async -> Void) {
         signal(SIGHUP, SIG_IGN)
         let s = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
@@ -232,7 +233,11 @@ public final class RewardServer: @unchecked Sendable {
             signal(number, SIG_IGN)
             let t = DispatchSource.makeSignalSource(signal: number, queue: .global())
             t.setEventHandler {
-                guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+                guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else {
+                    // A second one (Ctrl-C twice, as with uvicorn): what is in flight is dropped.
+                    Platform.writeStderr("moonlab serve: a second SIGTERM or SIGINT: exiting without finishing the requests in flight\n")
+                    exit(128 + number)
+                }
                 Task { await stop() }
             }
             t.resume()

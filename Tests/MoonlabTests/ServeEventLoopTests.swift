@@ -190,6 +190,25 @@ extension ServeCommandTests {
         XCTAssertEqual(s.process.terminationStatus, 0)
     }
 
+    /// A second SIGTERM (or Ctrl-C) while a request runs away exits at once, 128 + 15, instead
+    /// of waiting for it (a row with a budget of seconds: without this, the answer, then 0).
+    func testASecondSIGTERMExitsAtOnce() throws {
+        let file = dir + "/loop.lua"
+        try #"reward.define("v", function(s) while true do end end)"#.write(toFile: file, atomically: true, encoding: .utf8)
+        let s = try start(["--reward", file, "--workers", "1", "--max-instructions", "2000000000"])
+        let c = try RawConnection(s.url)
+        defer { c.close() }
+        c.send(RawConnection.post("/get_reward", #"{"query": ["a"]}"#))
+        usleep(300_000)
+        kill(s.process.processIdentifier, SIGTERM)
+        usleep(300_000)
+        XCTAssertTrue(s.process.isRunning, "the first SIGTERM waits for the request")
+        kill(s.process.processIdentifier, SIGTERM)
+        s.process.waitUntilExit()
+        XCTAssertEqual(s.process.terminationStatus, 128 + SIGTERM)
+        XCTAssertTrue(((try? String(contentsOfFile: s.stderr, encoding: .utf8)) ?? "").contains("a second SIGTERM or SIGINT"))
+    }
+
     /// SIGTERM right after more requests than workers were sent, each on its own connection:
     /// while the one loop scores the first, the others wait unaccepted in the listener's
     /// backlog or unread in their sockets. Every one is answered, then the server exits 0
