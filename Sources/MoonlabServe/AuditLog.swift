@@ -63,6 +63,11 @@ final class AuditLog: @unchecked Sendable {
             record.withUnsafeBytes { ScoreJSON.append($0, row: row, keys: version.keys, lineNumber: i + 1, to: &out) }
             out.append(10)
         }
+        // A body's strings are bytes to Lua, never checked as UTF-8: bytes that are not UTF-8
+        // become U+FFFD here, so every JSON reader (Python's, jq) can read the log.
+        if !out.allSatisfy({ $0 < 0x80 }), String(validating: out, as: UTF8.self) == nil {
+            out = Array(String(decoding: out, as: UTF8.self).utf8)
+        }
         lock.lock()
         defer { lock.unlock() }
         out.withUnsafeBytes { b in

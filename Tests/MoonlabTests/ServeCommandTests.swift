@@ -139,6 +139,11 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertTrue(lines[3].contains("instruction budget"), String(lines[3]))
         let read = try runMoonlab(["-e", "local n = 0 for r in data.jsonl('\(log)'):each() do n = n + 1 end return n"])
         XCTAssertEqual(read.stdout, "10\n", read.stderr)
+        // A query that is not UTF-8 is scored (as bytes), and logged as valid UTF-8 (U+FFFD).
+        let (bad, _) = Self.call(s.url + "/get_reward", body: Data([UInt8](#"{"query": ["P: a"#.utf8) + [0xFF, 0xFE] + Array(#"b"]}"#.utf8)))
+        XCTAssertEqual(bad, 200)
+        let badLine = try XCTUnwrap(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last)
+        XCTAssertEqual(try Self.json(Data(badLine.utf8))["query"] as? String, "P: a\u{FFFD}\u{FFFD}b")
         // SIGHUP reopens the log: after logrotate moved it, the lines go to a new file.
         try FileManager.default.moveItem(atPath: log, toPath: log + ".1")
         kill(s.process.processIdentifier, SIGHUP)
@@ -147,7 +152,7 @@ final class ServeCommandTests: XCTestCase {
         }
         _ = try Self.getReward(s, ["rotated"])
         XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count, 1)
-        XCTAssertEqual(try String(contentsOfFile: log + ".1", encoding: .utf8).split(separator: "\n").count, 10)
+        XCTAssertEqual(try String(contentsOfFile: log + ".1", encoding: .utf8).split(separator: "\n").count, 11)
         try FileManager.default.removeItem(atPath: log)
         try FileManager.default.moveItem(atPath: log + ".1", toPath: log)
         let lenOnly = dir + "/len.lua"  // (the logged "loop" row would loop without a budget)
@@ -160,7 +165,7 @@ final class ServeCommandTests: XCTestCase {
         let (mst, metrics) = Self.call(s.url + "/metrics", "GET")
         XCTAssertEqual(mst, 200)
         let text = String(decoding: metrics, as: UTF8.self)
-        XCTAssertTrue(text.contains(#"moonlab_requests_total{endpoint="get_reward",status="200"} 4"#), text)
+        XCTAssertTrue(text.contains(#"moonlab_requests_total{endpoint="get_reward",status="200"} 5"#), text)
         XCTAssertTrue(text.contains(#"moonlab_row_errors_total{endpoint="get_reward"} 3"#), text)
         XCTAssertTrue(text.contains("moonlab_request_duration_seconds_bucket"), text)
         let (hst, health) = Self.call(s.url + "/health", "GET")
