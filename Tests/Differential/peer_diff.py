@@ -1267,15 +1267,21 @@ def ngram_peer(sentences, passage, samples, n, k):
             "doc": {"avg_neg_logprob": -1.0 * float(np.mean(doc)), "avg_max_neg_logprob": float(np.mean(mx))}}
 
 
-def semantic_ids_peer(n, eq):
-    # jlko/semantic_uncertainty uncertainty_measures/semantic_entropy.py get_semantic_ids(strict_entailment=True)
+def semantic_ids_peer(n, eq, labels=None, strict=True):
+    # jlko/semantic_uncertainty uncertainty_measures/semantic_entropy.py get_semantic_ids: are_equivalent
+    # asks check_implication(a, b) and (b, a); strict: both 2; else no 0 and not [1, 1]
+    def same(i, j):
+        if labels is None:
+            return eq[i][j] and eq[j][i]
+        a, b = labels[i][j], labels[j][i]
+        return (a == 2 and b == 2) if strict else (0 not in (a, b) and [a, b] != [1, 1])
     ids = [-1] * n
     nxt = 0
     for i in range(n):
         if ids[i] == -1:
             ids[i] = nxt
             for j in range(i + 1, n):
-                if eq[i][j] and eq[j][i]:
+                if same(i, j):
                     ids[j] = nxt
             nxt += 1
     return ids
@@ -1300,15 +1306,23 @@ def cases_detect(g, out):
         p = g.r()
         eq = (g.rng.random((m, m)) < p)
         np.fill_diagonal(eq, True)
-        ids = semantic_ids_peer(m, eq)
+        labels = None
+        strict = g.choice([None, True, False])
+        if g.prob(0.4):  # NLI labels as check_implication returns them
+            labels = g.rng.integers(0, 3, size=(m, m))
+            np.fill_diagonal(labels, 2)
+        ids = semantic_ids_peer(m, eq, labels, strict is not False)
         counts = np.bincount(ids)
         # cluster_assignment_entropy: -(p log p).sum() of the cluster frequencies
         probs = counts / m
         h = float(-(probs * np.log(probs)).sum())
         names = [f"s{i + 1}" for i in range(m)]
-        tbl = "{" + ", ".join(f"{names[i]} = {{" + ", ".join(f"{names[j]} = {lua_num(bool(eq[i][j]))}" for j in range(m)) + "}" for i in range(m)) + "}"
+        cell = (lambda i, j: str(int(labels[i][j]))) if labels is not None else (lambda i, j: lua_num(bool(eq[i][j])))
+        tbl = "{" + ", ".join(f"{names[i]} = {{" + ", ".join(f"{names[j]} = {cell(i, j)}" for j in range(m)) + "}" for i in range(m)) + "}"
         clusters = [[i + 1 for i in range(m) if ids[i] == c] for c in range(len(counts))]
         opts = "equivalent = function(a, b) return EQ[a][b] end"
+        if strict is not None:
+            opts += f", strict = {lua_num(strict)}"
         want_h = h
         ll = None
         if g.prob(0.5):

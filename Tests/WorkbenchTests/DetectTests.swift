@@ -122,6 +122,24 @@ final class DetectTests: XCTestCase {
                        "bad argument #4 to 'detect.selfcheck_ngram' (option 'n' must be an integer in [1, 64], got 0)")
     }
 
+    /// equivalent answering NLI labels as jlko/semantic_uncertainty's check_implication does
+    /// (0 contradiction, 1 neutral, 2 entailment): get_semantic_ids' rule, strict by default as the
+    /// pipeline's --strict_entailment (a 0 was truthy in Lua and joined everything before).
+    func testSemanticEntropyWithNLILabels() throws {
+        let h = try LuaHarness()
+        try h.run("""
+            L = {a = {a = 2, b = 2, c = 1}, b = {a = 1, b = 2, c = 0}, c = {a = 1, b = 0, c = 2}}
+            nli = function(x, y) return L[x][y] end
+            _, strict = detect.semantic_entropy({"a", "b", "c"}, {equivalent = nli})
+            _, loose = detect.semantic_entropy({"a", "b", "c"}, {equivalent = nli, strict = false})
+            """)
+        // strict: a-b is (2, 1), a-c (1, 1): three clusters; not strict: a-b joins (no 0, not both 1), a-c does not
+        XCTAssertEqual(try h.value("#strict"), "3")
+        XCTAssertEqual(try h.value("#loose .. ':' .. table.concat(loose[1], ',') .. ':' .. table.concat(loose[2], ',')"), "2:1,2:3")
+        XCTAssertEqual(msg(h, #"detect.semantic_entropy({"a", "b"}, {equivalent = function() return 3 end})"#),
+                       "detect.semantic_entropy: equivalent returned 3.0 for samples 1 and 2: a boolean or an NLI label 0 (contradiction), 1 (neutral) or 2 (entailment) expected")
+    }
+
     func testSemanticEntropy() throws {
         let h = try LuaHarness()
         try h.run("""

@@ -26,6 +26,27 @@ public enum SemanticEntropy {
         return ids
     }
 
+    /// `get_semantic_ids` with an NLI model's labels (`check_implication`: 0 contradiction,
+    /// 1 neutral, 2 entailment), both directions asked for every pair (a-b first): with
+    /// `strict` (jlko's pipeline default, `--strict_entailment`) a pair is equivalent when both
+    /// are 2; without, when neither is 0 and they are not both 1 (the function's own default).
+    public static func clusters(count: Int, strict: Bool, label: (Int, Int) throws -> Int) rethrows -> [Int] {
+        var ids = [Int](repeating: -1, count: count)
+        var next = 0
+        for i in 0..<count where ids[i] == -1 {
+            ids[i] = next
+            for j in (i + 1)..<Swift.max(i + 1, count) {
+                let forward = try label(i, j)
+                let backward = try label(j, i)
+                let same = strict ? (forward == 2 && backward == 2)
+                    : (forward != 0 && backward != 0 && !(forward == 1 && backward == 1))
+                if same { ids[j] = next }
+            }
+            next += 1
+        }
+        return ids
+    }
+
     /// Discrete semantic entropy: the entropy (nats) of the cluster frequencies.
     public static func discrete(clusterIDs ids: [Int]) throws -> Double {
         guard !ids.isEmpty else { throw AlignMathError.invalidArgument("no samples") }

@@ -87,11 +87,15 @@ enum DetectDocs {
         it (equivalent is one direction, an NLI "a entails b"; both are asked for every pair,
         a-b first), even one already in an earlier cluster, so a judgment that is not
         transitive is resolved as the reference resolves it. Without equivalent, trimmed
-        lower-cased strings must be equal. Without logprobs: the entropy (nats) of cluster frequencies.
+        lower-cased strings must be equal. equivalent may also return an NLI label, as jlko's
+        check_implication does (0 contradiction, 1 neutral, 2 entailment): with strict (true,
+        the pipeline's --strict_entailment default) a pair is equivalent when both directions
+        are 2; with strict = false when neither is 0 and not both are 1 (get_semantic_ids'
+        own default). Without logprobs: the entropy (nats) of cluster frequencies.
         With logprobs (one sequence log-likelihood per sample): normalised over samples,
         summed per cluster, entropy of the cluster masses. clusters lists each cluster's sample
         indices.
-        Options: equivalent (string equality), logprobs (nil).
+        Options: equivalent (string equality), logprobs (nil), strict (true; for NLI labels).
         Example: h, cl = detect.semantic_entropy(answers, {equivalent = function(a, b) return a:lower() == b:lower() end})
         """
 

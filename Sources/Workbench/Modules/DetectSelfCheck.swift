@@ -68,7 +68,8 @@ extension Workbench {
             try args.table(1)
             let n = lua.rawLength(at: 1)
             guard n > 0 else { throw args.error(1, "at least one sample expected, got an empty array") }
-            let o = try args.options(2, allowed: ["equivalent", "logprobs"])
+            let o = try args.options(2, allowed: ["equivalent", "logprobs", "strict"])
+            let strict = try o.boolean("strict", default: true)
             let logprobs = try o.doubles("logprobs")
             if let l = logprobs, l.count != n {
                 throw args.failure("samples and logprobs differ in length (\(n) vs \(l.count))")
@@ -92,14 +93,23 @@ extension Workbench {
                     lua.pop()
                 }
             }
-            let ids = try SemanticEntropy.clusters(count: n) { i, j in
-                guard hasFunction else { return texts[i] == texts[j] }
+            // equivalent may answer a boolean (one direction entails) or an NLI label 0/1/2 as
+            // jlko's check_implication does; labels are combined by get_semantic_ids' rule.
+            let ids = try SemanticEntropy.clusters(count: n, strict: strict) { i, j in
+                guard hasFunction else { return texts[i] == texts[j] ? 2 : 0 }
                 o.push("equivalent")
                 lua.rawGet(i + 1, of: 1)
                 lua.rawGet(j + 1, of: 1)
                 try lua.pcall(nargs: 2, nresults: 1)
                 defer { lua.pop() }
-                return lua.boolean(at: -1)
+                if lua.type(at: -1) == .number {
+                    let v = lua.number(at: -1) ?? .nan
+                    guard v == 0 || v == 1 || v == 2 else {
+                        throw args.failure("equivalent returned \(v) for samples \(i + 1) and \(j + 1): a boolean or an NLI label 0 (contradiction), 1 (neutral) or 2 (entailment) expected")
+                    }
+                    return Int(v)
+                }
+                return lua.boolean(at: -1) ? 2 : 0
             }
             let h = try logprobs.map { try SemanticEntropy.weighted(clusterIDs: ids, logLikelihoods: $0) }
                 ?? SemanticEntropy.discrete(clusterIDs: ids)
