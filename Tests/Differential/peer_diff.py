@@ -364,7 +364,10 @@ def cases_group(g, out):
         if method:
             opts.append(f"method = '{method}'")
         if scale:
-            opts.append(f"scale = '{scale}'")
+            if scale in ("group", "none") and m == "grpo" and g.prob(0.3):
+                opts.append(f"scale = {lua_num(scale == 'group')}")  # TRL's scale_rewards = True / False
+            else:
+                opts.append(f"scale = '{scale}'")
         o = (", {" + ", ".join(opts) + "}") if opts else ""
         want = [group_peer(x, G, "rloo" if m == "rloo" else "grpo", eff)]
         # (r - mean) / (std + 1e-4): an absolute tolerance of the rewards' size over 1e-4

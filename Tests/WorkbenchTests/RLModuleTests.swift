@@ -103,6 +103,11 @@ final class RLModuleTests: XCTestCase {
                     [2.0 / 3, -1.0 / 3, -1.0 / 3, 0, 0, 0])
         // RLOO: r - mean of the other members; batch scale = (A - mean A) / (std A + 1e-4)
         assertNumbersClose(try h.luaNumbers("rl.group_advantages(r, 3, {method = 'rloo'})"), [1, -0.5, -0.5, 0, 0, 0])
+        // TRL 1.16 GRPOConfig.__post_init__: scale_rewards True -> "group", False -> "none"
+        XCTAssertEqual(try h.luaNumbers("rl.group_advantages(r, 3, {scale = true})"),
+                       try h.luaNumbers("rl.group_advantages(r, 3, {scale = 'group'})"))
+        XCTAssertEqual(try h.luaNumbers("rl.group_advantages(r, 3, {scale = false})"),
+                       try h.luaNumbers("rl.group_advantages(r, 3, {scale = 'none'})"))
         // TRL 1.16 rloo_trainer.py: num_generations == 1 has no baseline, advantages zeros_like(rewards)
         assertNumbersClose(try h.luaNumbers("rl.group_advantages({3, 1}, 1, {method = 'rloo'})"), [0, 0])
         assertNumbersClose(try h.luaNumbers("rl.group_advantages(T(r), 3, {method = 'rloo', scale = 'batch'})"),

@@ -106,6 +106,7 @@ extension Workbench {
             RLOOTrainer): group means and stds are nanmean and TRL's nanstd over the rest of the
             group (the RLOO baseline over its scorable members), and a NaN advantage becomes 0
             (nan_to_num): only that row, never its whole group. Keeps the shape of rewards.
+            scale = true / false are "group" / "none", as TRL's GRPOConfig maps scale_rewards.
             Options: method ("grpo"), scale (by method).
             Example: rl.group_advantages({1, 0, 0, 1, 1, 1}, 3, {method = "rloo"})
             """) { args in
@@ -116,8 +117,15 @@ extension Workbench {
                 try o.choice("method", RL.GroupMethod.allCases.map(\.rawValue), default: "grpo"))
             var scale: RL.GroupScale? = nil
             if o.has("scale") {
-                scale = try RL.GroupScale.named(
-                    try o.choice("scale", RL.GroupScale.allCases.map(\.rawValue), default: "group"))
+                let t = o.push("scale")
+                let flag = t == .boolean ? o.state.boolean(at: -1) : nil
+                o.state.pop()
+                if let flag {  // TRL's GRPOConfig: scale_rewards = True is "group", False "none"
+                    scale = flag ? .group : RL.GroupScale.none
+                } else {
+                    scale = try RL.GroupScale.named(
+                        try o.choice("scale", RL.GroupScale.allCases.map(\.rawValue), default: "group"))
+                }
             }
             args.state.push(tensor: try RL.groupAdvantages(r, groupSize: size, method: method, scale: scale))
             return 1
