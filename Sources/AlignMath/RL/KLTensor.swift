@@ -107,22 +107,23 @@ extension RL {
                 guard let a = lp.baseAddress, let b = rf.baseAddress else { return }
                 // one thread: the pass is bound by memory, and a second thread cost more
                 // than it saved on a loaded 2-core machine
-                // a large k1/k2 output goes out with streaming stores; k3 is bound by its
-                // arithmetic, and streaming measured 5-8% slower there
-                klKernel(a, b, o, n, estimator, clamp, stream: estimator != .k3 && n * 8 >= Tensor.streamingBytes)
+                // a large k1/k2 output goes out with streaming stores (`klStreamed`); k3 is
+                // bound by its arithmetic, and streaming measured 5-8% slower there
+                if estimator != .k3 && n * 8 >= Tensor.streamingBytes && Int(bitPattern: o) & 31 == 0 {
+                    let whole = n - n % 4
+                    klStreamed(a, b, o, whole, estimator == .k2, clamp)
+                    if whole < n { klKernel(a + whole, b + whole, o + whole, n - whole, estimator, clamp) }
+                } else {
+                    klKernel(a, b, o, n, estimator, clamp)
+                }
             }
         }
         return out
     }
 
     /// The estimator over raw buffers: SIMD4 for whole vectors, the same lane code for the tail.
-    /// With `stream` (a large output) the vectors go out with streaming stores, as the
-    /// elementwise kernels' large outputs (`Tensor.streamed`): the output block is one of
-    /// several the collector has not yet given back, not in the cache, and an ordinary store
-    /// would read each of its lines from memory first. k1 over 1e6 tokens from Lua:
-    /// BENCHMARKS.md, "Issue 11/13, sixth pass".
     static func klKernel(_ lp: UnsafePointer<Double>, _ rf: UnsafePointer<Double>, _ o: UnsafeMutablePointer<Double>,
-                         _ n: Int, _ e: KLEstimator, _ clamp: KLClamp, stream: Bool = false) {
+                         _ n: Int, _ e: KLEstimator, _ clamp: KLClamp) {
         typealias V = SIMD4<Double>
         @inline(__always) func block(_ x: V, _ y: V) -> V {
             let logr = y - x
@@ -140,16 +141,6 @@ extension RL {
             return k
         }
         var i = 0
-        if stream && Int(bitPattern: o) & 31 == 0 {
-            let raw = UnsafeMutableRawPointer(o)
-            while i + 4 <= n {
-                let x = UnsafeRawPointer(lp + i).loadUnaligned(as: V.self)
-                let y = UnsafeRawPointer(rf + i).loadUnaligned(as: V.self)
-                am_stream_u64x4(raw + i * 8, unsafeBitCast(block(x, y), to: SIMD4<UInt64>.self))
-                i += 4
-            }
-            am_store_fence()
-        }
         while i + 4 <= n {
             let x = UnsafeRawPointer(lp + i).loadUnaligned(as: V.self)
             let y = UnsafeRawPointer(rf + i).loadUnaligned(as: V.self)
@@ -162,5 +153,30 @@ extension RL {
             let k = block(x, y)
             for j in 0..<(n - i) { o[i + j] = k[j] }
         }
+    }
+
+    /// k1 (or k2 with `squared`) over `n` (a multiple of 4) tokens into a 32-byte aligned
+    /// `o` with streaming stores, the same lane code as `klKernel`'s (verl's clamp does not
+    /// apply to k1/k2), for a large output: the block a new output gets is one of several
+    /// the collector has not yet given back, not in the cache, and an ordinary store would
+    /// read each of its lines from memory first, as in the elementwise kernels
+    /// (`Tensor.streamed`). k1 over 1e6 tokens from Lua: BENCHMARKS.md, "Issue 11/13, sixth
+    /// pass".
+    @inline(never)
+    static func klStreamed(_ lp: UnsafePointer<Double>, _ rf: UnsafePointer<Double>, _ o: UnsafeMutablePointer<Double>,
+                           _ n: Int, _ squared: Bool, _ clamp: KLClamp) {
+        typealias V = SIMD4<Double>
+        let raw = UnsafeMutableRawPointer(o)
+        var i = 0
+        while i + 4 <= n {
+            let x = UnsafeRawPointer(lp + i).loadUnaligned(as: V.self)
+            let y = UnsafeRawPointer(rf + i).loadUnaligned(as: V.self)
+            let logr = y - x
+            var k = squared ? 0.5 * logr * logr : -logr
+            if case .symmetric(let c) = clamp { k = clampKeepingNaN(k, c) }
+            am_stream_u64x4(raw + i * 8, unsafeBitCast(k, to: SIMD4<UInt64>.self))
+            i += 4
+        }
+        am_store_fence()
     }
 }
