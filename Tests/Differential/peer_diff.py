@@ -1050,7 +1050,7 @@ WORDS = ["the", "The", "THE", "a", "an", "An", "cat", "Cat", "sat", "mat", "cat.
          "caf\u00e9", "\u00c9cole", "\u00e9cole", "\u0130stanbul", "istanbul", "\u039f\u0394\u039f\u03a3", "\u03bf\u03b4\u03bf\u03c2",
          "stra\u00dfe", "STRASSE", "don't", "U.S.A.", "1,000", "3.14", "\u00bfqu\u00e9?", "na\u00efve", "\u2014", "\u00ab\u00bb",
          "\U0001f600", "x_y", "_", "-", "--the--", "theory", "another", "a-b", "\u0661\u0662", "\uff21\uff22", "\u00bd", "the\u00e9",
-         "cafe\u0301", "\u212b", "\u00c5", "the\u093f", "\u1100\u1161", "\uac00", "\u03a3\u0345", "A\u03a3.b", "\u2163"]
+         "cafe\u0301", "\u212b", "\u00c5", "the\u093f", "\u1100\u1161", "\uac00", "\u03a3\u0345", "A\u03a3.b", "\u2163", "\u212a", "\u0130I", "\ufb01x", "\u1e9e"]
 
 
 def rand_text(g, k=None):
