@@ -674,6 +674,9 @@ def cases_dpo(g, out):
             fields.append(f"rejected_len = {lua_vec(g, lr)}")
         if lt == "discopop":
             fields.append(f"discopop_tau = {lua_num(tau)}")
+        if g.prob(0.1):  # TRL 0.x reference_free: the reference's log-probabilities are 0
+            rc, rr = np.zeros(B), np.zeros(B)
+            fields = [f for f in fields if not f.startswith("ref_")] + ["reference_free = true"]
         per, cr, rjr = dpo_peer(pc, pr, rc, rr, beta, lt, ls, lc, lr, tau)
         stats = {"loss": float(per.mean()), "accuracy": float((cr > rjr).mean()), "margin": float((cr - rjr).mean())}
         out.append(Case("dpo_loss", "local l, c, r, s = pref.dpo_loss{" + ", ".join(fields) + "}\nreturn l, c, r, s",

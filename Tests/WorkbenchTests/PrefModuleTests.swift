@@ -66,6 +66,15 @@ final class PrefModuleTests: XCTestCase {
         assertNumbersClose(try h.luaNumbers("s.loss, s.accuracy, s.margin"), [0.6750938547960628, 0.75, 0.0375])
     }
 
+    /// TRL 0.x DPOConfig.reference_free: a reference giving every response the same probability,
+    /// ref log-probabilities 0 (numpy: -logsigmoid(0.1 * (pc - pr)), rewards 0.1 * pc and 0.1 * pr).
+    func testDPOReferenceFree() throws {
+        let h = try harness()
+        try h.run("l, cr, rr = pref.dpo_loss{policy_chosen = {-1, -3}, policy_rejected = {-2, -2.5}, reference_free = true}")
+        assertNumbersClose(try h.luaNumbers("l"), [0.6443966600735709, 0.7184596480132863])
+        assertNumbersClose(try h.luaNumbers("cr, rr"), [-0.1, -0.30000000000000004, -0.2, -0.25])
+    }
+
     func testEveryDPOLossTypeWithItsOptions() throws {
         let h = try harness()
         try h.run(pairs)
@@ -105,7 +114,7 @@ final class PrefModuleTests: XCTestCase {
         XCTAssertEqual(h.bareError("pref.dpo_loss(with{loss = 'dpo'})"),
                        "bad argument #1 to 'pref.dpo_loss' (option 'loss' must be one of \"sigmoid\", \"hinge\", \"ipo\", \"robust\", \"exo_pair\", \"nca_pair\", \"bco_pair\", \"sppo_hard\", \"apo_zero\", \"apo_down\", \"discopop\", \"sigmoid_norm\", \"aot\", \"aot_unpaired\", \"cdpo\", got \"dpo\")")
         XCTAssertEqual(h.bareError("pref.dpo_loss(with{betta = 0.1})"),
-                       "bad argument #1 to 'pref.dpo_loss' (unknown option 'betta'; valid options: bco_delta, beta, chosen_len, discopop_tau, grad, label_smoothing, loss, policy_chosen, policy_rejected, ref_chosen, ref_rejected, rejected_len)")
+                       "bad argument #1 to 'pref.dpo_loss' (unknown option 'betta'; valid options: bco_delta, beta, chosen_len, discopop_tau, grad, label_smoothing, loss, policy_chosen, policy_rejected, ref_chosen, ref_rejected, reference_free, rejected_len)")
         XCTAssertEqual(h.bareError("pref.dpo_loss(with{ref_rejected = {1, 2}})"),
                        "pref.dpo_loss: policy_chosen and ref_rejected differ in length (4 vs 2)")
         XCTAssertEqual(h.bareError("pref.dpo_loss{policy_chosen = {1}, policy_rejected = {1}, ref_chosen = {1}}"),

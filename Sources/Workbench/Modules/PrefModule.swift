@@ -107,8 +107,11 @@ extension Workbench {
             label_smoothing is read by robust (< 0.5), exo_pair (in (0, 1)), aot, aot_unpaired and
             cdpo, and ignored by the others. bco_delta: bco_pair's reference point, 0 (TRL 1.x), a
             number, or "batch_mean" (TRL 0.x's running mean after one batch).
+            reference_free = true is TRL 0.x's option: a reference that gives every response the
+            same probability, ref_chosen = ref_rejected = 0 (they need not be given).
             Fields: the four log-probabilities (required); beta (0.1); loss ("sigmoid");
-            label_smoothing (0); chosen_len, rejected_len (nil); discopop_tau (0.05); bco_delta (0).
+            label_smoothing (0); chosen_len, rejected_len (nil); discopop_tau (0.05); bco_delta (0);
+            reference_free (false).
             grad (false): true also returns grads = {policy_chosen =, policy_rejected =} (a 5th value,
             also stats.grads): d(mean loss) / d(each policy log-probability), analytic (the
             references and any KL point carry no gradient, as in TRL); pref.explore draws them.
@@ -117,7 +120,7 @@ extension Workbench {
             try args.table(1)
             let o = try args.options(1, allowed: ["policy_chosen", "policy_rejected", "ref_chosen", "ref_rejected", "beta",
                                                   "loss", "label_smoothing", "chosen_len", "rejected_len",
-                                                  "discopop_tau", "bco_delta", "grad"])
+                                                  "discopop_tau", "bco_delta", "grad", "reference_free"])
             var opts = Preference.DPOOptions()
             opts.beta = try o.number("beta", default: 0.1)
             opts.loss = try Preference.DPOLoss.named(try o.choice("loss", lossNames, default: "sigmoid"))
@@ -127,7 +130,11 @@ extension Workbench {
             opts.discopopTau = try o.number("discopop_tau", default: 0.05)
             opts.bcoDelta = try bcoDelta(o)
             let pc = try o.requiredVector("policy_chosen"), pr = try o.requiredVector("policy_rejected")
-            let rc = try o.requiredVector("ref_chosen"), rr = try o.requiredVector("ref_rejected")
+            // TRL 0.x's reference_free: a reference that gives every response the same probability,
+            // its log-probabilities 0 (ref_chosen/ref_rejected are then ignored)
+            let free = try o.boolean("reference_free", default: false)
+            let rc = free ? [Double](repeating: 0, count: pc.count) : try o.requiredVector("ref_chosen")
+            let rr = free ? [Double](repeating: 0, count: pr.count) : try o.requiredVector("ref_rejected")
             let r = try Preference.dpoLoss(policyChosen: pc, policyRejected: pr, refChosen: rc, refRejected: rr, options: opts)
             try args.state.push(tensorOf: r.losses)
             try args.state.push(tensorOf: r.chosenRewards)
