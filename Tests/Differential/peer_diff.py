@@ -704,6 +704,11 @@ def cases_simpo(g, out):
         else:
             fields += [f"policy_chosen = {lua_vec(g, pc)}", f"policy_rejected = {lua_vec(g, pr)}"]
             ac, ar = pc, pr
+        nll, nw = (g.choice([None, 2.3]), g.choice([None, 1.0, 0.5]))
+        if nll is not None:
+            fields.append(f"nll = {lua_num(nll)}")
+            if nw is not None:
+                fields.append(f"nll_weight = {lua_num(nw)}")
         gm = 0.5 if gamma is None else gamma
         # TRL 1.16 trl/experimental/cpo/cpo_trainer.py CPOTrainer.cpo_loss, loss_type "simpo":
         # gamma_logratios = simpo_gamma / beta; logits = (chosen - rejected) - gamma_logratios;
@@ -712,7 +717,9 @@ def cases_simpo(g, out):
         logits = (ac - ar) - gm / beta
         per = -logsigmoid(beta * logits) * (1 - ls) - logsigmoid(-beta * logits) * ls
         cr, rjr = beta * ac, beta * ar
-        stats = {"loss": float(per.mean()), "accuracy": float((cr > rjr).mean()), "margin": float((cr - rjr).mean())}
+        # TRL CPOTrainer.get_batch_loss_metrics: loss = losses.mean() + cpo_alpha * policy_nll_loss
+        stats = {"loss": float(per.mean()) + (0.0 if nll is None else (1.0 if nw is None else nw) * nll),
+                 "accuracy": float((cr > rjr).mean()), "margin": float((cr - rjr).mean())}
         out.append(Case("simpo_loss", "local l, c, r, s = pref.simpo_loss{" + ", ".join(fields) + "}\nreturn l, c, r, s",
                         [per, cr, rjr, stats], rtol=1e-12, atol=1e-14 * beta * scale_of(pc, pr)))
 
