@@ -45,3 +45,28 @@ final class CSVReaderChunkTests: XCTestCase {
         XCTAssertEqual(try CSVReader(path: path, chunkSize: 64).chunkBytes, 64)
     }
 }
+
+/// Lone CR line ends (Excel for Mac's "CSV" export): Python's `csv.reader` (the peer; a file
+/// opened with newline='') ends a record at LF, CRLF and a lone CR alike. The reader dropped
+/// a CR outside quotes, so a CR-only file was one record (an error, or silently glued
+/// fields: "a\rb" read as "ab"), and line numbers counted LFs only.
+final class CSVLineEndTests: XCTestCase {
+    func testLoneCRAndMixedLineEndsEndRecordsAsPythonsCSV() throws {
+        let text = "id,text\r1,\"in\rquotes\"\r2,b\r\n\r3,c\n\r\n4,\"x\"\r5,plain"
+        let path = NSTemporaryDirectory() + "moonlab-csv-cr-\(getpid()).csv"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for chunk in [1 << 20, 16, 17] {
+            let r = try CSVReader(path: path, chunkSize: chunk)
+            var rows: [[String]] = [], lines: [Int] = []
+            while try r.nextRecord() {
+                rows.append((0..<r.fieldCount).map { String(decoding: r.field($0), as: UTF8.self) })
+                lines.append(r.lineNumber)
+            }
+            // python3: list(csv.reader(io.StringIO(text, newline=""))) without the [] rows
+            XCTAssertEqual(rows, [["id", "text"], ["1", "in\rquotes"], ["2", "b"], ["3", "c"], ["4", "x"], ["5", "plain"]], "chunk \(chunk)")
+            // python3: the first line of each record (line_num after the record before it, plus 1)
+            XCTAssertEqual(lines, [1, 2, 4, 6, 8, 9], "chunk \(chunk)")
+        }
+    }
+}

@@ -6,8 +6,9 @@ public struct CSVSyntaxError: Error, CustomStringConvertible {
 }
 
 /// Records of an RFC 4180 CSV file (plain or gzip), streamed through a 1 MB chunk: quoted
-/// fields may hold separators, doubled quotes (`""` is one `"`) and line breaks; CRLF or
-/// LF line ends; a UTF-8 BOM at the start is dropped; blank lines are skipped. Like
+/// fields may hold separators, doubled quotes (`""` is one `"`) and line breaks; CRLF, LF
+/// or lone CR line ends (old Mac Excel; Python's `csv` with newline='' ends a record at each
+/// of the three, and so does this reader); a UTF-8 BOM at the start is dropped; blank lines are skipped. Like
 /// Python's `csv` it is lenient about a quote inside an unquoted field or text after a
 /// closing quote (kept as text). A quote still open at the end of the file is an error.
 ///
@@ -28,6 +29,8 @@ public final class CSVReader {
     private var pos = 0, len = 0
     private var atEOF = false, atBeginning = true
     private var physicalLine = 1
+    private var lastOfPreviousChunk: UInt8 = 0
+    private var pendingLF = false  // a CR ended the last line: an LF right after it is the same line end
     private var record: [UInt8] = []
     private var bounds: [Int] = []  // field i is record[bounds[2i] ..< bounds[2i+1]]
 
@@ -67,6 +70,7 @@ public final class CSVReader {
     private func fill() throws -> Bool {
         while pos == len {
             if atEOF { return false }
+            if len > 0 { lastOfPreviousChunk = chunk[len - 1] }
             let n = try chunk.withUnsafeMutableBufferPointer { b -> Int in
                 guard let base = b.baseAddress else { return 0 }
                 return try source.read(into: base, capacity: b.count)
@@ -97,12 +101,21 @@ public final class CSVReader {
         func endField() { bounds.append(fieldStart); bounds.append(record.count); fieldStart = record.count }
         let sep = separator, quote = UInt8(ascii: "\"")
         while try fill() {
+            if pendingLF {
+                pendingLF = false
+                if chunk[pos] == 10 { pos += 1; continue }
+            }
             // the run of ordinary bytes from pos: in a quoted field only a quote ends it (line
             // breaks are kept, and counted); elsewhere the separator, a quote, CR or LF
             let runEnd: Int = chunk.withUnsafeBufferPointer { b in
                 var j = pos
                 if state == .quoted {
-                    while j < len && b[j] != quote { if b[j] == 10 { physicalLine += 1 }; j += 1 }
+                    while j < len && b[j] != quote {
+                        // LF, CRLF and a lone CR each count one line, as Python's csv counts them
+                        let c = b[j]
+                        if c == 13 || (c == 10 && (j > 0 ? b[j - 1] : lastOfPreviousChunk) != 13) { physicalLine += 1 }
+                        j += 1
+                    }
                 } else if state == .unquoted || state == .fieldStart {
                     while j < len {
                         let c = b[j]
@@ -121,7 +134,7 @@ public final class CSVReader {
             }
             let c = chunk[pos]
             pos += 1
-            if c == 10 { physicalLine += 1 }
+            if c == 10 || c == 13 { physicalLine += 1 }  // a CR here is outside quotes
             switch state {
             case .quoted:
                 state = .quoteInQuoted  // c is the quote
@@ -131,12 +144,11 @@ public final class CSVReader {
                     state = .quoted
                 } else if c == sep {
                     endField(); state = .fieldStart
-                } else if c == 10 {
+                } else if c == 10 || c == 13 {
+                    if c == 13 { pendingLF = true }
                     if state == .fieldStart, bounds.isEmpty, record.isEmpty { lineNumber = physicalLine; continue }
                     endField()
                     return true
-                } else if c == 13 {
-                    continue
                 } else {
                     record.append(c); state = .unquoted
                 }

@@ -53,8 +53,8 @@ extension Workbench {
         m.function("csv", doc: """
             data.csv(path, {header = true, numbers = true, separator = ",", on_error = "raise"}) -> dataset
             A CSV file (RFC 4180: quoted fields may hold separators, "" for a quote, and line
-            breaks) read lazily, one record at a time; gzip inflated on the fly; BOM and CRLF
-            accepted, blank lines skipped. With header = true the first row names the fields and
+            breaks) read lazily, one record at a time; gzip inflated on the fly; a BOM accepted;
+            LF, CRLF and lone CR (old Excel for Mac) end a line; blank lines skipped. With header = true the first row names the fields and
             each record is a table name -> value; with header = false records are arrays.
             A field that is exactly a JSON-style number (-12, 3.5, 1e-3) becomes a Lua number when
             numbers = true; anything else (007, " 1", 1,000, inf, the empty field) stays a string.
