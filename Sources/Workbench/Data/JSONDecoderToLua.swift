@@ -26,7 +26,7 @@ public struct JSONSyntaxError: Error, CustomStringConvertible {
 /// exponent that fit in 64 bits become Lua integers, all others floats (correctly rounded).
 /// `\u` escapes become UTF-8 (surrogate pairs joined; a lone surrogate becomes U+FFFD).
 /// The input's UTF-8 is not validated. Raw control characters inside strings, leading
-/// zeros, trailing commas, comments, NaN and nesting deeper than 1000 are errors.
+/// zeros, trailing commas, comments, NaN and nesting deeper than 200 (`LuaLimits.maxDepth`) are errors.
 ///
 /// One decoder per state, reused for every line (it keeps its scratch buffer):
 /// ```swift

@@ -25,7 +25,7 @@ public struct JSONEncodingError: Error, CustomStringConvertible {
 ///   (`1.0` stays `1.0`); NaN and ±inf become `null` (as orjson does);
 /// - strings escaped (`"`, `\`, control characters), other bytes (UTF-8) written as they are;
 /// - `data.null` and nil are `null`; a tensor is a (nested) array of numbers;
-/// - functions, threads, other userdata, and nesting deeper than 100 (a cycle) are errors.
+/// - functions, threads, other userdata, and nesting deeper than 200 (`LuaLimits.maxDepth`; a cycle) are errors.
 public final class JSONEncoderFromLua {
     private let sentinels: DataSentinels
     /// The bytes written so far.
