@@ -25,7 +25,8 @@ Categories:
   ds:write and data.write_jsonl (plain and .gz), read by json.loads: equal to the input,
   floats bit for bit, integers as integers.
 - logprobs: OpenAI chat / completions and vLLM layouts (token ids as json.dump writes
-  them, with and without token_ids) wrapped as a response, a choice or a logprobs object.
+  them, with and without token_ids; vLLM's OpenAI server's token_ids beside an OpenAI
+  logprobs object) wrapped as a response, a choice or a logprobs object.
 
 Known and accepted differences (moonlab documents another choice; counted as "known"):
 - a CSV record whose field count differs from the header's is an error naming its line
@@ -744,6 +745,10 @@ def gen_logprobs(rng, d, i):
         else:
             choice = {"token_ids": ids, "logprobs": positions, "text": "", "cumulative_logprob": None}
         lp_obj = None
+    if lp_obj is not None and rng.random() < 0.3:
+        # vLLM's OpenAI server with return_token_ids: token_ids beside the OpenAI logprobs
+        choice["token_ids"] = [rng.randrange(100000) for _ in range(n)]
+        layout += "+token_ids"
     wrap = rng.choice(["response", "choice", "object"]) if lp_obj is not None else rng.choice(["response", "choice"])
     if wrap == "object":
         x = lp_obj

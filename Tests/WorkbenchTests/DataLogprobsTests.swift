@@ -83,4 +83,26 @@ final class DataLogprobsTests: XCTestCase {
                        "data.logprobs: unrecognised layout: expected a response (choices), a choice (logprobs), a chat logprobs object (content), a completions one (tokens, token_logprobs) or a vLLM list")
         XCTAssertEqual(try h.value("#data.logprobs({}).tokens"), "0")
     }
+
+    /// vLLM's OpenAI server with return_token_ids (vllm/entrypoints/openai/protocol.py,
+    /// CompletionResponseChoice / ChatCompletionResponseChoice.token_ids) puts `token_ids`
+    /// beside the OpenAI logprobs object: it was taken for vLLM's offline layout and gave no
+    /// tokens at all. The expected values are the logprobs object's own (Python: json.loads).
+    func testTokenIdsBesideAnOpenAILogprobsObject() throws {
+        let h = try LuaHarness()
+        try h.run(#"""
+            lp = data.logprobs(data.decode('{"text":"ab","token_ids":[64,65],"logprobs":{"tokens":["a","b"],"token_logprobs":[-0.5,-1.5],"top_logprobs":[{"a":-0.5,"c":-2},{"b":-1.5}],"text_offset":[0,1]}}'))
+            chat = data.logprobs(data.decode('{"choices":[{"message":{"content":"ab"},"token_ids":[64,65],"logprobs":{"content":[{"token":"a","logprob":-0.5,"top_logprobs":[]},{"token":"b","logprob":-1.5,"top_logprobs":[]}]}}]}'))
+            """#)
+        XCTAssertEqual(try h.value("#lp.tokens, lp.tokens[2], lp.logprobs[2], lp.top_logprobs[1][2].token"), "2\tb\t-1.5\tc")
+        XCTAssertEqual(try h.value("#chat.tokens, chat.tokens[1], chat.logprobs[1]"), "2\ta\t-0.5")
+    }
+
+    /// A vLLM position keyed by integer token ids (vLLM's own dict[int, Logprob]) whose ids
+    /// are 1..n has a Lua length: it was read as a chat list, so its top entries had no token.
+    func testIntegerTokenIdKeysOneToN() throws {
+        let h = try LuaHarness()
+        try h.run("lp = data.logprobs({token_ids = {2}, logprobs = {{[1] = {logprob = -1.0, decoded_token = 'x'}, [2] = {logprob = -0.25, decoded_token = 'y'}}}})")
+        XCTAssertEqual(try h.value("lp.tokens[1], lp.logprobs[1], lp.top_logprobs[1][1].token, lp.top_logprobs[1][2].token"), "y\t-0.25\ty\tx")
+    }
 }

@@ -52,7 +52,9 @@ extension Workbench {
       local out = {}
       if not present(t) then return out end
       if type(t) ~= "table" then error(where .. " is a " .. type(t) .. ", not a table", 0) end
-      if #t > 0 then
+      -- a chat list holds {token =, logprob =} tables; a vLLM position keyed by integer token
+      -- ids 1..n also has a length, and is a map
+      if #t > 0 and type(t[1]) == "table" and t[1].token ~= nil then
         for j, e in ipairs(t) do
           out[j] = {token = e.token, logprob = number_or_nan(e.logprob, where .. "[" .. j .. "].logprob")}
         end
@@ -145,7 +147,12 @@ extension Workbench {
         if type(x.choices) ~= "table" or x.choices[1] == nil then error("the response has no choices", 0) end
         x = x.choices[1]
       end
-      if present(x.token_ids) and type(x.logprobs) == "table" then return vllm(x.logprobs, x.token_ids) end
+      -- vLLM offline ({token_ids, logprobs = positions}); vLLM's OpenAI server with
+      -- return_token_ids puts token_ids beside a chat or completions logprobs object
+      if present(x.token_ids) and type(x.logprobs) == "table" and x.logprobs.content == nil
+          and x.logprobs.tokens == nil then
+        return vllm(x.logprobs, x.token_ids)
+      end
       if x.logprobs ~= nil then
         if x.logprobs == null then error("the choice has logprobs = null (request them with logprobs = true)", 0) end
         x = x.logprobs
