@@ -20,7 +20,8 @@ Categories:
   spelled every way JSON allows, 1e400, -0.0, 2^53+1, 2^63, 20-digit integers, deep
   nesting, duplicate keys, null in arrays, blank lines, CRLF, BOM, a final line without
   newline, invalid lines with and without on_error = "skip") against json.loads per line.
-- json: whole files (data.json), pretty-printed or not, against json.loads.
+- json: whole files (data.json), pretty-printed or not, some with a BOM, against json.loads
+  of the file's bytes (the error's line too).
 - roundtrip: records written by Python's json.dumps, read by data.jsonl, written back by
   ds:write and data.write_jsonl (plain and .gz), read by json.loads: equal to the input,
   floats bit for bit, integers as integers.
@@ -605,7 +606,8 @@ def gen_json(rng, d, i):
         text = spell_value(rng, 0, ws_file) + rng.choice(["x", ",", "]", "\n}", " 1"]) if rng.random() < 0.5 \
             else "[\n" + rng.choice(INVALID_LINES) + "\n]"
     path = os.path.join(d, "f%d.json" % i)
-    write_file(path, text.encode("utf-8", "surrogatepass"))
+    # a BOM: json.loads of the file's bytes reads it as utf-8-sig
+    write_file(path, (b"\xef\xbb\xbf" if rng.random() < 0.1 else b"") + text.encode("utf-8", "surrogatepass"))
     ok, v = json_reference(text, known)
     if not ok:
         try:

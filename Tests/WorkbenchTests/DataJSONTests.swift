@@ -99,6 +99,12 @@ final class DataJSONTests: XCTestCase {
         XCTAssertEqual(withoutPosition(h.error("data.json('/nonexistent.json')")), "data.json: /nonexistent.json: No such file or directory")
         let gz = try s.write("v.json.gz", try s.gzip(Array("{\"x\": [1.5]}".utf8)))
         XCTAssertEqual(try h.value("data.json(\(lua(gz))).x[1]"), "1.5")
+        // A UTF-8 BOM: Python's json.loads(open(path, "rb").read()) reads it as utf-8-sig
+        // ({'a': [1, 2]}); data.json said "expected value at column 1". Columns count after it.
+        let bom = try s.write("bom.json", [0xEF, 0xBB, 0xBF] + Array("{\"a\": [1, 2]}\n".utf8))
+        XCTAssertEqual(try h.value("local v = data.json(\(lua(bom))) return #v.a, v.a[2]"), "2\t2")
+        let bomBad = try s.write("bombad.json", [0xEF, 0xBB, 0xBF] + Array("{\"a\" 1}".utf8))
+        XCTAssertEqual(withoutPosition(h.error("data.json(\(lua(bomBad)))")), "data.json: \(bomBad):1: expected ':' at column 6")
     }
 
     func testCSVQuotingAndNumbers() throws {

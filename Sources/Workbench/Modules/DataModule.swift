@@ -106,17 +106,20 @@ extension Workbench {
     private static func installJSON(_ m: ModuleBuilder, _ sentinels: DataSentinels) {
         m.function("json", doc: """
             data.json(path) -> value
-            The Lua value of a whole JSON file (gzip inflated). null inside arrays and objects is
-            data.null, so arrays keep their length; a file holding only null gives nil. A syntax
-            error names the file, line and column. The whole file is read: use data.jsonl for
+            The Lua value of a whole JSON file (gzip inflated, a UTF-8 BOM dropped). null inside
+            arrays and objects is data.null, so arrays keep their length; a file holding only
+            null gives nil. A syntax error names the file, line and column. The whole file is read: use data.jsonl for
             large files of records.
             Example: local responses = data.json("text-generation.json"); print(#responses)
             """) { args in
             let path = try args.path(1)
-            let bytes: [UInt8]
+            var bytes: [UInt8]
             do { bytes = try ByteSource(path: path).readAll() } catch let e as DataFileError {
                 throw args.failure(e.message)
             }
+            // A UTF-8 BOM (Windows editors, PowerShell) is dropped, as data.jsonl and data.csv
+            // do and as Python's json.loads of the file's bytes does (utf-8-sig).
+            if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { bytes.removeFirst(3) }
             do { try JSONDecoderToLua(state: args.state).push(bytes, into: args.state) } catch let e as JSONSyntaxError {
                 let (line, column) = lineAndColumn(bytes, e.offset)
                 throw args.failure("\(path):\(line): \(e.message) at column \(column)")
