@@ -55,6 +55,14 @@ final class DataJSONTests: XCTestCase {
         XCTAssertEqual(try h.value("data.encode({x = 0/0, y = math.huge, z = -math.huge})"), #"{"x":null,"y":null,"z":null}"#)
         XCTAssertEqual(try h.value("data.encode(1e300), data.encode(3), data.encode(2^53), data.encode(true), data.encode(nil)"), "1e+300\t3\t9007199254740992.0\ttrue\tnull")
         XCTAssertEqual(try h.value("data.encode(tensor{1, 2.5})"), "[1.0,2.5]")
+        // Tensors as numpy's tolist() (the peer): python3 -c 'import json, numpy as np;
+        // print(json.dumps(np.array([9007199254740993, -2]).tolist(), separators=(",", ":")))'
+        // -> [9007199254740993,-2]; np.array([True, False]).tolist() -> [true,false];
+        // np.float32(0.1).tolist() -> 0.10000000149011612; np.zeros(()).tolist() -> 0.0
+        XCTAssertEqual(try h.value("data.encode(tensor({{9007199254740993, -2}}, {dtype = 'i64'}))"), "[[9007199254740993,-2]]")
+        XCTAssertEqual(try h.value("data.encode(tensor{true, false})"), "[true,false]")
+        XCTAssertEqual(try h.value("data.encode(tensor({0.1}, {dtype = 'f32'}))"), "[0.10000000149011612]")
+        XCTAssertEqual(try h.value("data.encode(tensor.zeros({})), data.encode(tensor.zeros({2, 0}))"), "0.0\t[[],[]]")
         XCTAssertEqual(try h.value("data.encode({b = 1, a = 2, [2] = 'x'})"), #"{"2":"x","a":2,"b":1}"#)
         XCTAssertEqual(withoutPosition(h.error("data.encode({[true] = 1})")), "data.encode: cannot encode a table with a boolean key as JSON")
         XCTAssertEqual(withoutPosition(h.error("t = {} t.t = t data.encode(t)")), "data.encode: cannot encode a table nested deeper than 200 (a cycle?)")

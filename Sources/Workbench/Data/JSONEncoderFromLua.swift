@@ -24,7 +24,8 @@ public struct JSONEncodingError: Error, CustomStringConvertible {
 /// - integers as integers, floats in the shortest form that reads back to the same double
 ///   (`1.0` stays `1.0`); NaN and ±inf become `null` (as orjson does);
 /// - strings escaped (`"`, `\`, control characters), other bytes (UTF-8) written as they are;
-/// - `data.null` and nil are `null`; a tensor is a (nested) array of numbers;
+/// - `data.null` and nil are `null`; a tensor as `json.dumps(a.tolist())` writes a numpy
+///   array: nested arrays, i64 integers, bools `true`/`false`, a 0-d tensor its number;
 /// - functions, threads, other userdata, and nesting deeper than 200 (`LuaLimits.maxDepth`; a cycle) are errors.
 public final class JSONEncoderFromLua {
     private let sentinels: DataSentinels
@@ -199,15 +200,31 @@ public final class JSONEncoderFromLua {
         bytes.append(contentsOf: d.description.utf8)
     }
 
+    /// A tensor as numpy's `tolist()` then `json.dumps` writes it (the peer): i64 elements as
+    /// integers (they were floats, so ids above 2^53 lost digits), bool as `true`/`false`,
+    /// floats (f32 widened) as shortest doubles, a 0-d tensor as its one value.
     private func appendTensor(_ t: Tensor) {
-        let values = t.toDoubles()
-        let shape = t.shape.isEmpty ? [values.count] : t.shape
+        let ints: [Int64]? = t.dtype == .i64 || t.dtype == .bool ? t.toInt64s() : nil
+        let values: [Double] = ints == nil ? t.toDoubles() : []
+        let isBool = t.dtype == .bool
+        func item(_ k: Int) {
+            if let ints {
+                if isBool { appendASCII(ints[k] != 0 ? "true" : "false") } else { appendInteger(ints[k]) }
+            } else {
+                appendFloat(values[k])
+            }
+        }
+        let shape = t.shape
+        if shape.isEmpty {
+            if (ints?.count ?? values.count) > 0 { item(0) } else { appendASCII("null") }
+            return
+        }
         var k = 0
         func level(_ d: Int) {
             bytes.append(UInt8(ascii: "["))
             for i in 0..<shape[d] {
                 if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                if d == shape.count - 1 { appendFloat(values[k]); k += 1 } else { level(d + 1) }
+                if d == shape.count - 1 { item(k); k += 1 } else { level(d + 1) }
             }
             bytes.append(UInt8(ascii: "]"))
         }

@@ -153,8 +153,9 @@ extension Workbench {
             is {} unless marked with data.array. Integers stay integers, floats are written in the
             shortest form that reads back exactly (1.0 stays 1.0); NaN and inf become null (as
             orjson). Strings are escaped ("\\"", "\\\\", control characters), UTF-8 kept. data.null
-            and nil are null; a tensor is a (nested) array of numbers. Functions, other userdata,
-            boolean/float keys and cycles are errors.
+            and nil are null; a tensor is written as numpy's tolist() gives it: (nested) arrays,
+            i64 as integers, bool as true/false, a 0-d tensor as one number. Functions, other
+            userdata, boolean/float keys and cycles are errors.
             Example: data.encode({ids = data.array({}), x = 1.5, s = "a\\"b"})  --> {"ids":[],"s":"a\\"b","x":1.5}
             """) { args in
             let e = JSONEncoderFromLua(state: args.state)
