@@ -25,6 +25,9 @@ Categories:
 - roundtrip: records written by Python's json.dumps, read by data.jsonl, written back by
   ds:write and data.write_jsonl (plain and .gz), read by json.loads: equal to the input,
   floats bit for bit, integers as integers.
+- encode: random Lua values built in Lua (floats as hex literals, -0.0, math.mininteger,
+  data.null, data.array(), tensors of every dtype) written by data.write_jsonl, against
+  json.dumps of the same values (tensors as numpy's tolist()).
 - logprobs: OpenAI chat / completions and vLLM layouts (token ids as json.dump writes
   them, with and without token_ids; vLLM's OpenAI server's token_ids beside an OpenAI
   logprobs object) wrapped as a response, a choice or a logprobs object.
@@ -658,6 +661,81 @@ def gen_roundtrip(rng, d, i):
     return Case("roundtrip", kind, path, want=recs)
 
 
+# ------------------------------------------------------------------------- encode
+def lua_bytes(s):
+    return '"' + "".join(chr(b) if chr(b).isalnum() and b < 128 else "\\%03d" % b for b in s.encode("utf-8")) + '"'
+
+
+def lua_literal(v):
+    """Lua source that builds v exactly (floats as hex literals, -0.0 and the int64 ends
+    included); a ("tensor", dtype, nested list) item builds a tensor."""
+    if v is None:
+        return "data.null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return "math.mininteger" if v == INT64_MIN else str(v)
+    if isinstance(v, float):
+        if math.isinf(v):
+            return "math.huge" if v > 0 else "-math.huge"
+        if math.isnan(v):
+            return "(0/0)"
+        return "(%s)" % v.hex()
+    if isinstance(v, str):
+        return lua_bytes(v)
+    if isinstance(v, tuple):
+        return "tensor(%s, {dtype = %s})" % (lua_literal(v[2]) if v[2] else "{}", lua_str(v[1]))
+    if isinstance(v, list):
+        return "{" + ", ".join(lua_literal(x) for x in v) + "}" if v else "data.array()"
+    if isinstance(v, dict):
+        return "{" + ", ".join("[%s] = %s" % (lua_bytes(k), lua_literal(x)) for k, x in v.items()) + "}"
+    raise TypeError(v)
+
+
+def rand_tensor(rng):
+    """(("tensor", dtype, nested list), what json.dumps(np.array(...).tolist()) gives)."""
+    dtype = rng.choice(["f64", "f32", "i64", "bool"])
+    shape = rng.choice([[3], [2, 2], [1], [2, 3, 1]])
+    n = 1
+    for k in shape:
+        n *= k
+    if dtype == "i64":
+        flat = [rng.choice([0, -1, 2**53 + 1, INT64_MAX, INT64_MIN + 1, rng.randrange(-10**18, 10**18)]) for _ in range(n)]
+    elif dtype == "bool":
+        flat = [rng.random() < 0.5 for _ in range(n)]
+    else:
+        flat = [rng.choice([0.1, -0.0, 1e300, 5e-324, rng.uniform(-10, 10)]) for _ in range(n)]
+    if dtype == "f32":
+        flat = [struct.unpack("<f", struct.pack("<f", x))[0] if abs(x) < 3e38 else 0.5 for x in flat]
+
+    def nest(xs, sh):
+        if len(sh) == 1:
+            return xs
+        step = len(xs) // sh[0]
+        return [nest(xs[i * step:(i + 1) * step], sh[1:]) for i in range(sh[0])]
+    nested = nest(flat, shape)
+    # the f32 values are given to Lua as the doubles they round to, so the tensor holds them exactly
+    return ("tensor", dtype, nested), nested
+
+
+def gen_encode(rng, d, i):
+    recs, want = [], []
+    for _ in range(rng.choice([1, 3, 8])):
+        v = rand_value(rng)
+        w = v
+        if rng.random() < 0.3:
+            t, tw = rand_tensor(rng)
+            v = {"t": t, "v": v}
+            w = {"t": tw, "v": w}
+        recs.append(v)
+        want.append(w)
+    return Case("encode", "encode", "", opts={}, want=want, note=lua_literal_list(recs))
+
+
+def lua_literal_list(recs):
+    return "{" + ", ".join(lua_literal(r) for r in recs) + "}"
+
+
 # ------------------------------------------------------------------------- logprobs
 TOKENS = ["the", " the", "The", "a", " ", "", "\n", "日", "😀", "é", "1", "12", "-", "<|eot|>", "Ġcat", "a\"b"]
 
@@ -781,6 +859,9 @@ for _, c in ipairs(cases) do
     elseif c.kind == "json" then
       local v = data.json(c.path)
       local f = assert(io.open(c.out, "wb")); f:write(data.encode(v), "\n"); f:close(); return 0
+    elseif c.kind == "encode" then
+      local recs = assert(load("return " .. c.src))()
+      data.write_jsonl(c.out, recs); return 0
     elseif c.kind == "logprobs" then
       local lp = data.logprobs(data.json(c.path))
       local f = assert(io.open(c.out, "wb"))
@@ -796,8 +877,9 @@ rf:close()
 def run_batch(moonlab, d, cases, batch_no):
     lua = ["local cases = {"]
     for c in cases:
-        lua.append("{id = %d, kind = %s, path = %s, out = %s, opts = %s}," % (
-            c.id, lua_str(c.kind), lua_str(c.files), lua_str(c.out), lua_value(c.opts)))
+        lua.append("{id = %d, kind = %s, path = %s, out = %s, opts = %s, src = %s}," % (
+            c.id, lua_str(c.kind), lua_str(c.files), lua_str(c.out), lua_value(c.opts),
+            lua_long(c.note) if c.kind == "encode" else "nil"))
     lua.append("}")
     results = os.path.join(d, "results%d.jsonl" % batch_no)
     lua.append("local driver = load(%s)" % lua_long(LUA_DRIVER))
@@ -845,7 +927,7 @@ def check(c, r):
             g["top"] = [[] if t == {} else t for t in (g["top"] if g["top"] != {} else [])]
             g["tokens"] = g["tokens"] if g["tokens"] != {} else []
     want = c.want
-    if c.kind in ("rt", "rt_list", "rt_gz"):
+    if c.kind in ("rt", "rt_list", "rt_gz", "encode"):
         want = [normalise(x) for x in c.want]
     d = first_diff(got, want)
     if d:
@@ -868,7 +950,7 @@ def main():
     d = tempfile.mkdtemp(prefix="data_diff_")
     gens = {"csv": lambda i: gen_csv(rng, d, i, None), "jsonl": lambda i: gen_jsonl(rng, d, i),
             "json": lambda i: gen_json(rng, d, i), "roundtrip": lambda i: gen_roundtrip(rng, d, i),
-            "logprobs": lambda i: gen_logprobs(rng, d, i)}
+            "logprobs": lambda i: gen_logprobs(rng, d, i), "encode": lambda i: gen_encode(rng, d, i)}
     cases = []
     for cat, g in gens.items():
         if args.only and cat not in args.only:
@@ -894,7 +976,7 @@ def main():
         why = check(c, results.get(c.id))
         if why:
             bad[c.cat] += 1
-            print("DIFF %s case %d (%s) %s: %s" % (c.cat, c.id, c.note, c.files, why[:600]))
+            print("DIFF %s case %d (%s) %s: %s" % (c.cat, c.id, c.note[:300], c.files, why[:600]))
     print("seed %d: %s" % (args.seed, ", ".join("%s %d (%d differ)" % (k, per[k], bad[k]) for k in per)))
     print("known differences exercised: %s" % dict(known))
     if args.keep:
