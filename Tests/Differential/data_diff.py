@@ -29,8 +29,8 @@ Categories:
   data.null, data.array(), tensors of every dtype) written by data.write_jsonl, against
   json.dumps of the same values (tensors as numpy's tolist()).
 - logprobs: OpenAI chat / completions and vLLM layouts (token ids as json.dump writes
-  them, with and without token_ids; vLLM's OpenAI server's token_ids beside an OpenAI
-  logprobs object) wrapped as a response, a choice or a logprobs object.
+  them, with and without token_ids; prompt_logprobs with its leading None; vLLM's OpenAI
+  server's token_ids beside an OpenAI logprobs object) wrapped as a response, a choice or a logprobs object.
 
 Known and accepted differences (moonlab documents another choice; counted as "known"):
 - a CSV record whose field count differs from the header's is an error naming its line
@@ -756,7 +756,7 @@ def sort_top(entries):
 def gen_logprobs(rng, d, i):
     n = rng.choice([0, 1, 3, 8])
     k = rng.choice([0, 1, 2, 5])
-    layout = rng.choice(["chat", "completions", "vllm", "vllm_ids", "vllm_plain_ids", "vllm_single"])
+    layout = rng.choice(["chat", "completions", "vllm", "vllm_ids", "vllm_plain_ids", "vllm_single", "vllm_prompt"])
     tokens, lps, tops = [], [], []
     if layout == "chat":
         content = []
@@ -820,7 +820,14 @@ def gen_logprobs(rng, d, i):
             ids.append(sampled)
             positions.append(pos)
             tops.append(sort_top(entries))
-        if layout == "vllm_single":
+        if layout == "vllm_prompt" and n:
+            # prompt_logprobs with prompt_token_ids: the first position is None
+            positions[0] = None
+            tokens[0] = str(ids[0])
+            lps[0] = None
+            tops[0] = []
+            choice = {"token_ids": ids, "logprobs": positions}
+        elif layout == "vllm_single":
             choice = positions if rng.random() < 0.5 else {"token_ids": ids, "logprobs": positions}
         else:
             choice = {"token_ids": ids, "logprobs": positions, "text": "", "cumulative_logprob": None}

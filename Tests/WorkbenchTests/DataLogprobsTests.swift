@@ -67,6 +67,14 @@ final class DataLogprobsTests: XCTestCase {
         XCTAssertEqual(try h.value("data.logprobs({token_ids = {7.0}, logprobs = {{['7'] = -0.5, ['8'] = -1}}}).logprobs[1]"), "-0.5")
         XCTAssertEqual(withoutPosition(h.error("data.logprobs({token_ids = {9}, logprobs = {{['7'] = -0.5, ['8'] = -1}}})")),
                        "data.logprobs: position 1 has no entry for token id 9")
+        // vLLM's prompt_logprobs (list[Optional[dict[int, Logprob]]], the first None) after
+        // json.dump, with prompt_token_ids: it was "position 1 is a userdata"; Python's
+        // json.loads gives None there, the token id is all that is known of the first token.
+        try h.run(#"""
+            p = data.logprobs(data.decode('{"token_ids": [128000, 9906], "logprobs": [null, {"9906": {"logprob": -7.5, "rank": 3, "decoded_token": "Hello"}, "40": {"logprob": -1.5, "rank": 1, "decoded_token": "I"}}]}'))
+            """#)
+        XCTAssertEqual(try h.value("p.tokens[1], p.tokens[2], p.logprobs[1] ~= p.logprobs[1], p.logprobs[2], #p.top_logprobs[1], p.top_logprobs[2][1].token"), "128000\tHello\ttrue\t-7.5\t0\tI")
+        XCTAssertEqual(withoutPosition(h.error("data.logprobs({{a = -1}, data.null})")), "data.logprobs: position 2 is a data.null, not a table")
         // One entry per position (logprobs = 0): the token is that entry; plain numbers too.
         XCTAssertEqual(try h.value("local l = data.logprobs({{hello = -0.5}, {[' world'] = -1.5}}) return l.tokens[2], l.logprobs[1]"), " world\t-0.5")
         XCTAssertEqual(withoutPosition(h.error("data.logprobs({{a = -1, b = -2}})")),

@@ -21,6 +21,8 @@ extension Workbench {
               {token_ids =, logprobs =} when positions hold several entries, so the sampled
               token is known (a single entry per position needs no ids). Token ids are found
               as integer keys or as their decimal text, as Python's json.dump writes them.
+              prompt_logprobs with prompt_token_ids as token_ids: the first position's null
+              gives the id as the token and NaN.
             Result: tokens (strings), logprobs (f64 tensor; NaN where the layout has null, e.g.
             the first prompt token with echo), top_logprobs: per position a list of
             {token =, logprob =} sorted by logprob, highest first (empty lists when none).
@@ -115,7 +117,15 @@ extension Workbench {
     local function vllm(list, ids)
       local tokens, lps, tops = {}, {}, {}
       for i, pos in ipairs(list) do
-        if type(pos) ~= "table" then error("position " .. i .. " is a " .. type(pos) .. ", not a table", 0) end
+        if pos == null and ids then
+          -- vLLM's prompt_logprobs (list[Optional[dict]]): the first prompt token has None
+          if ids[i] == nil or ids[i] == null then error("token_ids has no id for position " .. i, 0) end
+          tokens[i] = tostring(math.tointeger(ids[i]) or ids[i])
+          lps[i] = NAN
+          tops[i] = {}
+          goto continue
+        end
+        if type(pos) ~= "table" then error("position " .. i .. " is a " .. (pos == null and "data.null" or type(pos)) .. ", not a table", 0) end
         local key
         if ids then
           if ids[i] == nil or ids[i] == null then error("token_ids has no id for position " .. i, 0) end
@@ -137,6 +147,7 @@ extension Workbench {
           lps[i] = number_or_nan(v, "position " .. i .. " logprob")
         end
         tops[i] = top_list(pos, "position " .. i)
+        ::continue::
       end
       return tokens, lps, tops
     end
