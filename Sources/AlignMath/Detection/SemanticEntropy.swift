@@ -12,18 +12,11 @@ public enum SemanticEntropy {
     /// answer from an earlier one; a cluster's first member always stays. Returns each
     /// answer's cluster index (0-based, numbered in order of their first members).
     public static func clusters(count: Int, implies: (Int, Int) throws -> Bool) rethrows -> [Int] {
-        var ids = [Int](repeating: -1, count: count)
-        var next = 0
-        for i in 0..<count where ids[i] == -1 {
-            ids[i] = next
-            for j in (i + 1)..<Swift.max(i + 1, count) {
-                let forward = try implies(i, j)
-                let backward = try implies(j, i)
-                if forward && backward { ids[j] = next }
-            }
-            next += 1
+        try assign(count: count) { i, j in
+            let forward = try implies(i, j)
+            let backward = try implies(j, i)
+            return forward && backward
         }
-        return ids
     }
 
     /// `get_semantic_ids` with an NLI model's labels (`check_implication`: 0 contradiction,
@@ -31,17 +24,22 @@ public enum SemanticEntropy {
     /// `strict` (jlko's pipeline default, `--strict_entailment`) a pair is equivalent when both
     /// are 2; without, when neither is 0 and they are not both 1 (the function's own default).
     public static func clusters(count: Int, strict: Bool, label: (Int, Int) throws -> Int) rethrows -> [Int] {
+        try assign(count: count) { i, j in
+            let forward = try label(i, j)
+            let backward = try label(j, i)
+            return strict ? (forward == 2 && backward == 2)
+                : (forward != 0 && backward != 0 && !(forward == 1 && backward == 1))
+        }
+    }
+
+    /// `get_semantic_ids`' loop: each answer not yet assigned opens the next cluster, and every
+    /// later answer `same` pairs with it joins it (`same` asks both directions, i-j first).
+    private static func assign(count: Int, same: (Int, Int) throws -> Bool) rethrows -> [Int] {
         var ids = [Int](repeating: -1, count: count)
         var next = 0
         for i in 0..<count where ids[i] == -1 {
             ids[i] = next
-            for j in (i + 1)..<Swift.max(i + 1, count) {
-                let forward = try label(i, j)
-                let backward = try label(j, i)
-                let same = strict ? (forward == 2 && backward == 2)
-                    : (forward != 0 && backward != 0 && !(forward == 1 && backward == 1))
-                if same { ids[j] = next }
-            }
+            for j in (i + 1)..<Swift.max(i + 1, count) where try same(i, j) { ids[j] = next }
             next += 1
         }
         return ids
