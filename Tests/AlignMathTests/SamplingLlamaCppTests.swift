@@ -140,6 +140,27 @@ final class SamplingLlamaCppTests: XCTestCase {
         }
     }
 
+    /// logit_bias after top_k: llama.cpp (0c1e570, llama-cpp-python 0.3.36) leaves the
+    /// array flagged sorted, so `dist` takes the first entry's logit (3.7) as the maximum
+    /// although the biased entry is 47 above it, and every `expf(logit - max)` rounds
+    /// otherwise than with the true maximum: the probabilities llama.cpp stored, to float
+    /// precision (found by Tests/Differential/llamacpp_diff.py; `probs` took the true
+    /// maximum and was 2.4e-6 off on id 6).
+    func testDistProbabilitiesTakeTheSortedArraysFirstLogit() throws {
+        let ll = SamplingSemantics.llamaCpp
+        let chain = try SamplerChain([.topK(6, semantics: ll), .logitBias([4: 50], semantics: ll)])
+        let row: [Double] = [0.1, 2.5, -1.3, 3.7, 0.9, -4.2, 1.6, 2.2, -0.7, 3.1, 0.35, -2.9]
+        let llama: [Int: Double] = [3: 3.1717584256072702e-21, 9: 1.740697797644494e-21, 1: 9.553152515227532e-22,
+                                    7: 7.077150121953783e-22, 6: 3.884022426300711e-22, 4: 1.0]
+        for p in [try chain.probs(row), try chain.probs(row.map(Float.init)).map(Double.init)] {
+            for (i, x) in p.enumerated() {
+                XCTAssertEqual(x, llama[i] ?? 0, accuracy: (llama[i] ?? 0) * 0x1p-21, "id \(i)")
+            }
+        }
+        let g = try RandomGenerator(seed: 7, engine: .llamaCpp)
+        XCTAssertEqual(try chain.sample(row, rng: g), 4)
+    }
+
     /// The same rows as f64: the llama.cpp stages read them as the floats llama.cpp held,
     /// so kept sets and draws do not change.
     func testF64RowsGiveLlamaCppResults() throws {

@@ -97,12 +97,15 @@ extension SamplerWorkspace {
     /// same numbers): over the list's values as float32 (an f64 row's kept logits rounded),
     /// `p = expf(logit - max)` with the difference taken in float, summed in double, then
     /// `p / sum` kept in double (llama.cpp stores it as a float: within half a float ulp
-    /// of it, and the probabilities still sum to 1).
+    /// of it, and the probabilities still sum to 1). `max` is llama.cpp's: the first
+    /// entry's logit when the array is flagged sorted, even where a later stage (logit_bias)
+    /// raised another entry above it, as `llamaDist` takes it (the differences then round
+    /// otherwise: ~2e-6 relative on a token 30 below).
     func llamaDistProbabilities() {
         probs.removeAll(keepingCapacity: true)
         guard !vals.isEmpty else { return }
-        var maxL = -Float.infinity
-        for v in vals { maxL = Float.cxxMax(maxL, Float(v)) }
+        var maxL = Float(vals[0])
+        if !llamaSorted { for v in vals.dropFirst() { maxL = Float.cxxMax(maxL, Float(v)) } }
         var sum = 0.0
         for v in vals {
             let p = expf(Float(v) - maxL)
