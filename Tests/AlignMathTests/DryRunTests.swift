@@ -63,6 +63,21 @@ final class DryRunTests: XCTestCase {
         XCTAssertEqual(rb.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 9, 1, accuracy: 1e-9)
     }
 
+    /// TRL 1.16's GRPOTrainer with num_generations = 1 takes std_rewards = zeros, so
+    /// torch.isclose(std, 0) marks every completion and frac_reward_zero_std is 1 (and
+    /// RLOOTrainer's likewise); found by lab_diff.py, where moonlab had NaN stds and none.
+    func testGroupSizeOneIsZeroSpreadAsTRL() throws {
+        let r = try RL.dryRun(rewards: [5, 6, .nan], groupSize: 1)
+        XCTAssertEqual(r.zeroSpreadGroups, [0, 1, 2])
+        XCTAssertEqual(r.fracRewardZeroStd, 1)
+        XCTAssertEqual(r.groupStds, [0, 0, 0])
+        for method in RL.dryRunMethods {
+            for scale in ["group", "none"] {
+                XCTAssertEqual(try XCTUnwrap(r.entry(method, scale)).advantages, [0, 0, 0], "\(method) \(scale)")
+            }
+        }
+    }
+
     /// With lengths, OpenRLHF's whitening counts each completion once per token.
     func testReinforceBaselineWeightsTokens() throws {
         let r = try RL.dryRun(rewards: [1, 0, 0, 1], groupSize: 2, lengths: [10, 1, 1, 1])

@@ -29,7 +29,8 @@ extension RL {
         public var entries: [DryRunEntry]
         /// Groups (0-based) whose rewards have zero spread (std within 1e-8 of 0).
         public var zeroSpreadGroups: [Int]
-        /// The unbiased std of each group's rewards (TRL's nanstd; NaN under 2 scorable).
+        /// The unbiased std of each group's rewards (TRL's nanstd; NaN under 2 scorable; 0 for
+        /// a group size of 1, as TRL's `std_rewards` when `num_generations == 1`).
         public var groupStds: [Double]
         /// TRL's `frac_reward_zero_std`: the fraction of completions in zero-spread groups
         /// (what GRPOTrainer logs under `scale_rewards` "group" or "none", and RLOOTrainer).
@@ -79,7 +80,10 @@ extension RL {
             for g in 0..<groups {
                 let start = g * groupSize
                 let s = NanStats(r + start, groupSize)
-                stds.append(groupSize > 1 ? s.std(r + start, groupSize) : .nan)
+                // TRL 1.16 (GRPOTrainer, RLOOTrainer): std_rewards = zeros when num_generations
+                // is 1, so a group of one is a zero-spread group (is_std_zero) and counts in
+                // frac_reward_zero_std; its advantages are 0 under every method.
+                stds.append(groupSize > 1 ? s.std(r + start, groupSize) : 0)
                 for i in start..<(start + groupSize) { centered[i] = r[i] - s.mean }
             }
         }
@@ -125,7 +129,7 @@ extension RL {
             var a = centered
             switch scale {
             case "group":
-                for i in a.indices { a[i] /= (groupSize > 1 ? stds[i / groupSize] : 0) + 1e-4 }
+                for i in a.indices { a[i] /= stds[i / groupSize] + 1e-4 }
             case "batch":
                 var wsum = 0.0, mean = 0.0
                 for i in a.indices where !a[i].isNaN { let w = lengths?[i] ?? 1; wsum += w; mean += w * a[i] }

@@ -16,18 +16,24 @@ extension Workbench {
             dr_grpo, rloo, reinforce_baseline) and scale (group, batch, none) the advantages and
             the fraction of completions whose advantage is 0 (no gradient: within 1e-8, as
             torch.isclose); the groups whose rewards have zero spread (std within 1e-8 of 0:
-            a GRPO step on them does nothing, trl#3857); and TRL's frac_reward_zero_std (the
-            share of completions in such groups, as GRPOTrainer logs it under scale "group" or
+            a GRPO step on them does nothing, trl#3857; with group_size 1 every group, as TRL
+            takes std 0 for num_generations = 1); and TRL's frac_reward_zero_std (the share
+            of completions in such groups, as GRPOTrainer logs it under scale "group" or
             "none"). grpo and rloo are TRL 1.16's (rl.group_advantages: r - mean over std + 1e-4,
             leave-one-out baselines, NaN rewards as TRL); dr_grpo never divides (its three
             scales are equal); reinforce_baseline is OpenRLHF's REINFORCE++-baseline: r - group
             mean, and under "batch" whitened over the batch's tokens (each completion counted
             lengths[i] times, once without lengths; population variance, rsqrt(max(var, 1e-8))).
+            Not in the peers: rloo and reinforce_baseline under "group" divide by the group's
+            std + 1e-4 as grpo does (OpenRLHF's group_norm adds 1e-9), and reinforce_baseline
+            leaves NaN rewards out of the group mean as TRL does (OpenRLHF has no NaN rule).
             With lengths (token counts) also the weight each TOKEN of each completion gets in the
             loss: "token-mean" 1 / sum(lengths) (TRL's bnpo/dapo, verl's token-mean),
             "seq-mean-token-sum" 1 / N (verl; TRL's luspo), "seq-mean-token-mean" 1 / (N * L_i)
             (TRL's grpo loss: long completions' tokens count less), "dr_grpo" 1 / (N * L_max)
             (TRL's dr_grpo with max_completion_length L_max: default the longest completion).
+            N counts every completion, empty ones too, as TRL does; verl's agg_loss leaves
+            completions of 0 tokens out of N (seq-mean-*), so its weights are larger then.
             report = {grpo = {group = {advantages =, zero_fraction =}, batch =, none =}, dr_grpo =,
             rloo =, reinforce_baseline =, zero_spread_groups = {1-based group numbers},
             frac_reward_zero_std =, group_std = tensor, weights = {["token-mean"] =,
