@@ -62,6 +62,12 @@ final class RewardTests: XCTestCase {
         XCTAssertEqual(try h.value(#"reward.normalize({1, 3, 5}, "minmax")"#), "tensor([0.0000, 0.5000, 1.0000], dtype=f64)")
         let z = try h.value(#"local z = reward.normalize({1, 2, 3, 0/0}, "zscore"); return string.format("%.6f %.6f %.6f %s", z[1], z[2], z[3], tostring(z[4] ~= z[4]))"#)
         XCTAssertEqual(z, "-1.224745 0.000000 1.224745 true")
+        // Found by lab_diff.py against scipy 1.17's stats.zscore: eight equal 0.1 scores have
+        // a rounded mean an ulp away (scipy gives -1 or 1 each); the docstring promises zeros.
+        XCTAssertEqual(try h.value(#"return reward.normalize({0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1}, "zscore"):sum()"#), "0.0")
+        XCTAssertEqual(try h.value(#"local z = reward.normalize({0.1, 0.1, 0/0}, "zscore"); return string.format("%g %g %s", z[1], z[2], tostring(z[3] ~= z[3]))"#), "0 0 true")
+        // An infinite score: NaN everywhere as scipy's zscore (it was 0 everywhere).
+        XCTAssertEqual(try h.value(#"local z = reward.normalize({1, math.huge, 3}, "zscore"); return tostring(z[1] ~= z[1]) .. tostring(z[3] ~= z[3])"#), "truetrue")
         XCTAssertEqual(msg(h, #"reward.normalize({1}, "l2")"#),
                        #"bad argument #2 to 'reward.normalize' (method must be "zscore", "rank" or "minmax", got "l2")"#)
     }

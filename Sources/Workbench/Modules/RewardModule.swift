@@ -46,9 +46,10 @@ extension Workbench {
         m.function("normalize", doc: """
             reward.normalize(scores, method) -> tensor
             Rescales scores: "zscore" (x - mean) / std with the population std (ddof = 0, as
-            numpy; all equal gives zeros), "rank" (average ranks of ties, scaled to [0, 1]), or
-            "minmax" (x - min) / (max - min) (all equal gives zeros). NaN entries (failed rows)
-            stay NaN and are left out of the statistics.
+            numpy; all equal gives zeros, an infinite score NaN everywhere as scipy's zscore),
+            "rank" (scipy's rankdata "average" ranks of ties, scaled to [0, 1]: (rank - 1) /
+            (n - 1), 0 for one score), or "minmax" (x - min) / (max - min) (all equal gives
+            zeros). NaN entries (failed rows) stay NaN and are left out of the statistics.
             Example: reward.normalize({1, 2, 3, 10}, "rank")
             """) { args in
             let x = try args.doubles(1)
@@ -70,10 +71,18 @@ enum RewardNormalize {
         var out = x
         switch method {
         case "zscore":
+            // All equal: zeros, checked on the values (a rounded mean of equal values such as
+            // 0.1 differs from them by an ulp, and (x - mean) / std is then +-1, as scipy's
+            // zscore gives). Infinite values: NaN everywhere, as scipy (inf - inf).
+            let first = x[idx[0]]
+            if first.isFinite && idx.allSatisfy({ x[$0] == first }) {
+                for i in idx { out[i] = 0 }
+                break
+            }
             let mean = idx.reduce(0) { $0 + x[$1] } / Double(idx.count)
             let v = idx.reduce(0) { $0 + (x[$1] - mean) * (x[$1] - mean) } / Double(idx.count)
             let sd = v.squareRoot()
-            for i in idx { out[i] = sd > 0 ? (x[i] - mean) / sd : 0 }
+            for i in idx { out[i] = sd > 0 ? (x[i] - mean) / sd : (sd == 0 ? 0 : .nan) }
         case "minmax":
             let lo = idx.map { x[$0] }.min() ?? 0, hi = idx.map { x[$0] }.max() ?? 0
             for i in idx { out[i] = hi > lo ? (x[i] - lo) / (hi - lo) : 0 }
