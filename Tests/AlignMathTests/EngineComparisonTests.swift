@@ -88,6 +88,33 @@ final class EngineComparisonTests: XCTestCase {
         for d in out { XCTAssertEqual(d.probs.reduce(0, +), 1, accuracy: 1e-9) }
     }
 
+    /// transformers 5.25's greedy (generate with do_sample = False) is the argmax of the
+    /// processed scores and runs no warper: on three tied logits it picks id 0. Found by
+    /// lab_diff.py: greedy ran last, after a top-p that keeps the LAST of tied maxima (id 2).
+    func testTransformersGreedyRunsNoWarper() throws {
+        let row = [-0.0828543, -0.0828543, -0.0828543]
+        let out = try row.withUnsafeBufferPointer {
+            try EngineComparison.run($0, stages: [.greedy(), try .temperature(0.3), try .topP(0.1)], engines: [.transformers, .vllm])
+        }
+        XCTAssertEqual(out[0].probs, [1, 0, 0])
+        XCTAssertEqual(out[1].probs, [1, 0, 0])  // vLLM's greedy_sample: torch.argmax, the first maximum
+        XCTAssertEqual(out[0].order.first, "greedy")
+    }
+
+    /// vLLM draws from float32 probabilities (Sampler.get_probs / random_sample at vLLM
+    /// 3babc05a): a token 114 nats below the top underflows to 0 there and is never drawn, so
+    /// it is not kept, where transformers on a float64 row keeps it. Found by lab_diff.py
+    /// (torch float32 softmax of the processed row): moonlab's double softmax kept it.
+    func testVLLMKeepsOnlyWhatFloat32CanDraw() throws {
+        let row = [0.0, -0.5, -80]
+        let out = try row.withUnsafeBufferPointer {
+            try EngineComparison.run($0, stages: [try .temperature(0.7)], engines: [.transformers, .vllm])
+        }
+        XCTAssertGreaterThan(out[0].probs[2], 0)
+        XCTAssertEqual(out[1].probs[2], 0)
+        XCTAssertEqual(out[1].probs[0] + out[1].probs[1], 1, accuracy: 1e-15)
+    }
+
     func testRefusals() throws {
         let row = [1.0, 2.0, 3.0]
         XCTAssertThrowsError(try row.withUnsafeBufferPointer {

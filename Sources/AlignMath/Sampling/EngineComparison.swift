@@ -14,7 +14,7 @@ public enum SamplingEngine: String, CaseIterable, Sendable {
 /// as each engine implements it. The engines differ in three ways, all reproduced:
 /// - **order**: transformers runs logit bias, repetition penalty, temperature, top-k, top-p,
 ///   min-p, typical, epsilon, eta (`GenerationMixin._get_logits_processor`, transformers
-///   5.25); llama.cpp runs logit bias, penalties, top-n-sigma, top-k, typical, top-p, min-p
+///   5.25; greedy, `do_sample = False`, is the argmax after the processors, no warper run); llama.cpp runs logit bias, penalties, top-n-sigma, top-k, typical, top-p, min-p
 ///   and temperature LAST (`common_params_sampling.samplers`' default order); vLLM runs
 ///   logit bias, penalties, then temperature, min-p, top-k, top-p (`Sampler.forward`);
 /// - **each stage's rule**: see `SamplerStage` (transformers, llama.cpp) and `VLLMSampler`;
@@ -40,8 +40,11 @@ public enum EngineComparison {
     }
 
     /// The stage kinds a configuration may hold, by name, and their rank in each engine's order.
-    static let transformersOrder = ["logit_bias", "penalties", "temperature", "top_k", "top_p", "min_p", "typical",
-                                    "epsilon", "eta", "greedy"]
+    /// transformers' greedy (`do_sample = False`) takes the argmax of the processed scores and
+    /// runs no warper, so it goes right after the processors: a warper before it could drop
+    /// the first maximal token (top-p keeps the LAST of tied maxima, typical may drop the top).
+    static let transformersOrder = ["logit_bias", "penalties", "greedy", "temperature", "top_k", "top_p", "min_p",
+                                    "typical", "epsilon", "eta"]
     static let llamaOrder = ["logit_bias", "penalties", "top_n_sigma", "top_k", "typical", "top_p", "min_p",
                              "temperature", "greedy"]
     static let vllmOrder = ["logit_bias", "penalties", "greedy", "temperature", "min_p", "top_k", "top_p"]

@@ -110,12 +110,16 @@ public enum VLLMSampler {
     }
 
     /// The float32 row's softmax, in double (0 for -inf; an all -inf row gives zeros): the
-    /// final distribution, computed more precisely than vLLM's float32 probabilities.
+    /// final distribution, computed more precisely than vLLM's float32 probabilities, over the
+    /// tokens vLLM can draw: those whose float32 probability (`Sampler`'s
+    /// `softmax(dtype=float32)`, which `random_sample` divides by its exponential noise) is
+    /// not 0. A token ~104 nats below the top one underflows there and is never sampled.
     public static func softmax(_ x: [Float]) -> [Double] {
         var m = -Double.infinity
         for v in x where Double(v) > m { m = Double(v) }
         guard m > -.infinity else { return [Double](repeating: 0, count: x.count) }
-        var out = x.map { exp(Double($0) - m) }
+        let drawable = softmax32(x)
+        var out = x.indices.map { drawable[$0] > 0 ? exp(Double(x[$0]) - m) : 0 }
         let s = out.reduce(0, +)
         for i in out.indices { out[i] /= s }
         return out

@@ -15,7 +15,9 @@ extension SampleStages {
           transformers (5.25, GenerationMixin._get_logits_processor + generation/logits_process.py):
             logit_bias, repetition penalty, temperature, top_k, top_p, min_p, typical, epsilon,
             eta; top-p removes the tokens whose ascending cumulative probability is <= 1 - p; no
-            frequency/presence penalty, no top_n_sigma. Computed in the dtype of the logits.
+            frequency/presence penalty, no top_n_sigma; greedy (do_sample = False) is the argmax
+            after the penalty, no warper run. Computed in the dtype of the logits (a float32
+            row's probabilities are float32: a token whose float32 probability is 0 is not kept).
           llama.cpp (llama-cpp-python 0.3.36, common sampler order): logit_bias, penalties
             (last 64 ids), top_n_sigma, top_k, typical, top_p, min_p, then temperature LAST;
             top-p keeps up to the token where the running sum reaches p; float32 as llama.cpp.
@@ -25,8 +27,10 @@ extension SampleStages {
             (repetition over prompt and output ids, frequency/presence over output ids only),
             greedy when temperature < 1e-5, temperature, min_p, then top_k and top_p together
             (top-k keeps ties, top-p as transformers' rule, at least one kept); no typical,
-            epsilon, eta, top_n_sigma or min_keep. The PyTorch-native path (CPU, seeded
-            requests); its GPU kernels are meant to sample the same distribution. Later vLLM
+            epsilon, eta, top_n_sigma or min_keep. Kept: the tokens whose float32 probability
+            is not 0 (what vLLM can draw; their probabilities are given in double). The
+            PyTorch-native path (CPU, seeded requests); its GPU kernels are meant to sample
+            the same distribution. Later vLLM
             (commit 01fa3fe7) names it apply_top_k_top_p_pytorch, with the same rule.
         A setting an engine lacks is left out for it and listed in its `ignored`.
         report[engine] = {ids = kept token ids (0-based, i64 tensor, most probable first),
