@@ -97,4 +97,23 @@ final class ChainDistributionTests: XCTestCase {
         let lp = try f.withUnsafeBufferPointer { try chain.logprob($0, id: 0, rng: RandomGenerator(seed: 0)) }
         XCTAssertEqual(lp.raw, raw[0], accuracy: 1e-7)
     }
+
+    /// A float32 row: the distribution in double precision, as documented (found by
+    /// lab_diff.py against transformers 5.25's warpers + torch.log_softmax in float64; the
+    /// float32 probabilities had underflowed: exp(-120) = 7.7e-53 was 0 and its logprob -inf,
+    /// and the kept ones carried float32 rounding).
+    func testFloat32RowInDoublePrecision() throws {
+        let chain = try SamplerChain([try .temperature(0.5), try .topK(3)])
+        let f: [Float] = [0, -60, 0.1, -.infinity]
+        let d = try f.withUnsafeBufferPointer { try chain.distribution($0, rng: RandomGenerator(seed: 0)) }
+        // torch.log_softmax(torch.tensor([0, -60, 0.1], dtype=torch.float64) / 0.5): token 1 at -120.
+        let z = [0.0, -120.0, Double(Float(0.1)) * 2]
+        let m = z.max()!, lse = m + log(z.map { exp($0 - m) }.reduce(0, +))
+        XCTAssertEqual(d.probs[1], exp(z[1] - lse), accuracy: 1e-66)
+        XCTAssertGreaterThan(d.probs[1], 0)
+        XCTAssertEqual(d.probs[0], exp(z[0] - lse), accuracy: 1e-16)
+        XCTAssertEqual(d.probs[3], 0)
+        let lp = try f.withUnsafeBufferPointer { try chain.logprob($0, id: 1, rng: RandomGenerator(seed: 0)) }
+        XCTAssertEqual(lp.processed, z[1] - lse, accuracy: 1e-12)
+    }
 }

@@ -48,7 +48,7 @@ extension SamplerChain {
         let v = logits.count
         try SamplerChain.refuseNaN(logits)
         guard isRandom || samples != nil else {
-            let p = try probs(logits, context: context).map { Double($0) }
+            let p = try probs64(logits, context: context)
             return ChainDistribution(probs: p, standardErrors: [Double](repeating: 0, count: v), exact: true, samples: 1)
         }
         let n = samples ?? 1000
@@ -67,9 +67,9 @@ extension SamplerChain {
         var units = 0, inBatch = 0
         for run in 0..<n {
             if Interruption.isPending { throw AlignMathError.interrupted }
-            let p = try probs(logits, context: ctx)
+            let p = try probs64(logits, context: ctx)
             if moving { _ = try sampleDetailed(logits, rng: rng, context: ctx, withEntropy: false) }
-            for i in 0..<v { batch[i] += Double(p[i]) }
+            for i in 0..<v { batch[i] += p[i] }
             inBatch += 1
             if (inBatch == perBatch && units < batches - 1) || run == n - 1 {
                 units += 1

@@ -293,14 +293,31 @@ public final class SamplerChain {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public func probs<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, context: SamplingContext = SamplingContext()) throws -> [T] {
+        try probabilities(logits, context: context, as: T.self)
+    }
+
+    /// `probs` before the rounding to the row's dtype: the Double probabilities the chain
+    /// computes (and draws from), so a float32 row's tiny probabilities do not underflow to 0
+    /// (chain:distribution, chain:logprob).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public func probs64<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, context: SamplingContext = SamplingContext()) throws -> [Double] {
+        try probabilities(logits, context: context, as: Double.self)
+    }
+
+    @_specialize(where T == Float, U == Float)
+    @_specialize(where T == Double, U == Double)
+    @_specialize(where T == Float, U == Double)
+    func probabilities<T: SamplingScalar, U: BinaryFloatingPoint>(_ logits: UnsafeBufferPointer<T>, context: SamplingContext,
+                                                             as: U.Type) throws -> [U] {
         let ws = workspace(T.self)
         try run(logits, context, rng: nil, in: ws)
         ws.makeSparse()
         try refuseIfNaN(ws)
         guard ws.count > 0 else { throw AlignMathError.allMasked(row: 0) }
         if seesFloatLogits { ws.llamaDistProbabilities() } else { ws.softmax() }
-        var out = [T](repeating: 0, count: ws.vocab)
-        for i in 0..<ws.count { out[Int(ws.ids[i])] = T(ws.probs[i]) }
+        var out = [U](repeating: 0, count: ws.vocab)
+        for i in 0..<ws.count { out[Int(ws.ids[i])] = U(ws.probs[i]) }
         return out
     }
 

@@ -27,8 +27,9 @@ extension SampleStages {
             chain:distribution(logits, ctx, {samples = nil, rng = nil}) -> probs, stderr
             The distribution the chain actually samples from, over the whole vocabulary (f64
             tensor, summing to 1), and the standard error of each probability (zeros when exact).
-            Exact for deterministic stages (= chain:probs in double precision). Two stages are
-            random and are estimated by Monte-Carlo over `samples` runs (default 1000), averaging
+            Exact for deterministic stages (= chain:probs in double precision, on a float32 row
+            too: the probabilities chain:sample draws from, none rounded to float32 or
+            underflowed to 0 by it). Two stages are random and are estimated by Monte-Carlo over `samples` runs (default 1000), averaging
             each run's whole distribution (far less noise than counting drawn tokens):
             xtc: independent runs, each with its own coin (standard error from their spread);
             mirostat: `samples` consecutive draws on this row, mu moving as chain:sample moves it
