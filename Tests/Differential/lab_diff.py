@@ -77,7 +77,6 @@ from transformers import (EpsilonLogitsWarper, EtaLogitsWarper, LogitsProcessorL
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peer_diff as pd  # noqa: E402  (the runner, Lua literals, TRL's group advantages)
 
-torch.set_default_dtype(torch.float64)
 
 
 class Case:
@@ -224,7 +223,15 @@ def hf_ref(row, cfg, input_ids):
     mk = cfg.get("min_keep", 1)
     procs = []
     if "logit_bias" in cfg:
-        procs.append(SequenceBiasLogitsProcessor(sequence_bias=[[[t], float(b)] for t, b in cfg["logit_bias"].items()]))
+        if scores.dtype == torch.float32:
+            procs.append(SequenceBiasLogitsProcessor(sequence_bias=[[[t], float(b)] for t, b in cfg["logit_bias"].items()]))
+        else:
+            # SequenceBiasLogitsProcessor builds its bias in float32 and its index_put refuses
+            # float64 scores ("Index put requires the source and destination dtypes match"):
+            # the reference adds each bias in float64
+            scores = scores.clone()
+            for t, b in cfg["logit_bias"].items():
+                scores[0, t] += b
     if "penalties" in cfg and cfg["penalties"][0] != 1.0 and input_ids:
         procs.append(RepetitionPenaltyLogitsProcessor(penalty=cfg["penalties"][0]))
     t = cfg.get("temperature", 1.0)
@@ -338,11 +345,12 @@ def kept_check(name, got_ids, got_probs, want_logits, rtol, row_dtype):
 
 
 def tie_or_boundary(row, got_ids, want_logits):
-    """A kept-set difference only among tokens whose logits tie with a kept token's."""
-    wk = set(np.flatnonzero(np.isfinite(want_logits)).tolist())
-    diff = set(got_ids) ^ wk
-    vals = set(np.asarray(row, dtype=np.float64)[sorted(set(got_ids) & wk)].tolist())
-    return bool(diff) and all(float(np.asarray(row, dtype=np.float64)[d]) in vals for d in diff)
+    """The same logits kept, other tokens among tied ones (as sampling_diff.py: torch's
+    unstable sorts and torch.topk pick among ties in their own order; moonlab by id)."""
+    r = np.asarray(row, dtype=np.float64)
+    wk = sorted(np.flatnonzero(np.isfinite(want_logits)).tolist())
+    gk = sorted(set(got_ids))
+    return len(wk) == len(gk) and np.array_equal(np.sort(r[wk]), np.sort(r[gk]))
 
 
 def cases_compare(g, out):
@@ -401,12 +409,10 @@ def cases_compare(g, out):
             only_v = sorted(set(vid) - set(tid))
             if sorted(ids_of(ot)) != only_t or sorted(ids_of(ov)) != only_v:
                 return f"pairs: only_transformers {sorted(ids_of(ot))[:8]} only_vllm {sorted(ids_of(ov))[:8]}, the peers' {only_t[:8]} {only_v[:8]}"
-            want_tv = 0.5 * math.fsum(np.abs(hp - vpp).tolist())
-            m = close(tv, want_tv, 1e-9, 1e-15)
-            if m and row.dtype == np.float32 and abs(tv - want_tv) < 1e-6:
-                # transformers' probabilities of a float32 row are float32 ones (its dtype), vLLM's
-                # are computed in double: the same distribution differs by their rounding
-                return ("known", "float32 rounding of transformers' probabilities in tv", m)
+            # transformers' probabilities of a float32 row are float32 ones (its dtype)
+            hq = hp.astype(row.dtype).astype(np.float64)
+            want_tv = 0.5 * math.fsum(np.abs(hq - vpp).tolist())
+            m = close(tv, want_tv, 1e-9, 1e-13)
             return f"pairs.tv: {m}" if m else None
         out.append(Case("compare", lua, check, note=f"V={v} {row.dtype.name} cfg={ {k: cfg[k] for k in cfg if k != 'order'} } order={cfg['order']}"))
 
@@ -630,7 +636,7 @@ def trl_weights(lengths, maxlen):
     (trl/trainer/grpo_trainer.py; gradient accumulation 1) and verl's agg_loss, by autograd."""
     n = len(lengths)
     T = int(max(max(lengths), 1))
-    mask = torch.zeros(n, T)
+    mask = torch.zeros(n, T, dtype=torch.float64)
     for i, L in enumerate(lengths):
         mask[i, :int(L)] = 1
     res = {}
@@ -641,7 +647,7 @@ def trl_weights(lengths, maxlen):
         "dr_grpo": lambda x: (x * mask).sum() / (x.size(0) * maxlen),                             # dr_grpo
     }
     for k, f in forms.items():
-        x = torch.zeros(n, T, requires_grad=True)
+        x = torch.zeros(n, T, dtype=torch.float64, requires_grad=True)
         f(x).backward()
         gr = x.grad.numpy()
         res[k] = np.array([gr[i, 0] if lengths[i] > 0 else np.nan for i in range(n)])
@@ -652,7 +658,7 @@ def verl_weights(lengths):
     # verl verl/trainer/ppo/core_algos.py agg_loss at b178a3cd (dp_size 1, defaults)
     n = len(lengths)
     T = int(max(max(lengths), 1))
-    mask = torch.zeros(n, T)
+    mask = torch.zeros(n, T, dtype=torch.float64)
     for i, L in enumerate(lengths):
         mask[i, :int(L)] = 1
 
@@ -671,7 +677,7 @@ def verl_weights(lengths):
         return (seq * sm).sum() / sm.sum()
     res = {}
     for k, f in {"token-mean": tm, "seq-mean-token-sum": sts, "seq-mean-token-mean": stm}.items():
-        x = torch.zeros(n, T, requires_grad=True)
+        x = torch.zeros(n, T, dtype=torch.float64, requires_grad=True)
         f(x).backward()
         gr = x.grad.numpy()
         res[k] = np.array([gr[i, 0] if lengths[i] > 0 else np.nan for i in range(n)])
@@ -1033,7 +1039,7 @@ def main():
             crashes.append((cid, crashed[1], crashed[2]))
             results[cid] = {"error": "CRASH"}
             todo = [i for i in ids if i > cid] + todo
-    counts, shown, bad = {}, {}, 0
+    counts, shown, bad, reasons = {}, {}, 0, {}
     for i, c in enumerate(cases):
         r = results.get(i)
         counts.setdefault(c.cat, [0, 0, 0])
@@ -1060,6 +1066,7 @@ def main():
             _, known, msg = msg
         if known:
             counts[c.cat][2] += 1
+            reasons[(c.cat, known.split(" (")[0])] = reasons.get((c.cat, known.split(" (")[0]), 0) + 1
             if not args.show_known:
                 continue
         else:
@@ -1077,6 +1084,8 @@ def main():
     print(f"{'category':<16} {'cases':>6} {'differ':>7} {'known':>6}")
     for cat, (n, d, k) in counts.items():
         print(f"{cat:<16} {n:>6} {d:>7} {k:>6}")
+    for (cat, why), k in sorted(reasons.items()):
+        print(f"  known in {cat}: {k} x {why}")
     print(f"numpy {np.__version__}, scipy {scipy.__version__}, torch {torch.__version__}, transformers "
           f"{transformers.__version__}; seed {args.seed}, {len(cases)} cases, {bad} differ, moonlab {moonlab}")
     if args.keep:
