@@ -161,6 +161,33 @@ final class SamplingLlamaCppTests: XCTestCase {
         XCTAssertEqual(try chain.sample(row, rng: g), 4)
     }
 
+    /// llama.cpp's penalties (0c1e570) flag the array unsorted whenever they run with
+    /// non-neutral parameters, even with no token to penalise: dist then takes the true
+    /// maximum, and a later sorting stage sorts again (tied entries move). moonlab skipped
+    /// the stage on an empty history and kept the array flagged sorted (found by
+    /// llamacpp_diff.py: other probabilities after logit_bias, other mirostat draws).
+    func testPenaltiesWithoutHistoryUnsortTheArray() throws {
+        let ll = SamplingSemantics.llamaCpp
+        let pen = try SamplerStage.penalties(repetition: 1.3, lastN: 64, semantics: ll)
+        let chain = try SamplerChain([.topK(6, semantics: ll), .logitBias([4: 50], semantics: ll), pen])
+        let row: [Double] = [0.1, 2.5, -1.3, 3.7, 0.9, -4.2, 1.6, 2.2, -0.7, 3.1, 0.35, -2.9]
+        let llama: [Int: Double] = [3: 3.171758627555662e-21, 9: 1.740693960625051e-21, 1: 9.55314645677578e-22,
+                                    7: 7.077150121953783e-22, 6: 3.8840133386230827e-22, 4: 1.0]
+        for (i, x) in try chain.probs(row).enumerated() {
+            XCTAssertEqual(x, llama[i] ?? 0, accuracy: (llama[i] ?? 0) * 0x1p-21, "id \(i)")
+        }
+        // 35 tied logits: temp_ext sorts them, the penalties unsort, mirostat sorts again
+        // (libstdc++'s partial_sort moves ties) and draws llama.cpp's token 25 (16 unsorted).
+        let mask = Array("xx-x-x-x--x-x-x-xxx--xx--xxx-xxx-xxx-xxx-x-xx----x-xx--x-x-x-x--")
+        let tied = mask.map { $0 == "x" ? 2.419 : -Double.infinity }
+        let miro = try SamplerChain([
+            .dynamicTemperature(1.368, delta: 0.852, exponent: 0.5, semantics: ll),
+            .penalties(repetition: 0.8, frequency: 0.5, lastN: 16, semantics: ll),
+            .mirostatV2(tau: 3, eta: 0.3, semantics: ll),
+        ])
+        XCTAssertEqual(try miro.sample(tied, rng: try RandomGenerator(seed: 920_332_855, engine: .llamaCpp)), 25)
+    }
+
     /// The same rows as f64: the llama.cpp stages read them as the floats llama.cpp held,
     /// so kept sets and draws do not change.
     func testF64RowsGiveLlamaCppResults() throws {

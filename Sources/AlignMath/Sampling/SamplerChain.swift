@@ -239,10 +239,14 @@ public final class SamplerChain {
     /// its float parameters are neutral).
     func applyPenalties<T>(_ rep: Double, _ freq: Double, _ pres: Double, _ lastN: Int, _ history: [Int],
                            _ ws: SamplerWorkspace<T>, llama: Bool) {
-        guard lastN != 0, !history.isEmpty else { return }
+        guard lastN != 0 else { return }
         if llama {
             guard Float(rep) != 1 || Float(freq) != 0 || Float(pres) != 0 else { return }
+            // llama.cpp's penalties flag the array unsorted whenever they run, tokens seen
+            // or not: later stages sort again (ties may move) and dist takes the true maximum.
+            if history.isEmpty { ws.llamaSorted = false; return }
         } else {
+            guard !history.isEmpty else { return }
             guard rep != 1 || freq != 0 || pres != 0 else { return }
         }
         let start = lastN < 0 ? 0 : max(0, history.count - lastN)
