@@ -171,6 +171,48 @@ final class ReModuleTests: XCTestCase {
         XCTAssertEqual(h.error("r.match({}, 'a')"), h.error("re.compile('a').match({}, 'a')"))
     }
 
+    /// What Tests/Differential/re_diff.py found against Python 3.11's re (bytes patterns on
+    /// bytes, str patterns for the u flag); each answer here is Python's.
+    func testPythonSemanticsTheDifferentialFound() throws {
+        let h = try LuaHarness()
+        func v(_ code: String) throws -> String { try h.value(code) }
+        // re.findall(b'^', b'a\nb\n', re.M) == [b'', b'', b'']: ^ also after a final newline.
+        XCTAssertEqual(try v(#"#re.findall("^", "a\nb\n", {flags = "m"})"#), "3")
+        XCTAssertEqual(try v(#"(re.sub("(?m)^", ">", "a\n"))"#), ">a\n>")
+        // \v is the vertical tab, not any vertical space.
+        XCTAssertEqual(try v(#"re.search("\\v", "\n") == nil and re.search("[\\v]", "\v") ~= nil"#), "true")
+        // [[:alpha:]] is the class of [ : a l p h followed by ]: re.findall(b'[[:alpha:]]', b'a:] x]') == [b':]']
+        XCTAssertEqual(try v(#"table.concat(re.findall("[[:alpha:]]", "a:] x]"), ",")"#), ":]")
+        // \B does not match in an empty string.
+        XCTAssertEqual(try v(#"re.search("\\B", "") == nil and re.search("\\B", "ab"):span() == 2"#), "true")
+        // str patterns: \s is str.isspace, which holds for U+001C..U+001F.
+        XCTAssertEqual(try v(#"re.findall("\\s+", "a\x1c\x1fb", {flags = "u"})[1] == "\x1c\x1f""#), "true")
+        XCTAssertEqual(try v(#"re.search("\\S", "\x1c", {flags = "u"}) == nil and re.findall("[\\s]+", "a\x1d b", {flags = "u"})[1] == "\x1d ""#), "true")
+        // and \S in a class: re.findall('[^\\S\\n]+', 'a\x1c \nb') == ['\x1c '], re.search('[\\S]', '\x1c') is None
+        XCTAssertEqual(try v(#"re.findall("[^\\S\\n]+", "a\x1c \nb", {flags = "u"})[1] == "\x1c " and re.search("[\\S]", "\x1c", {flags = "u"}) == nil"#), "true")
+        XCTAssertEqual(try v(#"table.concat(re.findall("[x\\S]+", "ab\x1cx", {flags = "u"}), ",")"#), "ab,x")
+        // Possessive repeats and atomic groups (PCRE2 10.42 kept a capture of a failed try,
+        // auto-possessified B*, and its JIT found a match the interpreter does not).
+        XCTAssertEqual(try v(#"tostring(re.search("(x)*+y", "xxz y")[1])"#), "nil")
+        XCTAssertEqual(try v(#"(re.sub("B*(?:ek)*+[A-E]", "<\\g<0>>", "_AB"))"#), "_<A><B>")
+        XCTAssertEqual(try v(#"tostring(re.search("(?>[^b]+|)\\.", "x."))"#), "nil")
+        // Verbose mode skips only ASCII spaces: NEL (b'\x85', U+0085) is a character.
+        XCTAssertEqual(try v(#"re.search("a\x85b", "a\x85b", {flags = "x"}) ~= nil and re.search("a\u{85}b", "a\u{85}b", {flags = "xu"}) ~= nil"#), "true")
+        // Octal escapes and group references as Python reads them; {,} is {0,}.
+        XCTAssertEqual(try v(#"re.search("(a)(b)\\2\\1", "abba")[0] .. #re.findall("\\101\\0\\07", "A\0\7")[1] .. re.search("x{,}", "xxx")[0]"#), "abba3xxx")
+        // A global (?a) in a UTF-8 pattern makes the classes ASCII.
+        XCTAssertEqual(try v(#"re.search("(?a)\\w+", "é1a", {flags = "u"})[0] .. re.search("\\w+", "é1a", {flags = "ua"})[0]"#), "1a1a")
+        // What Python refuses is refused, with an offset.
+        for p in [#"a(?i)b"#, #"(?-i)a"#, #"\\h"#, #"\\e"#, #"\\K"#, #"\\N"#, #"(?<n>a)"#, #"\\x4"#, #"(a\\1)"#, #"\\2(a)"#,
+                  #"[-\\b]{2,}+*"#, #"(*FAIL)"#, #"[\\w-z]"#, #"(?u)a"#, #"\\12"#, #"(a)\\12"#, #"\\z"#, #"\\Qa\\E"#,
+                  #"\\p{L}"#, #"\\G"#, #"\\R"#, #"\\X"#, #"(?|a)"#, #"(?R)"#, #"(?1)"#, #"(?'n'a)"#, #"\\k<n>"#] {
+            let e = h.error("re.compile(\"\(p)\")") ?? "(no error)"
+            XCTAssertTrue(e.contains("bad pattern at offset"), "\(p): \(e)")
+        }
+        // re.sub(b'a', b'x\\', b'a'): bad escape (end of pattern)
+        XCTAssertTrue((h.error(#"re.sub("a", "x\\", "a")"#) ?? "").contains("bad escape"))
+    }
+
     func testErrorsNameWhatWasWrong() throws {
         let h = try LuaHarness()
         func error(_ code: String) -> String { h.error(code) ?? "(no error)" }

@@ -63,16 +63,27 @@ final class CompiledRegex {
             default: throw Failure(description: "unknown flag '\(f)' (flags are letters of \"imsxua\")")
             }
         }
-        // Python has no \C, and a byte pattern may not switch itself to UTF with (*UTF).
-        options |= PCRE2_NEVER_BACKSLASH_C
+        // Python has no \C, and a byte pattern may not switch itself to UTF with (*UTF). In
+        // multiline mode Python's ^ also matches after a newline that ends the subject.
+        options |= PCRE2_NEVER_BACKSLASH_C | PCRE2_ALT_CIRCUMFLEX
         if options & PCRE2_UTF == 0 { options |= PCRE2_NEVER_UTF | PCRE2_NEVER_UCP }
         guard pattern.count <= CompiledRegex.maxPatternBytes else {
             throw Failure(description: "the pattern is \(pattern.count) bytes long, at most \(CompiledRegex.maxPatternBytes) are accepted")
         }
         let translated: PythonPattern
-        do { translated = try PythonPattern(pattern) } catch let e as PythonPattern.Invalid {
+        do {
+            translated = try PythonPattern(pattern, utf: options & PCRE2_UTF != 0, verbose: options & PCRE2_EXTENDED != 0)
+        } catch let e as PythonPattern.Invalid {
             throw Failure(description: "bad pattern at offset \(e.offset): \(e.message)")
         }
+        // ASCII classes in a UTF-8 pattern (flags "ua" or a leading (?a)), as Python's re.ASCII on str.
+        if translated.asciiClasses || flags.contains("a") { options &= ~PCRE2_UCP }
+        // PCRE2 10.42 is wrong around atomic groups that can be empty: its auto-possessification
+        // makes B* possessive in B*(?>(?:ek)*)[A-E] (no match in "_AB" from offset 2), and its
+        // JIT's start optimisation finds (?>[^b]+|)\. in "x." (the interpreter does not).
+        // Both are off where there is an atomic group (possessive repeats are atomic groups
+        // after PythonPattern), which reward patterns seldom have.
+        if translated.hasAtomicGroup { options |= PCRE2_NO_AUTO_POSSESS | PCRE2_NO_START_OPTIMIZE }
         self.pattern = pattern
         self.flags = flags
         self.options = options

@@ -25,7 +25,8 @@ struct ReplacementTemplate {
         var i = 0
         while i < n {
             let c = repl[i]
-            guard c == UInt8(ascii: "\\"), i + 1 < n else { text.append(c); i += 1; continue }
+            guard c == UInt8(ascii: "\\") else { text.append(c); i += 1; continue }
+            guard i + 1 < n else { throw Invalid(description: "bad escape (end of the replacement)") }
             let e = repl[i + 1]
             i += 2
             switch e {
