@@ -115,6 +115,16 @@ final class EngineComparisonTests: XCTestCase {
         XCTAssertEqual(out[1].probs[0] + out[1].probs[1], 1, accuracy: 1e-15)
     }
 
+    /// vLLM's float32 softmax is torch's, whose vectorised float sum is within an ulp of the
+    /// exact one at 32,000 tokens (torch 2.15: 7776.0547 for this row, exact 7776.0542); a
+    /// plain float loop gave 7775.976 (1e-5 off), which moved vLLM top-p cuts by a token
+    /// (lab_diff.py, seed 7). The probabilities must sum to 1 within float32 rounding.
+    func testVLLMFloat32SoftmaxSumsAsTorch() {
+        let x: [Float] = (0..<32000).map { Float(sin(Double($0) * 1.7) * 3) }
+        let p = VLLMSampler.softmax32(x)
+        XCTAssertEqual(p.reduce(0.0) { $0 + Double($1) }, 1, accuracy: 1e-6)
+    }
+
     func testRefusals() throws {
         let row = [1.0, 2.0, 3.0]
         XCTAssertThrowsError(try row.withUnsafeBufferPointer {

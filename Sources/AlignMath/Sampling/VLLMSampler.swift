@@ -13,7 +13,7 @@ import Foundation
 /// `apply_top_k_top_p_pytorch` (Triton first when present), with the same masks.
 ///
 /// The row is float32, as vLLM makes it, and so is the arithmetic: elementwise ops as
-/// torch's, softmax as float32 `exp(x - max) / sum`, the cumulative sum accumulated in double
+/// torch's, softmax as float32 `exp(x - max) / sum` (the sum of the floats rounded once), the cumulative sum accumulated in double
 /// and stored as float32 (torch's CPU `cumsum` accumulates float in double), compared with
 /// the float32 `1 - p`. torch's vectorised reductions sum in another order, so a top-p cut
 /// falling within a float32 rounding of `1 - p` may still land on the other side.
@@ -98,14 +98,18 @@ public enum VLLMSampler {
     }
 
     /// The float32 softmax torch computes: `exp(x - max)` in float, their sum, each divided
-    /// by it (0 for -inf; an all -inf row gives zeros).
+    /// by it (0 for -inf; an all -inf row gives zeros). torch sums the floats in vector
+    /// lanes, within an ulp or so of the exact sum at 32,000 tokens; the sum here is the
+    /// exact one rounded to float (a plain float loop drifts by ~1e-5 relative there, enough
+    /// to move a top-p cut by a token: found by lab_diff.py against torch 2.15).
     public static func softmax32(_ x: [Float]) -> [Float] {
         var m = -Float.infinity
         for v in x where v > m { m = v }
         guard m > -.infinity else { return [Float](repeating: 0, count: x.count) }
         let e = x.map { expf($0 - m) }
-        var s: Float = 0
-        for v in e { s += v }
+        var s64 = 0.0
+        for v in e { s64 += Double(v) }
+        let s = Float(s64)
         return e.map { $0 / s }
     }
 
