@@ -216,6 +216,41 @@ def vllm_ref(row, cfg, prompt, output):
     return x.numpy()
 
 
+def vllm_given(row, cfg, prompt, output):
+    """order = "given": vLLM's rule for each stage, in the order given (top-k and top-p as
+    separate apply_top_k_top_p calls); any greedy setting makes the request greedy, so
+    temperature, min-p, top-k and top-p are not run (SamplingParams: temperature < 1e-5
+    resets them) and the argmax is taken where the greedy setting stands."""
+    x = torch.from_numpy(np.asarray(row)).to(torch.float32).clone()
+    greedy = cfg.get("greedy") or cfg.get("temperature", 1.0) < 1e-5
+    for n in cfg["order"]:
+        if n == "logit_bias":
+            x = torch.from_numpy(vllm_ref(x.numpy(), {"logit_bias": cfg[n], "temperature": 1.0}, [], []))
+        elif n == "penalties":
+            x = torch.from_numpy(vllm_ref(x.numpy(), {"penalties": cfg[n], "temperature": 1.0}, prompt, output))
+        elif n == "greedy" or (n == "temperature" and cfg[n] < 1e-5):
+            x = torch.from_numpy(vllm_ref(x.numpy(), {"greedy": True}, [], []))
+        elif greedy or n not in ("temperature", "min_p", "top_k", "top_p"):
+            continue
+        else:
+            x = torch.from_numpy(vllm_ref(x.numpy(), {n: cfg[n]} if n != "temperature" else {"temperature": cfg[n]}, [], []))
+    return x.numpy()
+
+
+def hf_given(row, cfg, input_ids):
+    """order = "given": transformers' processors in the order given (greedy an argmax mask where
+    it stands; temperature 0 likewise), each with generate()'s switches."""
+    x = np.asarray(row).copy()
+    for n in cfg["order"]:
+        sub = {k: cfg[k] for k in ("min_keep",) if k in cfg}
+        if n == "greedy" or (n == "temperature" and cfg[n] == 0):
+            sub["greedy"] = True
+        else:
+            sub[n] = cfg[n]
+        x = hf_ref(x, sub, input_ids)
+    return x
+
+
 def hf_ref(row, cfg, input_ids):
     """transformers 5.25: the processors generate() builds for these settings, in its order."""
     scores = torch.from_numpy(np.asarray(row).copy()).unsqueeze(0)
@@ -364,7 +399,8 @@ def cases_compare(g, out):
         prompt = [int(t) for t in g.rng.integers(0, v, int(g.choice([0, 0, 3, 10])))]
         hist = [int(t) for t in g.rng.integers(0, v, int(g.choice([0, 1, 5, 30])))]
         stages = lua_stages(cfg, v)
-        opts = ["engines = {'transformers', 'vllm'}"]
+        given = g.prob(0.25)
+        opts = ["engines = {'transformers', 'vllm'}"] + (["order = 'given'"] if given else [])
         if prompt:
             opts.append(f"prompt = {pd.lua_arr(prompt)}")
         if hist:
@@ -376,21 +412,25 @@ def cases_compare(g, out):
         hf_err = None
         try:
             stable_sorts(True)
-            hf = hf_ref(row, cfg, prompt + hist)
+            hf = (hf_given if given else hf_ref)(row, cfg, prompt + hist)
         except Exception as e:  # noqa: BLE001 - a refusal of transformers
             hf, hf_err = None, e
         finally:
             stable_sorts(False)
-        vl = vllm_ref(row, cfg, prompt, hist)
+        vl = (vllm_given if given else vllm_ref)(row, cfg, prompt, hist)
+        # what vLLM lacks is listed in its `ignored` (min_keep too when set)
+        want_ign = sorted([n for n in cfg["order"] if n in ("typical", "epsilon", "eta")] + (["min_keep"] if cfg.get("min_keep", 1) > 1 and any(n in cfg for n in ("top_k", "top_p", "min_p", "typical", "epsilon", "eta")) else []))
 
-        def check(vals, row=row, cfg=cfg, hf=hf, hf_err=hf_err, vl=vl):
+        def check(vals, row=row, cfg=cfg, hf=hf, hf_err=hf_err, vl=vl, want_ign=want_ign):
             if vals is None and (hf is None or not np.isfinite(hf).any() or not np.isfinite(vl).any()):
                 # every token masked (logit_bias -inf on the last finite one): a Lua error naming
                 # the row, as every dist function (transformers and vLLM sample NaN)
                 return ("known", "every token masked: a Lua error", "moonlab raised")
             if hf is None:
                 return ("known", f"transformers refuses this configuration ({hf_err!s:.80})", "moonlab answered") if vals else None
-            tid, tp, vid, vp, ot, ov, tv = [vals[k] for k in range(7)]
+            tid, tp, vid, vp, ot, ov, tv, ign = [vals[k] for k in range(8)]
+            if sorted(ign or []) != want_ign:
+                return f"vllm.ignored {ign!r}, expected {want_ign!r}"
             tid, vid = ids_of(tid), ids_of(vid)
             rt = 1e-5 if row.dtype == np.float32 else 1e-12
             hp, m = kept_check("transformers", tid, arr_of(tp), hf, rt, row.dtype)
@@ -414,7 +454,7 @@ def cases_compare(g, out):
             want_tv = 0.5 * math.fsum(np.abs(hq - vpp).tolist())
             m = close(tv, want_tv, 1e-9, 1e-13)
             return f"pairs.tv: {m}" if m else None
-        out.append(Case("compare", lua, check, note=f"V={v} {row.dtype.name} cfg={ {k: cfg[k] for k in cfg if k != 'order'} } order={cfg['order']}"))
+        out.append(Case("compare", lua, check, note=f"V={v} {row.dtype.name} cfg={ {k: cfg[k] for k in cfg if k != 'order'} } order={cfg['order']}{' given' if given else ''}"))
 
 
 # ------------------------------------------------------------------------- logprob / distribution
@@ -464,7 +504,9 @@ def cases_logprob(g, out):
         tid = g.i(0, v - 1)
         lua = (f"local row = {npy(row)}\nlocal c = sample.chain{lua_stages(cfg, v)}\n"
                f"local ctx = {{history = {pd.lua_arr(hist)}}}\n"
-               f"local p, r = c:logprob(row, {tid}, ctx)\nlocal d, se = c:distribution(row, ctx)\nreturn p, r, d, se")
+               f"local p, r = c:logprob(row, {tid}, ctx)\nlocal d, se = c:distribution(row, ctx)\n"
+               "local dm, sem = c:distribution(row, ctx, {samples = 3, rng = random.new(1)})\n"
+               "return p, r, d, se, (dm - d):abs():max(), sem:abs():max()")
         try:
             stable_sorts(True)
             proc = hf_chain(row, cfg, hist)
@@ -504,7 +546,12 @@ def cases_logprob(g, out):
             if m:
                 return f"processed: {m}"
             m = close(r, rawfull[tid], 1e-12, 1e-13)
-            return f"raw: {m}" if m else None
+            if m:
+                return f"raw: {m}"
+            # samples given for a deterministic chain: the Monte-Carlo path, every run the same
+            if vals[4] > 1e-15 or vals[5] > 1e-15:
+                return f"distribution with samples = 3: max |mc - exact| {vals[4]!r}, max stderr {vals[5]!r}"
+            return None
         out.append(Case("logprob", lua, check, note=f"V={v} {row.dtype.name} id={tid} order={cfg['order']} cfg={ {k: cfg[k] for k in cfg if k != 'order'} }"))
 
 
@@ -549,6 +596,7 @@ def kl_rows(g):
         ref[:, -1] = np.where(np.isfinite(ref[:, -1]), ref[:, -1], 0.0)
     if g.prob(0.2):  # reference -inf only where the policy is -inf too (mismatched but safe)
         ref[np.isneginf(lp)] = -np.inf
+    ref[:, -1] = np.where(np.isneginf(ref).all(axis=1), 0.0, ref[:, -1])  # no row of all -inf
     if g.prob(0.4):  # already log-probabilities (or logits: moonlab log-softmaxes each row)
         lp = scipy.special.log_softmax(lp, axis=1)
         ref = scipy.special.log_softmax(ref, axis=1)
@@ -560,14 +608,18 @@ def cases_kl_lab(g, out):
         rows, lp, ref = kl_rows(g)
         samples = int(g.choice([2, 3, 10, 100, 1000]))
         seed = g.i(0, 10 ** 6)
+        f32 = g.prob(0.2)
+        if f32:
+            lp, ref = lp.astype(np.float32).astype(np.float64), ref.astype(np.float32).astype(np.float64)
         a = lp if rows else lp[0]
         b = ref if rows else ref[0]
-        lua = (f"local r = rl.kl_lab(tensor{pd.lua_arr(a)}, tensor{pd.lua_arr(b)}, {{samples = {samples}, rng = random.new({seed})}})\n"
+        dt = ", {dtype = 'f32'}" if f32 else ""
+        lua = (f"local r = rl.kl_lab(tensor.from({pd.lua_arr(a)}{dt}), tensor.from({pd.lua_arr(b)}{dt}), {{samples = {samples}, rng = random.new({seed})}})\n"
                "local function est(k) return {k.mean, k.bias, k.variance, k.stderr, k.expected, k.expected_bias, k.expected_variance} end\n"
                "local function all(k) return {est(k), est(k.clamped.openrlhf), est(k.clamped.verl)} end\n"
                "return r.exact, r.draws, all(r.k1), all(r.k2), all(r.k3), r.samples")
 
-        def check(vals, lp=lp, ref=ref, rows=rows, samples=samples):
+        def check(vals, lp=lp, ref=ref, rows=rows, samples=samples, f32=f32):
             exact_g, draws = vals[0], vals[1]
             LP = scipy.special.log_softmax(lp, axis=1)
             LQ = scipy.special.log_softmax(ref, axis=1)
@@ -579,6 +631,10 @@ def cases_kl_lab(g, out):
                 # scipy's rel_entr on the probabilities, where no probability underflows
                 re = scipy.special.rel_entr(P, np.exp(LQ)).sum(axis=1)
             ge = arr_of(exact_g).reshape(n)
+            if f32:
+                # f32 rows: moonlab's log-softmax in float32 (as torch), the rest in double
+                m = close(ge, exact, 1e-4, 1e-6 * (1 + np.nanmax(np.abs(np.where(np.isfinite(terms), terms, 0)))))
+                return f"exact (f32): {m}" if m else None
             m = close(ge, exact, 1e-10, 1e-13 * (1 + np.nanmax(np.abs(np.where(np.isfinite(terms), terms, 0)))))
             if m:
                 return f"exact: {m}"
@@ -590,6 +646,19 @@ def cases_kl_lab(g, out):
             d = np.asarray(ids_of(draws)).reshape(n, samples)
             if np.any(P[np.arange(n)[:, None], d] <= 0):
                 return "draws: a token outside the policy's support"
+            for i in range(n):
+                # the draws follow the policy (Pearson's chi-square over the tokens expected 5+ times,
+                # the rest pooled): a p-value below 1e-6 is a sampler bug, not chance
+                exp_c = P[i] * samples
+                big = exp_c >= 5
+                if big.sum() >= 2:
+                    cnt = np.bincount(d[i], minlength=P.shape[1])
+                    o = np.append(cnt[big], cnt[~big].sum())
+                    e = np.append(exp_c[big], exp_c[~big].sum())
+                    keep = e > 0
+                    pv = scipy.stats.chisquare(o[keep], e[keep] * o[keep].sum() / e[keep].sum()).pvalue
+                    if pv < 1e-6:
+                        return f"draws of row {i + 1}: chi-square p = {pv:.3g} against the policy"
             for ki, kname in enumerate(["k1", "k2", "k3"]):
                 block = vals[2 + ki]
                 for ci, clamp in enumerate([None, "openrlhf", "verl"]):
@@ -874,7 +943,9 @@ def cases_reward(g, out):
         rng_lo = g.prob(0.4)
         lo, hi = -1.0, 2.0
         rows = "{" + ", ".join(f"{{k = '{k}', v = {pd.lua_num(v)}}}" for k, v in zip(kinds, vals)) + "}"
-        opts = [f"runs = {runs}"]
+        bump = float(g.choice([0, 0, 0.5, -3]))
+        opts = [f"runs = {runs}"] + ([f"state = {{bump = {bump!r}}}"] if bump else [])
+        vals = [v - bump if k == "num" else v for k, v in zip(kinds, vals)] if False else vals
         if rng_lo:
             opts.append(f"range = {{{lo}, {hi}}}")
         lua = f"""local calls = {{}}
@@ -886,10 +957,11 @@ local function r(s, state)
   elseif s.k == 'int' then return math.tointeger(math.floor(s.v)) end
   return s.v
 end
-local rep = reward.check(r, {rows}, {{{', '.join(opts)}}})
+local rep = reward.check(function(s, st) local v = r(s, st) if type(v) == 'number' and s.k == 'num' then return v + (st.bump or 0) end return v end, {rows}, {{{', '.join(opts)}}})
 return rep.deterministic, rep.nondeterministic, rep.nan_rows, rep.not_applicable, rep.errors, rep.min, rep.max, rep.out_of_range"""
 
-        def check(res, kinds=kinds, vals=vals, runs=runs, rng_lo=rng_lo):
+        def check(res, kinds=kinds, vals=vals, runs=runs, rng_lo=rng_lo, bump=bump):
+            vals = [v + bump if k == "num" else v for k, v in zip(kinds, vals)]  # the state reached r
             det, nondet, nan_rows, na, errs, mn, mx, oor = (res + [None] * 8)[:8]
             want_nd = [i + 1 for i, k in enumerate(kinds) if k == "nondet" and runs > 1]
             want_nan = [i + 1 for i, k in enumerate(kinds) if k in ("nan", "inf")]
@@ -956,7 +1028,9 @@ return rep.deterministic, rep.nondeterministic, rep.nan_rows, rep.not_applicable
         wrapped = ", ".join("(function() local r = " + cl + " if r == nil then return 'nil' end return r end)()" for cl in calls)
         lua = (f"local c = reward.combine{{{', '.join(luaparts)}}}\n"
                f"local out = {{}}\nfor i, v in ipairs({{{wrapped}}}) do out[i] = v end\n"
-               "return out")
+               f"local pv, info = c:parts({{x = {pd.lua_num(xs[0])}}}, {'{}' if steps[0] is None else '{step = ' + str(steps[0]) + '}'})\n"
+               "local ws = {}\nfor i, p in ipairs(info.parts) do ws[i] = {p.raw == nil and 'nil' or p.raw, p.weight, p.weighted == nil and 'nil' or p.weighted} end\n"
+               "return out, pv == nil and 'nil' or pv, info.total == nil and 'nil' or info.total, ws")
 
         def check(res, parts=parts, xs=xs, steps=steps):
             got = res[0] if res else None
@@ -979,6 +1053,14 @@ return rep.deterministic, rep.nondeterministic, rep.nan_rows, rep.not_applicable
                 want.append(math.fsum(tot) if any_ else "nil")
             if not isinstance(got, list) or len(got) != len(want):
                 return f"{got!r} vs {want!r}"
+            pv, total, ws = res[1], res[2], res[3]
+            if pv != got[0] or total != got[0]:
+                return f"parts: value {pv!r}, info.total {total!r}, the call gave {got[0]!r}"
+            step0 = steps[0] or 0
+            for (kind, w, wv, j), row in zip(parts, ws):
+                weight = wv if w == "num" else 1.0 if w == "default" else wv * (step0 + 1)
+                if abs(row[1] - weight) > 1e-12 * (1 + abs(weight)):
+                    return f"parts: weight {row[1]!r} of part {j + 1}, expected {weight!r}"
             for a, b in zip(got, want):
                 if b == "nil" or a == "nil":
                     if a != b:
