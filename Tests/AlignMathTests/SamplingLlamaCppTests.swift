@@ -188,6 +188,44 @@ final class SamplingLlamaCppTests: XCTestCase {
         XCTAssertEqual(try miro.sample(tied, rng: try RandomGenerator(seed: 920_332_855, engine: .llamaCpp)), 25)
     }
 
+    /// llama.cpp semantics takes the parameters llama.cpp's samplers take (llama.cpp
+    /// 0c1e570: negative temperature and top_k, top_p / typical / min_p outside [0, 1],
+    /// top_n_sigma -1 (common_params' default), xtc beyond [0, 1], min_keep 0); they were
+    /// refused. Kept ids and the draw (seed 3) as llama.cpp gives them on a row with a
+    /// three-way tie at the top (ids 2, 3, 7), from llamacpp_diff.py's `domain` category.
+    func testLlamaCppParameterRange() throws {
+        let ll = SamplingSemantics.llamaCpp
+        let row: [Double] = [1.5, -0.25, 3.0, 3.0, 0.75, -2.0, 2.25, 3.0, -0.5, 1.0, 0.5, -1.25]
+        let all = Array(0..<12)
+        let cases: [(String, SamplerStage, [Int], Int)] = [
+            ("top_k -1", try .topK(-1, semantics: ll), all, 2),
+            ("top_p 0, min_keep 0", try .topP(0, minKeep: 0, semantics: ll), [3], 3),
+            ("top_p 1.5", try .topP(1.5, semantics: ll), all, 2),
+            ("top_p -2, min_keep 3", try .topP(-2, minKeep: 3, semantics: ll), [2, 3, 7], 3),
+            ("min_p -0.5", try .minP(-0.5, semantics: ll), all, 2),
+            ("min_p 1.5, min_keep 2", try .minP(1.5, minKeep: 2, semantics: ll), [3, 7], 3),
+            ("typical 0, min_keep 0", try .typical(0, minKeep: 0, semantics: ll), [6], 6),
+            ("typical 1.5", try .typical(1.5, semantics: ll), all, 2),
+            ("typical 0.5, min_keep 0", try .typical(0.5, minKeep: 0, semantics: ll), [3, 6, 7], 6),
+            ("temperature -1", try .temperature(-1, semantics: ll), [2], 2),
+            ("temp_ext -0.5 delta 0.3", try .dynamicTemperature(-0.5, delta: 0.3, semantics: ll), [3], 3),
+            ("top_n_sigma -1", try .topNSigma(-1, semantics: ll), all, 2),
+            ("xtc 1.5 / -0.1, min_keep 0", try .xtc(probability: 1.5, threshold: -0.1, minKeep: 0, semantics: ll), [5], 5),
+        ]
+        for (name, stage, kept, drawn) in cases {
+            let chain = try SamplerChain([stage])
+            let ctx = SamplingContext(rng: try RandomGenerator(seed: 3, engine: .llamaCpp))
+            let out = try chain.apply(row, context: ctx)
+            XCTAssertEqual(out.indices.filter { out[$0].isFinite }, kept, name)
+            XCTAssertEqual(try chain.sample(row, rng: try RandomGenerator(seed: 3, engine: .llamaCpp)), drawn, name)
+        }
+        // transformers semantics keeps HF's ranges
+        XCTAssertThrowsError(try SamplerStage.temperature(-1))
+        XCTAssertThrowsError(try SamplerStage.topP(0))
+        XCTAssertThrowsError(try SamplerStage.topP(0.5, minKeep: 0))
+        XCTAssertThrowsError(try SamplerStage.topP(.nan, semantics: ll))
+    }
+
     /// The same rows as f64: the llama.cpp stages read them as the floats llama.cpp held,
     /// so kept sets and draws do not change.
     func testF64RowsGiveLlamaCppResults() throws {

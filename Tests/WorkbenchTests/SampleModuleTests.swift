@@ -165,6 +165,30 @@ final class SampleModuleTests: XCTestCase {
                        "sample.chain:sample: ctx.history must hold integer token ids, entry 1 is a")
         XCTAssertEqual(h.bareError("sample.chain{}:sample({-math.huge}, random.new(0))"),
                        "sample.chain:sample: row 0 has every entry -inf (no token left to give probability to)")
+        XCTAssertEqual(h.bareError("sample.top_p(0/0, {semantics = 'llama.cpp'})"), "bad argument #1 to 'sample.top_p' (p must be in (0, 1], got -nan)")
+        XCTAssertEqual(h.bareError("sample.epsilon(0.1, {min_keep = 0, semantics = 'llama.cpp'})"),
+                       "bad argument #1 to 'sample.epsilon' (min_keep must be an integer >= 1, got 0)")
+    }
+
+    /// llama.cpp semantics takes what llama.cpp 0c1e570's samplers take (common_params'
+    /// top_n_sigma default -1, temperature < 0 as greedy, top_k <= 0 off, top_p beyond 1,
+    /// min_keep 0): kept sets as llama.cpp leaves them (llamacpp_diff.py's domain category).
+    func testLlamaCppSemanticsTakesLlamaCppsRange() throws {
+        let h = try harness()
+        let row = "{1, 3, 3, 2, -1}"
+        let cases: [(String, [Double])] = [
+            ("sample.top_n_sigma(-1, L)", [1, 3, 3, 2, -1]),
+            ("sample.top_k(-5, L)", [1, 3, 3, 2, -1]),
+            ("sample.top_p(1.5, L)", [1, 3, 3, 2, -1]),
+            ("sample.temperature(-1, L)", [-.infinity, 3, -.infinity, -.infinity, -.infinity]),
+            // the first entry of llama.cpp's sorted array: std::partial_sort leaves id 2 first
+            ("sample.top_p(0, {semantics = 'llama.cpp', min_keep = 0})", [-.infinity, -.infinity, 3, -.infinity, -.infinity]),
+            ("sample.min_p(2, {semantics = 'llama.cpp', min_keep = 2})", [-.infinity, 3, 3, -.infinity, -.infinity]),
+        ]
+        for (stage, kept) in cases {
+            XCTAssertEqual(try h.luaNumbers("(function() local L = {semantics = 'llama.cpp'}; return sample.chain{\(stage)}:apply\(row) end)()"), kept, stage)
+        }
+        XCTAssertEqual(try h.value("tostring(sample.typical(0.5, {min_keep = 0, semantics = 'llama.cpp'}))"), "sample.typical(0.5, min_keep = 0, llama.cpp)")
     }
 
     func testExplainTableAndPrintedForm() throws {

@@ -201,8 +201,21 @@ public final class SamplerStage {
         if !ok { throw AlignMathError.invalidArgument(message()) }
     }
 
-    static func checkMinKeep(_ m: Int) throws {
-        try check(m >= 1, "min_keep must be an integer >= 1, got \(m)")
+    /// min_keep >= 1; llama.cpp semantics also takes 0, as llama.cpp's samplers do (the
+    /// same as 1 for top_p, min_p and xtc; typical with 0 stops at the mass alone).
+    static func checkMinKeep(_ m: Int, _ semantics: SamplingSemantics = .transformers) throws {
+        if semantics == .llamaCpp {
+            try check(m >= 0, "min_keep must be an integer >= 0, got \(m)")
+        } else {
+            try check(m >= 1, "min_keep must be an integer >= 1, got \(m)")
+        }
+    }
+
+    /// llama.cpp semantics takes every value llama.cpp's samplers take (`llamaRange`: any
+    /// number but NaN, as llama.cpp's float parameters): its out-of-range values disable
+    /// the stage or keep the fewest tokens there, as `LlamaCppFilters` runs them.
+    static func inRange(_ ok: Bool, _ x: Double, _ semantics: SamplingSemantics) -> Bool {
+        ok || (semantics == .llamaCpp && !x.isNaN)
     }
 
     /// Temperature `t >= 0` (HF `TemperatureLogitsWarper`: `scores / t`); `t == 0` is
@@ -211,7 +224,7 @@ public final class SamplerStage {
     /// llama.cpp semantics (`llama_sampler_temp_impl`): float division by `Float(t)`;
     /// `t == 0` keeps the first maximal entry and sets the others to -inf.
     public static func temperature(_ t: Double, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
-        try check(t.isFinite && t >= 0, "temperature must be a finite number >= 0, got \(t)")
+        try check(t.isFinite && (t >= 0 || semantics == .llamaCpp), "temperature must be a finite number >= 0, got \(t)")
         return SamplerStage("temperature", .temperature(t), semantics: semantics)
     }
 
@@ -219,8 +232,8 @@ public final class SamplerStage {
     /// every token whose logit is `>=` the k-th largest (ties kept). llama.cpp
     /// `llama_sampler_top_k_impl`: exactly `k` tokens, ties broken by lower id first.
     public static func topK(_ k: Int, minKeep: Int = 1, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
-        try check(k >= 0, "k must be an integer >= 0 (0 disables top_k), got \(k)")
-        try checkMinKeep(minKeep)
+        try check(k >= 0 || semantics == .llamaCpp, "k must be an integer >= 0 (0 disables top_k), got \(k)")
+        try checkMinKeep(minKeep, semantics)
         return SamplerStage("top_k", .topK(k), minKeep: minKeep, semantics: semantics)
     }
 
@@ -230,8 +243,8 @@ public final class SamplerStage {
     /// `llama_sampler_top_p_apply`: descending, keep up to and including the first token
     /// where the running sum is `>= p` and at least `min_keep` are kept; `p == 1` no-op.
     public static func topP(_ p: Double, minKeep: Int = 1, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
-        try check(p > 0 && p <= 1, "p must be in (0, 1], got \(p)")
-        try checkMinKeep(minKeep)
+        try check(inRange(p > 0 && p <= 1, p, semantics), "p must be in (0, 1], got \(p)")
+        try checkMinKeep(minKeep, semantics)
         return SamplerStage("top_p", .topP(p), minKeep: minKeep, semantics: semantics)
     }
 
@@ -239,8 +252,8 @@ public final class SamplerStage {
     /// restore the `min_keep` most probable. llama.cpp `llama_sampler_min_p_apply`: keep
     /// `logit >= max + log(p)`, else (fewer than min_keep) the min_keep best.
     public static func minP(_ p: Double, minKeep: Int = 1, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
-        try check(p >= 0 && p <= 1, "p must be in [0, 1], got \(p)")
-        try checkMinKeep(minKeep)
+        try check(inRange(p >= 0 && p <= 1, p, semantics), "p must be in [0, 1], got \(p)")
+        try checkMinKeep(minKeep, semantics)
         return SamplerStage("min_p", .minP(p), minKeep: minKeep, semantics: semantics)
     }
 
@@ -249,8 +262,8 @@ public final class SamplerStage {
     /// `last`-th, keep the first `min_keep`. llama.cpp `llama_sampler_typical_apply`:
     /// keep until the running sum is `> p` (and min_keep kept); `p == 1` is a no-op.
     public static func typical(_ p: Double, minKeep: Int = 1, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
-        try check(p > 0 && p <= 1, "p must be in (0, 1], got \(p)")
-        try checkMinKeep(minKeep)
+        try check(inRange(p > 0 && p <= 1, p, semantics), "p must be in (0, 1], got \(p)")
+        try checkMinKeep(minKeep, semantics)
         return SamplerStage("typical", .typical(p), minKeep: minKeep, semantics: semantics)
     }
 
@@ -276,8 +289,8 @@ public final class SamplerStage {
     /// population std of the finite logits, remove `logit < max - n * std`; `n == 0` is a
     /// no-op there). HF has no such warper; both semantics follow llama.cpp, plus min_keep.
     public static func topNSigma(_ n: Double, minKeep: Int = 1, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
-        try check(n.isFinite && n >= 0, "n must be a finite number >= 0, got \(n)")
-        try checkMinKeep(minKeep)
+        try check(inRange(n.isFinite && n >= 0, n, semantics), "n must be a finite number >= 0, got \(n)")
+        try checkMinKeep(minKeep, semantics)
         return SamplerStage("top_n_sigma", .topNSigma(n), minKeep: minKeep, semantics: semantics)
     }
 
@@ -286,9 +299,9 @@ public final class SamplerStage {
     /// than 2 tokens), remove all tokens with probability `>= threshold` except the
     /// least probable of them, if at least `min_keep` remain. Same in both semantics.
     public static func xtc(probability: Double, threshold: Double, minKeep: Int = 1, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
-        try check(probability >= 0 && probability <= 1, "probability must be in [0, 1], got \(probability)")
-        try check(threshold >= 0 && threshold <= 1, "threshold must be in [0, 1], got \(threshold)")
-        try checkMinKeep(minKeep)
+        try check(inRange(probability >= 0 && probability <= 1, probability, semantics), "probability must be in [0, 1], got \(probability)")
+        try check(inRange(threshold >= 0 && threshold <= 1, threshold, semantics), "threshold must be in [0, 1], got \(threshold)")
+        try checkMinKeep(minKeep, semantics)
         return SamplerStage("xtc", .xtc(probability: probability, threshold: threshold), minKeep: minKeep, semantics: semantics)
     }
 
@@ -355,7 +368,7 @@ public final class SamplerStage {
     /// candidates), divide by `max(0, t - delta) + 2 delta' h^exponent` (delta' the span
     /// actually between the two bounds); `delta <= 0` is plain temperature `t`.
     public static func dynamicTemperature(_ t: Double, delta: Double, exponent: Double = 1, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
-        try check(t.isFinite && t >= 0, "temperature must be a finite number >= 0, got \(t)")
+        try check(t.isFinite && (t >= 0 || semantics == .llamaCpp), "temperature must be a finite number >= 0, got \(t)")
         try check(delta.isFinite, "delta must be finite, got \(delta)")
         try check(exponent.isFinite && exponent >= 0, "exponent must be a finite number >= 0, got \(exponent)")
         if delta <= 0 { return try temperature(t, semantics: semantics) }

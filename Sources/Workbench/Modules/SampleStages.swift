@@ -36,7 +36,8 @@ enum SampleStages {
             Divides the logits by t >= 0 (HF TemperatureLogitsWarper; llama.cpp temp), in the dtype
             of the logits. t = 0 is greedy: only the first maximal token survives (llama.cpp's
             temp <= 0; HF refuses 0). llama.cpp semantics: a float32 division by t as a float, and
-            t = 0 sets every other logit to -inf (the entries stay in llama.cpp's array).
+            t <= 0 (negative too, as llama.cpp takes it) sets every other logit to -inf (the
+            entries stay in llama.cpp's array).
             Options: delta (0): when positive, dynamic temperature (llama.cpp temp_ext, Zhu et al.
             2023): the temperature is lo + (t + delta - lo) * h^exponent with lo = max(0, t - delta),
             h the entropy of the current candidates over its maximum (log of their number); HF has
@@ -58,7 +59,8 @@ enum SampleStages {
             Keeps the k highest logits; k >= 0, 0 disables the stage.
             transformers (TopKLogitsWarper): k = max(k, min_keep) and every token tied with the
             k-th logit is kept, so more than k may survive. llama.cpp (top_k): exactly k tokens,
-            ties broken as std::partial_sort leaves them (not by id); min_keep is ignored.
+            ties broken as std::partial_sort leaves them (not by id); min_keep is ignored; any
+            k, <= 0 disables it.
             """, example: "sample.top_k(40)") { x, mk, sem in try .topK(Int(exactly: x) ?? 0, minKeep: mk, semantics: sem) }
         filtering(m, "top_p", doc: """
             sample.top_p(p, {min_keep = 1, semantics = "transformers"}) -> stage
@@ -68,50 +70,56 @@ enum SampleStages {
             torch's float32 one (100 equal f32 logits keep 50 at p = 0.5, f64 ones 51, as in
             transformers); tied tokens at the cut go lower ids first. llama.cpp (top_p): sorts
             descending and keeps up to and including the first token where the running sum
-            reaches p (the boundary token is kept), and at least min_keep; p = 1 keeps all.
+            reaches p (the boundary token is kept), and at least min_keep; p >= 1 keeps all,
+            p <= 0 the first max(min_keep, 1).
             """, example: "sample.top_p(0.95)") { x, mk, sem in try .topP(x, minKeep: mk, semantics: sem) }
         filtering(m, "min_p", doc: """
             sample.min_p(p, {min_keep = 1, semantics = "transformers"}) -> stage
             Keeps tokens with probability >= p * (the top probability), p in [0, 1].
             transformers (MinPLogitsWarper): then restores the min_keep most probable.
-            llama.cpp (min_p): compares logits, logit >= max + log p, then the min_keep best.
+            llama.cpp (min_p): compares logits, logit >= max + log p, then the min_keep best;
+            any p (p <= 0 keeps all, p > 1 the first max(min_keep, 1)).
             """, example: "sample.min_p(0.05)") { x, mk, sem in try .minP(x, minKeep: mk, semantics: sem) }
         filtering(m, "typical", doc: """
             sample.typical(p, {min_keep = 1, semantics = "transformers"}) -> stage
             Locally typical sampling, p in (0, 1]: tokens ordered by |-log p(x) - H| ascending are
             kept while their running mass is below p. transformers (TypicalLogitsWarper): keeps
             #(cumsum < p) + 1 of them, at least min_keep. llama.cpp (typical): keeps until the
-            running sum is > p (and min_keep kept); p = 1 keeps all.
+            running sum is > p (and min_keep kept); p >= 1 keeps all, p <= 0 the first.
             """, example: "sample.typical(0.9)") { x, mk, sem in try .typical(x, minKeep: mk, semantics: sem) }
         filtering(m, "epsilon", doc: """
             sample.epsilon(e, {min_keep = 1, semantics = "transformers"}) -> stage
             Epsilon sampling (Hewitt et al. 2022), e in (0, 1): removes tokens with probability < e,
             keeping the min_keep most probable (HF EpsilonLogitsWarper). llama.cpp has no such
             sampler: both semantics are HF's.
-            """, example: "sample.epsilon(3e-4)") { x, mk, sem in try .epsilon(x, minKeep: mk, semantics: sem) }
+            """, example: "sample.epsilon(3e-4)", llamaRange: false) { x, mk, sem in try .epsilon(x, minKeep: mk, semantics: sem) }
         filtering(m, "eta", doc: """
             sample.eta(e, {min_keep = 1, semantics = "transformers"}) -> stage
             Eta sampling (Hewitt et al. 2022), e in (0, 1): removes tokens with probability below
             min(e, sqrt(e) * exp(-entropy)), keeping the min_keep most probable (HF
             EtaLogitsWarper). llama.cpp has no such sampler: both semantics are HF's.
-            """, example: "sample.eta(3e-4)") { x, mk, sem in try .eta(x, minKeep: mk, semantics: sem) }
+            """, example: "sample.eta(3e-4)", llamaRange: false) { x, mk, sem in try .eta(x, minKeep: mk, semantics: sem) }
         filtering(m, "top_n_sigma", doc: """
             sample.top_n_sigma(n, {min_keep = 1, semantics = "transformers"}) -> stage
             Top-n-sigma (Tang et al. 2024), n >= 0: keeps logits >= max - n * std, the population
             std of the finite logits (llama.cpp top_n_sigma; n = 0 keeps all there). HF has no
             such warper: transformers semantics is llama.cpp's rule in the logits' dtype plus
-            min_keep; llama.cpp semantics is llama.cpp's float32 code (min_keep ignored).
+            min_keep; llama.cpp semantics is llama.cpp's float32 code (min_keep ignored; n <= 0,
+            llama.cpp's default -1 included, keeps all).
             """, example: "sample.top_n_sigma(1.0)") { x, mk, sem in try .topNSigma(x, minKeep: mk, semantics: sem) }
         installTableStages(m)
     }
 
     /// `sample.NAME(x, {min_keep =, semantics =})` for a filtering stage.
-    private static func filtering(_ m: ModuleBuilder, _ name: String, integer: Bool = false, doc: String, example: String,
+    private static func filtering(_ m: ModuleBuilder, _ name: String, integer: Bool = false, doc: String, example: String, llamaRange: Bool = true,
                                   _ make: @escaping (Double, Int, SamplingSemantics) throws -> SamplerStage) {
-        m.function(name, doc: "\(doc)\nOptions: min_keep (1): the fewest tokens the stage leaves (HF min_tokens_to_keep);\n\(semanticsDoc)\nExample: \(example)") { a in
-            let k = integer ? try a.count(1, "k", in: 0...LuaLimits.maxCount) : 0
-            let x = integer ? Double(k) : try a.number(1)
+        let zero = llamaRange ? "; llama.cpp semantics also takes 0, as llama.cpp" : ""
+        m.function(name, doc: "\(doc)\nOptions: min_keep (1): the fewest tokens the stage leaves (HF min_tokens_to_keep\(zero));\n\(semanticsDoc)\nExample: \(example)") { a in
             let (mk, sem, semText) = try filterOptions(a, 2)
+            // llama.cpp's top_k takes any int32 (<= 0 disables it)
+            let low = sem == .llamaCpp ? Int(Int32.min) : 0
+            let k = integer ? try a.count(1, "k", in: low...LuaLimits.maxCount) : 0
+            let x = integer ? Double(k) : try a.number(1)
             let arg = integer ? String(k) : formatNumber(x)
             return try push(a, "sample.\(name)(\(arg)\(semText))") { try make(x, mk, sem) }
         }
@@ -120,8 +128,9 @@ enum SampleStages {
     /// Reads `{min_keep =, semantics =}` (plus `extra` keys the caller reads itself) at `i`.
     static func filterOptions(_ a: LuaArguments, _ i: Int32, extra: [String] = []) throws -> (Int, SamplingSemantics, String) {
         let o = try a.options(i, allowed: ["min_keep", "semantics"] + extra)
-        let mk = try o.count("min_keep", in: 1...LuaLimits.maxCount, default: 1)
         let (sem, text) = try semantics(o)
+        // llama.cpp's samplers take min_keep = 0 (size_t)
+        let mk = try o.count("min_keep", in: (sem == .llamaCpp ? 0 : 1)...LuaLimits.maxCount, default: 1)
         return (mk, sem, (mk == 1 ? "" : ", min_keep = \(mk)") + text)
     }
 
@@ -149,7 +158,8 @@ enum SampleStages {
             from the generator), removes every token with probability >= threshold except the
             least probable of them, if at least min_keep remain; skipped when threshold > 0.5.
             Random: chain:sample uses its generator, apply/probs/explain use ctx.rng (or
-            random.default). Both semantics are llama.cpp's (HF has no XTC).
+            random.default). Both semantics are llama.cpp's (HF has no XTC); llama.cpp semantics
+            takes any probability, threshold and min_keep >= 0, as llama.cpp does.
             Example: sample.xtc{probability = 0.5, threshold = 0.1}
             """) { a in
             try a.table(1)
