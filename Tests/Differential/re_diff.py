@@ -36,6 +36,9 @@ Categories:
   gsm8k's ####, math_dapo's normalisation) on subjects built from their pieces.
 - repl: sub with random templates (\\1 \\g<name> \\g<0> \\n \\\\ octal, unknown escapes)
   and function repls, with count; split with maxsplit.
+- backtrack: patterns that backtrack exponentially ((a+)+$, (a|aa)+$, (\\w+\\s?)+$, ...) on
+  subjects of 1 to 22 repeats (n/10 cases): where Python answers within a second moonlab
+  must give the same answer (not give up at PCRE2's match limit).
 - errors: patterns Python refuses (unbalanced parentheses, nothing to repeat, bad
   escapes, bad ranges, unknown group references, global flags not at the start, ...) and
   some it accepts that PCRE2 reads otherwise; both must fail, moonlab naming an offset.
@@ -978,6 +981,16 @@ def gen_cases(rng, cat, n):
             for s in subjects_for(rng, samp, utf8, pattern):
                 out.append(make_case(rng, cat, pattern, flags, s, op=rng.choice(["sub", "re.sub", "split", "re.split"]),
                                      ngroups=ng))
+        elif cat == "backtrack":
+            # patterns that backtrack exponentially: short subjects both answer; long ones
+            # time out in Python (skipped as slow) or give up in moonlab (PCRE2's match limit)
+            p = rng.choice([r"(a+)+$", r"(a|aa)+$", r"(\w+\s?)+$", r"(x+x+)+y", r"^(\d+)*$", r"(a*)*b",
+                            r"(?:a|a?)+c", r"(\w|_)+\s*=", r"<think>(.*?)*</think>"])
+            k = rng.randint(1, 22)
+            unit = {"(x+x+)+y": "x", "^(\\d+)*$": "1", "<think>(.*?)*</think>": "ab"}.get(p, "a")
+            subj = (("<think>" if "think" in p else "") + unit * k + rng.choice(["b", "!", "", " ", "\n"]))
+            out.append(make_case(rng, cat, p, rng.choice(["", "u", "i"]), subj,
+                                 op=rng.choice(["search", "re.search", "findall", "fullmatch"]), ngroups=1))
         elif cat == "errors":
             utf8 = rng.random() < 0.3
             p, flags, subs = gen_error(rng, utf8)
@@ -1000,12 +1013,12 @@ def main():
     signal.signal(signal.SIGALRM, _alarm)
     rng = random.Random(args.seed)
     d = tempfile.mkdtemp(prefix="re_diff_")
-    cats = ["grammar", "utf8", "reward", "repl", "errors"]
+    cats = ["grammar", "utf8", "reward", "repl", "errors", "backtrack"]
     cases = []
     for cat in cats:
         if args.only and cat not in args.only:
             continue
-        for c in gen_cases(rng, cat, args.n):
+        for c in gen_cases(rng, cat, args.n if cat != "backtrack" else max(1, args.n // 10)):
             c.id = len(cases)
             cases.append(c)
     results = {}
