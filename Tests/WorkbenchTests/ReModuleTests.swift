@@ -183,6 +183,8 @@ final class ReModuleTests: XCTestCase {
         XCTAssertEqual(try v(#"re.search("\\v", "\n") == nil and re.search("[\\v]", "\v") ~= nil"#), "true")
         // [[:alpha:]] is the class of [ : a l p h followed by ]: re.findall(b'[[:alpha:]]', b'a:] x]') == [b':]']
         XCTAssertEqual(try v(#"table.concat(re.findall("[[:alpha:]]", "a:] x]"), ",")"#), ":]")
+        // re.findall(b'[:a:]+', b'x:a') == [b':a'], re.findall(b'[..]', b'a.') == [b'.']
+        XCTAssertEqual(try v(#"re.findall("[:a:]+", "x:a")[1] .. re.findall("[..]", "a.")[1] .. re.findall("[=b=]", "b")[1]"#), ":a.b")
         // \B does not match in an empty string.
         XCTAssertEqual(try v(#"re.search("\\B", "") == nil and re.search("\\B", "ab"):span() == 2"#), "true")
         // str patterns: \s is str.isspace, which holds for U+001C..U+001F.

@@ -247,6 +247,9 @@ struct PythonPattern {
                 // A `]` right after `[` or `[^` is a literal, as in Python.
                 if i < n, p[i] == UInt8(ascii: "^") { emit([p[i]], from: i); i += 1 }
                 if i < n, p[i] == UInt8(ascii: "]") { emit(ascii("\\]"), from: i); i += 1 }
+                // PCRE2 reads [:...:], [.....] and [=...=] as POSIX classes and collating
+                // elements (refused outside a class); in Python they are plain classes.
+                if i < n, ":.=".utf8.contains(p[i]) { emit([UInt8(ascii: "\\"), p[i]], from: i); i += 1 }
             case UInt8(ascii: "{"):
                 // {m} {m,} {,n} {m,n} {,} are quantifiers ({,n} is {0,n}: PCRE2 10.42 reads
                 // {,n} as text); anything else is a literal `{`, as in Python.
