@@ -429,7 +429,10 @@ def cases_compare(g, out, n=260, large=False, cat="compare"):
             opts.append(f"prompt = {pd.lua_arr(prompt)}")
         if hist:
             opts.append(f"history = {pd.lua_arr(hist)}")
-        lua = (f"local r = sample.compare({npy(row)}, {stages}, {{{', '.join(opts)}}})\n"
+        if g.prob(0.2):
+            stages = "sample.chain" + stages  # a chain is taken as its stages
+        rowl = pd.lua_arr(row) if (row.dtype == np.float64 and v <= 64 and g.prob(0.3)) else npy(row)
+        lua = (f"local r = sample.compare({rowl}, {stages}, {{{', '.join(opts)}}})\n"
                "local pr = r.pairs['transformers|vllm']\n"
                "return r.transformers.ids, r.transformers.probs, r.vllm.ids, r.vllm.probs, pr.only_transformers, pr.only_vllm, pr.tv, r.vllm.ignored")
         # references
@@ -635,10 +638,18 @@ def kl_rows(g):
     return rows, lp, ref
 
 
-def cases_kl_lab(g, out):
-    for _ in range(90):
+def cases_kl_lab(g, out, n=90, large=False, cat="kl_lab"):
+    for _ in range(n):
         rows, lp, ref = kl_rows(g)
         samples = int(g.choice([2, 3, 10, 100, 1000]))
+        if large:
+            v = int(g.choice([4096, 32000]))
+            rows = int(g.choice([1, 2, 4]))
+            lp = g.rng.normal(0, 3, (rows, v))
+            ref = lp + g.rng.normal(0, float(g.choice([0.1, 1, 5])), (rows, v))
+            if g.prob(0.3):
+                ref[g.rng.random((rows, v)) < 0.01] = -np.inf
+            samples = int(g.choice([20000, 100000]))
         seed = g.i(0, 10 ** 6)
         f32 = g.prob(0.2)
         if f32:
@@ -646,7 +657,11 @@ def cases_kl_lab(g, out):
         a = lp if rows else lp[0]
         b = ref if rows else ref[0]
         dt = ", {dtype = 'f32'}" if f32 else ""
-        lua = (f"local r = rl.kl_lab(tensor.from({pd.lua_arr(a)}{dt}), tensor.from({pd.lua_arr(b)}{dt}), {{samples = {samples}, rng = random.new({seed})}})\n"
+        if large:
+            ta, tb = npy(a.astype(np.float32) if f32 else a), npy(b.astype(np.float32) if f32 else b)
+        else:
+            ta, tb = f"tensor.from({pd.lua_arr(a)}{dt})", f"tensor.from({pd.lua_arr(b)}{dt})"
+        lua = (f"local r = rl.kl_lab({ta}, {tb}, {{samples = {samples}, rng = random.new({seed})}})\n"
                "local function est(k) return {k.mean, k.bias, k.variance, k.stderr, k.expected, k.expected_bias, k.expected_variance} end\n"
                "local function all(k) return {est(k), est(k.clamped.openrlhf), est(k.clamped.verl)} end\n"
                "return r.exact, r.draws, all(r.k1), all(r.k2), all(r.k3), r.samples")
@@ -728,7 +743,9 @@ def cases_kl_lab(g, out):
                         if np.any(np.abs(got[0]) > 10 + 1e-12):
                             return f"{kname}.clamped.{clamp}.mean outside [-10, 10]"
             return None
-        out.append(Case("kl_lab", lua, check, note=f"rows={rows} V={lp.shape[1]} samples={samples}"))
+        out.append(Case(cat, lua, check, note=f"rows={rows} V={lp.shape[1]} samples={samples}"))
+    if large:
+        return
     for bad, why in [("{samples = 1}", "samples below 2"), ("{samples = 1000001}", "samples above 10^6"),
                      ("{samples = 2.5}", "samples not an integer")]:
         out.append(expect_error("kl_lab", f"return rl.kl_lab(tensor{{0.0, -1.0}}, tensor{{-1.0, 0.0}}, {bad})", why))
@@ -814,10 +831,20 @@ def openrlhf_rb(r, G, lengths, scale):
     return np.nan_to_num(a, nan=0.0)
 
 
-def cases_dry_run(g, out):
-    for _ in range(220):
+def cases_large(g, out):
+    """kl_lab on 4,096 and 32,000-token rows with 2*10^4 and 10^5 draws; dry_run on 4,096 to
+    65,536 completions."""
+    cases_kl_lab(g, out, n=6, large=True, cat="large")
+    cases_dry_run(g, out, n=6, large=True, cat="large")
+
+
+def cases_dry_run(g, out, n=220, large=False, cat="dry_run"):
+    for _ in range(n):
         G = int(g.choice([1, 2, 2, 3, 4, 8]))
         ng = int(g.choice([1, 1, 2, 3, 5]))
+        if large:
+            G = int(g.choice([4, 8, 16, 64]))
+            ng = int(g.choice([4096, 65536])) // G
         n = G * ng
         x = g.vec(n, ties=0.5, special=0.15 if g.prob(0.4) else 0.0, pool=(np.nan,))
         if g.prob(0.3):
@@ -842,7 +869,11 @@ def cases_dry_run(g, out):
         if maxlen is not None:
             opts.append(f"max_completion_length = {maxlen}")
         o = (", {" + ", ".join(opts) + "}") if opts else ""
-        lua = (f"local r = rl.dry_run({pd.lua_vec(g, x)}, {G}{o})\n"
+        xl = npy(x) if large else pd.lua_vec(g, x)
+        if large and lengths is not None:
+            opts[0] = f"lengths = {npy(np.asarray(lengths, dtype=np.float64))}"
+            o = ", {" + ", ".join(opts) + "}"
+        lua = (f"local r = rl.dry_run({xl}, {G}{o})\n"
                "local a = {}\nfor _, m in ipairs({'grpo', 'dr_grpo', 'rloo', 'reinforce_baseline'}) do for _, s in ipairs({'group', 'batch', 'none'}) do\n"
                "  a[#a + 1] = r[m][s].advantages; a[#a + 1] = r[m][s].zero_fraction end end\n"
                "local w = r.weights or {}\n"
@@ -922,7 +953,9 @@ def cases_dry_run(g, out):
                         return ("known", "verl leaves empty completions out of N (TRL counts them)", f"weights[{nm}] against verl's agg_loss: {mm}")
                     return f"weights[{nm}] against verl's agg_loss: {mm}"
             return None
-        out.append(Case("dry_run", lua, check, note=f"G={G} n={n} lengths={lengths} max={maxlen}"))
+        out.append(Case(cat, lua, check, note=f"G={G} n={n} lengths={(lengths[:8] + ['...']) if lengths and len(lengths) > 8 else lengths} max={maxlen}"))
+    if large:
+        return
     for bad, why in [("{1, 2, 3}, 2", "3 rewards in groups of 2"), ("{}, 1", "no rewards"), ("{1, 2}, 0", "group size 0"),
                      ("{1, 2}, 2, {lengths = {1}}", "lengths of another size"), ("{1, 2}, 2, {lengths = {1, -1}}", "a negative length"),
                      ("{1, 2}, 2, {lengths = {1, 0/0}}", "a NaN length"), ("{1, 2}, 2, {lengths = {0, 0}}", "no token at all"),
@@ -1123,6 +1156,7 @@ CATS = {
     "dry_run": cases_dry_run,
     "normalize": cases_normalize,
     "reward": cases_reward,
+    "large": cases_large,
 }
 
 
