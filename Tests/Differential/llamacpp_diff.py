@@ -11,7 +11,8 @@ never in CI.
 
 Every run draws new rows: arbitrary float values (Gaussian, decimals with many ties,
 integer logits, one repeated value, f64 values closer than a float ulp that become ties
-in float32, wide scales beyond llama.cpp's bucket range [-10, 10], spikes), -inf entries
+in float32, wide scales beyond llama.cpp's bucket range [-10, 10] and beyond int's range
+once scaled by it (to 1e37), spikes), -inf entries
 and rows where all but one entry is -inf, vocabularies from 1 to 65,536. moonlab gets each
 row as a Lua array of decimal literals, an f64 tensor or an f32 tensor (tensor.load of a
 .npy); llama.cpp gets the row as float32, as its logits are.
@@ -36,7 +37,7 @@ Per case, moonlab runs `chain:apply(row, ctx)`, `chain:probs(row, ctx)` and
 chain and a fresh generator, ctx.rng a fresh llama.cpp generator for xtc), and llama.cpp
 applies the same samplers then `dist(seed)` (every seeded sampler gets the seed) to a
 llama_token_data_array. Compared:
-- the kept set (entries whose logit is finite) exactly;
+- the kept set (entries whose logit is not -inf; +inf where a temperature overflows) exactly;
 - the kept logits as float32, bitwise (temperature, penalties, logit_bias change them);
 - the probabilities against llama.cpp's p after dist: within 4 float32 ulps (relative
   2^-21) plus 1e-44 (llama.cpp stores p as a float; moonlab keeps the double quotient);
@@ -75,7 +76,7 @@ def make_row(rng, v=None):
     """A row of logits as float64 values (what moonlab is handed as f64)."""
     if v is None:
         v = int(rng.choice(VOCABS, p=VOCAB_W / VOCAB_W.sum()))
-    kind = int(rng.integers(0, 9))
+    kind = int(rng.integers(0, 10))
     if kind == 0:
         x = rng.normal(0, float(rng.choice([0.5, 1, 2, 4])), v)
     elif kind == 1:
@@ -96,8 +97,12 @@ def make_row(rng, v=None):
             x[int(rng.integers(0, v))] = 8.0 - 0.5 * j + float(rng.normal(0, 0.01))
     elif kind == 7:
         x = rng.normal(float(rng.choice([-30, -5, 5, 30])), 2, v)  # offset rows
-    else:
+    elif kind == 8:
         x = rng.uniform(-12, 12, v)  # across the whole bucket range and its ends
+    else:
+        # beyond int's range once scaled by the bucket sort (|x| > 3.4e8: C's int(float) is
+        # INT_MIN there) and near float's largest values
+        x = rng.normal(0, 1, v) * float(rng.choice([1e8, 1e9, 1e20, 1e37]))
     r = rng.random()
     if v > 1 and r < 0.25:
         m = rng.random(v) < float(rng.choice([0.1, 0.5, 0.9, 0.99]))
@@ -550,7 +555,7 @@ def reproducer(case, i, indir):
 def compare_case(case, i, outdir, res):
     err, tok = res.get(("E", i)), res.get(("S", i))
     want, sel = case["want"]
-    if not np.isfinite(want["logit"]).any():
+    if (want["logit"] == -np.inf).all():
         # llama.cpp's stages left no finite logit (xtc with threshold 0 keeps the last
         # entry of its sorted array, an -inf one when the row has any); its dist then
         # draws from NaN probabilities. moonlab raises an error naming the row.
@@ -570,11 +575,11 @@ def compare_case(case, i, outdir, res):
     a = np.load(os.path.join(outdir, f"a{i}.npy"))
     p = np.load(os.path.join(outdir, f"p{i}.npy"))
     v = len(case["row"])
-    fin = np.isfinite(want["logit"])
+    fin = want["logit"] != -np.inf  # kept: not -inf (a temperature may overflow to +inf)
     want_ids = want["id"][fin]
     wmask = np.zeros(v, bool)
     wmask[want_ids] = True
-    gmask = np.isfinite(a)
+    gmask = a != -np.inf
     if not np.array_equal(gmask, wmask):
         only_m = np.flatnonzero(gmask & ~wmask)[:8].tolist()
         only_l = np.flatnonzero(wmask & ~gmask)[:8].tolist()
