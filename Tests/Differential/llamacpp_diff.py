@@ -603,11 +603,13 @@ def compare_case(case, i, outdir, res):
         wp /= math.fsum(want["p"].astype(np.float64).tolist())
     tol = 2.0 ** -21 * np.abs(wp) + 1e-44
     pn, wn = np.isnan(p), np.isnan(wp)
-    if wn.any() and not pn.any():
-        # llama.cpp's array is flagged sorted with an -inf logit first (logit_bias banned
-        # the top entry after a sorting stage and no later stage sorted again): dist's
-        # maximum is -inf and every p NaN. moonlab gives the finite entries' softmax; the
-        # kept set and the draw are compared above.
+    if wn.any():
+        # llama.cpp's p are NaN: its array is flagged sorted with an -inf logit first
+        # (logit_bias banned the top entry after a sorting stage and no later stage sorted
+        # again), so dist's maximum is -inf; or a kept logit is +inf (a huge logit over a
+        # small temperature), so exp(inf - inf). moonlab gives the finite entries' softmax
+        # in the first case, NaN in the second; the kept set, the logits and the draw are
+        # compared above.
         KNOWN[case["cat"]] += 1
         return msg
     if not np.array_equal(pn, wn):
