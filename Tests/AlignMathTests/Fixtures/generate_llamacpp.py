@@ -231,6 +231,16 @@ STAGES = [
     ("no_top_k", [{"kind": "top_p", "p": 0.9}, {"kind": "min_p", "p": 0.02}, {"kind": "temperature", "t": 0.9}]),
     ("bias_then_sorted", [{"kind": "top_k", "k": 20}, {"kind": "logit_bias", "bias": {"5": 30.0}},
                           {"kind": "min_p", "p": 0.1}]),
+    # Found by Tests/Differential/llamacpp_diff.py: penalties with an empty history still flag
+    # the array unsorted (the next sorting stage sorts again and moves ties; dist takes the
+    # true maximum), and dist after logit_bias on a sorted array takes the first entry's
+    # logit as its maximum.
+    ("pen_nohist_resort", [{"kind": "temperature", "t": 1.3, "delta": 0.8, "exponent": 0.5},
+                           {"kind": "penalties", "last_n": 16, "repetition": 0.8, "frequency": 0.5, "presence": 0.0},
+                           {"kind": "top_k", "k": 30}], []),
+    ("bias_sorted_max", [{"kind": "top_k", "k": 40}, {"kind": "logit_bias", "bias": {"0": 45.0, "3": -1.5}}]),
+    ("bias_pen_nohist", [{"kind": "top_k", "k": 40}, {"kind": "logit_bias", "bias": {"0": 45.0}},
+                         {"kind": "penalties", "last_n": 64, "repetition": 1.3, "frequency": 0.0, "presence": 0.0}], []),
 ]
 
 HISTORY = [3, 7, 7, 1, 0, 11, 3, 3, 5, 9, 2, 7]
@@ -240,7 +250,9 @@ def main():
     out = {"llama_cpp_python": L.__version__, "llama_cpp_commit": "0c1e57098bba43ac29e6e3b677cdceebdd22334f",
            "cases": [], "sequences": []}
     seed = 1000
-    for sname, stages in STAGES:
+    for entry in STAGES:
+        sname, stages = entry[0], entry[1]
+        fixed_hist = entry[2] if len(entry) > 2 else None
         for rname, spec in ROWS.items():
             if spec["n"] > 5000 and sname not in ("top_k40", "top_k2000", "top_p09", "top_p0999", "min_p005",
                                                    "typical05", "top_n_sigma1", "xtc", "default", "default_pen",
@@ -248,8 +260,10 @@ def main():
                 continue
             seed += 1
             hist = [h % spec["n"] for h in HISTORY] if any(s["kind"] == "penalties" for s in stages) else []
+            if fixed_hist is not None:
+                hist = fixed_hist
             out["cases"].append(record(f"{sname}/{rname}", spec, stages, seed, hist))
-    defaults = dict(STAGES)
+    defaults = {e[0]: e[1] for e in STAGES}
     seqs = [
         ("dist_only", {"n": 1000, "seed": 100, "bits": 10, "terms": 4, "scale": 2}, [], 42, 400),
         ("dist_ties", {"n": 64, "seed": 200, "bits": 2, "terms": 1, "scale": 1}, [], 7, 300),
@@ -279,6 +293,11 @@ def main():
         ("xtc_twice_seq", {"n": 800, "seed": 1300, "bits": 10, "terms": 4, "scale": 3, "spikes": 6},
          [{"kind": "xtc", "probability": 0.6, "threshold": 0.05}, {"kind": "top_k", "k": 50},
           {"kind": "xtc", "probability": 0.4, "threshold": 0.02, "min_keep": 2}, {"kind": "temperature", "t": 1.1}], 8080, 200),
+        # The penalties unflag the sorted array even before any token is accepted (step 0).
+        ("pen_unsort_mirostat", {"n": 64, "seed": 1400, "bits": 2, "terms": 1, "scale": 1, "ninf": 400},
+         [{"kind": "temperature", "t": 1.368, "delta": 0.852, "exponent": 0.5},
+          {"kind": "penalties", "last_n": 16, "repetition": 0.8, "frequency": 0.5, "presence": 0.0},
+          {"kind": "mirostat", "tau": 3.0, "eta": 0.3}], 920332855, 40),
     ]
     for name, spec, stages, s, steps in seqs:
         out["sequences"].append(sequence(name, spec, stages, s, steps))
