@@ -193,6 +193,11 @@ final class ReModuleTests: XCTestCase {
         // and \S in a class: re.findall('[^\\S\\n]+', 'a\x1c \nb') == ['\x1c '], re.search('[\\S]', '\x1c') is None
         XCTAssertEqual(try v(#"re.findall("[^\\S\\n]+", "a\x1c \nb", {flags = "u"})[1] == "\x1c " and re.search("[\\S]", "\x1c", {flags = "u"}) == nil"#), "true")
         XCTAssertEqual(try v(#"table.concat(re.findall("[x\\S]+", "ab\x1cx", {flags = "u"}), ",")"#), "ab,x")
+        // re.findall('[\\S\\D]', '\x1f\r') == ['\x1f', '\r'] (\D holds for U+001F); re.findall('[^\\S\\D]', '1 \x1c') == []
+        XCTAssertEqual(try v(#"#re.findall("[\\S\\D]", "\x1f\r", {flags = "u"}) .. #re.findall("[^\\S\\D]", "1 \x1c", {flags = "u"}) .. #re.findall("[^\\S]", "a \x1c", {flags = "u"})"#), "202")
+        // re.findall('(?:x|\\A){0}', 'abc') finds the empty match at each of the 4 places
+        // (PCRE2 10.42 takes the pattern for an anchored one).
+        XCTAssertEqual(try v(#"#re.findall("(?:x|\\A){0}", "abc") .. select(2, re.sub("(?:x|^){0}", "-", "ab"))"#), "43")
         // Possessive repeats and atomic groups (PCRE2 10.42 kept a capture of a failed try,
         // auto-possessified B*, and its JIT found a match the interpreter does not).
         XCTAssertEqual(try v(#"tostring(re.search("(x)*+y", "xxz y")[1])"#), "nil")

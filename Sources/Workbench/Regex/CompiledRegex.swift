@@ -193,8 +193,22 @@ final class CompiledRegex {
     /// steps a call took, so the budget is charged by time: one instruction per
     /// `RegexRuntime.nanosecondsPerInstruction` (about what Lua runs), at least one per 64
     /// bytes tried.
+    ///
+    /// When an empty match at `offset` was refused and nothing else was found, the search
+    /// is tried again from the next character: PCRE2 10.42 takes `(?:x|\A){0}` for an
+    /// anchored pattern and does not move on from a refused empty match (Python's finditer
+    /// finds the empty match at every position).
     func exec(_ subject: UnsafeRawBufferPointer, from offset: Int, mode: Mode, notEmptyAtStart: Bool = false,
               checkpoint lua: LuaState) throws -> Bool {
+        if try execOnce(subject, from: offset, mode: mode, notEmptyAtStart: notEmptyAtStart, checkpoint: lua) { return true }
+        guard notEmptyAtStart, mode == .search else { return false }
+        let next = step(subject, from: offset)
+        guard next <= subject.count else { return false }
+        return try execOnce(subject, from: next, mode: mode, notEmptyAtStart: false, checkpoint: lua)
+    }
+
+    private func execOnce(_ subject: UnsafeRawBufferPointer, from offset: Int, mode: Mode, notEmptyAtStart: Bool,
+                          checkpoint lua: LuaState) throws -> Bool {
         let c = try code(for: mode)
         let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(bitPattern: 1)
         var options: UInt32 = notEmptyAtStart ? PCRE2_NOTEMPTY_ATSTART : 0

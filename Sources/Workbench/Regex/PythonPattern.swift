@@ -60,7 +60,6 @@ struct PythonPattern {
         var afterQuantifier = false  // the last thing read was a quantifier (Python: "multiple repeat")
         var wasQuantifier = false
         var classHasNonSpace = false // UTF-8 mode: the open class has \S
-        var classHasSpace = false    // and \s
         var closed = Set<Int>()
         var names: [[UInt8]: Int] = [:]
         var asciiClasses = false
@@ -140,13 +139,11 @@ struct PythonPattern {
                      UInt8(ascii: "d"), UInt8(ascii: "D"), UInt8(ascii: "w"), UInt8(ascii: "W"), UInt8(ascii: "\\"):
                     emit(p[i...(i + 1)], from: i)
                 case UInt8(ascii: "s") where utf:
-                    if inClass { classHasSpace = true }
                     emit(ascii(inClass ? "\\s\\x{1c}-\\x{1f}" : "[\\s\\x{1c}-\\x{1f}]"), from: i)
                 case UInt8(ascii: "S") where utf && !inClass:
                     emit(ascii("[^\\s\\x{1c}-\\x{1f}]"), from: i)
                 case UInt8(ascii: "S") where utf:
-                    classHasNonSpace = true
-                    emit(p[i...(i + 1)], from: i)
+                    classHasNonSpace = true  // left out here, put back when the class closes
                 case UInt8(ascii: "s"), UInt8(ascii: "S"):
                     emit(p[i...(i + 1)], from: i)
                 case UInt8(ascii: "b"):
@@ -209,14 +206,28 @@ struct PythonPattern {
                     inClass = false
                     emit([c], from: i)
                     // UTF-8 mode: \S in a class is PCRE2's, which holds for U+001C..U+001F
-                    // (Python's \s matches them): taken out of the class, or put back in
-                    // where the class is negated.
-                    if classHasNonSpace, !classHasSpace, let start = atomStart {
-                        let negated = out.count > start + 1 && out[start + 1] == UInt8(ascii: "^")
-                        let head = ascii(negated ? "(?:" : "(?:(?![\\x{1c}-\\x{1f}])")
-                        out.insert(contentsOf: head, at: start)
-                        map.insert(contentsOf: Array(repeating: map[start], count: head.count), at: start)
-                        emit(ascii(negated ? "|[\\x{1c}-\\x{1f}])" : ")"), from: i)
+                    // (Python's \s matches them). The class [A\S] is rewritten as
+                    // (?:[A]|[^\s\x1c-\x1f]) and [^A\S] as (?:(?![A])[\s\x1c-\x1f]).
+                    if classHasNonSpace, let start = atomStart {
+                        let negated = out[start + 1] == UInt8(ascii: "^")
+                        let bodyStart = start + (negated ? 2 : 1)
+                        var body = Array(out[bodyStart..<(out.count - 1)])
+                        var bodyMap = Array(map[bodyStart..<(map.count - 1)])
+                        if body.first == UInt8(ascii: "^") { body.insert(UInt8(ascii: "\\"), at: 0); bodyMap.insert(bodyMap[0], at: 0) }
+                        let at = map[start], close = i
+                        out.removeSubrange(start...)
+                        map.removeSubrange(start...)
+                        let space = ascii("[\\s\\x{1c}-\\x{1f}]"), nonSpace = ascii("[^\\s\\x{1c}-\\x{1f}]")
+                        if body.isEmpty {
+                            emit(negated ? space : nonSpace, from: at)
+                        } else {
+                            emit(ascii(negated ? "(?:(?![" : "(?:["), from: at)
+                            out += body
+                            map += bodyMap
+                            emit(ascii(negated ? "])" : "]|"), from: close)
+                            emit(negated ? space : nonSpace, from: close)
+                            emit(ascii(")"), from: close)
+                        }
                     }
                 }
                 else if c == UInt8(ascii: "[") { emit(ascii("\\["), from: i) }  // Python has no [:alpha:]
@@ -240,7 +251,6 @@ struct PythonPattern {
             case UInt8(ascii: "["):
                 inClass = true
                 classHasNonSpace = false
-                classHasSpace = false
                 atomStart = out.count
                 emit([c], from: i)
                 i += 1
