@@ -434,7 +434,7 @@ def cases_compare(g, out, n=260, large=False, cat="compare"):
         rowl = pd.lua_arr(row) if (row.dtype == np.float64 and v <= 64 and g.prob(0.3)) else npy(row)
         lua = (f"local r = sample.compare({rowl}, {stages}, {{{', '.join(opts)}}})\n"
                "local pr = r.pairs['transformers|vllm']\n"
-               "return r.transformers.ids, r.transformers.probs, r.vllm.ids, r.vllm.probs, pr.only_transformers, pr.only_vllm, pr.tv, r.vllm.ignored")
+               "return r.transformers.ids, r.transformers.probs, r.vllm.ids, r.vllm.probs, pr.only_transformers, pr.only_vllm, pr.tv, r.vllm.ignored, r.pairs['vllm|transformers'] == pr")
         # references
         hf_err = None
         try:
@@ -455,7 +455,9 @@ def cases_compare(g, out, n=260, large=False, cat="compare"):
                 return ("known", "every token masked: a Lua error", "moonlab raised")
             if hf is None:
                 return ("known", f"transformers refuses this configuration ({hf_err!s:.80})", "moonlab answered") if vals else None
-            tid, tp, vid, vp, ot, ov, tv, ign = [vals[k] for k in range(8)]
+            tid, tp, vid, vp, ot, ov, tv, ign, same = [vals[k] for k in range(9)]
+            if same is not True:
+                return "pairs['vllm|transformers'] is not the entry of pairs['transformers|vllm']"
             if sorted(ign or []) != want_ign:
                 return f"vllm.ignored {ign!r}, expected {want_ign!r}"
             tid, vid = ids_of(tid), ids_of(vid)
@@ -862,7 +864,8 @@ def cases_dry_run(g, out, n=220, large=False, cat="dry_run"):
                 lengths[0] = 1
         maxlen = None
         if lengths is not None and g.prob(0.3):
-            maxlen = int(max(lengths) + g.i(0, 100))
+            # TRL's max_completion_length is a config value: usually the cap, but any positive
+            maxlen = int(max(lengths) + g.i(0, 100)) if g.prob(0.8) else g.i(1, max(1, max(lengths)))
         opts = []
         if lengths is not None:
             opts.append(f"lengths = {pd.lua_arr(lengths)}")
