@@ -125,6 +125,22 @@ final class EngineComparisonTests: XCTestCase {
         XCTAssertEqual(p.reduce(0.0) { $0 + Double($1) }, 1, accuracy: 1e-6)
     }
 
+    /// vLLM's SamplingParams raises a temperature in (0, 0.01) to 0.01 before its greedy test
+    /// (`_MAX_TEMP`, vllm/sampling_params.py __post_init__), so 5e-6 samples at 0.01 and only 0
+    /// is greedy. moonlab took 5e-6 as greedy and 0.005 as itself (found reading vLLM's source
+    /// for lab_diff.py).
+    func testVLLMTemperatureFloor() throws {
+        let row = [0.0, -0.02, -0.05]
+        func vllm(_ t: Double) throws -> [Double] {
+            try row.withUnsafeBufferPointer { try EngineComparison.run($0, stages: [try .temperature(t)], engines: [.vllm]) }[0].probs
+        }
+        let at001 = try vllm(0.01)
+        XCTAssertEqual(try vllm(5e-6), at001)
+        XCTAssertEqual(try vllm(0.005), at001)
+        XCTAssertGreaterThan(at001[1], 0.1)
+        XCTAssertEqual(try vllm(0), [1, 0, 0])
+    }
+
     func testRefusals() throws {
         let row = [1.0, 2.0, 3.0]
         XCTAssertThrowsError(try row.withUnsafeBufferPointer {

@@ -189,6 +189,8 @@ def vllm_ref(row, cfg, prompt, output):
         x -= torch.tensor(freq, dtype=torch.float32) * cnt
         x -= torch.tensor(pres, dtype=torch.float32) * om
     t = cfg.get("temperature", 1.0)
+    if 0 < t < 1e-2:                                                     # SamplingParams.__post_init__: _MAX_TEMP
+        t = 1e-2
     if cfg.get("greedy") or t < 1e-5:                                   # greedy_sample: argmax
         k = int(torch.argmax(x))
         out = torch.full_like(x, -math.inf)
@@ -229,13 +231,13 @@ def vllm_given(row, cfg, prompt, output):
     temperature, min-p, top-k and top-p are not run (SamplingParams: temperature < 1e-5
     resets them) and the argmax is taken where the greedy setting stands."""
     x = torch.from_numpy(np.asarray(row)).to(torch.float32).clone()
-    greedy = cfg.get("greedy") or cfg.get("temperature", 1.0) < 1e-5
+    greedy = cfg.get("greedy") or cfg.get("temperature", 1.0) == 0  # (0, 0.01) is raised to 0.01
     for n in cfg["order"]:
         if n == "logit_bias":
             x = torch.from_numpy(vllm_ref(x.numpy(), {"logit_bias": cfg[n], "temperature": 1.0}, [], []))
         elif n == "penalties":
             x = torch.from_numpy(vllm_ref(x.numpy(), {"penalties": cfg[n], "temperature": 1.0}, prompt, output))
-        elif n == "greedy" or (n == "temperature" and cfg[n] < 1e-5):
+        elif n == "greedy" or (n == "temperature" and cfg[n] == 0):
             x = torch.from_numpy(vllm_ref(x.numpy(), {"greedy": True}, [], []))
         elif greedy or n not in ("temperature", "min_p", "top_k", "top_p"):
             continue
@@ -340,7 +342,7 @@ def make_cfg(g, v):
         if not g.prob(w):
             continue
         if n == "temperature":
-            cfg[n] = float(g.choice([0.0, 5e-6, 0.3, 0.7, 1.0, 1.3, 2.5, round(g.r() * 3 + 0.05, 3)]))
+            cfg[n] = float(g.choice([0.0, 5e-6, 0.005, 0.3, 0.7, 1.0, 1.3, 2.5, round(g.r() * 3 + 0.05, 3)]))
         elif n == "top_k":
             cfg[n] = int(g.choice([0, 1, 2, 3, 5, 10, 40, v, v + 3]))
         elif n == "top_p":

@@ -157,10 +157,11 @@ public enum EngineComparison {
         var x = logits.map { Float(Double($0)) }
         var names: [String] = [], ignored: [String] = []
         let arranged = arranged(stages, vllmOrder, order)
-        // Temperature 0 (vLLM: < 1e-5) or a greedy stage: argmax after bias and penalties.
+        // Temperature 0 (vLLM: < 1e-5 after SamplingParams' floor, so 0 only) or a greedy
+        // stage: argmax after bias and penalties.
         let greedy = arranged.contains { s in
             if case .greedy = s.kind { return true }
-            if case .temperature(let t) = s.kind { return t < 1e-5 }
+            if case .temperature(let t) = s.kind { return VLLMSampler.effectiveTemperature(t) < 1e-5 }
             return false
         }
         var i = 0
@@ -173,10 +174,11 @@ public enum EngineComparison {
                 names.append("penalties")
             case .greedy: VLLMSampler.greedy(&x); names.append("greedy")
             case .temperature(let t):
-                if t < 1e-5 {
+                let vt = VLLMSampler.effectiveTemperature(t)
+                if vt < 1e-5 {
                     VLLMSampler.greedy(&x); names.append("greedy")
                 } else if !greedy {
-                    VLLMSampler.temperature(&x, t); names.append("temperature")
+                    VLLMSampler.temperature(&x, vt); names.append("temperature")
                 }
             case .minP(let p): if !greedy { VLLMSampler.minP(&x, p); names.append("min_p") }
             case .topK(let k):

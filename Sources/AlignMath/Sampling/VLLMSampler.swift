@@ -4,7 +4,8 @@ import Foundation
 /// vLLM takes on CPU and whenever a request has its own seed; the FlashInfer / Triton
 /// kernels it may use on GPU are meant to sample the same distribution). Sources, vLLM at
 /// commit 3babc05a (2026): `vllm/v1/sample/sampler.py` (`Sampler.forward`: logits to
-/// float32, logit bias, penalties, then `sample`: greedy when temperature < 1e-5, else
+/// float32, logit bias, penalties, then `sample`: greedy when temperature < 1e-5 (after
+/// `SamplingParams` raised every temperature in (0, 0.01) to 0.01: only 0 is greedy), else
 /// temperature, min-p, top-k/top-p), `vllm/v1/sample/ops/topk_topp_sampler.py`
 /// (`apply_top_k_top_p`, `apply_top_k_only`), `vllm/v1/sample/logits_processor/builtin.py`
 /// (`MinPLogitsProcessor`, `LogitBiasLogitsProcessor`), `vllm/v1/sample/ops/penalties.py`
@@ -55,6 +56,14 @@ public enum VLLMSampler {
         var best = 0
         for i in 1..<max(x.count, 1) where x[i] > x[best] || (x[best].isNaN && !x[i].isNaN) { best = i }
         for i in 0..<x.count where i != best { x[i] = -.infinity }
+    }
+
+    /// The temperature vLLM runs for a requested `t`: `SamplingParams.__post_init__` raises
+    /// every `0 < t < _MAX_TEMP` (1e-2) to 1e-2 ("may cause numerical errors nan or inf") before
+    /// it tests `t < _SAMPLING_EPS` (1e-5) for greedy, so only `t = 0` is greedy and 5e-6 samples
+    /// at 0.01 (vllm/sampling_params.py, the same at db573835 and 00388f65).
+    public static func effectiveTemperature(_ t: Double) -> Double {
+        t > 0 && t < 1e-2 ? 1e-2 : t
     }
 
     /// `apply_temperature`: `logits.div_(temp)` in float32.

@@ -25,10 +25,13 @@ extension SampleStages {
             vllm/v1/sample/ops/topk_topp_sampler.py apply_top_k_top_p, logits_processor/builtin.py
             MinPLogitsProcessor, ops/penalties.py): logits made float32; logit_bias, penalties
             (repetition over prompt and output ids, frequency/presence over output ids only),
-            greedy when temperature < 1e-5, temperature, min_p, then top_k and top_p together
+            greedy when temperature is 0 (SamplingParams raises a temperature in (0, 0.01) to
+            0.01 before its < 1e-5 greedy test), temperature, min_p, then top_k and top_p together
             (top-k keeps ties, top-p as transformers' rule, at least one kept); no typical,
             epsilon, eta, top_n_sigma or min_keep. Kept: the tokens whose float32 probability
-            is not 0 (what vLLM can draw; their probabilities are given in double). The
+            is not 0 (what vLLM can draw; their probabilities are given in double). Logit
+            biases as SamplingParams takes them (the OpenAI server's from_optional clamps each
+            to [-100, 100]: a -math.huge bias there is -100). The
             PyTorch-native path (CPU, seeded requests); its GPU kernels are meant to sample
             the same distribution. Later vLLM
             (commit 01fa3fe7) names it apply_top_k_top_p_pytorch, with the same rule.
