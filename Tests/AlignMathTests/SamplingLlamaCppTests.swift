@@ -226,6 +226,16 @@ final class SamplingLlamaCppTests: XCTestCase {
         XCTAssertThrowsError(try SamplerStage.topP(.nan, semantics: ll))
     }
 
+    /// dist gives a lone entry p = 1 (llama.cpp 0c1e570), even when its logit overflowed to
+    /// +inf (3e37 / 0.001 in float); `probs` computed expf(inf - inf) = NaN.
+    func testLoneInfiniteEntryHasProbabilityOne() throws {
+        let ll = SamplingSemantics.llamaCpp
+        let chain = try SamplerChain([.topK(1, semantics: ll), .temperature(0.001, semantics: ll)])
+        XCTAssertEqual(try chain.probs([1.0, 3e37, -2.0]), [0, 1, 0])
+        XCTAssertEqual(try chain.apply([1.0, 3e37, -2.0]), [-.infinity, .infinity, -.infinity])
+        XCTAssertEqual(try chain.sample([1.0, 3e37, -2.0], rng: try RandomGenerator(seed: 9, engine: .llamaCpp)), 1)
+    }
+
     /// The same rows as f64: the llama.cpp stages read them as the floats llama.cpp held,
     /// so kept sets and draws do not change.
     func testF64RowsGiveLlamaCppResults() throws {

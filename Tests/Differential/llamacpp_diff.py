@@ -28,6 +28,11 @@ Categories:
 - domain: parameters llama.cpp takes that lie outside moonlab's documented ranges
   (top_k < 0, top_p 0 and > 1, min_p > 1, typical > 1, temperature < 0, top_n_sigma < 0,
   min_keep 0).
+- compare: sample.compare(row, stages, {engines = {"llama.cpp"}, history = ...}) with one
+  nominal configuration in moonlab's default semantics and a random order: its llama.cpp
+  engine's kept ids and distribution against llama.cpp running the settings in
+  common_sampler's order (logit_bias, penalties (64 ids unless last_n is set), top_n_sigma,
+  top_k, typical, top_p, min_p, temperature), then dist.
 - seq: stateful sequences: one chain and one generator drawing 5 to 80 tokens over new
   rows (or the same row again), each token accepted into the history (penalties) and
   mirostat's mu carried, against one llama.cpp chain with llama_sampler_accept.
@@ -64,7 +69,9 @@ import llama_cpp as L
 LLAMA_COMMIT = "0c1e570"
 TOKEN_DTYPE = np.dtype([("id", "<i4"), ("logit", "<f4"), ("p", "<f4")])
 assert TOKEN_DTYPE.itemsize == ctypes.sizeof(L.llama_token_data)
-CATS = ["stage", "chain", "default", "domain", "seq"]
+CATS = ["stage", "chain", "default", "domain", "seq", "compare"]
+# sample.compare's llama.cpp engine runs the settings in common_sampler's order
+LLAMA_ORDER = ["logit_bias", "penalties", "top_n_sigma", "top_k", "typical", "top_p", "min_p", "temperature"]
 KNOWN = {c: 0 for c in CATS}  # accepted differences met, per category (see the README)
 VOCABS = [1, 2, 3, 5, 8, 17, 40, 64, 100, 127, 128, 129, 257, 1000, 4096, 32000, 50000, 50257, 65536]
 VOCAB_W = np.array([3, 4, 3, 4, 4, 4, 4, 4, 4, 3, 3, 3, 4, 5, 4, 2, 1, 1, 1], dtype=float)
@@ -248,7 +255,11 @@ def llama_stage(st, n_vocab, seed, history_len):
     if k == "penalties":
         # moonlab's last_n = -1 is the whole history; llama.cpp's common_params maps -1 to
         # the context size before it builds the sampler: give it the history's length.
-        last_n = st["last_n"] if st["last_n"] >= 0 else max(history_len, 1)
+        last_n = st["last_n"]
+        if last_n is None:
+            last_n = 64  # llama.cpp's default window (moonlab's llama.cpp semantics too)
+        elif last_n < 0:
+            last_n = max(history_len, 1)
         return L.llama_sampler_init_penalties(n_vocab, last_n, st["repetition"], st["frequency"], st["presence"])
     if k == "logit_bias":
         items = sorted(st["bias"].items())
@@ -352,7 +363,7 @@ def lua_stage(st):
     if k == "penalties":
         return (f"sample.penalties{{repetition = {lua_num(st['repetition'])}, frequency = "
                 f"{lua_num(st['frequency'])}, presence = {lua_num(st['presence'])}, "
-                f"last_n = {st['last_n']}, {sem}}}")
+                f"last_n = {'nil' if st['last_n'] is None else st['last_n']}, {sem}}}")
     if k == "logit_bias":
         items = ", ".join(f"[{i}] = {lua_num(b)}" for i, b in sorted(st["bias"].items()))
         return f"sample.logit_bias({{{items}}}, {{{sem}}})"
@@ -363,6 +374,31 @@ def lua_stage(st):
     if k == "greedy":
         return f"sample.greedy{{{sem}}}"
     raise ValueError(k)
+
+
+def plain_src(st):
+    """The stage in moonlab's default (transformers) semantics: how sample.compare is given it."""
+    src = lua_stage(st)
+    for o, n in [('{semantics = "llama.cpp", ', '{'), ('{semantics = "llama.cpp"}', '{}'),
+                 (', semantics = "llama.cpp"', '')]:
+        src = src.replace(o, n)
+    return src
+
+
+def lua_compare(case, i, indir, outdir):
+    hist = "{" + ", ".join(str(h) for h in case["history"]) + "}"
+    stages = "{" + ", ".join(plain_src(s) for s in case["given"]) + "}"
+    return f"""
+do
+  local ok, err = pcall(function()
+    local row = {row_src(case, i, indir)}
+    local r = sample.compare(row, {stages}, {{engines = {{"llama.cpp"}}, history = {hist}}})
+    tensor.save('{outdir}/p{i}.npy', r["llama.cpp"].distribution)
+    tensor.save('{outdir}/k{i}.npy', r["llama.cpp"].ids)
+    io.write('S {i} ', -1, '\\n')
+  end)
+  if not ok then io.write('E {i} ', (tostring(err):gsub('\\n', ' ')), '\\n') end
+end"""
 
 
 def chain_src(stages):
@@ -461,6 +497,25 @@ def make_case(rng, cat):
             stages.append(make_stage(rng, v, ["mirostat"]))
         elif r < 0.25:
             stages.append({"kind": "greedy"})
+    elif cat == "compare":
+        # one nominal configuration (each setting once, in a random order), as
+        # sample.compare's llama.cpp engine runs it: in common_sampler's order
+        kinds = ["logit_bias", "penalties", "top_n_sigma", "top_k", "typical", "top_p", "min_p", "temperature"]
+        pick = [str(k) for k in rng.permutation(kinds)[: int(rng.integers(1, 6))]]
+        given = [make_stage(rng, v, [k]) for k in pick]
+        for st in given:
+            if st["kind"] == "penalties" and rng.random() < 0.5:
+                st["last_n"] = None  # not set: llama.cpp's 64
+        given = sanitize(given, row)
+        stages = sorted((dict(st) for st in given), key=lambda st: LLAMA_ORDER.index(st["kind"]))
+        for st in stages:
+            if st["kind"] == "penalties" and st["last_n"] == -1:
+                # -1 is the transformers stage's own default, which compare reads as "not
+                # set": each engine's default window, llama.cpp's 64
+                st["last_n"] = None
+        case = {"cat": cat, "row": row, "rep": rand_rep(rng, v), "stages": stages, "given": given,
+                "seed": rand_seed(rng), "history": history_for(rng, v, stages)}
+        return case
     else:  # default: common_sampler's order, parameters around its defaults
         stages = default_chain(rng, v)
     stages = sanitize(stages, row)
@@ -626,6 +681,38 @@ def compare_case(case, i, outdir, res):
     return msg
 
 
+def compare_report(case, i, outdir, res):
+    """sample.compare's llama.cpp engine: the kept ids and the distribution."""
+    err = res.get(("E", i))
+    want, _ = case["want"]
+    if (want["logit"] == -np.inf).all():
+        KNOWN[case["cat"]] += 1
+        return None if err else "llama.cpp kept no finite logit and moonlab answered"
+    if err:
+        return f"moonlab raised: {err}"
+    p = np.load(os.path.join(outdir, f"p{i}.npy"))
+    ids = np.load(os.path.join(outdir, f"k{i}.npy"))
+    v = len(case["row"])
+    if np.isnan(want["p"]).any():
+        KNOWN[case["cat"]] += 1  # llama.cpp's p are NaN (a +inf logit): see compare_case
+        return None
+    # report.ids lists the tokens of nonzero probability (llama.cpp's array may keep entries
+    # whose float p underflows to 0)
+    kept = want["id"][(want["logit"] != -np.inf) & ~(want["p"] == 0)]
+    if sorted(ids.tolist()) != sorted(kept.tolist()):
+        only_m = sorted(set(ids.tolist()) - set(kept.tolist()))[:8]
+        only_l = sorted(set(kept.tolist()) - set(ids.tolist()))[:8]
+        return f"ids {len(ids)}, llama.cpp kept {len(kept)}: only moonlab {only_m}, only llama.cpp {only_l}"
+    wp = np.zeros(v)
+    wp[want["id"]] = want["p"].astype(np.float64)
+    dp = np.abs(p - wp)
+    tol = 2.0 ** -21 * np.abs(wp) + 1e-44
+    if np.any(dp > tol):
+        j = int(np.argmax(dp - tol))
+        return f"distribution at id {j}: {float(p[j])!r}, llama.cpp {float(wp[j])!r}"
+    return None
+
+
 def compare_seq(case, i, res):
     err, got = res.get(("E", i)), res.get(("Q", i))
     if err:
@@ -685,7 +772,12 @@ def main():
         body = ["LL = {engine = 'llama.cpp'}"]
         for i in ids:
             c = cases[i]
-            body.append(lua_seq(c, i, indir, outdir) if c["cat"] == "seq" else lua_case(c, i, indir, outdir))
+            if c["cat"] == "seq":
+                body.append(lua_seq(c, i, indir, outdir))
+            elif c["cat"] == "compare":
+                body.append(lua_compare(c, i, indir, outdir))
+            else:
+                body.append(lua_case(c, i, indir, outdir))
         sp = os.path.join(work, f"batch{b}.lua")
         with open(sp, "w") as f:
             f.write("\n".join(body) + "\n")
@@ -703,7 +795,12 @@ def main():
             counts[c["cat"]] += 1
             if p.returncode != 0 and ("E", i) not in res and ("S", i) not in res and ("Q", i) not in res:
                 continue
-            msg = compare_seq(c, i, res) if c["cat"] == "seq" else compare_case(c, i, outdir, res)
+            if c["cat"] == "seq":
+                msg = compare_seq(c, i, res)
+            elif c["cat"] == "compare":
+                msg = compare_report(c, i, outdir, res)
+            else:
+                msg = compare_case(c, i, outdir, res)
             if msg:
                 diffs[c["cat"]].append((i, msg))
     total = 0

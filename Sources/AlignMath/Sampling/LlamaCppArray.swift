@@ -104,6 +104,8 @@ extension SamplerWorkspace {
     func llamaDistProbabilities() {
         probs.removeAll(keepingCapacity: true)
         guard !vals.isEmpty else { return }
+        // dist gives a lone entry p = 1 without computing it (a +inf logit included)
+        if vals.count == 1 { probs.append(1); return }
         var maxL = Float(vals[0])
         if !llamaSorted { for v in vals.dropFirst() { maxL = Float.cxxMax(maxL, Float(v)) } }
         var sum = 0.0
