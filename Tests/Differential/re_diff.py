@@ -32,6 +32,9 @@ Categories:
   \\x1c-\\x1f, \\x85, \\xa0, U+2028, non-ASCII letters, Arabic-Indic digits.
 - utf8: the same grammar with the u flag (\\u and \\U escapes, non-ASCII classes and
   literals, IGNORECASE on non-ASCII: K, s and long s, dotless i, final sigma).
+- casefold: IGNORECASE in UTF-8 mode on letters with special case mappings (long s,
+  Kelvin sign, dotless i and dotted I, final sigma, sharp s, titlecase digraphs, ligatures)
+  as literals, classes and ranges, scoped (?i:...) and (?-i:...).
 - reward: the patterns of TRL's and verl's rewards (think/answer formats, \\boxed,
   gsm8k's ####, math_dapo's normalisation) on subjects built from their pieces.
 - repl: sub with random templates (\\1 \\g<name> \\g<0> \\n \\\\ octal, unknown escapes)
@@ -991,6 +994,24 @@ def gen_cases(rng, cat, n):
             subj = (("<think>" if "think" in p else "") + unit * k + rng.choice(["b", "!", "", " ", "\n"]))
             out.append(make_case(rng, cat, p, rng.choice(["", "u", "i"]), subj,
                                  op=rng.choice(["search", "re.search", "findall", "fullmatch"]), ngroups=1))
+        elif cat == "casefold":
+            # IGNORECASE in UTF-8 mode: letters with special case mappings, as literals,
+            # in classes and in ranges, against subjects of their other cases
+            folds = list("sSſkKKiIıİσςΣßẞµμΜΩωΩǅǄǆåÅÅθϑΘǰJjﬀffǈǇǉ") + ["\u0345", "\u03b9", "\u1fbe", "\u03f4"]
+            a = rng.choice(folds)
+            form = rng.random()
+            if form < 0.4:
+                p = a + rng.choice(["", "+", "x"])
+            elif form < 0.7:
+                p = "[" + rng.choice(["", "^"]) + "".join(rng.sample(folds, rng.randint(1, 3))) + "]+"
+            else:
+                lo = rng.choice("aAhH")
+                p = "[" + rng.choice(["", "^"]) + lo + "-" + chr(ord(lo) + rng.randint(0, 12)) + "]+"
+            if rng.random() < 0.3:
+                p = rng.choice(["(?i)", "(?i:", "x(?-i:"]) + p + (")" if "(?i:" in p or "(?-i:" in p else "")
+            flags = rng.choice(["iu", "iu", "u"])
+            subj = "".join(rng.choice(folds + ["x", "a", "h"]) for _ in range(rng.randint(1, 6)))
+            out.append(make_case(rng, cat, p, flags, subj, op=rng.choice(["findall", "search", "re.sub"])))
         elif cat == "errors":
             utf8 = rng.random() < 0.3
             p, flags, subs = gen_error(rng, utf8)
@@ -1013,12 +1034,12 @@ def main():
     signal.signal(signal.SIGALRM, _alarm)
     rng = random.Random(args.seed)
     d = tempfile.mkdtemp(prefix="re_diff_")
-    cats = ["grammar", "utf8", "reward", "repl", "errors", "backtrack"]
+    cats = ["grammar", "utf8", "casefold", "reward", "repl", "errors", "backtrack"]
     cases = []
     for cat in cats:
         if args.only and cat not in args.only:
             continue
-        for c in gen_cases(rng, cat, args.n if cat != "backtrack" else max(1, args.n // 10)):
+        for c in gen_cases(rng, cat, args.n if cat != "backtrack" else max(1, args.n // 10)):  # casefold: n
             c.id = len(cases)
             cases.append(c)
     results = {}

@@ -207,6 +207,9 @@ final class ReModuleTests: XCTestCase {
         XCTAssertEqual(try v(#"re.search("a\x85b", "a\x85b", {flags = "x"}) ~= nil and re.search("a\u{85}b", "a\u{85}b", {flags = "xu"}) ~= nil"#), "true")
         // Octal escapes and group references as Python reads them; {,} is {0,}.
         XCTAssertEqual(try v(#"re.search("(a)(b)\\2\\1", "abba")[0] .. #re.findall("\\101\\0\\07", "A\0\7")[1] .. re.search("x{,}", "xxx")[0]"#), "abba3xxx")
+        // IGNORECASE on str: i, I, dotless i and dotted I are one letter (re.findall('(?i)i', 'ıİIi') has 4
+        // items, re.findall('[a-i]', 'ı', re.I) one), not in (?-i:...) or without it.
+        XCTAssertEqual(try v(#"#re.findall("(?i)i", "ıİIi", {flags = "u"}) .. #re.findall("[a-iz]", "ı", {flags = "iu"}) .. #re.findall("[ı]", "I", {flags = "iu"}) .. #re.findall("(?i:x)(?-i:i)", "xı", {flags = "u"}) .. #re.findall("ı", "I", {flags = "u"})"#), "41100")
         // A global (?a) in a UTF-8 pattern makes the classes ASCII.
         XCTAssertEqual(try v(#"re.search("(?a)\\w+", "é1a", {flags = "u"})[0] .. re.search("\\w+", "é1a", {flags = "ua"})[0]"#), "1a1a")
         // What Python refuses is refused, with an offset.

@@ -72,7 +72,8 @@ final class CompiledRegex {
         }
         let translated: PythonPattern
         do {
-            translated = try PythonPattern(pattern, utf: options & PCRE2_UTF != 0, verbose: options & PCRE2_EXTENDED != 0)
+            translated = try PythonPattern(pattern, utf: options & PCRE2_UTF != 0, verbose: options & PCRE2_EXTENDED != 0,
+                                           caseless: options & PCRE2_CASELESS != 0)
         } catch let e as PythonPattern.Invalid {
             throw Failure(description: "bad pattern at offset \(e.offset): \(e.message)")
         }

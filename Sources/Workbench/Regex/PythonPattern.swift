@@ -38,7 +38,7 @@ struct PythonPattern {
         let message: String
     }
 
-    init(_ pattern: [UInt8], utf: Bool = false, verbose: Bool = false) throws {
+    init(_ pattern: [UInt8], utf: Bool = false, verbose: Bool = false, caseless: Bool = false) throws {
         var out: [UInt8] = []
         var map: [Int] = []
         out.reserveCapacity(pattern.count + 8)
@@ -60,11 +60,23 @@ struct PythonPattern {
         var afterQuantifier = false  // the last thing read was a quantifier (Python: "multiple repeat")
         var wasQuantifier = false
         var classHasNonSpace = false // UTF-8 mode: the open class has \S
+        var classOpen = 0            // where the open class starts in the pattern
         var closed = Set<Int>()
         var names: [[UInt8]: Int] = [:]
         var asciiClasses = false
         func at(_ k: Int) -> UInt8? { k < n ? p[k] : nil }
-        func push(_ group: Int) { open.append(group); openAt.append(out.count) }
+        var caseless = caseless      // IGNORECASE where the pattern is read, and per open parenthesis
+        var caselessOutside: [Bool] = []
+        func push(_ group: Int) { open.append(group); openAt.append(out.count); caselessOutside.append(caseless) }
+        /// UTF-8 and IGNORECASE: i, I, dotless i and dotted I are one letter to Python
+        /// (lower() of each is i), two pairs to PCRE2 (Unicode's case folding).
+        let dottedI = ascii("iI\\x{131}\\x{130}")
+        func iLetter(_ k: Int) -> Int {
+            guard utf, caseless, k < n else { return 0 }
+            if p[k] == UInt8(ascii: "i") || p[k] == UInt8(ascii: "I") { return 1 }
+            if p[k] == 0xC4, k + 1 < n, p[k + 1] == 0xB1 || p[k + 1] == 0xB0 { return 2 }
+            return 0
+        }
         /// A quantifier `text` whose last byte in the pattern is before `next`: a lazy `?`
         /// after it is copied; a possessive `+` becomes an atomic group around the atom
         /// (PCRE2 10.42 keeps a capture from a failed try of `(x)*+`; `(?>(x)*)` is right).
@@ -204,6 +216,8 @@ struct PythonPattern {
             if inClass {
                 if c == UInt8(ascii: "]") {
                     inClass = false
+                    // A range over i or I also holds the dotless i and the dotted I.
+                    if utf, caseless, PythonPattern.classRangeHasI(p[classOpen..<i]) { emit(dottedI, from: i) }
                     emit([c], from: i)
                     // UTF-8 mode: \S in a class is PCRE2's, which holds for U+001C..U+001F
                     // (Python's \s matches them). The class [A\S] is rewritten as
@@ -231,6 +245,11 @@ struct PythonPattern {
                     }
                 }
                 else if c == UInt8(ascii: "[") { emit(ascii("\\["), from: i) }  // Python has no [:alpha:]
+                else if case let w = iLetter(i), w > 0, i == 0 || p[i - 1] != UInt8(ascii: "-"), at(i + w) != UInt8(ascii: "-") {
+                    emit(dottedI, from: i)
+                    i += w
+                    continue
+                }
                 else { emit([c], from: i) }
                 i += 1
                 continue
@@ -250,6 +269,7 @@ struct PythonPattern {
             switch c {
             case UInt8(ascii: "["):
                 inClass = true
+                classOpen = i
                 classHasNonSpace = false
                 atomStart = out.count
                 emit([c], from: i)
@@ -349,18 +369,22 @@ struct PythonPattern {
                     let flags = try PythonPattern.inlineFlags(p, at: i, utf: utf, atStart: atStart)
                     if flags.turnsOnVerbose { verbose = true }
                     if flags.global {
+                        if flags.on.contains(UInt8(ascii: "i")) { caseless = true }
                         if flags.ascii { asciiClasses = true }
                         emit(flags.pcre, from: i)
                         i = flags.end
                         continue  // global flags keep atStart
                     }
                     push(0)
+                    if flags.on.contains(UInt8(ascii: "i")) { caseless = true }
+                    if flags.off.contains(UInt8(ascii: "i")) { caseless = false }
                     emit(flags.pcre, from: i)
                     i = flags.end
                 }
             case UInt8(ascii: ")"):
                 if let g = open.popLast(), g > 0 { closed.insert(g) }
                 atomStart = openAt.popLast()
+                if let saved = caselessOutside.popLast() { caseless = saved }
                 emit([c], from: i)
                 i += 1
             case UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"):
@@ -371,6 +395,12 @@ struct PythonPattern {
                 i += 1
             default:
                 if !(utf && c & 0xC0 == 0x80) { atomStart = out.count }  // a UTF-8 continuation byte is part of its character
+                let w = iLetter(i)
+                if w > 0 {
+                    emit(ascii("[") + dottedI + ascii("]"), from: i)
+                    i += w
+                    break
+                }
                 // PCRE2's extended mode also skips NEL (and in UTF-8 mode U+200E, U+200F,
                 // U+2028, U+2029); Python's verbose mode only ASCII spaces: written as escapes.
                 if !utf, c == 0x85 {
@@ -403,6 +433,8 @@ struct PythonPattern {
         var global: Bool
         var ascii: Bool
         var turnsOnVerbose: Bool
+        var on: [UInt8] = []
+        var off: [UInt8] = []
     }
 
     /// `(?aiLmsux)` (global: only at the start, as Python 3.11 requires) and
@@ -428,7 +460,7 @@ struct PythonPattern {
             guard atStart else { throw Invalid(offset: start + 1, message: "global flags not at the start of the expression") }
             let ascii = utf && on.contains(UInt8(ascii: "a"))
             return Flags(pcre: kept.isEmpty ? [] : Array("(?".utf8) + kept + [UInt8(ascii: ")")], end: j + 1,
-                         global: true, ascii: ascii, turnsOnVerbose: verbose)
+                         global: true, ascii: ascii, turnsOnVerbose: verbose, on: on)
         }
         if p[j] == UInt8(ascii: "-") {
             j += 1
@@ -449,11 +481,34 @@ struct PythonPattern {
         }
         let letters = kept + (off.isEmpty ? [] : [UInt8(ascii: "-")] + off)
         return Flags(pcre: Array("(?".utf8) + letters + [UInt8(ascii: ":")], end: j + 1, global: false, ascii: false,
-                     turnsOnVerbose: verbose)
+                     turnsOnVerbose: verbose, on: on, off: off)
     }
 
     /// The offset in the original pattern of offset `k` of the rewritten one.
     func originalOffset(_ k: Int) -> Int { offsets[min(max(0, k), offsets.count - 1)] }
+
+    /// A class's text has a range `a-b` of ASCII characters written as themselves that holds
+    /// i or I (ranges with an escaped end are not looked at).
+    static func classRangeHasI(_ text: ArraySlice<UInt8>) -> Bool {
+        let t = Array(text)
+        var items: [UInt8?] = []  // nil: an escape
+        var k = t.first == UInt8(ascii: "^") ? 1 : 0
+        while k < t.count {
+            guard t[k] == UInt8(ascii: "\\"), k + 1 < t.count else { items.append(t[k]); k += 1; continue }
+            let e = t[k + 1]
+            var length = 2
+            if e == UInt8(ascii: "x") { length = 4 } else if e == UInt8(ascii: "u") { length = 6 } else if e == UInt8(ascii: "U") { length = 10 }
+            else if isOctal(e) { while length < 4, k + length < t.count, isOctal(t[k + length]) { length += 1 } }
+            items.append(nil)
+            k += length
+        }
+        guard items.count >= 3 else { return false }
+        for m in 1..<(items.count - 1) where items[m] == UInt8(ascii: "-") {
+            guard let lo = items[m - 1], let hi = items[m + 1], lo < 0x80, hi < 0x80, lo <= hi else { continue }
+            if (lo...hi).contains(UInt8(ascii: "i")) || (lo...hi).contains(UInt8(ascii: "I")) { return true }
+        }
+        return false
+    }
 
     private static func isDigit(_ b: UInt8) -> Bool { b &- 48 < 10 }
     private static func isOctal(_ b: UInt8) -> Bool { b &- 48 < 8 }
