@@ -78,6 +78,21 @@ final class DryRunTests: XCTestCase {
         }
     }
 
+    /// An infinite reward, as TRL 1.16 (torch): dr_grpo's r - nanmean passes nan_to_num, so
+    /// +-inf become +-Double.greatestFiniteMagnitude (they stayed infinite), and nanstd's
+    /// outer nanmean skips the NaN of inf - inf, so the group's std is +inf (it was NaN).
+    /// Found by lab_diff.py.
+    func testInfiniteRewardsAsTRL() throws {
+        let r = try RL.dryRun(rewards: [1, .infinity, 2, 3], groupSize: 2)
+        XCTAssertEqual(r.groupStds[0], .infinity)
+        XCTAssertEqual(r.groupStds[1], (0.5).squareRoot(), accuracy: 1e-15)
+        let dr = try XCTUnwrap(r.entry("dr_grpo", "none")).advantages
+        XCTAssertEqual(dr[0], -.greatestFiniteMagnitude)  // 1 - inf
+        XCTAssertEqual(dr[1], 0)                          // inf - inf: NaN -> 0
+        let rb = try XCTUnwrap(r.entry("reinforce_baseline", "none")).advantages
+        XCTAssertEqual(rb[0], -.greatestFiniteMagnitude)
+    }
+
     /// With lengths, OpenRLHF's whitening counts each completion once per token.
     func testReinforceBaselineWeightsTokens() throws {
         let r = try RL.dryRun(rewards: [1, 0, 0, 1], groupSize: 2, lengths: [10, 1, 1, 1])

@@ -850,7 +850,8 @@ def cases_dry_run(g, out, n=220, large=False, cat="dry_run"):
             G = int(g.choice([4, 8, 16, 64]))
             ng = int(g.choice([4096, 65536])) // G
         n = G * ng
-        x = g.vec(n, ties=0.5, special=0.15 if g.prob(0.4) else 0.0, pool=(np.nan,))
+        x = g.vec(n, ties=0.5, special=0.15 if g.prob(0.4) else 0.0,
+                  pool=(np.nan, np.nan, np.inf, -np.inf) if g.prob(0.2) else (np.nan,))
         if g.prob(0.3):
             x = np.round(x)
         if g.prob(0.15):

@@ -124,7 +124,9 @@ extension RL {
             return try groupAdvantages(rewards, groupSize: groupSize, method: method == "grpo" ? .grpo : .rloo,
                                        scale: GroupScale(rawValue: scale) ?? GroupScale.none)
         case "dr_grpo":
-            return centered.map { $0.isNaN ? 0 : $0 }
+            // TRL's GRPOTrainer with scale_rewards "none", nan_to_num included (+-inf become
+            // the largest finite Double, as torch.nan_to_num; they were left infinite)
+            return try groupAdvantages(rewards, groupSize: groupSize, method: .drGRPO, scale: GroupScale.none)
         default:  // reinforce_baseline
             var a = centered
             switch scale {
@@ -141,7 +143,8 @@ extension RL {
                 for i in a.indices { a[i] = (a[i] - mean) * rstd }
             default: break
             }
-            return a.map { $0.isNaN ? 0 : $0 }
+            // nan_to_num as for the other methods: NaN 0, +-inf the largest finite Double
+            return a.map { $0.isNaN ? 0 : $0.isInfinite ? ($0 > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude) : $0 }
         }
     }
 }

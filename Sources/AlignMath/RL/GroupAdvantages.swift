@@ -132,12 +132,18 @@ extension RL {
         }
 
         /// TRL's `nanstd`: sqrt(nanmean((x − nanmean)²) · count/(count − 1)), NaN for count < 2.
+        /// The outer nanmean skips NaN deviations too (an infinite reward minus an infinite
+        /// mean): a group holding +inf and finite rewards has std +inf, as in TRL, not NaN.
         func std(_ p: UnsafePointer<Double>, _ n: Int) -> Double {
             guard count > 1 else { return .nan }
             let m = mean
-            var ss = 0.0
-            for i in 0..<n where !p[i].isNaN { let d = p[i] - m; ss += d * d }
-            return ((ss / Double(count)) * (Double(count) / Double(count - 1))).squareRoot()
+            var ss = 0.0, terms = 0
+            for i in 0..<n where !p[i].isNaN {
+                let d = p[i] - m
+                if d.isNaN { continue }
+                ss += d * d; terms += 1
+            }
+            return ((ss / Double(terms)) * (Double(count) / Double(count - 1))).squareRoot()
         }
     }
 }
