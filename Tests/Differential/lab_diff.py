@@ -1088,13 +1088,17 @@ return rep.deterministic, rep.nondeterministic, rep.nan_rows, rep.not_applicable
         k = g.i(1, 4)
         parts, luaparts = [], []
         for j in range(k):
-            kind = g.choice(["const", "nil_sometimes", "state"])
+            kind = g.choice(["const", "nil_sometimes", "state", "nan_sometimes", "inf"])
             w = g.choice(["num", "num", "fn", "default"])
             wv = float(np.round(g.rng.normal() * 2, 2))
-            parts.append((kind, w, wv, j))
             fn = {"const": f"function(s) return s.x * {j + 1} end",
                   "nil_sometimes": f"function(s) if s.x > 0 then return nil end return s.x - {j} end",
-                  "state": f"function(s, st) return (st.step or 0) + s.x * {j + 1} end"}[kind]
+                  "state": f"function(s, st) return (st.step or 0) + s.x * {j + 1} end",
+                  "nan_sometimes": f"function(s) if s.x < 0 then return 0/0 end return s.x + {j} end",
+                  "inf": "function(s) return math.huge end"}[kind]
+            if kind == "inf" and g.prob(0.5):
+                w, wv = "num", 0.0  # 0 * inf: NaN, which nansum skips
+            parts.append((kind, w, wv, j))
             if w == "num":
                 luaparts.append(f"{{{fn}, {pd.lua_num(wv)}}}")
             elif w == "fn":
@@ -1125,18 +1129,26 @@ return rep.deterministic, rep.nondeterministic, rep.nan_rows, rep.not_applicable
                         v = xv * (j + 1)
                     elif kind == "nil_sometimes":
                         v = None if xv > 0 else xv - j
+                    elif kind == "nan_sometimes":
+                        v = math.nan if xv < 0 else xv + j
+                    elif kind == "inf":
+                        v = math.inf
                     else:
                         v = step + xv * (j + 1)
-                    if v is None:
-                        continue  # TRL 1.x: nansum over the reward functions
-                    weight = wv if w == "num" else 1.0 if w == "default" else wv * (step + 1)
-                    tot.append(weight * v)
+                    # TRL 1.16 GRPOTrainer: rewards_per_func (None -> NaN) * weights, nansum over
+                    # the functions; a completion whose every function gave NaN is NaN (nil here)
+                    if v is None or math.isnan(v):
+                        continue
                     any_ = True
-                want.append(math.fsum(tot) if any_ else "nil")
+                    weight = wv if w == "num" else 1.0 if w == "default" else wv * (step + 1)
+                    wvv = weight * v
+                    if not math.isnan(wvv):
+                        tot.append(wvv)
+                want.append((sum(tot) if any(math.isinf(t) for t in tot) else math.fsum(tot)) if any_ else "nil")
             if not isinstance(got, list) or len(got) != len(want):
                 return f"{got!r} vs {want!r}"
             pv, total, ws = res[1], res[2], res[3]
-            if pv != got[0] or total != got[0]:
+            if not all(x == got[0] or (isinstance(x, float) and math.isnan(x) and isinstance(got[0], float) and math.isnan(got[0])) for x in (pv, total)):
                 return f"parts: value {pv!r}, info.total {total!r}, the call gave {got[0]!r}"
             step0 = steps[0] or 0
             for (kind, w, wv, j), row in zip(parts, ws):
@@ -1147,7 +1159,7 @@ return rep.deterministic, rep.nondeterministic, rep.nan_rows, rep.not_applicable
                 if b == "nil" or a == "nil":
                     if a != b:
                         return f"{got!r} vs {want!r}"
-                elif abs(a - b) > 1e-12 * (1 + abs(b)):
+                elif not (a == b or (math.isnan(a) and math.isnan(b)) or abs(a - b) <= 1e-12 * (1 + abs(b))):
                     return f"{got!r} vs {want!r}"
             return None
         out.append(Case("reward_combine", lua, check, note=str(parts)))

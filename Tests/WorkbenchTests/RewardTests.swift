@@ -31,6 +31,12 @@ final class RewardTests: XCTestCase {
         try h.run(#"reward.define("len", function(s) return #s.completion end)"#)
         try h.run(#"c = reward.combine{{"len", 0.5}, {function(s) return 10 end, 2}, {reward.get("format"), 3}}"#)
         XCTAssertEqual(try h.value(#"c({completion = "<think>a</think><answer>b</answer>"})"#), "40.0")  // 0.5*34 + 20 + 3
+        // TRL 1.16 GRPOTrainer sums its reward functions with nansum (None is NaN): a part
+        // returning NaN adds nothing, as nil does, and so does 0 * inf; all NaN/nil gives nil.
+        // Found by lab_diff.py (the sum was NaN).
+        XCTAssertEqual(try h.value(#"return reward.combine{{function() return 0/0 end, 2}, {function() return 3 end, 1}}({}, {})"#), "3")
+        XCTAssertEqual(try h.value(#"return reward.combine{{function() return math.huge end, 0}, {function() return 1 end, 1}}({}, {})"#), "1")
+        XCTAssertEqual(try h.value(#"return tostring(reward.combine{{function() return 0/0 end, 2}, {function() return nil end, 1}}({}, {}))"#), "nil")
         XCTAssertEqual(msg(h, #"reward.combine{{"nope", 1}}"#), "reward.combine: part 1: unknown reward 'nope'")
         XCTAssertEqual(msg(h, #"reward.combine{{"len", "x"}}"#), "reward.combine: part 1: weight must be a number or a function of state, got string")
         // A weight may be a function of state (a curriculum), evaluated on every call; the call

@@ -38,8 +38,9 @@ enum RewardDocs {
             a function of state returning one (a curriculum: state.step, state.epoch,
             state.max_steps, as reward.score's state option, moonlab score --state or a trainer
             gives them; an empty table when none), evaluated on every call.
-            A part returning nil (does not apply) adds nothing, as TRL 1.x's nansum over its
-            reward functions; when no part applies the sum is nil too. A part that returns
+            A part returning nil (does not apply) or NaN adds nothing, as TRL 1.x's nansum over
+            its reward functions (None is NaN there), and so does a weighted NaN (0 * inf);
+            when no part applies the sum is nil too. A part that returns
             anything else but a number is an error for that sample. r:parts(s, state) -> value, info
             reports both sides of the sum: info.parts = {{name =, raw =, weight =, weighted =},
             ...} in order, info.raw, info.weights, info.weighted keyed by part name (a repeated

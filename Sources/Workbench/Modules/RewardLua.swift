@@ -121,8 +121,9 @@ function W.combine(parts)
     used[key] = true
     keys[i] = key
   end
-  -- A part returning nil does not apply to the sample and adds nothing (TRL 1.x sums its
-  -- reward functions with nansum, None being NaN); when no part applies, neither does the sum.
+  -- A part returning nil or NaN does not apply to the sample and adds nothing (TRL 1.x sums
+  -- its reward functions with nansum, None being NaN); when no part applies, neither does the
+  -- sum.
   -- A weight may be a function of state (a curriculum: state.step, state.epoch,
   -- state.max_steps), evaluated on every call. Called as a reward it returns the sum alone;
   -- r:parts(s, state) passes `info` to fill with each part's raw value, weight and weighted
@@ -142,8 +143,13 @@ function W.combine(parts)
         if type(v) ~= "number" then
           error(("reward '%s' returned %s, expected a number or nil"):format(p[1].name, typename(v)), 0)
         end
-        total = total + w * v
-        applies = true
+        -- TRL's nansum: a NaN part (None there, or a NaN returned) adds nothing, and so does
+        -- a weighted value that is NaN (0 * inf); only all-NaN/nil raw parts make it nil
+        if v == v then
+          applies = true
+          local wv = w * v
+          if wv == wv then total = total + wv end
+        end
       end
       if info then
         local k = keys[i]
