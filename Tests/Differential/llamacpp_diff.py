@@ -324,8 +324,12 @@ def llama_seq(case):
     for t in case["history"]:
         ch.accept(t)
     toks = []
+    case["dead_at"] = None
     for s in range(case["steps"]):
-        _, sel = ch.apply(case["rows"][case["row_of"][s]].astype(np.float32))
+        out, sel = ch.apply(case["rows"][case["row_of"][s]].astype(np.float32))
+        if (out["logit"] == -np.inf).all():
+            case["dead_at"] = s  # no kept logit left: see compare_case
+            break
         ch.accept(sel)
         toks.append(sel)
     ch.free()
@@ -448,13 +452,16 @@ do
     local g = random.new({case["seed"]}, LL)
     local hist = {hist}
     local toks = {{}}
-    for s = 1, {case["steps"]} do
-      local k = order[s]
-      local tok = c:sample({get}, g, {{history = hist}})
-      hist[#hist + 1] = tok
-      toks[#toks + 1] = tok
-    end
+    local ok2, err2 = pcall(function()
+      for s = 1, {case["steps"]} do
+        local k = order[s]
+        local tok = c:sample({get}, g, {{history = hist}})
+        hist[#hist + 1] = tok
+        toks[#toks + 1] = tok
+      end
+    end)
     io.write('Q {i} ', table.concat(toks, ' '), '\\n')
+    if not ok2 then error(err2, 0) end
   end)
   if not ok then io.write('E {i} ', (tostring(err):gsub('\\n', ' ')), '\\n') end
 end"""
@@ -715,12 +722,20 @@ def compare_report(case, i, outdir, res):
 
 def compare_seq(case, i, res):
     err, got = res.get(("E", i)), res.get(("Q", i))
+    want = case["want"]
+    if case["dead_at"] is not None:
+        # at step dead_at llama.cpp's stages left no kept logit (xtc with threshold 0 on a
+        # row with -inf entries) and it draws from NaN: moonlab raises there
+        KNOWN[case["cat"]] += 1
+        got = [int(x) for x in (got or "").split()]
+        if err and got == want:
+            return None
+        return f"llama.cpp kept nothing at step {case['dead_at']}: moonlab drew {got[:8]}..., llama.cpp {want[:8]}... ({err or 'no error'})"
     if err:
         return f"moonlab raised: {err}"
     if got is None:
         return "moonlab printed no tokens"
     got = [int(x) for x in got.split()]
-    want = case["want"]
     if got != want:
         k = next(j for j in range(len(want)) if j >= len(got) or got[j] != want[j])
         return (f"first difference at step {k}: moonlab {got[k:k + 6]}, llama.cpp {want[k:k + 6]} "
