@@ -35,7 +35,8 @@ Categories:
   top_k, typical, top_p, min_p, temperature), then dist.
 - seq: stateful sequences: one chain and one generator drawing 5 to 80 tokens over new
   rows (or the same row again), each token accepted into the history (penalties) and
-  mirostat's mu carried, against one llama.cpp chain with llama_sampler_accept.
+  mirostat's mu carried, against one llama.cpp chain with llama_sampler_accept; half of
+  them also through sample.replay_logits on the [T, V] tensor of the same rows.
 
 Per case, moonlab runs `chain:apply(row, ctx)`, `chain:probs(row, ctx)` and
 `chain:sample(row, random.new(seed, {engine = "llama.cpp"}), ctx)` (each with a fresh
@@ -443,6 +444,13 @@ def lua_seq(case, i, indir, outdir):
         rows = f"tensor.load('{indir}/q{i}.npy')"
         get = "rows[k + 1]"
     order = "{" + ", ".join(str(k) for k in case["row_of"]) + "}"
+    replay = ""
+    if case.get("replay"):
+        # sample.replay_logits over the [T, V] rows in step order, a new chain and generator
+        replay = (f"local ids = sample.replay_logits(tensor.load('{indir}/o{i}.npy'), "
+                  f"{chain_src(case['stages'])}, random.new({case['seed']}, LL), {{history = {hist}}}) "
+                  f"local t = {{}} for j = 1, #ids do t[j] = ids[j] end "
+                  f"io.write('R {i} ', table.concat(t, ' '), '\\n')")
     return f"""
 do
   local ok, err = pcall(function()
@@ -462,6 +470,7 @@ do
     end)
     io.write('Q {i} ', table.concat(toks, ' '), '\\n')
     if not ok2 then error(err2, 0) end
+    {replay}
   end)
   if not ok then io.write('E {i} ', (tostring(err):gsub('\\n', ' ')), '\\n') end
 end"""
@@ -585,9 +594,11 @@ def make_seq(rng):
     last_n_len = len(history) + steps  # what llama.cpp's -1 (context size) covers
     row_of = [int(rng.integers(0, n_rows)) for _ in range(steps)]
     rep = "lua" if v * n_rows <= 20000 and rng.random() < 0.25 else ("f32" if rng.random() < 0.5 else "f64")
+    replay = rep != "lua" and v * steps <= 400000 and rng.random() < 0.5
     del pen
     return {"cat": "seq", "rows": rows, "rep": rep, "stages": stages, "seed": rand_seed(rng),
-            "history": history, "steps": steps, "row_of": row_of, "last_n_len": last_n_len}
+            "history": history, "steps": steps, "row_of": row_of, "last_n_len": last_n_len,
+            "replay": replay}
 
 
 # ---------------------------------------------------------------- compare
@@ -725,10 +736,12 @@ def compare_seq(case, i, res):
     want = case["want"]
     if case["dead_at"] is not None:
         # at step dead_at llama.cpp's stages left no kept logit (xtc with threshold 0 on a
-        # row with -inf entries) and it draws from NaN: moonlab raises there
+        # row with -inf entries; or an array flagged sorted with an -inf logit first, whose
+        # NaN probabilities made mirostat keep that entry) and it draws from NaN: moonlab
+        # raises there or draws from the finite entries. The steps before must agree.
         KNOWN[case["cat"]] += 1
         got = [int(x) for x in (got or "").split()]
-        if err and got == want:
+        if got[: len(want)] == want:
             return None
         return f"llama.cpp kept nothing at step {case['dead_at']}: moonlab drew {got[:8]}..., llama.cpp {want[:8]}... ({err or 'no error'})"
     if err:
@@ -736,6 +749,13 @@ def compare_seq(case, i, res):
     if got is None:
         return "moonlab printed no tokens"
     got = [int(x) for x in got.split()]
+    if case.get("replay") and got == want:
+        r = res.get(("R", i))
+        KNOWN["replayed"] = KNOWN.get("replayed", 0) + (r is not None)
+        replayed = [int(x) for x in (r or "").split()]
+        if replayed != want:
+            k = next((j for j in range(len(want)) if j >= len(replayed) or replayed[j] != want[j]), 0)
+            return f"sample.replay_logits: first difference at step {k}: {replayed[k:k + 6]}, llama.cpp {want[k:k + 6]}"
     if got != want:
         k = next(j for j in range(len(want)) if j >= len(got) or got[j] != want[j])
         return (f"first difference at step {k}: moonlab {got[k:k + 6]}, llama.cpp {want[k:k + 6]} "
@@ -773,8 +793,11 @@ def main():
     for i, c in enumerate(cases):
         if c["cat"] == "seq":
             c["want"] = llama_seq(c)
+            dt = np.float32 if c["rep"] == "f32" else np.float64
             if c["rep"] != "lua":
-                np.save(os.path.join(indir, f"q{i}.npy"), c["rows"].astype(np.float32 if c["rep"] == "f32" else np.float64))
+                np.save(os.path.join(indir, f"q{i}.npy"), c["rows"].astype(dt))
+            if c.get("replay"):
+                np.save(os.path.join(indir, f"o{i}.npy"), c["rows"][c["row_of"]].astype(dt))
         else:
             c["want"] = llama_case(c)
             if c["rep"] != "lua":
@@ -800,7 +823,7 @@ def main():
         res = {}
         for line in p.stdout.splitlines():
             parts = line.split(" ", 2)
-            if len(parts) >= 2 and parts[0] in ("E", "S", "Q") and parts[1].isdigit():
+            if len(parts) >= 2 and parts[0] in ("E", "S", "Q", "R") and parts[1].isdigit():
                 res[(parts[0], int(parts[1]))] = parts[2] if len(parts) > 2 else ""
         if p.returncode != 0:
             crashed += 1
@@ -825,6 +848,8 @@ def main():
         total += len(diffs[cat])
     summary = ", ".join(f"{cat} {counts[cat]} ({len(diffs[cat])} differ, {KNOWN[cat]} known)"
                         for cat in CATS if counts[cat])
+    if KNOWN.get("replayed"):
+        summary += f" ({KNOWN['replayed']} sequences also through sample.replay_logits)"
     print(f"llama-cpp-python {L.__version__} (llama.cpp {LLAMA_COMMIT}), seed {args.seed}: {summary}; "
           f"{total} differences, {crashed} crashed batches, moonlab {args.moonlab}")
     if args.keep:
