@@ -219,6 +219,13 @@ final class ReModuleTests: XCTestCase {
             let e = h.error("re.compile(\"\(p)\")") ?? "(no error)"
             XCTAssertTrue(e.contains("bad pattern at offset"), "\(p): \(e)")
         }
+        // re.compile('[*-\\S.]'): bad character range *-\S (in UTF-8 mode \S left the class and - was a literal)
+        XCTAssertTrue((h.error(#"re.compile("[*-\\S.]", {flags = "u"})"#) ?? "").contains("offset"))
+        XCTAssertEqual(try v(#"#re.findall("[a-b-\\S]", "-x", {flags = "u"})"#), "2")
+        // re.compile(b'(?<=a|bc)d'): look-behind requires fixed-width pattern; (?<=ab|bc) is fine
+        XCTAssertTrue((h.error(#"re.compile("(?<=a|bc)d")"#) ?? "").contains("offset"))
+        XCTAssertTrue((h.error(#"re.compile("(?<!x|yz)d")"#) ?? "").contains("offset"))
+        XCTAssertEqual(try v(#"table.concat(re.findall("(?<=ab|bc)(d)", "abd bcd xd"), ",")"#), "d,d")
         // re.sub(b'a', b'x\\', b'a'): bad escape (end of pattern)
         XCTAssertTrue((h.error(#"re.sub("a", "x\\", "a")"#) ?? "").contains("bad escape"))
     }

@@ -9,10 +9,10 @@ enum ReDocs {
         UTF-8 with Unicode classes and case folding, as Python's str patterns). Positions are
         1-based with inclusive ends, as string.find's. Module functions take the pattern
         first and cache what they compile. Syntax Python refuses is refused (PCRE2's \\h \\K
-        \\Q, (?<name>...), global flags after the start). Unlike Python: a lookbehind's
-        alternatives may differ in width, repeat counts stop at 65535, the L flag and
-        \\N{name} are refused, a scoped (?a:...) is refused with u (a leading (?a) works),
-        and a repeated group whose last pass matched nothing keeps the pass before it.
+        \\Q, (?<name>...), global flags after the start). Unlike Python: repeat counts stop
+        at 65535, the L flag and \\N{name} are refused, a scoped (?a:...) is refused with u
+        (a leading (?a) works), and a repeated group whose last pass matched nothing keeps
+        the pass before it.
         require "re" still gives LPeg's re module where lua-lpeg is installed: this one is
         the global re.
         Example: re.search("<answer>(.*?)</answer>", "<answer>42</answer>")[1]  --> "42"

@@ -67,7 +67,10 @@ struct PythonPattern {
         func at(_ k: Int) -> UInt8? { k < n ? p[k] : nil }
         var caseless = caseless      // IGNORECASE where the pattern is read, and per open parenthesis
         var caselessOutside: [Bool] = []
-        func push(_ group: Int) { open.append(group); openAt.append(out.count); caselessOutside.append(caseless) }
+        var openLookbehind: [Bool] = []
+        func push(_ group: Int, lookbehind: Bool = false) {
+            open.append(group); openAt.append(out.count); caselessOutside.append(caseless); openLookbehind.append(lookbehind)
+        }
         /// UTF-8 and IGNORECASE: i, I, dotless i and dotted I are one letter to Python
         /// (lower() of each is i), two pairs to PCRE2 (Unicode's case folding).
         let dottedI = ascii("iI\\x{131}\\x{130}")
@@ -209,6 +212,10 @@ struct PythonPattern {
                 if inClass, "dDsSwW".utf8.contains(e), at(i + 2) == UInt8(ascii: "-"), let after = at(i + 3), after != UInt8(ascii: "]") {
                     throw Invalid(offset: i, message: "bad character range \\\(Character(UnicodeScalar(e)))-\(Character(UnicodeScalar(after)))")
                 }
+                // nor end one ([*-\S]).
+                if inClass, "dDsSwW".utf8.contains(e), PythonPattern.dashStartsRange(p[classOpen..<i]) {
+                    throw Invalid(offset: i, message: "bad character range before \\\(Character(UnicodeScalar(e)))")
+                }
                 i += 2
                 atStart = false
                 continue
@@ -321,8 +328,10 @@ struct PythonPattern {
                     guard let k2 = at(i + 3), k2 == UInt8(ascii: "=") || k2 == UInt8(ascii: "!") else {
                         throw Invalid(offset: i + 1, message: "unknown extension ?<\(at(i + 3).map { String(Character(UnicodeScalar($0))) } ?? "")")
                     }
-                    push(0)
-                    emit(p[i...(i + 3)], from: i)
+                    // The body in a group of its own: PCRE2 then wants the whole body of one
+                    // width, as Python does ((?<=a|bc) is refused; PCRE2 takes each branch).
+                    push(0, lookbehind: true)
+                    emit(p[i...(i + 3)] + ascii("(?:"), from: i)
                     i += 4
                 case UInt8(ascii: "P"):
                     let kind = at(i + 3)
@@ -385,6 +394,7 @@ struct PythonPattern {
                 if let g = open.popLast(), g > 0 { closed.insert(g) }
                 atomStart = openAt.popLast()
                 if let saved = caselessOutside.popLast() { caseless = saved }
+                if openLookbehind.popLast() == true { emit([c], from: i) }
                 emit([c], from: i)
                 i += 1
             case UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"):
@@ -506,6 +516,28 @@ struct PythonPattern {
         for m in 1..<(items.count - 1) where items[m] == UInt8(ascii: "-") {
             guard let lo = items[m - 1], let hi = items[m + 1], lo < 0x80, hi < 0x80, lo <= hi else { continue }
             if (lo...hi).contains(UInt8(ascii: "i")) || (lo...hi).contains(UInt8(ascii: "I")) { return true }
+        }
+        return false
+    }
+
+    /// The items of a class so far (from its `[`) end with a `-` that makes a range of the
+    /// item before it and the next one, as Python reads a class.
+    static func dashStartsRange(_ text: ArraySlice<UInt8>) -> Bool {
+        var t = Array(text.dropFirst())  // after `[`
+        if t.first == UInt8(ascii: "^") { t.removeFirst() }
+        var items: [(UInt8, Bool)] = []  // (first byte, escaped)
+        var k = 0
+        while k < t.count {
+            if t[k] == UInt8(ascii: "\\"), k + 1 < t.count { items.append((t[k + 1], true)); k += 2; continue }
+            items.append((t[k], false))
+            k += 1
+        }
+        var j = 0
+        while j < items.count {
+            let dash = j + 1 < items.count && items[j + 1] == (UInt8(ascii: "-"), false)
+            if dash && j + 2 < items.count { j += 3; continue }
+            if dash && j + 2 == items.count { return true }
+            j += 1
         }
         return false
     }
