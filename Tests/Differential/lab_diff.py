@@ -1021,7 +1021,7 @@ def cases_reward(g, out):
         n = g.i(1, 12)
         runs = int(g.choice([1, 2, 2, 3]))
         vals = [float(np.round(g.rng.normal() * 3, 2)) for _ in range(n)]
-        kinds = [g.choice(["num", "num", "num", "nan", "inf", "nil", "err", "str", "nondet", "int"]) for _ in range(n)]
+        kinds = [g.choice(["num", "num", "num", "nan", "inf", "nil", "err", "str", "nondet", "int", "flaky"]) for _ in range(n)]
         rng_lo = g.prob(0.4)
         lo, hi = -1.0, 2.0
         rows = "{" + ", ".join(f"{{k = '{k}', v = {pd.lua_num(v)}}}" for k, v in zip(kinds, vals)) + "}"
@@ -1036,7 +1036,8 @@ local function r(s, state)
   if s.k == 'nan' then return 0/0 elseif s.k == 'inf' then return -math.huge
   elseif s.k == 'nil' then return nil elseif s.k == 'err' then error('bad row')
   elseif s.k == 'str' then return 'x' elseif s.k == 'nondet' then return s.v + calls[s]
-  elseif s.k == 'int' then return math.tointeger(math.floor(s.v)) end
+  elseif s.k == 'int' then return math.tointeger(math.floor(s.v))
+  elseif s.k == 'flaky' then if calls[s] == 1 then error('first call fails') end return s.v end
   return s.v
 end
 local rep = reward.check(function(s, st) local v = r(s, st) if type(v) == 'number' and s.k == 'num' then return v + (st.bump or 0) end return v end, {rows}, {{{', '.join(opts)}}})
@@ -1045,10 +1046,11 @@ return rep.deterministic, rep.nondeterministic, rep.nan_rows, rep.not_applicable
         def check(res, kinds=kinds, vals=vals, runs=runs, rng_lo=rng_lo, bump=bump):
             vals = [v + bump if k == "num" else v for k, v in zip(kinds, vals)]  # the state reached r
             det, nondet, nan_rows, na, errs, mn, mx, oor = (res + [None] * 8)[:8]
-            want_nd = [i + 1 for i, k in enumerate(kinds) if k == "nondet" and runs > 1]
+            # flaky: an error on the first run, the value after it (not the same every run)
+            want_nd = [i + 1 for i, k in enumerate(kinds) if k in ("nondet", "flaky") and runs > 1]
             want_nan = [i + 1 for i, k in enumerate(kinds) if k in ("nan", "inf")]
             want_na = [i + 1 for i, k in enumerate(kinds) if k == "nil"]
-            want_err = [i + 1 for i, k in enumerate(kinds) if k in ("err", "str")]
+            want_err = [i + 1 for i, k in enumerate(kinds) if k in ("err", "str", "flaky")]
             fin = []
             for k, v in zip(kinds, vals):
                 if k == "num":
@@ -1057,6 +1059,8 @@ return rep.deterministic, rep.nondeterministic, rep.nan_rows, rep.not_applicable
                     fin.append(float(math.floor(v)))
                 elif k == "nondet":
                     fin.extend(v + c for c in range(1, runs + 1))
+                elif k == "flaky" and runs > 1:
+                    fin.append(v)
             if det is not (len(want_nd) == 0):
                 return f"deterministic {det!r}, expected {len(want_nd) == 0}"
             for name, got, want in [("nondeterministic", nondet, want_nd), ("nan_rows", nan_rows, want_nan),
@@ -1076,7 +1080,7 @@ return rep.deterministic, rep.nondeterministic, rep.nan_rows, rep.not_applicable
                 # rows whose values fall outside [lo, hi] (any run; non-finite values are nan_rows)
                 want_o = []
                 for i, (k, v) in enumerate(zip(kinds, vals)):
-                    vs = [v] if k == "num" else [float(math.floor(v))] if k == "int" else [v + c for c in range(1, runs + 1)] if k == "nondet" else []
+                    vs = [v] if k == "num" else [float(math.floor(v))] if k == "int" else [v + c for c in range(1, runs + 1)] if k == "nondet" else [v] if (k == "flaky" and runs > 1) else []
                     if any(u < lo or u > hi for u in vs):
                         want_o.append(i + 1)
                 if sorted(ids_of(oor or [])) != want_o:
