@@ -141,6 +141,23 @@ final class EngineComparisonTests: XCTestCase {
         XCTAssertEqual(try vllm(0), [1, 0, 0])
     }
 
+    /// A penalty window (llama.cpp's penalty_last_n) is a setting transformers (the whole of
+    /// input_ids) and vLLM (the whole prompt and output) lack: listed in their `ignored`,
+    /// as the contract says of every such setting (lab_diff.py).
+    func testPenaltyWindowIsIgnoredWhereItIsLacking() throws {
+        let row: [Double] = [1, 2, 3, 4]
+        let out = try row.withUnsafeBufferPointer {
+            try EngineComparison.run($0, stages: [try .penalties(repetition: 1.3, lastN: 2)], engines: SamplingEngine.allCases, history: [0, 1, 2, 3])
+        }
+        XCTAssertEqual(out[0].ignored, ["penalties.last_n"])
+        XCTAssertEqual(out[1].ignored, [])
+        XCTAssertEqual(out[2].ignored, ["penalties.last_n"])
+        let plain = try row.withUnsafeBufferPointer {
+            try EngineComparison.run($0, stages: [try .penalties(repetition: 1.3)], engines: SamplingEngine.allCases, history: [0])
+        }
+        XCTAssertEqual(plain.map(\.ignored), [[], [], []])
+    }
+
     func testRefusals() throws {
         let row = [1.0, 2.0, 3.0]
         XCTAssertThrowsError(try row.withUnsafeBufferPointer {

@@ -141,6 +141,7 @@ public enum EngineComparison {
                                            lastN: lastN == defaultWindow ? 64 : lastN, semantics: sem)
                 } else {
                     if freq != 0 || pres != 0 { ignored.append("penalties.frequency/presence") }
+                    if lastN != defaultWindow { ignored.append("penalties.last_n") }  // the whole of input_ids
                     stage = try .penalties(repetition: rep, frequency: 0, presence: 0, lastN: -1, semantics: sem)
                 }
             case .xtc, .mirostatV1, .mirostatV2, .dynamicTemperature, .custom: stage = nil
@@ -169,9 +170,11 @@ public enum EngineComparison {
             let s = arranged[i]
             switch s.kind {
             case .logitBias(let b): try VLLMSampler.logitBias(&x, b); names.append("logit_bias")
-            case .penalties(let rep, let freq, let pres, _):
+            case .penalties(let rep, let freq, let pres, let lastN):
                 VLLMSampler.penalties(&x, repetition: rep, frequency: freq, presence: pres, prompt: prompt, output: output)
                 names.append("penalties")
+                // vLLM penalises the whole prompt and output: a window is a setting it lacks
+                if lastN != (s.semantics == .llamaCpp ? 64 : -1) { ignored.append("penalties.last_n") }
             case .greedy: VLLMSampler.greedy(&x); names.append("greedy")
             case .temperature(let t):
                 let vt = VLLMSampler.effectiveTemperature(t)
