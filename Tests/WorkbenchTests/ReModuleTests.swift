@@ -195,6 +195,8 @@ final class ReModuleTests: XCTestCase {
         XCTAssertEqual(try v(#"table.concat(re.findall("[x\\S]+", "ab\x1cx", {flags = "u"}), ",")"#), "ab,x")
         // re.findall('[\\S\\D]', '\x1f\r') == ['\x1f', '\r'] (\D holds for U+001F); re.findall('[^\\S\\D]', '1 \x1c') == []
         XCTAssertEqual(try v(#"#re.findall("[\\S\\D]", "\x1f\r", {flags = "u"}) .. #re.findall("[^\\S\\D]", "1 \x1c", {flags = "u"}) .. #re.findall("[^\\S]", "a \x1c", {flags = "u"})"#), "202")
+        // re.search('(?:^x){0}y', 'ay') finds the y (PCRE2 10.42 took the pattern for anchored at the start)
+        XCTAssertEqual(try v(#"re.search("(?:^x){0}y", "ay"):span() .. tostring(re.search("(a){0}(b)", "b")[1])"#), "2nil")
         // re.findall('(?:x|\\A){0}', 'abc') finds the empty match at each of the 4 places
         // (PCRE2 10.42 takes the pattern for an anchored one).
         XCTAssertEqual(try v(#"#re.findall("(?:x|\\A){0}", "abc") .. select(2, re.sub("(?:x|^){0}", "-", "ab"))"#), "43")

@@ -86,6 +86,17 @@ struct PythonPattern {
         func quantifier(_ text: [UInt8], from offset: Int, next: Int) throws -> Int {
             guard !wasQuantifier else { throw Invalid(offset: offset, message: "multiple repeat") }
             defer { atomStart = nil; afterQuantifier = true }
+            // X{0} (and {0,0}, lazy or possessive) matches nothing: written (?:(?!)X)?, as
+            // PCRE2 10.42 takes a pattern whose X{0} starts with ^ or \A for an anchored one
+            // ((?:^x){0}y finds no y after the start).
+            if text == ascii("{0}") || text == ascii("{0,0}"), let a = atomStart {
+                let head = ascii("(?:(?!)")
+                out.insert(contentsOf: head, at: a)
+                map.insert(contentsOf: Array(repeating: map[a], count: head.count), at: a)
+                emit(ascii(")?"), from: offset)
+                if let s = at(next), s == UInt8(ascii: "?") || s == UInt8(ascii: "+") { return next + 1 }
+                return next
+            }
             if at(next) == UInt8(ascii: "+"), let a = atomStart {
                 out.insert(contentsOf: ascii("(?>"), at: a)
                 map.insert(contentsOf: [map[a], map[a], map[a]], at: a)
