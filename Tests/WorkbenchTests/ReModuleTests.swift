@@ -235,7 +235,10 @@ final class ReModuleTests: XCTestCase {
     func testErrorsNameWhatWasWrong() throws {
         let h = try LuaHarness()
         func error(_ code: String) -> String { h.error(code) ?? "(no error)" }
-        XCTAssertTrue(error(#"re.compile("a(b")"#).contains("re.compile: bad pattern at offset 3: missing closing parenthesis"))
+        // Python: "missing ), unterminated subpattern at position 1" (the parenthesis left open)
+        XCTAssertTrue(error(#"re.compile("a(b")"#).contains("re.compile: bad pattern at offset 1: missing closing parenthesis"))
+        XCTAssertTrue(error(#"re.compile("x[ab")"#).contains("at offset 1:"))  // unterminated character set at position 1
+        XCTAssertTrue(error(#"re.compile("x{2,1}")"#).contains("at offset 2: min repeat greater than max repeat"))
         XCTAssertTrue(error(#"re.search("x{,2", "x")"#).isEmpty == false)
         XCTAssertTrue(error(#"re.compile("a", {flags = "q"})"#).contains("unknown flag 'q'"))
         XCTAssertTrue(error(#"re.compile("a", {flag = "i"})"#).contains("unknown option 'flag'"))

@@ -131,7 +131,11 @@ final class CompiledRegex {
             pcre2_compile_8(b.baseAddress ?? UnsafePointer(bitPattern: 1), b.count, options, &code, &offset, runtime.compileContext)
         }
         guard let compiled else {
-            throw Failure(description: "bad pattern at offset \(p.originalOffset(offset)): \(errorMessage(code))")
+            // Python names the parenthesis or bracket left open where PCRE2 names the end.
+            var at = p.originalOffset(offset)
+            if code == PCRE2_ERROR_MISSING_CLOSING_PARENTHESIS, let open = p.unclosedParen { at = open }
+            if code == PCRE2_ERROR_MISSING_SQUARE_BRACKET, let open = p.unclosedClass { at = open }
+            throw Failure(description: "bad pattern at offset \(at): \(errorMessage(code))")
         }
         pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE))  // falls back to the interpreter where JIT is missing
         return compiled

@@ -27,6 +27,10 @@ struct PythonPattern {
     let offsets: [Int]
     /// A global `(?a)` in a UTF-8 pattern: \d \w \s \b are ASCII (PCRE2 without UCP).
     let asciiClasses: Bool
+    /// Where Python reports an error PCRE2 finds at the end: the innermost parenthesis left
+    /// open and the class left open (offsets in the pattern).
+    let unclosedParen: Int?
+    let unclosedClass: Int?
     /// The rewritten pattern has an atomic group `(?>...)` (written so, or a possessive repeat).
     var hasAtomicGroup: Bool {
         let a = Array("(?>".utf8)
@@ -225,7 +229,7 @@ struct PythonPattern {
                 }
                 // nor end one ([*-\S]).
                 if inClass, "dDsSwW".utf8.contains(e), PythonPattern.dashStartsRange(p[classOpen..<i]) {
-                    throw Invalid(offset: i, message: "bad character range before \\\(Character(UnicodeScalar(e)))")
+                    throw Invalid(offset: max(i - 2, classOpen + 1), message: "bad character range before \\\(Character(UnicodeScalar(e)))")
                 }
                 i += 2
                 atStart = false
@@ -312,6 +316,10 @@ struct PythonPattern {
                     hi = p[start..<j]
                 }
                 if j < n, p[j] == UInt8(ascii: "}"), !lo.isEmpty || hi != nil {
+                    if let hi, !hi.isEmpty, !lo.isEmpty, let l = Int(String(decoding: lo, as: UTF8.self)),
+                       let h = Int(String(decoding: hi, as: UTF8.self)), h < l {
+                        throw Invalid(offset: i + 1, message: "min repeat greater than max repeat")
+                    }
                     let text = ascii("{") + (lo.isEmpty ? ascii("0") : Array(lo)) + (hi.map { [UInt8(ascii: ",")] + $0 } ?? []) + ascii("}")
                     i = try quantifier(text, from: i, next: j + 1)
                     atStart = false
@@ -329,7 +337,7 @@ struct PythonPattern {
                     i += 1
                     break
                 }
-                guard let k = at(i + 2) else { throw Invalid(offset: i + 1, message: "unexpected end of pattern") }
+                guard let k = at(i + 2) else { throw Invalid(offset: i + 2, message: "unexpected end of pattern") }
                 switch k {
                 case UInt8(ascii: ":"), UInt8(ascii: "="), UInt8(ascii: "!"), UInt8(ascii: ">"):
                     push(0)
@@ -355,6 +363,10 @@ struct PythonPattern {
                     }
                     let name = Array(p[(i + 4)..<end])
                     if kind == UInt8(ascii: "<") {
+                        guard !name.isEmpty else { throw Invalid(offset: i + 4, message: "missing group name") }
+                        if PythonPattern.isDigit(name[0]) || name.contains(where: { $0 < 0x80 && !(PythonPattern.isDigit($0) || ($0 | 0x20) &- 97 < 26 || $0 == UInt8(ascii: "_")) }) {
+                            throw Invalid(offset: i + 4, message: "bad character in group name '\(String(decoding: name, as: UTF8.self))'")
+                        }
                         if names[name] != nil {
                             throw Invalid(offset: i + 4, message: "redefinition of group name '\(String(decoding: name, as: UTF8.self))'")
                         }
@@ -372,7 +384,9 @@ struct PythonPattern {
                     i = end + 1
                 case UInt8(ascii: "#"):
                     // a comment to the next `)` (PCRE2 reads it as Python does)
-                    let end = p[i...].firstIndex(of: UInt8(ascii: ")")) ?? (n - 1)
+                    guard let end = p[i...].firstIndex(of: UInt8(ascii: ")")) else {
+                        throw Invalid(offset: i, message: "missing ), unterminated comment")
+                    }
                     emit(p[i...end], from: i)
                     i = end + 1
                     continue  // a comment leaves atStart as it was
@@ -441,6 +455,8 @@ struct PythonPattern {
             atStart = false
         }
         map.append(n)  // an error at the end of the rewritten pattern is at the end of the original
+        unclosedParen = openAt.last.map { map[$0] }
+        unclosedClass = inClass ? classOpen : nil
         pcre = out
         offsets = map
         self.asciiClasses = asciiClasses
@@ -478,7 +494,7 @@ struct PythonPattern {
         let kept = on.filter { $0 != UInt8(ascii: "a") && $0 != UInt8(ascii: "u") }
         let verbose = on.contains(UInt8(ascii: "x"))
         if p[j] == UInt8(ascii: ")") {
-            guard atStart else { throw Invalid(offset: start + 1, message: "global flags not at the start of the expression") }
+            guard atStart else { throw Invalid(offset: start, message: "global flags not at the start of the expression") }
             let ascii = utf && on.contains(UInt8(ascii: "a"))
             return Flags(pcre: kept.isEmpty ? [] : Array("(?".utf8) + kept + [UInt8(ascii: ")")], end: j + 1,
                          global: true, ascii: ascii, turnsOnVerbose: verbose, on: on)
