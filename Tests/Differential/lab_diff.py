@@ -715,8 +715,13 @@ def cases_kl_lab(g, out, n=90, large=False, cat="kl_lab"):
                 big = exp_c >= 5
                 if big.sum() >= 2:
                     cnt = np.bincount(d[i], minlength=P.shape[1])
-                    o = np.append(cnt[big], cnt[~big].sum())
-                    e = np.append(exp_c[big], exp_c[~big].sum())
+                    o, e = cnt[big].astype(np.float64), exp_c[big].copy()
+                    if exp_c[~big].sum() >= 5:
+                        o, e = np.append(o, cnt[~big].sum()), np.append(e, exp_c[~big].sum())
+                    else:  # a pooled cell expected under 5 times joins the smallest big one
+                        k = int(np.argmin(e))
+                        o[k] += cnt[~big].sum()
+                        e[k] += exp_c[~big].sum()
                     keep = e > 0
                     pv = scipy.stats.chisquare(o[keep], e[keep] * o[keep].sum() / e[keep].sum()).pvalue
                     if pv < 1e-6:
