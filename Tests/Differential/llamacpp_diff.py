@@ -13,7 +13,7 @@ Every run draws new rows: arbitrary float values (Gaussian, decimals with many t
 integer logits, one repeated value, f64 values closer than a float ulp that become ties
 in float32, wide scales beyond llama.cpp's bucket range [-10, 10] and beyond int's range
 once scaled by it (to 1e37), spikes), -inf entries
-and rows where all but one entry is -inf, vocabularies from 1 to 65,536. moonlab gets each
+and rows where all but one entry is -inf, vocabularies from 1 to 128,256. moonlab gets each
 row as a Lua array of decimal literals, an f64 tensor or an f32 tensor (tensor.load of a
 .npy); llama.cpp gets the row as float32, as its logits are.
 
@@ -74,8 +74,8 @@ CATS = ["stage", "chain", "default", "domain", "seq", "compare"]
 # sample.compare's llama.cpp engine runs the settings in common_sampler's order
 LLAMA_ORDER = ["logit_bias", "penalties", "top_n_sigma", "top_k", "typical", "top_p", "min_p", "temperature"]
 KNOWN = {c: 0 for c in CATS}  # accepted differences met, per category (see the README)
-VOCABS = [1, 2, 3, 5, 8, 17, 40, 64, 100, 127, 128, 129, 257, 1000, 4096, 32000, 50000, 50257, 65536]
-VOCAB_W = np.array([3, 4, 3, 4, 4, 4, 4, 4, 4, 3, 3, 3, 4, 5, 4, 2, 1, 1, 1], dtype=float)
+VOCABS = [1, 2, 3, 5, 8, 17, 40, 64, 100, 127, 128, 129, 257, 1000, 4096, 32000, 50000, 50257, 65536, 128256]
+VOCAB_W = np.array([3, 4, 3, 4, 4, 4, 4, 4, 4, 3, 3, 3, 4, 5, 4, 2, 1, 1, 1, 0.5], dtype=float)
 
 
 # ---------------------------------------------------------------- rows
@@ -111,6 +111,8 @@ def make_row(rng, v=None):
         # beyond int's range once scaled by the bucket sort (|x| > 3.4e8: C's int(float) is
         # INT_MIN there) and near float's largest values
         x = rng.normal(0, 1, v) * float(rng.choice([1e8, 1e9, 1e20, 1e37]))
+    if rng.random() < 0.1:
+        x[rng.random(v) < 0.2] = -0.0  # negative zeros among the ties at 0
     r = rng.random()
     if v > 1 and r < 0.25:
         m = rng.random(v) < float(rng.choice([0.1, 0.5, 0.9, 0.99]))
@@ -414,6 +416,11 @@ def row_src(case, i, indir, row=None, tag="r"):
     rep = case["rep"]
     if rep == "lua":
         vals = row if row is not None else case["row"]
+        finite = [x for x in vals if math.isfinite(x)]
+        if finite and all(float(x).is_integer() and abs(x) < 2**53 for x in finite):
+            # Lua integers where the row is integer-valued (-0.0 stays a float)
+            return "{" + ", ".join(str(int(x)) if math.isfinite(x) and not (x == 0 and math.copysign(1, x) < 0)
+                                   else lua_num(x) for x in vals) + "}"
         return "{" + ", ".join(lua_num(x) for x in vals) + "}"
     return f"tensor.load('{indir}/{tag}{i}.npy')"
 
