@@ -327,12 +327,15 @@ def llama_seq(case):
     for t in case["history"]:
         ch.accept(t)
     toks = []
-    case["dead_at"] = None
+    case["dead_at"] = None  # the first step whose array holds only -inf logits
+    case["nan_at"] = None   # the first such step with more than one entry (dist draws from NaN)
     for s in range(case["steps"]):
         out, sel = ch.apply(case["rows"][case["row_of"][s]].astype(np.float32))
         if (out["logit"] == -np.inf).all():
-            case["dead_at"] = s  # no kept logit left: see compare_case
-            break
+            if case["dead_at"] is None:
+                case["dead_at"] = s
+            if case["nan_at"] is None and len(out) > 1:
+                case["nan_at"] = s
         ch.accept(sel)
         toks.append(sel)
     ch.free()
@@ -741,14 +744,16 @@ def compare_report(case, i, outdir, res):
 def compare_seq(case, i, res):
     err, got = res.get(("E", i)), res.get(("Q", i))
     want = case["want"]
-    if case["dead_at"] is not None:
+    if case["dead_at"] is not None and (err or case["nan_at"] is not None):
         # at step dead_at llama.cpp's stages left no kept logit (xtc with threshold 0 on a
         # row with -inf entries; or an array flagged sorted with an -inf logit first, whose
-        # NaN probabilities made mirostat keep that entry) and it draws from NaN: moonlab
-        # raises there or draws from the finite entries. The steps before must agree.
+        # NaN probabilities made mirostat keep that entry). A lone entry is drawn with p = 1
+        # (moonlab's chain:sample too, unless it raises there); from several, llama.cpp
+        # draws from NaN. The steps before must agree.
         KNOWN[case["cat"]] += 1
         got = [int(x) for x in (got or "").split()]
-        if got[: len(want)] == want:
+        upto = case["dead_at"] if err else case["nan_at"]
+        if got[:upto] == want[:upto]:
             return None
         return f"llama.cpp kept nothing at step {case['dead_at']}: moonlab drew {got[:8]}..., llama.cpp {want[:8]}... ({err or 'no error'})"
     if err:
