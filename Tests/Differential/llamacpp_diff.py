@@ -38,7 +38,8 @@ Categories:
   mirostat's mu carried, against one llama.cpp chain with llama_sampler_accept; half of
   them also through sample.replay_logits on the [T, V] tensor of the same rows.
 
-Per case, moonlab runs `chain:apply(row, ctx)`, `chain:probs(row, ctx)` and
+Per case, moonlab runs `chain:apply(row, ctx)`, `chain:probs(row, ctx)`,
+`chain:distribution(row, ctx)` (chains without xtc, mirostat or greedy) and
 `chain:sample(row, random.new(seed, {engine = "llama.cpp"}), ctx)` (each with a fresh
 chain and a fresh generator, ctx.rng a fresh llama.cpp generator for xtc), and llama.cpp
 applies the same samplers then `dist(seed)` (every seeded sampler gets the seed) to a
@@ -431,6 +432,10 @@ def row_src(case, i, indir, row=None, tag="r"):
 def lua_case(case, i, indir, outdir):
     hist = "{" + ", ".join(str(h) for h in case["history"]) + "}"
     seed = case["seed"]
+    dist = ""
+    if not any(st["kind"] in ("xtc", "mirostat", "greedy") for st in case["stages"]):
+        # a deterministic chain: chain:distribution is exact (Monte-Carlo only for xtc/mirostat)
+        dist = f"tensor.save('{outdir}/d{i}.npy', (mk():distribution(row, {{history = {hist}}})))"
     return f"""
 do
   local ok, err = pcall(function()
@@ -439,6 +444,7 @@ do
     local function g() return random.new({seed}, LL) end
     tensor.save('{outdir}/a{i}.npy', mk():apply(row, {{history = {hist}, rng = g()}}))
     tensor.save('{outdir}/p{i}.npy', mk():probs(row, {{history = {hist}, rng = g()}}))
+    {dist}
     io.write('S {i} ', mk():sample(row, g(), {{history = {hist}, rng = g()}}), '\\n')
   end)
   if not ok then io.write('E {i} ', (tostring(err):gsub('\\n', ' ')), '\\n') end
@@ -706,6 +712,13 @@ def compare_case(case, i, outdir, res):
         j = int(np.argmax(dp - tol))
         return (f"probability of id {j}: {float(p[j])!r}, llama.cpp {float(wp[j])!r} "
                 f"({int(np.sum(dp > tol))} ids beyond float precision)" + (f"; {msg}" if msg else ""))
+    dpath = os.path.join(outdir, f"d{i}.npy")
+    if os.path.exists(dpath):
+        d = np.load(dpath).astype(np.float64)
+        dd = np.abs(np.where(np.isnan(d), 0, d) - wp)
+        if np.any(dd > tol):
+            j = int(np.argmax(dd - tol))
+            return f"chain:distribution at id {j}: {float(d[j])!r}, llama.cpp {float(wp[j])!r}" + (f"; {msg}" if msg else "")
     return msg
 
 
