@@ -33,6 +33,9 @@ Categories:
   engine's kept ids and distribution against llama.cpp running the settings in
   common_sampler's order (logit_bias, penalties (64 ids unless last_n is set), top_n_sigma,
   top_k, typical, top_p, min_p, temperature), then dist.
+- rng: g:uniform() of random.new(seed, {engine = "llama.cpp"}) against libstdc++'s
+  uniform_real_distribution<double> over std::mt19937(seed) (numpy's legacy MT19937
+  seeding is std::mt19937's), 1 to 700 numbers, bit for bit.
 - seq: stateful sequences: one chain and one generator drawing 5 to 80 tokens over new
   rows (or the same row again), each token accepted into the history (penalties) and
   mirostat's mu carried, against one llama.cpp chain with llama_sampler_accept; half of
@@ -71,7 +74,7 @@ import llama_cpp as L
 LLAMA_COMMIT = "0c1e570"
 TOKEN_DTYPE = np.dtype([("id", "<i4"), ("logit", "<f4"), ("p", "<f4")])
 assert TOKEN_DTYPE.itemsize == ctypes.sizeof(L.llama_token_data)
-CATS = ["stage", "chain", "default", "domain", "seq", "compare"]
+CATS = ["stage", "chain", "default", "domain", "seq", "compare", "rng"]
 # sample.compare's llama.cpp engine runs the settings in common_sampler's order
 LLAMA_ORDER = ["logit_bias", "penalties", "top_n_sigma", "top_k", "typical", "top_p", "min_p", "temperature"]
 KNOWN = {c: 0 for c in CATS}  # accepted differences met, per category (see the README)
@@ -620,6 +623,8 @@ def make_seq(rng):
 # ---------------------------------------------------------------- compare
 
 def describe(case, i):
+    if case["cat"] == "rng":
+        return f"case {i} [rng]: random.new({case['seed']}, {{engine = 'llama.cpp'}}), {case['steps']} uniforms"
     v = len(case["row"]) if "row" in case else case["rows"].shape[1]
     return (f"case {i} [{case['cat']}]: V={v} {case['rep']} seed {case['seed']} chain "
             f"{chain_src(case['stages'])} history[{len(case['history'])}]")
@@ -627,6 +632,8 @@ def describe(case, i):
 
 def reproducer(case, i, indir):
     """A Lua snippet that rebuilds the case (rows inline when short)."""
+    if case["cat"] == "rng":
+        return f"    g = random.new({case['seed']}, {{engine = 'llama.cpp'}}); print(g:uniform())"
     row = case["row"] if "row" in case else case["rows"][case["row_of"][0]]
     if len(row) <= 64:
         rs = "{" + ", ".join(lua_num(x) for x in row) + "}"
@@ -754,6 +761,43 @@ def compare_report(case, i, outdir, res):
     return None
 
 
+def llama_uniforms(seed, n):
+    """std::uniform_real_distribution<double>(0, 1) of std::mt19937(seed) as libstdc++ draws
+    it (generate_canonical: two 32-bit outputs, (a + b * 2^32) / 2^64; numpy's legacy
+    RandomState seeds MT19937 as std::mt19937 does and hands out its raw 32-bit outputs)."""
+    raw = np.random.RandomState(seed).randint(0, 2**32, size=2 * n, dtype=np.uint32)
+    out = []
+    for k in range(n):
+        u = (int(raw[2 * k]) + int(raw[2 * k + 1]) * 2**32) / 2**64
+        out.append(u if u < 1 else math.nextafter(1.0, 0.0))
+    return out
+
+
+def lua_rng(case, i):
+    return f"""
+do
+  local ok, err = pcall(function()
+    local g = random.new({case["seed"]}, LL)
+    local t = {{}}
+    for k = 1, {case["steps"]} do t[k] = string.format('%a', g:uniform()) end
+    io.write('Q {i} ', table.concat(t, ' '), '\\n')
+  end)
+  if not ok then io.write('E {i} ', (tostring(err):gsub('\\n', ' ')), '\\n') end
+end"""
+
+
+def compare_rng(case, i, res):
+    err, got = res.get(("E", i)), res.get(("Q", i))
+    if err or got is None:
+        return f"moonlab raised: {err}"
+    got = [float.fromhex(x) for x in got.split()]
+    want = case["want"]
+    if got != want:
+        k = next(j for j in range(len(want)) if j >= len(got) or got[j] != want[j])
+        return f"g:uniform() number {k + 1}: {got[k] if k < len(got) else None!r}, libstdc++ {want[k]!r}"
+    return None
+
+
 def compare_seq(case, i, res):
     err, got = res.get(("E", i)), res.get(("Q", i))
     want = case["want"]
@@ -812,11 +856,17 @@ def main():
     cases = []
     for cat in CATS:
         n = args.n if cat != "seq" else max(1, args.n // 3)
-        made = [make_seq(rng) if cat == "seq" else make_case(rng, cat) for _ in range(n)]
+        if cat == "rng":
+            made = [{"cat": "rng", "seed": rand_seed(rng), "steps": int(rng.choice([1, 2, 7, 50, 700]))}
+                    for _ in range(n)]
+        else:
+            made = [make_seq(rng) if cat == "seq" else make_case(rng, cat) for _ in range(n)]
         if cat in cats:
             cases.extend(made)
     for i, c in enumerate(cases):
-        if c["cat"] == "seq":
+        if c["cat"] == "rng":
+            c["want"] = llama_uniforms(c["seed"], c["steps"])
+        elif c["cat"] == "seq":
             c["want"] = llama_seq(c)
             dt = np.float32 if c["rep"] == "f32" else np.float64
             if c["rep"] != "lua":
@@ -835,7 +885,9 @@ def main():
         body = ["LL = {engine = 'llama.cpp'}"]
         for i in ids:
             c = cases[i]
-            if c["cat"] == "seq":
+            if c["cat"] == "rng":
+                body.append(lua_rng(c, i))
+            elif c["cat"] == "seq":
                 body.append(lua_seq(c, i, indir, outdir))
             elif c["cat"] == "compare":
                 body.append(lua_compare(c, i, indir, outdir))
@@ -858,7 +910,9 @@ def main():
             counts[c["cat"]] += 1
             if p.returncode != 0 and ("E", i) not in res and ("S", i) not in res and ("Q", i) not in res:
                 continue
-            if c["cat"] == "seq":
+            if c["cat"] == "rng":
+                msg = compare_rng(c, i, res)
+            elif c["cat"] == "seq":
                 msg = compare_seq(c, i, res)
             elif c["cat"] == "compare":
                 msg = compare_report(c, i, outdir, res)
