@@ -15,7 +15,8 @@ in float32, wide scales beyond llama.cpp's bucket range [-10, 10] and beyond int
 once scaled by it (to 1e37), spikes), -inf entries
 and rows where all but one entry is -inf, vocabularies from 1 to 128,256. moonlab gets each
 row as a Lua array of decimal literals, an f64 tensor or an f32 tensor (tensor.load of a
-.npy); llama.cpp gets the row as float32, as its logits are.
+.npy), or a strided column of a [V, 2] tensor; llama.cpp gets the row as float32, as its
+logits are.
 
 Categories:
 - stage: every stage alone with random parameters, edges included (top_k 0/1/V/>V,
@@ -429,6 +430,8 @@ def row_src(case, i, indir, row=None, tag="r"):
             return "{" + ", ".join(str(int(x)) if math.isfinite(x) and not (x == 0 and math.copysign(1, x) < 0)
                                    else lua_num(x) for x in vals) + "}"
         return "{" + ", ".join(lua_num(x) for x in vals) + "}"
+    if rep.endswith("view"):
+        return f"tensor.load('{indir}/{tag}{i}.npy')[{{{{}}, 2}}]"
     return f"tensor.load('{indir}/{tag}{i}.npy')"
 
 
@@ -508,6 +511,8 @@ def rand_rep(rng, v):
     r = rng.random()
     if v <= 2000 and r < 0.3:
         return "lua"
+    if r > 0.9:
+        return "f32view" if r > 0.95 else "f64view"  # a strided column of a [V, 2] tensor
     return "f32" if r < 0.65 else "f64"
 
 
@@ -875,8 +880,13 @@ def main():
                 np.save(os.path.join(indir, f"o{i}.npy"), c["rows"][c["row_of"]].astype(dt))
         else:
             c["want"] = llama_case(c)
-            if c["rep"] != "lua":
-                np.save(os.path.join(indir, f"r{i}.npy"), c["row"].astype(np.float32 if c["rep"] == "f32" else np.float64))
+            dt = np.float32 if c["rep"].startswith("f32") else np.float64
+            if c["rep"].endswith("view"):
+                # the row is column 2 of a [V, 2] tensor (stride 2); column 1 is noise
+                m = np.stack([np.full(len(c["row"]), 7.5), c["row"]], axis=1)
+                np.save(os.path.join(indir, f"r{i}.npy"), m.astype(dt))
+            elif c["rep"] != "lua":
+                np.save(os.path.join(indir, f"r{i}.npy"), c["row"].astype(dt))
     diffs = {cat: [] for cat in CATS}
     counts = {cat: 0 for cat in CATS}
     crashed = 0
