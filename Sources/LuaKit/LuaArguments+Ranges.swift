@@ -29,7 +29,7 @@ func luaNumberText(_ state: LuaState, at index: Int32) -> String {
 public func formatLuaFloat(_ d: Double) -> String {
     var out = [CChar](repeating: 0, count: 64)
     mlshim_format_float(d, &out, 64)
-    return String(cString: out)
+    return out.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
 }
 
 /// "in [1, 2147483647]" for a range in messages; ">= 0" when it has no upper end.

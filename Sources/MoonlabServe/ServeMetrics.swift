@@ -33,28 +33,30 @@ final class ServeMetrics: Sendable {
     init() {
         var scored: [String: Scored] = [:]
         for endpoint in ["get_reward", "score"] {
-            scored[endpoint] = Scored(requestsOK: registry.makeCounter(name: "moonlab_requests_total", labels: [("endpoint", endpoint), ("status", "200")],
-                                                                        help: ServeMetrics.requestsHelp),
-                                      rowsOK: registry.makeCounter(name: "moonlab_rows_total", labels: [("endpoint", endpoint), ("status", "ok")],
-                                                                   help: ServeMetrics.rowsHelp),
-                                      rowsFailed: registry.makeCounter(name: "moonlab_rows_total", labels: [("endpoint", endpoint), ("status", "error")],
-                                                                       help: ServeMetrics.rowsHelp),
-                                      rowErrors: registry.makeCounter(name: "moonlab_row_errors_total", labels: [("endpoint", endpoint)],
-                                                                      help: ServeMetrics.rowErrorsHelp),
-                                      detectorErrors: registry.makeCounter(name: "moonlab_detector_errors_total", labels: [("endpoint", endpoint)],
-                                                                           help: ServeMetrics.detectorErrorsHelp),
-                                      duration: registry.makeDurationHistogram(name: "moonlab_request_duration_seconds", labels: [("endpoint", endpoint)],
-                                                                               buckets: ServeMetrics.latencyBuckets, help: ServeMetrics.durationHelp))
+            scored[endpoint] = Scored(requestsOK: registry.makeCounter(descriptor: metric("moonlab_requests_total", ServeMetrics.requestsHelp),
+                                                                       labels: [("endpoint", endpoint), ("status", "200")]),
+                                      rowsOK: registry.makeCounter(descriptor: metric("moonlab_rows_total", ServeMetrics.rowsHelp),
+                                                                   labels: [("endpoint", endpoint), ("status", "ok")]),
+                                      rowsFailed: registry.makeCounter(descriptor: metric("moonlab_rows_total", ServeMetrics.rowsHelp),
+                                                                       labels: [("endpoint", endpoint), ("status", "error")]),
+                                      rowErrors: registry.makeCounter(descriptor: metric("moonlab_row_errors_total", ServeMetrics.rowErrorsHelp),
+                                                                      labels: [("endpoint", endpoint)]),
+                                      detectorErrors: registry.makeCounter(descriptor: metric("moonlab_detector_errors_total", ServeMetrics.detectorErrorsHelp),
+                                                                           labels: [("endpoint", endpoint)]),
+                                      duration: registry.makeDurationHistogram(descriptor: metric("moonlab_request_duration_seconds", ServeMetrics.durationHelp),
+                                                                               labels: [("endpoint", endpoint)], buckets: ServeMetrics.latencyBuckets))
         }
         self.scored = scored
-        reloadsOK = registry.makeCounter(name: "moonlab_reloads_total", labels: [("result", "ok")],
-                                         help: "Reloads of the rewards files, by result.")
-        reloadsFailed = registry.makeCounter(name: "moonlab_reloads_total", labels: [("result", "failed")],
-                                             help: "Reloads of the rewards files, by result.")
-        version = registry.makeGauge(name: "moonlab_rewards_version", help: "The version of the rewards being served (1, then one more per reload).")
-        workers = registry.makeGauge(name: "moonlab_workers", help: "Worker states (one Lua state per thread).")
-        armed = registry.makeCounter(name: "moonlab_rows_armed_total",
-                                     help: "Reward and detector calls still running after the grace period (about 1 ms): their instruction budget was armed then.")
+        reloadsOK = registry.makeCounter(descriptor: metric("moonlab_reloads_total", "Reloads of the rewards files, by result."),
+                                         labels: [("result", "ok")])
+        reloadsFailed = registry.makeCounter(descriptor: metric("moonlab_reloads_total", "Reloads of the rewards files, by result."),
+                                             labels: [("result", "failed")])
+        version = registry.makeGauge(descriptor: metric("moonlab_rewards_version",
+                                                        "The version of the rewards being served (1, then one more per reload)."))
+        workers = registry.makeGauge(descriptor: metric("moonlab_workers", "Worker states (one Lua state per thread)."))
+        armed = registry.makeCounter(descriptor: metric("moonlab_rows_armed_total",
+                                                        "Reward and detector calls still running after the grace period (about 1 ms): "
+                                                            + "their instruction budget was armed then."))
     }
 
     static let requestsHelp = "HTTP requests, by endpoint (get_reward, score, health, metrics, other) and status code."
@@ -75,29 +77,29 @@ final class ServeMetrics: Sendable {
             m.duration.record(duration)
             return
         }
-        registry.makeCounter(name: "moonlab_requests_total", labels: [("endpoint", endpoint), ("status", String(status))],
-                             help: ServeMetrics.requestsHelp).increment()
+        registry.makeCounter(descriptor: metric("moonlab_requests_total", ServeMetrics.requestsHelp),
+                             labels: [("endpoint", endpoint), ("status", String(status))]).increment()
         if rows > 0 {
             let ok = rows - errors
             if ok > 0 {
-                registry.makeCounter(name: "moonlab_rows_total", labels: [("endpoint", endpoint), ("status", "ok")],
-                                     help: ServeMetrics.rowsHelp).increment(by: Int64(ok))
+                registry.makeCounter(descriptor: metric("moonlab_rows_total", ServeMetrics.rowsHelp),
+                                     labels: [("endpoint", endpoint), ("status", "ok")]).increment(by: Int64(ok))
             }
             if errors > 0 {
-                registry.makeCounter(name: "moonlab_rows_total", labels: [("endpoint", endpoint), ("status", "error")],
-                                     help: ServeMetrics.rowsHelp).increment(by: Int64(errors))
-                registry.makeCounter(name: "moonlab_row_errors_total", labels: [("endpoint", endpoint)],
-                                     help: ServeMetrics.rowErrorsHelp).increment(by: Int64(errors))
+                registry.makeCounter(descriptor: metric("moonlab_rows_total", ServeMetrics.rowsHelp),
+                                     labels: [("endpoint", endpoint), ("status", "error")]).increment(by: Int64(errors))
+                registry.makeCounter(descriptor: metric("moonlab_row_errors_total", ServeMetrics.rowErrorsHelp),
+                                     labels: [("endpoint", endpoint)]).increment(by: Int64(errors))
             }
         }
-        registry.makeDurationHistogram(name: "moonlab_request_duration_seconds", labels: [("endpoint", endpoint)],
-                                       buckets: ServeMetrics.latencyBuckets, help: ServeMetrics.durationHelp).record(duration)
+        registry.makeDurationHistogram(descriptor: metric("moonlab_request_duration_seconds", ServeMetrics.durationHelp),
+                                       labels: [("endpoint", endpoint)], buckets: ServeMetrics.latencyBuckets).record(duration)
     }
 
     /// A request the router answered (/health, /metrics, an unknown path).
     func routed(endpoint: String, status: Int) {
-        registry.makeCounter(name: "moonlab_requests_total", labels: [("endpoint", endpoint), ("status", String(status))],
-                             help: ServeMetrics.requestsHelp).increment()
+        registry.makeCounter(descriptor: metric("moonlab_requests_total", ServeMetrics.requestsHelp),
+                             labels: [("endpoint", endpoint), ("status", String(status))]).increment()
     }
 
     /// Rows of an answered request where a detector raised and every reward stood.
@@ -123,4 +125,11 @@ final class ServeMetrics: Sendable {
         }
         return registry.emitToString()
     }
+}
+
+/// The registry's descriptor for a full metric name: the part after the last underscore is
+/// its unit (`moonlab_requests` + `total`), so the exposed name is `name` itself.
+private func metric(_ name: String, _ help: String) -> MetricNameDescriptor {
+    let cut = name.lastIndex(of: "_")!
+    return MetricNameDescriptor(metricName: String(name[..<cut]), unitName: String(name[name.index(after: cut)...]), helpText: help)
 }

@@ -47,7 +47,7 @@ final class ServeCommandTests: XCTestCase {
     /// Starts `moonlab serve ARGS --port 0` and waits for its "listening on" line.
     func start(_ args: [String]) throws -> Server {
         let errPath = dir + "/serve-\(servers.count).log"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: PseudoTerminal.moonlabPath)
         p.arguments = ["serve"] + args + ["--port", "0"]

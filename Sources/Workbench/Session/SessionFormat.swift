@@ -122,7 +122,7 @@ public enum SessionFormat {
         gmtime_r(&t, &tmv)
         var buf = [CChar](repeating: 0, count: 32)
         strftime(&buf, buf.count, compact ? "%Y%m%d-%H%M%S" : "%Y-%m-%dT%H:%M:%SZ", &tmv)
-        return String(cString: buf)
+        return buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 }
 

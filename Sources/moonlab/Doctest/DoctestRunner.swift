@@ -44,8 +44,10 @@ final class DoctestRunner {
         checkLinks(text)
         try prepareScratch()
         let previous = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(scratch)
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        guard FileManager.default.changeCurrentDirectoryPath(scratch) else {
+            throw DoctestError(message: "cannot enter the scratch directory \(scratch)")
+        }
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
         for block in DocBlock.parse(text) {
             if block.fresh { session = nil }
             switch block.kind {
