@@ -47,6 +47,9 @@ let package = Package(
         // `moonlab serve` only (MoonlabServe): HTTP through SwiftNIO, metrics in Prometheus text.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // RewardServer runs the Hummingbird application in a ServiceGroup (Hummingbird's own
+        // dependency, named here because MoonlabServe imports it).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
         // `moonlab serve` answers scoring requests in a handler of its own in each connection's
         // NIO pipeline (MoonlabServe, LoopScoringHandler): the versions Hummingbird already uses.
@@ -91,6 +94,7 @@ let package = Package(
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "moonlab", dependencies: [
