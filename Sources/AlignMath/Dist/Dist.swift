@@ -19,8 +19,12 @@ public struct DistOptions: Sendable {
 /// give one number per row return an `f64` tensor of shape `shape.dropLast()` (0-d for a
 /// 1-d input: read it with `.scalar`); `softmax`/`logSoftmax` keep shape and dtype.
 /// All work in the log domain after subtracting the row maximum; `-inf` entries are
-/// excluded tokens (0·log 0 = 0); a row whose entries are all `-inf` throws
-/// `AlignMathError.allMasked(row:)` (0-based flat row index). Float inputs accumulate
+/// excluded tokens (0·log 0 = 0). A row whose entries are all `-inf` (no token left) gives
+/// what torch 2.x gives for it, never an error, so one such row does not lose a batch:
+/// `logsumexp` -inf, NaN for every other function (every value of the row for
+/// softmax/log_softmax; kl, js and tv when either side is such a row; cross_entropy unless
+/// its target is -100). With `probs`, a row of zeros is such a row (its logs are -inf), as
+/// torch's p / p.sum() gives NaN for it. Float inputs accumulate
 /// in Double. A NaN anywhere in a row gives NaN for that row (every value of it for
 /// softmax/log_softmax), never a number and never an error. Rows are split over the cores (`ParallelFor`), and
 /// Ctrl-C (`Interruption`) stops a long call with `.interrupted`.
@@ -47,26 +51,28 @@ public enum Dist {
         return (try x.log(), 1 / o.temperature)
     }
 
-    /// Row max (times s) of row `r`, throwing `.allMasked` when there is no finite entry;
-    /// NaN for a row of only NaN and -inf (its results are NaN, see `maskedOrNaN`).
+    /// Row max (times s) of row `r`; NaN for a row without a finite maximum (see `noMax`).
     @inline(__always)
-    static func rowMax(_ x: Tensor, _ r: Int, _ s: Double) throws -> Double {
+    static func rowMax(_ x: Tensor, _ r: Int, _ s: Double) -> Double {
         let n = x.rowLength
         let m: Double = x.dtype == .f32 ? Double(RowF32.max(x.floatPointer + r * n, n))
                                         : RowF64.max(x.doublePointer + r * n, n)
-        guard m > -.infinity else { return try maskedOrNaN(x, r) }
-        return m * s
+        return m > -.infinity ? m * s : noMax
     }
 
-    /// The maxima ignore NaN, so a row whose maximum is -inf is either all -inf (an error:
-    /// no token to give probability to) or holds a NaN: then NaN, which every kernel carries
-    /// into every sum of the row. Only runs for such rows.
-    static func maskedOrNaN(_ x: Tensor, _ r: Int) throws -> Double {
+    /// The maximum the kernels get for a row whose maximum is -inf. The maxima ignore NaN,
+    /// so such a row is all -inf (no token left) or holds a NaN; torch gives NaN for both
+    /// (softmax, log_softmax, entropy, kl, js, tv, cross_entropy), which a NaN maximum
+    /// carries into every sum of the row. Only logsumexp tells them apart (`maskedLSE`).
+    static let noMax = Double.nan
+
+    /// logsumexp of a row whose maximum is -inf: -inf when every entry is -inf (torch's
+    /// logsumexp, log 0), NaN when it holds a NaN. Only runs for such rows.
+    static func maskedLSE(_ x: Tensor, _ r: Int) -> Double {
         let n = x.rowLength
         let hasNaN = x.dtype == .f32 ? (0..<n).contains { x.floatPointer[r * n + $0].isNaN }
                                      : (0..<n).contains { x.doublePointer[r * n + $0].isNaN }
-        if hasNaN { return .nan }
-        throw AlignMathError.allMasked(row: r)
+        return hasNaN ? .nan : -.infinity
     }
 
     /// `max(0, x)` that keeps NaN (Swift.max(0, .nan) is 0).
@@ -74,8 +80,8 @@ public enum Dist {
     static func nonNegative(_ x: Double) -> Double { x < 0 ? 0 : x }
 
     /// Runs the Float rows of `x` in parallel chunks, each chunk's rows in order:
-    /// `body(r, m, next)` gets row `r`'s maximum times `s` (throwing `.allMasked` when it
-    /// has no finite entry) and the next row of the chunk (nil for the last), and returns
+    /// `body(r, m, next)` gets row `r`'s maximum times `s` (`noMax`, NaN, when it has no
+    /// finite entry) and the next row of the chunk (nil for the last), and returns
     /// that next row's raw maximum, which the kernels read inside their pass over row `r`
     /// so the next row's trip from memory overlaps the current row's exponentials.
     static func eachRowF32(_ x: Tensor, _ s: Double,
@@ -84,7 +90,7 @@ public enum Dist {
         try ParallelFor.rows(x.rowCount, costPerRow: Swift.max(1, n) * 2) { range in
             var mNext = RowF32.max(base + range.lowerBound * n, n)
             for r in range {
-                let m = mNext > -.infinity ? Double(mNext) * s : try maskedOrNaN(x, r)
+                let m = mNext > -.infinity ? Double(mNext) * s : noMax
                 let next = r + 1 < range.upperBound ? base + (r + 1) * n : nil
                 mNext = body(r, m, next)
             }
@@ -100,11 +106,11 @@ public enum Dist {
         }
     }
 
-    /// (m, Σ exp(x·s − m)) of Double row `r` (m NaN for a NaN row; an all -inf row throws).
+    /// (m, Σ exp(x·s − m)) of a Double row (both NaN for a row without a finite maximum).
     @inline(__always)
-    static func maxSumExp(_ x: Tensor, _ r: Int, _ p: UnsafePointer<Double>, _ s: Double) throws -> (Double, Double) {
+    static func maxSumExp(_ x: Tensor, _ p: UnsafePointer<Double>, _ s: Double) -> (Double, Double) {
         let (m, se) = RowF64.maxSumExp(p, x.rowLength, s)
-        return m == -.infinity ? (try maskedOrNaN(x, r), .nan) : (m, se)
+        return m == -.infinity ? (noMax, .nan) : (m, se)
     }
 
     /// A zero `f64` tensor for one value per row of `x`.
@@ -118,8 +124,8 @@ public enum Dist {
         }
     }
 
-    /// log Σ exp(x/T) per row. An empty row gives `-inf` (as scipy and torch); an
-    /// all-`-inf` row throws `.allMasked`.
+    /// log Σ exp(x/T) per row. An empty row and an all-`-inf` row give `-inf` (log 0, as
+    /// scipy and torch).
     public static func logsumexp(_ x: Tensor, _ o: DistOptions = .init()) throws -> Tensor {
         let (x, s) = try prepare(x, o, "logsumexp")
         let out = try perRowResult(x), d = out.doublePointer, n = x.rowLength
@@ -128,13 +134,14 @@ public enum Dist {
             let p = x.floatPointer
             try eachRowF32(x, s) { r, m, next in
                 let (se, nm) = RowF32.sumExp(p + r * n, n, Float(s), Float(m), next: next)
-                d[r] = m + Foundation.log(se)
+                d[r] = m.isNaN ? maskedLSE(x, r) : m + Foundation.log(se)
                 return nm
             }
             return out
         }
         try eachRowF64(x) { r, p in
-            let (m, se) = try maxSumExp(x, r, p, s)
+            // (-inf, 0) for an all -inf row: -inf + log 0 = -inf, as torch
+            let (m, se) = RowF64.maxSumExp(p, n, s)
             d[r] = m + Foundation.log(se)
         }
         return out
@@ -153,7 +160,7 @@ public enum Dist {
                 var mNext = RowF32.max(src + range.lowerBound * n, n)
                 var pending: (row: Int, m: Float, l: Float)? = nil
                 for r in range {
-                    let m = mNext > -.infinity ? Double(mNext) * s : try maskedOrNaN(x, r)
+                    let m = mNext > -.infinity ? Double(mNext) * s : noMax
                     let next = r + 1 < range.upperBound ? src + (r + 1) * n : nil
                     let (se, nm): (Double, Float)
                     if let w = pending {
@@ -171,7 +178,7 @@ public enum Dist {
         }
         let dst = out.doublePointer
         try eachRowF64(x) { r, p in
-            let (m, se) = try maxSumExp(x, r, p, s)
+            let (m, se) = maxSumExp(x, p, s)
             RowF64.writeShifted(p, dst + r * n, n, s, m, Foundation.log(se))
         }
         return out
@@ -193,7 +200,8 @@ public enum Dist {
         }
         let dst = out.doublePointer
         try eachRowF64(x) { r, p in
-            if !RowF64.softmax(p, dst + r * n, n, s) { _ = try maskedOrNaN(x, r) }
+            // false: every entry -inf, NaN as torch (a NaN row the kernel already wrote)
+            if !RowF64.softmax(p, dst + r * n, n, s) { (dst + r * n).update(repeating: .nan, count: n) }
         }
         return out
     }
@@ -214,7 +222,7 @@ public enum Dist {
         }
         try eachRowF64(x) { r, p in
             var (m, se, sw) = RowF64.maxSumExpMoment(p, n, s)
-            if m == -.infinity { m = try maskedOrNaN(x, r) }
+            if m == -.infinity { m = noMax }
             d[r] = m.isNaN ? .nan : nonNegative(Foundation.log(se) - sw / se)
         }
         return out
@@ -245,8 +253,8 @@ public enum Dist {
             try ParallelFor.rows(p.rowCount, costPerRow: n * 4) { range in
                 var (mp, mq, inf) = RowF32.maxPair(a + range.lowerBound * n, b + range.lowerBound * n, n)
                 for r in range {
-                    let smp = mp > -.infinity ? Double(mp) * s : try maskedOrNaN(p, r)
-                    let smq = mq > -.infinity ? Double(mq) * s : try maskedOrNaN(q, r)
+                    let smp = mp > -.infinity ? Double(mp) * s : noMax
+                    let smq = mq > -.infinity ? Double(mq) * s : noMax
                     let last = r + 1 == range.upperBound
                     let (sp, sq, w, nmp, nmq, ninf) = RowF32.klSums(
                         a + r * n, b + r * n, n, Float(s), Float(smp), Float(smq),
@@ -260,9 +268,7 @@ public enum Dist {
         }
         let b = UnsafePointer(q.doublePointer)
         try eachRowF64(p) { r, a in
-            let (kl, masked) = RowF64.klRow(a, b + r * n, n, s)
-            if masked { throw AlignMathError.allMasked(row: r) }
-            d[r] = kl
+            d[r] = RowF64.klRow(a, b + r * n, n, s)  // NaN when a row is all -inf, as torch
         }
         return out
     }
@@ -276,9 +282,9 @@ public enum Dist {
     }
 
     /// Normalised log-probabilities of row `r` of `x`, as Doubles, into `buf`.
-    static func logProbs(_ x: Tensor, _ r: Int, _ s: Double, _ buf: UnsafeMutablePointer<Double>) throws {
+    static func logProbs(_ x: Tensor, _ r: Int, _ s: Double, _ buf: UnsafeMutablePointer<Double>) {
         let n = x.rowLength
-        let m = try rowMax(x, r, s)
+        let m = rowMax(x, r, s)  // NaN for an all -inf row: its log-probabilities are NaN
         let c: Double
         if x.dtype == .f32 {
             let p = x.floatPointer + r * n
@@ -301,8 +307,8 @@ public enum Dist {
             let lp = UnsafeMutablePointer<Double>.allocate(capacity: n), lq = UnsafeMutablePointer<Double>.allocate(capacity: n)
             defer { lp.deallocate(); lq.deallocate() }
             for r in range {
-                try logProbs(p, r, s, lp)
-                try logProbs(q, r, s, lq)
+                logProbs(p, r, s, lp)
+                logProbs(q, r, s, lq)
                 d[r] = body(r, lp, lq)
             }
         }
@@ -362,7 +368,9 @@ public enum Dist {
         let lse = try logsumexp(x, DistOptions(temperature: 1 / s))
         let d = lse.doublePointer
         for (r, t) in targets.enumerated() {
-            if t == ignoreIndex { d[r] = 0 } else { d[r] -= x[flat: r * n + t] * s }
+            if t == ignoreIndex { d[r] = 0; continue }
+            let v = d[r] - x[flat: r * n + t] * s
+            d[r] = v.isNaN ? .nan : v  // -inf - (-inf) of an all -inf row: NaN (torch), not x86's -NaN
         }
         return lse
     }

@@ -290,13 +290,12 @@ enum RowF64 {
     }
 
     /// KL(P‖Q) of a pair of rows in one trip (see `maxSumExp`): +inf where P has mass that Q
-    /// excludes; NaN when a row holds a NaN. `masked` is true when p or q is all -inf.
+    /// excludes; NaN when a row holds a NaN or p or q is all -inf (as torch's kl_div).
     @inline(never)
-    static func klRow(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>, _ n: Int, _ s: Double)
-        -> (kl: Double, masked: Bool) {
-        guard n > 0 else { return (.nan, true) }
+    static func klRow(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>, _ n: Int, _ s: Double) -> Double {
+        guard n > 0 else { return .nan }
         var (mp, bp) = startMax(p, n, s), (mq, bq) = startMax(q, n, s)
-        if !(mp > -.infinity) || !(mq > -.infinity) { return (.nan, !(hasNaN(p, n) || hasNaN(q, n))) }
+        if !(mp > -.infinity) || !(mq > -.infinity) { return .nan }
         var sp = 0.0, sq = 0.0, w = 0.0, minQ = Double.infinity, c = 0
         while c < n {
             let k = blockCount(n, c), nc = c + k
@@ -319,7 +318,7 @@ enum RowF64 {
             c = nc
         }
         let inf = minQ == -.infinity && massWhereQMasked(p, q, n)
-        return (Dist.klValue(sp, sq, w, inf), false)
+        return Dist.klValue(sp, sq, w, inf)
     }
 
     // MARK: writes

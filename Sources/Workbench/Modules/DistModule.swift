@@ -10,6 +10,11 @@ extension Workbench {
             Inputs are logits (unnormalized log-probabilities; -inf excludes a token), as a tensor
             or a Lua array; {probs = true} takes probabilities instead. A 1-d input is one
             distribution; a 2-d or 3-d input is a batch, one value per row.
+            NaN in a row gives NaN for that row. A row whose logits are all -inf (no token left;
+            with probs, a row of zeros) gives what torch 2.x gives, never an error, so a batch
+            keeps its other rows: logsumexp -inf; softmax, log_softmax, entropy, kl, js, tv and
+            cross_entropy NaN (kl, js, tv when either side is such a row; the id -100 still
+            gives 0); argmax 0; topk -inf values with the ids 0, 1, ...
             Example: dist.kl({2, 1, 0}, {1, 1, 1})
             """)
         let options = """
@@ -17,20 +22,20 @@ extension Workbench {
             p^(1/T), renormalised); probs (false): the inputs are probabilities (>= 0, renormalised).
             """
         let one: [(String, String, String, (Tensor, DistOptions) throws -> Tensor)] = [
-            ("softmax", "dist.softmax(x, {temperature = 1, probs = false}) -> tensor\nsoftmax(x / T) along the last axis; same shape and dtype as x.",
+            ("softmax", "dist.softmax(x, {temperature = 1, probs = false}) -> tensor\nsoftmax(x / T) along the last axis; same shape and dtype as x.\nA row of only -inf gives NaN (as torch.softmax).",
              "dist.softmax{2, 1}  --> tensor([0.7311, 0.2689], dtype=f64)", Dist.softmax),
-            ("log_softmax", "dist.log_softmax(x, {temperature = 1, probs = false}) -> tensor\nlog softmax(x / T) along the last axis; same shape and dtype as x.",
+            ("log_softmax", "dist.log_softmax(x, {temperature = 1, probs = false}) -> tensor\nlog softmax(x / T) along the last axis; same shape and dtype as x.\nA row of only -inf gives NaN (as torch.log_softmax).",
              "dist.log_softmax{2, 1}", Dist.logSoftmax),
-            ("logsumexp", "dist.logsumexp(x, {temperature = 1, probs = false}) -> number | tensor\nlog sum exp(x / T) over the last axis: a number for 1-d x, one per row for a batch.",
+            ("logsumexp", "dist.logsumexp(x, {temperature = 1, probs = false}) -> number | tensor\nlog sum exp(x / T) over the last axis: a number for 1-d x, one per row for a batch.\nA row of only -inf gives -inf (log 0, as torch.logsumexp).",
              "dist.logsumexp{0, 0}  --> 0.69314718055995", Dist.logsumexp),
-            ("entropy", "dist.entropy(x, {temperature = 1, probs = false}) -> number | tensor\nShannon entropy -sum p log p in nats of P = softmax(x / T): a number for 1-d x, one per\nrow for a batch.",
+            ("entropy", "dist.entropy(x, {temperature = 1, probs = false}) -> number | tensor\nShannon entropy -sum p log p in nats of P = softmax(x / T): a number for 1-d x, one per\nrow for a batch. A row of only -inf gives NaN (as torch's Categorical(logits).entropy()).",
              "dist.entropy({0.5, 0.5}, {probs = true})  --> 0.69314718055995", Dist.entropy),
         ]
         for (name, head, example, f) in one {
             m.function(name, doc: "\(head)\n\(options)\nExample: \(example)") { a in
                 let x = try D.input(a, 1)
                 let o = try D.distOptions(a, 2)
-                return D.push(a, try D.call(a, name, x.shape) { try f(x, o) }, keepShape: name.hasSuffix("softmax"))
+                return D.push(a, try D.call(a, name) { try f(x, o) }, keepShape: name.hasSuffix("softmax"))
             }
         }
         let two: [(String, String, String, (Tensor, Tensor, DistOptions) throws -> Tensor)] = [
@@ -42,10 +47,10 @@ extension Workbench {
              "dist.tv({0.5, 0.5}, {1, 0}, {probs = true})  --> 0.5", Dist.tv),
         ]
         for (name, head, example, f) in two {
-            m.function(name, doc: "\(head)\np and q must have the same shape.\n\(options)\nExample: \(example)") { a in
+            m.function(name, doc: "\(head)\np and q must have the same shape. A row of only -inf in p or q gives NaN (as torch,\nwhose softmax of it is NaN).\n\(options)\nExample: \(example)") { a in
                 let p = try D.input(a, 1), q = try D.input(a, 2)
                 let o = try D.distOptions(a, 3)
-                return D.push(a, try D.call(a, name, p.shape) { try f(p, q, o) }, keepShape: false)
+                return D.push(a, try D.call(a, name) { try f(p, q, o) }, keepShape: false)
             }
         }
         m.function("cross_entropy", doc: """
@@ -54,14 +59,15 @@ extension Workbench {
             per row for a batch, with target_id an array (nested for 3-d) or tensor of one id per
             row. Ids are 0-based vocabulary ids, as a tokenizer gives them; +inf where the
             target's logit is -inf. The id -100 (torch's ignore_index, how HF labels mask prompt
-            and padding) gives 0 for its row, as F.cross_entropy(..., reduction = "none").
+            and padding) gives 0 for its row, as F.cross_entropy(..., reduction = "none"). A row
+            of only -inf gives NaN (as F.cross_entropy) unless its id is -100.
             \(options)
             Example: dist.cross_entropy({2, 1, 0}, 0)  --> 0.40760596444438
             """) { a in
             let x = try D.input(a, 1)
             let o = try D.distOptions(a, 3)
             let targets = try D.targetIds(a, x)
-            return D.push(a, try D.call(a, "cross_entropy", x.shape) { try Dist.crossEntropy(x, targets: targets, o) }, keepShape: false)
+            return D.push(a, try D.call(a, "cross_entropy") { try Dist.crossEntropy(x, targets: targets, o) }, keepShape: false)
         }
         DistRanking.install(m)
     }
@@ -85,28 +91,14 @@ enum DistModule {
         return DistOptions(temperature: t, probs: try o.boolean("probs", default: false))
     }
 
-    /// Runs a `Dist` function, naming it in its errors (`dist.kl: ...`); rows are named
-    /// 1-based, as Lua indexes them.
-    static func call(_ a: LuaArguments, _ name: String, _ shape: [Int], _ body: () throws -> Tensor) throws -> Tensor {
+    /// Runs a `Dist` function, naming it in its errors (`dist.kl: ...`).
+    static func call(_ a: LuaArguments, _ name: String, _ body: () throws -> Tensor) throws -> Tensor {
         do {
             return try body()
         } catch let e as AlignMathError {
-            switch e {
-            case .allMasked(let row):
-                let batch = Array(shape.dropLast())
-                var where_ = "every entry is -inf"
-                if !batch.isEmpty {
-                    var rest = row, index: [Int] = []
-                    for d in batch.reversed() { index.insert(rest % max(d, 1) + 1, at: 0); rest /= max(d, 1) }
-                    let pos = index.count == 1 ? "\(index[0])" : index.map { "[\($0)]" }.joined()
-                    where_ = "row \(pos) has every entry -inf"
-                }
-                throw a.failure("\(where_) (no token left to give probability to)")
-            default:
-                var m = e.description
-                if m.hasPrefix(name + ": ") { m.removeFirst(name.count + 2) } else if m.hasPrefix(name + " ") { m.removeFirst(name.count + 1) }
-                throw a.failure(m)
-            }
+            var m = e.description
+            if m.hasPrefix(name + ": ") { m.removeFirst(name.count + 2) } else if m.hasPrefix(name + " ") { m.removeFirst(name.count + 1) }
+            throw a.failure(m)
         }
     }
 

@@ -9,8 +9,8 @@ enum DistRanking {
         m.function("argmax", doc: """
             dist.argmax(x, {temperature = 1, probs = false}) -> id | ids
             The 0-based token id of the largest logit of each row (the greedy choice): an integer
-            for 1-d x, an i64 tensor of one id per row for a batch. Ties go to the lower id; a row
-            with NaN gives the id of its first NaN (as torch.argmax). temperature and probs do not
+            for 1-d x, an i64 tensor of one id per row for a batch. Ties go to the lower id (a row
+            of only -inf gives 0); a row with NaN gives the id of its first NaN (as torch.argmax). temperature and probs do not
             change the answer (they are accepted so the call matches the other dist functions).
             The logit of the answer is x[id + 1].
             Example: dist.argmax{0.1, 2.5, -1}  --> 1
@@ -25,7 +25,9 @@ enum DistRanking {
             dist.topk(x, k, {temperature = 1, probs = false}) -> ids, values
             The k largest logits of each row, best first: their 0-based token ids (i64) and their
             values (x's own entries, in x's dtype), as torch.topk gives indices and values. Ties go to
-            the lower id; NaN counts as the largest. For a batch, one row of k per row of x.
+            the lower id (torch.topk leaves their order unspecified; torch.sort(x, stable = True,
+            descending = True) gives this one), so a row of only -inf gives -inf values with the
+            ids 0, 1, ...; NaN counts as the largest. For a batch, one row of k per row of x.
             Example: dist.topk({0.1, 2.5, -1, 2.5}, 2)  --> tensor([1, 3], dtype=i64), tensor([2.5000, 2.5000], dtype=f64)
             """) { a in
             let x = try DistModule.input(a, 1)
