@@ -165,6 +165,9 @@ final class SampleModuleTests: XCTestCase {
                        "sample.chain:sample: ctx.history must hold integer token ids, entry 1 is a")
         XCTAssertEqual(h.bareError("sample.chain{}:sample({-math.huge}, random.new(0))"),
                        "sample.chain:sample: row 0 has every entry -inf (no token left to give probability to)")
+        // a step with nothing to draw stops the replay (its token feeds the later steps), named 1-based
+        XCTAssertEqual(h.bareError("sample.replay_logits(tensor{{0, 1}, {-math.huge, -math.huge}}, sample.chain{}, random.new(0))"),
+                       "sample.replay_logits: step 2 (t[2]) has no token left: every logit is -inf or removed by a stage")
         XCTAssertEqual(h.bareError("sample.top_p(0/0, {semantics = 'llama.cpp'})"), "bad argument #1 to 'sample.top_p' (p must be in (0, 1], got -nan)")
         XCTAssertEqual(h.bareError("sample.epsilon(0.1, {min_keep = 0, semantics = 'llama.cpp'})"),
                        "bad argument #1 to 'sample.epsilon' (min_keep must be an integer >= 1, got 0)")

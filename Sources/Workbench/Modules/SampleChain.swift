@@ -221,6 +221,10 @@ extension SampleStages {
             otherwise f64. With llama.cpp-semantics stages it is the softmax of the logits as
             llama.cpp's dist holds them (float32), so it agrees with llama.cpp to float
             precision on f64 rows too. ctx as in chain:apply.
+            A row with no token left (every logit -inf, or every token removed by a stage) is an
+            error here and in chain:sample, chain:distribution and chain:logprob, where
+            dist.softmax gives NaN as torch.softmax does: nothing can be drawn from it (torch's
+            multinomial refuses the NaN row; llama.cpp's dist draws from NaN).
             Example: chain:probs({3, 2, 1, 0})
             """) { box, a in
             let ctx = try C.context(a, 3, defaultRNG: true)

@@ -140,6 +140,9 @@ extension SampleStages {
             random.new(seed, {engine = "llama.cpp"}) generator and llama.cpp-semantics stages,
             the ids are those a llama.cpp run with that seed drew from the same logits.
             Compare two strategies on the same dumped distributions with the same seed.
+            A step with no token left (every logit -inf or removed) is an error naming the step
+            (1-based): the steps after it would depend on its token (as in HF's generate, whose
+            torch.multinomial refuses the whole batch).
             Example: ids, steps = sample.replay_logits(tensor.load("logits.npy"), chain, random.new(0))
             """) { a in
             guard let t = a.tensorIfAny(1) else { throw a.typeError(1, expected: "[T, V] tensor") }
@@ -151,11 +154,16 @@ extension SampleStages {
             let ctx = try SampleChainSupport.context(a, 4, defaultRNG: false)
             let (steps, vocab) = (t.shape[0], t.shape[1])
             let out = try SampleChainSupport.running(box, a, ctxIndex: 4, logitsIndex: 1) { () -> [ReplayStep] in
-                try SampleChainSupport.withRows(t) { rows in
-                    switch rows {
-                    case .f32(let r): return try box.chain.replayLogits(r, steps: steps, vocab: vocab, rng: rng, context: ctx)
-                    case .f64(let r): return try box.chain.replayLogits(r, steps: steps, vocab: vocab, rng: rng, context: ctx)
+                do {
+                    return try SampleChainSupport.withRows(t) { rows in
+                        switch rows {
+                        case .f32(let r): return try box.chain.replayLogits(r, steps: steps, vocab: vocab, rng: rng, context: ctx)
+                        case .f64(let r): return try box.chain.replayLogits(r, steps: steps, vocab: vocab, rng: rng, context: ctx)
+                        }
                     }
+                } catch AlignMathError.allMasked(let row) {
+                    // AlignMath counts steps from 0; Lua users index t[step] from 1
+                    throw AlignMathError.invalidArgument("step \(row + 1) (t[\(row + 1)]) has no token left: every logit is -inf or removed by a stage")
                 }
             }
             let s = a.state
