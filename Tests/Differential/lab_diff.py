@@ -458,7 +458,8 @@ def cases_compare(g, out, n=260, large=False, cat="compare"):
         def check(vals, row=row, cfg=cfg, hf=hf, hf_err=hf_err, vl=vl, want_ign=want_ign):
             if vals is None and (hf is None or not np.isfinite(hf).any() or not np.isfinite(vl).any()):
                 # every token masked (logit_bias -inf on the last finite one): a Lua error naming
-                # the row, as every dist function (transformers and vLLM sample NaN)
+                # the row, as every sampler of moonlab (nothing to draw; transformers and vLLM
+                # sample NaN; dist.softmax gives NaN for such a row, as torch.softmax)
                 return ("known", "every token masked: a Lua error", "moonlab raised")
             if hf is None:
                 return ("known", f"transformers refuses this configuration ({hf_err!s:.80})", "moonlab answered") if vals else None
