@@ -41,165 +41,240 @@ public enum SelfCheckNgram {
     /// without whitespace tokens at its ends, which is what `add` gets by tokenizing
     /// `sent.text.strip()` again, unless the sentence starts or ends inside a whitespace-separated
     /// chunk (then it is tokenized again alone, as `add` does); each evaluated sentence is
-    /// tokenized whole (`evaluate`). Tokens are lower-cased and interned into integer ids;
-    /// n-grams (padded with the id of "<s>") are counted in a hash table of id sequences.
+    /// tokenized whole (`evaluate`). Chunks are tokenized through spaCy's cache
+    /// (`SpacyTokenCache`: a chunk seen before, in this call or an earlier one, is a hash
+    /// lookup); tokens are lower-cased and interned into integer ids, unigrams counted by id,
+    /// bigrams and trigrams (padded with the id of "<s>") under one 64-bit key each.
     public static func score(sentences: [Text], passage: Text, samples: [Text], n: Int = 1,
                              k: Double = 0) throws -> Result {
         guard n >= 1 else { throw AlignMathError.invalidArgument("n must be an integer >= 1, got \(n)") }
         guard k >= 0 else { throw AlignMathError.invalidArgument("k must be >= 0, got \(k)") }
-        var model = Model(n: n)
-        model.add(passage)
-        samples.forEach { model.add($0) }
+        return try SpacyTokenCache.withCache {
+            try score(sentences: sentences, passage: passage, samples: samples, n: n, k: k, cache: $0)
+        }
+    }
+
+    /// `score` with the given tokenizer cache.
+    static func score(sentences: [Text], passage: Text, samples: [Text], n: Int, k: Double,
+                      cache: SpacyTokenCache) throws -> Result {
+        var model = Model(n: n, cache: cache)
+        try model.add(passage)
+        for s in samples { try model.add(s) }
+        let counts = model.count()
         // selfcheckgpt's counts start as {'<unk>': 0}: a unigram model that counted the token
         // "<unk>" (or "<UNK>", lower-cased) has added to that same entry, so V does not grow and
         // a token never seen scores with its count. (An n-gram is a tuple, never the string '<unk>'.)
-        var unseen = 0
-        if n == 1 {
-            model.ids.append(model.unk)
-            unseen = model.count(at: model.ids.count - 1)
-        }
-        let vocabulary = Double(model.grams.count + (unseen > 0 ? 0 : 1))  // + '<unk>'
+        let unseen = n == 1 ? counts.unigram(cache.unk) : 0
+        let vocabulary = Double(counts.distinct + (unseen > 0 ? 0 : 1))  // + '<unk>'
         let denominator = Double(model.total) + k * vocabulary
-        var avg: [Double] = [], mx: [Double] = [], all: [Double] = []
+        var avg: [Double] = [], mx: [Double] = []
+        avg.reserveCapacity(sentences.count)
+        mx.reserveCapacity(sentences.count)
+        var allSum = 0.0, allCount = 0
         for (i, sentence) in sentences.enumerated() {
-            let (start, count) = model.evaluated(sentence)
+            let (start, count) = try model.evaluated(sentence)
             guard count > 0 else { throw AlignMathError.invalidArgument("sentence \(i + 1) has no tokens") }
             var sum = 0.0, worst = -Double.infinity
             for g in 0..<count {
-                var c = model.count(at: start + g)
+                var c = counts.count(model.ids, at: start + g)
                 if c == 0 { c = unseen }
                 let nll = -Foundation.log((Double(c) + k) / denominator)
                 sum += nll
                 worst = Swift.max(worst, nll)
-                all.append(nll)
+                allSum += nll
             }
+            allCount += count
             avg.append(sum / Double(count))
             mx.append(worst)
         }
         return Result(avgNegLogprob: avg, maxNegLogprob: mx,
-                      docAvgNegLogprob: mean(all), docAvgMaxNegLogprob: mean(mx))
+                      docAvgNegLogprob: allCount == 0 ? .nan : allSum / Double(allCount),
+                      docAvgMaxNegLogprob: mean(mx))
     }
 
-    /// The counts of selfcheckgpt's model over integer token ids.
+    /// The texts of selfcheckgpt's model as padded token-id sequences.
     struct Model {
         let n: Int
-        let sentencizer = SpacySentencizer()
-        var interner: TokenInterner
+        let cache: SpacyTokenCache
         /// Padded id sequences of every sentence, one after another; n-grams are positions in it.
         var ids: [Int32] = []
-        var grams: NgramSet
-        var counts: [Int32] = []
+        /// The model's sentences: (position of the first n-gram in `ids`, tokens).
+        var sentences: [(start: Int, count: Int)] = []
         var total = 0
-        let pad: Int32
-        /// The id of the token "<unk>".
-        let unk: Int32
-        var bytes: [UInt8] = []
+        private var toks: [SpacyTokenCache.Piece] = []
+        private var sub: [SpacyTokenCache.Piece] = []
+        private var starts: [Int] = []
 
-        init(n: Int) {
+        init(n: Int, cache: SpacyTokenCache) {
             self.n = n
-            grams = NgramSet(n: n, capacity: 1 << 14)
-            var names = TokenInterner(capacity: 4096)
-            pad = Array("<s>".utf8).withUnsafeBufferPointer { names.id($0) }
-            unk = Array("<unk>".utf8).withUnsafeBufferPointer { names.id($0) }
-            interner = names
+            self.cache = cache
         }
 
-        /// The id of the lower-cased token `s[a..<b]` (ASCII lower-cased byte by byte, other
-        /// text as Python's `str.lower`, final sigma included: `PythonLower`).
-        mutating func tokenID(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> Int32 {
-            bytes.removeAll(keepingCapacity: true)
-            var ascii = true
-            for i in a..<b {
-                let v = s[i].value
-                if v >= 128 { ascii = false; break }
-                bytes.append(UInt8(v >= 65 && v <= 90 ? v + 32 : v))
-            }
-            if !ascii {
-                bytes.removeAll(keepingCapacity: true)
-                bytes.append(contentsOf: PythonLower.lower(SpacyTokenizer.string(s, a, b)).utf8)
-            }
-            return bytes.withUnsafeBufferPointer { interner.id($0) }
+        private mutating func pad() -> Int {
+            for _ in 0..<(n - 1) { ids.append(cache.pad) }
+            return ids.count - (n - 1)
         }
 
-        mutating func tokenID(_ t: String) -> Int32 {
-            bytes.removeAll(keepingCapacity: true)
-            bytes.append(contentsOf: PythonLower.lower(t).utf8)
-            return bytes.withUnsafeBufferPointer { interner.id($0) }
+        static func tooLong(_ count: Int) -> AlignMathError {
+            AlignMathError.invalidArgument("a text of \(count) bytes is longer than the 2 GiB selfcheck_ngram takes")
         }
 
-        /// Appends one sentence's padded ids; returns the position of its first n-gram.
-        mutating func append(_ tokenIDs: [Int32]) -> Int {
-            for _ in 0..<(n - 1) { ids.append(pad) }
-            let start = ids.count - (n - 1)
-            ids.append(contentsOf: tokenIDs)
-            return start
-        }
-
-        /// `add(text)`: every sentence's n-grams counted.
-        mutating func add(_ text: Text) {
-            var sentenceIDs: [[Int32]] = []
+        /// `add(text)`: every sentence's ids appended (counted by `count()`).
+        mutating func add(_ text: Text) throws {
             switch text {
-            case .text(let t):
-                let s = Array(t.unicodeScalars)
-                let toks = sentencizer.tokenizer.ranges(s)
-                let starts = sentencizer.sentenceStarts(s, toks)
-                for (j, first) in starts.enumerated() {
-                    // selfcheckgpt tokenizes `sent.text.strip()` again; the same tokens are this
-                    // run without whitespace tokens at its ends when the sentence is whole
-                    // whitespace-separated chunks (the affix rules never look across whitespace),
-                    // so the text is tokenized only once then. A sentence that starts or ends
-                    // inside a chunk ("-'.む" ends one after "." and starts the next) is tokenized
-                    // again alone, as the peer does: "-'." alone splits as - ' . where the chunk
-                    // gave -' and .
-                    var a = first, b = j + 1 < starts.count ? starts[j + 1] : toks.count
-                    func blank(_ t: (Int, Int)) -> Bool { s[t.0..<t.1].allSatisfy(SpacyClass.isSpace) }
-                    while a < b && blank(toks[a]) { a += 1 }
-                    while b > a && blank(toks[b - 1]) { b -= 1 }
-                    guard a < b else { sentenceIDs.append([]); continue }
-                    let x = toks[a].0, y = toks[b - 1].1
-                    let whole = (x == 0 || SpacyClass.isSpace(s[x - 1])) && (y == s.count || SpacyClass.isSpace(s[y]))
-                    if whole {
-                        sentenceIDs.append((a..<b).map { tokenID(s, toks[$0].0, toks[$0].1) })
-                    } else {
-                        let sub = Array(s[x..<y])
-                        sentenceIDs.append(sentencizer.tokenizer.ranges(sub).map { tokenID(sub, $0.0, $0.1) })
+            case .text(var t):
+                try t.withUTF8 { b in
+                    guard let p = b.baseAddress, b.count > 0 else { return }
+                    guard b.count < Int(Int32.max) else { throw Model.tooLong(b.count) }
+                    cache.tokenize(p, b.count, into: &toks)
+                    SpacyTokenCache.sentenceStarts(toks, into: &starts)
+                    for j in starts.indices {
+                        // selfcheckgpt tokenizes `sent.text.strip()` again; the same tokens are this
+                        // run without whitespace tokens at its ends when the sentence is whole
+                        // whitespace-separated chunks (the affix rules never look across whitespace),
+                        // so the text is tokenized only once then. A sentence that starts or ends
+                        // inside a chunk ("-'.む" ends one after "." and starts the next) is tokenized
+                        // again alone, as the peer does: "-'." alone splits as - ' . where the chunk
+                        // gave -' and .
+                        var a = starts[j], e = j + 1 < starts.count ? starts[j + 1] : toks.count
+                        while a < e && toks[a].flags & SpacyTokenCache.blank != 0 { a += 1 }
+                        while e > a && toks[e - 1].flags & SpacyTokenCache.blank != 0 { e -= 1 }
+                        guard a < e else { continue }  // no tokens: nothing counted
+                        let x = Int(toks[a].start), y = Int(toks[e - 1].end)
+                        let start = pad()
+                        if SpacyTokenCache.spaceBefore(p, x) && SpacyTokenCache.spaceAt(p, y, b.count) {
+                            for q in a..<e { ids.append(toks[q].id) }
+                        } else {
+                            cache.tokenize(p + x, y - x, into: &sub)
+                            for q in sub { ids.append(q.id) }
+                        }
+                        sentences.append((start, ids.count - start - (n - 1)))
+                        total += ids.count - start - (n - 1)
                     }
                 }
             case .tokens(let t):
-                sentenceIDs = [t.map { tokenID($0) }]
-            }
-            for sid in sentenceIDs {
-                let start = append(sid)
-                ids.withUnsafeBufferPointer { b in
-                    guard let p = b.baseAddress else { return }
-                    for g in 0..<sid.count {
-                        let d = Int(grams.denseID(p, at: start + g))
-                        if d == counts.count { counts.append(0) }
-                        counts[d] += 1
-                    }
-                }
-                total += sid.count
+                let start = pad()
+                for token in t { ids.append(cache.id(lowering: token)) }
+                sentences.append((start, t.count))
+                total += t.count
             }
         }
 
         /// An evaluated sentence appended as padded ids: (position of its first n-gram, tokens).
-        mutating func evaluated(_ sentence: Text) -> (Int, Int) {
-            let sid: [Int32]
+        mutating func evaluated(_ sentence: Text) throws -> (Int, Int) {
+            let start = pad()
             switch sentence {
-            case .text(let t):
-                let s = Array(t.unicodeScalars)
-                sid = sentencizer.tokenizer.ranges(s).map { tokenID(s, $0.0, $0.1) }
+            case .text(var t):
+                try t.withUTF8 { b in
+                    guard let p = b.baseAddress, b.count > 0 else { return }
+                    guard b.count < Int(Int32.max) else { throw Model.tooLong(b.count) }
+                    cache.tokenize(p, b.count, into: &toks)
+                    for q in toks { ids.append(q.id) }
+                }
             case .tokens(let t):
-                sid = t.map { tokenID($0) }
+                for token in t { ids.append(cache.id(lowering: token)) }
             }
-            return (append(sid), sid.count)
+            return (start, ids.count - start - (n - 1))
         }
 
-        /// The count of the n-gram at `position` of `ids` (0 when never counted).
-        func count(at position: Int) -> Int {
+        /// The counts of every n-gram of the model's sentences.
+        func count() -> NgramCounts {
+            var counts = NgramCounts(n: n, tokens: total, vocabulary: cache.lower.count)
             ids.withUnsafeBufferPointer { b in
-                guard let p = b.baseAddress, let d = grams.find(p, at: position) else { return 0 }
-                return Int(counts[Int(d)])
+                guard let p = b.baseAddress else { return }
+                for (start, count) in sentences {
+                    for g in start..<(start + count) { counts.add(p, at: g) }
+                }
+            }
+            return counts
+        }
+    }
+
+    /// Counts of n-grams of token ids: unigrams in an array indexed by id, bigrams and
+    /// trigrams of ids below 2^21 packed into one 64-bit key of an open-addressing table, longer
+    /// ones (or larger ids) in an `NgramSet` over their positions.
+    struct NgramCounts {
+        let n: Int
+        private(set) var distinct = 0
+        private var unigrams: [Int32] = []
+        private var keys: [UInt64] = []     // 0 = empty
+        private var values: [Int32] = []
+        private var shift: UInt64 = 0
+        private var set: NgramSet?
+        private var setCounts: [Int32] = []
+        static let idBits = 21
+
+        init(n: Int, tokens: Int, vocabulary: Int) {
+            self.n = n
+            if n == 1 {
+                unigrams = [Int32](repeating: 0, count: vocabulary)
+            } else if n <= 3 && vocabulary < 1 << NgramCounts.idBits {
+                var c = 64
+                while c < tokens * 2 { c <<= 1 }
+                keys = [UInt64](repeating: 0, count: c)
+                values = [Int32](repeating: 0, count: c)
+                shift = UInt64(64 - c.trailingZeroBitCount)
+            } else {
+                set = NgramSet(n: n, capacity: Swift.max(64, tokens))
+            }
+        }
+
+        /// The key of the n ids at `p[at...]` (n = 2 or 3), or nil if an id does not fit.
+        @inline(__always)
+        private func key(_ p: UnsafePointer<Int32>, _ at: Int) -> UInt64? {
+            var key: UInt64 = 0
+            for j in 0..<n {
+                let v = UInt64(UInt32(bitPattern: p[at + j])) &+ 1
+                if v >= 1 << UInt64(NgramCounts.idBits) { return nil }
+                key = key << UInt64(NgramCounts.idBits) | v
+            }
+            return key
+        }
+
+        @inline(__always)
+        private func slot(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift) }
+
+        mutating func add(_ p: UnsafePointer<Int32>, at: Int) {
+            if n == 1 {
+                let id = Int(p[at])
+                if unigrams[id] == 0 { distinct += 1 }
+                unigrams[id] += 1
+            } else if set == nil, let key = key(p, at) {
+                let mask = keys.count - 1
+                var s = slot(key)
+                while keys[s] != 0 && keys[s] != key { s = (s + 1) & mask }
+                if keys[s] == 0 {
+                    keys[s] = key
+                    distinct += 1
+                }
+                values[s] += 1
+            } else {
+                let d = Int(set!.denseID(p, at: at))
+                if d == setCounts.count { setCounts.append(0); distinct += 1 }
+                setCounts[d] += 1
+            }
+        }
+
+        /// The count of the unigram `id`.
+        func unigram(_ id: Int32) -> Int { Int(id) < unigrams.count ? Int(unigrams[Int(id)]) : 0 }
+
+        /// The count of the n-gram at `ids[at...]` (0 when never counted).
+        func count(_ ids: [Int32], at: Int) -> Int {
+            ids.withUnsafeBufferPointer { b in
+                let p = b.baseAddress!
+                if n == 1 { return unigram(p[at]) }
+                if let set {
+                    guard let d = set.find(p, at: at) else { return 0 }
+                    return Int(setCounts[Int(d)])
+                }
+                guard let key = key(p, at) else { return 0 }  // an id no counted n-gram has
+                let mask = keys.count - 1
+                var s = slot(key)
+                while keys[s] != 0 {
+                    if keys[s] == key { return Int(values[s]) }
+                    s = (s + 1) & mask
+                }
+                return 0
             }
         }
     }

@@ -56,6 +56,16 @@ public struct SpacyTokenizer: Sendable {
         return out
     }
 
+    /// The tokens of one whitespace-separated chunk (or one run of whitespace after the first
+    /// space), before the special-case pass: what `ranges` gives for it, as offsets into `s`.
+    /// They depend on the chunk's code points only, which is why spaCy caches them by chunk
+    /// (`SpacyTokenCache` does the same).
+    func chunkRanges(_ s: [Unicode.Scalar]) -> [(Int, Int)] {
+        var out: [(Int, Int)] = []
+        if !s.isEmpty { span(s, 0, s.count, true, into: &out) }
+        return out
+    }
+
     static func string(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> String {
         var v = String.UnicodeScalarView()
         v.append(contentsOf: s[a..<b])
