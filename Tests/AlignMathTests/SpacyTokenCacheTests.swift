@@ -59,9 +59,11 @@ final class SpacyTokenCacheTests: XCTestCase {
         for u in s { offsets.append(offsets[offsets.count - 1] + UTF8.width(u)) }
         let ranges = SpacyTokenizer().ranges(s)
         let starts = SpacySentencizer().sentenceStarts(s, ranges)
-        var copy = text, toks: [SpacyTokenCache.Piece] = [], got: [Int] = []
-        copy.withUTF8 { b in if let p = b.baseAddress { cache.tokenize(p, b.count, into: &toks) } }
-        SpacyTokenCache.sentenceStarts(toks, into: &got)
+        var copy = text, got: [Int] = []
+        let buffer = SpacyTokenCache.Tokens(capacity: 1)  // grown as it fills
+        copy.withUTF8 { b in if let p = b.baseAddress { cache.tokenize(p, b.count, into: buffer) } }
+        SpacyTokenCache.sentenceStarts(buffer, into: &got)
+        let toks = buffer.array
         XCTAssertEqual(toks.map { [Int($0.start), Int($0.end)] }, ranges.map { [offsets[$0.0], offsets[$0.1]] },
                        "\(what): tokens of \(text.debugDescription)", file: file, line: line)
         XCTAssertEqual(toks.map { String(decoding: cache.lower.bytes($0.id), as: UTF8.self) },
@@ -80,6 +82,12 @@ final class SpacyTokenCacheTests: XCTestCase {
             check(cache, t, "first")
             check(cache, t, "cached")
         }
+        // 12,000 new chunks of 2-16 bytes (short ones are keys of their own, long ones hashed)
+        // grow the table several times; the chunks cached before are found again after that
+        var many: [String] = []
+        for i in 0..<12_000 { many.append(["w\(i)", "Word\(i)longer,", "x\(i).", "\(i)km", "(\(i)"][i % 5]) }
+        check(cache, many.joined(separator: " "), "growing")
+        for t in texts { check(cache, t, "after growing") }
         let other = SpacyTokenCache()  // every chunk first seen in another text
         for t in texts.reversed() { check(other, t, "reversed") }
         check(other, texts.joined(separator: " "), "all at once")

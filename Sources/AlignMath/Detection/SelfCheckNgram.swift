@@ -76,7 +76,7 @@ public enum SelfCheckNgram {
             guard count > 0 else { throw AlignMathError.invalidArgument("sentence \(i + 1) has no tokens") }
             var sum = 0.0, worst = -Double.infinity
             for g in 0..<count {
-                var c = counts.count(model.ids, at: start + g)
+                var c = model.ids.withUnsafeBufferPointer { counts.count($0.baseAddress!, at: start + g) }
                 if c == 0 { c = unseen }
                 let nll = -Foundation.log((Double(c) + k) / denominator)
                 sum += nll
@@ -87,6 +87,7 @@ public enum SelfCheckNgram {
             avg.append(sum / Double(count))
             mx.append(worst)
         }
+        counts.release(to: cache)
         return Result(avgNegLogprob: avg, maxNegLogprob: mx,
                       docAvgNegLogprob: allCount == 0 ? .nan : allSum / Double(allCount),
                       docAvgMaxNegLogprob: mean(mx))
@@ -101,8 +102,6 @@ public enum SelfCheckNgram {
         /// The model's sentences: (position of the first n-gram in `ids`, tokens).
         var sentences: [(start: Int, count: Int)] = []
         var total = 0
-        private var toks: [SpacyTokenCache.Piece] = []
-        private var sub: [SpacyTokenCache.Piece] = []
         private var starts: [Int] = []
 
         init(n: Int, cache: SpacyTokenCache) {
@@ -126,8 +125,10 @@ public enum SelfCheckNgram {
                 try t.withUTF8 { b in
                     guard let p = b.baseAddress, b.count > 0 else { return }
                     guard b.count < Int(Int32.max) else { throw Model.tooLong(b.count) }
-                    cache.tokenize(p, b.count, into: &toks)
+                    let toks = cache.textTokens
+                    cache.tokenize(p, b.count, into: toks)
                     SpacyTokenCache.sentenceStarts(toks, into: &starts)
+                    ids.reserveCapacity(ids.count + toks.count + starts.count * (n - 1))
                     for j in starts.indices {
                         // selfcheckgpt tokenizes `sent.text.strip()` again; the same tokens are this
                         // run without whitespace tokens at its ends when the sentence is whole
@@ -145,8 +146,9 @@ public enum SelfCheckNgram {
                         if SpacyTokenCache.spaceBefore(p, x) && SpacyTokenCache.spaceAt(p, y, b.count) {
                             for q in a..<e { ids.append(toks[q].id) }
                         } else {
-                            cache.tokenize(p + x, y - x, into: &sub)
-                            for q in sub { ids.append(q.id) }
+                            let sub = cache.sentenceTokens
+                            cache.tokenize(p + x, y - x, into: sub)
+                            for q in 0..<sub.count { ids.append(sub[q].id) }
                         }
                         sentences.append((start, ids.count - start - (n - 1)))
                         total += ids.count - start - (n - 1)
@@ -168,8 +170,9 @@ public enum SelfCheckNgram {
                 try t.withUTF8 { b in
                     guard let p = b.baseAddress, b.count > 0 else { return }
                     guard b.count < Int(Int32.max) else { throw Model.tooLong(b.count) }
-                    cache.tokenize(p, b.count, into: &toks)
-                    for q in toks { ids.append(q.id) }
+                    let toks = cache.sentenceTokens
+                    cache.tokenize(p, b.count, into: toks)
+                    for q in 0..<toks.count { ids.append(toks[q].id) }
                 }
             case .tokens(let t):
                 for token in t { ids.append(cache.id(lowering: token)) }
@@ -177,9 +180,12 @@ public enum SelfCheckNgram {
             return (start, ids.count - start - (n - 1))
         }
 
-        /// The counts of every n-gram of the model's sentences.
+        /// The counts of every n-gram of the model's sentences (in the cache's memory, which
+        /// `NgramCounts.release` gives back).
         func count() -> NgramCounts {
-            var counts = NgramCounts(n: n, tokens: total, vocabulary: cache.lower.count)
+            var storage = NgramCountsStorage()
+            swap(&storage, &cache.counts)
+            var counts = NgramCounts(n: n, tokens: total, vocabulary: cache.lower.count, storage: storage)
             ids.withUnsafeBufferPointer { b in
                 guard let p = b.baseAddress else { return }
                 for (start, count) in sentences {
@@ -196,28 +202,33 @@ public enum SelfCheckNgram {
     struct NgramCounts {
         let n: Int
         private(set) var distinct = 0
-        private var unigrams: [Int32] = []
-        private var keys: [UInt64] = []     // 0 = empty
-        private var values: [Int32] = []
+        private var storage: NgramCountsStorage
         private var shift: UInt64 = 0
         private var set: NgramSet?
         private var setCounts: [Int32] = []
         static let idBits = 21
 
-        init(n: Int, tokens: Int, vocabulary: Int) {
+        init(n: Int, tokens: Int, vocabulary: Int, storage: NgramCountsStorage) {
             self.n = n
+            self.storage = storage
             if n == 1 {
-                unigrams = [Int32](repeating: 0, count: vocabulary)
+                self.storage.unigrams.removeAll(keepingCapacity: true)
+                self.storage.unigrams.append(contentsOf: repeatElement(0, count: vocabulary))
             } else if n <= 3 && vocabulary < 1 << NgramCounts.idBits {
                 var c = 64
                 while c < tokens * 2 { c <<= 1 }
-                keys = [UInt64](repeating: 0, count: c)
-                values = [Int32](repeating: 0, count: c)
+                self.storage.keys.removeAll(keepingCapacity: true)
+                self.storage.keys.append(contentsOf: repeatElement(0, count: c))
+                self.storage.values.removeAll(keepingCapacity: true)
+                self.storage.values.append(contentsOf: repeatElement(0, count: c))
                 shift = UInt64(64 - c.trailingZeroBitCount)
             } else {
                 set = NgramSet(n: n, capacity: Swift.max(64, tokens))
             }
         }
+
+        /// Gives the memory back to `cache` for its next call.
+        func release(to cache: SpacyTokenCache) { cache.counts = storage }
 
         /// The key of the n ids at `p[at...]` (n = 2 or 3), or nil if an id does not fit.
         @inline(__always)
@@ -237,17 +248,17 @@ public enum SelfCheckNgram {
         mutating func add(_ p: UnsafePointer<Int32>, at: Int) {
             if n == 1 {
                 let id = Int(p[at])
-                if unigrams[id] == 0 { distinct += 1 }
-                unigrams[id] += 1
+                if storage.unigrams[id] == 0 { distinct += 1 }
+                storage.unigrams[id] += 1
             } else if set == nil, let key = key(p, at) {
-                let mask = keys.count - 1
+                let mask = storage.keys.count - 1
                 var s = slot(key)
-                while keys[s] != 0 && keys[s] != key { s = (s + 1) & mask }
-                if keys[s] == 0 {
-                    keys[s] = key
+                while storage.keys[s] != 0 && storage.keys[s] != key { s = (s + 1) & mask }
+                if storage.keys[s] == 0 {
+                    storage.keys[s] = key
                     distinct += 1
                 }
-                values[s] += 1
+                storage.values[s] += 1
             } else {
                 let d = Int(set!.denseID(p, at: at))
                 if d == setCounts.count { setCounts.append(0); distinct += 1 }
@@ -256,28 +267,33 @@ public enum SelfCheckNgram {
         }
 
         /// The count of the unigram `id`.
-        func unigram(_ id: Int32) -> Int { Int(id) < unigrams.count ? Int(unigrams[Int(id)]) : 0 }
+        func unigram(_ id: Int32) -> Int { Int(id) < storage.unigrams.count ? Int(storage.unigrams[Int(id)]) : 0 }
 
         /// The count of the n-gram at `ids[at...]` (0 when never counted).
-        func count(_ ids: [Int32], at: Int) -> Int {
-            ids.withUnsafeBufferPointer { b in
-                let p = b.baseAddress!
-                if n == 1 { return unigram(p[at]) }
-                if let set {
-                    guard let d = set.find(p, at: at) else { return 0 }
-                    return Int(setCounts[Int(d)])
-                }
-                guard let key = key(p, at) else { return 0 }  // an id no counted n-gram has
-                let mask = keys.count - 1
-                var s = slot(key)
-                while keys[s] != 0 {
-                    if keys[s] == key { return Int(values[s]) }
-                    s = (s + 1) & mask
-                }
-                return 0
+        func count(_ p: UnsafePointer<Int32>, at: Int) -> Int {
+            if n == 1 { return unigram(p[at]) }
+            if let set {
+                guard let d = set.find(p, at: at) else { return 0 }
+                return Int(setCounts[Int(d)])
             }
+            guard let key = key(p, at) else { return 0 }  // an id no counted n-gram has
+            let mask = storage.keys.count - 1
+            var s = slot(key)
+            while storage.keys[s] != 0 {
+                if storage.keys[s] == key { return Int(storage.values[s]) }
+                s = (s + 1) & mask
+            }
+            return 0
         }
     }
 
     static func mean(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count) }
+}
+
+/// The memory of `SelfCheckNgram.NgramCounts`, kept in a `SpacyTokenCache` between calls.
+struct NgramCountsStorage {
+    var unigrams: [Int32] = []
+    var keys: [UInt64] = []     // 0 = empty
+    var values: [Int32] = []
+    var footprint: Int { unigrams.capacity * 4 + keys.capacity * 8 + values.capacity * 4 }
 }

@@ -30,13 +30,71 @@ final class SpacyTokenCache: @unchecked Sendable {
     /// Every code point is Unicode punctuation (spaCy's `is_punct`).
     static let punct: UInt8 = 4
 
+    /// A reusable buffer of tokens, with the positions of those that start a special-case pattern.
+    final class Tokens {
+        private(set) var base: UnsafeMutablePointer<Piece>
+        private(set) var capacity: Int
+        private(set) var count = 0
+        var candidates: [Int] = []
+
+        init(capacity: Int = 1024) {
+            self.capacity = capacity
+            base = .allocate(capacity: capacity)
+        }
+
+        deinit { base.deallocate() }
+
+        func removeAll() {
+            count = 0
+            candidates.removeAll(keepingCapacity: true)
+        }
+
+        @inline(__always)
+        func append(_ piece: Piece) {
+            if count == capacity { grow() }
+            (base + count).initialize(to: piece)
+            count += 1
+        }
+
+        private func grow() {
+            let bigger = UnsafeMutablePointer<Piece>.allocate(capacity: capacity * 2)
+            bigger.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = bigger
+            capacity *= 2
+        }
+
+        @inline(__always)
+        subscript(i: Int) -> Piece { base[i] }
+
+        var array: [Piece] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+        /// Replaces the tokens (the special-case pass).
+        func replace(with pieces: [Piece]) {
+            count = 0
+            for p in pieces { append(p) }
+        }
+    }
+
+    /// One slot of the chunk table. A chunk of at most 8 bytes is its own key (its bytes, with
+    /// its length in `meta`); a longer one is keyed by its hash and compared with the bytes kept
+    /// in `arena`. A short chunk that is one token keeps that token here (`value` is its id);
+    /// any other chunk's tokens are an `Entry` (`value` is its index).
+    private struct Slot {
+        var key: UInt64
+        var value: Int32
+        /// 0 = empty; bit 0 taken, bit 1 the token is here, bit 2 a token starts a special-case
+        /// pattern, bits 3-5 the token's flags, bits 8-11 the length (0: longer than 8 bytes),
+        /// bits 16-31 the token's pattern group + 1.
+        var meta: UInt32
+    }
+
     private struct Entry {
-        var hash: UInt64
         var start: Int32      // into arena
         var length: Int32
         var first: Int32      // into pieces
         var count: Int32
-        var candidate: Bool   // a piece starts a special-case pattern
+        var candidate: Bool
     }
 
     let tokenizer = SpacyTokenizer()
@@ -44,25 +102,47 @@ final class SpacyTokenCache: @unchecked Sendable {
     private(set) var lower = TokenInterner(capacity: 1 << 13)
     private(set) var pad: Int32 = 0
     private(set) var unk: Int32 = 0
-    private var slots: [Int32] = []   // entry + 1, 0 = empty
-    private var mask = 0
+    private var slots: UnsafeMutablePointer<Slot>
+    private var slotCount = 0
+    private var shift: UInt64 = 0
+    private var used = 0
     private var entries: [Entry] = []
     private var arena: [UInt8] = []
     private var pieces: [Piece] = []
     private var bytes: [UInt8] = []
+    /// Work buffers of `SelfCheckNgram` (kept so a call reuses the memory of the last one).
+    let textTokens = Tokens(), sentenceTokens = Tokens()
+    var counts = NgramCountsStorage()
 
-    init() { reset() }
+    init() {
+        slots = .allocate(capacity: 1)
+        reset()
+    }
+
+    deinit { slots.deallocate() }
 
     private func reset() {
         lower = TokenInterner(capacity: 1 << 13)
         pad = Array("<s>".utf8).withUnsafeBufferPointer { lower.id($0) }
         unk = Array("<unk>".utf8).withUnsafeBufferPointer { lower.id($0) }
-        slots = [Int32](repeating: 0, count: 1 << 14)
-        mask = slots.count - 1
+        slots.deallocate()
+        allocateSlots(1 << 12)
+        used = 0
         entries = []
         arena = []
         pieces = []
+        counts = NgramCountsStorage()
     }
+
+    private func allocateSlots(_ count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: Slot(key: 0, value: 0, meta: 0), count: count)
+        slotCount = count
+        shift = UInt64(64 - count.trailingZeroBitCount)
+    }
+
+    /// The bytes kept between calls, roughly.
+    var footprint: Int { slotCount * MemoryLayout<Slot>.stride + arena.count + pieces.count * MemoryLayout<Piece>.stride + counts.footprint }
 
     private static let pool = Mutex<[SpacyTokenCache]>([])
 
@@ -70,7 +150,7 @@ final class SpacyTokenCache: @unchecked Sendable {
     static func withCache<R>(_ body: (SpacyTokenCache) throws -> R) rethrows -> R {
         let cache = pool.withLock { $0.popLast() } ?? SpacyTokenCache()
         defer {
-            if cache.arena.count > 4 << 20 || cache.entries.count > 1 << 18 || cache.lower.count > 1 << 19 { cache.reset() }
+            if cache.footprint > 32 << 20 || cache.lower.count > 1 << 19 { cache.reset() }
             pool.withLock { if $0.count < 8 { $0.append(cache) } }
         }
         return try body(cache)
@@ -120,13 +200,17 @@ final class SpacyTokenCache: @unchecked Sendable {
 
     /// The tokens of the UTF-8 text `p[0..<n]`, as `SpacyTokenizer.ranges` gives them (here as
     /// byte offsets), in `out` (emptied first).
-    func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [Piece]) {
-        out.removeAll(keepingCapacity: true)
+    func tokenize(_ p: UnsafePointer<UInt8>, _ n: Int, into out: Tokens) {
+        out.removeAll()
         guard n > 0 else { return }
-        var candidates = false
         var i = 0, start = 0
         var inSpace = SpacyTokenCache.isSpace(SpacyTokenCache.scalar(p, 0).0)
         while i < n {
+            if !inSpace {
+                // ASCII that is neither whitespace nor a control byte never ends a chunk
+                while i < n && p[i] > 0x20 && p[i] < 0x80 { i += 1 }
+                if i == n { break }
+            }
             let c = p[i]
             let space: Bool, width: Int
             if c < 0x80 {
@@ -138,82 +222,145 @@ final class SpacyTokenCache: @unchecked Sendable {
                 width = w
             }
             if space != inSpace {
-                if start < i, chunk(p, start, i, &out) { candidates = true }
+                if start < i { chunk(p, start, i, n, out) }
                 start = c == 0x20 ? i + 1 : i
                 inSpace.toggle()
             }
             i += width
         }
-        if start < n, chunk(p, start, n, &out) { candidates = true }
-        if candidates { SpacyByteMatcher.apply(p, &out, self) }
+        if start < n { chunk(p, start, n, n, out) }
+        if !out.candidates.isEmpty { SpacyByteMatcher.apply(p, out, self) }
     }
 
-    /// Appends the tokens of the chunk `p[a..<b]`; returns whether one starts a special-case pattern.
+    /// The bytes `p[a..<a+length]` (length <= 8) as one little-endian word, zero above them.
     @inline(__always)
-    private func chunk(_ p: UnsafePointer<UInt8>, _ a: Int, _ b: Int, _ out: inout [Piece]) -> Bool {
+    private static func pack(_ p: UnsafePointer<UInt8>, _ a: Int, _ length: Int, _ n: Int) -> UInt64 {
+        if a + 8 <= n {
+            let w = UnsafeRawPointer(p + a).loadUnaligned(as: UInt64.self)
+            return length == 8 ? w : w & ((1 << UInt64(8 * length)) &- 1)
+        }
+        var w: UInt64 = 0
+        for k in 0..<length { w |= UInt64(p[a + k]) << UInt64(8 * k) }
+        return w
+    }
+
+    @inline(__always)
+    private func home(short key: UInt64, _ length: Int) -> Int {
+        Int(truncatingIfNeeded: ((key &+ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    }
+
+    @inline(__always)
+    private func home(long hash: UInt64) -> Int {
+        Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    }
+
+    /// Appends the tokens of the chunk `p[a..<b]` (of the text `p[0..<n]`).
+    @inline(__always)
+    private func chunk(_ p: UnsafePointer<UInt8>, _ a: Int, _ b: Int, _ n: Int, _ out: Tokens) {
         let length = b - a
-        let h = hashBytes(p + a, length)
-        var s = Int(truncatingIfNeeded: h) & mask
-        let found: Int? = slots.withUnsafeBufferPointer { sl in
-            entries.withUnsafeBufferPointer { es in
-                arena.withUnsafeBufferPointer { ar in
-                    while true {
-                        let e = Int(sl[s])
-                        if e == 0 { return nil }
-                        let entry = es[e - 1]
-                        if entry.hash == h && Int(entry.length) == length,
-                           memcmpBytes(ar.baseAddress.map { $0 + Int(entry.start) }, p + a, length) {
-                            return e - 1
-                        }
-                        s = (s + 1) & mask
+        let mask = slotCount - 1
+        if length <= 8 {
+            let key = SpacyTokenCache.pack(p, a, length, n)
+            let lengthBits = UInt32(length) << 8
+            var s = home(short: key, length)
+            while true {
+                let slot = slots[s]
+                if slot.meta == 0 { break }
+                if slot.key == key && slot.meta & 0xF00 == lengthBits {
+                    if slot.meta & 2 != 0 {
+                        if slot.meta & 4 != 0 { out.candidates.append(out.count) }
+                        out.append(Piece(start: Int32(truncatingIfNeeded: a), end: Int32(truncatingIfNeeded: b), id: slot.value,
+                                         group: Int32(slot.meta >> 16) - 1, flags: UInt8((slot.meta >> 3) & 7)))
+                    } else {
+                        appendEntry(Int(slot.value), a, out)
+                    }
+                    return
+                }
+                s = (s + 1) & mask
+            }
+            fill(p, a, b, key: key, slot: s, out)
+        } else {
+            let h = hashBytes(p + a, length)
+            var s = home(long: h)
+            while true {
+                let slot = slots[s]
+                if slot.meta == 0 { break }
+                if slot.key == h && slot.meta & 0xF00 == 0 {
+                    let e = entries[Int(slot.value)]
+                    if Int(e.length) == length,
+                       arena.withUnsafeBufferPointer({ memcmpBytes($0.baseAddress.map { $0 + Int(e.start) }, p + a, length) }) {
+                        appendEntry(Int(slot.value), a, out)
+                        return
                     }
                 }
+                s = (s + 1) & mask
             }
+            fill(p, a, b, key: h, slot: s, out)
         }
-        let k = found ?? fill(p, a, b, h, slot: s)
-        let entry = entries[k]
-        let offset = Int32(a)
+    }
+
+    @inline(__always)
+    private func appendEntry(_ k: Int, _ a: Int, _ out: Tokens) {
+        let e = entries[k]
+        let offset = Int32(truncatingIfNeeded: a)
         pieces.withUnsafeBufferPointer { ps in
-            for j in Int(entry.first)..<Int(entry.first + entry.count) {
+            for j in Int(e.first)..<Int(e.first + e.count) {
                 var piece = ps[j]
                 piece.start &+= offset
                 piece.end &+= offset
+                if piece.group >= 0 { out.candidates.append(out.count) }
                 out.append(piece)
             }
         }
-        return entry.candidate
     }
 
-    /// Tokenizes a chunk never seen and stores it at `slot`; returns its entry.
-    private func fill(_ p: UnsafePointer<UInt8>, _ a: Int, _ b: Int, _ h: UInt64, slot: Int) -> Int {
+    /// Tokenizes a chunk never seen and stores it at `slot`.
+    private func fill(_ p: UnsafePointer<UInt8>, _ a: Int, _ b: Int, key: UInt64, slot: Int, _ out: Tokens) {
         let text = UnsafeBufferPointer(start: p + a, count: b - a)
         let scalars = Array(String(decoding: text, as: UTF8.self).unicodeScalars)
         var offsets = [Int](repeating: 0, count: scalars.count + 1)
         for (k, u) in scalars.enumerated() { offsets[k + 1] = offsets[k] + UTF8.width(u) }
-        let first = pieces.count
-        var candidate = false
+        var made: [Piece] = []
         for (x0, y0) in tokenizer.chunkRanges(scalars) {
             let x = Swift.min(x0, scalars.count), y = Swift.min(y0, scalars.count)
-            let piece = makePiece(scalars, x, y, start: offsets[x], end: offsets[y])
-            if piece.group >= 0 { candidate = true }
-            pieces.append(piece)
+            made.append(makePiece(scalars, x, y, start: offsets[x], end: offsets[y]))
         }
-        entries.append(Entry(hash: h, start: Int32(arena.count), length: Int32(b - a), first: Int32(first),
-                             count: Int32(pieces.count - first), candidate: candidate))
-        arena.append(contentsOf: text)
-        slots[slot] = Int32(entries.count)
-        if entries.count * 2 > slots.count { grow() }
-        return entries.count - 1
+        let short = b - a <= 8
+        if short && made.count == 1 && made[0].start == 0 && Int(made[0].end) == b - a && made[0].group < 0xFFFE {
+            let m = made[0]
+            slots[slot] = Slot(key: key, value: m.id,
+                               meta: 1 | 2 | (m.group >= 0 ? 4 : 0) | UInt32(m.flags) << 3 | UInt32(b - a) << 8 | UInt32(m.group + 1) << 16)
+        } else {
+            entries.append(Entry(start: Int32(arena.count), length: Int32(b - a), first: Int32(pieces.count),
+                                 count: Int32(made.count), candidate: made.contains { $0.group >= 0 }))
+            pieces.append(contentsOf: made)
+            if !short { arena.append(contentsOf: text) }
+            slots[slot] = Slot(key: key, value: Int32(entries.count - 1), meta: 1 | (short ? UInt32(b - a) << 8 : 0))
+        }
+        used += 1
+        if used * 10 > slotCount * 7 { grow() }
+        // the tokens themselves
+        let offset = Int32(truncatingIfNeeded: a)
+        for var piece in made {
+            piece.start &+= offset
+            piece.end &+= offset
+            if piece.group >= 0 { out.candidates.append(out.count) }
+            out.append(piece)
+        }
     }
 
     private func grow() {
-        slots = [Int32](repeating: 0, count: slots.count * 2)
-        mask = slots.count - 1
-        for (k, e) in entries.enumerated() {
-            var s = Int(truncatingIfNeeded: e.hash) & mask
-            while slots[s] != 0 { s = (s + 1) & mask }
-            slots[s] = Int32(k + 1)
+        let old = slots, oldCount = slotCount
+        allocateSlots(oldCount * 2)
+        let mask = slotCount - 1
+        for i in 0..<oldCount where old[i].meta != 0 {
+            let slot = old[i]
+            let length = Int((slot.meta >> 8) & 0xF)
+            var s = length == 0 ? home(long: slot.key) : home(short: slot.key, length)
+            while slots[s].meta != 0 { s = (s + 1) & mask }
+            slots[s] = slot
         }
+        old.deallocate()
     }
 
     /// The token `s[x..<y]` at bytes `start..<end`: its lower-cased id, flags and pattern group.
@@ -239,13 +386,14 @@ final class SpacyTokenCache: @unchecked Sendable {
     }
 
     /// `SpacySentencizer.sentenceStarts` over tokens with their flags.
-    static func sentenceStarts(_ toks: [Piece], into starts: inout [Int]) {
+    static func sentenceStarts(_ toks: Tokens, into starts: inout [Int]) {
         starts.removeAll(keepingCapacity: true)
-        guard !toks.isEmpty else { return }
+        guard toks.count > 0 else { return }
         starts.append(0)
         var seenPeriod = false
-        for i in toks.indices {
-            let f = toks[i].flags
+        let p = toks.base
+        for i in 0..<toks.count {
+            let f = p[i].flags
             let isEnder = f & ender != 0
             if seenPeriod && !isEnder && f & punct == 0 {
                 starts.append(i)
@@ -276,10 +424,10 @@ enum SpacyByteMatcher {
         return (index, groups)
     }()
 
-    static func apply(_ p: UnsafePointer<UInt8>, _ out: inout [SpacyTokenCache.Piece], _ cache: SpacyTokenCache) {
+    static func apply(_ p: UnsafePointer<UInt8>, _ out: SpacyTokenCache.Tokens, _ cache: SpacyTokenCache) {
         let groups = table.groups
         var matches: [(start: Int, end: Int)] = []
-        for i in 0..<out.count where out[i].group >= 0 {
+        for i in out.candidates {
             for pattern in groups[Int(out[i].group)] where i + pattern.count <= out.count {
                 var ok = true
                 for (k, piece) in pattern.enumerated() {
@@ -319,7 +467,7 @@ enum SpacyByteMatcher {
                         q += piece.unicodeScalars.count
                     }
                 } else {
-                    result.append(contentsOf: out[m.start..<m.end])
+                    for t in m.start..<m.end { result.append(out[t]) }
                 }
                 i = m.end
             } else {
@@ -327,6 +475,6 @@ enum SpacyByteMatcher {
                 i += 1
             }
         }
-        out = result
+        out.replace(with: result)
     }
 }

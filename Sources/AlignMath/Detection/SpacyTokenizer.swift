@@ -196,7 +196,7 @@ public struct SpacyTokenizer: Sendable {
         if digitBefore && rest == 1 && s[p] == "+" { return true }
         if rest == 1 && s[p] == ".", p - 2 >= a, s[p - 2] == "°", "FfCcKk".unicodeScalars.contains(s[p - 1]) { return true }
         if digitBefore && SpacyLiterals.currency.contains(where: literal) { return true }
-        if digitBefore && rest <= SpacyClass.maxSuffixLength && SpacyClass.units.contains(SpacyTokenizer.string(s, p, b)) { return true }
+        if digitBefore && SpacyLiterals.units.contains(where: literal) { return true }
         if rest == 1 && s[p] == ".", let c = before {
             if SpacyClass.isDigit(c) || SpacyClass.isLower(c) || "%²-+|(?:)".unicodeScalars.contains(c)
                 || SpacyClass.punctScalars.contains(c) || SpacyClass.quoteScalars.contains(c) { return true }
@@ -353,4 +353,6 @@ enum SpacyLiterals {
     static let hyphens = scalars(SpacyClass.hyphens)
     static let prefixExtra = scalars(["§", "%", "=", "—", "–"])
     static let suffixExtra = scalars(["'s", "'S", "’s", "’S", "—", "–"])
+    /// `LIST_UNITS` (equal code points are equal units: none of them has a canonical decomposition).
+    static let units = scalars(SpacyClass.units.sorted())
 }

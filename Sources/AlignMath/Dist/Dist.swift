@@ -251,18 +251,17 @@ public enum Dist {
             // the current pair (see `eachRowF32`).
             let a = UnsafePointer(p.floatPointer), b = UnsafePointer(q.floatPointer)
             try ParallelFor.rows(p.rowCount, costPerRow: n * 4) { range in
-                var e = RowF32.maxPair(a + range.lowerBound * n, b + range.lowerBound * n, n)
+                var (mp, mq, inf) = RowF32.maxPair(a + range.lowerBound * n, b + range.lowerBound * n, n)
                 for r in range {
-                    let smp = e.mp > -.infinity ? Double(e.mp) * s : noMax
-                    let smq = e.mq > -.infinity ? Double(e.mq) * s : noMax
+                    let smp = mp > -.infinity ? Double(mp) * s : noMax
+                    let smq = mq > -.infinity ? Double(mq) * s : noMax
                     let last = r + 1 == range.upperBound
-                    let (sp, sq, w, next) = RowF32.klSums(
+                    let (sp, sq, w, nmp, nmq, ninf) = RowF32.klSums(
                         a + r * n, b + r * n, n, Float(s), Float(smp), Float(smq),
-                        nextP: last ? nil : a + (r + 1) * n, nextQ: last ? nil : b + (r + 1) * n,
-                        fast: e.fitsFastKernel(s), maxP: e.mp, maxQ: e.mq)
+                        nextP: last ? nil : a + (r + 1) * n, nextQ: last ? nil : b + (r + 1) * n)
                     // Σ P (y_p − log Sp − y_q + log Sq) with y = x·s − m.
-                    d[r] = klValue(sp, sq, w, e.inf)
-                    if let next { e = next }
+                    d[r] = klValue(sp, sq, w, inf)
+                    (mp, mq, inf) = (nmp, nmq, ninf)
                 }
             }
             return out
