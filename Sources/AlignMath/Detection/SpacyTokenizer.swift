@@ -184,19 +184,16 @@ public struct SpacyTokenizer: Sendable {
 
     private func suffixMatches(_ s: [Unicode.Scalar], _ a: Int, _ p: Int, _ b: Int) -> Bool {
         let rest = b - p
-        func literal(_ l: [Unicode.Scalar]) -> Bool { l.count == rest && hasLiteral(s, p, b, l) == rest }
-        if SpacyLiterals.punct.contains(where: literal) { return true }
+        // the alternatives are tried as one OR: the literal ones by length and first code point
+        if SpacyLiterals.suffixPlain.contains(s, p, b) { return true }  // punct, quotes, 's, dashes
         if rest >= 2 && dotRun(s, p, b) == rest { return true }
         if rest == 1 && s[p] == "…" { return true }
-        if SpacyLiterals.quotes.contains(where: literal) { return true }
         if rest == 1 && SpacyClass.isIcon(s[p]) { return true }
-        if SpacyLiterals.suffixExtra.contains(where: literal) { return true }
         let before: Unicode.Scalar? = p > a ? s[p - 1] : nil
         let digitBefore = before.map(SpacyClass.isDigit) ?? false
         if digitBefore && rest == 1 && s[p] == "+" { return true }
         if rest == 1 && s[p] == ".", p - 2 >= a, s[p - 2] == "°", "FfCcKk".unicodeScalars.contains(s[p - 1]) { return true }
-        if digitBefore && SpacyLiterals.currency.contains(where: literal) { return true }
-        if digitBefore && SpacyLiterals.units.contains(where: literal) { return true }
+        if digitBefore && SpacyLiterals.suffixAfterDigit.contains(s, p, b) { return true }  // currency, units
         if rest == 1 && s[p] == ".", let c = before {
             if SpacyClass.isDigit(c) || SpacyClass.isLower(c) || "%²-+|(?:)".unicodeScalars.contains(c)
                 || SpacyClass.punctScalars.contains(c) || SpacyClass.quoteScalars.contains(c) { return true }
@@ -355,4 +352,45 @@ enum SpacyLiterals {
     static let suffixExtra = scalars(["'s", "'S", "’s", "’S", "—", "–"])
     /// `LIST_UNITS` (equal code points are equal units: none of them has a canonical decomposition).
     static let units = scalars(SpacyClass.units.sorted())
+    /// The suffix rule's literals that match anywhere, and those that match after a digit.
+    static let suffixPlain = SpacyLiteralSet(punct + quotes + suffixExtra)
+    static let suffixAfterDigit = SpacyLiteralSet(currency + units)
+}
+
+/// Literals looked up by their length and first code point: whether `s[p..<b]` is one of them.
+struct SpacyLiteralSet: Sendable {
+    private let byLength: [[[Unicode.Scalar]]]
+    private let asciiFirst: (UInt64, UInt64)
+    private let otherFirst: Set<Unicode.Scalar>
+
+    init(_ literals: [[Unicode.Scalar]]) {
+        var byLength = [[[Unicode.Scalar]]](repeating: [], count: (literals.map(\.count).max() ?? 0) + 1)
+        var low: UInt64 = 0, high: UInt64 = 0, other = Set<Unicode.Scalar>()
+        for l in literals where !l.isEmpty {
+            byLength[l.count].append(l)
+            let v = l[0].value
+            if v < 64 { low |= 1 << UInt64(v) } else if v < 128 { high |= 1 << UInt64(v - 64) } else { other.insert(l[0]) }
+        }
+        self.byLength = byLength
+        asciiFirst = (low, high)
+        otherFirst = other
+    }
+
+    func contains(_ s: [Unicode.Scalar], _ p: Int, _ b: Int) -> Bool {
+        let rest = b - p
+        guard rest > 0, rest < byLength.count, !byLength[rest].isEmpty else { return false }
+        let first = s[p], v = first.value
+        if v < 64 {
+            guard (asciiFirst.0 >> UInt64(v)) & 1 != 0 else { return false }
+        } else if v < 128 {
+            guard (asciiFirst.1 >> UInt64(v - 64)) & 1 != 0 else { return false }
+        } else {
+            guard otherFirst.contains(first) else { return false }
+        }
+        search: for l in byLength[rest] where l[0] == first {
+            for k in 1..<rest where s[p + k] != l[k] { continue search }
+            return true
+        }
+        return false
+    }
 }
