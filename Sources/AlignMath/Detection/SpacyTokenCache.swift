@@ -411,17 +411,17 @@ final class SpacyTokenCache: @unchecked Sendable {
 enum SpacyByteMatcher {
     /// The groups of `SpacySpecialMatcher.patterns` (each pattern its tokens' UTF-8 bytes) and
     /// the group of each first token's hash.
-    static let table: (index: [UInt64: Int32], groups: [[[[UInt8]]]]) = {
-        var index: [UInt64: Int32] = [:], groups: [[[[UInt8]]]] = []
+    static let table: (index: HashTable64, groups: [[[[UInt8]]]]) = {
+        var index: [(UInt64, Int32)] = [], groups: [[[[UInt8]]]] = []
         for (h, patterns) in SpacySpecialMatcher.patterns {
-            index[h] = Int32(groups.count)
+            index.append((h, Int32(groups.count)))
             groups.append(patterns.map { $0.map { piece in
                 var v = String.UnicodeScalarView()
                 v.append(contentsOf: piece)
                 return Array(String(v).utf8)
             } })
         }
-        return (index, groups)
+        return (HashTable64(index), groups)
     }()
 
     static func apply(_ p: UnsafePointer<UInt8>, _ out: SpacyTokenCache.Tokens, _ cache: SpacyTokenCache) {

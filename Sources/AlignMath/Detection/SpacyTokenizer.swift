@@ -317,14 +317,16 @@ enum SpacySpecialMatcher {
 /// of every special-case text, so a span that is none (almost every span) is answered
 /// without making a string.
 enum SpacyExceptionIndex {
-    static let keys: (lengths: Set<Int>, hashes: Set<UInt64>, maxLength: Int) = {
-        var lengths = Set<Int>(), hashes = Set<UInt64>()
+    /// Bit k: a special case has k code points (all are shorter than 64); the hashes of all.
+    static let keys: (lengths: UInt64, hashes: HashTable64) = {
+        var lengths: UInt64 = 0, hashes: [UInt64] = []
         for key in SpacyEnglishExceptions.table.keys {
             let u = Array(key.unicodeScalars)
-            lengths.insert(u.count)
-            hashes.insert(hash(u, 0, u.count))
+            precondition(u.count < 64, "a special case of \(u.count) code points")
+            lengths |= 1 << UInt64(u.count)
+            hashes.append(hash(u, 0, u.count))
         }
-        return (lengths, hashes, lengths.max() ?? 0)
+        return (lengths, HashTable64(hashes.map { ($0, 0) }))
     }()
 
     @inline(__always)
@@ -336,7 +338,45 @@ enum SpacyExceptionIndex {
 
     static func mayContain(_ s: [Unicode.Scalar], _ a: Int, _ b: Int) -> Bool {
         let k = keys
-        return b - a <= k.maxLength && k.lengths.contains(b - a) && k.hashes.contains(hash(s, a, b))
+        return b - a < 64 && (k.lengths >> UInt64(b - a)) & 1 != 0 && k.hashes[hash(s, a, b)] != nil
+    }
+}
+
+/// A fixed table from 64-bit hashes to small values (open addressing, multiplicative hashing),
+/// for the static tables the tokenizer looks up per span and per token: cheaper than a
+/// `Dictionary`, whose hashing is SipHash.
+struct HashTable64: Sendable {
+    private let keys: [UInt64]
+    private let values: [Int32]
+    private let used: [Bool]
+    private let shift: UInt64
+
+    init(_ pairs: [(UInt64, Int32)]) {
+        var c = 16
+        while c < pairs.count * 2 { c <<= 1 }
+        var keys = [UInt64](repeating: 0, count: c), values = [Int32](repeating: 0, count: c)
+        var used = [Bool](repeating: false, count: c)
+        let shift = UInt64(64 - c.trailingZeroBitCount)
+        for (k, v) in pairs {
+            var i = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            while used[i] && keys[i] != k { i = (i + 1) & (c - 1) }
+            keys[i] = k
+            values[i] = v
+            used[i] = true
+        }
+        self.keys = keys
+        self.values = values
+        self.used = used
+        self.shift = shift
+    }
+
+    subscript(key: UInt64) -> Int32? {
+        var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+        while used[i] {
+            if keys[i] == key { return values[i] }
+            i = (i + 1) & (keys.count - 1)
+        }
+        return nil
     }
 }
 
