@@ -30,7 +30,8 @@ TRL 1.16 group-advantage formula. Peers, each re-stated here with its source nam
   (the same chain as a LogitsProcessorList, stable sorts as sampling_diff.py) and
   torch.log_softmax in float64.
 - kl_lab: the exact KL per row against scipy.special.log_softmax / rel_entr in log space
-  (-inf entries, supports that differ, rows where the reference excludes a policy token: +inf);
+  (-inf entries, supports that differ, rows where the reference excludes a policy token: +inf;
+  reference rows of only -inf: NaN for that row and all its statistics, as torch's log_softmax);
   the Monte-Carlo statistics recomputed in numpy from the draws moonlab reports (mean, bias =
   mean - exact, ddof-1 variance, stderr, expected, expected_bias, expected_variance; OpenRLHF
   0.11's clamp of every estimate to [-10, 10]; verl's k3 clamp of log r to [-20, 20] then the
@@ -651,6 +652,8 @@ def kl_rows(g):
     if g.prob(0.4):  # already log-probabilities (or logits: moonlab log-softmaxes each row)
         lp = scipy.special.log_softmax(lp, axis=1)
         ref = scipy.special.log_softmax(ref, axis=1)
+    if g.prob(0.1):  # a reference row of only -inf: NaN for that row (torch's log_softmax), draws as usual
+        ref[g.i(0, n - 1), :] = -np.inf
     return rows, lp, ref
 
 

@@ -172,6 +172,20 @@ final class DistModuleTests: XCTestCase {
                        "tensor([[   nan,    nan],\n        [0.2500, 0.7500]], shape=[2, 2], dtype=f64)")
     }
 
+    /// A one-hot row's entropy is exactly 0, as torch 2.15.0's torch.special.entr(p).sum() (and
+    /// Categorical(logits).entropy(); Categorical(probs) clamps p to eps and gives 2.2e-16):
+    /// with probs, with -inf logits, f64 and f32, at a temperature (MaskedRowsTests has more).
+    func testOneHotEntropyIsExactlyZero() throws {
+        let h = try LuaHarness()
+        try h.run("m = -math.huge")
+        XCTAssertEqual(try h.value("dist.entropy({0, 1}, {probs = true}) == 0, dist.entropy({0, m}) == 0"), "true\ttrue")
+        XCTAssertEqual(try h.value("dist.entropy(tensor.from({{0, 0, 3}, {1, 1, 0}}, {dtype = 'f32'}), {probs = true, temperature = 0.7})"),
+                       "tensor([0.0000, 0.6931], dtype=f64)")
+        XCTAssertEqual(try h.value("dist.entropy(tensor{{m, 2.5, m}, {m, m, m}}, {temperature = 0.7})[1] == 0"), "true")
+        // nearly one-hot: torch's 700·e^-700 (entr(softmax({0, -700})).sum()), not the clamp's residue
+        XCTAssertEqual(try h.number("dist.entropy({0, -700})"), 6.90177358063184e-302, accuracy: 1e-315)
+    }
+
     func testCrossEntropyTargetsAreCheckedZeroBasedIds() throws {
         let h = try LuaHarness()
         XCTAssertEqual(h.message("return dist.cross_entropy({1, 2, 3}, 3)"),

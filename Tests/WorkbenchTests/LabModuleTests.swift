@@ -83,6 +83,20 @@ final class LabModuleTests: XCTestCase {
         XCTAssertTrue(h.error("rl.kl_lab({0, 0}, {0, 0}, {samples = 2e6})")?.contains("option 'samples' must be an integer in [2, 1000000]") ?? false)
     }
 
+    /// A ref_logp row of only -inf: NaN for that row (torch 2.15.0: log_softmax NaN, F.kl_div
+    /// NaN; Fixtures/generate_masked_rows.py), the other rows kept; a logp row of only -inf
+    /// stays an error naming the row (nothing to draw from, as torch.multinomial refuses it).
+    func testKLLabRowsOfOnlyMinusInf() throws {
+        let h = try LuaHarness()
+        try h.run("m = -math.huge; k = rl.kl_lab({{0, 1, -1}, {1, 2, 0.5}}, {{0.5, 0, 0}, {m, m, m}}, {samples = 20, rng = random.new(2)})")
+        try near(h, "k.exact[1]", 0.33961695205030534)
+        XCTAssertEqual(try h.value("k.exact[2], k.k1.mean[2], k.k3.clamped.verl.expected[2], k.k2.variance[2]"), "nan\tnan\tnan\tnan")
+        XCTAssertEqual(try h.value("k.draws:shape()[1], k.draws:shape()[2]"), "2\t20")
+        XCTAssertEqual(try h.value("rl.kl_lab({1, 2}, {m, m}, {samples = 5}).exact"), "nan")
+        XCTAssertTrue(h.error("rl.kl_lab({{0, 1}, {m, m}}, {{0, 0}, {0, 0}})")?
+            .hasSuffix("rl.kl_lab: row 2 of logp has every entry -inf (no distribution to draw from)") ?? false)
+    }
+
     func testDryRunFields() throws {
         let h = try LuaHarness()
         try h.run("d = rl.dry_run({1, 1, 1, 1, 0, 1, 0, 0}, 4, {lengths = {120, 80, 95, 300, 40, 60, 75, 90}})")

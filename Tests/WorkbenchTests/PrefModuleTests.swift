@@ -50,6 +50,19 @@ final class PrefModuleTests: XCTestCase {
                        "bad argument #1 to 'pref.listwise_loss' (2-d tensor or array of arrays expected, got string)")
     }
 
+    /// A row of only -inf gives NaN and keeps the other rows, as torch 2.15.0's
+    /// F.cross_entropy(scores, best - 1, reduction="none") (Fixtures/generate_masked_rows.py).
+    func testListwiseRowOfOnlyMinusInfIsNaN() throws {
+        let h = try harness()
+        try h.run("m = -math.huge")
+        XCTAssertEqual(try h.value("pref.listwise_loss({{2, 1, 0}, {m, m, m}, {0, 3, 1}}, {1, 2, 2})"),
+                       "tensor([0.4076,    nan, 0.1698], dtype=f64)")
+        assertNumbersClose(try h.luaNumbers("(function(l) return l[1], l[3] end)(pref.listwise_loss(T{{2, 1, 0}, {m, m, m}, {0, 3, 1}}, {1, 2, 2}))"),
+                           [0.4076059644443804, 0.16984601955628548])
+        XCTAssertEqual(try h.value("pref.listwise_loss({m, m}, 2)"), "nan")
+        XCTAssertEqual(try h.value("pref.listwise_loss({{1, m}, {m, m}}, {2, 1})"), "tensor([inf, nan], dtype=f64)")
+    }
+
     private let pairs = """
         P = {policy_chosen = {-10.0, -12.5, -8.0, -20.0}, policy_rejected = {-11.0, -12.0, -9.5, -19.0},
              ref_chosen = {-10.5, -12.0, -8.5, -19.5}, ref_rejected = {-10.8, -12.2, -9.0, -18.0}}

@@ -206,16 +206,27 @@ public enum Dist {
         return out
     }
 
-    /// Shannon entropy −Σ p log p (nats) of softmax(x/T), one per row.
+    /// Shannon entropy −Σ p log p (nats) of softmax(x/T), one per row. Exactly 0 for a
+    /// one-hot row (probs {0, 1}, logits {0, -inf}), as torch's `special.entr(p).sum(-1)`.
     public static func entropy(_ x: Tensor, _ o: DistOptions = .init()) throws -> Tensor {
         let (x, s) = try prepare(x, o, "entropy")
         try requireNonEmpty(x, "entropy")
         let out = try perRowResult(x), d = out.doublePointer, n = x.rowLength
+        // A one-hot row's entropy is 0 (torch.special.entr(p).sum(): entr(0) = entr(1) = 0),
+        // but the kernels leave noise: the f64 one a clamp residue up to `RowF64.clampResidue`
+        // per -inf or padding lane (4.7e-305 for the probs {0, 1}), both the rounding of
+        // x·s − m at the maximum when x·s is inexact (T != 1: ~1e-16 in f64, ~1e-8 with the
+        // f32 kernel's Float exponentials). An entropy below `tinyF64` / `tinyF32` (a row
+        // one-hot or nearly so) is summed again in Double (`entropyUnclamped`: y = x·s − m,
+        // exactly 0 at the maximum, exp unclamped), which gives torch's value: exactly 0
+        // for a one-hot row. Outside the hot loop: one comparison per row, and a second
+        // pass only over such rows.
         if x.dtype == .f32 {
             let p = x.floatPointer
             try eachRowF32(x, s) { r, m, next in
                 let (se, sw, nm) = RowF32.sumExpMoment(p + r * n, n, Float(s), Float(m), next: next)
-                d[r] = nonNegative(Foundation.log(se) - sw / se)
+                let h = nonNegative(Foundation.log(se) - sw / se)
+                d[r] = h < tinyF32 ? entropyUnclamped(n, s, m) { Double(p[r * n + $0]) } : h
                 return nm
             }
             return out
@@ -223,9 +234,30 @@ public enum Dist {
         try eachRowF64(x) { r, p in
             var (m, se, sw) = RowF64.maxSumExpMoment(p, n, s)
             if m == -.infinity { m = noMax }
-            d[r] = m.isNaN ? .nan : nonNegative(Foundation.log(se) - sw / se)
+            guard !m.isNaN else { d[r] = .nan; return }
+            let h = nonNegative(Foundation.log(se) - sw / se)
+            d[r] = h < tinyF64 ? entropyUnclamped(n, s, m) { p[$0] } : h
         }
         return out
+    }
+
+    /// Entropies below these are summed again by `entropyUnclamped` (see `entropy`).
+    static let tinyF64 = 1e-14, tinyF32 = 1e-6
+
+    /// log Σe − Σe·y/Σe of a row of `n` entries `x(i)`, y = x·s − m (`m` the row maximum
+    /// times `s`, so y is exactly 0 there), e = exp(y) exact (subnormal or 0, never clamped;
+    /// 0·-inf terms left out). Scalar, in Double; only for rows whose entropy is tiny.
+    @inline(never)
+    static func entropyUnclamped(_ n: Int, _ s: Double, _ m: Double, _ x: (Int) -> Double) -> Double {
+        var se = 0.0, sw = 0.0
+        for i in 0..<n {
+            let xs = x(i) * s
+            let y = xs - m
+            guard y > -746 else { continue }  // exp(y) is 0 (and y may be -inf)
+            let e = Foundation.exp(y)
+            se += e; sw += e * y
+        }
+        return nonNegative(Foundation.log(se) - sw / se)
     }
 
     /// Brings two inputs to one dtype and checks their shapes agree.
@@ -251,17 +283,18 @@ public enum Dist {
             // the current pair (see `eachRowF32`).
             let a = UnsafePointer(p.floatPointer), b = UnsafePointer(q.floatPointer)
             try ParallelFor.rows(p.rowCount, costPerRow: n * 4) { range in
-                var (mp, mq, inf) = RowF32.maxPair(a + range.lowerBound * n, b + range.lowerBound * n, n)
+                var e = RowF32.maxPair(a + range.lowerBound * n, b + range.lowerBound * n, n)
                 for r in range {
-                    let smp = mp > -.infinity ? Double(mp) * s : noMax
-                    let smq = mq > -.infinity ? Double(mq) * s : noMax
+                    let smp = e.mp > -.infinity ? Double(e.mp) * s : noMax
+                    let smq = e.mq > -.infinity ? Double(e.mq) * s : noMax
                     let last = r + 1 == range.upperBound
-                    let (sp, sq, w, nmp, nmq, ninf) = RowF32.klSums(
+                    let (sp, sq, w, next) = RowF32.klSums(
                         a + r * n, b + r * n, n, Float(s), Float(smp), Float(smq),
-                        nextP: last ? nil : a + (r + 1) * n, nextQ: last ? nil : b + (r + 1) * n)
+                        nextP: last ? nil : a + (r + 1) * n, nextQ: last ? nil : b + (r + 1) * n,
+                        fast: RowF32.fastKLEnabled && e.fitsFastKernel(s), maxP: e.mp, maxQ: e.mq)
                     // Σ P (y_p − log Sp − y_q + log Sq) with y = x·s − m.
-                    d[r] = klValue(sp, sq, w, inf)
-                    (mp, mq, inf) = (nmp, nmq, ninf)
+                    d[r] = klValue(sp, sq, w, e.inf)
+                    if let next { e = next }
                 }
             }
             return out

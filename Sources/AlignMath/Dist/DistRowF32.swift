@@ -31,10 +31,11 @@ enum RowF32 {
         return loadTail(p + i, n - i)
     }
 
-    /// The last `k < w` elements of a row, padded with `-inf` (out of line: once per row).
+    /// The last `k < w` elements of a row, padded with `-inf` (no mass) or `pad` (out of
+    /// line: once per row).
     @inline(never)
-    static func loadTail(_ p: UnsafePointer<Float>, _ k: Int) -> V {
-        var v = V(repeating: -.infinity)
+    static func loadTail(_ p: UnsafePointer<Float>, _ k: Int, pad: Float = -.infinity) -> V {
+        var v = V(repeating: pad)
         for j in 0..<k { v[j] = p[j] }
         return v
     }
@@ -73,22 +74,56 @@ enum RowF32 {
         return vmax(m1, m0).max()
     }
 
-    /// Running maxima of a pair of rows, and the minimum of q: KL needs to know whether
-    /// some token has P-mass (p > -inf) where q = -inf, which only a row of q holding a
-    /// `-inf` can have, so the exact test (`massWhereQMasked`) runs only for those rows
-    /// (one min per vector in the hot loop instead of two compares and two logic ops).
+    /// Whether `Dist.kl` sends the rows that fit it to the fast kernel (`am_kl_sums_f32_fast`,
+    /// ~21% less CPU per f32 row pair). Off: issue 11 holds f64 KL within 2.2x of f32 KL, and
+    /// the f64 kernel cannot follow (its exponential needs a degree-5 polynomial and a
+    /// 128-entry table, or a degree-8 one with the 4-entry table that fits a register: a C
+    /// kernel of the latter ran 2.31 ns per pair against the Swift kernel's 2.23), so with it
+    /// on, one 128k row gives f64 = 3.07x f32 where it was 2.15-2.18x (BENCHMARKS.md, "A
+    /// cheaper exponential, built for the rows it fits"). The kernel is tested
+    /// (`DistKLF32KernelTests`) and ready for when the f64 one is as fast.
+    static let fastKLEnabled = false
+
+    /// What KL needs to know of a pair of rows before its pass: the maxima (the shifts), whether
+    /// some token has P-mass (p > -inf) where q = -inf (then KL is +inf; only a row of q
+    /// holding a `-inf` can have one, so the exact test `massWhereQMasked` runs only for
+    /// those rows), and the minima, which tell whether every exponent stays in the range of
+    /// the fast kernel (`am_kl_sums_f32_fast`).
+    struct PairExtremes {
+        var mp: Float, mq: Float, inf: Bool, minp: Float, minq: Float
+
+        /// Whether every (x − max)·s of both rows is above -86 (so 2^((x − max)·s·8/ln 2 / 8)
+        /// never underflows; no -inf, finite maxima): the rows the fast kernel takes. NaN
+        /// lanes are not in the minima; they give NaN through either kernel.
+        func fitsFastKernel(_ s: Double) -> Bool {
+            (Double(minp) - Double(mp)) * s >= -86 && (Double(minq) - Double(mq)) * s >= -86
+        }
+    }
+
+    /// Running extremes of a pair of rows (see `PairExtremes`).
     struct PairMax {
-        var mp = V(repeating: -.infinity), mq = V(repeating: -.infinity), minq = V(repeating: .infinity)
+        var mp = V(repeating: -.infinity), mq = V(repeating: -.infinity)
+        var minq = V(repeating: .infinity), minp = V(repeating: .infinity)
         @inline(__always)
         mutating func add(_ x: V, _ z: V) {
             mp = RowF32.vmax(x, mp); mq = RowF32.vmax(z, mq)
             minq = FastExp.select(z .< minq, z, minq)
+            minp = FastExp.select(x .< minp, x, minp)
         }
-        /// (max p, max q, P has mass where q = -inf) for the rows `p`, `q` just scanned.
+        /// The last `k < w` elements of both rows: the padding is -inf for the maxima and
+        /// +inf for the minima, so neither sees it.
+        mutating func addTail(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ k: Int) {
+            let x = RowF32.loadTail(p, k), z = RowF32.loadTail(q, k)
+            let xi = RowF32.loadTail(p, k, pad: .infinity), zi = RowF32.loadTail(q, k, pad: .infinity)
+            mp = RowF32.vmax(x, mp); mq = RowF32.vmax(z, mq)
+            minq = FastExp.select(zi .< minq, zi, minq)
+            minp = FastExp.select(xi .< minp, xi, minp)
+        }
+        /// The extremes of the rows `p`, `q` just scanned.
         @inline(__always)
-        func result(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ n: Int) -> (Float, Float, Bool) {
+        func result(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ n: Int) -> PairExtremes {
             let inf = minq.min() == -.infinity && RowF32.massWhereQMasked(p, q, n)
-            return (mp.max(), mq.max(), inf)
+            return PairExtremes(mp: mp.max(), mq: mq.max(), inf: inf, minp: minp.min(), minq: minq.min())
         }
     }
 
@@ -105,11 +140,11 @@ enum RowF32 {
     }
 
     @inline(never)
-    static func maxPair(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ n: Int) -> (Float, Float, Bool) {
+    static func maxPair(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ n: Int) -> PairExtremes {
         var a = PairMax()
         var i = 0
         while i + w <= n { a.add(ld(p, i), ld(q, i)); i += w }
-        if i < n { a.add(load(p, i, n), load(q, i, n)) }
+        if i < n { a.addTail(p + i, q + i, n - i) }
         return a.result(p, q, n)
     }
 
@@ -246,13 +281,17 @@ enum RowF32 {
     }
 
     /// The sums of KL(P‖Q) over a pair of rows: (Σ e_p, Σ e_q, Σ e_p·(y_p − y_q)), and
-    /// the maxima and infinity flag of the next pair (`maxPair`) when given.
+    /// the extremes of the next pair (`PairExtremes`) when given.
     /// Where P has mass and q = -inf the caller already knows the answer is +inf.
+    /// `fast` (rows that `PairExtremes.fitsFastKernel`, with their maxima before the
+    /// temperature in `maxP`, `maxQ`) takes the cheaper exponential of
+    /// `am_kl_sums_f32_fast` on x86-64; `vectorsInC: false` (tests) runs the Swift loop.
     @inline(never)
     static func klSums(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ n: Int, _ s: Float,
                        _ mp: Float, _ mq: Float,
-                       nextP: UnsafePointer<Float>?, nextQ: UnsafePointer<Float>?, vectorsInC: Bool = true)
-        -> (Double, Double, Double, Float, Float, Bool) {
+                       nextP: UnsafePointer<Float>?, nextQ: UnsafePointer<Float>?,
+                       fast: Bool = false, maxP: Float = 0, maxQ: Float = 0, vectorsInC: Bool = true)
+        -> (Double, Double, Double, PairExtremes?) {
         var sp = 0.0, sq = 0.0, sw = 0.0
         let np = nextP ?? p, nq = nextQ ?? q
         var acc = KLAcc(s, mp, mq)
@@ -261,21 +300,23 @@ enum RowF32 {
         #if arch(x86_64)
         // The whole vectors in C (`am_kl_sums_f32`: the loop below, the same bits, two
         // vectors a step and no spilled constants: ~10% less CPU per row, BENCHMARKS.md
-        // "Issue 11/13, sixth pass"); the tail below as before. `vectorsInC: false` (tests)
-        // runs the Swift loop, which the C one must match bit for bit.
-        if vectorsInC && n >= w {
+        // "Issue 11/13, sixth pass"); the tail below as before. With `fast`, the whole
+        // row in `am_kl_sums_f32_fast` (~30% less CPU again).
+        if vectorsInC && (fast || n >= w) {
             var sums = SIMD4<Double>()
-            var next = (nxt.mp, nxt.mq, nxt.minq)
+            var next = (nxt.mp, nxt.mq, nxt.minq, nxt.minp)
+            let m = fast ? n : n - n % w
             withUnsafeMutableBytes(of: &sums) { sb in
                 withUnsafeMutableBytes(of: &next) { nb in
-                    am_kl_sums_f32(p, q, n - n % w, s, mp, mq, np, nq,
-                                   sb.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: Double.self),
-                                   nb.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: Float.self))
+                    let sums = sb.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: Double.self)
+                    let next = nb.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: Float.self)
+                    if fast { am_kl_sums_f32_fast(p, q, m, s, maxP, maxQ, np, nq, sums, next) }
+                    else { am_kl_sums_f32(p, q, m, s, mp, mq, np, nq, sums, next) }
                 }
             }
             (sp, sq, sw) = (sums[0], sums[1], sums[2])
-            (nxt.mp, nxt.mq, nxt.minq) = next
-            i = n - n % w
+            (nxt.mp, nxt.mq, nxt.minq, nxt.minp) = next
+            i = m
         }
         #endif
         while i + w <= n {
@@ -289,12 +330,11 @@ enum RowF32 {
         }
         if i < n {
             acc.add(load(p, i, n), load(q, i, n))
-            nxt.add(load(np, i, n), load(nq, i, n))
+            nxt.addTail(np + i, nq + i, n - i)
             acc.flush(&sp, &sq, &sw)
         }
-        if nextP == nil { return (sp, sq, sw, -.infinity, -.infinity, false) }
-        let (nmp, nmq, ninf) = nxt.result(np, nq, n)
-        return (sp, sq, sw, nmp, nmq, ninf)
+        if nextP == nil { return (sp, sq, sw, nil) }
+        return (sp, sq, sw, nxt.result(np, nq, n))
     }
 
     /// out = (x·s − m) − l (log_softmax with l = log Σe): the max is subtracted first, so

@@ -195,6 +195,11 @@ enum RowF64 {
         return (m, st, wt)
     }
 
+    /// The most a lane raised to `minNormalInputD` by `clampedExp` (a `-inf` or very small
+    /// entry, or a lane of padding) adds to an entropy log Σe − Σe·y/Σe: e_lo·(1 + |y_lo|) ≈
+    /// 1.58e-305, rounded up.
+    static let clampResidue = 1.6e-305
+
     // MARK: KL
 
     /// The sums of KL(P‖Q) over a block of a pair of rows: (Σ e_p, Σ e_q, Σ e_p·(y_p − y_q),

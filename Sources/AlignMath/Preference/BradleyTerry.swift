@@ -53,7 +53,10 @@ public enum Preference {
 
     /// Plackett–Luce top-1 (listwise softmax) loss: `-log softmax(scores[row])[best[row]]` for each
     /// row of a row-major `rows x width` matrix; `best` holds 0-based column indices
-    /// (the Lua glue converts from 1-based). Rows may contain `-inf` (excluded items).
+    /// (the Lua glue converts from 1-based). Rows may contain `-inf` (excluded items); `+inf`
+    /// where the best is excluded. A row of only `-inf` gives NaN, never an error, as torch
+    /// 2.15's `F.cross_entropy(scores, best, reduction="none")` (its `log_softmax` of such a
+    /// row is NaN), so one such row does not lose the other rows of a batch.
     public static func listwiseLoss(scores: [Double], width: Int, best: [Int]) throws -> [Double] {
         if width < 1 { throw AlignMathError.invalidArgument("each row needs at least one score, got width \(width)") }
         if scores.count % width != 0 {
@@ -70,7 +73,8 @@ public enum Preference {
             let row = scores[(r * width)..<((r + 1) * width)]
             var mx = -Double.infinity
             for v in row where v > mx { mx = v }
-            if mx == -.infinity { throw AlignMathError.allMasked(row: r + 1) }
+            // no finite maximum: every score -inf (torch: NaN), or -inf and NaN (NaN)
+            if mx == -.infinity { out[r] = .nan; continue }
             let vb = scores[r * width + b]
             if vb == mx {
                 // log(1 + sum over the others of exp(v - vb)): exact for a tiny loss.

@@ -45,8 +45,11 @@ extension RL {
     /// are accepted); `samples` tokens are drawn per row from the policy with `rng` (the
     /// same draws serve every estimator and clamp).
     /// - Throws: a row of ref with -inf where the policy has mass makes KL infinite: the
-    ///   exact value is +inf and so is k1's expectation; no error. A policy row of every
-    ///   entry -inf is an error.
+    ///   exact value is +inf and so is k1's expectation; no error. A ref row of every entry
+    ///   -inf gives NaN for the exact KL and every estimate of that row (torch 2.15: its
+    ///   `log_softmax` is NaN, and so is `F.kl_div`), its draws as for any ref, so a batch
+    ///   keeps its other rows. A policy row of every entry -inf throws `allMasked` (1-based
+    ///   row): there is nothing to draw tokens from (`torch.multinomial` refuses it too).
     public static func klLab(logp: [Double], refLogp: [Double], rows: Int, width: Int, samples: Int,
                              rng: RandomGenerator) throws -> [KLLabRow] {
         try checkSameLength(logp.count, refLogp.count, "logp and ref_logp")
@@ -58,19 +61,31 @@ extension RL {
         var out: [KLLabRow] = []
         for row in 0..<rows {
             if Interruption.isPending { throw AlignMathError.interrupted }
-            let lp = try logSoftmaxRow(logp[(row * width)..<((row + 1) * width)], row: row + 1)
+            guard let lp = try logSoftmaxRow(logp[(row * width)..<((row + 1) * width)], row: row + 1) else {
+                throw AlignMathError.allMasked(row: row + 1)
+            }
             let lq = try logSoftmaxRow(refLogp[(row * width)..<((row + 1) * width)], row: row + 1)
-            out.append(try klLabRow(lp, lq, samples: samples, rng: rng))
+            var r = try klLabRow(lp, lq ?? [Double](repeating: .nan, count: width), samples: samples, rng: rng)
+            if lq == nil {
+                // every value NaN (one NaN: k1 = -(lq - lp) would print -nan), the draws kept
+                let nan = KLEstimate(mean: .nan, bias: .nan, variance: .nan, stderr: .nan, expected: .nan,
+                                     expectedBias: .nan, expectedVariance: .nan)
+                r.exact = .nan
+                r.estimates = r.estimates.map { $0.map { _ in nan } }
+                r.values = r.values.map { $0.map { $0.map { _ in .nan } } }
+            }
+            out.append(r)
         }
         return out
     }
 
-    /// A row shifted to log-probabilities: `x - logsumexp(x)`.
-    static func logSoftmaxRow(_ x: ArraySlice<Double>, row: Int) throws -> [Double] {
+    /// A row shifted to log-probabilities: `x - logsumexp(x)`; nil for a row of only -inf
+    /// (torch's `log_softmax` of it is NaN; the caller decides).
+    static func logSoftmaxRow(_ x: ArraySlice<Double>, row: Int) throws -> [Double]? {
         var m = -Double.infinity
         for v in x where v > m { m = v }
         if x.contains(where: \.isNaN) { throw AlignMathError.invalidArgument("row \(row) holds NaN") }
-        guard m > -.infinity else { throw AlignMathError.allMasked(row: row) }
+        guard m > -.infinity else { return nil }
         var s = 0.0
         for v in x { s += exp(v - m) }
         let lse = m + log(s)

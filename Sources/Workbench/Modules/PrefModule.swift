@@ -66,7 +66,9 @@ extension Workbench {
             Plackett-Luce top-1 (listwise softmax) loss: -log softmax(scores[i])[best[i]] per row.
             scores is a 2-d tensor or an array of arrays (one row of candidate scores per prompt),
             best the 1-based position of the preferred candidate in each row; -inf excludes a
-            candidate. One row given as a vector with a number best returns a number.
+            candidate (+inf where the best is excluded). One row given as a vector with a number best
+            returns a number. A row of only -inf gives NaN, not an error, so a batch keeps its other
+            rows: the peer is torch 2.15's F.cross_entropy(scores, best - 1, reduction = "none").
             Example: pref.listwise_loss({{2, 1, 0}, {0, 3, 1}}, {1, 2})
             """) { args in
             let s = try args.tensor(1, what: "2-d tensor or array of arrays")
