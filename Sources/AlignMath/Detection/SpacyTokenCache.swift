@@ -317,13 +317,18 @@ final class SpacyTokenCache: @unchecked Sendable {
     /// Tokenizes a chunk never seen and stores it at `slot`.
     private func fill(_ p: UnsafePointer<UInt8>, _ a: Int, _ b: Int, key: UInt64, slot: Int, _ out: Tokens) {
         let text = UnsafeBufferPointer(start: p + a, count: b - a)
-        let scalars = Array(String(decoding: text, as: UTF8.self).unicodeScalars)
-        var offsets = [Int](repeating: 0, count: scalars.count + 1)
-        for (k, u) in scalars.enumerated() { offsets[k + 1] = offsets[k] + UTF8.width(u) }
+        // ASCII: one code point per byte, so code-point offsets are byte offsets
+        let ascii = text.allSatisfy { $0 < 0x80 }
+        let scalars = ascii ? text.map { Unicode.Scalar($0) } : Array(String(decoding: text, as: UTF8.self).unicodeScalars)
+        var offsets: [Int] = []
+        if !ascii {
+            offsets = [Int](repeating: 0, count: scalars.count + 1)
+            for (k, u) in scalars.enumerated() { offsets[k + 1] = offsets[k] + UTF8.width(u) }
+        }
         var made: [Piece] = []
         for (x0, y0) in tokenizer.chunkRanges(scalars) {
             let x = Swift.min(x0, scalars.count), y = Swift.min(y0, scalars.count)
-            made.append(makePiece(scalars, x, y, start: offsets[x], end: offsets[y]))
+            made.append(makePiece(scalars, x, y, start: ascii ? x : offsets[x], end: ascii ? y : offsets[y]))
         }
         let short = b - a <= 8
         if short && made.count == 1 && made[0].start == 0 && Int(made[0].end) == b - a && made[0].group < 0xFFFE {
@@ -380,9 +385,27 @@ final class SpacyTokenCache: @unchecked Sendable {
         var flags: UInt8 = 0
         if s[x..<y].allSatisfy(SpacyClass.isSpace) { flags |= SpacyTokenCache.blank }
         if y - x == 1 && SpacySentencizer.enderScalars.contains(s[x]) { flags |= SpacyTokenCache.ender }
-        if x < y && s[x..<y].allSatisfy({ $0.properties.generalCategory.isPunctuation }) { flags |= SpacyTokenCache.punct }
+        if x < y && s[x..<y].allSatisfy(SpacyTokenCache.isPunctuation) { flags |= SpacyTokenCache.punct }
         let group = SpacyByteMatcher.table.index[SpacyExceptionIndex.hash(s, x, y)] ?? -1
         return Piece(start: Int32(start), end: Int32(end), id: id, group: group, flags: flags)
+    }
+
+    /// Unicode punctuation (P*) among the ASCII code points, from the same property.
+    private static let asciiPunctuation: (UInt64, UInt64) = {
+        var low: UInt64 = 0, high: UInt64 = 0
+        for v in 0..<128 where Unicode.Scalar(UInt8(v)).properties.generalCategory.isPunctuation {
+            if v < 64 { low |= 1 << UInt64(v) } else { high |= 1 << UInt64(v - 64) }
+        }
+        return (low, high)
+    }()
+
+    /// spaCy's `is_punct` of one code point: its general category is P*.
+    @inline(__always)
+    static func isPunctuation(_ u: Unicode.Scalar) -> Bool {
+        let v = u.value
+        if v < 64 { return (asciiPunctuation.0 >> UInt64(v)) & 1 != 0 }
+        if v < 128 { return (asciiPunctuation.1 >> UInt64(v - 64)) & 1 != 0 }
+        return u.properties.generalCategory.isPunctuation
     }
 
     /// `SpacySentencizer.sentenceStarts` over tokens with their flags.
