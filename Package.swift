@@ -98,7 +98,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "moonlab", dependencies: [
-            "Workbench", "LuaShim", "ModelClient", "MoonlabServe",
+            "Workbench", "AlignMath", "LuaShim", "ModelClient", "MoonlabServe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         // The Swift runtime and Foundation linked statically in release: the dynamic loader's

@@ -1,3 +1,4 @@
+import AlignMath
 import ArgumentParser
 import LuaKit
 import Workbench
@@ -27,6 +28,7 @@ struct Moonlab: ParsableCommand {
     /// Bare `moonlab` (the prompt, or a piped script) skips argument parsing: its
     /// reflection costs ~2 ms of start-up, and there is nothing to parse.
     static func main() {
+        AlignMath.parkBLASThreads()  // no spinning BLAS thread beside a process that has not asked for one
         if CommandLine.arguments.count == 1 {
             do {
                 try runWithoutArguments(GlobalOptions.defaults, recordTo: SessionRecorder.defaultPath())

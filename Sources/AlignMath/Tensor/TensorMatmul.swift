@@ -1,5 +1,14 @@
 import COpenBLAS
 
+extension AlignMath {
+    /// Stops OpenBLAS's worker threads until the next threaded BLAS call. Its library
+    /// constructor starts them at load time and they spin (`sched_yield`) for ~0.1-0.2 s of a
+    /// core before they sleep: every moonlab process paid that at start, and it counted in
+    /// the process CPU time of whatever ran first. Call once, before any other thread runs;
+    /// the first matmul big enough for threads starts them again (as after a `fork`).
+    public static func parkBLASThreads() { _ = blas_thread_shutdown_() }
+}
+
 /// Matrix products as numpy's `matmul`: 1-d · 1-d is a dot product; a 1-d left operand is
 /// a row vector and a 1-d right operand a column vector (the added axis removed from the
 /// result); more axes are batches, broadcast against each other. f32 and f64 go to
