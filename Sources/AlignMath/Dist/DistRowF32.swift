@@ -77,8 +77,8 @@ enum RowF32 {
     /// Whether `Dist.kl` sends the rows that fit it to the fast kernel (`am_kl_sums_f32_fast`,
     /// ~21% less CPU per f32 row pair). Off: issue 11 holds f64 KL within 2.2x of f32 KL, and
     /// the f64 kernel cannot follow (its exponential needs a degree-5 polynomial and a
-    /// 128-entry table, or a degree-8 one with the 4-entry table that fits a register: a C
-    /// kernel of the latter ran 2.31 ns per pair against the Swift kernel's 2.23), so with it
+    /// 128-entry table, or a degree-8 one with the 4-entry table that fits a register: C
+    /// kernels of the latter ran 2.15-2.31 ns per pair against the Swift kernel's 2.23), so with it
     /// on, one 128k row gives f64 = 3.07x f32 where it was 2.15-2.18x (BENCHMARKS.md, "A
     /// cheaper exponential, built for the rows it fits"). The kernel is tested
     /// (`DistKLF32KernelTests`) and ready for when the f64 one is as fast.
