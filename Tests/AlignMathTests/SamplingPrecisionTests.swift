@@ -72,6 +72,23 @@ final class SamplingPrecisionTests: XCTestCase {
         }
     }
 
+    /// top-p 1 on a float32 row removes exactly the tokens whose float32 probability is 0, and
+    /// which those are is decided in the subnormal range by torch's float arithmetic. A row of
+    /// 10 logits near 0 and 3,000 spread over [-105, -80]: transformers 5.25.0
+    /// `TopPLogitsWarper(1.0)` on torch 2.15 (CPU) keeps 2,622 (torch.softmax has 2,622
+    /// non-zero probabilities; the double ones rounded to float, 2,636). Found by
+    /// sampling_diff.py (seed 303).
+    func testTopPOneOnAFloat32RowKeepsTorchsNonZeroProbabilities() throws {
+        var row = [Float]()
+        for i in 0..<3010 {
+            let spread: Double = -105 + 25 * Double((i * 7919) % 3000) / 3000
+            let near: Double = -Double(i % 10) * 0.05
+            row.append(Float(i < 10 ? near : spread))
+        }
+        let kept = try SamplerChain([.topP(1.0)]).apply(row).filter { $0 > -.infinity }.count
+        XCTAssertEqual(kept, 2622)
+    }
+
     /// Probabilities of a long f64 row to the last digit or so: the softmax's sum is
     /// compensated. A plain 4-lane sum of these 50,000 terms made every probability ~200 ulps
     /// off (torch.softmax is ~15 off). Reference: Python's math.fsum of math.exp(x - max).

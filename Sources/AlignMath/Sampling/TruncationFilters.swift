@@ -86,8 +86,14 @@ extension SamplerWorkspace {
         var i = n - 1
         if float32 {
             let bound = Float(1 - p)
+            // With top_p = 1 (bound 0) a token goes exactly when its float32 probability is 0,
+            // and which ones are is decided in the subnormal range, where torch's own float
+            // arithmetic (expf(x - max) · (1 / sum), each rounded to float) and the double
+            // probability rounded to float disagree (up to 1 in 5 of such tokens): there,
+            // the probabilities are torch's float ones.
+            let torchFloats = bound == 0 ? torchFloat32Probabilities() : nil
             while i >= 0 {
-                s += Double(Float(probs[i]))
+                s += Double(torchFloats?[i] ?? Float(probs[i]))
                 if !(Float(s) <= bound) { m = i + 1; break }
                 i -= 1
             }
@@ -100,6 +106,24 @@ extension SamplerWorkspace {
         }
         m = min(n, max(m, minKeep))
         keepPrefixPreferringHighIdsInTie(m)
+    }
+
+    /// The candidates' probabilities as torch.softmax computes them on a float32 row:
+    /// e = expf(x - max) (correctly rounded, subnormals included), their sum rounded to
+    /// float, and e · (1 / sum) in float (the same zeros as torch 2.15 on rows whose tail
+    /// reaches the subnormal range; the sum is ours, torch's float one differs by ulps).
+    func torchFloat32Probabilities() -> [Float] {
+        var mx = -Float.infinity
+        for v in vals { let f = Float(v); if f > mx { mx = f } }
+        var es = [Float](repeating: 0, count: vals.count)
+        var total = 0.0
+        for (k, v) in vals.enumerated() {
+            let e = Float(Foundation.exp(Double(Float(v) - mx)))
+            es[k] = e; total += Double(e)
+        }
+        let inv = 1 / Float(total)
+        for k in 0..<es.count { es[k] *= inv }
+        return es
     }
 
     /// Keeps `m` candidates of the canonical order; if the cut splits a group of tied
