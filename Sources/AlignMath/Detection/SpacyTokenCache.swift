@@ -463,13 +463,7 @@ enum SpacyByteMatcher {
             }
         }
         if matches.isEmpty { return }
-        matches.sort { ($0.end - $0.start, -$0.start) > ($1.end - $1.start, -$1.start) }
-        var seen = Set<Int>(), kept: [(start: Int, end: Int)] = []
-        for m in matches {
-            if !seen.contains(m.start) && !seen.contains(m.end - 1) { kept.append(m) }
-            for t in m.start..<m.end { seen.insert(t) }
-        }
-        kept.sort { $0.start < $1.start }
+        let kept = SpacySpecialMatcher.filterSpans(matches)
         var result: [SpacyTokenCache.Piece] = []
         result.reserveCapacity(out.count)
         var i = 0, k = 0

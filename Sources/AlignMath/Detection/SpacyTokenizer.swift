@@ -260,6 +260,20 @@ enum SpacySpecialMatcher {
         return out
     }()
 
+    /// spaCy's `filter_spans` over special-case matches: longest first (then earliest), a
+    /// match kept unless its first or last token is already in a kept one; kept in order of
+    /// start. Shared by the tokenizer and its cache (`SpacyTokenCache`).
+    static func filterSpans(_ matches: [(start: Int, end: Int)]) -> [(start: Int, end: Int)] {
+        let ordered = matches.sorted { ($0.end - $0.start, -$0.start) > ($1.end - $1.start, -$1.start) }
+        var seen = Set<Int>(), kept: [(start: Int, end: Int)] = []
+        for m in ordered {
+            if !seen.contains(m.start) && !seen.contains(m.end - 1) { kept.append(m) }
+            for t in m.start..<m.end { seen.insert(t) }
+        }
+        kept.sort { $0.start < $1.start }
+        return kept
+    }
+
     static func apply(_ s: [Unicode.Scalar], _ out: inout [(Int, Int)]) {
         let table = patterns
         var matches: [(start: Int, end: Int)] = []
@@ -278,13 +292,7 @@ enum SpacySpecialMatcher {
             }
         }
         if matches.isEmpty { return }
-        matches.sort { ($0.end - $0.start, -$0.start) > ($1.end - $1.start, -$1.start) }
-        var seen = Set<Int>(), kept: [(start: Int, end: Int)] = []
-        for m in matches {
-            if !seen.contains(m.start) && !seen.contains(m.end - 1) { kept.append(m) }
-            for t in m.start..<m.end { seen.insert(t) }
-        }
-        kept.sort { $0.start < $1.start }
+        let kept = SpacySpecialMatcher.filterSpans(matches)
         var result: [(Int, Int)] = []
         result.reserveCapacity(out.count)
         var i = 0, k = 0
