@@ -95,6 +95,15 @@ final class LabModuleTests: XCTestCase {
         XCTAssertEqual(try h.value("rl.kl_lab({1, 2}, {m, m}, {samples = 5}).exact"), "nan")
         XCTAssertTrue(h.error("rl.kl_lab({{0, 1}, {m, m}}, {{0, 0}, {0, 0}})")?
             .hasSuffix("rl.kl_lab: row 2 of logp has every entry -inf (no distribution to draw from)") ?? false)
+        // A NaN in a ref_logp row: the same NaN row (torch 2.15.0: log_softmax of the row is
+        // NaN, F.kl_div(..., reduction = "sum") nan), the other rows kept; in a logp row, an
+        // error naming it (torch.multinomial: "probability tensor contains either inf, nan or
+        // element < 0").
+        try h.run("k = rl.kl_lab({{0, 1, -1}, {1, 2, 0.5}}, {{0.5, 0, 0}, {0.5, 0/0, 0}}, {samples = 20, rng = random.new(2)})")
+        try near(h, "k.exact[1]", 0.33961695205030534)
+        XCTAssertEqual(try h.value("k.exact[2], k.k1.mean[2], k.k3.clamped.verl.expected[2]"), "nan\tnan\tnan")
+        XCTAssertTrue(h.error("rl.kl_lab({{0, 1}, {0/0, 0}}, {{0, 0}, {0, 0}})")?
+            .hasSuffix("rl.kl_lab: logp row 2 holds NaN: no tokens can be drawn from it (torch.multinomial refuses such a row too)") ?? false)
     }
 
     func testDryRunFields() throws {

@@ -46,10 +46,11 @@ extension RL {
     /// same draws serve every estimator and clamp).
     /// - Throws: a row of ref with -inf where the policy has mass makes KL infinite: the
     ///   exact value is +inf and so is k1's expectation; no error. A ref row of every entry
-    ///   -inf gives NaN for the exact KL and every estimate of that row (torch 2.15: its
-    ///   `log_softmax` is NaN, and so is `F.kl_div`), its draws as for any ref, so a batch
-    ///   keeps its other rows. A policy row of every entry -inf throws `allMasked` (1-based
-    ///   row): there is nothing to draw tokens from (`torch.multinomial` refuses it too).
+    ///   -inf, or holding a NaN, gives NaN for the exact KL and every estimate of that row
+    ///   (torch 2.15: its `log_softmax` is NaN, and so is `F.kl_div`), its draws as for any
+    ///   ref, so a batch keeps its other rows. A policy row of every entry -inf throws
+    ///   `allMasked` (1-based row), one holding a NaN `invalidArgument`: there is nothing
+    ///   to draw tokens from (`torch.multinomial` refuses both too).
     public static func klLab(logp: [Double], refLogp: [Double], rows: Int, width: Int, samples: Int,
                              rng: RandomGenerator) throws -> [KLLabRow] {
         try checkSameLength(logp.count, refLogp.count, "logp and ref_logp")
@@ -61,10 +62,12 @@ extension RL {
         var out: [KLLabRow] = []
         for row in 0..<rows {
             if Interruption.isPending { throw AlignMathError.interrupted }
-            guard let lp = try logSoftmaxRow(logp[(row * width)..<((row + 1) * width)], row: row + 1) else {
-                throw AlignMathError.allMasked(row: row + 1)
+            let policy = logp[(row * width)..<((row + 1) * width)]
+            if policy.contains(where: \.isNaN) {
+                throw AlignMathError.invalidArgument("logp row \(row + 1) holds NaN: no tokens can be drawn from it (torch.multinomial refuses such a row too)")
             }
-            let lq = try logSoftmaxRow(refLogp[(row * width)..<((row + 1) * width)], row: row + 1)
+            guard let lp = logSoftmaxRow(policy) else { throw AlignMathError.allMasked(row: row + 1) }
+            let lq = logSoftmaxRow(refLogp[(row * width)..<((row + 1) * width)])
             var r = try klLabRow(lp, lq ?? [Double](repeating: .nan, count: width), samples: samples, rng: rng)
             if lq == nil {
                 // every value NaN (one NaN: k1 = -(lq - lp) would print -nan), the draws kept
@@ -79,12 +82,12 @@ extension RL {
         return out
     }
 
-    /// A row shifted to log-probabilities: `x - logsumexp(x)`; nil for a row of only -inf
-    /// (torch's `log_softmax` of it is NaN; the caller decides).
-    static func logSoftmaxRow(_ x: ArraySlice<Double>, row: Int) throws -> [Double]? {
+    /// A row shifted to log-probabilities: `x - logsumexp(x)`; nil for a row of only -inf or
+    /// holding a NaN (torch's `log_softmax` of either is NaN; the caller decides).
+    static func logSoftmaxRow(_ x: ArraySlice<Double>) -> [Double]? {
         var m = -Double.infinity
         for v in x where v > m { m = v }
-        if x.contains(where: \.isNaN) { throw AlignMathError.invalidArgument("row \(row) holds NaN") }
+        if x.contains(where: \.isNaN) { return nil }
         guard m > -.infinity else { return nil }
         var s = 0.0
         for v in x { s += exp(v - m) }

@@ -119,10 +119,11 @@ extension Workbench {
             one row: opts.row (1), opts.clamp ("none" | "openrlhf" | "verl"), opts.estimator (nil:
             all three), bins and the picture options of plot.hist.
             Printed at the prompt as a table (first row).
-            A ref_logp row of only -inf gives NaN for its exact KL and every estimate, its draws
-            as usual, so a batch keeps its other rows (torch 2.15: its log_softmax is NaN, and so
-            is F.kl_div); a logp row of only -inf is an error naming the row (no distribution to
-            draw tokens from: torch.multinomial refuses it too).
+            A ref_logp row of only -inf, or holding a NaN, gives NaN for its exact KL and every
+            estimate, its draws as usual, so a batch keeps its other rows (torch 2.15: its
+            log_softmax is NaN, and so is F.kl_div); a logp row of only -inf or holding a NaN is
+            an error naming the row (no distribution to draw tokens from: torch.multinomial
+            refuses it too).
             Options: samples (1000, 2 to 1000000); rng (random.default).
             Example: r = rl.kl_lab(dist.log_softmax(policy_logits), dist.log_softmax(ref_logits), {samples = 4000, rng = random.new(0)}); r.k3.clamped.verl.bias
             """) { args in
