@@ -118,15 +118,25 @@ public enum SelfCheckNgram {
             AlignMathError.invalidArgument("a text of \(count) bytes is longer than the 2 GiB selfcheck_ngram takes")
         }
 
+        /// Tokenizes `text`'s UTF-8 bytes into `toks` and calls `body` with the bytes' address
+        /// and count while they are alive; an empty text calls nothing (no tokens, nothing counted).
+        private static func tokenized(_ text: String, by cache: SpacyTokenCache, into toks: SpacyTokenCache.Tokens,
+                               _ body: (UnsafePointer<UInt8>, Int) throws -> Void) throws {
+            var text = text
+            try text.withUTF8 { b in
+                guard let p = b.baseAddress, b.count > 0 else { return }
+                guard b.count < Int(Int32.max) else { throw Model.tooLong(b.count) }
+                cache.tokenize(p, b.count, into: toks)
+                try body(p, b.count)
+            }
+        }
+
         /// `add(text)`: every sentence's ids appended (counted by `count()`).
         mutating func add(_ text: Text) throws {
             switch text {
-            case .text(var t):
-                try t.withUTF8 { b in
-                    guard let p = b.baseAddress, b.count > 0 else { return }
-                    guard b.count < Int(Int32.max) else { throw Model.tooLong(b.count) }
-                    let toks = cache.textTokens
-                    cache.tokenize(p, b.count, into: toks)
+            case .text(let t):
+                let toks = cache.textTokens
+                try Model.tokenized(t, by: cache, into: toks) { p, count in
                     SpacyTokenCache.sentenceStarts(toks, into: &starts)
                     ids.reserveCapacity(ids.count + toks.count + starts.count * (n - 1))
                     for j in starts.indices {
@@ -143,7 +153,7 @@ public enum SelfCheckNgram {
                         guard a < e else { continue }  // no tokens: nothing counted
                         let x = Int(toks[a].start), y = Int(toks[e - 1].end)
                         let start = pad()
-                        if SpacyTokenCache.spaceBefore(p, x) && SpacyTokenCache.spaceAt(p, y, b.count) {
+                        if SpacyTokenCache.spaceBefore(p, x) && SpacyTokenCache.spaceAt(p, y, count) {
                             for q in a..<e { ids.append(toks[q].id) }
                         } else {
                             let sub = cache.sentenceTokens
@@ -166,12 +176,9 @@ public enum SelfCheckNgram {
         mutating func evaluated(_ sentence: Text) throws -> (Int, Int) {
             let start = pad()
             switch sentence {
-            case .text(var t):
-                try t.withUTF8 { b in
-                    guard let p = b.baseAddress, b.count > 0 else { return }
-                    guard b.count < Int(Int32.max) else { throw Model.tooLong(b.count) }
-                    let toks = cache.sentenceTokens
-                    cache.tokenize(p, b.count, into: toks)
+            case .text(let t):
+                let toks = cache.sentenceTokens
+                try Model.tokenized(t, by: cache, into: toks) { _, _ in
                     for q in 0..<toks.count { ids.append(toks[q].id) }
                 }
             case .tokens(let t):
