@@ -18,6 +18,30 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(try Tensor([0.1], dtype: .f32)[flat: 0], Double(Float(0.1)))
     }
 
+    /// numpy 2.4.6 (Python): np.arange(1, 2, 0.1) in hex, np.arange(1, 2, 0.1, dtype=np.float32),
+    /// np.arange(0.7, 5, 1.6, dtype=np.int64), np.arange(-2.5, 3.7, 0.3, dtype=np.int64),
+    /// np.linspace(-3.3, 8.1, 13, dtype=np.int64), np.linspace(-1e10, 1, 9, dtype=np.int64)[:3].
+    /// numpy's arange fills first + i * (second - first) in the dtype; start + i * step was an
+    /// ulp off for f64 (and up to 1e-6 for f32), and i64 with fractional bounds was floored.
+    func testArangeAndLinspaceAsNumpy() throws {
+        let f64 = ["0x1.0000000000000p+0", "0x1.199999999999ap+0", "0x1.3333333333334p+0", "0x1.4cccccccccccep+0",
+                   "0x1.6666666666668p+0", "0x1.8000000000002p+0", "0x1.999999999999cp+0", "0x1.b333333333336p+0",
+                   "0x1.cccccccccccd0p+0", "0x1.e66666666666ap+0"].map { Double($0)! }
+        XCTAssertEqual(try Tensor.arange(1, 2, step: 0.1).toDoubles(), f64)
+        let f32: [Float] = [1.0, 1.100000023841858, 1.2000000476837158, 1.3000000715255737, 1.4000000953674316,
+                            1.5000001192092896, 1.6000001430511475, 1.7000001668930054, 1.8000001907348633, 1.9000002145767212]
+        XCTAssertEqual(try Tensor.arange(1, 2, step: 0.1, dtype: .f32).toDoubles(), f32.map(Double.init))
+        XCTAssertEqual(try Tensor.arange(0.7, 5, step: 1.6, dtype: .i64).toInt64s(), [0, 2, 4])
+        XCTAssertEqual(try Tensor.arange(-2.5, 3.7, step: 0.3, dtype: .i64).toInt64s(), Array(repeating: -2, count: 21))
+        XCTAssertEqual(try Tensor.arange(0, 5, step: 1.5, dtype: .i64).toInt64s(), [0, 1, 2, 3])
+        XCTAssertEqual(try Tensor.linspace(-3.3, 8.1, count: 13, dtype: .i64).toInt64s(), Array(-4...8))
+        XCTAssertEqual(Array(try Tensor.linspace(-1e10, 1, count: 9, dtype: .i64).toInt64s().prefix(3)),
+                       [-10_000_000_000, -8_750_000_000, -7_500_000_000])
+        XCTAssertEqual(try Tensor.linspace(0, 1, count: 5).toDoubles(), [0, 0.25, 0.5, 0.75, 1])
+        XCTAssertEqual(try Tensor.linspace(2, 3, count: 1).toDoubles(), [2])
+        XCTAssertEqual(try Tensor.linspace(2, 3, count: 0).count, 0)
+    }
+
     func testViewsShareStorageAndCloneCopies() throws {
         let t = try Tensor((0..<12).map(Double.init), shape: [3, 4])
         let r = try t.row(1)

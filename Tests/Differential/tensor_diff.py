@@ -1058,6 +1058,89 @@ def cases_cast_writes(g, out):
                         npsetup=lambda e, v=v: e["a"].__setitem__(e["m"], v)))
 
 
+# ------------------------------------------------------------------------- argument forms (coverage audit)
+def np_arange_i64(a, b, st):
+    return np.arange(a, b, st, dtype=np.int64)
+
+
+def cases_forms(g, out):
+    """Forms the contract allows that the other categories do not draw (helper-44's audit of
+    issue 13): fractional arange/linspace in every dtype (numpy's values bit for bit),
+    tensor.full with booleans, maximum/minimum with a Lua scalar, mask writes of a
+    broadcast value, clamp(nil, hi), ipairs over a 1-d tensor, the default options of
+    sort/argsort/topk, the positional axis forms, integral float positions."""
+    for _ in range(60):
+        a0 = g.choice([0, 1, -2.5, 0.7, -3.2, 0.1, 1e6, g.i(-5, 5), round(float(g.rng.normal() * 4), g.i(0, 3))])
+        st = g.choice([0.1, 0.3, -0.3, 1.5, 1.6, 0.05, 0.7, -1.1, 0.25, 1, 2, -1, round(float(g.rng.normal() * 2), g.i(1, 3)) or 0.5])
+        b0 = a0 + st * g.i(0, 40) * g.r() + (st * 0.5 if g.r() < 0.3 else 0)
+        b0 = round(b0, g.i(0, 4)) if g.r() < 0.7 else b0
+        dt = g.choice(["f64", "f32", "i64"])
+        if (b0 - a0) / st > 200:
+            continue
+        out.append(Case("arange-frac", {}, f"tensor.arange({lua_num(a0)}, {lua_num(b0)}, {lua_num(st)}, {{dtype = '{dt}'}})",
+                        lambda e, a0=a0, b0=b0, st=st, dt=dt: np.arange(a0, b0, st, dtype=DT[dt])))
+        lo = g.choice([0, 1, -3.3, 2, 0.1, -1e10, round(float(g.rng.normal() * 5), g.i(0, 3))])
+        hi = g.choice([1, 8.1, -7.7, 0.2, 1, lo, round(float(g.rng.normal() * 5), g.i(0, 3))])
+        n = g.i(0, 14)
+        out.append(Case("linspace-exact", {}, f"tensor.linspace({lua_num(lo)}, {lua_num(hi)}, {n}, {{dtype = '{dt}'}})",
+                        lambda e, lo=lo, hi=hi, n=n, dt=dt: np.linspace(lo, hi, n, dtype=DT[dt])))
+    for n in range(0, 7):
+        out.append(Case("arange-1", {}, f"tensor.arange({n})", lambda e, n=n: np.arange(n).astype(np.float64), note="contract: f64 by default"))
+    for shape in ((2, 3), (0,), (), (4,)):
+        ls = "{" + ", ".join(map(str, shape)) + "}"
+        for v in (True, False):
+            out.append(Case("full-bool", {}, f"tensor.full({ls}, {lua_num(v)})", lambda e, shape=shape, v=v: np.full(shape, v)))
+            for dt in ("f64", "f32", "i64", "bool"):
+                out.append(Case("full-bool", {}, f"tensor.full({ls}, {lua_num(v)}, {{dtype = '{dt}'}})",
+                                lambda e, shape=shape, v=v, dt=dt: np.full(shape, v, dtype=DT[dt])))
+        for dt in ("f64", "f32", "i64", "bool"):
+            out.append(Case("makers-dtype", {}, f"tensor.ones({ls}, {{dtype = '{dt}'}})", lambda e, shape=shape, dt=dt: np.ones(shape, dtype=DT[dt])))
+            out.append(Case("makers-dtype", {}, f"tensor.full({ls}, 3, {{dtype = '{dt}'}})", lambda e, shape=shape, dt=dt: np.full(shape, 3, dtype=DT[dt])))
+            out.append(Case("makers-dtype", {}, f"tensor.eye({len(shape) + 1}, {{dtype = '{dt}'}})", lambda e, shape=shape, dt=dt: np.eye(len(shape) + 1, dtype=DT[dt])))
+    for _ in range(60):
+        shape = g.shape(g.i(0, 3), empty=0.05)
+        dt = g.dtype()
+        a = g.array(shape, dt)
+        s = g.choice([0, 2, -1, 0.5, -0.0, True, False, float("nan"), float("inf"), 2 ** 62])
+        nm, f = g.choice([("maximum", np.maximum), ("minimum", np.minimum)])
+        out.append(Case("maxmin-scalar", {"a": a}, f"tensor.{nm}(a, {lua_num(s)})", lambda e, f=f, s=s: np_bin("", f, e["a"], s)))
+        out.append(Case("maxmin-scalar", {"a": a}, f"tensor.{nm}({lua_num(s)}, a)", lambda e, f=f, s=s: np_bin("", f, s, e["a"])))
+        if dt != "bool":
+            hi = g.choice([0, 1, 2.5, -1])
+            out.append(Case("clamp-hi", {"a": a}, f"a:clamp(nil, {lua_num(hi)})", lambda e, hi=hi: np.clip(e["a"], None, hi)))
+        if len(shape) >= 1:
+            k = g.i(1, len(shape))
+            m = g.array(shape[:k], "bool")
+            rest = shape[k:]
+            vshape = g.choice([rest, (1,) + rest, tuple(1 for _ in rest), ()]) if rest else g.choice([(1,), ()])
+            v = g.array(vshape, dt, special=0)
+            out.append(Case("mask-write-bcast", {"a": a, "m": m, "v": v}, "a", lambda e: e["a"], setup="a[m] = v",
+                            npsetup=lambda e: e["a"].__setitem__(e["m"], e["v"])))
+            ax = g.i(0, len(shape) - 1)
+            lax = ax + 1 if g.r() < 0.5 else ax - len(shape)
+            keep = g.r() < 0.5
+            out.append(Case("axis-number", {"a": a}, f"a:sum({lax}, {{keepdim = {str(keep).lower()}}})",
+                            lambda e, ax=ax, keep=keep: red_np("sum", e["a"], ax, keep)))
+            out.append(Case("axis-table", {"a": a}, f"a:max{{{lax}, keepdim = {str(keep).lower()}}}",
+                            lambda e, ax=ax, keep=keep: red_np("max", e["a"], ax, keep)))
+            if dt in ("f64", "f32"):
+                out.append(Case("axis-table", {"a": a}, f"a:logsumexp{{{lax}}}", lambda e, ax=ax: red_np("logsumexp", e["a"], ax, False), tol="ulp"))
+            out.append(Case("sort-default", {"a": a}, "a:sort()", lambda e: (lambda v, i: (v, i + 1))(*order_along(e["a"], -1, False))))
+            out.append(Case("sort-default", {"a": a}, "a:sort{descending = true}", lambda e: (lambda v, i: (v, i + 1))(*order_along(e["a"], -1, True))))
+            out.append(Case("argsort-default", {"a": a}, "a:argsort()", lambda e: order_along(e["a"], -1, False)[1] + 1))
+            kk = g.i(0, shape[ax])
+            out.append(Case("topk-axis", {"a": a}, f"a:topk({kk}, {{axis = {lax}}})",
+                            lambda e, ax=ax, kk=kk: (lambda v, i: (v[tuple(slice(0, kk) if d == ax else slice(None) for d in range(e["a"].ndim))],
+                                                                   i[tuple(slice(0, kk) if d == ax else slice(None) for d in range(e["a"].ndim))] + 1))(*order_along(e["a"], ax, True))))
+            if shape[0] > 0:
+                p = g.i(1, shape[0])
+                out.append(Case("float-position", {"a": a}, f"a[{p}.0]", lambda e, p=p: e["a"][p - 1]))
+        if len(shape) == 1:
+            out.append(Case("ipairs-1d", {"a": a}, "(function() local s = {} for i, x in ipairs(a) do s[i] = x end return s end)()",
+                            lambda e: PyVal([x.item() if not isinstance(x, (bool, np.bool_)) else bool(x) for x in e["a"]]) if e["a"].dtype != np.float32
+                            else PyVal([float(x) for x in e["a"]])))
+
+
 # ------------------------------------------------------------------------- bad input never crashes
 ANY = object()  # any value or a Lua error will do; a crash of the process will not
 
@@ -1552,7 +1635,7 @@ def cmp_py(got, v):
 
 CATS = {"indexing": cases_indexing, "broadcast": cases_broadcast, "unary": cases_unary, "reduce": cases_reduce,
         "order": cases_order, "shape": cases_shape, "matmul": cases_matmul, "dist": cases_dist, "casts": cases_cast_writes,
-        "large": cases_large, "robust": cases_robust}
+        "large": cases_large, "robust": cases_robust, "forms": cases_forms}
 
 
 def main():

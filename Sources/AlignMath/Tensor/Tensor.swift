@@ -158,8 +158,13 @@ public final class Tensor {
         return t
     }
 
-    /// `[start, start+step, ...)` up to but excluding `end`, as `torch.arange`. For an
-    /// `i64` result the values are computed in integers when start and step are whole.
+    /// `[start, start+step, ...)` up to but excluding `end`, as `numpy.arange`: the length is
+    /// ceil((end - start) / step); the first two values are `start` and `start + step` in the
+    /// dtype, and the others `first + i * delta` with `delta = second - first` computed in the
+    /// dtype (numpy's PyArray_Arange and its `fill` functions). For f64 and f32 that differs
+    /// from `start + i * step` by an ulp here and there (numpy 2.4: arange(1, 2, 0.1)[7] is
+    /// 1.7000000000000002); for i64 with fractional bounds the values step by
+    /// trunc(start + step) - trunc(start) (np.arange(0.7, 5, 1.6, dtype=np.int64) is [0, 2, 4]).
     public static func arange(_ start: Double, _ end: Double, step: Double = 1, dtype: DType = .f64) throws -> Tensor {
         guard step != 0, step.isFinite, start.isFinite, end.isFinite else {
             throw AlignMathError.invalidArgument("arange needs finite bounds and a non-zero step (got \(start), \(end), step \(step))")
@@ -168,21 +173,62 @@ public final class Tensor {
         guard steps <= Double(1 << 40) else { throw AlignMathError.invalidArgument("arange would have \(steps) elements") }
         let n = steps > 0 ? Int(steps) : 0  // also -inf, when end - start overflows
         let t = try empty([n], dtype: dtype)
+        guard n > 0 else { return t }
         switch dtype {
-        case .f64: t.withRaw(Double.self) { p in for i in 0..<n { p[i] = start + Double(i) * step } }
-        case .f32: t.withRaw(Float.self) { p in for i in 0..<n { p[i] = Float(start + Double(i) * step) } }
+        case .f64:
+            t.withRaw(Double.self) { p in
+                p[0] = start
+                guard n > 1 else { return }
+                p[1] = start + step
+                let delta = p[1] - start
+                for i in 2..<n { p[i] = start + Double(i) * delta }
+            }
+        case .f32:
+            t.withRaw(Float.self) { p in
+                let first = Float(start)
+                p[0] = first
+                guard n > 1 else { return }
+                p[1] = Float(start + step)
+                let delta = p[1] - first
+                for i in 2..<n { p[i] = first + Float(i) * delta }
+            }
         case .i64:
             t.withRaw(Int64.self) { p in
-                if start == start.rounded(), step == step.rounded() {
-                    let a = Int64.fromDouble(start), s = Int64.fromDouble(step)
-                    for i in 0..<n { p[i] = a &+ Int64(i) &* s }
-                } else {
-                    for i in 0..<n { p[i] = Int64.fromDouble((start + Double(i) * step).rounded(.down)) }
-                }
+                let first = Int64.fromDouble(start)
+                let delta = start == start.rounded() && step == step.rounded()
+                    ? Int64.fromDouble(step) : Int64.fromDouble(start + step) &- first
+                for i in 0..<n { p[i] = first &+ Int64(i) &* delta }
             }
         case .bool: t.withRaw(Bool.self) { p in for i in 0..<n { p[i] = start + Double(i) * step != 0 } }
         }
         return t
+    }
+
+    /// `n` evenly spaced values from `start` to `end`, both included, as `numpy.linspace`
+    /// (numpy 2.x's function_base.py): `i * step + start` in f64 with `step = (end - start) /
+    /// (n - 1)` (`i / (n - 1) * (end - start)` where step underflows to 0), the last value
+    /// exactly `end`; floored before the cast for i64 (np.linspace(-3.3, 8.1, 13,
+    /// dtype=np.int64) starts at -4; torch.linspace truncates to -3), cast as numpy's
+    /// astype for f32 and bool.
+    public static func linspace(_ start: Double, _ end: Double, count n: Int, dtype: DType = .f64) throws -> Tensor {
+        guard n >= 0 else { throw AlignMathError.invalidArgument("linspace needs n >= 0, got \(n)") }
+        let t = try empty([n], dtype: .f64)
+        let delta = end - start
+        t.withRaw(Double.self) { y in
+            if n > 1 {
+                let div = Double(n - 1), step = delta / div
+                if step == 0 {
+                    for i in 0..<n { y[i] = Double(i) / div * delta + start }
+                } else {
+                    for i in 0..<n { y[i] = Double(i) * step + start }
+                }
+                y[n - 1] = end
+            } else if n == 1 {
+                y[0] = 0 * delta + start
+            }
+            if dtype == .i64 { for i in 0..<n { y[i] = y[i].rounded(.down) } }
+        }
+        return dtype == .f64 ? t : t.converted(to: dtype)
     }
 
     /// A tensor holding `values` (converted to `dtype`); `shape` defaults to

@@ -120,10 +120,19 @@ enum TensorConstructors {
             """) { a in try filled(a, 1) }
         m.function("full", doc: """
             tensor.full(shape, x, {dtype = "f64"}) -> tensor
-            A tensor with every element x (-math.huge and 0/0 allowed).
-            Options: dtype "f64" (default), "f32", "i64" or "bool".
+            A tensor with every element x (-math.huge and 0/0 allowed; true or false gives a bool
+            tensor unless dtype says otherwise, as numpy.full).
+            Options: dtype "f64" (default for numbers), "f32", "i64" or "bool".
             Example: tensor.full({2, 3}, -math.huge)
             """) { a in
+            if a.type(2) == .boolean {
+                let x = a.state.boolean(at: 2)
+                let shape = try a.tensorShape(1)
+                let dt = try dtype(try a.options(3, allowed: ["dtype"]), default: .bool)
+                try a.checkAllocation(shape: shape, bytesPerElement: dt.size)
+                a.state.push(tensor: try a.tensorMath { try Tensor.full(shape, x ? 1 : 0, dtype: dt) })
+                return 1
+            }
             // a Lua integer fills an i64 tensor exactly (np.full(2, 2**63 - 1, dtype=np.int64));
             // through a Double it lost everything past 2^53.
             if let k = a.state.integerIfInteger(at: 2) {
@@ -139,7 +148,8 @@ enum TensorConstructors {
         }
         m.function("arange", doc: """
             tensor.arange(a, b[, step], {dtype = "f64"}) -> tensor
-            a, a + step, ... up to but excluding b, as torch.arange; tensor.arange(n) is 0..n-1.
+            a, a + step, ... up to but excluding b, as numpy.arange (the same values bit for bit:
+            a + i * ((a + step) - a), in the dtype); tensor.arange(n) is 0..n-1.
             step defaults to 1 and may be negative. Options: dtype "f64" (default), "f32", "i64"
             or "bool" (f64 even for integer bounds, as the contract's default dtype; numpy and torch
             give int64 there: ask for "i64").
@@ -212,21 +222,14 @@ extension TensorConstructors {
         m.function("linspace", doc: """
             tensor.linspace(a, b, n, {dtype = "f64"}) -> tensor
             n evenly spaced numbers from a to b, both included (as numpy.linspace and torch.linspace).
-            Options: dtype "f64" (default), "f32", "i64" (truncated, as torch) or "bool".
+            Options: dtype "f64" (default), "f32", "i64" (floored, as numpy; torch truncates) or "bool".
             Example: tensor.linspace(0, 1, 5)  --> tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000], dtype=f64)
             """) { a in
             let lo = try a.number(1), hi = try a.number(2), n = try a.integer(3)
             guard n >= 0 else { throw a.error(3, "n must be >= 0, got \(n)") }
             let dt = try dtype(try a.options(4, allowed: ["dtype"]))
             try a.checkAllocation(shape: [n], bytesPerElement: 8)
-            let t = try a.tensorMath { try Tensor.empty([n], dtype: .f64) }
-            try t.withMutableDoubles { b in
-                let step = n > 1 ? (hi - lo) / Double(n - 1) : 0
-                // numpy's: a + i*step, with the last point exactly b.
-                for i in 0..<n { b[i] = lo + Double(i) * step }
-                if n > 1 { b[n - 1] = hi }
-            }
-            a.state.push(tensor: t.converted(to: dt))
+            a.state.push(tensor: try a.tensorMath { try Tensor.linspace(lo, hi, count: n, dtype: dt) })
             return 1
         }
         m.function("eye", doc: """
