@@ -1068,7 +1068,8 @@ def cases_forms(g, out):
     issue 13): fractional arange/linspace in every dtype (numpy's values bit for bit),
     tensor.full with booleans, maximum/minimum with a Lua scalar, mask writes of a
     broadcast value, clamp(nil, hi), ipairs over a 1-d tensor, the default options of
-    sort/argsort/topk, the positional axis forms, integral float positions."""
+    sort/argsort/topk, the positional axis forms, integral float positions, sizes and axes
+    one per argument (t:reshape(6, 1), torch's form)."""
     for _ in range(60):
         a0 = g.choice([0, 1, -2.5, 0.7, -3.2, 0.1, 1e6, g.i(-5, 5), round(float(g.rng.normal() * 4), g.i(0, 3))])
         st = g.choice([0.1, 0.3, -0.3, 1.5, 1.6, 0.05, 0.7, -1.1, 0.25, 1, 2, -1, round(float(g.rng.normal() * 2), g.i(1, 3)) or 0.5])
@@ -1135,6 +1136,15 @@ def cases_forms(g, out):
             if shape[0] > 0:
                 p = g.i(1, shape[0])
                 out.append(Case("float-position", {"a": a}, f"a[{p}.0]", lambda e, p=p: e["a"][p - 1]))
+        if len(shape) >= 1 and all(shape):
+            n = int(np.prod(shape))
+            tgt = list(g.choice([(n, 1), (1, n), (n,), (-1, 1), (1, -1, 1)]))
+            out.append(Case("shape-varargs", {"a": a}, f"a:reshape({', '.join(map(str, tgt))})", lambda e, tgt=tgt: e["a"].reshape(tgt)))
+            perm = [int(p) for p in g.rng.permutation(len(shape))]
+            out.append(Case("shape-varargs", {"a": a}, f"a:permute({', '.join(str(p + 1) for p in perm)})", lambda e, perm=perm: np.transpose(e["a"], perm)))
+            lead = [g.i(1, 3) for _ in range(g.i(1, 2))]
+            out.append(Case("shape-varargs", {"a": a}, f"a:expand({', '.join(map(str, lead + list(shape)))})",
+                            lambda e, t=tuple(lead) + tuple(shape): np.broadcast_to(e["a"], t)))
         if len(shape) == 1:
             out.append(Case("ipairs-1d", {"a": a}, "(function() local s = {} for i, x in ipairs(a) do s[i] = x end return s end)()",
                             lambda e: PyVal([x.item() if not isinstance(x, (bool, np.bool_)) else bool(x) for x in e["a"]]) if e["a"].dtype != np.float32

@@ -8,9 +8,10 @@ enum TensorMethodsShape {
             t:reshape(shape) -> tensor
             The same elements in row-major order with another shape; one size may be -1 (inferred),
             as torch.reshape. A view when the layout allows (always for a contiguous t), else a copy.
+            The sizes may also be given one per argument, as torch's: t:reshape(3, -1).
             Example: tensor.arange(6):reshape{2, -1}
             """) { t, a in
-            let shape = try a.tensorShape(2, allowInfer: true)
+            let shape = try a.tensorShapeArguments(2, allowInfer: true)
             a.state.push(tensor: try a.tensorMath { try t.reshape(shape) })
             return 1
         }
@@ -41,10 +42,16 @@ enum TensorMethodsShape {
         method("permute", """
             t:permute{a1, a2, ...} -> tensor
             The axes in a new order (each axis once, 1-based or negative), as torch.permute: a view.
+            The axes may also be given one per argument, as torch's: t:permute(3, 1, 2).
             Example: tensor.zeros{2, 3, 4}:permute{3, 1, 2}:shape()  --> {4, 2, 3}
             """) { t, a in
-            guard a.type(2) == .table else { throw a.typeError(2, expected: "array of axes") }
-            let raw = try a.state.integerArray(at: 2, a)
+            let raw: [Int]
+            if a.type(2) == .number {
+                raw = try (2...max(a.count, 2)).map { try a.integer($0) }
+            } else {
+                guard a.type(2) == .table else { throw a.typeError(2, expected: "array of axes") }
+                raw = try a.state.integerArray(at: 2, a)
+            }
             let order = try raw.map { try a.axis($0, ndim: t.ndim, argument: 2) }
             a.state.push(tensor: try a.tensorMath { try t.permute(order) })
             return 1
@@ -71,10 +78,11 @@ enum TensorMethodsShape {
         method("expand", """
             t:expand(shape) -> tensor
             t broadcast to a larger shape without copying (size-1 axes repeat; -1 keeps a size), as
-            torch.expand: a view whose repeated elements share memory.
+            torch.expand: a view whose repeated elements share memory. The sizes may also be given
+            one per argument, as torch's: t:expand(2, 3).
             Example: tensor{{1}, {2}}:expand{2, 3}
             """) { t, a in
-            let shape = try a.tensorShape(2, allowInfer: true)
+            let shape = try a.tensorShapeArguments(2, allowInfer: true)
             a.state.push(tensor: try a.tensorMath { try t.expand(shape) })
             return 1
         }

@@ -66,6 +66,23 @@ extension LuaArguments {
 
     /// A shape argument: a Lua array of non-negative integers (`{2, 3}`) or one integer.
     /// With `allowInfer`, one entry may be -1 (reshape).
+    /// A shape given either as one table at `index` or, as torch's `x.reshape(2, 3)`, as the
+    /// numbers from `index` to the last argument (`t:reshape(6, 1)` took the 6 and dropped
+    /// the 1).
+    func tensorShapeArguments(_ index: Int32, allowInfer: Bool = false) throws -> [Int] {
+        guard type(index) == .number, count > index else { return try tensorShape(index, allowInfer: allowInfer) }
+        var shape: [Int] = []
+        for i in index...count {
+            guard type(i) == .number else { throw typeError(i, expected: "integer (a size, as the sizes before it)") }
+            let v = try integer(i)
+            guard v >= 0 || (allowInfer && v == -1) else {
+                throw error(i, "shape sizes must be >= 0\(allowInfer ? " (or one -1)" : ""), got \(v)")
+            }
+            shape.append(v)
+        }
+        return shape
+    }
+
     func tensorShape(_ index: Int32, allowInfer: Bool = false) throws -> [Int] {
         if type(index) == .number {
             let n = try integer(index)
