@@ -1107,6 +1107,9 @@ def cases_forms(g, out):
         out.append(Case("maxmin-scalar", {"a": a}, f"tensor.{nm}(a, {lua_num(s)})", lambda e, f=f, s=s: np_bin("", f, e["a"], s)))
         out.append(Case("maxmin-scalar", {"a": a}, f"tensor.{nm}({lua_num(s)}, a)", lambda e, f=f, s=s: np_bin("", f, s, e["a"])))
         if dt != "bool":
+            lo, hi = g.choice([2, 0.5, 3]), g.choice([-1, 0, 1])
+            out.append(Case("clamp-crossed", {"a": a}, f"a:clamp({lua_num(lo)}, {lua_num(hi)})", lambda e, lo=lo, hi=hi: np.clip(e["a"], lo, hi)))
+        if dt != "bool":
             hi = g.choice([0, 1, 2.5, -1])
             out.append(Case("clamp-hi", {"a": a}, f"a:clamp(nil, {lua_num(hi)})", lambda e, hi=hi: np.clip(e["a"], None, hi)))
         if len(shape) >= 1:

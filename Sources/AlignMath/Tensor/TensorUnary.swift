@@ -107,11 +107,10 @@ extension Tensor {
     }
 
     /// Values limited to `[lo, hi]` (either bound may be nil, as `torch.clamp`); NaN stays
-    /// NaN. The bounds are weak scalars: an i64 tensor clamped by floats becomes f64.
+    /// NaN. The bounds are weak scalars: an i64 tensor clamped by floats becomes f64. As
+    /// `numpy.clip` (minimum(maximum(x, lo), hi)), a lo above hi gives hi everywhere
+    /// (np.clip([1, 5], 3, 1) is [1, 1]; torch.clamp gives the same).
     public func clamp(_ lo: Scalar?, _ hi: Scalar?) throws -> Tensor {
-        if let l = lo, let h = hi, l.asDouble > h.asDouble {
-            throw AlignMathError.invalidArgument("clamp: lower bound \(l.asDouble) is above upper bound \(h.asDouble)")
-        }
         var out = self
         if let l = lo { out = try out.binary(.maximum, l) }
         if let h = hi { out = try out.binary(.minimum, h) }

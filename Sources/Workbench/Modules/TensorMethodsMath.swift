@@ -34,8 +34,8 @@ enum TensorMethodsMath {
         method("clamp", """
             t:clamp(lo, hi) -> tensor
             Each element limited to [lo, hi]; either bound may be nil (no limit), as torch.clamp.
-            NaN stays NaN. lo must not be above hi. Numbers are weak: an i64 tensor clamped by
-            0.5 becomes f64.
+            NaN stays NaN. A lo above hi gives hi everywhere, as numpy.clip and torch.clamp. Numbers
+            are weak: an i64 tensor clamped by 0.5 becomes f64.
             Example: tensor{-2, 0.5, 3}:clamp(0, 1)  --> tensor([0.0000, 0.5000, 1.0000], dtype=f64)
             """) { t, a in
             func bound(_ i: Int32) throws -> Scalar? {
