@@ -67,6 +67,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zlib
 
 import numpy as np
 
@@ -417,6 +418,10 @@ end"""
 
 
 def chain_src(stages):
+    """Half of the chains (by a checksum of their stages, so a case is reproducible) give the
+    semantics once, to sample.chain, for stages made without it."""
+    if zlib.crc32(repr(stages).encode()) % 2:
+        return "sample.chain({" + ", ".join(plain_src(s) for s in stages) + '}, {semantics = "llama.cpp"})'
     return "sample.chain{" + ", ".join(lua_stage(s) for s in stages) + "}"
 
 

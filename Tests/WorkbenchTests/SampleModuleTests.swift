@@ -251,7 +251,7 @@ final class SampleModuleTests: XCTestCase {
         XCTAssertEqual(h.bareError("sample.best_of_n({'a'}, 'len')"),
                        "bad argument #2 to 'sample.best_of_n' (reward 'len' is given by name, but this session has no reward module with reward.get; pass a function)")
         XCTAssertEqual(h.bareError("sample.best_of_n({'a'}, function() return 'x' end)"),
-                       "sample.best_of_n: reward must return a number, got string for candidate 1")
+                       "sample.best_of_n: reward must return a number or nil, got string for candidate 1")
         XCTAssertEqual(h.bareError("sample.best_of_n({}, function() return 1 end)"), "bad argument #1 to 'sample.best_of_n' (candidates must be a non-empty array)")
     }
 

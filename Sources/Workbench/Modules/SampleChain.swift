@@ -171,16 +171,28 @@ extension SampleStages {
             logits are never rounded to f32 (llama.cpp-semantics stages excepted: they compute
             in float32, as llama.cpp does). ctx: nil or {history = {token ids...}, rng =
             generator}. A mirostat stage must be last.
+            Options (a second table): semantics (nil): "transformers" or "llama.cpp", the semantics
+            of every built-in stage made without its own semantics option (a stage that names
+            one keeps it; Lua stages are unchanged), so sample.chain({sample.top_k(40),
+            sample.temperature(0.8)}, {semantics = "llama.cpp"}) is llama.cpp's top_k and temp.
             Example: c = sample.chain{sample.penalties{repetition = 1.1}, sample.top_k(40), sample.top_p(0.95), sample.temperature(0.8)}
             """) { a in
             try a.table(1)
+            let o = try a.options(2, allowed: ["semantics"])
+            let chainSemantics: SamplingSemantics? = o.has("semantics") ? try SampleStages.semantics(o).0 : nil
             let s = a.state
             var boxes: [StageBox] = []
             for i in 0..<s.rawLength(at: 1) {
                 s.rawGet(i + 1, of: 1)
                 defer { s.pop() }
-                guard let b = s.object(at: -1, StageBox.self) else {
+                guard var b = s.object(at: -1, StageBox.self) else {
                     throw a.error(1, "entry \(i + 1) is not a stage (\(s.typeName(at: -1))); build stages with sample.top_k(40), sample.top_p(0.9), ... or sample.stage(name, fn)")
+                }
+                if let sem = chainSemantics, let remake = b.remake {
+                    do {
+                        let (stage, label) = try remake(sem)
+                        b = StageBox(stage, label: label, remake: remake)
+                    } catch let e as AlignMathError { throw a.error(1, "entry \(i + 1): \(e.description)") }
                 }
                 boxes.append(b)
             }

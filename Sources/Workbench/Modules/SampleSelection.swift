@@ -8,9 +8,11 @@ extension SampleStages {
             sample.best_of_n(candidates, reward) -> best, index, scores
             Scores every candidate with reward and returns the best one, its 1-based index and
             all scores (an f64 tensor). reward is a function fn(candidate) -> number (extra
-            results ignored) or the name of a reward registered with reward.define, looked up
-            with reward.get(name); a registered reward gets a sample table, so a string candidate
-            is passed as {completion = candidate}. NaN scores never win; ties go to the first.
+            results ignored), a reward object or the name of a reward registered with
+            reward.define, looked up with reward.get(name); a registered reward gets a sample
+            table, so a string candidate, or one in TRL's conversational format (a list of
+            {role, content} messages), is passed as {completion = candidate}. nil ("does not
+            apply", TRL's None) scores NaN, and NaN scores never win; ties go to the first.
             Example: best, i = sample.best_of_n({"a", "bb"}, function(s) return #s end)  --> "bb", 2
             """) { a in
             try a.table(1)
@@ -24,12 +26,14 @@ extension SampleStages {
             } else {
                 try a.callable(2)
             }
-            let wrapStrings = fn != 2
+            // A registered reward (by name, or a reward object: anything but a plain function)
+            // reads a sample table: wrap texts and conversational completions as its completion.
+            let wrap = fn != 2 || a.type(2) != .function
             var scores: [Double] = []
             for i in 1...n {
                 s.pushValue(at: fn)
                 s.rawGet(i, of: 1)
-                if wrapStrings, s.type(at: -1) == .string {
+                if wrap, s.type(at: -1) == .string || isMessageList(s, at: -1) {
                     s.newTable()
                     s.insert(at: -2)
                     s.setField("completion", of: -2)
@@ -40,8 +44,9 @@ extension SampleStages {
                     throw a.failure("reward failed on candidate \(i): \(e.message)")
                 }
                 defer { s.pop() }
+                if s.isNil(-1) { scores.append(.nan); continue }  // does not apply: TRL's None
                 guard s.type(at: -1) == .number, let x = s.number(at: -1) else {
-                    throw a.failure("reward must return a number, got \(s.typeName(at: -1)) for candidate \(i)")
+                    throw a.failure("reward must return a number or nil, got \(s.typeName(at: -1)) for candidate \(i)")
                 }
                 scores.append(x)
             }
@@ -110,6 +115,27 @@ extension SampleStages {
             return 3
         }
         installReplay(m)
+    }
+
+    /// Whether the value at `index` is a completion in TRL's conversational format: a list
+    /// whose first entry is a message table (with `role` or `content`), or one message.
+    private static func isMessageList(_ s: LuaState, at index: Int32) -> Bool {
+        guard s.type(at: index) == .table else { return false }
+        let t = s.absolute(index)
+        func isMessage(_ i: Int32) -> Bool {
+            guard s.type(at: i) == .table else { return false }
+            for key in ["role", "content"] {
+                s.push(key)
+                let found = s.rawGet(of: i) != .nil
+                s.pop()
+                if found { return true }
+            }
+            return false
+        }
+        s.rawGet(1, of: t)
+        defer { s.pop() }
+        if s.type(at: -1) == .table { return isMessage(s.absolute(-1)) }
+        return s.type(at: -1) == .nil && isMessage(t)
     }
 
     /// Pushes `reward.get(name)` (through Lua, so any reward module works). Stack: [] -> [r].

@@ -7,11 +7,16 @@ final class StageBox {
     let stage: SamplerStage
     let label: String
     let luaFunction: LuaStageFunction?
+    /// For a built-in stage made without a `semantics` option: the same stage (and label) in
+    /// another semantics, so `sample.chain(stages, {semantics = ...})` can set it.
+    let remake: ((SamplingSemantics) throws -> (SamplerStage, String))?
 
-    init(_ stage: SamplerStage, label: String, luaFunction: LuaStageFunction? = nil) {
+    init(_ stage: SamplerStage, label: String, luaFunction: LuaStageFunction? = nil,
+         remake: ((SamplingSemantics) throws -> (SamplerStage, String))? = nil) {
         self.stage = stage
         self.label = label
         self.luaFunction = luaFunction
+        self.remake = remake
     }
 }
 
@@ -48,10 +53,11 @@ enum SampleStages {
             let t = try a.number(1)
             let o = try a.options(2, allowed: ["semantics", "delta", "exponent"])
             let delta = try o.number("delta", default: 0), exponent = try o.number("exponent", default: 1)
-            let (sem, text) = try semantics(o)
+            let (sem, _) = try semantics(o)
             let dyn = delta > 0 ? ", delta = \(formatNumber(delta)), exponent = \(formatNumber(exponent))" : ""
-            return try push(a, "sample.temperature(\(formatNumber(t))\(dyn)\(text))") {
-                try .dynamicTemperature(t, delta: delta, exponent: exponent, semantics: sem)
+            return try push(a, sem, given: o.has("semantics")) { sem in
+                (try .dynamicTemperature(t, delta: delta, exponent: exponent, semantics: sem),
+                 "sample.temperature(\(formatNumber(t))\(dyn)\(semanticsText(sem)))")
             }
         }
         filtering(m, "top_k", integer: true, doc: """
@@ -115,13 +121,16 @@ enum SampleStages {
                                   _ make: @escaping (Double, Int, SamplingSemantics) throws -> SamplerStage) {
         let zero = llamaRange ? "; llama.cpp semantics also takes 0, as llama.cpp" : ""
         m.function(name, doc: "\(doc)\nOptions: min_keep (1): the fewest tokens the stage leaves (HF min_tokens_to_keep\(zero));\n\(semanticsDoc)\nExample: \(example)") { a in
-            let (mk, sem, semText) = try filterOptions(a, 2)
+            let (mk, sem, _) = try filterOptions(a, 2)
             // llama.cpp's top_k takes any int32 (<= 0 disables it)
             let low = sem == .llamaCpp ? Int(Int32.min) : 0
             let k = integer ? try a.count(1, "k", in: low...LuaLimits.maxCount) : 0
             let x = integer ? Double(k) : try a.number(1)
             let arg = integer ? String(k) : formatNumber(x)
-            return try push(a, "sample.\(name)(\(arg)\(semText))") { try make(x, mk, sem) }
+            let mkText = mk == 1 ? "" : ", min_keep = \(mk)"
+            return try push(a, sem, given: semanticsGiven(a, 2)) { sem in
+                (try make(x, mk, sem), "sample.\(name)(\(arg)\(mkText)\(semanticsText(sem)))")
+            }
         }
     }
 
@@ -137,13 +146,38 @@ enum SampleStages {
     static func semantics(_ o: LuaOptions) throws -> (SamplingSemantics, String) {
         let s = try o.choice("semantics", ["transformers", "llama.cpp"], default: "transformers")
         let sem = SamplingSemantics(rawValue: s) ?? .transformers
-        return (sem, sem == .llamaCpp ? ", llama.cpp" : "")
+        return (sem, semanticsText(sem))
+    }
+
+    /// How a stage's label names its semantics: nothing for transformers.
+    static func semanticsText(_ sem: SamplingSemantics) -> String { sem == .llamaCpp ? ", llama.cpp" : "" }
+
+    /// Whether the options table at `i` (if any) names a semantics.
+    static func semanticsGiven(_ a: LuaArguments, _ i: Int32) -> Bool {
+        guard a.type(i) == .table else { return false }
+        let s = a.state
+        s.push("semantics")
+        defer { s.pop() }
+        return s.rawGet(of: a.state.absolute(i)) != .nil
     }
 
     /// Builds the stage (AlignMath errors become argument errors on #1) and pushes it.
     static func push(_ a: LuaArguments, _ label: String, _ make: () throws -> SamplerStage) throws -> Int32 {
         do {
             a.state.push(object: StageBox(try make(), label: label))
+        } catch let e as AlignMathError {
+            throw a.error(1, e.description)
+        }
+        return 1
+    }
+
+    /// Builds the stage in `sem` and pushes it; a stage whose semantics was not `given`
+    /// keeps `build` so that a chain's `semantics` option can remake it.
+    static func push(_ a: LuaArguments, _ sem: SamplingSemantics, given: Bool,
+                     _ build: @escaping (SamplingSemantics) throws -> (SamplerStage, String)) throws -> Int32 {
+        do {
+            let (stage, label) = try build(sem)
+            a.state.push(object: StageBox(stage, label: label, remake: given ? nil : build))
         } catch let e as AlignMathError {
             throw a.error(1, e.description)
         }
@@ -163,12 +197,14 @@ enum SampleStages {
             Example: sample.xtc{probability = 0.5, threshold = 0.1}
             """) { a in
             try a.table(1)
-            let (mk, sem, text) = try filterOptions(a, 1, extra: ["probability", "threshold"])
+            let (mk, sem, _) = try filterOptions(a, 1, extra: ["probability", "threshold"])
             let o = try a.options(1, allowed: ["min_keep", "semantics", "probability", "threshold"])
             guard let p = try o.number("probability") else { throw a.error(1, "option 'probability' is required") }
             guard let t = try o.number("threshold") else { throw a.error(1, "option 'threshold' is required") }
-            return try push(a, "sample.xtc{probability = \(formatNumber(p)), threshold = \(formatNumber(t))\(text)}") {
-                try .xtc(probability: p, threshold: t, minKeep: mk, semantics: sem)
+            let mkText = mk == 1 ? "" : ", min_keep = \(mk)"
+            return try push(a, sem, given: o.has("semantics")) { sem in
+                (try .xtc(probability: p, threshold: t, minKeep: mk, semantics: sem),
+                 "sample.xtc{probability = \(formatNumber(p)), threshold = \(formatNumber(t))\(mkText)\(semanticsText(sem))}")
             }
         }
         m.function("penalties", doc: """
@@ -189,10 +225,12 @@ enum SampleStages {
             let o = try a.options(1, allowed: ["repetition", "frequency", "presence", "last_n", "semantics"])
             let r = try o.number("repetition", default: 1), f = try o.number("frequency", default: 0)
             let p = try o.number("presence", default: 0), n = try o.count("last_n", in: -1...LuaLimits.maxCount)
-            let (sem, text) = try semantics(o)
+            let (sem, _) = try semantics(o)
             let window = n.map { ", last_n = \($0)" } ?? ""
-            let label = "sample.penalties{repetition = \(formatNumber(r)), frequency = \(formatNumber(f)), presence = \(formatNumber(p))\(window)\(text)}"
-            return try push(a, label) { try .penalties(repetition: r, frequency: f, presence: p, lastN: n, semantics: sem) }
+            return try push(a, sem, given: o.has("semantics")) { sem in
+                (try .penalties(repetition: r, frequency: f, presence: p, lastN: n, semantics: sem),
+                 "sample.penalties{repetition = \(formatNumber(r)), frequency = \(formatNumber(f)), presence = \(formatNumber(p))\(window)\(semanticsText(sem))}")
+            }
         }
         m.function("logit_bias", doc: """
             sample.logit_bias({[id] = bias, ...}, {semantics = "transformers"}) -> stage
@@ -220,11 +258,13 @@ enum SampleStages {
                 return true
             }
             if let problem { throw a.error(1, problem) }
-            let (sem, semText) = try semantics(try a.options(2, allowed: ["semantics"]))
+            let (sem, _) = try semantics(try a.options(2, allowed: ["semantics"]))
             let shown = bias.keys.sorted().prefix(4).map { "[\($0)] = \(formatNumber(bias[$0] ?? 0))" }
             let table = "{\(shown.joined(separator: ", "))\(bias.count > 4 ? ", ..." : "")}"
-            let label = semText.isEmpty ? "sample.logit_bias\(table)" : "sample.logit_bias(\(table)\(semText))"
-            return try push(a, label) { try .logitBias(bias, semantics: sem) }
+            return try push(a, sem, given: semanticsGiven(a, 2)) { sem in
+                (try .logitBias(bias, semantics: sem),
+                 sem == .transformers ? "sample.logit_bias\(table)" : "sample.logit_bias(\(table)\(semanticsText(sem)))")
+            }
         }
         m.function("greedy", doc: """
             sample.greedy({semantics = "transformers"}) -> stage
@@ -234,8 +274,10 @@ enum SampleStages {
             Options: \(semanticsDoc)
             Example: sample.chain{sample.greedy()}
             """) { a in
-            let (sem, text) = try semantics(try a.options(1, allowed: ["semantics"]))
-            return try push(a, text.isEmpty ? "sample.greedy()" : "sample.greedy(llama.cpp)") { .greedy(semantics: sem) }
+            let (sem, _) = try semantics(try a.options(1, allowed: ["semantics"]))
+            return try push(a, sem, given: semanticsGiven(a, 1)) { sem in
+                (.greedy(semantics: sem), sem == .transformers ? "sample.greedy()" : "sample.greedy(llama.cpp)")
+            }
         }
         m.function("mirostat", doc: """
             sample.mirostat{tau = 5, eta = 0.1, version = 2, m = 100, semantics = "transformers"} -> stage
@@ -256,13 +298,15 @@ enum SampleStages {
             let tau = try o.number("tau", default: 5), eta = try o.number("eta", default: 0.1)
             let version = try o.count("version", in: 1...2, default: 2)
             let m = try o.count("m", in: 1...LuaLimits.maxCount, default: 100)
-            let (sem, text) = try semantics(o)
-            if version == 1 {
-                return try push(a, "sample.mirostat{tau = \(formatNumber(tau)), eta = \(formatNumber(eta)), version = 1, m = \(m)\(text)}") {
-                    try .mirostatV1(tau: tau, eta: eta, m: m, semantics: sem)
+            let (sem, _) = try semantics(o)
+            return try push(a, sem, given: o.has("semantics")) { sem in
+                if version == 1 {
+                    return (try .mirostatV1(tau: tau, eta: eta, m: m, semantics: sem),
+                            "sample.mirostat{tau = \(formatNumber(tau)), eta = \(formatNumber(eta)), version = 1, m = \(m)\(semanticsText(sem))}")
                 }
+                return (try .mirostatV2(tau: tau, eta: eta, semantics: sem),
+                        "sample.mirostat{tau = \(formatNumber(tau)), eta = \(formatNumber(eta))\(semanticsText(sem))}")
             }
-            return try push(a, "sample.mirostat{tau = \(formatNumber(tau)), eta = \(formatNumber(eta))\(text)}") { try .mirostatV2(tau: tau, eta: eta, semantics: sem) }
         }
     }
 }
