@@ -52,19 +52,26 @@ function D.by_prompt(records, opts)
   return out, mean
 end
 
+-- The texts of s.group: strings, or completions in TRL's conversational format (lists of
+-- {role, content} messages), read as reward.text reads them.
 local function group_of(s)
   if type(s.group) ~= "table" then
     error("ngram-diversity: the sample needs a group field: the completions of the same prompt (this one included)", 0)
   end
-  return s.group
+  local texts = {}
+  for i, t in ipairs(s.group) do
+    texts[i] = type(t) == "table" and reward.text({ completion = t }) or t
+  end
+  return texts
 end
 
 reward.define("ngram_novelty", function(s)
+  local mine = reward.text(s)
   local others, skipped = {}, false
   for _, t in ipairs(group_of(s)) do
-    if t == s.completion and not skipped then skipped = true else others[#others + 1] = t end
+    if t == mine and not skipped then skipped = true else others[#others + 1] = t end
   end
-  return D.novelty(s.completion, others, D.n)
+  return D.novelty(mine, others, D.n)
 end, { doc = "share of s.completion's bigrams that no other completion of s.group has: a per-sample diversity bonus for GRPO-style groups" })
 
 reward.define("group_distinct_n", function(s)

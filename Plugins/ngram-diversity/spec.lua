@@ -38,6 +38,13 @@ describe("rewards", function()
   it("group_distinct_n is the group's distinct-2", function()
     expect(reward.get("group_distinct_n"){ completion = group[1], group = group }):to_be_close(metrics.distinct_n(group, 2))
   end)
+  it("reads TRL's conversational records (completions as {role, content} messages)", function()
+    local function chat(t) return { { role = "assistant", content = t } } end
+    local cgroup = { chat(group[1]), chat(group[2]), chat(group[3]) }
+    expect(reward.get("ngram_novelty"){ completion = chat(group[3]), group = cgroup }):to_be(1)
+    expect(reward.get("ngram_novelty"){ completion = chat(group[1]), group = cgroup }):to_be(0)
+    expect(reward.get("group_distinct_n"){ completion = chat(group[1]), group = cgroup }):to_be_close(metrics.distinct_n(group, 2))
+  end)
   it("says what is missing without a group", function()
     expect(function() reward.get("ngram_novelty"){ completion = "x" } end):to_fail("needs a group field")
   end)

@@ -53,17 +53,21 @@ function S.consistency(passage, samples, similarity)
   return { sentences = scores, doc = #scores > 0 and total / #scores or 0 }
 end
 
+-- The record's samples as texts: strings, or completions in TRL's conversational format
+-- (lists of {role, content} messages), read as reward.text reads them.
 local function samples_of(s)
   local x = s.samples
   if type(x) ~= "table" then error("selfcheck: the record needs a samples array (passages sampled for the same prompt)", 0) end
-  return x
+  local texts = {}
+  for i, t in ipairs(x) do texts[i] = type(t) == "table" and reward.text({ completion = t }) or t end
+  return texts
 end
 
 --- Registers a consistency detector named name with a similarity function and a threshold.
 function S.define_consistency(name, similarity, opts)
   local threshold = opts and opts.threshold or S.consistency_threshold
   return detect.define(name, function(s)
-    local r = S.consistency(s.completion, samples_of(s), similarity)
+    local r = S.consistency(reward.text(s), samples_of(s), similarity)
     local worst, at = 0, 0
     for i, v in ipairs(r.sentences) do if v > worst then worst, at = v, i end end
     return worst > threshold, r.doc, ("sentence %d inconsistent (%.3f > %.3f)"):format(at, worst, threshold)
@@ -71,7 +75,7 @@ function S.define_consistency(name, similarity, opts)
 end
 
 detect.define("selfcheck_ngram", function(s)
-  local r = S.ngram(s.completion, samples_of(s), { n = 1 })
+  local r = S.ngram(reward.text(s), samples_of(s), { n = 1 })
   local score = r.doc.avg_max_neg_logprob
   return score > S.ngram_threshold, score, ("avg max -logprob %.3f (threshold %.3f)"):format(score, S.ngram_threshold)
 end, { doc = "SelfCheckGPT unigram score of s.completion against s.samples (doc avg_max_neg_logprob); flags above selfcheck.ngram_threshold (5)" })

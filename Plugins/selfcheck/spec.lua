@@ -53,6 +53,15 @@ describe("detectors", function()
     expect(rep.rows[2].flags.selfcheck_consistency):to_be(false)
     expect(rep.rows[1].scores.selfcheck_ngram > rep.rows[2].scores.selfcheck_ngram):to_be(true)
   end)
+  it("read TRL's conversational records as the plain ones", function()
+    local function chat(t) return { { role = "assistant", content = t } } end
+    local csamples = {}
+    for i, t in ipairs(samples) do csamples[i] = chat(t) end
+    local plain = detect.run({ "selfcheck_ngram", "selfcheck_consistency" }, { { completion = passage, samples = samples } })
+    local conv = detect.run({ "selfcheck_ngram", "selfcheck_consistency" }, { { completion = chat(passage), samples = csamples } })
+    expect(conv.rows[1].scores.selfcheck_ngram):to_be(plain.rows[1].scores.selfcheck_ngram)
+    expect(conv.rows[1].scores.selfcheck_consistency):to_be(plain.rows[1].scores.selfcheck_consistency)
+  end)
   it("define_consistency registers a custom detector", function()
     S.define_consistency("sc_exact", function(a, b) return a == b and 1 or 0 end, { threshold = 0.1 })
     local rep = detect.run({ "sc_exact" }, { { completion = "A b. C d.", samples = { "A b." } } })

@@ -48,6 +48,23 @@ final class RewardContractTests: XCTestCase {
         XCTAssertFalse(e.contains("reward:"), e)
     }
 
+    /// reward.length{unit = "words"} counts words as Python 3.11's len(text.split()) does
+    /// (str.isspace: U+001C..U+001F, U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028/9,
+    /// U+202F, U+205F, U+3000; not U+200B). Counts from Python 3.11.7.
+    func testLengthWordsSplitAsPython() throws {
+        let h = try LuaHarness()
+        let cases: [(String, Int)] = [
+            (#"a\u{1c}b c\u{a0}d e\u{2028}f"#, 6), (#"one\u{1f}two\u{1d}three"#, 3),
+            (#"\u{3000}lead trail\u{205f}"#, 2), (#"x\u{85}y\u{1680}z\u{2009}w\u{202f}v"#, 5),
+            (#"no-break\u{200b}space"#, 1), (#"tab\tnl\nvt\vff\fcr\r end"#, 6), ("", 0),
+        ]
+        for (text, words) in cases {
+            // a target of 1000 words, linear: 1 - |n - 1000| / 1000 gives n back exactly
+            let v = try h.value("reward.length{unit = 'words', target = 1000}{completion = \"\(text)\"}")
+            XCTAssertEqual(try XCTUnwrap(Double(v)), 1 - Double(abs(words - 1000)) / 1000, accuracy: 1e-12, text)
+        }
+    }
+
     func testStateReachesRewardsAndDetectors() throws {
         let h = try LuaHarness()
         try h.run("""

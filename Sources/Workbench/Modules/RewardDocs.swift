@@ -72,7 +72,9 @@ enum RewardDocs {
             Rewards a completion length near target (a record's target_length field overrides it).
             With d = (length - target) / scale: "linear" max(0, 1 - |d|), "quadratic"
             max(0, 1 - d^2), "gaussian" exp(-d^2 / 2), "cutoff" 1 up to target then 0. unit is
-            "chars" (UTF-8 characters), "words" (whitespace-separated) or "bytes".
+            "chars" (UTF-8 characters, Python's len(text)), "words" (len(text.split()) in Python:
+            split on str.isspace's whitespace, U+001C..U+001F and Unicode spaces included) or
+            "bytes".
             Options: target (200), shape ("linear"), scale (target), unit ("chars").
             Example: reward.length{target = 50, unit = "words", shape = "gaussian", scale = 20}
             """),

@@ -255,13 +255,25 @@ function W.make_format(pattern)
   return function(s) return string.find(text_of(s), pattern) and 1 or 0 end
 end
 
+-- The number of words as Python's len(text.split()) counts them: runs of characters
+-- between whitespace, which is str.isspace's: ASCII \t\n\v\f\r, U+001C..U+001F and
+-- space, and U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000.
+local function word_count(t)
+  t = t:gsub("\xC2[\x85\xA0]", " "):gsub("\xE1\x9A\x80", " "):gsub("\xE2\x80[\x80-\x8A\xA8\xA9\xAF]", " ")
+  t = t:gsub("\xE2\x81\x9F", " "):gsub("\xE3\x80\x80", " ")
+  local n = 0
+  for _ in t:gmatch("[^%s\28-\31]+") do n = n + 1 end
+  return n
+end
+W.word_count = word_count
+
 function W.make_length(o)
   local target, shape, unit = o.target or 200, o.shape or "linear", o.unit or "chars"
   local scale = o.scale or target
   return function(s)
     local t = text_of(s)
     local n = 0
-    if unit == "words" then for _ in t:gmatch("%S+") do n = n + 1 end
+    if unit == "words" then n = word_count(t)
     elseif unit == "chars" then n = utf8.len(t) or #t
     else n = #t end
     local want = (type(s) == "table" and type(s.target_length) == "number") and s.target_length or target
