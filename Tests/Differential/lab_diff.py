@@ -1188,6 +1188,59 @@ return rep.deterministic, rep.nondeterministic, rep.nan_rows, rep.not_applicable
             return None
         out.append(Case("reward_combine", lua, check, note=str(parts)))
 
+    # sample.best_of_n with a registered reward (issue 11 §4): nil is TRL's None (NaN, never
+    # the best), NaN never wins, ties go to the first; candidates as strings or in TRL's
+    # conversational format (a list of {role, content} messages, given as the completion).
+    for k in range(60):
+        n = g.i(1, 8)
+        kinds = [g.choice(["num", "num", "num", "nil", "nan", "tie"]) for _ in range(n)]
+        base = float(np.round(g.rng.normal(), 2))
+        vals = [None if kd == "nil" else math.nan if kd == "nan" else base if kd == "tie" else float(np.round(g.rng.normal(), 2))
+                for kd in kinds]
+        chat = [g.prob(0.5) for _ in range(n)]
+        texts = [f"cand {j} " + g.choice(["", "x", "\x1c"]) for j in range(n)]
+        table = ", ".join(f"[{pd.lua_str(t)}] = {'nil_' if v is None else 'nan_' if math.isnan(v) else pd.lua_num(v)}"
+                          for t, v in zip(texts, vals))
+        cands = ", ".join(f"{{{{role = 'assistant', content = {pd.lua_str(t)}}}}}" if c else pd.lua_str(t) for t, c in zip(texts, chat))
+        lua = (f"local nil_, nan_ = {{}}, {{}}\nlocal vals = {{{table}}}\n"
+               f"reward.define('bon_{k}', function(s) local v = vals[reward.text(s)] if v == nil_ then return nil "
+               f"elseif v == nan_ then return 0/0 end return v end)\n"
+               f"local ok, best, i, sc = pcall(sample.best_of_n, {{{cands}}}, 'bon_{k}')\n"
+               "if not ok then return 'error', tostring(best) end\n"
+               "local out = {} for j = 1, #sc do out[j] = string.format('%.17g', sc[j]) end\n"
+               "return i, out")
+
+        def check(res, vals=vals):
+            finite = [(j, v) for j, v in enumerate(vals) if v is not None and not math.isnan(v)]
+            if not finite:
+                return None if res and res[0] == "error" and "every score is NaN" in str(res[1]) else f"{res!r}: expected the every-NaN error"
+            best = max(finite, key=lambda jv: (jv[1], -jv[0]))[0] + 1  # the first of the maximal
+            if not res or res[0] != best:
+                return f"index {res[0] if res else None!r}, expected {best}"
+            got = [float(x) for x in res[1]]
+            for a, v in zip(got, vals):
+                w = math.nan if v is None else v
+                if not (a == w or (math.isnan(a) and math.isnan(w))):
+                    return f"scores {got!r} vs {vals!r}"
+            return None
+        out.append(Case("best_of_n", lua, check, note=f"kinds={kinds} chat={chat}"))
+
+    # reward.length in words and characters: Python's len(text.split()) and len(text), on
+    # texts with every whitespace str.isspace knows (U+001C..U+001F, U+0085, Unicode spaces),
+    # plain and conversational.
+    for _ in range(80):
+        t = pd.rand_text(g)
+        unit = g.choice(["words", "chars"])
+        chat = g.prob(0.5)
+        comp = f"{{{{role = 'assistant', content = {pd.lua_str(t)}}}}}" if chat else pd.lua_str(t)
+        lua = f"return reward.length{{unit = '{unit}', target = 1000}}{{completion = {comp}}}"
+        n = len(t.split()) if unit == "words" else len(t)
+        want = max(0.0, 1 - abs((n - 1000) / 1000))
+
+        def check(res, want=want, n=n):
+            return None if res and res[0] == want else f"{res!r} vs {want!r} ({n})"
+        out.append(Case("length", lua, check, note=f"{unit} {t!r}"))
+
 
 # ------------------------------------------------------------------------- runner
 CATS = {

@@ -417,10 +417,11 @@ do
 end"""
 
 
-def chain_src(stages):
+def chain_src(stages, cat=None):
     """Half of the chains (by a checksum of their stages, so a case is reproducible) give the
-    semantics once, to sample.chain, for stages made without it."""
-    if zlib.crc32(repr(stages).encode()) % 2:
+    semantics once, to sample.chain, for stages made without it; not the domain category's,
+    whose parameters transformers semantics refuses when the stage is made."""
+    if cat != "domain" and zlib.crc32(repr(stages).encode()) % 2:
         return "sample.chain({" + ", ".join(plain_src(s) for s in stages) + '}, {semantics = "llama.cpp"})'
     return "sample.chain{" + ", ".join(lua_stage(s) for s in stages) + "}"
 
@@ -451,7 +452,7 @@ def lua_case(case, i, indir, outdir):
 do
   local ok, err = pcall(function()
     local row = {row_src(case, i, indir)}
-    local function mk() return {chain_src(case["stages"])} end
+    local function mk() return {chain_src(case["stages"], case["cat"])} end
     local function g() return random.new({seed}, LL) end
     tensor.save('{outdir}/a{i}.npy', mk():apply(row, {{history = {hist}, rng = g()}}))
     tensor.save('{outdir}/p{i}.npy', mk():probs(row, {{history = {hist}, rng = g()}}))
@@ -475,7 +476,7 @@ def lua_seq(case, i, indir, outdir):
     if case.get("replay"):
         # sample.replay_logits over the [T, V] rows in step order, a new chain and generator
         replay = (f"local ids = sample.replay_logits(tensor.load('{indir}/o{i}.npy'), "
-                  f"{chain_src(case['stages'])}, random.new({case['seed']}, LL), {{history = {hist}}}) "
+                  f"{chain_src(case['stages'], case['cat'])}, random.new({case['seed']}, LL), {{history = {hist}}}) "
                   f"local t = {{}} for j = 1, #ids do t[j] = ids[j] end "
                   f"io.write('R {i} ', table.concat(t, ' '), '\\n')")
     return f"""
@@ -483,7 +484,7 @@ do
   local ok, err = pcall(function()
     local rows = {rows}
     local order = {order}
-    local c = {chain_src(case["stages"])}
+    local c = {chain_src(case["stages"], case["cat"])}
     local g = random.new({case["seed"]}, LL)
     local hist = {hist}
     local toks = {{}}
@@ -637,7 +638,7 @@ def describe(case, i):
         return f"case {i} [rng]: random.new({case['seed']}, {{engine = 'llama.cpp'}}), {case['steps']} uniforms"
     v = len(case["row"]) if "row" in case else case["rows"].shape[1]
     return (f"case {i} [{case['cat']}]: V={v} {case['rep']} seed {case['seed']} chain "
-            f"{chain_src(case['stages'])} history[{len(case['history'])}]")
+            f"{chain_src(case['stages'], case['cat'])} history[{len(case['history'])}]")
 
 
 def reproducer(case, i, indir):
@@ -653,7 +654,7 @@ def reproducer(case, i, indir):
         rs = f"tensor.load('{indir}/{'r' if 'row' in case else 'q'}{i}.npy')  -- --keep"
     hist = "{" + ", ".join(str(h) for h in case["history"][:64]) + ("" if len(case["history"]) <= 64 else ", ...") + "}"
     return (f"    LL = {{engine = 'llama.cpp'}}; row = {rs}\n"
-            f"    c = {chain_src(case['stages'])}\n"
+            f"    c = {chain_src(case['stages'], case['cat'])}\n"
             f"    c:apply(row, {{history = {hist}, rng = random.new({case['seed']}, LL)}}); "
             f"c:sample(row, random.new({case['seed']}, LL), {{history = {hist}}})")
 
