@@ -440,16 +440,20 @@ def cases_kl(g, out):
             flat[g.i(0, n - 1)] = g.choice([np.nan, -np.inf, 0.0])
             ref = flat.reshape(shape)
         est = g.choice(["k1", "k2", "k3", None, "k3"])
-        clamp = g.choice([None, None, 10, "openrlhf", "verl", 0.5])
+        clamp = g.choice([None, None, 10, "openrlhf", "verl", 0.5, False])
         opts = []
+        name = est
         if est:
             # verl's names for the same estimators (kl_penalty_forward)
             name = {"k1": "kl", "k2": "mse", "k3": "low_var_kl"}[est] if g.prob(0.25) else est
             opts.append(f"estimator = '{name}'")
         if clamp is not None:
-            opts.append(f"clamp = {lua_num(clamp) if isinstance(clamp, (int, float)) else repr(clamp)}")
+            opts.append(f"clamp = {'false' if clamp is False else lua_num(clamp) if isinstance(clamp, (int, float)) else repr(clamp)}")
         o = (", {" + ", ".join(opts) + "}") if opts else ""
-        c = {"openrlhf": 10}.get(clamp, clamp)
+        # verl clamps low_var_kl always (kl_penalty_forward): verl's name without a clamp option is
+        # clamp = "verl"; clamp = false is none
+        c = {"openrlhf": 10}.get(clamp, clamp) if clamp is not None else ("verl" if name == "low_var_kl" else None)
+        c = None if c is False else c
         want = kl_peer(logp, ref, est or "k1", c)
         lp = f"tensor{lua_arr(logp)}" if len(shape) == 2 or g.prob(0.5) else lua_arr(logp)
         rp = f"tensor{lua_arr(ref)}" if len(shape) == 2 or g.prob(0.5) else lua_arr(ref)
@@ -485,7 +489,9 @@ def cases_kl_penalty(g, out):
         ref = -np.abs(g.vec(B * T, scale=2.0)).reshape(B, T)
         scores = g.vec(B, scale=2.0)
         beta = g.choice([0.1, 0.05, 0.0, 1.0, g.r()])
-        est = g.choice(["k1", "k2", "k3", None])
+        est = g.choice(["k1", "k2", "k3", None, "low_var_kl"])
+        if est == "low_var_kl":  # verl's name: its clamp unless one is given; log r past 20 sometimes
+            ref = ref + g.choice([0.0, 25.0, -25.0])
         lens = [g.i(1, T) for _ in range(B)] if batch and g.prob(0.5) else None
         clamp = g.choice([None, None, 0.5, "openrlhf"])
         opts = [f"beta = {lua_num(beta)}"]
@@ -497,6 +503,8 @@ def cases_kl_penalty(g, out):
             opts.append(f"clamp = {lua_num(clamp) if isinstance(clamp, float) else repr(clamp)}")
         o = "{" + ", ".join(opts) + "}"
         c = {"openrlhf": 10}.get(clamp, clamp)
+        if est == "low_var_kl":
+            est, c = "k3", ("verl" if c is None else c)
         rows = [kl_penalty_peer(scores[b], logp[b], ref[b], beta, est or "k1", lens[b] if lens else None, c) for b in range(B)]
         if batch:
             lua = f"return rl.kl_penalty({lua_vec(g, scores)}, tensor{lua_arr(logp)}, {lua_arr(ref)}, {o})"

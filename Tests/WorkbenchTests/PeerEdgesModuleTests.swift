@@ -31,10 +31,21 @@ final class PeerEdgesModuleTests: XCTestCase {
         assertNumbersClose(try h.luaNumbers("rl.kl(lp, rf, {estimator = 'k1', clamp = 'verl'})"), [69, -79, 0, -1e-9], accuracy: 1e-12)
         assertNumbersClose(try h.luaNumbers("rl.kl(lp, rf, {estimator = 'k3', clamp = 'verl'})"), [10, 10, 0, 4.999999718847355e-19], accuracy: 1e-30)
         XCTAssertEqual(h.bareError("rl.kl({1}, {1}, {clamp = -1})"),
-                       "bad argument #3 to 'rl.kl' (option 'clamp' must be a number > 0, \"openrlhf\" or \"verl\", got number)")
+                       "bad argument #3 to 'rl.kl' (option 'clamp' must be a number > 0, \"openrlhf\", \"verl\" or false, got number)")
         XCTAssertEqual(h.bareError("rl.kl({1}, {1}, {clamp = 'trl'})"),
-                       "bad argument #3 to 'rl.kl' (option 'clamp' must be a number > 0, \"openrlhf\" or \"verl\", got string)")
+                       "bad argument #3 to 'rl.kl' (option 'clamp' must be a number > 0, \"openrlhf\", \"verl\" or false, got string)")
         assertNumbersClose(try h.luaNumbers("rl.kl_penalty(1, {-1, -80}, {-70, -1}, {clamp = 10, beta = 0.5})"), [-5, 6], accuracy: 1e-12)
+        // verl's name low_var_kl is its clamped k3 (kl_penalty_forward always clamps it):
+        // torch 2.15 on verl's lines, float64: clamp(ref - logp, -20, 20), exp(kl) - kl - 1,
+        // clamp(-10, 10) gives 10, 10, 0.10653065971263342, 10 for these four tokens.
+        try h.run("lp2 = {0, 0, -1, -2}; rf2 = {30, -30, -1.5, 1}")
+        assertNumbersClose(try h.luaNumbers("rl.kl(lp2, rf2, {estimator = 'low_var_kl'})"), [10, 10, 0.10653065971263342, 10], accuracy: 1e-15)
+        assertNumbersClose(try h.luaNumbers("rl.kl_penalty(0, lp2, rf2, {estimator = 'low_var_kl', beta = 1})"),
+                           [-10, -10, -0.10653065971263342, -10], accuracy: 1e-15)
+        // k3 (TRL's name) is not clamped, nor low_var_kl with clamp = false
+        XCTAssertEqual(try h.luaNumbers("rl.kl(lp2, rf2, {estimator = 'low_var_kl', clamp = false})"),
+                       try h.luaNumbers("rl.kl(lp2, rf2, {estimator = 'k3'})"))
+        XCTAssertGreaterThan(try h.luaNumbers("rl.kl(lp2, rf2, {estimator = 'k3'})")[0], 1e12)
     }
 
     func testDonesAsTensorsAndBooleansReadOnce() throws {

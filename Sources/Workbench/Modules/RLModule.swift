@@ -188,14 +188,16 @@ extension Workbench {
             0.7's kl_penalty_forward: for k3 (low_var_kl) log r is clamped to [-20, 20] before the
             exponential and the estimate to [-10, 10] after it, k1 and k2 are left alone. NaN
             stays NaN, as torch.clamp keeps it. verl's names are accepted too: "kl" (k1), "mse"
-            (k2), "low_var_kl" (k3).
-            Options: estimator ("k1" | "k2" | "k3"), clamp (nil | number > 0 | "openrlhf" | "verl").
+            (k2), "low_var_kl" (k3 with verl's clamp unless clamp is given: verl clamps it
+            always; clamp = false for none).
+            Options: estimator ("k1" | "k2" | "k3"), clamp (nil | number > 0 | "openrlhf" | "verl" | false).
             Example: rl.kl(logp, ref_logp, {estimator = "k3", clamp = "verl"}):mean()
             """) { args in
             let lp = try args.tensor(1), ref = try args.tensor(2)
             let o = try args.options(3, allowed: ["estimator", "clamp"])
-            let est = try RL.KLEstimator.named(try o.choice("estimator", estimators, default: "k1"))
-            let clamp = try klClamp(o)
+            let name = try o.choice("estimator", estimators, default: "k1")
+            let est = try RL.KLEstimator.named(name)
+            let clamp = try klClamp(o, estimator: name)
             try checkSameShape(lp, ref, args, "logp and ref_logp")
             args.state.push(tensor: try RL.kl(logp: lp, refLogp: ref, estimator: est, clamp: clamp))
             return 1
@@ -220,8 +222,9 @@ extension Workbench {
             """) { args in
             let o = try args.options(4, allowed: ["beta", "estimator", "lengths", "clamp"])
             let beta = try o.number("beta", default: 0.1)
-            let est = try RL.KLEstimator.named(try o.choice("estimator", estimators, default: "k1"))
-            let clamp = try klClamp(o)
+            let name = try o.choice("estimator", estimators, default: "k1")
+            let est = try RL.KLEstimator.named(name)
+            let clamp = try klClamp(o, estimator: name)
             let lp = try args.tensor(2), ref = try args.tensor(3)
             try checkSameShape(lp, ref, args, "logp and ref_logp")
             if args.type(1) == .number {
@@ -260,23 +263,26 @@ extension Workbench {
     }
 
     /// The `clamp` option of `rl.kl` and `rl.kl_penalty`.
-    static func klClamp(_ o: LuaOptions) throws -> RL.KLClamp {
+    /// The `clamp` option: nil is no clamp, except for verl's name "low_var_kl", which
+    /// verl's kl_penalty_forward always clamps (as clamp = "verl"); false is no clamp.
+    static func klClamp(_ o: LuaOptions, estimator: String) throws -> RL.KLClamp {
         let t = o.push("clamp")
         defer { o.state.pop() }
         switch t {
-        case .nil: return .none
+        case .nil: return estimator == "low_var_kl" ? .verl : .none
+        case .boolean where !o.state.boolean(at: -1): return .none
         case .number:
             guard let c = o.state.number(at: -1), c > 0 else {
-                throw o.optionError("clamp", "a number > 0, \"openrlhf\" or \"verl\"")
+                throw o.optionError("clamp", "a number > 0, \"openrlhf\", \"verl\" or false")
             }
             return .symmetric(c)
         case .string:
             switch o.state.string(at: -1) {
             case "openrlhf": return .symmetric(10)
             case "verl": return .verl
-            default: throw o.optionError("clamp", "a number > 0, \"openrlhf\" or \"verl\"")
+            default: throw o.optionError("clamp", "a number > 0, \"openrlhf\", \"verl\" or false")
             }
-        default: throw o.optionError("clamp", "a number > 0, \"openrlhf\" or \"verl\"")
+        default: throw o.optionError("clamp", "a number > 0, \"openrlhf\", \"verl\" or false")
         }
     }
 
