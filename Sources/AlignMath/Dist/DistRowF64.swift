@@ -1,4 +1,5 @@
 import Foundation
+import AlignMathC
 
 /// The per-row kernels of `Dist` for Double data. A row is walked once, in blocks of
 /// `block` elements (4 KB, L1-sized): the sums of block b are taken against the running
@@ -294,33 +295,102 @@ enum RowF64 {
         return inf != U()
     }
 
+    /// A block goes to the fast kernel when every (x − max)·s of both its rows is at least
+    /// this (2^(y'/256) then stays above 2^-996, a normal number: no clamp or mask there).
+    static let fastKLFloor = -690.0
+
+    /// (max, min) of a block, NaN ignored.
+    @inline(__always)
+    static func maxMin(_ p: UnsafePointer<Double>, _ n: Int) -> (Double, Double) {
+        #if arch(x86_64)
+        var r = SIMD2<Double>()
+        withUnsafeMutableBytes(of: &r) { am_max_min_f64(p, n, $0.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: Double.self)) }
+        return (r[0], r[1])
+        #else
+        var mn = Double.infinity
+        for i in 0..<n where p[i] < mn { mn = p[i] }
+        return (max(p, n), mn)
+        #endif
+    }
+
     /// KL(P‖Q) of a pair of rows in one trip (see `maxSumExp`): +inf where P has mass that Q
     /// excludes; NaN when a row holds a NaN or p or q is all -inf (as torch's kl_div).
+    /// Blocks whose minima keep every exponent above `fastKLFloor` take the fast kernel
+    /// (x86-64); from the first block that does not (a -inf, a spread over 690/s), the row
+    /// keeps `klBlock`. The fast kernel (`am_kl_block_f64_fast`: e^y as 2^(y'/256) from a
+    /// 256-entry table read by byte loads and a degree-4 polynomial) costs about a third less
+    /// per row pair (BENCHMARKS.md, "f64 KL with a 256-entry table"); `fastKernel: false`
+    /// (tests) sends every block to `klBlock`.
     @inline(never)
-    static func klRow(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>, _ n: Int, _ s: Double) -> Double {
+    static func klRow(_ p: UnsafePointer<Double>, _ q: UnsafePointer<Double>, _ n: Int, _ s: Double,
+                      fastKernel: Bool = true) -> Double {
         guard n > 0 else { return .nan }
-        var (mp, bp) = startMax(p, n, s), (mq, bq) = startMax(q, n, s)
+        let k0 = blockCount(n, 0)
+        #if arch(x86_64)
+        var fast = fastKernel && s > 0 && s.isFinite
+        #else
+        var fast = false
+        #endif
+        // the first block's extremes (its max and min in one pass when the fast kernel may take it)
+        var bp: Double, bq: Double, lp = -Double.infinity, lq = -Double.infinity
+        if fast { (bp, lp) = maxMin(p, k0); (bq, lq) = maxMin(q, k0) } else { bp = max(p, k0); bq = max(q, k0) }
+        // the running maxima before the temperature (rp, rq) and times it (mp, mq)
+        var rp = bp > -.infinity ? bp : max(p, n), rq = bq > -.infinity ? bq : max(q, n)
+        var mp = rp * s, mq = rq * s
         if !(mp > -.infinity) || !(mq > -.infinity) { return .nan }
-        var sp = 0.0, sq = 0.0, w = 0.0, minQ = Double.infinity, c = 0
-        while c < n {
-            let k = blockCount(n, c), nc = c + k
-            if bq * s > mq {  // y_q = y_q,old − d: W gains d·Σe_p
-                let d = bq * s - mq
-                w += d * sp; sq *= _exp(-d); mq = bq * s
-            }
-            if bp * s > mp {  // y_p = y_p,old − d: W = f·(W − d·Σe_p), Σe_p = f·Σe_p
-                let d = bp * s - mp, f = _exp(-d)
-                w = f * (w - d * sp); sp *= f; mp = bp * s
+        let c = s * (256 / 0.693147180559945309417)  // y' in units of ln 2 / 256
+        var sp = 0.0, sq = 0.0, w = 0.0, minQ = Double.infinity, cur = 0
+        while cur < n {
+            let k = blockCount(n, cur), nc = cur + k
+            if fast {
+                // the fast kernel's shifts are rp·s and rq·s exactly (y' = (x − rp)·c), so a
+                // new maximum moves them by (b − r)·s, not by the difference of two rounded
+                // products (off by ulp(1e4·s) for logits near 1e4)
+                if bq > rq { let d = (bq - rq) * s; w += d * sp; sq *= _exp(-d); rq = bq; mq = bq * s }
+                if bp > rp { let d = (bp - rp) * s, f = _exp(-d); w = f * (w - d * sp); sp *= f; rp = bp; mp = bp * s }
+                // NaN minima or maxima fail the test (the block goes to klBlock)
+                if !((lp - rp) * s >= fastKLFloor && (lq - rq) * s >= fastKLFloor) {
+                    // from here klBlock, whose shifts are the rounded mp = rp·s, mq = rq·s:
+                    // the sums so far move by the exact residuals δ = r·s − m (y = y' + δ)
+                    fast = false
+                    let dp = (-mp).addingProduct(rp, s), dq = (-mq).addingProduct(rq, s)
+                    let fp = _exp(dp)
+                    w = fp * (w + (dp - dq) * sp); sp *= fp; sq *= _exp(dq)
+                }
+            } else {
+                if bq * s > mq {  // y_q = y_q,old − d: W gains d·Σe_p
+                    let d = bq * s - mq
+                    w += d * sp; sq *= _exp(-d); mq = bq * s
+                }
+                if bp * s > mp {  // y_p = y_p,old − d: W = f·(W − d·Σe_p), Σe_p = f·Σe_p
+                    let d = bp * s - mp, f = _exp(-d)
+                    w = f * (w - d * sp); sp *= f; mp = bp * s
+                }
             }
             let same = nc < n && blockCount(n, nc) == k
             let nxP: UnsafePointer<Double>? = same ? p + nc : nil, nxQ: UnsafePointer<Double>? = same ? q + nc : nil
-            let b = s == 1 ? klBlockUnit(p + c, q + c, k, mp, mq, nextP: nxP, nextQ: nxQ)
-                : klBlock(p + c, q + c, k, s, mp, mq, nextP: nxP, nextQ: nxQ)
+            #if arch(x86_64)
+            if fast {
+                var o = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+                withUnsafeMutableBytes(of: &o) {
+                    am_kl_block_f64_fast(p + cur, q + cur, k, c, rp, rq, nxP, nxQ,
+                                         $0.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: Double.self))
+                }
+                sp += o.0; sq += o.1; w += o.2; minQ = Swift.min(minQ, lq)
+                if same { (bp, bq, lp, lq) = (o.3, o.4, o.5, o.6) } else if nc < n {
+                    (bp, lp) = maxMin(p + nc, n - nc); (bq, lq) = maxMin(q + nc, n - nc)
+                }
+                cur = nc
+                continue
+            }
+            #endif
+            let b = s == 1 ? klBlockUnit(p + cur, q + cur, k, mp, mq, nextP: nxP, nextQ: nxQ)
+                : klBlock(p + cur, q + cur, k, s, mp, mq, nextP: nxP, nextQ: nxQ)
             sp += b.sp; sq += b.sq; w += b.w; minQ = Swift.min(minQ, b.minQ)
             if same { (bp, bq) = (b.np, b.nq) } else if nc < n {
                 (bp, bq) = (max(p + nc, n - nc), max(q + nc, n - nc))
             }
-            c = nc
+            cur = nc
         }
         let inf = minQ == -.infinity && massWhereQMasked(p, q, n)
         return Dist.klValue(sp, sq, w, inf)

@@ -26,4 +26,18 @@ void am_kl_sums_f32(const float *p, const float *q, ptrdiff_t n, float s, float 
 void am_kl_sums_f32_fast(const float *p, const float *q, ptrdiff_t n, float s, float maxp, float maxq,
                          const float *np, const float *nq, double sums[3], float next[32]);
 
+/// The sums of KL(P‖Q) over one block (`k` <= a few thousand doubles, any k) of a pair of f64
+/// rows whose every (x − max)·s is above -690 (no -inf, no underflow: the caller checks the
+/// block's minima), with e^y as 2^(y'/256), y' = (x − max)·c, c = s·256/ln 2 (`maxp`, `maxq`:
+/// the running maxima before the temperature; the maximum itself gives y' = 0 and e = 1
+/// exactly): a 256-entry table of 2^(j/256) read by byte loads and a degree-4 polynomial
+/// (under 4e-17 relative). `out` = (Σ e_p, Σ e_q, Σ e_p·(y_p − y_q) in nats, and of the next
+/// block `np`, `nq` of the same length when given: max p, max q, min p, min q; NaN ignored).
+/// A NaN in the block makes the sums NaN. x86-64 only.
+void am_kl_block_f64_fast(const double *p, const double *q, ptrdiff_t k, double c, double maxp, double maxq,
+                          const double *np, const double *nq, double out[7]);
+
+/// (max, min) of `p[0..<n]`, NaN ignored (-inf, +inf when there is nothing else). x86-64 only.
+void am_max_min_f64(const double *p, ptrdiff_t n, double out[2]);
+
 #endif
