@@ -75,14 +75,13 @@ enum RowF32 {
     }
 
     /// Whether `Dist.kl` sends the rows that fit it to the fast kernel (`am_kl_sums_f32_fast`,
-    /// ~21% less CPU per f32 row pair). Off: issue 11 holds f64 KL within 2.2x of f32 KL, and
-    /// the f64 kernel cannot follow (its exponential needs a degree-5 polynomial and a
-    /// 128-entry table, or a degree-8 one with the 4-entry table that fits a register: C
-    /// kernels of the latter ran 2.15-2.31 ns per pair against the Swift kernel's 2.23), so with it
-    /// on, one 128k row gives f64 = 3.07x f32 where it was 2.15-2.18x (BENCHMARKS.md, "A
-    /// cheaper exponential, built for the rows it fits"). The kernel is tested
-    /// (`DistKLF32KernelTests`) and ready for when the f64 one is as fast.
-    static let fastKLEnabled = false
+    /// ~21% less CPU per f32 row pair). On since the f64 kernel follows it: issue 11 holds f64
+    /// KL within 2.2x of f32 KL, and with this kernel alone one 128k row gave f64 = 3.07x f32;
+    /// the f64 blocks that fit now take `am_kl_block_f64_fast` (a 256-entry table read by byte
+    /// loads, degree-4 polynomial), ~36% faster, so the ratio is ~1.9x (BENCHMARKS.md, "f64 KL
+    /// with a 256-entry table"). Both kernels are tested against wider references
+    /// (`DistKLF32KernelTests`, `DistKLF64KernelTests`).
+    static let fastKLEnabled = true
 
     /// What KL needs to know of a pair of rows before its pass: the maxima (the shifts), whether
     /// some token has P-mass (p > -inf) where q = -inf (then KL is +inf; only a row of q
