@@ -29,7 +29,8 @@ Categories:
   data.null, data.array(), tensors of every dtype) written by data.write_jsonl, against
   json.dumps of the same values (tensors as numpy's tolist()).
 - logprobs: OpenAI chat / completions and vLLM layouts (token ids as json.dump writes
-  them, with and without token_ids; prompt_logprobs with its leading None; vLLM's OpenAI
+  them, with and without token_ids, alone or in a RequestOutput's outputs; prompt_logprobs
+  with its leading None; vLLM's OpenAI
   server's token_ids beside an OpenAI logprobs object) wrapped as a response, a choice or a logprobs object.
 
 Known and accepted differences (moonlab documents another choice; counted as "known"):
@@ -841,6 +842,11 @@ def gen_logprobs(rng, d, i):
         x = lp_obj
     elif wrap == "choice" or isinstance(choice, list):
         x = choice
+    elif lp_obj is None and rng.random() < 0.5:
+        # vLLM offline: a RequestOutput as LLM.generate returns it, its CompletionOutputs in
+        # `outputs` (the first is taken, as a response's first choice), after json.dump
+        x = {"request_id": "0", "prompt": "p", "prompt_token_ids": [1, 2], "prompt_logprobs": None,
+             "outputs": [dict(choice, index=0, finish_reason="length"), dict(choice, index=1)], "finished": True}
     else:
         x = {"id": "cmpl-1", "object": "chat.completion", "choices": [choice, dict(choice)], "usage": {}}
     path = os.path.join(d, "l%d.json" % i)

@@ -65,6 +65,14 @@ final class DataLogprobsTests: XCTestCase {
             """#)
         XCTAssertEqual(try h.value("lj.tokens[1], lj.tokens[2], lj.logprobs[1], lj.logprobs[2], lj.top_logprobs[2][1].token"), "The\t.\t-0.2\t-2.0\t!")
         XCTAssertEqual(try h.value("data.logprobs({token_ids = {7.0}, logprobs = {{['7'] = -0.5, ['8'] = -1}}}).logprobs[1]"), "-0.5")
+        // A whole RequestOutput (vLLM's LLM.generate, json.dump'ed): its first output's, as a
+        // response's first choice (it was "unrecognised layout").
+        try h.run(#"""
+            ro = data.logprobs(data.decode('{"request_id": "0", "prompt_token_ids": [1], "prompt_logprobs": null, "outputs": [' ..
+              '{"index": 0, "text": "The.", "token_ids": [791, 13], "cumulative_logprob": -2.2, "logprobs": [{"791": {"logprob": -0.2, "rank": 1, "decoded_token": "The"}, "32": {"logprob": -1.9, "rank": 2, "decoded_token": "A"}}, {"13": {"logprob": -2.0, "rank": 2, "decoded_token": "."}, "0": {"logprob": -0.3, "rank": 1, "decoded_token": "!"}}]},' ..
+              '{"index": 1, "text": "!", "token_ids": [0], "logprobs": [{"0": -0.3}]}], "finished": true}'))
+            """#)
+        XCTAssertEqual(try h.value("ro.tokens[1], ro.tokens[2], ro.logprobs[1], ro.logprobs[2], #ro.top_logprobs[1]"), "The\t.\t-0.2\t-2.0\t2")
         XCTAssertEqual(withoutPosition(h.error("data.logprobs({token_ids = {9}, logprobs = {{['7'] = -0.5, ['8'] = -1}}})")),
                        "data.logprobs: position 1 has no entry for token id 9")
         // vLLM's prompt_logprobs (list[Optional[dict[int, Logprob]]], the first None) after
@@ -88,7 +96,7 @@ final class DataLogprobsTests: XCTestCase {
         XCTAssertEqual(withoutPosition(h.error("data.logprobs({choices = {{logprobs = data.null}}})")),
                        "data.logprobs: the choice has logprobs = null (request them with logprobs = true)")
         XCTAssertEqual(withoutPosition(h.error("data.logprobs({foo = 1})")),
-                       "data.logprobs: unrecognised layout: expected a response (choices), a choice (logprobs), a chat logprobs object (content), a completions one (tokens, token_logprobs) or a vLLM list")
+                       "data.logprobs: unrecognised layout: expected a response (choices or vLLM's outputs), a choice (logprobs), a chat logprobs object (content), a completions one (tokens, token_logprobs) or a vLLM list")
         XCTAssertEqual(try h.value("#data.logprobs({}).tokens"), "0")
     }
 

@@ -21,6 +21,8 @@ extension Workbench {
               {token_ids =, logprobs =} when positions hold several entries, so the sampled
               token is known (a single entry per position needs no ids). Token ids are found
               as integer keys or as their decimal text, as Python's json.dump writes them.
+              A whole RequestOutput ({outputs = {...}}, what LLM.generate returns per prompt)
+              gives its first output's, as a response gives its first choice's.
               prompt_logprobs with prompt_token_ids as token_ids: the first position's null
               gives the id as the token and NaN.
             Result: tokens (strings), logprobs (f64 tensor; NaN where the layout has null, e.g.
@@ -157,6 +159,10 @@ extension Workbench {
       if present(x.choices) then
         if type(x.choices) ~= "table" or x.choices[1] == nil then error("the response has no choices", 0) end
         x = x.choices[1]
+      elseif present(x.outputs) and x.logprobs == nil and x.content == nil then
+        -- vLLM offline's RequestOutput: its first CompletionOutput
+        if type(x.outputs) ~= "table" or x.outputs[1] == nil then error("the vLLM output has no outputs", 0) end
+        x = x.outputs[1]
       end
       -- vLLM offline ({token_ids, logprobs = positions}); vLLM's OpenAI server with
       -- return_token_ids puts token_ids beside a chat or completions logprobs object
@@ -178,7 +184,7 @@ extension Workbench {
         return vllm(x)
       end
       if next(x) == nil then return {}, {}, {} end
-      error("unrecognised layout: expected a response (choices), a choice (logprobs), a chat logprobs "
+      error("unrecognised layout: expected a response (choices or vLLM's outputs), a choice (logprobs), a chat logprobs "
         .. "object (content), a completions one (tokens, token_logprobs) or a vLLM list", 0)
     end
 
