@@ -132,6 +132,9 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(try Tensor([0.5, -.infinity]).description, "tensor([0.5000,   -inf], dtype=f64)")
         XCTAssertEqual(try Tensor([2], shape: []).description, "tensor(2., dtype=f64)")
         XCTAssertEqual(try Tensor.zeros([0]).description, "tensor([], dtype=f64)")
+        // torch 2.15: repr(torch.zeros(1005, 0, dtype=torch.float64)) is "tensor([], size=(1005, 0), dtype=torch.float64)"
+        XCTAssertEqual(try Tensor.zeros([1005, 0]).description, "tensor([], shape=[1005, 0], dtype=f64)")
+        XCTAssertEqual(try Tensor.zeros([2, 0, 3], dtype: .bool).description, "tensor([], shape=[2, 0, 3], dtype=bool)")
         // torch's choices: 0..1999 in f64 prints in scientific notation (max/min > 1000),
         // three entries at each end around "  ...", rows wrapped at 80 columns.
         let big = try Tensor.arange(0, 2000)

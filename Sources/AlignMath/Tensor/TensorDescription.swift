@@ -24,6 +24,10 @@ extension Tensor: CustomStringConvertible {
         var body: String
         if ndim == 0 {
             body = fmt.format(0, of: self)
+        } else if count == 0 {
+            // torch's `tensor([], size=(1005, 0))`: one pair of brackets whatever the shape (a
+            // [1005, 0] tensor printed 1005 lines of `[]`, never summarised at 0 elements).
+            body = "[]"
         } else {
             body = render(self, indent: indent, summarize: summarize, fmt: fmt, width: lineWidth)
         }
