@@ -81,6 +81,28 @@ final class TensorIOTests: XCTestCase {
         XCTAssertThrowsError(try TensorIO.save(big, path: dir + "x.npz"))
     }
 
+    /// A non-ASCII entry name carries the UTF-8 flag (bit 11 of the general-purpose flags, in
+    /// the local and the central header), as Python 3.11's zipfile writes it
+    /// (ZipInfo._encodeFilenameFlags); numpy 2.4.6's np.load read "é" back as "├⌐" without it.
+    func testNpzNonASCIINamesAreFlaggedUTF8() throws {
+        let p = NSTemporaryDirectory() + "moonlab-io-utf8-\(getpid()).npz"
+        defer { try? FileManager.default.removeItem(atPath: p) }
+        try TensorIO.save(["é": try Tensor([1, 2]), "a": try Tensor([3])], path: p)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: p)))
+        var flags: [String: [Int]] = [:]
+        for i in 0..<(bytes.count - 46) where bytes[i] == 0x50 && bytes[i + 1] == 0x4b {
+            let sig = Int(bytes[i + 2]) | Int(bytes[i + 3]) << 8
+            let (flagAt, nameLenAt, nameAt) = sig == 0x0403 ? (6, 26, 30) : sig == 0x0201 ? (8, 28, 46) : (-1, 0, 0)
+            guard flagAt > 0 else { continue }
+            let n = Int(bytes[i + nameLenAt]) | Int(bytes[i + nameLenAt + 1]) << 8
+            let name = String(decoding: bytes[(i + nameAt)..<(i + nameAt + n)], as: UTF8.self)
+            flags[name, default: []].append(Int(bytes[i + flagAt]) | Int(bytes[i + flagAt + 1]) << 8)
+        }
+        XCTAssertEqual(flags["é.npy"], [0x800, 0x800])
+        XCTAssertEqual(flags["a.npy"], [0, 0])
+        XCTAssertEqual(Set(try Npz.read(path: p).keys), ["é", "a"])
+    }
+
     /// Saving over a file swaps it for the new one (renameat2 exchange, then the old one is
     /// removed): the new contents, no temporary left behind, a mapping of the old file
     /// still reads the old bytes, and a directory in the way is an error that leaves it.

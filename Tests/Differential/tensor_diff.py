@@ -824,6 +824,10 @@ def cases_files(g, out, work):
         comp = "true" if g.r() < 0.5 else "false"
         out.append(Case("save-npz", {"a": a}, f"(function() tensor.save('{pz}', {{x = {view}, y = a}}, {{compress = {comp}}}); return NPZ('{pz}') end)()",
                         lambda e, npv=npv: NpzFile({"x": npv(e["a"]), "y": e["a"]})))
+        if j % 8 == 0:  # names numpy must read back as written: non-ASCII (the zip's UTF-8 flag), dots, slashes
+            pn = os.path.join(work, f"names{j}.npz")
+            out.append(Case("save-npz-names", {"a": a}, f"(function() tensor.save('{pn}', {{['é'] = a, ['layer.0.w'] = a, ['a/b'] = a}}, {{compress = {comp}}}); return NPZ('{pn}') end)()",
+                            lambda e: NpzFile({"é": e["a"], "layer.0.w": e["a"], "a/b": e["a"]})))
         ps = os.path.join(work, f"f{j}.safetensors")
         out.append(Case("save-safetensors", {"a": a}, f"(function() tensor.save('{ps}', {{x = {view}}}); return SAFE('{ps}') end)()",
                         lambda e, npv=npv: SafeFile({"x": npv(e["a"])})))

@@ -109,11 +109,16 @@ extension Npz {
         return le(1, 2) + le(body.count, 2) + body
     }
 
+    /// The general-purpose flags: bit 11 (the name is UTF-8) for a name with a non-ASCII byte,
+    /// as Python's zipfile sets it; without it numpy's np.load decodes the name as CP437 ("é"
+    /// came back as "├⌐").
+    private static func flags(_ name: [UInt8]) -> Int { name.contains { $0 >= 0x80 } ? 0x800 : 0 }
+
     private static func localHeader(_ name: [UInt8], crc: UInt32, compressed: Int, size: Int, method: Int) -> [UInt8] {
         // The extra field is always reserved for a large entry, so patching keeps the length.
         let big = size >= 0xffff_ffff
         let extra = big ? zip64Extra(size: size, compressed: compressed, localAt: nil) : []
-        var h = le(0x0403_4b50, 4) + le(big ? 45 : 20, 2) + le(0, 2) + le(method, 2) + le(0, 2) + le(0x21, 2)
+        var h = le(0x0403_4b50, 4) + le(big ? 45 : 20, 2) + le(flags(name), 2) + le(method, 2) + le(0, 2) + le(0x21, 2)
         h += le(Int(crc), 4) + le(big ? 0xffff_ffff : compressed, 4) + le(big ? 0xffff_ffff : size, 4)
         h += le(name.count, 2) + le(extra.count, 2)
         return h + name + extra
@@ -122,7 +127,7 @@ extension Npz {
     private static func centralEntry(_ name: [UInt8], crc: UInt32, compressed: Int, size: Int, method: Int, localAt: Int) -> [UInt8] {
         let big = size >= 0xffff_ffff || compressed >= 0xffff_ffff || localAt >= 0xffff_ffff
         let extra = big ? zip64Extra(size: size, compressed: compressed, localAt: localAt) : []
-        var h = le(0x0201_4b50, 4) + le(big ? 45 : 20, 2) + le(big ? 45 : 20, 2) + le(0, 2) + le(method, 2)
+        var h = le(0x0201_4b50, 4) + le(big ? 45 : 20, 2) + le(big ? 45 : 20, 2) + le(flags(name), 2) + le(method, 2)
         h += le(0, 2) + le(0x21, 2) + le(Int(crc), 4)
         h += le(big ? 0xffff_ffff : compressed, 4) + le(big ? 0xffff_ffff : size, 4)
         h += le(name.count, 2) + le(extra.count, 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4)
