@@ -1073,7 +1073,8 @@ def cases_forms(g, out):
     tensor.full with booleans, maximum/minimum with a Lua scalar, mask writes of a
     broadcast value, clamp(nil, hi), ipairs over a 1-d tensor, the default options of
     sort/argsort/topk, the positional axis forms, integral float positions, sizes and axes
-    one per argument (t:reshape(6, 1), torch's form)."""
+    one per argument (t:reshape(6, 1), tensor.ones(2, 3), t:topk(k, dim), tensor.cat(list, dim):
+    torch's forms)."""
     for _ in range(60):
         a0 = g.choice([0, 1, -2.5, 0.7, -3.2, 0.1, 1e6, g.i(-5, 5), round(float(g.rng.normal() * 4), g.i(0, 3))])
         st = g.choice([0.1, 0.3, -0.3, 1.5, 1.6, 0.05, 0.7, -1.1, 0.25, 1, 2, -1, round(float(g.rng.normal() * 2), g.i(1, 3)) or 0.5])
@@ -1149,6 +1150,13 @@ def cases_forms(g, out):
             out.append(Case("shape-varargs", {"a": a}, f"a:reshape({', '.join(map(str, tgt))})", lambda e, tgt=tgt: e["a"].reshape(tgt)))
             perm = [int(p) for p in g.rng.permutation(len(shape))]
             out.append(Case("shape-varargs", {"a": a}, f"a:permute({', '.join(str(p + 1) for p in perm)})", lambda e, perm=perm: np.transpose(e["a"], perm)))
+            out.append(Case("topk-positional", {"a": a}, f"a:topk({kk}, {lax}, {{largest = false}})",
+                            lambda e, ax=ax, kk=kk: (lambda v, i: (v[tuple(slice(0, kk) if d == ax else slice(None) for d in range(e["a"].ndim))],
+                                                                   i[tuple(slice(0, kk) if d == ax else slice(None) for d in range(e["a"].ndim))] + 1))(*order_along(e["a"], ax, False))))
+            out.append(Case("cat-positional", {"a": a}, f"tensor.cat({{a, a}}, {lax})", lambda e, ax=ax: np.concatenate([e["a"], e["a"]], axis=ax)))
+            sax = ax if lax > 0 else lax  # a new axis: 1-based k is numpy's k - 1, a negative one counts from the new last
+            out.append(Case("stack-positional", {"a": a}, f"tensor.stack({{a, a}}, {lax})", lambda e, sax=sax: np.stack([e["a"], e["a"]], axis=sax)))
+            out.append(Case("zeros-varargs", {}, f"tensor.ones({', '.join(map(str, shape))}, {{dtype = '{dt}'}})", lambda e, shape=shape, dt=dt: np.ones(shape, dtype=DT[dt])))
             lead = [g.i(1, 3) for _ in range(g.i(1, 2))]
             out.append(Case("shape-varargs", {"a": a}, f"a:expand({', '.join(map(str, lead + list(shape)))})",
                             lambda e, t=tuple(lead) + tuple(shape): np.broadcast_to(e["a"], t)))

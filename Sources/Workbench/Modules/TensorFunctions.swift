@@ -3,17 +3,23 @@ import AlignMath
 
 /// Module functions over several tensors: cat, stack, where, matmul, maximum, minimum.
 enum TensorFunctions {
+    /// The axis of cat/stack at `i`: a number (torch's `dim`) or `{axis = k}` (1 by default).
+    static func axisArgument(_ a: LuaArguments, _ i: Int32) throws -> Int {
+        if a.type(i) == .number { return try a.integer(i) }
+        return try a.options(i, allowed: ["axis"]).integer("axis", default: 1)
+    }
+
     static func install(_ m: ModuleBuilder) {
         m.function("cat", doc: """
             tensor.cat(list, {axis = 1}) -> tensor
             The tensors (or Lua arrays) of list joined along an existing axis (1-based, negative from
             the last), as torch.cat and numpy.concatenate; all other sizes must match; dtypes promote.
+            The axis may also be given as a number, as torch.cat(list, dim): tensor.cat(list, 2).
             Example: tensor.cat({tensor{1, 2}, tensor{3}})  --> tensor([1., 2., 3.], dtype=f64)
             """) { a in
             let list = try tensorList(a, 1)
-            let o = try a.options(2, allowed: ["axis"])
             let ndim = list.first?.ndim ?? 1
-            let axis = try a.axis(try o.integer("axis", default: 1), ndim: ndim, argument: 2)
+            let axis = try a.axis(try axisArgument(a, 2), ndim: ndim, argument: 2)
             a.state.push(tensor: try a.tensorMath { try Tensor.cat(list, axis: axis) })
             return 1
         }
@@ -21,12 +27,12 @@ enum TensorFunctions {
             tensor.stack(list, {axis = 1}) -> tensor
             The tensors (or Lua arrays) of list, all of one shape, stacked along a new axis that
             becomes axis number `axis` (1..ndim+1; -1 is last), as torch.stack and numpy.stack.
+            The axis may also be given as a number, as torch.stack(list, dim): tensor.stack(list, 2).
             Example: tensor.stack({tensor{1, 2}, tensor{3, 4}}):shape()  --> {2, 2}
             """) { a in
             let list = try tensorList(a, 1)
-            let o = try a.options(2, allowed: ["axis"])
             let ndim = list.first?.ndim ?? 0
-            let axis = try a.axis(try o.integer("axis", default: 1), ndim: ndim, insert: true, argument: 2)
+            let axis = try a.axis(try axisArgument(a, 2), ndim: ndim, insert: true, argument: 2)
             a.state.push(tensor: try a.tensorMath { try Tensor.stack(list, axis: axis) })
             return 1
         }

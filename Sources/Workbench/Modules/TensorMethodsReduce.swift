@@ -96,13 +96,15 @@ enum TensorMethodsReduce {
             The k largest (or, with largest = false, smallest) elements along axis, best first, and
             their 1-based positions (i64), as torch.topk: ties go to the lower position; NaN counts
             as the largest. One pass over each row, no sort.
-            Options: axis (-1), largest (true).
+            Options: axis (-1), largest (true). The axis may also be a number, as torch's
+            topk(k, dim): t:topk(2, 1) or t:topk(2, 1, {largest = false}).
             Example: tensor{1, 5, 3, 5}:topk(2)  --> tensor([5., 5.], dtype=f64), tensor([2, 4], dtype=i64)
             """) { t, a in
             let k = try a.integer(2)
             guard t.ndim > 0 else { throw a.failure("a 0-d tensor has no axis") }
-            let o = try a.options(3, allowed: ["axis", "largest"])
-            let axis = try a.axis(try o.integer("axis", default: -1), ndim: t.ndim, argument: 3)
+            let positional = a.type(3) == .number
+            let o = try a.options(positional ? 4 : 3, allowed: positional ? ["largest"] : ["axis", "largest"])
+            let axis = try a.axis(positional ? try a.integer(3) : try o.integer("axis", default: -1), ndim: t.ndim, argument: 3)
             guard k >= 0 && k <= t.shape[axis] else {
                 throw a.error(2, "k must be in 0..\(t.shape[axis]) (the size of axis \(axis + 1) of shape \(TensorIndexing.shapeText(t.shape))), got \(k)")
             }

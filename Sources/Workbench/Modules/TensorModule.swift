@@ -125,13 +125,15 @@ enum TensorConstructors {
     static func install(_ m: ModuleBuilder) {
         m.function("zeros", doc: """
             tensor.zeros(shape, {dtype = "f64"}) -> tensor
-            A tensor of zeros; shape is an array of sizes or one size.
+            A tensor of zeros; shape is an array of sizes or one size (or the sizes one per
+            argument, as torch's: tensor.zeros(2, 3)).
             Options: dtype "f64" (default), "f32", "i64" or "bool".
             Example: tensor.zeros{2, 3}
             """) { a in try filled(a, 0) }
         m.function("ones", doc: """
             tensor.ones(shape, {dtype = "f64"}) -> tensor
-            A tensor of ones; shape is an array of sizes or one size.
+            A tensor of ones; shape is an array of sizes or one size (or the sizes one per
+            argument, as torch's: tensor.ones(2, 3)).
             Options: dtype "f64" (default), "f32", "i64" or "bool".
             Example: tensor.ones{4}
             """) { a in try filled(a, 1) }
@@ -225,8 +227,21 @@ enum TensorConstructors {
 
     /// zeros/ones/full: `shape` at 1, options at `options`.
     private static func filled(_ a: LuaArguments, _ x: Double, options: Int32 = 2) throws -> Int32 {
-        let shape = try a.tensorShape(1)
-        let dt = try dtype(try a.options(options, allowed: ["dtype"]))
+        var shape: [Int], at = options
+        if options == 2, a.type(1) == .number, a.type(2) == .number {
+            // torch's tensor.zeros(2, 3[, {dtype = ...}]): the sizes one per argument
+            shape = []
+            at = 1
+            while a.type(at) == .number {
+                let v = try a.integer(at)
+                guard v >= 0 else { throw a.error(at, "shape sizes must be >= 0, got \(v)") }
+                shape.append(v)
+                at += 1
+            }
+        } else {
+            shape = try a.tensorShape(1)
+        }
+        let dt = try dtype(try a.options(at, allowed: ["dtype"]))
         try a.checkAllocation(shape: shape, bytesPerElement: dt.size)
         a.state.push(tensor: try a.tensorMath { try Tensor.full(shape, x, dtype: dt) })
         return 1
