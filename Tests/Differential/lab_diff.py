@@ -553,12 +553,20 @@ def cases_logprob(g, out):
         if "penalties" in cfg:
             cfg["penalties"] = (cfg["penalties"][0], 0.0, 0.0)  # HF semantics: the whole history
         hist = [int(t) for t in g.rng.integers(0, v, int(g.choice([0, 1, 5, 30])))]
-        tid = g.i(0, v - 1)
-        lua = (f"local row = {npy(row)}\nlocal c = sample.chain{lua_stages(cfg, v)}\n"
-               f"local ctx = {{history = {pd.lua_arr(hist)}}}\n"
-               f"local p, r = c:logprob(row, {tid}, ctx)\nlocal d, se = c:distribution(row, ctx)\n"
-               "local dm, sem = c:distribution(row, ctx, {samples = 3, rng = random.new(1)})\n"
-               "return p, r, d, se, (dm - d):abs():max(), sem:abs():max()")
+        spike = g.prob(0.25) and np.isfinite(row).sum() > 1 and row.dtype == np.float64
+        if spike:
+            # one logit 800 above the rest: the others' probabilities underflow in double, and
+            # a kept one still has its finite log-probability (torch's log_softmax). Only stages
+            # that cut by logits: a cut by probability among underflowed (equal, 0) ones is a
+            # tie that transformers breaks by its sort order
+            for n in ("min_p", "top_p", "typical", "epsilon", "eta"):
+                if n in cfg:
+                    del cfg[n]
+                    cfg["order"].remove(n)
+            cfg["min_keep"] = 1
+            k = int(np.flatnonzero(np.isfinite(row))[g.i(0, int(np.isfinite(row).sum()) - 1)])
+            row = row.copy()
+            row[k] = np.nanmax(np.where(np.isfinite(row), row, -np.inf)) + row.dtype.type(800)
         try:
             stable_sorts(True)
             proc = hf_chain(row, cfg, hist)
@@ -567,6 +575,17 @@ def cases_logprob(g, out):
             proc, err = None, e
         finally:
             stable_sorts(False)
+        tid = g.i(0, v - 1)
+        if spike and proc is not None:
+            pk = np.asarray(proc, dtype=np.float64)
+            under = np.flatnonzero(np.isfinite(pk) & (softmax64(proc) == 0))
+            if len(under):
+                tid = int(under[g.i(0, len(under) - 1)])
+        lua = (f"local row = {npy(row)}\nlocal c = sample.chain{lua_stages(cfg, v)}\n"
+               f"local ctx = {{history = {pd.lua_arr(hist)}}}\n"
+               f"local p, r = c:logprob(row, {tid}, ctx)\nlocal d, se = c:distribution(row, ctx)\n"
+               "local dm, sem = c:distribution(row, ctx, {samples = 3, rng = random.new(1)})\n"
+               "return p, r, d, se, (dm - d):abs():max(), sem:abs():max()")
         raw = scipy.special.log_softmax(np.asarray(row, dtype=np.float64)[np.isfinite(row)]) if np.isfinite(row).any() else None
         rawfull = np.full(v, -np.inf)
         rawfull[np.isfinite(row)] = raw
@@ -578,9 +597,12 @@ def cases_logprob(g, out):
             want_d = softmax64(proc)
             lp = np.full(len(row), -np.inf)
             fin = want_d > 0
-            if fin.any():
-                pf = np.asarray(proc, dtype=np.float64)
-                lp[fin] = scipy.special.log_softmax(pf[fin])
+            # the processed log-probability of every kept token (finite processed logit), its
+            # probability underflowing or not: torch's log_softmax in float64
+            pf = np.asarray(proc, dtype=np.float64)
+            kept = np.isfinite(pf)
+            if kept.any():
+                lp[kept] = scipy.special.log_softmax(pf[kept])
             rt = 1e-5 if row.dtype == np.float32 else 1e-12
             gd = arr_of(d)
             if set(np.flatnonzero(gd > 0).tolist()) != set(np.flatnonzero(fin).tolist()):

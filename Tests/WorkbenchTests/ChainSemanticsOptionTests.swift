@@ -59,3 +59,29 @@ final class ChainSemanticsOptionTests: XCTestCase {
         XCTAssertTrue(e.contains("every score is NaN"), e)
     }
 }
+
+/// chain:logprob of a kept token whose probability underflows in double: its finite
+/// log-probability, as torch's log_softmax of the processed logits gives it (it was -inf).
+final class ChainLogprobUnderflowTests: XCTestCase {
+    /// transformers 5.25.0 / torch 2.15.0, float64: TemperatureLogitsWarper(0.7) then
+    /// TopKLogitsWarper(3) on [0.3, -1.7, 2.2, 900.5], then torch.log_softmax: id 0
+    /// -1286.0000000000002, id 2 -1283.2857142857144 (id 1 removed); the raw log_softmax of
+    /// id 0 is -900.2.
+    func testKeptTokenWithUnderflowingProbability() throws {
+        let h = try LuaHarness()
+        try h.run("""
+            c = sample.chain{sample.temperature(0.7), sample.top_k(3)}
+            p0, r0 = c:logprob({0.3, -1.7, 2.2, 900.5}, 0)
+            p1 = c:logprob({0.3, -1.7, 2.2, 900.5}, 1)
+            p2 = c:logprob(tensor{0.3, -1.7, 2.2, 900.5}, 2)
+            d = c:distribution({0.3, -1.7, 2.2, 900.5})
+            """)
+        XCTAssertEqual(try XCTUnwrap(Double(try h.value("string.format('%.17g', p0)"))), -1286.0000000000002, accuracy: 1e-12 * 1286)
+        XCTAssertEqual(try XCTUnwrap(Double(try h.value("string.format('%.17g', p2)"))), -1283.2857142857144, accuracy: 1e-12 * 1283)
+        XCTAssertEqual(try XCTUnwrap(Double(try h.value("string.format('%.17g', r0)"))), -900.2, accuracy: 1e-12 * 900)
+        XCTAssertEqual(try h.value("p1 == -math.huge"), "true")
+        XCTAssertEqual(try h.value("d[1] .. ' ' .. d[3] .. ' ' .. d[4]"), "0.0 0.0 1.0")  // probabilities stay probabilities
+        // temperature alone: log_softmax([1000, 2000, 3000])[0] = -2000
+        XCTAssertEqual(try h.value("(sample.chain{sample.temperature(0.001)}:logprob({1, 2, 3}, 0))"), "-2000.0")
+    }
+}

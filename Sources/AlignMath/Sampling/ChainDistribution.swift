@@ -107,7 +107,9 @@ extension SamplerChain {
 
     /// The log-probability of token `id` under the chain's distribution (`processed`: -inf
     /// for a removed token) and under the softmax of the untouched logits (`raw`), both in
-    /// double precision.
+    /// double precision. A kept token whose probability underflows (below double's smallest
+    /// normal) still has its finite log-probability, taken in log space from the processed
+    /// logits, as torch's log_softmax gives it (for an exact chain).
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public func logprob<T: SamplingScalar>(_ logits: UnsafeBufferPointer<T>, id: Int, context: SamplingContext = SamplingContext(),
@@ -121,7 +123,21 @@ extension SamplerChain {
         guard m > -.infinity else { throw AlignMathError.allMasked(row: 0) }
         var s = 0.0
         for x in logits { s += Foundation.exp(Double(x) - m) }
-        return (Foundation.log(d.probs[id]), Double(logits[id]) - m - Foundation.log(s))
+        var processed = Foundation.log(d.probs[id])
+        if d.exact, !(d.probs[id] >= Double.leastNormalMagnitude) {
+            // p underflowed (log p = -inf for a kept token) or is subnormal (few digits left):
+            // log softmax of the processed logits instead, z[id] - max - log sum exp(z - max).
+            let z = try apply(logits, context: context)
+            let zi = Double(z[id])
+            var mz = -Double.infinity
+            for x in z where Double(x) > mz { mz = Double(x) }
+            if zi > -.infinity, mz.isFinite {
+                var sz = 0.0
+                for x in z { sz += Foundation.exp(Double(x) - mz) }
+                processed = zi - mz - Foundation.log(sz)
+            }
+        }
+        return (processed, Double(logits[id]) - m - Foundation.log(s))
     }
 
     /// `logprob` on an array.

@@ -60,7 +60,9 @@ extension SampleStages {
             chain:logprob(logits, id, ctx, {samples = nil, rng = nil}) -> processed, raw
             The log-probability of token id (0-based) under the chain's distribution (processed:
             -inf when a stage removed it; chain:distribution's, so Monte-Carlo for xtc and
-            mirostat) and under the softmax of the untouched logits (raw), in double precision.
+            mirostat) and under the softmax of the untouched logits (raw), in double precision;
+            a kept token whose probability underflows double (a logit ~745 below the top) keeps
+            its finite value, log softmax of the processed logits as torch's log_softmax gives it.
             \(importanceRatioDoc)
             Options: samples, rng (as chain:distribution).
             Example: local processed, raw = chain:logprob(logits, 17, {history = {}})
