@@ -39,7 +39,12 @@ struct Moonlab: ParsableCommand {
         }
         var command: ParsableCommand
         do {
-            command = try parseAsRoot()
+            let (parsed, scriptArguments) = RunCommand.splitScriptArguments(Array(CommandLine.arguments.dropFirst()))
+            command = try parseAsRoot(parsed)
+            if let scriptArguments, var run = command as? RunCommand {
+                run.arguments = scriptArguments
+                command = run
+            }
             try command.run()
         } catch {
             exit(withError: error)
