@@ -42,6 +42,23 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(try Tensor.linspace(2, 3, count: 0).count, 0)
     }
 
+    /// numpy 2.4.6: np.round([2.675, 1.234, -5.678, 1234.5], 2) is [2.68, 1.23, -5.68, 1234.5],
+    /// np.round([1.234, -5.678, 1234.5], -1) is [0., -10., 1230.], np.round(np.int64([15, 25,
+    /// -15]), -1) is [20, 20, -20], np.round(np.float32(-5.678), 2) is -5.679999828338623.
+    /// torch.flatten(torch.zeros(2, 3, 4, 5), 1, 2).shape is (2, 12, 5). t:round(2) ignored
+    /// its argument and t:flatten(2) flattened everything before.
+    func testRoundDecimalsAndFlattenRangeAsNumpyAndTorch() throws {
+        XCTAssertEqual(try Tensor([2.675, 1.234, -5.678, 1234.5]).round(decimals: 2).toDoubles(), [2.68, 1.23, -5.68, 1234.5])
+        XCTAssertEqual(try Tensor([1.234, -5.678, 1234.5]).round(decimals: -1).toDoubles(), [0, -10, 1230])
+        XCTAssertEqual(try Tensor(elements: [Int64(15), 25, -15]).round(decimals: -1).toInt64s(), [20, 20, -20])
+        XCTAssertEqual(try Tensor(elements: [Int64(15)]).round(decimals: 3).toInt64s(), [15])
+        XCTAssertEqual(try Tensor(floats: [-5.678]).round(decimals: 2)[flat: 0], -5.679999828338623)
+        XCTAssertThrowsError(try Tensor(elements: [true]).round(decimals: 1))
+        XCTAssertEqual(try Tensor.zeros([2, 3, 4, 5]).flatten(from: 1, through: 2).shape, [2, 12, 5])
+        XCTAssertEqual(try Tensor.zeros([2, 3]).flatten(from: 0, through: 1).shape, [6])
+        XCTAssertThrowsError(try Tensor.zeros([2, 3]).flatten(from: 1, through: 0))
+    }
+
     func testViewsShareStorageAndCloneCopies() throws {
         let t = try Tensor((0..<12).map(Double.init), shape: [3, 4])
         let r = try t.row(1)

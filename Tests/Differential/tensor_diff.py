@@ -1074,7 +1074,7 @@ def cases_forms(g, out):
     broadcast value, clamp(nil, hi), ipairs over a 1-d tensor, the default options of
     sort/argsort/topk, the positional axis forms, integral float positions, sizes and axes
     one per argument (t:reshape(6, 1), tensor.ones(2, 3), t:topk(k, dim), tensor.cat(list, dim):
-    torch's forms)."""
+    torch's forms), t:round(decimals) and t:flatten(start, end)."""
     for _ in range(60):
         a0 = g.choice([0, 1, -2.5, 0.7, -3.2, 0.1, 1e6, g.i(-5, 5), round(float(g.rng.normal() * 4), g.i(0, 3))])
         st = g.choice([0.1, 0.3, -0.3, 1.5, 1.6, 0.05, 0.7, -1.1, 0.25, 1, 2, -1, round(float(g.rng.normal() * 2), g.i(1, 3)) or 0.5])
@@ -1160,6 +1160,19 @@ def cases_forms(g, out):
             lead = [g.i(1, 3) for _ in range(g.i(1, 2))]
             out.append(Case("shape-varargs", {"a": a}, f"a:expand({', '.join(map(str, lead + list(shape)))})",
                             lambda e, t=tuple(lead) + tuple(shape): np.broadcast_to(e["a"], t)))
+        if dt != "bool":
+            dd = g.choice([1, 2, 3, -1, -2, 0, 5])
+            sc = g.choice([1.0, 0.01, 100.0, 1e-5])
+            b = (a * sc).astype(a.dtype) if dt != "i64" else a * g.choice([1, 7, 1000])
+            out.append(Case("round-decimals", {"a": b}, f"a:round({dd})", lambda e, dd=dd: np.round(e["a"], dd)))
+        if len(shape) >= 1:
+            s0 = g.i(0, len(shape) - 1)
+            e0 = g.i(s0, len(shape) - 1)
+            ls = s0 + 1 if g.r() < 0.5 else s0 - len(shape)
+            le = e0 + 1 if g.r() < 0.5 else e0 - len(shape)
+            tgt = tuple(shape[:s0]) + (int(np.prod(shape[s0:e0 + 1])),) + tuple(shape[e0 + 1:])
+            form = f"a:flatten({ls}, {le})" if (e0 != len(shape) - 1 or g.r() < 0.5) else f"a:flatten({ls})"
+            out.append(Case("flatten-dims", {"a": a}, form, lambda e, tgt=tgt: e["a"].reshape(tgt)))
         if len(shape) == 1:
             out.append(Case("ipairs-1d", {"a": a}, "(function() local s = {} for i, x in ipairs(a) do s[i] = x end return s end)()",
                             lambda e: PyVal([x.item() if not isinstance(x, (bool, np.bool_)) else bool(x) for x in e["a"]]) if e["a"].dtype != np.float32

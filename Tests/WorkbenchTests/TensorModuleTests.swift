@@ -56,6 +56,10 @@ final class TensorModuleTests: XCTestCase {
         XCTAssertEqual(try h.value("select(2, tensor{{1, 5, 3}, {4, 2, 6}}:topk(2, -1, {largest = false})):totable()"), "{{1, 3}, {2, 1}}")
         XCTAssertEqual(try h.value("tensor.cat({tensor{{1}}, tensor{{2}}}, 2):shape()"), "{1, 2}")
         XCTAssertEqual(try h.value("tensor.stack({tensor{1}, tensor{2}}, -1):shape()"), "{1, 2}")
+        // np.round(x, 2) and torch.flatten(x, start_dim): both arguments were ignored
+        XCTAssertEqual(try h.value("tensor{1.234, -5.678}:round(2):totable()"), "{1.23, -5.68}")
+        XCTAssertEqual(try h.value("tensor.zeros{2, 3, 4}:flatten(2):shape()"), "{2, 12}")
+        XCTAssertEqual(try h.value("tensor.zeros{2, 3, 4, 5}:flatten(2, -2):shape()"), "{2, 12, 5}")
         // np.linspace(-3.3, 8.1, 13, dtype=np.int64)[0] is floored, -4 (torch truncates to -3)
         XCTAssertEqual(try h.value("tensor.linspace(-3.3, 8.1, 13, {dtype = 'i64'})[1]"), "-4")
         XCTAssertEqual(try h.value("tensor.arange(0, 3, {dtype = 'f32'}):dtype()"), "f32")

@@ -73,6 +73,47 @@ extension Tensor {
         }
     }
 
+    /// Elements rounded to `decimals` places (halves to even), as `numpy.round(x, decimals)`
+    /// (numpy 2.4.6's PyArray_Round): decimals 0 is `round()`; for floats `rint(x * 10^d) /
+    /// 10^d`, or `rint(x / 10^-d) * 10^-d` for a negative d, in the tensor's dtype (f32 in f32,
+    /// with 10^d as numpy's power_of_ten); an i64 tensor is unchanged for d >= 0 and rounded
+    /// through f64 for d < 0 (np.round([15, 25], -1) is [20, 20]); bool is refused, as numpy.
+    public func round(decimals d: Int) throws -> Tensor {
+        if d == 0 { return try unary(.round) }
+        guard dtype != .bool else {
+            throw AlignMathError.invalidArgument("round with decimals is not defined for a bool tensor (numpy refuses it too); use t:to('f64') first")
+        }
+        if dtype == .i64 && d > 0 { return clone() }
+        let n = Swift.min(Swift.abs(d), 400)
+        // numpy's power_of_ten: exact table to 1e8, then repeated multiplication by 10
+        var f: Double = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8][Swift.min(n, 8)]
+        if n > 8 { f = 1e9; for _ in 0..<(n - 9) { f *= 10 } }
+        let src = contiguous()
+        let out = Tensor.output(shape, dtype: dtype, count: count)
+        switch dtype {
+        case .f64:
+            let x = src.toDoubles()
+            out.withRaw(Double.self) { p in
+                for i in 0..<count { p[i] = d > 0 ? (x[i] * f).rounded(.toNearestOrEven) / f : (x[i] / f).rounded(.toNearestOrEven) * f }
+            }
+        case .f32:
+            let ff = Float(f)
+            src.withRaw(Float.self) { x in
+                out.withRaw(Float.self) { p in
+                    for i in 0..<count { p[i] = d > 0 ? (x[i] * ff).rounded(.toNearestOrEven) / ff : (x[i] / ff).rounded(.toNearestOrEven) * ff }
+                }
+            }
+        case .i64:
+            src.withRaw(Int64.self) { x in
+                out.withRaw(Int64.self) { p in
+                    for i in 0..<count { p[i] = Int64.fromDouble((Double(x[i]) / f).rounded(.toNearestOrEven) * f) }
+                }
+            }
+        case .bool: break
+        }
+        return out
+    }
+
     /// Elementwise `exp` (f64 for integer input).
     public func exp() throws -> Tensor { try unary(.exp) }
     /// Elementwise natural `log` (`log 0 = -inf`, negative gives NaN, as torch).

@@ -169,6 +169,17 @@ extension Tensor {
     /// All elements as one axis: a view when possible (as `torch.flatten`), else a copy.
     public func flatten() throws -> Tensor { try reshape([count]) }
 
+    /// Axes `start...end` (0-based, inclusive) merged into one, as `torch.flatten(x,
+    /// start_dim, end_dim)`: a view when the layout allows. A 0-d tensor gives shape [1].
+    public func flatten(from start: Int, through end: Int) throws -> Tensor {
+        if ndim == 0 { return try reshape([1]) }
+        guard 0 <= start, start <= end, end < ndim else {
+            throw AlignMathError.invalidArgument("flatten: axes \(start + 1)..\(end + 1) are not an increasing range of the \(ndim) axes of shape \(shape)")
+        }
+        let merged = shape[start...end].reduce(1, *)
+        return try reshape(Array(shape[..<start]) + [merged] + Array(shape[(end + 1)...]))
+    }
+
     /// Strides that give `newShape` over the elements of (`shape`, `strides`) in row-major
     /// order without moving them, or nil when none exist (numpy's
     /// `_attempt_nocopy_reshape`).

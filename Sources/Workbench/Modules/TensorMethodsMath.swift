@@ -24,12 +24,29 @@ enum TensorMethodsMath {
             (.round, "x rounded to the nearest whole number, halves to even (as numpy and torch)", "tensor{0.5, 1.5, 2.5}:round()  --> tensor([0., 2., 2.], dtype=f64)"),
             (.sign, "-1, 0 or 1 by the sign of x (NaN stays NaN; an error for bool)", "tensor{-3, 0, 2}:sign()"),
         ]
-        for (op, meaning, example) in keeping {
+        for (op, meaning, example) in keeping where op != .round {
             method(op.rawValue, """
                 t:\(op.rawValue)() -> tensor
                 A new tensor of \(meaning) for every element, in t's dtype.
                 Example: \(example)
                 """) { t, a in a.state.push(tensor: try a.tensorMath { try t.unary(op) }); return 1 }
+        }
+        method("round", """
+            t:round([decimals]) -> tensor
+            A new tensor of x rounded to the nearest whole number, halves to even (as numpy and
+            torch), in t's dtype; with decimals, to that many places (negative: tens, hundreds,
+            ...), as numpy.round(x, decimals) and torch.round(x, decimals=d): rint(x * 10^d) / 10^d
+            in t's dtype, so 2.675 gives 2.68 as numpy's (Python's round: 2.67). i64 is unchanged for
+            decimals >= 0.
+            Example: tensor{0.5, 1.5, 2.5}:round()  --> tensor([0., 2., 2.], dtype=f64)
+            """) { t, a in
+            if a.type(2) == .none || a.type(2) == .nil {
+                a.state.push(tensor: try a.tensorMath { try t.unary(.round) })
+            } else {
+                let d = try a.integer(2)
+                a.state.push(tensor: try a.tensorMath { try t.round(decimals: d) })
+            }
+            return 1
         }
         method("clamp", """
             t:clamp(lo, hi) -> tensor

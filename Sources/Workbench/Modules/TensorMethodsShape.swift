@@ -16,10 +16,24 @@ enum TensorMethodsShape {
             return 1
         }
         method("flatten", """
-            t:flatten() -> tensor
+            t:flatten([start[, end]]) -> tensor
             All elements as one axis, in row-major order (a view when possible, as torch.flatten).
+            With start (and end, default -1), only axes start..end are merged, as torch's
+            flatten(start_dim, end_dim) (1-based, negative from the last): t:flatten(2) keeps the
+            first axis (a batch) and merges the rest.
             Example: tensor{{1, 2}, {3, 4}}:flatten()  --> tensor([1., 2., 3., 4.], dtype=f64)
-            """) { t, a in a.state.push(tensor: try a.tensorMath { try t.flatten() }); return 1 }
+            """) { t, a in
+            if a.type(2) == .none || a.type(2) == .nil {
+                a.state.push(tensor: try a.tensorMath { try t.flatten() })
+                return 1
+            }
+            let n = max(t.ndim, 1)
+            let s = try a.axis(try a.integer(2), ndim: n, what: "start", argument: 2)
+            let e = try a.axis(a.type(3) == .number ? try a.integer(3) : -1, ndim: n, what: "end", argument: 3)
+            guard s <= e else { throw a.failure("start axis \(s + 1) comes after end axis \(e + 1) (shape \(TensorIndexing.shapeText(t.shape)))") }
+            a.state.push(tensor: try a.tensorMath { t.ndim == 0 ? try t.flatten() : try t.flatten(from: s, through: e) })
+            return 1
+        }
         method("transpose", """
             t:transpose(a, b) -> tensor
             Axes a and b swapped (1-based, negative from the last): a view sharing storage.
