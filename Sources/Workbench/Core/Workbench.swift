@@ -38,6 +38,8 @@ public final class Workbench {
     private let write: (String) -> Void
     /// Clock readings of the current entry, recorded or served back.
     public let clock = ClockTap()
+    /// `math.randomseed` as installed (`reseed(row:)`).
+    var randomseedRef: LuaRef?
     /// Model calls of the current entry, recorded or served back (see `ModelTap`).
     public let modelTap = ModelTap()
     /// The session being recorded, if any.

@@ -1,3 +1,4 @@
+import AlignMath
 import LuaKit
 
 /// Everything that can differ between two runs of a session goes through here:
@@ -47,5 +48,36 @@ extension Workbench {
             end
             __moonlab_clock_tap = nil
             """, name: "=moonlab.determinism")
+        // math.randomseed as installed, for `reseed(row:)` (a script may replace the global).
+        if lua.getGlobal("math") == .table, lua.getField("randomseed") == .function {
+            randomseedRef = LuaRef(popping: lua)
+            lua.pop()
+        } else {
+            lua.pop(2)
+        }
+    }
+
+    /// Reseeds this state's own random sources for one row of a batch (`moonlab score`):
+    /// `math.random` as `math.randomseed(seed, row)` and `random.default` (which `random.new()`
+    /// splits and samplers fall back to) from `seed` and `row` mixed. A row's draws then depend
+    /// on `--seed` and the row alone, not on which worker took it or what it scored before, so
+    /// `--workers`, `--shard` and `--resume` give the same output as one uninterrupted run.
+    public func reseed(row: Int) {
+        guard let ref = randomseedRef else { return }
+        let top = lua.top
+        ref.push(lua)
+        lua.push(options.seed)
+        lua.push(row)
+        try? lua.pcall(nargs: 2, nresults: 0)
+        lua.top = top
+        try? RandomModule.defaultGenerator(lua).setState(RandomGenerator(seed: Workbench.rowSeed(options.seed, row)).state)
+    }
+
+    /// SplitMix64's finalizer over the seed and the row: distinct rows, unrelated streams.
+    static func rowSeed(_ seed: Int, _ row: Int) -> UInt64 {
+        var z = UInt64(bitPattern: Int64(seed)) &+ 0x9E37_79B9_7F4A_7C15 &* (UInt64(bitPattern: Int64(row)) &+ 1)
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

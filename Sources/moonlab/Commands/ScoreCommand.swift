@@ -30,7 +30,10 @@ struct ScoreCommand: ParsableCommand {
             stopped by Ctrl-C.
 
             Rewards get a second argument, state: --state step=100 (repeatable, or \
-            comma-separated pairs) gives state.step = 100; an empty table otherwise.
+            comma-separated pairs) gives state.step = 100; an empty table otherwise. Before each \
+            row, math.random and random.default (random.new() without a seed splits it) are \
+            seeded from --seed and the row's line number, so a reward that draws gives the same \
+            output whatever --workers, --shard or --resume.
 
             --shard I/N scores records I, I+N, I+2N, ... (0-based, counting non-blank lines), \
             so N shards run as N jobs (Slurm array, Kubernetes indexed Job) and `cat` of their \

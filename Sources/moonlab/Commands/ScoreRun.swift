@@ -95,6 +95,7 @@ struct ScoreRun {
             out.reserveCapacity(lines.bytes(range).count + range.count * 96)
             for i in range {
                 let text = lines.line(i)
+                worker.workbench.reseed(row: numbers[i])  // draws follow --seed and the line, not the worker
                 let row = worker.score(json: text)
                 ScoreJSON.append(text, row: row, keys: keys, lineNumber: numbers[i], to: &out)
                 out.append(10)
