@@ -68,4 +68,41 @@ final class CommandContractTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8), one)
         XCTAssertNotEqual(try score(["--workers", "2", "--seed", "1"]), one, "--seed reaches the rows")
     }
+
+    /// A session recorded at a prompt that `MOONLAB_INIT` prepared replays: the header keeps
+    /// what it ran (code, or `@FILE`'s text and name) and a replay runs it before the first
+    /// entry. (Replays of such sessions diverged at the first use of what the init defined.)
+    func testSessionsKeepWhatMoonlabInitRan() throws {
+        let initFile = dir + "/init.lua"
+        try "#!/usr/bin/env moonlab\nmoonlab.prompt = 'P> '\nz = 7\nfunction f() error('in init') end\n"
+            .write(toFile: initFile, atomically: true, encoding: .utf8)
+        for (value, entries) in [("moonlab.prompt = 'P> '; y = 42", ["y", "y + 1"]),
+                                 ("@" + initFile, ["z", "pcall(f)", "arg[0] == \(quoteLua(initFile))"])] {
+            let path = dir + "/s\(entries.count).jsonl"
+            let t = try PseudoTerminal(arguments: ["--no-plugins", "--record", path],
+                                       environment: ["HOME": dir, "NO_COLOR": "1", "MOONLAB_INIT": value])
+            XCTAssertTrue(t.expect("P> "), t.transcript)
+            for e in entries {
+                t.send(e + "\r")
+                XCTAssertTrue(t.expect("P> "), t.transcript)
+            }
+            t.send("\u{4}")
+            XCTAssertEqual(t.waitForExit(), 0)
+            let recorded = try String(contentsOfFile: path, encoding: .utf8)
+            XCTAssertFalse(recorded.contains("nil\\n") || recorded.contains("false\\n"), recorded)
+            XCTAssertTrue(recorded.split(separator: "\n")[0].contains("\"init\":{"), recorded)
+            let r = try runMoonlab(["--no-plugins", "replay", path], directory: NSTemporaryDirectory())
+            XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+            let export = try runMoonlab(["replay", "--export", path])
+            let script = dir + "/exported.lua"
+            try export.stdout.write(toFile: script, atomically: true, encoding: .utf8)
+            let run = try runMoonlab(["--no-plugins", "run", script])
+            XCTAssertEqual(run.status, 0, export.stdout + run.stderr)
+            XCTAssertFalse(run.stdout.contains("nil"), export.stdout + run.stdout)
+        }
+    }
+}
+
+private func quoteLua(_ s: String) -> String {
+    "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
 }

@@ -38,6 +38,8 @@ public final class Workbench {
     private let write: (String) -> Void
     /// Clock readings of the current entry, recorded or served back.
     public let clock = ClockTap()
+    /// What `MOONLAB_INIT` ran (`runInit`), for session headers.
+    public internal(set) var initChunk: (name: String, code: String)?
     /// `math.randomseed` as installed (`reseed(row:)`).
     var randomseedRef: LuaRef?
     /// Model calls of the current entry, recorded or served back (see `ModelTap`).
@@ -112,6 +114,7 @@ public final class Workbench {
         lua.pop()
         h.plugins = loadedPlugins()
         h.pictureSize = pictureSize
+        h.initChunk = initChunk
         return h
     }
 

@@ -38,6 +38,11 @@ public final class Replayer {
         o.pictureSize = file.header.pictureSize ?? (80, 24)
         workbench = try Workbench(options: o)
         evaluator = Evaluator(workbench)
+        if let i = file.header.initChunk {
+            // what MOONLAB_INIT ran before the first entry (its failure, if any, failed then too)
+            try? workbench.runInitChunk(name: i.name, code: i.code)
+            workbench.initChunk = i
+        }
     }
 
     /// Problems with the plugins the session needs, found before replay starts.

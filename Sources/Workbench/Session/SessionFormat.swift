@@ -15,11 +15,15 @@ public enum SessionFormat {
         public var plugins: [Plugin] = []
         /// The size pictures were drawn at (columns, rows), so a replay draws the same.
         public var pictureSize: (columns: Int, rows: Int)? = nil
+        /// What `MOONLAB_INIT` ran before the first entry: its chunk name (`=MOONLAB_INIT`, or
+        /// `@FILE` for `@FILE`) and its code, run again by a replay before the first entry.
+        public var initChunk: (name: String, code: String)? = nil
 
         public static func == (a: Header, b: Header) -> Bool {
             a.version == b.version && a.lua == b.lua && a.seed == b.seed && a.started == b.started
                 && a.plugins == b.plugins && a.pictureSize?.columns == b.pictureSize?.columns
                 && a.pictureSize?.rows == b.pictureSize?.rows
+                && a.initChunk?.name == b.initChunk?.name && a.initChunk?.code == b.initChunk?.code
         }
 
         public struct Plugin: Equatable {
@@ -55,7 +59,8 @@ public enum SessionFormat {
         let plugins = h.plugins.map { "{\"name\":\(JSONText.quote($0.name)),\"version\":\(JSONText.quote($0.version))}" }
         return "{\"moonlab_session\":\(version),\"version\":\(JSONText.quote(h.version)),\"lua\":\(JSONText.quote(h.lua))," +
             "\"seed\":\(h.seed),\"started\":\(JSONText.quote(h.started)),\"plugins\":[\(plugins.joined(separator: ","))]" +
-            (h.pictureSize.map { ",\"picture\":[\($0.columns),\($0.rows)]" } ?? "") + "}"
+            (h.pictureSize.map { ",\"picture\":[\($0.columns),\($0.rows)]" } ?? "") +
+            (h.initChunk.map { ",\"init\":{\"chunk\":\(JSONText.quote($0.name)),\"code\":\(JSONText.quote($0.code))}" } ?? "") + "}"
     }
 
     static func encode(_ e: Entry) -> String {
@@ -94,6 +99,9 @@ public enum SessionFormat {
             Header.Plugin(name: $0["name"] as? String ?? "?", version: $0["version"] as? String ?? "?")
         }
         if let p = h["picture"] as? [NSNumber], p.count == 2 { header.pictureSize = (p[0].intValue, p[1].intValue) }
+        if let i = h["init"] as? [String: Any], let code = i["code"] as? String {
+            header.initChunk = (i["chunk"] as? String ?? "=MOONLAB_INIT", code)
+        }
         var entries: [Entry] = []
         var bad: [Int] = []
         for (i, line) in lines.enumerated().dropFirst() {

@@ -56,7 +56,6 @@ final class Prompt {
 
     func run(banner: Bool = true) throws {
         LuaInterrupt.installHandler()
-        startRecording()
         guard let editor = LineEditor(historyPath: Prompt.historyPath) else {
             fail("could not open the line editor")
         }
@@ -65,6 +64,7 @@ final class Prompt {
             return (c.replace, c.candidates)
         }
         runInit()
+        startRecording()  // after MOONLAB_INIT: the header holds what it ran
         if banner, workbench.setting("banner") != "false" {
             Platform.writeStdout(style.bold("moonlab \(Workbench.version)") + " (Lua 5.4) " +
                 style.dim("help() lists the modules, ?name shows a doc, :help the commands, Ctrl-D quits") + "\n")
@@ -107,11 +107,7 @@ final class Prompt {
     private func runInit() {
         guard let initCode = Platform.environment("MOONLAB_INIT"), !initCode.isEmpty else { return }
         do {
-            if initCode.hasPrefix("@") {
-                try workbench.runFile(String(initCode.dropFirst()))
-            } else {
-                try workbench.runChunk(initCode, name: "=MOONLAB_INIT")
-            }
+            try workbench.runInit(initCode)
         } catch {
             Platform.writeStdout(style.error("MOONLAB_INIT: \(error)") + "\n")
         }
