@@ -101,6 +101,26 @@ final class CommandContractTests: XCTestCase {
             XCTAssertFalse(run.stdout.contains("nil"), export.stdout + run.stdout)
         }
     }
+
+    /// A `--plugin-path` that holds no plugin (a typo, a folder of the wrong level) is named on
+    /// standard error, once, and the others still load; it used to be skipped without a word.
+    func testAPluginPathWithNoPluginIsReported() throws {
+        let good = dir + "/plugins/good"
+        try FileManager.default.createDirectory(atPath: good, withIntermediateDirectories: true)
+        try """
+            return { name = "good", version = "1.0.0", description = "g", requires = { moonlab = ">=0.1" },
+                     provides = { rewards = {"goodr"} } }
+            """.write(toFile: good + "/plugin.lua", atomically: true, encoding: .utf8)
+        try "reward.define('goodr', function(s) return 1 end)\n".write(toFile: good + "/init.lua", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: true)
+        let r = try runMoonlab(["--plugin-path", dir + "/nope", "--plugin-path", dir + "/empty", "--plugin-path", dir + "/plugins",
+                                "-e", "reward.get('goodr')"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "reward goodr\n")
+        XCTAssertEqual(r.stderr, "moonlab: --plugin-path \(dir)/nope: no such folder\n" +
+                       "moonlab: --plugin-path \(dir)/empty: no plugin in it (a plugin is a folder with a plugin.lua)\n")
+    }
+
 }
 
 private func quoteLua(_ s: String) -> String {

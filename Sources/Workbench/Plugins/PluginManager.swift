@@ -73,6 +73,9 @@ public final class PluginManager {
 
     /// Loads every plugin found that is not loaded yet; problems go to standard error once.
     public func loadAll(_ lua: LuaState) {
+        for text in search.problems() where PluginManager.reported.withLock({ $0.insert(text).inserted }) {
+            Platform.writeStderr("moonlab: " + text + "\n")
+        }
         for r in records where r.status == .available { _ = try? load(lua, r) }
         for r in records where r.status == .failed || r.status == .shadowed {
             let text = r.status == .shadowed

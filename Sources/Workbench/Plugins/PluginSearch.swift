@@ -53,6 +53,20 @@ public struct PluginSearch {
         return out
     }
 
+    /// Folders given with `--plugin-path` that hold no plugin: missing, not a folder, or with
+    /// no `plugin.lua` in it or in a subfolder (a typo would otherwise go unnoticed).
+    public func problems() -> [String] {
+        roots.filter { $0.origin == "--plugin-path" }.compactMap { root in
+            guard let real = PluginSearch.realPath(root.path), isDirectory(real) else {
+                return "--plugin-path \(root.path): no such folder"
+            }
+            if exists(real + "/plugin.lua") || PluginSearch.subfolders(real).contains(where: { exists($0 + "/plugin.lua") }) {
+                return nil
+            }
+            return "--plugin-path \(root.path): no plugin in it (a plugin is a folder with a plugin.lua)"
+        }
+    }
+
     /// Plugin folders in search order, each with the root it was found under.
     public func candidates() -> [(folder: String, root: Root)] {
         var seen = Set<String>()
