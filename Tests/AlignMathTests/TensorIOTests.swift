@@ -81,6 +81,26 @@ final class TensorIOTests: XCTestCase {
         XCTAssertThrowsError(try TensorIO.save(big, path: dir + "x.npz"))
     }
 
+    /// np.save of an ml_dtypes bfloat16 array (ml_dtypes 0.7.0, numpy 2.4.6) writes descr '<V2';
+    /// the bytes and ml_dtypes' float32 values of [0.5, 3.140625, -1e30, nan, -inf, 1e-40] are
+    /// below. It was refused ("unsupported dtype '<V2'"); lua-api.md reads bf16 .npy as f32.
+    func testBFloat16NpyFromMLDtypesIsReadAsF32() throws {
+        let p = NSTemporaryDirectory() + "moonlab-io-bf16-\(getpid()).npy"
+        defer { try? FileManager.default.removeItem(atPath: p) }
+        var head = Array("{'descr': '<V2', 'fortran_order': False, 'shape': (6,), }".utf8)
+        while (10 + head.count + 1) % 64 != 0 { head.append(0x20) }
+        head.append(0x0a)
+        let bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(head.count & 0xff), UInt8(head.count >> 8)] + head
+            + [0x00, 0x3f, 0x49, 0x40, 0x4a, 0xf1, 0xc0, 0x7f, 0x80, 0xff, 0x01, 0x00]
+        try Data(bytes).write(to: URL(fileURLWithPath: p))
+        let t = try Npy.read(path: p)
+        XCTAssertEqual(t.dtype, .f32)
+        let v = t.toDoubles()
+        XCTAssertEqual(Array(v[0..<3]), [0.5, 3.140625, -1.0002555517425873e+30])
+        XCTAssertTrue(v[3].isNaN)
+        XCTAssertEqual(Array(v[4..<6]), [-.infinity, 9.183549615799121e-41])
+    }
+
     /// A non-ASCII entry name carries the UTF-8 flag (bit 11 of the general-purpose flags, in
     /// the local and the central header), as Python 3.11's zipfile writes it
     /// (ZipInfo._encodeFilenameFlags); numpy 2.4.6's np.load read "é" back as "├⌐" without it.

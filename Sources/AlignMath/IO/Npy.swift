@@ -1,7 +1,7 @@
 import Foundation
 
 /// NumPy `.npy` files: the format researchers dump logits and rewards in.
-/// Reads f32/f64/i64 as they are (memory-mapped when large), f16 and bf16 widened to f32,
+/// Reads f32/f64/i64 as they are (memory-mapped when large), f16 and bf16 (ml_dtypes' `<V2`) widened to f32,
 /// other integers as i64 and booleans as bool, either byte order, C or Fortran order (the
 /// latter as a strided view); writes every dtype little-endian, C order, v1.0.
 public enum Npy {
@@ -69,9 +69,11 @@ public enum Npy {
         return (type, fortran, shape)
     }
 
-    /// A numpy descr such as `<f4`, `>i8`, `|b1`, `<f2`, or `bfloat16` (ml_dtypes).
+    /// A numpy descr such as `<f4`, `>i8`, `|b1`, `<f2`, or `bfloat16`. A 2-byte void (`<V2`,
+    /// `|V2`) is bf16: np.save of an ml_dtypes bfloat16 array (what JAX and ml_dtypes users
+    /// save; ml_dtypes 0.7.0, numpy 2.4.6) writes `'<V2'`, the dtype's name lost.
     static func storedType(descr: String, _ bad: (String) -> AlignMathError) throws -> StoredType {
-        if descr == "bfloat16" || descr == "<bf16" { return StoredType(kind: .bfloat, size: 2, bigEndian: false) }
+        if ["bfloat16", "<bf16", "<V2", "|V2"].contains(descr) { return StoredType(kind: .bfloat, size: 2, bigEndian: false) }
         guard descr.count >= 3, let order = descr.first, let size = Int(descr.dropFirst(2)) else {
             throw bad("unsupported dtype '\(descr)'")
         }
