@@ -129,9 +129,18 @@ public struct LuaArguments {
         }
         if nonString { throw error(index, "options must be a table with string keys") }
         for k in keys where !allowed.contains(k) {
+            if allowed.isEmpty { throw error(index, "unknown option '\(k)': this function takes no options") }
             throw error(index, "unknown option '\(k)'; valid options: \(allowed.sorted().joined(separator: ", "))")
         }
         return LuaOptions(arguments: self, index: state.absolute(index), keys: Set(keys))
+    }
+
+    /// A function without options: a table of options at `index` (as the contract's
+    /// trailing table) is an error naming its first key, not silently ignored; nil or
+    /// nothing passes, as does an empty table.
+    public func noOptions(_ index: Int32) throws {
+        guard !isNil(index), type(index) == .table else { return }
+        _ = try options(index, allowed: [])
     }
 }
 

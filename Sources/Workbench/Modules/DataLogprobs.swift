@@ -188,7 +188,10 @@ extension Workbench {
         .. "object (content), a completions one (tokens, token_logprobs) or a vLLM list", 0)
     end
 
-    return function(x)
+    return function(x, extra)
+      if type(extra) == "table" and next(extra) ~= nil then
+        error("bad argument #2 to 'data.logprobs' (unknown option '" .. tostring(next(extra)) .. "': this function takes no options)", 2)
+      end
       local ok, tokens, lps, tops = pcall(normalise, x)
       if not ok then error("data.logprobs: " .. tostring(tokens), 2) end
       return {tokens = tokens, logprobs = tensor(lps), top_logprobs = tops}

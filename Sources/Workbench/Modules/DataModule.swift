@@ -113,6 +113,7 @@ extension Workbench {
             Example: local responses = data.json("text-generation.json"); print(#responses)
             """) { args in
             let path = try args.path(1)
+            try args.noOptions(2)
             var bytes: [UInt8]
             do { bytes = try ByteSource(path: path).readAll() } catch let e as DataFileError {
                 throw args.failure(e.message)

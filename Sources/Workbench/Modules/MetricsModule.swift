@@ -32,6 +32,7 @@ extension Workbench {
             Example: metrics.pass_at_k({200, 200}, {13, 0}, 10):mean()
             """) { args in
             let k = try args.count(3, "k", in: 1...LuaLimits.maxCount)
+            try args.noOptions(4)
             if args.type(1) == .number {
                 let n = try args.count(1, "n", in: 0...LuaLimits.maxCount)
                 let c = try args.count(2, "c", in: 0...LuaLimits.maxCount)
@@ -52,6 +53,7 @@ extension Workbench {
             Example: metrics.distinct_n({"the cat sat", "the cat ran"}, 2)  --> 0.75
             """) { args in
             let n = try args.count(2, "n", in: 1...LuaLimits.maxCount, default: 1)
+            try args.noOptions(3)
             if args.type(1) == .string {
                 args.state.push(try args.withBytes(1) { try Metrics.distinctN(utf8: [$0], n: n, counter: counter) })
                 return 1
@@ -82,6 +84,7 @@ extension Workbench {
             tokens of a-z0-9, longest common subsequence precision, recall and F-measure.
             Example: metrics.rouge_l("the cat sat on the mat", "the cat is on the mat")
             """) { args in
+            try args.noOptions(3)  // rouge_score's use_stemmer = true is not offered: an error, not the stemmer-less number
             let r = try Metrics.rougeL(candidate: try args.string(1), reference: try args.string(2))
             args.state.push(r.f)
             args.state.push(r.precision)
@@ -97,6 +100,7 @@ extension Workbench {
             Example: metrics.exact_match("The Eiffel Tower!", "eiffel tower")  --> 1
             """) { args in
             let p = try args.string(1)
+            try args.noOptions(3)
             args.state.push(try truths(args).map { Metrics.exactMatch(p, $0) }.max() ?? 0)
             return 1
         }
@@ -108,6 +112,7 @@ extension Workbench {
             Example: metrics.token_f1("the big cat", "a big black cat")  --> 0.8
             """) { args in
             let p = try args.string(1)
+            try args.noOptions(3)
             args.state.push(try truths(args).map { Metrics.tokenF1(p, $0) }.max() ?? 0)
             return 1
         }
@@ -143,6 +148,7 @@ extension Workbench {
             Brier score: mean((conf - correct)^2); conf in [0, 1], correct booleans or 0/1.
             Example: metrics.brier({0.9, 0.2}, {1, 0})  --> 0.025
             """) { args in
+            try args.noOptions(3)
             args.state.push(try Metrics.brier(confidence: try args.doubles(1), correct: try args.binary(2)))
             return 1
         }
@@ -153,6 +159,7 @@ extension Workbench {
             labels are booleans or 0/1 with both classes present; a higher score means positive.
             Example: metrics.auroc({0.1, 0.4, 0.35, 0.8}, {0, 0, 1, 1})  --> 0.75
             """) { args in
+            try args.noOptions(3)
             args.state.push(try Metrics.auroc(scores: try args.doubles(1), labels: try args.binary(2)))
             return 1
         }
@@ -163,6 +170,7 @@ extension Workbench {
             (tied scores taken together). labels are booleans or 0/1 with at least one positive.
             Example: metrics.auprc({0.1, 0.4, 0.35, 0.8}, {0, 0, 1, 1})  --> 0.8333
             """) { args in
+            try args.noOptions(3)
             args.state.push(try Metrics.auprc(scores: try args.doubles(1), labels: try args.binary(2)))
             return 1
         }

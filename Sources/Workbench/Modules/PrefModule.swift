@@ -72,6 +72,7 @@ extension Workbench {
             Example: pref.listwise_loss({{2, 1, 0}, {0, 3, 1}}, {1, 2})
             """) { args in
             let s = try args.tensor(1, what: "2-d tensor or array of arrays")
+            try args.noOptions(3)
             if s.ndim == 1 {
                 guard args.type(2) == .number else {
                     throw args.typeError(2, expected: "number (the 1-based position of the best of one row)")

@@ -54,6 +54,7 @@ extension Workbench {
             """) { args in
             let x = try args.doubles(1)
             let method = try args.string(2)
+            try args.noOptions(3)
             guard ["zscore", "rank", "minmax"].contains(method) else {
                 throw args.error(2, "method must be \"zscore\", \"rank\" or \"minmax\", got \"\(method)\"")
             }

@@ -19,6 +19,7 @@ extension SampleStages {
             let s = a.state
             let n = s.rawLength(at: 1)
             guard n > 0 else { throw a.error(1, "candidates must be a non-empty array") }
+            try a.noOptions(3)
             var fn: Int32 = 2
             if a.type(2) == .string {
                 try pushRegisteredReward(a, name: try a.string(2))
