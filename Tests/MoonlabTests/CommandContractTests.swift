@@ -121,6 +121,26 @@ final class CommandContractTests: XCTestCase {
                        "moonlab: --plugin-path \(dir)/empty: no plugin in it (a plugin is a folder with a plugin.lua)\n")
     }
 
+
+    /// `:record FILE` in the middle of a session records from there on; it now says that the
+    /// entries before are not in the file (its replay runs without them), and says nothing
+    /// after a `:reset` (the state is fresh again).
+    func testRecordMidSessionSaysWhatTheFileLacks() throws {
+        let t = try PseudoTerminal(arguments: ["--no-plugins", "--no-record"],
+                                   environment: ["HOME": dir, "NO_COLOR": "1", "MOONLAB_INIT": "moonlab.prompt = 'P> '"])
+        XCTAssertTrue(t.expect("P> "), t.transcript)
+        for e in ["x = 3", "y = 4", ":record \(dir)/a.jsonl", ":reset", ":record \(dir)/b.jsonl", "z = 1"] {
+            t.send(e + "\r")
+            XCTAssertTrue(t.expect("> "), t.transcript)  // :reset drops MOONLAB_INIT's prompt
+        }
+        t.send("\u{4}")
+        XCTAssertEqual(t.waitForExit(), 0)
+        XCTAssertTrue(t.transcript.contains("recording to \(dir)/a.jsonl\r\n(from here on: the 2 entries before are not in it"),
+                      t.transcript)
+        let afterReset = t.transcript.components(separatedBy: "recording to \(dir)/b.jsonl").last ?? ""
+        XCTAssertFalse(afterReset.contains("from here on"), t.transcript)
+    }
+
 }
 
 private func quoteLua(_ s: String) -> String {

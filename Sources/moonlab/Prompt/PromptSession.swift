@@ -20,6 +20,8 @@ final class PromptSession {
     /// workbench's output, which the caller sets to the same place).
     let write: (String) -> Void
     private(set) var entry = 0
+    /// Entries evaluated in the current state (since the start or the last `:reset`).
+    private var entriesInState = 0
 
     enum Outcome: Equatable { case done, incomplete, quit }
 
@@ -75,6 +77,7 @@ final class PromptSession {
             write(msg + "\n")
         }
         entry += 1
+        entriesInState += 1
         for w in workbench.builtinWarnings() { write(style.error(w) + "\n") }
         return r
     }
@@ -128,6 +131,12 @@ final class PromptSession {
             do {
                 try workbench.startRecording(path: rest)
                 write(style.dim("recording to \(rest)") + "\n")
+                if entriesInState > 0 {
+                    // a replay starts from a fresh state: what those entries defined is missing there
+                    let n = entriesInState == 1 ? "the entry before is" : "the \(entriesInState) entries before are"
+                    write(style.dim("(from here on: \(n) not in it, and its replay runs without them; " +
+                                    "--record FILE at the start records a whole session)") + "\n")
+                }
             } catch {
                 complain("\(error)")
             }
@@ -146,6 +155,7 @@ final class PromptSession {
             workbench = try Workbench(options: options)
             workbench.recorder = recorder
             evaluator = Evaluator(workbench)
+            entriesInState = 0
             write(style.dim("fresh state") + "\n")
         } catch {
             complain("reset failed: \(error)")
