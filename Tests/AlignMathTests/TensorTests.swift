@@ -13,6 +13,11 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(try Tensor.arange(5, 0, step: -2).toDoubles(), [5, 3, 1])
         XCTAssertThrowsError(try Tensor([1, 2, 3], shape: [2, 2]))
         XCTAssertThrowsError(try Tensor.zeros([-1]))
+        // a zero-size axis does not let the others overflow the strides: numpy 2.4.6 refuses
+        // np.zeros((0, 2**40, 2**40)) ("array is too big"); it crashed in rowMajorStrides
+        XCTAssertThrowsError(try Tensor.zeros([0, 1 << 40, 1 << 40]))
+        XCTAssertThrowsError(try Tensor.zeros([0]).reshape([0, 1 << 62, 4]))
+        XCTAssertEqual(try Tensor.zeros([0, 1 << 40]).shape, [0, 1 << 40])
         XCTAssertThrowsError(try Tensor.arange(0, 1, step: 0))
         XCTAssertEqual(try Tensor(floats: [1.5, 2]).dtype, .f32)
         XCTAssertEqual(try Tensor([0.1], dtype: .f32)[flat: 0], Double(Float(0.1)))

@@ -108,12 +108,17 @@ public final class Tensor {
         guard shape.count <= maxRank else {
             throw AlignMathError.invalidArgument("a tensor has at most \(maxRank) axes, got \(shape.count)")
         }
-        var n = 1
+        // `span` (the product with 0 taken as 1) bounds the strides as well: a zero-size axis
+        // made the count 0 and let [0, 2^40, 2^40] through, whose row-major strides overflow
+        // (numpy 2.4.6 refuses np.zeros((0, 2**40, 2**40)): "array is too big").
+        var n = 1, span = 1
         for d in shape {
             guard d >= 0 else { throw AlignMathError.invalidArgument("negative dimension in shape \(shape)") }
             let (m, o) = n.multipliedReportingOverflow(by: d)
-            guard !o, m <= 1 << 48 else { throw AlignMathError.invalidArgument("shape \(shape) is too large") }
+            let (w, o2) = span.multipliedReportingOverflow(by: Swift.max(d, 1))
+            guard !o, !o2, w <= 1 << 48 else { throw AlignMathError.invalidArgument("shape \(shape) is too large") }
             n = m
+            span = w
         }
         return n
     }

@@ -84,7 +84,7 @@ extension Tensor {
             throw AlignMathError.invalidArgument("round with decimals is not defined for a bool tensor (numpy refuses it too); use t:to('f64') first")
         }
         if dtype == .i64 && d > 0 { return clone() }
-        let n = Swift.min(Swift.abs(d), 400)
+        let n = Int(Swift.min(d.magnitude, 400))  // (abs(Int.min) traps; 10^400 is inf, as numpy's)
         // numpy's power_of_ten: exact table to 1e8, then repeated multiplication by 10
         var f: Double = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8][Swift.min(n, 8)]
         if n > 8 { f = 1e9; for _ in 0..<(n - 9) { f *= 10 } }
