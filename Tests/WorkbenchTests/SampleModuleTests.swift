@@ -126,9 +126,14 @@ final class SampleModuleTests: XCTestCase {
         XCTAssertEqual(h.bareError("sample.chain{sample.top_k(2), sample.stage('short', function(l) return tensor.zeros{2} end)}:apply{1, 2, 3}"),
                        "sample.chain:apply: stage 'short' returned a tensor of shape {2}; it must return 3 logits (shape {3}), as it was given")
         XCTAssertEqual(h.bareError("sample.chain{sample.stage('nothing', function(l) end)}:probs{1, 2, 3}"),
-                       "sample.chain:probs: stage 'nothing' must return the logits tensor (3 logits), got nil")
-        XCTAssertEqual(h.bareError("sample.chain{sample.stage('table', function(l) return {1, 2, 3} end)}:sample({1, 2, 3}, random.new(0))"),
-                       "sample.chain:sample: stage 'table' must return the logits tensor (3 logits), got table")
+                       "sample.chain:probs: stage 'nothing' must return the logits (a tensor or an array of 3 numbers), got nil")
+        // A Lua array of numbers is logits too ("numbers in"), of the row's length
+        XCTAssertEqual(try h.luaNumbers("sample.chain{sample.stage('table', function(l) return {l[1] * 0.1, -math.huge, 3} end)}:apply({0.3, 2, 1})"),
+                       [0.3 * 0.1, -.infinity, 3])
+        XCTAssertEqual(h.bareError("sample.chain{sample.stage('table', function(l) return {1, 2} end)}:sample({1, 2, 3}, random.new(0))"),
+                       "sample.chain:sample: stage 'table' returned an array of 2 numbers; it must return 3 logits, as it was given")
+        XCTAssertEqual(h.bareError("sample.chain{sample.stage('strings', function(l) return {'a', 2, 3} end)}:apply{1, 2, 3}"),
+                       "sample.chain:apply: stage 'strings' must return the logits (a tensor or an array of 3 numbers), got table")
         let boom = h.bareError("sample.chain{sample.stage('boom', function(l) error('no good') end)}:sample({1, 2}, random.new(0))") ?? ""
         XCTAssertTrue(boom.hasPrefix("sample.chain:sample: stage 'boom' failed: ") && boom.hasSuffix("no good"), boom)
         // The state survives: the next call works.

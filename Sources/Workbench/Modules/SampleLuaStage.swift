@@ -136,7 +136,14 @@ final class LuaStageFunction: CustomStageBody {
             throw LuaScriptError("stage '\(name)' failed: \(e.message)")
         }
         guard let out = s.object(at: -1, Tensor.self) else {
-            throw LuaScriptError("stage '\(name)' must return the logits tensor (\(n) logits), got \(s.typeName(at: -1))")
+            // a Lua array of numbers, as every vector the contract takes ("numbers in")
+            if s.type(at: -1) == .table, let a = s.numberArray(at: -1) {
+                guard a.count == n else {
+                    throw LuaScriptError("stage '\(name)' returned an array of \(a.count) numbers; it must return \(n) logits, as it was given")
+                }
+                return try Tensor(a)
+            }
+            throw LuaScriptError("stage '\(name)' must return the logits (a tensor or an array of \(n) numbers), got \(s.typeName(at: -1))")
         }
         if out === t { return nil }
         guard out.ndim == 1, out.count == n else {
@@ -224,7 +231,7 @@ extension SampleStages {
             earlier stages are -math.huge; set a logit to -math.huge to remove a token) and
             ctx = {history = {ids...}, rng = generator, plus the other fields of the ctx given to
             the chain}; it returns the logits: the same tensor edited in place, or a new tensor of
-            the same length (f32 or f64). The tensor is the same one on every call (clone it to
+            the same length (f32 or f64), or a Lua array of that many numbers. The tensor is the same one on every call (clone it to
             keep a row). First in the chain, given a contiguous f32/f64 logits tensor, it is a
             view of that tensor until fn writes: fn's first write (any: l[i] = x, ranges, masks,
             views of l) copies the row into the stage's own buffer, so the caller's logits never
@@ -235,7 +242,7 @@ extension SampleStages {
             the candidates are). Nothing is copied back
             unless fn returns another tensor. ctx is also the same table on
             every call (its history extended, not rebuilt; fields fn sets stay). A wrong length or
-            a non-tensor return is an error naming the stage, and so is a NaN fn leaves in the
+            any other return is an error naming the stage, and so is a NaN fn leaves in the
             logits ("stage N (name) wrote NaN at id K", 0-based id; -math.huge removes a token).
             fn never sees a NaN: a NaN in the chain's input is refused before it runs.
             Example: sample.stage("no_digits", function(l, ctx) l[1 + 15] = -math.huge return l end)
