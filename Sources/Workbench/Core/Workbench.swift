@@ -39,7 +39,7 @@ public final class Workbench {
     /// Clock readings of the current entry, recorded or served back.
     public let clock = ClockTap()
     /// What `MOONLAB_INIT` ran (`runInit`), for session headers.
-    public internal(set) var initChunk: (name: String, code: String)?
+    public var initChunk: (name: String, code: String)?
     /// `math.randomseed` as installed (`reseed(row:)`).
     var randomseedRef: LuaRef?
     /// Model calls of the current entry, recorded or served back (see `ModelTap`).

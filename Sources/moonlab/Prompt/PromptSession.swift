@@ -148,14 +148,21 @@ final class PromptSession {
         return .done
     }
 
-    /// A fresh state; the recording (if any) goes on.
+    /// A fresh state, as at start (what MOONLAB_INIT ran runs again); the recording (if any) goes on.
     func reset() {
         do {
             let recorder = workbench.recorder
+            let initChunk = workbench.initChunk
             workbench = try Workbench(options: options)
             workbench.recorder = recorder
             evaluator = Evaluator(workbench)
             entriesInState = 0
+            if let i = initChunk {
+                do { try workbench.runInitChunk(name: i.name, code: i.code) } catch {
+                    complain("MOONLAB_INIT: \(error)")
+                }
+                workbench.initChunk = i
+            }
             write(style.dim("fresh state") + "\n")
         } catch {
             complain("reset failed: \(error)")
