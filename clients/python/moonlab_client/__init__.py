@@ -107,11 +107,13 @@ def _step(kwargs):
     return step
 
 
-def trl_reward(url=None, name=None):
+def trl_reward(url=None, name=None, label=None):
     """A TRL reward function backed by the server: ``f(prompts, completions, **kwargs) ->
     list[float | None]``. Plain text and conversational completions (lists of ``{role,
     content}`` messages) both go as they are. Every dataset column TRL passes in
-    ``kwargs`` becomes a field of the record (the label column as ``label``);
+    ``kwargs`` becomes a field of the record under its own name; ``label`` names the
+    column that also reaches rewards as ``s.label`` (as OpenRLHF's ``--label_key``, e.g.
+    ``label="answer"``; a column named ``label`` needs nothing);
     ``trainer_state.global_step`` reaches the rewards as ``state.step``. With ``name`` the
     value of that reward, else the server's combined reward. A row whose reward failed or
     does not apply gives ``None``, which TRL leaves out of its statistics."""
@@ -119,9 +121,14 @@ def trl_reward(url=None, name=None):
     def reward(prompts, completions, **kwargs):
         n = len(completions)
         columns = {k: v for k, v in kwargs.items() if isinstance(v, (list, tuple)) and len(v) == n}
+        if label is not None and label not in columns:
+            raise MoonlabError(f"trl_reward(label={label!r}): no such dataset column among "
+                               f"{sorted(columns)}: TRL passes the dataset's columns but prompt and completion")
         records = []
         for i in range(n):
             record = {k: v[i] for k, v in columns.items()}
+            if label is not None:
+                record["label"] = columns[label][i]
             record["prompt"] = prompts[i] if prompts is not None else None
             record["completion"] = completions[i]
             records.append(record)

@@ -90,6 +90,17 @@ def test_trl_reward_plain_and_conversational():
     assert mc.trl_reward(URL, name="step")([PROMPT], [GOOD], trainer_state=State()) == [0.25]
 
 
+def test_trl_reward_label_names_the_label_column():
+    """A dataset whose answers are in another column (GSM8K's "answer", TRL's "solution"):
+    label= sends it as s.label too, as OpenRLHF's --label_key does; without it s.label is nil
+    and a reward comparing with it does not apply. A column that is not there is an error."""
+    rows = ([PROMPT, PROMPT], [GOOD, "<answer>5</answer>"])
+    assert mc.trl_reward(URL, name="fragile", label="answer")(*rows, answer=["4", "4"]) == [2.0, 0.0]
+    assert mc.trl_reward(URL, name="fragile")(*rows, answer=["4", "4"]) == [0.0, 0.0]
+    with pytest.raises(mc.MoonlabError, match="no such dataset column"):
+        mc.trl_reward(URL, name="fragile", label="solution")(*rows, answer=["4", "4"])
+
+
 def test_verl_compute_score():
     assert mc.compute_score("gsm8k", GOOD, "4", url=URL) == 3.0
     assert mc.compute_score("gsm8k", GOOD, "5", url=URL) == 1.0
