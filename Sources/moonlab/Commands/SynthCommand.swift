@@ -15,7 +15,9 @@ struct SynthCommand: ParsableCommand {
             (the messages are what TRL's SFTTrainer and `ilab train` read). A leaf's records are \
             written together and the leaf is then marked done in F.jsonl.leaves, so --resume after \
             an interruption skips finished leaves and redoes a leaf cut short: nothing lost or \
-            doubled. Ends with a per-leaf summary of what each step generated and dropped.
+            doubled. Ends with a per-leaf summary of what each step generated and dropped. \
+            --seed S (moonlab's global option, before or after synth; default 0) seeds the \
+            pipeline: the i-th leaf (from 1) runs synth.generate with seed S + i.
 
             Example: moonlab synth --taxonomy Examples/taxonomy --base-url http://127.0.0.1:8080/v1 --model smollm2 --per-leaf 5 --out synth.jsonl
             """)
