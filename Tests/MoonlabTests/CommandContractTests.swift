@@ -141,6 +141,26 @@ final class CommandContractTests: XCTestCase {
         XCTAssertFalse(afterReset.contains("from here on"), t.transcript)
     }
 
+
+    /// `moonlab generate` never costs a file its lines on a bad command line: `--out` naming
+    /// the `--data` file is refused (as `score` refuses it), and an unreadable `--data` is found
+    /// before `--out` is opened. Both emptied the file before.
+    func testGenerateKeepsItsFilesOnABadCommandLine() throws {
+        let prompts = dir + "/p.jsonl", kept = dir + "/kept.jsonl"
+        let text = "{\"prompt\": \"a\"}\n{\"prompt\": \"b\"}\n"
+        try text.write(toFile: prompts, atomically: true, encoding: .utf8)
+        try text.write(toFile: kept, atomically: true, encoding: .utf8)
+        let common = ["--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--no-progress", "--retries", "0"]
+        let same = try runMoonlab(["generate", "--data", prompts, "--out", dir + "/./p.jsonl"] + common)
+        XCTAssertEqual(same.status, 1)
+        XCTAssertTrue(same.stderr.contains("is the --data file"), same.stderr)
+        XCTAssertEqual(try String(contentsOfFile: prompts, encoding: .utf8), text)
+        let missing = try runMoonlab(["generate", "--data", dir + "/nope.jsonl", "--out", kept] + common)
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("--data \(dir)/nope.jsonl"), missing.stderr)
+        XCTAssertEqual(try String(contentsOfFile: kept, encoding: .utf8), text)
+    }
+
 }
 
 private func quoteLua(_ s: String) -> String {

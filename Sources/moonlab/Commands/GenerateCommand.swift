@@ -89,6 +89,7 @@ struct GenerateCommand: ParsableCommand {
         guard concurrency >= 1 else { fail("generate: --concurrency \(concurrency): expected at least 1") }
         guard timeout > 0 else { fail("generate: --timeout \(timeout): expected seconds > 0") }
         if resume && out == nil { fail("generate: --resume needs --out (the file to continue)") }
+        if let out, ScoreOutput.sameFile(out, data) { fail("generate: --out \(out) is the --data file") }
         var shardSpec = (index: 0, count: 1)
         if let s = shard {
             let parts = s.split(separator: "/", omittingEmptySubsequences: false).map { Int($0) }

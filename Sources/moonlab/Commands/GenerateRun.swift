@@ -30,8 +30,8 @@ final class GenerateJob: @unchecked Sendable {
     }
 
     func run() throws {
+        var prompts = try readPrompts()  // first: an unreadable --data must not cost --out its lines
         let output = try GenerateOutput(path: out, resume: resume, wanted: wanted)
-        var prompts = try readPrompts()
         let total = prompts.count
         prompts.removeAll { output.doneGroups.contains($0.group) }
         if resume, out != nil {
