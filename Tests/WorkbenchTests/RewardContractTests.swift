@@ -25,6 +25,27 @@ final class RewardContractTests: XCTestCase {
         XCTAssertEqual(try h.value(#"reward.combine{{"maybe", 1}}({i = 6}) == nil"#), "true")
     }
 
+    /// With workers, each row's math.random and random.default are seeded from the seed and
+    /// the row number: the same scores with 2 or 3 workers and run after run, a different draw
+    /// per row. (Every worker started from the same seed, so which worker took a row decided
+    /// its draw, and rows on different workers drew the same numbers.)
+    func testRandomRewardsDoNotDependOnTheWorkers() throws {
+        let h = try LuaHarness()
+        try h.run("""
+            reward.define("rnd", function(s) return math.random() + 10 * random.new():uniform() end)
+            rows = {}
+            for i = 1, 40 do rows[i] = {i = i} end
+            a = reward.score("rnd", rows, {workers = 2, progress = false})
+            b = reward.score("rnd", rows, {workers = 3, progress = false})
+            c = reward.score("rnd", rows, {workers = 2, progress = false})
+            seen, distinct = {}, 0
+            for i = 1, 40 do if not seen[a[i]] then seen[a[i]] = true; distinct = distinct + 1 end end
+            """)
+        XCTAssertEqual(try h.value("(a - b):abs():max()"), "0.0")
+        XCTAssertEqual(try h.value("(a - c):abs():max()"), "0.0")
+        XCTAssertEqual(try h.value("distinct"), "40")
+    }
+
     func testConversationalRecordsInEveryBuiltin() throws {
         let h = try LuaHarness()
         try h.run("""

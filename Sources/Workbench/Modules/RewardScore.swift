@@ -23,7 +23,9 @@ extension Workbench {
             _ENV bound to the worker's globals, plus copies of your user globals and user
             rewards. Tensors, userdata and cyclic tables cannot travel (an error says which);
             upvalues are copies, so a reward that counts calls in an upvalue counts per worker;
-            print inside a worker is discarded. progress draws a bar on stderr when it is a
+            print inside a worker is discarded; before each row a worker seeds math.random and
+            random.default from --seed and the row number, so what a reward draws does not depend
+            on n or on which worker took the row. progress draws a bar on stderr when it is a
             terminal.
             Options: workers (1), progress (true), state ({}).
             Example: scores, errors = reward.score("format", rows, {workers = 2, state = {step = 100}})

@@ -71,7 +71,9 @@ public final class ScoringEngine {
         return rows
     }
 
-    /// Scores records given as `LuaValue` tables.
+    /// Scores records given as `LuaValue` tables (`reward.score`'s workers). Each row's random
+    /// sources are seeded from the seed and its 1-based number first (`Workbench.reseed(row:)`),
+    /// so what a reward draws does not depend on the number of workers or who took the row.
     public func score(records: [LuaValue], task: ScoringTask,
                       progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> [ScoredRow] {
         guard !records.isEmpty else { return [] }
@@ -85,6 +87,7 @@ public final class ScoringEngine {
             let out = UnsafeSendableBuffer(base: out)
             return pool.run(count: total, block: 1, stopOnInterrupt: true) { worker, rows in
                 for i in rows {
+                    worker.workbench.reseed(row: i + 1)
                     out.base[i] = worker.score(record: records[i])
                     lock.lock()
                     done += 1
