@@ -161,6 +161,22 @@ final class CommandContractTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: kept, encoding: .utf8), text)
     }
 
+
+    /// `--seed N` takes a negative N as written (random.new takes any 64-bit seed): `--seed -5`
+    /// was "Missing value for '--seed'", only `--seed=-5` worked.
+    func testANegativeSeedIsTakenAfterASpace() throws {
+        let code = "math.random(1000), random.default:uniform()"
+        let eq = try runMoonlab(["--no-plugins", "--seed=-5", "-e", code])
+        XCTAssertEqual(eq.status, 0, eq.stderr)
+        let spaced = try runMoonlab(["--no-plugins", "--seed", "-5", "-e", code])
+        XCTAssertEqual(spaced.status, 0, spaced.stderr)
+        XCTAssertEqual(spaced.stdout, eq.stdout)
+        XCTAssertNotEqual(try runMoonlab(["--no-plugins", "-e", code]).stdout, eq.stdout)
+        let script = dir + "/s.lua"
+        try "print(math.random(1000), random.default:uniform())\n".write(toFile: script, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try runMoonlab(["--no-plugins", "run", "--seed", "-5", script]).stdout, eq.stdout)
+    }
+
 }
 
 private func quoteLua(_ s: String) -> String {

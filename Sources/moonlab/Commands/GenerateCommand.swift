@@ -52,7 +52,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Log-probabilities with K alternatives per token.", valueName: "k"))
     var logprobs: Int?
 
-    @Option(help: ArgumentHelp("The seed of the first request of each prompt (further requests: the next ones). Not given (here or as moonlab --seed S before generate), no seed is sent and the server draws its own.", valueName: "s"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The seed of the first request of each prompt (further requests: the next ones). Not given (here or as moonlab --seed S before generate), no seed is sent and the server draws its own.", valueName: "s"))
     var seed: Int?
 
     @Option(name: .customLong("prompt-field"), help: ArgumentHelp("The field holding the prompt.", valueName: "name"))

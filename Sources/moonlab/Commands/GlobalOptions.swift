@@ -3,7 +3,7 @@ import Workbench
 
 /// Options every command takes (Docs/design.md, "The command line").
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "Seed of the random generators and math.random (default 0).")
+    @Option(name: .long, parsing: .unconditional, help: "Seed of the random generators and math.random (default 0).")
     var seed: Int = 0
 
     @OptionGroup var plugins: PluginOptions
