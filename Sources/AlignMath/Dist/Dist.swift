@@ -39,17 +39,31 @@ public enum Dist {
             throw AlignMathError.invalidArgument("\(what) must have at least one axis (got a 0-d tensor)")
         }
         // The kernels read dense f32/f64 rows: views are packed, i64/bool become f64.
-        let x = x.contiguousFloating()
-        if !o.probs { return (x, 1 / o.temperature) }
-        for i in 0..<x.count {
-            let v = x[flat: i]
-            // NaN passes: its row gives NaN, never an error (the contract's NaN rows)
-            guard v >= 0 || v.isNaN else {
-                throw AlignMathError.invalidArgument("\(what): probabilities must be >= 0, got \(v) at flat index \(i) (pass logits without probs = true)")
+        var x = x.contiguousFloating()
+        if o.probs {
+            for i in 0..<x.count {
+                let v = x[flat: i]
+                // NaN passes: its row gives NaN, never an error (the contract's NaN rows)
+                guard v >= 0 || v.isNaN else {
+                    throw AlignMathError.invalidArgument("\(what): probabilities must be >= 0, got \(v) at flat index \(i) (pass logits without probs = true)")
+                }
             }
+            x = try x.log()
         }
-        return (try x.log(), 1 / o.temperature)
+        let s = 1 / o.temperature
+        guard s > prescaleAbove else { return (x, s) }
+        return (try x.binary(.div, scalar: o.temperature), 1)
     }
+
+    /// Above this `s = 1/temperature` the logits are divided by the temperature first, in
+    /// their own dtype as torch's `x / T` (an f32 row over 3.4e38 becomes inf, and its row
+    /// NaN, as torch's), and the kernels run at s = 1. The kernels form y = x·s − max·s with
+    /// one fused multiply-add, exact up to the rounding of max·s: half an ulp of it, which is
+    /// nothing at usual temperatures but shifts every exponent of a row out of exp's range
+    /// once max·s passes ~1e9 in f32 or ~6e18 in f64 (T = 1e-30 gave a NaN softmax and an
+    /// entropy of 1.39 where torch gives one-hot and 0). A temperature this small is rare,
+    /// so the extra pass is paid only there.
+    static let prescaleAbove = 1024.0
 
     /// Row max (times s) of row `r`; NaN for a row without a finite maximum (see `noMax`).
     @inline(__always)
@@ -66,13 +80,26 @@ public enum Dist {
     /// carries into every sum of the row. Only logsumexp tells them apart (`maskedLSE`).
     static let noMax = Double.nan
 
-    /// logsumexp of a row whose maximum is -inf: -inf when every entry is -inf (torch's
-    /// logsumexp, log 0), NaN when it holds a NaN. Only runs for such rows.
+    /// logsumexp of a row the kernels cannot sum (its maximum is ±inf, or a NaN in it): NaN
+    /// when it holds a NaN, +inf when it holds +inf, else -inf (every entry -inf: log 0), as
+    /// torch's logsumexp. Only runs for such rows.
     static func maskedLSE(_ x: Tensor, _ r: Int) -> Double {
         let n = x.rowLength
-        let hasNaN = x.dtype == .f32 ? (0..<n).contains { x.floatPointer[r * n + $0].isNaN }
-                                     : (0..<n).contains { x.doublePointer[r * n + $0].isNaN }
-        return hasNaN ? .nan : -.infinity
+        var hasNaN = false, hasInf = false
+        for i in 0..<n {
+            let v = x.dtype == .f32 ? Double(x.floatPointer[r * n + i]) : x.doublePointer[r * n + i]
+            hasNaN = hasNaN || v.isNaN
+            hasInf = hasInf || v == .infinity
+        }
+        return hasNaN ? .nan : hasInf ? .infinity : -.infinity
+    }
+
+    /// A positive NaN in place of every NaN of a per-row result: x86's arithmetic makes the
+    /// NaN of inf − inf negative, which Lua prints as "-nan" (torch prints nan).
+    static func plainNaNs(_ out: Tensor) -> Tensor {
+        let d = out.doublePointer
+        for i in 0..<out.count where d[i].isNaN { d[i] = .nan }
+        return out
     }
 
     /// `max(0, x)` that keeps NaN (Swift.max(0, .nan) is 0).
@@ -134,7 +161,8 @@ public enum Dist {
             let p = x.floatPointer
             try eachRowF32(x, s) { r, m, next in
                 let (se, nm) = RowF32.sumExp(p + r * n, n, Float(s), Float(m), next: next)
-                d[r] = m.isNaN ? maskedLSE(x, r) : m + Foundation.log(se)
+                let v = m.isNaN ? .nan : m + Foundation.log(se)
+                d[r] = v.isNaN ? maskedLSE(x, r) : v  // a NaN, +inf, or all -inf row
                 return nm
             }
             return out
@@ -142,7 +170,8 @@ public enum Dist {
         try eachRowF64(x) { r, p in
             // (-inf, 0) for an all -inf row: -inf + log 0 = -inf, as torch
             let (m, se) = RowF64.maxSumExp(p, n, s)
-            d[r] = m + Foundation.log(se)
+            let v = m + Foundation.log(se)
+            d[r] = v.isNaN ? maskedLSE(x, r) : v  // a NaN or +inf in the row
         }
         return out
     }
@@ -229,7 +258,7 @@ public enum Dist {
                 d[r] = h < tinyF32 ? entropyUnclamped(UnsafePointer(p + r * n), n, s, m) : h
                 return nm
             }
-            return out
+            return plainNaNs(out)
         }
         try eachRowF64(x) { r, p in
             var (m, se, sw) = RowF64.maxSumExpMoment(p, n, s)
@@ -238,7 +267,7 @@ public enum Dist {
             let h = nonNegative(Foundation.log(se) - sw / se)
             d[r] = h < tinyF64 ? entropyUnclamped(UnsafePointer(p), n, s, m) : h
         }
-        return out
+        return plainNaNs(out)
     }
 
     /// Entropies below these are summed again by `entropyUnclamped` (see `entropy`).
@@ -326,13 +355,13 @@ public enum Dist {
                     if let next { e = next }
                 }
             }
-            return out
+            return plainNaNs(out)
         }
         let b = UnsafePointer(q.doublePointer)
         try eachRowF64(p) { r, a in
             d[r] = RowF64.klRow(a, b + r * n, n, s)  // NaN when a row is all -inf, as torch
         }
-        return out
+        return plainNaNs(out)
     }
 
     /// KL of a row pair from its sums: Σ P (y_p − log Sp − y_q + log Sq) with y = x·s − m; +inf
@@ -395,7 +424,7 @@ public enum Dist {
             }
             return nonNegative(0.5 * total)
         }, into: out.doublePointer)
-        return out
+        return plainNaNs(out)
     }
 
     /// Total variation distance ½ Σ |P − Q|, one per row.
@@ -407,7 +436,7 @@ public enum Dist {
             for i in 0..<n { total += Swift.abs(Foundation.exp(lp[i]) - Foundation.exp(lq[i])) }
             return 0.5 * total
         }, into: out.doublePointer)
-        return out
+        return plainNaNs(out)
     }
 
     /// torch's default `ignore_index`: a row whose target is -100 gets 0, as
@@ -427,13 +456,35 @@ public enum Dist {
         for (r, t) in targets.enumerated() where (t < 0 || t >= n) && t != ignoreIndex {
             throw AlignMathError.invalidArgument("cross_entropy: target id \(t) of row \(r) is outside the vocabulary 0..<\(n)")
         }
-        let lse = try logsumexp(x, DistOptions(temperature: 1 / s))
-        let d = lse.doublePointer
-        for (r, t) in targets.enumerated() {
-            if t == ignoreIndex { d[r] = 0; continue }
-            let v = d[r] - x[flat: r * n + t] * s
-            d[r] = v.isNaN ? .nan : v  // -inf - (-inf) of an all -inf row: NaN (torch), not x86's -NaN
+        // log Σ exp(y) − y_t with y = x·s − m as the kernels form it (torch's log_softmax:
+        // the maximum cancels before anything is rounded; logsumexp − x_t·s lost ~1e-8 of
+        // the loss at logits of 3e7). A row of only -inf, or holding a NaN or +inf, gives NaN
+        // (torch), a plain one.
+        let out = try perRowResult(x), d = out.doublePointer
+        if n == 0 { return out }
+        func loss(_ r: Int, _ yt: Double, _ se: Double) {
+            let t = targets[r]
+            guard t != ignoreIndex else { d[r] = 0; return }
+            let v = Foundation.log(se) - yt
+            d[r] = v.isNaN ? .nan : v
         }
-        return lse
+        if x.dtype == .f32 {
+            let p = x.floatPointer
+            try eachRowF32(x, s) { r, m, next in
+                let (se, nm) = RowF32.sumExp(p + r * n, n, Float(s), Float(m), next: next)
+                let t = targets[r] == ignoreIndex ? 0 : targets[r]
+                let yt = m.isNaN ? .nan : Double((-Float(m)).addingProduct(p[r * n + t], Float(s)))
+                loss(r, yt, se)
+                return nm
+            }
+            return out
+        }
+        let base = x.doublePointer
+        try eachRowF64(x) { r, p in
+            let (m, se) = RowF64.maxSumExp(p, n, s)
+            let t = targets[r] == ignoreIndex ? 0 : targets[r]
+            loss(r, m > -.infinity ? (-m).addingProduct(base[r * n + t], s) : .nan, se)
+        }
+        return out
     }
 }

@@ -26,7 +26,7 @@ extension Workbench {
              "dist.softmax{2, 1}  --> tensor([0.7311, 0.2689], dtype=f64)", Dist.softmax),
             ("log_softmax", "dist.log_softmax(x, {temperature = 1, probs = false}) -> tensor\nlog softmax(x / T) along the last axis; same shape and dtype as x.\nA row of only -inf gives NaN (as torch.log_softmax).",
              "dist.log_softmax{2, 1}", Dist.logSoftmax),
-            ("logsumexp", "dist.logsumexp(x, {temperature = 1, probs = false}) -> number | tensor\nlog sum exp(x / T) over the last axis: a number for 1-d x, one per row for a batch.\nA row of only -inf gives -inf (log 0, as torch.logsumexp).",
+            ("logsumexp", "dist.logsumexp(x, {temperature = 1, probs = false}) -> number | tensor\nlog sum exp(x / T) over the last axis: a number for 1-d x, one per row for a batch.\nA row of only -inf gives -inf (log 0), a row holding +inf (and no NaN) +inf, as torch.logsumexp.",
              "dist.logsumexp{0, 0}  --> 0.69314718055995", Dist.logsumexp),
             ("entropy", "dist.entropy(x, {temperature = 1, probs = false}) -> number | tensor\nShannon entropy -sum p log p in nats of P = softmax(x / T): a number for 1-d x, one per\nrow for a batch. A row of only -inf gives NaN (as torch's Categorical(logits).entropy()); a\none-hot row ({0, 1} with probs, {0, -inf}) exactly 0 (as torch.special.entr(p).sum()).",
              "dist.entropy({0.5, 0.5}, {probs = true})  --> 0.69314718055995", Dist.entropy),
