@@ -105,8 +105,10 @@ public final class Replayer {
     }
 }
 
-/// Compares a recorded output with a replayed one: memory addresses (`0x55d0...`) are
-/// not compared, and with a tolerance, numbers inside the text are compared relatively.
+/// Compares a recorded output with a replayed one: memory addresses as `tostring` shows them
+/// (`table: 0x55d0c8a2b3c0`, `file (0x7f...)`: 8 or more hex digits after ": " or "(") are not
+/// compared, and with a tolerance, numbers inside the text are compared relatively. Any other
+/// `0x...` is compared as text, so a changed hex value (`string.format("0x%x", n)`) diverges.
 public enum OutputComparison {
     public static func matches(_ a: String, _ b: String, tolerance: Double?) -> Bool {
         if a == b { return true }
@@ -138,10 +140,10 @@ public enum OutputComparison {
         func flush() { if !text.isEmpty { out.append(.text(text)); text = "" } }
         func isDigit(_ u: Unicode.Scalar) -> Bool { ("0"..."9").contains(u) }
         while i < c.count {
-            if c[i] == "0", i + 1 < c.count, c[i + 1] == "x" {
+            if c[i] == "0", i + 1 < c.count, c[i + 1] == "x", text.hasSuffix(": ") || text.hasSuffix("(") {
                 var j = i + 2
                 while j < c.count, c[j].properties.isASCIIHexDigit { j += 1 }
-                if j > i + 2 { flush(); out.append(.address); i = j; continue }
+                if j >= i + 2 + 8 { flush(); out.append(.address); i = j; continue }
             }
             let prevIsWord = i > 0 && (c[i - 1].properties.isAlphabetic || c[i - 1] == "_")
             if !prevIsWord, isDigit(c[i]) || ((c[i] == "-" || c[i] == ".") && i + 1 < c.count && isDigit(c[i + 1])) {
