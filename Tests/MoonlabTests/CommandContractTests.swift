@@ -177,6 +177,28 @@ final class CommandContractTests: XCTestCase {
         XCTAssertEqual(try runMoonlab(["--no-plugins", "run", "--seed", "-5", script]).stdout, eq.stdout)
     }
 
+
+    /// A failed entry's replay compares what it printed before the error, not the error alone:
+    /// `print(v); error(...)` whose printed value changed replayed with "no divergence".
+    func testReplayComparesWhatAFailedEntryPrinted() throws {
+        let path = dir + "/failed.jsonl"
+        let t = try PseudoTerminal(arguments: ["--no-plugins", "--record", path],
+                                   environment: ["HOME": dir, "NO_COLOR": "1", "MOONLAB_INIT": "moonlab.prompt = 'P> '"])
+        XCTAssertTrue(t.expect("P> "), t.transcript)
+        t.send("print(6 * 7); error('stop')\r")
+        XCTAssertTrue(t.expect("P> "), t.transcript)
+        t.send("\u{4}")
+        XCTAssertEqual(t.waitForExit(), 0)
+        XCTAssertEqual(try runMoonlab(["--no-plugins", "replay", path]).status, 0)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertTrue(text.contains("\"output\":\"42\\n\""), text)
+        try text.replacingOccurrences(of: "\"output\":\"42\\n\"", with: "\"output\":\"41\\n\"")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try runMoonlab(["--no-plugins", "replay", path])
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("expected: 41"), r.stderr)
+    }
+
 }
 
 private func quoteLua(_ s: String) -> String {

@@ -70,12 +70,14 @@ public final class Replayer {
         workbench.clock.begin(replaying: e.clock)
         workbench.modelTap.begin(replaying: e.model)
         let r = evaluator.evaluate(e.input, entry: e.n)
-        let expected = e.ok ? e.output : (e.error ?? "")
-        let actual = r.status == .ok ? r.output : (r.error ?? (r.status == .incomplete ? "<incomplete chunk>" : ""))
+        let actualError = r.error ?? (r.status == .incomplete ? "<incomplete chunk>" : "")
+        // a failed entry: what it printed before the error is compared too
+        let expected = e.ok ? e.output : e.output + (e.error ?? "")
+        let actual = r.status == .ok ? r.output : r.output + actualError
         var updated = e
         updated.ok = r.status == .ok
         updated.output = r.output
-        updated.error = r.status == .ok ? nil : actual
+        updated.error = r.status == .ok ? nil : actualError
         updated.clock = workbench.clock.observed
         updated.model = workbench.modelTap.observed
         replayed.append(updated)
