@@ -199,6 +199,22 @@ final class CommandContractTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("expected: 41"), r.stderr)
     }
 
+
+    /// The user's plugin folder follows `$XDG_DATA_HOME` (default `~/.local/share`), as the
+    /// session recordings beside it do; it was always `$HOME/.local/share/moonlab/plugins`.
+    func testUserPluginsFollowXDGDataHome() throws {
+        let plugin = dir + "/data/moonlab/plugins/mine"
+        try FileManager.default.createDirectory(atPath: plugin, withIntermediateDirectories: true)
+        try """
+            return { name = "mine", version = "1.0.0", description = "m", requires = { moonlab = ">=0.1" },
+                     provides = { rewards = {"miner"} } }
+            """.write(toFile: plugin + "/plugin.lua", atomically: true, encoding: .utf8)
+        try "reward.define('miner', function(s) return 1 end)\n".write(toFile: plugin + "/init.lua", atomically: true, encoding: .utf8)
+        let r = try runMoonlab(["plugins"], environment: ["XDG_DATA_HOME": dir + "/data", "HOME": dir + "/home"], directory: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("mine 1.0.0  loaded  \(plugin) (user)"), r.stdout)
+    }
+
 }
 
 private func quoteLua(_ s: String) -> String {

@@ -35,7 +35,9 @@ public struct PluginSearch {
         }
         if PluginSearch.searchDefaultFolders {
             r.append(Root(path: "Plugins", origin: "./Plugins"))
-            r.append(Root(path: (environment("HOME") ?? "/tmp") + "/.local/share/moonlab/plugins", origin: "user"))
+            // $XDG_DATA_HOME (default ~/.local/share), as the session recordings
+            let data = environment("XDG_DATA_HOME").flatMap { $0.isEmpty ? nil : $0 } ?? ((environment("HOME") ?? "/tmp") + "/.local/share")
+            r.append(Root(path: data + "/moonlab/plugins", origin: "user"))
             for b in PluginSearch.bundledFolders(executable: executable) { r.append(Root(path: b, origin: "bundled")) }
         }
         roots = r

@@ -196,6 +196,7 @@ final class DoctestRunner {
             }
         }
         setenv("HOME", scratch + "/home", 1)
+        unsetenv("XDG_DATA_HOME")  // ~/.local/share (plugins, sessions) is the scratch HOME's
     }
 
     /// The nearest folder above `file` that holds a Package.swift.
