@@ -215,6 +215,26 @@ final class CommandContractTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("mine 1.0.0  loaded  \(plugin) (user)"), r.stdout)
     }
 
+
+    /// A session recorded under `--sandbox` says so in its header and replays sandboxed (it
+    /// diverged at `type(io)` unless the replay was given `--sandbox` again); the export's
+    /// command line says `--sandbox` too.
+    func testASandboxedSessionReplaysSandboxed() throws {
+        let path = dir + "/sandboxed.jsonl"
+        let t = try PseudoTerminal(arguments: ["--no-plugins", "--sandbox", "--record", path],
+                                   environment: ["HOME": dir, "NO_COLOR": "1", "MOONLAB_INIT": "moonlab.prompt = 'P> '"])
+        XCTAssertTrue(t.expect("P> "), t.transcript)
+        t.send("type(io), type(os.execute)\r")
+        XCTAssertTrue(t.expect("P> "), t.transcript)
+        t.send("\u{4}")
+        XCTAssertEqual(t.waitForExit(), 0)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertTrue(text.split(separator: "\n")[0].contains("\"sandbox\":true"), text)
+        let r = try runMoonlab(["--no-plugins", "replay", path])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertTrue(try runMoonlab(["replay", "--export", path]).stdout.contains("moonlab run --sandbox --seed 0"))
+    }
+
 }
 
 private func quoteLua(_ s: String) -> String {

@@ -115,6 +115,7 @@ public final class Workbench {
         h.plugins = loadedPlugins()
         h.pictureSize = pictureSize
         h.initChunk = initChunk
+        h.sandbox = options.sandbox
         return h
     }
 

@@ -35,6 +35,7 @@ public final class Replayer {
         var o = options
         o.seed = file.header.seed
         o.replaying = true
+        if file.header.sandbox { o.sandbox = true }  // as recorded; --sandbox can only add it
         o.pictureSize = file.header.pictureSize ?? (80, 24)
         workbench = try Workbench(options: o)
         evaluator = Evaluator(workbench)

@@ -7,7 +7,7 @@ public enum SessionExport {
     public static func script(_ file: SessionFormat.File) throws -> String {
         let checker = try LuaState(openLibraries: false)
         var out = "-- moonlab session exported as a script (seed \(file.header.seed), started \(file.header.started))\n"
-        out += "-- run it with: moonlab run --seed \(file.header.seed) FILE.lua\n"
+        out += "-- run it with: moonlab run \(file.header.sandbox ? "--sandbox " : "")--seed \(file.header.seed) FILE.lua\n"
         if let i = file.header.initChunk {
             out += "-- MOONLAB_INIT (\(i.name == "=MOONLAB_INIT" ? "code" : String(i.name.dropFirst()))) ran first:\ndo\n"
             out += (i.code.hasPrefix("#") ? String(i.code.drop(while: { $0 != "\n" })) : i.code) + "\nend\n"

@@ -18,12 +18,15 @@ public enum SessionFormat {
         /// What `MOONLAB_INIT` ran before the first entry: its chunk name (`=MOONLAB_INIT`, or
         /// `@FILE` for `@FILE`) and its code, run again by a replay before the first entry.
         public var initChunk: (name: String, code: String)? = nil
+        /// Recorded under `--sandbox` (no io, os.execute, ...): a replay runs sandboxed too.
+        public var sandbox = false
 
         public static func == (a: Header, b: Header) -> Bool {
             a.version == b.version && a.lua == b.lua && a.seed == b.seed && a.started == b.started
                 && a.plugins == b.plugins && a.pictureSize?.columns == b.pictureSize?.columns
                 && a.pictureSize?.rows == b.pictureSize?.rows
                 && a.initChunk?.name == b.initChunk?.name && a.initChunk?.code == b.initChunk?.code
+                && a.sandbox == b.sandbox
         }
 
         public struct Plugin: Equatable {
@@ -60,6 +63,7 @@ public enum SessionFormat {
         return "{\"moonlab_session\":\(version),\"version\":\(JSONText.quote(h.version)),\"lua\":\(JSONText.quote(h.lua))," +
             "\"seed\":\(h.seed),\"started\":\(JSONText.quote(h.started)),\"plugins\":[\(plugins.joined(separator: ","))]" +
             (h.pictureSize.map { ",\"picture\":[\($0.columns),\($0.rows)]" } ?? "") +
+            (h.sandbox ? ",\"sandbox\":true" : "") +
             (h.initChunk.map { ",\"init\":{\"chunk\":\(JSONText.quote($0.name)),\"code\":\(JSONText.quote($0.code))}" } ?? "") + "}"
     }
 
@@ -99,6 +103,7 @@ public enum SessionFormat {
             Header.Plugin(name: $0["name"] as? String ?? "?", version: $0["version"] as? String ?? "?")
         }
         if let p = h["picture"] as? [NSNumber], p.count == 2 { header.pictureSize = (p[0].intValue, p[1].intValue) }
+        header.sandbox = (h["sandbox"] as? Bool) ?? false
         if let i = h["init"] as? [String: Any], let code = i["code"] as? String {
             header.initChunk = (i["chunk"] as? String ?? "=MOONLAB_INIT", code)
         }
