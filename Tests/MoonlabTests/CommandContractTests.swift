@@ -235,6 +235,26 @@ final class CommandContractTests: XCTestCase {
         XCTAssertTrue(try runMoonlab(["replay", "--export", path]).stdout.contains("moonlab run --sandbox --seed 0"))
     }
 
+
+    /// A replay loads the plugins the session's header names and no others: a session
+    /// recorded with `--no-plugins` (or before a plugin was installed) replays to the same
+    /// `reward.list()` though the bundled plugins are found (it diverged: 4 rewards, then 8).
+    func testAReplayLoadsOnlyTheSessionsPlugins() throws {
+        let path = dir + "/bare.jsonl"
+        let t = try PseudoTerminal(arguments: ["--no-plugins", "--record", path],
+                                   environment: ["HOME": dir, "NO_COLOR": "1", "MOONLAB_INIT": "moonlab.prompt = 'P> '"])
+        XCTAssertTrue(t.expect("P> "), t.transcript)
+        t.send("table.concat(reward.list(), ' ')\r")
+        XCTAssertTrue(t.expect("P> "), t.transcript)
+        t.send("\u{4}")
+        XCTAssertEqual(t.waitForExit(), 0)
+        XCTAssertFalse(try runMoonlab(["-e", "table.concat(reward.list(), ' ')"]).stdout
+                        == (try runMoonlab(["--no-plugins", "-e", "table.concat(reward.list(), ' ')"]).stdout),
+                       "the bundled plugins add rewards")
+        let r = try runMoonlab(["replay", path])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    }
+
 }
 
 private func quoteLua(_ s: String) -> String {

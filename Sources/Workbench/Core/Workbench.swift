@@ -8,6 +8,8 @@ public struct WorkbenchOptions {
     /// Load the plugins found along the search path when the state starts. The command line
     /// sets it (true unless `--no-plugins`); library users and tests opt in.
     public var loadPlugins = false
+    /// With `loadPlugins`, load only the plugins of these names (a replay: the session's).
+    public var onlyPlugins: Set<String>? = nil
     public var sandbox = false
     /// A ceiling on what Lua allocates (bytes); nil for none.
     public var memoryLimit: Int? = nil

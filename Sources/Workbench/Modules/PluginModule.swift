@@ -40,7 +40,7 @@ extension Workbench {
         installPluginModule(lua)
         if o.loadPlugins {
             manager.discover(lua)
-            manager.loadAll(lua)
+            manager.loadAll(lua, only: o.onlyPlugins)
         }
     }
 

@@ -71,13 +71,14 @@ public final class PluginManager {
         records.first { $0.name == name && $0.status != .shadowed }
     }
 
-    /// Loads every plugin found that is not loaded yet; problems go to standard error once.
-    public func loadAll(_ lua: LuaState) {
+    /// Loads every plugin found that is not loaded yet (with `only`, those of these names);
+    /// problems go to standard error once.
+    public func loadAll(_ lua: LuaState, only: Set<String>? = nil) {
         for text in search.problems() where PluginManager.reported.withLock({ $0.insert(text).inserted }) {
             Platform.writeStderr("moonlab: " + text + "\n")
         }
-        for r in records where r.status == .available { _ = try? load(lua, r) }
-        for r in records where r.status == .failed || r.status == .shadowed {
+        for r in records where r.status == .available && only?.contains(r.name) != false { _ = try? load(lua, r) }
+        for r in records where (r.status == .failed || r.status == .shadowed) && only?.contains(r.name) != false {
             let text = r.status == .shadowed
                 ? "plugin '\(r.name)' at \(r.folder) is \(r.error ?? "shadowed")"
                 : "plugin '\(r.name)' (\(r.folder)) did not load: \(r.error ?? "?")"

@@ -36,6 +36,7 @@ public final class Replayer {
         o.seed = file.header.seed
         o.replaying = true
         if file.header.sandbox { o.sandbox = true }  // as recorded; --sandbox can only add it
+        o.onlyPlugins = Set(file.header.plugins.map(\.name))  // the session's, not every one found
         o.pictureSize = file.header.pictureSize ?? (80, 24)
         workbench = try Workbench(options: o)
         evaluator = Evaluator(workbench)
