@@ -31,6 +31,14 @@ public final class RandomGenerator {
     /// A generator seeded from a 64-bit seed.
     public init(seed: UInt64) { core = Xoshiro256StarStar(seed: seed) }
 
+    /// Restarts this generator as `RandomGenerator(seed:)` would start (the moonlab engine),
+    /// in place and without allocating: `moonlab score` reseeds `random.default` every row.
+    public func reseed(_ seed: UInt64) {
+        core = Xoshiro256StarStar(seed: seed)
+        llama = nil
+        spareNormal = nil
+    }
+
     /// A generator seeded from a signed seed (its two's-complement bits), so Lua's
     /// integers map one to one.
     public convenience init(seed: Int) { self.init(seed: UInt64(bitPattern: Int64(seed))) }

@@ -70,7 +70,7 @@ extension Workbench {
         lua.push(row)
         try? lua.pcall(nargs: 2, nresults: 0)
         lua.top = top
-        try? RandomModule.defaultGenerator(lua).setState(RandomGenerator(seed: Workbench.rowSeed(options.seed, row)).state)
+        RandomModule.defaultGenerator(lua).reseed(Workbench.rowSeed(options.seed, row))
     }
 
     /// SplitMix64's finalizer over the seed and the row: distinct rows, unrelated streams.
