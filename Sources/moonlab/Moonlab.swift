@@ -77,6 +77,10 @@ struct Moonlab: ParsableCommand {
     }
 
     mutating func run() throws {
+        if let recordPath, !execute.isEmpty || !Platform.isTerminal(0) {
+            // a session is what is typed at the prompt: -e chunks and piped scripts are not one
+            Platform.writeStderr("moonlab: --record \(recordPath): nothing is recorded with \(execute.isEmpty ? "standard input that is not a terminal" : "-e") (only a prompt session is)\n")
+        }
         if !execute.isEmpty {
             var failure: String?
             do {

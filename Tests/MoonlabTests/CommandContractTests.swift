@@ -255,6 +255,22 @@ final class CommandContractTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
     }
 
+
+    /// `--record FILE` records a prompt session; with `-e` or piped input it was accepted and
+    /// did nothing, without a word. It now says so (and the command still runs).
+    func testRecordWithoutAPromptSaysItRecordsNothing() throws {
+        let path = dir + "/never.jsonl"
+        let e = try runMoonlab(["--no-plugins", "--record", path, "-e", "1 + 1"])
+        XCTAssertEqual(e.status, 0, e.stderr)
+        XCTAssertEqual(e.stdout, "2\n")
+        XCTAssertTrue(e.stderr.contains("--record \(path): nothing is recorded with -e"), e.stderr)
+        let piped = try runMoonlab(["--no-plugins", "--record", path], stdin: "print(3)\n")
+        XCTAssertEqual(piped.stdout, "3\n")
+        XCTAssertTrue(piped.stderr.contains("nothing is recorded with standard input that is not a terminal"), piped.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+        XCTAssertEqual(try runMoonlab(["--no-plugins", "-e", "1"]).stderr, "")
+    }
+
 }
 
 private func quoteLua(_ s: String) -> String {
