@@ -97,6 +97,18 @@ final class ServeCommandTests: XCTestCase {
         return (status, status == 200 ? try Self.json(data) : [:])
     }
 
+    /// `--reload` watches the `--reward` files; with only reward names there is nothing to
+    /// watch, and the server now says so instead of accepting the option silently.
+    func testReloadWithNoRewardsFileSaysSo() throws {
+        let named = try start(["--reward", "length", "--reload"])
+        let text = try String(contentsOfFile: named.stderr, encoding: .utf8)
+        XCTAssertTrue(text.contains("--reload: no --reward FILE.lua to watch"), text)
+        let file = dir + "/r.lua"
+        try Self.rewards.write(toFile: file, atomically: true, encoding: .utf8)
+        let watched = try start(["--reward", file, "--reload"])
+        XCTAssertFalse(try String(contentsOfFile: watched.stderr, encoding: .utf8).contains("--reload:"))
+    }
+
     func testOpenRLHFProtocolErrorsAndState() throws {
         let file = dir + "/r.lua"
         try ServeCommandTests.rewards.write(toFile: file, atomically: true, encoding: .utf8)

@@ -103,6 +103,9 @@ struct ServeCommand: ParsableCommand {
         c.instructionsPerRow = maxInstructions
         c.logPath = log
         c.watchFiles = reload
+        if reload && !reward.contains(where: ScoringPlan.isFile) {
+            Platform.writeStderr("moonlab serve: --reload: no --reward FILE.lua to watch (a reward given by name is not watched)\n")
+        }
         c.describe = { scriptFailure($0) }
         let server: RewardServer
         do { server = try RewardServer(configuration: c) } catch { fail("serve: \(error)") }
