@@ -170,6 +170,49 @@ void am_kl_block_f64_fast(const double *p, const double *q, ptrdiff_t k, double 
     out[3] = r0; out[4] = r1; out[5] = r2; out[6] = r3;
 }
 
+/* Σ 2^(y'/256), y' = (x − max)·c, over a whole row: am_kl_block_f64_fast's exponential (the
+   same table, polynomial and two passes per 128 elements) for one row, what logsumexp,
+   log_softmax, cross_entropy, js and tv need. */
+__attribute__((target("avx2,fma")))
+double am_sumexp_f64_fast(const double *p, ptrdiff_t n, double c, double maxp) {
+    const __m256d vc = _mm256_set1_pd(c), nmp = _mm256_set1_pd(-maxp);
+    const __m256d magic = _mm256_set1_pd(6755399441055744.0);   /* 1.5·2^52 */
+    const __m256d a1 = _mm256_set1_pd(0x1.62e42fefa39efp-9), a2 = _mm256_set1_pd(0x1.ebfbdff82c58fp-19),
+                  a3 = _mm256_set1_pd(0x1.c6b08d704a0c0p-29), a4 = _mm256_set1_pd(0x1.3b2ab6fba4e77p-39);
+    double fp_[KL_CHUNK] __attribute__((aligned(32)));
+    uint64_t tp_[KL_CHUNK] __attribute__((aligned(32)));
+    __m256d a0 = _mm256_setzero_pd(), a1s = a0;
+    double sum = 0;
+    const ptrdiff_t kv = n & ~(ptrdiff_t)3;
+    for (ptrdiff_t c0 = 0; c0 < kv; c0 += KL_CHUNK) {
+        const ptrdiff_t m = kv - c0 < KL_CHUNK ? kv - c0 : KL_CHUNK;
+        const double *pc = p + c0;
+        for (ptrdiff_t i = 0; i < m; i += 4) {
+            __m256d y = _mm256_mul_pd(_mm256_add_pd(_mm256_loadu_pd(pc + i), nmp), vc);
+            __m256d t = _mm256_add_pd(y, magic);
+            _mm256_store_pd(fp_ + i, _mm256_sub_pd(y, _mm256_sub_pd(t, magic)));
+            _mm256_store_pd((double *)tp_ + i, t);
+        }
+        ptrdiff_t i = 0;
+        for (; i + 8 <= m; i += 8) {               /* two independent sums: shorter chains */
+            a0 = _mm256_add_pd(a0, kl_poly(_mm256_load_pd(fp_ + i), kl_scale_at(tp_ + i), a1, a2, a3, a4));
+            a1s = _mm256_add_pd(a1s, kl_poly(_mm256_load_pd(fp_ + i + 4), kl_scale_at(tp_ + i + 4), a1, a2, a3, a4));
+        }
+        for (; i < m; i += 4)
+            a0 = _mm256_add_pd(a0, kl_poly(_mm256_load_pd(fp_ + i), kl_scale_at(tp_ + i), a1, a2, a3, a4));
+        if ((c0 / KL_CHUNK) % 8 == 7 || c0 + KL_CHUNK >= kv) {
+            /* a block of 1,024 into the total: each lane adds at most 128 terms (the rounding
+               of a sum grows with its length; one lane over a 128k row lost 1e-14) */
+            double l[4];
+            _mm256_storeu_pd(l, _mm256_add_pd(a0, a1s));
+            sum += (l[0] + l[1]) + (l[2] + l[3]);
+            a0 = _mm256_setzero_pd(); a1s = a0;
+        }
+    }
+    for (ptrdiff_t i = kv; i < n; i++) sum += exp2((p[i] - maxp) * c * (1.0 / 256));
+    return sum;
+}
+
 __attribute__((target("avx2,fma")))
 void am_max_min_f64(const double *p, ptrdiff_t n, double out[2]) {
     __m256d mx = _mm256_set1_pd(-__builtin_inf()), mn = _mm256_set1_pd(__builtin_inf());

@@ -124,6 +124,18 @@ enum RowF64 {
     @inline(never)
     static func maxSumExp(_ p: UnsafePointer<Double>, _ n: Int, _ s: Double) -> (Double, Double) {
         guard n > 0 else { return (-.infinity, 0) }
+        #if arch(x86_64)
+        // A row whose exponents all stay above `fastKLFloor` (no -inf, no +inf, a spread
+        // under 690/s): the table exponential of the KL kernel, after one pass for the
+        // extremes (the row is then in the cache for the sums). 2^(y'/256) is exactly 1 at
+        // the maximum, so the shift is the maximum's own, as below.
+        if fastSumExpEnabled && n >= 256 {
+            let (mx, mn) = maxMin(p, n)
+            if mx.isFinite && mn.isFinite && (mn - mx) * s >= fastKLFloor {
+                return (mx * s, am_sumexp_f64_fast(p, n, s * (256 / M_LN2), mx))
+            }
+        }
+        #endif
         var (m, bm) = startMax(p, n, s)
         if !(m > -.infinity) { return hasNaN(p, n) ? (.nan, .nan) : (-.infinity, 0) }
         var total = 0.0, c = 0
@@ -294,6 +306,10 @@ enum RowF64 {
         }
         return inf != U()
     }
+
+    /// Whether `maxSumExp` takes `am_sumexp_f64_fast` for the rows it fits (tests turn it off
+    /// to compare with the kernel below).
+    nonisolated(unsafe) static var fastSumExpEnabled = true
 
     /// A block goes to the fast kernel when every (x − max)·s of both its rows is at least
     /// this (2^(y'/256) then stays above 2^-996, a normal number: no clamp or mask there).

@@ -37,6 +37,11 @@ void am_kl_sums_f32_fast(const float *p, const float *q, ptrdiff_t n, float s, f
 void am_kl_block_f64_fast(const double *p, const double *q, ptrdiff_t k, double c, double maxp, double maxq,
                           const double *np, const double *nq, double out[7]);
 
+/// Σ e^((x − max)·s) over a whole f64 row as Σ 2^(y'/256), y' = (x − max)·c, c = s·256/ln 2, by
+/// `am_kl_block_f64_fast`'s exponential; for rows whose every (x − max)·s is above -690 (the
+/// caller checks the row's minimum; `maxp` its maximum). A NaN makes it NaN. x86-64 only.
+double am_sumexp_f64_fast(const double *p, ptrdiff_t n, double c, double maxp);
+
 /// (max, min) of `p[0..<n]`, NaN ignored (-inf, +inf when there is nothing else). x86-64 only.
 void am_max_min_f64(const double *p, ptrdiff_t n, double out[2]);
 
