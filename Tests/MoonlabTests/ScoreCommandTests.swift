@@ -210,6 +210,26 @@ final class ScoreCommandTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("flag rate"), r.stderr)
     }
 
+    /// A detector returning a table {flag =, score =, reason =} is written as those three
+    /// values (it was flagged with no score); a string where the flag belongs is that row's
+    /// error, naming the detector, and the run goes on.
+    func testDetectorReturningATableOrAString() throws {
+        let data = try write("in.jsonl", records(4))
+        let file = try write("r.lua", """
+            detect.define("tab", function(s) return {flag = s.id == 1, score = s.id * 2, reason = "id " .. s.id} end)
+            detect.define("str", function(s) if s.id == 2 then return "yes" end return true, 0 end)
+            """)
+        let r = try runMoonlab(["score", "--data", data, "--reward", file, "--detect", "tab", "--detect", "str"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let out = lines(r.stdout)
+        XCTAssertEqual(out.count, 4)
+        XCTAssertTrue(out[1].contains(#""flags":{"tab":{"flag":true,"score":2.0,"reason":"id 1"},"str":{"flag":true,"score":0.0,"reason":null}}"#), out[1])
+        XCTAssertTrue(out[0].contains(#""tab":{"flag":false,"score":0.0,"reason":"id 0"}"#), out[0])
+        XCTAssertTrue(out[2].contains(#""errors":{"str":"detector 'str' returned string \"yes\" as its flag; expected a boolean (return flag, score, reason) or a table {flag = boolean, score =, reason =}"}"#), out[2])
+        XCTAssertTrue(out[2].contains(#""tab":{"flag":false,"score":4.0,"reason":"id 2"}"#), out[2])
+        XCTAssertTrue(r.stderr.contains("1 with errors"), r.stderr)
+    }
+
     /// nil (does not apply), NaN and inf are told apart in the output and counted in the
     /// summary; --nan-as-error makes NaN/inf errors; --state reaches the rewards; the most
     /// frequent error messages are named with their counts.

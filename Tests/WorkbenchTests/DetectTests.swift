@@ -34,6 +34,39 @@ final class DetectTests: XCTestCase {
 
     static func list(_ a: [String]) -> String { "{" + a.map(lit).joined(separator: ", ") + "}" }
 
+    /// A detector may return one table {flag =, score =, reason =} for its three values (it
+    /// was counted as flagged with no score); a number, a string or a table without a boolean
+    /// flag is an error for that row naming the detector, and the other rows are scored.
+    func testDetectorReturningATableOrAWrongFlag() throws {
+        let h = try LuaHarness()
+        try h.run("""
+            detect.define("tab", function(s) return {flag = s.i == 3, score = s.i * 2, reason = "row " .. s.i} end)
+            detect.define("num", function(s) if s.i == 2 then return 1, 5 end return false, 0 end)
+            detect.define("str", function(s) if s.i == 4 then return "yes" end return true end)
+            detect.define("noflag", function(s) if s.i == 1 then return {flagged = true} end end)
+            rows = {}
+            for i = 1, 4 do rows[i] = {i = i} end
+            report = detect.run({"tab", "num", "str", "noflag", function(s) return {flag = false, score = 2, reason = "x"} end}, rows)
+            """)
+        XCTAssertEqual(try h.value("report.rules.tab.flag_rate, report.rules.tab.mean_score, report.rules.tab.errors"), "0.25\t5.0\t0")
+        XCTAssertEqual(try h.value("report.rows[3].flags.tab, report.rows[3].scores.tab, report.rows[3].reasons.tab"), "true\t6\trow 3")
+        XCTAssertEqual(try h.value("report.rows[1].flags.tab, report.rows[1].scores.tab"), "false\t2")
+        XCTAssertEqual(try h.value("report.rules.rule5.flag_rate, report.rules.rule5.mean_score, report.rows[1].reasons.rule5"), "0.0\t2.0\tx")
+        XCTAssertEqual(try h.value("report.rules.num.errors, report.rules.num.flag_rate, report.rows[2].flags.num"), "1\t0.0\tfalse")
+        XCTAssertEqual(try h.value("report.rows[2].reasons.num"),
+                       "error: detector 'num' returned number 1 as its flag; expected a boolean (return flag, score, reason) or a table {flag = boolean, score =, reason =}")
+        XCTAssertEqual(try h.value("report.rules.str.errors, report.rules.str.flagged"), "1\t3")
+        XCTAssertEqual(try h.value("report.rows[4].reasons.str"),
+                       #"error: detector 'str' returned string "yes" as its flag; expected a boolean (return flag, score, reason) or a table {flag = boolean, score =, reason =}"#)
+        XCTAssertEqual(try h.value("report.rules.noflag.errors, report.rules.noflag.flagged"), "1\t0")
+        XCTAssertEqual(try h.value("report.rows[1].reasons.noflag"),
+                       "error: detector 'noflag' returned a table whose flag is missing; expected flag = true or false (score and reason optional)")
+        // Called directly, a detector gives the same three values.
+        XCTAssertEqual(try h.value("detect.get('tab'){i = 3}"), "true\t6\trow 3")
+        XCTAssertEqual(msg(h, "detect.get('num'){i = 2}"),
+                       "detector 'num' returned number 1 as its flag; expected a boolean (return flag, score, reason) or a table {flag = boolean, score =, reason =}")
+    }
+
     func testDefineAndRunReport() throws {
         let h = try LuaHarness()
         try h.run("""

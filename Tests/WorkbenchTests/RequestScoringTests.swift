@@ -30,6 +30,31 @@ final class RequestScoringTests: XCTestCase {
         return result
     }
 
+    /// `moonlab serve`'s detectors: a table {flag =, score =, reason =} is the three values
+    /// (it was a flag with no score); a number where the flag belongs fails that row only,
+    /// naming the detector.
+    func testDetectorReturningATableOrANumber() throws {
+        let source = """
+            detect.define("tab", function(s) return {flag = #s.completion > 2, score = #s.completion, reason = "len"} end)
+            detect.define("num", function(s) if s.completion == "bad" then return 1 end return false end)
+            """
+        let pool = try ScoringPool(workers: 1, task: ScoringTask(rewards: ["shape"], detectors: ["tab", "num"], setup: { wb in
+            try wb.lua.run(RequestScoringTests.source + "\n" + source, name: "=r.lua")
+        }))
+        defer { pool.shutdown() }
+        guard case .success(let out) = score(pool, #"{"query": ["P:abc", "P:x", "P:bad"], "prompts": ["P:", "P:", "P:"]}"#) else {
+            return XCTFail("refused")
+        }
+        XCTAssertEqual(out.row(0).flags["tab"], DetectorFlag(flag: true, score: 3, reason: "len"))
+        XCTAssertEqual(out.row(1).flags["tab"], DetectorFlag(flag: false, score: 1, reason: "len"))
+        XCTAssertEqual(out.row(0).flags["num"], DetectorFlag(flag: false, score: nil, reason: nil))
+        XCTAssertNil(out.row(0).error)
+        XCTAssertNil(out.row(2).flags["num"])
+        XCTAssertEqual(out.row(2).flags["tab"], DetectorFlag(flag: true, score: 3, reason: "len"))
+        XCTAssertEqual(out.row(2).error, "num: detector 'num' returned number 1 as its flag; expected a boolean (return flag, score, reason) or a table {flag = boolean, score =, reason =}")
+        XCTAssertEqual(out.values[2], 33)  // the row's reward still scored
+    }
+
     func testRecordsOfOpenRLHFRows() throws {
         let pool = try makePool(workers: 1)
         defer { pool.shutdown() }

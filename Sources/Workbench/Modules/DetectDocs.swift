@@ -4,14 +4,19 @@ enum DetectDocs {
         ("detect_define", "define", """
             detect.define(name, fn, {doc = ""}) -> detector
             Registers a detection rule. fn(s) gets one sample table and returns flag (boolean),
-            score (a number, optional) and reason (a string, optional). The detector is callable.
+            score (a number, optional) and reason (a string, optional), or one table
+            {flag = boolean, score =, reason =} with the same three. Returning nothing is not
+            flagged; a first value of another type (a number, a string) or a table without a
+            boolean flag is an error naming the detector, reported for that row (detect.run,
+            moonlab score and serve go on with the others). The detector is callable.
             Options: doc ("").
             Example: detect.define("long", function(s) local n = #s.completion; return n > 2000, n, "over 2000 bytes" end)
             """),
         ("detect_get", "get", """
             detect.get(name) -> detector
             The registered detector called name (defined at the prompt, in a file or by a plugin);
-            callable as d(s) -> flag, score, reason. An unknown name is an error.
+            callable as d(s) -> flag, score, reason (a table fn returned is given as these three).
+            An unknown name is an error.
             Example: flag, score, reason = detect.get("math_answer_wrong"){completion = "4", answer = "5"}
             """),
         ("detect_list", "list", """

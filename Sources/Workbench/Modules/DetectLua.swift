@@ -5,7 +5,31 @@ local W = ...
 local typename = W.typename
 local DetectorMT = { __name = "detector" }
 DetectorMT.__index = DetectorMT
-DetectorMT.__call = function(self, s, state) return self.fn(s, state) end
+-- What a detector returned, as the three values every caller reads (detect.run, d(s),
+-- moonlab score and serve through __call): flag (boolean), score, reason, or one table
+-- {flag =, score =, reason =} whose flag is a boolean. nil is not flagged (a bare
+-- `return`); any other first value is an error naming the detector and what was expected.
+local function shown(v)
+  if type(v) == "string" then return ("string %q"):format(#v > 40 and v:sub(1, 40) .. "..." or v) end
+  if type(v) == "number" then return "number " .. tostring(v) end
+  return typename(v)
+end
+local function detector_result(name, flag, score, reason)
+  local tf = type(flag)
+  if tf == "boolean" or flag == nil then return flag == true, score, reason end
+  if tf == "table" then
+    local t = flag
+    if type(t.flag) ~= "boolean" then
+      error(("detector '%s' returned a table whose flag is %s; expected flag = true or false (score and reason optional)")
+        :format(name, t.flag == nil and "missing" or shown(t.flag)), 0)
+    end
+    return t.flag, t.score, t.reason
+  end
+  error(("detector '%s' returned %s as its flag; expected a boolean (return flag, score, reason) or a table {flag = boolean, score =, reason =}")
+    :format(name, shown(flag)), 0)
+end
+W.detector_result = detector_result
+DetectorMT.__call = function(self, s, state) return detector_result(self.name, self.fn(s, state)) end
 DetectorMT.__tostring = function(self) return "detector " .. self.name end
 W.DetectorMT = DetectorMT
 local registry = {}
@@ -56,7 +80,10 @@ local function resolve(x, i)
     return x, d
   end
   if getmetatable(x) == DetectorMT then return x.name, x end
-  if W.callable(x) then return "rule" .. i, x end
+  if W.callable(x) then
+    local name = "rule" .. i
+    return name, function(s) return detector_result(name, x(s)) end
+  end
   error(("detect.run: rule %d must be a detector, a name or a function, got %s"):format(i, typename(x)), 0)
 end
 

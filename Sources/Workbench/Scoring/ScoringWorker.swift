@@ -152,6 +152,9 @@ final class ScoringWorker {
             let watch = mlshim_watch_begin(lua.L)
             defer { mlshim_watch_end(lua.L, watch) }
             do {
+                // The detector object's __call gives what fn returned as flag, score, reason
+                // (DetectLua's detector_result: a table {flag =, score =, reason =} is the
+                // three; another non-boolean flag raises, a failure of this row only).
                 try lua.pcall(nargs: 2, nresults: 3)
                 flags[k] = DetectorFlag(flag: lua.boolean(at: -3),
                                         score: lua.type(at: -2) == .number ? lua.number(at: -2) : nil,
