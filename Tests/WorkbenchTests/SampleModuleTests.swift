@@ -121,12 +121,48 @@ final class SampleModuleTests: XCTestCase {
         XCTAssertEqual(try h.value("c:explain{3, 2, 1, 0}[3].name"), "ban0")
     }
 
+    /// A stage that edits the logits in place and returns nothing means those logits (it was
+    /// an error: "must return the logits ..., got nil"), first in the chain (the caller's row
+    /// lent until the first write) and after a truncating stage; the caller's logits unchanged.
+    func testLuaStageReturningNothingKeepsItsEdits() throws {
+        let h = try harness()
+        try h.run("""
+            ban = sample.stage("ban0", function(l) l[1] = -math.huge end)
+            first = sample.chain{ban, sample.top_k(2)}
+            after = sample.chain{sample.top_k(3), ban}
+            x = tensor.from({5, 3, 2, 1}, {dtype = "f32"})
+            """)
+        // {5, 3, 2, 1} without id 0, top 2: {3, 2} -> softmax e^3 / (e^3 + e^2).
+        let p1 = 1 / (1 + exp(-1.0)), p2 = 1 - 1 / (1 + exp(-1.0))
+        for chain in ["first", "after"] {
+            let probs = try h.luaNumbers("\(chain):probs{5, 3, 2, 1}")
+            XCTAssertEqual(probs.count, 4, chain)
+            XCTAssertEqual(probs[0], 0, chain)
+            XCTAssertEqual(probs[1], p1, accuracy: 1e-12, chain)
+            XCTAssertEqual(probs[2], p2, accuracy: 1e-12, chain)
+            XCTAssertEqual(probs[3], 0, chain)
+            let f32 = try h.luaNumbers("\(chain):probs(x)")
+            XCTAssertEqual(f32[0], 0, chain)
+            XCTAssertEqual(f32[1], p1, accuracy: 1e-6, chain)
+            XCTAssertEqual(f32[3], 0, chain)
+            // Greedy would pick id 0; every draw is id 1 or 2, never 0.
+            XCTAssertEqual(try h.value("""
+                local g, seen = random.new(7), {}
+                for i = 1, 200 do local t = \(chain):sample(x, g); seen[t] = (seen[t] or 0) + 1 end
+                return seen[0] == nil and seen[3] == nil and seen[1] > seen[2] and seen[2] > 0
+                """), "true", chain)
+        }
+        XCTAssertEqual(try h.luaNumbers("x"), [5, 3, 2, 1], "the caller's logits are not changed")
+    }
+
     func testLuaStageErrorsNameTheStage() throws {
         let h = try harness()
         XCTAssertEqual(h.bareError("sample.chain{sample.top_k(2), sample.stage('short', function(l) return tensor.zeros{2} end)}:apply{1, 2, 3}"),
                        "sample.chain:apply: stage 'short' returned a tensor of shape {2}; it must return 3 logits (shape {3}), as it was given")
-        XCTAssertEqual(h.bareError("sample.chain{sample.stage('nothing', function(l) end)}:probs{1, 2, 3}"),
-                       "sample.chain:probs: stage 'nothing' must return the logits (a tensor or an array of 3 numbers), got nil")
+        XCTAssertEqual(h.bareError("sample.chain{sample.stage('word', function(l) return 'l' end)}:probs{1, 2, 3}"),
+                       "sample.chain:probs: stage 'word' must return the logits (a tensor or an array of 3 numbers), got string")
+        XCTAssertEqual(h.bareError("sample.chain{sample.stage('flag', function(l) return true end)}:probs{1, 2, 3}"),
+                       "sample.chain:probs: stage 'flag' must return the logits (a tensor or an array of 3 numbers), got boolean")
         // A Lua array of numbers is logits too ("numbers in"), of the row's length
         XCTAssertEqual(try h.luaNumbers("sample.chain{sample.stage('table', function(l) return {l[1] * 0.1, -math.huge, 3} end)}:apply({0.3, 2, 1})"),
                        [0.3 * 0.1, -.infinity, 3])

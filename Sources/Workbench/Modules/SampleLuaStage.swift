@@ -1,7 +1,8 @@
 import LuaKit
 import AlignMath
 
-/// A sampler stage written in Lua (`sample.stage(name, fn)`): `fn(logits, ctx) -> logits`.
+/// A sampler stage written in Lua (`sample.stage(name, fn)`): `fn(logits, ctx) -> logits`
+/// (or nil: the tensor `fn` was given, as it left it).
 ///
 /// Per token the stage costs at most one copy of the vocabulary and no allocation: `fn`
 /// gets a tensor the stage keeps across calls (one per dtype and vocabulary size, its
@@ -122,8 +123,9 @@ final class LuaStageFunction: CustomStageBody {
         if let out = try call(s, t, ctx) { try copyIn(out, dense) }
     }
 
-    /// Calls `fn(t, ctx)`, leaving its result on the stack: nil when it returned `t`, else
-    /// the other tensor it returned (checked to hold `t.count` logits).
+    /// Calls `fn(t, ctx)`, leaving its result on the stack: nil when it returned `t` or
+    /// nothing (nil: the logits as `fn` left them in `t`), else the other tensor it returned
+    /// (checked to hold `t.count` logits).
     private func call(_ s: LuaState, _ t: Tensor, _ ctx: SamplingContext) throws -> Tensor? {
         guard let rowRef else { throw LuaScriptError("stage '\(name)': no row to edit") }
         let n = t.count
@@ -135,6 +137,7 @@ final class LuaStageFunction: CustomStageBody {
         } catch let e as LuaError {
             throw LuaScriptError("stage '\(name)' failed: \(e.message)")
         }
+        if s.type(at: -1) == .nil { return nil }  // edited in place (or not at all), nothing returned
         guard let out = s.object(at: -1, Tensor.self) else {
             // a Lua array of numbers, as every vector the contract takes ("numbers in")
             if s.type(at: -1) == .table, let a = s.numberArray(at: -1) {
@@ -230,8 +233,9 @@ extension SampleStages {
             a 1-d tensor in the chain's dtype (f64 for f64 logits, f32 for f32; tokens removed by
             earlier stages are -math.huge; set a logit to -math.huge to remove a token) and
             ctx = {history = {ids...}, rng = generator, plus the other fields of the ctx given to
-            the chain}; it returns the logits: the same tensor edited in place, or a new tensor of
-            the same length (f32 or f64), or a Lua array of that many numbers. The tensor is the same one on every call (clone it to
+            the chain}; it returns the logits: the same tensor edited in place, or nothing (nil: the
+            logits as fn left them, its in-place edits included), or a new tensor of the same length
+            (f32 or f64), or a Lua array of that many numbers. The tensor is the same one on every call (clone it to
             keep a row). First in the chain, given a contiguous f32/f64 logits tensor, it is a
             view of that tensor until fn writes: fn's first write (any: l[i] = x, ranges, masks,
             views of l) copies the row into the stage's own buffer, so the caller's logits never
