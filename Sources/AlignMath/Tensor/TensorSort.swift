@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Ordering along an axis: `sort` (values and positions), `argsort`, `topk`. Orders are
 /// torch's: stable (equal elements keep their order, so ties go to the lower position),
 /// -0.0 equal to 0.0, and NaN greater than everything (last ascending, first descending;
@@ -78,6 +80,13 @@ extension Tensor {
         let pos = positions.pointer(Int64.self)
         let vals = values?.pointer(T.self)
         let perRowBytes = n * 2 * (MemoryLayout<K>.size + 4)
+        if rows < ParallelFor.workers && n >= RadixSort.splitAbove && ParallelFor.workers > 1 {
+            // Fewer rows than cores: each long row is split over the cores instead.
+            for r in 0..<rows {
+                sortLongRow(src + r * n, n, descending, pos + r * n, vals.map { $0 + r * n })
+            }
+            return
+        }
         // One scratch block per task: keys and positions, twice (the radix ping-pong).
         Parallel.forEach(rows, cost: n * 8) { range in
             let scratch = TensorStorage(uninitializedBytes: Swift.max(perRowBytes, 64))
@@ -93,6 +102,79 @@ extension Tensor {
                 if let v = vals { let d = v + r * n; for j in 0..<n { d[j] = row[Int(order[j])] } }
             }
             withExtendedLifetime(scratch) {}
+        }
+    }
+
+    /// One long row on every core (numpy's `np.sort` of 1e7 doubles ran 3.4x faster than one
+    /// core's LSD pass over it): the keys are split by their top 11 bits (a stable MSD pass:
+    /// each piece of the row counts its digits, then writes its elements after the earlier
+    /// pieces' in each bucket), then each bucket is sorted on its own, buckets spread over the
+    /// cores, by the LSD sort (its pass over the top digit, the same for all, is skipped).
+    private func sortLongRow<T: SortKeyed, K: FixedWidthInteger & UnsignedInteger>(
+        _ row: UnsafePointer<T>, _ n: Int, _ descending: Bool,
+        _ pos: UnsafeMutablePointer<Int64>, _ vals: UnsafeMutablePointer<T>?
+    ) where T.Key == K {
+        let scratch = TensorStorage(uninitializedBytes: n * 2 * (MemoryLayout<K>.size + 4))
+        defer { withExtendedLifetime(scratch) {} }
+        let k0 = scratch.base.assumingMemoryBound(to: K.self), k1 = k0 + n
+        let i0 = UnsafeMutableRawPointer(k1 + n).assumingMemoryBound(to: UInt32.self), i1 = i0 + n
+        let pieces = Parallel.ranges(n, cost: 8)
+        let buckets = RadixSort.buckets, shift = K.bitWidth - RadixSort.bits
+        // counts[p * buckets + b]: piece p's keys with top digit b; then, in place, where
+        // piece p writes its first such key
+        var counts = [Int](repeating: 0, count: pieces.count * buckets)
+        counts.withUnsafeMutableBufferPointer { cb in
+            let c = UncheckedSendable(cb.baseAddress.unsafelyUnwrapped)
+            let (ks, is_, kd, id) = (UncheckedSendable(k0), UncheckedSendable(i0), UncheckedSendable(k1), UncheckedSendable(i1))
+            let src = UncheckedSendable(row)
+            DispatchQueue.concurrentPerform(iterations: pieces.count) { p in
+                let h = c.value + p * buckets
+                for j in pieces[p] {
+                    let key = descending ? ~src.value[j].sortKey : src.value[j].sortKey
+                    ks.value[j] = key; is_.value[j] = UInt32(j)
+                    h[Int(truncatingIfNeeded: key >> shift)] += 1
+                }
+            }
+            var at = 0
+            for b in 0..<buckets {
+                for p in 0..<pieces.count { let v = c.value[p * buckets + b]; c.value[p * buckets + b] = at; at += v }
+            }
+            var starts = [Int](), ends = [Int]()
+            for b in 0..<buckets {
+                let a = c.value[b], e = b + 1 < buckets ? c.value[b + 1] : n
+                if e > a { starts.append(a); ends.append(e) }
+            }
+            DispatchQueue.concurrentPerform(iterations: pieces.count) { p in
+                let h = c.value + p * buckets
+                for j in pieces[p] {
+                    let key = ks.value[j], d = Int(truncatingIfNeeded: key >> shift)
+                    let to = h[d]; h[d] = to + 1
+                    kd.value[to] = key; id.value[to] = is_.value[j]
+                }
+            }
+            // The buckets, in contiguous groups of about equal size, one group per task.
+            var groupList: [Range<Int>] = [], first = 0, size = 0
+            let target = Swift.max(1, n / (ParallelFor.workers * 4))
+            for b in starts.indices {
+                size += ends[b] - starts[b]
+                if size >= target || b == starts.count - 1 { groupList.append(first..<(b + 1)); first = b + 1; size = 0 }
+            }
+            let (groups, bucketStarts, bucketEnds) = (groupList, starts, ends)
+            DispatchQueue.concurrentPerform(iterations: groups.count) { g in
+                for b in groups[g] {
+                    let a = bucketStarts[b], m = bucketEnds[b] - a
+                    let inFirst = RadixSort.sort(keys: kd.value + a, ks.value + a, positions: id.value + a, is_.value + a, count: m)
+                    if !inFirst { (id.value + a).update(from: is_.value + a, count: m) }
+                }
+            }
+            let (o, v) = (UncheckedSendable(pos), UncheckedSendable(vals))
+            DispatchQueue.concurrentPerform(iterations: pieces.count) { p in
+                for j in pieces[p] {
+                    let at = Int(id.value[j])
+                    o.value[j] = Int64(at)
+                    if let d = v.value { d[j] = src.value[at] }
+                }
+            }
         }
     }
 
@@ -149,6 +231,8 @@ extension Bool: SortKeyed {
 /// A stable LSD radix sort of (key, position) pairs, 11 bits a pass.
 enum RadixSort {
     static let bits = 11, buckets = 1 << 11
+    /// Rows at least this long are split over the cores when there are fewer rows than cores.
+    static let splitAbove = 1 << 16
 
     /// Sorts `count` keys in `k0` carrying `i0` along, using `k1`/`i1` as the other half of
     /// the ping-pong. Returns true when the result ended in `k0`/`i0`, false for `k1`/`i1`.
