@@ -29,6 +29,17 @@ enum Parallel {
         }
     }
 
+    /// Calls `body(i)` for every `i` in `0..<count`, on all cores (each call touches its own
+    /// elements; the closure need not be `@Sendable`, as in `forEach`).
+    static func each(_ count: Int, _ body: (Int) -> Void) {
+        if count <= 0 { return }
+        if count == 1 || ParallelFor.workers == 1 { for i in 0..<count { body(i) }; return }
+        withoutActuallyEscaping(body) { body in
+            let work = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: count) { work.value($0) }
+        }
+    }
+
     /// The pieces `forEach` and `map` cut `0..<count` into (one piece when the work is small).
     static func ranges(_ count: Int, cost: Int = 1) -> [Range<Int>] {
         if count <= 0 { return [] }

@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Ordering along an axis: `sort` (values and positions), `argsort`, `topk`. Orders are
 /// torch's: stable (equal elements keep their order, so ties go to the lower position),
 /// -0.0 equal to 0.0, and NaN greater than everything (last ascending, first descending;
@@ -127,7 +125,7 @@ extension Tensor {
             let c = UncheckedSendable(cb.baseAddress.unsafelyUnwrapped)
             let (ks, is_, kd, id) = (UncheckedSendable(k0), UncheckedSendable(i0), UncheckedSendable(k1), UncheckedSendable(i1))
             let src = UncheckedSendable(row)
-            DispatchQueue.concurrentPerform(iterations: pieces.count) { p in
+            Parallel.each(pieces.count) { p in
                 let h = c.value + p * buckets
                 for j in pieces[p] {
                     let key = descending ? ~src.value[j].sortKey : src.value[j].sortKey
@@ -144,7 +142,7 @@ extension Tensor {
                 let a = c.value[b], e = b + 1 < buckets ? c.value[b + 1] : n
                 if e > a { starts.append(a); ends.append(e) }
             }
-            DispatchQueue.concurrentPerform(iterations: pieces.count) { p in
+            Parallel.each(pieces.count) { p in
                 let h = c.value + p * buckets
                 for j in pieces[p] {
                     let key = ks.value[j], d = Int(truncatingIfNeeded: key >> shift)
@@ -160,7 +158,7 @@ extension Tensor {
                 if size >= target || b == starts.count - 1 { groupList.append(first..<(b + 1)); first = b + 1; size = 0 }
             }
             let (groups, bucketStarts, bucketEnds) = (groupList, starts, ends)
-            DispatchQueue.concurrentPerform(iterations: groups.count) { g in
+            Parallel.each(groups.count) { g in
                 for b in groups[g] {
                     let a = bucketStarts[b], m = bucketEnds[b] - a
                     let inFirst = RadixSort.sort(keys: kd.value + a, ks.value + a, positions: id.value + a, is_.value + a, count: m)
@@ -168,7 +166,7 @@ extension Tensor {
                 }
             }
             let (o, v) = (UncheckedSendable(pos), UncheckedSendable(vals))
-            DispatchQueue.concurrentPerform(iterations: pieces.count) { p in
+            Parallel.each(pieces.count) { p in
                 for j in pieces[p] {
                     let at = Int(id.value[j])
                     o.value[j] = Int64(at)
