@@ -99,13 +99,17 @@ static inline __m256d kl_poly(__m256d f, __m256d sc, __m256d a1, __m256d a2, __m
 
 #define KL_CHUNK 128
 
+/* The rounding magic and kl_poly's coefficients, for both kernels below. */
+#define KL_EXP_CONSTANTS \
+    const __m256d magic = _mm256_set1_pd(6755399441055744.0);   /* 1.5·2^52 */ \
+    const __m256d a1 = _mm256_set1_pd(0x1.62e42fefa39efp-9), a2 = _mm256_set1_pd(0x1.ebfbdff82c58fp-19), \
+                  a3 = _mm256_set1_pd(0x1.c6b08d704a0c0p-29), a4 = _mm256_set1_pd(0x1.3b2ab6fba4e77p-39);
+
 __attribute__((target("avx2,fma")))
 void am_kl_block_f64_fast(const double *p, const double *q, ptrdiff_t k, double c, double maxp, double maxq,
                           const double *np, const double *nq, double out[7]) {
     const __m256d vc = _mm256_set1_pd(c), nmp = _mm256_set1_pd(-maxp), nmq = _mm256_set1_pd(-maxq);
-    const __m256d magic = _mm256_set1_pd(6755399441055744.0);   /* 1.5·2^52 */
-    const __m256d a1 = _mm256_set1_pd(0x1.62e42fefa39efp-9), a2 = _mm256_set1_pd(0x1.ebfbdff82c58fp-19),
-                  a3 = _mm256_set1_pd(0x1.c6b08d704a0c0p-29), a4 = _mm256_set1_pd(0x1.3b2ab6fba4e77p-39);
+    KL_EXP_CONSTANTS
     double fp_[KL_CHUNK] __attribute__((aligned(32))), fq_[KL_CHUNK] __attribute__((aligned(32)));
     double d_[KL_CHUNK] __attribute__((aligned(32)));
     uint64_t tp_[KL_CHUNK] __attribute__((aligned(32))), tq_[KL_CHUNK] __attribute__((aligned(32)));
@@ -176,9 +180,7 @@ void am_kl_block_f64_fast(const double *p, const double *q, ptrdiff_t k, double 
 __attribute__((target("avx2,fma")))
 double am_sumexp_f64_fast(const double *p, ptrdiff_t n, double c, double maxp) {
     const __m256d vc = _mm256_set1_pd(c), nmp = _mm256_set1_pd(-maxp);
-    const __m256d magic = _mm256_set1_pd(6755399441055744.0);   /* 1.5·2^52 */
-    const __m256d a1 = _mm256_set1_pd(0x1.62e42fefa39efp-9), a2 = _mm256_set1_pd(0x1.ebfbdff82c58fp-19),
-                  a3 = _mm256_set1_pd(0x1.c6b08d704a0c0p-29), a4 = _mm256_set1_pd(0x1.3b2ab6fba4e77p-39);
+    KL_EXP_CONSTANTS
     double fp_[KL_CHUNK] __attribute__((aligned(32)));
     uint64_t tp_[KL_CHUNK] __attribute__((aligned(32)));
     __m256d a0 = _mm256_setzero_pd(), a1s = a0;

@@ -92,7 +92,7 @@ extension Tensor {
             let i0 = UnsafeMutableRawPointer(k1 + n).assumingMemoryBound(to: UInt32.self), i1 = i0 + n
             for r in range {
                 let row = src + r * n
-                for j in 0..<n { k0[j] = descending ? ~row[j].sortKey : row[j].sortKey; i0[j] = UInt32(j) }
+                for j in 0..<n { k0[j] = row[j].sortKey(descending: descending); i0[j] = UInt32(j) }
                 let inFirst = RadixSort.sort(keys: k0, k1, positions: i0, i1, count: n)
                 let order = UnsafePointer(inFirst ? i0 : i1)
                 let p = pos + r * n
@@ -128,7 +128,7 @@ extension Tensor {
             Parallel.each(pieces.count) { p in
                 let h = c.value + p * buckets
                 for j in pieces[p] {
-                    let key = descending ? ~src.value[j].sortKey : src.value[j].sortKey
+                    let key = src.value[j].sortKey(descending: descending)
                     ks.value[j] = key; is_.value[j] = UInt32(j)
                     h[Int(truncatingIfNeeded: key >> shift)] += 1
                 }
@@ -200,6 +200,12 @@ extension Tensor {
 protocol SortKeyed: TensorElement {
     associatedtype Key: FixedWidthInteger & UnsignedInteger
     var sortKey: Key { get }
+}
+
+extension SortKeyed {
+    /// The key in the order asked for: descending is the complement (NaN, the largest
+    /// key, comes first; ties keep their order in a stable sort either way).
+    @inline(__always) func sortKey(descending: Bool) -> Key { descending ? ~sortKey : sortKey }
 }
 
 extension Double: SortKeyed {
