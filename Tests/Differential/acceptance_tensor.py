@@ -27,10 +27,12 @@ import struct
 import subprocess
 import sys
 import tempfile
+import warnings
 
 import numpy as np
 
 np.seterr(all="ignore")
+warnings.filterwarnings("ignore", category=RuntimeWarning)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MOONLAB = os.path.join(ROOT, ".build", "debug", "moonlab")
@@ -180,6 +182,10 @@ def gen_making():
     case("make/arange_neg_step", "return tensor.arange(5, 0, -2)", np.arange(5, 0, -2, dtype=np.float64))
     case("make/arange_i64", "return tensor.arange(0, 10, 3, {dtype = 'i64'})", np.arange(0, 10, 3))
     case("make/arange_frac", "return tensor.arange(0, 1, 0.1)", np.arange(0, 1, 0.1))
+    for a0, a1, st in ((2**53 + 1, 2**53 + 4, 1), (2**62, 2**62 + 10, 3), (-(2**63), -(2**63) + 3, 1),
+                       (2**63 - 1, -(2**63), -(2**63))):
+        case("make/arange_i64_exact %d" % a0, "return tensor.arange(%s, %s, %s, {dtype = 'i64'})" % (
+            lnum(a0, "i64"), lnum(a1, "i64"), lnum(st, "i64")), np.arange(a0, a1, st, dtype=np.int64))
     case("make/arange_empty", "return tensor.arange(3, 3)", np.arange(3, 3, dtype=np.float64))
     case("make/linspace", "return tensor.linspace(0, 1, 5)", np.linspace(0, 1, 5))
     case("make/linspace7", "return tensor.linspace(-1, 2, 7)", np.linspace(-1, 2, 7))
@@ -1426,6 +1432,36 @@ def gen_axes():
         case("axes/oob %s" % call, "local t = %s; return %s" % (t, call), Err())
 
 
+def gen_promotion():
+    """numpy 2 (NEP 50): Lua numbers are weak scalars, 0-d tensors are not."""
+    a32 = rand((3,), "f32")
+    ai = rand((3,), "i64")
+    ab = rand((3,), "bool")
+    z64 = np.array(1.5)
+    z32 = np.array(1.5, np.float32)
+    zi = np.array(2, np.int64)
+    zb = np.array(True)
+    for x, xn in ((a32, "f32"), (ai, "i64"), (ab, "bool")):
+        for z, zn in ((z64, "0d_f64"), (z32, "0d_f32"), (zi, "0d_i64"), (zb, "0d_bool")):
+            for op in ("+", "*", "/"):
+                case("promote/%s %s %s" % (xn, op, zn), "return %s %s %s" % (T(x), op, T(z)), bin_expect(op, x, z))
+                case("promote/%s %s %s" % (zn, op, xn), "return %s %s %s" % (T(z), op, T(x)), bin_expect(op, z, x))
+    for lit, pv in (("2.0", 2.0), ("2", 2), ("1e300", 1e300), ("true", True)):
+        for x, xn in ((a32, "f32"), (ai, "i64"), (ab, "bool")):
+            for op in ("+", "*"):
+                try:
+                    with np.errstate(all="ignore"):
+                        exp = bin_expect(op, x, pv)
+                except Exception:  # noqa: BLE001
+                    exp = Err()
+                case("weak/%s %s %s" % (xn, op, lit), "return %s %s %s" % (T(x), op, lit), exp)
+    case("weak/cmp_f32_0.1", "return %s:eq(0.1)" % T(np.array([0.1], np.float32)), np.array([0.1], np.float32) == 0.1)
+    case("weak/where_f32_lua", "return tensor.where(%s, %s, 0.1)" % (T(ab), T(a32)), np.where(ab, a32, np.float32(0.1)))
+    case("weak/maximum_f32_lua", "return tensor.maximum(%s, 0.1)" % T(a32), np.maximum(a32, 0.1))
+    case("weak/clamp_f32", "return %s:clamp(-0.1, 0.1)" % T(a32), np.clip(a32, -0.1, 0.1))
+    case("weak/full_f32", "return tensor.full({2}, 0.1, {dtype = 'f32'})", np.full(2, 0.1, np.float32))
+
+
 # ---------------------------------------------------------------------------------------
 # running and comparing
 
@@ -1715,7 +1751,7 @@ def main():
     rng = np.random.default_rng(args.seed)
     tmp = tempfile.mkdtemp(prefix="acceptance_tensor.")
     for g in (gen_making, gen_looking, gen_indexing, gen_compare, gen_arith, gen_unary, gen_reduce, gen_order,
-              gen_shape, gen_dist, gen_extra, gen_extra2, gen_axes):
+              gen_shape, gen_dist, gen_extra, gen_extra2, gen_axes, gen_promotion):
         g()
     gen_files(tmp)
     gen_files2(tmp)

@@ -22,6 +22,29 @@ extension LuaHarness {
 }
 
 final class TensorModuleTests: XCTestCase {
+    /// numpy 2.4.6 with Python ints: np.arange(2**53 + 1, 2**53 + 4, dtype=np.int64) is
+    /// [9007199254740993, 9007199254740994, 9007199254740995]; np.arange(2**62, 2**62 + 10, 3,
+    /// dtype=np.int64) is [4611686018427387904, ...907, ...910, ...913]; np.arange(-2**63,
+    /// -2**63 + 3, dtype=np.int64) starts at -9223372036854775808; np.arange(2**63 - 1, -2**63,
+    /// -2**63, dtype=np.int64) is [9223372036854775807, -1]. Through Doubles the first began
+    /// at ...992 and the next two were empty.
+    func testArangeOfLuaIntegersIntoI64IsExactAsNumpy() throws {
+        let h = try LuaHarness()
+        XCTAssertEqual(try h.value("tensor.arange((1 << 53) + 1, (1 << 53) + 4, {dtype = 'i64'}):totable()"),
+                       "{9007199254740993, 9007199254740994, 9007199254740995}")
+        XCTAssertEqual(try h.value("tensor.arange(1 << 62, (1 << 62) + 10, 3, {dtype = 'i64'}):totable()"),
+                       "{4611686018427387904, 4611686018427387907, 4611686018427387910, 4611686018427387913}")
+        XCTAssertEqual(try h.value("tensor.arange(math.mininteger, math.mininteger + 3, 1, {dtype = 'i64'}):totable()"),
+                       "{-9223372036854775808, -9223372036854775807, -9223372036854775806}")
+        XCTAssertEqual(try h.value("tensor.arange(math.maxinteger, math.mininteger, math.mininteger, {dtype = 'i64'}):totable()"),
+                       "{9223372036854775807, -1}")
+        XCTAssertEqual(try h.value("tensor.arange(5, 0, -2, {dtype = 'i64'}):totable()"), "{5, 3, 1}")
+        XCTAssertEqual(try h.value("tensor.arange(4, {dtype = 'i64'}):totable()"), "{0, 1, 2, 3}")
+        XCTAssertEqual(try h.value("tensor.arange(3, 3, {dtype = 'i64'}):numel()"), "0")
+        XCTAssertThrowsError(try h.value("tensor.arange(0, 5, 0, {dtype = 'i64'})"))
+        XCTAssertThrowsError(try h.value("tensor.arange(math.mininteger, math.maxinteger, {dtype = 'i64'})"))
+    }
+
     func testConstructorsShapesAndDtypes() throws {
         let h = try LuaHarness()
         XCTAssertEqual(try h.value("tensor{1, 2, 3}:shape()"), "{3}")

@@ -209,6 +209,35 @@ public final class Tensor {
         return t
     }
 
+    /// The number of elements of `arange(start, end, step)` over integers, as numpy computes it
+    /// for Python ints: ceil((end - start) / step) with the difference exact and the quotient
+    /// a Double (0 when the range is empty; nil for step 0).
+    public static func arangeCount(_ start: Int64, _ end: Int64, step: Int64) -> Double? {
+        guard step != 0 else { return nil }
+        guard step > 0 ? end > start : end < start else { return 0 }
+        // |end - start| fits a UInt64 even from Int64.min to Int64.max
+        let span = step > 0 ? UInt64(bitPattern: end &- start) : UInt64(bitPattern: start &- end)
+        let s = step.magnitude
+        let (q, r) = span.quotientAndRemainder(dividingBy: s)
+        return (Double(q) + Double(r) / Double(s)).rounded(.up)
+    }
+
+    /// `arange` over Lua integers into an i64 tensor, exact at every magnitude, as
+    /// `numpy.arange(start, end, step, dtype=np.int64)` with Python ints: `start + i * step`
+    /// in int64 (through Doubles, bounds past 2^53 lost their low bits and a range such as
+    /// arange(2^62, 2^62 + 10, 3) came out empty).
+    public static func arange(_ start: Int64, _ end: Int64, step: Int64) throws -> Tensor {
+        guard let steps = arangeCount(start, end, step: step) else {
+            throw AlignMathError.invalidArgument("arange needs a non-zero step (got \(start), \(end), step 0)")
+        }
+        guard steps <= Double(1 << 40) else { throw AlignMathError.invalidArgument("arange would have \(steps) elements") }
+        let n = Int(steps)
+        let t = try empty([n], dtype: .i64)
+        // every value lies between start and end, so the wrapping products never wrap
+        t.withRaw(Int64.self) { p in for i in 0..<n { p[i] = start &+ Int64(i) &* step } }
+        return t
+    }
+
     /// `n` evenly spaced values from `start` to `end`, both included, as `numpy.linspace`
     /// (numpy 2.x's function_base.py): `i * step + start` in f64 with `step = (end - start) /
     /// (n - 1)` (`i / (n - 1) * (end - start)` where step underflows to 0), the last value

@@ -168,7 +168,8 @@ enum TensorConstructors {
         m.function("arange", doc: """
             tensor.arange(a, b[, step], {dtype = "f64"}) -> tensor
             a, a + step, ... up to but excluding b, as numpy.arange (the same values bit for bit:
-            a + i * ((a + step) - a), in the dtype); tensor.arange(n) is 0..n-1.
+            a + i * ((a + step) - a), in the dtype; Lua integers into "i64" exactly, past 2^53 too);
+            tensor.arange(n) is 0..n-1.
             step defaults to 1 and may be negative. Options: dtype "f64" (default), "f32", "i64"
             or "bool" (f64 even for integer bounds, as the contract's default dtype; numpy and torch
             give int64 there: ask for "i64").
@@ -182,6 +183,17 @@ enum TensorConstructors {
             let (start, end) = nums.count == 1 ? (0, nums[0]) : (nums[0], nums[1])
             let step = nums.count == 3 ? nums[2] : 1
             let dt = try dtype(o)
+            // Lua integers into i64: exact (numpy computes Python ints' arange in int64)
+            let ints = (1..<i).compactMap { a.state.integerIfInteger(at: $0) }
+            if dt == .i64, ints.count == nums.count {
+                let (s, e) = ints.count == 1 ? (Int64(0), Int64(ints[0])) : (Int64(ints[0]), Int64(ints[1]))
+                let st = ints.count == 3 ? Int64(ints[2]) : 1
+                if let n = Tensor.arangeCount(s, e, step: st), n > 0, n <= Double(LuaLimits.maxElements) {
+                    try a.checkAllocation(shape: [Int(n)], bytesPerElement: 8)
+                }
+                a.state.push(tensor: try a.tensorMath { try Tensor.arange(s, e, step: st) })
+                return 1
+            }
             let steps = ((end - start) / step).rounded(.up)
             if steps > 0, steps <= Double(LuaLimits.maxElements) { try a.checkAllocation(shape: [Int(steps)], bytesPerElement: dt.size) }
             a.state.push(tensor: try a.tensorMath { try Tensor.arange(start, end, step: step, dtype: dt) })
