@@ -60,9 +60,12 @@ local function enc(v)
 end
 OUT = {}
 function case(name, fn)
-  local ok, a, b, c, d = pcall(fn)
-  if ok then OUT[#OUT + 1] = {name = name, r = {a, b, c, d}}
-  else OUT[#OUT + 1] = {name = name, err = tostring(a)} end
+  local res = table.pack(pcall(fn))
+  if res[1] then
+    local r = {}
+    for k = 2, res.n do r[k - 1] = res[k] == nil and data.null or res[k] end
+    OUT[#OUT + 1] = {name = name, r = r}
+  else OUT[#OUT + 1] = {name = name, err = tostring(res[2])} end
 end
 function EMIT() io.write("\n@@JSON@@", enc(OUT), "\n") end
 NaN = 0/0
@@ -1161,6 +1164,469 @@ def check_rewards(R, ml, rng, rows):
                  "moonlab score conversational record == plain", "plain %s conv %s %s" % (a.get("rewards"), b.get("rewards"), b.get("error", "")))
 
 
+# ---------------------------------------------------------------- 1. more f64 paths: Lua arrays, grads, lab
+
+def check_f64_more(R, ml, rng, rows):
+    body, cases = [], []
+    for i in range(rows):
+        n = int(rng.choice([1, 2, 5, 17]))
+        T = int(rng.choice([2, 6, 33]))
+        r = rng.normal(0, 1, T)
+        v = rng.normal(0, 1, T)
+        logp = -np.abs(rng.normal(0, 2, T))
+        ref = -np.abs(rng.normal(0, 2, T))
+        pc, pr, rc, rr = (-np.abs(rng.normal(0, 20, n)) for _ in range(4))
+        cl = rng.integers(1, 40, n).astype(float)
+        rl_ = rng.integers(1, 40, n).astype(float)
+        beta = float(rng.choice([0.1, 0.5, 2.0]))
+        G = int(rng.choice([2, 4]))
+        gr = rng.normal(0, 1, G * 3)
+        gr[rng.random(G * 3) < 0.2] = np.nan
+        # ORPO wants average log-probabilities in (-inf, 0)
+        ac, ar = -np.abs(rng.normal(0, 1.5, n)) - 1e-3, -np.abs(rng.normal(0, 1.5, n)) - 1e-3
+        kp, kr = rng.normal(0, 1, 4), rng.normal(0, 1, 4)
+        cases.append(dict(i=i, n=n, T=T, r=r, v=v, logp=logp, ref=ref, pc=pc, pr=pr, rc=rc, rr=rr, cl=cl, rl=rl_,
+                          beta=beta, G=G, gr=gr, ac=ac, ar=ar, kp=kp, kr=kr))
+        A = lambda a: "{" + ", ".join(lua(float(z)) for z in a) + "}"  # a Lua array, not a tensor
+        body.append(
+            "case('ar_ret%d', function() return rl.returns(%s, {gamma = 0.9}) end)\n" % (i, A(r)) +
+            "case('ar_gae%d', function() return rl.gae(%s, %s, {gamma = 0.99, lambda = 0.9}) end)\n" % (i, A(r), A(v)) +
+            "case('ar_wh%d', function() return rl.whiten(%s) end)\n" % (i, A(r)) +
+            "case('ar_k3%d', function() return rl.kl(%s, %s, {estimator = 'k3'}) end)\n" % (i, A(logp), A(ref)) +
+            "case('ar_kp%d', function() return rl.kl_penalty(0.7, %s, %s, {beta = 0.05, estimator = 'k2'}) end)\n" % (i, A(logp), A(ref)) +
+            "case('ar_ga%d', function() return rl.group_advantages(%s, %d) end)\n" % (i, A(gr), G) +
+            "case('ar_ppo%d', function() return rl.ppo_loss{logp = %s, old_logp = %s, advantages = %s} end)\n" % (i, A(logp), A(ref), A(r)) +
+            "case('ar_dpo%d', function() return pref.dpo_loss{policy_chosen = %s, policy_rejected = %s, ref_chosen = %s,"
+            " ref_rejected = %s, beta = %r, grad = true} end)\n" % (i, A(pc), A(pr), A(rc), A(rr), beta) +
+            "case('ar_ipo%d', function() return pref.dpo_loss{policy_chosen = %s, policy_rejected = %s, ref_chosen = %s,"
+            " ref_rejected = %s, beta = %r, loss = 'ipo', chosen_len = %s, rejected_len = %s, grad = true} end)\n"
+            % (i, A(pc), A(pr), A(rc), A(rr), beta, A(cl), A(rl_)) +
+            "case('ar_bt%d', function() return pref.bt_loss(%s, %s, {grad = true}) end)\n" % (i, A(pc), A(pr)) +
+            "case('simpo%d', function() return pref.simpo_loss{policy_chosen = %s, policy_rejected = %s, beta = %r,"
+            " gamma = 0.7, label_smoothing = 0.1, chosen_len = %s, rejected_len = %s, grad = true} end)\n"
+            % (i, A(pc), A(pr), beta, A(cl), A(rl_)) +
+            "case('orpo%d', function() return pref.orpo_loss{policy_chosen = %s, policy_rejected = %s, beta = %r, grad = true} end)\n"
+            % (i, A(ac), A(ar), beta) +
+            "case('kto%d', function() return pref.kto_loss{policy_chosen = %s, ref_chosen = %s, policy_rejected = %s,"
+            " ref_rejected = %s, kl_policy = %s, kl_ref = %s, beta = %r, desirable_weight = 1.3, undesirable_weight = 0.7,"
+            " grad = true} end)\n" % (i, A(pc), A(rc), A(pr), A(rr), A(kp), A(kr), beta) +
+            "case('ar_ent%d', function() return dist.entropy({%s, %s}) end)\n" % (i, A(r), A(v)) +
+            "case('ar_pk%d', function() return metrics.pass_at_k({%d, %d}, {%d, %d}, %d) end)\n" % (i, 50 + i, 10 + i, i % 7, i, 3))
+    V = 64
+    L1 = rng.normal(0, 2, (3, V))
+    L2 = rng.normal(0, 2, (3, V))
+    body.append("case('lab', function() local r = rl.kl_lab(tensor(%s), tensor(%s), {samples = 100, rng = random.new(3)});"
+                " return r.exact, r.k2.expected, r.k3.expected_variance, r.k1.expected_variance end)" % (lua(L1), lua(L2)))
+    X3 = rng.normal(0, 2, (2, 3, 9))
+    body.append("case('d3', function() return dist.logsumexp(tensor(%s)), dist.kl(tensor(%s), tensor(%s), {temperature = 0.6}) end)"
+                % (lua(X3), lua(X3), lua(X3[::-1].copy())))
+    outs = run_lua("\n".join(body), ml)
+
+    def lsig(t):
+        return torch.nn.functional.logsigmoid(t)
+    for c in cases:
+        i = c["i"]
+        r, v, logp, ref = c["r"], c["v"], c["logp"], c["ref"]
+        G_ = np.zeros(len(r)); acc = 0.0
+        for t in range(len(r) - 1, -1, -1):
+            acc = r[t] + 0.9 * acc; G_[t] = acc
+        R.close((R.res(outs, "ar_ret%d" % i) or [None])[0], G_, "rl.returns Lua array", scale=1.0)
+        A_ = np.zeros(len(r)); last = 0.0
+        for t in range(len(r) - 1, -1, -1):
+            nv = 0.0 if t == len(r) - 1 else v[t + 1]
+            last = r[t] + 0.99 * nv - v[t] + 0.99 * 0.9 * last; A_[t] = last
+        o = R.res(outs, "ar_gae%d" % i)
+        if o:
+            R.close(o[0], A_, "rl.gae Lua arrays", scale=1.0)
+        R.close((R.res(outs, "ar_wh%d" % i) or [None])[0], (r - r.mean()) / math.sqrt(r.var(ddof=1) + 1e-8),
+                "rl.whiten Lua array", scale=1.0)
+        import mpmath
+        mpmath.mp.dps = 40
+        k3 = np.array([float(mpmath.expm1(mpmath.mpf(a)) - mpmath.mpf(a)) for a in ref - logp])
+        R.close((R.res(outs, "ar_k3%d" % i) or [None])[0], k3, "rl.kl k3 Lua arrays", rtol=1e-13)
+        kp = -0.05 * (ref - logp) ** 2 / 2
+        kp[-1] += 0.7
+        R.close((R.res(outs, "ar_kp%d" % i) or [None])[0], kp, "rl.kl_penalty Lua arrays (number score)", scale=1e-3)
+        R.close((R.res(outs, "ar_ga%d" % i) or [None])[0], trl_group_advantages(c["gr"], c["G"], "grpo", "group"),
+                "rl.group_advantages Lua array with NaN", scale=1.0)
+        o = R.res(outs, "ar_ppo%d" % i)
+        if o:
+            ratio = np.exp(logp - ref)
+            R.close(o[0], np.mean(np.maximum(-r * ratio, -r * np.clip(ratio, 0.8, 1.2))), "rl.ppo_loss Lua arrays", scale=1.0)
+        # torch autograd in float64 is the peer for every grad
+        tpc = torch.tensor(c["pc"], requires_grad=True)
+        tpr = torch.tensor(c["pr"], requires_grad=True)
+        trc, trr = torch.tensor(c["rc"]), torch.tensor(c["rr"])
+        b = c["beta"]
+        loss = (-lsig(b * ((tpc - trc) - (tpr - trr)))).mean()
+        loss.backward()
+        o = R.res(outs, "ar_dpo%d" % i)
+        if o:
+            R.close(o[3]["loss"], loss.item(), "pref.dpo_loss sigmoid stats.loss Lua arrays", scale=1e-3)
+            gr_ = o[3].get("grads") or (o[4] if len(o) > 4 else None) or {}
+            R.close(gr_.get("policy_chosen"), tpc.grad.numpy(), "pref.dpo_loss grad policy_chosen (torch autograd f64)", scale=1e-6)
+            R.close(gr_.get("policy_rejected"), tpr.grad.numpy(), "pref.dpo_loss grad policy_rejected (torch autograd f64)", scale=1e-6)
+        tpc.grad = None; tpr.grad = None
+        tcl, trl = torch.tensor(c["cl"]), torch.tensor(c["rl"])
+        loss = ((((tpc - trc) / tcl - (tpr - trr) / trl) - 1 / (2 * b)) ** 2).mean()
+        loss.backward()
+        o = R.res(outs, "ar_ipo%d" % i)
+        if o:
+            R.close(o[3]["loss"], loss.item(), "pref.dpo_loss ipo stats.loss", scale=1e-3)
+            gr_ = o[3].get("grads") or {}
+            R.close(gr_.get("policy_chosen"), tpc.grad.numpy(), "pref.dpo_loss ipo grad (torch autograd f64)", scale=1e-6)
+        tpc.grad = None; tpr.grad = None
+        loss = (-lsig(tpc - tpr)).mean()
+        loss.backward()
+        o = R.res(outs, "ar_bt%d" % i)
+        if o:
+            R.close(o[0], loss.item(), "pref.bt_loss Lua arrays", scale=1e-3)
+            g = o[3] if len(o) > 3 and isinstance(o[3], dict) else {}
+            R.close(g.get("chosen"), tpc.grad.numpy(), "pref.bt_loss grad chosen (torch autograd f64)", scale=1e-6)
+        tpc.grad = None; tpr.grad = None
+        # TRL CPO trainer loss_type="simpo" on average log-probabilities
+        lg = (tpc / tcl - tpr / trl) - 0.7 / b
+        loss_v = -lsig(b * lg) * 0.9 - lsig(-b * lg) * 0.1
+        loss_v.mean().backward()
+        o = R.res(outs, "simpo%d" % i)
+        if o:
+            R.close(o[0], loss_v.detach().numpy(), "pref.simpo_loss (TRL CPO simpo) f64", scale=1e-3)
+            gr_ = (o[3] or {}).get("grads") or {}
+            R.close(gr_.get("policy_chosen"), tpc.grad.numpy(), "pref.simpo_loss grad (torch autograd f64)", scale=1e-6)
+            R.close(gr_.get("policy_rejected"), tpr.grad.numpy(), "pref.simpo_loss grad rejected", scale=1e-6)
+        tac = torch.tensor(c["ac"], requires_grad=True)
+        tar = torch.tensor(c["ar"], requires_grad=True)
+
+        def log1mexp(x):  # TRL experimental/orpo/orpo_trainer.py log1mexp (TRL casts to float32 first; not here)
+            return torch.where(x < -0.6931471805599453, torch.log1p(-torch.exp(x)), torch.log(-torch.expm1(x)))
+        lo = (tac - tar) - (log1mexp(tac) - log1mexp(tar))
+        lv = -b * lsig(lo)
+        lv.mean().backward()
+        o = R.res(outs, "orpo%d" % i)
+        if o:
+            R.close(o[0], lv.detach().numpy(), "pref.orpo_loss (TRL odds_ratio_loss in f64)", scale=1e-3)
+            R.close((o[3] or {}).get("log_odds"), lo.mean().item(), "pref.orpo_loss stats.log_odds", scale=1e-3)
+            gr_ = (o[3] or {}).get("grads") or {}
+            R.close(gr_.get("policy_chosen"), tac.grad.numpy(), "pref.orpo_loss grad (torch autograd f64)", scale=1e-6)
+        tpc.grad = None; tpr.grad = None
+        z = max(float(np.mean(c["kp"] - c["kr"])), 0.0)  # TRL KTO: kl.mean().clamp(min=0)
+        ch = 1.3 * (1 - torch.sigmoid(b * ((tpc - trc) - z)))
+        rj = 0.7 * (1 - torch.sigmoid(b * (z - (tpr - trr))))
+        allv = torch.cat([ch, rj])
+        allv.mean().backward()
+        o = R.res(outs, "kto%d" % i)
+        if o:
+            R.close(o[0], allv.detach().numpy(), "pref.kto_loss (TRL KTO kto) f64", scale=1e-3)
+            R.close((o[3] or {}).get("kl"), z, "pref.kto_loss stats.kl", scale=1e-3)
+            gr_ = (o[3] or {}).get("grads") or {}
+            # torch's sigmoid backward forms y * (1 - y), which cancels where the loss saturates
+            # (a relative 1e-9 at y = 1 - 1e-7): the reference gradient is mpmath's, at 40 digits
+            N = 2 * len(c["pc"])
+            sg = lambda u: 1 / (1 + mpmath.exp(-u))
+            gch = [float(-1.3 * b * sg(b * (mpmath.mpf(a) - mpmath.mpf(q) - z)) * sg(-b * (mpmath.mpf(a) - mpmath.mpf(q) - z)) / N)
+                   for a, q in zip(c["pc"], c["rc"])]
+            grj = [float(0.7 * b * sg(b * (z - (mpmath.mpf(a) - mpmath.mpf(q)))) * sg(-b * (z - (mpmath.mpf(a) - mpmath.mpf(q)))) / N)
+                   for a, q in zip(c["pr"], c["rr"])]
+            R.close(tpc.grad.numpy(), gch, "(harness) torch autograd vs mpmath kto grad", rtol=1e-6, scale=1e-6)
+            R.close(gr_.get("policy_chosen"), gch, "pref.kto_loss grad chosen (mpmath)", scale=1e-6)
+            R.close(gr_.get("policy_rejected"), grj, "pref.kto_loss grad rejected (mpmath)", scale=1e-6)
+        M = np.array([r, v])
+        R.close((R.res(outs, "ar_ent%d" % i) or [None])[0],
+                [-np.sum(np.exp(logsoftmax(a)) * logsoftmax(a)) for a in M], "dist.entropy Lua array of arrays", scale=1e-3)
+        from math import comb
+        from fractions import Fraction
+        pk = []
+        for n_, c_ in ((50 + i, i % 7), (10 + i, i)):
+            pk.append(1.0 if n_ - c_ < 3 else float(1 - Fraction(comb(n_ - c_, 3), comb(n_, 3))))
+        R.close((R.res(outs, "ar_pk%d" % i) or [None])[0], pk, "metrics.pass_at_k arrays", scale=1e-3)
+    o = R.res(outs, "lab")
+    if o:
+        lp1 = np.array([logsoftmax(a) for a in L1])
+        lp2 = np.array([logsoftmax(a) for a in L2])
+        p1 = np.exp(lp1)
+        R.close(o[0], np.sum(p1 * (lp1 - lp2), axis=1), "rl.kl_lab exact KL per row f64", scale=1e-3)
+        lr = lp2 - lp1
+        R.close(o[1], np.sum(p1 * lr ** 2 / 2, axis=1), "rl.kl_lab k2 expected f64", scale=1e-3)
+        k3 = np.expm1(lr) - lr
+        e3 = np.sum(p1 * k3, axis=1)
+        R.close(o[2], np.sum(p1 * (k3 - e3[:, None]) ** 2, axis=1), "rl.kl_lab k3 expected_variance f64", rtol=1e-11, scale=1e-3)
+        e1 = np.sum(p1 * -lr, axis=1)
+        R.close(o[3], np.sum(p1 * (-lr - e1[:, None]) ** 2, axis=1), "rl.kl_lab k1 expected_variance f64", rtol=1e-11, scale=1e-3)
+    o = R.res(outs, "d3")
+    if o:
+        R.close(o[0], np.array([[lse(a) for a in m] for m in X3]), "dist.logsumexp 3-d")
+        Y3 = X3[::-1]
+        kl = [[np.sum(np.exp(logsoftmax(a / 0.6)) * (logsoftmax(a / 0.6) - logsoftmax(b / 0.6))) for a, b in zip(m, q)]
+              for m, q in zip(X3, Y3)]
+        R.close(o[1], kl, "dist.kl 3-d temperature", scale=1e-3)
+
+
+def check_f64_detect_more(R, ml, rng, rows):
+    """selfcheckgpt modeling_ngram.py UnigramModel (k smoothing) on token arrays; rouge_score's rougeL; reward.normalize."""
+    import re
+    from scipy.stats import rankdata
+    body, cases = [], []
+    vocab = ["a", "b", "c", "d", "e", "f", "g", "h"]
+    for i in range(rows):
+        sents = [[str(rng.choice(vocab)) for _ in range(int(rng.integers(1, 7)))] for _ in range(int(rng.integers(1, 4)))]
+        passage = [t for s in sents for t in s]
+        samples = [[str(rng.choice(vocab)) for _ in range(int(rng.integers(1, 20)))] for _ in range(int(rng.integers(1, 5)))]
+        k = int(rng.choice([0, 1]))
+        cases.append(("sc", i, sents, passage, samples, k))
+        body.append("case('sc%d', function() local r = detect.selfcheck_ngram(%s, %s, %s, {n = 1, k = %d});"
+                    " local a, m = {}, {} for j, s in ipairs(r.sentences) do a[j] = s.avg_neg_logprob; m[j] = s.max_neg_logprob end;"
+                    " return a, m, r.doc.avg_neg_logprob, r.doc.avg_max_neg_logprob end)"
+                    % (i, lua(sents), lua(passage), lua(samples), k))
+        words = ["The", "cat", "sat", "on", "the", "mat", "dog", "ran", "a", "big", "x-ray", "it's", "42", "ÉTÉ"]
+        ca = " ".join(str(rng.choice(words)) for _ in range(int(rng.integers(1, 12))))
+        rf = " ".join(str(rng.choice(words)) for _ in range(int(rng.integers(1, 12))))
+        cases.append(("rl", i, ca, rf))
+        body.append("case('rl%d', function() return metrics.rouge_l(%s, %s) end)" % (i, lua_str(ca), lua_str(rf)))
+        x = np.round(rng.normal(0, 1, int(rng.integers(2, 30))), 1)
+        x[rng.random(len(x)) < 0.15] = np.nan
+        cases.append(("nz", i, x))
+        body.append("case('nz%d', function() local x = tensor(%s); return reward.normalize(x, 'zscore'), reward.normalize(x, 'rank'),"
+                    " reward.normalize(x, 'minmax') end)" % (i, lua(x)))
+    outs = run_lua("\n".join(body), ml)
+    for c in cases:
+        if c[0] == "sc":
+            _, i, sents, passage, samples, k = c
+            counts = {"<unk>": 0}
+            ntok = 0
+            for text in [passage] + samples:
+                for t in text:
+                    counts[t] = counts.get(t, 0) + 1
+                    ntok += 1
+            probs = {t: (cnt + k) / (ntok + k * len(counts)) for t, cnt in counts.items()}
+            avg, mx, doc = [], [], []
+            with np.errstate(divide="ignore"):
+                for s in sents:
+                    ls = [np.log(probs.get(t, probs["<unk>"])) for t in s]
+                    doc += ls
+                    avg.append(-np.mean(ls)); mx.append(-np.min(ls))
+            o = R.res(outs, "sc%d" % i)
+            if o:
+                R.close(o[0], avg, "detect.selfcheck_ngram sentence avg_neg_logprob k=%d (selfcheckgpt)" % k, scale=1e-3)
+                R.close(o[1], mx, "detect.selfcheck_ngram sentence max_neg_logprob k=%d" % k, scale=1e-3)
+                R.close(o[2], -np.mean(doc), "detect.selfcheck_ngram doc avg_neg_logprob k=%d" % k, scale=1e-3)
+                R.close(o[3], np.mean(mx), "detect.selfcheck_ngram doc avg_max_neg_logprob k=%d" % k, scale=1e-3)
+        elif c[0] == "rl":
+            _, i, ca, rf = c
+
+            def tok(t):  # rouge_score tokenize.tokenize without stemmer
+                t = re.sub(r"[^a-z0-9]+", " ", t.lower())
+                return [x for x in t.split() if re.match(r"^[a-z0-9]+$", x)]
+            a, b = tok(ca), tok(rf)
+            L = [[0] * (len(a) + 1) for _ in range(len(b) + 1)]
+            for ii in range(1, len(b) + 1):
+                for jj in range(1, len(a) + 1):
+                    L[ii][jj] = L[ii - 1][jj - 1] + 1 if b[ii - 1] == a[jj - 1] else max(L[ii - 1][jj], L[ii][jj - 1])
+            lcs = L[len(b)][len(a)]
+            pr = lcs / len(a) if a else 0.0
+            rc = lcs / len(b) if b else 0.0
+            f = 2 * pr * rc / (pr + rc) if pr + rc > 0 else 0.0
+            o = R.res(outs, "rl%d" % i)
+            if o:
+                R.close(o, [f, pr, rc, None][:len(o)] if len(o) < 3 else o[:0] + [f, pr, rc] + o[3:], "metrics.rouge_l (rouge_score rougeL)", scale=1e-3)
+        else:
+            _, i, x = c
+            o = R.res(outs, "nz%d" % i)
+            if not o:
+                continue
+            m = ~np.isnan(x)
+            xv = x[m]
+            z = np.full_like(x, np.nan)
+            sd = xv.std()
+            z[m] = (xv - xv.mean()) / sd if sd > 0 else 0.0
+            R.close(o[0], z, "reward.normalize zscore (ddof 0, NaN left out)", scale=1.0)
+            rk = np.full_like(x, np.nan)
+            rk[m] = (rankdata(xv) - 1) / (len(xv) - 1) if len(xv) > 1 else 0.0
+            R.close(o[1], rk, "reward.normalize rank (scipy rankdata average)", scale=1.0)
+            mm = np.full_like(x, np.nan)
+            rg = xv.max() - xv.min() if len(xv) else 0
+            mm[m] = (xv - xv.min()) / rg if rg > 0 else 0.0
+            R.close(o[2], mm, "reward.normalize minmax", scale=1.0)
+
+
+def check_edge_more(R, ml, rng, rows):
+    """rl.dry_run against TRL 1.16's logging; topk with NaN against torch; batch forms; moonlab score with nil."""
+    body, cases = [], []
+    for i in range(rows):
+        G = int(rng.choice([1, 2, 3, 4, 8]))
+        ng = int(rng.choice([1, 2, 4]))
+        r = np.round(rng.normal(0, 1, G * ng), int(rng.choice([0, 3])))
+        r[rng.random(G * ng) < 0.25] = np.nan
+        if ng > 1 and i % 4 == 0:
+            r[:G] = np.nan
+        cases.append(("dr", i, r, G))
+        body.append("case('dr%d', function() local d = rl.dry_run(tensor(%s), %d); return d.grpo.group.advantages,"
+                    " d.grpo.batch.advantages, d.rloo.none.advantages, d.rloo.batch.advantages, d.dr_grpo.none.advantages,"
+                    " d.frac_reward_zero_std, d.zero_spread_groups end)" % (i, lua(r), G))
+        n = int(rng.choice([3, 10, 100, 5000]))
+        x = np.round(rng.normal(0, 1, n), 1)
+        x[rng.random(n) < 0.1] = np.nan
+        x[rng.random(n) < 0.05] = np.inf
+        k = int(rng.integers(1, n + 1))
+        cases.append(("tk", i, x, k))
+        body.append("case('tk%d', function() local x = tensor(%s); local v, p = x:topk(%d); local v2, p2 = x:topk(%d, {largest = false});"
+                    " return v, p, v2, p2 end)" % (i, lua(x), k, k))
+        B, T = int(rng.integers(1, 4)), int(rng.integers(1, 9))
+        rr = rng.normal(0, 1, (B, T))
+        vv = rng.normal(0, 1, (B, T))
+        dd = rng.random((B, T)) < 0.2
+        lvv = rng.normal(0, 1, B)
+        cases.append(("bt", i, rr, vv, dd, lvv))
+        body.append("case('bg%d', function() return rl.gae(tensor(%s), tensor(%s), {gamma = 0.97, lambda = 0.9, dones = %s,"
+                    " last_value = tensor(%s)}) end)" % (i, lua(rr), lua(vv), lua(dd.tolist()), lua(lvv)))
+        body.append("case('br%d', function() return rl.returns(%s, {gamma = 0.97, dones = tensor(%s), last_value = %s}) end)"
+                    % (i, lua(rr.tolist()), lua(dd.astype(float)), lua(lvv.tolist())))
+    outs = run_lua("\n".join(body), ml)
+    for c in cases:
+        if c[0] == "dr":
+            _, i, r, G = c
+            o = R.res(outs, "dr%d" % i)
+            if not o:
+                continue
+            R.close(o[0], trl_group_advantages(r, G, "grpo", "group"), "rl.dry_run grpo group (TRL 1.16)", scale=1.0)
+            R.close(o[1], trl_group_advantages(r, G, "grpo", "batch"), "rl.dry_run grpo batch", scale=1.0)
+            R.close(o[2], trl_group_advantages(r, G, "rloo", "none"), "rl.dry_run rloo none", scale=1.0)
+            R.close(o[3], trl_group_advantages(r, G, "rloo", "batch"), "rl.dry_run rloo batch", scale=1.0)
+            R.close(o[4], trl_group_advantages(r, G, "dr_grpo", "none"), "rl.dry_run dr_grpo", scale=1.0)
+            t = torch.tensor(r)
+            std = nanstd_f64(t.view(-1, G), dim=1) if G > 1 else torch.zeros(len(r) // G, dtype=torch.float64)
+            z = torch.isclose(std, torch.zeros_like(std))
+            R.close(o[5], z.repeat_interleave(G).double().mean().item(),
+                    "rl.dry_run frac_reward_zero_std (TRL: isclose(std, 0), NaN std not zero)", scale=1.0)
+            got = list(o[6] or [])
+            R.ok(got == [j + 1 for j in range(len(z)) if z[j]], "rl.dry_run zero_spread_groups",
+                 "got %s ref %s (r=%s)" % (got, [j + 1 for j in range(len(z)) if z[j]], r.tolist()))
+        elif c[0] == "tk":
+            _, i, x, k = c
+            o = R.res(outs, "tk%d" % i)
+            if not o:
+                continue
+            tv, tp = torch.topk(torch.tensor(x), k)
+            ok = np.array_equal(np.array(o[0], dtype=float), tv.numpy(), equal_nan=True)
+            R.ok(ok, "t:topk largest values with NaN/inf (torch.topk) n=%d k=%d" % (len(x), k),
+                 "" if ok else "got %s ref %s" % (o[0][:5], tv[:5].tolist()))
+            # positions: among ties, torch.topk's order is unspecified; the contract says lower position first
+            sv, sp = torch.sort(torch.tensor(x), descending=True, stable=True)
+            R.ok(list(o[1]) == (sp[:k] + 1).tolist(), "t:topk positions (ties by lower position)")
+            tv, tp = torch.topk(torch.tensor(x), k, largest=False)
+            ok = np.array_equal(np.array(o[2], dtype=float), tv.numpy(), equal_nan=True)
+            R.ok(ok, "t:topk smallest values with NaN/inf (torch.topk) n=%d k=%d" % (len(x), k),
+                 "" if ok else "got %s ref %s" % (o[2][:5], tv[:5].tolist()))
+        else:
+            _, i, rr, vv, dd, lvv = c
+            A = np.zeros_like(rr)
+            Gr = np.zeros_like(rr)
+            for b in range(rr.shape[0]):
+                last, acc = 0.0, lvv[b]
+                for t in range(rr.shape[1] - 1, -1, -1):
+                    nv = lvv[b] if t == rr.shape[1] - 1 else vv[b, t + 1]
+                    nd = 0.0 if dd[b, t] else 1.0
+                    last = rr[b, t] + 0.97 * nv * nd - vv[b, t] + 0.97 * 0.9 * nd * last
+                    A[b, t] = last
+                    acc = rr[b, t] + 0.97 * nd * acc
+                    Gr[b, t] = acc
+            o = R.res(outs, "bg%d" % i)
+            if o:
+                R.close(o[0], A, "rl.gae batch with per-row last_value and dones", scale=1.0)
+            R.close((R.res(outs, "br%d" % i) or [None])[0], Gr, "rl.returns batch (arrays of arrays, tensor dones)", scale=1.0)
+    # moonlab score with a Lua reward returning nil and one raising
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "r.lua"), "w") as f:
+            f.write("reward.define('maybe', function(s) if s.x < 0 then return nil end return s.x end)\n"
+                    "reward.define('half', function(s) return s.x / 2 end)\n")
+        xs = [float(a) for a in np.round(rng.normal(0, 1, 20), 3)]
+        with open(os.path.join(d, "in.jsonl"), "w") as f:
+            for x in xs:
+                f.write(json.dumps({"prompt": [{"role": "user", "content": "q"}],
+                                    "completion": [{"role": "assistant", "content": "a"}], "x": x}) + "\n")
+        p = subprocess.run([ml, "score", "--data", "in.jsonl", "--reward", "r.lua", "--out", "out.jsonl", "--no-progress",
+                            "--workers", "2"], cwd=d, capture_output=True, text=True)
+        R.ok(p.returncode == 0, "moonlab score with a nil-returning reward: exit 0", p.stderr[-300:])
+        with open(os.path.join(d, "out.jsonl")) as f:
+            out = [json.loads(line) for line in f]
+        for x, o in zip(xs, out):
+            rw = o.get("rewards", {})
+            R.ok(("maybe" in rw and rw["maybe"] is None) if x < 0 else rw.get("maybe") == x,
+                 "moonlab score: nil -> null, not an error", "x=%r got %s %s" % (x, rw, o.get("error", "")))
+            R.ok(rw.get("half") == x / 2 and "error" not in o, "moonlab score: the other reward kept beside a nil", str(o)[:200])
+
+
+def check_f64_sample_more(R, ml, rng, rows):
+    """xtc (probability 1: deterministic) and mirostat v2's first step as llama.cpp's code reads, in f64;
+    chain:explain's mass and entropy; sample.compare's transformers row against HF in f64."""
+    lpm = hf_processors()
+    body, cases = [], []
+    for i in range(rows):
+        v = int(rng.choice([4, 30, 1000]))
+        x = rand_row(rng, v, scale=float(rng.choice([1.0, 3.0])), inf_frac=0.1 if i % 3 == 0 else 0.0)
+        thr = float(rng.choice([0.05, 0.1, 0.2]))
+        tau = float(rng.choice([1.0, 3.0, 5.0]))
+        k = int(rng.integers(1, v + 1))
+        t = float(rng.choice([0.7, 1.0, 1.3]))
+        p = float(rng.choice([0.8, 0.95]))
+        cases.append((i, x, thr, tau, k, t, p))
+        body.append("do local x = tensor(%s); local ctx = {rng = random.new(%d)}\n" % (lua(x), i) +
+                    "case('xtc%d', function() return sample.chain{sample.xtc{probability = 1, threshold = %r}}:probs(x, ctx) end)\n" % (i, thr) +
+                    "case('mir%d', function() return sample.chain{sample.mirostat{tau = %r, eta = 0.1}}:probs(x, ctx) end)\n" % (i, tau) +
+                    "case('ex%d', function() local e = sample.chain{sample.temperature(%r), sample.top_k(%d), sample.top_p(%r)}:explain(x);"
+                    " local m, h, c = {}, {}, {} for j = 1, #e do m[j] = e[j].mass; h[j] = e[j].entropy; c[j] = e[j].count end; return m, h, c end)\n"
+                    % (i, t, k, p) +
+                    "case('cmp%d', function() local r = sample.compare(x, {sample.temperature(%r), sample.top_k(%d), sample.top_p(%r)},"
+                    " {engines = {'transformers'}}); return r.transformers.ids, r.transformers.probs end)\nend" % (i, t, k, p))
+    outs = run_lua("\n".join(body), ml)
+    for i, x, thr, tau, k, t, p in cases:
+        pr = np.exp(logsoftmax(x))
+        order = np.argsort(-pr, kind="stable")
+        ps = pr[order]
+        # llama.cpp llama_sampler_xtc_apply: pos_last = last index with p >= threshold; cut before it when >= 1
+        ref = pr.copy()
+        if thr <= 0.5 and np.sum(np.isfinite(x)) >= 2:
+            pos_last = 0
+            for j in range(len(ps)):
+                if ps[j] >= thr:
+                    pos_last = j
+                else:
+                    break
+            if len(ps) - pos_last >= 1 and pos_last > 0:
+                ref[order[:pos_last]] = 0
+                ref = ref / ref.sum()
+        R.close((R.res(outs, "xtc%d" % i) or [None])[0], ref, "chain{xtc{probability = 1}}:probs f64 (llama.cpp xtc rule)")
+        # mirostat v2: keep the prefix with -log2 p <= mu = 2 tau (at least one), renormalise
+        mu = 2 * tau
+        keep = 0
+        while keep < len(ps) and not (-np.log2(ps[keep]) > mu):
+            keep += 1
+        keep = max(keep, 1)
+        ref = np.zeros_like(pr)
+        ref[order[:keep]] = ps[:keep] / ps[:keep].sum()
+        R.close((R.res(outs, "mir%d" % i) or [None])[0], ref, "chain{mirostat v2}:probs first step f64 (llama.cpp rule)")
+        # explain: per stage the count kept, the mass of the input distribution kept, entropy of what is left
+        y0 = x
+        y1 = lpm.TemperatureLogitsWarper(t)(None, torch.tensor(y0).unsqueeze(0))[0].numpy()
+        y2 = lpm.TopKLogitsWarper(k)(None, torch.tensor(y1).unsqueeze(0))[0].numpy()
+        y3 = lpm.TopPLogitsWarper(p)(None, torch.tensor(y2).unsqueeze(0))[0].numpy()
+        o = R.res(outs, "ex%d" % i)
+        if o:
+            ents = []
+            for y in (y0, y1, y2, y3):
+                q = np.exp(logsoftmax(y))
+                ents.append(-np.sum(q[q > 0] * np.log(q[q > 0])))
+            R.close(o[1], ents, "chain:explain entropy per stage f64", scale=1e-3)
+            R.ok(list(o[2]) == [int(np.sum(np.isfinite(y))) for y in (y0, y1, y2, y3)], "chain:explain count per stage")
+            masses = [float(np.sum(np.exp(logsoftmax(y0))[np.isfinite(y)])) for y in (y0, y1, y2, y3)]
+            R.close(o[0], masses, "chain:explain mass (input probability kept) f64", scale=1e-3)
+        o = R.res(outs, "cmp%d" % i)
+        if o:
+            q = np.exp(logsoftmax(y3))
+            ids = np.array(o[0], dtype=int)
+            R.ok(sorted(ids.tolist()) == sorted(np.where(q > 0)[0].tolist()), "sample.compare transformers ids (HF)")
+            R.close(o[1], q[ids], "sample.compare transformers probs f64 (HF warpers)")
+
+
 SECTIONS = {
     "f64_dist": check_f64_dist,
     "f64_sample": check_f64_sample,
@@ -1173,6 +1639,10 @@ SECTIONS = {
     "logprobs": check_logprobs,
     "whitespace": check_whitespace,
     "rewards": check_rewards,
+    "f64_more": check_f64_more,
+    "f64_detect_more": check_f64_detect_more,
+    "edge_more": check_edge_more,
+    "f64_sample_more": check_f64_sample_more,
 }
 
 
