@@ -1,9 +1,19 @@
 -- ngram-diversity: how different the completions of one prompt are from each other.
 local D = { n = 2 }
 
+-- Words as Python's str.split() makes them (the tokenizer of metrics.distinct_n and
+-- self_bleu): besides Lua's %s (\t \n \v \f \r and space), U+001C..U+001F and the
+-- Unicode spaces U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F,
+-- U+205F and U+3000 (in UTF-8) separate words.
+local function words_of(text)
+  local t = tostring(text):gsub("[\28-\31]", " "):gsub("\194[\133\160]", " "):gsub("\225\154\128", " ")
+    :gsub("\226\128[\128-\138\168\169\175]", " "):gsub("\226\129\159", " "):gsub("\227\128\128", " ")
+  return t
+end
+
 local function ngrams(text, n)
   local words = {}
-  for w in tostring(text):lower():gmatch("%S+") do words[#words + 1] = w end
+  for w in words_of(text):lower():gmatch("%S+") do words[#words + 1] = w end
   local out = {}
   for i = 1, #words - n + 1 do out[#out + 1] = table.concat(words, " ", i, i + n - 1) end
   return out

@@ -35,6 +35,16 @@ describe("rewards", function()
     expect(r{ completion = group[3], group = group }):to_be(1)
     expect(r{ completion = group[1], group = group }):to_be(0)
   end)
+  it("splits words as Python's str.split(): U+001C..U+001F and Unicode spaces", function()
+    -- Python 3.11.7: a = "the\x1ccat\x1dsat\u2003on the\x1e\x1fmat\x85now"; the bigrams of
+    -- a.lower().split() not in the others' ('The\u3000cat x', 'a\xa0dog', 'mat\u2028now\u205fthen'): 4 of 6
+    local a = "the\28cat\29sat\226\128\131on the\30\31mat\194\133now"
+    local others = { "The\227\128\128cat x", "a\194\160dog", "mat\226\128\168now\226\129\159then" }
+    expect(D.novelty(a, others)):to_be_close(0.6666666666666666)
+    local group = { { { role = "assistant", content = a } } }
+    for i, o in ipairs(others) do group[i + 1] = o end
+    expect(reward.get("ngram_novelty"){ completion = { { role = "assistant", content = a } }, group = group }):to_be_close(0.6666666666666666)
+  end)
   it("group_distinct_n is the group's distinct-2", function()
     expect(reward.get("group_distinct_n"){ completion = group[1], group = group }):to_be_close(metrics.distinct_n(group, 2))
   end)
