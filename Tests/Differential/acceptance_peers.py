@@ -639,6 +639,8 @@ def check_group_advantages(R, ml, rng, rows):
             r[G:2 * G] = np.nan  # an all-NaN group
         if kind == 4:
             r[0:G - 1] = np.nan  # a group with one scorable member
+        if kind == 5 and len(r) > 2:
+            r[int(rng.integers(0, len(r)))] = float(rng.choice([np.inf, -np.inf]))  # TRL: nan_to_num maps +-inf too
         for method, scale in (("grpo", "group"), ("grpo", "batch"), ("grpo", "none"), ("grpo", True), ("grpo", False),
                               ("rloo", "none"), ("rloo", "batch"), ("dr_grpo", None)):
             cases.append((i, r, G, method, scale))
@@ -1067,7 +1069,14 @@ def check_whitespace(R, ml, rng, rows):
                     "case('sb%d', function() return metrics.self_bleu(T, {n = 2}), metrics.self_bleu(P, {n = 2}) end)\n" % i +
                     "case('em%d', function() return metrics.exact_match(%s, %s), metrics.exact_match(%s, %s) end)\n"
                     % (i, lua(a), lua(b), lua(a), lua(" ".join(a.split()))) +
-                    "case('f1%d', function() return metrics.token_f1(%s, %s) end)\nend" % (i, lua(a), lua(b)))
+                    "case('f1%d', function() return metrics.token_f1(%s, %s) end)\n" % (i, lua(a), lua(b)) +
+                    # the same word splitting in the text rewards and detectors (odd whitespace == single spaces)
+                    "case('rp%d', function() local o, q = T[1] .. ' ' .. T[2], P[1] .. ' ' .. P[2];"
+                    " return detect.repetition(o), detect.repetition(q), reward.get('repetition'){completion = o},"
+                    " reward.get('repetition'){completion = q}, reward.get('ngram_novelty'){completion = T[1], group = T},"
+                    " reward.get('ngram_novelty'){completion = P[1], group = P}, reward.get('group_distinct_n'){completion = T[1], group = T},"
+                    " reward.get('group_distinct_n'){completion = P[1], group = P},"
+                    " reward.length{unit = 'words', target = 5}{completion = o}, reward.length{unit = 'words', target = 5}{completion = q} end)\nend" % i)
     outs = run_lua("\n".join(body), ml)
     for i, texts, n, a, b in cases:
         grams = [tuple(t.split()[j:j + n]) for t in texts for j in range(len(t.split()) - n + 1)]
@@ -1082,6 +1091,11 @@ def check_whitespace(R, ml, rng, rows):
                     atol=0, rtol=0)
             R.close(o[1], 1.0, "metrics.exact_match vs its own str.split() join", rtol=0)
         R.close((R.res(outs, "f1%d" % i) or [None])[0], squad_f1(a, b), "metrics.token_f1 (SQuAD v1.1)", scale=1e-3)
+        o = R.res(outs, "rp%d" % i)
+        if o:
+            for j, nm in enumerate(["detect.repetition", "reward repetition", "reward ngram_novelty", "reward group_distinct_n",
+                                    "reward.length words"]):
+                R.close(o[2 * j], o[2 * j + 1], "%s: odd whitespace == single spaces (str.split())" % nm, scale=1e-3)
 
 
 def check_rewards(R, ml, rng, rows):
