@@ -13,10 +13,14 @@ function P.parse(answer)
   return "yes"
 end
 
+-- The model's answer: a POPE answer file's answer, text or response field, else the
+-- completion of a reward record (a string or TRL's conversational messages, read as
+-- reward.text reads them), so pope_correct scores what a trainer generated.
 local function answer_of(r)
   local a = r.answer
   if a == nil then a = r.text end
   if a == nil then a = r.response end
+  if a == nil and r.completion ~= nil then a = reward.text(r) end
   return a
 end
 
@@ -80,7 +84,7 @@ end
 
 reward.define("pope_correct", function(s)
   return P.parse(answer_of(s)) == tostring(s.label) and 1 or 0
-end, { doc = "1 when a yes/no answer (s.answer, s.text or s.response, parsed as POPE does) matches s.label" })
+end, { doc = "1 when a yes/no answer (s.answer, s.text or s.response, else s.completion, plain or conversational; parsed as POPE does) matches s.label" })
 
 detect.define("pope_hallucination", function(s)
   local said = P.parse(answer_of(s))

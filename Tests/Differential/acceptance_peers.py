@@ -1159,6 +1159,13 @@ def check_rewards(R, ml, rng, rows):
         if p and c:
             R.close(c[0], p[0], "built-in reward %s on TRL conversational records == plain strings" % nm, rtol=0)
             R.ok(not c[1], "built-in reward %s conversational: no errors" % nm, str(c[1])[:200])
+    # a reward must read the completion a trainer hands it (POPE's parse: "No..." -> no)
+    outs = run_lua("case('pope', function() local r = reward.get('pope_correct'); return"
+                   " r{completion = 'No, there is none.', label = 'no'}, r{completion = {{role = 'assistant', content = 'No.'}}, label = 'no'},"
+                   " r{completion = 'Yes, one.', label = 'no'} end)", ml)
+    o = R.res(outs, "pope")
+    if o:
+        R.ok(o == [1, 1, 0], "pope_correct reads s.completion (plain and conversational)", "got %s ref [1, 1, 0]" % o)
     with tempfile.TemporaryDirectory() as d:
         for tag, recs in (("plain", recs_plain), ("conv", recs_conv)):
             with open(os.path.join(d, tag + ".jsonl"), "w") as f:
