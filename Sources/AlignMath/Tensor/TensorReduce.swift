@@ -20,14 +20,6 @@ public enum Reduction: String, CaseIterable, Sendable {
     }
 
     /// True for the reductions that have no value over no elements.
-    /// `sum`, `mean`, `nansum`, `nanmean`: the reductions f32 adds in numpy's order.
-    var isSum: Bool {
-        switch self {
-        case .sum, .mean, .nansum, .nanmean: return true
-        default: return false
-        }
-    }
-
     var needsElements: Bool { [.min, .max, .argmax, .argmin].contains(self) }
 }
 

@@ -1,18 +1,15 @@
 import Foundation
 
 /// Float and Double, with their SIMD row loops (`RowSIMD`), for the generic reducers.
-protocol ReducibleFloat: BinaryFloatingPoint & TensorElement {
+protocol ReducibleFloat: BinaryFloatingPoint & TensorElement & SIMDScalar & Codable {
     static func rowSum(_ p: UnsafePointer<Self>, _ n: Int) -> Double
     static func rowExtreme(_ p: UnsafePointer<Self>, _ n: Int, largest: Bool) -> Self
     static func rowArgExtreme(_ p: UnsafePointer<Self>, _ n: Int, largest: Bool) -> (Self, Int)
 }
 
 extension Double: ReducibleFloat {
-    /// Rows up to 2,048 long in numpy's pairwise order (its bits for sum and mean, and for a
-    /// whole small tensor); longer ones in 16 SIMD lanes per block (an error of the same size).
-    static func rowSum(_ p: UnsafePointer<Double>, _ n: Int) -> Double {
-        n <= 2048 ? PairwiseSum.sum(n) { p[$0] } : RowSIMD.sum(p, n)
-    }
+    /// numpy's pairwise order at every length (its bits: the mean of var/std is numpy's).
+    static func rowSum(_ p: UnsafePointer<Double>, _ n: Int) -> Double { Pairwise<Double>.sum(p, n) }
     static func rowExtreme(_ p: UnsafePointer<Double>, _ n: Int, largest: Bool) -> Double { RowSIMD.extreme(p, n, largest: largest) }
     static func rowArgExtreme(_ p: UnsafePointer<Double>, _ n: Int, largest: Bool) -> (Double, Int) { RowSIMD.argExtreme(p, n, largest: largest) }
 }
@@ -91,24 +88,12 @@ struct FloatReducer<T: ReducibleFloat> {
         func put(_ v: Double) {
             if out.dtype == .f32 { out.pointer(Float.self)[i] = Float(v) } else { out.pointer(Double.self)[i] = v }
         }
-        if T.self == Float.self && r.isSum {
-            // In f32 by numpy's pairwise order: numpy's bits (F32Pairwise).
-            let f = UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
-            switch r {
-            case .sum: put(Double(F32Pairwise.sum(f, n, parallel: parallel)))
-            case .mean: put(n == 0 ? .nan : Double(F32Pairwise.sum(f, n, parallel: parallel)) / Double(n))
-            default:
-                let (s, c) = F32Pairwise.nansum(f, n, parallel: parallel)
-                put(r == .nansum ? Double(s) : (c == 0 ? .nan : Double(s) / Double(c)))
-            }
-            return
-        }
         let pieces = parallel ? Swift.max(1, Swift.min(ParallelFor.workers * 4, n >> 16)) : 1
         let piece = (n + pieces - 1) / Swift.max(pieces, 1)
         switch r {
         case .sum, .mean:
-            let parts = Parallel.map(pieces, cost: piece) { r in r.map { k in T.rowSum(p + k * piece, Swift.min(piece, n - k * piece)) }.reduce(0, +) }
-            let s = parts.reduce(0, +)
+            // In the dtype by numpy's pairwise order: numpy's bits (Pairwise).
+            let s = Double(Pairwise<T>.sum(p, n, parallel: parallel))
             put(r == .sum ? s : (n == 0 ? .nan : s / Double(n)))
         case .min, .max:
             if n == 0 { return }
@@ -131,11 +116,9 @@ struct FloatReducer<T: ReducibleFloat> {
             }
             out.pointer(Int64.self)[i] = Int64(best.1)
         case .nansum, .nanmean:
-            // numpy's nansum: NaN replaced by 0, then its pairwise sum.
-            var c = 0
-            for j in 0..<n where !p[j].isNaN { c += 1 }
-            let s = PairwiseSum.sum(n) { j in let v = Double(p[j]); return v.isNaN ? 0 : v }
-            put(r == .nansum ? s : (c == 0 ? .nan : s / Double(c)))
+            // numpy's nansum: NaN replaced by 0, then its pairwise sum (in the dtype).
+            let (s, c) = Pairwise<T>.nansum(p, n, parallel: parallel)
+            put(r == .nansum ? Double(s) : (c == 0 ? .nan : Double(s) / Double(c)))
         case .prod:
             var s = 1.0
             for j in 0..<n { s *= Double(p[j]) }

@@ -4,29 +4,8 @@
 enum RowSIMD {
     // MARK: sums (accumulated in Double)
 
-    /// Σ p[0..<n] in Double: 16 lanes of partial sums per block of 2048 elements, the block
-    /// totals added in order (error about that of a pairwise sum, unlike one long chain).
-    static func sum(_ p: UnsafePointer<Double>, _ n: Int) -> Double {
-        var total = 0.0, i = 0
-        while i < n {
-            let end = Swift.min(n, i + 2048)
-            var a0 = SIMD4<Double>(), a1 = SIMD4<Double>(), a2 = SIMD4<Double>(), a3 = SIMD4<Double>()
-            let raw = UnsafeRawPointer(p)
-            while i + 16 <= end {
-                a0 += raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD4<Double>.self)
-                a1 += raw.loadUnaligned(fromByteOffset: i * 8 + 32, as: SIMD4<Double>.self)
-                a2 += raw.loadUnaligned(fromByteOffset: i * 8 + 64, as: SIMD4<Double>.self)
-                a3 += raw.loadUnaligned(fromByteOffset: i * 8 + 96, as: SIMD4<Double>.self)
-                i += 16
-            }
-            var s = ((a0 + a1) + (a2 + a3)).sum()
-            while i < end { s += p[i]; i += 1 }
-            total += s
-        }
-        return total
-    }
-
-    /// Σ p[0..<n] of Floats, accumulated in Double (as `sum` for Double).
+    /// Σ p[0..<n] of Floats, accumulated in Double: 16 lanes of partial sums per block of
+    /// 2048 elements, the block totals added in order (the mean of an f32 var/std).
     static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Double {
         var total = 0.0, i = 0
         let raw = UnsafeRawPointer(p)

@@ -1,0 +1,48 @@
+import XCTest
+import AlignMath
+
+/// f64 sums, means, nansums, nanmeans and var/std over long rows, bit for bit against numpy
+/// 2.4.6, which adds f64 rows by its pairwise summation at every length. Rows past 2,048
+/// elements were summed in 16 SIMD lanes per block (the same error, other bits: 4,099
+/// elements gave 0x1.4f5924924924bp+12 where numpy gives ...248p+12). Found by
+/// Tests/Differential/acceptance_tensor.py. numpy, by hand:
+///
+///     i = np.arange(n); x = ((i * 7919) % 1000) / 7 - 70; y = x.copy(); y[::97] = np.nan
+///     x.sum().hex(), x.mean().hex(), np.var(x, ddof=1).hex(), np.std(x, ddof=1).hex(),
+///     np.nansum(y).hex(), np.nanmean(y).hex()
+final class TensorF64RowSumTests: XCTestCase {
+    private func input(_ n: Int, nanEvery: Int? = nil) throws -> Tensor {
+        try Tensor((0..<n).map { i in
+            if let k = nanEvery, i % k == 0 { return .nan }
+            return Double((i * 7919) % 1000) / 7 - 70
+        })
+    }
+
+    private func assertHex(_ got: Double, _ want: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(String(format: "%a", got), want, what, file: file, line: line)
+    }
+
+    func testLongF64RowsSumAsNumpy() throws {
+        // 4,099: one thread; 300,001: the pairwise tree's subtrees on all cores (2^18 and up)
+        let want: [(n: Int, sum: String, mean: String, variance: String, std: String, nansum: String, nanmean: String)] = [
+            (4099, "0x1.4f59249249248p+12", "0x1.4f1a4fa35a838p+0", "0x1.a952757583b52p+10", "0x1.49f93224eee58p+5",
+             "0x1.699b6db6db6dbp+12", "0x1.6d2c5c9e67705p+0"),
+            (300_001, "0x1.8d8836db6db6ep+18", "0x1.5b5e204a2f256p+0", "0x1.a92c83cbba7c3p+10", "0x1.49ea79c9dd929p+5",
+             "0x1.8a5e124924924p+18", "0x1.5c31376c8aaaap+0"),
+        ]
+        for w in want {
+            let x = try input(w.n), y = try input(w.n, nanEvery: 97)
+            assertHex(try x.reduce(.sum), w.sum, "sum of \(w.n)")
+            assertHex(try x.reduce(.mean), w.mean, "mean of \(w.n)")
+            assertHex(try x.reduce(.var), w.variance, "var of \(w.n)")
+            assertHex(try x.reduce(.std), w.std, "std of \(w.n)")
+            assertHex(try y.reduce(.nansum), w.nansum, "nansum of \(w.n)")
+            assertHex(try y.reduce(.nanmean), w.nanmean, "nanmean of \(w.n)")
+            // the same row as the last axis of a [2, n] tensor
+            let two = try Tensor.cat([try x.unsqueeze(0), try x.unsqueeze(0)], axis: 0)
+            assertHex(try two.reduce(.sum, axis: 1)[flat: 1], w.sum, "sum over the last axis of [2, \(w.n)]")
+        }
+        // an all -0.0 row sums to numpy's 0.0 (its identity first)
+        assertHex(try Tensor(Array(repeating: -0.0, count: 3000)).reduce(.sum), "0x0p+0", "sum of -0.0s")
+    }
+}
