@@ -45,4 +45,35 @@ final class TensorF64RowSumTests: XCTestCase {
         // an all -0.0 row sums to numpy's 0.0 (its identity first)
         assertHex(try Tensor(Array(repeating: -0.0, count: 3000)).reduce(.sum), "0x0p+0", "sum of -0.0s")
     }
+
+    /// numpy 2.4.6 reduces a transposed or permuted view in memory order: with
+    /// i = np.arange(3000); m = (((i * 7919) % 1009) / 7 - 70).reshape(3, 1000),
+    /// np.sum(m.T, axis=0) is the pairwise sum of each row of m ([0x1.061b6db6db6dap+11,
+    /// 0x1.de00000000000p+10, 0x1.f7db6db6db6dbp+10]; a C-order copy added down its columns gave
+    /// ...dffffffffffdp+10 and ...6d3p+10), np.sum(m.T) 0x1.7884924924924p+12 (the copy:
+    /// ...926p+12), np.var(m.T, axis=0, ddof=1, keepdims=True) [0x1.b18bdd31314a5p+10,
+    /// 0x1.b203812efe642p+10, 0x1.b039dc0455e77p+10]; in f32, c = the same formula over
+    /// 2 * 3 * 400 in f64, then .astype(np.float32).reshape(2, 3, 400):
+    /// np.sum(c.transpose(2, 0, 1), axis=0) has the bits 44615248 444a1248 4432d248 4463a492
+    /// 44285b6e 44592db7 (the copy: 4461524b 444a124a 4432d244 ...).
+    func testPermutedViewsReduceInMemoryOrderAsNumpy() throws {
+        let m = try Tensor((0..<3000).map { i in Double((i * 7919) % 1009) / 7 - 70 }, shape: [3, 1000])
+        let mt = try m.transpose(0, 1)
+        let sums = try mt.reduce(.sum, axis: 0)
+        XCTAssertEqual(sums.shape, [3])
+        for (k, w) in ["0x1.061b6db6db6dap+11", "0x1.dep+10", "0x1.f7db6db6db6dbp+10"].enumerated() {
+            assertHex(sums[flat: k], w, "sum over axis 1 of m:T() [\(k)]")
+        }
+        assertHex(try mt.reduce(.sum), "0x1.7884924924924p+12", "sum of m:T()")
+        let v = try mt.reduce(.var, axis: 0, keepdim: true)
+        XCTAssertEqual(v.shape, [1, 3])
+        for (k, w) in ["0x1.b18bdd31314a5p+10", "0x1.b203812efe642p+10", "0x1.b039dc0455e77p+10"].enumerated() {
+            assertHex(v[flat: k], w, "var over axis 1 of m:T() [\(k)]")
+        }
+        let c = try Tensor(floats: (0..<2400).map { i in Float(Double((i * 7919) % 1009) / 7 - 70) }, shape: [2, 3, 400])
+        let f = try c.permute([2, 0, 1]).reduce(.sum, axis: 0)
+        XCTAssertEqual(f.shape, [2, 3])
+        XCTAssertEqual((0..<6).map { Float(f[flat: $0]).bitPattern },
+                       [0x4461_5248, 0x444a_1248, 0x4432_d248, 0x4463_a492, 0x4428_5b6e, 0x4459_2db7])
+    }
 }

@@ -31,6 +31,7 @@ extension Tensor {
     /// Empty input: `sum` 0, `prod` 1, `mean`/`std`/`var` NaN, `logsumexp` -inf, `any` false,
     /// `all` true; `min`/`max`/`argmax`/`argmin` throw (also when only the reduced axis is empty).
     public func reduce(_ r: Reduction, axis: Int?, keepdim: Bool = false, ddof: Int = 1) throws -> Tensor {
+        if let order = memoryOrder(for: r) { return try reduceInMemoryOrder(order, r, axis: axis, keepdim: keepdim, ddof: ddof) }
         if dtype == .f32 && (r == .var || r == .std) { return try numpyF32Spread(r, axis: axis, keepdim: keepdim, ddof: ddof) }
         var outer = 1, n = count, inner = 1
         var outShape: [Int] = keepdim ? [Int](repeating: 1, count: ndim) : []
@@ -68,6 +69,41 @@ extension Tensor {
             }
         }
         return out
+    }
+
+    /// For a float sum-like reduction of a transposed or permuted view of a dense block (every
+    /// axis of size > 1 stepping forward, no gaps): its axes ordered as they lie in memory, the
+    /// order numpy's iterator adds in (np.sum(m.T, axis=0) is the pairwise sum of each row of
+    /// m, np.sum(m.T) that of m's memory). nil when the order does not change the bits (ints,
+    /// min/max/arg*, a contiguous tensor) or the view is not such a block.
+    private func memoryOrder(for r: Reduction) -> [Int]? {
+        guard !isContiguous, dtype == .f32 || dtype == .f64, ndim > 1 else { return nil }
+        switch r {
+        case .sum, .mean, .nansum, .nanmean, .var, .std, .prod: break
+        default: return nil
+        }
+        guard zip(shape, strides).allSatisfy({ $0.0 <= 1 || $0.1 > 0 }) else { return nil }
+        // size-1 axes first (their strides mean nothing), the others by decreasing stride
+        let order = (0..<ndim).sorted { a, b in
+            let sa = shape[a] <= 1 ? Int.max : strides[a], sb = shape[b] <= 1 ? Int.max : strides[b]
+            return sa != sb ? sa > sb : a < b
+        }
+        guard let p = try? permute(order), p.isContiguous else { return nil }
+        return order
+    }
+
+    /// `reduce` of the view `permute(order)` (dense, so its rows are memory's), the result's
+    /// axes put back in this tensor's order.
+    private func reduceInMemoryOrder(_ order: [Int], _ r: Reduction, axis: Int?, keepdim: Bool, ddof: Int) throws -> Tensor {
+        let p = try permute(order)
+        guard let a = axis else { return try p.reduce(r, axis: nil, keepdim: keepdim, ddof: ddof) }
+        let k = a < 0 ? a + ndim : a
+        guard k >= 0 && k < ndim else { return try p.reduce(r, axis: a, keepdim: keepdim, ddof: ddof) }  // its error
+        let kept = try p.reduce(r, axis: order.firstIndex(of: k)!, keepdim: true, ddof: ddof)
+        var inverse = [Int](repeating: 0, count: ndim)
+        for (i, o) in order.enumerated() { inverse[o] = i }
+        let back = try kept.permute(inverse)
+        return (keepdim ? back : try back.squeeze(k)).contiguous()
     }
 
     /// numpy's var/std of an f32 tensor (its _methods._var): the mean, the deviations, their
