@@ -289,14 +289,18 @@ def hf_processors():
     return lp
 
 
+TopK = __import__("collections").namedtuple("TopK", "values indices")
+
+
 def check_f64_sample(R, ml, rng, rows):
     lp = hf_processors()
     specs = []  # (lua stage, HF processor factory or custom fn)
 
     def hf(proc):
-        # HF's warpers sort with torch.sort's default (stable=False); on CPU rows past a few
+        # HF's warpers sort with torch.sort's / torch.argsort's default (stable=False) and pick
+        # min_p's min_keep tokens with torch.topk (ties in no documented order); on CPU rows past a few
         # hundred entries torch then orders ties differently from a stable sort, so a tie group
-        # at the top-p / typical boundary is split by an implementation detail. The reference
+        # at the top-p / typical boundary (or min_p's min_keep) is split by an implementation detail. The reference
         # is HF with a stable sort (ties in vocabulary order); the unstable split is reported
         # as a NOTE (judgement call), not a difference.
         def f(x, hist):
@@ -304,16 +308,25 @@ def check_f64_sample(R, ml, rng, rows):
                 return x.copy()
             s = torch.tensor(x, dtype=torch.float64).unsqueeze(0)
             ids = torch.tensor([hist if hist else [0]], dtype=torch.long)
-            real_sort = torch.sort
+            real_sort, real_argsort = torch.sort, torch.argsort
 
             def stable_sort(t, *a, **k):
                 k["stable"] = True
                 return real_sort(t, *a, **k)
-            torch.sort = stable_sort
+
+            def stable_argsort(t, *a, **k):
+                k["stable"] = True
+                return real_argsort(t, *a, **k)
+            real_topk = torch.topk
+
+            def stable_topk(t, k, dim=-1, largest=True, sorted=True):  # ties by the lower position
+                v, i = real_sort(t, dim=dim, descending=largest, stable=True)
+                return TopK(v.narrow(dim, 0, k), i.narrow(dim, 0, k))
+            torch.sort, torch.argsort, torch.topk = stable_sort, stable_argsort, stable_topk
             try:
                 return proc(ids, s)[0].numpy()
             finally:
-                torch.sort = real_sort
+                torch.sort, torch.argsort, torch.topk = real_sort, real_argsort, real_topk
         f.unstable = lambda x, hist: proc(torch.tensor([hist if hist else [0]], dtype=torch.long),
                                           torch.tensor(x, dtype=torch.float64).unsqueeze(0))[0].numpy()
         return f
@@ -411,7 +424,7 @@ def check_f64_sample(R, ml, rng, rows):
                 yu = ref.unstable(x, hist)
                 n = int(np.sum(np.isinf(yu) != np.isinf(y)))
                 if n:
-                    R.note("chain{%s} row %d: HF with torch.sort(stable=False) splits a tie group otherwise "
+                    R.note("chain{%s} row %d: HF with torch.sort(stable=False) or torch.topk splits a tie group otherwise "
                            "(%d tokens); moonlab follows the stable order" % (s, i, n))
             R.close(R.res(outs, "ap%d_%d" % (i, j)) and R.res(outs, "ap%d_%d" % (i, j))[0], y,
                     "chain{%s}:apply f64 row %d (V=%d)" % (s, i, len(x)))
@@ -520,23 +533,23 @@ def check_f64_rl(R, ml, rng, rows):
             "do local r, v, d = tensor(%s), tensor(%s), %s\n" % (lua(r), lua(v), lua([bool(a) for a in d])) +
             "local lp, ref, adv, old, ret, ov = tensor(%s), tensor(%s), tensor(%s), tensor(%s), tensor(%s), tensor(%s)\n"
             % (lua(logp), lua(ref), lua(adv), lua(old), lua(ret), lua(ov)) +
-            "case('ret%d', function() return rl.returns(r, {gamma = %r, dones = d, last_value = %r}) end)\n" % (i, g, lv) +
-            "case('gae%d', function() return rl.gae(r, v, {gamma = %r, lambda = %r, dones = d, last_value = %r}) end)\n"
+            "case('ret_%d', function() return rl.returns(r, {gamma = %r, dones = d, last_value = %r}) end)\n" % (i, g, lv) +
+            "case('gae_%d', function() return rl.gae(r, v, {gamma = %r, lambda = %r, dones = d, last_value = %r}) end)\n"
             % (i, g, lam, lv) +
-            "case('gaet%d', function() return rl.gae(r, v, {gamma = %r, lambda = %r, dones = tensor(%s), last_value = %r}) end)\n"
+            "case('gaet_%d', function() return rl.gae(r, v, {gamma = %r, lambda = %r, dones = tensor(%s), last_value = %r}) end)\n"
             % (i, g, lam, lua([float(a) for a in d]), lv) +
-            ("case('wh%d', function() return rl.whiten(r), rl.whiten(r, {shift_mean = false}) end)\n" % i if T > 1 else "") +
-            "case('ppo%d', function() return rl.ppo_loss{logp = lp, old_logp = old, advantages = adv, clip = 0.2, clip_high = 0.28} end)\n" % i +
-            "case('vl%d', function() return rl.value_loss{values = v, old_values = ov, returns = ret, clip = 0.2} end)\n" % i +
-            "case('k1%d', function() return rl.kl(lp, ref, {estimator = 'k1'}) end)\n" % i +
-            "case('k2%d', function() return rl.kl(lp, ref, {estimator = 'k2'}) end)\n" % i +
-            "case('k3%d', function() return rl.kl(lp, ref, {estimator = 'k3'}) end)\n" % i +
-            "case('k3o%d', function() return rl.kl(lp, ref, {estimator = 'k3', clamp = 10}) end)\n" % i +
-            "case('k1o%d', function() return rl.kl(lp, ref, {estimator = 'k1', clamp = 10}) end)\n" % i +
-            "case('k3v%d', function() return rl.kl(lp, ref, {estimator = 'k3', clamp = 'verl'}) end)\n" % i +
-            "case('k1v%d', function() return rl.kl(lp, ref, {estimator = 'k1', clamp = 'verl'}) end)\n" % i +
-            "case('kp%d', function() return rl.kl_penalty(%r, lp, ref, {beta = %r, estimator = 'k1'}) end)\n" % (i, score, beta) +
-            "case('kp3%d', function() return rl.kl_penalty(%r, lp, ref, {beta = %r, estimator = 'k3'}) end)\n" % (i, score, beta) +
+            ("case('wh_%d', function() return rl.whiten(r), rl.whiten(r, {shift_mean = false}) end)\n" % i if T > 1 else "") +
+            "case('ppo_%d', function() return rl.ppo_loss{logp = lp, old_logp = old, advantages = adv, clip = 0.2, clip_high = 0.28} end)\n" % i +
+            "case('vl_%d', function() return rl.value_loss{values = v, old_values = ov, returns = ret, clip = 0.2} end)\n" % i +
+            "case('k1_%d', function() return rl.kl(lp, ref, {estimator = 'k1'}) end)\n" % i +
+            "case('k2_%d', function() return rl.kl(lp, ref, {estimator = 'k2'}) end)\n" % i +
+            "case('k3_%d', function() return rl.kl(lp, ref, {estimator = 'k3'}) end)\n" % i +
+            "case('k3o_%d', function() return rl.kl(lp, ref, {estimator = 'k3', clamp = 10}) end)\n" % i +
+            "case('k1o_%d', function() return rl.kl(lp, ref, {estimator = 'k1', clamp = 10}) end)\n" % i +
+            "case('k3v_%d', function() return rl.kl(lp, ref, {estimator = 'k3', clamp = 'verl'}) end)\n" % i +
+            "case('k1v_%d', function() return rl.kl(lp, ref, {estimator = 'k1', clamp = 'verl'}) end)\n" % i +
+            "case('kp_%d', function() return rl.kl_penalty(%r, lp, ref, {beta = %r, estimator = 'k1'}) end)\n" % (i, score, beta) +
+            "case('kp3_%d', function() return rl.kl_penalty(%r, lp, ref, {beta = %r, estimator = 'k3'}) end)\n" % (i, score, beta) +
             "end")
     # kl_penalty batch with lengths (TRL 0.11 compute_rewards: score on the last real token)
     B, T = 4, 7
@@ -553,7 +566,7 @@ def check_f64_rl(R, ml, rng, rows):
         for t in range(T - 1, -1, -1):
             nxt = r[t] + g * (0.0 if d[t] else nxt)
             G[t] = nxt
-        R.close(R.res(outs, "ret%d" % i) and R.res(outs, "ret%d" % i)[0], G, "rl.returns f64 T=%d" % T, scale=1.0)
+        R.close(R.res(outs, "ret_%d" % i) and R.res(outs, "ret_%d" % i)[0], G, "rl.returns f64 T=%d" % T, scale=1.0)
         A = np.zeros(T)
         last = 0.0
         for t in range(T - 1, -1, -1):
@@ -562,19 +575,19 @@ def check_f64_rl(R, ml, rng, rows):
             delta = r[t] + g * nv * nd - v[t]
             last = delta + g * lam * nd * last
             A[t] = last
-        for key in ("gae%d", "gaet%d"):
+        for key in ("gae_%d", "gaet_%d"):
             o = R.res(outs, key % i)
             if o:
                 R.close(o[0], A, "rl.gae adv f64 T=%d (%s)" % (T, key[:-2]), scale=1.0)
                 R.close(o[1], A + v, "rl.gae returns f64 T=%d" % T, scale=1.0)
         if T > 1:
-            o = R.res(outs, "wh%d" % i)
+            o = R.res(outs, "wh_%d" % i)
             if o:
                 mu, var = r.mean(), r.var(ddof=1)
                 w = (r - mu) / math.sqrt(var + 1e-8)  # TRL masked_whiten: (x - mean) * rsqrt(var + 1e-8)
                 R.close(o[0], w, "rl.whiten f64 T=%d" % T, scale=1.0)
                 R.close(o[1], w + mu, "rl.whiten shift_mean=false T=%d" % T, scale=1.0)
-        o = R.res(outs, "ppo%d" % i)
+        o = R.res(outs, "ppo_%d" % i)
         if o:
             ratio = np.exp(logp - old)
             l1 = -adv * ratio
@@ -584,7 +597,7 @@ def check_f64_rl(R, ml, rng, rows):
             R.close(st.get("clipfrac"), np.mean(l2 > l1), "rl.ppo_loss clipfrac T=%d" % T, scale=1.0)
             R.close(st.get("approx_kl"), 0.5 * np.mean((logp - old) ** 2), "rl.ppo_loss approx_kl T=%d" % T, scale=1e-3)
             R.close(st.get("ratio_mean"), np.mean(ratio), "rl.ppo_loss ratio_mean T=%d" % T)
-        o = R.res(outs, "vl%d" % i)
+        o = R.res(outs, "vl_%d" % i)
         if o:
             vc = np.clip(v, ov - 0.2, ov + 0.2)
             e1, e2 = (v - ret) ** 2, (vc - ret) ** 2
@@ -594,26 +607,26 @@ def check_f64_rl(R, ml, rng, rows):
         k1 = logp - ref
         k2 = lr ** 2 / 2
         k3 = np.array([float(mpmath.expm1(mpmath.mpf(a)) - mpmath.mpf(a)) for a in lr])
-        R.close(R.res(outs, "k1%d" % i) and R.res(outs, "k1%d" % i)[0], k1, "rl.kl k1 f64 T=%d" % T)
-        R.close(R.res(outs, "k2%d" % i) and R.res(outs, "k2%d" % i)[0], k2, "rl.kl k2 f64 T=%d" % T)
-        R.close(R.res(outs, "k3%d" % i) and R.res(outs, "k3%d" % i)[0], k3, "rl.kl k3 f64 (mpmath exact) T=%d" % T,
+        R.close(R.res(outs, "k1_%d" % i) and R.res(outs, "k1_%d" % i)[0], k1, "rl.kl k1 f64 T=%d" % T)
+        R.close(R.res(outs, "k2_%d" % i) and R.res(outs, "k2_%d" % i)[0], k2, "rl.kl k2 f64 T=%d" % T)
+        R.close(R.res(outs, "k3_%d" % i) and R.res(outs, "k3_%d" % i)[0], k3, "rl.kl k3 f64 (mpmath exact) T=%d" % T,
                 rtol=1e-13)
         # OpenRLHF 0.11 compute_approx_kl: log_ratio.clamp(-10, 10) on the estimate
-        R.close(R.res(outs, "k3o%d" % i) and R.res(outs, "k3o%d" % i)[0], np.clip(k3, -10, 10),
+        R.close(R.res(outs, "k3o_%d" % i) and R.res(outs, "k3o_%d" % i)[0], np.clip(k3, -10, 10),
                 "rl.kl k3 clamp=10 (OpenRLHF) T=%d" % T, rtol=1e-13)
-        R.close(R.res(outs, "k1o%d" % i) and R.res(outs, "k1o%d" % i)[0], np.clip(k1, -10, 10),
+        R.close(R.res(outs, "k1o_%d" % i) and R.res(outs, "k1o_%d" % i)[0], np.clip(k1, -10, 10),
                 "rl.kl k1 clamp=10 (OpenRLHF) T=%d" % T)
         # verl kl_penalty low_var_kl: kl = clamp(ref - logp, -20, 20); ratio = exp(kl); kld = ratio - kl - 1; clamp +-10
         kl = np.clip(ref - logp, -20, 20)
         k3v = np.clip(np.array([float(mpmath.expm1(mpmath.mpf(a)) - mpmath.mpf(a)) for a in kl]), -10, 10)
-        R.close(R.res(outs, "k3v%d" % i) and R.res(outs, "k3v%d" % i)[0], k3v, "rl.kl k3 clamp=verl T=%d" % T, rtol=1e-13)
-        R.close(R.res(outs, "k1v%d" % i) and R.res(outs, "k1v%d" % i)[0], k1, "rl.kl k1 clamp=verl (verl: none) T=%d" % T)
+        R.close(R.res(outs, "k3v_%d" % i) and R.res(outs, "k3v_%d" % i)[0], k3v, "rl.kl k3 clamp=verl T=%d" % T, rtol=1e-13)
+        R.close(R.res(outs, "k1v_%d" % i) and R.res(outs, "k1v_%d" % i)[0], k1, "rl.kl k1 clamp=verl (verl: none) T=%d" % T)
         rw = -beta * k1
         rw[-1] += score
-        R.close(R.res(outs, "kp%d" % i) and R.res(outs, "kp%d" % i)[0], rw, "rl.kl_penalty k1 T=%d" % T, scale=1e-3)
+        R.close(R.res(outs, "kp_%d" % i) and R.res(outs, "kp_%d" % i)[0], rw, "rl.kl_penalty k1 T=%d" % T, scale=1e-3)
         rw = -beta * k3
         rw[-1] += score
-        R.close(R.res(outs, "kp3%d" % i) and R.res(outs, "kp3%d" % i)[0], rw, "rl.kl_penalty k3 T=%d" % T, scale=1e-3)
+        R.close(R.res(outs, "kp3_%d" % i) and R.res(outs, "kp3_%d" % i)[0], rw, "rl.kl_penalty k3 T=%d" % T, scale=1e-3)
     ref = -0.1 * (blp - bref)
     for b in range(B):
         ref[b, blen[b]:] = 0
