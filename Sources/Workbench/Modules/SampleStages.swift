@@ -71,18 +71,21 @@ enum SampleStages {
         filtering(m, "top_p", doc: """
             sample.top_p(p, {min_keep = 1, semantics = "transformers"}) -> stage
             Nucleus sampling: keeps the most probable tokens holding mass p, p in (0, 1].
-            transformers (TopPLogitsWarper): sorts ascending (stable) and removes the tokens whose
+            transformers (TopPLogitsWarper): sorts ascending and removes the tokens whose
             cumulative probability is <= 1 - p, never the last min_keep; on f32 logits the sum is
             torch's float32 one (100 equal f32 logits keep 50 at p = 0.5, f64 ones 51, as in
-            transformers); tied tokens at the cut go lower ids first. llama.cpp (top_p): sorts
-            descending and keeps up to and including the first token where the running sum
-            reaches p (the boundary token is kept), and at least min_keep; p >= 1 keeps all,
-            p <= 0 the first max(min_keep, 1).
+            transformers); tied tokens at the cut go lower ids first, as a stable sort puts them
+            (HF's torch.sort is not stable: torch 2.15 on CPU orders ties as libstdc++'s std::sort,
+            so where a tie group straddles the cut HF may keep other ids of it, never another
+            count or mass). llama.cpp (top_p): sorts descending and keeps up to and including
+            the first token where the running sum reaches p (the boundary token is kept), and
+            at least min_keep; p >= 1 keeps all, p <= 0 the first max(min_keep, 1).
             """, example: "sample.top_p(0.95)") { x, mk, sem in try .topP(x, minKeep: mk, semantics: sem) }
         filtering(m, "min_p", doc: """
             sample.min_p(p, {min_keep = 1, semantics = "transformers"}) -> stage
             Keeps tokens with probability >= p * (the top probability), p in [0, 1].
-            transformers (MinPLogitsWarper): then restores the min_keep most probable.
+            transformers (MinPLogitsWarper): then restores the min_keep most probable (of tied
+            ones the lower ids; HF picks them with torch.topk, whose order of ties is undocumented).
             llama.cpp (min_p): compares logits, logit >= max + log p, then the min_keep best;
             any p (p <= 0 keeps all, p > 1 the first max(min_keep, 1)).
             """, example: "sample.min_p(0.05)") { x, mk, sem in try .minP(x, minKeep: mk, semantics: sem) }
