@@ -1661,6 +1661,50 @@ def check_f64_sample_more(R, ml, rng, rows):
             R.close(o[1], q[ids], "sample.compare transformers probs f64 (HF warpers)")
 
 
+def nltk_sentence_bleu(references, hypothesis, n):
+    """NLTK 3.x nltk/translate/bleu_score.py sentence_bleu (= corpus_bleu of one) with
+    uniform weights 1/n and SmoothingFunction().method1 (epsilon 0.1), transcribed."""
+    from collections import Counter
+    from fractions import Fraction
+
+    def ngrams(seq, k):
+        return [tuple(seq[i:i + k]) for i in range(len(seq) - k + 1)]
+
+    def modified_precision(refs, hyp, k):
+        counts = Counter(ngrams(hyp, k)) if len(hyp) >= k else Counter()
+        max_counts = {}
+        for ref in refs:
+            rc = Counter(ngrams(ref, k)) if len(ref) >= k else Counter()
+            for g in counts:
+                max_counts[g] = max(max_counts.get(g, 0), rc[g])
+        clipped = {g: min(c, max_counts[g]) for g, c in counts.items()}
+        return sum(clipped.values()), max(1, sum(counts.values()))
+    p = [modified_precision(references, hypothesis, k) for k in range(1, n + 1)]
+    hyp_len = len(hypothesis)
+    ref_len = min((len(r) for r in references), key=lambda rl: (abs(rl - hyp_len), rl))
+    if p[0][0] == 0:
+        return 0.0
+    bp = 1.0 if hyp_len > ref_len else (0.0 if hyp_len == 0 else math.exp(1 - ref_len / hyp_len))
+    pn = [(num + 0.1) / den if num == 0 else Fraction(num, den) for num, den in p]
+    return bp * math.exp(math.fsum((1 / n) * math.log(x) for x in pn))
+
+
+def check_self_bleu(R, ml, rng, rows):
+    """metrics.self_bleu against NLTK's sentence_bleu (method1) transcribed, f64."""
+    words = ["the", "cat", "sat", "on", "a", "mat", "dog", "ran", "big", "red"]
+    body, cases = [], []
+    for i in range(rows):
+        texts = [" ".join(str(rng.choice(words)) for _ in range(int(rng.integers(1, 14)))) for _ in range(int(rng.integers(2, 6)))]
+        n = int(rng.choice([1, 2, 3, 4]))
+        cases.append((i, texts, n))
+        body.append("case('sb%d', function() return metrics.self_bleu(%s, {n = %d}) end)" % (i, lua(texts), n))
+    outs = run_lua("\n".join(body), ml)
+    for i, texts, n in cases:
+        toks = [t.split() for t in texts]
+        ref = np.mean([nltk_sentence_bleu(toks[:j] + toks[j + 1:], toks[j], n) for j in range(len(toks))])
+        R.close((R.res(outs, "sb%d" % i) or [None])[0], ref, "metrics.self_bleu n=%d (NLTK sentence_bleu method1)" % n, scale=1e-3)
+
+
 SECTIONS = {
     "f64_dist": check_f64_dist,
     "f64_sample": check_f64_sample,
@@ -1677,6 +1721,7 @@ SECTIONS = {
     "f64_detect_more": check_f64_detect_more,
     "edge_more": check_edge_more,
     "f64_sample_more": check_f64_sample_more,
+    "self_bleu": check_self_bleu,
 }
 
 
