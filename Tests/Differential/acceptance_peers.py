@@ -1705,6 +1705,42 @@ def check_self_bleu(R, ml, rng, rows):
         R.close((R.res(outs, "sb%d" % i) or [None])[0], ref, "metrics.self_bleu n=%d (NLTK sentence_bleu method1)" % n, scale=1e-3)
 
 
+def check_explore(R, ml, rng, rows):
+    """pref.explore: losses of the margin m and d loss / d m against torch autograd in f64 (TRL 1.16 formulas)."""
+    lsg = torch.nn.functional.logsigmoid
+    forms = {
+        "sigmoid": lambda m, b, ls, tau: -lsg(m),
+        "hinge": lambda m, b, ls, tau: torch.relu(1 - m),
+        "ipo": lambda m, b, ls, tau: (m / b - 1 / (2 * b)) ** 2,
+        "robust": lambda m, b, ls, tau: (-(1 - ls) * lsg(m) + ls * lsg(-m)) / (1 - 2 * ls),
+        "exo_pair": lambda m, b, ls, tau: torch.sigmoid(m) * (lsg(m) - math.log1p(-ls)) + torch.sigmoid(-m) * (lsg(-m) - math.log(ls)),
+        "discopop": lambda m, b, ls, tau: -lsg(m) * (1 - torch.sigmoid(m / tau)) + torch.exp(-m) * torch.sigmoid(m / tau),
+        "aot": lambda m, b, ls, tau: -lsg(m) * (1 - ls) - lsg(-m) * ls,
+    }
+    body, cases = [], []
+    for i in range(rows):
+        m = rng.normal(0, 3, int(rng.integers(1, 30)))
+        m = m[np.abs(1 - m) > 1e-6]  # hinge's kink
+        if len(m) == 0:
+            continue
+        b = float(rng.choice([0.1, 0.5, 2.0]))
+        ls = float(rng.choice([0.1, 0.25]))
+        for name in forms:
+            cases.append((i, name, m, b, ls))
+            body.append("case('ex%d_%s', function() return pref.explore{loss = '%s', beta = %r, margins = tensor(%s), label_smoothing = %r} end)"
+                        % (i, name, name, b, lua(m), ls))
+    outs = run_lua("\n".join(body), ml)
+    for i, name, m, b, ls in cases:
+        o = R.res(outs, "ex%d_%s" % (i, name))
+        if not o:
+            continue
+        t = torch.tensor(m, requires_grad=True)
+        L = forms[name](t, b, ls, 0.05)
+        L.sum().backward()
+        R.close(o[0], L.detach().numpy(), "pref.explore %s losses f64" % name, scale=1e-3)
+        R.close(o[1], t.grad.numpy(), "pref.explore %s d loss / d m (torch autograd f64)" % name, rtol=1e-11, scale=1e-3)
+
+
 SECTIONS = {
     "f64_dist": check_f64_dist,
     "f64_sample": check_f64_sample,
@@ -1722,6 +1758,7 @@ SECTIONS = {
     "edge_more": check_edge_more,
     "f64_sample_more": check_f64_sample_more,
     "self_bleu": check_self_bleu,
+    "explore": check_explore,
 }
 
 
