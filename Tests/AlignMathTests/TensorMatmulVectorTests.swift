@@ -35,4 +35,27 @@ final class TensorMatmulVectorTests: XCTestCase {
         XCTAssertEqual((0..<3).map { Float(ax32[flat: $0]).bitPattern }, [0xc0e2_3890, 0x428f_def9, 0xc29b_ab77])
         XCTAssertEqual(Float(try Tensor.matmul(x32, x32)[flat: 0]).bitPattern, 0x444a_a43b)
     }
+
+    /// numpy calls syrk for a matrix times its own transpose and copies the upper triangle
+    /// down (matmul.c.src), so its product is exactly symmetric and not gemm's: with
+    /// A = f(200, 1009, 3).reshape(5, 40) / 10, A @ A.T (numpy 2.4.6) is the 25 values below;
+    /// gemm (the old path) differed in 2 of them. (Past small sizes numpy's bundled OpenBLAS
+    /// 0.3.31 and Debian's 0.3.21 pick other syrk kernels for f32: not the same bits.)
+    func testMatrixTimesItsTransposeIsNumpysSyrk() throws {
+        let a = try Tensor(f(200, 1009, 3), shape: [5, 40])
+        let want = ["0x1.62db1d7753cd1p+9", "0x1.a5188e1b2ad73p+8", "0x1.5fdb8876b34ep+7", "0x1.2eb6a5ee071b1p+5",
+                    "-0x1.f6503f87a0b48p+6", "0x1.a5188e1b2ad73p+8", "0x1.62e7bb7466d16p+9", "0x1.a2a8a58307bb6p+8",
+                    "0x1.f059c1b95d6ap+7", "0x1.362fa5b8876b1p+5", "0x1.5fdb8876b34ep+7", "0x1.a2a8a58307bb6p+8",
+                    "0x1.606b34df30b13p+9", "0x1.f5f5cfef4819p+8", "0x1.ed25b8876b35p+7", "0x1.2eb6a5ee071b1p+5",
+                    "0x1.f059c1b95d6ap+7", "0x1.f5f5cfef4819p+8", "0x1.5be9536202ecfp+9", "0x1.980addefb3188p+8",
+                    "-0x1.f6503f87a0b48p+6", "0x1.362fa5b8876b1p+5", "0x1.ed25b8876b35p+7", "0x1.980addefb3188p+8",
+                    "0x1.5ccbd55e3ff2ap+9"]
+        XCTAssertEqual(hex(try Tensor.matmul(a, try a.transpose(0, 1))), want)
+        // Aᵀ·A of the transposed view: the same product, syrk reading it transposed
+        let at = try a.transpose(0, 1).contiguous()
+        XCTAssertEqual(hex(try Tensor.matmul(try at.transpose(0, 1), at)), want)
+        // a copy of A on one side is two matrices: gemm, still the right values
+        let g = try Tensor.matmul(a, try a.transpose(0, 1).contiguous())
+        for i in 0..<25 { XCTAssertEqual(g[flat: i], Double(want[i])!, accuracy: 1e-9) }
+    }
 }

@@ -12,8 +12,9 @@ extension AlignMath {
 /// Matrix products as numpy's `matmul`: 1-d · 1-d is a dot product; a 1-d left operand is
 /// a row vector and a 1-d right operand a column vector (the added axis removed from the
 /// result); more axes are batches, broadcast against each other. f32 and f64 go to
-/// OpenBLAS's sgemm/dgemm (transposed views without a copy), or its dot/gemv where numpy
-/// calls those (a side of one row or column: `vectorProduct`); i64 and bool use a plain loop
+/// OpenBLAS's sgemm/dgemm (transposed views without a copy), or its dot/gemv/syrk where
+/// numpy calls those (a side of one row or column: `vectorProduct`; a matrix times its own
+/// transpose: `gram`); i64 and bool use a plain loop
 /// (bool: any of the ands, numpy's result).
 extension Tensor {
     public static func matmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
@@ -89,6 +90,10 @@ extension Tensor {
         if k == 0 { c.initializeMemory(as: UInt8.self, repeating: 0, count: m * n * a.dtype.size); return true }
         let (ta, lda, pa) = blasLayout(a), (tb, ldb, pb) = blasLayout(b)
         let rowsPerBlock = rowsPerBlock(m: m, n: n, k: k)
+        if rowsPerBlock >= m, isGram(a, b, ta, tb, m, n) {
+            gram(pa, c, ta, lda, n, k)
+            return true
+        }
         return withExtendedLifetime((pa, pb)) {
             var r0 = 0
             while r0 < m {
@@ -107,6 +112,31 @@ extension Tensor {
                 r0 += rows
             }
             return true
+        }
+    }
+
+    /// A matrix times its own transpose (the same elements, one side a transposed view of the
+    /// other): numpy's matmul then calls syrk, not gemm (matmul.c.src), with other bits.
+    private static func isGram(_ a: Tensor, _ b: Tensor, _ ta: CBLAS_TRANSPOSE, _ tb: CBLAS_TRANSPOSE, _ m: Int, _ n: Int) -> Bool {
+        guard m == n, ta != tb, a.strides[0] == b.strides[1], a.strides[1] == b.strides[0] else { return false }
+        return a.dtype == .f64
+            ? UnsafeRawPointer(a.pointer(Double.self)) == UnsafeRawPointer(b.pointer(Double.self))
+            : UnsafeRawPointer(a.pointer(Float.self)) == UnsafeRawPointer(b.pointer(Float.self))
+    }
+
+    /// C = A·Aᵀ ([n, n] from A [n, k] as `ta` reads it) by syrk's upper triangle, copied to
+    /// the lower one, as numpy does.
+    private static func gram(_ a: Tensor, _ c: UnsafeMutableRawPointer, _ ta: CBLAS_TRANSPOSE, _ lda: Int, _ n: Int, _ k: Int) {
+        withExtendedLifetime(a) {
+            if a.dtype == .f64 {
+                let o = c.assumingMemoryBound(to: Double.self)
+                cblas_dsyrk(CblasRowMajor, CblasUpper, ta, Int32(n), Int32(k), 1, a.pointer(Double.self), Int32(lda), 0, o, Int32(n))
+                for i in 0..<n { for j in (i + 1)..<Swift.max(i + 1, n) { o[j * n + i] = o[i * n + j] } }
+            } else {
+                let o = c.assumingMemoryBound(to: Float.self)
+                cblas_ssyrk(CblasRowMajor, CblasUpper, ta, Int32(n), Int32(k), 1, a.pointer(Float.self), Int32(lda), 0, o, Int32(n))
+                for i in 0..<n { for j in (i + 1)..<Swift.max(i + 1, n) { o[j * n + i] = o[i * n + j] } }
+            }
         }
     }
 
