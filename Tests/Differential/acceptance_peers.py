@@ -1111,6 +1111,23 @@ def check_whitespace(R, ml, rng, rows):
                 R.close(o[2 * j], o[2 * j + 1], "%s: odd whitespace == single spaces (str.split())" % nm, scale=1e-3)
 
 
+SQUAD_PAIRS = [("ÉTÉ", "été"), ("éthe cat", "é cat"), ("the ÀB", "àb"), ("Straße", "STRASSE"), ("the_cat", "cat"),
+               ("a—the b", "a— b"), ("3the", "3"), ("ΑΒΓ the", "αβγ"), ("İstanbul", "istanbul"), ("the\u00adcat", "cat"),
+               ("ǅ", "ǆ"), ("an:the", ""), ("Ⅻ", "ⅻ"), ("x the’s", "x ’s")]
+
+
+def check_squad_unicode(R, ml, rng, rows):
+    """SQuAD v1.1 normalize_answer on Unicode: str.lower(), ASCII string.punctuation, re's Unicode \b."""
+    body = "\n".join("case('e%d', function() return metrics.exact_match(%s, %s), metrics.token_f1(%s, %s) end)"
+                     % (i, lua_str(a), lua_str(b), lua_str(a), lua_str(b)) for i, (a, b) in enumerate(SQUAD_PAIRS))
+    outs = run_lua(body, ml)
+    for i, (a, b) in enumerate(SQUAD_PAIRS):
+        o = R.res(outs, "e%d" % i)
+        if o:
+            R.close(o[0], float(squad_normalize(a) == squad_normalize(b)), "metrics.exact_match %r %r (SQuAD v1.1)" % (a, b), rtol=0)
+            R.close(o[1], squad_f1(a, b), "metrics.token_f1 %r %r (SQuAD v1.1)" % (a, b), scale=1e-3)
+
+
 def check_rewards(R, ml, rng, rows):
     """TRL: a reward function returning None is NaN and left out of the group statistics; conversational records."""
     from trl.trainer.utils import nanstd  # noqa: F401  (TRL present)
@@ -1752,6 +1769,7 @@ SECTIONS = {
     "semantic_entropy": check_semantic_entropy,
     "logprobs": check_logprobs,
     "whitespace": check_whitespace,
+    "squad_unicode": check_squad_unicode,
     "rewards": check_rewards,
     "f64_more": check_f64_more,
     "f64_detect_more": check_f64_detect_more,
