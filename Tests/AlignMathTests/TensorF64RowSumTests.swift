@@ -76,4 +76,24 @@ final class TensorF64RowSumTests: XCTestCase {
         XCTAssertEqual((0..<6).map { Float(f[flat: $0]).bitPattern },
                        [0x4461_5248, 0x444a_1248, 0x4432_d248, 0x4463_a492, 0x4428_5b6e, 0x4459_2db7])
     }
+
+    /// numpy casts an int64 (or bool) row to float64 through its 8,192-element buffer for
+    /// mean/var/std, so the row's sum is the pairwise sums of its 8,192-element pieces added
+    /// in order. numpy 2.4.6: i = np.arange(20000); x = ((i * 7919) % 1009 - 504) * 2**50 +
+    /// i * 12345; np.mean(x) is 0x1.3f144ce28f9dep+45 (a pairwise sum of the whole row gives
+    /// ...9d8p+45), np.var(x, ddof=1) 0x1.4b6cc20a5fca6p+116, np.std(x, ddof=1)
+    /// 0x1.2347ff07714f1p+58, and np.mean(np.stack([x, x]), axis=1) the mean for each row.
+    func testIntegerRowsAreCastInNumpysBuffers() throws {
+        let x: [Int64] = (0..<20_000).map { (i: Int) -> Int64 in
+            let k = Int64((i * 7919) % 1009 - 504)
+            return k * (1 << 50) + Int64(i) * 12345
+        }
+        let t = try Tensor(elements: x)
+        assertHex(try t.reduce(.mean), "0x1.3f144ce28f9dep+45", "mean of i64")
+        assertHex(try t.reduce(.nanmean), "0x1.3f144ce28f9dep+45", "nanmean of i64")
+        assertHex(try t.reduce(.var), "0x1.4b6cc20a5fca6p+116", "var of i64")
+        assertHex(try t.reduce(.std), "0x1.2347ff07714f1p+58", "std of i64")
+        let rows = try Tensor(elements: x + x, shape: [2, 20_000])
+        assertHex(try rows.reduce(.mean, axis: 1)[flat: 1], "0x1.3f144ce28f9dep+45", "mean of row 2 of [2, 20000] i64")
+    }
 }

@@ -124,7 +124,9 @@ extension Tensor {
     private func reduceIntegers(_ r: Reduction, _ plan: ReducePlan, _ x: Tensor, _ out: Tensor, ddof: Int) throws {
         switch r {
         case .mean, .nanmean, .std, .var, .logsumexp:
-            try FloatReducer<Double>(plan: plan, r: r).run(x.converted(to: .f64), into: out)
+            var reducer = FloatReducer<Double>(plan: plan, r: r)
+            reducer.castInBuffers = true
+            try reducer.run(x.converted(to: .f64), into: out)
         default:
             IntReducer(plan: plan, r: r).run(x, into: out)
         }

@@ -62,6 +62,23 @@ enum PairwiseSum {
 struct FloatReducer<T: ReducibleFloat> {
     let plan: ReducePlan
     let r: Reduction
+    /// i64 and bool cast to f64: numpy casts them through its 8,192-element buffer, so a row's
+    /// sum is the pairwise sums of its 8,192-element pieces added in order (np.mean of 20,000
+    /// int64 near 2^60 was 3 ulps off a pairwise sum of the whole row).
+    var castInBuffers = false
+
+    /// Σ of a row as numpy adds it: pairwise, or by buffers (`castInBuffers`).
+    private func rowTotal(_ p: UnsafePointer<T>, _ n: Int, parallel: Bool) -> Double {
+        guard castInBuffers, n > Self.numpyBuffer else { return Double(Pairwise<T>.sum(p, n, parallel: parallel)) }
+        var total = 0.0
+        for start in stride(from: 0, to: n, by: Self.numpyBuffer) {
+            total += Double(Pairwise<T>.sum(p + start, Swift.min(Self.numpyBuffer, n - start)))
+        }
+        return total
+    }
+
+    /// numpy's default buffer size, in elements (np.getbufsize()).
+    static var numpyBuffer: Int { 8192 }
 
     func run(_ x: Tensor, into out: Tensor) throws {
         let p = UnsafePointer(x.pointer(T.self))
@@ -93,7 +110,7 @@ struct FloatReducer<T: ReducibleFloat> {
         switch r {
         case .sum, .mean:
             // In the dtype by numpy's pairwise order: numpy's bits (Pairwise).
-            let s = Double(Pairwise<T>.sum(p, n, parallel: parallel))
+            let s = rowTotal(p, n, parallel: parallel)
             put(r == .sum ? s : (n == 0 ? .nan : s / Double(n)))
         case .min, .max:
             if n == 0 { return }
@@ -117,6 +134,11 @@ struct FloatReducer<T: ReducibleFloat> {
             out.pointer(Int64.self)[i] = Int64(best.1)
         case .nansum, .nanmean:
             // numpy's nansum: NaN replaced by 0, then its pairwise sum (in the dtype).
+            if castInBuffers {  // from integers: no NaN, numpy's nanmean is its mean
+                let s = rowTotal(p, n, parallel: parallel)
+                put(r == .nansum ? s : (n == 0 ? .nan : s / Double(n)))
+                return
+            }
             let (s, c) = Pairwise<T>.nansum(p, n, parallel: parallel)
             put(r == .nansum ? Double(s) : (c == 0 ? .nan : Double(s) / Double(c)))
         case .prod:
@@ -124,7 +146,7 @@ struct FloatReducer<T: ReducibleFloat> {
             for j in 0..<n { s *= Double(p[j]) }
             put(s)
         case .var, .std:
-            let mean = T.rowSum(p, n) / Double(n)
+            let mean = (castInBuffers ? rowTotal(p, n, parallel: false) : T.rowSum(p, n)) / Double(n)
             // Σ(x - mean)² pairwise, as numpy's var (a running total lost ~200 ulps on 4,097 bools).
             let m2 = PairwiseSum.sum(n) { j in let d = Double(p[j]) - mean; return d * d }
             let v = FloatReducer.spread(m2, n, plan.ddof)
