@@ -1,3 +1,5 @@
+import AlignMathC
+
 /// Ordering along an axis: `sort` (values and positions), `argsort`, `topk`. Orders are
 /// torch's: stable (equal elements keep their order, so ties go to the lower position),
 /// -0.0 equal to 0.0, and NaN greater than everything (last ascending, first descending;
@@ -5,7 +7,9 @@
 ///
 /// Rows are sorted by an LSD radix sort of order-preserving integer keys (11 bits a pass,
 /// passes whose digit is the same everywhere skipped), which is stable by construction and
-/// needs no comparison closure; short rows use insertion sort.
+/// needs no comparison closure; short rows use insertion sort. A long row (65,536 elements
+/// and more, fewer rows than cores) goes to the long-row sort of `alignmath_sort.h`, on
+/// every core.
 extension Tensor {
     /// Values and 0-based positions (i64) sorted along `axis` (0-based, negative from the last).
     public func sort(axis: Int = -1, descending: Bool = false) throws -> (values: Tensor, positions: Tensor) {
@@ -78,10 +82,11 @@ extension Tensor {
         let pos = positions.pointer(Int64.self)
         let vals = values?.pointer(T.self)
         let perRowBytes = n * 2 * (MemoryLayout<K>.size + 4)
-        if rows < ParallelFor.workers && n >= RadixSort.splitAbove && ParallelFor.workers > 1 {
-            // Fewer rows than cores: each long row is split over the cores instead.
+        if n >= RadixSort.splitAbove && (rows < ParallelFor.workers || ParallelFor.workers == 1), let kind = T.longSortKind {
+            // Fewer rows than cores: each long row is sorted on all of them.
             for r in 0..<rows {
-                sortLongRow(src + r * n, n, descending, pos + r * n, vals.map { $0 + r * n })
+                Tensor.sortLongRow(kind, UnsafeRawPointer(src + r * n), n, descending, pos + r * n,
+                                   vals.map { UnsafeMutableRawPointer($0 + r * n) })
             }
             return
         }
@@ -103,76 +108,63 @@ extension Tensor {
         }
     }
 
-    /// One long row on every core (numpy's `np.sort` of 1e7 doubles ran 3.4x faster than one
-    /// core's LSD pass over it): the keys are split by their top 11 bits (a stable MSD pass:
-    /// each piece of the row counts its digits, then writes its elements after the earlier
-    /// pieces' in each bucket), then each bucket is sorted on its own, buckets spread over the
-    /// cores, by the LSD sort (its pass over the top digit, the same for all, is skipped).
-    private func sortLongRow<T: SortKeyed, K: FixedWidthInteger & UnsignedInteger>(
-        _ row: UnsafePointer<T>, _ n: Int, _ descending: Bool,
-        _ pos: UnsafeMutablePointer<Int64>, _ vals: UnsafeMutablePointer<T>?
-    ) where T.Key == K {
-        let scratch = TensorStorage(uninitializedBytes: n * 2 * (MemoryLayout<K>.size + 4))
+    /// One long row on every core, by the phases of `alignmath_sort.h`: the keys' extremes
+    /// and a histogram of a window of their top bits per piece of the row, a plan that merges
+    /// neighbouring digits into buckets of about 16k keys, a stable scatter into the buckets
+    /// per piece (each piece writes after the earlier pieces in every bucket), then the
+    /// buckets sorted in cache and written out, spread over the cores. numpy's values-only
+    /// `np.sort` of 1e7 doubles is the peer (BENCHMARKS.md, "A long sort").
+    static func sortLongRow(_ kind: Int32, _ row: UnsafeRawPointer, _ n: Int, _ descending: Bool,
+                            _ pos: UnsafeMutablePointer<Int64>, _ vals: UnsafeMutableRawPointer?) {
+        let pieces = Swift.max(1, Swift.min(ParallelFor.workers, 8))
+        let cuts = (0...pieces).map { n * $0 / pieces }
+        let down: Int32 = descending ? 1 : 0
+        var extremes = [UInt64](repeating: 0, count: 2 * pieces)
+        extremes.withUnsafeMutableBufferPointer { e in
+            let out = UncheckedSendable(e.baseAddress.unsafelyUnwrapped)
+            Parallel.each(pieces) { p in
+                am_sort_minmax(row, kind, cuts[p], cuts[p + 1], down, out.value + 2 * p, out.value + 2 * p + 1)
+            }
+        }
+        var lowest = UInt64.max, highest = UInt64(0)
+        for p in 0..<pieces { lowest = Swift.min(lowest, extremes[2 * p]); highest = Swift.max(highest, extremes[2 * p + 1]) }
+        var shift: Int32 = 0
+        let window = am_sort_window(n, lowest, highest, &shift)
+        let digits = 1 << Int(window)
+        // One block: keys and positions twice (the buckets and their scratch), then the
+        // histograms, the digit -> bucket table, the buckets' starts and the pieces' cursors.
+        let keyBytes = n * 8, positionBytes = n * 4
+        let histBytes = pieces * digits * 4, lutBytes = digits * 4
+        let startBytes = (digits + 1) * 8, nextBytes = pieces * digits * 8
+        let total = 2 * keyBytes + 2 * positionBytes + histBytes + lutBytes + startBytes + nextBytes
+        let scratch = TensorStorage(uninitializedBytes: total)
         defer { withExtendedLifetime(scratch) {} }
-        let k0 = scratch.base.assumingMemoryBound(to: K.self), k1 = k0 + n
-        let i0 = UnsafeMutableRawPointer(k1 + n).assumingMemoryBound(to: UInt32.self), i1 = i0 + n
-        let pieces = Parallel.ranges(n, cost: 8)
-        let buckets = RadixSort.buckets, shift = K.bitWidth - RadixSort.bits
-        // counts[p * buckets + b]: piece p's keys with top digit b; then, in place, where
-        // piece p writes its first such key
-        var counts = [Int](repeating: 0, count: pieces.count * buckets)
-        counts.withUnsafeMutableBufferPointer { cb in
-            let c = UncheckedSendable(cb.baseAddress.unsafelyUnwrapped)
-            let (ks, is_, kd, id) = (UncheckedSendable(k0), UncheckedSendable(i0), UncheckedSendable(k1), UncheckedSendable(i1))
-            let src = UncheckedSendable(row)
-            Parallel.each(pieces.count) { p in
-                let h = c.value + p * buckets
-                for j in pieces[p] {
-                    let key = src.value[j].sortKey(descending: descending)
-                    ks.value[j] = key; is_.value[j] = UInt32(j)
-                    h[Int(truncatingIfNeeded: key >> shift)] += 1
-                }
-            }
-            var at = 0
-            for b in 0..<buckets {
-                for p in 0..<pieces.count { let v = c.value[p * buckets + b]; c.value[p * buckets + b] = at; at += v }
-            }
-            var starts = [Int](), ends = [Int]()
-            for b in 0..<buckets {
-                let a = c.value[b], e = b + 1 < buckets ? c.value[b + 1] : n
-                if e > a { starts.append(a); ends.append(e) }
-            }
-            Parallel.each(pieces.count) { p in
-                let h = c.value + p * buckets
-                for j in pieces[p] {
-                    let key = ks.value[j], d = Int(truncatingIfNeeded: key >> shift)
-                    let to = h[d]; h[d] = to + 1
-                    kd.value[to] = key; id.value[to] = is_.value[j]
-                }
-            }
-            // The buckets, in contiguous groups of about equal size, one group per task.
-            var groupList: [Range<Int>] = [], first = 0, size = 0
-            let target = Swift.max(1, n / (ParallelFor.workers * 4))
-            for b in starts.indices {
-                size += ends[b] - starts[b]
-                if size >= target || b == starts.count - 1 { groupList.append(first..<(b + 1)); first = b + 1; size = 0 }
-            }
-            let (groups, bucketStarts, bucketEnds) = (groupList, starts, ends)
-            Parallel.each(groups.count) { g in
-                for b in groups[g] {
-                    let a = bucketStarts[b], m = bucketEnds[b] - a
-                    let inFirst = RadixSort.sort(keys: kd.value + a, ks.value + a, positions: id.value + a, is_.value + a, count: m)
-                    if !inFirst { (id.value + a).update(from: is_.value + a, count: m) }
-                }
-            }
-            let (o, v) = (UncheckedSendable(pos), UncheckedSendable(vals))
-            Parallel.each(pieces.count) { p in
-                for j in pieces[p] {
-                    let at = Int(id.value[j])
-                    o.value[j] = Int64(at)
-                    if let d = v.value { d[j] = src.value[at] }
-                }
-            }
+        var at = scratch.base
+        func carve<P>(_ bytes: Int, _: P.Type) -> UnsafeMutablePointer<P> {
+            let p = at.assumingMemoryBound(to: P.self)
+            at += bytes
+            return p
+        }
+        let keys = carve(keyBytes, UInt64.self), scratchKeys = carve(keyBytes, UInt64.self)
+        let positions = carve(positionBytes, UInt32.self), scratchPositions = carve(positionBytes, UInt32.self)
+        let hists = carve(histBytes, UInt32.self), lut = carve(lutBytes, UInt32.self)
+        let starts = carve(startBytes, Int.self), next = carve(nextBytes, Int.self)
+        hists.initialize(repeating: 0, count: pieces * digits)
+        let (k, sk, ps, sp) = (UncheckedSendable(keys), UncheckedSendable(scratchKeys), UncheckedSendable(positions), UncheckedSendable(scratchPositions))
+        let (h, l, nx) = (UncheckedSendable(hists), UncheckedSendable(lut), UncheckedSendable(next))
+        Parallel.each(pieces) { p in
+            am_sort_hist(row, kind, cuts[p], cuts[p + 1], down, shift, window, h.value + p * digits)
+        }
+        let buckets = am_sort_plan(hists, Int32(pieces), n, shift, window, lut, starts, next)
+        Parallel.each(pieces) { p in
+            am_sort_scatter(row, kind, cuts[p], cuts[p + 1], down, shift, window, l.value, nx.value + p * digits, k.value, ps.value)
+        }
+        let (st, o, v) = (UncheckedSendable(starts), UncheckedSendable(pos), UncheckedSendable(vals))
+        let width = kind == Int32(AM_SORT_F32) ? 4 : 8
+        Parallel.each(buckets) { b in
+            let a = st.value[b], m = st.value[b + 1] - a
+            am_sort_bucket(row, kind, down, k.value + a, ps.value + a, sk.value + a, sp.value + a, m,
+                           o.value + a, v.value.map { $0 + a * width })
         }
     }
 
@@ -200,6 +192,8 @@ extension Tensor {
 protocol SortKeyed: TensorElement {
     associatedtype Key: FixedWidthInteger & UnsignedInteger
     var sortKey: Key { get }
+    /// The element kind of the C long-row sort (`AM_SORT_F64` ...), nil where it has none.
+    static var longSortKind: Int32? { get }
 }
 
 extension SortKeyed {
@@ -209,6 +203,7 @@ extension SortKeyed {
 }
 
 extension Double: SortKeyed {
+    static var longSortKind: Int32? { Int32(AM_SORT_F64) }
     @inline(__always) var sortKey: UInt64 {
         if isNaN { return .max }
         let b = (self == 0 ? 0.0 : self).bitPattern
@@ -217,6 +212,7 @@ extension Double: SortKeyed {
 }
 
 extension Float: SortKeyed {
+    static var longSortKind: Int32? { Int32(AM_SORT_F32) }
     @inline(__always) var sortKey: UInt32 {
         if isNaN { return .max }
         let b = (self == 0 ? Float(0) : self).bitPattern
@@ -225,10 +221,12 @@ extension Float: SortKeyed {
 }
 
 extension Int64: SortKeyed {
+    static var longSortKind: Int32? { Int32(AM_SORT_I64) }
     @inline(__always) var sortKey: UInt64 { UInt64(bitPattern: self) ^ (1 << 63) }
 }
 
 extension Bool: SortKeyed {
+    static var longSortKind: Int32? { nil }
     @inline(__always) var sortKey: UInt32 { self ? 1 : 0 }
 }
 

@@ -1,0 +1,54 @@
+#ifndef ALIGNMATH_SORT_H
+#define ALIGNMATH_SORT_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// The long-row sort (`Tensor.sort`/`argsort` of rows of 65,536 elements and more), in
+/// phases the caller runs on its cores: the keys' extremes (`am_sort_minmax`, per piece of
+/// the row), a histogram of a window of the top bits (`am_sort_hist`, per piece), the plan
+/// that merges neighbouring digits into buckets of about 16k elements (`am_sort_plan`, once),
+/// a stable scatter of (key, position) into the buckets (`am_sort_scatter`, per piece), and
+/// each bucket sorted on its own and written out (`am_sort_bucket`, buckets spread over
+/// the cores). Keys are 64-bit and order-preserving: torch's order (stable, -0.0 equal to
+/// 0.0, every NaN largest; descending is the complement). A bucket whose keys' varying bits
+/// and in-bucket position fit 64 bits packs both into one word and sorts that
+/// in cache by an LSD radix (the positions ride along in the low bits, so ties keep their
+/// order); others take a (key, position) MSD radix. BENCHMARKS.md, "A long sort".
+
+/// What the row holds.
+enum { AM_SORT_F64 = 0, AM_SORT_F32 = 1, AM_SORT_I64 = 2 };
+
+/// The digit window the plan splits on, for a row of `n` keys between `min_key` and
+/// `max_key`: returns its bits (2^bits digits) and sets `shift`, where the window starts.
+int am_sort_window(size_t n, uint64_t min_key, uint64_t max_key, int *shift);
+
+/// The smallest and largest key of `src[lo..<hi]`.
+void am_sort_minmax(const void *src, int kind, size_t lo, size_t hi, int descending,
+                    uint64_t *min_key, uint64_t *max_key);
+
+/// Counts the keys of `src[lo..<hi]` by their digit `(key >> shift) & (2^window − 1)` into
+/// `hist` (2^window counters, zeroed by the caller).
+void am_sort_hist(const void *src, int kind, size_t lo, size_t hi, int descending,
+                  int shift, int window, uint32_t *hist);
+
+/// Merges neighbouring digits into buckets; returns their number `nb`. `hists` holds
+/// `pieces` histograms one after the other. Writes `lut` (digit -> bucket, 2^window),
+/// `bucket_start` (nb + 1 entries, the last `n`) and `next` (`pieces` rows of 2^window:
+/// where piece p writes its first key of bucket b, at `next[p * 2^window + b]`).
+size_t am_sort_plan(const uint32_t *hists, int pieces, size_t n, int shift, int window,
+                    uint32_t *lut, size_t *bucket_start, size_t *next);
+
+/// Writes the keys of `src[lo..<hi]` and their positions into their buckets (`next` is
+/// this piece's row of the plan's `next`, advanced in place).
+void am_sort_scatter(const void *src, int kind, size_t lo, size_t hi, int descending,
+                     int shift, int window, const uint32_t *lut, size_t *next,
+                     uint64_t *keys, uint32_t *positions);
+
+/// Sorts one bucket (`count` keys and positions; `scratch_keys`/`scratch_positions` as
+/// long) and writes its 0-based positions to `out_positions` and, when `out_values` is not
+/// NULL, its values (of the row `src`'s kind) to `out_values`.
+void am_sort_bucket(const void *src, int kind, int descending, uint64_t *keys, uint32_t *positions,
+                    uint64_t *scratch_keys, uint32_t *scratch_positions, size_t count,
+                    int64_t *out_positions, void *out_values);
+
+#endif
