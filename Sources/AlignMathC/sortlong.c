@@ -5,31 +5,25 @@
    descending order is the complement (`flip`), so NaN comes first and ties keep their order
    in a stable sort either way. The same keys as `SortKeyed.sortKey` in TensorSort.swift. */
 static inline uint64_t key_f64(double x) {
-    if (x != x) return UINT64_MAX;
-    if (x == 0) x = 0.0;
+    /* Branch-free, so the passes over the row vectorise: -0.0 becomes 0.0's bits, a
+       negative number's bits are complemented, a positive one's sign bit set. */
     uint64_t b;
     memcpy(&b, &x, 8);
-    return (b >> 63) ? ~b : (b | (1ull << 63));
+    b = (b << 1) == 0 ? 0 : b;
+    uint64_t k = b ^ ((uint64_t)((int64_t)b >> 63) | (1ull << 63));
+    return (b & ~(1ull << 63)) > 0x7FF0000000000000ull ? UINT64_MAX : k;
 }
 
 static inline uint64_t key_f32(float x) {
-    if (x != x) return (uint64_t)UINT32_MAX << 32;
-    if (x == 0) x = 0.0f;
     uint32_t b;
     memcpy(&b, &x, 4);
-    uint32_t k = (b >> 31) ? ~b : (b | (1u << 31));
+    b = (b << 1) == 0 ? 0 : b;
+    uint32_t k = b ^ ((uint32_t)((int32_t)b >> 31) | (1u << 31));
+    k = (b & ~(1u << 31)) > 0x7F800000u ? UINT32_MAX : k;
     return (uint64_t)k << 32;
 }
 
 static inline uint64_t key_i64(int64_t x) { return (uint64_t)x ^ (1ull << 63); }
-
-static inline uint64_t key_at(const void *src, int kind, size_t j) {
-    switch (kind) {
-    case AM_SORT_F64: return key_f64(((const double *)src)[j]);
-    case AM_SORT_F32: return key_f32(((const float *)src)[j]);
-    default: return key_i64(((const int64_t *)src)[j]);
-    }
-}
 
 /* The value back from its (unflipped) key, or from the row where the key does not say it
    all: -0.0 shares 0.0's key and NaNs their payloads share one. */
@@ -91,25 +85,59 @@ int am_sort_window(size_t n, uint64_t min_key, uint64_t max_key, int *shift) {
 
 void am_sort_minmax(const void *src, int kind, size_t lo, size_t hi, int descending,
                     uint64_t *min_key, uint64_t *max_key) {
-    const uint64_t flip = descending ? UINT64_MAX : 0;
-    uint64_t mn = UINT64_MAX, mx = 0;
-#define MINMAX(KEY) for (size_t j = lo; j < hi; j++) { uint64_t k = (KEY) ^ flip; mn = k < mn ? k : mn; mx = k > mx ? k : mx; }
-    FOR_KIND(kind, MINMAX)
-#undef MINMAX
-    *min_key = mn;
-    *max_key = mx;
+    /* The extremes of the values (NaN aside: `x < m` is false for it, and the loops
+       vectorise as min/max instructions), then their keys: NaN's key is the largest. */
+    uint64_t kmin = UINT64_MAX, kmax = UINT64_MAX;
+    switch (kind) {
+    case AM_SORT_F64: {
+        const double *s = src;
+        double a = __builtin_inf(), b = -__builtin_inf();
+        int nan = 0;
+        for (size_t j = lo; j < hi; j++) { double x = s[j]; nan |= x != x; a = x < a ? x : a; b = x > b ? x : b; }
+        if (a <= b) { kmin = key_f64(a); kmax = nan ? UINT64_MAX : key_f64(b); }
+        break;
+    }
+    case AM_SORT_F32: {
+        const float *s = src;
+        float a = __builtin_inff(), b = -__builtin_inff();
+        int nan = 0;
+        for (size_t j = lo; j < hi; j++) { float x = s[j]; nan |= x != x; a = x < a ? x : a; b = x > b ? x : b; }
+        if (a <= b) { kmin = key_f32(a); kmax = nan ? (uint64_t)UINT32_MAX << 32 : key_f32(b); }
+        else { kmin = kmax = (uint64_t)UINT32_MAX << 32; }
+        break;
+    }
+    default: {
+        const int64_t *s = src;
+        int64_t a = INT64_MAX, b = INT64_MIN;
+        for (size_t j = lo; j < hi; j++) { int64_t x = s[j]; a = x < a ? x : a; b = x > b ? x : b; }
+        kmin = key_i64(a);
+        kmax = key_i64(b);
+    }
+    }
+    if (descending) { uint64_t t = ~kmax; kmax = ~kmin; kmin = t; }
+    *min_key = kmin;
+    *max_key = kmax;
 }
+
+/* The digits of a chunk of keys are worked out in one loop (which vectorises) before the
+   counters are touched one by one. */
+#define CHUNK 256
 
 void am_sort_hist(const void *src, int kind, size_t lo, size_t hi, int descending,
                   int shift, int window, uint32_t *restrict hist) {
     const uint64_t flip = descending ? UINT64_MAX : 0, mask = ((uint64_t)1 << window) - 1;
-#define HIST(KEY) for (size_t j = lo; j < hi; j++) { uint64_t k = (KEY) ^ flip; hist[(k >> shift) & mask]++; }
-    FOR_KIND(kind, HIST)
-#undef HIST
+    uint32_t digit[CHUNK];
+    for (size_t c = lo; c < hi; c += CHUNK) {
+        const size_t m = hi - c < CHUNK ? hi - c : CHUNK;
+#define DIGITS(KEY) for (size_t i = 0, j = c; i < m; i++, j++) digit[i] = (uint32_t)((((KEY) ^ flip) >> shift) & mask);
+        FOR_KIND(kind, DIGITS)
+#undef DIGITS
+        for (size_t i = 0; i < m; i++) hist[digit[i]]++;
+    }
 }
 
 /* Buckets of about this many keys: a bucket's keys and scratch (16 bytes a key) stay in L2. */
-#define BUCKET_TARGET 16384
+#define BUCKET_TARGET 32768
 
 static inline int bit_length(uint64_t x) { return x ? 64 - __builtin_clzll(x) : 0; }
 
@@ -157,9 +185,19 @@ void am_sort_scatter(const void *src, int kind, size_t lo, size_t hi, int descen
                      int shift, int window, const uint32_t *restrict lut, size_t *restrict next,
                      uint64_t *restrict keys, uint32_t *restrict positions) {
     const uint64_t flip = descending ? UINT64_MAX : 0, mask = ((uint64_t)1 << window) - 1;
-#define SCATTER(KEY) for (size_t j = lo; j < hi; j++) { uint64_t k = (KEY) ^ flip; size_t at = next[lut[(k >> shift) & mask]]++; keys[at] = k; positions[at] = (uint32_t)j; }
-    FOR_KIND(kind, SCATTER)
-#undef SCATTER
+    uint64_t key[CHUNK];
+    for (size_t c = lo; c < hi; c += CHUNK) {
+        const size_t m = hi - c < CHUNK ? hi - c : CHUNK;
+#define KEYS(KEY) for (size_t i = 0, j = c; i < m; i++, j++) key[i] = (KEY) ^ flip;
+        FOR_KIND(kind, KEYS)
+#undef KEYS
+        for (size_t i = 0; i < m; i++) {
+            const uint64_t k = key[i];
+            const size_t at = next[lut[(k >> shift) & mask]]++;
+            keys[at] = k;
+            positions[at] = (uint32_t)(c + i);
+        }
+    }
 }
 
 /* LSD radix sort of `n` packed words over bits [lo, lo + bits), in passes of near-equal
