@@ -307,8 +307,7 @@ static void msd_pairs(uint64_t *restrict ka, uint32_t *restrict ia, uint64_t *re
 }
 
 void am_sort_bucket(const void *src, int kind, int descending, uint64_t *keys, uint32_t *positions,
-                    uint64_t *scratch_keys, uint32_t *scratch_positions, size_t count,
-                    int64_t *out_positions, void *out_values) {
+                    uint64_t *scratch, size_t count, int64_t *out_positions, void *out_values) {
     if (count == 0) return;
     const uint64_t flip = descending ? UINT64_MAX : 0, first = keys[0];
     uint64_t varying = 0;
@@ -325,7 +324,7 @@ void am_sort_bucket(const void *src, int kind, int descending, uint64_t *keys, u
         const int bits = hi - lo, pb = position_bits;
         const uint64_t field = bits ? (bits == 64 ? UINT64_MAX : (((uint64_t)1 << bits) - 1)) : 0;
         const uint64_t base = first & ~(field << lo), pmask = ((uint64_t)1 << pb) - 1;
-        uint64_t *packed = scratch_keys;
+        uint64_t *packed = scratch;
         for (size_t j = 0; j < count; j++) packed[j] = (((keys[j] >> lo) & field) << pb) | j;
         int width = bit_length(count) - 2;
         width = width < 6 ? 6 : (width > 12 ? 12 : width);
@@ -338,7 +337,9 @@ void am_sort_bucket(const void *src, int kind, int descending, uint64_t *keys, u
         }
         return;
     }
-    msd_pairs(keys, positions, scratch_keys, scratch_positions, count, hi, 0);
+    /* The (key, position) way: its scratch positions borrow the output's memory, which is
+       written only after the sort. */
+    msd_pairs(keys, positions, scratch, (uint32_t *)out_positions, count, hi, 0);
     for (size_t j = 0; j < count; j++) {
         out_positions[j] = positions[j];
         if (out_values) put_value(src, kind, keys[j] ^ flip, positions[j], out_values, j);

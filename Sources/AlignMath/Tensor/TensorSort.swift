@@ -131,12 +131,12 @@ extension Tensor {
         var shift: Int32 = 0
         let window = am_sort_window(n, lowest, highest, &shift)
         let digits = 1 << Int(window)
-        // One block: keys and positions twice (the buckets and their scratch), then the
-        // histograms, the digit -> bucket table, the buckets' starts and the pieces' cursors.
+        // One block: the keys and positions in their buckets, then the histograms, the
+        // digit -> bucket table, the buckets' starts and the pieces' cursors.
         let keyBytes = n * 8, positionBytes = n * 4
         let histBytes = pieces * digits * 4, lutBytes = digits * 4
         let startBytes = (digits + 1) * 8, nextBytes = pieces * digits * 8
-        let total = 2 * keyBytes + 2 * positionBytes + histBytes + lutBytes + startBytes + nextBytes
+        let total = keyBytes + positionBytes + histBytes + lutBytes + startBytes + nextBytes
         let scratch = TensorStorage(uninitializedBytes: total)
         defer { withExtendedLifetime(scratch) {} }
         var at = scratch.base
@@ -145,13 +145,12 @@ extension Tensor {
             at += bytes
             return p
         }
-        let keys = carve(keyBytes, UInt64.self), scratchKeys = carve(keyBytes, UInt64.self)
-        let positions = carve(positionBytes, UInt32.self), scratchPositions = carve(positionBytes, UInt32.self)
+        let keys = carve(keyBytes, UInt64.self), positions = carve(positionBytes, UInt32.self)
         let hists = carve(histBytes, UInt32.self), lut = carve(lutBytes, UInt32.self)
         let starts = carve(startBytes, Int.self), next = carve(nextBytes, Int.self)
         hists.initialize(repeating: 0, count: pieces * digits)
-        let (k, sk, ps, sp) = (UncheckedSendable(keys), UncheckedSendable(scratchKeys), UncheckedSendable(positions), UncheckedSendable(scratchPositions))
-        let (h, l, nx) = (UncheckedSendable(hists), UncheckedSendable(lut), UncheckedSendable(next))
+        let (k, ps, h, l, nx) = (UncheckedSendable(keys), UncheckedSendable(positions), UncheckedSendable(hists),
+                                 UncheckedSendable(lut), UncheckedSendable(next))
         Parallel.each(pieces) { p in
             am_sort_hist(row, kind, cuts[p], cuts[p + 1], down, shift, window, h.value + p * digits)
         }
@@ -159,12 +158,26 @@ extension Tensor {
         Parallel.each(pieces) { p in
             am_sort_scatter(row, kind, cuts[p], cuts[p + 1], down, shift, window, l.value, nx.value + p * digits, k.value, ps.value)
         }
+        // The buckets in contiguous groups of about equal size, a few per core; each group
+        // sorts its buckets one by one in one scratch as long as its largest.
+        var groups: [Range<Int>] = [], first = 0, size = 0
+        let target = Swift.max(1, n / (ParallelFor.workers * 4))
+        for b in 0..<buckets {
+            size += starts[b + 1] - starts[b]
+            if size >= target || b == buckets - 1 { groups.append(first..<(b + 1)); first = b + 1; size = 0 }
+        }
         let (st, o, v) = (UncheckedSendable(starts), UncheckedSendable(pos), UncheckedSendable(vals))
         let width = kind == Int32(AM_SORT_F32) ? 4 : 8
-        Parallel.each(buckets) { b in
-            let a = st.value[b], m = st.value[b + 1] - a
-            am_sort_bucket(row, kind, down, k.value + a, ps.value + a, sk.value + a, sp.value + a, m,
-                           o.value + a, v.value.map { $0 + a * width })
+        Parallel.each(groups.count) { g in
+            var largest = 1
+            for b in groups[g] { largest = Swift.max(largest, st.value[b + 1] - st.value[b]) }
+            let words = TensorStorage(uninitializedBytes: largest * 8)
+            let w = words.base.assumingMemoryBound(to: UInt64.self)
+            for b in groups[g] {
+                let a = st.value[b], m = st.value[b + 1] - a
+                am_sort_bucket(row, kind, down, k.value + a, ps.value + a, w, m, o.value + a, v.value.map { $0 + a * width })
+            }
+            withExtendedLifetime(words) {}
         }
     }
 

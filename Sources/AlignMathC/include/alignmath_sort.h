@@ -44,11 +44,10 @@ void am_sort_scatter(const void *src, int kind, size_t lo, size_t hi, int descen
                      int shift, int window, const uint32_t *lut, size_t *next,
                      uint64_t *keys, uint32_t *positions);
 
-/// Sorts one bucket (`count` keys and positions; `scratch_keys`/`scratch_positions` as
-/// long) and writes its 0-based positions to `out_positions` and, when `out_values` is not
+/// Sorts one bucket (`count` keys and positions, both overwritten; `scratch` holds `count`
+/// words) and writes its 0-based positions to `out_positions` and, when `out_values` is not
 /// NULL, its values (of the row `src`'s kind) to `out_values`.
 void am_sort_bucket(const void *src, int kind, int descending, uint64_t *keys, uint32_t *positions,
-                    uint64_t *scratch_keys, uint32_t *scratch_positions, size_t count,
-                    int64_t *out_positions, void *out_values);
+                    uint64_t *scratch, size_t count, int64_t *out_positions, void *out_values);
 
 #endif
