@@ -142,9 +142,10 @@ struct FloatReducer<T: ReducibleFloat> {
             let (s, c) = Pairwise<T>.nansum(p, n, parallel: parallel)
             put(r == .nansum ? Double(s) : (c == 0 ? .nan : Double(s) / Double(c)))
         case .prod:
-            var s = 1.0
-            for j in 0..<n { s *= Double(p[j]) }
-            put(s)
+            // in the dtype, one after another, as numpy's multiply.reduce (f32 in f32)
+            var s: T = 1
+            for j in 0..<n { s *= p[j] }
+            put(Double(s))
         case .var, .std:
             let mean = (castInBuffers ? rowTotal(p, n, parallel: false) : T.rowSum(p, n)) / Double(n)
             // Σ(x - mean)² pairwise, as numpy's var (a running total lost ~200 ulps on 4,097 bools).
@@ -230,7 +231,7 @@ struct FloatReducer<T: ReducibleFloat> {
             for i in 0..<n {
                 let row = base + i * inner
                 switch r {
-                case .prod: for j in 0..<len { acc[j] *= Double(row[j]) }
+                case .prod: for j in 0..<len { acc[j] = Double(T(acc[j]) * row[j]) }  // in the dtype
                 case .nansum, .nanmean:
                     for j in 0..<len { let v = Double(row[j]); let ok = !v.isNaN; acc[j] += ok ? v : 0; acc2[j] += ok ? 1 : 0 }
                 default: for j in 0..<len { acc[j] += Double(row[j]) }

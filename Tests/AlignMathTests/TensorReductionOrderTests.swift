@@ -1,16 +1,17 @@
 import XCTest
 import AlignMath
 
-/// f64 sums, means, nansums, nanmeans and var/std over long rows, bit for bit against numpy
-/// 2.4.6, which adds f64 rows by its pairwise summation at every length. Rows past 2,048
-/// elements were summed in 16 SIMD lanes per block (the same error, other bits: 4,099
-/// elements gave 0x1.4f5924924924bp+12 where numpy gives ...248p+12). Found by
-/// Tests/Differential/acceptance_tensor.py. numpy, by hand:
+/// Reductions added in numpy's order, bit for bit against numpy 2.4.6 (each test says how):
+/// f64 rows by pairwise summation at every length (rows past 2,048 elements were summed in 16
+/// SIMD lanes per block: the same error, other bits; 4,099 elements gave
+/// 0x1.4f5924924924bp+12 where numpy gives ...248p+12), permuted views in memory order,
+/// integers cast in numpy's buffers, f32 products in f32. Found by
+/// Tests/Differential/acceptance_tensor.py. For the first test, numpy by hand:
 ///
 ///     i = np.arange(n); x = ((i * 7919) % 1000) / 7 - 70; y = x.copy(); y[::97] = np.nan
 ///     x.sum().hex(), x.mean().hex(), np.var(x, ddof=1).hex(), np.std(x, ddof=1).hex(),
 ///     np.nansum(y).hex(), np.nanmean(y).hex()
-final class TensorF64RowSumTests: XCTestCase {
+final class TensorReductionOrderTests: XCTestCase {
     private func input(_ n: Int, nanEvery: Int? = nil) throws -> Tensor {
         try Tensor((0..<n).map { i in
             if let k = nanEvery, i % k == 0 { return .nan }
@@ -95,5 +96,17 @@ final class TensorF64RowSumTests: XCTestCase {
         assertHex(try t.reduce(.std), "0x1.2347ff07714f1p+58", "std of i64")
         let rows = try Tensor(elements: x + x, shape: [2, 20_000])
         assertHex(try rows.reduce(.mean, axis: 1)[flat: 1], "0x1.3f144ce28f9dep+45", "mean of row 2 of [2, 20000] i64")
+    }
+
+    /// numpy's prod multiplies in the dtype, one element after another: f32 in f32. numpy
+    /// 2.4.6: x = (1 + np.arange(40) % 7 * 0.01).astype(np.float32); np.prod(x) has the bits
+    /// 40456d7a (in f64, then rounded: 40456d7b, what moonlab gave), and so has each column of
+    /// np.prod(np.stack([x, x]).T, axis=0).
+    func testF32ProductsMultiplyInF32AsNumpy() throws {
+        let x = (0..<40).map { i in Float(1 + Double(i % 7) * 0.01) }
+        XCTAssertEqual(Float(try Tensor(floats: x).reduce(.prod)).bitPattern, 0x4045_6d7a)
+        let columns = try Tensor(floats: x.flatMap { [$0, $0] }, shape: [40, 2])
+        let p = try columns.reduce(.prod, axis: 0)
+        XCTAssertEqual((0..<2).map { Float(p[flat: $0]).bitPattern }, [0x4045_6d7a, 0x4045_6d7a])
     }
 }
