@@ -605,7 +605,9 @@ def gen_unary():
                                     ("expm1", np.expm1, a, 1), ("abs", np.abs, a, 0), ("sqrt", np.sqrt, pos_a, 0),
                                     ("tanh", np.tanh, a, 1), ("floor", np.floor, a, 0), ("ceil", np.ceil, a, 0),
                                     ("sign", np.sign, a, 0)):
-                case("unary/%s_%s" % (fn, dt), "return %s:%s()" % (T(arg), fn), f(arg), tol)
+                # numpy's own SIMD functions and libm are each within 1-2 ulps of the true value:
+                # up to 2 ulps apart (f32 log, exp; f64 tanh, where libm's is 2 ulps off)
+                case("unary/%s_%s" % (fn, dt), "return %s:%s()" % (T(arg), fn), f(arg), 2 * tol)
             case("unary/sigmoid_%s" % dt, "return %s:sigmoid()" % T(a), (1 / (1 + np.exp(-a))).astype(a.dtype), 2)
             case("unary/log_neg_%s" % dt, "return %s:log()" % T(np.array([-1.0, 0.0, -0.0], a.dtype)),
                  np.log(np.array([-1.0, 0.0, -0.0], a.dtype)))
