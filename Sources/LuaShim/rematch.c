@@ -118,6 +118,35 @@ static int rematch_span(lua_State *L) {
     return 2;
 }
 
+/* m:group(k, ...) -> the texts of groups k, ... (Python's Match.group): group 0 without an
+   argument, nil for a group that did not take part; a group the pattern does not have is
+   an error (Python: IndexError "no such group"). */
+static int rematch_group(lua_State *L) {
+    rematch *m = checkmatch(L, 1);
+    int n = lua_gettop(L) - 1;
+    if (n <= 0) {
+        pushgroup(L, 1, m, 0);
+        return 1;
+    }
+    luaL_checkstack(L, n, "too many groups");
+    for (int i = 2; i <= n + 1; i++) {
+        lua_Integer k = -1;
+        int isint = 0;
+        if (lua_type(L, i) == LUA_TSTRING) {
+            k = namedgroup(L, 1, i);
+            if (k < 0) return luaL_error(L, "bad argument #%d to 'group' (no group %s)", i - 1, lua_tostring(L, i));
+        } else if (lua_type(L, i) == LUA_TNUMBER) {
+            k = lua_tointegerx(L, i, &isint);
+            if (!isint) return luaL_error(L, "bad argument #%d to 'group' (group number or name expected)", i - 1);
+            if (k < 0 || k > m->groups) return luaL_error(L, "bad argument #%d to 'group' (no group %d)", i - 1, (int)k);
+        } else {
+            return luaL_error(L, "bad argument #%d to 'group' (group number or name expected)", i - 1);
+        }
+        pushgroup(L, 1, m, k);
+    }
+    return n;
+}
+
 /* m:groups([default]) -> {group 1, ...}; an unmatched group gives default, else false. */
 static int rematch_groups(lua_State *L) {
     rematch *m = checkmatch(L, 1);
@@ -196,6 +225,33 @@ static int rematch_tostring(lua_State *L) {
     return 1;
 }
 
+/* The JIT stack a match runs on: the state's own (the callback's data), or during
+   mlshim_re_match's retry a large one of its own. One thread runs one match at a time. */
+static _Thread_local pcre2_jit_stack *rematch_large_stack;
+
+static pcre2_jit_stack *rematch_stack(void *data) {
+    return rematch_large_stack != NULL ? rematch_large_stack : (pcre2_jit_stack *)data;
+}
+
+void mlshim_re_assign_stack(void *context, void *stack) {
+    pcre2_jit_stack_assign((pcre2_match_context *)context, rematch_stack, stack);
+}
+
+int mlshim_re_match(const void *code, const unsigned char *subject, size_t length, size_t offset,
+                    uint32_t options, void *match_data, void *context) {
+    int rc = pcre2_match((const pcre2_code *)code, subject, length, offset, options,
+                         (pcre2_match_data *)match_data, (pcre2_match_context *)context);
+    if (rc != PCRE2_ERROR_JIT_STACKLIMIT || rematch_large_stack != NULL) return rc;
+    pcre2_jit_stack *large = pcre2_jit_stack_create(32 << 10, MLSHIM_RE_LARGE_STACK, NULL);
+    if (large == NULL) return rc;
+    rematch_large_stack = large;
+    rc = pcre2_match((const pcre2_code *)code, subject, length, offset, options,
+                     (pcre2_match_data *)match_data, (pcre2_match_context *)context);
+    rematch_large_stack = NULL;
+    pcre2_jit_stack_free(large);
+    return rc;
+}
+
 void mlshim_rematch_install(lua_State *L) {
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &rematch_key) == LUA_TTABLE) {
         lua_pop(L, 1);
@@ -207,13 +263,15 @@ void mlshim_rematch_install(lua_State *L) {
     lua_setfield(L, -2, "__name");
     lua_pushcfunction(L, rematch_tostring);
     lua_setfield(L, -2, "__tostring");
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 4);
     lua_pushcfunction(L, rematch_span);
     lua_setfield(L, -2, "span");
     lua_pushcfunction(L, rematch_groups);
     lua_setfield(L, -2, "groups");
     lua_pushcfunction(L, rematch_groupdict);
     lua_setfield(L, -2, "groupdict");
+    lua_pushcfunction(L, rematch_group);
+    lua_setfield(L, -2, "group");
     lua_pushcclosure(L, rematch_index, 1);
     lua_setfield(L, -2, "__index");
     /* getmetatable(m) gives this string: the metatable every match shares stays out of
@@ -298,7 +356,7 @@ static int rematch_method(lua_State *L) {
     pcre2_match_context *context = (pcre2_match_context *)r->match_context;
     pcre2_set_offset_limit(context, PCRE2_UNSET);
     uint64_t began = rematch_now();
-    int rc = pcre2_match(code, (PCRE2_SPTR)s, len, from, 0, (pcre2_match_data *)r->match_data, context);
+    int rc = mlshim_re_match(code, (const unsigned char *)s, len, from, 0, r->match_data, context);
     uint64_t took = rematch_now() - began;
     if (mode == 0) {
         long w = *r->search_window;

@@ -232,6 +232,47 @@ final class ReModuleTests: XCTestCase {
         XCTAssertTrue((h.error(#"re.sub("a", "x\\", "a")"#) ?? "").contains("bad escape"))
     }
 
+    /// Python 3.11 re has no stack limit: a repeated group runs over megabytes of text
+    /// (Tests/Differential/acceptance_re.py found moonlab giving up at 500 KB).
+    func testLongSubjectsAsPython() throws {
+        let h = try LuaHarness()
+        func v(_ code: String) throws -> String { try h.value(code) }
+        // re.match('(?s)(.)*$', 'ab' * 500000): span (0, 1000000), group 1 'b' at (999999, 1000000)
+        XCTAssertEqual(try v(#"local m = re.match("(?s)(.)*$", ("ab"):rep(500000)) local a, b = m:span() local c, d = m:span(1) return a .. " " .. b .. " " .. m[1] .. " " .. c .. " " .. d"#),
+                       "1 1000000 b 1000000 1000000")
+        // re.search(r'^(\w+\s?)*$', 'word ' * 200000): span (0, 1000000), group 1 'word ' at (999995, 1000000)
+        XCTAssertEqual(try v(#"local m = re.search("^(\\w+\\s?)*$", ("word "):rep(200000)) local a, b = m:span() return a .. " " .. b .. " [" .. m[1] .. "] " .. m:span(1)"#),
+                       "1 1000000 [word ] 999996")
+        // re.match('(a|b)*$', 'ab' * 1000000).span() == (0, 2000000)
+        XCTAssertEqual(try v(#"select(2, re.match("(a|b)*$", ("ab"):rep(1000000)):span())"#), "2000000")
+    }
+
+    /// Python 3.11 re counts a str pattern's error position in characters (the u flag here),
+    /// a bytes pattern's in bytes: re.compile('é(') position 1, re.compile('é('.encode()) 2;
+    /// '(?P' is "unexpected end of pattern at position 3".
+    func testErrorOffsetsAsPython() throws {
+        let h = try LuaHarness()
+        func error(_ code: String) -> String { h.error(code) ?? "(no error)" }
+        XCTAssertTrue(error(#"re.compile("é(", {flags = "u"})"#).contains("at offset 1:"))
+        XCTAssertTrue(error(#"re.compile("é(")"#).contains("at offset 2:"))
+        XCTAssertTrue(error(#"re.compile("éé(?P<n", {flags = "u"})"#).contains("at offset 6: missing >, unterminated name"))
+        XCTAssertTrue(error(#"re.compile("中(a)\\2", {flags = "u"})"#).contains("at offset 5: invalid group reference 2"))
+        XCTAssertTrue(error(#"re.compile("éa{2,1}", {flags = "u"})"#).contains("at offset 3: min repeat greater than max repeat"))
+        XCTAssertTrue(error(#"re.compile("(?P")"#).contains("at offset 3: unexpected end of pattern"))
+    }
+
+    /// m:group as Python 3.11 re's Match.group: m = re.search(r'(?P<n>\d+)(x)?', 'ab 42');
+    /// m.group() '42', m.group('n') '42', m.group(0, 1, 2) ('42', '42', None), m.group(3)
+    /// IndexError: no such group.
+    func testMatchGroupAsPython() throws {
+        let h = try LuaHarness()
+        try h.run(#"m = re.search("(?P<n>\\d+)(x)?", "ab 42")"#)
+        XCTAssertEqual(try h.value(#"m:group() .. m:group(1) .. m:group("n")"#), "424242")
+        XCTAssertEqual(try h.value(##"select("#", m:group(0, 1, 2)) .. tostring(select(3, m:group(0, 1, 2)))"##), "3nil")
+        XCTAssertTrue((h.error("m:group(3)") ?? "").contains("no group 3"))
+        XCTAssertTrue((h.error("m:group('q')") ?? "").contains("no group q"))
+    }
+
     func testErrorsNameWhatWasWrong() throws {
         let h = try LuaHarness()
         func error(_ code: String) -> String { h.error(code) ?? "(no error)" }

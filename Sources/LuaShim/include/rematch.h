@@ -13,6 +13,7 @@
 
 #include <lua.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Makes the match metatable of this state (once; later calls do nothing). */
 void mlshim_rematch_install(lua_State *L);
@@ -49,5 +50,16 @@ typedef mlshim_regex *(*mlshim_regex_fn)(void *object);
    errors. The budget is charged as the former does: 1 before, and by time after. */
 void mlshim_rematch_fastmethod(lua_State *L, int methods, int metatable, const char *name,
                                const char *qualified, int mode, mlshim_regex_fn lookup);
+
+/* pcre2_match (code, match data and context are PCRE2's 8-bit objects), run once more on a
+   JIT stack of MLSHIM_RE_LARGE_STACK bytes, made for that run and freed after it, when the
+   context's own stack (assigned by mlshim_re_assign_stack) is too small: Python's re has no
+   stack limit, and (.)*$ needs about 16 bytes of stack a character. */
+#define MLSHIM_RE_LARGE_STACK ((size_t)512 << 20)
+int mlshim_re_match(const void *code, const unsigned char *subject, size_t length, size_t offset,
+                    uint32_t options, void *match_data, void *context);
+
+/* Gives the match context `stack` (a pcre2_jit_stack_8 *) as the JIT stack of its matches. */
+void mlshim_re_assign_stack(void *context, void *stack);
 
 #endif

@@ -38,7 +38,9 @@ enum ReDocs {
         line). A match m has m[0] the whole text, m[1].. the groups (nil when a group did not
         take part), m.name a named group, m:span(k) -> start, end (1-based, inclusive; k a
         number or name, 0 by default), m:groups() -> list (false for a group that did not
-        take part), m:groupdict().
+        take part), m:groupdict(), m:group(k, ...) -> the texts of groups k, ... (Python's
+        Match.group: group 0 without k, nil for a group that did not take part, an error for
+        a group the pattern does not have).
         Example: re.compile("(\\\\d+)-(\\\\d+)"):match("12-34")[2]  --> "34"
         """
     static let search = """

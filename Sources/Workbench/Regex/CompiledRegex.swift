@@ -75,7 +75,7 @@ final class CompiledRegex {
             translated = try PythonPattern(pattern, utf: options & PCRE2_UTF != 0, verbose: options & PCRE2_EXTENDED != 0,
                                            caseless: options & PCRE2_CASELESS != 0)
         } catch let e as PythonPattern.Invalid {
-            throw Failure(description: "bad pattern at offset \(e.offset): \(e.message)")
+            throw Failure(description: "bad pattern at offset \(CompiledRegex.pythonOffset(e.offset, in: pattern, utf: options & PCRE2_UTF != 0)): \(e.message)")
         }
         // ASCII classes in a UTF-8 pattern (flags "ua" or a leading (?a)), as Python's re.ASCII on str.
         if translated.asciiClasses || flags.contains("a") { options &= ~PCRE2_UCP }
@@ -91,7 +91,7 @@ final class CompiledRegex {
         self.translated = translated
         self.runtime = runtime
         isUTF = options & PCRE2_UTF != 0
-        searchCode = try CompiledRegex.compile(translated, options: options | PCRE2_USE_OFFSET_LIMIT, runtime: runtime)
+        searchCode = try CompiledRegex.compile(translated, options: options | PCRE2_USE_OFFSET_LIMIT, runtime: runtime, pattern: pattern)
         guard let data = pcre2_match_data_create_from_pattern_8(searchCode, nil) else {
             pcre2_code_free_8(searchCode)
             throw Failure(description: "not enough memory for a match")
@@ -124,7 +124,14 @@ final class CompiledRegex {
         if let fullCode { pcre2_code_free_8(fullCode) }
     }
 
-    private static func compile(_ p: PythonPattern, options: UInt32, runtime: RegexRuntime) throws -> OpaquePointer {
+    /// Python's offset of byte `offset` of `pattern`: characters before it in a UTF-8
+    /// pattern (Python's str patterns count characters), bytes otherwise.
+    static func pythonOffset(_ offset: Int, in pattern: [UInt8], utf: Bool) -> Int {
+        guard utf else { return offset }
+        return pattern.prefix(max(0, offset)).reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+    }
+
+    private static func compile(_ p: PythonPattern, options: UInt32, runtime: RegexRuntime, pattern: [UInt8] = []) throws -> OpaquePointer {
         var code: Int32 = 0
         var offset = 0
         let compiled: OpaquePointer? = p.pcre.withUnsafeBufferPointer { b in
@@ -135,6 +142,7 @@ final class CompiledRegex {
             var at = p.originalOffset(offset)
             if code == PCRE2_ERROR_MISSING_CLOSING_PARENTHESIS, let open = p.unclosedParen { at = open }
             if code == PCRE2_ERROR_MISSING_SQUARE_BRACKET, let open = p.unclosedClass { at = open }
+            at = pythonOffset(at, in: pattern, utf: options & PCRE2_UTF != 0)
             throw Failure(description: "bad pattern at offset \(at): \(errorMessage(code))")
         }
         pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE))  // falls back to the interpreter where JIT is missing
@@ -221,7 +229,7 @@ final class CompiledRegex {
             try lua.checkpoint(cost: 1)
             pcre2_set_offset_limit_8(runtime.matchContext, CompiledRegex.unset)
             let began = RegexRuntime.now()
-            let rc = pcre2_match_8(c, base, subject.count, offset, options, matchData, runtime.matchContext)
+            let rc = mlshim_re_match(UnsafeRawPointer(c), base, subject.count, offset, options, UnsafeMutableRawPointer(matchData), UnsafeMutableRawPointer(runtime.matchContext))
             try lua.checkpoint(cost: RegexRuntime.cost(nanoseconds: RegexRuntime.now() &- began, bytes: subject.count - offset))
             return try CompiledRegex.outcome(rc)
         }
@@ -233,7 +241,7 @@ final class CompiledRegex {
             try lua.checkpoint(cost: 1)
             pcre2_set_offset_limit_8(runtime.matchContext, limit)
             let began = RegexRuntime.now()
-            let rc = pcre2_match_8(c, base, subject.count, start, options, matchData, runtime.matchContext)
+            let rc = mlshim_re_match(UnsafeRawPointer(c), base, subject.count, start, options, UnsafeMutableRawPointer(matchData), UnsafeMutableRawPointer(runtime.matchContext))
             let took = RegexRuntime.now() &- began
             runtime.adapt(tookNanoseconds: took)
             try lua.checkpoint(cost: RegexRuntime.cost(nanoseconds: took, bytes: last ? subject.count - start : window))
@@ -322,9 +330,13 @@ final class RegexRuntime {
         compileContext = pcre2_compile_context_create_8(nil)
         if let c = compileContext { pcre2_set_newline_8(c, UInt32(PCRE2_NEWLINE_LF)) }
         matchContext = pcre2_match_context_create_8(nil)
+        // Python's re has no stack limit: (.)*$ or ^(\w+\s?)*$ runs over megabytes of text.
+        // PCRE2's JIT needs a frame per repeat it may backtrack into (about 16 bytes), so
+        // this 8 MiB stack gives up near 500 KB; mlshim_re_match then runs the match again
+        // on a 512 MiB stack of its own and frees it (so its pages do not stay resident).
         jitStack = pcre2_jit_stack_create_8(32 << 10, 8 << 20, nil)
         if let m = matchContext {
-            pcre2_jit_stack_assign_8(m, nil, UnsafeMutableRawPointer(jitStack))
+            mlshim_re_assign_stack(UnsafeMutableRawPointer(m), UnsafeMutableRawPointer(jitStack))
             pcre2_set_match_limit_8(m, 50_000_000)
             pcre2_set_heap_limit_8(m, 64 << 10)  // KiB: the interpreter's backtracking memory (no JIT)
         }

@@ -354,6 +354,8 @@ struct PythonPattern {
                     i += 4
                 case UInt8(ascii: "P"):
                     let kind = at(i + 3)
+                    // Python: "unexpected end of pattern at position 3" for (?P
+                    guard kind != nil else { throw Invalid(offset: i + 3, message: "unexpected end of pattern") }
                     guard kind == UInt8(ascii: "<") || kind == UInt8(ascii: "=") else {
                         throw Invalid(offset: i + 1, message: "unknown extension ?P\(kind.map { String(Character(UnicodeScalar($0))) } ?? "")")
                     }
