@@ -347,7 +347,7 @@ def to_bytes_offsets(s):
 def expected(c):
     """Python's answer, encoded as the Lua side encodes moonlab's."""
     u = "u" in c["flags"]
-    s = c["subj"] if u else c["subj"].encode()
+    s = c["subj"] if u or isinstance(c["subj"], bytes) else c["subj"].encode()
     offs = to_bytes_offsets(c["subj"]) if u else None
     B = (lambda x: x.encode()) if u else (lambda x: x)
 
@@ -437,7 +437,7 @@ class _StrMatch:
 
 def lua_case(i, c):
     u = "u" in c["flags"]
-    sb = c["subj"].encode()
+    sb = c["subj"] if isinstance(c["subj"], bytes) else c["subj"].encode()
     if c["fn"] == "escape":
         return "run(%d, function() return enc(re.escape(%s)) end)" % (i, lua_str(sb))
     pat = lua_str(c["pat"].encode())
@@ -536,8 +536,11 @@ def random_cases(rng, n):
     cases = []
     for _ in range(n):
         pat = random_pattern(rng)
-        flags = "".join(f for f in "imsu" if rng.random() < 0.25)
+        flags = "".join(f for f in "imsux" if rng.random() < 0.25)
         s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        if "u" not in flags and rng.random() < 0.3:  # bytes that are not UTF-8, as Lua strings may hold
+            s = bytes(rng.choice([0x61, 0x62, 0x31, 0x20, 0x0a, 0x80, 0xc3, 0xa9, 0xff, 0x00, 0x1c, 0x85, 0xa0])
+                      for _ in range(rng.randint(0, 12)))
         fn = rng.choice(["search", "match", "fullmatch", "findall", "gmatch", "split", "sub"])
         c = {"pat": pat, "flags": flags, "subj": s, "fn": fn, "module": rng.random() < 0.5}
         if fn in ("search", "match", "fullmatch", "findall"):

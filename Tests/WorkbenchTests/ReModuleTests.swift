@@ -259,6 +259,9 @@ final class ReModuleTests: XCTestCase {
         XCTAssertTrue(error(#"re.compile("中(a)\\2", {flags = "u"})"#).contains("at offset 5: invalid group reference 2"))
         XCTAssertTrue(error(#"re.compile("éa{2,1}", {flags = "u"})"#).contains("at offset 3: min repeat greater than max repeat"))
         XCTAssertTrue(error(#"re.compile("(?P")"#).contains("at offset 3: unexpected end of pattern"))
+        // re.compile(r'x\B *?', re.X): nothing to repeat at position 4 (verbose skips the space)
+        XCTAssertTrue(error(#"re.compile("x\\B *?", {flags = "x"})"#).contains("at offset 4:"))
+        XCTAssertEqual(error(#"re.compile("x\\B *?")"#), "(no error)")
     }
 
     /// m:group as Python 3.11 re's Match.group: m = re.search(r'(?P<n>\d+)(x)?', 'ab 42');

@@ -185,7 +185,15 @@ struct PythonPattern {
                 case UInt8(ascii: "B") where !inClass:
                     // Python's \B fails in an empty string; a quantifier after it is
                     // PCRE2's error ("nothing to repeat" in Python).
-                    if let q = at(i + 2), "*+?{".utf8.contains(q) { emit(p[i...(i + 1)], from: i) }
+                    // (Verbose: after the spaces and comments Python skips, re.compile('x\\B *?', re.X)
+                    // is "nothing to repeat" too.)
+                    var k = i + 2
+                    while verbose, k < n {
+                        if " \t\n\r\u{0B}\u{0C}".utf8.contains(p[k]) { k += 1 }
+                        else if p[k] == UInt8(ascii: "#") { while k < n, p[k] != 10 { k += 1 } }
+                        else { break }
+                    }
+                    if let q = at(k), "*+?{".utf8.contains(q) { emit(p[i...(i + 1)], from: i) }
                     else { emit(ascii("(?:(?!\\A\\z)\\B)"), from: i) }
                 case UInt8(ascii: "0")...UInt8(ascii: "7") where inClass:
                     var k = i + 2
