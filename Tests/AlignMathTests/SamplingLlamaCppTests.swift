@@ -226,6 +226,29 @@ final class SamplingLlamaCppTests: XCTestCase {
         XCTAssertThrowsError(try SamplerStage.topP(.nan, semantics: ll))
     }
 
+    /// llama.cpp's logit_bias sampler (0c1e570, llama-cpp-python 0.3.36) looks each id up
+    /// among the entries and skips an id it does not find: ids past the vocabulary and
+    /// negative ones are ignored, where moonlab raised "outside the vocabulary" (found by
+    /// Tests/Differential/acceptance_llamacpp.py). Probabilities and draws as llama.cpp gave
+    /// them for bias {[-1] = 50, [2] = 4, [12] = 30, [40] = -1e30} then top_k(4).
+    func testLogitBiasSkipsIdsOutsideTheVocabulary() throws {
+        let ll = SamplingSemantics.llamaCpp
+        let chain = try SamplerChain([.logitBias([-1: 50, 2: 4, 12: 30, 40: -1e30], semantics: ll), .topK(4, semantics: ll)])
+        let row: [Double] = [0.1, 2.5, -1.3, 3.7, 0.9, -4.2, 1.6, 2.2, -0.7, 3.1, 0.35, -2.9]
+        let llama: [Int: Double] = [3: 0.4508799612522125, 9: 0.24744813144207, 2: 0.16586947441101074, 1: 0.13580243289470673]
+        for p in [try chain.probs(row), try chain.probs(row.map(Float.init)).map(Double.init)] {
+            for (i, x) in p.enumerated() {
+                XCTAssertEqual(x, llama[i] ?? 0, accuracy: (llama[i] ?? 0) * 0x1p-21, "id \(i)")
+            }
+        }
+        for (seed, drawn) in [(1, 1), (2, 3), (3, 3), (4, 1), (5, 3), (11, 3)] {
+            XCTAssertEqual(try chain.sample(row, rng: try RandomGenerator(seed: seed, engine: .llamaCpp)), drawn, "seed \(seed)")
+        }
+        // transformers semantics still refuses them
+        XCTAssertThrowsError(try SamplerStage.logitBias([-1: 1]))
+        XCTAssertThrowsError(try SamplerChain([.logitBias([12: 1])]).apply(row))
+    }
+
     /// dist gives a lone entry p = 1 (llama.cpp 0c1e570), even when its logit overflowed to
     /// +inf (3e37 / 0.001 in float); `probs` computed expf(inf - inf) = NaN.
     func testLoneInfiniteEntryHasProbabilityOne() throws {

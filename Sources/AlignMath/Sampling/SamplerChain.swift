@@ -177,7 +177,10 @@ public final class SamplerChain {
             let v = ws.vocab
             var targets: [Int] = []
             for id in bias.keys.sorted() {
-                guard id < v else {
+                guard id >= 0, id < v else {
+                    // llama.cpp's logit_bias sampler looks each id up among the entries and
+                    // skips one it does not find (llama_sampler_logit_bias_apply's search).
+                    if llama { continue }
                     throw AlignMathError.invalidArgument("logit_bias id \(id) is outside the vocabulary (0..<\(v))")
                 }
                 targets.append(id)

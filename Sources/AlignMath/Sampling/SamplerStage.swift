@@ -324,10 +324,11 @@ public final class SamplerStage {
 
     /// Adds `bias[id]` to the logit of each token id (0-based; ids must be >= 0 and are
     /// checked against the vocabulary when applied). `-inf` bans a token. llama.cpp
-    /// semantics: a float add, the entry kept in the array even at -inf.
+    /// semantics: a float add, the entry kept in the array even at -inf, and an id outside
+    /// the vocabulary (negative too) is skipped, as llama.cpp's logit_bias sampler skips it.
     public static func logitBias(_ bias: [Int: Double], semantics: SamplingSemantics = .transformers) throws -> SamplerStage {
         for (id, b) in bias {
-            try check(id >= 0, "logit_bias ids must be token ids >= 0, got \(id)")
+            try check(id >= 0 || semantics == .llamaCpp, "logit_bias ids must be token ids >= 0, got \(id)")
             try check(!b.isNaN && b != .infinity, "logit_bias for id \(id) must be a number or -inf, got \(b)")
         }
         return SamplerStage("logit_bias", .logitBias(bias), semantics: semantics)

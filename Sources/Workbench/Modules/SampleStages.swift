@@ -240,7 +240,9 @@ enum SampleStages {
             Adds bias to the logit of each token id. Ids are 0-based vocabulary ids (as a tokenizer
             gives them, the logit of id is logits[id + 1]); -math.huge bans a token. An id outside
             the vocabulary is an error when the chain runs. llama.cpp semantics: a float32 add,
-            and (as llama.cpp) an array that earlier stages sorted stays flagged sorted.
+            (as llama.cpp) an array that earlier stages sorted stays flagged sorted, and an id
+            outside the vocabulary (negative too) is skipped without a word, as llama.cpp's
+            logit_bias sampler skips an id it does not find among the candidates.
             Options: \(semanticsDoc)
             Example: sample.logit_bias{[50256] = -math.huge, [13] = 2.0}
             """) { a in
