@@ -238,6 +238,7 @@ FUNCS = {
     "wrap": ('return "[" .. m[0] .. "]"', lambda m: "[" + m.group(0) + "]"),
     "g1": ('return m[1] or "~"', lambda m: m.group(1) if m.group(1) is not None else "~"),
     "empty": ('return ""', lambda m: ""),
+    "g1raw": ('return m[1]', lambda m: m.group(1)),  # None (nil) for an unmatched group: nothing
 }
 
 
@@ -325,7 +326,7 @@ def make_cases(rng, n_subjects_per_pattern):
                     c["repl"] = rng.choice(REPLS + ["@" + k for k in FUNCS])
                 cases.append(c)
     for c in cases:  # Python raises IndexError for m.group(1) without a group 1; Lua gives nil
-        if c.get("repl") == "@g1" and expected_ok(c) and _compile(c).groups < 1:
+        if c.get("repl") in ("@g1", "@g1raw") and expected_ok(c) and _compile(c).groups < 1:
             c["repl"] = "@wrap"
     for pat in BAD:
         for flags in ("", "u"):
@@ -413,7 +414,7 @@ def expected(c):
             if u:
                 rr = pyf
             else:
-                rr = lambda m: pyf(_StrMatch(m)).encode("latin-1")
+                rr = lambda m: (lambda t: None if t is None else t.encode("latin-1"))(pyf(_StrMatch(m)))
         else:
             rr = repl if u else repl.encode()
         try:

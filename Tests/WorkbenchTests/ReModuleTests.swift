@@ -274,6 +274,10 @@ final class ReModuleTests: XCTestCase {
         XCTAssertEqual(try h.value(##"select("#", m:group(0, 1, 2)) .. tostring(select(3, m:group(0, 1, 2)))"##), "3nil")
         XCTAssertTrue((h.error("m:group(3)") ?? "").contains("no group 3"))
         XCTAssertTrue((h.error("m:group('q')") ?? "").contains("no group q"))
+        // re.sub('(a)|b', lambda m: m.group(1), 'ab') == 'a'; re.subn('x', lambda m: None, 'xx') == ('', 2)
+        XCTAssertEqual(try h.value(#"(re.sub("(a)|b", function(m) return m[1] end, "ab"))"#), "a")
+        XCTAssertEqual(try h.value(#"select(2, re.sub("x", function() end, "xx")) .. #re.sub("x", function() end, "xx")"#), "20")
+        XCTAssertTrue((h.error(#"re.sub("x", function() return false end, "x")"#) ?? "").contains("returned boolean"))
     }
 
     func testErrorsNameWhatWasWrong() throws {

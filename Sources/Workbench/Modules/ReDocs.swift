@@ -65,7 +65,7 @@ enum ReDocs {
         p:sub(repl, s[, count = 0]) -> string, n
         s with the first count matches (0: all) replaced, and how many were. repl is a string
         read as Python reads one (\\\\1 and \\\\g<name> insert a group, \\\\n a newline) or a
-        function(match) -> string.
+        function(match) -> string (nil puts nothing there, as Python's None does).
         Example: re.compile("(\\\\w+)@(\\\\w+)"):sub("\\\\2 at \\\\1", "me@host")  --> "host at me"  1
         """
     static let split = """

@@ -157,7 +157,8 @@ enum ReMethods {
                 pushMatch(lua, r, subject: 3)
                 try lua.pcall(nargs: 1, nresults: 1)
                 let t = lua.type(at: -1)
-                guard t == .string || t == .number, let b = lua.bytes(at: -1) else {
+                // nil puts nothing there, as Python's re.sub does where the function returns None.
+                guard t == .string || t == .number || t == .nil, let b = t == .nil ? [] : lua.bytes(at: -1) else {
                     let got = lua.typeName(at: -1)
                     lua.pop()
                     throw args.failure("the replacement function returned \(got), expected a string")
