@@ -259,6 +259,13 @@ final class ReModuleTests: XCTestCase {
         XCTAssertTrue(error(#"re.compile("中(a)\\2", {flags = "u"})"#).contains("at offset 5: invalid group reference 2"))
         XCTAssertTrue(error(#"re.compile("éa{2,1}", {flags = "u"})"#).contains("at offset 3: min repeat greater than max repeat"))
         XCTAssertTrue(error(#"re.compile("(?P")"#).contains("at offset 3: unexpected end of pattern"))
+        // A range out of order: re.compile('[b-a]') position 1, r'x[zb-a]' 3, r'[\x62-a]' 3 (Python
+        // counts back from the high end by two characters for an escape), '[é-a]' 1, b'[\xc3\xa9-a]' 2
+        XCTAssertTrue(error(#"re.compile("[b-a]")"#).contains("at offset 1:"))
+        XCTAssertTrue(error(#"re.compile("x[zb-a]")"#).contains("at offset 3:"))
+        XCTAssertTrue(error(#"re.compile("[\\x62-a]")"#).contains("at offset 3:"))
+        XCTAssertTrue(error(#"re.compile("[é-a]", {flags = "u"})"#).contains("at offset 1:"))
+        XCTAssertTrue(error(#"re.compile("[é-a]")"#).contains("at offset 2:"))
         // re.compile(r'x\B *?', re.X): nothing to repeat at position 4 (verbose skips the space)
         XCTAssertTrue(error(#"re.compile("x\\B *?", {flags = "x"})"#).contains("at offset 4:"))
         XCTAssertEqual(error(#"re.compile("x\\B *?")"#), "(no error)")

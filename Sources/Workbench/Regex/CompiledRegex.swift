@@ -131,6 +131,63 @@ final class CompiledRegex {
         return pattern.prefix(max(0, offset)).reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
     }
 
+    /// Where Python 3.11 reports a range out of order (`[b-a]`: 1) when PCRE2 reports the
+    /// byte where its high end starts: Python counts back from the end of the high end by the
+    /// low end's first character (two for an escape), the dash and the high end's first
+    /// (two for an escape), so re.compile(r'[\x62-a]') is at 3. Nil when `high` is not there.
+    static func rangeOffset(_ p: [UInt8], high: Int, utf: Bool) -> Int? {
+        // The elements of every class up to `high`: (start, end) in bytes.
+        var i = 0, inClass = false, elements: [(Int, Int)] = []
+        func escapeEnd(_ k: Int) -> Int {
+            guard k + 1 < p.count else { return p.count }
+            let e = p[k + 1]
+            let isOctal = { (b: UInt8) in b >= 48 && b <= 55 }
+            switch e {
+            case UInt8(ascii: "x"): return min(p.count, k + 4)
+            case UInt8(ascii: "u"): return min(p.count, k + 6)
+            case UInt8(ascii: "U"): return min(p.count, k + 10)
+            case UInt8(ascii: "0")...UInt8(ascii: "7"):
+                var j = k + 2
+                while j < min(p.count, k + 4), isOctal(p[j]) { j += 1 }
+                return j
+            default:
+                var j = k + 2
+                if utf { while j < p.count, p[j] & 0xC0 == 0x80 { j += 1 } }
+                return j
+            }
+        }
+        while i < p.count, i <= high {
+            let c = p[i]
+            if c == UInt8(ascii: "\\") {
+                let j = escapeEnd(i)
+                if inClass { elements.append((i, j)) }
+                i = j
+                continue
+            }
+            var j = i + 1
+            if utf { while j < p.count, p[j] & 0xC0 == 0x80 { j += 1 } }
+            if !inClass {
+                if c == UInt8(ascii: "[") {
+                    inClass = true
+                    elements = []
+                    if j < p.count, p[j] == UInt8(ascii: "^") { j += 1 }
+                    if j < p.count, p[j] == UInt8(ascii: "]") { elements.append((j, j + 1)); j += 1 }
+                }
+            } else if c == UInt8(ascii: "]") {
+                inClass = false
+            } else {
+                elements.append((i, j))
+            }
+            i = j
+        }
+        guard inClass, let hi = elements.firstIndex(where: { $0.0 == high }), hi >= 2,
+              p[elements[hi - 1].0] == UInt8(ascii: "-") else { return nil }
+        let low = elements[hi - 2], highEnd = elements[hi].1
+        let lowFirst = p[low.0] == UInt8(ascii: "\\") ? 2 : 1
+        let highFirst = p[high] == UInt8(ascii: "\\") ? 2 : 1
+        return pythonOffset(highEnd, in: p, utf: utf) - lowFirst - 1 - highFirst
+    }
+
     private static func compile(_ p: PythonPattern, options: UInt32, runtime: RegexRuntime, pattern: [UInt8] = []) throws -> OpaquePointer {
         var code: Int32 = 0
         var offset = 0
@@ -142,7 +199,11 @@ final class CompiledRegex {
             var at = p.originalOffset(offset)
             if code == PCRE2_ERROR_MISSING_CLOSING_PARENTHESIS, let open = p.unclosedParen { at = open }
             if code == PCRE2_ERROR_MISSING_SQUARE_BRACKET, let open = p.unclosedClass { at = open }
-            at = pythonOffset(at, in: pattern, utf: options & PCRE2_UTF != 0)
+            let utf = options & PCRE2_UTF != 0
+            if code == 108, let range = rangeOffset(pattern, high: at, utf: utf) {  // PCRE2_ERROR_CLASS_RANGE_ORDER
+                throw Failure(description: "bad pattern at offset \(range): \(errorMessage(code))")
+            }
+            at = pythonOffset(at, in: pattern, utf: utf)
             throw Failure(description: "bad pattern at offset \(at): \(errorMessage(code))")
         }
         pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE))  // falls back to the interpreter where JIT is missing
