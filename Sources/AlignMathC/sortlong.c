@@ -326,9 +326,20 @@ void am_sort_bucket(const void *src, int kind, int descending, uint64_t *keys, u
         const uint64_t base = first & ~(field << lo), pmask = ((uint64_t)1 << pb) - 1;
         uint64_t *packed = scratch;
         for (size_t j = 0; j < count; j++) packed[j] = (((keys[j] >> lo) & field) << pb) | j;
-        int width = bit_length(count) - 2;
-        width = width < 6 ? 6 : (width > 12 ? 12 : width);
-        const uint64_t *sorted = lsd_packed(packed, keys, count, pb, bits, width);
+        const uint64_t *sorted = packed;
+        if (count <= 32) {
+            /* a short run: insertion (the words differ, so the order is the stable one) */
+            for (size_t j = 1; j < count; j++) {
+                uint64_t w = packed[j];
+                size_t i = j;
+                while (i > 0 && packed[i - 1] > w) { packed[i] = packed[i - 1]; i--; }
+                packed[i] = w;
+            }
+        } else {
+            int width = bit_length(count) - 2;
+            width = width < 6 ? 6 : (width > 12 ? 12 : width);
+            sorted = lsd_packed(packed, keys, count, pb, bits, width);
+        }
         for (size_t j = 0; j < count; j++) {
             uint64_t w = sorted[j];
             uint32_t at = positions[w & pmask];
@@ -344,4 +355,13 @@ void am_sort_bucket(const void *src, int kind, int descending, uint64_t *keys, u
         out_positions[j] = positions[j];
         if (out_values) put_value(src, kind, keys[j] ^ flip, positions[j], out_values, j);
     }
+}
+
+void am_sort_row(const void *src, int kind, int descending, size_t count, uint64_t *keys, uint32_t *positions,
+                 uint64_t *scratch, int64_t *out_positions, void *out_values) {
+    const uint64_t flip = descending ? UINT64_MAX : 0;
+#define KEYS(KEY) for (size_t j = 0; j < count; j++) { keys[j] = (KEY) ^ flip; positions[j] = (uint32_t)j; }
+    FOR_KIND(kind, KEYS)
+#undef KEYS
+    am_sort_bucket(src, kind, descending, keys, positions, scratch, count, out_positions, out_values);
 }

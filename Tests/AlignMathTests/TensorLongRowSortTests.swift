@@ -1,12 +1,12 @@
 import XCTest
 @testable import AlignMath
 
-/// A row long enough for the long-row sort (`RadixSort.splitAbove`, fewer rows than cores:
-/// `sortLongRow`, the C kernels of alignmath_sort.h) sorts as the one-row-per-task LSD path
-/// does, which tensor_diff.py holds to torch's stable sort (the same values and positions
-/// for ties, -0.0 beside 0.0, NaN last ascending and first descending), in every dtype and
-/// both directions, on rows that take each of its ways: buckets that pack key and position
-/// into one word, a bucket of one repeated key, and a bucket too big to pack.
+/// The radix sorts of alignmath_sort.h (a long row on all the cores: `sortLongRow`; shorter
+/// rows as one bucket each: `am_sort_row`) give torch's stable order (the same values and
+/// positions for ties, -0.0 beside 0.0, NaN last ascending and first descending), in every
+/// dtype and both directions, on rows that take each of their ways: buckets that pack key
+/// and position into one word, a bucket of one repeated key, a bucket too big to pack, and
+/// short rows with and without ties.
 final class TensorLongRowSortTests: XCTestCase {
     private var state: UInt64 = 12345
     private func next() -> UInt64 {
@@ -21,7 +21,7 @@ final class TensorLongRowSortTests: XCTestCase {
         for i in stride(from: 3, to: n, by: 101) { v[i] = -0.0 }
         for i in stride(from: 5, to: n, by: 997) { v[i] = .nan }
         v[11] = .infinity; v[13] = -.infinity
-        try checkAgainstRowPath(v)
+        try checkAgainstReference(v)
     }
 
     /// Full 52-bit mantissas of both signs (the benchmark's N(0, 1) row): every bucket packs.
@@ -33,7 +33,7 @@ final class TensorLongRowSortTests: XCTestCase {
             v[i] = (-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * Double.pi * w)
         }
         v[17] = -0.0; v[19] = 0.0; v[23] = .nan
-        try checkAgainstRowPath(v)
+        try checkAgainstReference(v)
     }
 
     /// 100,000 copies of one value (a bucket of equal keys too big to pack) and 150,000
@@ -44,29 +44,61 @@ final class TensorLongRowSortTests: XCTestCase {
         for _ in 0..<150_000 { v.append(1 + Double(next() % (1 << 30)) * 0x1p-50) }
         v.append(-1e300); v.append(1e300)
         for i in stride(from: 0, to: v.count, by: 7) { v.swapAt(i, Int(next() % UInt64(v.count))) }
-        try checkAgainstRowPath(v)
+        try checkAgainstReference(v)
     }
 
-    private func checkAgainstRowPath(_ v: [Double], file: StaticString = #filePath, line: UInt = #line) throws {
-        guard ParallelFor.workers > 1 else { throw XCTSkip("one core: every row takes the long-row sort") }
-        let n = v.count
+    /// Rows of 49 to 5,000 (one bucket each, `am_sort_row`): many rows of each length, of
+    /// continuous values, of ties, and with NaN, ±0 and ±inf.
+    func testShorterRows() throws {
+        for n in [49, 50, 100, 1000, 5000] {
+            var v = [Double](repeating: 0, count: 8 * n)
+            for i in v.indices {
+                switch i % 3 {
+                case 0: v[i] = Double(Int64(bitPattern: next()) % 7)
+                default: v[i] = (Double(next()) / 9007199254740992.0 - 0.5) * 1e3
+                }
+            }
+            for i in stride(from: 5, to: v.count, by: 37) { v[i] = [.nan, -0.0, 0.0, .infinity, -.infinity][i % 5] }
+            try checkAgainstReference(v, rows: 8)
+        }
+    }
+
+    /// The order torch's stable sort gives, worked out independently: Swift's sort of the
+    /// positions by (key, position), the keys being `SortKeyed.sortKey` (torch's order, held
+    /// to torch by tensor_diff.py).
+    private func referenceOrder<T: SortKeyed>(_ row: [T], descending: Bool) -> [Int] {
+        let keys = row.map { $0.sortKey(descending: descending) }
+        return row.indices.sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
+    }
+
+    private func checkAgainstReference(_ v: [Double], rows: Int = 1, file: StaticString = #filePath, line: UInt = #line) throws {
+        let n = v.count / rows
         for dt in [DType.f64, .f32, .i64, .bool] {
-            let row = try Tensor(v.map { dt == .bool ? ($0 > 0 ? 1 : 0) : ($0.isNaN && dt == .i64 ? 7 : $0) }, shape: [n], dtype: dt)
-            // two copies of the row: as many rows as cores, the per-row path
-            let twice = try Tensor.cat([row.reshape([1, n]), row.reshape([1, n])], axis: 0)
+            let data = v.map { dt == .bool ? ($0 > 0 ? 1 : 0) : ($0.isNaN && dt == .i64 ? 7 : $0) }
+            let t = try Tensor(data, shape: [rows, n], dtype: dt)
             for descending in [false, true] {
-                let (sv, sp) = try row.sort(axis: -1, descending: descending)
-                let (tv, tp) = try twice.sort(axis: -1, descending: descending)
-                let p = sp.toDoubles(), q = Array(tp.toDoubles()[0..<n])
-                let a = sv.toDoubles(), b = Array(tv.toDoubles()[0..<n])
-                // the first difference only: a whole row in the message would bury it
-                if let i = p.indices.first(where: { p[$0] != q[$0] }) {
-                    XCTFail("\(dt) descending \(descending): position \(i) is \(p[i]), the row path gives \(q[i])", file: file, line: line)
+                let (sv, sp) = try t.sort(axis: -1, descending: descending)
+                let p = sp.toDoubles(), values = sv.toDoubles(), input = t.toDoubles()
+                XCTAssert(try t.argsort(axis: -1, descending: descending).toDoubles() == p, "\(dt) descending \(descending): argsort", file: file, line: line)
+                for r in 0..<rows {
+                    let row = Array(input[r * n..<(r + 1) * n])
+                    let expected: [Int]
+                    switch dt {
+                    case .f64: expected = referenceOrder(row, descending: descending)
+                    case .f32: expected = referenceOrder(row.map { Float($0) }, descending: descending)
+                    case .i64: expected = referenceOrder(row.map { Int64($0) }, descending: descending)
+                    case .bool: expected = referenceOrder(row.map { $0 != 0 }, descending: descending)
+                    }
+                    // the first difference only: a whole row in the message would bury it
+                    if let i = (0..<n).first(where: { Int(p[r * n + $0]) != expected[$0] }) {
+                        XCTFail("\(dt) [\(rows), \(n)] descending \(descending): row \(r) position \(i) is \(p[r * n + i]), expected \(expected[i])", file: file, line: line)
+                        return
+                    }
+                    if let i = (0..<n).first(where: { values[r * n + $0].bitPattern != row[expected[$0]].bitPattern }) {
+                        XCTFail("\(dt) [\(rows), \(n)] descending \(descending): row \(r) value \(i) is \(values[r * n + i]), expected \(row[expected[i]])", file: file, line: line)
+                        return
+                    }
                 }
-                if let i = a.indices.first(where: { a[$0].bitPattern != b[$0].bitPattern }) {
-                    XCTFail("\(dt) descending \(descending): value \(i) is \(a[i]), the row path gives \(b[i])", file: file, line: line)
-                }
-                XCTAssert(try row.argsort(axis: -1, descending: descending).toDoubles() == p, "\(dt) descending \(descending): argsort", file: file, line: line)
             }
         }
     }

@@ -5,11 +5,11 @@ import AlignMathC
 /// -0.0 equal to 0.0, and NaN greater than everything (last ascending, first descending;
 /// the first picks of `topk` with `largest`).
 ///
-/// Rows are sorted by an LSD radix sort of order-preserving integer keys (11 bits a pass,
-/// passes whose digit is the same everywhere skipped), which is stable by construction and
-/// needs no comparison closure; short rows use insertion sort. A long row (65,536 elements
-/// and more, fewer rows than cores) goes to the long-row sort of `alignmath_sort.h`, on
-/// every core.
+/// Rows of f64, f32 and i64 longer than 48 go to the radix sorts of `alignmath_sort.h` on
+/// order-preserving integer keys (stable by construction, no comparison closure): a long row
+/// (65,536 elements and more) on every core, shorter ones as one bucket each, the rows
+/// spread over the cores. Bool rows and rows of 48 or fewer take the LSD radix sort below
+/// (11 bits a pass, passes whose digit is the same everywhere skipped) or insertion sort.
 extension Tensor {
     /// Values and 0-based positions (i64) sorted along `axis` (0-based, negative from the last).
     public func sort(axis: Int = -1, descending: Bool = false) throws -> (values: Tensor, positions: Tensor) {
@@ -82,11 +82,27 @@ extension Tensor {
         let pos = positions.pointer(Int64.self)
         let vals = values?.pointer(T.self)
         let perRowBytes = n * 2 * (MemoryLayout<K>.size + 4)
-        if n >= RadixSort.splitAbove && (rows < ParallelFor.workers || ParallelFor.workers == 1), let kind = T.longSortKind {
-            // Fewer rows than cores: each long row is sorted on all of them.
-            for r in 0..<rows {
-                Tensor.sortLongRow(kind, UnsafeRawPointer(src + r * n), n, descending, pos + r * n,
-                                   vals.map { UnsafeMutableRawPointer($0 + r * n) })
+        if let kind = T.longSortKind, n > 48 {
+            let down: Int32 = descending ? 1 : 0
+            if n >= RadixSort.splitAbove {
+                // A long row is sorted on all the cores, one row after the other.
+                for r in 0..<rows {
+                    Tensor.sortLongRow(kind, UnsafeRawPointer(src + r * n), n, descending, pos + r * n,
+                                       vals.map { UnsafeMutableRawPointer($0 + r * n) })
+                }
+                return
+            }
+            // Shorter rows: one bucket each (alignmath_sort.h, `am_sort_row`), the rows
+            // spread over the cores, one scratch per task.
+            Parallel.forEach(rows, cost: n * 8) { range in
+                let scratch = TensorStorage(uninitializedBytes: n * 20)
+                let keys = scratch.base.assumingMemoryBound(to: UInt64.self), words = keys + n
+                let positions = UnsafeMutableRawPointer(words + n).assumingMemoryBound(to: UInt32.self)
+                for r in range {
+                    am_sort_row(UnsafeRawPointer(src + r * n), kind, down, n, keys, positions, words, pos + r * n,
+                                vals.map { UnsafeMutableRawPointer($0 + r * n) })
+                }
+                withExtendedLifetime(scratch) {}
             }
             return
         }

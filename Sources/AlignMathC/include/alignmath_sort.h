@@ -50,4 +50,10 @@ void am_sort_scatter(const void *src, int kind, size_t lo, size_t hi, int descen
 void am_sort_bucket(const void *src, int kind, int descending, uint64_t *keys, uint32_t *positions,
                     uint64_t *scratch, size_t count, int64_t *out_positions, void *out_values);
 
+/// One row of `count` (at most 65,536) elements sorted on the calling thread as one bucket
+/// (`keys`, `positions` and `scratch` hold `count` entries each): the rows of a tensor with
+/// as many rows as cores or more, each task sorting its rows one by one.
+void am_sort_row(const void *src, int kind, int descending, size_t count, uint64_t *keys, uint32_t *positions,
+                 uint64_t *scratch, int64_t *out_positions, void *out_values);
+
 #endif
