@@ -8,8 +8,9 @@ import AlignMathC
 /// Rows of f64, f32 and i64 longer than 48 go to the radix sorts of `alignmath_sort.h` on
 /// order-preserving integer keys (stable by construction, no comparison closure): a long row
 /// (65,536 elements and more) on every core, shorter ones as one bucket each, the rows
-/// spread over the cores. Bool rows and rows of 48 or fewer take the LSD radix sort below
-/// (11 bits a pass, passes whose digit is the same everywhere skipped) or insertion sort.
+/// spread over the cores. Bool rows, f32 rows of 200 to 65,535 and rows of 48 or fewer
+/// take the LSD radix sort below (11 bits a pass, passes whose digit is the same
+/// everywhere skipped) or insertion sort.
 extension Tensor {
     /// Values and 0-based positions (i64) sorted along `axis` (0-based, negative from the last).
     public func sort(axis: Int = -1, descending: Bool = false) throws -> (values: Tensor, positions: Tensor) {
@@ -82,7 +83,12 @@ extension Tensor {
         let pos = positions.pointer(Int64.self)
         let vals = values?.pointer(T.self)
         let perRowBytes = n * 2 * (MemoryLayout<K>.size + 4)
-        if let kind = T.longSortKind, n > 48 {
+        // f32 rows of 200 to 65,535 keep the LSD below: their 32-bit keys need three
+        // passes there, and it measured half the CPU of `am_sort_row` on them (12-05, rows
+        // of 500-32,000); f64 and i64 rows take `am_sort_row` (1.4-4.8x less CPU than six
+        // 11-bit passes over 64-bit keys), and every row below 200, where the LSD's 2,048
+        // counters a pass cost more than the row.
+        if let kind = T.longSortKind, n > 48, T.self != Float.self || n < 200 || n >= RadixSort.splitAbove {
             let down: Int32 = descending ? 1 : 0
             if n >= RadixSort.splitAbove {
                 // A long row is sorted on all the cores, one row after the other.
