@@ -249,6 +249,31 @@ final class SamplingLlamaCppTests: XCTestCase {
         XCTAssertThrowsError(try SamplerChain([.logitBias([12: 1])]).apply(row))
     }
 
+    /// llama.cpp's greedy sampler (0c1e570, llama-cpp-python 0.3.36) only sets
+    /// `cur_p->selected`: before another stage it removes nothing, and the chain's dist
+    /// draws over every entry left. moonlab's llama.cpp greedy kept the one token wherever
+    /// it stood (found by Tests/Differential/acceptance_llamacpp.py). Probabilities and
+    /// draws (seeds 1-8 and 11) as llama.cpp gave them for top_k(4), greedy, temp(0.7).
+    func testGreedyBeforeAnotherStageChangesNothing() throws {
+        let ll = SamplingSemantics.llamaCpp
+        let chain = try SamplerChain([.topK(4, semantics: ll), .greedy(semantics: ll), .temperature(0.7, semantics: ll)])
+        let row: [Double] = [0.1, 2.5, -1.3, 3.7, 0.9, -4.2, 1.6, 2.2, -0.7, 3.1, 0.35, -2.9]
+        let llama: [Int: Double] = [3: 0.5807929635047913, 9: 0.24647262692451477, 1: 0.10459630191326141, 7: 0.06813813000917435]
+        for p in [try chain.probs(row), try chain.probs(row.map(Float.init)).map(Double.init)] {
+            for (i, x) in p.enumerated() {
+                XCTAssertEqual(x, llama[i] ?? 0, accuracy: (llama[i] ?? 0) * 0x1p-21, "id \(i)")
+            }
+        }
+        for (seed, drawn) in [(1, 7), (2, 3), (3, 3), (4, 1), (5, 3), (6, 7), (7, 3), (8, 3), (11, 3)] {
+            XCTAssertEqual(try chain.sample(row, rng: try RandomGenerator(seed: seed, engine: .llamaCpp)), drawn, "seed \(seed)")
+        }
+        // as the last stage it still picks the first maximal entry, without a draw
+        let last = try SamplerChain([.topK(4, semantics: ll), .greedy(semantics: ll)])
+        XCTAssertEqual(try last.sample(row, rng: try RandomGenerator(seed: 1, engine: .llamaCpp)), 3)
+        let out = try last.apply(row)
+        XCTAssertEqual(out.indices.filter { out[$0].isFinite }, [3])
+    }
+
     /// dist gives a lone entry p = 1 (llama.cpp 0c1e570), even when its logit overflowed to
     /// +inf (3e37 / 0.001 in float); `probs` computed expf(inf - inf) = NaN.
     func testLoneInfiniteEntryHasProbabilityOne() throws {

@@ -119,6 +119,12 @@ def run_llama(case):
         ent, sel = ch.apply(rows32[0])
         kept = sorted(i for (i, lg, p) in ent if lg != -math.inf)
         probs = {i: p for (i, lg, p) in ent if lg != -math.inf}
+        if case["stages"] and case["stages"][-1]["kind"] == "mirostat":
+            # After mirostat llama.cpp's p are softmax_impl's (a float sum, 2e-5 off at 32k
+            # entries); std::discrete_distribution draws from p / sum(p) in double, which is
+            # what chain:probs reports (a judgement call, see README.md).
+            tot = math.fsum(probs.values())
+            probs = {i: p / tot for i, p in probs.items()}
         out = {"kept": kept, "probs": probs, "tokens": [sel]}
     elif case["mode"] == "draws":
         toks = []
@@ -139,7 +145,9 @@ def run_llama(case):
 
 # ---------------------------------------------------------------- moonlab's side
 
-def lua_num(x):
+def lua_num(x, as_int=False):
+    if as_int and float(x).is_integer():
+        return str(int(x))
     if x == math.inf:
         return "math.huge"
     if x == -math.inf:
@@ -234,7 +242,7 @@ def lua_case(case, path):
     hist = "{" + ",".join(str(h) for h in case["history"]) + "}"
     nrows = len(case["rows"]) if case["mode"] == "seq" else 0
     if case["input"] == "array":
-        x = "{" + ",".join(lua_num(v) for v in case["rows"][0]) + "}"
+        x = "{" + ",".join(lua_num(v, case["kind"] == "integers") for v in case["rows"][0]) + "}"
     else:
         x = f'tensor.load("{path}")'
         if nrows == 0:
@@ -274,6 +282,11 @@ def make_row(rng, V, kind):
         row = [1.0 + r.randrange(8) * 2.0 ** -20 for _ in range(V)]
     elif kind == "big":
         row = [r.gauss(0, 1) * 1e4 for _ in range(V)]
+    elif kind == "posinf":
+        row = [r.gauss(0, 2) for _ in range(V)]
+        row[r.randrange(V)] = math.inf
+    elif kind == "integers":
+        row = [float(r.randint(-3, 3)) for _ in range(V)]
     elif kind == "f64":
         row = [r.gauss(0, 3) + 1e-9 * r.random() for _ in range(V)]
     else:
@@ -281,7 +294,8 @@ def make_row(rng, V, kind):
     return row
 
 
-ROW_KINDS = ["normal", "ties", "equal", "ninf", "onefinite", "wide", "peaked", "close", "big", "f64"]
+ROW_KINDS = ["normal", "ties", "equal", "ninf", "onefinite", "wide", "peaked", "close", "big", "f64", "posinf",
+             "integers"]
 
 
 def rand_stage(r, kind, V):
@@ -343,7 +357,7 @@ def rand_V(r, big_ok=True):
 def gen_cases(seed, n_cases, only):
     r = random.Random(seed)
     cases = []
-    cats = ["alone", "default", "draws", "seq"]
+    cats = ["alone", "default", "draws", "seq", "mix"]
     for i in range(n_cases):
         cat = cats[i % len(cats)]
         if only and cat not in only:
@@ -360,6 +374,12 @@ def gen_cases(seed, n_cases, only):
                     stages.append(rand_stage(r, k, V))
             if r.random() < 0.15:
                 stages.append(rand_stage(r, r.choice(["mirostat", "greedy"]), V))
+        elif cat == "mix":
+            # any order, stages repeated, greedy or temperature anywhere
+            pool = ALONE[:-2] + ["greedy", "temp", "temp_ext"]
+            stages = [rand_stage(r, r.choice(pool), V) for _ in range(r.randint(2, 5))]
+            if r.random() < 0.2:
+                stages.append(rand_stage(r, "mirostat", V))
         elif cat == "draws":
             stages = [] if r.random() < 0.4 else [rand_stage(r, r.choice(ALONE), V)]
         else:
@@ -369,7 +389,8 @@ def gen_cases(seed, n_cases, only):
                     stages.append(rand_stage(r, k, V))
             if r.random() < 0.3:
                 stages.append(rand_stage(r, "mirostat", V))
-        mode = {"alone": "one", "default": "one", "draws": "draws", "seq": "seq"}[cat]
+        mode = {"alone": "one", "default": "one", "draws": "draws", "seq": "seq",
+                "mix": r.choice(["one", "one", "seq"])}[cat]
         nrows = 1 if mode != "seq" else r.choice([1, 3, 10])
         rows = [make_row(r, V, kind) for _ in range(nrows)]
         hist_len = r.choice([0, 0, 1, 5, 30, 100, 300])

@@ -91,7 +91,7 @@ public final class SamplerChain {
         ws.begin(logits)
         var xtcStage = 0
         for (i, stage) in stages.enumerated() {
-            try apply(stage, ws, ctx, rng: rng, xtcStage: &xtcStage)
+            try apply(stage, ws, ctx, rng: rng, xtcStage: &xtcStage, isLast: i == stages.count - 1)
             try refuseIfNaN(ws)
             try each?(i)
         }
@@ -120,7 +120,7 @@ public final class SamplerChain {
 
     /// One stage on the workspace, in the stage's semantics.
     func apply<T>(_ stage: SamplerStage, _ ws: SamplerWorkspace<T>, _ ctx: SamplingContext, rng: RandomGenerator?,
-                  xtcStage: inout Int) throws {
+                  xtcStage: inout Int, isLast: Bool) throws {
         let llama = stage.semantics == .llamaCpp
         let mk = stage.minKeep
         switch stage.kind {
@@ -137,7 +137,10 @@ public final class SamplerChain {
         case .topK(let k):
             if llama { ws.llamaTopK(k) } else { ws.topK(k == 0 ? 0 : max(k, mk), exact: false) }
         case .greedy:
-            if llama { ws.llamaGreedy() } else { ws.topK(1, exact: true) }
+            // llama.cpp's greedy sampler only marks its choice (cur_p->selected) and removes
+            // nothing: before another stage it changes nothing, the chain's dist (or
+            // mirostat) chooses again over every entry.
+            if llama { if isLast { ws.llamaGreedy() } } else { ws.topK(1, exact: true) }
         case .topP(let p):
             if llama { ws.llamaTopP(Float(p), minKeep: mk) } else { ws.makeSparse(); ws.topP(p, minKeep: mk) }
         case .minP(let p):
@@ -429,8 +432,8 @@ public final class SamplerChain {
         ws.begin(logits)
         reports.append(report("input"))
         var xtcStage = 0
-        for stage in stages {
-            try apply(stage, ws, context, rng: nil, xtcStage: &xtcStage)
+        for (i, stage) in stages.enumerated() {
+            try apply(stage, ws, context, rng: nil, xtcStage: &xtcStage, isLast: i == stages.count - 1)
             if case .custom = stage.kind { ws.noteDenseNaN() }
             try refuseIfNaN(ws)
             reports.append(report(stage.name))

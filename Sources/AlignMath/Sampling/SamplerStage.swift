@@ -335,8 +335,10 @@ public final class SamplerStage {
     }
 
     /// Greedy: keeps only the first maximal token (as `argmax`: the lowest id among tied
-    /// maxima). llama.cpp semantics (`llama_sampler_greedy_apply`): the first maximal entry
-    /// in llama.cpp's array order, chosen without a draw.
+    /// maxima). llama.cpp semantics (`llama_sampler_greedy_apply`): as the last stage, the
+    /// first maximal entry in llama.cpp's array order, chosen without a draw; before another
+    /// stage nothing (llama.cpp's greedy only marks its choice, which the chain's dist or
+    /// mirostat replaces).
     public static func greedy(semantics: SamplingSemantics = .transformers) -> SamplerStage {
         SamplerStage("greedy", .greedy, semantics: semantics)
     }

@@ -274,8 +274,10 @@ enum SampleStages {
         m.function("greedy", doc: """
             sample.greedy({semantics = "transformers"}) -> stage
             Keeps only the most probable token (the first maximal logit, as argmax: the lowest id
-            among ties). llama.cpp semantics (greedy sampler): the first maximal entry in
-            llama.cpp's array order, and as the last stage it picks the token without a draw.
+            among ties). llama.cpp semantics (greedy sampler): as the last stage, the first
+            maximal entry in llama.cpp's array order, picked without a draw; before another
+            stage it changes nothing, as llama.cpp's greedy sampler only marks its choice and
+            the dist sampler at the chain's end draws over every entry.
             Options: \(semanticsDoc)
             Example: sample.chain{sample.greedy()}
             """) { a in
