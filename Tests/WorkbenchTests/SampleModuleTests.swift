@@ -181,15 +181,26 @@ final class SampleModuleTests: XCTestCase {
 
     func testBadArguments() throws {
         let h = try harness()
-        XCTAssertEqual(h.bareError("sample.top_p(1.5)"), "bad argument #1 to 'sample.top_p' (p must be in (0, 1], got 1.5)")
-        XCTAssertEqual(h.bareError("sample.top_p(0)"), "bad argument #1 to 'sample.top_p' (p must be in (0, 1], got 0.0)")
+        let llamaOnly = "(under transformers semantics; llama.cpp takes it: give the stage or the chain {semantics = \"llama.cpp\"})"
+        // Values only llama.cpp takes are refused when the stage is used without its semantics
+        // (a chain's semantics option can still give it: llama.cpp's own defaults include
+        // top_n_sigma(-1)); values neither takes are refused when the stage is made.
+        XCTAssertEqual(h.bareError("sample.chain{sample.top_p(1.5)}"), "bad argument #1 to 'sample.chain' (entry 1: p must be in (0, 1], got 1.5 \(llamaOnly))")
+        XCTAssertEqual(h.bareError("sample.chain{sample.top_k(3), sample.top_p(0)}"), "bad argument #1 to 'sample.chain' (entry 2: p must be in (0, 1], got 0.0 \(llamaOnly))")
+        XCTAssertEqual(h.bareError("sample.chain({sample.top_p(1.5)}, {semantics = 'transformers'})"), "bad argument #1 to 'sample.chain' (entry 1: p must be in (0, 1], got 1.5)")
+        XCTAssertEqual(h.bareError("sample.compare({1, 2}, {sample.temperature(-1)})"), "bad argument #2 to 'sample.compare' (entry 1: temperature must be a finite number >= 0, got -1.0 \(llamaOnly))")
+        XCTAssertEqual(try h.value("tostring(sample.top_p(1.5))"), "sample.top_p(1.5)")
+        XCTAssertEqual(try h.value("tostring(sample.chain({sample.top_p(1.5), sample.temperature(-1), sample.top_n_sigma(-1)}, {semantics = 'llama.cpp'}))"),
+                       "sample.chain{sample.top_p(1.5, llama.cpp), sample.temperature(-1, llama.cpp), sample.top_n_sigma(-1, llama.cpp)}")
         XCTAssertEqual(h.bareError("sample.top_k(-1)"), "bad argument #1 to 'sample.top_k' (k must be an integer in [0, 2147483647], got -1)")
         XCTAssertEqual(h.bareError("sample.top_k(1.5)"), "bad argument #1 to 'sample.top_k' (k must be an integer in [0, 2147483647], got 1.5)")
-        XCTAssertEqual(h.bareError("sample.min_p(0.1, {min_keep = 0})"), "bad argument #2 to 'sample.min_p' (option 'min_keep' must be an integer in [1, 2147483647], got 0)")
+        XCTAssertEqual(h.bareError("sample.min_p(0.1, {min_keep = 0, semantics = 'transformers'})"), "bad argument #2 to 'sample.min_p' (option 'min_keep' must be an integer in [1, 2147483647], got 0)")
+        XCTAssertEqual(h.bareError("sample.chain{sample.min_p(0.1, {min_keep = 0})}"), "bad argument #1 to 'sample.chain' (entry 1: min_keep must be an integer >= 1, got 0 \(llamaOnly))")
+        XCTAssertEqual(try h.value("tostring(sample.chain({sample.min_p(0.1, {min_keep = 0})}, {semantics = 'llama.cpp'}))"),
+                       "sample.chain{sample.min_p(0.1, min_keep = 0, llama.cpp)}")
         XCTAssertEqual(h.bareError("sample.top_p(0.9, {top = 1})"), "bad argument #2 to 'sample.top_p' (unknown option 'top'; valid options: min_keep, semantics)")
         XCTAssertEqual(h.bareError("sample.top_p(0.9, {semantics = 'vllm'})"),
                        "bad argument #2 to 'sample.top_p' (option 'semantics' must be one of \"transformers\", \"llama.cpp\", got \"vllm\")")
-        XCTAssertEqual(h.bareError("sample.temperature(-1)"), "bad argument #1 to 'sample.temperature' (temperature must be a finite number >= 0, got -1.0)")
         XCTAssertEqual(h.bareError("sample.penalties{rep = 1.1}"),
                        "bad argument #1 to 'sample.penalties' (unknown option 'rep'; valid options: frequency, last_n, presence, repetition, semantics)")
         XCTAssertEqual(h.bareError("sample.xtc{probability = 0.5}"), "bad argument #1 to 'sample.xtc' (option 'threshold' is required)")

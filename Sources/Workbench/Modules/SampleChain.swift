@@ -172,7 +172,9 @@ extension SampleStages {
             in float32, as llama.cpp does). ctx: nil or {history = {token ids...}, rng =
             generator}. A mirostat stage must be last.
             Options (a second table): semantics (nil): "transformers" or "llama.cpp", the semantics
-            of every built-in stage made without its own semantics option (a stage that names
+            of every built-in stage made without its own semantics option (values only llama.cpp
+            takes, as top_n_sigma(-1) or min_keep = 0, are refused when the chain is built without
+            it, not when the stage is made; a stage that names
             one keeps it; Lua stages are unchanged), so sample.chain({sample.top_k(40),
             sample.temperature(0.8)}, {semantics = "llama.cpp"}) is llama.cpp's top_k and temp.
             Example: c = sample.chain{sample.penalties{repetition = 1.1}, sample.top_k(40), sample.top_p(0.95), sample.temperature(0.8)}
@@ -193,6 +195,8 @@ extension SampleStages {
                         let (stage, label) = try remake(sem)
                         b = StageBox(stage, label: label, remake: remake)
                     } catch let e as AlignMathError { throw a.error(1, "entry \(i + 1): \(e.description)") }
+                } else if let refusal = b.refusal {
+                    throw a.error(1, "entry \(i + 1): \(b.refusalMessage(refusal))")
                 }
                 boxes.append(b)
             }

@@ -102,6 +102,7 @@ extension SampleStages {
             guard let b = s.object(at: -1, StageBox.self) else {
                 throw a.error(i, "entry \(k + 1) is not a stage (\(s.typeName(at: -1))); build stages with sample.top_p(0.9), sample.temperature(0.7), ...")
             }
+            if let refusal = b.refusal { throw a.error(i, "entry \(k + 1): \(b.refusalMessage(refusal))") }
             boxes.append(b)
         }
         return boxes

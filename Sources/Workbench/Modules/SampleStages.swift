@@ -10,13 +10,24 @@ final class StageBox {
     /// For a built-in stage made without a `semantics` option: the same stage (and label) in
     /// another semantics, so `sample.chain(stages, {semantics = ...})` can set it.
     let remake: ((SamplingSemantics) throws -> (SamplerStage, String))?
+    /// Set for a stage made without a `semantics` option whose values only llama.cpp takes
+    /// (`sample.top_n_sigma(-1)`, `{min_keep = 0}`, ...): why transformers semantics refuses
+    /// them. A chain with `{semantics = "llama.cpp"}` remakes the stage; anywhere else this is
+    /// the error (`stage` then holds the llama.cpp stage, never run as it is).
+    let refusal: String?
 
     init(_ stage: SamplerStage, label: String, luaFunction: LuaStageFunction? = nil,
-         remake: ((SamplingSemantics) throws -> (SamplerStage, String))? = nil) {
+         remake: ((SamplingSemantics) throws -> (SamplerStage, String))? = nil, refusal: String? = nil) {
         self.stage = stage
         self.label = label
         self.luaFunction = luaFunction
         self.remake = remake
+        self.refusal = refusal
+    }
+
+    /// The error for a stage whose values need llama.cpp semantics, used without them.
+    func refusalMessage(_ refusal: String) -> String {
+        "\(refusal) (under transformers semantics; llama.cpp takes it: give the stage or the chain {semantics = \"llama.cpp\"})"
     }
 }
 
@@ -141,8 +152,10 @@ enum SampleStages {
     static func filterOptions(_ a: LuaArguments, _ i: Int32, extra: [String] = []) throws -> (Int, SamplingSemantics, String) {
         let o = try a.options(i, allowed: ["min_keep", "semantics"] + extra)
         let (sem, text) = try semantics(o)
-        // llama.cpp's samplers take min_keep = 0 (size_t)
-        let mk = try o.count("min_keep", in: (sem == .llamaCpp ? 0 : 1)...LuaLimits.maxCount, default: 1)
+        // llama.cpp's samplers take min_keep = 0 (size_t); without a semantics option the
+        // stage's constructor refuses it for transformers, and a chain's option can still
+        // make it llama.cpp's (`push`)
+        let mk = try o.count("min_keep", in: (sem == .llamaCpp || !o.has("semantics") ? 0 : 1)...LuaLimits.maxCount, default: 1)
         return (mk, sem, (mk == 1 ? "" : ", min_keep = \(mk)") + text)
     }
 
@@ -175,13 +188,22 @@ enum SampleStages {
     }
 
     /// Builds the stage in `sem` and pushes it; a stage whose semantics was not `given`
-    /// keeps `build` so that a chain's `semantics` option can remake it.
+    /// keeps `build` so that a chain's `semantics` option can remake it. Such a stage whose
+    /// values only llama.cpp takes is made with its refusal kept: the error comes when it is
+    /// used without llama.cpp semantics, so `sample.chain({sample.top_n_sigma(-1)},
+    /// {semantics = "llama.cpp"})` works as llama.cpp's own defaults do.
     static func push(_ a: LuaArguments, _ sem: SamplingSemantics, given: Bool,
                      _ build: @escaping (SamplingSemantics) throws -> (SamplerStage, String)) throws -> Int32 {
         do {
             let (stage, label) = try build(sem)
             a.state.push(object: StageBox(stage, label: label, remake: given ? nil : build))
         } catch let e as AlignMathError {
+            if !given, sem != .llamaCpp, let (stage, label) = try? build(.llamaCpp) {
+                // printed as it was written: the semantics is the chain's to give
+                let written = label.replacingOccurrences(of: semanticsText(.llamaCpp), with: "")
+                a.state.push(object: StageBox(stage, label: written, remake: build, refusal: e.description))
+                return 1
+            }
             throw a.error(1, e.description)
         }
         return 1
