@@ -192,7 +192,8 @@ final class SampleModuleTests: XCTestCase {
         XCTAssertEqual(try h.value("tostring(sample.top_p(1.5))"), "sample.top_p(1.5)")
         XCTAssertEqual(try h.value("tostring(sample.chain({sample.top_p(1.5), sample.temperature(-1), sample.top_n_sigma(-1)}, {semantics = 'llama.cpp'}))"),
                        "sample.chain{sample.top_p(1.5, llama.cpp), sample.temperature(-1, llama.cpp), sample.top_n_sigma(-1, llama.cpp)}")
-        XCTAssertEqual(h.bareError("sample.top_k(-1)"), "bad argument #1 to 'sample.top_k' (k must be an integer in [0, 2147483647], got -1)")
+        XCTAssertEqual(h.bareError("sample.top_k(-1, {semantics = 'transformers'})"), "bad argument #1 to 'sample.top_k' (k must be an integer in [0, 2147483647], got -1)")
+        XCTAssertEqual(h.bareError("sample.chain{sample.top_k(-1)}"), "bad argument #1 to 'sample.chain' (entry 1: k must be an integer >= 0 (0 disables top_k), got -1 \(llamaOnly))")
         XCTAssertEqual(h.bareError("sample.top_k(1.5)"), "bad argument #1 to 'sample.top_k' (k must be an integer in [0, 2147483647], got 1.5)")
         XCTAssertEqual(h.bareError("sample.min_p(0.1, {min_keep = 0, semantics = 'transformers'})"), "bad argument #2 to 'sample.min_p' (option 'min_keep' must be an integer in [1, 2147483647], got 0)")
         XCTAssertEqual(h.bareError("sample.chain{sample.min_p(0.1, {min_keep = 0})}"), "bad argument #1 to 'sample.chain' (entry 1: min_keep must be an integer >= 1, got 0 \(llamaOnly))")

@@ -136,9 +136,17 @@ enum SampleStages {
         let zero = llamaRange ? "; llama.cpp semantics also takes 0, as llama.cpp" : ""
         m.function(name, doc: "\(doc)\nOptions: min_keep (1): the fewest tokens the stage leaves (HF min_tokens_to_keep\(zero));\n\(semanticsDoc)\nExample: \(example)") { a in
             let (mk, sem, _) = try filterOptions(a, 2)
-            // llama.cpp's top_k takes any int32 (<= 0 disables it)
+            // llama.cpp's top_k takes any int32 (<= 0 disables it); without a semantics
+            // option a negative k is left to the stage's constructor, which refuses it for
+            // transformers when the stage is used (`push`)
             let low = sem == .llamaCpp ? Int(Int32.min) : 0
-            let k = integer ? try a.count(1, "k", in: low...LuaLimits.maxCount) : 0
+            var k = 0
+            if integer {
+                do { k = try a.count(1, "k", in: low...LuaLimits.maxCount) } catch {
+                    guard !semanticsGiven(a, 2), let any = try? a.count(1, "k", in: Int(Int32.min)...LuaLimits.maxCount) else { throw error }
+                    k = any
+                }
+            }
             let x = integer ? Double(k) : try a.number(1)
             let arg = integer ? String(k) : formatNumber(x)
             let mkText = mk == 1 ? "" : ", min_keep = \(mk)"
