@@ -348,18 +348,21 @@ void am_sort_bucket(const void *src, int kind, int descending, uint64_t *keys, u
         }
         return;
     }
-    /* The (key, position) way: its scratch positions borrow the output's memory, which is
-       written only after the sort. */
-    msd_pairs(keys, positions, scratch, (uint32_t *)out_positions, count, hi, 0);
+    /* The (key, position) way, its scratch positions after the scratch words. The keys may
+       be the output positions' memory: each is read before its slot is written. */
+    msd_pairs(keys, positions, scratch, (uint32_t *)(scratch + count), count, hi, 0);
     for (size_t j = 0; j < count; j++) {
-        out_positions[j] = positions[j];
-        if (out_values) put_value(src, kind, keys[j] ^ flip, positions[j], out_values, j);
+        const uint64_t key = keys[j];
+        const uint32_t at = positions[j];
+        out_positions[j] = at;
+        if (out_values) put_value(src, kind, key ^ flip, at, out_values, j);
     }
 }
 
-void am_sort_row(const void *src, int kind, int descending, size_t count, uint64_t *keys, uint32_t *positions,
+void am_sort_row(const void *src, int kind, int descending, size_t count, uint32_t *positions,
                  uint64_t *scratch, int64_t *out_positions, void *out_values) {
     const uint64_t flip = descending ? UINT64_MAX : 0;
+    uint64_t *keys = (uint64_t *)out_positions;
 #define KEYS(KEY) for (size_t j = 0; j < count; j++) { keys[j] = (KEY) ^ flip; positions[j] = (uint32_t)j; }
     FOR_KIND(kind, KEYS)
 #undef KEYS

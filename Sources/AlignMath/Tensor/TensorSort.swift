@@ -101,11 +101,12 @@ extension Tensor {
             // Shorter rows: one bucket each (alignmath_sort.h, `am_sort_row`), the rows
             // spread over the cores, one scratch per task.
             Parallel.forEach(rows, cost: n * 8) { range in
-                let scratch = TensorStorage(uninitializedBytes: n * 20)
-                let keys = scratch.base.assumingMemoryBound(to: UInt64.self), words = keys + n
-                let positions = UnsafeMutableRawPointer(words + n).assumingMemoryBound(to: UInt32.self)
+                // the scratch words and their positions, then the row's positions
+                let scratch = TensorStorage(uninitializedBytes: n * 16)
+                let words = scratch.base.assumingMemoryBound(to: UInt64.self)
+                let positions = UnsafeMutableRawPointer(words + n).assumingMemoryBound(to: UInt32.self) + n
                 for r in range {
-                    am_sort_row(UnsafeRawPointer(src + r * n), kind, down, n, keys, positions, words, pos + r * n,
+                    am_sort_row(UnsafeRawPointer(src + r * n), kind, down, n, positions, words, pos + r * n,
                                 vals.map { UnsafeMutableRawPointer($0 + r * n) })
                 }
                 withExtendedLifetime(scratch) {}
@@ -153,12 +154,15 @@ extension Tensor {
         var shift: Int32 = 0
         let window = am_sort_window(n, lowest, highest, &shift)
         let digits = 1 << Int(window)
-        // One block: the keys and positions in their buckets, then the histograms, the
-        // digit -> bucket table, the buckets' starts and the pieces' cursors.
-        let keyBytes = n * 8, positionBytes = n * 4
+        // The keys go to their buckets in the output positions' memory (each bucket reads
+        // its keys before it writes its positions there), so a fresh sort maps 4 bytes of
+        // scratch a key, not 12 (fresh pages cost ~1 ms a MB here). One block: the positions
+        // in their buckets, then the histograms, the digit -> bucket table, the buckets'
+        // starts and the pieces' cursors.
+        let positionBytes = (n * 4 + 7) & ~7  // the Int tables after it stay 8-byte aligned
         let histBytes = pieces * digits * 4, lutBytes = digits * 4
         let startBytes = (digits + 1) * 8, nextBytes = pieces * digits * 8
-        let total = keyBytes + positionBytes + histBytes + lutBytes + startBytes + nextBytes
+        let total = positionBytes + histBytes + lutBytes + startBytes + nextBytes
         let scratch = TensorStorage(uninitializedBytes: total)
         defer { withExtendedLifetime(scratch) {} }
         var at = scratch.base
@@ -167,7 +171,8 @@ extension Tensor {
             at += bytes
             return p
         }
-        let keys = carve(keyBytes, UInt64.self), positions = carve(positionBytes, UInt32.self)
+        let keys = UnsafeMutableRawPointer(pos).assumingMemoryBound(to: UInt64.self)
+        let positions = carve(positionBytes, UInt32.self)
         let hists = carve(histBytes, UInt32.self), lut = carve(lutBytes, UInt32.self)
         let starts = carve(startBytes, Int.self), next = carve(nextBytes, Int.self)
         hists.initialize(repeating: 0, count: pieces * digits)
@@ -193,7 +198,7 @@ extension Tensor {
         Parallel.each(groups.count) { g in
             var largest = 1
             for b in groups[g] { largest = Swift.max(largest, st.value[b + 1] - st.value[b]) }
-            let words = TensorStorage(uninitializedBytes: largest * 8)
+            let words = TensorStorage(uninitializedBytes: largest * 12)
             let w = words.base.assumingMemoryBound(to: UInt64.self)
             for b in groups[g] {
                 let a = st.value[b], m = st.value[b + 1] - a

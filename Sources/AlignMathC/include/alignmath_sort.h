@@ -45,15 +45,17 @@ void am_sort_scatter(const void *src, int kind, size_t lo, size_t hi, int descen
                      uint64_t *keys, uint32_t *positions);
 
 /// Sorts one bucket (`count` keys and positions, both overwritten; `scratch` holds `count`
-/// words) and writes its 0-based positions to `out_positions` and, when `out_values` is not
-/// NULL, its values (of the row `src`'s kind) to `out_values`.
+/// words and `count` 32-bit positions after them) and writes its 0-based positions to
+/// `out_positions` and, when `out_values` is not NULL, its values (of the row `src`'s kind)
+/// to `out_values`. `keys` may be `out_positions` itself (each key is read before its slot is
+/// written): the callers keep the keys in the output, so a sort needs no memory for them.
 void am_sort_bucket(const void *src, int kind, int descending, uint64_t *keys, uint32_t *positions,
                     uint64_t *scratch, size_t count, int64_t *out_positions, void *out_values);
 
 /// One row of `count` (at most 65,536) elements sorted on the calling thread as one bucket
-/// (`keys`, `positions` and `scratch` hold `count` entries each): the rows of a tensor with
-/// as many rows as cores or more, each task sorting its rows one by one.
-void am_sort_row(const void *src, int kind, int descending, size_t count, uint64_t *keys, uint32_t *positions,
+/// (`positions` holds `count` entries, `scratch` as `am_sort_bucket`'s; the keys are kept in
+/// `out_positions`): the rows of a tensor, each task sorting its rows one by one.
+void am_sort_row(const void *src, int kind, int descending, size_t count, uint32_t *positions,
                  uint64_t *scratch, int64_t *out_positions, void *out_values);
 
 #endif
