@@ -273,7 +273,8 @@ extension Bool: SortKeyed {
 /// A stable LSD radix sort of (key, position) pairs, 11 bits a pass.
 enum RadixSort {
     static let bits = 11, buckets = 1 << 11
-    /// Rows at least this long are split over the cores when there are fewer rows than cores.
+    /// Rows at least this long (f64, f32, i64) take the long-row sort of alignmath_sort.h, one
+    /// row at a time, each on all the cores.
     static let splitAbove = 1 << 16
 
     /// Sorts `count` keys in `k0` carrying `i0` along, using `k1`/`i1` as the other half of
