@@ -24,7 +24,13 @@ final class SizeProbeTests: XCTestCase {
         probe(h, "timeit(function() end, {warmup = math.maxinteger})", expect: "option 'warmup' must be an integer in [0, 100000000]")
         probe(h, "timeit(function() end, {runs = 0/0})", expect: "option 'runs' must be an integer")
         for huge in ["math.maxinteger", "math.mininteger", "2^63", "-2^63", "1e308", "-1e308", "0/0", "1/0", "2^53", "-1"] {
-            probe(h, "sample.top_k(\(huge))", expect: "sample.top_k")
+            // -1 is llama.cpp's "top_k off": the stage is made, and refused when used without
+            // llama.cpp semantics (SampleModuleTests.testBadArguments)
+            if huge == "-1" {
+                probe(h, "sample.chain{sample.top_k(-1)}", expect: "k must be an integer >= 0")
+            } else {
+                probe(h, "sample.top_k(\(huge))", expect: "sample.top_k")
+            }
             probe(h, "sample.min_p(0.1, {min_keep = \(huge)})", expect: "option 'min_keep'")
             probe(h, "sample.penalties{last_n = \(huge)}", expect: huge == "-1" ? nil : "option 'last_n'")
             probe(h, "metrics.pass_at_k(\(huge), 1, 1)", expect: "metrics.pass_at_k")
