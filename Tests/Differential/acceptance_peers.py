@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Blind acceptance check of issue 11, sections 1 ("f64 is f64") and 4 ("the peers' edge cases").
 
-Written from the issue text and the Lua contract (../shared/docs/lua-api.md) only, as an
+Written from the issue text and the Lua contract (lua-api.md, the project's contract document) only, as an
 outsider would: every check drives the real `moonlab` binary through Lua and compares
 with a float64 reference computed by the peer itself where it is installed (torch 2.15,
 transformers 5.25, TRL 1.16) or by the peer's formula transcribed from its source (the
