@@ -57,17 +57,16 @@ static inline void put_value(const void *src, int kind, uint64_t key, uint32_t a
     }
 }
 
+/* The number of bits x needs (0 for 0). */
+static inline int bit_length(uint64_t x) { return x ? 64 - __builtin_clzll(x) : 0; }
+
 int am_sort_window(size_t n, uint64_t min_key, uint64_t max_key, int *shift) {
     /* The keys agree above bit `top`; the window is the `window` bits below it. About 16
        keys a digit on average (8 to 18 bits, so the histograms stay in L2 and the plan's
        pass over the digits stays small beside the row), but at least 14 bits, so a digit's
        keys differ in at most 50 bits and pack with their positions. */
-    uint64_t x = min_key ^ max_key;
-    int top = 0;
-    while (top < 64 && (x >> top)) top++;
-    int window = 0;
-    while (window < 62 && ((size_t)1 << (window + 1)) <= n) window++;
-    window -= 4;
+    const int top = bit_length(min_key ^ max_key);
+    int window = bit_length(n) - 1 - 4;
     if (window < 8) window = 8;
     if (window > 18) window = 18;
     if (top - window > 50) window = top - 50;
@@ -139,7 +138,6 @@ void am_sort_hist(const void *src, int kind, size_t lo, size_t hi, int descendin
 /* Buckets of about this many keys: a bucket's keys and scratch (16 bytes a key) stay in L2. */
 #define BUCKET_TARGET 32768
 
-static inline int bit_length(uint64_t x) { return x ? 64 - __builtin_clzll(x) : 0; }
 
 size_t am_sort_plan(const uint32_t *hists, int pieces, size_t n, int shift, int window,
                     uint32_t *lut, size_t *bucket_start, size_t *next) {
