@@ -206,6 +206,11 @@ extension LuaState {
         return bad == 0 ? nil : Int(bad)
     }
 
+    /// Whether `readNumbers`/`readFlags` read a table's array part in place (a mirror of Lua
+    /// 5.4's table layout, checked against the running library) rather than entry by entry
+    /// through the API. Both give the same values either way; only the speed differs.
+    public var readsArraysInPlace: Bool { mlshim_table_peek_works(L) != 0 }
+
     /// A Lua array of strings at `index`; nil if any element is not a string.
     public func stringArray(at index: Int32) -> [String]? {
         guard type(at: index) == .table else { return nil }

@@ -146,66 +146,6 @@ void mlshim_pushswiftfunction_fastnumber(lua_State *L, mlshim_number_fn fast) {
     lua_pushcclosure(L, mlshim_fastnumber_trampoline, 3);
 }
 
-size_t mlshim_read_numbers(lua_State *L, int idx, size_t n, double *out) {
-    idx = lua_absindex(L, idx);
-    for (size_t i = 0; i < n; i++) {
-        int t = lua_rawgeti(L, idx, (lua_Integer)(i + 1));
-        if (t == LUA_TNUMBER) {
-            out[i] = lua_tonumberx(L, -1, NULL);
-        } else if (t == LUA_TBOOLEAN) {
-            out[i] = lua_toboolean(L, -1) ? 1.0 : 0.0;
-        } else {
-            lua_pop(L, 1);
-            return i + 1;
-        }
-        lua_pop(L, 1);
-    }
-    return 0;
-}
-
-/* One entry of mlshim_read_flags at stack slot `slot`, of type t: 1 when read. */
-static int mlshim_flag_at(lua_State *L, int slot, int t, unsigned char *out) {
-    if (t == LUA_TBOOLEAN) { *out = (unsigned char)lua_toboolean(L, slot); return 1; }
-    if (t == LUA_TNUMBER) {
-        lua_Number v = lua_tonumberx(L, slot, NULL);
-        if (v != 0 && v != 1) return 0;
-        *out = v == 1;
-        return 1;
-    }
-    return 0;
-}
-
-/* Entries are pushed MLSHIM_FLAG_BATCH at a time and the stack reset once per batch (a
-   pop per entry was a third of the time: three library calls per entry instead of two). */
-#define MLSHIM_FLAG_BATCH 128
-
-size_t mlshim_read_flags(lua_State *L, int idx, size_t n, unsigned char *out) {
-    idx = lua_absindex(L, idx);
-    int base = lua_gettop(L);
-    if (!lua_checkstack(L, MLSHIM_FLAG_BATCH)) {  /* no room: one entry at a time */
-        for (size_t i = 0; i < n; i++) {
-            int t = lua_rawgeti(L, idx, (lua_Integer)(i + 1));
-            int ok = mlshim_flag_at(L, -1, t, out + i);
-            lua_settop(L, base);
-            if (!ok) return i + 1;
-        }
-        return 0;
-    }
-    int types[MLSHIM_FLAG_BATCH];
-    for (size_t start = 0; start < n; start += MLSHIM_FLAG_BATCH) {
-        size_t k = n - start < MLSHIM_FLAG_BATCH ? n - start : MLSHIM_FLAG_BATCH;
-        for (size_t j = 0; j < k; j++) types[j] = lua_rawgeti(L, idx, (lua_Integer)(start + j + 1));
-        for (size_t j = 0; j < k; j++) {
-            if (!mlshim_flag_at(L, base + 1 + (int)j, types[j], out + start + j)) {
-                lua_settop(L, base);
-                return start + j + 1;
-            }
-        }
-        lua_settop(L, base);
-    }
-    return 0;
-}
-
 /* ---- allocator with a ceiling: the free path first, shrinks never fail, the growth
    check written so it cannot overflow (after ChrisGVE/LuaSwift). ----
    Blocks of up to MLSHIM_POOL_LARGEST bytes come in classes of 16 bytes and, when Lua frees

@@ -78,6 +78,11 @@ size_t mlshim_read_numbers(lua_State *L, int idx, size_t n, double *out);
    raise. Stack-neutral. */
 size_t mlshim_read_flags(lua_State *L, int idx, size_t n, unsigned char *out);
 
+/* Both readers above take the entries of a table's array part in place (tablearray.c)
+   once a mirror of Lua 5.4's table layout has been checked against the running library;
+   otherwise they read through the API. 1 when the in-place path is in use. */
+int mlshim_table_peek_works(lua_State *L);
+
 /* ---- states, limits, hooks ---- */
 typedef struct mlshim_limits {
     size_t used;          /* bytes allocated by this state's Lua allocator */
