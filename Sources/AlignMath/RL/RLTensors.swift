@@ -56,19 +56,14 @@ extension RL {
                     // booleans (a Lua array of them is read straight into a bool tensor)
                     try dones.withBools { d in
                         guard let dp = d.baseAddress else { return }
-                        for row in 0..<rows {
-                            let o = row * width
-                            gaeKernel(rp + o, vp + o, dp + o, width, gamma, lambda, lastValues[row], a + o, g + o)
-                        }
+                        _ = GAESegments.run(rp, vp, doubles: nil, bools: dp, rows: rows, width: width,
+                                            gamma: gamma, lambda: lambda, lastValues: lastValues, a, g)
                     }
                 } else if let dones {
                     try dones.readingDoubles { d in
                         guard let dp = d.baseAddress else { return }
-                        var valid = true
-                        for row in 0..<rows {
-                            let o = row * width
-                            valid = gaeKernel(rp + o, vp + o, dp + o, width, gamma, lambda, lastValues[row], a + o, g + o) && valid
-                        }
+                        let valid = GAESegments.run(rp, vp, doubles: dp, bools: nil, rows: rows, width: width,
+                                                    gamma: gamma, lambda: lambda, lastValues: lastValues, a, g)
                         if !valid, let e = invalidFlag(d) { throw e }
                     }
                 } else {
