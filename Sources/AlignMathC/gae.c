@@ -31,43 +31,93 @@ static inline double keep_bool(const unsigned char *d, int64_t t, int *bad) {
         nv = vt_;                                                           \
     } while (0)
 
-/* The walk of up to four segments, for one kind of dones: the first `common` steps of all
-   four in one loop (four independent chains in flight), then each segment's rest alone. */
-#define GAE_WALK(NAME, DTYPE, KEEP)                                                               \
+#if defined(__x86_64__)
+#include <emmintrin.h>
+
+/* Two lanes' entries of `x` at t and u, in one vector (lane 0 low). */
+static inline __m128d pair(const double *x, int64_t t, int64_t u) {
+    return _mm_loadh_pd(_mm_load_sd(x + t), x + u);
+}
+static inline __m128d keep_pair_f64(const double *d, int64_t t, int64_t u, __m128d *bad) {
+    __m128d dt = pair(d, t, u);
+    *bad = _mm_or_pd(*bad, _mm_and_pd(_mm_cmpneq_pd(dt, _mm_setzero_pd()), _mm_cmpneq_pd(dt, _mm_set1_pd(1.0))));
+    return _mm_sub_pd(_mm_set1_pd(1.0), dt);
+}
+static inline __m128d keep_pair_bool(const unsigned char *d, int64_t t, int64_t u, __m128d *bad) {
+    (void)bad;
+    return _mm_set_pd(d[u] ? 0.0 : 1.0, d[t] ? 0.0 : 1.0);
+}
+
+/* One step of two lanes at once: the scalar step's operations, in its order, lane by lane
+   (SSE2 arithmetic rounds each lane as the scalar instruction would). */
+#define GAE_PAIR_STEP(KEEP, t, u, nv, lg) do {                                                  \
+        __m128d vt_ = pair(v, t, u);                                                            \
+        __m128d keep_ = KEEP(d, t, u, &badv);                                                   \
+        __m128d delta_ = _mm_sub_pd(_mm_add_pd(pair(r, t, u), _mm_mul_pd(_mm_mul_pd(vgamma, keep_), nv)), vt_); \
+        lg = _mm_add_pd(delta_, _mm_mul_pd(_mm_mul_pd(vgl, keep_), lg));                      \
+        _mm_storel_pd(a + t, lg); _mm_storeh_pd(a + u, lg);                                     \
+        __m128d g_ = _mm_add_pd(lg, vt_);                                                       \
+        _mm_storel_pd(g + t, g_); _mm_storeh_pd(g + u, g_);                                     \
+        nv = vt_;                                                                               \
+    } while (0)
+
+/* The walk of up to four segments, for one kind of dones: the steps all four still have
+   run as two pairs of lanes (four independent chains in flight: the serial walk waits on
+   a multiply and an add a step), then each segment's rest alone. */
+#define GAE_WALK(NAME, DTYPE, KEEP, KEEP_PAIR)                                                    \
 static int NAME(const double *restrict r, const double *restrict v, const DTYPE *restrict d,       \
                 double gamma, double gl, am_gae_segment *seg, int k,                               \
                 double *restrict a, double *restrict g) {                                          \
     int bad = 0;                                                                                   \
-    int i = 0;                                                                                     \
     if (k == 4) {                                                                                  \
         int64_t t0 = seg[0].hi, t1 = seg[1].hi, t2 = seg[2].hi, t3 = seg[3].hi;                    \
-        double n0 = seg[0].next_value, n1 = seg[1].next_value, n2 = seg[2].next_value, n3 = seg[3].next_value; \
-        double l0 = seg[0].lastgaelam, l1 = seg[1].lastgaelam, l2 = seg[2].lastgaelam, l3 = seg[3].lastgaelam; \
         int64_t common = t0 - seg[0].lo;                                                           \
         if (t1 - seg[1].lo < common) common = t1 - seg[1].lo;                                      \
         if (t2 - seg[2].lo < common) common = t2 - seg[2].lo;                                      \
         if (t3 - seg[3].lo < common) common = t3 - seg[3].lo;                                      \
+        const __m128d vgamma = _mm_set1_pd(gamma), vgl = _mm_set1_pd(gl);                         \
+        __m128d nvA = _mm_set_pd(seg[1].next_value, seg[0].next_value);                            \
+        __m128d nvB = _mm_set_pd(seg[3].next_value, seg[2].next_value);                            \
+        __m128d lgA = _mm_set_pd(seg[1].lastgaelam, seg[0].lastgaelam);                            \
+        __m128d lgB = _mm_set_pd(seg[3].lastgaelam, seg[2].lastgaelam);                            \
+        __m128d badv = _mm_setzero_pd();                                                           \
         for (int64_t j = 0; j <= common; j++) {                                                    \
-            GAE_STEP(KEEP, d, t0, n0, l0);                                                         \
-            GAE_STEP(KEEP, d, t1, n1, l1);                                                         \
-            GAE_STEP(KEEP, d, t2, n2, l2);                                                         \
-            GAE_STEP(KEEP, d, t3, n3, l3);                                                         \
+            GAE_PAIR_STEP(KEEP_PAIR, t0, t1, nvA, lgA);                                            \
+            GAE_PAIR_STEP(KEEP_PAIR, t2, t3, nvB, lgB);                                            \
             t0--; t1--; t2--; t3--;                                                                \
         }                                                                                          \
+        bad |= _mm_movemask_pd(badv) != 0;                                                         \
+        double x[2];                                                                               \
         seg[0].hi = t0; seg[1].hi = t1; seg[2].hi = t2; seg[3].hi = t3;                            \
-        seg[0].next_value = n0; seg[1].next_value = n1; seg[2].next_value = n2; seg[3].next_value = n3; \
-        seg[0].lastgaelam = l0; seg[1].lastgaelam = l1; seg[2].lastgaelam = l2; seg[3].lastgaelam = l3; \
+        _mm_storeu_pd(x, nvA); seg[0].next_value = x[0]; seg[1].next_value = x[1];                 \
+        _mm_storeu_pd(x, nvB); seg[2].next_value = x[0]; seg[3].next_value = x[1];                 \
+        _mm_storeu_pd(x, lgA); seg[0].lastgaelam = x[0]; seg[1].lastgaelam = x[1];                 \
+        _mm_storeu_pd(x, lgB); seg[2].lastgaelam = x[0]; seg[3].lastgaelam = x[1];                 \
     }                                                                                              \
-    for (i = 0; i < k; i++) {                                                                      \
+    for (int i = 0; i < k; i++) {                                                                  \
         int64_t t = seg[i].hi, lo = seg[i].lo;                                                     \
         double nv = seg[i].next_value, lg = seg[i].lastgaelam;                                     \
         for (; t >= lo; t--) GAE_STEP(KEEP, d, t, nv, lg);                                         \
     }                                                                                              \
     return bad;                                                                                    \
 }
+#else
+#define GAE_WALK(NAME, DTYPE, KEEP, KEEP_PAIR)                                                    \
+static int NAME(const double *restrict r, const double *restrict v, const DTYPE *restrict d,       \
+                double gamma, double gl, am_gae_segment *seg, int k,                               \
+                double *restrict a, double *restrict g) {                                          \
+    int bad = 0;                                                                                   \
+    for (int i = 0; i < k; i++) {                                                                  \
+        int64_t t = seg[i].hi, lo = seg[i].lo;                                                     \
+        double nv = seg[i].next_value, lg = seg[i].lastgaelam;                                     \
+        for (; t >= lo; t--) GAE_STEP(KEEP, d, t, nv, lg);                                         \
+    }                                                                                              \
+    return bad;                                                                                    \
+}
+#endif
 
-GAE_WALK(walk_f64, double, keep_f64)
-GAE_WALK(walk_bool, unsigned char, keep_bool)
+GAE_WALK(walk_f64, double, keep_f64, keep_pair_f64)
+GAE_WALK(walk_bool, unsigned char, keep_bool, keep_pair_bool)
 
 void am_gae_segments(const double *r, const double *v, const double *d_f64, const unsigned char *d_bool,
                      double gamma, double lambda, am_gae_segment *segments, int count,
