@@ -64,6 +64,7 @@ extension SamplerWorkspace {
         let float32 = T.self == Float.self
         var s = 0.0
         var cut = false
+        var rowIds: [Int32]? = nil, rowVals: [T]? = nil  // the whole list when the tail was cut
         if !sorted && ids.count > 1024 {
             let (md, sum) = softmaxParts()
             for i in 0..<probs.count { probs[i] /= sum }
@@ -73,7 +74,10 @@ extension SamplerWorkspace {
             let saved = (ids, vals, probs)
             if let kept = restrictToTop(256, atLeast: minKeep, max: md, sum: sum, float32: float32) {
                 let tail = float32 ? total32 - kept : 1 - kept
-                if tail < (1 - p) - (float32 ? 1e-6 : 1e-9) { s = tail; cut = true } else {
+                if tail < (1 - p) - (float32 ? 1e-6 : 1e-9) {
+                    s = tail; cut = true
+                    rowIds = saved.0; rowVals = saved.1
+                } else {
                     (ids, vals, probs) = saved
                     sorted = false
                 }
@@ -105,7 +109,11 @@ extension SamplerWorkspace {
             }
         }
         m = min(n, max(m, minKeep))
-        keepPrefixPreferringHighIdsInTie(m)
+        if m > 0 && m < n && vals[m - 1] == vals[m] {
+            keepPrefixTorchTieOrder(m, rowIds: rowIds ?? ids, rowVals: rowVals ?? vals)
+        } else {
+            truncate(m)
+        }
     }
 
     /// The candidates' probabilities as torch.softmax computes them on a float32 row:
@@ -153,6 +161,17 @@ extension SamplerWorkspace {
         for q in probs where q > top { top = q }
         let thr = p * top
         let keepFirst = minKeep > 1 ? minKeep : 0
+        // transformers restores torch.topk(probs, min_keep): when the min_keep-th
+        // probability is removed and tied across that boundary (with a candidate, or with
+        // the zeros of the tokens outside the list), torch's selection picks which.
+        let n = ids.count
+        if keepFirst > 0 && keepFirst <= n && probs[keepFirst - 1] < thr
+            && ((keepFirst < n && probs[keepFirst - 1] == probs[keepFirst]) || (probs[keepFirst - 1] == 0 && n < vocab)),
+           let row = torchRow(ids, fill: 0, { self.probs[$0] }),
+           let restored = Self.torchTopK(row, keepFirst) {
+            filter { i, _ in !(probs[i] < thr) || restored.contains(ids[i]) }
+            return
+        }
         filter { i, _ in i < keepFirst || !(probs[i] < thr) }
     }
 
@@ -175,6 +194,17 @@ extension SamplerWorkspace {
         let thr = shifted[order[lastInd]]
         var keep = [Bool](repeating: false, count: n)
         for (r, idx) in order.enumerated() { keep[idx] = r < minKeep || !(shifted[idx] > thr) }
+        // The first min_keep of torch's ascending sort of the whole row are kept: when a
+        // group of equal scores straddles that boundary above the threshold, torch's
+        // order among them decides (tokens outside the list score +inf there).
+        if minKeep > 1 && minKeep < n && shifted[order[minKeep - 1]] > thr
+            && shifted[order[minKeep - 1]] == shifted[order[minKeep]],
+           let row = torchRow(ids, fill: .infinity, { shifted[$0] }),
+           let torchOrder = Self.torchSortOrder(row, descending: false) {
+            var first = Set<Int32>()
+            for j in 0..<minKeep { first.insert(Int32(torchOrder[j])) }
+            for i in 0..<n { keep[i] = !(shifted[i] > thr) || first.contains(ids[i]) }
+        }
         filter { i, _ in keep[i] }
     }
 
