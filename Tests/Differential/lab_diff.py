@@ -27,7 +27,7 @@ TRL 1.16 group-advantage formula. Peers, each re-stated here with its source nam
   engine is left to the llama.cpp differential. Pairs: the ids kept by one engine only and the
   total variation, from the two reference distributions.
 - logprob: chain:logprob (processed, raw) and chain:distribution against transformers' warpers
-  (the same chain as a LogitsProcessorList, stable sorts as sampling_diff.py) and
+  (the same chain as a LogitsProcessorList, torch's default sorts as sampling_diff.py) and
   torch.log_softmax in float64.
 - kl_lab: the exact KL per row against scipy.special.log_softmax / rel_entr in log space
   (-inf entries, supports that differ, rows where the reference excludes a policy token: +inf;
@@ -118,8 +118,9 @@ _torch_sort, _torch_argsort = torch.sort, torch.argsort
 
 
 def stable_sorts(on):
-    """As sampling_diff.py: moonlab breaks ties by token id (a stable sort); torch's default
-    sort on x86 CPUs is x86-simd-sort's unstable one, so the references sort stably."""
+    """As sampling_diff.py: `on` makes torch's sorts stable (ties by id). moonlab's
+    transformers semantics follow torch 2.15's default CPU order for ties (TorchTieOrder.swift),
+    so the references run with `on` False."""
     if on:
         torch.sort = lambda *a, **k: _torch_sort(*a, **{**k, "stable": True})
         torch.argsort = lambda *a, **k: _torch_argsort(*a, **{**k, "stable": True})
@@ -399,7 +400,7 @@ def kept_check(name, got_ids, got_probs, want_logits, rtol, row_dtype):
 
 def tie_or_boundary(row, got_ids, want_logits):
     """The same logits kept, other tokens among tied ones (as sampling_diff.py: torch's
-    unstable sorts and torch.topk pick among ties in their own order; moonlab by id)."""
+    unstable sorts and torch.topk pick among ties in their own order, which moonlab follows on CPU)."""
     r = np.asarray(row, dtype=np.float64)
     wk = sorted(np.flatnonzero(np.isfinite(want_logits)).tolist())
     gk = sorted(set(got_ids))
@@ -444,7 +445,7 @@ def cases_compare(g, out, n=260, large=False, cat="compare"):
         # references
         hf_err = None
         try:
-            stable_sorts(True)
+            stable_sorts(False)  # torch's own CPU order, as moonlab
             hf = (hf_given if given else hf_ref)(row, cfg, prompt + hist)
         except Exception as e:  # noqa: BLE001 - a refusal of transformers
             hf, hf_err = None, e
@@ -568,7 +569,7 @@ def cases_logprob(g, out):
             row = row.copy()
             row[k] = np.nanmax(np.where(np.isfinite(row), row, -np.inf)) + row.dtype.type(800)
         try:
-            stable_sorts(True)
+            stable_sorts(False)  # torch's own CPU order, as moonlab
             proc = hf_chain(row, cfg, hist)
             err = None
         except Exception as e:  # noqa: BLE001

@@ -110,10 +110,11 @@ _torch_sort, _torch_argsort = torch.sort, torch.argsort
 
 
 def stable_sorts(on):
-    """transformers sorts with torch.sort / torch.argsort, unstable by default: on x86 CPUs
-    torch uses x86-simd-sort's vectorised quicksort, whose order of tied values depends on the
-    CPU's vector width, and on GPUs another algorithm, so there is no one tie order to match.
-    moonlab breaks ties by token id (a stable sort); the reference does the same with `on`."""
+    """transformers sorts with torch.sort / torch.argsort, unstable by default: on the CPU
+    torch 2.15 runs libstdc++'s std::sort over (value, index) pairs (and torch.topk its
+    partial_sort / nth_element), which moonlab reproduces where a tie straddles a cut
+    (TorchTieOrder.swift); the reference is that. `on` makes the sorts stable (ties by id,
+    as torch's CUDA sort gives), to count the cases where the order matters."""
     if on:
         torch.sort = lambda *a, **k: _torch_sort(*a, **{**k, "stable": True})
         torch.argsort = lambda *a, **k: _torch_argsort(*a, **{**k, "stable": True})
@@ -221,11 +222,12 @@ def main():
     wants, unstable_differs = [], 0
     for row, stages, history in cases:
         try:
-            stable_sorts(True)
-            want = hf_apply(row, stages, history)
             stable_sorts(False)
-            plain = hf_apply(row, stages, history)
-            if not np.array_equal(np.isfinite(want), np.isfinite(plain)):
+            want = hf_apply(row, stages, history)
+            stable_sorts(True)
+            stab = hf_apply(row, stages, history)
+            stable_sorts(False)
+            if not np.array_equal(np.isfinite(want), np.isfinite(stab)):
                 unstable_differs += 1
             wants.append(want)
         except Exception as e:  # noqa: BLE001 - a refusal is an answer to compare
@@ -257,7 +259,7 @@ def main():
                 print(msg)
     print(f"transformers {transformers.__version__}, torch {torch.__version__}, seed {args.seed}, "
           f"{len(cases)} cases, {bad} differ, moonlab {args.moonlab} ({unstable_differs} cases where "
-          f"torch's default unstable sort keeps other tied tokens than the stable one)")
+          f"a stable sort would keep other tied tokens than torch's default CPU one)")
     if args.keep:
         print("kept", work)
     else:

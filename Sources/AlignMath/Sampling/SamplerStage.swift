@@ -237,9 +237,10 @@ public final class SamplerStage {
         return SamplerStage("top_k", .topK(k), minKeep: minKeep, semantics: semantics)
     }
 
-    /// Top-p, `p` in (0, 1]. HF `TopPLogitsWarper`: sort ascending (stable), remove tokens
+    /// Top-p, `p` in (0, 1]. HF `TopPLogitsWarper`: sort ascending, remove tokens
     /// whose cumulative probability is `<= 1 - p`, never the last `min_keep` (on Float rows
-    /// the cumulative sum is torch's float32 one, see `SamplerWorkspace.topP`). llama.cpp
+    /// the cumulative sum is torch's float32 one, see `SamplerWorkspace.topP`); tied tokens
+    /// at the cut in torch 2.15's CPU order (`TorchTieOrder.swift`). llama.cpp
     /// `llama_sampler_top_p_apply`: descending, keep up to and including the first token
     /// where the running sum is `>= p` and at least `min_keep` are kept; `p == 1` no-op.
     public static func topP(_ p: Double, minKeep: Int = 1, semantics: SamplingSemantics = .transformers) throws -> SamplerStage {

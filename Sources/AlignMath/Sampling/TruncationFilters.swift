@@ -48,9 +48,10 @@ extension SamplerWorkspace {
         truncate(m)
     }
 
-    /// HF `TopPLogitsWarper.__call__`: ascending stable sort, `cumsum <= 1 - p` removed,
-    /// the last `min_keep` kept. Among tied logits the stable ascending order removes
-    /// lower ids first, which is reproduced exactly. A long unsorted list is first cut
+    /// HF `TopPLogitsWarper.__call__`: ascending sort, `cumsum <= 1 - p` removed, the last
+    /// `min_keep` kept. Where a group of tied logits straddles the cut, the ids kept are
+    /// those torch 2.15's CPU sort of the whole row puts last (`keepPrefixTorchTieOrder`);
+    /// count and mass do not depend on the order. A long unsorted list is first cut
     /// to its top 256 logits when the rest is certainly removed (its whole mass is below
     /// `1 - p` by a margin), so the full sort is avoided.
     ///
@@ -152,7 +153,7 @@ extension SamplerWorkspace {
     }
 
     /// HF `MinPLogitsWarper.__call__`: `probs < min_p * max_prob` removed, the
-    /// `min_keep` most probable restored.
+    /// `min_keep` most probable restored (`torch.topk`'s pick among ties at that boundary).
     func minP(_ p: Double, minKeep: Int) {
         guard ids.count > 0 else { return }
         if minKeep > 1 { sortCanonical() }
@@ -175,9 +176,9 @@ extension SamplerWorkspace {
         filter { i, _ in i < keepFirst || !(probs[i] < thr) }
     }
 
-    /// HF `TypicalLogitsWarper.__call__`: order by `|-log p - H|` ascending (stable),
+    /// HF `TypicalLogitsWarper.__call__`: order by `|-log p - H|` ascending,
     /// `last = #(cumsum < p)`, remove scores above the `last`-th, keep the first
-    /// `min_keep`.
+    /// `min_keep` (of equal scores at that boundary, the first in torch's CPU sort).
     func typical(_ mass: Double, minKeep: Int) {
         guard ids.count > 0 else { return }
         softmax()

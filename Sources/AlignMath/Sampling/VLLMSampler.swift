@@ -18,8 +18,8 @@ import Foundation
 /// and stored as float32 (torch's CPU `cumsum` accumulates float in double), compared with
 /// the float32 `1 - p`. torch's vectorised reductions sum in another order, so a top-p cut
 /// falling within a float32 rounding of `1 - p` may still land on the other side.
-/// `torch.sort` is taken as stable (ties in ascending order by id), as moonlab's HF top-p
-/// takes it.
+/// `torch.sort` is taken as stable (ties in ascending order by id, what torch's CUDA sort
+/// gives; moonlab's HF top-p follows torch's CPU order instead, as transformers users check on CPU).
 public enum VLLMSampler {
     /// `logits[id] += bias` in float32 (`LogitBiasLogitsProcessor.apply`).
     public static func logitBias(_ x: inout [Float], _ bias: [Int: Double]) throws {

@@ -85,18 +85,19 @@ enum SampleStages {
             transformers (TopPLogitsWarper): sorts ascending and removes the tokens whose
             cumulative probability is <= 1 - p, never the last min_keep; on f32 logits the sum is
             torch's float32 one (100 equal f32 logits keep 50 at p = 0.5, f64 ones 51, as in
-            transformers); tied tokens at the cut go lower ids first, as a stable sort puts them
-            (HF's torch.sort is not stable: torch 2.15 on CPU orders ties as libstdc++'s std::sort,
-            so where a tie group straddles the cut HF may keep other ids of it, never another
-            count or mass). llama.cpp (top_p): sorts descending and keeps up to and including
+            transformers). Tied tokens at the cut: as transformers 5.25 / torch 2.15 on CPU keeps
+            them (its torch.sort is not stable: libstdc++'s std::sort over the whole row, so which
+            ids of a tie group straddling the cut stay is that order's, not the lowest or highest
+            ids; count and mass do not depend on it; torch on GPU may keep others). llama.cpp (top_p): sorts descending and keeps up to and including
             the first token where the running sum reaches p (the boundary token is kept), and
             at least min_keep; p >= 1 keeps all, p <= 0 the first max(min_keep, 1).
             """, example: "sample.top_p(0.95)") { x, mk, sem in try .topP(x, minKeep: mk, semantics: sem) }
         filtering(m, "min_p", doc: """
             sample.min_p(p, {min_keep = 1, semantics = "transformers"}) -> stage
             Keeps tokens with probability >= p * (the top probability), p in [0, 1].
-            transformers (MinPLogitsWarper): then restores the min_keep most probable (of tied
-            ones the lower ids; HF picks them with torch.topk, whose order of ties is undocumented).
+            transformers (MinPLogitsWarper): then restores the min_keep most probable; of tokens
+            tied at that boundary, the ones torch.topk picks in transformers 5.25 / torch 2.15 on
+            CPU (std::partial_sort, or std::nth_element when min_keep * 64 > the vocabulary).
             llama.cpp (min_p): compares logits, logit >= max + log p, then the min_keep best;
             any p (p <= 0 keeps all, p > 1 the first max(min_keep, 1)).
             """, example: "sample.min_p(0.05)") { x, mk, sem in try .minP(x, minKeep: mk, semantics: sem) }
@@ -104,7 +105,9 @@ enum SampleStages {
             sample.typical(p, {min_keep = 1, semantics = "transformers"}) -> stage
             Locally typical sampling, p in (0, 1]: tokens ordered by |-log p(x) - H| ascending are
             kept while their running mass is below p. transformers (TypicalLogitsWarper): keeps
-            #(cumsum < p) + 1 of them, at least min_keep. llama.cpp (typical): keeps until the
+            #(cumsum < p) + 1 of them, at least min_keep (the first min_keep of its torch.sort:
+            of tied tokens at that boundary, those transformers 5.25 / torch 2.15 on CPU keeps,
+            std::sort's order over the whole row, not by id). llama.cpp (typical): keeps until the
             running sum is > p (and min_keep kept); p >= 1 keeps all, p <= 0 the first.
             """, example: "sample.typical(0.9)") { x, mk, sem in try .typical(x, minKeep: mk, semantics: sem) }
         filtering(m, "epsilon", doc: """
