@@ -13,7 +13,9 @@ final class SamplingLargeVocabTests: XCTestCase {
         }
     }
 
-    /// HF: stable ascending sort, cumsum <= 1 - p removed, last min_keep kept.
+    /// HF: ascending sort (torch 2.15's CPU order of the whole row, ties included: the
+    /// replica SamplingTorchTieTests checks against torch), cumsum <= 1 - p removed, last
+    /// min_keep kept.
     func naiveTopP(_ s: [Float], _ p: Double, minKeep: Int, llama: Bool) -> [Int] {
         let finite = s.indices.filter { s[$0] > -.infinity }
         let mx = finite.map { Double(s[$0]) }.max() ?? 0
@@ -28,7 +30,8 @@ final class SamplingLargeVocabTests: XCTestCase {
             }
             return order.sorted()
         }
-        let asc = finite.sorted { s[$0] < s[$1] || (s[$0] == s[$1] && $0 < $1) }
+        let order = SamplerWorkspace<Double>.torchSortOrder(s.map { Double($0) }, descending: false) ?? []
+        let asc = order.map { Int($0) }.filter { s[$0] > -.infinity }
         var cum = 0.0
         var keep: [Int] = []
         for (j, i) in asc.enumerated() {
@@ -64,12 +67,13 @@ final class SamplingLargeVocabTests: XCTestCase {
 
     func testLongListSortAndProbs() throws {
         let logits = row(2000, seed: 9, scale: 1, levels: 2)
-        // min_p with a large min_keep sorts the whole list canonically.
+        // min_p with a large min_keep sorts the whole list canonically; the 500 restored are
+        // torch.topk's (std::nth_element's pick among the tied ones at the 500th).
         let out = try SamplerChain([.minP(0.99, minKeep: 500)]).apply(logits)
         let kept = out.indices.filter { out[$0] > -.infinity }
-        let expected = logits.indices.sorted { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
+        let top = try XCTUnwrap(SamplerWorkspace<Double>.torchTopK(logits.map { Double($0) }, 500))
         let thr = logits.max().map { Double($0) + log(0.99) } ?? 0
-        let want = Set(expected.prefix(500)).union(logits.indices.filter { Double(logits[$0]) >= thr })
+        let want = Set(top.map { Int($0) }).union(logits.indices.filter { Double(logits[$0]) >= thr })
         XCTAssertEqual(Set(kept), want)
         let p = try SamplerChain([]).probs(logits)
         XCTAssertEqual(p.reduce(0.0) { $0 + Double($1) }, 1, accuracy: 1e-5)

