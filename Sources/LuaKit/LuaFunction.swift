@@ -1,4 +1,9 @@
 import LuaShim
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A Swift function Lua can call. It reads its arguments through `LuaArguments`, pushes
 /// its results and returns how many. It throws instead of raising: the trampoline in
@@ -35,7 +40,12 @@ private func luaKitDispatch(_ L: OpaquePointer?) -> Int32 {
           let raw = mlshim_tobox(L, mlshim_upvalueindex(1)) else { return 0 }
     let box = Unmanaged<LuaFunctionBox>.fromOpaque(raw).takeUnretainedValue()
     state.shared.swiftCalls += 1
-    defer { state.shared.swiftCalls -= 1 }
+    let outer = pthread_getspecific(LuaState.runningKey)
+    pthread_setspecific(LuaState.runningKey, Unmanaged.passUnretained(state).toOpaque())
+    defer {
+        pthread_setspecific(LuaState.runningKey, outer)
+        state.shared.swiftCalls -= 1
+    }
     do {
         return try box.body(LuaArguments(state: state, function: box.name))
     } catch let e as LuaError {
@@ -59,6 +69,26 @@ private func luaKitRelease(_ p: UnsafeMutableRawPointer?) {
 }
 
 extension LuaState {
+    /// The state whose Swift function is running innermost on this thread (a coroutine's
+    /// view when it runs in one), nil when none is: how code below a Swift function that is
+    /// given no state (a tensor allocation deep in a kernel) finds the state that called it,
+    /// to run its collector (`collectGarbage`, `collectStep`: safe there, as in any Swift
+    /// function; finalizers' errors become warnings). Only for this thread, and only for the
+    /// duration of that call: do not keep it.
+    public static var runningOnThisThread: LuaState? {
+        guard let p = pthread_getspecific(runningKey) else { return nil }
+        return Unmanaged<LuaState>.fromOpaque(p).takeUnretainedValue()
+    }
+
+    /// The thread-specific slot behind `runningOnThisThread`: set around every Swift
+    /// function's call from Lua (the dispatch), restored afterwards (a state's function may
+    /// call into another state).
+    static let runningKey: pthread_key_t = {
+        var key = pthread_key_t()
+        guard pthread_key_create(&key, nil) == 0 else { fatalError("LuaKit: pthread_key_create failed") }
+        return key
+    }()
+
     /// Pushes a Swift closure as a Lua function. `name` is how errors name it
     /// (`'rl.gae'`). Stack: [] -> [function].
     public func push(function name: String, _ body: @escaping LuaFunction) {

@@ -89,6 +89,67 @@ final class TensorMemoryTests: XCTestCase {
         XCTAssertTrue(lua.generationalCollector)
     }
 
+    /// Issue 13: `timeit(function() return t:sort() end)` paid fresh pages for every call's
+    /// outputs until the collector had freed the previous call's (the charge steps come every
+    /// 64 MiB, and minor collections do not free results that grew old). A large allocation
+    /// that finds no cached block now collects first, so from the second call on the outputs
+    /// take the blocks of the results the previous call returned and the script dropped: no
+    /// fresh block after the first call.
+    func testASecondCallReusesTheBlocksOfTheDeadResults() throws {
+        let h = try LuaHarness()
+        let lua = h.workbench.lua
+        let memory = TensorMemory.of(lua)
+        TensorStorage.drainBlockCache()
+        try h.run("t = tensor.randn({3e6}, random.new(13)); u = tensor.ones{3e6}")  // 24 MB each
+        for (name, call) in [("clone", "t:clone()"), ("a + b", "t + u"), ("sort", "t:sort()"), ("argsort", "t:argsort()")] {
+            // The first call takes fresh blocks; a chunk of its own that returns nothing (an
+            // entry's value stays alive as `_`).
+            try h.run("f = function() return \(call) end; timeit(f, {runs = 1, warmup = 0}); return")
+            let before = TensorStorage.freshBlocks
+            try h.run("timeit(f, {runs = 4, warmup = 0}); return")
+            let after = TensorStorage.freshBlocks
+            XCTAssertEqual(after.count - before.count, 0, "\(name): later calls took \(after.bytes - before.bytes) fresh bytes")
+        }
+        XCTAssertGreaterThan(memory.reclaimCollections, 0)
+        XCTAssertEqual(try h.value("local v, p = t:sort(); return v[1] <= v[2], t[p[1]] == v[1], (t + u)[5] == t[5] + 1"), "true\ttrue\ttrue")
+    }
+
+    /// The reclaimer's full collection runs when it can pay: it finds an old dead result
+    /// (one that lived through minor collections) when the Lua heap is small, not when the
+    /// heap is large against the block (marking it would cost more than the fresh pages),
+    /// and a loop that keeps every result gets a few full collections, not one per allocation.
+    func testTheReclaimersFullCollectionRunsWhenItCanPay() throws {
+        let h = try LuaHarness()
+        let lua = h.workbench.lua
+        let memory = TensorMemory.of(lua)
+        TensorStorage.drainBlockCache()
+        try h.run("t = tensor.ones{1e6}; collectgarbage()")  // 8 MB
+        let oldDead = "r = t:clone(); for i = 1, 3 do collectgarbage('step') end; r = nil"
+        try h.run(oldDead)
+        var fresh = TensorStorage.freshBlocks.count
+        var full = memory.collections
+        try h.run("s = t:clone()")
+        XCTAssertEqual(TensorStorage.freshBlocks.count, fresh, "the old dead block was not reused")
+        XCTAssertEqual(memory.collections, full + 1)
+        // A Lua heap of ~70 MB against 8 MB blocks: no full collection, a fresh block.
+        try h.run("s = nil; big = {}; for i = 1, 8e5 do big[i] = {i} end; collectgarbage()")
+        XCTAssertGreaterThan(lua.memoryUsed, 4 * 8_000_000)
+        TensorStorage.drainBlockCache()
+        try h.run(oldDead)
+        fresh = TensorStorage.freshBlocks.count
+        full = memory.collections
+        try h.run("s = t:clone()")
+        XCTAssertEqual(memory.collections, full, "a full collection of a large heap for one block")
+        XCTAssertEqual(TensorStorage.freshBlocks.count, fresh + 1)
+        // Kept results: every allocation misses the cache, and a full collection that found
+        // nothing is followed by the next only once as many bytes as were live came since.
+        try h.run("s = nil; big = nil; collectgarbage()")
+        full = memory.collections
+        try h.run("keep = {}; for i = 1, 16 do keep[i] = t:clone() end")
+        XCTAssertLessThanOrEqual(memory.collections - full, 6, "a full collection per kept result")
+        XCTAssertEqual(try h.value("#keep, keep[16]:sum()"), "16\t1000000.0")
+    }
+
     func testTablesBecomeTensorsOfTheirDtype() throws {
         let h = try LuaHarness()
         XCTAssertEqual(try h.value("tensor{true, false}:dtype(), tensor{true, false}[1]"), "bool\ttrue")

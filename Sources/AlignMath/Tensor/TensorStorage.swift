@@ -104,7 +104,8 @@ public final class TensorStorage {
         if n >= hugeBlock {
             guard n <= Int.max - (2 << 20) else { return nil }
             let rounded = (n + (2 << 20) - 1) & ~((2 << 20) - 1)
-            if let (p, bytes) = BlockCache.shared.take(rounded) { return (p, .cached(p, bytes: bytes)) }
+            if let (p, bytes) = takeCached(rounded) { return (p, .cached(p, bytes: bytes)) }
+            countFresh(rounded)
             var p: UnsafeMutableRawPointer? = nil
             guard posix_memalign(&p, 2 << 20, rounded) == 0, let ptr = p else { return nil }
             #if os(Linux)
@@ -114,7 +115,8 @@ public final class TensorStorage {
         }
         if n >= cachedBlock {
             let rounded = (n + (64 << 10) - 1) & ~((64 << 10) - 1)
-            if let (p, bytes) = BlockCache.shared.take(rounded) { return (p, .cached(p, bytes: bytes)) }
+            if let (p, bytes) = takeCached(rounded) { return (p, .cached(p, bytes: bytes)) }
+            countFresh(rounded)
             var p: UnsafeMutableRawPointer? = nil
             guard posix_memalign(&p, 4096, rounded) == 0, let ptr = p else { return nil }
             return (ptr, .cached(ptr, bytes: rounded))
@@ -123,6 +125,52 @@ public final class TensorStorage {
         guard posix_memalign(&p, 64, n) == 0, let ptr = p else { return nil }
         return (ptr, .malloc(ptr))
     }
+
+    /// A cached block for `bytes`; on a miss, asks the reclaimer (when one is set) to free
+    /// dead tensors' blocks, and looks again if it did.
+    private static func takeCached(_ bytes: Int) -> (UnsafeMutableRawPointer, Int)? {
+        if let b = BlockCache.shared.take(bytes) { return b }
+        guard let reclaim = reclaimer.withLock({ $0 }), reclaim(bytes) else { return nil }
+        return BlockCache.shared.take(bytes)
+    }
+
+    private static func countFresh(_ bytes: Int) {
+        freshBlockCount.add(1, ordering: .relaxed)
+        freshBlockByteCount.add(bytes, ordering: .relaxed)
+    }
+
+    private static let reclaimer = Mutex<(@Sendable (Int) -> Bool)?>(nil)
+    private static let freshBlockCount = Atomic<Int>(0)
+    private static let freshBlockByteCount = Atomic<Int>(0)
+
+    /// Sets the function a large allocation calls, on its own thread, before it takes a fresh
+    /// block from the system because the block cache has none of about its size (nil: none).
+    /// It is given the block's bytes and may free tensors that are already dead but not yet
+    /// freed (a Lua state whose collector has not run since a loop dropped its last results:
+    /// their blocks then go back to the cache); it answers whether it freed anything, and the
+    /// cache is asked again if so. Fresh pages cost the kernel's clearing (100-160 ms per
+    /// 80 MB here), a collection of a small heap far less. It must not keep the thread long
+    /// and may be called again from inside itself (a finalizer that allocates).
+    public static func setReclaimer(_ reclaim: (@Sendable (Int) -> Bool)?) {
+        reclaimer.withLock { $0 = reclaim }
+    }
+
+    /// Whether the block cache holds a block that would serve `byteCount` bytes now.
+    public static func cacheCanServe(_ byteCount: Int) -> Bool {
+        let n = max(byteCount, 1)
+        guard n >= cachedBlock, n <= Int.max - (2 << 20) else { return false }
+        let rounded = n >= hugeBlock ? (n + (2 << 20) - 1) & ~((2 << 20) - 1) : (n + (64 << 10) - 1) & ~((64 << 10) - 1)
+        return BlockCache.shared.holds(rounded)
+    }
+
+    /// Blocks of 1 MiB or more taken fresh from the system (not from the block cache) since
+    /// the process started, and their bytes (all threads): for tests and benchmarks.
+    public static var freshBlocks: (count: Int, bytes: Int) {
+        (freshBlockCount.load(ordering: .relaxed), freshBlockByteCount.load(ordering: .relaxed))
+    }
+
+    /// Frees every block the cache holds (tests that count fresh blocks start from an empty cache).
+    public static func drainBlockCache() { BlockCache.shared.drain() }
 
     /// Blocks of at least this many bytes are 2 MiB aligned and advised for huge pages.
     static let hugeBlock = 8 << 20
@@ -285,15 +333,25 @@ final class BlockCache: Sendable {
     /// The smallest cached block of `size` to `size * 5/4` bytes (it leaves the cache), or nil.
     func take(_ size: Int) -> (UnsafeMutableRawPointer, Int)? {
         cached.withLock { c in
-            var best = -1
-            for (i, b) in c.list.enumerated() where b.bytes >= size && b.bytes <= size + size / 4 {
-                if best < 0 || b.bytes < c.list[best].bytes { best = i }
-            }
+            let best = BlockCache.best(in: c.list, for: size)
             guard best >= 0 else { return nil }
             let b = c.list.remove(at: best)
             c.held -= b.bytes
             return (b.pointer, b.bytes)
         }
+    }
+
+    /// Whether `take(size)` would find a block now.
+    func holds(_ size: Int) -> Bool {
+        cached.withLock { BlockCache.best(in: $0.list, for: size) >= 0 }
+    }
+
+    private static func best(in list: [(pointer: UnsafeMutableRawPointer, bytes: Int)], for size: Int) -> Int {
+        var best = -1
+        for (i, b) in list.enumerated() where b.bytes >= size && b.bytes <= size + size / 4 {
+            if best < 0 || b.bytes < list[best].bytes { best = i }
+        }
+        return best
     }
 
     /// Returns a block to the cache, freeing the oldest ones when over capacity (or the

@@ -347,8 +347,22 @@ public final class TensorMemory {
     public private(set) var collections = 0
     /// Minor collections run because of tensor memory (generational mode).
     public private(set) var minorCollections = 0
+    /// Collections run because a large allocation found no cached block (`reclaim`), minor
+    /// and full (also counted in `minorCollections` and `collections`).
+    public private(set) var reclaimCollections = 0
     /// Generational mode: external bytes past which a minor collection is followed by a full one.
     private var fullThreshold = TensorMemory.minimumStep
+    /// Bytes charged since the last collection this type ran, and since the last full one:
+    /// at most what a minor (a full) collection could find dead among the tensors.
+    private var chargedSinceCollection = 0
+    private var chargedSinceFull = 0
+    /// True while `reclaim` runs (a finalizer it runs may allocate).
+    private var reclaiming = false
+    /// Bytes that must be charged since the last full collection before `reclaim` runs
+    /// another: 0, or what was live after one of its full collections that freed no block of
+    /// the size wanted (a loop keeping its results: the next full one comes once as many bytes
+    /// again came, so they are a few, not one per allocation).
+    private var reclaimFullAfter = 0
     static let minimumStep = 64 << 20
     private static let key = "moonlab.tensor.memory"
 
@@ -370,26 +384,79 @@ public final class TensorMemory {
         if bytes > 0 && !storage.isCharged {
             guard let c = state.chargeExternalOrRefuse(bytes) else { return false }
             storage.attachCharge(c)
+            chargedSinceCollection += bytes
+            chargedSinceFull += bytes
         }
         guard state.externalMemory > threshold else { return true }
         if state.generationalCollector {
-            state.collectStep()
-            minorCollections += 1
-            var live = state.externalMemory
-            if live > fullThreshold {
-                state.collectGarbage()
-                collections += 1
-                live = state.externalMemory
-                fullThreshold = live + max(TensorMemory.minimumStep, live)
-            }
-            threshold = live + TensorMemory.minimumStep
+            minor(state)
+            if state.externalMemory > fullThreshold { full(state) }
         } else {
-            state.collectGarbage()
-            collections += 1
-            let live = state.externalMemory
-            threshold = live + max(TensorMemory.minimumStep, state.memoryUsed)
-            fullThreshold = live + max(TensorMemory.minimumStep, live)
+            full(state)
         }
         return true
     }
+
+    private func minor(_ state: LuaState) {
+        state.collectStep()
+        minorCollections += 1
+        chargedSinceCollection = 0
+        threshold = state.externalMemory + TensorMemory.minimumStep
+    }
+
+    private func full(_ state: LuaState) {
+        state.collectGarbage()
+        collections += 1
+        chargedSinceCollection = 0
+        chargedSinceFull = 0
+        let live = state.externalMemory
+        threshold = live + (state.generationalCollector ? TensorMemory.minimumStep : max(TensorMemory.minimumStep, state.memoryUsed))
+        fullThreshold = live + max(TensorMemory.minimumStep, live)
+    }
+
+    /// Called (through `TensorStorage.setReclaimer`) when a Swift function of `state` is about
+    /// to take a fresh block of `bytes` because the block cache has none: the tensors that
+    /// earlier calls returned and the script dropped (`timeit(function() return t:sort() end)`,
+    /// each call's 160 MB of results dead once the next call starts) may still wait for the
+    /// collector, which the charge steps run only every 64 MiB past what was live, and in
+    /// generational mode only minor collections, which do not free tensors that grew old.
+    /// Their blocks are what this allocation wants: fresh pages cost the kernel's clearing,
+    /// 100-160 ms per 80 MB on the dev VM, which made the first calls of a process 1.5-2.5x
+    /// slower than the later ones. So: a minor collection (generational mode) when at least
+    /// `bytes` were charged since the last collection; then, if the cache still has no block,
+    /// a full one when at least `bytes` were charged since the last full one and the Lua
+    /// heap, which a full collection marks (about 0.1 ms per MB), is at most 4x `bytes` (its
+    /// marking then costs at most a fifth of the fresh pages it may save) and, after a full
+    /// one that found no block, once as many bytes as were then live came since. True when
+    /// it collected.
+    func reclaim(_ bytes: Int, in state: LuaState) -> Bool {
+        guard !reclaiming else { return false }
+        reclaiming = true
+        defer { reclaiming = false }
+        var collected = false
+        if state.generationalCollector && chargedSinceCollection >= bytes {
+            minor(state)
+            reclaimCollections += 1
+            collected = true
+            if TensorStorage.cacheCanServe(bytes) { return true }
+        }
+        if chargedSinceFull >= max(bytes, reclaimFullAfter) && state.memoryUsed <= 4 * bytes {
+            full(state)
+            reclaimCollections += 1
+            collected = true
+            reclaimFullAfter = TensorStorage.cacheCanServe(bytes) ? 0 : state.externalMemory
+        }
+        return collected
+    }
+
+    /// Points `TensorStorage`'s reclaimer at the tensor memory of the state whose Swift
+    /// function is allocating (once per process; allocations outside such calls, and on
+    /// other threads, reclaim nothing).
+    static let installReclaimer: Void = {
+        TensorStorage.setReclaimer { bytes in
+            guard let state = LuaState.runningOnThisThread,
+                  let memory = state.userInfo[TensorMemory.key] as? TensorMemory else { return false }
+            return memory.reclaim(bytes, in: state)
+        }
+    }()
 }

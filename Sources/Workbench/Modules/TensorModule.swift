@@ -6,6 +6,7 @@ extension Workbench {
     /// indexing and arithmetic in TensorMeta.swift), the constructors, and load/save.
     static func installTensor(_ wb: Workbench) throws {
         let lua = wb.lua
+        _ = TensorMemory.installReclaimer
         var docs: [(String, String)] = []
         lua.register(type: Tensor.self, name: "tensor") { b in
             TensorMethods.add(to: b, docs: &docs)
