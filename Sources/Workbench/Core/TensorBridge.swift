@@ -381,9 +381,11 @@ public final class TensorMemory {
     @discardableResult
     func charge(_ storage: TensorStorage, in state: LuaState) -> Bool {
         let bytes = storage.heapBytes
+        var charged = 0
         if bytes > 0 && !storage.isCharged {
             guard let c = state.chargeExternalOrRefuse(bytes) else { return false }
             storage.attachCharge(c)
+            charged = bytes
             chargedSinceCollection += bytes
             chargedSinceFull += bytes
         }
@@ -394,6 +396,10 @@ public final class TensorMemory {
         } else {
             full(state)
         }
+        // A storage charged now is not in Lua yet: these collections could not free it, the
+        // next may (a result the script drops once this call returns).
+        chargedSinceCollection = charged
+        chargedSinceFull = max(chargedSinceFull, charged)
         return true
     }
 
