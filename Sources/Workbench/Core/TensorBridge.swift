@@ -440,6 +440,10 @@ public final class TensorMemory {
         reclaiming = true
         defer { reclaiming = false }
         var collected = false
+        // The block about to be allocated is charged when pushed: the charge step must not
+        // collect again for it (a second collection right after this one finds little dead,
+        // and makes the temporaries on the stack old, which only a full collection frees).
+        defer { if collected { threshold += bytes } }
         if state.generationalCollector && chargedSinceCollection >= bytes {
             minor(state)
             reclaimCollections += 1
