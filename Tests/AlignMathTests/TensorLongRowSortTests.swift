@@ -63,6 +63,99 @@ final class TensorLongRowSortTests: XCTestCase {
         }
     }
 
+    /// Rows of 1 to 128 (`am_sort_rows` by rank: 8 or 16 elements a vector step, so every
+    /// remainder) and of 129 to 2,000 (by value buckets), in f64, f32 and i64, both
+    /// directions, against a reference that compares values, not keys.
+    func testRowsByRankAndByBuckets() throws {
+        for n in [1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 50, 63, 64, 65, 100, 127, 128,
+                  129, 130, 200, 257, 500, 1001, 2000] {
+            let rows = n < 50 ? 23 : 5
+            var v = [Double](repeating: 0, count: rows * n)
+            for i in v.indices {
+                switch next() % 4 {
+                case 0: v[i] = Double(Int64(bitPattern: next()) % 5)  // ties
+                case 1: v[i] = [.nan, -0.0, 0.0, .infinity, -.infinity][Int(next() % 5)]
+                default: v[i] = (Double(next()) / 9007199254740992.0 - 0.5) * 10
+                }
+            }
+            try checkByValue(v, rows: rows, n: n)
+        }
+    }
+
+    /// The by-bucket rows' other ways: every value in one bucket but an outlier (the bucket
+    /// sorted by sortlong.c), a range that overflows (-1e308 and 1e308: the bucket-per-row
+    /// sort), no finite value, all equal, i64 over its whole range, N(0, 1)-like values.
+    func testBucketRowsEdgeCases() throws {
+        let n = 700
+        var rows: [[Double]] = []
+        rows.append((0..<n).map { $0 == 3 ? 1e30 : 1 + Double(next() % 1000) * 1e-12 })
+        rows.append((0..<n).map { $0 == 5 ? -1e308 : ($0 == 9 ? 1e308 : Double(next() % 50)) })
+        rows.append((0..<n).map { [.nan, .infinity, -.infinity, .nan][$0 % 4] })
+        rows.append([Double](repeating: 2.5, count: n))
+        rows.append((0..<n).map { _ in
+            let u = (Double(next()) + 0.5) / 9007199254740992.0, w = Double(next()) / 9007199254740992.0
+            return (-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * Double.pi * w)
+        })
+        try checkByValue(rows.flatMap { $0 }, rows: rows.count, n: n)
+        // i64: the extremes of the range, and a narrow range with ties
+        var ints: [Int64] = (0..<n).map { _ in Int64(bitPattern: next() << 11 | next()) }
+        ints[0] = .min; ints[1] = .max; ints[2] = .min; ints[7] = .max
+        ints += (0..<n).map { _ in Int64(next() % 300) - 150 }
+        let t = try Tensor(elements: ints, shape: [2, n])
+        for descending in [false, true] {
+            let (sv, sp) = try t.sort(axis: -1, descending: descending)
+            let p = sp.toInt64s(), values = sv.toInt64s()
+            XCTAssertEqual(try t.argsort(axis: -1, descending: descending).toInt64s(), p)
+            for r in 0..<2 {
+                let row = Array(ints[r * n..<(r + 1) * n])
+                let expected = row.indices.sorted { a, b in
+                    row[a] != row[b] ? (descending ? row[a] > row[b] : row[a] < row[b]) : a < b
+                }
+                XCTAssertEqual(p[r * n..<(r + 1) * n].map { Int($0) }, expected, "i64 row \(r) descending \(descending)")
+                XCTAssertEqual(Array(values[r * n..<(r + 1) * n]), expected.map { row[$0] })
+            }
+        }
+    }
+
+    /// torch's stable order by comparing values (NaN above everything, -0.0 equal to 0.0,
+    /// ties by position), not by the keys the sorts use.
+    private func orderByValue(_ row: [Double], descending: Bool) -> [Int] {
+        row.indices.sorted { a, b in
+            let x = row[a], y = row[b]
+            if x.isNaN || y.isNaN {
+                if x.isNaN && y.isNaN { return a < b }
+                return descending ? x.isNaN : y.isNaN
+            }
+            if x != y { return descending ? x > y : x < y }
+            return a < b
+        }
+    }
+
+    private func checkByValue(_ v: [Double], rows: Int, n: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        for dt in [DType.f64, .f32, .i64] {
+            let data = v.map { dt == .i64 ? ($0.isFinite ? $0.rounded(.down) : 7) : $0 }
+            let t = try Tensor(data, shape: [rows, n], dtype: dt)
+            let input = t.toDoubles()  // f32 rounded: the reference orders what the tensor holds
+            for descending in [false, true] {
+                let (sv, sp) = try t.sort(axis: -1, descending: descending)
+                let p = sp.toInt64s(), values = sv.toDoubles()
+                XCTAssert(try t.argsort(axis: -1, descending: descending).toInt64s() == p, "\(dt) n \(n) descending \(descending): argsort", file: file, line: line)
+                for r in 0..<rows {
+                    let row = Array(input[r * n..<(r + 1) * n])
+                    let expected = orderByValue(row, descending: descending)
+                    if let i = (0..<n).first(where: { Int(p[r * n + $0]) != expected[$0] }) {
+                        XCTFail("\(dt) [\(rows), \(n)] descending \(descending): row \(r) position \(i) is \(p[r * n + i]), expected \(expected[i])", file: file, line: line)
+                        return
+                    }
+                    if let i = (0..<n).first(where: { values[r * n + $0].bitPattern != row[expected[$0]].bitPattern }) {
+                        XCTFail("\(dt) [\(rows), \(n)] descending \(descending): row \(r) value \(i) is \(values[r * n + i]), expected \(row[expected[i]])", file: file, line: line)
+                        return
+                    }
+                }
+            }
+        }
+    }
+
     /// The order torch's stable sort gives, worked out independently: Swift's sort of the
     /// positions by (key, position), the keys being `SortKeyed.sortKey` (torch's order, held
     /// to torch by tensor_diff.py).

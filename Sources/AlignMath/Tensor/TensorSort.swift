@@ -5,12 +5,12 @@ import AlignMathC
 /// -0.0 equal to 0.0, and NaN greater than everything (last ascending, first descending;
 /// the first picks of `topk` with `largest`).
 ///
-/// Rows of f64, f32 and i64 longer than 48 go to the radix sorts of `alignmath_sort.h` on
-/// order-preserving integer keys (stable by construction, no comparison closure): a long row
-/// (65,536 elements and more) on every core, shorter ones as one bucket each, the rows
-/// spread over the cores. Bool rows, f32 rows of 200 to 65,535 and rows of 48 or fewer
-/// take the LSD radix sort below (11 bits a pass, passes whose digit is the same
-/// everywhere skipped) or insertion sort.
+/// Rows of f64, f32 and i64 go to the C sorts of `alignmath_sort.h` on order-preserving
+/// integer keys (no comparison closure): a long row (65,536 elements and more) on every
+/// core; shorter rows spread over the cores, by rank up to 128 elements (stable by
+/// construction) and by value buckets above. Bool rows and f32 rows of 768 to 65,535 take
+/// the LSD radix sort below (11 bits a pass, passes whose digit is the same everywhere
+/// skipped), rows of 48 or fewer of those insertion sort.
 extension Tensor {
     /// Values and 0-based positions (i64) sorted along `axis` (0-based, negative from the last).
     public func sort(axis: Int = -1, descending: Bool = false) throws -> (values: Tensor, positions: Tensor) {
@@ -83,12 +83,10 @@ extension Tensor {
         let pos = positions.pointer(Int64.self)
         let vals = values?.pointer(T.self)
         let perRowBytes = n * 2 * (MemoryLayout<K>.size + 4)
-        // f32 rows of 200 to 65,535 keep the LSD below: their 32-bit keys need three
-        // passes there, and it measured half the CPU of `am_sort_row` on them (12-05, rows
-        // of 500-32,000); f64 and i64 rows take `am_sort_row` (1.4-4.8x less CPU than six
-        // 11-bit passes over 64-bit keys), and every row below 200, where the LSD's 2,048
-        // counters a pass cost more than the row.
-        if let kind = T.longSortKind, n > 48, T.self != Float.self || n < 200 || n >= RadixSort.splitAbove {
+        // f32 rows of 768 to 65,535 keep the LSD below (three 11-bit passes over 32-bit keys:
+        // 0.7-0.8x the CPU of the value buckets on rows of 1,000 to 32,000, 1.1x on rows of
+        // 500; 12-06).
+        if let kind = T.longSortKind, T.self != Float.self || n < 768 || n >= RadixSort.splitAbove {
             let down: Int32 = descending ? 1 : 0
             if n >= RadixSort.splitAbove {
                 // A long row is sorted on all the cores, one row after the other.
@@ -98,17 +96,14 @@ extension Tensor {
                 }
                 return
             }
-            // Shorter rows: one bucket each (alignmath_sort.h, `am_sort_row`), the rows
-            // spread over the cores, one scratch per task.
+            // Shorter rows (alignmath_sort.h, `am_sort_rows`): by rank up to 128 elements,
+            // by value buckets above; the rows spread over the cores, one scratch per task.
+            let scratchBytes = am_sort_rows_scratch(n)
+            let (s, o, v) = (UncheckedSendable(UnsafeRawPointer(src)), UncheckedSendable(pos),
+                             UncheckedSendable(vals.map { UnsafeMutableRawPointer($0) }))
             Parallel.forEach(rows, cost: n * 8) { range in
-                // the scratch words and their positions, then the row's positions
-                let scratch = TensorStorage(uninitializedBytes: n * 16)
-                let words = scratch.base.assumingMemoryBound(to: UInt64.self)
-                let positions = UnsafeMutableRawPointer(words + n).assumingMemoryBound(to: UInt32.self) + n
-                for r in range {
-                    am_sort_row(UnsafeRawPointer(src + r * n), kind, down, n, positions, words, pos + r * n,
-                                vals.map { UnsafeMutableRawPointer($0 + r * n) })
-                }
+                let scratch = TensorStorage(uninitializedBytes: scratchBytes)
+                am_sort_rows(s.value, kind, down, n, range.lowerBound, range.upperBound, scratch.base, o.value, v.value)
                 withExtendedLifetime(scratch) {}
             }
             return
