@@ -143,7 +143,8 @@ static inline int bit_length(uint64_t x) { return x ? 64 - __builtin_clzll(x) : 
    (|hi - lo| overflows): the caller sorts the row another way. */
 static int sort_row_buckets(const void *src, int kind, int descending, size_t n, uint64_t *restrict keys,
                             uint32_t *restrict positions, uint32_t *restrict bucket, uint32_t *restrict count,
-                            uint64_t *restrict scratch, int64_t *restrict out_positions, void *out_values) {
+                            uint64_t *restrict scratch, int64_t *restrict out_positions, void *out_values,
+                            int64_t base) {
     const size_t nb = 2 * n;  /* finite buckets 1..nb, -inf 0, +inf/NaN nb + 1 */
     const uint32_t top = (uint32_t)nb + 1;
     const uint64_t flip = descending ? UINT64_MAX : 0;
@@ -223,7 +224,7 @@ static int sort_row_buckets(const void *src, int kind, int descending, size_t n,
             keys[i] = k;
             positions[i] = p;
         }
-        for (size_t j = 0; j < n; j++) out_positions[j] = positions[j];
+        for (size_t j = 0; j < n; j++) out_positions[j] = (int64_t)positions[j] + base;
         if (out_values) {
             if (width == 8) for (size_t j = 0; j < n; j++) ((uint64_t *)out_values)[j] = ((const uint64_t *)src)[positions[j]];
             else for (size_t j = 0; j < n; j++) ((uint32_t *)out_values)[j] = ((const uint32_t *)src)[positions[j]];
@@ -242,7 +243,7 @@ static int sort_row_buckets(const void *src, int kind, int descending, size_t n,
                 keys[i] = k;
                 positions[i] = p;
             }
-            for (size_t j = a; j < e; j++) out_positions[j] = positions[j];
+            for (size_t j = a; j < e; j++) out_positions[j] = (int64_t)positions[j] + base;
             if (out_values) {
                 if (width == 8) for (size_t j = a; j < e; j++) ((uint64_t *)out_values)[j] = ((const uint64_t *)src)[positions[j]];
                 else for (size_t j = a; j < e; j++) ((uint32_t *)out_values)[j] = ((const uint32_t *)src)[positions[j]];
@@ -250,6 +251,7 @@ static int sort_row_buckets(const void *src, int kind, int descending, size_t n,
         } else {
             am_sort_bucket(src, kind, descending, keys + a, positions + a, scratch, m, out_positions + a,
                            out_values ? (char *)out_values + a * width : NULL);
+            if (base) for (size_t j = a; j < e; j++) out_positions[j] += base;
         }
         a = e;
     }
@@ -263,7 +265,7 @@ size_t am_sort_rows_scratch(size_t n) {
 }
 
 void am_sort_rows(const void *src, int kind, int descending, size_t n, size_t first, size_t last,
-                  void *scratch, int64_t *out_positions, void *out_values) {
+                  void *scratch, int64_t *out_positions, void *out_values, int64_t base) {
     if (n == 0) return;
     const size_t width = kind == AM_SORT_F32 ? 4 : 8;
     if (n > AM_SORT_RANK_MAX) {
@@ -274,8 +276,10 @@ void am_sort_rows(const void *src, int kind, int descending, size_t n, size_t fi
             const void *row = (const char *)src + r * n * width;
             void *vals = out_values ? (char *)out_values + r * n * width : NULL;
             if (!sort_row_buckets(row, kind, descending, n, keys, positions, bucket, count, bucket_scratch,
-                                  out_positions + r * n, vals))
+                                  out_positions + r * n, vals, base)) {
                 am_sort_row(row, kind, descending, n, positions, bucket_scratch, out_positions + r * n, vals);
+                if (base) for (size_t j = 0; j < n; j++) out_positions[r * n + j] += base;
+            }
         }
         return;
     }
@@ -289,7 +293,7 @@ void am_sort_rows(const void *src, int kind, int descending, size_t n, size_t fi
             for (size_t j = 0; j < n; j++) s32[j] = skey_f32(x[j]) ^ flip;
             ranks32(s32, n, rank);
             int64_t *p = out_positions + r * n;
-            for (size_t j = 0; j < n; j++) p[rank[j]] = (int64_t)j;
+            for (size_t j = 0; j < n; j++) p[rank[j]] = (int64_t)j + base;
             if (out_values) {
                 float *v = (float *)out_values + r * n;
                 for (size_t j = 0; j < n; j++) v[rank[j]] = x[j];
@@ -304,7 +308,7 @@ void am_sort_rows(const void *src, int kind, int descending, size_t n, size_t fi
             const double *x = (const double *)src + r * n;
             for (size_t j = 0; j < n; j++) s64[j] = skey_f64(x[j]) ^ flip;
             ranks64(s64, n, rank);
-            for (size_t j = 0; j < n; j++) p[rank[j]] = (int64_t)j;
+            for (size_t j = 0; j < n; j++) p[rank[j]] = (int64_t)j + base;
             if (out_values) {
                 double *v = (double *)out_values + r * n;
                 for (size_t j = 0; j < n; j++) v[rank[j]] = x[j];
@@ -313,7 +317,7 @@ void am_sort_rows(const void *src, int kind, int descending, size_t n, size_t fi
             const int64_t *x = (const int64_t *)src + r * n;
             for (size_t j = 0; j < n; j++) s64[j] = x[j] ^ flip;
             ranks64(s64, n, rank);
-            for (size_t j = 0; j < n; j++) p[rank[j]] = (int64_t)j;
+            for (size_t j = 0; j < n; j++) p[rank[j]] = (int64_t)j + base;
             if (out_values) {
                 int64_t *v = (int64_t *)out_values + r * n;
                 for (size_t j = 0; j < n; j++) v[rank[j]] = x[j];

@@ -117,6 +117,25 @@ final class TensorLongRowSortTests: XCTestCase {
         }
     }
 
+    /// `positionBase` (Lua's 1) shifts the positions of every way, values unchanged: rank,
+    /// value buckets, a bucket sorted by sortlong.c, the f32 LSD, bool, a long row.
+    func testPositionBase() throws {
+        for (n, rows) in [(50, 3), (700, 2), (2000, 2), (RadixSort.splitAbove + 3, 1)] {
+            var v = (0..<(n * rows)).map { _ in Double(Int64(bitPattern: next()) % 1000) / 7 }
+            v[1] = 1e30
+            for dt in [DType.f64, .f32, .i64, .bool] {
+                let t = try Tensor(v, shape: [rows, n], dtype: dt)
+                for descending in [false, true] {
+                    let (v0, p0) = try t.sort(axis: -1, descending: descending)
+                    let (v1, p1) = try t.sort(axis: -1, descending: descending, positionBase: 1)
+                    XCTAssertEqual(p1.toInt64s(), p0.toInt64s().map { $0 + 1 }, "\(dt) n \(n)")
+                    XCTAssertEqual(v1.toDoubles().map(\.bitPattern), v0.toDoubles().map(\.bitPattern))
+                    XCTAssertEqual(try t.argsort(axis: -1, descending: descending, positionBase: 1).toInt64s(), p1.toInt64s())
+                }
+            }
+        }
+    }
+
     /// torch's stable order by comparing values (NaN above everything, -0.0 equal to 0.0,
     /// ties by position), not by the keys the sorts use.
     private func orderByValue(_ row: [Double], descending: Bool) -> [Int] {

@@ -12,17 +12,18 @@ import AlignMathC
 /// the LSD radix sort below (11 bits a pass, passes whose digit is the same everywhere
 /// skipped), rows of 48 or fewer of those insertion sort.
 extension Tensor {
-    /// Values and 0-based positions (i64) sorted along `axis` (0-based, negative from the last).
-    public func sort(axis: Int = -1, descending: Bool = false) throws -> (values: Tensor, positions: Tensor) {
+    /// Values and positions (i64, counted from `positionBase`: 0, or 1 for Lua) sorted along
+    /// `axis` (0-based, negative from the last).
+    public func sort(axis: Int = -1, descending: Bool = false, positionBase: Int64 = 0) throws -> (values: Tensor, positions: Tensor) {
         let (values, positions) = try alongLastAxis(axis, "sort") { x in
-            try x.sortRows(descending: descending, wantValues: true)
+            try x.sortRows(descending: descending, wantValues: true, base: positionBase)
         }
         return (values.unsafelyUnwrapped, positions)
     }
 
-    /// The 0-based positions (i64) that sort the tensor along `axis`.
-    public func argsort(axis: Int = -1, descending: Bool = false) throws -> Tensor {
-        try alongLastAxis(axis, "argsort") { x in try x.sortRows(descending: descending, wantValues: false) }.1
+    /// The positions (i64, counted from `positionBase`) that sort the tensor along `axis`.
+    public func argsort(axis: Int = -1, descending: Bool = false, positionBase: Int64 = 0) throws -> Tensor {
+        try alongLastAxis(axis, "argsort") { x in try x.sortRows(descending: descending, wantValues: false, base: positionBase) }.1
     }
 
     /// A sorted copy along the last axis (the values of `sort`).
@@ -61,23 +62,23 @@ extension Tensor {
     // MARK: sort
 
     /// Sorts every row of a dense tensor along its last axis.
-    private func sortRows(descending: Bool, wantValues: Bool) throws -> (Tensor?, Tensor) {
+    private func sortRows(descending: Bool, wantValues: Bool, base: Int64) throws -> (Tensor?, Tensor) {
         let n = rowLength, rows = count == 0 ? 0 : count / Swift.max(n, 1)
         let positions = try Tensor.empty(shape, dtype: .i64)
         let values = wantValues ? try Tensor.empty(shape, dtype: dtype) : nil
         if count == 0 { return (values, positions) }
         guard n < Int(UInt32.max) else { throw AlignMathError.invalidArgument("sort: rows longer than 2^32 elements are not supported") }
         switch dtype {
-        case .f64: sortRows(Double.self, UInt64.self, rows, n, descending, values, positions)
-        case .f32: sortRows(Float.self, UInt32.self, rows, n, descending, values, positions)
-        case .i64: sortRows(Int64.self, UInt64.self, rows, n, descending, values, positions)
-        case .bool: sortRows(Bool.self, UInt32.self, rows, n, descending, values, positions)
+        case .f64: sortRows(Double.self, UInt64.self, rows, n, descending, base, values, positions)
+        case .f32: sortRows(Float.self, UInt32.self, rows, n, descending, base, values, positions)
+        case .i64: sortRows(Int64.self, UInt64.self, rows, n, descending, base, values, positions)
+        case .bool: sortRows(Bool.self, UInt32.self, rows, n, descending, base, values, positions)
         }
         return (values, positions)
     }
 
     private func sortRows<T: SortKeyed, K: FixedWidthInteger & UnsignedInteger>(
-        _: T.Type, _: K.Type, _ rows: Int, _ n: Int, _ descending: Bool, _ values: Tensor?, _ positions: Tensor
+        _: T.Type, _: K.Type, _ rows: Int, _ n: Int, _ descending: Bool, _ base: Int64, _ values: Tensor?, _ positions: Tensor
     ) where T.Key == K {
         let src = UnsafePointer(pointer(T.self))
         let pos = positions.pointer(Int64.self)
@@ -94,6 +95,9 @@ extension Tensor {
                     Tensor.sortLongRow(kind, UnsafeRawPointer(src + r * n), n, descending, pos + r * n,
                                        vals.map { UnsafeMutableRawPointer($0 + r * n) })
                 }
+                if base != 0 {
+                    Parallel.forEach(rows * n, cost: 1) { range in for j in range { pos[j] += base } }
+                }
                 return
             }
             // Shorter rows (alignmath_sort.h, `am_sort_rows`): by rank up to 128 elements,
@@ -103,7 +107,7 @@ extension Tensor {
                              UncheckedSendable(vals.map { UnsafeMutableRawPointer($0) }))
             Parallel.forEach(rows, cost: n * 8) { range in
                 let scratch = TensorStorage(uninitializedBytes: scratchBytes)
-                am_sort_rows(s.value, kind, down, n, range.lowerBound, range.upperBound, scratch.base, o.value, v.value)
+                am_sort_rows(s.value, kind, down, n, range.lowerBound, range.upperBound, scratch.base, o.value, v.value, base)
                 withExtendedLifetime(scratch) {}
             }
             return
@@ -119,7 +123,7 @@ extension Tensor {
                 let inFirst = RadixSort.sort(keys: k0, k1, positions: i0, i1, count: n)
                 let order = UnsafePointer(inFirst ? i0 : i1)
                 let p = pos + r * n
-                for j in 0..<n { p[j] = Int64(order[j]) }
+                for j in 0..<n { p[j] = Int64(order[j]) + base }
                 if let v = vals { let d = v + r * n; for j in 0..<n { d[j] = row[Int(order[j])] } }
             }
             withExtendedLifetime(scratch) {}

@@ -66,13 +66,14 @@ size_t am_sort_rows_scratch(size_t n);
 
 /// Sorts rows `first..<last` of `src` (rows of `n` elements, at most 65,536, of `kind`), one
 /// after the other on the calling thread, with `scratch` (`am_sort_rows_scratch(n)` bytes):
-/// writes each row's 0-based positions to `out_positions` (row r at r * n) and, when
+/// writes each row's positions, counted from `base` (0 or Lua's 1), to `out_positions` (row r
+/// at r * n) and, when
 /// `out_values` is not NULL, its values. Rows of up to `AM_SORT_RANK_MAX` elements by rank
 /// (each element's slot counted by vector compares: stable by construction); longer ones by
 /// value buckets (2n slices of the finite values' range, each sorted by insertion, or as a
 /// bucket of `am_sort_bucket` when large), or as one bucket (`am_sort_row`) when the range
 /// overflows.
 void am_sort_rows(const void *src, int kind, int descending, size_t n, size_t first, size_t last,
-                  void *scratch, int64_t *out_positions, void *out_values);
+                  void *scratch, int64_t *out_positions, void *out_values, int64_t base);
 
 #endif

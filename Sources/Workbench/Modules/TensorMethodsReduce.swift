@@ -76,9 +76,11 @@ enum TensorMethodsReduce {
             Options: axis (-1), descending (false).
             Example: tensor{3, 1, 2}:sort()  --> tensor([1., 2., 3.], dtype=f64), tensor([2, 3, 1], dtype=i64)
             """) { t, a in
-            let (values, positions) = try ordering(t, a) { axis, descending in try t.sort(axis: axis, descending: descending) }
+            let (values, positions) = try ordering(t, a) { axis, descending in
+                try t.sort(axis: axis, descending: descending, positionBase: 1)
+            }
             a.state.push(tensor: values)
-            a.state.push(tensor: oneBased(positions))
+            a.state.push(tensor: positions)
             return 2
         }
         method("argsort", """
@@ -87,8 +89,10 @@ enum TensorMethodsReduce {
             Options: axis (-1), descending (false).
             Example: tensor{3, 1, 2}:argsort()  --> tensor([2, 3, 1], dtype=i64)
             """) { t, a in
-            let (_, positions) = try ordering(t, a) { axis, descending in (nil, try t.argsort(axis: axis, descending: descending)) }
-            a.state.push(tensor: oneBased(positions))
+            let (_, positions) = try ordering(t, a) { axis, descending in
+                (nil, try t.argsort(axis: axis, descending: descending, positionBase: 1))
+            }
+            a.state.push(tensor: positions)
             return 1
         }
         method("topk", """
