@@ -2,6 +2,7 @@
 """numpy's side of Benchmarks/tensor_ops.lua: the same cases on data of the same shapes and
 distributions, one JSON line per case ({"area", "case", "ms" (fastest), "median_ms"}).
 Usage: python3 Benchmarks/peers_tensor.py [AREA...] [-- DATA_DIR]   (areas as tensor_ops.lua)
+`sortrows` gives "cpu_ms" too: the least process CPU (time.process_time) of three calls.
 """
 import json
 import os
@@ -17,7 +18,7 @@ if "--" in args:
     d = args[args.index("--") + 1]
     args = args[:args.index("--")]
 areas = set(args)
-wanted = lambda a: a in areas or (not areas and a != "loop")
+wanted = lambda a: a in areas or (not areas and a not in ("loop", "sortrows"))
 rng = np.random.default_rng(13)
 
 
@@ -70,6 +71,35 @@ if wanted("sort"):
     emit("sort", "argsort 1e7 f64", *time_it(lambda: np.argsort(a, kind="stable"), 3), note="stable")
     row = rng.standard_normal(128256).astype(np.float32)
     emit("sort", "argsort row 128256 f32", *time_it(lambda: np.argsort(row, kind="stable"), 31), note="stable")
+
+if wanted("sortrows"):
+    # np.sort has no descending: "sort desc" times np.sort too (values only, as the issue's
+    # comparison); argsort is the stable one (ours is stable).
+    only = os.environ.get("SORTROWS_ONLY")
+    for dt, shape in [("f64", (100000, 50)), ("f64", (20000, 500)), ("f64", (1000, 10000)),
+                      ("f32", (100000, 50)), ("f32", (20000, 500)), ("f32", (1000, 10000)), ("f32", (4096, 32000)),
+                      ("i64", (100000, 50)), ("i64", (20000, 500)), ("i64", (1000, 10000))]:
+        name = "%s %dx%d" % (dt, shape[0], shape[1])
+        if only and only != name:
+            continue
+        if dt == "i64":
+            x = (rng.random(shape) * 1e9).astype(np.int64)
+        else:
+            x = rng.standard_normal(shape).astype(np.float32 if dt == "f32" else np.float64)
+        big = x.size > 10 ** 8
+        ops = [("sort", lambda: np.sort(x, axis=-1)), ("sort desc", lambda: np.sort(x, axis=-1))]
+        if not big:  # numpy's stable argsort of [4096, 32000] f32 takes ~13 s a call
+            ops.append(("argsort", lambda: np.argsort(x, axis=-1, kind="stable")))
+        for op, fn in ops:
+            best, median = time_it(fn, 3 if big else 5)
+            cpu = float("inf")
+            for _ in range(3):
+                t = time.process_time()
+                r = fn()
+                cpu = min(cpu, time.process_time() - t)
+                del r
+            emit("sortrows", op + " " + name, best, median, cpu_ms=round(cpu * 1e3, 1))
+        del x
 
 if wanted("files"):
     a = rng.standard_normal(10 ** 7)

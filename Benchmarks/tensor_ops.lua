@@ -5,7 +5,10 @@
 --
 -- Run: swift build -c release --product moonlab
 --      .build/release/moonlab run Benchmarks/tensor_ops.lua [AREA...] [-- DATA_DIR]
--- Areas: loop elementwise reduce sort index files matmul big (default: all but loop).
+-- Areas: loop elementwise reduce sort sortrows index files matmul big (default: all but loop
+-- and sortrows).
+-- `sortrows` sorts many rows over the last axis (issue 13's second sort case): each case
+-- also gives "cpu_ms", the least process CPU (`os.clock`) of three calls.
 -- `loop` is the issue's `(a * 2 + b) / c` twenty times on 1e7 f64 with no collectgarbage,
 -- then the process's peak memory (VmHWM). `big` works on [4096, 32000] f32 (a file written
 -- in DATA_DIR, /tmp by default, and memory-mapped). One JSON line per case:
@@ -17,7 +20,7 @@ while i <= #arg do
   if arg[i] == "--" then dir = arg[i + 1]; i = i + 2 else areas[arg[i]] = true; i = i + 1 end
 end
 local all = next(areas) == nil
-local function wanted(a) return areas[a] or (all and a ~= "loop") end
+local function wanted(a) return areas[a] or (all and a ~= "loop" and a ~= "sortrows") end
 
 local function emit(area, case, best, median, extra)
   local s = string.format('{"area":"%s","case":"%s","ms":%.4f,"median_ms":%.4f', area, case, best * 1e3, median * 1e3)
@@ -100,6 +103,39 @@ if wanted("sort") then
   emit("sort", "argsort 1e7 f64", time(function() return a:argsort() end, 3))
   local row = tensor.randn({128256}, rng):to("f32")
   emit("sort", "argsort row 128256 f32", time(function() return row:argsort() end, 31))
+end
+
+if wanted("sortrows") then
+  -- Shapes of issue 13 (rows of 50, 500, 10,000, 32,000); i64 from rand * 1e9.
+  local cases = {
+    {"f64", {100000, 50}}, {"f64", {20000, 500}}, {"f64", {1000, 10000}},
+    {"f32", {100000, 50}}, {"f32", {20000, 500}}, {"f32", {1000, 10000}}, {"f32", {4096, 32000}},
+    {"i64", {100000, 50}}, {"i64", {20000, 500}}, {"i64", {1000, 10000}},
+  }
+  local only = os.getenv("SORTROWS_ONLY")  -- e.g. "f64 100000x50"
+  for _, c in ipairs(cases) do
+    local dt, shape = c[1], c[2]
+    local name = string.format("%s %dx%d", dt, shape[1], shape[2])
+    if not only or only == name then
+      local x
+      if dt == "i64" then x = (tensor.rand(shape, rng) * 1e9):to("i64")
+      else x = tensor.randn(shape, rng, {dtype = dt}) end
+      local big = shape[1] * shape[2] > 1e8
+      for _, op in ipairs{
+        {"sort", function() return x:sort() end},
+        {"sort desc", function() return x:sort{descending = true} end},
+        {"argsort", function() return x:argsort() end},
+      } do
+        local best, median = time(op[2], big and 3 or 5)
+        local cpu = math.huge
+        for _ = 1, 3 do
+          local t0 = os.clock(); local r = op[2](); cpu = math.min(cpu, os.clock() - t0); r = nil
+        end
+        emit("sortrows", op[1] .. " " .. name, best, median, string.format('"cpu_ms":%.1f', cpu * 1e3))
+      end
+      x = nil; collectgarbage()
+    end
+  end
 end
 
 if wanted("files") then
