@@ -17,13 +17,60 @@ enum TopKSelect {
                                            skip: UnsafePointer<Int32>?,
                                            ids: inout [Int32], vals: inout [T], scratch: inout [T],
                                            sawNaN: inout Bool) -> T {
+        if scratch.count < k { scratch = [T](repeating: 0, count: k) }
+        let floor = -T.greatestFiniteMagnitude
+        // A first threshold from a strided sample (see `sampledThreshold`): the scan then
+        // skips most blocks from the start instead of raising its threshold as it goes. It
+        // is only a guess; when fewer than k entries clear it, the scan runs again without.
+        let seed = scratch.withUnsafeMutableBufferPointer { sampledThreshold(x, count: n, k: k, skip: skip, buffer: $0) }
+        if seed > floor, let tau = scan(x, count: n, k: k, skip: skip, from: seed, ids: &ids, vals: &vals,
+                                        scratch: &scratch, sawNaN: &sawNaN) {
+            return tau
+        }
+        return scan(x, count: n, k: k, skip: skip, from: floor, ids: &ids, vals: &vals, scratch: &scratch,
+                    sawNaN: &sawNaN) ?? floor
+    }
+
+    /// A value that at least k entries of `x` are likely to reach, from every 32nd entry:
+    /// the ⌈2k/32⌉+1-th largest finite, unskipped sampled value (about 2k entries of the row
+    /// reach it). `-greatestFiniteMagnitude` (no seed) for short rows or large k.
+    static func sampledThreshold<T: SamplingScalar>(_ x: UnsafePointer<T>, count n: Int, k: Int,
+                                                    skip: UnsafePointer<Int32>?,
+                                                    buffer: UnsafeMutableBufferPointer<T>) -> T {
+        let stride = 32
+        let floor = -T.greatestFiniteMagnitude
+        guard n >= 8192, k >= 1, k * 64 <= n else { return floor }
+        let want = Swift.min(buffer.count, (2 * k + stride - 1) / stride + 1)
+        // the `want` largest sampled values, in descending order (a short insertion list:
+        // most samples are below its last entry and cost one compare)
+        var have = 0
+        var i = 0
+        while i < n {
+            let xv = x[i]
+            if xv >= floor && (skip == nil || skip.unsafelyUnwrapped[i] == 0) && (have < want || xv > buffer[have - 1]) {
+                var j = have < want ? have : want - 1
+                if have < want { have += 1 }
+                while j > 0 && buffer[j - 1] < xv { buffer[j] = buffer[j - 1]; j -= 1 }
+                buffer[j] = xv
+            }
+            i &+= stride
+        }
+        return have == want ? buffer[want - 1] : floor
+    }
+
+    /// The scan of `collect` with its threshold starting at `from`. Nil when fewer than k
+    /// entries reached `from` (then the k-th largest is below it: scan again from the floor).
+    private static func scan<T: SamplingScalar>(_ x: UnsafePointer<T>, count n: Int, k: Int,
+                                                skip: UnsafePointer<Int32>?, from: T,
+                                                ids: inout [Int32], vals: inout [T], scratch: inout [T],
+                                                sawNaN: inout Bool) -> T? {
         ids.removeAll(keepingCapacity: true)
         vals.removeAll(keepingCapacity: true)
-        if scratch.count < k { scratch = [T](repeating: 0, count: k) }
-        return scratch.withUnsafeMutableBufferPointer { hb -> T in
+        let seeded = from > -T.greatestFiniteMagnitude
+        return scratch.withUnsafeMutableBufferPointer { hb -> T? in
             let heap = hb
             var size = 0
-            var tau = -T.greatestFiniteMagnitude
+            var tau = from
             var cap = max(4 * k, 1024)
             @inline(__always) func offer(_ xv: T, _ id: Int) {
                 if let s = skip, s[id] != 0 { return }
@@ -74,6 +121,7 @@ enum TopKSelect {
                 if x[i] >= tau { offer(x[i], i) } else if x[i] != x[i] { sawNaN = true }
                 i &+= 1
             }
+            if seeded && size < k { return nil }
             filterAtLeast(tau, ids: &ids, vals: &vals)
             return tau
         }
