@@ -53,15 +53,16 @@ final class TopKSelectTests: XCTestCase {
     }
 
     func testATooHighSampledThresholdStartsOver() {
-        // Only the sampled positions (every 32nd) are large: the sample's threshold is met
-        // by a handful of entries, fewer than k.
+        // Only the sampled positions (8 runs of 128, one at the start of each eighth of the
+        // row) are large: the sample's threshold is met by a few entries, fewer than k.
         let n = 8192
-        let x: [Double] = (0..<n).map { (i: Int) -> Double in i % 32 == 0 ? 1000 + Double(i) : Double(i % 5) }
+        let x: [Double] = (0..<n).map { (i: Int) -> Double in i % (n / 8) < 128 ? 1000 + Double(i) : Double(i % 5) }
         check(x, k: 100, "sampled entries alone are large")
         check(x.map { Float($0) } as [Float], k: 120, "the same in f32")
         // the same with the large sampled entries skipped: the sample sees the small ones
-        let skip: [Int32] = (0..<n).map { $0 % 64 == 0 ? 1 : 0 }
+        let skip: [Int32] = (0..<n).map { $0 % 2 == 0 ? 1 : 0 }
         check(x, k: 100, skip: skip, "half of them skipped")
+        check(x, k: 30, "k just above the sample's share")
         // all entries -inf but a few
         var sparse = [Double](repeating: -.infinity, count: 40_000)
         for j in [5, 640, 641, 39_999] { sparse[j] = Double(j) }
