@@ -61,15 +61,10 @@ static inline __m128d keep_pair_bool(const unsigned char *d, int64_t t, int64_t 
         nv = vt_;                                                                               \
     } while (0)
 
-/* The walk of up to four segments, for one kind of dones: the steps all four still have
-   run as two pairs of lanes (four independent chains in flight: the serial walk waits on
-   a multiply and an add a step), then each segment's rest alone. */
-#define GAE_WALK(NAME, DTYPE, KEEP, KEEP_PAIR)                                                    \
-static int NAME(const double *restrict r, const double *restrict v, const DTYPE *restrict d,       \
-                double gamma, double gl, am_gae_segment *seg, int k,                               \
-                double *restrict a, double *restrict g) {                                          \
-    int bad = 0;                                                                                   \
-    if (k == 4) {                                                                                  \
+/* The steps all four segments still have, as two pairs of lanes (four independent chains
+   in flight: the serial walk waits on a multiply and an add a step); moves each segment's
+   hi, next_value and lastgaelam on. */
+#define GAE_FOUR_LANES(KEEP_PAIR) do {                                                           \
         int64_t t0 = seg[0].hi, t1 = seg[1].hi, t2 = seg[2].hi, t3 = seg[3].hi;                    \
         int64_t common = t0 - seg[0].lo;                                                           \
         if (t1 - seg[1].lo < common) common = t1 - seg[1].lo;                                      \
@@ -93,20 +88,19 @@ static int NAME(const double *restrict r, const double *restrict v, const DTYPE 
         _mm_storeu_pd(x, nvB); seg[2].next_value = x[0]; seg[3].next_value = x[1];                 \
         _mm_storeu_pd(x, lgA); seg[0].lastgaelam = x[0]; seg[1].lastgaelam = x[1];                 \
         _mm_storeu_pd(x, lgB); seg[2].lastgaelam = x[0]; seg[3].lastgaelam = x[1];                 \
-    }                                                                                              \
-    for (int i = 0; i < k; i++) {                                                                  \
-        int64_t t = seg[i].hi, lo = seg[i].lo;                                                     \
-        double nv = seg[i].next_value, lg = seg[i].lastgaelam;                                     \
-        for (; t >= lo; t--) GAE_STEP(KEEP, d, t, nv, lg);                                         \
-    }                                                                                              \
-    return bad;                                                                                    \
-}
+    } while (0)
 #else
+#define GAE_FOUR_LANES(KEEP_PAIR) do { } while (0)
+#endif
+
+/* The walk of up to four segments, for one kind of dones: four at once while they all have
+   steps left (on x86-64), then each segment's rest alone. */
 #define GAE_WALK(NAME, DTYPE, KEEP, KEEP_PAIR)                                                    \
 static int NAME(const double *restrict r, const double *restrict v, const DTYPE *restrict d,       \
                 double gamma, double gl, am_gae_segment *seg, int k,                               \
                 double *restrict a, double *restrict g) {                                          \
     int bad = 0;                                                                                   \
+    if (k == 4) GAE_FOUR_LANES(KEEP_PAIR);                                                         \
     for (int i = 0; i < k; i++) {                                                                  \
         int64_t t = seg[i].hi, lo = seg[i].lo;                                                     \
         double nv = seg[i].next_value, lg = seg[i].lastgaelam;                                     \
@@ -114,7 +108,6 @@ static int NAME(const double *restrict r, const double *restrict v, const DTYPE 
     }                                                                                              \
     return bad;                                                                                    \
 }
-#endif
 
 GAE_WALK(walk_f64, double, keep_f64, keep_pair_f64)
 GAE_WALK(walk_bool, unsigned char, keep_bool, keep_pair_bool)

@@ -113,13 +113,6 @@ int mlshim_table_peek_works(lua_State *L) {
 
 int mlshim_table_peek_works(lua_State *L) { (void)L; return 0; }
 
-typedef struct { int unused; } peek_tvalue;
-static const peek_tvalue *array_entries(lua_State *L, int idx, size_t n, size_t *count) {
-    (void)L; (void)idx; (void)n;
-    *count = 0;
-    return NULL;
-}
-
 #endif
 
 /* One entry through the API: 1 read (into *out), 0 not a number or boolean. */
