@@ -1,29 +1,7 @@
 #include "alignmath_sort.h"
 #include <string.h>
 
-/* Order-preserving keys: torch's order (every NaN above +inf, -0.0 equal to 0.0); the
-   descending order is the complement (`flip`), so NaN comes first and ties keep their order
-   in a stable sort either way. The same keys as `SortKeyed.sortKey` in TensorSort.swift. */
-static inline uint64_t key_f64(double x) {
-    /* Branch-free, so the passes over the row vectorise: -0.0 becomes 0.0's bits, a
-       negative number's bits are complemented, a positive one's sign bit set. */
-    uint64_t b;
-    memcpy(&b, &x, 8);
-    b = (b << 1) == 0 ? 0 : b;
-    uint64_t k = b ^ ((uint64_t)((int64_t)b >> 63) | (1ull << 63));
-    return (b & ~(1ull << 63)) > 0x7FF0000000000000ull ? UINT64_MAX : k;
-}
-
-static inline uint64_t key_f32(float x) {
-    uint32_t b;
-    memcpy(&b, &x, 4);
-    b = (b << 1) == 0 ? 0 : b;
-    uint32_t k = b ^ ((uint32_t)((int32_t)b >> 31) | (1u << 31));
-    k = (b & ~(1u << 31)) > 0x7F800000u ? UINT32_MAX : k;
-    return (uint64_t)k << 32;
-}
-
-static inline uint64_t key_i64(int64_t x) { return (uint64_t)x ^ (1ull << 63); }
+#include "sortkeys.h"
 
 /* The value back from its (unflipped) key, or from the row where the key does not say it
    all: -0.0 shares 0.0's key and NaNs their payloads share one. */

@@ -1,4 +1,5 @@
 #include "alignmath_sort.h"
+#include "sortkeys.h"
 #include <string.h>
 
 /* Short rows by rank: the rank of element i is the number of elements before it in the
@@ -6,26 +7,12 @@
    rank(i) with its position i. No branches and no data-dependent memory access until the
    final stores, and the counting is vector compares of signed keys (the order-preserving
    unsigned key with its top bit flipped), eight (64-bit) or sixteen (32-bit) elements i a
-   step against one broadcast j. The keys are torch's order, as in sortlong.c: every NaN
+   step against one broadcast j. The keys are sortkeys.h's, torch's order: every NaN
    above +inf, -0.0 equal to 0.0; descending is the complement. */
 
-static inline int64_t skey_f64(double x) {
-    uint64_t b;
-    memcpy(&b, &x, 8);
-    b = (b << 1) == 0 ? 0 : b;
-    uint64_t k = b ^ ((uint64_t)((int64_t)b >> 63) | (1ull << 63));
-    k = (b & ~(1ull << 63)) > 0x7FF0000000000000ull ? UINT64_MAX : k;
-    return (int64_t)(k ^ (1ull << 63));
-}
-
-static inline int32_t skey_f32(float x) {
-    uint32_t b;
-    memcpy(&b, &x, 4);
-    b = (b << 1) == 0 ? 0 : b;
-    uint32_t k = b ^ ((uint32_t)((int32_t)b >> 31) | (1u << 31));
-    k = (b & ~(1u << 31)) > 0x7F800000u ? UINT32_MAX : k;
-    return (int32_t)(k ^ (1u << 31));
-}
+/* sortkeys.h's keys with the top bit flipped: signed, for AVX2's signed compares. */
+static inline int64_t skey_f64(double x) { return (int64_t)(key_f64(x) ^ (1ull << 63)); }
+static inline int32_t skey_f32(float x) { return (int32_t)((uint32_t)(key_f32(x) >> 32) ^ (1u << 31)); }
 
 /* The ranks of n signed keys (s has room for n rounded up to 8 or 16; the lanes past n
    count nothing that is stored). */
@@ -123,9 +110,9 @@ static void ranks32(const int32_t *s, size_t n, uint32_t *rank) {
 /* Keys as sortlong.c keeps them (unsigned, order-preserving; an f32 key in the top half). */
 static inline uint64_t ukey(const void *src, int kind, size_t j) {
     switch (kind) {
-    case AM_SORT_F64: return (uint64_t)skey_f64(((const double *)src)[j]) ^ (1ull << 63);
-    case AM_SORT_F32: return (uint64_t)((uint32_t)skey_f32(((const float *)src)[j]) ^ (1u << 31)) << 32;
-    default: return (uint64_t)((const int64_t *)src)[j] ^ (1ull << 63);
+    case AM_SORT_F64: return key_f64(((const double *)src)[j]);
+    case AM_SORT_F32: return key_f32(((const float *)src)[j]);
+    default: return key_i64(((const int64_t *)src)[j]);
     }
 }
 
