@@ -20,6 +20,12 @@ static inline double keep_bool(const unsigned char *d, int64_t t, int *bad) {
     (void)bad;
     return d[t] ? 0.0 : 1.0;
 }
+/* No dones: keep is 1, and `gamma * 1`, `gl * 1` are exact, so each step is the no-dones
+   loop's `r + gamma * nv - v + gl * lg`, bit for bit. */
+static inline double keep_none(const unsigned char *d, int64_t t, int *bad) {
+    (void)d; (void)t; (void)bad;
+    return 1.0;
+}
 
 /* One step of a walk at t: writes a[t], g[t], moves (nv, lg) on. */
 #define GAE_STEP(KEEP, D, t, nv, lg) do {                                   \
@@ -46,6 +52,10 @@ static inline __m128d keep_pair_f64(const double *d, int64_t t, int64_t u, __m12
 static inline __m128d keep_pair_bool(const unsigned char *d, int64_t t, int64_t u, __m128d *bad) {
     (void)bad;
     return _mm_set_pd(d[u] ? 0.0 : 1.0, d[t] ? 0.0 : 1.0);
+}
+static inline __m128d keep_pair_none(const unsigned char *d, int64_t t, int64_t u, __m128d *bad) {
+    (void)d; (void)t; (void)u; (void)bad;
+    return _mm_set1_pd(1.0);
 }
 
 /* One step of two lanes at once: the scalar step's operations, in its order, lane by lane
@@ -111,6 +121,7 @@ static int NAME(const double *restrict r, const double *restrict v, const DTYPE 
 
 GAE_WALK(walk_f64, double, keep_f64, keep_pair_f64)
 GAE_WALK(walk_bool, unsigned char, keep_bool, keep_pair_bool)
+GAE_WALK(walk_none, unsigned char, keep_none, keep_pair_none)
 
 void am_gae_segments(const double *r, const double *v, const double *d_f64, const unsigned char *d_bool,
                      double gamma, double lambda, am_gae_segment *segments, int count,
@@ -122,15 +133,32 @@ void am_gae_segments(const double *r, const double *v, const double *d_f64, cons
         am_gae_segment s[4];
         memcpy(s, segments + start, (size_t)k * sizeof s[0]);
         int bad = d_f64 ? walk_f64(r, v, d_f64, gamma, gl, s, k, a, g)
-                        : walk_bool(r, v, d_bool, gamma, gl, s, k, a, g);
+                : d_bool ? walk_bool(r, v, d_bool, gamma, gl, s, k, a, g)
+                : walk_none(r, v, NULL, gamma, gl, s, k, a, g);
         for (int i = 0; i < k; i++) segments[start + i].bad = bad;
     }
 }
 
-int am_gae_first_step_agrees(const double *r, const double *v, const double *d_f64, const unsigned char *d_bool,
-                             double gamma, double lambda, int64_t hi, double incoming, const double *a) {
+/* The walk again from hi down with the true incoming advantage, until a step lands on the
+   bits already there: from that step on the state (v[t], a[t]) is the same, so the rest is. */
+#define GAE_REJOIN(KEEP, D) do {                                                    \
+        for (t = hi; t >= lo; t--) {                                                \
+            double vt_ = v[t];                                                      \
+            double x_ = advantage(r[t], vt_, KEEP(D, t, &bad), gamma, gl, nv, lg);  \
+            if (memcmp(&x_, &a[t], sizeof x_) == 0) break;                          \
+            a[t] = x_; g[t] = x_ + vt_;                                             \
+            lg = x_; nv = vt_;                                                      \
+        }                                                                           \
+    } while (0)
+
+int64_t am_gae_rejoin(const double *r, const double *v, const double *d_f64, const unsigned char *d_bool,
+                      double gamma, double lambda, int64_t hi, int64_t lo, double incoming,
+                      double *a, double *g) {
     int bad = 0;
-    double keep = d_f64 ? keep_f64(d_f64, hi, &bad) : keep_bool(d_bool, hi, &bad);
-    double x = advantage(r[hi], v[hi], keep, gamma, gamma * lambda, v[hi + 1], incoming);
-    return memcmp(&x, &a[hi], sizeof x) == 0;
+    double gl = gamma * lambda, nv = v[hi + 1], lg = incoming;
+    int64_t t;
+    if (d_f64) GAE_REJOIN(keep_f64, d_f64);
+    else if (d_bool) GAE_REJOIN(keep_bool, d_bool);
+    else GAE_REJOIN(keep_none, d_bool);
+    return hi - t;
 }

@@ -102,4 +102,47 @@ final class GAESegmentsTests: XCTestCase {
             }
         }
     }
+
+    /// Without dones (or with all-zero dones) a row is cut at evenly spaced points anyway; each
+    /// start is walked again from the true advantage until it lands on the same bits. The
+    /// reference is the array GAE without dones (its loop is TRL's, checked in RLTests).
+    func testRowsWithoutDonesAreCutAndRejoinTheSerialWalk() throws {
+        for (n, rows, gamma, lambda) in [(1_000_000, 1, 1.0, 0.95), (600_000, 2, 0.99, 0.95), (300_000, 1, 0.5, 0.5),
+                                          (1_000_000, 1, 1.0, 1.0), (1_000_000, 1, 0.9999, 0.9999), (1_000_000, 1, 1.0, 0.0)] {
+            var (r, v) = data(n, seed: UInt64(n + rows))
+            if gamma == 0.5 {   // NaN, inf and a huge reward inside segments: the rejoin must walk on
+                r[100_000] = .nan; r[200_000] = .infinity; r[250_000] = 1e300
+            }
+            let w = n / rows
+            let last = (0..<rows).map { Double($0) - 0.5 }
+            var wantA: [Double] = [], wantR: [Double] = []
+            for row in 0..<rows {
+                let s = row * w..<(row + 1) * w
+                let x = try RL.gae(rewards: Array(r[s]), values: Array(v[s]), gamma: gamma, lambda: lambda,
+                                   dones: nil, lastValue: last[row])
+                wantA += x.advantages
+                wantR += x.returns
+            }
+            let shape = rows == 1 ? [n] : [rows, w]
+            let what = "n \(n), \(rows) rows, gamma \(gamma), lambda \(lambda)"
+            let none = try RL.gae(rewards: Tensor(r, shape: shape), values: Tensor(v, shape: shape), gamma: gamma,
+                                  lambda: lambda, dones: nil, lastValues: last)
+            same(none.advantages.toDoubles(), wantA, "\(what), no dones, advantages")
+            same(none.returns.toDoubles(), wantR, "\(what), no dones, returns")
+            let zeros = try Tensor(Array(repeating: 0.0, count: n), shape: shape)
+            for dones in [zeros, try zeros.converted(to: .bool)] {
+                let got = try RL.gae(rewards: Tensor(r, shape: shape), values: Tensor(v, shape: shape), gamma: gamma,
+                                     lambda: lambda, dones: dones, lastValues: last)
+                same(got.advantages.toDoubles(), wantA, "\(what), all-zero \(dones.dtype) dones, advantages")
+                same(got.returns.toDoubles(), wantR, "\(what), all-zero \(dones.dtype) dones, returns")
+            }
+        }
+    }
+
+    func testStepsToRejoinDecidesWhereARowMayBeCutAnywhere() {
+        XCTAssertEqual(GAESegments.stepsToRejoin(0.95), 780)
+        XCTAssertLessThan(GAESegments.stepsToRejoin(0), 2)
+        XCTAssertGreaterThan(GAESegments.stepsToRejoin(1) / 16, 1_000_000)
+        XCTAssertGreaterThan(GAESegments.stepsToRejoin(0.9999 * 0.9999) * 16, 1_000_000 / 16)
+    }
 }

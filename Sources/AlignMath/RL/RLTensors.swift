@@ -67,10 +67,8 @@ extension RL {
                         if !valid, let e = invalidFlag(d) { throw e }
                     }
                 } else {
-                    for row in 0..<rows {
-                        let o = row * width
-                        gaeKernel(rp + o, vp + o, width, gamma, lambda, lastValues[row], a + o, g + o)
-                    }
+                    _ = GAESegments.run(rp, vp, doubles: nil, bools: nil, rows: rows, width: width,
+                                        gamma: gamma, lambda: lambda, lastValues: lastValues, a, g)
                 }
             }
         }

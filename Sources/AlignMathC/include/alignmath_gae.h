@@ -15,16 +15,19 @@ typedef struct am_gae_segment {
 /* Runs the segments four at a time, their steps interleaved so the four recurrences'
    latencies overlap; each step is the same arithmetic, in the same order, as the serial
    loop (TRL/OpenRLHF's `delta + gamma * lam * nextnonterminal * lastgaelam`).
-   Dones as 0/1 doubles (`d_f64`) or bytes (`d_bool`); pass exactly one. */
+   Dones as 0/1 doubles (`d_f64`) or bytes (`d_bool`), or neither (no dones: keep = 1). */
 void am_gae_segments(const double *r, const double *v, const double *d_f64, const unsigned char *d_bool,
                      double gamma, double lambda, am_gae_segment *segments, int count,
                      double *advantages, double *returns);
 
-/* A segment that started at a done (hi, with d[hi] == 1) from lastgaelam 0 instead of the
-   advantage at hi + 1, which was not known yet: whether its first step, redone with the
-   true `incoming` advantage, lands on the same bits as a[hi]. It does unless `incoming` is
-   not finite or the sign of a zero differs; then the segment must be walked again. */
-int am_gae_first_step_agrees(const double *r, const double *v, const double *d_f64, const unsigned char *d_bool,
-                             double gamma, double lambda, int64_t hi, double incoming, const double *a);
+/* A segment cut at hi started from lastgaelam 0 instead of the advantage at hi + 1, which
+   was not known yet. Walks it again from hi down to lo with the true `incoming` advantage
+   until a step lands on the bits already in a[t] (from there on the walks agree), rewriting
+   a and g on the way; returns the number of steps rewritten. At a done the first step
+   agrees unless `incoming` is not finite or the sign of a zero differs; elsewhere the two
+   walks draw together as (gamma * lambda)^k, within ~36 / -ln(gamma * lambda) steps. */
+int64_t am_gae_rejoin(const double *r, const double *v, const double *d_f64, const unsigned char *d_bool,
+                      double gamma, double lambda, int64_t hi, int64_t lo, double incoming,
+                      double *advantages, double *returns);
 
 #endif
