@@ -1,8 +1,8 @@
 import XCTest
 @testable import AlignMath
 
-/// GAE with dones on long rows is cut at dones into segments walked four at a time on all
-/// cores (`GAESegments`). Its bits must be the serial walk's: the array GAE, itself checked
+/// GAE on long rows is cut (at dones where there are some) into segments walked four at a
+/// time on all cores (`GAESegments`). Its bits must be the serial walk's: the array GAE, itself checked
 /// against TRL's loop in RLTests, is the reference, on rows long enough to be cut, with
 /// every kind of start a cut can meet (an advantage after the done that is NaN, inf or a
 /// negative number that turns `0 * x` into -0), dense and sparse dones, several rows.
@@ -53,7 +53,7 @@ final class GAESegmentsTests: XCTestCase {
             let d = (0..<n).map { $0 % every == every - 1 }
             try check(r, v, d, rows: 1, last: [0.25], "n \(n), a done every \(every)")
         }
-        // random dones, and none at all (nothing to cut)
+        // random dones, and none at all (cut anywhere, each start rejoining the serial walk)
         let n = 500_000
         let (r, v) = data(n, seed: 7)
         var s: UInt64 = 3
