@@ -487,6 +487,9 @@ def bin_expect(op, a, b):
             return np.power(a, b)
 
 
+POW_ULPS = 1  # see gen_arith
+
+
 def gen_arith():
     shapes = [((3, 1), (1, 4)), ((2, 3, 4), (4,)), ((2, 1, 4), (3, 1)), ((), (3,)), ((0, 3), (1, 3)), ((5,), (5,))]
     for op in ("+", "-", "*", "/", "%", "^"):
@@ -504,7 +507,12 @@ def gen_arith():
                 if op == "^" and dta == "i64" and dtb == "i64":
                     a = a % 7
                 exp = bin_expect(op, a, b)
-                case("arith/%s %s%s %s%s" % (op, dta, sa, dtb, sb), "return %s %s %s" % (T(a), op, T(b)), exp)
+                # numpy's float power on an AVX-512 CPU is SVML's, not libm's: 1 ulp off the
+                # true value in ~5% (f64) and ~20% (f32) of random cases, where moonlab's libm
+                # pow (f32 computed in f64) is right (checked with mpmath at 200 bits); within
+                # 1 ulp is the most one can ask without porting SVML
+                tol = POW_ULPS if op == "^" and np.asarray(exp).dtype.kind == "f" else 0
+                case("arith/%s %s%s %s%s" % (op, dta, sa, dtb, sb), "return %s %s %s" % (T(a), op, T(b)), exp, tol)
     # scalars with tensors (numpy 2: Lua numbers are weak)
     a32 = rand((4,), "f32")
     ai = rand((4,), "i64")
@@ -518,8 +526,8 @@ def gen_arith():
         case("scalar/float %s i64" % op, "return 2.5 %s %s" % (op, T(ai)), bin_expect(op, 2.5, ai))
         case("scalar/bool %s int" % op, "return %s %s 2" % (T(ab), op), bin_expect(op, ab, 2))
     case("scalar/i64 ^ 2", "return %s ^ 2" % T(ai), np.power(ai, 2))
-    case("scalar/f32 ^ 0.5", "return %s ^ 0.5" % T(np.abs(a32)), np.power(np.abs(a32), 0.5))
-    case("scalar/2 ^ f32", "return 2 ^ %s" % T(a32), np.power(2, a32))
+    case("scalar/f32 ^ 0.5", "return %s ^ 0.5" % T(np.abs(a32)), np.power(np.abs(a32), 0.5), POW_ULPS)
+    case("scalar/2 ^ f32", "return 2 ^ %s" % T(a32), np.power(2, a32), POW_ULPS)
     case("scalar/i64 % 3", "return %s %% 3" % T(ai), np.mod(ai, 3))
     case("scalar/i64 % -3", "return %s %% -3" % T(ai), np.mod(ai, -3))
     case("scalar/f64 % -1.5", "return %s %% -1.5" % T(rand((6,), "f64")), None)  # filled below
