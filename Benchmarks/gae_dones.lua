@@ -13,6 +13,12 @@ for i = 0, n - 1 do
 end
 local R, V, D, Z = tensor(r), tensor(v), tensor(d), tensor.zeros{n}
 local o = {gamma = 0.99, lambda = 0.95}
+-- a PPO batch: 512 rollouts of 2,048 steps (the same formulas), a done every 128 steps
+local nb = 512 * 2048
+local RB = tensor.arange(0, nb):map(function(i) return ((i * 7919) % 1000) / 1000 - 0.5 end):reshape{512, 2048}
+local VB = tensor.arange(0, nb):map(function(i) return ((i * 104729) % 1000) / 1000 end):reshape{512, 2048}
+local DB = tensor.arange(0, nb):map(function(i) return (i % 128 == 127) and 1 or 0 end):reshape{512, 2048}
+local ob = {gamma = 0.99, lambda = 0.95, last_value = tensor.zeros{512}}
 
 local function cpu_best(fn, k)
   local best = math.huge
@@ -27,6 +33,8 @@ local cases = {
   {"gae all-zero tensor dones", function() o.dones = Z; return rl.gae(R, V, o) end},
   {"gae no dones", function() o.dones = nil; return rl.gae(R, V, o) end},
   {"gae Lua array of booleans", function() o.dones = flags; return rl.gae(R, V, o) end},
+  {"gae [512, 2048] no dones", function() ob.dones = nil; return rl.gae(RB, VB, ob) end},
+  {"gae [512, 2048] 0/1 dones", function() ob.dones = DB; return rl.gae(RB, VB, ob) end},
   {"tensor(1e6 Lua numbers)", function() return tensor(r) end},
   {"tensor(1e6 Lua booleans)", function() return tensor(flags) end},
 }
