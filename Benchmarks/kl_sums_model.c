@@ -4,7 +4,8 @@
    by the read floor of the same run: AVX2 sums of both arrays on two threads.
    clang -O2 -ISources/AlignMathC/include -o /tmp/kl_model Benchmarks/kl_sums_model.c Sources/AlignMathC/klsums.c -lm -lpthread
    -DFAST times the fast kernel (`am_kl_sums_f32_fast`, the rows' maxima before the temperature)
-   in place of the Cephes one. */
+   in place of the Cephes one; -DAVX512 its AVX-512 twin (`am_kl_sums_f32_fast_avx512`, for CPUs
+   with AVX-512 F and DQ). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <math.h>
@@ -15,7 +16,11 @@ void am_kl_sums_f32(const float *p, const float *q, ptrdiff_t n, float s, float 
                     const float *np, const float *nq, double sums[3], float next[32]);
 void am_kl_sums_f32_fast(const float *p, const float *q, ptrdiff_t n, float s, float maxp, float maxq,
                          const float *np, const float *nq, double sums[3], float next[32]);
-#ifdef FAST
+void am_kl_sums_f32_fast_avx512(const float *p, const float *q, ptrdiff_t n, float s, float maxp, float maxq,
+                                const float *np, const float *nq, double sums[3], float next[32]);
+#if defined(AVX512)
+#define KERNEL am_kl_sums_f32_fast_avx512
+#elif defined(FAST)
 #define KERNEL am_kl_sums_f32_fast
 #else
 #define KERNEL am_kl_sums_f32

@@ -1,4 +1,5 @@
 import AlignMathC
+import Foundation
 
 /// The per-row kernels of `Dist` for Float data: `SIMD8<Float>` (one AVX2 register; 16
 /// lanes on AVX2 ran out of the 16 registers and spilled), fused multiply-adds, `FastExp.expSum` for sums (`FastExp.exp`
@@ -82,6 +83,13 @@ enum RowF32 {
     /// with a 256-entry table"). Both kernels are tested against wider references
     /// (`DistKLF32KernelTests`, `DistKLF64KernelTests`).
     static let fastKLEnabled = true
+
+    /// Whether the rows `Dist.kl` sends to the fast kernel run its AVX-512 twin
+    /// (`am_kl_sums_f32_fast_avx512`: the same exponential sixteen lanes a step, ~40% less
+    /// CPU per row pair in L2; BENCHMARKS.md, "KL with AVX-512"): chosen at run time, on CPUs
+    /// whose AVX-512 (F and DQ) the OS enables, unless `MOONLAB_NO_AVX512` is set in the environment (to
+    /// time or test the AVX2 kernel on such a CPU). The binary itself stays x86-64-v3.
+    static let avx512KL: Bool = am_cpu_has_avx512() != 0 && getenv("MOONLAB_NO_AVX512") == nil
 
     /// What KL needs to know of a pair of rows before its pass: the maxima (the shifts), whether
     /// some token has P-mass (p > -inf) where q = -inf (then KL is +inf; only a row of q
@@ -284,12 +292,14 @@ enum RowF32 {
     /// Where P has mass and q = -inf the caller already knows the answer is +inf.
     /// `fast` (rows that `PairExtremes.fitsFastKernel`, with their maxima before the
     /// temperature in `maxP`, `maxQ`) takes the cheaper exponential of
-    /// `am_kl_sums_f32_fast` on x86-64; `vectorsInC: false` (tests) runs the Swift loop.
+    /// `am_kl_sums_f32_fast` on x86-64 (`am_kl_sums_f32_fast_avx512` when `avx512`, which
+    /// only a CPU with AVX-512 F and DQ may ask for); `vectorsInC: false` (tests) runs the Swift loop.
     @inline(never)
     static func klSums(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ n: Int, _ s: Float,
                        _ mp: Float, _ mq: Float,
                        nextP: UnsafePointer<Float>?, nextQ: UnsafePointer<Float>?,
-                       fast: Bool = false, maxP: Float = 0, maxQ: Float = 0, vectorsInC: Bool = true)
+                       fast: Bool = false, maxP: Float = 0, maxQ: Float = 0, vectorsInC: Bool = true,
+                       avx512: Bool = RowF32.avx512KL)
         -> (Double, Double, Double, PairExtremes?) {
         var sp = 0.0, sq = 0.0, sw = 0.0
         let np = nextP ?? p, nq = nextQ ?? q
@@ -300,7 +310,7 @@ enum RowF32 {
         // The whole vectors in C (`am_kl_sums_f32`: the loop below, the same bits, two
         // vectors a step and no spilled constants: ~10% less CPU per row, BENCHMARKS.md
         // "Issue 11/13, sixth pass"); the tail below as before. With `fast`, the whole
-        // row in `am_kl_sums_f32_fast` (~30% less CPU again).
+        // row in `am_kl_sums_f32_fast` (~30% less CPU again), or its AVX-512 twin.
         if vectorsInC && (fast || n >= w) {
             var sums = SIMD4<Double>()
             var next = (nxt.mp, nxt.mq, nxt.minq, nxt.minp)
@@ -309,7 +319,8 @@ enum RowF32 {
                 withUnsafeMutableBytes(of: &next) { nb in
                     let sums = sb.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: Double.self)
                     let next = nb.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: Float.self)
-                    if fast { am_kl_sums_f32_fast(p, q, m, s, maxP, maxQ, np, nq, sums, next) }
+                    if fast && avx512 { am_kl_sums_f32_fast_avx512(p, q, m, s, maxP, maxQ, np, nq, sums, next) }
+                    else if fast { am_kl_sums_f32_fast(p, q, m, s, maxP, maxQ, np, nq, sums, next) }
                     else { am_kl_sums_f32(p, q, m, s, mp, mq, np, nq, sums, next) }
                 }
             }

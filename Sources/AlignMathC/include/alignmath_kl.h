@@ -26,6 +26,18 @@ void am_kl_sums_f32(const float *p, const float *q, ptrdiff_t n, float s, float 
 void am_kl_sums_f32_fast(const float *p, const float *q, ptrdiff_t n, float s, float maxp, float maxq,
                          const float *np, const float *nq, double sums[3], float next[32]);
 
+/// `am_kl_sums_f32_fast` with AVX-512 (F and DQ): sixteen lanes a step, the same exponential (each
+/// pair's terms the same bits), summed per lane in blocks of 256 pairs (float) and then in
+/// double lanes, so the sums differ from the AVX2 kernel's in their last bits only (the order
+/// of the additions). Call it only where `am_cpu_has_avx512()`; `RowF32.klSums` picks it at
+/// run time (`RowF32.avx512KL`). `DistKLF32KernelTests` holds both kernels to Double.
+void am_kl_sums_f32_fast_avx512(const float *p, const float *q, ptrdiff_t n, float s, float maxp, float maxq,
+                                const float *np, const float *nq, double sums[3], float next[32]);
+
+/// Whether this CPU and OS run AVX-512F and AVX-512DQ code (`__builtin_cpu_supports`, which
+/// also checks that the OS saves the zmm state); 0 off x86-64.
+int am_cpu_has_avx512(void);
+
 /// The sums of KL(P‖Q) over one block (`k` <= a few thousand doubles, any k) of a pair of f64
 /// rows whose every (x − max)·s is above -690 (no -inf, no underflow: the caller checks the
 /// block's minima), with e^y as 2^(y'/256), y' = (x − max)·c, c = s·256/ln 2 (`maxp`, `maxq`:
