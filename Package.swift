@@ -13,7 +13,7 @@ import PackageDescription
 // haswell runs any x86-64 from 2013 on; `znver4` (AVX-512 with SIMD16 kernels) was 1.4x
 // faster again on logsumexp/entropy but slower on KL, and the binary would not start on
 // x86-64 CPUs without AVX-512, so it is not used (the f32 KL kernel in C has an AVX-512
-// variant chosen at run time instead: `am_kl_sums_f32_fast_avx512`). The manifest is compiled for the host,
+// variant taken at run time when switched on: `am_kl_sums_f32_fast_avx512`). The manifest is compiled for the host,
 // so the flag is added only when building on x86-64 (arm64 has FMA in its baseline).
 #if arch(x86_64)
 let alignMathCPUFlags = ["-target-cpu", "haswell"]

@@ -187,7 +187,8 @@ final class DistKLF32KernelTests: XCTestCase {
     }
 
     /// The run-time choice: AVX-512 F and DQ as Linux reports them in /proc/cpuinfo, and `Dist.kl` takes
-    /// the AVX-512 kernel exactly when the CPU has it (unless MOONLAB_NO_AVX512 is set).
+    /// the AVX-512 kernel only when the CPU has them (and it is switched on: by default or
+    /// MOONLAB_KL_AVX512=1).
     func testAVX512Detection() throws {
         #if arch(x86_64) && os(Linux)
         let info = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
@@ -195,7 +196,8 @@ final class DistKLF32KernelTests: XCTestCase {
         let words = flags.split(separator: " ")
         let listed = words.contains("avx512f") && words.contains("avx512dq")
         XCTAssertEqual(am_cpu_has_avx512() != 0, listed)
-        XCTAssertEqual(RowF32.avx512KL, listed && ProcessInfo.processInfo.environment["MOONLAB_NO_AVX512"] == nil)
+        let wanted = ProcessInfo.processInfo.environment["MOONLAB_KL_AVX512"].map { $0 == "1" } ?? RowF32.avx512KLByDefault
+        XCTAssertEqual(RowF32.avx512KL, listed && wanted)
         #else
         XCTAssertFalse(RowF32.avx512KL && am_cpu_has_avx512() == 0)
         #endif

@@ -86,10 +86,22 @@ enum RowF32 {
 
     /// Whether the rows `Dist.kl` sends to the fast kernel run its AVX-512 twin
     /// (`am_kl_sums_f32_fast_avx512`: the same exponential sixteen lanes a step, ~40% less
-    /// CPU per row pair in L2; BENCHMARKS.md, "KL with AVX-512"): chosen at run time, on CPUs
-    /// whose AVX-512 (F and DQ) the OS enables, unless `MOONLAB_NO_AVX512` is set in the environment (to
-    /// time or test the AVX2 kernel on such a CPU). The binary itself stays x86-64-v3.
-    static let avx512KL: Bool = am_cpu_has_avx512() != 0 && getenv("MOONLAB_NO_AVX512") == nil
+    /// CPU per row pair in L2; BENCHMARKS.md, "KL with AVX-512 and prefetched rows") by
+    /// default. Off: with it one 128k f32 row takes 0.060-0.066 ms where f64 KL takes 0.18,
+    /// 2.75-3.04x, against issue 11's f64 within 2.2x of f32 (1.94-2.04x with the AVX2 kernel),
+    /// until the f64 kernel follows; the [4096, 32000] batch is within 1.5x of the read floor
+    /// without it (the prefetched rows).
+    static let avx512KLByDefault = false
+
+    /// Whether `Dist.kl` runs the AVX-512 fast kernel: only on CPUs whose AVX-512 (F and DQ)
+    /// the OS enables (checked at run time; the binary itself stays x86-64-v3), by default as
+    /// `avx512KLByDefault` says, or as `MOONLAB_KL_AVX512=1` / `=0` in the environment says (to
+    /// time or test either kernel on such a CPU).
+    static let avx512KL: Bool = {
+        guard am_cpu_has_avx512() != 0 else { return false }
+        guard let v = getenv("MOONLAB_KL_AVX512") else { return avx512KLByDefault }
+        return String(cString: v) == "1"
+    }()
 
     /// What KL needs to know of a pair of rows before its pass: the maxima (the shifts), whether
     /// some token has P-mass (p > -inf) where q = -inf (then KL is +inf; only a row of q
