@@ -29,4 +29,10 @@ static inline uint64_t key_f32(float x) {
 
 static inline uint64_t key_i64(int64_t x) { return (uint64_t)x ^ (1ull << 63); }
 
+/* sortsimd.c's way for am_sort_rows (rows of at most 65,536; `scratch` holds 2n words):
+   returns 0, doing nothing, where it is off or the CPU lacks AVX-512. */
+#include <stddef.h>
+int am_sort_rows_simd(const void *src, int kind, size_t n, int descending, size_t first, size_t last,
+                      void *scratch, int64_t *out_positions, void *out_values, int64_t base);
+
 #endif

@@ -246,7 +246,8 @@ static int sort_row_buckets(const void *src, int kind, int descending, size_t n,
 }
 
 size_t am_sort_rows_scratch(size_t n) {
-    if (n <= AM_SORT_RANK_MAX) return (n + 16) * 8 + (n + 16) * 4;
+    /* sortsimd.c's way: two buffers of n words */
+    if (n <= AM_SORT_RANK_MAX) return (n + 16) * 16;
     /* keys, positions, bucket numbers, counters; the scratch of a bucket (12 bytes a key) */
     return n * 8 + n * 4 + n * 4 + (2 * n + 4) * 4 + n * 12 + 64;
 }
@@ -254,6 +255,7 @@ size_t am_sort_rows_scratch(size_t n) {
 void am_sort_rows(const void *src, int kind, int descending, size_t n, size_t first, size_t last,
                   void *scratch, int64_t *out_positions, void *out_values, int64_t base) {
     if (n == 0) return;
+    if (am_sort_rows_simd(src, kind, n, descending, first, last, scratch, out_positions, out_values, base)) return;
     const size_t width = kind == AM_SORT_F32 ? 4 : 8;
     if (n > AM_SORT_RANK_MAX) {
         uint64_t *keys = scratch, *bucket_scratch = keys + n;

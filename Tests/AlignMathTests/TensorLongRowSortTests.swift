@@ -1,4 +1,5 @@
 import XCTest
+import AlignMathC
 @testable import AlignMath
 
 /// The radix sorts of alignmath_sort.h (a long row on all the cores: `sortLongRow`; shorter
@@ -114,6 +115,77 @@ final class TensorLongRowSortTests: XCTestCase {
                 XCTAssertEqual(p[r * n..<(r + 1) * n].map { Int($0) }, expected, "i64 row \(r) descending \(descending)")
                 XCTAssertEqual(Array(values[r * n..<(r + 1) * n]), expected.map { row[$0] })
             }
+        }
+    }
+
+    /// sortsimd.c's AVX-512 way (`am_sort_rows` and the f32 rows of 768 and more where the
+    /// CPU has it; skipped where not): every size of the register network (1-64 words, the
+    /// columns-then-transpose start from 33), quicksorts of 65 words up to 65,535, rows whose
+    /// keys lose low bits in the word (±1e300 beside values 2^-52 apart: the insertion pass),
+    /// ties, NaN, ±inf, ±0, i64 over its whole range, a repeated value.
+    func testAVX512Way() throws {
+        try XCTSkipUnless(am_sort_simd_active() != 0, "this CPU has no AVX-512: am_sort_rows takes the rank and bucket ways")
+        for n in [1, 2, 3, 7, 8, 9, 16, 17, 31, 32, 33, 50, 63, 64, 65, 100, 128, 129, 200, 500, 777, 1000, 4099] {
+            let rows = n < 100 ? 9 : 3
+            var v = [Double](repeating: 0, count: rows * n)
+            for i in v.indices {
+                switch next() % 5 {
+                case 0: v[i] = Double(Int64(bitPattern: next()) % 5)
+                case 1: v[i] = [.nan, -0.0, 0.0, .infinity, -.infinity][Int(next() % 5)]
+                case 2: v[i] = 1 + Double(next() % 64) * 0x1p-52  // equal above the bits a word drops
+                default: v[i] = (Double(next()) / 9007199254740992.0 - 0.5) * 10
+                }
+            }
+            v[0] = 1e300
+            if n > 1 { v[1] = -1e300 }
+            try checkByValue(v, rows: rows, n: n)
+        }
+        for n in [9, 50, 300, 5000] {
+            // only the dropped bits differ (every adjacent pair suspect), and a repeated value
+            var close = (0..<(2 * n)).map { _ in 1 + Double(next() % 200) * 0x1p-52 }
+            close[0] = 1e300; close[1] = -1e300
+            for j in n..<(2 * n) { close[j] = 3.5 }
+            try checkByValue(close, rows: 2, n: n)
+        }
+        try checkByValue((0..<65_535).map { _ in (Double(next()) / 9007199254740992.0 - 0.5) * 1e6 }, rows: 1, n: 65_535)
+        // i64: both ends of the range (a word shift of 8 bits) and a narrow range (no shift)
+        let n = 300
+        var ints: [Int64] = (0..<n).map { _ in Int64(bitPattern: next() << 11 | next()) }
+        ints[0] = .min; ints[1] = .max; ints[2] = .min; ints[3] = .max; ints[4] = .min + 1
+        for j in stride(from: 5, to: n, by: 3) { ints[j] = ints[j - 1] ^ 1 }  // differ in the lowest bit
+        ints += (0..<n).map { _ in Int64(next() % 30) - 15 }
+        let t = try Tensor(elements: ints, shape: [2, n])
+        for descending in [false, true] {
+            let (sv, sp) = try t.sort(axis: -1, descending: descending, positionBase: 1)
+            let p = sp.toInt64s(), values = sv.toInt64s()
+            for r in 0..<2 {
+                let row = Array(ints[r * n..<(r + 1) * n])
+                let expected = row.indices.sorted { a, b in
+                    row[a] != row[b] ? (descending ? row[a] > row[b] : row[a] < row[b]) : a < b
+                }
+                XCTAssertEqual(p[r * n..<(r + 1) * n].map { Int($0) - 1 }, expected, "i64 row \(r) descending \(descending)")
+                XCTAssertEqual(Array(values[r * n..<(r + 1) * n]), expected.map { row[$0] })
+            }
+        }
+    }
+
+    /// The ways of CPUs without AVX-512 (sortsimd.c switched off: rank up to 128, value
+    /// buckets above, the f32 LSD from 768) on the rows of `testRowsByRankAndByBuckets`.
+    func testWithoutAVX512() throws {
+        am_sort_simd_enable(0)
+        defer { am_sort_simd_enable(1) }
+        XCTAssertEqual(am_sort_simd_active(), 0)
+        for n in [1, 5, 8, 17, 50, 64, 128, 129, 500, 1000] {
+            let rows = n < 50 ? 11 : 3
+            var v = [Double](repeating: 0, count: rows * n)
+            for i in v.indices {
+                switch next() % 4 {
+                case 0: v[i] = Double(Int64(bitPattern: next()) % 5)
+                case 1: v[i] = [.nan, -0.0, 0.0, .infinity, -.infinity][Int(next() % 5)]
+                default: v[i] = (Double(next()) / 9007199254740992.0 - 0.5) * 10
+                }
+            }
+            try checkByValue(v, rows: rows, n: n)
         }
     }
 

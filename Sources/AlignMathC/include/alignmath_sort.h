@@ -68,12 +68,27 @@ size_t am_sort_rows_scratch(size_t n);
 /// after the other on the calling thread, with `scratch` (`am_sort_rows_scratch(n)` bytes):
 /// writes each row's positions, counted from `base` (0 or Lua's 1), to `out_positions` (row r
 /// at r * n) and, when
-/// `out_values` is not NULL, its values. Rows of up to `AM_SORT_RANK_MAX` elements by rank
+/// `out_values` is not NULL, its values. Where `am_sort_simd_active()`, every row by the
+/// AVX-512 way below; otherwise rows of up to `AM_SORT_RANK_MAX` elements by rank
 /// (each element's slot counted by vector compares: stable by construction); longer ones by
 /// value buckets (2n slices of the finite values' range, each sorted by insertion, or as a
 /// bucket of `am_sort_bucket` when large), or as one bucket (`am_sort_row`) when the range
 /// overflows.
 void am_sort_rows(const void *src, int kind, int descending, size_t n, size_t first, size_t last,
                   void *scratch, int64_t *out_positions, void *out_values, int64_t base);
+
+/// Whether `am_sort_rows` sorts by its AVX-512 way (sortsimd.c: unique 64-bit words of key
+/// and position, a bitonic network in registers up to 128 words, a quicksort of compressed
+/// partitions above): on x86-64 CPUs with AVX-512 F/DQ/BW/VL, unless switched off.
+int am_sort_simd_active(void);
+
+/// f32 rows of at most this many elements take 32-bit words (key bits and position) in the
+/// AVX-512 way, sixteen a register; longer f32 rows 64-bit words, eight a register (the LSD
+/// of TensorSort.swift does better on those).
+enum { AM_SORT_SIMD_F32_MAX = 4096 };
+
+/// Switches the AVX-512 way on (1, the default) or off (0: the rank and bucket ways of
+/// sortrows.c, as on CPUs without AVX-512): for tests of both ways.
+void am_sort_simd_enable(int on);
 
 #endif
