@@ -10,8 +10,8 @@ import AlignMathC
 /// core; shorter rows spread over the cores: where the CPU has AVX-512, as unique words of
 /// key and position sorted by register networks and a quicksort of compressed partitions
 /// (sortsimd.c), elsewhere by rank up to 128 elements (stable by construction) and by value
-/// buckets above. Bool rows and f32 rows of 768 to 65,535 (4,097 to 65,535 with AVX-512)
-/// take the LSD radix sort below (11 bits a pass, passes whose digit is the same everywhere
+/// buckets above. Bool rows and f32 rows of 768 to 65,535 (without AVX-512) take the LSD
+/// radix sort below (11 bits a pass, passes whose digit is the same everywhere
 /// skipped), rows of 48 or fewer of those insertion sort.
 extension Tensor {
     /// Values and positions (i64, counted from `positionBase`: 0, or 1 for Lua) sorted along
@@ -88,12 +88,10 @@ extension Tensor {
         let perRowBytes = n * 2 * (MemoryLayout<K>.size + 4)
         // f32 rows of 768 to 65,535 keep the LSD below (three 11-bit passes over 32-bit keys:
         // 0.7-0.8x the CPU of the value buckets on rows of 1,000 to 32,000, 1.1x on rows of
-        // 500; 12-06), but up to AM_SORT_SIMD_F32_MAX (4,096) where the CPU has AVX-512
-        // (`am_sort_simd_active`: sortsimd.c's 32-bit words, sixteen a register, beat it there;
-        // longer rows lose more key bits to the position and the LSD stays ahead).
+        // 500; 12-06), but not where the CPU has AVX-512 (`am_sort_simd_active`: sortsimd.c's
+        // words beat it there).
         if let kind = T.longSortKind,
-           T.self != Float.self || n < 768 || n >= RadixSort.splitAbove
-            || (n <= Int(AM_SORT_SIMD_F32_MAX) && am_sort_simd_active() != 0) {
+           T.self != Float.self || n < 768 || n >= RadixSort.splitAbove || am_sort_simd_active() != 0 {
             let down: Int32 = descending ? 1 : 0
             if n >= RadixSort.splitAbove {
                 // A long row is sorted on all the cores, one row after the other.
