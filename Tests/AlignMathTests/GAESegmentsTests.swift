@@ -130,7 +130,7 @@ final class GAESegmentsTests: XCTestCase {
             same(none.advantages.toDoubles(), wantA, "\(what), no dones, advantages")
             same(none.returns.toDoubles(), wantR, "\(what), no dones, returns")
             let zeros = try Tensor(Array(repeating: 0.0, count: n), shape: shape)
-            for dones in [zeros, try zeros.converted(to: .bool)] {
+            for dones in [zeros, zeros.converted(to: .bool)] {
                 let got = try RL.gae(rewards: Tensor(r, shape: shape), values: Tensor(v, shape: shape), gamma: gamma,
                                      lambda: lambda, dones: dones, lastValues: last)
                 same(got.advantages.toDoubles(), wantA, "\(what), all-zero \(dones.dtype) dones, advantages")
