@@ -119,7 +119,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Workbench"], path: "Tests/TestSupport",
                 exclude: ["openai_stub.py"]),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit"]),
-        .testTarget(name: "AlignMathTests", dependencies: ["AlignMath", "COpenBLAS"],
+        .testTarget(name: "AlignMathTests", dependencies: ["AlignMath", "AlignMathC", "COpenBLAS"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "TestSupport"],
                     exclude: ["Fixtures"]),

@@ -28,6 +28,7 @@ struct Moonlab: ParsableCommand {
     /// Bare `moonlab` (the prompt, or a piped script) skips argument parsing: its
     /// reflection costs ~2 ms of start-up, and there is nothing to parse.
     static func main() {
+        AlignMath.prepareBLAS()  // full-width kernels where OpenBLAS does not know this CPU
         AlignMath.parkBLASThreads()  // no spinning BLAS thread beside a process that has not asked for one
         if CommandLine.arguments.count == 1 {
             do {

@@ -1,6 +1,17 @@
+import AlignMathC
 import COpenBLAS
 
 extension AlignMath {
+    /// Makes OpenBLAS run kernels this CPU can run at full width where it fell back to generic
+    /// ones for a CPU model newer than the library (Debian 12's 0.3.21 runs Prescott's SSE3
+    /// kernels on an AVX-512 Xeon of 2023: matmul at a quarter of numpy's speed); see
+    /// `am_blas_prepare`. Idempotent; `Tensor.matmul` calls it too. Call at start-up, before
+    /// other threads run. Returns the core switched to, or nil when OpenBLAS's choice stands.
+    @discardableResult
+    public static func prepareBLAS() -> String? {
+        am_blas_prepare().map { String(cString: $0) }
+    }
+
     /// Stops OpenBLAS's worker threads until the next threaded BLAS call. Its library
     /// constructor starts them at load time and they spin (`sched_yield`) for ~0.1-0.2 s of a
     /// core before they sleep: every moonlab process paid that at start, and it counted in
@@ -18,6 +29,7 @@ extension AlignMath {
 /// (bool: any of the ands, numpy's result).
 extension Tensor {
     public static func matmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        _ = am_blas_prepare()  // once: OpenBLAS's kernels for this CPU, before its first call
         guard a.ndim > 0, b.ndim > 0 else {
             throw AlignMathError.invalidArgument("matmul: operands must have at least one axis (got shapes \(a.shape) and \(b.shape)); use * for scalars")
         }
