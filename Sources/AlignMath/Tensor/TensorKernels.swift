@@ -32,8 +32,11 @@ enum Pow<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T,
 enum PowHalf<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a.squareRoot() } }
 enum Mod<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { T(Tensor.divmod(Double(a), Double(b)).mod) } }
 enum FloorDiv<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { T(Tensor.divmod(Double(a), Double(b)).div) } }
-enum Maximum<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a.isNaN || b.isNaN ? T.nan : (a >= b ? a : b) } }
-enum Minimum<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a.isNaN || b.isNaN ? T.nan : (a <= b ? a : b) } }
+/// Ties give the second operand, as numpy 2.4's SIMD loops on x86 (Highway's Max/Min, i.e.
+/// maxpd/minpd) and torch's vectorised CPU kernels: np.maximum(-0.0, 0.0) is 0.0 and
+/// np.maximum(0.0, -0.0) is -0.0.
+enum Maximum<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a.isNaN || b.isNaN ? T.nan : (a > b ? a : b) } }
+enum Minimum<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a.isNaN || b.isNaN ? T.nan : (a < b ? a : b) } }
 
 enum IAdd: Kernel2 { @inline(__always) static func apply(_ a: Int64, _ b: Int64) -> Int64 { a &+ b } }
 enum ISub: Kernel2 { @inline(__always) static func apply(_ a: Int64, _ b: Int64) -> Int64 { a &- b } }

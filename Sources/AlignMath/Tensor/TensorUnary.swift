@@ -153,8 +153,12 @@ extension Tensor {
     /// (np.clip([1, 5], 3, 1) is [1, 1]; torch.clamp gives the same).
     public func clamp(_ lo: Scalar?, _ hi: Scalar?) throws -> Tensor {
         var out = self
-        if let l = lo { out = try out.binary(.maximum, l) }
-        if let h = hi { out = try out.binary(.minimum, h) }
+        // Zeros of either sign tie. With both bounds numpy's clip loop keeps the value on a tie
+        // (np.clip(-0.0, 0, 1) is -0.0): the bound goes first, a tie giving the second operand;
+        // with one bound it is np.maximum(x, lo) or np.minimum(x, hi), a tie giving the bound.
+        let valueOnTie = lo != nil && hi != nil
+        if let l = lo { out = try out.binary(.maximum, l, scalarOnLeft: valueOnTie) }
+        if let h = hi { out = try out.binary(.minimum, h, scalarOnLeft: valueOnTie) }
         return out === self ? clone() : out
     }
 
