@@ -33,8 +33,9 @@ enum PowHalf<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a
 enum Mod<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { T(Tensor.divmod(Double(a), Double(b)).mod) } }
 enum FloorDiv<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { T(Tensor.divmod(Double(a), Double(b)).div) } }
 /// Ties give the second operand, as numpy 2.4's SIMD loops on x86 (Highway's Max/Min, i.e.
-/// maxpd/minpd) and torch's vectorised CPU kernels: np.maximum(-0.0, 0.0) is 0.0 and
-/// np.maximum(0.0, -0.0) is -0.0.
+/// maxpd/minpd), tails included: np.maximum(-0.0, 0.0) is 0.0 and np.maximum(0.0, -0.0) is
+/// -0.0. (torch 2.15's CPU kernel does the same in its vector body but keeps the first operand
+/// in its scalar tail: numpy's rule is the one that holds for every length.)
 enum Maximum<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a.isNaN || b.isNaN ? T.nan : (a > b ? a : b) } }
 enum Minimum<T: FloatElement>: Kernel2 { @inline(__always) static func apply(_ a: T, _ b: T) -> T { a.isNaN || b.isNaN ? T.nan : (a < b ? a : b) } }
 
