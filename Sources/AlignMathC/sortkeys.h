@@ -35,4 +35,8 @@ static inline uint64_t key_i64(int64_t x) { return (uint64_t)x ^ (1ull << 63); }
 int am_sort_rows_simd(const void *src, int kind, size_t n, int descending, size_t first, size_t last,
                       void *scratch, int64_t *out_positions, void *out_values, int64_t base);
 
+/* sortsimd.c's sort of n unique 64-bit words in place (tmp: n words of scratch), for
+   sortlong.c's buckets: returns 0, doing nothing, where the AVX-512 way is off. */
+int am_sort_words_simd(uint64_t *w, uint64_t *tmp, size_t n);
+
 #endif

@@ -582,6 +582,15 @@ int am_sort_rows_simd(const void *src, int kind, size_t n, int descending, size_
     return 1;
 }
 
+/* Sorts n unique 64-bit words in w (tmp: n words of scratch) by the quicksort and networks
+   above, for sortlong.c's buckets; returns 0, doing nothing, where the AVX-512 way is off. */
+int am_sort_words_simd(uint64_t *w, uint64_t *tmp, size_t n) {
+    if (!am_sort_simd_active()) return 0;
+    if (n <= QS_BASE) sort_small(w, w, n);
+    else quicksort(w, tmp, w, 0, n, 2 * bit_length(n) + 8);
+    return 1;
+}
+
 #else
 int am_sort_simd_active(void) { return 0; }
 
@@ -589,6 +598,11 @@ int am_sort_rows_simd(const void *src, int kind, size_t n, int descending, size_
                       void *scratch, int64_t *out_positions, void *out_values, int64_t base) {
     (void)src; (void)kind; (void)n; (void)descending; (void)first; (void)last;
     (void)scratch; (void)out_positions; (void)out_values; (void)base;
+    return 0;
+}
+
+int am_sort_words_simd(uint64_t *w, uint64_t *tmp, size_t n) {
+    (void)w; (void)tmp; (void)n;
     return 0;
 }
 #endif

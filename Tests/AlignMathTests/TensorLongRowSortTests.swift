@@ -189,6 +189,40 @@ final class TensorLongRowSortTests: XCTestCase {
         }
     }
 
+    /// Long rows (`sortLongRow`) by both ways of sorting a bucket: sortsimd.c's AVX-512
+    /// quicksort of the packed words (where the CPU has it) and the LSD radix (switched off),
+    /// against the by-value reference: ties, NaNs of several payloads and both signs, ±0,
+    /// ±inf, subnormals, keys that differ only in their lowest bit (a bucket must keep every
+    /// varying bit), continuous values; rows of odd length after the first, so the scatter's
+    /// keys (in the output positions) start off the 16-byte boundary its streaming stores need.
+    func testLongRowsBothWays() throws {
+        let n = RadixSort.splitAbove + 4_321, rows = 3
+        var v = [Double](repeating: 0, count: rows * n)
+        let nans = [Double.nan, -Double.nan, Double(nan: 5, signaling: false), -Double(nan: 77, signaling: false)]
+        for i in v.indices {
+            switch next() % 8 {
+            case 0: v[i] = Double(Int64(bitPattern: next()) % 9) - 4  // ties
+            case 1: v[i] = [nans[Int(next() % 4)], -0.0, 0.0, .infinity, -.infinity][Int(next() % 5)]
+            case 2: v[i] = 1 + Double(next() % 64) * 0x1p-52  // differ in the lowest bits only
+            case 3: v[i] = Double(bitPattern: next() % 1000) * (next() % 2 == 0 ? 1 : -1)  // subnormals
+            default:
+                let u = (Double(next()) + 0.5) / 9007199254740992.0, w = Double(next()) / 9007199254740992.0
+                v[i] = (-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * Double.pi * w)
+            }
+        }
+        // a continuous row of N(0, 1) values only (the benchmark's: every bucket packs)
+        for i in 0..<n {
+            let u = (Double(next()) + 0.5) / 9007199254740992.0, w = Double(next()) / 9007199254740992.0
+            v[n + i] = (-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * Double.pi * w)
+        }
+        v[n + 5] = -0.0; v[n + 6] = 0.0; v[n + 7] = -Double.nan; v[n + 8] = Double(nan: 9, signaling: false)
+        for simd: Int32 in [1, 0] {
+            am_sort_simd_enable(simd)
+            defer { am_sort_simd_enable(1) }
+            try checkByValue(v, rows: rows, n: n)
+        }
+    }
+
     /// `positionBase` (Lua's 1) shifts the positions of every way, values unchanged: rank,
     /// value buckets, a bucket sorted by sortlong.c, the f32 LSD, bool, a long row.
     func testPositionBase() throws {

@@ -12,8 +12,10 @@
 /// the cores). Keys are 64-bit and order-preserving: torch's order (stable, -0.0 equal to
 /// 0.0, every NaN largest; descending is the complement). A bucket whose keys' varying bits
 /// and in-bucket position fit 64 bits packs both into one word and sorts that
-/// in cache by an LSD radix (the positions ride along in the low bits, so ties keep their
-/// order); others take a (key, position) MSD radix. BENCHMARKS.md, "A long sort".
+/// in cache (the positions ride along in the low bits, so ties keep their order): by
+/// sortsimd.c's AVX-512 quicksort of unique words where `am_sort_simd_active()`, by an LSD
+/// radix elsewhere; others take a (key, position) MSD radix. The scatter writes whole cache
+/// lines (sixteen keys and positions gathered a bucket). BENCHMARKS.md, "A long sort".
 
 /// What the row holds.
 enum { AM_SORT_F64 = 0, AM_SORT_F32 = 1, AM_SORT_I64 = 2 };
@@ -30,6 +32,17 @@ void am_sort_minmax(const void *src, int kind, size_t lo, size_t hi, int descend
 /// `hist` (2^window counters, zeroed by the caller).
 void am_sort_hist(const void *src, int kind, size_t lo, size_t hi, int descending,
                   int shift, int window, uint32_t *hist);
+
+/// The window `am_sort_window` gives a row whose keys lie on both sides of 2^63 (then its
+/// extremes differ in the top bit, whatever else the row holds), where a sample of 64 of the
+/// row's keys shows that: returns its bits and sets `shift`; 0 where the sample does not
+/// show it. With it, `am_sort_minmax_hist` finds the extremes and the histogram in one pass.
+int am_sort_window_guess(const void *src, int kind, size_t n, int descending, int *shift);
+
+/// `am_sort_minmax` and `am_sort_hist` in one pass over `src[lo..<hi]`, for a window chosen
+/// before the extremes are known (`am_sort_window_guess`).
+void am_sort_minmax_hist(const void *src, int kind, size_t lo, size_t hi, int descending, int shift, int window,
+                         uint64_t *min_key, uint64_t *max_key, uint32_t *hist);
 
 /// Merges neighbouring digits into buckets; returns their number `nb`. `hists` holds
 /// `pieces` histograms one after the other. Writes `lut` (digit -> bucket, 2^window),
