@@ -146,10 +146,28 @@ extension Tensor {
         let cuts = (0...pieces).map { n * $0 / pieces }
         let down: Int32 = descending ? 1 : 0
         var extremes = [UInt64](repeating: 0, count: 2 * pieces)
-        extremes.withUnsafeMutableBufferPointer { e in
-            let out = UncheckedSendable(e.baseAddress.unsafelyUnwrapped)
-            Parallel.each(pieces) { p in
-                am_sort_minmax(row, kind, cuts[p], cuts[p + 1], down, out.value + 2 * p, out.value + 2 * p + 1)
+        // Where a sample shows keys on both sides of 2^63 (values of both signs), the window
+        // is known before the extremes, and one pass finds them and the histogram.
+        var guessShift: Int32 = 0
+        let guess = am_sort_window_guess(row, kind, n, down, &guessShift)
+        var guessHists: TensorStorage? = nil
+        if guess > 0 {
+            let hs = TensorStorage(zeroedBytes: pieces * (1 << Int(guess)) * 4)
+            let (h, gd) = (UncheckedSendable(hs.base.assumingMemoryBound(to: UInt32.self)), 1 << Int(guess))
+            extremes.withUnsafeMutableBufferPointer { e in
+                let out = UncheckedSendable(e.baseAddress.unsafelyUnwrapped)
+                Parallel.each(pieces) { p in
+                    am_sort_minmax_hist(row, kind, cuts[p], cuts[p + 1], down, guessShift, guess,
+                                        out.value + 2 * p, out.value + 2 * p + 1, h.value + p * gd)
+                }
+            }
+            guessHists = hs
+        } else {
+            extremes.withUnsafeMutableBufferPointer { e in
+                let out = UncheckedSendable(e.baseAddress.unsafelyUnwrapped)
+                Parallel.each(pieces) { p in
+                    am_sort_minmax(row, kind, cuts[p], cuts[p + 1], down, out.value + 2 * p, out.value + 2 * p + 1)
+                }
             }
         }
         var lowest = UInt64.max, highest = UInt64(0)
@@ -157,6 +175,8 @@ extension Tensor {
         var shift: Int32 = 0
         let window = am_sort_window(n, lowest, highest, &shift)
         let digits = 1 << Int(window)
+        if guess != window || guessShift != shift { guessHists = nil }
+        defer { withExtendedLifetime(guessHists) {} }
         // The keys go to their buckets in the output positions' memory (each bucket reads
         // its keys before it writes its positions there), so a fresh sort maps 4 bytes of
         // scratch a key, not 12 (fresh pages cost ~1 ms a MB here). One block: the positions
@@ -176,13 +196,16 @@ extension Tensor {
         }
         let keys = UnsafeMutableRawPointer(pos).assumingMemoryBound(to: UInt64.self)
         let positions = carve(positionBytes, UInt32.self)
-        let hists = carve(histBytes, UInt32.self), lut = carve(lutBytes, UInt32.self)
+        let carved = carve(histBytes, UInt32.self), lut = carve(lutBytes, UInt32.self)
         let starts = carve(startBytes, Int.self), next = carve(nextBytes, Int.self)
-        hists.initialize(repeating: 0, count: pieces * digits)
+        let hists = guessHists.map { $0.base.assumingMemoryBound(to: UInt32.self) } ?? carved
         let (k, ps, h, l, nx) = (UncheckedSendable(keys), UncheckedSendable(positions), UncheckedSendable(hists),
                                  UncheckedSendable(lut), UncheckedSendable(next))
-        Parallel.each(pieces) { p in
-            am_sort_hist(row, kind, cuts[p], cuts[p + 1], down, shift, window, h.value + p * digits)
+        if guessHists == nil {
+            hists.initialize(repeating: 0, count: pieces * digits)
+            Parallel.each(pieces) { p in
+                am_sort_hist(row, kind, cuts[p], cuts[p + 1], down, shift, window, h.value + p * digits)
+            }
         }
         let buckets = am_sort_plan(hists, Int32(pieces), n, shift, window, lut, starts, next)
         Parallel.each(pieces) { p in
