@@ -248,8 +248,13 @@ size_t am_sort_plan(const uint32_t *hists, int pieces, size_t n, int shift, int 
    out sixteen at a time, as whole cache lines (two of keys, one of positions) by streaming
    stores where the CPU has them: a store a key straight to one of hundreds of buckets
    missed L1 most of the time, and those stores held the loop up. A bucket's first write
-   only goes up to its first 16-key boundary, so the later ones are aligned. Up to this many
-   buckets (the buffers take 194 bytes a bucket); more take the direct stores. */
+   only goes up to its first 16-key boundary, so the later ones are aligned. From
+   WC_MIN_BUCKETS to WC_BUCKETS buckets (the buffers take 194 bytes a bucket); others take
+   the direct stores (a few buckets stay in L1 as they are: 1e7 int64 in two buckets took
+   82 ms through the buffers, 32 direct). */
+#ifndef WC_MIN_BUCKETS
+#define WC_MIN_BUCKETS 16
+#endif
 #define WC_BUCKETS 4096
 #define WC 16
 
@@ -353,7 +358,7 @@ void am_sort_scatter(const void *src, int kind, size_t lo, size_t hi, int descen
     const uint64_t flip = descending ? UINT64_MAX : 0, mask = ((uint64_t)1 << window) - 1;
     const size_t nb = (size_t)lut[mask] + 1;  /* the plan's lut is non-decreasing */
     struct wc *buf = NULL;
-    if (nb > WC_BUCKETS || posix_memalign((void **)&buf, 64, nb * (sizeof(struct wc) + 2)) != 0) {
+    if (nb < WC_MIN_BUCKETS || nb > WC_BUCKETS || posix_memalign((void **)&buf, 64, nb * (sizeof(struct wc) + 2)) != 0) {
         scatter_direct(src, kind, lo, hi, flip, shift, mask, lut, next, keys, positions);
         return;
     }
@@ -496,7 +501,8 @@ static inline __attribute__((always_inline)) void write_words(const void *src, i
                                                               const uint64_t *sorted,
                                                               const uint32_t *restrict positions, size_t count,
                                                               int lo, int pb, uint64_t base,
-                                                              int64_t *out_positions, void *restrict out_values) {
+                                                              int64_t *out_positions, void *restrict out_values,
+                                                              int64_t origin) {
     const uint64_t pmask = ((uint64_t)1 << pb) - 1;
     int special = 0;
     if (out_values) {
@@ -525,7 +531,7 @@ static inline __attribute__((always_inline)) void write_words(const void *src, i
         }
         }
     }
-    for (size_t j = 0; j < count; j++) out_positions[j] = positions[sorted[j] & pmask];
+    for (size_t j = 0; j < count; j++) out_positions[j] = (int64_t)positions[sorted[j] & pmask] + origin;
     if (special) {
         /* the words are gone where they were the positions: the values tell the specials */
         if (kind == AM_SORT_F64) {
@@ -533,14 +539,14 @@ static inline __attribute__((always_inline)) void write_words(const void *src, i
             uint64_t *o = out_values;
             for (size_t j = 0; j < count; j++) {
                 const uint64_t v = o[j];
-                if (v == (UINT64_MAX >> 1) || v == 0) o[j] = x[out_positions[j]];  /* NaN's key, 0's */
+                if (v == (UINT64_MAX >> 1) || v == 0) o[j] = x[out_positions[j] - origin];  /* NaN's key, 0's */
             }
         } else {
             const uint32_t *x = src;
             uint32_t *o = out_values;
             for (size_t j = 0; j < count; j++) {
                 const uint32_t v = o[j];
-                if (v == (UINT32_MAX >> 1) || v == 0) o[j] = x[out_positions[j]];
+                if (v == (UINT32_MAX >> 1) || v == 0) o[j] = x[out_positions[j] - origin];
             }
         }
     }
@@ -553,15 +559,20 @@ __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
 #endif
 static void packed_bucket_avx512(const void *src, int kind, uint64_t flip, uint64_t *keys, const uint32_t *positions,
                                  uint64_t *packed, size_t count, int lo, int bits, int pb, uint64_t base,
-                                 int64_t *out_positions, void *out_values) {
+                                 int64_t *out_positions, void *out_values, int64_t origin) {
     const uint64_t field = bits ? (bits == 64 ? UINT64_MAX : (((uint64_t)1 << bits) - 1)) : 0;
     pack_words(keys, packed, count, lo, field, pb);
     am_sort_words_simd(packed, keys, count);
-    write_words(src, kind, flip, packed, positions, count, lo, pb, base, out_positions, out_values);
+    write_words(src, kind, flip, packed, positions, count, lo, pb, base, out_positions, out_values, origin);
 }
 
 void am_sort_bucket(const void *src, int kind, int descending, uint64_t *keys, uint32_t *positions,
                     uint64_t *scratch, size_t count, int64_t *out_positions, void *out_values) {
+    am_sort_bucket_from(src, kind, descending, keys, positions, scratch, count, out_positions, out_values, 0);
+}
+
+void am_sort_bucket_from(const void *src, int kind, int descending, uint64_t *keys, uint32_t *positions,
+                         uint64_t *scratch, size_t count, int64_t *out_positions, void *out_values, int64_t origin) {
     if (count == 0) return;
     const uint64_t flip = descending ? UINT64_MAX : 0, first = keys[0];
     uint64_t varying = 0;
@@ -581,7 +592,7 @@ void am_sort_bucket(const void *src, int kind, int descending, uint64_t *keys, u
         uint64_t *packed = scratch;
         if (am_sort_simd_active()) {
             packed_bucket_avx512(src, kind, flip, keys, positions, packed, count, lo, bits, pb, base, out_positions,
-                                 out_values);
+                                 out_values, origin);
             return;
         }
         pack_words(keys, packed, count, lo, field, pb);
@@ -599,7 +610,7 @@ void am_sort_bucket(const void *src, int kind, int descending, uint64_t *keys, u
             width = width < 6 ? 6 : (width > 12 ? 12 : width);
             sorted = lsd_packed(packed, keys, count, pb, bits, width);
         }
-        write_words(src, kind, flip, sorted, positions, count, lo, pb, base, out_positions, out_values);
+        write_words(src, kind, flip, sorted, positions, count, lo, pb, base, out_positions, out_values, origin);
         return;
     }
     /* The (key, position) way, its scratch positions after the scratch words. The keys may
@@ -608,7 +619,7 @@ void am_sort_bucket(const void *src, int kind, int descending, uint64_t *keys, u
     for (size_t j = 0; j < count; j++) {
         const uint64_t key = keys[j];
         const uint32_t at = positions[j];
-        out_positions[j] = at;
+        out_positions[j] = (int64_t)at + origin;
         if (out_values) put_value(src, kind, key ^ flip, at, out_values, j);
     }
 }

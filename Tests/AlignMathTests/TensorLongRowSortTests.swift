@@ -220,6 +220,16 @@ final class TensorLongRowSortTests: XCTestCase {
             am_sort_simd_enable(simd)
             defer { am_sort_simd_enable(1) }
             try checkByValue(v, rows: rows, n: n)
+            // Lua's positions from 1 (written by the buckets, the values' zeros and NaNs
+            // read back from the row by them)
+            for dt in [DType.f64, .f32] {
+                let t = try Tensor(v, shape: [rows, n], dtype: dt)
+                let (v0, p0) = try t.sort(axis: -1)
+                let (v1, p1) = try t.sort(axis: -1, positionBase: 1)
+                // (no whole rows in the messages: they would bury the failure)
+                XCTAssert(p1.toInt64s() == p0.toInt64s().map { $0 + 1 }, "\(dt) simd \(simd): positions from 1")
+                XCTAssert(v1.toDoubles().map(\.bitPattern) == v0.toDoubles().map(\.bitPattern), "\(dt) simd \(simd): values")
+            }
         }
     }
 

@@ -97,10 +97,7 @@ extension Tensor {
                 // A long row is sorted on all the cores, one row after the other.
                 for r in 0..<rows {
                     Tensor.sortLongRow(kind, UnsafeRawPointer(src + r * n), n, descending, pos + r * n,
-                                       vals.map { UnsafeMutableRawPointer($0 + r * n) })
-                }
-                if base != 0 {
-                    Parallel.forEach(rows * n, cost: 1) { range in for j in range { pos[j] += base } }
+                                       vals.map { UnsafeMutableRawPointer($0 + r * n) }, base)
                 }
                 return
             }
@@ -141,7 +138,7 @@ extension Tensor {
     /// buckets sorted in cache and written out, spread over the cores. numpy's values-only
     /// `np.sort` of 1e7 doubles is the peer (BENCHMARKS.md, "A long sort").
     static func sortLongRow(_ kind: Int32, _ row: UnsafeRawPointer, _ n: Int, _ descending: Bool,
-                            _ pos: UnsafeMutablePointer<Int64>, _ vals: UnsafeMutableRawPointer?) {
+                            _ pos: UnsafeMutablePointer<Int64>, _ vals: UnsafeMutableRawPointer?, _ base: Int64) {
         let pieces = Swift.max(1, Swift.min(ParallelFor.workers, 8))
         let cuts = (0...pieces).map { n * $0 / pieces }
         let down: Int32 = descending ? 1 : 0
@@ -228,7 +225,8 @@ extension Tensor {
             let w = words.base.assumingMemoryBound(to: UInt64.self)
             for b in groups[g] {
                 let a = st.value[b], m = st.value[b + 1] - a
-                am_sort_bucket(row, kind, down, k.value + a, ps.value + a, w, m, o.value + a, v.value.map { $0 + a * width })
+                am_sort_bucket_from(row, kind, down, k.value + a, ps.value + a, w, m, o.value + a,
+                                    v.value.map { $0 + a * width }, base)
             }
             withExtendedLifetime(words) {}
         }

@@ -65,6 +65,11 @@ void am_sort_scatter(const void *src, int kind, size_t lo, size_t hi, int descen
 void am_sort_bucket(const void *src, int kind, int descending, uint64_t *keys, uint32_t *positions,
                     uint64_t *scratch, size_t count, int64_t *out_positions, void *out_values);
 
+/// `am_sort_bucket` with the positions counted from `origin` (Lua's 1, or where the bucket's
+/// row starts in a longer array) instead of 0.
+void am_sort_bucket_from(const void *src, int kind, int descending, uint64_t *keys, uint32_t *positions,
+                         uint64_t *scratch, size_t count, int64_t *out_positions, void *out_values, int64_t origin);
+
 /// One row of `count` (at most 65,536) elements sorted on the calling thread as one bucket
 /// (`positions` holds `count` entries, `scratch` as `am_sort_bucket`'s; the keys are kept in
 /// `out_positions`): the rows of a tensor, each task sorting its rows one by one.
