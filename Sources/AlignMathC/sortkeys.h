@@ -39,4 +39,8 @@ int am_sort_rows_simd(const void *src, int kind, size_t n, int descending, size_
    sortlong.c's buckets: returns 0, doing nothing, where the AVX-512 way is off. */
 int am_sort_words_simd(uint64_t *w, uint64_t *tmp, size_t n);
 
+/* sortsimd.c's register network: m <= 128 unique words from `in` sorted into `out`; only
+   where am_sort_simd_active() (elsewhere it does nothing). */
+void am_sort_words_small(const uint64_t *in, uint64_t *out, size_t m);
+
 #endif

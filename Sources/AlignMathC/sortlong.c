@@ -552,6 +552,13 @@ static inline __attribute__((always_inline)) void write_words(const void *src, i
     }
 }
 
+#ifndef SUB_BITS
+#define SUB_BITS 6
+#endif
+#ifndef SPLIT_FROM
+#define SPLIT_FROM 2048
+#endif
+
 /* The packed way where the CPU has AVX-512: the same passes compiled for it, and the words
    sorted by sortsimd.c's quicksort (the keys are its scratch). */
 #if defined(__x86_64__)
@@ -562,7 +569,35 @@ static void packed_bucket_avx512(const void *src, int kind, uint64_t flip, uint6
                                  int64_t *out_positions, void *out_values, int64_t origin) {
     const uint64_t field = bits ? (bits == 64 ? UINT64_MAX : (((uint64_t)1 << bits) - 1)) : 0;
     pack_words(keys, packed, count, lo, field, pb);
-    am_sort_words_simd(packed, keys, count);
+    const int width = bits + pb;
+    int r = bit_length(count) - SUB_BITS;  /* parts of ~64-128 words */
+    if (r > width) r = width;
+    if (count < SPLIT_FROM || r < 4) {
+        am_sort_words_simd(packed, keys, count);
+    } else {
+        /* One radix pass on the words' top r bits into the keys' memory (the words of a
+           bucket spread about evenly there), then each part sorted back into `packed`: by the
+           register network up to 128 words, by the quicksort above; the quicksort's top
+           levels are the ones this pass saves. */
+        const int sh = width - r;
+        uint32_t start[(1 << 12) + 1];
+        const size_t parts = (size_t)1 << r;
+        memset(start, 0, (parts + 1) * sizeof(uint32_t));
+        for (size_t j = 0; j < count; j++) start[(packed[j] >> sh) + 1]++;
+        for (size_t d = 0; d < parts; d++) start[d + 1] += start[d];
+        uint32_t at[1 << 12];
+        memcpy(at, start, parts * sizeof(uint32_t));
+        for (size_t j = 0; j < count; j++) { const uint64_t w = packed[j]; keys[at[w >> sh]++] = w; }
+        for (size_t d = 0; d < parts; d++) {
+            const size_t a = start[d], m = start[d + 1] - a;
+            if (m <= 128) {
+                if (m) am_sort_words_small(keys + a, packed + a, m);
+            } else {
+                memcpy(packed + a, keys + a, m * sizeof(uint64_t));
+                am_sort_words_simd(packed + a, keys + a, m);
+            }
+        }
+    }
     write_words(src, kind, flip, packed, positions, count, lo, pb, base, out_positions, out_values, origin);
 }
 

@@ -591,6 +591,10 @@ int am_sort_words_simd(uint64_t *w, uint64_t *tmp, size_t n) {
     return 1;
 }
 
+/* Sorts m <= 128 unique words from `in` into `out` (may be the same memory) by the register
+   network; for sortlong.c's buckets. Only where am_sort_simd_active(). */
+void am_sort_words_small(const uint64_t *in, uint64_t *out, size_t m) { sort_small(in, out, m); }
+
 #else
 int am_sort_simd_active(void) { return 0; }
 
@@ -604,5 +608,9 @@ int am_sort_rows_simd(const void *src, int kind, size_t n, int descending, size_
 int am_sort_words_simd(uint64_t *w, uint64_t *tmp, size_t n) {
     (void)w; (void)tmp; (void)n;
     return 0;
+}
+
+void am_sort_words_small(const uint64_t *in, uint64_t *out, size_t m) {
+    (void)in; (void)out; (void)m;
 }
 #endif
