@@ -111,33 +111,33 @@ void am_sort_minmax(const void *src, int kind, size_t lo, size_t hi, int descend
    counters are touched one by one. */
 #define CHUNK 256
 
-BODY void hist_body(const void *src, int kind, size_t lo, size_t hi, int descending,
+BODY void hist_body(const void *src, int kind, size_t lo, size_t hi, int descending, uint64_t offset,
                     int shift, int window, uint32_t *restrict hist) {
     const uint64_t flip = descending ? UINT64_MAX : 0, mask = ((uint64_t)1 << window) - 1;
     uint32_t digit[CHUNK];
     for (size_t c = lo; c < hi; c += CHUNK) {
         const size_t m = hi - c < CHUNK ? hi - c : CHUNK;
-#define DIGITS(KEY) for (size_t i = 0, j = c; i < m; i++, j++) digit[i] = (uint32_t)((((KEY) ^ flip) >> shift) & mask);
+#define DIGITS(KEY) for (size_t i = 0, j = c; i < m; i++, j++) digit[i] = (uint32_t)(((((KEY) ^ flip) - offset) >> shift) & mask);
         FOR_KIND(kind, DIGITS)
 #undef DIGITS
         for (size_t i = 0; i < m; i++) hist[digit[i]]++;
     }
 }
 
-static void hist_generic(const void *src, int kind, size_t lo, size_t hi, int descending, int shift, int window,
-                         uint32_t *hist) {
-    hist_body(src, kind, lo, hi, descending, shift, window, hist);
+static void hist_generic(const void *src, int kind, size_t lo, size_t hi, int descending, uint64_t offset, int shift,
+                         int window, uint32_t *hist) {
+    hist_body(src, kind, lo, hi, descending, offset, shift, window, hist);
 }
 
-T512 static void hist_avx512(const void *src, int kind, size_t lo, size_t hi, int descending, int shift, int window,
-                             uint32_t *hist) {
-    hist_body(src, kind, lo, hi, descending, shift, window, hist);
+T512 static void hist_avx512(const void *src, int kind, size_t lo, size_t hi, int descending, uint64_t offset,
+                             int shift, int window, uint32_t *hist) {
+    hist_body(src, kind, lo, hi, descending, offset, shift, window, hist);
 }
 
-void am_sort_hist(const void *src, int kind, size_t lo, size_t hi, int descending,
+void am_sort_hist(const void *src, int kind, size_t lo, size_t hi, int descending, uint64_t offset,
                   int shift, int window, uint32_t *restrict hist) {
-    if (am_sort_simd_active()) hist_avx512(src, kind, lo, hi, descending, shift, window, hist);
-    else hist_generic(src, kind, lo, hi, descending, shift, window, hist);
+    if (am_sort_simd_active()) hist_avx512(src, kind, lo, hi, descending, offset, shift, window, hist);
+    else hist_generic(src, kind, lo, hi, descending, offset, shift, window, hist);
 }
 
 int am_sort_window_guess(const void *src, int kind, size_t n, int descending, int *shift) {
@@ -285,13 +285,13 @@ static inline void wc_store(uint64_t *keys, uint32_t *positions, size_t at, cons
 static inline void wc_fence(void) {}
 #endif
 
-static void scatter_direct(const void *src, int kind, size_t lo, size_t hi, uint64_t flip, int shift, uint64_t mask,
+static void scatter_direct(const void *src, int kind, size_t lo, size_t hi, uint64_t flip, uint64_t offset, int shift, uint64_t mask,
                            const uint32_t *restrict lut, size_t *restrict next, uint64_t *restrict keys,
                            uint32_t *restrict positions) {
     uint64_t key[CHUNK];
     for (size_t c = lo; c < hi; c += CHUNK) {
         const size_t m = hi - c < CHUNK ? hi - c : CHUNK;
-#define KEYS(KEY) for (size_t i = 0, j = c; i < m; i++, j++) key[i] = (KEY) ^ flip;
+#define KEYS(KEY) for (size_t i = 0, j = c; i < m; i++, j++) key[i] = ((KEY) ^ flip) - offset;
         FOR_KIND(kind, KEYS)
 #undef KEYS
         for (size_t i = 0; i < m; i++) {
@@ -305,14 +305,14 @@ static void scatter_direct(const void *src, int kind, size_t lo, size_t hi, uint
 
 struct wc { uint64_t k[WC]; uint32_t p[WC]; };
 
-BODY void scatter_wc_body(const void *src, int kind, size_t lo, size_t hi, uint64_t flip, int shift, uint64_t mask,
+BODY void scatter_wc_body(const void *src, int kind, size_t lo, size_t hi, uint64_t flip, uint64_t offset, int shift, uint64_t mask,
                           const uint32_t *restrict lut, size_t *restrict next, uint64_t *restrict keys,
                           uint32_t *restrict positions, struct wc *restrict buf, uint8_t *restrict fill,
                           uint8_t *restrict limit, int aligned) {
     uint64_t key[CHUNK];
     for (size_t c = lo; c < hi; c += CHUNK) {
         const size_t m = hi - c < CHUNK ? hi - c : CHUNK;
-#define KEYS(KEY) for (size_t i = 0, j = c; i < m; i++, j++) key[i] = (KEY) ^ flip;
+#define KEYS(KEY) for (size_t i = 0, j = c; i < m; i++, j++) key[i] = ((KEY) ^ flip) - offset;
         FOR_KIND(kind, KEYS)
 #undef KEYS
         for (size_t i = 0; i < m; i++) {
@@ -340,26 +340,26 @@ BODY void scatter_wc_body(const void *src, int kind, size_t lo, size_t hi, uint6
     }
 }
 
-static void scatter_wc_generic(const void *src, int kind, size_t lo, size_t hi, uint64_t flip, int shift, uint64_t mask,
+static void scatter_wc_generic(const void *src, int kind, size_t lo, size_t hi, uint64_t flip, uint64_t offset, int shift, uint64_t mask,
                                const uint32_t *lut, size_t *next, uint64_t *keys, uint32_t *positions, struct wc *buf,
                                uint8_t *fill, uint8_t *limit, int aligned) {
-    scatter_wc_body(src, kind, lo, hi, flip, shift, mask, lut, next, keys, positions, buf, fill, limit, aligned);
+    scatter_wc_body(src, kind, lo, hi, flip, offset, shift, mask, lut, next, keys, positions, buf, fill, limit, aligned);
 }
 
-T512 static void scatter_wc_avx512(const void *src, int kind, size_t lo, size_t hi, uint64_t flip, int shift,
+T512 static void scatter_wc_avx512(const void *src, int kind, size_t lo, size_t hi, uint64_t flip, uint64_t offset, int shift,
                                    uint64_t mask, const uint32_t *lut, size_t *next, uint64_t *keys, uint32_t *positions,
                                    struct wc *buf, uint8_t *fill, uint8_t *limit, int aligned) {
-    scatter_wc_body(src, kind, lo, hi, flip, shift, mask, lut, next, keys, positions, buf, fill, limit, aligned);
+    scatter_wc_body(src, kind, lo, hi, flip, offset, shift, mask, lut, next, keys, positions, buf, fill, limit, aligned);
 }
 
-void am_sort_scatter(const void *src, int kind, size_t lo, size_t hi, int descending,
+void am_sort_scatter(const void *src, int kind, size_t lo, size_t hi, int descending, uint64_t offset,
                      int shift, int window, const uint32_t *restrict lut, size_t *restrict next,
                      uint64_t *restrict keys, uint32_t *restrict positions) {
     const uint64_t flip = descending ? UINT64_MAX : 0, mask = ((uint64_t)1 << window) - 1;
     const size_t nb = (size_t)lut[mask] + 1;  /* the plan's lut is non-decreasing */
     struct wc *buf = NULL;
     if (nb < WC_MIN_BUCKETS || nb > WC_BUCKETS || posix_memalign((void **)&buf, 64, nb * (sizeof(struct wc) + 2)) != 0) {
-        scatter_direct(src, kind, lo, hi, flip, shift, mask, lut, next, keys, positions);
+        scatter_direct(src, kind, lo, hi, flip, offset, shift, mask, lut, next, keys, positions);
         return;
     }
     /* streaming stores need 16-byte alignment (the keys are 64-byte aligned but for rows
@@ -368,8 +368,8 @@ void am_sort_scatter(const void *src, int kind, size_t lo, size_t hi, int descen
     uint8_t *fill = (uint8_t *)(buf + nb), *limit = fill + nb;
     memset(fill, 0, nb);
     for (size_t b = 0; b < nb; b++) limit[b] = (uint8_t)(WC - (next[b] & (WC - 1)));
-    if (am_sort_simd_active()) scatter_wc_avx512(src, kind, lo, hi, flip, shift, mask, lut, next, keys, positions, buf, fill, limit, aligned);
-    else scatter_wc_generic(src, kind, lo, hi, flip, shift, mask, lut, next, keys, positions, buf, fill, limit, aligned);
+    if (am_sort_simd_active()) scatter_wc_avx512(src, kind, lo, hi, flip, offset, shift, mask, lut, next, keys, positions, buf, fill, limit, aligned);
+    else scatter_wc_generic(src, kind, lo, hi, flip, offset, shift, mask, lut, next, keys, positions, buf, fill, limit, aligned);
     wc_fence();
     for (size_t b = 0; b < nb; b++) {
         const size_t at = next[b];
@@ -497,7 +497,7 @@ static inline __attribute__((always_inline)) void pack_words(const uint64_t *res
    position (looked up by its in-bucket position), then the values whose keys do not say
    them (0.0 and -0.0, NaNs) read from the row. `sorted` may be `out_positions` (the LSD's
    result in the keys): each word is read before its slot is written. */
-static inline __attribute__((always_inline)) void write_words(const void *src, int kind, uint64_t flip,
+static inline __attribute__((always_inline)) void write_words(const void *src, int kind, uint64_t flip, uint64_t offset,
                                                               const uint64_t *sorted,
                                                               const uint32_t *restrict positions, size_t count,
                                                               int lo, int pb, uint64_t base,
@@ -510,7 +510,7 @@ static inline __attribute__((always_inline)) void write_words(const void *src, i
         case AM_SORT_F64: {
             uint64_t *restrict o = out_values;
             for (size_t j = 0; j < count; j++) {
-                const uint64_t k = (base | ((sorted[j] >> pb) << lo)) ^ flip;
+                const uint64_t k = ((base | ((sorted[j] >> pb) << lo)) + offset) ^ flip;
                 special |= (k == UINT64_MAX) | (k == (1ull << 63));
                 o[j] = k ^ ((uint64_t)((int64_t)~k >> 63) | (1ull << 63));
             }
@@ -519,7 +519,7 @@ static inline __attribute__((always_inline)) void write_words(const void *src, i
         case AM_SORT_F32: {
             uint32_t *restrict o = out_values;
             for (size_t j = 0; j < count; j++) {
-                const uint32_t k = (uint32_t)(((base | ((sorted[j] >> pb) << lo)) ^ flip) >> 32);
+                const uint32_t k = (uint32_t)((((base | ((sorted[j] >> pb) << lo)) + offset) ^ flip) >> 32);
                 special |= (k == UINT32_MAX) | (k == (1u << 31));
                 o[j] = k ^ ((uint32_t)((int32_t)~k >> 31) | (1u << 31));
             }
@@ -527,7 +527,7 @@ static inline __attribute__((always_inline)) void write_words(const void *src, i
         }
         default: {
             uint64_t *restrict o = out_values;
-            for (size_t j = 0; j < count; j++) o[j] = ((base | ((sorted[j] >> pb) << lo)) ^ flip) ^ (1ull << 63);
+            for (size_t j = 0; j < count; j++) o[j] = (((base | ((sorted[j] >> pb) << lo)) + offset) ^ flip) ^ (1ull << 63);
         }
         }
     }
@@ -564,7 +564,8 @@ static inline __attribute__((always_inline)) void write_words(const void *src, i
 #if defined(__x86_64__)
 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
 #endif
-static void packed_bucket_avx512(const void *src, int kind, uint64_t flip, uint64_t *keys, const uint32_t *positions,
+static void packed_bucket_avx512(const void *src, int kind, uint64_t flip, uint64_t offset, uint64_t *keys,
+                                 const uint32_t *positions,
                                  uint64_t *packed, size_t count, int lo, int bits, int pb, uint64_t base,
                                  int64_t *out_positions, void *out_values, int64_t origin) {
     const uint64_t field = bits ? (bits == 64 ? UINT64_MAX : (((uint64_t)1 << bits) - 1)) : 0;
@@ -598,15 +599,15 @@ static void packed_bucket_avx512(const void *src, int kind, uint64_t flip, uint6
             }
         }
     }
-    write_words(src, kind, flip, packed, positions, count, lo, pb, base, out_positions, out_values, origin);
+    write_words(src, kind, flip, offset, packed, positions, count, lo, pb, base, out_positions, out_values, origin);
 }
 
 void am_sort_bucket(const void *src, int kind, int descending, uint64_t *keys, uint32_t *positions,
                     uint64_t *scratch, size_t count, int64_t *out_positions, void *out_values) {
-    am_sort_bucket_from(src, kind, descending, keys, positions, scratch, count, out_positions, out_values, 0);
+    am_sort_bucket_from(src, kind, descending, 0, keys, positions, scratch, count, out_positions, out_values, 0);
 }
 
-void am_sort_bucket_from(const void *src, int kind, int descending, uint64_t *keys, uint32_t *positions,
+void am_sort_bucket_from(const void *src, int kind, int descending, uint64_t offset, uint64_t *keys, uint32_t *positions,
                          uint64_t *scratch, size_t count, int64_t *out_positions, void *out_values, int64_t origin) {
     if (count == 0) return;
     const uint64_t flip = descending ? UINT64_MAX : 0, first = keys[0];
@@ -626,7 +627,7 @@ void am_sort_bucket_from(const void *src, int kind, int descending, uint64_t *ke
         const uint64_t base = first & ~(field << lo);
         uint64_t *packed = scratch;
         if (am_sort_simd_active()) {
-            packed_bucket_avx512(src, kind, flip, keys, positions, packed, count, lo, bits, pb, base, out_positions,
+            packed_bucket_avx512(src, kind, flip, offset, keys, positions, packed, count, lo, bits, pb, base, out_positions,
                                  out_values, origin);
             return;
         }
@@ -645,7 +646,7 @@ void am_sort_bucket_from(const void *src, int kind, int descending, uint64_t *ke
             width = width < 6 ? 6 : (width > 12 ? 12 : width);
             sorted = lsd_packed(packed, keys, count, pb, bits, width);
         }
-        write_words(src, kind, flip, sorted, positions, count, lo, pb, base, out_positions, out_values, origin);
+        write_words(src, kind, flip, offset, sorted, positions, count, lo, pb, base, out_positions, out_values, origin);
         return;
     }
     /* The (key, position) way, its scratch positions after the scratch words. The keys may
@@ -655,7 +656,7 @@ void am_sort_bucket_from(const void *src, int kind, int descending, uint64_t *ke
         const uint64_t key = keys[j];
         const uint32_t at = positions[j];
         out_positions[j] = (int64_t)at + origin;
-        if (out_values) put_value(src, kind, key ^ flip, at, out_values, j);
+        if (out_values) put_value(src, kind, (key + offset) ^ flip, at, out_values, j);
     }
 }
 

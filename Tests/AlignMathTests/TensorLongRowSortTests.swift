@@ -233,6 +233,21 @@ final class TensorLongRowSortTests: XCTestCase {
         }
     }
 
+    /// Long rows whose keys straddle 2^63 closely (small integers of both signs; subnormals
+    /// of both signs in f64): sorted less their smallest key, so the window spreads them over
+    /// many buckets instead of two that do not pack. Both ways, by value.
+    func testLongRowsStraddlingZero() throws {
+        let n = RadixSort.splitAbove + 999
+        var v = (0..<n).map { _ in Double(Int64(next() % 10_001) - 5_000) }
+        v += (0..<n).map { _ in Double(bitPattern: next() % 4096) * (next() % 2 == 0 ? 1 : -1) }
+        v[n + 3] = -0.0; v[n + 4] = 0.0
+        for simd: Int32 in [1, 0] {
+            am_sort_simd_enable(simd)
+            defer { am_sort_simd_enable(1) }
+            try checkByValue(v, rows: 2, n: n)
+        }
+    }
+
     /// `positionBase` (Lua's 1) shifts the positions of every way, values unchanged: rank,
     /// value buckets, a bucket sorted by sortlong.c, the f32 LSD, bool, a long row.
     func testPositionBase() throws {

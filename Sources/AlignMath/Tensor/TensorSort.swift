@@ -170,9 +170,18 @@ extension Tensor {
         var lowest = UInt64.max, highest = UInt64(0)
         for p in 0..<pieces { lowest = Swift.min(lowest, extremes[2 * p]); highest = Swift.max(highest, extremes[2 * p + 1]) }
         var shift: Int32 = 0
-        let window = am_sort_window(n, lowest, highest, &shift)
+        var window = am_sort_window(n, lowest, highest, &shift)
+        // Keys that straddle a power of two closely (small integers of both signs lie on both
+        // sides of 2^63) differ in more top bits than their spread: they are sorted less the
+        // smallest key, so the window falls on the bits where they spread.
+        var offset: UInt64 = 0
+        let spread = highest &- lowest
+        if spread.leadingZeroBitCount > (lowest ^ highest).leadingZeroBitCount {
+            offset = lowest
+            window = am_sort_window(n, 0, spread, &shift)
+        }
         let digits = 1 << Int(window)
-        if guess != window || guessShift != shift { guessHists = nil }
+        if guess != window || guessShift != shift || offset != 0 { guessHists = nil }
         defer { withExtendedLifetime(guessHists) {} }
         // The keys go to their buckets in the output positions' memory (each bucket reads
         // its keys before it writes its positions there), so a fresh sort maps 4 bytes of
@@ -201,12 +210,13 @@ extension Tensor {
         if guessHists == nil {
             hists.initialize(repeating: 0, count: pieces * digits)
             Parallel.each(pieces) { p in
-                am_sort_hist(row, kind, cuts[p], cuts[p + 1], down, shift, window, h.value + p * digits)
+                am_sort_hist(row, kind, cuts[p], cuts[p + 1], down, offset, shift, window, h.value + p * digits)
             }
         }
         let buckets = am_sort_plan(hists, Int32(pieces), n, shift, window, lut, starts, next)
         Parallel.each(pieces) { p in
-            am_sort_scatter(row, kind, cuts[p], cuts[p + 1], down, shift, window, l.value, nx.value + p * digits, k.value, ps.value)
+            am_sort_scatter(row, kind, cuts[p], cuts[p + 1], down, offset, shift, window, l.value, nx.value + p * digits,
+                            k.value, ps.value)
         }
         // The buckets in contiguous groups of about equal size, a few per core; each group
         // sorts its buckets one by one in one scratch as long as its largest.
@@ -225,7 +235,7 @@ extension Tensor {
             let w = words.base.assumingMemoryBound(to: UInt64.self)
             for b in groups[g] {
                 let a = st.value[b], m = st.value[b + 1] - a
-                am_sort_bucket_from(row, kind, down, k.value + a, ps.value + a, w, m, o.value + a,
+                am_sort_bucket_from(row, kind, down, offset, k.value + a, ps.value + a, w, m, o.value + a,
                                     v.value.map { $0 + a * width }, base)
             }
             withExtendedLifetime(words) {}

@@ -28,9 +28,12 @@ int am_sort_window(size_t n, uint64_t min_key, uint64_t max_key, int *shift);
 void am_sort_minmax(const void *src, int kind, size_t lo, size_t hi, int descending,
                     uint64_t *min_key, uint64_t *max_key);
 
-/// Counts the keys of `src[lo..<hi]` by their digit `(key >> shift) & (2^window − 1)` into
-/// `hist` (2^window counters, zeroed by the caller).
-void am_sort_hist(const void *src, int kind, size_t lo, size_t hi, int descending,
+/// Counts the keys of `src[lo..<hi]` by their digit `((key − offset) >> shift) & (2^window − 1)`
+/// into `hist` (2^window counters, zeroed by the caller). `offset` is 0, or the smallest key
+/// where the keys straddle a power of two closely (small integers of both signs: their keys
+/// lie on both sides of 2^63, so the window from `min ^ max` would put them in two digits;
+/// from `max − min` after the offset it spreads them).
+void am_sort_hist(const void *src, int kind, size_t lo, size_t hi, int descending, uint64_t offset,
                   int shift, int window, uint32_t *hist);
 
 /// The window `am_sort_window` gives a row whose keys lie on both sides of 2^63 (then its
@@ -51,9 +54,9 @@ void am_sort_minmax_hist(const void *src, int kind, size_t lo, size_t hi, int de
 size_t am_sort_plan(const uint32_t *hists, int pieces, size_t n, int shift, int window,
                     uint32_t *lut, size_t *bucket_start, size_t *next);
 
-/// Writes the keys of `src[lo..<hi]` and their positions into their buckets (`next` is
-/// this piece's row of the plan's `next`, advanced in place).
-void am_sort_scatter(const void *src, int kind, size_t lo, size_t hi, int descending,
+/// Writes the keys (less `offset`, as `am_sort_hist`'s) of `src[lo..<hi]` and their positions
+/// into their buckets (`next` is this piece's row of the plan's `next`, advanced in place).
+void am_sort_scatter(const void *src, int kind, size_t lo, size_t hi, int descending, uint64_t offset,
                      int shift, int window, const uint32_t *lut, size_t *next,
                      uint64_t *keys, uint32_t *positions);
 
@@ -65,9 +68,9 @@ void am_sort_scatter(const void *src, int kind, size_t lo, size_t hi, int descen
 void am_sort_bucket(const void *src, int kind, int descending, uint64_t *keys, uint32_t *positions,
                     uint64_t *scratch, size_t count, int64_t *out_positions, void *out_values);
 
-/// `am_sort_bucket` with the positions counted from `origin` (Lua's 1, or where the bucket's
-/// row starts in a longer array) instead of 0.
-void am_sort_bucket_from(const void *src, int kind, int descending, uint64_t *keys, uint32_t *positions,
+/// `am_sort_bucket` for keys less `offset` (`am_sort_scatter`'s), with the positions counted
+/// from `origin` (Lua's 1) instead of 0.
+void am_sort_bucket_from(const void *src, int kind, int descending, uint64_t offset, uint64_t *keys, uint32_t *positions,
                          uint64_t *scratch, size_t count, int64_t *out_positions, void *out_values, int64_t origin);
 
 /// One row of `count` (at most 65,536) elements sorted on the calling thread as one bucket
