@@ -31,6 +31,11 @@ void am_sort_simd_enable(int on) { simd_switch = on; }
 /* Segments of at most this many words go to the register network. */
 #define QS_BASE 128
 #define QS_BASE32 128
+/* Outputs of at least this many elements a call are written by streaming stores (12 bytes an
+   element: 3 MB, beyond what stays in the cache for whoever reads them next). */
+#ifndef STREAM_ABOVE
+#define STREAM_ABOVE (1u << 18)
+#endif
 #if defined(__clang__)
 #define UNROLL _Pragma("clang loop unroll(full)")
 #else
@@ -310,9 +315,28 @@ INL uint64_t key_at(const void *src, int kind, uint64_t flip, size_t p) {
     }
 }
 
-/* One row: w and tmp hold n words each. */
+/* Copies `bytes` (a multiple of 4) from `src` to `dst`, the 64-byte lines wholly inside `dst`
+   by streaming stores (no read of the line first; the caller fences). */
+INL void stream_out(void *dst, const void *src, size_t bytes) {
+    char *d = dst;
+    const char *s = src;
+    size_t j = (size_t)(-(uintptr_t)d) & 63;
+    j = j < bytes ? j : bytes;
+    if (j) {
+        const __mmask16 k = (__mmask16)((1u << (j / 4)) - 1);
+        _mm512_mask_storeu_epi32(d, k, _mm512_maskz_loadu_epi32(k, s));
+    }
+    for (; j + 64 <= bytes; j += 64) _mm512_stream_si512((void *)(d + j), _mm512_loadu_si512(s + j));
+    if (j < bytes) {
+        const __mmask16 k = (__mmask16)((1u << ((bytes - j) / 4)) - 1);
+        _mm512_mask_storeu_epi32(d + j, k, _mm512_maskz_loadu_epi32(k, s + j));
+    }
+}
+
+/* One row: w and tmp hold n words each. With `stream`, the outputs are written by streaming
+   stores where they fill whole lines. */
 T512 static void sort_row_simd(const void *src, int kind, int descending, size_t n, uint64_t *w, uint64_t *tmp,
-                               int64_t *out_positions, void *out_values, int64_t base) {
+                               int64_t *out_positions, void *out_values, int64_t base, int stream) {
     const uint64_t flip = descending ? UINT64_MAX : 0;
     uint64_t lo, hi;
     row_keys(src, kind, flip, n, w, &lo, &hi);
@@ -347,21 +371,45 @@ T512 static void sort_row_simd(const void *src, int kind, int descending, size_t
     /* Positions (the low bits of the words) counted from base, and the values they pick
        (scalar loads: a vector gather measured 2-5x slower here). */
     const __m512i pm = _mm512_set1_epi64((long long)pmask), b = _mm512_set1_epi64(base);
-    for (size_t j = 0; j < n; j += 8) {
+    size_t j = 0;
+    if (stream) {
+        j = ((size_t)(-(uintptr_t)out_positions) / 8) & 7;
+        j = j < n ? j : n;
+        if (j) {
+            const __mmask8 k = (__mmask8)((1u << j) - 1);
+            _mm512_mask_storeu_epi64(out_positions, k,
+                                     _mm512_add_epi64(_mm512_and_si512(_mm512_maskz_loadu_epi64(k, w), pm), b));
+        }
+        for (; j + 8 <= n; j += 8)
+            _mm512_stream_si512((void *)(out_positions + j),
+                                _mm512_add_epi64(_mm512_and_si512(_mm512_loadu_si512(w + j), pm), b));
+    }
+    for (; j < n; j += 8) {
         const __mmask8 k = n - j >= 8 ? 0xFF : (__mmask8)((1u << (n - j)) - 1);
         const __m512i p = _mm512_and_si512(_mm512_maskz_loadu_epi64(k, w + j), pm);
         _mm512_mask_storeu_epi64(out_positions + j, k, _mm512_add_epi64(p, b));
     }
-    if (out_values) {
-        if (kind == AM_SORT_F32) {
-            const uint32_t *x = src;
-            uint32_t *v = out_values;
-            for (size_t j = 0; j < n; j++) v[j] = x[w[j] & pmask];
-        } else {
-            const uint64_t *x = src;
-            uint64_t *v = out_values;
-            for (size_t j = 0; j < n; j++) v[j] = x[w[j] & pmask];
+    if (!out_values) return;
+    if (kind == AM_SORT_F32) {
+        const uint32_t *x = src;
+        uint32_t *v = out_values;
+        if (!stream) {
+            for (j = 0; j < n; j++) v[j] = x[w[j] & pmask];
+            return;
         }
+        /* the values gathered into the front of w, then out by whole lines */
+        uint32_t *g = (uint32_t *)w;
+        for (j = 0; j < n; j++) g[j] = x[w[j] & pmask];
+        stream_out(v, g, n * 4);
+    } else {
+        const uint64_t *x = src;
+        uint64_t *v = out_values;
+        if (!stream) {
+            for (j = 0; j < n; j++) v[j] = x[w[j] & pmask];
+            return;
+        }
+        for (j = 0; j < n; j++) w[j] = x[w[j] & pmask];
+        stream_out(v, w, n * 8);
     }
 }
 
@@ -370,17 +418,30 @@ T512 static void sort_row_simd(const void *src, int kind, int descending, size_t
    often share a word's key: the check and insertion pass above orders them. */
 #define F32_WORDS_MAX AM_SORT_SIMD_F32_MAX
 
+/* Lane l's partner l ^ s: in-lane shuffles (one cycle) for s = 1, 2, 3, blocks of 128 bits
+   for 4 and 8, a permutation otherwise. */
 INL __m512i partner32(__m512i v, int s) {
-    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    return _mm512_permutexvar_epi32(_mm512_xor_si512(iota, _mm512_set1_epi32(s)), v);
+    switch (s) {
+    case 1: return _mm512_shuffle_epi32(v, (_MM_PERM_ENUM)0xB1);
+    case 2: return _mm512_shuffle_epi32(v, (_MM_PERM_ENUM)0x4E);
+    case 3: return _mm512_shuffle_epi32(v, (_MM_PERM_ENUM)0x1B);
+    case 4: return _mm512_shuffle_i64x2(v, v, 0xB1);
+    case 8: return _mm512_shuffle_i64x2(v, v, 0x4E);
+    default: {
+        const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        return _mm512_permutexvar_epi32(_mm512_xor_si512(iota, _mm512_set1_epi32(s)), v);
+    }
+    }
 }
 
+/* The lanes with bit `hb` set keep the larger word: a min, and a max merged into it under
+   the mask (three instructions with the shuffle). */
 INL __m512i cx_lanes32(__m512i v, int s, int hb) {
     const __m512i p = partner32(v, s);
     __mmask16 hi = 0;
     UNROLL for (int l = 0; l < 16; l++)
         if (l & hb) hi |= (__mmask16)(1u << l);
-    return _mm512_mask_mov_epi32(_mm512_min_epu32(v, p), hi, _mm512_max_epu32(v, p));
+    return _mm512_mask_max_epu32(_mm512_min_epu32(v, p), hi, v, p);
 }
 
 /* `network` for 16 lanes: word i in register i / 16, lane i % 16. */
@@ -510,9 +571,49 @@ T512 static void quicksort32(uint32_t *cur, uint32_t *other, uint32_t *out, size
     sort_small32(cur + lo, out + lo, hi - lo);
 }
 
+/* The positions (the words' low bits, from base, as i64) and the values they pick of one
+   row of 32-bit words. With `stream`, the 64-byte lines wholly inside the outputs are
+   written by streaming stores (no read of the line first; the caller fences). */
+INL void write_out32(const float *x, size_t n, uint32_t *w, uint32_t pmask, int64_t *out_positions,
+                     float *out_values, int64_t base, int stream) {
+    const __m256i pm = _mm256_set1_epi32((int)pmask);
+    const __m512i b = _mm512_set1_epi64(base);
+    size_t j = 0;
+    if (stream) {
+        const size_t head = ((size_t)(-(uintptr_t)out_positions) / 8) & 7;
+        if (head) {
+            const __mmask8 k = (__mmask8)((1u << (head < n ? head : n)) - 1);
+            const __m512i p = _mm512_cvtepu32_epi64(_mm256_and_si256(_mm256_maskz_loadu_epi32(k, w), pm));
+            _mm512_mask_storeu_epi64(out_positions, k, _mm512_add_epi64(p, b));
+            j = head;
+        }
+        for (; j + 8 <= n; j += 8) {
+            const __m512i p = _mm512_cvtepu32_epi64(_mm256_and_si256(_mm256_loadu_si256((const __m256i *)(w + j)), pm));
+            _mm512_stream_si512((void *)(out_positions + j), _mm512_add_epi64(p, b));
+        }
+    }
+    for (; j < n; j += 8) {
+        const size_t left = n - j;
+        const __mmask8 k = left >= 8 ? 0xFF : (__mmask8)((1u << left) - 1);
+        const __m512i p = _mm512_cvtepu32_epi64(_mm256_and_si256(_mm256_maskz_loadu_epi32(k, w + j), pm));
+        _mm512_mask_storeu_epi64(out_positions + j, k, _mm512_add_epi64(p, b));
+    }
+    if (!out_values) return;
+    if (!stream) {
+        for (j = 0; j < n; j++) out_values[j] = x[w[j] & pmask];
+        return;
+    }
+    /* the values into w (each read before it is overwritten), then out by whole lines */
+    for (j = 0; j < n; j++) {
+        const uint32_t p = w[j] & pmask;
+        memcpy(w + j, x + p, 4);
+    }
+    stream_out(out_values, w, n * 4);
+}
+
 /* One f32 row of 2 to F32_WORDS_MAX elements by 32-bit words (w and tmp: n words each). */
 T512 static void sort_row_f32_words(const float *x, int descending, size_t n, uint32_t *w, uint32_t *tmp,
-                                    int64_t *out_positions, float *out_values, int64_t base) {
+                                    int64_t *out_positions, float *out_values, int64_t base, int stream) {
     const uint32_t f = descending ? UINT32_MAX : 0;
     uint32_t lo = UINT32_MAX, hi = 0;
     for (size_t j = 0; j < n; j++) {
@@ -549,36 +650,27 @@ T512 static void sort_row_f32_words(const float *x, int descending, size_t n, ui
             }
         }
     }
-    const __m512i pm = _mm512_set1_epi32((int)pmask);
-    const __m512i b = _mm512_set1_epi64(base);
-    for (size_t j = 0; j < n; j += 16) {
-        const size_t left = n - j;
-        const __mmask16 k = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
-        const __m512i p = _mm512_and_si512(_mm512_maskz_loadu_epi32(k, w + j), pm);
-        const __m512i p0 = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(p));
-        const __m512i p1 = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(p, 1));
-        _mm512_mask_storeu_epi64(out_positions + j, (__mmask8)k, _mm512_add_epi64(p0, b));
-        _mm512_mask_storeu_epi64(out_positions + j + 8, (__mmask8)(k >> 8), _mm512_add_epi64(p1, b));
-    }
-    if (out_values)
-        for (size_t j = 0; j < n; j++) out_values[j] = x[w[j] & pmask];
+    write_out32(x, n, w, pmask, out_positions, out_values, base, stream);
 }
 
 int am_sort_rows_simd(const void *src, int kind, size_t n, int descending, size_t first, size_t last,
                       void *scratch, int64_t *out_positions, void *out_values, int64_t base) {
     if (!am_sort_simd_active() || n > 65536) return 0;
     const size_t width = kind == AM_SORT_F32 ? 4 : 8;
+    const int stream = (last - first) * n >= STREAM_ABOVE;
     uint64_t *w = scratch, *tmp = w + n;
     if (kind == AM_SORT_F32 && n >= 2 && n <= F32_WORDS_MAX) {
         uint32_t *w32 = scratch, *tmp32 = w32 + n;
         for (size_t r = first; r < last; r++)
             sort_row_f32_words((const float *)src + r * n, descending, n, w32, tmp32, out_positions + r * n,
-                               out_values ? (float *)out_values + r * n : NULL, base);
+                               out_values ? (float *)out_values + r * n : NULL, base, stream);
+        if (stream) _mm_sfence();
         return 1;
     }
     for (size_t r = first; r < last; r++)
         sort_row_simd((const char *)src + r * n * width, kind, descending, n, w, tmp, out_positions + r * n,
-                      out_values ? (char *)out_values + r * n * width : NULL, base);
+                      out_values ? (char *)out_values + r * n * width : NULL, base, stream);
+    if (stream) _mm_sfence();
     return 1;
 }
 
