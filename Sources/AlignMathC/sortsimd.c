@@ -30,7 +30,7 @@ void am_sort_simd_enable(int on) { simd_switch = on; }
 #define T512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,popcnt")))
 /* Segments of at most this many words go to the register network. */
 #define QS_BASE 128
-#define QS_BASE32 128
+#define QS_BASE32 256
 /* Outputs of at least this many elements a call are written by streaming stores (12 bytes an
    element: 3 MB, beyond what stays in the cache for whoever reads them next). */
 #ifndef STREAM_ABOVE
@@ -417,6 +417,9 @@ T512 static void sort_row_simd(const void *src, int kind, int descending, size_t
    register too). The key keeps its top 32 - bits(n - 1) - shift bits, so keys close together
    often share a word's key: the check and insertion pass above orders them. */
 #define F32_WORDS_MAX AM_SORT_SIMD_F32_MAX
+/* f32 rows above this many elements take slots linear in the value (sort_row_f32_linear), up
+   to it the top bits of the keys (sort_row_f32_words: cheaper to make, few collisions). */
+#define F32_KEYBITS_MAX 1024
 
 /* Lane l's partner l ^ s: in-lane shuffles (one cycle) for s = 1, 2, 3, blocks of 128 bits
    for 4 and 8, a permutation otherwise. */
@@ -446,7 +449,7 @@ INL __m512i cx_lanes32(__m512i v, int s, int hb) {
 
 /* `network` for 16 lanes: word i in register i / 16, lane i % 16. */
 INL void network32(__m512i *v, const int R) {
-    const int levels = R == 1 ? 4 : R == 2 ? 5 : R == 4 ? 6 : 7;  /* log2(16R) */
+    const int levels = R == 1 ? 4 : R == 2 ? 5 : R == 4 ? 6 : R == 8 ? 7 : 8;  /* log2(16R) */
     UNROLL for (int lg = 1; lg <= levels; lg++) {
         const int size = 1 << lg;
         if (size <= 16) {
@@ -478,7 +481,7 @@ INL void network32(__m512i *v, const int R) {
 }
 
 INL void sort_block32(const uint32_t *in, uint32_t *out, size_t m, const int R) {
-    __m512i v[8];
+    __m512i v[16];
     const __m512i top = _mm512_set1_epi32(-1);
     UNROLL for (int r = 0; r < R; r++) {
         const size_t left = m > (size_t)(16 * r) ? m - 16 * r : 0;
@@ -497,7 +500,8 @@ T512 static void sort_small32(const uint32_t *in, uint32_t *out, size_t m) {
     if (m <= 16) sort_block32(in, out, m, 1);
     else if (m <= 32) sort_block32(in, out, m, 2);
     else if (m <= 64) sort_block32(in, out, m, 4);
-    else sort_block32(in, out, m, 8);
+    else if (m <= 128) sort_block32(in, out, m, 8);
+    else sort_block32(in, out, m, 16);
 }
 
 static void sift32(uint32_t *a, size_t root, size_t m) {
@@ -611,9 +615,69 @@ INL void write_out32(const float *x, size_t n, uint32_t *w, uint32_t pmask, int6
     stream_out(out_values, w, n * 4);
 }
 
+/* Words [a, b) of a row of 32-bit words share their slot (the word's key bits): ordered by
+   their full keys, ties by position. A short run by insertion, a longer one as 64-bit words
+   (full key above, position below) by the 64-bit network or quicksort in `buf` (2 (b - a)
+   words; only b - a when b - a <= QS_BASE). */
+T512 static void fix_run32(const float *x, uint64_t flip, int pb, uint32_t *w, size_t a, size_t b, uint64_t *buf) {
+    const uint32_t pmask = (uint32_t)((1ull << pb) - 1);
+    const size_t m = b - a;
+    if (m <= 16) {
+        uint64_t k[16];
+        uint32_t ws[16];
+        for (size_t i = 0; i < m; i++) {
+            const uint32_t wi = w[a + i];
+            const uint64_t ki = key_f32(x[wi & pmask]) ^ flip;
+            size_t t = i;
+            while (t > 0 && k[t - 1] > ki) {
+                k[t] = k[t - 1];
+                ws[t] = ws[t - 1];
+                t--;
+            }
+            k[t] = ki;
+            ws[t] = wi;
+        }
+        memcpy(w + a, ws, m * 4);
+        return;
+    }
+    for (size_t i = 0; i < m; i++) {
+        const uint32_t p = w[a + i] & pmask;
+        buf[i] = ((key_f32(x[p]) ^ flip) & 0xFFFFFFFF00000000ull) | p;
+    }
+    if (m <= QS_BASE) sort_small(buf, buf, m);
+    else quicksort(buf, buf + m, buf, 0, m, 2 * bit_length(m) + 8);
+    const uint32_t slot = w[a] & ~pmask;
+    for (size_t i = 0; i < m; i++) w[a + i] = slot | (uint32_t)(buf[i] & pmask);
+}
+
+/* Orders each run of neighbours of a sorted row of 32-bit words whose slots are equal
+   (found sixteen at a time by a vector compare) by `fix_run32`. */
+T512 static void fix_runs32(const float *x, uint64_t flip, int pb, uint32_t *w, size_t n, uint64_t *buf) {
+    size_t j = 1;
+    while (j < n) {
+        uint32_t eq = 0;
+        for (; j < n; j += 16) {
+            const size_t left = n - j;
+            const __mmask16 lm = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
+            eq = _mm512_mask_cmpeq_epu32_mask(lm, _mm512_srli_epi32(_mm512_maskz_loadu_epi32(lm, w + j), pb),
+                                              _mm512_srli_epi32(_mm512_maskz_loadu_epi32(lm, w + j - 1), pb));
+            if (eq) break;
+        }
+        if (!eq) return;
+        j += (size_t)__builtin_ctz(eq);
+        const size_t a = j - 1;
+        const uint32_t slot = w[a] >> pb;
+        size_t b = j + 1;
+        while (b < n && (w[b] >> pb) == slot) b++;
+        fix_run32(x, flip, pb, w, a, b, buf);
+        j = b + 1;
+    }
+}
+
 /* One f32 row of 2 to F32_WORDS_MAX elements by 32-bit words (w and tmp: n words each). */
 T512 static void sort_row_f32_words(const float *x, int descending, size_t n, uint32_t *w, uint32_t *tmp,
-                                    int64_t *out_positions, float *out_values, int64_t base, int stream) {
+                                    uint64_t *buf, int64_t *out_positions, float *out_values, int64_t base,
+                                    int stream) {
     const uint32_t f = descending ? UINT32_MAX : 0;
     uint32_t lo = UINT32_MAX, hi = 0;
     for (size_t j = 0; j < n; j++) {
@@ -626,31 +690,64 @@ T512 static void sort_row_f32_words(const float *x, int descending, size_t n, ui
     int shift = bit_length(hi - lo) + pb - 32;
     if (shift < 0) shift = 0;
     for (size_t j = 0; j < n; j++) w[j] = ((w[j] - lo) >> shift) << pb | (uint32_t)j;
-    if (n <= 128) sort_small32(w, w, n);
+    if (n <= QS_BASE32) sort_small32(w, w, n);
     else quicksort32(w, tmp, w, 0, n, 2 * bit_length(n) + 8);
-    const uint32_t pmask = (uint32_t)((1ull << pb) - 1);
-    if (shift > 0) {
-        const uint64_t flip = descending ? UINT64_MAX : 0;
-        for (size_t j0 = 1; j0 < n; j0 += 16) {
-            const size_t left = n - j0;
-            const __mmask16 lm = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
-            uint32_t eq = _mm512_mask_cmpeq_epu32_mask(lm, _mm512_srli_epi32(_mm512_maskz_loadu_epi32(lm, w + j0), pb),
-                                                       _mm512_srli_epi32(_mm512_maskz_loadu_epi32(lm, w + j0 - 1), pb));
-            while (eq) {
-                const size_t j = j0 + (size_t)__builtin_ctz(eq);
-                eq &= eq - 1;
-                const uint32_t wj = w[j];
-                const uint64_t kj = key_f32(x[wj & pmask]) ^ flip;
-                size_t i = j;
-                while (i > 0 && (w[i - 1] >> pb) == (wj >> pb) && (key_f32(x[w[i - 1] & pmask]) ^ flip) > kj) {
-                    w[i] = w[i - 1];
-                    i--;
-                }
-                w[i] = wj;
-            }
-        }
+    if (shift > 0) fix_runs32(x, descending ? UINT64_MAX : 0, pb, w, n, buf);
+    write_out32(x, n, w, (uint32_t)((1ull << pb) - 1), out_positions, out_values, base, stream);
+}
+
+/* One f32 row of 2 to 65,536 elements by 32-bit words whose key bits are a slot linear in
+   the value, not the top bits of its key: slot 1 + (x - min) * (S - 2) / (max - min) over
+   the finite values (descending max - x), 0 for -inf, S for +inf and NaN (the other way
+   round descending), S + 1 the slots 32 - bits(n - 1) bits hold. The slots of N(0, 1)-like
+   rows collide far less than the keys' top bits (which spend most of their range on the
+   exponent); equal slots are ordered by full keys (`fix_runs32`). w and tmp hold n words
+   each, buf 2n 64-bit words. */
+T512 static void sort_row_f32_linear(const float *x, int descending, size_t n, uint32_t *w, uint32_t *tmp,
+                                     uint64_t *buf, int64_t *out_positions, float *out_values, int64_t base,
+                                     int stream) {
+    __m512 vlo = _mm512_set1_ps(__builtin_inff()), vhi = _mm512_set1_ps(-__builtin_inff());
+    size_t j = 0;
+    for (; j < n; j += 16) {
+        const size_t left = n - j;
+        const __mmask16 lm = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
+        const __m512 v = _mm512_maskz_loadu_ps(lm, x + j);
+        const __mmask16 fin = (__mmask16)(lm & ~_mm512_fpclass_ps_mask(v, 0x99));
+        vlo = _mm512_mask_min_ps(vlo, fin, vlo, v);
+        vhi = _mm512_mask_max_ps(vhi, fin, vhi, v);
     }
-    write_out32(x, n, w, pmask, out_positions, out_values, base, stream);
+    float lo = _mm512_reduce_min_ps(vlo), hi = _mm512_reduce_max_ps(vhi);
+    if (!(lo <= hi)) lo = hi = 0;  /* no finite value */
+    const int pb = bit_length(n - 1);
+    const uint32_t S = (uint32_t)((1ull << (32 - pb)) - 1);
+    const double range = (double)hi - (double)lo;
+    const double sc = range > 0 ? (double)(S - 2) / range : 0;
+    const __m512d org = _mm512_set1_pd(descending ? (double)hi : (double)lo), scale = _mm512_set1_pd(descending ? -sc : sc);
+    const __m512i one = _mm512_set1_epi32(1), top = _mm512_set1_epi32((int)S), below = _mm512_set1_epi32((int)(S - 1));
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512 pinf = _mm512_set1_ps(__builtin_inff());
+    for (j = 0; j < n; j += 16) {
+        const size_t left = n - j;
+        const __mmask16 lm = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
+        const __m512 v = _mm512_maskz_loadu_ps(lm, x + j);
+        const __m512d d0 = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+        const __m512d d1 = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+        const __m256i s0 = _mm512_cvttpd_epu32(_mm512_mul_pd(_mm512_sub_pd(d0, org), scale));
+        const __m256i s1 = _mm512_cvttpd_epu32(_mm512_mul_pd(_mm512_sub_pd(d1, org), scale));
+        __m512i sl = _mm512_inserti64x4(_mm512_castsi256_si512(s0), s1, 1);
+        sl = _mm512_add_epi32(_mm512_min_epu32(sl, _mm512_sub_epi32(below, one)), one);
+        const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), pi = _mm512_cmp_ps_mask(v, pinf, _CMP_EQ_OQ);
+        const __mmask16 ni = _mm512_cmp_ps_mask(v, _mm512_sub_ps(_mm512_setzero_ps(), pinf), _CMP_EQ_OQ);
+        const __mmask16 up = descending ? ni : (__mmask16)(nan | pi), down = descending ? (__mmask16)(nan | pi) : ni;
+        sl = _mm512_mask_mov_epi32(sl, up, top);
+        sl = _mm512_mask_mov_epi32(sl, down, _mm512_setzero_si512());
+        const __m512i word = _mm512_or_si512(_mm512_slli_epi32(sl, (unsigned)pb), _mm512_add_epi32(iota, _mm512_set1_epi32((int)j)));
+        _mm512_mask_storeu_epi32(w + j, lm, word);
+    }
+    if (n <= QS_BASE32) sort_small32(w, w, n);
+    else quicksort32(w, tmp, w, 0, n, 2 * bit_length(n) + 8);
+    fix_runs32(x, descending ? UINT64_MAX : 0, pb, w, n, buf);
+    write_out32(x, n, w, (uint32_t)((1ull << pb) - 1), out_positions, out_values, base, stream);
 }
 
 int am_sort_rows_simd(const void *src, int kind, size_t n, int descending, size_t first, size_t last,
@@ -661,9 +758,15 @@ int am_sort_rows_simd(const void *src, int kind, size_t n, int descending, size_
     uint64_t *w = scratch, *tmp = w + n;
     if (kind == AM_SORT_F32 && n >= 2 && n <= F32_WORDS_MAX) {
         uint32_t *w32 = scratch, *tmp32 = w32 + n;
-        for (size_t r = first; r < last; r++)
-            sort_row_f32_words((const float *)src + r * n, descending, n, w32, tmp32, out_positions + r * n,
-                               out_values ? (float *)out_values + r * n : NULL, base, stream);
+        uint64_t *buf = (uint64_t *)(tmp32 + n);  /* 8n bytes in: aligned */
+        for (size_t r = first; r < last; r++) {
+            const float *x = (const float *)src + r * n;
+            float *v = out_values ? (float *)out_values + r * n : NULL;
+            if (n <= F32_KEYBITS_MAX)
+                sort_row_f32_words(x, descending, n, w32, tmp32, buf, out_positions + r * n, v, base, stream);
+            else
+                sort_row_f32_linear(x, descending, n, w32, tmp32, buf, out_positions + r * n, v, base, stream);
+        }
         if (stream) _mm_sfence();
         return 1;
     }

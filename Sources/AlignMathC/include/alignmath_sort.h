@@ -106,7 +106,7 @@ int am_sort_simd_active(void);
 /// f32 rows of at most this many elements take 32-bit words (key bits and position) in the
 /// AVX-512 way, sixteen a register; longer f32 rows 64-bit words, eight a register (32-bit
 /// words lose too many key bits to the position there: 2x slower on rows of 10,000).
-enum { AM_SORT_SIMD_F32_MAX = 4096 };
+enum { AM_SORT_SIMD_F32_MAX = 16384 };
 
 /// Switches the AVX-512 way on (1, the default) or off (0: the rank and bucket ways of
 /// sortrows.c, as on CPUs without AVX-512): for tests of both ways.
