@@ -447,10 +447,47 @@ INL __m512i cx_lanes32(__m512i v, int s, int hb) {
     return _mm512_mask_max_epu32(_mm512_min_epu32(v, p), hi, v, p);
 }
 
-/* `network` for 16 lanes: word i in register i / 16, lane i % 16. */
+/* Registers 0..15 each sorted: the columns first (Batcher's odd-even merge sort of 16, 63
+   compare-exchanges on whole registers: one min and one max sort 16 columns), then the
+   16 x 16 words transposed, so register c holds column c in order. */
+INL void sort16_registers32(__m512i *v) {
+    static const unsigned char net[63][2] = {{0, 1}, {2, 3}, {0, 2}, {1, 3}, {1, 2}, {4, 5}, {6, 7}, {4, 6}, {5, 7}, {5, 6}, {0, 4}, {2, 6}, {2, 4}, {1, 5}, {3, 7}, {3, 5}, {1, 2}, {3, 4}, {5, 6}, {8, 9}, {10, 11}, {8, 10}, {9, 11}, {9, 10}, {12, 13}, {14, 15}, {12, 14}, {13, 15}, {13, 14}, {8, 12}, {10, 14}, {10, 12}, {9, 13}, {11, 15}, {11, 13}, {9, 10}, {11, 12}, {13, 14}, {0, 8}, {4, 12}, {4, 8}, {2, 10}, {6, 14}, {6, 10}, {2, 4}, {6, 8}, {10, 12}, {1, 9}, {5, 13}, {5, 9}, {3, 11}, {7, 15}, {7, 11}, {3, 5}, {7, 9}, {11, 13}, {1, 2}, {3, 4}, {5, 6}, {7, 8}, {9, 10}, {11, 12}, {13, 14}};
+    UNROLL for (int c = 0; c < 63; c++) {
+        const __m512i a = v[net[c][0]], b = v[net[c][1]];
+        v[net[c][0]] = _mm512_min_epu32(a, b);
+        v[net[c][1]] = _mm512_max_epu32(a, b);
+    }
+    __m512i t[16], u[16];
+    UNROLL for (int k = 0; k < 8; k++) {
+        t[2 * k] = _mm512_unpacklo_epi32(v[2 * k], v[2 * k + 1]);
+        t[2 * k + 1] = _mm512_unpackhi_epi32(v[2 * k], v[2 * k + 1]);
+    }
+    /* u[4g + j], 128-bit lane L: column 4L + j of rows 4g..4g + 3 */
+    UNROLL for (int g = 0; g < 4; g++) {
+        u[4 * g] = _mm512_unpacklo_epi64(t[4 * g], t[4 * g + 2]);
+        u[4 * g + 1] = _mm512_unpackhi_epi64(t[4 * g], t[4 * g + 2]);
+        u[4 * g + 2] = _mm512_unpacklo_epi64(t[4 * g + 1], t[4 * g + 3]);
+        u[4 * g + 3] = _mm512_unpackhi_epi64(t[4 * g + 1], t[4 * g + 3]);
+    }
+    UNROLL for (int j = 0; j < 4; j++) {
+        const __m512i a01 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0x44), b01 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0x44);
+        const __m512i a23 = _mm512_shuffle_i32x4(u[j], u[4 + j], 0xEE), b23 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0xEE);
+        v[j] = _mm512_shuffle_i32x4(a01, b01, 0x88);
+        v[4 + j] = _mm512_shuffle_i32x4(a01, b01, 0xDD);
+        v[8 + j] = _mm512_shuffle_i32x4(a23, b23, 0x88);
+        v[12 + j] = _mm512_shuffle_i32x4(a23, b23, 0xDD);
+    }
+}
+
+/* `network` for 16 lanes: word i in register i / 16, lane i % 16. From 16 registers, the
+   blocks of 16 (each register) are sorted by `sort16_registers32` instead of the first four
+   levels. */
 INL void network32(__m512i *v, const int R) {
     const int levels = R == 1 ? 4 : R == 2 ? 5 : R == 4 ? 6 : R == 8 ? 7 : 8;  /* log2(16R) */
-    UNROLL for (int lg = 1; lg <= levels; lg++) {
+    if (R >= 16) {
+        UNROLL for (int g = 0; g < R; g += 16) sort16_registers32(v + g);
+    }
+    UNROLL for (int lg = R >= 16 ? 5 : 1; lg <= levels; lg++) {
         const int size = 1 << lg;
         if (size <= 16) {
             UNROLL for (int r = 0; r < R; r++) v[r] = cx_lanes32(v[r], size - 1, size / 2);
