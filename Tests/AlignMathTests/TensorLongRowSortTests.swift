@@ -148,6 +148,28 @@ final class TensorLongRowSortTests: XCTestCase {
             try checkByValue(close, rows: 2, n: n)
         }
         try checkByValue((0..<65_535).map { _ in (Double(next()) / 9007199254740992.0 - 0.5) * 1e6 }, rows: 1, n: 65_535)
+        // f32 rows by 32-bit words: every size of the 16-lane network (up to 256 words, the
+        // columns-then-transpose start from 129), the top bits of the keys up to 1,024, slots
+        // linear in the value from 1,025 to 16,384, 64-bit words from 16,385; runs of equal
+        // slots (values 2^-23 apart, and everything but an outlier in a few slots: runs longer
+        // than 16 and than 128 sorted as 64-bit words)
+        for n in [129, 130, 160, 192, 200, 240, 255, 256, 257, 511, 1024, 1025, 2000, 3333, 8192, 16384, 16385] {
+            var v = [Double](repeating: 0, count: 2 * n)
+            for i in v.indices {
+                switch next() % 5 {
+                case 0: v[i] = Double(Int64(bitPattern: next()) % 5)
+                case 1: v[i] = [.nan, -0.0, 0.0, .infinity, -.infinity][Int(next() % 5)]
+                case 2: v[i] = 1 + Double(next() % 64) * 0x1p-23
+                default: v[i] = (Double(next()) / 9007199254740992.0 - 0.5) * 10
+                }
+            }
+            try checkByValue(v, rows: 2, n: n)
+            var outlier = (0..<(2 * n)).map { _ in Double(next() % 100_000) / 100_000 }
+            outlier[3] = 1e30
+            outlier[n + 1] = -1e30
+            for j in stride(from: n + 5, to: 2 * n, by: 7) { outlier[j] = 0.5 + Double(next() % 9) * 0x1p-24 }
+            try checkByValue(outlier, rows: 2, n: n)
+        }
         // i64: both ends of the range (a word shift of 8 bits) and a narrow range (no shift)
         let n = 300
         var ints: [Int64] = (0..<n).map { _ in Int64(bitPattern: next() << 11 | next()) }
@@ -167,6 +189,109 @@ final class TensorLongRowSortTests: XCTestCase {
                 XCTAssertEqual(Array(values[r * n..<(r + 1) * n]), expected.map { row[$0] })
             }
         }
+    }
+
+    /// Outputs of 256k elements and more a call go out by streaming stores where they fill
+    /// whole 64-byte lines (sortsimd.c); `Tensor.sort` splits a tensor into 8 calls, so a
+    /// tensor this size takes the ordinary stores there. One `am_sort_rows` call over all the
+    /// rows (streamed) against `Tensor.sort` (not streamed; held to a reference by value by
+    /// the tests above, here on a few rows too): rows of odd length, so rows start anywhere
+    /// in a line; f32 by 32-bit words (top key bits, and slots from 1,025), f64 and i64 by
+    /// 64-bit words; positions from 1.
+    func testStreamedOutputs() throws {
+        try XCTSkipUnless(am_sort_simd_active() != 0, "this CPU has no AVX-512")
+        for (rows, n) in [(900, 333), (140, 2_049)] {
+            var v = [Double](repeating: 0, count: rows * n)
+            for i in v.indices {
+                switch next() % 6 {
+                case 0: v[i] = Double(Int64(bitPattern: next()) % 5)
+                case 1: v[i] = [.nan, -0.0, 0.0, .infinity, -.infinity][Int(next() % 5)]
+                default: v[i] = (Double(next()) / 9007199254740992.0 - 0.5) * 10
+                }
+            }
+            XCTAssertGreaterThanOrEqual(rows * n, 1 << 18)
+            try checkByValue(Array(v[0..<(3 * n)]), rows: 3, n: n)
+            for (dt, kind) in [(DType.f32, AM_SORT_F32), (.f64, AM_SORT_F64), (.i64, AM_SORT_I64)] {
+                let t = try Tensor(v.map { dt == .i64 ? ($0.isFinite ? $0.rounded(.down) : 7) : $0 }, shape: [rows, n], dtype: dt)
+                for descending in [false, true] {
+                    let (sv, sp) = try t.sort(axis: -1, descending: descending, positionBase: 1)
+                    let width = dt == .f32 ? 4 : 8
+                    var positions = [Int64](repeating: -1, count: rows * n)
+                    var values = [UInt8](repeating: 0, count: rows * n * width)
+                    var scratch = [UInt8](repeating: 0, count: am_sort_rows_scratch(n))
+                    let src: UnsafeRawPointer = dt == .f32 ? UnsafeRawPointer(t.pointer(Float.self))
+                        : dt == .f64 ? UnsafeRawPointer(t.pointer(Double.self)) : UnsafeRawPointer(t.pointer(Int64.self))
+                    positions.withUnsafeMutableBufferPointer { p in
+                        values.withUnsafeMutableBytes { vb in
+                            scratch.withUnsafeMutableBytes { sb in
+                                am_sort_rows(src, Int32(kind), descending ? 1 : 0, n, 0, rows, sb.baseAddress, p.baseAddress, vb.baseAddress, 1)
+                            }
+                        }
+                    }
+                    XCTAssert(positions == sp.toInt64s(), "\(dt) [\(rows), \(n)] descending \(descending): positions")
+                    let expected: [UInt8]
+                    switch dt {
+                    case .f32: expected = Array(UnsafeRawBufferPointer(start: sv.pointer(Float.self), count: rows * n * 4))
+                    case .f64: expected = Array(UnsafeRawBufferPointer(start: sv.pointer(Double.self), count: rows * n * 8))
+                    default: expected = Array(UnsafeRawBufferPointer(start: sv.pointer(Int64.self), count: rows * n * 8))
+                    }
+                    XCTAssert(values == expected, "\(dt) [\(rows), \(n)] descending \(descending): values")
+                }
+            }
+        }
+    }
+
+    /// Rows that make the quicksorts of sortsimd.c pick a bad pivot every time (each
+    /// partition sets apart only the samples below the median sample), so that they run out
+    /// of levels and sort the rest by heapsort: 32-bit words (f32, 16 samples, segments of
+    /// 256 to the network) and 64-bit words (f64 and i64, 8 samples, segments of 128).
+    func testQuicksortHeapsortFallback() throws {
+        try XCTSkipUnless(am_sort_simd_active() != 0, "this CPU has no AVX-512")
+        for n in [1000, 3000] {
+            for (lanes, base) in [(16, 256), (8, 128)] {
+                let killer = badPivotRow(n: n, lanes: lanes, base: base)
+                try checkByValue(killer, rows: 1, n: n)
+                try checkByValue(killer.map { -$0 }, rows: 1, n: n)
+            }
+        }
+    }
+
+    /// The row (values: distinct ranks) for which sortsimd.c's quicksort of `lanes` words a
+    /// register, sampling `lanes` words at lo + m (2i + 1) / (2 lanes) and partitioning by the
+    /// sample of rank lanes / 2 (chunks of `lanes`: those below to the left in order, the rest
+    /// from the right end), sets apart only the samples below the pivot at every level: the
+    /// ranks are handed out as the simulated partitions need them (McIlroy's adversary).
+    private func badPivotRow(n: Int, lanes: Int, base: Int) -> [Double] {
+        var rank = [Int](repeating: -1, count: n), given = 0
+        var cur = Array(0..<n), other = Array(0..<n)
+        var lo = 0, hi = n
+        while hi - lo > base {
+            let m = hi - lo
+            let samples = (0..<lanes).map { cur[lo + m * (2 * $0 + 1) / (2 * lanes)] }
+            // ranked samples are the smallest; rank unranked ones up to lanes / 2 below the
+            // pivot, then the pivot itself (the smallest of the unranked that stay)
+            var below = samples.filter { rank[$0] >= 0 }.count
+            for e in samples where rank[e] < 0 && below < lanes / 2 {
+                rank[e] = given; given += 1; below += 1
+            }
+            if let e = samples.first(where: { rank[$0] < 0 }) { rank[e] = given; given += 1 }
+            let ranked = samples.map { rank[$0] < 0 ? Int.max : rank[$0] }.sorted()  // unranked: above all
+            let pivot = ranked[lanes / 2]
+            var L = lo, R = hi
+            for i in stride(from: lo, to: hi, by: lanes) {
+                let chunk = cur[i..<min(i + lanes, hi)]
+                let left = chunk.filter { rank[$0] >= 0 && rank[$0] < pivot }
+                let right = chunk.filter { !(rank[$0] >= 0 && rank[$0] < pivot) }
+                for (k, e) in left.enumerated() { other[L + k] = e }
+                L += left.count
+                R -= right.count
+                for (k, e) in right.enumerated() { other[R + k] = e }
+            }
+            swap(&cur, &other)
+            if L - lo < hi - L { lo = L } else { hi = L }
+        }
+        for e in 0..<n where rank[e] < 0 { rank[e] = given; given += 1 }
+        return rank.map { Double($0) }
     }
 
     /// The ways of CPUs without AVX-512 (sortsimd.c switched off: rank up to 128, value
