@@ -31,6 +31,11 @@ void am_sort_simd_enable(int on) { simd_switch = on; }
 /* Segments of at most this many words go to the register network. */
 #define QS_BASE 128
 #define QS_BASE32 256
+/* ...and segments of more than this many words up to 512 to the network of 512 (two of 256
+   merged): partitioned, their halves would often exceed 256 or be just above 128. */
+#ifndef NET512_ABOVE
+#define NET512_ABOVE 448
+#endif
 /* Outputs of at least this many elements a call are written by streaming stores (12 bytes an
    element: 3 MB, beyond what stays in the cache for whoever reads them next). */
 #ifndef STREAM_ABOVE
@@ -533,12 +538,60 @@ INL void sort_block32(const uint32_t *in, uint32_t *out, size_t m, const int R) 
     }
 }
 
+/* The rest of a bitonic merge of 256 words in 16 registers whose first step is done: the
+   strides 128 down to 16 between registers, then 8 down to 1 within them. */
+INL void half_clean256(__m512i *v) {
+    UNROLL for (int rs = 8; rs >= 1; rs /= 2)
+        UNROLL for (int r = 0; r < 16; r++)
+            if (!(r & rs)) {
+                const __m512i a = v[r], c = v[r + rs];
+                v[r] = _mm512_min_epu32(a, c);
+                v[r + rs] = _mm512_max_epu32(a, c);
+            }
+    UNROLL for (int s = 8; s >= 1; s /= 2)
+        UNROLL for (int r = 0; r < 16; r++) v[r] = cx_lanes32(v[r], s, s);
+}
+
+/* 257 to 512 words: two networks of 256 (the second padded with the largest word) and their
+   merge (the second half kept in memory while the first is merged). Cheaper than a partition
+   into two segments just above 128 or 256, each sorted by a network of twice its size. */
+T512 static void sort_block32_512(const uint32_t *in, uint32_t *out, size_t m) {
+    __m512i a[16], b[16];
+    const __m512i top = _mm512_set1_epi32(-1);
+    UNROLL for (int r = 0; r < 16; r++) a[r] = _mm512_loadu_si512(in + 16 * r);
+    network32(a, 16);
+    __attribute__((aligned(64))) uint32_t hi[256];
+    UNROLL for (int r = 0; r < 16; r++) _mm512_store_si512(hi + 16 * r, a[r]);
+    UNROLL for (int r = 0; r < 16; r++) {
+        const size_t left = m - 256 > (size_t)(16 * r) ? m - 256 - 16 * r : 0;
+        const __mmask16 k = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
+        b[r] = _mm512_mask_loadu_epi32(top, k, in + 256 + 16 * r);
+    }
+    network32(b, 16);
+    /* word i of the first against word 255 - i of the second */
+    UNROLL for (int r = 0; r < 16; r++) {
+        const __m512i x = _mm512_load_si512(hi + 16 * r), y = partner32(b[15 - r], 15);
+        a[r] = _mm512_min_epu32(x, y);
+        _mm512_store_si512(hi + 16 * r, _mm512_max_epu32(x, y));
+    }
+    half_clean256(a);
+    UNROLL for (int r = 0; r < 16; r++) _mm512_storeu_si512(out + 16 * r, a[r]);
+    UNROLL for (int r = 0; r < 16; r++) b[r] = _mm512_load_si512(hi + 16 * r);
+    half_clean256(b);
+    UNROLL for (int r = 0; r < 16; r++) {
+        const size_t left = m - 256 > (size_t)(16 * r) ? m - 256 - 16 * r : 0;
+        const __mmask16 k = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
+        _mm512_mask_storeu_epi32(out + 256 + 16 * r, k, b[r]);
+    }
+}
+
 T512 static void sort_small32(const uint32_t *in, uint32_t *out, size_t m) {
     if (m <= 16) sort_block32(in, out, m, 1);
     else if (m <= 32) sort_block32(in, out, m, 2);
     else if (m <= 64) sort_block32(in, out, m, 4);
     else if (m <= 128) sort_block32(in, out, m, 8);
-    else sort_block32(in, out, m, 16);
+    else if (m <= 256) sort_block32(in, out, m, 16);
+    else sort_block32_512(in, out, m);
 }
 
 static void sift32(uint32_t *a, size_t root, size_t m) {
@@ -566,7 +619,7 @@ static void heapsort_words32(uint32_t *a, size_t m) {
 
 /* `quicksort` for 32-bit words. */
 T512 static void quicksort32(uint32_t *cur, uint32_t *other, uint32_t *out, size_t lo, size_t hi, int budget) {
-    while (hi - lo > QS_BASE32) {
+    while (hi - lo > QS_BASE32 && !(hi - lo > NET512_ABOVE && hi - lo <= 512)) {
         const size_t m = hi - lo;
         if (budget-- == 0) {
             heapsort_words32(cur + lo, m);

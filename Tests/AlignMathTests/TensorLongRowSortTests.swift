@@ -149,11 +149,13 @@ final class TensorLongRowSortTests: XCTestCase {
         }
         try checkByValue((0..<65_535).map { _ in (Double(next()) / 9007199254740992.0 - 0.5) * 1e6 }, rows: 1, n: 65_535)
         // f32 rows by 32-bit words: every size of the 16-lane network (up to 256 words, the
-        // columns-then-transpose start from 129), the top bits of the keys up to 1,024, slots
+        // columns-then-transpose start from 129; 449 to 512 two of 256 merged, whole rows and
+        // the quicksort's segments), the top bits of the keys up to 1,024, slots
         // linear in the value from 1,025 to 16,384, 64-bit words from 16,385; runs of equal
         // slots (values 2^-23 apart, and everything but an outlier in a few slots: runs longer
         // than 16 and than 128 sorted as 64-bit words)
-        for n in [129, 130, 160, 192, 200, 240, 255, 256, 257, 511, 1024, 1025, 2000, 3333, 8192, 16384, 16385] {
+        for n in [129, 130, 160, 192, 200, 240, 255, 256, 257, 448, 449, 500, 511, 512, 513, 900, 1024, 1025, 2000,
+                  3333, 8192, 16384, 16385] {
             var v = [Double](repeating: 0, count: 2 * n)
             for i in v.indices {
                 switch next() % 5 {
@@ -244,7 +246,8 @@ final class TensorLongRowSortTests: XCTestCase {
     /// Rows that make the quicksorts of sortsimd.c pick a bad pivot every time (each
     /// partition sets apart only the samples below the median sample), so that they run out
     /// of levels and sort the rest by heapsort: 32-bit words (f32, 16 samples, segments of
-    /// 256 to the network) and 64-bit words (f64 and i64, 8 samples, segments of 128).
+    /// 256 to the network, of 449 to 512 too: reached only after the levels run out here) and
+    /// 64-bit words (f64 and i64, 8 samples, segments of 128).
     func testQuicksortHeapsortFallback() throws {
         try XCTSkipUnless(am_sort_simd_active() != 0, "this CPU has no AVX-512")
         for n in [1000, 3000] {
