@@ -41,6 +41,11 @@ void am_sort_simd_enable(int on) { simd_switch = on; }
 #ifndef STREAM_ABOVE
 #define STREAM_ABOVE (1u << 18)
 #endif
+/* ...in rows of at least this many (shorter rows leave too many lines partly written by
+   ordinary stores: rows of 50 1.5x slower streamed, rows of 200 even, 256 10% faster). */
+#ifndef STREAM_ROW_MIN
+#define STREAM_ROW_MIN 256
+#endif
 #if defined(__clang__)
 #define UNROLL _Pragma("clang loop unroll(full)")
 #else
@@ -844,7 +849,7 @@ int am_sort_rows_simd(const void *src, int kind, size_t n, int descending, size_
                       void *scratch, int64_t *out_positions, void *out_values, int64_t base) {
     if (!am_sort_simd_active() || n > 65536) return 0;
     const size_t width = kind == AM_SORT_F32 ? 4 : 8;
-    const int stream = (last - first) * n >= STREAM_ABOVE;
+    const int stream = n >= STREAM_ROW_MIN && (last - first) * n >= STREAM_ABOVE;
     uint64_t *w = scratch, *tmp = w + n;
     if (kind == AM_SORT_F32 && n >= 2 && n <= F32_WORDS_MAX) {
         uint32_t *w32 = scratch, *tmp32 = w32 + n;
