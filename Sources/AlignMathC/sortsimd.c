@@ -7,18 +7,21 @@
    shifted right until key and position fit, then the 0-based position in the low bits. So
    sorting the words sorts (key, position): stable by construction, one unsigned compare a
    pair. Words are 64-bit, eight a register, except for f32 rows of up to
-   AM_SORT_SIMD_F32_MAX: 32-bit, sixteen a register. Rows of up to 128 words are sorted by a
-   bitonic network in registers (padded to a power of two with the largest word; from eight
-   64-bit registers the first three levels are a network on whole registers, which sorts the
-   columns, and a transpose), longer ones by a quicksort whose partitions are compressed
-   vectors (out of place, between the words and a second buffer) down to segments of 128,
-   each sorted by the network. Where the shift dropped low bits of the keys (f64 rows of
-   wide range, i64 rows spanning more than 2^(64 - bits of the position), f32 rows in 32-bit
-   words), neighbours whose shifted keys are equal may be out of order: each is inserted
-   among those equal to it by its full key (rare in continuous values; ties have equal full
-   keys and stay in the order of their positions). The keys are sortkeys.h's (torch's order:
-   NaN above +inf, -0.0 equal to 0.0; descending the complement). BENCHMARKS.md, "Sorting
-   many rows". */
+   AM_SORT_SIMD_F32_MAX: 32-bit, sixteen a register (above 1,024 elements their key bits are
+   a slot linear in the value instead of the key's top bits: sort_row_f32_linear). Rows of
+   up to 128 64-bit or 256 32-bit words are sorted by a bitonic network in registers (padded
+   to a power of two with the largest word; from eight 64-bit or sixteen 32-bit registers the
+   first levels are a network on whole registers, which sorts the columns, and a transpose;
+   449 to 512 32-bit words two networks of 256 and a merge), longer ones by a quicksort whose
+   partitions are compressed vectors (out of place, between the words and a second buffer)
+   down to segments the networks take. Where the shift dropped low bits of the keys (f64
+   rows of wide range, i64 rows spanning more than 2^(64 - bits of the position), f32 rows in
+   32-bit words), neighbours whose shifted keys are equal may be out of order: each is
+   inserted among those equal to it by its full key (rare in continuous values; ties have
+   equal full keys and stay in the order of their positions; f32 runs longer than 16 are
+   sorted as 64-bit words of full key and position). Outputs of large calls in rows of 256
+   and more go out by streaming stores. The keys are sortkeys.h's (torch's order: NaN above
+   +inf, -0.0 equal to 0.0; descending the complement). BENCHMARKS.md, "Sorting many rows". */
 
 static int simd_switch = 1;
 
