@@ -111,6 +111,9 @@ void am_sort_minmax(const void *src, int kind, size_t lo, size_t hi, int descend
    counters are touched one by one. */
 #define CHUNK 256
 
+/* The bits a guessed window reaches above the top bit where its sample's keys differ. */
+#define GUESS_MARGIN 4
+
 BODY void hist_body(const void *src, int kind, size_t lo, size_t hi, int descending, uint64_t offset,
                     int shift, int window, uint32_t *restrict hist) {
     const uint64_t flip = descending ? UINT64_MAX : 0, mask = ((uint64_t)1 << window) - 1;
@@ -142,9 +145,11 @@ void am_sort_hist(const void *src, int kind, size_t lo, size_t hi, int descendin
 
 int am_sort_window_guess(const void *src, int kind, size_t n, int descending, int *shift) {
     /* Keys on both sides of 2^63 differ in bit 63, so the extremes do: am_sort_window's
-       top is 64 whatever else the row holds. */
+       top is 64 whatever else the row holds. Otherwise the sample's keys differ below some
+       bit; the row's may differ higher up: the guess takes GUESS_MARGIN bits more, and the
+       caller checks the extremes against it. */
     const uint64_t flip = descending ? UINT64_MAX : 0;
-    int below = 0, above = 0;
+    uint64_t kmin = UINT64_MAX, kmax = 0;
     for (size_t i = 0; i < 64 && n; i++) {
         const size_t j = n * (2 * i + 1) / 128;
         uint64_t k;
@@ -153,11 +158,15 @@ int am_sort_window_guess(const void *src, int kind, size_t n, int descending, in
         case AM_SORT_F32: k = key_f32(((const float *)src)[j]); break;
         default: k = key_i64(((const int64_t *)src)[j]);
         }
-        if ((k ^ flip) >> 63) above = 1;
-        else below = 1;
+        k ^= flip;
+        kmin = k < kmin ? k : kmin;
+        kmax = k > kmax ? k : kmax;
     }
-    if (!(below && above)) return 0;
-    return am_sort_window(n, 0, UINT64_MAX, shift);
+    if (!n) return 0;
+    int top = bit_length(kmin ^ kmax);
+    if (top < 64) top += GUESS_MARGIN;
+    if (top > 64) top = 64;
+    return am_sort_window(n, 0, top == 64 ? UINT64_MAX : ((uint64_t)1 << top) - 1, shift);
 }
 
 /* The extremes and the histogram in one pass: the keys of a chunk worked out in one loop,

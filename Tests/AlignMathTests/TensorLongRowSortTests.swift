@@ -376,6 +376,22 @@ final class TensorLongRowSortTests: XCTestCase {
         }
     }
 
+    /// Rows of one sign (`tensor.rand`'s [0, 1)): the window guessed from a sample with 4 bits
+    /// to spare holds, and the extremes and histogram come from one pass; with one value far
+    /// below the sample's it does not, and the histogram is counted again (2^-768: its
+    /// exponent's low 8 bits are all ones, so the guessed window would put it last; and its key
+    /// and the largest differ in as many top bits as they are apart, so no offset hides it).
+    func testLongRowsOfOneSign() throws {
+        let n = RadixSort.splitAbove + 1_234
+        var v = (0..<(2 * n)).map { _ in Double(next() >> 1) / 4503599627370496.0 }
+        v[n + n / 3] = 0x1p-768
+        for simd: Int32 in [1, 0] {
+            am_sort_simd_enable(simd)
+            defer { am_sort_simd_enable(1) }
+            try checkByValue(v, rows: 2, n: n)
+        }
+    }
+
     /// `positionBase` (Lua's 1) shifts the positions of every way, values unchanged: rank,
     /// value buckets, a bucket sorted by sortlong.c, the f32 LSD, bool, a long row.
     func testPositionBase() throws {

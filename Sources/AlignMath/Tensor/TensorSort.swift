@@ -143,8 +143,8 @@ extension Tensor {
         let cuts = (0...pieces).map { n * $0 / pieces }
         let down: Int32 = descending ? 1 : 0
         var extremes = [UInt64](repeating: 0, count: 2 * pieces)
-        // Where a sample shows keys on both sides of 2^63 (values of both signs), the window
-        // is known before the extremes, and one pass finds them and the histogram.
+        // A window guessed from a sample of the keys (alignmath_sort.h), so that one pass
+        // finds the extremes and the histogram; checked against the extremes below.
         var guessShift: Int32 = 0
         let guess = am_sort_window_guess(row, kind, n, down, &guessShift)
         var guessHists: TensorStorage? = nil
@@ -180,8 +180,17 @@ extension Tensor {
             offset = lowest
             window = am_sort_window(n, 0, spread, &shift)
         }
+        if guessHists != nil {
+            // the guessed window's histogram holds where the extremes agree above it (its
+            // digits are then in the keys' order), unless the keys go less their smallest
+            if offset == 0 && 64 - (lowest ^ highest).leadingZeroBitCount <= Int(guessShift + guess) {
+                window = guess
+                shift = guessShift
+            } else {
+                guessHists = nil
+            }
+        }
         let digits = 1 << Int(window)
-        if guess != window || guessShift != shift || offset != 0 { guessHists = nil }
         defer { withExtendedLifetime(guessHists) {} }
         // The keys go to their buckets in the output positions' memory (each bucket reads
         // its keys before it writes its positions there), so a fresh sort maps 4 bytes of

@@ -36,10 +36,12 @@ void am_sort_minmax(const void *src, int kind, size_t lo, size_t hi, int descend
 void am_sort_hist(const void *src, int kind, size_t lo, size_t hi, int descending, uint64_t offset,
                   int shift, int window, uint32_t *hist);
 
-/// The window `am_sort_window` gives a row whose keys lie on both sides of 2^63 (then its
-/// extremes differ in the top bit, whatever else the row holds), where a sample of 64 of the
-/// row's keys shows that: returns its bits and sets `shift`; 0 where the sample does not
-/// show it. With it, `am_sort_minmax_hist` finds the extremes and the histogram in one pass.
+/// A window guessed from a sample of 64 of the row's keys, before the extremes are known:
+/// `am_sort_window`'s for keys that differ up to the sample's top differing bit and 4 bits
+/// more (64 where the sample has keys on both sides of 2^63: then the row's extremes differ
+/// in the top bit too). Returns its bits and sets `shift`. With it, `am_sort_minmax_hist`
+/// finds the extremes and the histogram in one pass; the histogram holds where the row's
+/// extremes agree above `shift + bits` (its digits are then in the keys' order).
 int am_sort_window_guess(const void *src, int kind, size_t n, int descending, int *shift);
 
 /// `am_sort_minmax` and `am_sort_hist` in one pass over `src[lo..<hi]`, for a window chosen
