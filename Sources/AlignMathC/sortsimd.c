@@ -802,7 +802,16 @@ T512 static void fix_runs32(const float *x, uint64_t flip, int pb, uint32_t *w, 
         const uint32_t slot = w[a] >> pb;
         size_t b = j + 1;
         while (b < n && (w[b] >> pb) == slot) b++;
-        fix_run32(x, flip, pb, w, a, b, buf);
+        if (b - a == 2) {
+            /* a pair (most runs): ordered without a branch on the keys */
+            const uint32_t pmask = (uint32_t)((1ull << pb) - 1), w0 = w[a], w1 = w[j];
+            const uint64_t k0 = key_f32(x[w0 & pmask]) ^ flip, k1 = key_f32(x[w1 & pmask]) ^ flip;
+            const int swap = k1 < k0;
+            w[a] = swap ? w1 : w0;
+            w[j] = swap ? w0 : w1;
+        } else {
+            fix_run32(x, flip, pb, w, a, b, buf);
+        }
         j = b + 1;
     }
 }
