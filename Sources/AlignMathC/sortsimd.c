@@ -10,9 +10,9 @@
    AM_SORT_SIMD_F32_MAX: 32-bit, sixteen a register (above 1,024 elements their key bits are
    a slot linear in the value instead of the key's top bits: sort_row_f32_linear). Rows of
    up to 128 64-bit or 256 32-bit words are sorted by a bitonic network in registers (padded
-   to a power of two with the largest word; from eight 64-bit registers the first levels are a
-   network on whole registers, which sorts the columns, and a transpose; sixteen 32-bit
-   registers are merged in that column layout too and transposed at the end;
+   to a power of two with the largest word; from eight registers the first levels are a
+   network on whole registers, which sorts the columns; sixteen registers are merged in that
+   column layout too and transposed at the end, eight 64-bit ones transposed first;
    449 to 512 32-bit words two networks of 256 and a merge), longer ones by a quicksort whose
    partitions are compressed vectors (out of place, between the words and a second buffer)
    down to segments the networks take. Where the shift dropped low bits of the keys (f64
@@ -91,18 +91,8 @@ INL __m512i cx_lanes(__m512i v, int s, int hb) {
 
 INL __m512i reverse8(__m512i v) { return partner(v, 7); }
 
-/* Registers 0..7 each sorted: the columns first (the 19 compare-exchanges of the optimal
-   network of 8, on whole registers: one min and one max sort 8 columns), then the 8 x 8
-   words transposed, so register c holds column c in order. */
-INL void sort8_registers(__m512i *v) {
-    static const unsigned char net[19][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}, {0, 4}, {1, 5}, {2, 6},
-                                             {3, 7}, {0, 1}, {2, 3}, {4, 5}, {6, 7}, {2, 4}, {3, 5},
-                                             {1, 4}, {3, 6}, {1, 2}, {3, 4}, {5, 6}};
-    UNROLL for (int c = 0; c < 19; c++) {
-        const __m512i a = v[net[c][0]], b = v[net[c][1]];
-        v[net[c][0]] = _mm512_min_epu64(a, b);
-        v[net[c][1]] = _mm512_max_epu64(a, b);
-    }
+/* Registers 0..7 (8 x 8 words) transposed: register c gets column c. */
+INL void transpose8x8(__m512i *v) {
     __m512i u[8], t[8];
     UNROLL for (int k = 0; k < 4; k++) {
         u[2 * k] = _mm512_unpacklo_epi64(v[2 * k], v[2 * k + 1]);      /* columns 0, 2, 4, 6 */
@@ -120,6 +110,21 @@ INL void sort8_registers(__m512i *v) {
         v[c] = _mm512_shuffle_i64x2(t[c], t[4 + c], 0x44);
         v[c + 4] = _mm512_shuffle_i64x2(t[c], t[4 + c], 0xEE);
     }
+}
+
+/* Registers 0..7 each sorted: the columns first (the 19 compare-exchanges of the optimal
+   network of 8, on whole registers: one min and one max sort 8 columns), then the 8 x 8
+   words transposed, so register c holds column c in order. */
+INL void sort8_registers(__m512i *v) {
+    static const unsigned char net[19][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}, {0, 4}, {1, 5}, {2, 6},
+                                             {3, 7}, {0, 1}, {2, 3}, {4, 5}, {6, 7}, {2, 4}, {3, 5},
+                                             {1, 4}, {3, 6}, {1, 2}, {3, 4}, {5, 6}};
+    UNROLL for (int c = 0; c < 19; c++) {
+        const __m512i a = v[net[c][0]], b = v[net[c][1]];
+        v[net[c][0]] = _mm512_min_epu64(a, b);
+        v[net[c][1]] = _mm512_max_epu64(a, b);
+    }
+    transpose8x8(v);
 }
 
 /* The last three steps of a merge (lanes l and l ^ 4, then l ^ 2, then l ^ 1) on two
@@ -146,8 +151,60 @@ INL void finish_pair(__m512i *v) {
    i ^ (size - 1), then i with i ^ s for s = size / 4, ..., 1. R is a constant at every
    call, so the loops unroll and v stays in registers. From 8 registers up, the blocks of 8
    (each register) are sorted by `sort8_registers` instead. */
+/* The network of 128 words in 16 registers by columns, as network32_columns: the 8
+   columns of 16 registers sorted (Batcher's odd-even merge sort of 16), each merge in that
+   layout (word 16c + r in register r, lane c; strides below 16 between registers), then
+   registers 0-7 and 8-15 transposed as two 8 x 8 blocks and interleaved. */
+INL void network_columns(__m512i *v) {
+    static const unsigned char net[63][2] = {{0, 1}, {2, 3}, {0, 2}, {1, 3}, {1, 2}, {4, 5}, {6, 7}, {4, 6}, {5, 7}, {5, 6}, {0, 4}, {2, 6}, {2, 4}, {1, 5}, {3, 7}, {3, 5}, {1, 2}, {3, 4}, {5, 6}, {8, 9}, {10, 11}, {8, 10}, {9, 11}, {9, 10}, {12, 13}, {14, 15}, {12, 14}, {13, 15}, {13, 14}, {8, 12}, {10, 14}, {10, 12}, {9, 13}, {11, 15}, {11, 13}, {9, 10}, {11, 12}, {13, 14}, {0, 8}, {4, 12}, {4, 8}, {2, 10}, {6, 14}, {6, 10}, {2, 4}, {6, 8}, {10, 12}, {1, 9}, {5, 13}, {5, 9}, {3, 11}, {7, 15}, {7, 11}, {3, 5}, {7, 9}, {11, 13}, {1, 2}, {3, 4}, {5, 6}, {7, 8}, {9, 10}, {11, 12}, {13, 14}};
+    UNROLL for (int c = 0; c < 63; c++) {
+        const __m512i a = v[net[c][0]], b = v[net[c][1]];
+        v[net[c][0]] = _mm512_min_epu64(a, b);
+        v[net[c][1]] = _mm512_max_epu64(a, b);
+    }
+    UNROLL for (int lg = 5; lg <= 7; lg++) {
+        const int m = (1 << (lg - 4)) - 1, h = (m + 1) / 2;
+        const __mmask8 hi = h == 1 ? 0xAA : h == 2 ? 0xCC : 0xF0;
+        UNROLL for (int r = 0; r < 8; r++) {
+            const __m512i x = v[r], ys = partner(v[15 - r], m);
+            v[r] = _mm512_mask_max_epu64(_mm512_min_epu64(x, ys), hi, x, ys);
+            v[15 - r] = partner(_mm512_mask_min_epu64(_mm512_max_epu64(x, ys), hi, x, ys), m);
+        }
+        UNROLL for (int ls = lg - 2; ls >= 4; ls--) {
+            const int s = 1 << (ls - 4);
+            const __mmask8 hs = s == 1 ? 0xAA : 0xCC;
+            UNROLL for (int r = 0; r < 16; r++) {
+                const __m512i p = partner(v[r], s);
+                v[r] = _mm512_mask_max_epu64(_mm512_min_epu64(v[r], p), hs, v[r], p);
+            }
+        }
+        UNROLL for (int s = 8; s >= 1; s /= 2)
+            UNROLL for (int r = 0; r < 16; r++)
+                if (!(r & s)) {
+                    const __m512i a = v[r], c = v[r + s];
+                    v[r] = _mm512_min_epu64(a, c);
+                    v[r + s] = _mm512_max_epu64(a, c);
+                }
+    }
+    __m512i a[8], b[8];
+    UNROLL for (int r = 0; r < 8; r++) {
+        a[r] = v[r];
+        b[r] = v[8 + r];
+    }
+    transpose8x8(a);
+    transpose8x8(b);
+    UNROLL for (int c = 0; c < 8; c++) {
+        v[2 * c] = a[c];
+        v[2 * c + 1] = b[c];
+    }
+}
+
 INL void network(__m512i *v, const int R) {
     const int levels = R == 1 ? 3 : R == 2 ? 4 : R == 4 ? 5 : R == 8 ? 6 : 7;  /* log2(8R) */
+    if (R == 16) {
+        network_columns(v);
+        return;
+    }
     if (R >= 8) {
         UNROLL for (int g = 0; g < R; g += 8) sort8_registers(v + g);
     }
