@@ -294,15 +294,21 @@ static inline void wc_store(uint64_t *keys, uint32_t *positions, size_t at, cons
 static inline void wc_fence(void) {}
 #endif
 
+/* The scatter's keys of `src[c..<c+m]`, less the row's offset, into `key` (both scatters). */
+BODY void chunk_keys(const void *src, int kind, size_t c, size_t m, uint64_t flip, uint64_t offset,
+                     uint64_t *restrict key) {
+#define KEYS(KEY) for (size_t i = 0, j = c; i < m; i++, j++) key[i] = ((KEY) ^ flip) - offset;
+    FOR_KIND(kind, KEYS)
+#undef KEYS
+}
+
 static void scatter_direct(const void *src, int kind, size_t lo, size_t hi, uint64_t flip, uint64_t offset, int shift, uint64_t mask,
                            const uint32_t *restrict lut, size_t *restrict next, uint64_t *restrict keys,
                            uint32_t *restrict positions) {
     uint64_t key[CHUNK];
     for (size_t c = lo; c < hi; c += CHUNK) {
         const size_t m = hi - c < CHUNK ? hi - c : CHUNK;
-#define KEYS(KEY) for (size_t i = 0, j = c; i < m; i++, j++) key[i] = ((KEY) ^ flip) - offset;
-        FOR_KIND(kind, KEYS)
-#undef KEYS
+        chunk_keys(src, kind, c, m, flip, offset, key);
         for (size_t i = 0; i < m; i++) {
             const uint64_t k = key[i];
             const size_t at = next[lut[(k >> shift) & mask]]++;
@@ -321,9 +327,7 @@ BODY void scatter_wc_body(const void *src, int kind, size_t lo, size_t hi, uint6
     uint64_t key[CHUNK];
     for (size_t c = lo; c < hi; c += CHUNK) {
         const size_t m = hi - c < CHUNK ? hi - c : CHUNK;
-#define KEYS(KEY) for (size_t i = 0, j = c; i < m; i++, j++) key[i] = ((KEY) ^ flip) - offset;
-        FOR_KIND(kind, KEYS)
-#undef KEYS
+        chunk_keys(src, kind, c, m, flip, offset, key);
         for (size_t i = 0; i < m; i++) {
             const uint64_t k = key[i];
             const uint32_t b = lut[(k >> shift) & mask];
