@@ -26,6 +26,29 @@ let alignMathCPUFlags: [String] = []
 let fuzzing = Context.environment["MOONLAB_FUZZ"] == "1"
 let fuzzSwiftFlags: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address", "-DFUZZING"])] : []
 let fuzzCFlags: [CSetting] = fuzzing ? [.unsafeFlags(["-fsanitize=fuzzer-no-link,address"])] : []
+// Lua: Debian 12's Lua 5.4.4 (the upstream release with Debian's patches), built here with
+// one addition, so that `t[i]` and `t[i] = x` on a 1-d tensor reach its elements without a
+// metamethod call (Sources/CLua/README.md; the call alone was 2.4-2.9x a Lua table read,
+// issue 13 asks for 2x). The C API and the values are the system lua5.4's; C modules load as
+// there because the executable exports the API (`luaExportFlags`). MOONLAB_SYSTEM_LUA=1 links
+// the system liblua5.4 instead (pkg-config lua5.4), without the element fast path.
+let systemLua = Context.environment["MOONLAB_SYSTEM_LUA"] == "1"
+let luaTarget: Target = systemLua
+    ? .systemLibrary(name: "CLua", path: "Sources/CLuaSystem", pkgConfig: "lua5.4",
+                     providers: [.apt(["liblua5.4-dev"])])
+    : .target(name: "CLua", exclude: ["README.md", "exports.list"], cSettings: [
+        .define("LUA_COMPAT_5_3"),  // as Lua's and Debian's makefiles build it
+        .define("LUA_USE_LINUX", .when(platforms: [.linux])),
+        .define("LUA_USE_MACOSX", .when(platforms: [.macOS])),
+        // Optimised in debug builds too: the tests run Lua code, and an -O0 VM is 3-4x slower.
+        .unsafeFlags(["-O2", "-w"]),
+    ])
+// `require` of a C module (cjson.so, lpeg.so) resolves lua_* against the executable, as
+// against lua5.4; a statically linked Lua must therefore export its API.
+let luaExportFlags: [LinkerSetting] = systemLua ? [] : [
+    .unsafeFlags(["-Xlinker", "--dynamic-list=\(Context.packageDirectory)/Sources/CLua/exports.list"],
+                 .when(platforms: [.linux])),
+]
 let package = Package(
     name: "moonlab",
     platforms: [.macOS(.v15)],  // Synchronization.Atomic (the interrupt probe) needs macOS 15
@@ -59,8 +82,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
-        .systemLibrary(name: "CLua", pkgConfig: "lua5.4",
-                       providers: [.apt(["liblua5.4-dev"])]),
+        luaTarget,
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit",
                        providers: [.apt(["libedit-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
@@ -106,7 +128,7 @@ let package = Package(
         // symbol lookups across libswiftCore, Foundation and ICU were most of start-up
         // (moonlab -e '' 12.4 ms -> 7.6 ms here; the binary grows to ~80 MB).
         swiftSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))],
-        linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]),
+        linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))] + luaExportFlags),
         // Benchmarks are run by hand in release (Benchmarks/run.sh), never timed in tests.
         .executableTarget(name: "moonlab-bench", dependencies: ["AlignMath"],
                           path: "Benchmarks/moonlab-bench",
@@ -122,7 +144,7 @@ let package = Package(
         .testTarget(name: "AlignMathTests", dependencies: ["AlignMath", "AlignMathC", "COpenBLAS"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "TestSupport"],
-                    exclude: ["Fixtures"]),
+                    exclude: ["Fixtures"], linkerSettings: luaExportFlags),
         .testTarget(name: "MoonlabTests", dependencies: ["TestSupport"]),
         .testTarget(name: "ModelClientTests", dependencies: ["ModelClient", "TestSupport"]),
     ],
