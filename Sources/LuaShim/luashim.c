@@ -1,4 +1,5 @@
 #include "luashim.h"
+#include "arraybox.h"
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,6 +282,7 @@ lua_State *mlshim_newstate(mlshim_limits *limits) {
     lua_State *L = lua_newstate(mlshim_alloc, limits);
     if (L) {
         lua_atpanic(L, mlshim_panic);
+        mlshim_install_element_access(L);
         limits->slot = mlshim_claim_slot(L);
     } else {
         mlshim_pool_release(limits);

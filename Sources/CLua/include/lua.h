@@ -309,6 +309,26 @@ LUA_API int (lua_isyieldable) (lua_State *L);
 ** Warning-related functions
 */
 LUA_API void (lua_setwarnf) (lua_State *L, lua_WarnFunction f, void *ud);
+
+/*
+** moonlab: element access on full userdata without a metamethod call.
+** When set, `u[i]` and `u[i] = v` with an integer `i` on a full userdata first ask these
+** functions, given the userdata's memory block and size; they answer 0 to decline (the
+** access then goes to __index / __newindex as usual). They must not call Lua, allocate
+** or raise errors. `get` answers LUA_ELEMENT_FLOAT with *n set, LUA_ELEMENT_INTEGER or
+** LUA_ELEMENT_BOOLEAN with *i set; `set` is given the value as `kind` with n or i and
+** answers 1 when it stored it.
+*/
+#define LUA_MOONLAB_ELEMENTS	1
+#define LUA_ELEMENT_FLOAT	1
+#define LUA_ELEMENT_INTEGER	2
+#define LUA_ELEMENT_BOOLEAN	3
+typedef int (*lua_ElementGet) (void *block, size_t size, lua_Integer idx,
+                               lua_Number *n, lua_Integer *i);
+typedef int (*lua_ElementSet) (void *block, size_t size, lua_Integer idx,
+                               int kind, lua_Number n, lua_Integer i);
+LUA_API void (lua_setelementaccess) (lua_State *L, lua_ElementGet get,
+                                     lua_ElementSet set);
 LUA_API void (lua_warning)  (lua_State *L, const char *msg, int tocont);
 
 

@@ -1327,6 +1327,16 @@ LUA_API void lua_setallocf (lua_State *L, lua_Alloc f, void *ud) {
 }
 
 
+/* moonlab: see lua.h and luaV_finishget / luaV_finishset */
+LUA_API void lua_setelementaccess (lua_State *L, lua_ElementGet get,
+                                   lua_ElementSet set) {
+  lua_lock(L);
+  G(L)->elementget = get;
+  G(L)->elementset = set;
+  lua_unlock(L);
+}
+
+
 void lua_setwarnf (lua_State *L, lua_WarnFunction f, void *ud) {
   lua_lock(L);
   G(L)->ud_warn = ud;

@@ -295,6 +295,8 @@ typedef struct global_State {
   TString *strcache[STRCACHE_N][STRCACHE_M];  /* cache for strings in API */
   lua_WarnFunction warnf;  /* warning function */
   void *ud_warn;         /* auxiliary data to 'warnf' */
+  lua_ElementGet elementget;  /* moonlab: userdata elements (lua_setelementaccess) */
+  lua_ElementSet elementset;
 } global_State;
 
 

@@ -288,6 +288,20 @@ void luaV_finishget (lua_State *L, const TValue *t, TValue *key, StkId val,
                       const TValue *slot) {
   int loop;  /* counter to avoid infinite loops */
   const TValue *tm;  /* metamethod */
+  if (slot == NULL && ttisfulluserdata(t) && ttisinteger(key) &&
+      G(L)->elementget != NULL) {  /* moonlab: element of a userdata? */
+    Udata *u = uvalue(t);
+    lua_Number n;
+    lua_Integer i;
+    switch (G(L)->elementget(getudatamem(u), u->len, ivalue(key), &n, &i)) {
+      case LUA_ELEMENT_FLOAT: setfltvalue(s2v(val), n); return;
+      case LUA_ELEMENT_INTEGER: setivalue(s2v(val), i); return;
+      case LUA_ELEMENT_BOOLEAN:
+        if (i) setbtvalue(s2v(val)); else setbfvalue(s2v(val));
+        return;
+      default: break;  /* declined: the metamethod answers */
+    }
+  }
   for (loop = 0; loop < MAXTAGLOOP; loop++) {
     if (slot == NULL) {  /* 't' is not a table? */
       lua_assert(!ttistable(t));
@@ -330,6 +344,19 @@ void luaV_finishget (lua_State *L, const TValue *t, TValue *key, StkId val,
 void luaV_finishset (lua_State *L, const TValue *t, TValue *key,
                      TValue *val, const TValue *slot) {
   int loop;  /* counter to avoid infinite loops */
+  if (slot == NULL && ttisfulluserdata(t) && ttisinteger(key) &&
+      G(L)->elementset != NULL) {  /* moonlab: element of a userdata? */
+    Udata *u = uvalue(t);
+    int kind = ttisfloat(val) ? LUA_ELEMENT_FLOAT
+             : ttisinteger(val) ? LUA_ELEMENT_INTEGER
+             : ttisboolean(val) ? LUA_ELEMENT_BOOLEAN : 0;
+    if (kind != 0 &&
+        G(L)->elementset(getudatamem(u), u->len, ivalue(key), kind,
+                         kind == LUA_ELEMENT_FLOAT ? fltvalue(val) : 0,
+                         kind == LUA_ELEMENT_INTEGER ? ivalue(val)
+                         : (kind == LUA_ELEMENT_BOOLEAN ? !l_isfalse(val) : 0)))
+      return;
+  }
   for (loop = 0; loop < MAXTAGLOOP; loop++) {
     const TValue *tm;  /* '__newindex' metamethod */
     if (slot != NULL) {  /* is 't' a table? */

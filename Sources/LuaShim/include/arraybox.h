@@ -57,4 +57,12 @@ void mlshim_setarraymetamethods(lua_State *L);
    global `ipairs`, it walks tensors by their first axis and tables as Lua's does. */
 int mlshim_ipairs(lua_State *L);
 
+/* Lets moonlab's Lua read and write the elements of 1-d array boxes itself (`t[i]`,
+   `t[i] = x`), without a metamethod call; does nothing on the system's liblua5.4, which
+   has no such entry (Sources/CLua/README.md). Called once per state. */
+void mlshim_install_element_access(lua_State *L);
+
+/* 1 when this build's Lua has the element fast path (moonlab's own Lua), else 0. */
+int mlshim_has_element_access(void);
+
 #endif
