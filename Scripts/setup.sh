@@ -3,6 +3,9 @@
 # when everything is there. Every entry point (test.sh, .ci/run) calls it.
 set -euo pipefail
 
+# moonlab builds its own Lua (Sources/CLua); liblua5.4-dev stays for MOONLAB_SYSTEM_LUA=1
+# builds and Benchmarks/tensor_index_floor.c, lua5.4 is the peer of the Lua benchmarks, and
+# lua-cjson / lua-lpeg are the C modules the tests load.
 packages=(liblua5.4-dev libedit-dev zlib1g-dev libopenblas-dev libpcre2-dev pkg-config lua5.4 lua-cjson lua-lpeg)
 
 missing=()
