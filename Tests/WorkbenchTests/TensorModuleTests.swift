@@ -369,6 +369,25 @@ final class TensorModuleTests: XCTestCase {
                        "bad argument #2 to 'tensor.save' (tensor or array of numbers expected, got string)")
     }
 
+    /// An empty table saved to .npz or .safetensors is a file with no entries, byte for byte
+    /// what numpy 2.4.6's `np.savez(p)` (an empty zip: its end record alone) and safetensors
+    /// 0.8.0's `save_file({}, p)` (header `{}` padded to 8 bytes) write; to .npy it stays an
+    /// empty f64 array, as `np.save(p, [])`. It was refused ("one tensor is saved as .npy").
+    func testSavesAnEmptyTableOfNamedTensors() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("moonlab-tensor-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let h = try LuaHarness()
+        try h.run("dir = '\(dir.path)'")
+        try h.run("tensor.save(dir .. '/e.npz', {}); tensor.save(dir .. '/e.safetensors', {}); tensor.save(dir .. '/e.npy', {})")
+        XCTAssertEqual(Array(try Data(contentsOf: dir.appendingPathComponent("e.npz"))),
+                       [0x50, 0x4B, 0x05, 0x06] + [UInt8](repeating: 0, count: 18))
+        XCTAssertEqual(Array(try Data(contentsOf: dir.appendingPathComponent("e.safetensors"))),
+                       [8, 0, 0, 0, 0, 0, 0, 0] + Array("{}      ".utf8))
+        XCTAssertEqual(try h.value("next(tensor.load(dir .. '/e.npz')), next(tensor.load(dir .. '/e.safetensors'))"), "nil\tnil")
+        XCTAssertEqual(try h.value("tensor.load(dir .. '/e.npy'):shape(), tensor.load(dir .. '/e.npy'):dtype()"), "{0}\tf64")
+    }
+
     /// Files as numpy and safetensors write them, built byte by byte here (numpy 2.4.6:
     /// `np.save(p, np.array([[1, 2, 3], [4, 5, 6]], dtype='<i4'))` gives exactly these
     /// bytes; the .safetensors layout is huggingface/safetensors' documented format).

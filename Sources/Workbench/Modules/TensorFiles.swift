@@ -35,7 +35,12 @@ enum TensorFiles {
             let path = try a.path(1)
             let o = try a.options(3, allowed: ["compress"])
             let compress = try o.boolean("compress", default: false)
-            if a.tensorIfAny(2) == nil, a.type(2) == .table, !isArray(a.state, 2) {
+            // An empty table is an empty array for .npy (np.save(p, [])) and no entries for
+            // .npz/.safetensors (np.savez(p) and safetensors' save_file({}) write such files).
+            let lower = path.lowercased()
+            let namedPath = lower.hasSuffix(".npz") || lower.hasSuffix(".safetensors")
+            if a.tensorIfAny(2) == nil, a.type(2) == .table,
+               !isArray(a.state, 2) || (namedPath && isEmpty(a.state, 2)) {
                 var named: [String: Tensor] = [:]
                 let s = a.state
                 var problem: String? = nil
