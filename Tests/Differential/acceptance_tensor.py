@@ -678,6 +678,15 @@ def np_red(name, a, axis, keepdim):
             return r if keepdim or axis is None else np.squeeze(r, axis=axis)
 
 
+def lse_ref(a, axis, keepdim=False):
+    """logsumexp by numpy in float64, rounded to a's dtype. numpy's own float32 max + log(sum(exp))
+    cancels where the result is small beside the row's maximum: 7 ulps off the exact value at
+    0.0587 (seed 104, lse/f32_ax1: the column [-0.383, -1.810, -1.535] gives 0.05874952674, the
+    exact value is 0.05874950066, as torch.logsumexp in float32 also misses it), where moonlab's
+    float32 answer is the exact one rounded."""
+    return np_red("logsumexp", np.asarray(a, np.float64), axis, keepdim).astype(a.dtype)
+
+
 def to_expect(r):
     if isinstance(r, np.ndarray) and r.ndim > 0:
         return r
@@ -776,7 +785,7 @@ def gen_reduce():
         for ax in (1, 2, -1):
             na = ax - 1 if ax > 0 else ax
             case("lse/%s_ax%d" % (dt, ax), "return %s:logsumexp{%d}" % (T(a), ax),
-                 np_red("logsumexp", a, na, False).astype(a.dtype), 4)
+                 lse_ref(a, na), 4)
     spec = np.array([[-np.inf, -np.inf], [np.inf, 1], [np.nan, 1], [1000, 1000], [-1000, -1001]])
     with np.errstate(all="ignore"):
         exp = np.array([-np.inf, np.inf, np.nan, 1000 + np.log(2), -1000 + np.log1p(np.exp(-1))])
@@ -1253,7 +1262,7 @@ def gen_extra2():
         case("large/sum_ax2_%s" % dt, "return %s:sum{axis = 2}" % T(mat), np.sum(mat, axis=1), 4)
         case("large/std_ax1_%s" % dt, "return %s:std{axis = 1}" % T(mat), np.std(mat, axis=0, ddof=1), 4)
         case("large/mean_ax2_%s" % dt, "return %s:mean{axis = -1}" % T(mat), np.mean(mat, axis=1), 4)
-        case("large/logsumexp_ax2_%s" % dt, "return %s:logsumexp{2}" % T(mat), np_red("logsumexp", mat, 1, False).astype(mat.dtype), 4)
+        case("large/logsumexp_ax2_%s" % dt, "return %s:logsumexp{2}" % T(mat), lse_ref(mat, 1), 4)
     bi = rand((4099,), "i64")
     case("large/sum_i64", "return %s:sum()" % T(bi), Lua("int", int(np.sum(bi))))
     case("large/var_i64", "return %s:var()" % T(bi), Lua("float", float(np.var(bi, ddof=1))), 4)
