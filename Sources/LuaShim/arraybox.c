@@ -33,17 +33,6 @@ static mlshim_arraybox *checkbox(lua_State *L, int mt) {
     return b->object ? b : NULL;
 }
 
-/* The array box at index 1 if it is one that exposes a live 1-d array, else NULL: the
-   check `t[i]` pays on every access, so it is three loads after two API calls instead of
-   comparing metatables (which cost a third of the access). A full userdata of exactly this
-   size whose tag field holds the address of a static of this file can only have been made
-   by `mlshim_pusharraybox`; light userdata and other values have another raw length. */
-static mlshim_arraybox *fastbox(lua_State *L) {
-    mlshim_arraybox *b = (mlshim_arraybox *)lua_touserdata(L, 1);
-    if (b == NULL || lua_rawlen(L, 1) != sizeof(mlshim_arraybox)) return NULL;
-    return (b->tag == &mlshim_arraybox_tag && b->object && b->kind != MLSHIM_ARRAY_NONE) ? b : NULL;
-}
-
 /* Calls the Swift fallback at upvalue `fb` with all arguments; returns its `nret` results. */
 static int fallback(lua_State *L, int fb, int nret) {
     int n = lua_gettop(L);
@@ -54,38 +43,26 @@ static int fallback(lua_State *L, int fb, int nret) {
     return nret;
 }
 
-/* The 1-based position at index 2 resolved against `length` (negative from the end), or 0. */
-static int64_t position(lua_State *L, const mlshim_arraybox *b) {
-    int isnum = 0;
-    lua_Integer i = lua_tointegerx(L, 2, &isnum);
-    if (!isnum) return 0;
-    if (i < 0) i += b->length + 1;
-    return (i >= 1 && i <= b->length) ? (int64_t)i : 0;
-}
-
 /* Element 1's address: through the copy-on-write cell when the box has one. */
 static inline char *elements(const mlshim_arraybox *b) {
     return b->cell ? b->cell->base + b->offset : b->data;
 }
 
-static void pushelement(lua_State *L, const mlshim_arraybox *b, int64_t i) {
-    const char *p = elements(b) + (i - 1) * b->stride;
-    switch (b->kind) {
-    case MLSHIM_ARRAY_F32: { float v; memcpy(&v, p, 4); lua_pushnumber(L, (lua_Number)v); break; }
-    case MLSHIM_ARRAY_F64: { double v; memcpy(&v, p, 8); lua_pushnumber(L, (lua_Number)v); break; }
-    case MLSHIM_ARRAY_I64: { int64_t v; memcpy(&v, p, 8); lua_pushinteger(L, (lua_Integer)v); break; }
-    default: lua_pushboolean(L, *p != 0); break;
-    }
-}
-
+/* What an element is to Lua: the values of lua.h's LUA_ELEMENT_* (moonlab's Lua). */
+enum { ELEMENT_FLOAT = 1, ELEMENT_INTEGER = 2, ELEMENT_BOOLEAN = 3 };
 #ifdef LUA_MOONLAB_ELEMENTS
-/* The element access moonlab's Lua asks before calling __index / __newindex (lua.h,
-   `lua_setelementaccess`): `t[i]` and `t[i] = x` with an integer `i` in range on a 1-d
-   array box, without the call of a C metamethod (which alone costs 2.4-2.9x a table read).
-   Anything else is declined (0) and goes to the metamethods below, which give the errors. */
+_Static_assert(ELEMENT_FLOAT == LUA_ELEMENT_FLOAT && ELEMENT_INTEGER == LUA_ELEMENT_INTEGER &&
+               ELEMENT_BOOLEAN == LUA_ELEMENT_BOOLEAN, "lua.h's element kinds");
+#endif
+
+/* The box behind a userdata's block if it exposes a live 1-d array and `*i` (1-based,
+   negative from the end; resolved in place) is in range, else NULL: anything else is the
+   Swift metamethods' (n-d rows, ranges, out-of-range positions and their errors). A full
+   userdata of exactly this size whose tag field holds the address of a static of this file
+   can only have been made by `mlshim_pusharraybox`. */
 static mlshim_arraybox *elementbox(void *block, size_t size, lua_Integer *i) {
     mlshim_arraybox *b = (mlshim_arraybox *)block;
-    if (size != sizeof(mlshim_arraybox) || b->tag != &mlshim_arraybox_tag || !b->object
+    if (b == NULL || size != sizeof(mlshim_arraybox) || b->tag != &mlshim_arraybox_tag || !b->object
         || b->kind == MLSHIM_ARRAY_NONE) return NULL;
     lua_Integer k = *i;
     if (k < 0) k += b->length + 1;
@@ -94,40 +71,46 @@ static mlshim_arraybox *elementbox(void *block, size_t size, lua_Integer *i) {
     return b;
 }
 
+/* Reads element `idx` into *n (ELEMENT_FLOAT) or *i (ELEMENT_INTEGER, ELEMENT_BOOLEAN);
+   0 when the box or position is not one `elementbox` takes. */
 static int element_get(void *block, size_t size, lua_Integer idx, lua_Number *n, lua_Integer *i) {
     mlshim_arraybox *b = elementbox(block, size, &idx);
     if (b == NULL) return 0;
     const char *p = elements(b) + (idx - 1) * b->stride;
     switch (b->kind) {
-    case MLSHIM_ARRAY_F64: { double v; memcpy(&v, p, 8); *n = (lua_Number)v; return LUA_ELEMENT_FLOAT; }
-    case MLSHIM_ARRAY_F32: { float v; memcpy(&v, p, 4); *n = (lua_Number)v; return LUA_ELEMENT_FLOAT; }
-    case MLSHIM_ARRAY_I64: { int64_t v; memcpy(&v, p, 8); *i = (lua_Integer)v; return LUA_ELEMENT_INTEGER; }
-    default: *i = *p != 0; return LUA_ELEMENT_BOOLEAN;
+    case MLSHIM_ARRAY_F64: { double v; memcpy(&v, p, 8); *n = (lua_Number)v; return ELEMENT_FLOAT; }
+    case MLSHIM_ARRAY_F32: { float v; memcpy(&v, p, 4); *n = (lua_Number)v; return ELEMENT_FLOAT; }
+    case MLSHIM_ARRAY_I64: { int64_t v; memcpy(&v, p, 8); *i = (lua_Integer)v; return ELEMENT_INTEGER; }
+    default: *i = *p != 0; return ELEMENT_BOOLEAN;
     }
 }
 
-/* Stores what array_newindex stores without its fallback: numbers into f64/f32, integers
-   into i64, booleans into bool; never into borrowed bytes (Swift copies them first). */
+/* Stores a number into f64/f32, an integer into i64, a boolean into bool; never into
+   borrowed bytes (Swift copies them first). 0 when it did not store: the Swift metamethod
+   then converts as numpy does (2.5 into i64, 1 into bool) or gives the error. */
 static int element_set(void *block, size_t size, lua_Integer idx, int kind, lua_Number n, lua_Integer i) {
     mlshim_arraybox *b = elementbox(block, size, &idx);
     if (b == NULL || (b->cell && b->cell->borrowed)) return 0;
     char *p = elements(b) + (idx - 1) * b->stride;
-    int number = kind == LUA_ELEMENT_FLOAT || kind == LUA_ELEMENT_INTEGER;
-    lua_Number x = kind == LUA_ELEMENT_FLOAT ? n : (lua_Number)i;
+    int number = kind == ELEMENT_FLOAT || kind == ELEMENT_INTEGER;
+    lua_Number x = kind == ELEMENT_FLOAT ? n : (lua_Number)i;
     switch (b->kind) {
     case MLSHIM_ARRAY_F64: if (!number) return 0; { double v = (double)x; memcpy(p, &v, 8); return 1; }
     case MLSHIM_ARRAY_F32: if (!number) return 0; { float v = (float)x; memcpy(p, &v, 4); return 1; }
-    case MLSHIM_ARRAY_I64: if (kind != LUA_ELEMENT_INTEGER) return 0; { int64_t v = (int64_t)i; memcpy(p, &v, 8); return 1; }
-    default: if (kind != LUA_ELEMENT_BOOLEAN) return 0; *p = (char)(i ? 1 : 0); return 1;
+    case MLSHIM_ARRAY_I64: if (kind != ELEMENT_INTEGER) return 0; { int64_t v = (int64_t)i; memcpy(p, &v, 8); return 1; }
+    default: if (kind != ELEMENT_BOOLEAN) return 0; *p = (char)(i ? 1 : 0); return 1;
     }
 }
-#endif
 
+/* moonlab's Lua asks element_get / element_set itself before calling __index / __newindex
+   (lua.h, `lua_setelementaccess`), so `t[i]` and `t[i] = x` with an integer `i` skip the call
+   of a C metamethod, which alone costs 2.4-2.9x a table read. On the system's liblua5.4 the
+   metamethods below call them. */
 void mlshim_install_element_access(lua_State *L) {
 #ifdef LUA_MOONLAB_ELEMENTS
     lua_setelementaccess(L, element_get, element_set);
 #else
-    (void)L;  /* the system's Lua: the metamethods below serve every access */
+    (void)L;
 #endif
 }
 
@@ -142,11 +125,17 @@ int mlshim_has_element_access(void) {
 /* upvalues: 1 methods, 2 Swift __index, 3 metatable */
 static int array_index(lua_State *L) {
     int t2 = lua_type(L, 2);
-    if (t2 == LUA_TNUMBER) {
-        mlshim_arraybox *b = fastbox(L);
-        if (b) {
-            int64_t i = position(L, b);
-            if (i) { pushelement(L, b, i); return 1; }
+    if (t2 == LUA_TNUMBER) {  /* float positions (t[2.0]), and every position on the system Lua */
+        int isnum = 0;
+        lua_Integer k = lua_tointegerx(L, 2, &isnum);
+        lua_Number n = 0;
+        lua_Integer i = 0;
+        switch (isnum && lua_type(L, 1) == LUA_TUSERDATA
+                ? element_get(lua_touserdata(L, 1), lua_rawlen(L, 1), k, &n, &i) : 0) {
+        case ELEMENT_FLOAT: lua_pushnumber(L, n); return 1;
+        case ELEMENT_INTEGER: lua_pushinteger(L, i); return 1;
+        case ELEMENT_BOOLEAN: lua_pushboolean(L, (int)i); return 1;
+        default: break;
         }
     } else if (t2 == LUA_TSTRING) {
         lua_pushvalue(L, 2);
@@ -158,31 +147,16 @@ static int array_index(lua_State *L) {
 
 /* upvalues: 1 Swift __newindex, 2 metatable */
 static int array_newindex(lua_State *L) {
-    if (lua_type(L, 2) == LUA_TNUMBER) {
-        mlshim_arraybox *b = fastbox(L);
-        /* borrowed bytes are never written here: Swift copies them first */
-        if (b && !(b->cell && b->cell->borrowed)) {
-            int64_t i = position(L, b);
-            int tv = lua_type(L, 3);
-            if (i) {
-                char *p = elements(b) + (i - 1) * b->stride;
-                if (b->kind == MLSHIM_ARRAY_F64 && tv == LUA_TNUMBER) {
-                    double v = (double)lua_tonumber(L, 3); memcpy(p, &v, 8); return 0;
-                }
-                if (b->kind == MLSHIM_ARRAY_F32 && tv == LUA_TNUMBER) {
-                    float v = (float)lua_tonumber(L, 3); memcpy(p, &v, 4); return 0;
-                }
-                if (b->kind == MLSHIM_ARRAY_I64 && tv == LUA_TNUMBER) {
-                    int ok = 0;
-                    lua_Integer v = lua_tointegerx(L, 3, &ok);
-                    if (ok) { int64_t w = (int64_t)v; memcpy(p, &w, 8); return 0; }
-                }
-                if (b->kind == MLSHIM_ARRAY_BOOL && tv == LUA_TBOOLEAN) {
-                    *p = (char)(lua_toboolean(L, 3) ? 1 : 0); return 0;
-                }
-            }
-        }
-    }
+    int isnum = 0;
+    lua_Integer k = lua_tointegerx(L, 2, &isnum);
+    int tv = lua_type(L, 3);
+    int kind = tv == LUA_TBOOLEAN ? ELEMENT_BOOLEAN
+             : tv != LUA_TNUMBER ? 0 : lua_isinteger(L, 3) ? ELEMENT_INTEGER : ELEMENT_FLOAT;
+    if (isnum && kind && lua_type(L, 1) == LUA_TUSERDATA
+        && element_set(lua_touserdata(L, 1), lua_rawlen(L, 1), k, kind,
+                       kind == ELEMENT_FLOAT ? lua_tonumber(L, 3) : 0,
+                       kind == ELEMENT_INTEGER ? lua_tointeger(L, 3) : lua_toboolean(L, 3)))
+        return 0;
     return fallback(L, 1, 0);
 }
 
